@@ -1,0 +1,162 @@
+-- pimlab store schema. The version lives in PRAGMA user_version (set by the code, see
+-- src/store/schema.rs). Times are INTEGER milliseconds since the Unix epoch, UTC: sortable and
+-- indexable; the wire format is produced by the api layer.
+
+-- Tenant-wide settings: tenant id, domain, seed, id counter, simulated clock, default caller.
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Users, groups, service principals and administrative units.
+CREATE TABLE directory_objects (
+    id                    TEXT PRIMARY KEY,
+    kind                  TEXT NOT NULL CHECK (kind IN ('user', 'group', 'servicePrincipal', 'administrativeUnit')),
+    display_name          TEXT NOT NULL,
+    user_principal_name   TEXT UNIQUE COLLATE NOCASE,
+    mail                  TEXT,
+    description           TEXT,
+    is_assignable_to_role INTEGER NOT NULL DEFAULT 0,
+    security_enabled      INTEGER NOT NULL DEFAULT 0,
+    mail_enabled          INTEGER NOT NULL DEFAULT 0,
+    app_id                TEXT,
+    account_enabled       INTEGER NOT NULL DEFAULT 1,
+    created_at            INTEGER NOT NULL
+);
+CREATE INDEX directory_objects_by_name ON directory_objects (display_name COLLATE NOCASE);
+
+-- Group membership and ownership; also administrative-unit membership (relation = 'member').
+CREATE TABLE memberships (
+    container_id TEXT NOT NULL REFERENCES directory_objects (id),
+    member_id    TEXT NOT NULL REFERENCES directory_objects (id),
+    relation     TEXT NOT NULL CHECK (relation IN ('member', 'owner')),
+    PRIMARY KEY (container_id, relation, member_id)
+) WITHOUT ROWID;
+CREATE INDEX memberships_by_member ON memberships (member_id, relation);
+
+CREATE TABLE role_definitions (
+    id                 TEXT PRIMARY KEY,
+    surface            TEXT NOT NULL DEFAULT 'directory',
+    display_name       TEXT NOT NULL,
+    description        TEXT,
+    is_built_in        INTEGER NOT NULL,
+    is_enabled         INTEGER NOT NULL,
+    is_privileged      INTEGER NOT NULL DEFAULT 0,
+    template_id        TEXT,
+    version            TEXT,
+    allowed_actions    TEXT NOT NULL,  -- JSON array of strings
+    inherits_from      TEXT NOT NULL   -- JSON array of role definition ids
+);
+CREATE UNIQUE INDEX role_definitions_by_name ON role_definitions (surface, display_name COLLATE NOCASE);
+
+-- One policy per (surface, scope, role); its assignment row is derived from it.
+CREATE TABLE policies (
+    id                 TEXT PRIMARY KEY,
+    surface            TEXT NOT NULL,
+    scope_id           TEXT NOT NULL,
+    scope_type         TEXT NOT NULL,
+    role_definition_id TEXT NOT NULL,
+    last_modified_at   INTEGER,
+    last_modified_by   TEXT,
+    UNIQUE (surface, scope_id, role_definition_id)
+);
+
+-- The 17 rules of each policy, each as its Graph JSON (validated by the engine before writing).
+CREATE TABLE policy_rules (
+    policy_id TEXT NOT NULL REFERENCES policies (id),
+    position  INTEGER NOT NULL,
+    rule_id   TEXT NOT NULL,
+    body      TEXT NOT NULL,
+    PRIMARY KEY (policy_id, rule_id)
+) WITHOUT ROWID;
+
+-- roleEligibilityScheduleRequests and roleAssignmentScheduleRequests.
+CREATE TABLE requests (
+    id                  TEXT PRIMARY KEY,
+    surface             TEXT NOT NULL,
+    kind                TEXT NOT NULL CHECK (kind IN ('eligibility', 'assignment')),
+    action              TEXT NOT NULL,
+    status              TEXT NOT NULL,
+    principal_id        TEXT NOT NULL,
+    role_definition_id  TEXT NOT NULL,
+    directory_scope_id  TEXT,
+    app_scope_id        TEXT,
+    justification       TEXT,
+    has_schedule_info   INTEGER NOT NULL,
+    start_at            INTEGER,
+    expiration_type     TEXT,
+    expiration_end      INTEGER,
+    expiration_duration TEXT,
+    ticket_number       TEXT,
+    ticket_system       TEXT,
+    target_schedule_id  TEXT,
+    approval_id         TEXT,
+    created_at          INTEGER NOT NULL,
+    completed_at        INTEGER,
+    created_by          TEXT NOT NULL,
+    activated_using     TEXT,
+    canceled_at         INTEGER,
+    trace               TEXT NOT NULL DEFAULT '[]'  -- JSON decision trace
+);
+CREATE INDEX requests_by_target ON requests (principal_id, role_definition_id, status);
+CREATE INDEX requests_by_created ON requests (created_at);
+CREATE INDEX requests_by_status ON requests (status, completed_at);
+
+-- roleEligibilitySchedules and roleAssignmentSchedules. A schedule that is live and Provisioned
+-- is in effect: it is an instance, and (for assignments) a unifiedRoleAssignment; see the views.
+CREATE TABLE schedules (
+    id                  TEXT PRIMARY KEY,
+    surface             TEXT NOT NULL,
+    kind                TEXT NOT NULL CHECK (kind IN ('eligibility', 'assignment')),
+    principal_id        TEXT NOT NULL,
+    role_definition_id  TEXT NOT NULL,
+    directory_scope_id  TEXT,
+    app_scope_id        TEXT,
+    member_type         TEXT NOT NULL,
+    assignment_type     TEXT,
+    status              TEXT NOT NULL,
+    state               TEXT NOT NULL CHECK (state IN ('live', 'expired', 'removed', 'replaced')),
+    created_using       TEXT,
+    created_at          INTEGER,
+    modified_at         INTEGER,
+    start_at            INTEGER NOT NULL,
+    expiration_type     TEXT NOT NULL,
+    expiration_end      INTEGER,
+    expiration_duration TEXT,
+    end_at              INTEGER,
+    activated_using     TEXT,
+    instance_id         TEXT NOT NULL,
+    ended_at            INTEGER
+);
+CREATE INDEX schedules_by_target ON schedules (principal_id, role_definition_id, kind, state);
+CREATE INDEX schedules_live_by_end ON schedules (end_at) WHERE state = 'live';
+CREATE INDEX schedules_live_by_start ON schedules (start_at) WHERE state = 'live' AND status = 'Granted';
+CREATE INDEX schedules_ended ON schedules (ended_at) WHERE state <> 'live';
+CREATE INDEX schedules_by_role ON schedules (role_definition_id, kind, state);
+-- At most one instance per id at a time.
+CREATE UNIQUE INDEX schedules_one_instance ON schedules (instance_id) WHERE state = 'live' AND status = 'Provisioned';
+
+-- Instances exist exactly while a schedule is in effect; deriving them keeps the 1:1 rules true.
+CREATE VIEW instances AS
+    SELECT * FROM schedules WHERE state = 'live' AND status = 'Provisioned';
+
+-- unifiedRoleAssignment is 1:1 with assignment instances (reference §3.9).
+CREATE VIEW role_assignments AS
+    SELECT instance_id AS id, principal_id, role_definition_id, directory_scope_id, app_scope_id,
+           id AS schedule_id, member_type, assignment_type
+    FROM schedules
+    WHERE kind = 'assignment' AND state = 'live' AND status = 'Provisioned';
+
+-- The audit trail: one row per state change, written in the same transaction.
+CREATE TABLE audit (
+    seq        INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    actor_id   TEXT NOT NULL,
+    activity   TEXT NOT NULL,
+    category   TEXT NOT NULL,
+    result     TEXT NOT NULL,
+    reason     TEXT,
+    request_id TEXT,
+    targets    TEXT NOT NULL  -- JSON array of {id, type, displayName}
+);
+CREATE INDEX audit_by_time ON audit (at);

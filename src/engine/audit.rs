@@ -1,0 +1,159 @@
+//! Audit rows, with activities named as Entra's PIM audit log names them.
+
+use super::Ctx;
+use crate::model::{Action, ApiError, RequestKind, Schedule, ScheduleRequest};
+use crate::store::{AuditRecord, AuditTarget, Tx};
+
+/// The activity name for a completed request, in the words of Entra's PIM audit log.
+pub fn activity_for(kind: RequestKind, action: Action, permanent: bool, pending: bool) -> String {
+    let span = if permanent { "permanent" } else { "timebound" };
+    let state = if pending { "requested" } else { "completed" };
+    match (kind, action) {
+        (RequestKind::Eligibility, Action::AdminAssign) => {
+            format!("Add eligible member to role in PIM {state} ({span})")
+        }
+        (RequestKind::Assignment, Action::AdminAssign) => {
+            format!("Add member to role in PIM {state} ({span})")
+        }
+        (RequestKind::Eligibility, Action::AdminUpdate) => {
+            format!("Update eligible member in role in PIM {state} ({span})")
+        }
+        (RequestKind::Assignment, Action::AdminUpdate) => {
+            format!("Update member in role in PIM {state} ({span})")
+        }
+        (RequestKind::Eligibility, Action::AdminRemove) => {
+            format!("Remove eligible member from role in PIM {state} ({span})")
+        }
+        (RequestKind::Assignment, Action::AdminRemove) => {
+            format!("Remove member from role in PIM {state} ({span})")
+        }
+        (RequestKind::Eligibility, Action::AdminExtend) => {
+            format!("Extend eligible member in role in PIM {state}")
+        }
+        (RequestKind::Assignment, Action::AdminExtend) => {
+            format!("Extend member in role in PIM {state}")
+        }
+        (RequestKind::Eligibility, Action::AdminRenew) => {
+            format!("Renew eligible member in role in PIM {state}")
+        }
+        (RequestKind::Assignment, Action::AdminRenew) => {
+            format!("Renew member in role in PIM {state}")
+        }
+        (_, Action::SelfActivate) => format!("Add member to role {state} (PIM activation)"),
+        (_, Action::SelfDeactivate) => format!("Remove member from role {state} (PIM deactivate)"),
+        (RequestKind::Eligibility, Action::SelfExtend) => {
+            "Extend eligible role assignment requested".to_string()
+        }
+        (RequestKind::Assignment, Action::SelfExtend) => {
+            "Extend role assignment requested".to_string()
+        }
+        (RequestKind::Eligibility, Action::SelfRenew) => {
+            "Renew eligible role assignment requested".to_string()
+        }
+        (RequestKind::Assignment, Action::SelfRenew) => {
+            "Renew role assignment requested".to_string()
+        }
+    }
+}
+
+/// Targets of a request: the role and the principal.
+pub fn request_targets(
+    tx: &Tx<'_>,
+    principal_id: &str,
+    role_id: &str,
+) -> Result<Vec<AuditTarget>, ApiError> {
+    let role = tx.role(role_id)?;
+    let principal = tx.object(principal_id)?;
+    Ok(vec![
+        AuditTarget {
+            id: role_id.to_string(),
+            kind: "Role".into(),
+            display_name: role.map(|r| r.display_name),
+        },
+        AuditTarget {
+            id: principal_id.to_string(),
+            kind: principal
+                .as_ref()
+                .map(|p| capitalise(p.kind.as_str()))
+                .unwrap_or_else(|| "Other".into()),
+            display_name: principal.map(|p| p.display_name),
+        },
+    ])
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Writes the audit row for a stored request.
+pub fn request(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    actor: &str,
+    q: &ScheduleRequest,
+    activity: String,
+) -> Result<(), ApiError> {
+    let record = AuditRecord {
+        seq: 0,
+        at: ctx.now,
+        actor_id: actor.to_string(),
+        activity,
+        category: "RoleManagement".into(),
+        result: "success".into(),
+        reason: q.justification.clone(),
+        request_id: Some(q.id.clone()),
+        targets: request_targets(tx, &q.principal_id, &q.role_definition_id)?,
+    };
+    tx.insert_audit(&record)?;
+    Ok(())
+}
+
+/// Writes the audit row for something the service did by itself to a schedule.
+pub fn system(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    s: &Schedule,
+    activity: &str,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let record = AuditRecord {
+        seq: 0,
+        at: ctx.now,
+        actor_id: super::fidelity::SYSTEM_ACTOR.into(),
+        activity: activity.to_string(),
+        category: "RoleManagement".into(),
+        result: "success".into(),
+        reason: Some(reason.to_string()),
+        request_id: s.created_using.clone(),
+        targets: request_targets(tx, &s.principal_id, &s.role_definition_id)?,
+    };
+    tx.insert_audit(&record)?;
+    Ok(())
+}
+
+/// Writes a free-form audit row (directory and policy changes).
+pub fn other(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    actor: &str,
+    activity: &str,
+    category: &str,
+    targets: Vec<AuditTarget>,
+) -> Result<(), ApiError> {
+    tx.insert_audit(&AuditRecord {
+        seq: 0,
+        at: ctx.now,
+        actor_id: actor.to_string(),
+        activity: activity.to_string(),
+        category: category.to_string(),
+        result: "success".into(),
+        reason: None,
+        request_id: None,
+        targets,
+    })?;
+    Ok(())
+}

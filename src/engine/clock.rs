@@ -1,0 +1,223 @@
+//! The simulated clock and the events that fall due as it moves: future schedules start, schedules
+//! expire, old requests and ended schedules are purged. Events are processed in time order, each
+//! instant in its own transaction, so a long advance never holds everything in memory at once.
+
+use super::lifecycle::end_schedule;
+use super::{Ctx, Engine, Session, audit, fidelity, set_clock};
+use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
+use crate::model::time::format_timestamp;
+use crate::model::{
+    ApiError, AssignmentType, IsoDuration, RequestKind, ScheduleState, Status, Timestamp,
+};
+use crate::store::Tx;
+
+/// What an advance did, for the user.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AdvanceReport {
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub started: usize,
+    pub expired: usize,
+    pub failed: usize,
+    pub purged_requests: usize,
+    pub purged_schedules: usize,
+    /// One line per event, in time order.
+    pub events: Vec<String>,
+}
+
+fn days(n: i64) -> chrono::TimeDelta {
+    IsoDuration::from_days(n).as_delta()
+}
+
+/// The earliest due event, if any.
+fn next_event(tx: &Tx<'_>) -> Result<Option<Timestamp>, ApiError> {
+    let candidates = [
+        tx.next_schedule_event()?,
+        tx.next_request_purge(
+            days(fidelity::REQUEST_RETENTION_DAYS).num_milliseconds(),
+            days(fidelity::CANCELED_REQUEST_RETENTION_DAYS).num_milliseconds(),
+        )?,
+        tx.next_schedule_purge()?
+            .map(|t| t + days(fidelity::RENEW_WINDOW_DAYS)),
+    ];
+    Ok(candidates.into_iter().flatten().min())
+}
+
+/// Processes everything due at `ctx.now`: ends first (so a renewal starting at the same instant
+/// finds the old instance gone), then starts, then purges.
+fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result<(), ApiError> {
+    for s in tx.schedules_ending_by(ctx.now)? {
+        let is_last_global_admin = s.kind == RequestKind::Assignment
+            && s.role_definition_id == GLOBAL_ADMINISTRATOR
+            && s.assignment_type == Some(AssignmentType::Assigned)
+            && s.directory_scope_id.as_deref() == Some("/")
+            && s.is_active()
+            && tx
+                .active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?
+                .iter()
+                .all(|o| o.id == s.id);
+        if is_last_global_admin {
+            // Lock-out protection (reference §3.2): the last Global Administrator does not expire.
+            tx.keep_schedule_forever(&s.id)?;
+            audit::system(
+                tx,
+                ctx,
+                &s,
+                "Keep member in role in PIM (last Global Administrator)",
+                "expiry skipped: it is the last active Global Administrator",
+            )?;
+            report.events.push(format!(
+                "{} kept {} (last Global Administrator)",
+                format_timestamp(ctx.now),
+                s.id
+            ));
+            continue;
+        }
+        let mut ended = s.clone();
+        ended.status = s.status;
+        tx.set_schedule_state(&s.id, s.status, ScheduleState::Expired, s.end_at, None)?;
+        let activity = match (s.kind, s.assignment_type) {
+            (RequestKind::Eligibility, _) => {
+                "Remove eligible member from role in PIM completed (timebound)"
+            }
+            (_, Some(AssignmentType::Activated)) => {
+                "Remove member from role (PIM activation expired)"
+            }
+            _ => "Remove member from role in PIM completed (timebound)",
+        };
+        audit::system(tx, ctx, &s, activity, "expired")?;
+        report.expired += 1;
+        report.events.push(format!(
+            "{} expired {} {}",
+            format_timestamp(ctx.now),
+            s.kind.as_str(),
+            s.id
+        ));
+    }
+    for s in tx.schedules_starting_by(ctx.now)? {
+        let conflict = tx.active_schedule_by_instance(&s.instance_id)?;
+        let eligibility_gone = match (&s.activated_using, s.assignment_type) {
+            (Some(e), Some(AssignmentType::Activated)) => {
+                !tx.schedule(e)?.is_some_and(|e| e.is_active())
+            }
+            _ => false,
+        };
+        let mut request = tx.request(&s.id)?;
+        if conflict.is_some() || eligibility_gone {
+            // Nothing can be provisioned any more: the request fails (reference: `Failed`, trigger unconfirmed).
+            end_schedule(tx, ctx, &s, ScheduleState::Removed)?;
+            let why = if eligibility_gone {
+                "the eligibility it used has ended"
+            } else {
+                "the same assignment is already in effect"
+            };
+            if let Some(q) = request.as_mut() {
+                q.status = Status::Failed;
+                tx.update_request(q)?;
+            }
+            audit::system(tx, ctx, &s, "Add member to role in PIM failed", why)?;
+            report.failed += 1;
+            report.events.push(format!(
+                "{} failed {} {} ({why})",
+                format_timestamp(ctx.now),
+                s.kind.as_str(),
+                s.id
+            ));
+            continue;
+        }
+        tx.set_schedule_state(
+            &s.id,
+            Status::Provisioned,
+            ScheduleState::Live,
+            None,
+            Some(ctx.now),
+        )?;
+        if let Some(q) = request.as_mut() {
+            if q.status == Status::Granted {
+                q.status = Status::Provisioned;
+                tx.update_request(q)?;
+            }
+        }
+        audit::system(tx, ctx, &s, "Schedule started in PIM", "start time reached")?;
+        report.started += 1;
+        report.events.push(format!(
+            "{} started {} {}",
+            format_timestamp(ctx.now),
+            s.kind.as_str(),
+            s.id
+        ));
+    }
+    let purged = tx.purge_requests(
+        ctx.now - days(fidelity::REQUEST_RETENTION_DAYS),
+        ctx.now - days(fidelity::CANCELED_REQUEST_RETENTION_DAYS),
+    )?;
+    report.purged_requests += purged.len();
+    report.purged_schedules += tx.purge_schedules(ctx.now - days(fidelity::RENEW_WINDOW_DAYS))?;
+    Ok(())
+}
+
+impl Engine {
+    /// Moves the clock forward to `target`, processing every due event in time order.
+    pub fn advance_to(
+        &mut self,
+        session: &Session,
+        target: Timestamp,
+    ) -> Result<AdvanceReport, ApiError> {
+        let from = self.now()?;
+        if target < from {
+            return Err(ApiError::bad_request(
+                "time",
+                format!(
+                    "the simulated clock only moves forward: {} is before the current time {}",
+                    format_timestamp(target),
+                    format_timestamp(from)
+                ),
+            ));
+        }
+        let mut report = AdvanceReport {
+            from: Some(from),
+            to: Some(target),
+            ..Default::default()
+        };
+        loop {
+            let done = self.write(|tx, _| {
+                let Some(next) = next_event(tx)?.filter(|t| *t <= target) else {
+                    return Ok(true);
+                };
+                set_clock(tx, next)?;
+                let ctx = super::load_ctx(tx)?;
+                process_instant(tx, &ctx, &mut report)?;
+                Ok(false)
+            })?;
+            if done {
+                break;
+            }
+        }
+        self.write(|tx, ctx| {
+            set_clock(tx, target)?;
+            if target != from {
+                let activity = format!("Advance simulated clock to {}", format_timestamp(target));
+                audit::other(
+                    tx,
+                    ctx,
+                    &session.caller,
+                    &activity,
+                    "Simulation",
+                    Vec::new(),
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(report)
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance_by(
+        &mut self,
+        session: &Session,
+        by: IsoDuration,
+    ) -> Result<AdvanceReport, ApiError> {
+        let now = self.now()?;
+        self.advance_to(session, now + by.as_delta())
+    }
+}

@@ -1,0 +1,61 @@
+//! Every choice pimlab makes where the references say UNCONFIRMED, in one place.
+//!
+//! Each constant names the reference point it settles. The README's fidelity table lists them;
+//! change a value here and the behaviour changes everywhere.
+
+/// Requests are purged this many days after `createdDateTime` (addendum §7: "typically about 45 days").
+pub const REQUEST_RETENTION_DAYS: i64 = 45;
+
+/// Cancelled requests are purged this many days after cancellation (addendum §7, documented).
+pub const CANCELED_REQUEST_RETENTION_DAYS: i64 = 30;
+
+/// Expired schedules stay renewable (and remembered) this long (reference §3.2: "expired items
+/// stay visible up to 30 days").
+pub const RENEW_WINDOW_DAYS: i64 = 30;
+
+/// Extension is offered when the end is within this many days (reference §3.2, portal behaviour).
+pub const EXTEND_WINDOW_DAYS: i64 = 14;
+
+/// Whether the extend and renew windows are enforced through the API. The addendum (§5) found no
+/// evidence that the real API enforces them; pimlab enforces them (issue #2) and says so with its
+/// own error codes below, which are not real service codes.
+pub const ENFORCE_EXTEND_RENEW_WINDOWS: bool = true;
+pub const EXTEND_TOO_EARLY_CODE: &str = "PimlabExtendWindowNotOpen";
+pub const RENEW_TOO_LATE_CODE: &str = "PimlabRenewWindowClosed";
+
+/// Minimum life of an assignment or activation, and minimum time before it can be removed or
+/// deactivated (reference §3.2, documented).
+pub const MINIMUM_ACTIVE_MINUTES: i64 = 5;
+
+/// Status an approval-required request ends in when its stage times out (addendum §2: the backend
+/// value `TimedOut`; not in the v1.0 list).
+pub const APPROVAL_TIMEOUT_STATUS: crate::model::Status = crate::model::Status::TimedOut;
+
+/// The message of `PendingRoleAssignmentRequest`; the v1.0 text is unknown (addendum §11), so this is invented.
+pub const PENDING_REQUEST_MESSAGE: &str =
+    "There is already a pending request for this role assignment.";
+
+/// Removing the last active Global Administrator: the real code is unknown. pimlab uses this one.
+pub const LAST_GLOBAL_ADMIN_CODE: &str = "PimlabLastGlobalAdministrator";
+
+/// A principal id that is not in the directory. The legacy PIM API called this `SubjectNotFound`;
+/// the v1.0 code is unconfirmed.
+pub const PRINCIPAL_NOT_FOUND_CODE: &str = "SubjectNotFound";
+
+/// A role definition id that does not exist (legacy PIM API code; v1.0 unconfirmed).
+pub const ROLE_NOT_FOUND_CODE: &str = "RoleNotFound";
+
+/// A principal that cannot hold the role this way: a service principal made eligible, a group that
+/// is not role-assignable. The real code is unconfirmed; pimlab uses this one.
+pub const INVALID_PRINCIPAL_CODE: &str = "InvalidPrincipalForRoleAssignment";
+
+/// Whether the expiration policy's `maximumDuration` applies when expiry is not required. The
+/// portal disables the maximum when permanent assignments are allowed; pimlab follows it.
+pub const MAXIMUM_APPLIES_ONLY_WHEN_EXPIRATION_REQUIRED: bool = true;
+
+/// An activation may not outlive the eligibility that allows it. When it would, pimlab fails the
+/// request with `ExpirationRule` (rather than silently shortening it).
+pub const ACTIVATION_MAY_OUTLIVE_ELIGIBILITY: bool = false;
+
+/// Actor recorded for what the service does by itself (expiry, start, purge), as in Entra's audit log.
+pub const SYSTEM_ACTOR: &str = "MS-PIM";

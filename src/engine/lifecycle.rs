@@ -1,0 +1,1270 @@
+//! The request lifecycle: every action of both request kinds, and cancel (reference §3).
+
+use super::directory::{require_admin, role_assignable_groups_of, unauthorized};
+use super::validate::{Checks, check_enablement, check_expiration, check_justification, normalise};
+use super::{Ctx, Engine, Session, audit, fidelity, new_id};
+use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
+use crate::model::policy::{self, Policy};
+use crate::model::time::format_timestamp;
+use crate::model::{
+    Action, ApiError, AssignmentType, DirectoryObject, Expiration, IsoDuration, MemberType,
+    NewRequest, PrincipalKind, RequestKind, RoleDefinition, Schedule, ScheduleInfo,
+    ScheduleRequest, ScheduleState, Status, Surface, TicketInfo, ids,
+};
+use crate::store::Tx;
+
+/// What a request is about, once its ids are known to exist.
+struct Target {
+    principal: DirectoryObject,
+    role: RoleDefinition,
+    scope: String,
+    policy: Policy,
+}
+
+pub(crate) fn role_assignment_exists() -> ApiError {
+    ApiError::new(
+        400,
+        "RoleAssignmentExists",
+        "The Role assignment already exists.",
+    )
+}
+
+pub(crate) fn role_assignment_does_not_exist() -> ApiError {
+    ApiError::new(
+        400,
+        "RoleAssignmentDoesNotExist",
+        "The Role assignment does not exist.",
+    )
+}
+
+fn active_duration_too_short() -> ApiError {
+    // The real message carries the service's own spelling mistake.
+    ApiError::new(
+        400,
+        "ActiveDurationTooShort",
+        "The Active duration is too short. Miniumum Required is 5 minutes.",
+    )
+}
+
+pub(crate) fn request_not_found(id: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "RoleAssignmentRequestNotFound",
+        "The role assignment request is not found",
+    )
+    .with_detail(
+        "RequestNotFound",
+        "id",
+        format!(
+            "no request '{id}' (requests are purged {} days after creation)",
+            fidelity::REQUEST_RETENTION_DAYS
+        ),
+    )
+}
+
+fn scope_of(req: &NewRequest) -> Result<String, ApiError> {
+    match (
+        req.directory_scope_id.as_deref(),
+        req.app_scope_id.as_deref(),
+    ) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "directoryScopeId",
+            "give either directoryScopeId or appScopeId, not both",
+        )),
+        (None, None) => Err(ApiError::bad_request(
+            "directoryScopeId",
+            "one of directoryScopeId or appScopeId is required (\"/\" for the whole tenant)",
+        )),
+        (Some(s), None) | (None, Some(s)) => Ok(s.to_string()),
+    }
+}
+
+/// Checks the scope names something that exists: `/`, `/administrativeUnits/{id}` or `/{objectId}`.
+fn check_directory_scope(tx: &Tx<'_>, scope: &str) -> Result<(), ApiError> {
+    if scope == "/" {
+        return Ok(());
+    }
+    let bad = |why: String| ApiError::bad_request("directoryScopeId", why);
+    let rest = scope
+        .strip_prefix('/')
+        .ok_or_else(|| bad(format!("'{scope}' must start with '/'")))?;
+    let (expect_unit, id) = match rest.split_once('/') {
+        Some(("administrativeUnits", id)) => (true, id),
+        Some(_) => {
+            return Err(bad(format!(
+                "'{scope}' is not '/', '/administrativeUnits/{{id}}' or '/{{objectId}}'"
+            )));
+        }
+        None => (false, rest),
+    };
+    match tx.object(id)? {
+        Some(o) if expect_unit && o.kind != PrincipalKind::AdministrativeUnit => Err(bad(format!(
+            "'{id}' in '{scope}' is a {}, not an administrative unit",
+            o.kind.as_str()
+        ))),
+        Some(_) => Ok(()),
+        None => Err(bad(format!(
+            "the scope '{scope}' names no object in this tenant"
+        ))),
+    }
+}
+
+fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
+    let scope = scope_of(req)?;
+    if req.directory_scope_id.is_some() {
+        check_directory_scope(tx, &scope)?;
+    }
+    let principal = tx.object(&req.principal_id)?.ok_or_else(|| {
+        ApiError::new(
+            400,
+            fidelity::PRINCIPAL_NOT_FOUND_CODE,
+            format!(
+                "The principal '{}' does not exist in this tenant.",
+                req.principal_id
+            ),
+        )
+    })?;
+    let role = tx.role(&req.role_definition_id)?.ok_or_else(|| {
+        ApiError::new(
+            400,
+            fidelity::ROLE_NOT_FOUND_CODE,
+            format!(
+                "The role definition '{}' does not exist in this tenant.",
+                req.role_definition_id
+            ),
+        )
+    })?;
+    if !role.is_enabled {
+        return Err(ApiError::bad_request(
+            "roleDefinitionId",
+            format!(
+                "role '{}' is disabled (isEnabled: false) and cannot be assigned",
+                role.display_name
+            ),
+        ));
+    }
+    let invalid = |why: String| ApiError::new(400, fidelity::INVALID_PRINCIPAL_CODE, why);
+    match principal.kind {
+        PrincipalKind::AdministrativeUnit => {
+            return Err(invalid(format!(
+                "'{}' is an administrative unit; it cannot hold roles",
+                principal.display_name
+            )));
+        }
+        PrincipalKind::ServicePrincipal if req.kind == RequestKind::Eligibility => {
+            return Err(invalid(format!(
+                "service principal '{}' cannot be made eligible; service principals can only get active assignments",
+                principal.display_name
+            )));
+        }
+        PrincipalKind::Group if !principal.is_assignable_to_role => {
+            return Err(invalid(format!(
+                "group '{}' is not role-assignable (isAssignableToRole is false); only role-assignable groups can hold directory roles",
+                principal.display_name
+            )));
+        }
+        _ => {}
+    }
+    let policy = tx
+        .policy_for(Surface::Directory.as_str(), "/", &role.id)?
+        .ok_or_else(|| {
+            ApiError::new(
+                500,
+                "InternalServerError",
+                format!("role '{}' has no policy", role.display_name),
+            )
+        })?;
+    Ok(Target {
+        principal,
+        role,
+        scope,
+        policy,
+    })
+}
+
+fn scope_matches(s: &Schedule, scope: &str) -> bool {
+    s.directory_scope_id
+        .as_deref()
+        .or(s.app_scope_id.as_deref())
+        == Some(scope)
+}
+
+/// Live schedules of the principal itself for the role at the scope.
+fn live_for(tx: &Tx<'_>, kind: RequestKind, t: &Target) -> Result<Vec<Schedule>, ApiError> {
+    Ok(tx
+        .schedules_of(kind, &t.principal.id, &t.role.id, ScheduleState::Live)?
+        .into_iter()
+        .filter(|s| scope_matches(s, &t.scope))
+        .collect())
+}
+
+fn reject_if_pending(tx: &Tx<'_>, kind: RequestKind, t: &Target) -> Result<(), ApiError> {
+    let pending = tx.pending_requests_for(kind, &t.principal.id, &t.role.id, &t.scope)?;
+    if let Some(p) = pending.first() {
+        return Err(ApiError::new(
+            400,
+            "PendingRoleAssignmentRequest",
+            fidelity::PENDING_REQUEST_MESSAGE,
+        )
+        .with_detail(
+            "PendingRequest",
+            "id",
+            format!(
+                "request {} ({}) is still {}; cancel it or wait for its decision",
+                p.id, p.action, p.status
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn expiration_rule<'p>(
+    policy: &'p Policy,
+    id: &str,
+) -> Result<&'p policy::ExpirationRule, ApiError> {
+    policy.expiration(id).ok_or_else(|| {
+        ApiError::new(
+            500,
+            "InternalServerError",
+            format!("policy {} lacks {id}", policy.id),
+        )
+    })
+}
+
+fn enablement_rule<'p>(
+    policy: &'p Policy,
+    id: &str,
+) -> Result<&'p policy::EnablementRule, ApiError> {
+    policy.enablement(id).ok_or_else(|| {
+        ApiError::new(
+            500,
+            "InternalServerError",
+            format!("policy {} lacks {id}", policy.id),
+        )
+    })
+}
+
+fn admin_rule_ids(kind: RequestKind) -> (&'static str, &'static str) {
+    match kind {
+        RequestKind::Eligibility => (
+            policy::EXPIRATION_ADMIN_ELIGIBILITY,
+            policy::ENABLEMENT_ADMIN_ELIGIBILITY,
+        ),
+        RequestKind::Assignment => (
+            policy::EXPIRATION_ADMIN_ASSIGNMENT,
+            policy::ENABLEMENT_ADMIN_ASSIGNMENT,
+        ),
+    }
+}
+
+/// A request record with the common fields filled in.
+fn new_record(
+    ctx: &Ctx,
+    id: String,
+    session: &Session,
+    req: &NewRequest,
+    t: &Target,
+    status: Status,
+) -> ScheduleRequest {
+    ScheduleRequest {
+        id,
+        surface: req.surface,
+        kind: req.kind,
+        action: req.action,
+        status,
+        principal_id: t.principal.id.clone(),
+        role_definition_id: t.role.id.clone(),
+        directory_scope_id: req.directory_scope_id.clone(),
+        app_scope_id: req.app_scope_id.clone(),
+        justification: req.justification.clone(),
+        schedule_info: None,
+        ticket_info: req.ticket_info.clone().unwrap_or_default(),
+        is_validation_only: req.is_validation_only,
+        target_schedule_id: None,
+        approval_id: None,
+        created_at: ctx.now,
+        completed_at: None,
+        created_by: session.caller.clone(),
+        activated_using: None,
+        canceled_at: None,
+        trace: Vec::new(),
+    }
+}
+
+/// The schedule a request creates, keyed by the request's id (reference §3.1).
+fn new_schedule(
+    ctx: &Ctx,
+    q: &ScheduleRequest,
+    info: &ScheduleInfo,
+    member_type: MemberType,
+    assignment_type: Option<AssignmentType>,
+    activated_using: Option<String>,
+) -> Schedule {
+    let start = info.start.expect("normalised");
+    let scope = q
+        .directory_scope_id
+        .as_deref()
+        .or(q.app_scope_id.as_deref());
+    Schedule {
+        id: q.id.clone(),
+        surface: q.surface,
+        kind: q.kind,
+        principal_id: q.principal_id.clone(),
+        role_definition_id: q.role_definition_id.clone(),
+        directory_scope_id: q.directory_scope_id.clone(),
+        app_scope_id: q.app_scope_id.clone(),
+        member_type,
+        assignment_type,
+        status: if start > ctx.now {
+            Status::Granted
+        } else {
+            Status::Provisioned
+        },
+        state: ScheduleState::Live,
+        created_using: Some(q.id.clone()),
+        created_at: Some(ctx.now),
+        modified_at: Some(ctx.now),
+        schedule_info: info.clone(),
+        end_at: info.end_from(start),
+        activated_using,
+        instance_id: ids::role_assignment_id(
+            &q.role_definition_id,
+            &q.principal_id,
+            scope,
+            q.kind == RequestKind::Eligibility,
+        ),
+        ended_at: None,
+    }
+}
+
+/// Marks a request as granted (future start) or provisioned, with its schedule.
+fn grant(q: &mut ScheduleRequest, ctx: &Ctx, info: &ScheduleInfo) -> Status {
+    let start = info.start.expect("normalised");
+    q.status = if start > ctx.now {
+        Status::Granted
+    } else {
+        Status::Provisioned
+    };
+    q.completed_at = Some(start);
+    q.schedule_info = Some(info.clone());
+    q.target_schedule_id = Some(q.id.clone());
+    q.status
+}
+
+fn is_permanent(info: &ScheduleInfo) -> bool {
+    info.end_from(info.start.expect("normalised")).is_none()
+}
+
+fn fail_if_checks_failed(checks: &Checks) -> Result<(), ApiError> {
+    match checks.error() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Runs one request to its outcome inside `tx`. Returns the request as stored (or as it would be
+/// stored, for `isValidationOnly`). Any error leaves the transaction for the caller to roll back.
+pub(crate) fn submit(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+) -> Result<ScheduleRequest, ApiError> {
+    if tx.object(&session.caller)?.is_none() {
+        return Err(unauthorized().with_detail(
+            "UnknownCaller",
+            "caller",
+            format!("the caller '{}' is not in this tenant", session.caller),
+        ));
+    }
+    if req.kind == RequestKind::Eligibility
+        && matches!(req.action, Action::SelfActivate | Action::SelfDeactivate)
+    {
+        return Err(ApiError::bad_request(
+            "action",
+            format!(
+                "'{}' is only valid on roleAssignmentScheduleRequests; eligibilities are activated by an assignment request",
+                req.action
+            ),
+        ));
+    }
+    if req.action.is_admin() {
+        require_admin(tx, session, &format!("'{}'", req.action))?;
+    }
+    let t = prepare(tx, req)?;
+    let mut q = match req.action {
+        Action::AdminAssign => admin_assign(tx, ctx, session, req, &t)?,
+        Action::AdminUpdate | Action::AdminExtend => admin_replace(tx, ctx, session, req, &t)?,
+        Action::AdminRenew => admin_renew(tx, ctx, session, req, &t)?,
+        Action::AdminRemove => admin_remove(tx, ctx, session, req, &t)?,
+        Action::SelfActivate => self_activate(tx, ctx, session, req, &t)?,
+        Action::SelfDeactivate => self_deactivate(tx, ctx, session, req, &t)?,
+        Action::SelfExtend | Action::SelfRenew => self_extend_or_renew(tx, ctx, session, req, &t)?,
+    };
+    q.is_validation_only = req.is_validation_only;
+    Ok(q)
+}
+
+fn admin_assign(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+    t: &Target,
+) -> Result<ScheduleRequest, ApiError> {
+    if let Some(existing) = live_for(tx, req.kind, t)?.first() {
+        return Err(role_assignment_exists().with_detail(
+            "RoleAssignmentExists",
+            "principalId",
+            format!(
+                "{} already has this {} (schedule {}); use adminUpdate or adminExtend to change it",
+                t.principal.display_name,
+                req.kind.as_str(),
+                existing.id
+            ),
+        ));
+    }
+    reject_if_pending(tx, req.kind, t)?;
+    let info = normalise(req.schedule_info.as_ref(), ctx.now, Expiration::never())?;
+    let mut checks = Checks::default();
+    let (exp_id, en_id) = admin_rule_ids(req.kind);
+    check_expiration(
+        &mut checks,
+        expiration_rule(&t.policy, exp_id)?,
+        &info,
+        "--duration",
+    );
+    check_enablement(
+        &mut checks,
+        enablement_rule(&t.policy, en_id)?,
+        req,
+        session.mfa,
+    );
+    fail_if_checks_failed(&checks)?;
+    provision(
+        tx,
+        ctx,
+        session,
+        req,
+        t,
+        info,
+        checks,
+        MemberType::Direct,
+        None,
+    )
+}
+
+/// Creates the request and its schedule, and writes the audit row.
+#[allow(clippy::too_many_arguments)]
+fn provision(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+    t: &Target,
+    info: ScheduleInfo,
+    checks: Checks,
+    member_type: MemberType,
+    activated_using: Option<String>,
+) -> Result<ScheduleRequest, ApiError> {
+    let id = new_id(tx, ctx)?;
+    let mut q = new_record(ctx, id, session, req, t, Status::Provisioned);
+    grant(&mut q, ctx, &info);
+    q.activated_using = activated_using.clone();
+    q.trace = checks.trace;
+    let assignment_type = match (req.kind, req.action) {
+        (RequestKind::Eligibility, _) => None,
+        (RequestKind::Assignment, Action::SelfActivate) => Some(AssignmentType::Activated),
+        (RequestKind::Assignment, _) => Some(AssignmentType::Assigned),
+    };
+    let schedule = new_schedule(
+        ctx,
+        &q,
+        &info,
+        member_type,
+        assignment_type,
+        activated_using,
+    );
+    if !req.is_validation_only {
+        tx.insert_request(&q)?;
+        tx.insert_schedule(&schedule)?;
+        let activity = audit::activity_for(req.kind, req.action, is_permanent(&info), false);
+        audit::request(tx, ctx, &session.caller, &q, activity)?;
+    }
+    Ok(q)
+}
+
+/// adminUpdate and adminExtend: a replacement schedule keyed by the new request (addendum §8).
+fn admin_replace(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+    t: &Target,
+) -> Result<ScheduleRequest, ApiError> {
+    let live = live_for(tx, req.kind, t)?;
+    let Some(old) = live
+        .into_iter()
+        .find(|s| s.member_type == MemberType::Direct)
+    else {
+        return Err(role_assignment_does_not_exist().with_detail(
+            "RoleAssignmentDoesNotExist",
+            "principalId",
+            format!(
+                "{} has no current {} of '{}' at '{}' to {}",
+                t.principal.display_name,
+                req.kind.as_str(),
+                t.role.display_name,
+                t.scope,
+                if req.action == Action::AdminExtend {
+                    "extend"
+                } else {
+                    "update"
+                }
+            ),
+        ));
+    };
+    reject_if_pending(tx, req.kind, t)?;
+    let mut checks = Checks::default();
+    if req.action == Action::AdminExtend {
+        check_extend_window(&mut checks, ctx, &old)?;
+        if req.schedule_info.is_none() {
+            return Err(ApiError::bad_request(
+                "scheduleInfo",
+                "an extension needs a scheduleInfo with the new expiration",
+            ));
+        }
+    }
+    let info = normalise(
+        req.schedule_info.as_ref(),
+        ctx.now,
+        old.schedule_info.expiration.clone(),
+    )?;
+    if req.action == Action::AdminExtend {
+        let new_end = info.end_from(info.start.expect("normalised"));
+        if let (Some(old_end), Some(new_end)) = (old.end_at, new_end) {
+            if new_end <= old_end {
+                checks.fail(
+                    "Extension",
+                    "ExpirationRule",
+                    format!("new end {}", format_timestamp(new_end)),
+                    format!("later than the current end {}", format_timestamp(old_end)),
+                    "ask for an end after the current one",
+                );
+            }
+        }
+    }
+    let (exp_id, en_id) = admin_rule_ids(req.kind);
+    check_expiration(
+        &mut checks,
+        expiration_rule(&t.policy, exp_id)?,
+        &info,
+        "--duration",
+    );
+    check_enablement(
+        &mut checks,
+        enablement_rule(&t.policy, en_id)?,
+        req,
+        session.mfa,
+    );
+    fail_if_checks_failed(&checks)?;
+    if !req.is_validation_only {
+        tx.set_schedule_state(
+            &old.id,
+            old.status,
+            ScheduleState::Replaced,
+            Some(ctx.now),
+            Some(ctx.now),
+        )?;
+    }
+    provision(
+        tx,
+        ctx,
+        session,
+        req,
+        t,
+        info,
+        checks,
+        old.member_type,
+        old.activated_using.clone(),
+    )
+}
+
+fn check_extend_window(checks: &mut Checks, ctx: &Ctx, old: &Schedule) -> Result<(), ApiError> {
+    let Some(end) = old.end_at else {
+        return Err(ApiError::new(
+            400,
+            fidelity::EXTEND_TOO_EARLY_CODE,
+            "The assignment never expires; there is nothing to extend.",
+        )
+        .with_detail(
+            "Permanent",
+            "scheduleInfo",
+            format!("schedule {} has no expiration", old.id),
+        ));
+    };
+    let window = IsoDuration::from_days(fidelity::EXTEND_WINDOW_DAYS);
+    let opens = end - window.as_delta();
+    if fidelity::ENFORCE_EXTEND_RENEW_WINDOWS && ctx.now < opens {
+        return Err(ApiError::new(
+            400,
+            fidelity::EXTEND_TOO_EARLY_CODE,
+            format!("Extension is only possible in the {} days before expiry (pimlab rule; the real API's code for this is not known).", fidelity::EXTEND_WINDOW_DAYS),
+        )
+        .with_detail("ExtendWindow", "scheduleInfo", format!("it ends {}; extension opens {} (now {})", format_timestamp(end), format_timestamp(opens), format_timestamp(ctx.now))));
+    }
+    checks.pass(
+        "ExtendWindow",
+        format!("ends {}", format_timestamp(end)),
+        format!("within {window} of expiry"),
+    );
+    Ok(())
+}
+
+/// The expired schedule a renewal restores, within the renewal window.
+fn renewable(tx: &Tx<'_>, ctx: &Ctx, req: &NewRequest, t: &Target) -> Result<Schedule, ApiError> {
+    if let Some(live) = live_for(tx, req.kind, t)?.first() {
+        return Err(role_assignment_exists().with_detail(
+            "NotExpired",
+            "principalId",
+            format!(
+                "{} still has this {} (schedule {}); extend it instead of renewing",
+                t.principal.display_name,
+                req.kind.as_str(),
+                live.id
+            ),
+        ));
+    }
+    let expired: Vec<Schedule> = tx
+        .schedules_of(
+            req.kind,
+            &t.principal.id,
+            &t.role.id,
+            ScheduleState::Expired,
+        )?
+        .into_iter()
+        .filter(|s| scope_matches(s, &t.scope) && s.member_type == MemberType::Direct)
+        .collect();
+    let Some(last) = expired.into_iter().max_by_key(|s| s.ended_at) else {
+        return Err(role_assignment_does_not_exist().with_detail(
+            "NothingToRenew",
+            "principalId",
+            format!(
+                "{} has no {} of '{}' that expired in the last {} days",
+                t.principal.display_name,
+                req.kind.as_str(),
+                t.role.display_name,
+                fidelity::RENEW_WINDOW_DAYS
+            ),
+        ));
+    };
+    let ended = last.ended_at.unwrap_or(ctx.now);
+    let closes = ended + IsoDuration::from_days(fidelity::RENEW_WINDOW_DAYS).as_delta();
+    if fidelity::ENFORCE_EXTEND_RENEW_WINDOWS && ctx.now > closes {
+        return Err(ApiError::new(
+            400,
+            fidelity::RENEW_TOO_LATE_CODE,
+            format!("Renewal is only possible up to {} days after expiry (pimlab rule; the real API's code for this is not known).", fidelity::RENEW_WINDOW_DAYS),
+        )
+        .with_detail("RenewWindow", "scheduleInfo", format!("it expired {}; renewal closed {}", format_timestamp(ended), format_timestamp(closes))));
+    }
+    Ok(last)
+}
+
+fn admin_renew(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+    t: &Target,
+) -> Result<ScheduleRequest, ApiError> {
+    let old = renewable(tx, ctx, req, t)?;
+    reject_if_pending(tx, req.kind, t)?;
+    let info = normalise(
+        req.schedule_info.as_ref(),
+        ctx.now,
+        old.schedule_info.expiration.clone(),
+    )?;
+    let mut checks = Checks::default();
+    checks.pass(
+        "RenewWindow",
+        format!(
+            "expired {}",
+            old.ended_at.map(format_timestamp).unwrap_or_default()
+        ),
+        format!("within {} days", fidelity::RENEW_WINDOW_DAYS),
+    );
+    let (exp_id, en_id) = admin_rule_ids(req.kind);
+    check_expiration(
+        &mut checks,
+        expiration_rule(&t.policy, exp_id)?,
+        &info,
+        "--duration",
+    );
+    check_enablement(
+        &mut checks,
+        enablement_rule(&t.policy, en_id)?,
+        req,
+        session.mfa,
+    );
+    fail_if_checks_failed(&checks)?;
+    if !req.is_validation_only {
+        tx.set_schedule_state(
+            &old.id,
+            old.status,
+            ScheduleState::Replaced,
+            old.ended_at,
+            Some(ctx.now),
+        )?;
+    }
+    provision(
+        tx,
+        ctx,
+        session,
+        req,
+        t,
+        info,
+        checks,
+        MemberType::Direct,
+        None,
+    )
+}
+
+/// The real response to a removal: `Revoked`, no schedule, no completion time (addendum §1).
+fn revoked_record(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+    t: &Target,
+    checks: Checks,
+) -> Result<ScheduleRequest, ApiError> {
+    let id = new_id(tx, ctx)?;
+    let mut q = new_record(ctx, id, session, req, t, Status::Revoked);
+    q.trace = checks.trace;
+    Ok(q)
+}
+
+fn check_minimum_active(checks: &mut Checks, ctx: &Ctx, s: &Schedule) -> Result<(), ApiError> {
+    let minimum = IsoDuration::from_minutes(fidelity::MINIMUM_ACTIVE_MINUTES);
+    if s.is_active() {
+        let age = IsoDuration::from_delta(ctx.now - s.start());
+        if age < minimum {
+            return Err(active_duration_too_short().with_detail(
+                "ActiveDurationTooShort",
+                "scheduleInfo",
+                format!(
+                    "it started {} ago; wait until {} (at least {minimum} after it started)",
+                    age,
+                    format_timestamp(s.start() + minimum.as_delta())
+                ),
+            ));
+        }
+        checks.pass(
+            "MinimumActiveDuration",
+            format!("active for {age}"),
+            format!("at least {minimum}"),
+        );
+    }
+    Ok(())
+}
+
+fn admin_remove(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+    t: &Target,
+) -> Result<ScheduleRequest, ApiError> {
+    let live = live_for(tx, req.kind, t)?;
+    let Some(target) = live.into_iter().next() else {
+        return Err(role_assignment_does_not_exist().with_detail(
+            "RoleAssignmentDoesNotExist",
+            "principalId",
+            format!(
+                "{} has no {} of '{}' at '{}' to remove",
+                t.principal.display_name,
+                req.kind.as_str(),
+                t.role.display_name,
+                t.scope
+            ),
+        ));
+    };
+    let mut checks = Checks::default();
+    check_minimum_active(&mut checks, ctx, &target)?;
+    if req.kind == RequestKind::Assignment
+        && target.is_active()
+        && t.role.id == GLOBAL_ADMINISTRATOR
+        && t.scope == "/"
+    {
+        let others = tx
+            .active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?
+            .into_iter()
+            .filter(|s| s.id != target.id)
+            .count();
+        if others == 0 {
+            return Err(ApiError::new(
+                400,
+                fidelity::LAST_GLOBAL_ADMIN_CODE,
+                "The last active Global Administrator assignment cannot be removed.",
+            )
+            .with_detail(
+                "LastGlobalAdministrator",
+                "principalId",
+                format!(
+                    "{} is the only active Global Administrator; assign another one first",
+                    t.principal.display_name
+                ),
+            ));
+        }
+        checks.pass(
+            "LastGlobalAdministrator",
+            format!("{others} other active Global Administrator assignment(s)"),
+            "at least one must remain",
+        );
+    }
+    let q = revoked_record(tx, ctx, session, req, t, checks)?;
+    if !req.is_validation_only {
+        end_schedule(tx, ctx, &target, ScheduleState::Removed)?;
+        tx.insert_request(&q)?;
+        let activity = audit::activity_for(req.kind, req.action, target.end_at.is_none(), false);
+        audit::request(tx, ctx, &session.caller, &q, activity)?;
+    }
+    Ok(q)
+}
+
+/// Ends a schedule now: its instance (and role assignment) disappear with it.
+pub(crate) fn end_schedule(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    s: &Schedule,
+    state: ScheduleState,
+) -> Result<(), ApiError> {
+    tx.set_schedule_state(&s.id, s.status, state, Some(ctx.now), Some(ctx.now))?;
+    Ok(())
+}
+
+/// The caller may act for `principal`: it is the caller, or a group the caller belongs to.
+fn caller_acts_for(tx: &Tx<'_>, session: &Session, t: &Target) -> Result<(), ApiError> {
+    if t.principal.id.eq_ignore_ascii_case(&session.caller) {
+        return Ok(());
+    }
+    if t.principal.kind == PrincipalKind::Group
+        && tx
+            .containers_of(&session.caller)?
+            .iter()
+            .any(|g| g.eq_ignore_ascii_case(&t.principal.id))
+    {
+        return Ok(());
+    }
+    Err(unauthorized().with_detail(
+        "NotSelf",
+        "principalId",
+        format!("self-service actions act for the caller; principalId {} is not the caller {} (act --as that principal)", t.principal.id, session.caller),
+    ))
+}
+
+/// The eligibility that allows `principal` to activate: its own first, then a group's.
+fn find_eligibility(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    t: &Target,
+) -> Result<Option<(Schedule, MemberType)>, ApiError> {
+    let current =
+        |s: &Schedule| s.is_active() && scope_matches(s, &t.scope) && s.start() <= ctx.now;
+    if let Some(s) = tx
+        .schedules_of(
+            RequestKind::Eligibility,
+            &t.principal.id,
+            &t.role.id,
+            ScheduleState::Live,
+        )?
+        .into_iter()
+        .find(current)
+    {
+        return Ok(Some((s, MemberType::Direct)));
+    }
+    if t.principal.kind == PrincipalKind::User {
+        for group in role_assignable_groups_of(tx, &t.principal.id)? {
+            if let Some(s) = tx
+                .schedules_of(
+                    RequestKind::Eligibility,
+                    &group,
+                    &t.role.id,
+                    ScheduleState::Live,
+                )?
+                .into_iter()
+                .find(current)
+            {
+                return Ok(Some((s, MemberType::Group)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn self_activate(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+    t: &Target,
+) -> Result<ScheduleRequest, ApiError> {
+    caller_acts_for(tx, session, t)?;
+    if let Some(active) = live_for(tx, RequestKind::Assignment, t)?.first() {
+        return Err(role_assignment_exists().with_detail(
+            "AlreadyActive",
+            "roleDefinitionId",
+            format!(
+                "{} already holds '{}' (schedule {}, {})",
+                t.principal.display_name,
+                t.role.display_name,
+                active.id,
+                active
+                    .assignment_type
+                    .map(|a| a.as_str())
+                    .unwrap_or("Assigned")
+            ),
+        ));
+    }
+    reject_if_pending(tx, RequestKind::Assignment, t)?;
+    let exp_rule = expiration_rule(&t.policy, policy::EXPIRATION_END_USER_ASSIGNMENT)?;
+    let info = normalise(
+        req.schedule_info.as_ref(),
+        ctx.now,
+        Expiration::after(exp_rule.maximum_duration),
+    )?;
+    let mut checks = Checks::default();
+    let eligibility = find_eligibility(tx, ctx, t)?;
+    match &eligibility {
+        Some((e, member)) => checks.pass(
+            "EligibilityRule",
+            format!("eligibility {} ({})", e.id, member.as_str()),
+            "a current eligibility for the role at the scope",
+        ),
+        None => checks.fail(
+            "EligibilityRule",
+            "EligibilityRule",
+            "no current eligibility",
+            format!(
+                "a current eligibility for '{}' at '{}'",
+                t.role.display_name, t.scope
+            ),
+            "ask an administrator to make you eligible (pimlab eligible assign)",
+        ),
+    }
+    check_expiration(&mut checks, exp_rule, &info, "--duration");
+    if let Some((e, _)) = &eligibility {
+        let start = info.start.expect("normalised");
+        if let (Some(elig_end), false) = (e.end_at, fidelity::ACTIVATION_MAY_OUTLIVE_ELIGIBILITY) {
+            match info.end_from(start) {
+                Some(end) if end <= elig_end => {}
+                other => checks.fail(
+                    "EligibilityWindow",
+                    "ExpirationRule",
+                    other
+                        .map(|end| format!("activation ending {}", format_timestamp(end)))
+                        .unwrap_or_else(|| "no end".into()),
+                    format!("the eligibility ends {}", format_timestamp(elig_end)),
+                    "ask for a shorter activation, or have the eligibility extended",
+                ),
+            }
+        }
+    }
+    check_enablement(
+        &mut checks,
+        enablement_rule(&t.policy, policy::ENABLEMENT_END_USER_ASSIGNMENT)?,
+        req,
+        session.mfa,
+    );
+    let approval = t.policy.approval().map(|a| a.setting.clone());
+    if let Some(a) = &approval {
+        if a.is_requestor_justification_required {
+            check_justification(
+                &mut checks,
+                "Approval_EndUser_Assignment.RequestorJustification",
+                req,
+            );
+        }
+    }
+    fail_if_checks_failed(&checks)?;
+    if let Some(rule) = t.policy.authentication_context() {
+        if rule.is_enabled {
+            let claim = rule.claim_value.clone().unwrap_or_default();
+            if !session.auth_contexts.iter().any(|c| c == &claim) {
+                return Err(ApiError::new(
+                    400,
+                    "RoleAssignmentRequestAcrsValidationFailed",
+                    format!("The Role assignment request requires an authentication context. claims={{\"access_token\":{{\"acrs\":{{\"essential\":true,\"value\":\"{claim}\"}}}}}}"),
+                )
+                .with_detail("AuthenticationContext", "session", format!("the session lacks authentication context '{claim}' (pass --auth-context {claim})")));
+            }
+            checks.pass(
+                "AuthenticationContext_EndUser_Assignment",
+                format!("claim {claim}"),
+                format!("authentication context {claim}"),
+            );
+        }
+    }
+    let (elig, member_type) = eligibility.expect("checked above");
+    if approval.as_ref().is_some_and(|a| a.is_approval_required) {
+        checks.pass(
+            "Approval_EndUser_Assignment",
+            "approval required",
+            "sent to approvers",
+        );
+        let id = new_id(tx, ctx)?;
+        let mut q = new_record(ctx, id, session, req, t, Status::PendingApproval);
+        q.approval_id = Some(q.id.clone());
+        // The start is not known until approval (reference §3.3).
+        q.schedule_info = Some(ScheduleInfo {
+            start: None,
+            expiration: info.expiration.clone(),
+        });
+        q.activated_using = Some(elig.id.clone());
+        q.trace = checks.trace;
+        if !req.is_validation_only {
+            tx.insert_request(&q)?;
+            let activity = audit::activity_for(req.kind, req.action, false, true);
+            audit::request(tx, ctx, &session.caller, &q, activity)?;
+        }
+        return Ok(q);
+    }
+    provision(
+        tx,
+        ctx,
+        session,
+        req,
+        t,
+        info,
+        checks,
+        member_type,
+        Some(elig.id),
+    )
+}
+
+fn self_deactivate(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+    t: &Target,
+) -> Result<ScheduleRequest, ApiError> {
+    caller_acts_for(tx, session, t)?;
+    let activation = live_for(tx, RequestKind::Assignment, t)?
+        .into_iter()
+        .find(|s| s.assignment_type == Some(AssignmentType::Activated) && s.is_active());
+    let Some(activation) = activation else {
+        return Err(role_assignment_does_not_exist().with_detail(
+            "NotActivated",
+            "roleDefinitionId",
+            format!(
+                "{} has no active activation of '{}' at '{}' to deactivate",
+                t.principal.display_name, t.role.display_name, t.scope
+            ),
+        ));
+    };
+    let mut checks = Checks::default();
+    check_minimum_active(&mut checks, ctx, &activation)?;
+    let q = revoked_record(tx, ctx, session, req, t, checks)?;
+    if !req.is_validation_only {
+        end_schedule(tx, ctx, &activation, ScheduleState::Removed)?;
+        tx.insert_request(&q)?;
+        audit::request(
+            tx,
+            ctx,
+            &session.caller,
+            &q,
+            audit::activity_for(req.kind, req.action, false, false),
+        )?;
+    }
+    Ok(q)
+}
+
+/// selfExtend and selfRenew ask an administrator to act: the request waits in `PendingAdminDecision`.
+fn self_extend_or_renew(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+    t: &Target,
+) -> Result<ScheduleRequest, ApiError> {
+    if !t.principal.id.eq_ignore_ascii_case(&session.caller) {
+        return Err(unauthorized().with_detail(
+            "NotSelf",
+            "principalId",
+            format!(
+                "{} may only be requested for the caller's own items",
+                req.action
+            ),
+        ));
+    }
+    let mut checks = Checks::default();
+    let target = if req.action == Action::SelfExtend {
+        let live = live_for(tx, req.kind, t)?;
+        let Some(s) = live.into_iter().next() else {
+            let via_group = role_assignable_groups_of(tx, &t.principal.id)?
+                .into_iter()
+                .any(|g| {
+                    tx.schedules_of(req.kind, &g, &t.role.id, ScheduleState::Live)
+                        .map(|v| !v.is_empty())
+                        .unwrap_or(false)
+                });
+            let why = if via_group {
+                format!(
+                    "{} holds '{}' only through a group; members cannot extend a group's {} (ask an administrator)",
+                    t.principal.display_name,
+                    t.role.display_name,
+                    req.kind.as_str()
+                )
+            } else {
+                format!(
+                    "{} has no {} of '{}' to extend",
+                    t.principal.display_name,
+                    req.kind.as_str(),
+                    t.role.display_name
+                )
+            };
+            return Err(role_assignment_does_not_exist().with_detail(
+                "NothingToExtend",
+                "principalId",
+                why,
+            ));
+        };
+        check_extend_window(&mut checks, ctx, &s)?;
+        s
+    } else {
+        renewable(tx, ctx, req, t)?
+    };
+    reject_if_pending(tx, req.kind, t)?;
+    if session.mfa {
+        checks.pass(
+            "SelfServiceMfa",
+            "MFA-satisfied session",
+            "MFA required for self-service extend and renew",
+        );
+    } else {
+        checks.fail(
+            "SelfServiceMfa",
+            "MfaRule",
+            "a session without MFA",
+            "MFA required for self-service extend and renew",
+            "sign in with MFA (drop --no-mfa)",
+        );
+    }
+    check_justification(&mut checks, "SelfServiceJustification", req);
+    fail_if_checks_failed(&checks)?;
+    let id = new_id(tx, ctx)?;
+    let mut q = new_record(ctx, id, session, req, t, Status::PendingAdminDecision);
+    q.schedule_info = match &req.schedule_info {
+        Some(info) => Some(normalise(
+            Some(info),
+            ctx.now,
+            target.schedule_info.expiration.clone(),
+        )?),
+        None => None,
+    };
+    q.target_schedule_id = Some(target.id.clone());
+    q.trace = checks.trace;
+    if !req.is_validation_only {
+        tx.insert_request(&q)?;
+        audit::request(
+            tx,
+            ctx,
+            &session.caller,
+            &q,
+            audit::activity_for(req.kind, req.action, false, true),
+        )?;
+    }
+    Ok(q)
+}
+
+/// Statuses a request can be cancelled from (addendum §12).
+fn cancellable(s: Status) -> bool {
+    matches!(
+        s,
+        Status::Granted | Status::PendingApproval | Status::PendingAdminDecision
+    )
+}
+
+pub(crate) fn cancel(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    kind: RequestKind,
+    id: &str,
+) -> Result<ScheduleRequest, ApiError> {
+    let mut q = tx
+        .request(id)?
+        .filter(|q| q.kind == kind)
+        .ok_or_else(|| request_not_found(id))?;
+    if !cancellable(q.status) {
+        return Err(ApiError::new(400, "RequestCannotBeCancelled", "Request is not in cancellable state.")
+            .with_detail("Status", "status", format!("request {} is {}; only Granted, PendingApproval and PendingAdminDecision requests can be cancelled", q.id, q.status)));
+    }
+    let own = q.created_by.eq_ignore_ascii_case(&session.caller)
+        || q.principal_id.eq_ignore_ascii_case(&session.caller);
+    if !own {
+        require_admin(tx, session, "Cancelling someone else's request")?;
+    }
+    if let Some(schedule) = tx.schedule(&q.id)? {
+        if schedule.state == ScheduleState::Live {
+            end_schedule(tx, ctx, &schedule, ScheduleState::Removed)?;
+        }
+    }
+    q.status = match kind {
+        RequestKind::Assignment => Status::Canceled,
+        RequestKind::Eligibility => Status::Revoked,
+    };
+    q.canceled_at = Some(ctx.now);
+    tx.update_request(&q)?;
+    let activity = match (kind, q.action) {
+        (_, Action::SelfActivate) => "Add member to role canceled (PIM activation)".to_string(),
+        (RequestKind::Eligibility, _) => "Add eligible member to role in PIM canceled".to_string(),
+        (RequestKind::Assignment, _) => "Add member to role in PIM canceled".to_string(),
+    };
+    audit::request(tx, ctx, &session.caller, &q, activity)?;
+    Ok(q)
+}
+
+impl Engine {
+    /// Submits a schedule request. A refused request leaves the store untouched; a validation-only
+    /// request runs every check and is never stored.
+    pub fn submit(
+        &mut self,
+        session: &Session,
+        req: &NewRequest,
+    ) -> Result<ScheduleRequest, ApiError> {
+        if req.is_validation_only {
+            // Run inside a transaction that is never committed.
+            let tx = self.store.write()?;
+            let ctx = super::load_ctx(&tx)?;
+            return submit(&tx, &ctx, session, req);
+        }
+        self.write(|tx, ctx| submit(tx, ctx, session, req))
+    }
+
+    /// Cancels a request (`POST .../{id}/cancel`).
+    pub fn cancel(
+        &mut self,
+        session: &Session,
+        kind: RequestKind,
+        id: &str,
+    ) -> Result<ScheduleRequest, ApiError> {
+        self.write(|tx, ctx| cancel(tx, ctx, session, kind, id))
+    }
+}
+
+/// Fills a `TicketInfo` from `SYSTEM:NUMBER` as the CLI takes it.
+pub fn parse_ticket(text: &str) -> TicketInfo {
+    match text.split_once(':') {
+        Some((system, number)) => TicketInfo {
+            system: Some(system.trim().to_string()),
+            number: Some(number.trim().to_string()),
+        },
+        None => TicketInfo {
+            system: None,
+            number: Some(text.trim().to_string()),
+        },
+    }
+}

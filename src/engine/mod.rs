@@ -1,0 +1,181 @@
+//! Every business rule: the request lifecycle, policy evaluation, the simulated clock and its due
+//! events, the catalog and the seeded tenant.
+//!
+//! The engine owns the store. Each state change runs in one write transaction that also writes its
+//! audit row; a refused request returns before `commit`, so the transaction rolls back and the
+//! store is exactly as it was. Time comes from the store's simulated clock and ids from its seeded
+//! generator: nothing here reads the wall clock or a global random source.
+
+mod audit;
+mod clock;
+mod directory;
+pub mod fidelity;
+mod lifecycle;
+mod policies;
+mod queries;
+mod seed;
+mod validate;
+
+use std::path::Path;
+
+use crate::model::time::{from_millis, to_millis};
+use crate::model::{ApiError, Timestamp, ids};
+use crate::store::{Store, StoreError, Tx};
+
+pub use clock::AdvanceReport;
+pub use directory::NewObject;
+pub use queries::{AuditQuery, RequestFilter};
+pub use seed::InitOptions;
+
+/// Who is calling, and what their session proves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// The caller's object id.
+    pub caller: String,
+    /// The session satisfied multi-factor authentication.
+    pub mfa: bool,
+    /// Authentication-context claims (`c1`, ...) the session carries.
+    pub auth_contexts: Vec<String>,
+}
+
+impl Session {
+    pub fn new(caller: impl Into<String>) -> Self {
+        Session {
+            caller: caller.into(),
+            mfa: true,
+            auth_contexts: Vec::new(),
+        }
+    }
+}
+
+/// The pimlab engine over one store.
+pub struct Engine {
+    store: Store,
+}
+
+/// Facts every operation in a transaction reads once.
+pub(crate) struct Ctx {
+    pub now: Timestamp,
+    pub tenant_id: String,
+    pub seed: u64,
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                ApiError::new(503, "ServiceUnavailable", format!("the store is busy: {e}"))
+            }
+            other => ApiError::new(500, "InternalServerError", format!("store error: {other}")),
+        }
+    }
+}
+
+impl Engine {
+    /// Opens the store at `path` (creating the file and schema if needed; not seeding it).
+    pub fn open(path: &Path) -> Result<Engine, StoreError> {
+        Ok(Engine {
+            store: Store::open(path)?,
+        })
+    }
+
+    /// A fresh in-memory store.
+    pub fn in_memory() -> Result<Engine, StoreError> {
+        Ok(Engine {
+            store: Store::open_in_memory()?,
+        })
+    }
+
+    pub fn is_initialized(&mut self) -> Result<bool, ApiError> {
+        Ok(self.store.is_initialized()?)
+    }
+
+    /// Runs `f` in a write transaction; commits only if it succeeds.
+    pub(crate) fn write<T>(
+        &mut self,
+        f: impl FnOnce(&Tx<'_>, &Ctx) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let tx = self.store.write()?;
+        let ctx = load_ctx(&tx)?;
+        let value = f(&tx, &ctx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `f` on a consistent read snapshot.
+    pub(crate) fn read<T>(
+        &mut self,
+        f: impl FnOnce(&Tx<'_>, &Ctx) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let tx = self.store.read()?;
+        let ctx = load_ctx(&tx)?;
+        f(&tx, &ctx)
+    }
+
+    /// The simulated time.
+    pub fn now(&mut self) -> Result<Timestamp, ApiError> {
+        self.read(|_, ctx| Ok(ctx.now))
+    }
+
+    pub fn tenant_id(&mut self) -> Result<String, ApiError> {
+        self.read(|_, ctx| Ok(ctx.tenant_id.clone()))
+    }
+
+    /// The tenant's domain (for user principal names).
+    pub fn domain(&mut self) -> Result<String, ApiError> {
+        self.read(|tx, _| Ok(tx.meta("domain")?.unwrap_or_default()))
+    }
+
+    /// The store's default caller: its break-glass administrator.
+    pub fn default_caller(&mut self) -> Result<String, ApiError> {
+        self.read(|tx, _| {
+            tx.meta("default_caller")?.ok_or_else(|| {
+                ApiError::new(
+                    500,
+                    "InternalServerError",
+                    "the store has no default caller",
+                )
+            })
+        })
+    }
+}
+
+fn load_ctx(tx: &Tx<'_>) -> Result<Ctx, ApiError> {
+    let Some(tenant_id) = tx.meta("tenant_id")? else {
+        return Err(ApiError::new(
+            409,
+            "StoreNotInitialized",
+            "this store has no tenant yet; run `pimlab init` first",
+        ));
+    };
+    let now = tx
+        .meta("clock")?
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or_default();
+    let seed = tx
+        .meta("seed")?
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or_default();
+    Ok(Ctx {
+        now: from_millis(now),
+        tenant_id,
+        seed,
+    })
+}
+
+/// Takes the next id from the store's seeded generator (inside the caller's transaction, so a
+/// rolled-back request does not consume one).
+pub(crate) fn new_id(tx: &Tx<'_>, ctx: &Ctx) -> Result<String, ApiError> {
+    let n = tx.bump_counter("next_id")?;
+    Ok(ids::nth_guid(ctx.seed, n))
+}
+
+pub(crate) fn set_clock(tx: &Tx<'_>, t: Timestamp) -> Result<(), ApiError> {
+    tx.set_meta("clock", &to_millis(t).to_string())?;
+    Ok(())
+}

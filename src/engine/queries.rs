@@ -1,0 +1,178 @@
+//! Read-only views of the tenant for the surfaces (Graph router, CLI, scripts).
+
+use super::Engine;
+use super::directory::{resolve_object, resolve_role, role_assignable_groups_of};
+use crate::model::policy::Policy;
+use crate::model::{
+    ApiError, DirectoryObject, PrincipalKind, RequestKind, RoleDefinition, Schedule,
+    ScheduleRequest, Status, Surface, Timestamp,
+};
+use crate::store::{AuditRecord, RequestQuery};
+
+/// Narrowing for request listings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestFilter {
+    pub kind: Option<RequestKind>,
+    pub principal_id: Option<String>,
+    pub role_definition_id: Option<String>,
+    pub status: Option<Status>,
+    pub created_by: Option<String>,
+}
+
+/// Narrowing for the audit trail.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditQuery {
+    pub since: Option<Timestamp>,
+    /// A principal by id, name or UPN: rows where it is the actor or a target.
+    pub principal: Option<String>,
+    /// A role by id or name: rows that target it.
+    pub role: Option<String>,
+}
+
+impl Engine {
+    pub fn requests(&mut self, f: &RequestFilter) -> Result<Vec<ScheduleRequest>, ApiError> {
+        self.read(|tx, _| {
+            Ok(tx.requests(&RequestQuery {
+                kind: f.kind,
+                principal_id: f.principal_id.as_deref(),
+                role_definition_id: f.role_definition_id.as_deref(),
+                status: f.status,
+                created_by: f.created_by.as_deref(),
+            })?)
+        })
+    }
+
+    /// One request by id, of either kind unless `kind` is given.
+    pub fn request(
+        &mut self,
+        id: &str,
+        kind: Option<RequestKind>,
+    ) -> Result<ScheduleRequest, ApiError> {
+        self.read(|tx, _| {
+            tx.request(id)?
+                .filter(|q| kind.is_none_or(|k| k == q.kind))
+                .ok_or_else(|| super::lifecycle::request_not_found(id))
+        })
+    }
+
+    /// Current and future schedules of a kind.
+    pub fn schedules(
+        &mut self,
+        kind: RequestKind,
+        principal: Option<&str>,
+        role: Option<&str>,
+    ) -> Result<Vec<Schedule>, ApiError> {
+        self.read(|tx, _| Ok(tx.live_schedules(kind, principal, role)?))
+    }
+
+    /// A live schedule by id.
+    pub fn schedule(&mut self, kind: RequestKind, id: &str) -> Result<Option<Schedule>, ApiError> {
+        self.read(|tx, _| {
+            Ok(tx
+                .schedule(id)?
+                .filter(|s| s.kind == kind && s.state == crate::model::ScheduleState::Live))
+        })
+    }
+
+    /// A schedule by id in any state (for `activatedUsing` and history).
+    pub fn schedule_any(&mut self, id: &str) -> Result<Option<Schedule>, ApiError> {
+        self.read(|tx, _| Ok(tx.schedule(id)?))
+    }
+
+    /// Schedules in effect now: the instances (and, for assignments, the role assignments).
+    pub fn instances(
+        &mut self,
+        kind: RequestKind,
+        principal: Option<&str>,
+        role: Option<&str>,
+    ) -> Result<Vec<Schedule>, ApiError> {
+        self.read(|tx, _| {
+            Ok(tx
+                .live_schedules(kind, principal, role)?
+                .into_iter()
+                .filter(|s| s.is_active())
+                .collect())
+        })
+    }
+
+    /// The schedule in effect whose instance (or role assignment) has this id.
+    pub fn instance(&mut self, kind: RequestKind, id: &str) -> Result<Option<Schedule>, ApiError> {
+        self.read(|tx, _| {
+            Ok(tx
+                .active_schedule_by_instance(id)?
+                .filter(|s| s.kind == kind))
+        })
+    }
+
+    pub fn roles(&mut self) -> Result<Vec<RoleDefinition>, ApiError> {
+        self.read(|tx, _| Ok(tx.roles()?))
+    }
+
+    /// A role by id, template id or display name.
+    pub fn role(&mut self, text: &str) -> Result<RoleDefinition, ApiError> {
+        self.read(|tx, _| resolve_role(tx, text))
+    }
+
+    pub fn policies(&mut self, with_rules: bool) -> Result<Vec<Policy>, ApiError> {
+        self.read(|tx, _| Ok(tx.policies(Surface::Directory.as_str(), with_rules)?))
+    }
+
+    pub fn policy(&mut self, id: &str) -> Result<Option<Policy>, ApiError> {
+        self.read(|tx, _| Ok(tx.policy(id)?))
+    }
+
+    pub fn objects(&mut self, kind: PrincipalKind) -> Result<Vec<DirectoryObject>, ApiError> {
+        self.read(|tx, _| Ok(tx.objects(kind)?))
+    }
+
+    pub fn object(&mut self, id: &str) -> Result<Option<DirectoryObject>, ApiError> {
+        self.read(|tx, _| Ok(tx.object(id)?))
+    }
+
+    /// Direct members (or owners) of a group or unit.
+    pub fn members(
+        &mut self,
+        container: &str,
+        relation: &str,
+    ) -> Result<Vec<DirectoryObject>, ApiError> {
+        self.read(|tx, _| {
+            let mut out = Vec::new();
+            for id in tx.members(container, relation)? {
+                if let Some(o) = tx.object(&id)? {
+                    out.push(o);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The role-assignable groups a principal belongs to (for group-derived access).
+    pub fn role_assignable_groups_of(&mut self, principal: &str) -> Result<Vec<String>, ApiError> {
+        self.read(|tx, _| role_assignable_groups_of(tx, principal))
+    }
+
+    pub fn audit(&mut self, q: &AuditQuery) -> Result<Vec<AuditRecord>, ApiError> {
+        self.read(|tx, _| {
+            let principal = match &q.principal {
+                Some(p) => Some(resolve_object(tx, p, "Principal")?.id),
+                None => None,
+            };
+            let role = match &q.role {
+                Some(r) => Some(resolve_role(tx, r)?.id),
+                None => None,
+            };
+            Ok(tx
+                .audit(q.since)?
+                .into_iter()
+                .filter(|a| {
+                    principal
+                        .as_ref()
+                        .is_none_or(|p| a.actor_id == *p || a.targets.iter().any(|t| t.id == *p))
+                        && role
+                            .as_ref()
+                            .is_none_or(|r| a.targets.iter().any(|t| t.id == *r))
+                })
+                .collect())
+        })
+    }
+}

@@ -1,0 +1,15 @@
+//! Plain data: ids, principals, roles, scopes, schedules, requests, policies. No I/O, no rules
+//! beyond what a value must satisfy to exist.
+
+pub mod builtin_roles;
+pub mod directory;
+pub mod error;
+pub mod ids;
+pub mod policy;
+pub mod request;
+pub mod time;
+
+pub use directory::{DirectoryObject, PrincipalKind, RoleDefinition};
+pub use error::{ApiError, ErrorDetail};
+pub use request::*;
+pub use time::{IsoDuration, Timestamp};

@@ -1,0 +1,175 @@
+//! Rows of `directory_objects`, `memberships` and `role_definitions`.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::Tx;
+use crate::model::time::{from_millis, to_millis};
+use crate::model::{DirectoryObject, PrincipalKind, RoleDefinition};
+
+const OBJECT_COLUMNS: &str = "id, kind, display_name, user_principal_name, mail, description, \
+     is_assignable_to_role, security_enabled, mail_enabled, app_id, account_enabled, created_at";
+
+fn object_from_row(r: &Row<'_>) -> rusqlite::Result<DirectoryObject> {
+    let kind: String = r.get(1)?;
+    Ok(DirectoryObject {
+        id: r.get(0)?,
+        kind: PrincipalKind::parse(&kind).unwrap_or(PrincipalKind::User),
+        display_name: r.get(2)?,
+        user_principal_name: r.get(3)?,
+        mail: r.get(4)?,
+        description: r.get(5)?,
+        is_assignable_to_role: r.get(6)?,
+        security_enabled: r.get(7)?,
+        mail_enabled: r.get(8)?,
+        app_id: r.get(9)?,
+        account_enabled: r.get(10)?,
+        created_at: from_millis(r.get(11)?),
+    })
+}
+
+const ROLE_COLUMNS: &str = "id, display_name, description, is_built_in, is_enabled, is_privileged, \
+     template_id, version, allowed_actions, inherits_from";
+
+fn role_from_row(r: &Row<'_>) -> rusqlite::Result<RoleDefinition> {
+    let actions: String = r.get(8)?;
+    let inherits: String = r.get(9)?;
+    Ok(RoleDefinition {
+        id: r.get(0)?,
+        display_name: r.get(1)?,
+        description: r.get(2)?,
+        is_built_in: r.get(3)?,
+        is_enabled: r.get(4)?,
+        is_privileged: r.get(5)?,
+        template_id: r.get(6)?,
+        version: r.get(7)?,
+        allowed_resource_actions: serde_json::from_str(&actions).unwrap_or_default(),
+        inherits_permissions_from: serde_json::from_str(&inherits).unwrap_or_default(),
+    })
+}
+
+impl Tx<'_> {
+    pub fn insert_object(&self, o: &DirectoryObject) -> rusqlite::Result<()> {
+        self.tx
+            .prepare_cached(&format!(
+                "INSERT INTO directory_objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+            ))?
+            .execute(params![
+                o.id,
+                o.kind.as_str(),
+                o.display_name,
+                o.user_principal_name,
+                o.mail,
+                o.description,
+                o.is_assignable_to_role,
+                o.security_enabled,
+                o.mail_enabled,
+                o.app_id,
+                o.account_enabled,
+                to_millis(o.created_at),
+            ])?;
+        Ok(())
+    }
+
+    pub fn object(&self, id: &str) -> rusqlite::Result<Option<DirectoryObject>> {
+        self.tx
+            .prepare_cached(&format!(
+                "SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE id = ?1 COLLATE NOCASE"
+            ))?
+            .query_row([id], object_from_row)
+            .optional()
+    }
+
+    /// Objects whose user principal name or display name is `name` (case-insensitive).
+    pub fn objects_named(&self, name: &str) -> rusqlite::Result<Vec<DirectoryObject>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {OBJECT_COLUMNS} FROM directory_objects
+             WHERE user_principal_name = ?1 COLLATE NOCASE OR display_name = ?1 COLLATE NOCASE
+             ORDER BY created_at, id"
+        ))?;
+        stmt.query_map([name], object_from_row)?.collect()
+    }
+
+    pub fn objects(&self, kind: PrincipalKind) -> rusqlite::Result<Vec<DirectoryObject>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE kind = ?1 ORDER BY created_at, display_name, id"
+        ))?;
+        stmt.query_map([kind.as_str()], object_from_row)?.collect()
+    }
+
+    pub fn add_membership(
+        &self,
+        container: &str,
+        member: &str,
+        relation: &str,
+    ) -> rusqlite::Result<bool> {
+        let n = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO memberships (container_id, member_id, relation) VALUES (?1, ?2, ?3)",
+            )?
+            .execute([container, member, relation])?;
+        Ok(n > 0)
+    }
+
+    /// Ids of the direct members (or owners) of a group or administrative unit.
+    pub fn members(&self, container: &str, relation: &str) -> rusqlite::Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT member_id FROM memberships WHERE container_id = ?1 AND relation = ?2 ORDER BY member_id",
+        )?;
+        stmt.query_map([container, relation], |r| r.get(0))?
+            .collect()
+    }
+
+    /// Ids of the groups (and units) `member` belongs to directly.
+    pub fn containers_of(&self, member: &str) -> rusqlite::Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT container_id FROM memberships WHERE member_id = ?1 AND relation = 'member' ORDER BY container_id",
+        )?;
+        stmt.query_map([member], |r| r.get(0))?.collect()
+    }
+
+    pub fn insert_role(&self, r: &RoleDefinition) -> rusqlite::Result<()> {
+        self.tx
+            .prepare_cached(&format!(
+                "INSERT INTO role_definitions ({ROLE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            ))?
+            .execute(params![
+                r.id,
+                r.display_name,
+                r.description,
+                r.is_built_in,
+                r.is_enabled,
+                r.is_privileged,
+                r.template_id,
+                r.version,
+                serde_json::to_string(&r.allowed_resource_actions).unwrap_or_default(),
+                serde_json::to_string(&r.inherits_permissions_from).unwrap_or_default(),
+            ])?;
+        Ok(())
+    }
+
+    pub fn role(&self, id: &str) -> rusqlite::Result<Option<RoleDefinition>> {
+        self.tx
+            .prepare_cached(&format!(
+                "SELECT {ROLE_COLUMNS} FROM role_definitions WHERE id = ?1 COLLATE NOCASE OR template_id = ?1 COLLATE NOCASE"
+            ))?
+            .query_row([id], role_from_row)
+            .optional()
+    }
+
+    pub fn role_named(&self, name: &str) -> rusqlite::Result<Option<RoleDefinition>> {
+        self.tx
+            .prepare_cached(&format!(
+                "SELECT {ROLE_COLUMNS} FROM role_definitions WHERE display_name = ?1 COLLATE NOCASE"
+            ))?
+            .query_row([name], role_from_row)
+            .optional()
+    }
+
+    pub fn roles(&self) -> rusqlite::Result<Vec<RoleDefinition>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {ROLE_COLUMNS} FROM role_definitions ORDER BY rowid"
+        ))?;
+        stmt.query_map([], role_from_row)?.collect()
+    }
+}

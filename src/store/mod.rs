@@ -1,0 +1,278 @@
+//! SQLite: opening and migrating the store, and one row conversion per table. No business rules.
+//!
+//! A store is one file. It is created with the schema of `schema.sql` on first use, refused when it
+//! is not a pimlab store or was written by a newer pimlab, and opened in WAL mode with a busy
+//! timeout so that a second process waits for the first instead of failing.
+
+mod directory;
+mod policies;
+mod records;
+mod schedules;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+
+pub use records::{AuditRecord, AuditTarget, RequestQuery};
+pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
+
+/// Errors opening a store. Everything else surfaces as `rusqlite::Error`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "{path} is not a pimlab store (it is another SQLite database); refusing to touch it. Use --db to pick another file."
+    )]
+    NotAPimlabStore { path: String },
+    #[error(
+        "{path} is not a SQLite database; refusing to touch it. Use --db to pick another file."
+    )]
+    NotADatabase { path: String },
+    #[error(
+        "{path} was written by a newer pimlab (schema version {found}; this pimlab knows up to {supported}); refusing to open it. Upgrade pimlab."
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error("store {path}: {source}")]
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
+}
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+/// A transaction on the store. Reads and writes go through it; dropping it without `commit`
+/// rolls everything back, which is how a refused request leaves the store untouched.
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let shown = path.display().to_string();
+        let wrap = |source| StoreError::Sqlite {
+            path: shown.clone(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(wrap)?;
+        Self::prepare(conn, Some(path.to_path_buf()), &shown)
+    }
+
+    /// A private in-memory store, for scenarios and tests.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
+            path: ":memory:".into(),
+            source,
+        })?;
+        Self::prepare(conn, None, ":memory:")
+    }
+
+    fn prepare(conn: Connection, path: Option<PathBuf>, shown: &str) -> Result<Store, StoreError> {
+        let wrap = |source| StoreError::Sqlite {
+            path: shown.to_string(),
+            source,
+        };
+        conn.busy_timeout(Duration::from_secs(60)).map_err(wrap)?;
+        // The first read of the header tells us whether this is SQLite at all.
+        let tables: i64 =
+            match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)) {
+                Ok(n) => n,
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::NotADatabase =>
+                {
+                    return Err(StoreError::NotADatabase {
+                        path: shown.to_string(),
+                    });
+                }
+                Err(e) => return Err(wrap(e)),
+            };
+        let app_id: i64 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(wrap)?;
+        if tables > 0 && app_id != APPLICATION_ID {
+            return Err(StoreError::NotAPimlabStore {
+                path: shown.to_string(),
+            });
+        }
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(wrap)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: shown.to_string(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if path.is_some() {
+            // WAL lets readers run beside a writer; NORMAL sync is durable across application crashes.
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(wrap)?;
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(wrap)?;
+        }
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(wrap)?;
+        let mut store = Store { conn, path };
+        schema::migrate(&mut store.conn).map_err(wrap)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Starts a write transaction. `IMMEDIATE` takes the write lock now, so two processes queue
+    /// (up to the busy timeout) instead of failing half-way through.
+    pub fn write(&mut self) -> rusqlite::Result<Tx<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(Tx { tx })
+    }
+
+    /// Starts a read transaction: a consistent snapshot.
+    pub fn read(&mut self) -> rusqlite::Result<Tx<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        Ok(Tx { tx })
+    }
+
+    /// Whether `init` has run: the tenant exists.
+    pub fn is_initialized(&mut self) -> rusqlite::Result<bool> {
+        let tx = self.read()?;
+        Ok(tx.meta("tenant_id")?.is_some())
+    }
+
+    /// Empties every table (for `init --force`), keeping the schema.
+    pub fn wipe(&mut self) -> rusqlite::Result<()> {
+        let tx = self.write()?;
+        tx.tx.execute_batch(
+            "DELETE FROM audit; DELETE FROM schedules; DELETE FROM requests; DELETE FROM policy_rules;
+             DELETE FROM policies; DELETE FROM role_definitions; DELETE FROM memberships;
+             DELETE FROM directory_objects; DELETE FROM meta;",
+        )?;
+        tx.commit()
+    }
+}
+
+impl Tx<'_> {
+    pub fn commit(self) -> rusqlite::Result<()> {
+        self.tx.commit()
+    }
+
+    pub fn meta(&self, key: &str) -> rusqlite::Result<Option<String>> {
+        self.tx
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> rusqlite::Result<()> {
+        self.tx
+            .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
+            .execute([key, value])?;
+        Ok(())
+    }
+
+    /// Takes the next value of a numeric meta counter (id generator, policy generation).
+    pub fn bump_counter(&self, key: &str) -> rusqlite::Result<u64> {
+        let n: i64 = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, '1')
+                 ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
+                 RETURNING CAST(value AS INTEGER)",
+            )?
+            .query_row([key], |r| r.get(0))?;
+        Ok((n - 1) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_store_gets_the_current_schema_and_marks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut store = Store::open(&path).unwrap();
+        assert!(!store.is_initialized().unwrap());
+        let v: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        drop(store);
+        Store::open(&path).unwrap();
+    }
+
+    #[test]
+    fn a_foreign_sqlite_file_is_refused_and_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("other.db");
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('keep me');")
+            .unwrap();
+        drop(c);
+        let before = std::fs::read(&path).unwrap();
+        let err = Store::open(&path).err().unwrap();
+        assert!(matches!(err, StoreError::NotAPimlabStore { .. }), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn a_file_that_is_not_sqlite_is_refused_and_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.txt");
+        std::fs::write(&path, "these are my notes, not a database\n".repeat(200)).unwrap();
+        let err = Store::open(&path).err().unwrap();
+        assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "these are my notes, not a database\n".repeat(200)
+        );
+    }
+
+    #[test]
+    fn a_store_from_a_newer_pimlab_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        drop(Store::open(&path).unwrap());
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(c);
+        let err = Store::open(&path).err().unwrap();
+        assert!(
+            matches!(err, StoreError::TooNew { found, .. } if found == SCHEMA_VERSION + 1),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn counters_count_from_zero() {
+        let mut store = Store::open_in_memory().unwrap();
+        let tx = store.write().unwrap();
+        assert_eq!(tx.bump_counter("ids").unwrap(), 0);
+        assert_eq!(tx.bump_counter("ids").unwrap(), 1);
+    }
+}

@@ -1,0 +1,253 @@
+//! Rows of `schedules` (and so of the `instances` and `role_assignments` views).
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::Tx;
+use crate::model::time::{from_millis, to_millis};
+use crate::model::{
+    AssignmentType, Expiration, ExpirationType, IsoDuration, MemberType, RequestKind, Schedule,
+    ScheduleInfo, ScheduleState, Status, Surface, Timestamp,
+};
+
+const SCHEDULE_COLUMNS: &str = "id, surface, kind, principal_id, role_definition_id, directory_scope_id, \
+     app_scope_id, member_type, assignment_type, status, state, created_using, created_at, modified_at, \
+     start_at, expiration_type, expiration_end, expiration_duration, end_at, activated_using, instance_id, ended_at";
+
+fn bad(what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("unknown {what} '{value}' in the store").into(),
+    )
+}
+
+fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
+    let surface: String = r.get(1)?;
+    let kind: String = r.get(2)?;
+    let member: String = r.get(7)?;
+    let assignment: Option<String> = r.get(8)?;
+    let status: String = r.get(9)?;
+    let state: String = r.get(10)?;
+    let exp_type: String = r.get(15)?;
+    let duration: Option<String> = r.get(17)?;
+    Ok(Schedule {
+        id: r.get(0)?,
+        surface: Surface::parse(&surface).ok_or_else(|| bad("surface", &surface))?,
+        kind: RequestKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
+        principal_id: r.get(3)?,
+        role_definition_id: r.get(4)?,
+        directory_scope_id: r.get(5)?,
+        app_scope_id: r.get(6)?,
+        member_type: MemberType::parse(&member).ok_or_else(|| bad("memberType", &member))?,
+        assignment_type: match assignment {
+            Some(a) => Some(AssignmentType::parse(&a).ok_or_else(|| bad("assignmentType", &a))?),
+            None => None,
+        },
+        status: Status::parse(&status).ok_or_else(|| bad("status", &status))?,
+        state: ScheduleState::parse(&state).ok_or_else(|| bad("state", &state))?,
+        created_using: r.get(11)?,
+        created_at: r.get::<_, Option<i64>>(12)?.map(from_millis),
+        modified_at: r.get::<_, Option<i64>>(13)?.map(from_millis),
+        schedule_info: ScheduleInfo {
+            start: Some(from_millis(r.get(14)?)),
+            expiration: Expiration {
+                kind: ExpirationType::parse(&exp_type)
+                    .ok_or_else(|| bad("expiration type", &exp_type))?,
+                end: r.get::<_, Option<i64>>(16)?.map(from_millis),
+                duration: duration.as_deref().and_then(|d| IsoDuration::parse(d).ok()),
+            },
+        },
+        end_at: r.get::<_, Option<i64>>(18)?.map(from_millis),
+        activated_using: r.get(19)?,
+        instance_id: r.get(20)?,
+        ended_at: r.get::<_, Option<i64>>(21)?.map(from_millis),
+    })
+}
+
+impl Tx<'_> {
+    pub fn insert_schedule(&self, s: &Schedule) -> rusqlite::Result<()> {
+        self.tx
+            .prepare_cached(&format!(
+                "INSERT INTO schedules ({SCHEDULE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+            ))?
+            .execute(params![
+                s.id,
+                s.surface.as_str(),
+                s.kind.as_str(),
+                s.principal_id,
+                s.role_definition_id,
+                s.directory_scope_id,
+                s.app_scope_id,
+                s.member_type.as_str(),
+                s.assignment_type.map(|a| a.as_str()),
+                s.status.as_str(),
+                s.state.as_str(),
+                s.created_using,
+                s.created_at.map(to_millis),
+                s.modified_at.map(to_millis),
+                to_millis(s.start()),
+                s.schedule_info.expiration.kind.as_str(),
+                s.schedule_info.expiration.end.map(to_millis),
+                s.schedule_info.expiration.duration.map(|d| d.to_string()),
+                s.end_at.map(to_millis),
+                s.activated_using,
+                s.instance_id,
+                s.ended_at.map(to_millis),
+            ])?;
+        Ok(())
+    }
+
+    /// Moves a schedule along its life: status, state, and when it ended.
+    pub fn set_schedule_state(
+        &self,
+        id: &str,
+        status: Status,
+        state: ScheduleState,
+        ended_at: Option<Timestamp>,
+        modified_at: Option<Timestamp>,
+    ) -> rusqlite::Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE schedules SET status = ?2, state = ?3, ended_at = ?4, modified_at = coalesce(?5, modified_at) WHERE id = ?1",
+            )?
+            .execute(params![id, status.as_str(), state.as_str(), ended_at.map(to_millis), modified_at.map(to_millis)])?;
+        Ok(())
+    }
+
+    pub fn schedule(&self, id: &str) -> rusqlite::Result<Option<Schedule>> {
+        self.tx
+            .prepare_cached(&format!(
+                "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = ?1"
+            ))?
+            .query_row([id], schedule_from_row)
+            .optional()
+    }
+
+    /// The schedule whose instance has this id and is in effect.
+    pub fn active_schedule_by_instance(
+        &self,
+        instance_id: &str,
+    ) -> rusqlite::Result<Option<Schedule>> {
+        self.tx
+            .prepare_cached(&format!(
+                "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE instance_id = ?1 AND state = 'live' AND status = 'Provisioned'"
+            ))?
+            .query_row([instance_id], schedule_from_row)
+            .optional()
+    }
+
+    /// Schedules of one principal for one role (any scope), in the given state.
+    pub fn schedules_of(
+        &self,
+        kind: RequestKind,
+        principal_id: &str,
+        role_id: &str,
+        state: ScheduleState,
+    ) -> rusqlite::Result<Vec<Schedule>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules
+             WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND state = ?4
+             ORDER BY start_at, id"
+        ))?;
+        stmt.query_map(
+            params![principal_id, role_id, kind.as_str(), state.as_str()],
+            schedule_from_row,
+        )?
+        .collect()
+    }
+
+    /// Live schedules of a kind, optionally narrowed to a principal or role, in start order.
+    pub fn live_schedules(
+        &self,
+        kind: RequestKind,
+        principal_id: Option<&str>,
+        role_id: Option<&str>,
+    ) -> rusqlite::Result<Vec<Schedule>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules
+             WHERE kind = ?1 AND state = 'live' AND (?2 IS NULL OR principal_id = ?2 COLLATE NOCASE)
+               AND (?3 IS NULL OR role_definition_id = ?3 COLLATE NOCASE)
+             ORDER BY start_at, id"
+        ))?;
+        stmt.query_map(
+            params![kind.as_str(), principal_id, role_id],
+            schedule_from_row,
+        )?
+        .collect()
+    }
+
+    /// Active (in-effect) assignment schedules for a role at a scope, across principals.
+    pub fn active_assignments_of_role(
+        &self,
+        role_id: &str,
+        scope: &str,
+    ) -> rusqlite::Result<Vec<Schedule>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules
+             WHERE role_definition_id = ?1 AND kind = 'assignment' AND state = 'live' AND status = 'Provisioned'
+               AND coalesce(directory_scope_id, app_scope_id) = ?2
+             ORDER BY start_at, id"
+        ))?;
+        stmt.query_map(params![role_id, scope], schedule_from_row)?
+            .collect()
+    }
+
+    /// When the next live schedule starts or ends, whichever is first.
+    pub fn next_schedule_event(&self) -> rusqlite::Result<Option<Timestamp>> {
+        let start: Option<i64> = self
+            .tx
+            .prepare_cached(
+                "SELECT min(start_at) FROM schedules WHERE state = 'live' AND status = 'Granted'",
+            )?
+            .query_row([], |r| r.get(0))?;
+        let end: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT min(end_at) FROM schedules WHERE state = 'live'")?
+            .query_row([], |r| r.get(0))?;
+        Ok(match (start, end) {
+            (Some(a), Some(b)) => Some(from_millis(a.min(b))),
+            (a, b) => a.or(b).map(from_millis),
+        })
+    }
+
+    /// Live schedules whose end is at or before `t`.
+    pub fn schedules_ending_by(&self, t: Timestamp) -> rusqlite::Result<Vec<Schedule>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 'live' AND end_at <= ?1 ORDER BY end_at, id"
+        ))?;
+        stmt.query_map([to_millis(t)], schedule_from_row)?.collect()
+    }
+
+    /// Live, not-yet-started schedules whose start is at or before `t`.
+    pub fn schedules_starting_by(&self, t: Timestamp) -> rusqlite::Result<Vec<Schedule>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 'live' AND status = 'Granted' AND start_at <= ?1 ORDER BY start_at, id"
+        ))?;
+        stmt.query_map([to_millis(t)], schedule_from_row)?.collect()
+    }
+
+    /// Forgets ended schedules older than `before` (past the renewal window).
+    pub fn purge_schedules(&self, before: Timestamp) -> rusqlite::Result<usize> {
+        self.tx
+            .prepare_cached("DELETE FROM schedules WHERE state <> 'live' AND ended_at <= ?1")?
+            .execute([to_millis(before)])
+    }
+
+    pub fn next_schedule_purge(&self) -> rusqlite::Result<Option<Timestamp>> {
+        let t: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT min(ended_at) FROM schedules WHERE state <> 'live'")?
+            .query_row([], |r| r.get(0))?;
+        Ok(t.map(from_millis))
+    }
+}
+
+impl Tx<'_> {
+    /// Removes a schedule's end (lock-out protection of the last Global Administrator).
+    pub fn keep_schedule_forever(&self, id: &str) -> rusqlite::Result<()> {
+        self.tx
+            .prepare_cached("UPDATE schedules SET end_at = NULL, expiration_type = 'noExpiration', expiration_end = NULL, expiration_duration = NULL WHERE id = ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+}
