@@ -1,1 +1,7 @@
+//! The Graph surface: routing, OData, JSON views, error envelopes. Used by the CLI, scripts and
+//! the HTTP listener alike.
+
+pub mod body;
+pub mod graph;
 pub mod odata;
+pub mod views;

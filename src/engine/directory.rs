@@ -31,6 +31,11 @@ pub(crate) fn resolve_object(
         return Ok(o);
     }
     let mut found = tx.objects_named(text)?;
+    if found.is_empty() && !text.contains('@') {
+        // `alice` is short for `alice@{domain}`.
+        let domain = tx.meta("domain")?.unwrap_or_default();
+        found = tx.objects_named(&format!("{text}@{domain}"))?;
+    }
     match found.len() {
         0 => Err(ApiError::new(
             404,

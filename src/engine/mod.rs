@@ -6,8 +6,10 @@
 //! store is exactly as it was. Time comes from the store's simulated clock and ids from its seeded
 //! generator: nothing here reads the wall clock or a global random source.
 
+mod approvals;
 mod audit;
 mod clock;
+mod direct;
 mod directory;
 pub mod fidelity;
 mod lifecycle;
@@ -24,6 +26,7 @@ use crate::store::{Store, StoreError, Tx};
 
 pub use clock::AdvanceReport;
 pub use directory::NewObject;
+pub use lifecycle::parse_ticket;
 pub use queries::{AuditQuery, RequestFilter};
 pub use seed::InitOptions;
 

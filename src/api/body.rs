@@ -1,0 +1,426 @@
+//! Parsing Graph request bodies into engine inputs, as strictly as the real service: unknown
+//! properties, wrong types and unknown enum values are refused naming the offending value.
+
+use serde_json::{Map, Value};
+
+use crate::engine::NewObject;
+use crate::model::time::parse_timestamp;
+use crate::model::{
+    Action, ApiError, Expiration, ExpirationType, IsoDuration, NewRequest, PrincipalKind,
+    RequestKind, ScheduleInfo, Surface, TicketInfo,
+};
+
+/// Parses a body text as a JSON object.
+pub fn parse_object(text: &str) -> Result<Map<String, Value>, ApiError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        ApiError::new(
+            400,
+            "BadRequest",
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+        )
+        .with_detail("InvalidJson", "body", format!("{e}"))
+    })?;
+    match value {
+        Value::Object(m) => Ok(m),
+        other => Err(ApiError::bad_request(
+            "body",
+            format!("expected a JSON object, got {}", kind_of(&other)),
+        )),
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn unknown_property(name: &str, type_name: &str) -> ApiError {
+    ApiError::new(
+        400,
+        "BadRequest",
+        format!(
+            "The property '{name}' does not exist on type 'microsoft.graph.{type_name}'. Make sure to only use property names that are defined by the type."
+        ),
+    )
+}
+
+/// Refuses any key not in `allowed` (case-sensitive, as OData is); `@odata.*` annotations pass.
+fn only_known(m: &Map<String, Value>, allowed: &[&str], type_name: &str) -> Result<(), ApiError> {
+    for key in m.keys() {
+        if !key.starts_with("@odata.") && !allowed.contains(&key.as_str()) {
+            return Err(unknown_property(key, type_name));
+        }
+    }
+    Ok(())
+}
+
+fn string(m: &Map<String, Value>, key: &str, field: &str) -> Result<Option<String>, ApiError> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(ApiError::bad_request(
+            field,
+            format!("expected a string, got {}", kind_of(other)),
+        )),
+    }
+}
+
+fn boolean(m: &Map<String, Value>, key: &str, field: &str) -> Result<Option<bool>, ApiError> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(other) => Err(ApiError::bad_request(
+            field,
+            format!("expected true or false, got {}", kind_of(other)),
+        )),
+    }
+}
+
+fn object<'a>(
+    m: &'a Map<String, Value>,
+    key: &str,
+    field: &str,
+) -> Result<Option<&'a Map<String, Value>>, ApiError> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(other) => Err(ApiError::bad_request(
+            field,
+            format!("expected an object, got {}", kind_of(other)),
+        )),
+    }
+}
+
+fn enum_not_found(value: &str, field: &str, allowed: &str) -> ApiError {
+    // The first sentence is what the real service (.NET enum parsing) says.
+    ApiError::new(
+        400,
+        "BadRequest",
+        format!("Requested value '{value}' was not found."),
+    )
+    .with_detail(
+        "InvalidValue",
+        field,
+        format!("'{value}' is not one of {allowed}"),
+    )
+}
+
+fn parse_schedule_info(m: &Map<String, Value>) -> Result<ScheduleInfo, ApiError> {
+    only_known(
+        m,
+        &["startDateTime", "expiration", "recurrence"],
+        "requestSchedule",
+    )?;
+    if !matches!(m.get("recurrence"), None | Some(Value::Null)) {
+        return Err(ApiError::bad_request(
+            "scheduleInfo.recurrence",
+            "recurrence is not supported by PIM; send null",
+        ));
+    }
+    let start = match string(m, "startDateTime", "scheduleInfo.startDateTime")? {
+        Some(s) => Some(
+            parse_timestamp(&s)
+                .map_err(|e| ApiError::bad_request("scheduleInfo.startDateTime", e))?,
+        ),
+        None => None,
+    };
+    let expiration = match object(m, "expiration", "scheduleInfo.expiration")? {
+        None => Expiration {
+            kind: ExpirationType::NotSpecified,
+            end: None,
+            duration: None,
+        },
+        Some(e) => {
+            only_known(e, &["type", "endDateTime", "duration"], "expirationPattern")?;
+            let end = match string(e, "endDateTime", "scheduleInfo.expiration.endDateTime")? {
+                Some(s) => Some(parse_timestamp(&s).map_err(|e| {
+                    ApiError::bad_request("scheduleInfo.expiration.endDateTime", e)
+                })?),
+                None => None,
+            };
+            let duration =
+                match string(e, "duration", "scheduleInfo.expiration.duration")? {
+                    Some(s) => Some(IsoDuration::parse(&s).map_err(|e| {
+                        ApiError::bad_request("scheduleInfo.expiration.duration", e)
+                    })?),
+                    None => None,
+                };
+            let kind = match string(e, "type", "scheduleInfo.expiration.type")? {
+                Some(t) => ExpirationType::parse(&t).ok_or_else(|| {
+                    enum_not_found(
+                        &t,
+                        "scheduleInfo.expiration.type",
+                        "noExpiration, afterDateTime, afterDuration, notSpecified",
+                    )
+                })?,
+                // Without a type, infer it from what was given.
+                None if end.is_some() => ExpirationType::AfterDateTime,
+                None if duration.is_some() => ExpirationType::AfterDuration,
+                None => ExpirationType::NotSpecified,
+            };
+            Expiration {
+                kind,
+                end,
+                duration,
+            }
+        }
+    };
+    Ok(ScheduleInfo { start, expiration })
+}
+
+/// A `unifiedRole{Eligibility,Assignment}ScheduleRequest` body.
+pub fn schedule_request(kind: RequestKind, text: &str) -> Result<NewRequest, ApiError> {
+    let m = parse_object(text)?;
+    let type_name = match kind {
+        RequestKind::Eligibility => "unifiedRoleEligibilityScheduleRequest",
+        RequestKind::Assignment => "unifiedRoleAssignmentScheduleRequest",
+    };
+    only_known(
+        &m,
+        &[
+            "action",
+            "principalId",
+            "roleDefinitionId",
+            "directoryScopeId",
+            "appScopeId",
+            "justification",
+            "scheduleInfo",
+            "ticketInfo",
+            "isValidationOnly",
+            "customData",
+            "targetScheduleId",
+        ],
+        type_name,
+    )?;
+    let action_text = string(&m, "action", "action")?.ok_or_else(|| {
+        ApiError::bad_request("action", "the action is required, e.g. \"adminAssign\"")
+    })?;
+    let action = Action::parse(&action_text).ok_or_else(|| {
+        enum_not_found(
+            &action_text,
+            "action",
+            &Action::ALL
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    })?;
+    let principal_id = string(&m, "principalId", "principalId")?
+        .ok_or_else(|| ApiError::bad_request("principalId", "the principalId is required"))?;
+    let role_definition_id =
+        string(&m, "roleDefinitionId", "roleDefinitionId")?.ok_or_else(|| {
+            ApiError::bad_request("roleDefinitionId", "the roleDefinitionId is required")
+        })?;
+    let schedule_info = match object(&m, "scheduleInfo", "scheduleInfo")? {
+        Some(s) => Some(parse_schedule_info(s)?),
+        None => None,
+    };
+    let ticket_info = match object(&m, "ticketInfo", "ticketInfo")? {
+        Some(t) => {
+            only_known(t, &["ticketNumber", "ticketSystem"], "ticketInfo")?;
+            Some(TicketInfo {
+                number: string(t, "ticketNumber", "ticketInfo.ticketNumber")?,
+                system: string(t, "ticketSystem", "ticketInfo.ticketSystem")?,
+            })
+        }
+        None => None,
+    };
+    Ok(NewRequest {
+        surface: Surface::Directory,
+        kind,
+        action,
+        principal_id,
+        role_definition_id,
+        directory_scope_id: string(&m, "directoryScopeId", "directoryScopeId")?,
+        app_scope_id: string(&m, "appScopeId", "appScopeId")?,
+        justification: string(&m, "justification", "justification")?,
+        schedule_info,
+        ticket_info,
+        is_validation_only: boolean(&m, "isValidationOnly", "isValidationOnly")?.unwrap_or(false),
+    })
+}
+
+/// A `unifiedRoleAssignment` body (`POST /roleManagement/directory/roleAssignments`).
+pub fn role_assignment(text: &str) -> Result<(String, String, String), ApiError> {
+    let m = parse_object(text)?;
+    only_known(
+        &m,
+        &[
+            "principalId",
+            "roleDefinitionId",
+            "directoryScopeId",
+            "appScopeId",
+            "condition",
+        ],
+        "unifiedRoleAssignment",
+    )?;
+    let principal = string(&m, "principalId", "principalId")?
+        .ok_or_else(|| ApiError::bad_request("principalId", "the principalId is required"))?;
+    let role = string(&m, "roleDefinitionId", "roleDefinitionId")?.ok_or_else(|| {
+        ApiError::bad_request("roleDefinitionId", "the roleDefinitionId is required")
+    })?;
+    let scope = string(&m, "directoryScopeId", "directoryScopeId")?
+        .or(string(&m, "appScopeId", "appScopeId")?)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "directoryScopeId",
+                "one of directoryScopeId or appScopeId is required",
+            )
+        })?;
+    Ok((principal, role, scope))
+}
+
+/// A user, group, service principal or administrative unit body.
+pub fn directory_object(kind: PrincipalKind, text: &str) -> Result<NewObject, ApiError> {
+    let m = parse_object(text)?;
+    let (allowed, type_name): (&[&str], &str) = match kind {
+        PrincipalKind::User => (
+            &[
+                "displayName",
+                "userPrincipalName",
+                "mail",
+                "mailNickname",
+                "accountEnabled",
+                "passwordProfile",
+                "givenName",
+                "surname",
+                "jobTitle",
+                "department",
+                "usageLocation",
+            ],
+            "user",
+        ),
+        PrincipalKind::Group => (
+            &[
+                "displayName",
+                "description",
+                "isAssignableToRole",
+                "securityEnabled",
+                "mailEnabled",
+                "mailNickname",
+                "groupTypes",
+                "visibility",
+                "members@odata.bind",
+                "owners@odata.bind",
+            ],
+            "group",
+        ),
+        PrincipalKind::ServicePrincipal => (
+            &[
+                "displayName",
+                "appId",
+                "accountEnabled",
+                "description",
+                "servicePrincipalType",
+                "tags",
+            ],
+            "servicePrincipal",
+        ),
+        PrincipalKind::AdministrativeUnit => (
+            &["displayName", "description", "visibility"],
+            "administrativeUnit",
+        ),
+    };
+    only_known(&m, allowed, type_name)?;
+    let display_name = string(&m, "displayName", "displayName")?.unwrap_or_default();
+    Ok(NewObject {
+        kind: Some(kind),
+        display_name,
+        user_principal_name: string(&m, "userPrincipalName", "userPrincipalName")?,
+        mail: string(&m, "mail", "mail")?,
+        description: string(&m, "description", "description")?,
+        is_assignable_to_role: boolean(&m, "isAssignableToRole", "isAssignableToRole")?
+            .unwrap_or(false),
+        security_enabled: boolean(&m, "securityEnabled", "securityEnabled")?
+            .unwrap_or(kind == PrincipalKind::Group),
+        mail_enabled: boolean(&m, "mailEnabled", "mailEnabled")?.unwrap_or(false),
+        app_id: string(&m, "appId", "appId")?,
+    })
+}
+
+/// The object id in an `{"@odata.id": ".../directoryObjects/{id}"}` reference body.
+pub fn reference(text: &str) -> Result<String, ApiError> {
+    let m = parse_object(text)?;
+    let target = string(&m, "@odata.id", "@odata.id")?.ok_or_else(|| {
+        ApiError::bad_request("@odata.id", "a reference body needs \"@odata.id\"")
+    })?;
+    let id = target
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    let id = id
+        .trim_start_matches("directoryObjects('")
+        .trim_end_matches("')");
+    if id.is_empty() {
+        return Err(ApiError::bad_request(
+            "@odata.id",
+            format!("'{target}' names no object"),
+        ));
+    }
+    Ok(id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_bodies_parse_as_real_clients_send_them() {
+        let r = schedule_request(
+            RequestKind::Assignment,
+            r#"{"action":"SelfActivate","principalId":"p","roleDefinitionId":"r","directoryScopeId":"/",
+               "justification":"j","scheduleInfo":{"startDateTime":"2025-01-06T10:00:00+01:00",
+               "expiration":{"type":"AfterDuration","duration":"PT4H"}},"ticketInfo":{"ticketNumber":"1","ticketSystem":"S"}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.action, Action::SelfActivate);
+        assert_eq!(
+            r.schedule_info.unwrap().expiration.duration,
+            Some(IsoDuration::from_hours(4))
+        );
+    }
+
+    #[test]
+    fn bad_bodies_name_the_offending_value() {
+        let e = schedule_request(RequestKind::Eligibility, "{not json").unwrap_err();
+        assert_eq!(e.code, "BadRequest");
+        let e = schedule_request(
+            RequestKind::Eligibility,
+            r#"{"action":"adminAssignX","principalId":"p","roleDefinitionId":"r"}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("'adminAssignX'"), "{e}");
+        let e = schedule_request(
+            RequestKind::Eligibility,
+            r#"{"action":"adminAssign","principalId":"p","roleDefinitionId":"r","colour":"red"}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("'colour'"), "{e}");
+        let e = schedule_request(
+            RequestKind::Eligibility,
+            r#"{"action":"adminAssign","principalId":"p","roleDefinitionId":"r","scheduleInfo":{"expiration":{"type":"afterDuration","duration":"8 hours"}}}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("'8 hours'"), "{e}");
+        let e = schedule_request(
+            RequestKind::Eligibility,
+            r#"{"action":"adminAssign","roleDefinitionId":"r"}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("principalId"), "{e}");
+        let e = schedule_request(
+            RequestKind::Eligibility,
+            r#"{"action":"adminAssign","principalId":7,"roleDefinitionId":"r"}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("principalId"), "{e}");
+    }
+}

@@ -1,0 +1,319 @@
+//! The Graph wire format, produced in one place: every entity as Microsoft Graph returns it
+//! (camelCase, `@odata.type` where the real service writes it, nulls where it writes nulls).
+//! The CLI's `--json` output uses these same functions.
+
+use serde_json::{Map, Value, json};
+
+use crate::model::policy::Policy;
+use crate::model::time::format_timestamp;
+use crate::model::{
+    DirectoryObject, PrincipalKind, RequestKind, RoleDefinition, Schedule, ScheduleInfo,
+    ScheduleRequest, Timestamp,
+};
+use crate::store::AuditRecord;
+
+pub const GRAPH_ROOT: &str = "https://graph.microsoft.com";
+
+fn time(t: Option<Timestamp>) -> Value {
+    t.map(|t| Value::String(format_timestamp(t)))
+        .unwrap_or(Value::Null)
+}
+
+/// `requestSchedule`.
+pub fn schedule_info(info: &ScheduleInfo) -> Value {
+    json!({
+        "startDateTime": time(info.start),
+        "recurrence": null,
+        "expiration": {
+            "type": info.expiration.kind.as_str(),
+            "endDateTime": time(info.expiration.end),
+            "duration": info.expiration.duration.map(|d| d.to_string()),
+        }
+    })
+}
+
+/// `unifiedRoleEligibilityScheduleRequest` / `unifiedRoleAssignmentScheduleRequest`.
+pub fn request(q: &ScheduleRequest) -> Value {
+    json!({
+        "id": q.id,
+        "status": q.status.as_str(),
+        "createdDateTime": format_timestamp(q.created_at),
+        "completedDateTime": time(q.completed_at),
+        "approvalId": q.approval_id,
+        "customData": null,
+        "action": q.action.as_str(),
+        "principalId": q.principal_id,
+        "roleDefinitionId": q.role_definition_id,
+        "directoryScopeId": q.directory_scope_id,
+        "appScopeId": q.app_scope_id,
+        "isValidationOnly": q.is_validation_only,
+        "targetScheduleId": q.target_schedule_id,
+        "justification": q.justification,
+        "createdBy": {
+            "application": null,
+            "device": null,
+            "user": {"displayName": null, "id": q.created_by},
+        },
+        "scheduleInfo": q.schedule_info.as_ref().map(schedule_info),
+        "ticketInfo": {"ticketNumber": q.ticket_info.number, "ticketSystem": q.ticket_info.system},
+    })
+}
+
+pub fn request_type(kind: RequestKind) -> &'static str {
+    match kind {
+        RequestKind::Eligibility => "#microsoft.graph.unifiedRoleEligibilityScheduleRequest",
+        RequestKind::Assignment => "#microsoft.graph.unifiedRoleAssignmentScheduleRequest",
+    }
+}
+
+/// `unifiedRoleEligibilitySchedule` / `unifiedRoleAssignmentSchedule`.
+pub fn schedule(s: &Schedule) -> Value {
+    let mut v = Map::new();
+    let odata_type = match s.kind {
+        RequestKind::Eligibility => "#microsoft.graph.unifiedRoleEligibilitySchedule",
+        RequestKind::Assignment => "#microsoft.graph.unifiedRoleAssignmentSchedule",
+    };
+    v.insert("@odata.type".into(), odata_type.into());
+    v.insert("id".into(), s.id.clone().into());
+    v.insert("principalId".into(), s.principal_id.clone().into());
+    v.insert(
+        "roleDefinitionId".into(),
+        s.role_definition_id.clone().into(),
+    );
+    v.insert("directoryScopeId".into(), json!(s.directory_scope_id));
+    v.insert("appScopeId".into(), json!(s.app_scope_id));
+    v.insert("createdUsing".into(), json!(s.created_using));
+    v.insert("createdDateTime".into(), time(s.created_at));
+    v.insert("modifiedDateTime".into(), time(s.modified_at));
+    v.insert("status".into(), s.status.as_str().into());
+    if s.kind == RequestKind::Assignment {
+        v.insert(
+            "assignmentType".into(),
+            json!(s.assignment_type.map(|a| a.as_str())),
+        );
+    }
+    v.insert("memberType".into(), s.member_type.as_str().into());
+    v.insert("scheduleInfo".into(), schedule_info(&s.schedule_info));
+    Value::Object(v)
+}
+
+/// `unifiedRoleEligibilityScheduleInstance` / `unifiedRoleAssignmentScheduleInstance` of a
+/// schedule in effect.
+pub fn instance(s: &Schedule) -> Value {
+    // Assignments made outside PIM have no start or end on their instance (reference §3.9).
+    let outside_pim = s.created_using.is_none();
+    let mut v = Map::new();
+    v.insert("id".into(), s.instance_id.clone().into());
+    v.insert("principalId".into(), s.principal_id.clone().into());
+    v.insert(
+        "roleDefinitionId".into(),
+        s.role_definition_id.clone().into(),
+    );
+    v.insert("directoryScopeId".into(), json!(s.directory_scope_id));
+    v.insert("appScopeId".into(), json!(s.app_scope_id));
+    v.insert(
+        "startDateTime".into(),
+        if outside_pim {
+            Value::Null
+        } else {
+            time(s.schedule_info.start)
+        },
+    );
+    v.insert(
+        "endDateTime".into(),
+        if outside_pim {
+            Value::Null
+        } else {
+            time(s.end_at)
+        },
+    );
+    match s.kind {
+        RequestKind::Assignment => {
+            v.insert(
+                "assignmentType".into(),
+                json!(s.assignment_type.map(|a| a.as_str())),
+            );
+            v.insert("memberType".into(), s.member_type.as_str().into());
+            v.insert(
+                "roleAssignmentOriginId".into(),
+                s.instance_id.clone().into(),
+            );
+            v.insert("roleAssignmentScheduleId".into(), s.id.clone().into());
+        }
+        RequestKind::Eligibility => {
+            v.insert("memberType".into(), s.member_type.as_str().into());
+            v.insert("roleEligibilityScheduleId".into(), s.id.clone().into());
+        }
+    }
+    Value::Object(v)
+}
+
+/// `unifiedRoleAssignment` of an assignment in effect.
+pub fn role_assignment(s: &Schedule, tenant_id: &str) -> Value {
+    json!({
+        "id": s.instance_id,
+        "principalId": s.principal_id,
+        "principalOrganizationId": tenant_id,
+        "roleDefinitionId": s.role_definition_id,
+        "directoryScopeId": s.directory_scope_id,
+        "appScopeId": s.app_scope_id,
+        "condition": null,
+    })
+}
+
+/// `unifiedRoleDefinition`.
+pub fn role_definition(r: &RoleDefinition) -> Value {
+    json!({
+        "id": r.id,
+        "description": r.description,
+        "displayName": r.display_name,
+        "isBuiltIn": r.is_built_in,
+        "isEnabled": r.is_enabled,
+        "resourceScopes": ["/"],
+        "templateId": r.template_id,
+        "version": r.version,
+        "rolePermissions": [{
+            "allowedResourceActions": r.allowed_resource_actions,
+            "condition": null,
+        }],
+    })
+}
+
+/// `unifiedRoleManagementPolicy`, with its rules when `with_rules`.
+pub fn policy(p: &Policy, with_rules: bool) -> Value {
+    let mut v = json!({
+        "id": p.id,
+        "displayName": p.scope_type,
+        "description": p.scope_type,
+        "isOrganizationDefault": false,
+        "scopeId": p.scope_id,
+        "scopeType": p.scope_type,
+        "lastModifiedDateTime": time(p.last_modified_at),
+        "lastModifiedBy": {"displayName": null, "id": p.last_modified_by},
+    });
+    if with_rules {
+        v["rules"] = policy_rules(p);
+    }
+    v
+}
+
+pub fn policy_rules(p: &Policy) -> Value {
+    serde_json::to_value(&p.rules).expect("rules serialise")
+}
+
+/// `unifiedRoleManagementPolicyAssignment` (one per policy: `{policyId}_{roleDefinitionId}`).
+pub fn policy_assignment(p: &Policy) -> Value {
+    json!({
+        "id": format!("{}_{}", p.id, p.role_definition_id),
+        "policyId": p.id,
+        "scopeId": p.scope_id,
+        "scopeType": p.scope_type,
+        "roleDefinitionId": p.role_definition_id,
+    })
+}
+
+/// A directory object (user, group, service principal, administrative unit).
+pub fn directory_object(o: &DirectoryObject) -> Value {
+    let mut v = Map::new();
+    v.insert("@odata.type".into(), o.kind.odata_type().into());
+    v.insert("id".into(), o.id.clone().into());
+    v.insert("displayName".into(), o.display_name.clone().into());
+    match o.kind {
+        PrincipalKind::User => {
+            v.insert("userPrincipalName".into(), json!(o.user_principal_name));
+            v.insert("mail".into(), json!(o.mail));
+            v.insert("accountEnabled".into(), o.account_enabled.into());
+            v.insert(
+                "createdDateTime".into(),
+                format_timestamp(o.created_at).into(),
+            );
+        }
+        PrincipalKind::Group => {
+            v.insert("description".into(), json!(o.description));
+            v.insert("isAssignableToRole".into(), o.is_assignable_to_role.into());
+            v.insert("securityEnabled".into(), o.security_enabled.into());
+            v.insert("mailEnabled".into(), o.mail_enabled.into());
+            v.insert("groupTypes".into(), json!([]));
+            v.insert(
+                "createdDateTime".into(),
+                format_timestamp(o.created_at).into(),
+            );
+        }
+        PrincipalKind::ServicePrincipal => {
+            v.insert("appId".into(), json!(o.app_id));
+            v.insert("accountEnabled".into(), o.account_enabled.into());
+            v.insert("servicePrincipalType".into(), "Application".into());
+        }
+        PrincipalKind::AdministrativeUnit => {
+            v.insert("description".into(), json!(o.description));
+            v.insert("visibility".into(), Value::Null);
+        }
+    }
+    Value::Object(v)
+}
+
+/// `directoryAudit`.
+pub fn audit_record(a: &AuditRecord, actor: Option<&DirectoryObject>) -> Value {
+    let initiated_by = match actor {
+        Some(o) if o.kind == PrincipalKind::ServicePrincipal => json!({
+            "user": null,
+            "app": {"appId": o.app_id, "displayName": o.display_name, "servicePrincipalId": o.id, "servicePrincipalName": null},
+        }),
+        Some(o) => json!({
+            "user": {"id": o.id, "displayName": o.display_name, "userPrincipalName": o.user_principal_name, "ipAddress": null},
+            "app": null,
+        }),
+        None => json!({
+            "user": null,
+            "app": {"appId": null, "displayName": a.actor_id, "servicePrincipalId": null, "servicePrincipalName": null},
+        }),
+    };
+    json!({
+        "id": format!("PIM_{:08}", a.seq),
+        "category": a.category,
+        "correlationId": a.request_id,
+        "result": a.result,
+        "resultReason": a.reason.clone().unwrap_or_default(),
+        "activityDisplayName": a.activity,
+        "activityDateTime": format_timestamp(a.at),
+        "loggedByService": "PIM",
+        "operationType": operation_type(&a.activity),
+        "initiatedBy": initiated_by,
+        "targetResources": a.targets.iter().map(|t| json!({
+            "id": t.id,
+            "displayName": t.display_name,
+            "type": t.kind,
+            "userPrincipalName": null,
+            "modifiedProperties": [],
+        })).collect::<Vec<_>>(),
+        "additionalDetails": [],
+    })
+}
+
+fn operation_type(activity: &str) -> &'static str {
+    let a = activity.to_ascii_lowercase();
+    if a.starts_with("add") {
+        "Add"
+    } else if a.starts_with("remove") {
+        "Delete"
+    } else {
+        "Update"
+    }
+}
+
+/// The Graph error envelope. pimlab's explanation goes in the standard OData `details`.
+pub fn error(e: &crate::model::ApiError, now: Timestamp, request_id: &str) -> Value {
+    let mut inner = json!({
+        "code": e.code,
+        "message": e.message,
+        "innerError": {
+            "date": format_timestamp(now),
+            "request-id": request_id,
+            "client-request-id": request_id,
+        }
+    });
+    if !e.details.is_empty() {
+        inner["details"] = serde_json::to_value(&e.details).expect("details serialise");
+    }
+    json!({ "error": inner })
+}

@@ -1,0 +1,133 @@
+//! Role assignments made outside PIM (`POST`/`DELETE /roleManagement/directory/roleAssignments`):
+//! permanent, active, and surfacing as a schedule and instance with the assignment's own id.
+
+use super::directory::{require_admin, resolve_object, resolve_role};
+use super::lifecycle::{end_schedule, role_assignment_does_not_exist, role_assignment_exists};
+use super::{Engine, Session, audit, fidelity};
+use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
+use crate::model::{
+    ApiError, AssignmentType, Expiration, MemberType, PrincipalKind, RequestKind, Schedule,
+    ScheduleInfo, ScheduleState, Status, Surface, ids,
+};
+
+impl Engine {
+    /// Creates a permanent active assignment outside PIM.
+    pub fn create_role_assignment(
+        &mut self,
+        session: &Session,
+        principal: &str,
+        role: &str,
+        scope: &str,
+    ) -> Result<Schedule, ApiError> {
+        self.write(|tx, ctx| {
+            require_admin(tx, session, "Creating role assignments")?;
+            let p = resolve_object(tx, principal, "Principal")?;
+            let r = resolve_role(tx, role)?;
+            if p.kind == PrincipalKind::AdministrativeUnit
+                || (p.kind == PrincipalKind::Group && !p.is_assignable_to_role)
+            {
+                return Err(ApiError::new(
+                    400,
+                    fidelity::INVALID_PRINCIPAL_CODE,
+                    format!("'{}' cannot hold directory roles", p.display_name),
+                ));
+            }
+            if scope != "/"
+                && ids::scope_object_id(scope)
+                    .and_then(|id| tx.object(id).ok().flatten())
+                    .is_none()
+            {
+                return Err(ApiError::bad_request(
+                    "directoryScopeId",
+                    format!("the scope '{scope}' names no object in this tenant"),
+                ));
+            }
+            let id = ids::role_assignment_id(&r.id, &p.id, Some(scope), false);
+            if tx.active_schedule_by_instance(&id)?.is_some() {
+                return Err(role_assignment_exists());
+            }
+            let s = Schedule {
+                id: id.clone(),
+                surface: Surface::Directory,
+                kind: RequestKind::Assignment,
+                principal_id: p.id.clone(),
+                role_definition_id: r.id.clone(),
+                directory_scope_id: Some(scope.to_string()),
+                app_scope_id: None,
+                member_type: MemberType::Direct,
+                assignment_type: Some(AssignmentType::Assigned),
+                status: Status::Provisioned,
+                state: ScheduleState::Live,
+                created_using: None,
+                created_at: None,
+                modified_at: None,
+                schedule_info: ScheduleInfo {
+                    start: Some(ctx.now),
+                    expiration: Expiration::never(),
+                },
+                end_at: None,
+                activated_using: None,
+                instance_id: id,
+                ended_at: None,
+            };
+            // A PIM schedule for the same target would collide with this instance.
+            if !tx
+                .schedules_of(RequestKind::Assignment, &p.id, &r.id, ScheduleState::Live)?
+                .iter()
+                .all(|o| o.directory_scope_id.as_deref() != Some(scope))
+            {
+                return Err(role_assignment_exists());
+            }
+            tx.insert_schedule(&s)?;
+            audit::other(
+                tx,
+                ctx,
+                &session.caller,
+                "Add member to role",
+                "RoleManagement",
+                audit::request_targets(tx, &p.id, &r.id)?,
+            )?;
+            Ok(s)
+        })
+    }
+
+    /// Deletes an active role assignment by its id.
+    pub fn delete_role_assignment(&mut self, session: &Session, id: &str) -> Result<(), ApiError> {
+        self.write(|tx, ctx| {
+            require_admin(tx, session, "Deleting role assignments")?;
+            let s = tx
+                .active_schedule_by_instance(id)?
+                .filter(|s| s.kind == RequestKind::Assignment)
+                .ok_or_else(|| {
+                    role_assignment_does_not_exist().with_detail(
+                        "NotFound",
+                        "id",
+                        format!("no active role assignment '{id}'"),
+                    )
+                })?;
+            if s.role_definition_id == GLOBAL_ADMINISTRATOR
+                && s.directory_scope_id.as_deref() == Some("/")
+                && tx
+                    .active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?
+                    .len()
+                    <= 1
+            {
+                return Err(ApiError::new(
+                    400,
+                    fidelity::LAST_GLOBAL_ADMIN_CODE,
+                    "The last active Global Administrator assignment cannot be removed.",
+                ));
+            }
+            end_schedule(tx, ctx, &s, ScheduleState::Removed)?;
+            audit::other(
+                tx,
+                ctx,
+                &session.caller,
+                "Remove member from role",
+                "RoleManagement",
+                audit::request_targets(tx, &s.principal_id, &s.role_definition_id)?,
+            )?;
+            Ok(())
+        })
+    }
+}
