@@ -60,8 +60,7 @@ use std::time::{Duration, Instant};
 use pimlab::engine::{AdvanceReport, Engine, InitOptions, NewObject, Session};
 use pimlab::model::ids::role_assignment_id;
 use pimlab::model::{
-    Action, Expiration, IsoDuration, NewRequest, PrincipalKind, RequestKind, ScheduleInfo, Status,
-    Surface,
+    Action, Expiration, IsoDuration, NewRequest, PrincipalKind, RequestKind, ScheduleInfo, Status, Surface,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, TransactionBehavior, params_from_iter};
@@ -90,10 +89,7 @@ fn main() {
     match args.iter().position(|a| a == "--child") {
         Some(i) => {
             let what = args.get(i + 1).map(String::as_str);
-            let n: usize = args
-                .get(i + 2)
-                .and_then(|n| n.parse().ok())
-                .expect("--child engine|raw <count>");
+            let n: usize = args.get(i + 2).and_then(|n| n.parse().ok()).expect("--child engine|raw <count>");
             let result = match what {
                 Some("engine") => child_engine(n),
                 Some("raw") => child_raw(n),
@@ -110,10 +106,7 @@ fn main() {
 // The parent: runs each measurement in its own process and prints the table.
 
 fn size_from_env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace(['_', ','], "").parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.replace(['_', ','], "").parse().ok()).unwrap_or(default)
 }
 
 fn parent() {
@@ -197,8 +190,7 @@ fn parent() {
         );
     }
 
-    let engine_rate =
-        get::<u64>(&large_run, "requests") as f64 / get::<f64>(&large_run, "submit_s");
+    let engine_rate = get::<u64>(&large_run, "requests") as f64 / get::<f64>(&large_run, "submit_s");
     let raw_rate = raw_requests as f64 / get::<f64>(&raw_run, "insert_s");
     let ratio = engine_rate / raw_rate;
     println!();
@@ -219,8 +211,7 @@ fn parent() {
     let small_peak: u64 = get(&small_run, "peak_kib");
     let large_peak: u64 = get(&large_run, "peak_kib");
     let growth = large_peak as i64 - small_peak as i64;
-    let reset =
-        get::<u64>(&small_run, "hwm_reset") == 1 && get::<u64>(&large_run, "hwm_reset") == 1;
+    let reset = get::<u64>(&small_run, "hwm_reset") == 1 && get::<u64>(&large_run, "hwm_reset") == 1;
     println!(
         "peak memory{}: {} requests {}, {} requests {} ({:+.1} MiB for {:.0}x the requests; flat if within {} MiB)  {}",
         if reset {
@@ -235,11 +226,7 @@ fn parent() {
         growth as f64 / 1024.0,
         get::<f64>(&large_run, "requests") / get::<f64>(&small_run, "requests"),
         FLAT_MEMORY_TOLERANCE_KIB / 1024,
-        if growth <= FLAT_MEMORY_TOLERANCE_KIB as i64 {
-            "PASS (flat)"
-        } else {
-            "BELOW (grows)"
-        }
+        if growth <= FLAT_MEMORY_TOLERANCE_KIB as i64 { "PASS (flat)" } else { "BELOW (grows)" }
     );
 }
 
@@ -274,9 +261,7 @@ fn run_child(args: &[&str]) -> HashMap<String, String> {
 }
 
 fn get<T: std::str::FromStr>(r: &HashMap<String, String>, key: &str) -> T {
-    r.get(key)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("child result lacks {key}: {r:?}"))
+    r.get(key).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("child result lacks {key}: {r:?}"))
 }
 
 /// `12345678` → `12,345,678`.
@@ -293,11 +278,7 @@ fn int(n: u64) -> String {
 }
 
 fn rate(count: u64, seconds: f64) -> String {
-    if seconds > 0.0 {
-        int((count as f64 / seconds) as u64)
-    } else {
-        "-".into()
-    }
+    if seconds > 0.0 { int((count as f64 / seconds) as u64) } else { "-".into() }
 }
 
 fn mib(kib: u64) -> String {
@@ -380,12 +361,7 @@ fn activate_request(user: &str) -> NewRequest {
 /// A fresh tenant in `path` with `users` users; returns the engine, the administrator and the ids.
 fn tenant(path: &Path, users: usize) -> (Engine, Session, Vec<String>) {
     let mut engine = Engine::open(path).expect("open the bench store");
-    engine
-        .init(&InitOptions {
-            seed: SEED,
-            ..InitOptions::default()
-        })
-        .expect("init the tenant");
+    engine.init(&InitOptions { seed: SEED, ..InitOptions::default() }).expect("init the tenant");
     let admin = Session::new(engine.default_caller().expect("default caller"));
     let ids = (0..users)
         .map(|i| {
@@ -437,10 +413,7 @@ impl Totals {
 }
 
 fn child_engine(cycles: usize) -> Vec<(&'static str, String)> {
-    let dir = tempfile::Builder::new()
-        .prefix("pimlab-bench-")
-        .tempdir()
-        .expect("a temporary directory");
+    let dir = tempfile::Builder::new().prefix("pimlab-bench-").tempdir().expect("a temporary directory");
     let path = dir.path().join("lifecycle.db");
 
     let t = Instant::now();
@@ -463,11 +436,7 @@ fn child_engine(cycles: usize) -> Vec<(&'static str, String)> {
             let t = Instant::now();
             submit(&mut engine, &admin, &assign_request(user));
             let t2 = Instant::now();
-            submit(
-                &mut engine,
-                &Session::new(user.clone()),
-                &activate_request(user),
-            );
+            submit(&mut engine, &Session::new(user.clone()), &activate_request(user));
             activate_time += t2.elapsed();
             assign_time += t2 - t;
         }
@@ -488,10 +457,7 @@ fn child_engine(cycles: usize) -> Vec<(&'static str, String)> {
         ("setup_s", setup.as_secs_f64().to_string()),
         ("assign_s", assign_time.as_secs_f64().to_string()),
         ("activate_s", activate_time.as_secs_f64().to_string()),
-        (
-            "submit_s",
-            (assign_time + activate_time).as_secs_f64().to_string(),
-        ),
+        ("submit_s", (assign_time + activate_time).as_secs_f64().to_string()),
         ("advance_s", totals.advance.as_secs_f64().to_string()),
         ("expired", totals.expired.to_string()),
         ("purged_requests", totals.purged_requests.to_string()),
@@ -554,9 +520,7 @@ fn plan_row(table: &str, columns: &[String], values: &[Value], t: &Ids<'_>) -> R
         }
         let slot = match value {
             Value::Integer(n) if *n >= TIMES_FROM => Slot::Time(n - t.now),
-            Value::Text(s) if name == "instance_id" => Slot::Instance {
-                eligibility: s.ends_with("-e"),
-            },
+            Value::Text(s) if name == "instance_id" => Slot::Instance { eligibility: s.ends_with("-e") },
             Value::Text(s) => Slot::Text(pieces(s, t)),
             other => Slot::Const(other.clone()),
         };
@@ -565,11 +529,7 @@ fn plan_row(table: &str, columns: &[String], values: &[Value], t: &Ids<'_>) -> R
     }
     let params: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
     RowPlan {
-        sql: format!(
-            "INSERT INTO {table} ({}) VALUES ({})",
-            names.join(", "),
-            params.join(", ")
-        ),
+        sql: format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), params.join(", ")),
         slots,
     }
 }
@@ -648,9 +608,7 @@ fn read_row(conn: &Connection, sql: &str, key: &str) -> (Vec<String>, Vec<Value>
     let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
     let values = stmt
         .query_row([key], |r| {
-            (0..columns.len())
-                .map(|i| r.get::<_, Value>(i))
-                .collect::<rusqlite::Result<Vec<Value>>>()
+            (0..columns.len()).map(|i| r.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<Value>>>()
         })
         .unwrap_or_else(|e| panic!("template row for {key} ({sql}): {e}"));
     (columns, values)
@@ -658,30 +616,19 @@ fn read_row(conn: &Connection, sql: &str, key: &str) -> (Vec<String>, Vec<Value>
 
 /// Lets the engine run one real cycle, then reads back the rows it wrote for each request.
 fn capture_templates() -> (Template, Template) {
-    let dir = tempfile::Builder::new()
-        .prefix("pimlab-bench-template-")
-        .tempdir()
-        .expect("a temporary directory");
+    let dir =
+        tempfile::Builder::new().prefix("pimlab-bench-template-").tempdir().expect("a temporary directory");
     let path = dir.path().join("template.db");
     let (mut engine, admin, users) = tenant(&path, 1);
     let user = &users[0];
     let now = engine.now().expect("clock").timestamp_millis();
     let assign = submit(&mut engine, &admin, &assign_request(user));
-    let activate = submit(
-        &mut engine,
-        &Session::new(user.clone()),
-        &activate_request(user),
-    );
+    let activate = submit(&mut engine, &Session::new(user.clone()), &activate_request(user));
     drop(engine);
 
     let conn = Connection::open(&path).expect("reopen the template store");
     let template = |request: &str, eligibility: &str| {
-        let ids = Ids {
-            request,
-            eligibility,
-            principal: user,
-            now,
-        };
+        let ids = Ids { request, eligibility, principal: user, now };
         let rows = [
             ("requests", "SELECT * FROM requests WHERE id = ?1"),
             ("schedules", "SELECT * FROM schedules WHERE id = ?1"),
@@ -711,26 +658,18 @@ fn guid(n: u64) -> String {
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&hi.to_le_bytes());
     bytes[8..].copy_from_slice(&lo.to_le_bytes());
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
 }
 
 fn child_raw(requests: usize) -> Vec<(&'static str, String)> {
     let (assign, activate) = capture_templates();
 
-    let dir = tempfile::Builder::new()
-        .prefix("pimlab-bench-raw-")
-        .tempdir()
-        .expect("a temporary directory");
+    let dir = tempfile::Builder::new().prefix("pimlab-bench-raw-").tempdir().expect("a temporary directory");
     let mut conn = Connection::open(dir.path().join("raw.db")).expect("open the raw store");
     // The pragmas of `Store::open`.
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .expect("WAL");
-    conn.pragma_update(None, "synchronous", "NORMAL")
-        .expect("synchronous");
-    conn.pragma_update(None, "foreign_keys", "ON")
-        .expect("foreign keys");
+    conn.pragma_update(None, "journal_mode", "WAL").expect("WAL");
+    conn.pragma_update(None, "synchronous", "NORMAL").expect("synchronous");
+    conn.pragma_update(None, "foreign_keys", "ON").expect("foreign keys");
     conn.execute_batch(SCHEMA).expect("the pimlab schema");
     let rss_setup = status_kib("VmRSS");
     let reset = reset_peak();
@@ -748,15 +687,8 @@ fn child_raw(requests: usize) -> Vec<(&'static str, String)> {
         let request = guid(n as u64);
         let now = start_ms + (cycle / BATCH) as i64 * IsoDuration::from_hours(2).as_millis();
         let template = if is_activation { &activate } else { &assign };
-        let ids = Ids {
-            request: &request,
-            eligibility: &eligibility,
-            principal: &principal,
-            now,
-        };
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .expect("begin");
+        let ids = Ids { request: &request, eligibility: &eligibility, principal: &principal, now };
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).expect("begin");
         for row in &template.rows {
             fill(row, &ids, &mut values);
             tx.prepare_cached(&row.sql)
@@ -770,10 +702,7 @@ fn child_raw(requests: usize) -> Vec<(&'static str, String)> {
         }
     }
     let insert = t.elapsed();
-    let mut result = vec![
-        ("requests", requests.to_string()),
-        ("insert_s", insert.as_secs_f64().to_string()),
-    ];
+    let mut result = vec![("requests", requests.to_string()), ("insert_s", insert.as_secs_f64().to_string())];
     memory_fields(&mut result, rss_setup, reset);
     drop(conn);
     result

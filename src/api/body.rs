@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 use crate::engine::NewObject;
 use crate::model::time::parse_timestamp;
 use crate::model::{
-    Action, ApiError, Expiration, ExpirationType, IsoDuration, NewRequest, PrincipalKind,
-    RequestKind, ScheduleInfo, Surface, TicketInfo,
+    Action, ApiError, Expiration, ExpirationType, IsoDuration, NewRequest, PrincipalKind, RequestKind,
+    ScheduleInfo, Surface, TicketInfo,
 };
 
 /// Parses a body text as a JSON object.
@@ -22,10 +22,9 @@ pub fn parse_object(text: &str) -> Result<Map<String, Value>, ApiError> {
     })?;
     match value {
         Value::Object(m) => Ok(m),
-        other => Err(ApiError::bad_request(
-            "body",
-            format!("expected a JSON object, got {}", kind_of(&other)),
-        )),
+        other => {
+            Err(ApiError::bad_request("body", format!("expected a JSON object, got {}", kind_of(&other))))
+        }
     }
 }
 
@@ -64,10 +63,9 @@ fn string(m: &Map<String, Value>, key: &str, field: &str) -> Result<Option<Strin
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(ApiError::bad_request(
-            field,
-            format!("expected a string, got {}", kind_of(other)),
-        )),
+        Some(other) => {
+            Err(ApiError::bad_request(field, format!("expected a string, got {}", kind_of(other))))
+        }
     }
 }
 
@@ -75,10 +73,9 @@ fn boolean(m: &Map<String, Value>, key: &str, field: &str) -> Result<Option<bool
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(other) => Err(ApiError::bad_request(
-            field,
-            format!("expected true or false, got {}", kind_of(other)),
-        )),
+        Some(other) => {
+            Err(ApiError::bad_request(field, format!("expected true or false, got {}", kind_of(other))))
+        }
     }
 }
 
@@ -90,21 +87,15 @@ fn object<'a>(
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(o)) => Ok(Some(o)),
-        Some(other) => Err(ApiError::bad_request(
-            field,
-            format!("expected an object, got {}", kind_of(other)),
-        )),
+        Some(other) => {
+            Err(ApiError::bad_request(field, format!("expected an object, got {}", kind_of(other))))
+        }
     }
 }
 
 fn enum_not_found(value: &str, field: &str, allowed: &str) -> ApiError {
     // The first sentence is what the real service (.NET enum parsing) says.
-    ApiError::new(
-        400,
-        "BadRequest",
-        format!("Requested value '{value}' was not found."),
-    )
-    .with_detail(
+    ApiError::new(400, "BadRequest", format!("Requested value '{value}' was not found.")).with_detail(
         "InvalidValue",
         field,
         format!("'{value}' is not one of {allowed}"),
@@ -112,11 +103,7 @@ fn enum_not_found(value: &str, field: &str, allowed: &str) -> ApiError {
 }
 
 fn parse_schedule_info(m: &Map<String, Value>) -> Result<ScheduleInfo, ApiError> {
-    only_known(
-        m,
-        &["startDateTime", "expiration", "recurrence"],
-        "requestSchedule",
-    )?;
+    only_known(m, &["startDateTime", "expiration", "recurrence"], "requestSchedule")?;
     if !matches!(m.get("recurrence"), None | Some(Value::Null)) {
         return Err(ApiError::bad_request(
             "scheduleInfo.recurrence",
@@ -124,33 +111,29 @@ fn parse_schedule_info(m: &Map<String, Value>) -> Result<ScheduleInfo, ApiError>
         ));
     }
     let start = match string(m, "startDateTime", "scheduleInfo.startDateTime")? {
-        Some(s) => Some(
-            parse_timestamp(&s)
-                .map_err(|e| ApiError::bad_request("scheduleInfo.startDateTime", e))?,
-        ),
+        Some(s) => {
+            Some(parse_timestamp(&s).map_err(|e| ApiError::bad_request("scheduleInfo.startDateTime", e))?)
+        }
         None => None,
     };
     let expiration = match object(m, "expiration", "scheduleInfo.expiration")? {
-        None => Expiration {
-            kind: ExpirationType::NotSpecified,
-            end: None,
-            duration: None,
-        },
+        None => Expiration { kind: ExpirationType::NotSpecified, end: None, duration: None },
         Some(e) => {
             only_known(e, &["type", "endDateTime", "duration"], "expirationPattern")?;
             let end = match string(e, "endDateTime", "scheduleInfo.expiration.endDateTime")? {
-                Some(s) => Some(parse_timestamp(&s).map_err(|e| {
-                    ApiError::bad_request("scheduleInfo.expiration.endDateTime", e)
-                })?),
+                Some(s) => Some(
+                    parse_timestamp(&s)
+                        .map_err(|e| ApiError::bad_request("scheduleInfo.expiration.endDateTime", e))?,
+                ),
                 None => None,
             };
-            let duration =
-                match string(e, "duration", "scheduleInfo.expiration.duration")? {
-                    Some(s) => Some(IsoDuration::parse(&s).map_err(|e| {
-                        ApiError::bad_request("scheduleInfo.expiration.duration", e)
-                    })?),
-                    None => None,
-                };
+            let duration = match string(e, "duration", "scheduleInfo.expiration.duration")? {
+                Some(s) => Some(
+                    IsoDuration::parse(&s)
+                        .map_err(|e| ApiError::bad_request("scheduleInfo.expiration.duration", e))?,
+                ),
+                None => None,
+            };
             let kind = match string(e, "type", "scheduleInfo.expiration.type")? {
                 Some(t) => ExpirationType::parse(&t).ok_or_else(|| {
                     enum_not_found(
@@ -164,11 +147,7 @@ fn parse_schedule_info(m: &Map<String, Value>) -> Result<ScheduleInfo, ApiError>
                 None if duration.is_some() => ExpirationType::AfterDuration,
                 None => ExpirationType::NotSpecified,
             };
-            Expiration {
-                kind,
-                end,
-                duration,
-            }
+            Expiration { kind, end, duration }
         }
     };
     Ok(ScheduleInfo { start, expiration })
@@ -198,26 +177,19 @@ pub fn schedule_request(kind: RequestKind, text: &str) -> Result<NewRequest, Api
         ],
         type_name,
     )?;
-    let action_text = string(&m, "action", "action")?.ok_or_else(|| {
-        ApiError::bad_request("action", "the action is required, e.g. \"adminAssign\"")
-    })?;
+    let action_text = string(&m, "action", "action")?
+        .ok_or_else(|| ApiError::bad_request("action", "the action is required, e.g. \"adminAssign\""))?;
     let action = Action::parse(&action_text).ok_or_else(|| {
         enum_not_found(
             &action_text,
             "action",
-            &Action::ALL
-                .iter()
-                .map(|a| a.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            &Action::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", "),
         )
     })?;
     let principal_id = string(&m, "principalId", "principalId")?
         .ok_or_else(|| ApiError::bad_request("principalId", "the principalId is required"))?;
-    let role_definition_id =
-        string(&m, "roleDefinitionId", "roleDefinitionId")?.ok_or_else(|| {
-            ApiError::bad_request("roleDefinitionId", "the roleDefinitionId is required")
-        })?;
+    let role_definition_id = string(&m, "roleDefinitionId", "roleDefinitionId")?
+        .ok_or_else(|| ApiError::bad_request("roleDefinitionId", "the roleDefinitionId is required"))?;
     let schedule_info = match object(&m, "scheduleInfo", "scheduleInfo")? {
         Some(s) => Some(parse_schedule_info(s)?),
         None => None,
@@ -252,27 +224,17 @@ pub fn role_assignment(text: &str) -> Result<(String, String, String), ApiError>
     let m = parse_object(text)?;
     only_known(
         &m,
-        &[
-            "principalId",
-            "roleDefinitionId",
-            "directoryScopeId",
-            "appScopeId",
-            "condition",
-        ],
+        &["principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "condition"],
         "unifiedRoleAssignment",
     )?;
     let principal = string(&m, "principalId", "principalId")?
         .ok_or_else(|| ApiError::bad_request("principalId", "the principalId is required"))?;
-    let role = string(&m, "roleDefinitionId", "roleDefinitionId")?.ok_or_else(|| {
-        ApiError::bad_request("roleDefinitionId", "the roleDefinitionId is required")
-    })?;
+    let role = string(&m, "roleDefinitionId", "roleDefinitionId")?
+        .ok_or_else(|| ApiError::bad_request("roleDefinitionId", "the roleDefinitionId is required"))?;
     let scope = string(&m, "directoryScopeId", "directoryScopeId")?
         .or(string(&m, "appScopeId", "appScopeId")?)
         .ok_or_else(|| {
-            ApiError::bad_request(
-                "directoryScopeId",
-                "one of directoryScopeId or appScopeId is required",
-            )
+            ApiError::bad_request("directoryScopeId", "one of directoryScopeId or appScopeId is required")
         })?;
     Ok((principal, role, scope))
 }
@@ -313,20 +275,12 @@ pub fn directory_object(kind: PrincipalKind, text: &str) -> Result<NewObject, Ap
             "group",
         ),
         PrincipalKind::ServicePrincipal => (
-            &[
-                "displayName",
-                "appId",
-                "accountEnabled",
-                "description",
-                "servicePrincipalType",
-                "tags",
-            ],
+            &["displayName", "appId", "accountEnabled", "description", "servicePrincipalType", "tags"],
             "servicePrincipal",
         ),
-        PrincipalKind::AdministrativeUnit => (
-            &["displayName", "description", "visibility"],
-            "administrativeUnit",
-        ),
+        PrincipalKind::AdministrativeUnit => {
+            (&["displayName", "description", "visibility"], "administrativeUnit")
+        }
     };
     only_known(&m, allowed, type_name)?;
     let display_name = string(&m, "displayName", "displayName")?.unwrap_or_default();
@@ -336,8 +290,7 @@ pub fn directory_object(kind: PrincipalKind, text: &str) -> Result<NewObject, Ap
         user_principal_name: string(&m, "userPrincipalName", "userPrincipalName")?,
         mail: string(&m, "mail", "mail")?,
         description: string(&m, "description", "description")?,
-        is_assignable_to_role: boolean(&m, "isAssignableToRole", "isAssignableToRole")?
-            .unwrap_or(false),
+        is_assignable_to_role: boolean(&m, "isAssignableToRole", "isAssignableToRole")?.unwrap_or(false),
         security_enabled: boolean(&m, "securityEnabled", "securityEnabled")?
             .unwrap_or(kind == PrincipalKind::Group),
         mail_enabled: boolean(&m, "mailEnabled", "mailEnabled")?.unwrap_or(false),
@@ -348,22 +301,12 @@ pub fn directory_object(kind: PrincipalKind, text: &str) -> Result<NewObject, Ap
 /// The object id in an `{"@odata.id": ".../directoryObjects/{id}"}` reference body.
 pub fn reference(text: &str) -> Result<String, ApiError> {
     let m = parse_object(text)?;
-    let target = string(&m, "@odata.id", "@odata.id")?.ok_or_else(|| {
-        ApiError::bad_request("@odata.id", "a reference body needs \"@odata.id\"")
-    })?;
-    let id = target
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or_default();
-    let id = id
-        .trim_start_matches("directoryObjects('")
-        .trim_end_matches("')");
+    let target = string(&m, "@odata.id", "@odata.id")?
+        .ok_or_else(|| ApiError::bad_request("@odata.id", "a reference body needs \"@odata.id\""))?;
+    let id = target.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+    let id = id.trim_start_matches("directoryObjects('").trim_end_matches("')");
     if id.is_empty() {
-        return Err(ApiError::bad_request(
-            "@odata.id",
-            format!("'{target}' names no object"),
-        ));
+        return Err(ApiError::bad_request("@odata.id", format!("'{target}' names no object")));
     }
     Ok(id.to_string())
 }
@@ -382,10 +325,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.action, Action::SelfActivate);
-        assert_eq!(
-            r.schedule_info.unwrap().expiration.duration,
-            Some(IsoDuration::from_hours(4))
-        );
+        assert_eq!(r.schedule_info.unwrap().expiration.duration, Some(IsoDuration::from_hours(4)));
     }
 
     #[test]
@@ -410,11 +350,9 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("'8 hours'"), "{e}");
-        let e = schedule_request(
-            RequestKind::Eligibility,
-            r#"{"action":"adminAssign","roleDefinitionId":"r"}"#,
-        )
-        .unwrap_err();
+        let e =
+            schedule_request(RequestKind::Eligibility, r#"{"action":"adminAssign","roleDefinitionId":"r"}"#)
+                .unwrap_err();
         assert!(e.message.contains("principalId"), "{e}");
         let e = schedule_request(
             RequestKind::Eligibility,

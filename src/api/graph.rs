@@ -18,22 +18,13 @@ pub struct Response {
 
 impl Response {
     fn ok(body: Value) -> Self {
-        Response {
-            status: 200,
-            body: Some(body),
-        }
+        Response { status: 200, body: Some(body) }
     }
     fn created(body: Value) -> Self {
-        Response {
-            status: 201,
-            body: Some(body),
-        }
+        Response { status: 201, body: Some(body) }
     }
     fn no_content() -> Self {
-        Response {
-            status: 204,
-            body: None,
-        }
+        Response { status: 204, body: None }
     }
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
@@ -81,27 +72,18 @@ pub fn handle(
         Err(e) => {
             let now = engine.now().unwrap_or_default();
             let request_id = ids::nth_guid(fnv(&format!("{method} {target} {now}")), 0);
-            Response {
-                status: e.status,
-                body: Some(views::error(&e, now, &request_id)),
-            }
+            Response { status: e.status, body: Some(views::error(&e, now, &request_id)) }
         }
     }
 }
 
 /// A stable hash, so an error's request-id is reproducible without consuming the id generator.
 fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
 fn not_found_path(path: &str) -> ApiError {
-    ApiError::new(
-        400,
-        "BadRequest",
-        format!("Resource not found for the segment '{path}'."),
-    )
+    ApiError::new(400, "BadRequest", format!("Resource not found for the segment '{path}'."))
 }
 
 fn method_not_allowed(method: &str, path: &str) -> ApiError {
@@ -116,10 +98,7 @@ fn method_not_allowed(method: &str, path: &str) -> ApiError {
 fn split_key(segment: &str) -> Vec<String> {
     if let Some(open) = segment.find("('") {
         if segment.ends_with("')") && !segment.starts_with("filterByCurrentUser") {
-            return vec![
-                segment[..open].to_string(),
-                segment[open + 2..segment.len() - 2].to_string(),
-            ];
+            return vec![segment[..open].to_string(), segment[open + 2..segment.len() - 2].to_string()];
         }
     }
     vec![segment.to_string()]
@@ -138,11 +117,8 @@ fn route(
         .or_else(|| target.strip_prefix("http://graph.microsoft.com"))
         .unwrap_or(target);
     let (path, raw_query) = without_host.split_once('?').unwrap_or((without_host, ""));
-    let mut segments: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .flat_map(|s| split_key(&percent_decode(s)))
-        .collect();
+    let mut segments: Vec<String> =
+        path.split('/').filter(|s| !s.is_empty()).flat_map(|s| split_key(&percent_decode(s))).collect();
     let version = match segments.first().map(String::as_str) {
         Some("v1.0") => {
             segments.remove(0);
@@ -154,8 +130,7 @@ fn route(
         }
         _ => Version::V1,
     };
-    let query =
-        odata::parse_query(raw_query).map_err(|e| ApiError::new(400, "BadRequest", e.message))?;
+    let query = odata::parse_query(raw_query).map_err(|e| ApiError::new(400, "BadRequest", e.message))?;
     let mut call = Call {
         engine,
         session,
@@ -188,21 +163,10 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Properties each entity type can be filtered and expanded on.
-const REQUEST_EXPANDS: &[&str] = &[
-    "principal",
-    "roleDefinition",
-    "directoryScope",
-    "appScope",
-    "targetSchedule",
-    "activatedUsing",
-];
-const SCHEDULE_EXPANDS: &[&str] = &[
-    "principal",
-    "roleDefinition",
-    "directoryScope",
-    "appScope",
-    "activatedUsing",
-];
+const REQUEST_EXPANDS: &[&str] =
+    &["principal", "roleDefinition", "directoryScope", "appScope", "targetSchedule", "activatedUsing"];
+const SCHEDULE_EXPANDS: &[&str] =
+    &["principal", "roleDefinition", "directoryScope", "appScope", "activatedUsing"];
 const ASSIGNMENT_EXPANDS: &[&str] = &["principal", "roleDefinition", "directoryScope", "appScope"];
 
 impl Call<'_> {
@@ -211,11 +175,7 @@ impl Call<'_> {
     }
 
     fn context(&self, fragment: &str) -> String {
-        format!(
-            "{}/{}/$metadata#{fragment}",
-            views::GRAPH_ROOT,
-            self.version.as_str()
-        )
+        format!("{}/{}/$metadata#{fragment}", views::GRAPH_ROOT, self.version.as_str())
     }
 
     fn require_method(&self, allowed: &[&str]) -> Result<(), ApiError> {
@@ -228,10 +188,7 @@ impl Call<'_> {
 
     fn body_text(&self) -> Result<&str, ApiError> {
         self.body.ok_or_else(|| {
-            ApiError::bad_request(
-                "body",
-                "this call needs a JSON body (--body '{...}' or --body @file.json)",
-            )
+            ApiError::bad_request("body", "this call needs a JSON body (--body '{...}' or --body @file.json)")
         })
     }
 
@@ -241,25 +198,22 @@ impl Call<'_> {
         match s.as_slice() {
             ["roleManagement", "directory", rest @ ..] => self.directory(rest),
             ["policies", "roleManagementPolicies", rest @ ..] => self.policies(rest),
-            ["policies", "roleManagementPolicyAssignments", rest @ ..] => {
-                self.policy_assignments(rest)
-            }
+            ["policies", "roleManagementPolicyAssignments", rest @ ..] => self.policy_assignments(rest),
             ["users", rest @ ..] => self.objects(PrincipalKind::User, "users", rest),
             ["groups", rest @ ..] => self.objects(PrincipalKind::Group, "groups", rest),
             ["servicePrincipals", rest @ ..] => {
                 self.objects(PrincipalKind::ServicePrincipal, "servicePrincipals", rest)
             }
-            ["directory", "administrativeUnits", rest @ ..] => self.objects(
-                PrincipalKind::AdministrativeUnit,
-                "directory/administrativeUnits",
-                rest,
-            ),
+            ["directory", "administrativeUnits", rest @ ..] => {
+                self.objects(PrincipalKind::AdministrativeUnit, "directory/administrativeUnits", rest)
+            }
             ["me"] => {
                 self.require_method(&["GET"])?;
                 let caller = self.session.caller.clone();
-                let o = self.engine.object(&caller)?.ok_or_else(|| {
-                    ApiError::not_found("Request_ResourceNotFound", "Object", &caller)
-                })?;
+                let o = self
+                    .engine
+                    .object(&caller)?
+                    .ok_or_else(|| ApiError::not_found("Request_ResourceNotFound", "Object", &caller))?;
                 let mut v = views::directory_object(&o);
                 v["@odata.context"] = self.context("users/$entity").into();
                 Ok(Response::ok(v))
@@ -287,22 +241,16 @@ impl Call<'_> {
             [c @ ("roleEligibilityScheduleRequests" | "roleAssignmentScheduleRequests")] => {
                 self.requests(kind_of(c), c, None)
             }
-            [
-                c @ ("roleEligibilityScheduleRequests" | "roleAssignmentScheduleRequests"),
-                f,
-            ] if f.starts_with("filterByCurrentUser") => {
+            [c @ ("roleEligibilityScheduleRequests" | "roleAssignmentScheduleRequests"), f]
+                if f.starts_with("filterByCurrentUser") =>
+            {
                 let on = filter_by_current_user_on(f, &["principal", "approver", "createdBy"])?;
                 self.requests(kind_of(c), c, Some(on))
             }
-            [
-                c @ ("roleEligibilityScheduleRequests" | "roleAssignmentScheduleRequests"),
-                id,
-            ] => self.request_by_id(kind_of(c), c, id),
-            [
-                c @ ("roleEligibilityScheduleRequests" | "roleAssignmentScheduleRequests"),
-                id,
-                "cancel",
-            ] => {
+            [c @ ("roleEligibilityScheduleRequests" | "roleAssignmentScheduleRequests"), id] => {
+                self.request_by_id(kind_of(c), c, id)
+            }
+            [c @ ("roleEligibilityScheduleRequests" | "roleAssignmentScheduleRequests"), id, "cancel"] => {
                 self.require_method(&["POST"])?;
                 self.engine.cancel(self.session, kind_of(c), id)?;
                 Ok(Response::no_content())
@@ -310,31 +258,27 @@ impl Call<'_> {
             [c @ ("roleEligibilitySchedules" | "roleAssignmentSchedules")] => {
                 self.schedules(kind_of(c), c, false, None)
             }
-            [
-                c @ ("roleEligibilitySchedules" | "roleAssignmentSchedules"),
-                f,
-            ] if f.starts_with("filterByCurrentUser") => {
+            [c @ ("roleEligibilitySchedules" | "roleAssignmentSchedules"), f]
+                if f.starts_with("filterByCurrentUser") =>
+            {
                 filter_by_current_user_on(f, &["principal"])?;
                 self.schedules(kind_of(c), c, false, Some(()))
             }
-            [
-                c @ ("roleEligibilitySchedules" | "roleAssignmentSchedules"),
-                id,
-            ] => self.schedule_by_id(kind_of(c), c, false, id),
+            [c @ ("roleEligibilitySchedules" | "roleAssignmentSchedules"), id] => {
+                self.schedule_by_id(kind_of(c), c, false, id)
+            }
             [c @ ("roleEligibilityScheduleInstances" | "roleAssignmentScheduleInstances")] => {
                 self.schedules(kind_of(c), c, true, None)
             }
-            [
-                c @ ("roleEligibilityScheduleInstances" | "roleAssignmentScheduleInstances"),
-                f,
-            ] if f.starts_with("filterByCurrentUser") => {
+            [c @ ("roleEligibilityScheduleInstances" | "roleAssignmentScheduleInstances"), f]
+                if f.starts_with("filterByCurrentUser") =>
+            {
                 filter_by_current_user_on(f, &["principal"])?;
                 self.schedules(kind_of(c), c, true, Some(()))
             }
-            [
-                c @ ("roleEligibilityScheduleInstances" | "roleAssignmentScheduleInstances"),
-                id,
-            ] => self.schedule_by_id(kind_of(c), c, true, id),
+            [c @ ("roleEligibilityScheduleInstances" | "roleAssignmentScheduleInstances"), id] => {
+                self.schedule_by_id(kind_of(c), c, true, id)
+            }
             _ => Err(not_found_path(&self.path())),
         }
     }
@@ -388,11 +332,7 @@ impl Call<'_> {
                 let rest: Vec<&str> = self
                     .raw_query
                     .split('&')
-                    .filter(|p| {
-                        !p.to_ascii_lowercase()
-                            .replace("%24", "$")
-                            .starts_with("$skip=")
-                    })
+                    .filter(|p| !p.to_ascii_lowercase().replace("%24", "$").starts_with("$skip="))
                     .collect();
                 let mut q = rest.join("&");
                 if !q.is_empty() {
@@ -401,13 +341,7 @@ impl Call<'_> {
                 q.push_str(&format!("$skip={}", skip + top));
                 out.insert(
                     "@odata.nextLink".into(),
-                    format!(
-                        "{}/{}/{}?{q}",
-                        views::GRAPH_ROOT,
-                        self.version.as_str(),
-                        self.path()
-                    )
-                    .into(),
+                    format!("{}/{}/{}?{q}", views::GRAPH_ROOT, self.version.as_str(), self.path()).into(),
                 );
             }
         }
@@ -435,38 +369,25 @@ impl Call<'_> {
         Response::ok(v)
     }
 
-    fn role_definitions(
-        &mut self,
-        id: Option<&str>,
-        nav: Option<&str>,
-    ) -> Result<Response, ApiError> {
+    fn role_definitions(&mut self, id: Option<&str>, nav: Option<&str>) -> Result<Response, ApiError> {
         self.require_method(&["GET"])?;
         self.check_expands(&["inheritsPermissionsFrom"], "unifiedRoleDefinition")?;
         let expand = self.query.expand_item("inheritsPermissionsFrom").is_some();
-        let render =
-            |engine: &mut Engine, r: &crate::model::RoleDefinition| -> Result<Value, ApiError> {
-                let mut v = views::role_definition(r);
-                if expand {
-                    let mut parents = Vec::new();
-                    for p in &r.inherits_permissions_from {
-                        parents.push(views::role_definition(&engine.role(p)?));
-                    }
-                    v["inheritsPermissionsFrom"] = Value::Array(parents);
+        let render = |engine: &mut Engine, r: &crate::model::RoleDefinition| -> Result<Value, ApiError> {
+            let mut v = views::role_definition(r);
+            if expand {
+                let mut parents = Vec::new();
+                for p in &r.inherits_permissions_from {
+                    parents.push(views::role_definition(&engine.role(p)?));
                 }
-                Ok(v)
-            };
+                v["inheritsPermissionsFrom"] = Value::Array(parents);
+            }
+            Ok(v)
+        };
         match (id, nav) {
             (None, _) => {
                 self.check_filter(
-                    &[
-                        "id",
-                        "displayName",
-                        "isBuiltIn",
-                        "isEnabled",
-                        "templateId",
-                        "description",
-                        "version",
-                    ],
+                    &["id", "displayName", "isBuiltIn", "isEnabled", "templateId", "description", "version"],
                     "unifiedRoleDefinition",
                 )?;
                 let roles = self.engine.roles()?;
@@ -474,25 +395,21 @@ impl Call<'_> {
                 for r in &roles {
                     items.push(render(self.engine, r)?);
                 }
-                Ok(self.collection(
-                    self.context("roleManagement/directory/roleDefinitions"),
-                    items,
-                ))
+                Ok(self.collection(self.context("roleManagement/directory/roleDefinitions"), items))
             }
             (Some(id), None) => {
-                let r = self.engine.role(id).map_err(|_| {
-                    ApiError::not_found("Request_ResourceNotFound", "Role definition", id)
-                })?;
+                let r = self
+                    .engine
+                    .role(id)
+                    .map_err(|_| ApiError::not_found("Request_ResourceNotFound", "Role definition", id))?;
                 let v = render(self.engine, &r)?;
-                Ok(self.entity(
-                    self.context("roleManagement/directory/roleDefinitions/$entity"),
-                    v,
-                ))
+                Ok(self.entity(self.context("roleManagement/directory/roleDefinitions/$entity"), v))
             }
             (Some(id), Some(_)) => {
-                let r = self.engine.role(id).map_err(|_| {
-                    ApiError::not_found("Request_ResourceNotFound", "Role definition", id)
-                })?;
+                let r = self
+                    .engine
+                    .role(id)
+                    .map_err(|_| ApiError::not_found("Request_ResourceNotFound", "Role definition", id))?;
                 let mut items = Vec::new();
                 for p in &r.inherits_permissions_from {
                     items.push(views::role_definition(&self.engine.role(p)?));
@@ -523,19 +440,14 @@ impl Call<'_> {
             };
         }
         if self.query.expand_item("roleDefinition").is_some() {
-            v["roleDefinition"] = self
-                .engine
-                .role(role)
-                .map(|r| views::role_definition(&r))
-                .unwrap_or(Value::Null);
+            v["roleDefinition"] =
+                self.engine.role(role).map(|r| views::role_definition(&r)).unwrap_or(Value::Null);
         }
         if self.query.expand_item("directoryScope").is_some() {
             v["directoryScope"] = match directory_scope.and_then(ids::scope_object_id) {
-                Some(id) => self
-                    .engine
-                    .object(id)?
-                    .map(|o| views::directory_object(&o))
-                    .unwrap_or(Value::Null),
+                Some(id) => {
+                    self.engine.object(id)?.map(|o| views::directory_object(&o)).unwrap_or(Value::Null)
+                }
                 None => Value::Null,
             };
         }
@@ -547,19 +459,12 @@ impl Call<'_> {
 
     fn render_request(&mut self, q: &ScheduleRequest) -> Result<Value, ApiError> {
         let mut v = views::request(q);
-        self.expand_common(
-            &mut v,
-            &q.principal_id,
-            &q.role_definition_id,
-            q.directory_scope_id.as_deref(),
-        )?;
+        self.expand_common(&mut v, &q.principal_id, &q.role_definition_id, q.directory_scope_id.as_deref())?;
         if self.query.expand_item("targetSchedule").is_some() {
             v["targetSchedule"] = match &q.target_schedule_id {
-                Some(id) => self
-                    .engine
-                    .schedule(q.kind, id)?
-                    .map(|s| views::schedule(&s))
-                    .unwrap_or(Value::Null),
+                Some(id) => {
+                    self.engine.schedule(q.kind, id)?.map(|s| views::schedule(&s)).unwrap_or(Value::Null)
+                }
                 None => Value::Null,
             };
         }
@@ -572,11 +477,7 @@ impl Call<'_> {
                 ));
             }
             v["activatedUsing"] = match &q.activated_using {
-                Some(id) => self
-                    .engine
-                    .schedule_any(id)?
-                    .map(|s| views::schedule(&s))
-                    .unwrap_or(Value::Null),
+                Some(id) => self.engine.schedule_any(id)?.map(|s| views::schedule(&s)).unwrap_or(Value::Null),
                 None => Value::Null,
             };
         }
@@ -589,9 +490,7 @@ impl Call<'_> {
         collection: &str,
         current_user: Option<String>,
     ) -> Result<Response, ApiError> {
-        let type_name = views::request_type(kind)
-            .trim_start_matches("#microsoft.graph.")
-            .to_string();
+        let type_name = views::request_type(kind).trim_start_matches("#microsoft.graph.").to_string();
         if current_user.is_none() && self.method == "POST" {
             let req = body::schedule_request(kind, self.body_text()?)?;
             let q = self.engine.submit(self.session, &req)?;
@@ -600,8 +499,7 @@ impl Call<'_> {
                 let mut out = Map::new();
                 out.insert(
                     "@odata.context".into(),
-                    self.context(&format!("roleManagement/directory/{collection}/$entity"))
-                        .into(),
+                    self.context(&format!("roleManagement/directory/{collection}/$entity")).into(),
                 );
                 out.extend(std::mem::take(m));
                 v = Value::Object(out);
@@ -637,13 +535,8 @@ impl Call<'_> {
         let mut f = RequestFilter {
             kind: Some(kind),
             principal_id: filter.as_ref().and_then(|f| f.required_eq("principalId")),
-            role_definition_id: filter
-                .as_ref()
-                .and_then(|f| f.required_eq("roleDefinitionId")),
-            status: filter
-                .as_ref()
-                .and_then(|f| f.required_eq("status"))
-                .and_then(|s| Status::parse(&s)),
+            role_definition_id: filter.as_ref().and_then(|f| f.required_eq("roleDefinitionId")),
+            status: filter.as_ref().and_then(|f| f.required_eq("status")).and_then(|s| Status::parse(&s)),
             created_by: None,
         };
         let caller = self.session.caller.clone();
@@ -673,37 +566,18 @@ impl Call<'_> {
         Ok(self.collection(context, items))
     }
 
-    fn request_by_id(
-        &mut self,
-        kind: RequestKind,
-        collection: &str,
-        id: &str,
-    ) -> Result<Response, ApiError> {
+    fn request_by_id(&mut self, kind: RequestKind, collection: &str, id: &str) -> Result<Response, ApiError> {
         self.require_method(&["GET"])?;
-        let type_name = views::request_type(kind)
-            .trim_start_matches("#microsoft.graph.")
-            .to_string();
+        let type_name = views::request_type(kind).trim_start_matches("#microsoft.graph.").to_string();
         self.check_expands(REQUEST_EXPANDS, &type_name)?;
         let q = self.engine.request(id, Some(kind))?;
         let v = self.render_request(&q)?;
-        Ok(self.entity(
-            self.context(&format!("roleManagement/directory/{collection}/$entity")),
-            v,
-        ))
+        Ok(self.entity(self.context(&format!("roleManagement/directory/{collection}/$entity")), v))
     }
 
     fn render_schedule(&mut self, s: &Schedule, instance: bool) -> Result<Value, ApiError> {
-        let mut v = if instance {
-            views::instance(s)
-        } else {
-            views::schedule(s)
-        };
-        self.expand_common(
-            &mut v,
-            &s.principal_id,
-            &s.role_definition_id,
-            s.directory_scope_id.as_deref(),
-        )?;
+        let mut v = if instance { views::instance(s) } else { views::schedule(s) };
+        self.expand_common(&mut v, &s.principal_id, &s.role_definition_id, s.directory_scope_id.as_deref())?;
         if self.query.expand_item("activatedUsing").is_some() {
             v["activatedUsing"] = match &s.activated_using {
                 Some(id) => match self.engine.schedule_any(id)? {
@@ -726,11 +600,8 @@ impl Call<'_> {
     ) -> Result<Response, ApiError> {
         self.require_method(&["GET"])?;
         let type_name = type_name_of(kind, instances);
-        let expands: &[&str] = if kind == RequestKind::Assignment {
-            SCHEDULE_EXPANDS
-        } else {
-            &SCHEDULE_EXPANDS[..4]
-        };
+        let expands: &[&str] =
+            if kind == RequestKind::Assignment { SCHEDULE_EXPANDS } else { &SCHEDULE_EXPANDS[..4] };
         self.check_expands(expands, type_name)?;
         let mut fields = vec![
             "id",
@@ -754,25 +625,11 @@ impl Call<'_> {
                 "roleEligibilityScheduleId",
             ]);
         } else {
-            fields.extend([
-                "createdUsing",
-                "createdDateTime",
-                "modifiedDateTime",
-                "status",
-                "scheduleInfo",
-            ]);
+            fields.extend(["createdUsing", "createdDateTime", "modifiedDateTime", "status", "scheduleInfo"]);
         }
         self.check_filter(&fields, type_name)?;
-        let principal_filter = self
-            .query
-            .filter
-            .as_ref()
-            .and_then(|f| f.required_eq("principalId"));
-        let role_filter = self
-            .query
-            .filter
-            .as_ref()
-            .and_then(|f| f.required_eq("roleDefinitionId"));
+        let principal_filter = self.query.filter.as_ref().and_then(|f| f.required_eq("principalId"));
+        let role_filter = self.query.filter.as_ref().and_then(|f| f.required_eq("roleDefinitionId"));
         let (mine, groups) = match current_user {
             Some(()) => {
                 let caller = self.session.caller.clone();
@@ -784,21 +641,13 @@ impl Call<'_> {
         let rows = if instances {
             self.engine.instances(
                 kind,
-                if mine.is_some() {
-                    None
-                } else {
-                    principal_filter.as_deref()
-                },
+                if mine.is_some() { None } else { principal_filter.as_deref() },
                 role_filter.as_deref(),
             )?
         } else {
             self.engine.schedules(
                 kind,
-                if mine.is_some() {
-                    None
-                } else {
-                    principal_filter.as_deref()
-                },
+                if mine.is_some() { None } else { principal_filter.as_deref() },
                 role_filter.as_deref(),
             )?
         };
@@ -806,13 +655,7 @@ impl Call<'_> {
         for s in &rows {
             let via_group = match &mine {
                 Some(me) if s.principal_id.eq_ignore_ascii_case(me) => false,
-                Some(_)
-                    if groups
-                        .iter()
-                        .any(|g| g.eq_ignore_ascii_case(&s.principal_id)) =>
-                {
-                    true
-                }
+                Some(_) if groups.iter().any(|g| g.eq_ignore_ascii_case(&s.principal_id)) => true,
                 Some(_) => continue,
                 None => false,
             };
@@ -838,19 +681,12 @@ impl Call<'_> {
         id: &str,
     ) -> Result<Response, ApiError> {
         self.require_method(&["GET"])?;
-        let found = if instances {
-            self.engine.instance(kind, id)?
-        } else {
-            self.engine.schedule(kind, id)?
-        };
-        let s = found.ok_or_else(|| {
-            ApiError::not_found("ResourceNotFound", type_name_of(kind, instances), id)
-        })?;
+        let found =
+            if instances { self.engine.instance(kind, id)? } else { self.engine.schedule(kind, id)? };
+        let s = found
+            .ok_or_else(|| ApiError::not_found("ResourceNotFound", type_name_of(kind, instances), id))?;
         let v = self.render_schedule(&s, instances)?;
-        Ok(self.entity(
-            self.context(&format!("roleManagement/directory/{collection}/$entity")),
-            v,
-        ))
+        Ok(self.entity(self.context(&format!("roleManagement/directory/{collection}/$entity")), v))
     }
 
     fn role_assignments(&mut self, id: Option<&str>) -> Result<Response, ApiError> {
@@ -858,13 +694,9 @@ impl Call<'_> {
         match (id, self.method.as_str()) {
             (None, "POST") => {
                 let (principal, role, scope) = body::role_assignment(self.body_text()?)?;
-                let s =
-                    self.engine
-                        .create_role_assignment(self.session, &principal, &role, &scope)?;
+                let s = self.engine.create_role_assignment(self.session, &principal, &role, &scope)?;
                 let mut v = views::role_assignment(&s, &tenant);
-                v["@odata.context"] = self
-                    .context("roleManagement/directory/roleAssignments/$entity")
-                    .into();
+                v["@odata.context"] = self.context("roleManagement/directory/roleAssignments/$entity").into();
                 Ok(Response::created(v))
             }
             (Some(id), "DELETE") => {
@@ -887,21 +719,10 @@ impl Call<'_> {
                     ],
                     "unifiedRoleAssignment",
                 )?;
-                let principal = self
-                    .query
-                    .filter
-                    .as_ref()
-                    .and_then(|f| f.required_eq("principalId"));
-                let role = self
-                    .query
-                    .filter
-                    .as_ref()
-                    .and_then(|f| f.required_eq("roleDefinitionId"));
-                let rows = self.engine.instances(
-                    RequestKind::Assignment,
-                    principal.as_deref(),
-                    role.as_deref(),
-                )?;
+                let principal = self.query.filter.as_ref().and_then(|f| f.required_eq("principalId"));
+                let role = self.query.filter.as_ref().and_then(|f| f.required_eq("roleDefinitionId"));
+                let rows =
+                    self.engine.instances(RequestKind::Assignment, principal.as_deref(), role.as_deref())?;
                 let mut items = Vec::new();
                 for s in &rows {
                     let mut v = views::role_assignment(s, &tenant);
@@ -913,19 +734,14 @@ impl Call<'_> {
                     )?;
                     items.push(v);
                 }
-                Ok(self.collection(
-                    self.context("roleManagement/directory/roleAssignments"),
-                    items,
-                ))
+                Ok(self.collection(self.context("roleManagement/directory/roleAssignments"), items))
             }
             (Some(id), "GET") => {
                 self.check_expands(ASSIGNMENT_EXPANDS, "unifiedRoleAssignment")?;
                 let s = self
                     .engine
                     .instance(RequestKind::Assignment, id)?
-                    .ok_or_else(|| {
-                        ApiError::not_found("Request_ResourceNotFound", "Role assignment", id)
-                    })?;
+                    .ok_or_else(|| ApiError::not_found("Request_ResourceNotFound", "Role assignment", id))?;
                 let mut v = views::role_assignment(&s, &tenant);
                 self.expand_common(
                     &mut v,
@@ -933,10 +749,7 @@ impl Call<'_> {
                     &s.role_definition_id,
                     s.directory_scope_id.as_deref(),
                 )?;
-                Ok(self.entity(
-                    self.context("roleManagement/directory/roleAssignments/$entity"),
-                    v,
-                ))
+                Ok(self.entity(self.context("roleManagement/directory/roleAssignments/$entity"), v))
             }
             _ => Err(method_not_allowed(&self.method, &self.path())),
         }
@@ -961,10 +774,7 @@ impl Call<'_> {
     }
 
     /// Renders a policy under the id prefix of the scope type asked for (reference §3.10).
-    fn policy_view(
-        p: &crate::model::policy::Policy,
-        scope_type: &str,
-    ) -> crate::model::policy::Policy {
+    fn policy_view(p: &crate::model::policy::Policy, scope_type: &str) -> crate::model::policy::Policy {
         let mut p = p.clone();
         if scope_type == "Directory" {
             p.id = p.id.replacen("DirectoryRole_", "Directory_", 1);
@@ -973,10 +783,7 @@ impl Call<'_> {
         p
     }
 
-    fn find_policy(
-        &mut self,
-        id: &str,
-    ) -> Result<(crate::model::policy::Policy, String), ApiError> {
+    fn find_policy(&mut self, id: &str) -> Result<(crate::model::policy::Policy, String), ApiError> {
         let (stored, scope_type) = match id.strip_prefix("Directory_") {
             Some(rest) => (format!("DirectoryRole_{rest}"), "Directory"),
             None => (id.to_string(), "DirectoryRole"),
@@ -1025,15 +832,9 @@ impl Call<'_> {
             [id, nav @ ("rules" | "effectiveRules")] => {
                 self.require_method(&["GET"])?;
                 let (p, _) = self.find_policy(id)?;
-                let items = views::policy_rules(&p)
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
+                let items = views::policy_rules(&p).as_array().cloned().unwrap_or_default();
                 Ok(self.collection(
-                    self.context(&format!(
-                        "policies/roleManagementPolicies('{}')/{nav}",
-                        p.id
-                    )),
+                    self.context(&format!("policies/roleManagementPolicies('{}')/{nav}", p.id)),
                     items,
                 ))
             }
@@ -1042,12 +843,7 @@ impl Call<'_> {
                 if self.method == "PATCH" {
                     let patch = body::parse_object(self.body_text()?)?;
                     let stored_id = p.id.replacen("Directory_", "DirectoryRole_", 1);
-                    self.engine.update_rule(
-                        self.session,
-                        &stored_id,
-                        rule_id,
-                        &Value::Object(patch),
-                    )?;
+                    self.engine.update_rule(self.session, &stored_id, rule_id, &Value::Object(patch))?;
                     return Ok(Response::no_content());
                 }
                 self.require_method(&["GET", "PATCH"])?;
@@ -1056,10 +852,7 @@ impl Call<'_> {
                     .ok_or_else(|| ApiError::not_found("ResourceNotFound", "Rule", rule_id))?;
                 let v = serde_json::to_value(rule).expect("rules serialise");
                 Ok(self.entity(
-                    self.context(&format!(
-                        "policies/roleManagementPolicies('{}')/rules/$entity",
-                        p.id
-                    )),
+                    self.context(&format!("policies/roleManagementPolicies('{}')/rules/$entity", p.id)),
                     v,
                 ))
             }
@@ -1107,24 +900,18 @@ impl Call<'_> {
                     .iter()
                     .map(|p| embed(self, &Self::policy_view(p, &scope_type)))
                     .collect();
-                Ok(self.collection(
-                    self.context("policies/roleManagementPolicyAssignments"),
-                    items,
-                ))
+                Ok(self.collection(self.context("policies/roleManagementPolicyAssignments"), items))
             }
             [id] => {
                 // `{policyId}_{roleDefinitionId}`
-                let (policy_id, _) = id.rsplit_once('_').ok_or_else(|| {
-                    ApiError::not_found("ResourceNotFound", "Policy assignment", id)
-                })?;
-                let (p, _) = self.find_policy(policy_id).map_err(|_| {
-                    ApiError::not_found("ResourceNotFound", "Policy assignment", id)
-                })?;
+                let (policy_id, _) = id
+                    .rsplit_once('_')
+                    .ok_or_else(|| ApiError::not_found("ResourceNotFound", "Policy assignment", id))?;
+                let (p, _) = self
+                    .find_policy(policy_id)
+                    .map_err(|_| ApiError::not_found("ResourceNotFound", "Policy assignment", id))?;
                 let v = embed(self, &p);
-                Ok(self.entity(
-                    self.context("policies/roleManagementPolicyAssignments/$entity"),
-                    v,
-                ))
+                Ok(self.entity(self.context("policies/roleManagementPolicyAssignments/$entity"), v))
             }
             _ => Err(not_found_path(&self.path())),
         }
@@ -1172,12 +959,7 @@ impl Call<'_> {
                     ],
                     type_name,
                 )?;
-                let items = self
-                    .engine
-                    .objects(kind)?
-                    .iter()
-                    .map(views::directory_object)
-                    .collect();
+                let items = self.engine.objects(kind)?.iter().map(views::directory_object).collect();
                 Ok(self.collection(self.context(collection), items))
             }
             ([id], "GET") => {
@@ -1195,15 +977,9 @@ impl Call<'_> {
                                     .as_deref()
                                     .is_some_and(|u| u.eq_ignore_ascii_case(id))
                         })
-                        .ok_or_else(|| {
-                            ApiError::not_found("Request_ResourceNotFound", "Resource", id)
-                        })?,
+                        .ok_or_else(|| ApiError::not_found("Request_ResourceNotFound", "Resource", id))?,
                     None => {
-                        return Err(ApiError::not_found(
-                            "Request_ResourceNotFound",
-                            "Resource",
-                            id,
-                        ));
+                        return Err(ApiError::not_found("Request_ResourceNotFound", "Resource", id));
                     }
                 };
                 let v = views::directory_object(&o);
@@ -1211,19 +987,13 @@ impl Call<'_> {
             }
             ([id, rel @ ("members" | "owners")], "GET") => {
                 let relation = if *rel == "members" { "member" } else { "owner" };
-                let items = self
-                    .engine
-                    .members(id, relation)?
-                    .iter()
-                    .map(views::directory_object)
-                    .collect();
+                let items = self.engine.members(id, relation)?.iter().map(views::directory_object).collect();
                 Ok(self.collection(self.context("directoryObjects"), items))
             }
             ([id, rel @ ("members" | "owners"), "$ref"], "POST") => {
                 let relation = if *rel == "members" { "member" } else { "owner" };
                 let member = body::reference(self.body_text()?)?;
-                self.engine
-                    .add_member(self.session, id, &member, relation)?;
+                self.engine.add_member(self.session, id, &member, relation)?;
                 Ok(Response::no_content())
             }
             _ => Err(method_not_allowed(&self.method, &self.path())),
@@ -1269,39 +1039,18 @@ fn type_name_of(kind: RequestKind, instances: bool) -> &'static str {
 
 /// The `on` argument of `filterByCurrentUser(on='...')`.
 fn filter_by_current_user_on(segment: &str, allowed: &[&str]) -> Result<String, ApiError> {
-    let inner = segment
-        .strip_prefix("filterByCurrentUser(")
-        .and_then(|s| s.strip_suffix(')'))
-        .ok_or_else(|| {
-            ApiError::new(
-                400,
-                "BadRequest",
-                format!("'{segment}' is not a valid function call"),
-            )
+    let inner =
+        segment.strip_prefix("filterByCurrentUser(").and_then(|s| s.strip_suffix(')')).ok_or_else(|| {
+            ApiError::new(400, "BadRequest", format!("'{segment}' is not a valid function call"))
         })?;
-    let value = inner
-        .trim()
-        .strip_prefix("on=")
-        .map(|v| v.trim().trim_matches('\''))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "on",
-                "filterByCurrentUser needs on='principal' (or 'approver' for requests)",
-            )
-        })?;
+    let value = inner.trim().strip_prefix("on=").map(|v| v.trim().trim_matches('\'')).ok_or_else(|| {
+        ApiError::bad_request("on", "filterByCurrentUser needs on='principal' (or 'approver' for requests)")
+    })?;
     if allowed.contains(&value) {
         Ok(value.to_string())
     } else {
-        Err(ApiError::new(
-            400,
-            "BadRequest",
-            format!("Requested value '{value}' was not found."),
-        )
-        .with_detail(
-            "InvalidValue",
-            "on",
-            format!("'{value}' is not one of {}", allowed.join(", ")),
-        ))
+        Err(ApiError::new(400, "BadRequest", format!("Requested value '{value}' was not found."))
+            .with_detail("InvalidValue", "on", format!("'{value}' is not one of {}", allowed.join(", "))))
     }
 }
 

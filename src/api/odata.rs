@@ -130,9 +130,7 @@ pub struct ODataError {
 
 impl ODataError {
     pub fn new(message: impl Into<String>) -> Self {
-        ODataError {
-            message: message.into(),
-        }
+        ODataError { message: message.into() }
     }
 }
 
@@ -233,9 +231,7 @@ fn build_options(pairs: Vec<(String, String)>) -> Result<QueryOptions, ODataErro
     for (key, value) in pairs {
         let lower = key.to_ascii_lowercase();
         if seen.contains(&lower) {
-            return Err(ODataError::new(format!(
-                "Query option '{key}' was specified more than once"
-            )));
+            return Err(ODataError::new(format!("Query option '{key}' was specified more than once")));
         }
         seen.push(lower.clone());
         match lower.as_str() {
@@ -268,11 +264,7 @@ fn build_options(pairs: Vec<(String, String)>) -> Result<QueryOptions, ODataErro
 
 fn parse_non_negative(option: &str, value: &str) -> Result<usize, ODataError> {
     let trimmed = value.trim();
-    let error = || {
-        ODataError::new(format!(
-            "Invalid {option}: '{value}' is not a non-negative integer"
-        ))
-    };
+    let error = || ODataError::new(format!("Invalid {option}: '{value}' is not a non-negative integer"));
     if trimmed.is_empty() || !trimmed.bytes().all(|b| b.is_ascii_digit()) {
         return Err(error());
     }
@@ -299,13 +291,9 @@ fn parse_select(value: &str) -> Result<Vec<String>, ODataError> {
         .map(|part| {
             let name = part.trim();
             if name.is_empty() {
-                Err(ODataError::new(format!(
-                    "Invalid $select: empty property name in '{value}'"
-                )))
+                Err(ODataError::new(format!("Invalid $select: empty property name in '{value}'")))
             } else if name != "*" && !is_valid_path(name) {
-                Err(ODataError::new(format!(
-                    "Invalid $select: invalid property name '{name}'"
-                )))
+                Err(ODataError::new(format!("Invalid $select: invalid property name '{name}'")))
             } else {
                 Ok(name.to_string())
             }
@@ -322,14 +310,10 @@ fn parse_orderby(value: &str) -> Result<Vec<(String, bool)>, ODataError> {
         .map(|part| {
             let mut words = part.split_whitespace();
             let Some(path) = words.next() else {
-                return Err(ODataError::new(format!(
-                    "Invalid $orderby: empty item in '{value}'"
-                )));
+                return Err(ODataError::new(format!("Invalid $orderby: empty item in '{value}'")));
             };
             if !is_valid_path(path) {
-                return Err(ODataError::new(format!(
-                    "Invalid $orderby: invalid property name '{path}'"
-                )));
+                return Err(ODataError::new(format!("Invalid $orderby: invalid property name '{path}'")));
             }
             let descending = match words.next() {
                 None => false,
@@ -382,23 +366,16 @@ fn split_top_level(text: &str, sep: char) -> Option<Vec<&str>> {
 
 fn parse_expand(value: &str) -> Result<Vec<ExpandItem>, ODataError> {
     if value.trim().is_empty() {
-        return Err(ODataError::new(
-            "Invalid $expand: no navigation properties given",
-        ));
+        return Err(ODataError::new("Invalid $expand: no navigation properties given"));
     }
-    let items = split_top_level(value, ',').ok_or_else(|| {
-        ODataError::new(format!(
-            "Invalid $expand: unbalanced parentheses in '{value}'"
-        ))
-    })?;
+    let items = split_top_level(value, ',')
+        .ok_or_else(|| ODataError::new(format!("Invalid $expand: unbalanced parentheses in '{value}'")))?;
     items
         .into_iter()
         .map(|raw| {
             let item = raw.trim();
             if item.is_empty() {
-                return Err(ODataError::new(format!(
-                    "Invalid $expand: empty item in '{value}'"
-                )));
+                return Err(ODataError::new(format!("Invalid $expand: empty item in '{value}'")));
             }
             let (name, options) = match item.find('(') {
                 Some(open) => {
@@ -418,10 +395,7 @@ fn parse_expand(value: &str) -> Result<Vec<ExpandItem>, ODataError> {
                     "Invalid $expand: invalid navigation property '{name}'"
                 )));
             }
-            Ok(ExpandItem {
-                name: name.to_string(),
-                options,
-            })
+            Ok(ExpandItem { name: name.to_string(), options })
         })
         .collect()
 }
@@ -429,9 +403,7 @@ fn parse_expand(value: &str) -> Result<Vec<ExpandItem>, ODataError> {
 /// Options inside `name(...)`: `;`-separated `$option=value` pairs.
 fn parse_nested_options(name: &str, inner: &str) -> Result<QueryOptions, ODataError> {
     let parts = split_top_level(inner, ';').ok_or_else(|| {
-        ODataError::new(format!(
-            "Invalid $expand: unbalanced parentheses in options of '{name}'"
-        ))
+        ODataError::new(format!("Invalid $expand: unbalanced parentheses in options of '{name}'"))
     })?;
     let mut pairs = Vec::new();
     for part in parts {
@@ -452,8 +424,7 @@ fn parse_nested_options(name: &str, inner: &str) -> Result<QueryOptions, ODataEr
         }
         pairs.push((key.to_string(), value.trim().to_string()));
     }
-    build_options(pairs)
-        .map_err(|e| ODataError::new(format!("Invalid $expand item '{name}': {}", e.message)))
+    build_options(pairs).map_err(|e| ODataError::new(format!("Invalid $expand item '{name}': {}", e.message)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -497,10 +468,7 @@ fn guid_at(chars: &[char], i: usize) -> bool {
         8 | 13 | 18 | 23 => *c == '-',
         _ => c.is_ascii_hexdigit(),
     });
-    shape_ok
-        && !chars
-            .get(i + 36)
-            .is_some_and(|c| is_word_char(*c) || *c == '-')
+    shape_ok && !chars.get(i + 36).is_some_and(|c| is_word_char(*c) || *c == '-')
 }
 
 /// `dddd-dd-dd` at `i`.
@@ -572,9 +540,10 @@ fn lex(chars: &[char]) -> Result<Vec<Token>, ODataError> {
                 Tok::Guid(chars[start..i].iter().collect())
             }
             _ if date_at(chars, i) => {
-                while chars.get(i).is_some_and(|c| {
-                    c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '+' | '-')
-                }) {
+                while chars
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '+' | '-'))
+                {
                     i += 1;
                 }
                 let text: String = chars[start..i].iter().collect();
@@ -585,18 +554,14 @@ fn lex(chars: &[char]) -> Result<Vec<Token>, ODataError> {
                 }
                 Tok::DateTime(text)
             }
-            _ if c.is_ascii_digit()
-                || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) =>
-            {
+            _ if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) => {
                 i = lex_number(chars, i);
                 if chars.get(i).is_some_and(|c| is_word_char(*c)) {
                     while chars.get(i).is_some_and(|c| is_word_char(*c)) {
                         i += 1;
                     }
                     let text: String = chars[start..i].iter().collect();
-                    return Err(filter_error(format!(
-                        "invalid number literal '{text}' at position {start}"
-                    )));
+                    return Err(filter_error(format!("invalid number literal '{text}' at position {start}")));
                 }
                 let text: String = chars[start..i].iter().collect();
                 match text.parse::<f64>() {
@@ -614,23 +579,15 @@ fn lex(chars: &[char]) -> Result<Vec<Token>, ODataError> {
                 }
                 let text: String = chars[start..i].iter().collect();
                 if !is_valid_path(&text) {
-                    return Err(filter_error(format!(
-                        "invalid property path '{text}' at position {start}"
-                    )));
+                    return Err(filter_error(format!("invalid property path '{text}' at position {start}")));
                 }
                 Tok::Word(text)
             }
             _ => {
-                return Err(filter_error(format!(
-                    "unexpected character '{c}' at position {start}"
-                )));
+                return Err(filter_error(format!("unexpected character '{c}' at position {start}")));
             }
         };
-        tokens.push(Token {
-            tok,
-            start,
-            text: chars[start..i].iter().collect(),
-        });
+        tokens.push(Token { tok, start, text: chars[start..i].iter().collect() });
     }
     Ok(tokens)
 }
@@ -666,15 +623,11 @@ fn lex_number(chars: &[char], mut i: usize) -> usize {
 // $filter parser
 // ---------------------------------------------------------------------------------------------
 
-const KEYWORDS: [&str; 13] = [
-    "and", "or", "not", "eq", "ne", "gt", "ge", "lt", "le", "in", "true", "false", "null",
-];
+const KEYWORDS: [&str; 13] =
+    ["and", "or", "not", "eq", "ne", "gt", "ge", "lt", "le", "in", "true", "false", "null"];
 
 fn keyword(word: &str) -> Option<&'static str> {
-    KEYWORDS
-        .iter()
-        .copied()
-        .find(|k| k.eq_ignore_ascii_case(word))
+    KEYWORDS.iter().copied().find(|k| k.eq_ignore_ascii_case(word))
 }
 
 enum Operand {
@@ -710,10 +663,9 @@ pub fn parse_filter(text: &str) -> Result<Filter, ODataError> {
     let filter = parser.parse_or()?;
     match parser.peek() {
         None => Ok(filter),
-        Some(t) if t.tok == Tok::RParen => Err(filter_error(format!(
-            "unbalanced parentheses: unexpected ')' at position {}",
-            t.start
-        ))),
+        Some(t) if t.tok == Tok::RParen => {
+            Err(filter_error(format!("unbalanced parentheses: unexpected ')' at position {}", t.start)))
+        }
         Some(t) => Err(filter_error(format!(
             "unexpected token '{}' at position {}; expected 'and', 'or' or the end of the filter",
             t.text, t.start
@@ -731,26 +683,19 @@ impl Parser {
     }
 
     fn missing_operand(&self) -> ODataError {
-        match (
-            self.peek(),
-            self.pos.checked_sub(1).map(|p| &self.tokens[p]),
-        ) {
-            (Some(t), _) => filter_error(format!(
-                "missing operand before '{}' at position {}",
-                t.text, t.start
-            )),
-            (None, Some(prev)) => filter_error(format!(
-                "missing operand after '{}' at position {}",
-                prev.text, prev.start
-            )),
+        match (self.peek(), self.pos.checked_sub(1).map(|p| &self.tokens[p])) {
+            (Some(t), _) => {
+                filter_error(format!("missing operand before '{}' at position {}", t.text, t.start))
+            }
+            (None, Some(prev)) => {
+                filter_error(format!("missing operand after '{}' at position {}", prev.text, prev.start))
+            }
             (None, None) => filter_error("the filter expression is empty"),
         }
     }
 
     fn never_closed(open: usize) -> ODataError {
-        filter_error(format!(
-            "unbalanced parentheses: '(' at position {open} is never closed"
-        ))
+        filter_error(format!("unbalanced parentheses: '(' at position {open} is never closed"))
     }
 
     fn parse_or(&mut self) -> Result<Filter, ODataError> {
@@ -804,10 +749,7 @@ impl Parser {
             }
             Tok::Word(w)
                 if keyword(w).is_none()
-                    && self
-                        .tokens
-                        .get(self.pos + 1)
-                        .is_some_and(|t| t.tok == Tok::LParen) =>
+                    && self.tokens.get(self.pos + 1).is_some_and(|t| t.tok == Tok::LParen) =>
             {
                 self.parse_function(token.clone())
             }
@@ -869,16 +811,10 @@ impl Parser {
         self.pos += 1;
         let (right, right_token) = self.parse_operand()?;
         match (left, right) {
-            (Operand::Path(property), Operand::Literal(value)) => Ok(Filter::Compare {
-                property,
-                op,
-                value,
-            }),
-            (Operand::Literal(value), Operand::Path(property)) => Ok(Filter::Compare {
-                property,
-                op: op.flipped(),
-                value,
-            }),
+            (Operand::Path(property), Operand::Literal(value)) => Ok(Filter::Compare { property, op, value }),
+            (Operand::Literal(value), Operand::Path(property)) => {
+                Ok(Filter::Compare { property, op: op.flipped(), value })
+            }
             (Operand::Path(_), Operand::Path(_)) => Err(filter_error(format!(
                 "cannot compare property '{}' with property '{}' at position {}; one side must be a literal",
                 left_token.text, right_token.text, right_token.start
@@ -908,10 +844,7 @@ impl Parser {
                 )));
             }
             None => {
-                return Err(filter_error(format!(
-                    "expected '(' after 'in' at position {}",
-                    in_token.start
-                )));
+                return Err(filter_error(format!("expected '(' after 'in' at position {}", in_token.start)));
             }
         };
         self.pos += 1;
@@ -934,12 +867,8 @@ impl Parser {
                 }
             }
             match self.peek().cloned() {
-                Some(Token {
-                    tok: Tok::Comma, ..
-                }) => self.pos += 1,
-                Some(Token {
-                    tok: Tok::RParen, ..
-                }) => {
+                Some(Token { tok: Tok::Comma, .. }) => self.pos += 1,
+                Some(Token { tok: Tok::RParen, .. }) => {
                     self.pos += 1;
                     return Ok(Filter::In { property, values });
                 }
@@ -1005,11 +934,7 @@ impl Parser {
             }
             None => return Err(Self::never_closed(open)),
         }
-        Ok(Filter::Function {
-            function,
-            property,
-            value,
-        })
+        Ok(Filter::Function { function, property, value })
     }
 }
 
@@ -1088,9 +1013,7 @@ fn parse_datetime(text: &str) -> Option<DateTime<FixedOffset>> {
         let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
         return Some(date.and_time(NaiveTime::MIN).and_utc().fixed_offset());
     }
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-        .ok()
-        .map(|dt| dt.and_utc().fixed_offset())
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|dt| dt.and_utc().fixed_offset())
 }
 
 /// Strings compare chronologically when both are date-times, otherwise case-insensitively.
@@ -1109,12 +1032,8 @@ fn compare_to_literal(actual: Option<&Value>, literal: &Literal) -> Option<Order
         (None, _) | (Some(_), Literal::Null) => None,
         (Some(Value::Bool(a)), Literal::Bool(b)) => Some(a.cmp(b)),
         (Some(Value::Number(a)), Literal::Number(b)) => a.as_f64()?.partial_cmp(b),
-        (Some(Value::String(a)), Literal::String(b) | Literal::Guid(b)) => {
-            Some(compare_strings(a, b))
-        }
-        (Some(Value::String(a)), Literal::DateTime(b)) => {
-            Some(parse_datetime(a)?.cmp(&parse_datetime(b)?))
-        }
+        (Some(Value::String(a)), Literal::String(b) | Literal::Guid(b)) => Some(compare_strings(a, b)),
+        (Some(Value::String(a)), Literal::DateTime(b)) => Some(parse_datetime(a)?.cmp(&parse_datetime(b)?)),
         _ => None,
     }
 }
@@ -1124,39 +1043,25 @@ fn literal_equals(actual: Option<&Value>, literal: &Literal) -> bool {
 }
 
 fn get_case_insensitive<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    map.get(key).or_else(|| {
-        map.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
+    map.get(key).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
 }
 
 /// Follows a `/`-separated property path through nested objects (keys matched
 /// case-insensitively). `None` when a segment is missing or a non-object is in the way.
 pub fn resolve_path<'a>(item: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('/').try_fold(item, |current, segment| {
-        get_case_insensitive(current.as_object()?, segment)
-    })
+    path.split('/').try_fold(item, |current, segment| get_case_insensitive(current.as_object()?, segment))
 }
 
 impl Filter {
     /// Whether `item` (a rendered Graph object) satisfies the filter.
     pub fn matches(&self, item: &Value) -> bool {
         match self {
-            Filter::Compare {
-                property,
-                op,
-                value,
-            } => op.evaluate(resolve_path(item, property), value),
+            Filter::Compare { property, op, value } => op.evaluate(resolve_path(item, property), value),
             Filter::In { property, values } => {
                 let actual = resolve_path(item, property);
                 values.iter().any(|v| literal_equals(actual, v))
             }
-            Filter::Function {
-                function,
-                property,
-                value,
-            } => match resolve_path(item, property) {
+            Filter::Function { function, property, value } => match resolve_path(item, property) {
                 Some(Value::String(s)) => {
                     let s = s.to_lowercase();
                     let value = value.to_lowercase();
@@ -1206,16 +1111,14 @@ impl Filter {
     /// the property more than once, the first occurrence wins.
     pub fn required_eq(&self, prop: &str) -> Option<String> {
         match self {
-            Filter::Compare {
-                property,
-                op: CompareOp::Eq,
-                value,
-            } if property.eq_ignore_ascii_case(prop) => match value {
-                Literal::Null => None,
-                Literal::String(s) | Literal::Guid(s) | Literal::DateTime(s) => Some(s.clone()),
-                Literal::Bool(b) => Some(b.to_string()),
-                Literal::Number(n) => Some(n.to_string()),
-            },
+            Filter::Compare { property, op: CompareOp::Eq, value } if property.eq_ignore_ascii_case(prop) => {
+                match value {
+                    Literal::Null => None,
+                    Literal::String(s) | Literal::Guid(s) | Literal::DateTime(s) => Some(s.clone()),
+                    Literal::Bool(b) => Some(b.to_string()),
+                    Literal::Number(n) => Some(n.to_string()),
+                }
+            }
             Filter::And(a, b) => a.required_eq(prop).or_else(|| b.required_eq(prop)),
             _ => None,
         }
@@ -1235,11 +1138,7 @@ impl Filter {
             f.write_str("(")?;
         }
         match self {
-            Filter::Compare {
-                property,
-                op,
-                value,
-            } => write!(f, "{property} {} {value}", op.as_str())?,
+            Filter::Compare { property, op, value } => write!(f, "{property} {} {value}", op.as_str())?,
             Filter::In { property, values } => {
                 write!(f, "{property} in (")?;
                 for (i, value) in values.iter().enumerate() {
@@ -1250,16 +1149,9 @@ impl Filter {
                 }
                 f.write_str(")")?;
             }
-            Filter::Function {
-                function,
-                property,
-                value,
-            } => write!(
-                f,
-                "{}({property}, {})",
-                function.as_str(),
-                Literal::String(value.clone())
-            )?,
+            Filter::Function { function, property, value } => {
+                write!(f, "{}({property}, {})", function.as_str(), Literal::String(value.clone()))?
+            }
             Filter::Or(a, b) => {
                 a.write(f, 1)?;
                 f.write_str(" or ")?;
@@ -1320,18 +1212,14 @@ pub fn apply_select(item: &mut Value, select: &[String]) {
     match item {
         Value::Object(map) => {
             let selected = |name: &str| {
-                select.iter().any(|s| {
-                    s.split('/')
-                        .next()
-                        .is_some_and(|first| first.eq_ignore_ascii_case(name))
-                })
+                select
+                    .iter()
+                    .any(|s| s.split('/').next().is_some_and(|first| first.eq_ignore_ascii_case(name)))
             };
             map.retain(|key, _| {
                 key.starts_with("@odata.")
                     || selected(key)
-                    || key
-                        .split_once("@odata.")
-                        .is_some_and(|(owner, _)| selected(owner))
+                    || key.split_once("@odata.").is_some_and(|(owner, _)| selected(owner))
             });
         }
         Value::Array(items) => {
@@ -1363,18 +1251,14 @@ fn order_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
     let b = b.unwrap_or(&Value::Null);
     match (a, b) {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Number(x), Value::Number(y)) => x
-            .as_f64()
-            .unwrap_or(0.0)
-            .total_cmp(&y.as_f64().unwrap_or(0.0)),
+        (Value::Number(x), Value::Number(y)) => {
+            x.as_f64().unwrap_or(0.0).total_cmp(&y.as_f64().unwrap_or(0.0))
+        }
         (Value::String(x), Value::String(y)) => match (parse_datetime(x), parse_datetime(y)) {
             (Some(dx), Some(dy)) => dx.cmp(&dy),
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
-            (None, None) => x
-                .to_lowercase()
-                .cmp(&y.to_lowercase())
-                .then_with(|| x.cmp(y)),
+            (None, None) => x.to_lowercase().cmp(&y.to_lowercase()).then_with(|| x.cmp(y)),
         },
         _ => type_rank(a).cmp(&type_rank(b)),
     }
@@ -1391,11 +1275,7 @@ pub fn apply_orderby(items: &mut [Value], orderby: &[(String, bool)]) {
             .iter()
             .map(|(path, descending)| {
                 let ordering = order_values(resolve_path(a, path), resolve_path(b, path));
-                if *descending {
-                    ordering.reverse()
-                } else {
-                    ordering
-                }
+                if *descending { ordering.reverse() } else { ordering }
             })
             .find(|o| *o != Ordering::Equal)
             .unwrap_or(Ordering::Equal)
@@ -1405,9 +1285,7 @@ pub fn apply_orderby(items: &mut [Value], orderby: &[(String, bool)]) {
 impl QueryOptions {
     /// The `$expand` item for navigation property `name` (case-insensitive), if requested.
     pub fn expand_item(&self, name: &str) -> Option<&ExpandItem> {
-        self.expand
-            .iter()
-            .find(|e| e.name.eq_ignore_ascii_case(name) || e.name == "*")
+        self.expand.iter().find(|e| e.name.eq_ignore_ascii_case(name) || e.name == "*")
     }
 
     /// Applies the options to a rendered collection: `$filter`, `$orderby`, `$skip`, `$top`,
@@ -1425,11 +1303,8 @@ impl QueryOptions {
         };
         let count = items.len();
         apply_orderby(&mut items, &self.orderby);
-        let mut items: Vec<Value> = items
-            .into_iter()
-            .skip(self.skip.unwrap_or(0))
-            .take(self.top.unwrap_or(usize::MAX))
-            .collect();
+        let mut items: Vec<Value> =
+            items.into_iter().skip(self.skip.unwrap_or(0)).take(self.top.unwrap_or(usize::MAX)).collect();
         for item in &mut items {
             self.shape(item);
         }
@@ -1477,23 +1352,15 @@ mod tests {
     }
 
     fn err(text: &str) -> String {
-        parse_filter(text)
-            .expect_err(&format!("{text} should not parse"))
-            .message
+        parse_filter(text).expect_err(&format!("{text} should not parse")).message
     }
 
     fn qerr(query: &str) -> String {
-        parse_query(query)
-            .expect_err(&format!("{query} should not parse"))
-            .message
+        parse_query(query).expect_err(&format!("{query} should not parse")).message
     }
 
     fn cmp(property: &str, op: CompareOp, value: Literal) -> Filter {
-        Filter::Compare {
-            property: property.to_string(),
-            op,
-            value,
-        }
+        Filter::Compare { property: property.to_string(), op, value }
     }
 
     fn num(property: &str, n: f64) -> Filter {
@@ -1542,11 +1409,7 @@ mod tests {
     fn parses_simple_comparison() {
         assert_eq!(
             f("status eq 'PendingApproval'"),
-            cmp(
-                "status",
-                CompareOp::Eq,
-                Literal::String("PendingApproval".into())
-            )
+            cmp("status", CompareOp::Eq, Literal::String("PendingApproval".into()))
         );
     }
 
@@ -1560,23 +1423,14 @@ mod tests {
             ("lt", CompareOp::Lt),
             ("le", CompareOp::Le),
         ] {
-            assert_eq!(
-                f(&format!("priority {text} 5")),
-                cmp("priority", op, Literal::Number(5.0))
-            );
+            assert_eq!(f(&format!("priority {text} 5")), cmp("priority", op, Literal::Number(5.0)));
         }
     }
 
     #[test]
     fn and_binds_tighter_than_or() {
-        assert_eq!(
-            f("a eq 1 or b eq 2 and c eq 3"),
-            or(num("a", 1.0), and(num("b", 2.0), num("c", 3.0)))
-        );
-        assert_eq!(
-            f("a eq 1 and b eq 2 or c eq 3"),
-            or(and(num("a", 1.0), num("b", 2.0)), num("c", 3.0))
-        );
+        assert_eq!(f("a eq 1 or b eq 2 and c eq 3"), or(num("a", 1.0), and(num("b", 2.0), num("c", 3.0))));
+        assert_eq!(f("a eq 1 and b eq 2 or c eq 3"), or(and(num("a", 1.0), num("b", 2.0)), num("c", 3.0)));
         let filter = f("a eq 1 or b eq 2 and c eq 3");
         assert!(filter.matches(&json!({"a": 1, "b": 0, "c": 0})));
         assert!(!filter.matches(&json!({"a": 0, "b": 2, "c": 0})));
@@ -1585,14 +1439,8 @@ mod tests {
 
     #[test]
     fn and_or_are_left_associative() {
-        assert_eq!(
-            f("a eq 1 and b eq 2 and c eq 3"),
-            and(and(num("a", 1.0), num("b", 2.0)), num("c", 3.0))
-        );
-        assert_eq!(
-            f("a eq 1 or b eq 2 or c eq 3"),
-            or(or(num("a", 1.0), num("b", 2.0)), num("c", 3.0))
-        );
+        assert_eq!(f("a eq 1 and b eq 2 and c eq 3"), and(and(num("a", 1.0), num("b", 2.0)), num("c", 3.0)));
+        assert_eq!(f("a eq 1 or b eq 2 or c eq 3"), or(or(num("a", 1.0), num("b", 2.0)), num("c", 3.0)));
     }
 
     #[test]
@@ -1611,14 +1459,8 @@ mod tests {
     #[test]
     fn not_operator() {
         assert_eq!(f("not a eq 1"), not(num("a", 1.0)));
-        assert_eq!(
-            f("not a eq 1 and b eq 2"),
-            and(not(num("a", 1.0)), num("b", 2.0))
-        );
-        assert_eq!(
-            f("not (a eq 1 or b eq 2)"),
-            not(or(num("a", 1.0), num("b", 2.0)))
-        );
+        assert_eq!(f("not a eq 1 and b eq 2"), and(not(num("a", 1.0)), num("b", 2.0)));
+        assert_eq!(f("not (a eq 1 or b eq 2)"), not(or(num("a", 1.0), num("b", 2.0))));
         assert_eq!(f("not not a eq 1"), not(not(num("a", 1.0))));
         assert_eq!(f("not(a eq 1)"), not(num("a", 1.0)));
         assert!(!matches("not status eq 'Provisioned'"));
@@ -1636,15 +1478,11 @@ mod tests {
                 values: vec![Literal::String("a".into()), Literal::String("b".into())]
             }
         );
-        assert!(matches(
-            "roleDefinitionId in ('x', '62E90394-69F5-4237-9190-012177145E10')"
-        ));
+        assert!(matches("roleDefinitionId in ('x', '62E90394-69F5-4237-9190-012177145E10')"));
         assert!(!matches("roleDefinitionId in ('x', 'y')"));
         assert!(matches("priority in (1, 5)"));
         assert!(matches("status IN ('provisioned')"));
-        assert!(matches(
-            "principalId in (071cc716-8147-4397-a5ba-b2105951cc0b)"
-        ));
+        assert!(matches("principalId in (071cc716-8147-4397-a5ba-b2105951cc0b)"));
         assert!(matches("createdUsing in ('x', null)"));
         assert!(!matches("status in ()"));
         assert!(matches("not status in ('Granted')"));
@@ -1652,72 +1490,37 @@ mod tests {
 
     #[test]
     fn literals_are_parsed() {
-        assert_eq!(
-            f("name eq 'O''Brien'"),
-            cmp("name", CompareOp::Eq, Literal::String("O'Brien".into()))
-        );
-        assert_eq!(
-            f("name eq ''"),
-            cmp("name", CompareOp::Eq, Literal::String(String::new()))
-        );
-        assert_eq!(
-            f("n eq -1.5e2"),
-            cmp("n", CompareOp::Eq, Literal::Number(-150.0))
-        );
+        assert_eq!(f("name eq 'O''Brien'"), cmp("name", CompareOp::Eq, Literal::String("O'Brien".into())));
+        assert_eq!(f("name eq ''"), cmp("name", CompareOp::Eq, Literal::String(String::new())));
+        assert_eq!(f("n eq -1.5e2"), cmp("n", CompareOp::Eq, Literal::Number(-150.0)));
         assert_eq!(f("b eq TRUE"), cmp("b", CompareOp::Eq, Literal::Bool(true)));
-        assert_eq!(
-            f("b eq false"),
-            cmp("b", CompareOp::Eq, Literal::Bool(false))
-        );
+        assert_eq!(f("b eq false"), cmp("b", CompareOp::Eq, Literal::Bool(false)));
         assert_eq!(f("b eq Null"), cmp("b", CompareOp::Eq, Literal::Null));
         assert_eq!(
             f("d ge 2025-01-01T00:00:00Z"),
-            cmp(
-                "d",
-                CompareOp::Ge,
-                Literal::DateTime("2025-01-01T00:00:00Z".into())
-            )
+            cmp("d", CompareOp::Ge, Literal::DateTime("2025-01-01T00:00:00Z".into()))
         );
         assert_eq!(
             f("id eq fe930be7-5e62-47db-91af-98c3a49a38b1"),
-            cmp(
-                "id",
-                CompareOp::Eq,
-                Literal::Guid("fe930be7-5e62-47db-91af-98c3a49a38b1".into())
-            )
+            cmp("id", CompareOp::Eq, Literal::Guid("fe930be7-5e62-47db-91af-98c3a49a38b1".into()))
         );
         assert_eq!(
             f("id eq 071cc716-8147-4397-a5ba-b2105951cc0b"),
-            cmp(
-                "id",
-                CompareOp::Eq,
-                Literal::Guid("071cc716-8147-4397-a5ba-b2105951cc0b".into())
-            )
+            cmp("id", CompareOp::Eq, Literal::Guid("071cc716-8147-4397-a5ba-b2105951cc0b".into()))
         );
         // Strings keep spaces, parentheses and keywords verbatim.
         assert_eq!(
             f("name eq ' a (and) or '"),
-            cmp(
-                "name",
-                CompareOp::Eq,
-                Literal::String(" a (and) or ".into())
-            )
+            cmp("name", CompareOp::Eq, Literal::String(" a (and) or ".into()))
         );
     }
 
     #[test]
     fn literal_on_the_left_is_normalised() {
-        assert_eq!(
-            f("5 lt priority"),
-            cmp("priority", CompareOp::Gt, Literal::Number(5.0))
-        );
+        assert_eq!(f("5 lt priority"), cmp("priority", CompareOp::Gt, Literal::Number(5.0)));
         assert_eq!(
             f("'Provisioned' eq status"),
-            cmp(
-                "status",
-                CompareOp::Eq,
-                Literal::String("Provisioned".into())
-            )
+            cmp("status", CompareOp::Eq, Literal::String("Provisioned".into()))
         );
         assert!(matches("4 lt priority"));
         assert!(!matches("5 lt priority"));
@@ -1725,9 +1528,7 @@ mod tests {
 
     #[test]
     fn keywords_and_properties_are_case_insensitive() {
-        assert!(matches(
-            "PRINCIPALID EQ '071CC716-8147-4397-A5BA-B2105951CC0B' AND Status Eq 'provisioned'"
-        ));
+        assert!(matches("PRINCIPALID EQ '071CC716-8147-4397-A5BA-B2105951CC0B' AND Status Eq 'provisioned'"));
         assert!(matches("status eq 'x' Or isbuiltin eq TRUE"));
         assert!(matches("CREATEDUSING EQ NULL"));
         assert!(matches("displayname eq 'global ADMINISTRATOR'"));
@@ -1743,8 +1544,7 @@ mod tests {
         assert!(!matches(
             "principalId eq '071cc716-8147-4397-a5ba-b2105951cc0b' and roleDefinitionId eq 'fe930be7-5e62-47db-91af-98c3a49a38b1'"
         ));
-        let policy =
-            json!({"scopeId": "/", "scopeType": "DirectoryRole", "roleDefinitionId": "fe930be7"});
+        let policy = json!({"scopeId": "/", "scopeType": "DirectoryRole", "roleDefinitionId": "fe930be7"});
         assert!(f("scopeId eq '/' and scopeType eq 'DirectoryRole'").matches(&policy));
         assert!(
             f("scopeId eq '/' and scopeType eq 'DirectoryRole' and roleDefinitionId eq 'fe930be7'")
@@ -1848,9 +1648,7 @@ mod tests {
 
     #[test]
     fn nested_paths() {
-        assert!(matches(
-            "principal/id eq '071cc716-8147-4397-a5ba-b2105951cc0b'"
-        ));
+        assert!(matches("principal/id eq '071cc716-8147-4397-a5ba-b2105951cc0b'"));
         assert!(matches("Principal/DisplayName eq 'alex'"));
         assert!(matches("scheduleInfo/expiration/type eq 'afterDuration'"));
         assert!(!matches("scheduleInfo/expiration/type eq 'noExpiration'"));
@@ -1860,10 +1658,7 @@ mod tests {
         assert!(matches("status/value eq null"));
         assert!(matches("tags/x eq null"));
         assert!(!matches("principal/id eq null"));
-        assert_eq!(
-            resolve_path(&assignment(), "SCHEDULEINFO/expiration/Duration"),
-            Some(&json!("PT8H"))
-        );
+        assert_eq!(resolve_path(&assignment(), "SCHEDULEINFO/expiration/Duration"), Some(&json!("PT8H")));
     }
 
     #[test]
@@ -1881,9 +1676,7 @@ mod tests {
         assert!(!matches("contains(displayName, 'reader')"));
         assert!(!matches("startswith(priority, '5')"));
         assert!(!matches("startswith(missing, 'a')"));
-        assert!(matches(
-            "StartsWith(displayName, 'G') and not contains(displayName, 'x')"
-        ));
+        assert!(matches("StartsWith(displayName, 'G') and not contains(displayName, 'x')"));
         assert_eq!(
             f("startswith(displayName, 'Global')"),
             Filter::Function {
@@ -1901,10 +1694,7 @@ mod tests {
         let filter = f(
             "(status eq 'a' or Status eq 'b') and not principal/id in ('x') and startswith(displayName,'G') and 5 lt priority and status ne null",
         );
-        assert_eq!(
-            filter.properties(),
-            vec!["status", "principal/id", "displayName", "priority"]
-        );
+        assert_eq!(filter.properties(), vec!["status", "principal/id", "displayName", "priority"]);
     }
 
     #[test]
@@ -1913,38 +1703,18 @@ mod tests {
             "scopeId eq '/' and scopeType eq 'DirectoryRole' and roleDefinitionId eq 'fe930be7-5e62-47db-91af-98c3a49a38b1'",
         );
         assert_eq!(filter.required_eq("scopeId").as_deref(), Some("/"));
-        assert_eq!(
-            filter.required_eq("SCOPETYPE").as_deref(),
-            Some("DirectoryRole")
-        );
+        assert_eq!(filter.required_eq("SCOPETYPE").as_deref(), Some("DirectoryRole"));
         assert_eq!(
             filter.required_eq("roleDefinitionId").as_deref(),
             Some("fe930be7-5e62-47db-91af-98c3a49a38b1")
         );
         assert_eq!(filter.required_eq("principalId"), None);
 
+        assert_eq!(f("principalId eq 'p'").required_eq("principalId").as_deref(), Some("p"));
+        assert_eq!(f("(a eq 'x' and (b eq 'y')) and c eq 'z'").required_eq("b").as_deref(), Some("y"));
+        assert_eq!(f("'p' eq principalId").required_eq("principalId").as_deref(), Some("p"));
         assert_eq!(
-            f("principalId eq 'p'")
-                .required_eq("principalId")
-                .as_deref(),
-            Some("p")
-        );
-        assert_eq!(
-            f("(a eq 'x' and (b eq 'y')) and c eq 'z'")
-                .required_eq("b")
-                .as_deref(),
-            Some("y")
-        );
-        assert_eq!(
-            f("'p' eq principalId")
-                .required_eq("principalId")
-                .as_deref(),
-            Some("p")
-        );
-        assert_eq!(
-            f("groupId eq 071cc716-8147-4397-a5ba-b2105951cc0b")
-                .required_eq("groupId")
-                .as_deref(),
+            f("groupId eq 071cc716-8147-4397-a5ba-b2105951cc0b").required_eq("groupId").as_deref(),
             Some("071cc716-8147-4397-a5ba-b2105951cc0b")
         );
         assert_eq!(f("n eq 5").required_eq("n").as_deref(), Some("5"));
@@ -1955,10 +1725,7 @@ mod tests {
         assert_eq!(f("a ne 'x'").required_eq("a"), None);
         assert_eq!(f("a in ('x')").required_eq("a"), None);
         assert_eq!(f("a eq null").required_eq("a"), None);
-        assert_eq!(
-            f("(a eq 'x' or a eq 'y') and b eq 'z'").required_eq("a"),
-            None
-        );
+        assert_eq!(f("(a eq 'x' or a eq 'y') and b eq 'z'").required_eq("a"), None);
     }
 
     #[test]
@@ -2015,42 +1782,15 @@ mod tests {
 
     #[test]
     fn error_missing_operand() {
-        assert_eq!(
-            err("principalId eq"),
-            "Invalid $filter: missing operand after 'eq' at position 12"
-        );
-        assert_eq!(
-            err("eq 'x'"),
-            "Invalid $filter: missing operand before 'eq' at position 0"
-        );
-        assert_eq!(
-            err("a eq 1 and"),
-            "Invalid $filter: missing operand after 'and' at position 7"
-        );
-        assert_eq!(
-            err("a eq 1 or or b eq 2"),
-            "Invalid $filter: missing operand before 'or' at position 10"
-        );
-        assert_eq!(
-            err("a eq and b eq 1"),
-            "Invalid $filter: missing operand before 'and' at position 5"
-        );
-        assert_eq!(
-            err("not"),
-            "Invalid $filter: missing operand after 'not' at position 0"
-        );
-        assert_eq!(
-            err("()"),
-            "Invalid $filter: missing operand before ')' at position 1"
-        );
-        assert_eq!(
-            err("status"),
-            "Invalid $filter: missing operator after 'status' at position 0"
-        );
-        assert_eq!(
-            err("a in ('x',)"),
-            "Invalid $filter: missing operand before ')' at position 10"
-        );
+        assert_eq!(err("principalId eq"), "Invalid $filter: missing operand after 'eq' at position 12");
+        assert_eq!(err("eq 'x'"), "Invalid $filter: missing operand before 'eq' at position 0");
+        assert_eq!(err("a eq 1 and"), "Invalid $filter: missing operand after 'and' at position 7");
+        assert_eq!(err("a eq 1 or or b eq 2"), "Invalid $filter: missing operand before 'or' at position 10");
+        assert_eq!(err("a eq and b eq 1"), "Invalid $filter: missing operand before 'and' at position 5");
+        assert_eq!(err("not"), "Invalid $filter: missing operand after 'not' at position 0");
+        assert_eq!(err("()"), "Invalid $filter: missing operand before ')' at position 1");
+        assert_eq!(err("status"), "Invalid $filter: missing operator after 'status' at position 0");
+        assert_eq!(err("a in ('x',)"), "Invalid $filter: missing operand before ')' at position 10");
     }
 
     #[test]
@@ -2059,10 +1799,7 @@ mod tests {
             err("(a eq 1"),
             "Invalid $filter: unbalanced parentheses: '(' at position 0 is never closed"
         );
-        assert_eq!(
-            err("a eq 1)"),
-            "Invalid $filter: unbalanced parentheses: unexpected ')' at position 6"
-        );
+        assert_eq!(err("a eq 1)"), "Invalid $filter: unbalanced parentheses: unexpected ')' at position 6");
         assert_eq!(
             err("((a eq 1) or b eq 2"),
             "Invalid $filter: unbalanced parentheses: '(' at position 0 is never closed"
@@ -2096,22 +1833,13 @@ mod tests {
     #[test]
     fn error_empty_filter() {
         assert_eq!(err(""), "Invalid $filter: the filter expression is empty");
-        assert_eq!(
-            err("   "),
-            "Invalid $filter: the filter expression is empty"
-        );
+        assert_eq!(err("   "), "Invalid $filter: the filter expression is empty");
     }
 
     #[test]
     fn error_bad_tokens_and_shapes() {
-        assert_eq!(
-            err("a eq \"x\""),
-            "Invalid $filter: unexpected character '\"' at position 5"
-        );
-        assert_eq!(
-            err("a eq 12abc"),
-            "Invalid $filter: invalid number literal '12abc' at position 5"
-        );
+        assert_eq!(err("a eq \"x\""), "Invalid $filter: unexpected character '\"' at position 5");
+        assert_eq!(err("a eq 12abc"), "Invalid $filter: invalid number literal '12abc' at position 5");
         assert_eq!(
             err("d ge 2025-13-01T00:00:00Z"),
             "Invalid $filter: invalid datetime literal '2025-13-01T00:00:00Z' at position 5"
@@ -2132,14 +1860,8 @@ mod tests {
             err("'x' in ('x')"),
             "Invalid $filter: the left side of 'in' at position 4 must be a property, found ''x''"
         );
-        assert_eq!(
-            err("a in 'x'"),
-            "Invalid $filter: expected '(' after 'in' at position 2, found ''x''"
-        );
-        assert_eq!(
-            err("a in"),
-            "Invalid $filter: expected '(' after 'in' at position 2"
-        );
+        assert_eq!(err("a in 'x'"), "Invalid $filter: expected '(' after 'in' at position 2, found ''x''");
+        assert_eq!(err("a in"), "Invalid $filter: expected '(' after 'in' at position 2");
         assert_eq!(
             err("a in ('x' 'y')"),
             "Invalid $filter: unexpected token ''y'' at position 10; expected ',' or ')' in the 'in' list"
@@ -2175,26 +1897,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            q.filter
-                .as_ref()
-                .and_then(|f| f.required_eq("principalId"))
-                .as_deref(),
+            q.filter.as_ref().and_then(|f| f.required_eq("principalId")).as_deref(),
             Some("071cc716-8147-4397-a5ba-b2105951cc0b")
         );
-        assert_eq!(
-            q.select,
-            Some(vec!["id".to_string(), "principalId".to_string()])
-        );
+        assert_eq!(q.select, Some(vec!["id".to_string(), "principalId".to_string()]));
         assert_eq!(q.top, Some(5));
         assert_eq!(q.skip, Some(2));
         assert!(q.count);
-        assert_eq!(
-            q.orderby,
-            vec![
-                ("createdDateTime".to_string(), true),
-                ("id".to_string(), false)
-            ]
-        );
+        assert_eq!(q.orderby, vec![("createdDateTime".to_string(), true), ("id".to_string(), false)]);
         assert!(q.expand.is_empty());
     }
 
@@ -2202,10 +1912,7 @@ mod tests {
     fn parses_empty_query_and_ignores_non_dollar_params() {
         assert_eq!(parse_query("").unwrap(), QueryOptions::default());
         assert_eq!(parse_query("?").unwrap(), QueryOptions::default());
-        assert_eq!(
-            parse_query("api-version=1&foo=bar&&filter=whatever").unwrap(),
-            QueryOptions::default()
-        );
+        assert_eq!(parse_query("api-version=1&foo=bar&&filter=whatever").unwrap(), QueryOptions::default());
         let q = parse_query("?$top=3&x=1&").unwrap();
         assert_eq!(q.top, Some(3));
     }
@@ -2213,25 +1920,13 @@ mod tests {
     #[test]
     fn parses_percent_encoded_query() {
         let q = parse_query("%24filter=principalId%20eq%20%27abc%27&%24top=1").unwrap();
-        assert_eq!(
-            q.filter,
-            Some(cmp(
-                "principalId",
-                CompareOp::Eq,
-                Literal::String("abc".into())
-            ))
-        );
+        assert_eq!(q.filter, Some(cmp("principalId", CompareOp::Eq, Literal::String("abc".into()))));
         assert_eq!(q.top, Some(1));
-        let q =
-            parse_query("$filter=status+eq+%27Pending+Approval%27+and+x+eq+%27a%26b%27").unwrap();
+        let q = parse_query("$filter=status+eq+%27Pending+Approval%27+and+x+eq+%27a%26b%27").unwrap();
         assert_eq!(
             q.filter,
             Some(and(
-                cmp(
-                    "status",
-                    CompareOp::Eq,
-                    Literal::String("Pending Approval".into())
-                ),
+                cmp("status", CompareOp::Eq, Literal::String("Pending Approval".into())),
                 cmp("x", CompareOp::Eq, Literal::String("a&b".into()))
             ))
         );
@@ -2239,21 +1934,14 @@ mod tests {
         let q = parse_query("$filter=t%20ge%202025-01-01T00:00:00%2B01:00").unwrap();
         assert_eq!(
             q.filter,
-            Some(cmp(
-                "t",
-                CompareOp::Ge,
-                Literal::DateTime("2025-01-01T00:00:00+01:00".into())
-            ))
+            Some(cmp("t", CompareOp::Ge, Literal::DateTime("2025-01-01T00:00:00+01:00".into())))
         );
         // Encoded UTF-8.
         let q = parse_query("$filter=displayName%20eq%20%27Ren%C3%A9%27").unwrap();
         assert!(q.filter.unwrap().matches(&json!({"displayName": "RENÉ"})));
         // Mixed-case escapes and option names.
         let q = parse_query("%24Select=id%2cdisplayName").unwrap();
-        assert_eq!(
-            q.select,
-            Some(vec!["id".to_string(), "displayName".to_string()])
-        );
+        assert_eq!(q.select, Some(vec!["id".to_string(), "displayName".to_string()]));
     }
 
     #[test]
@@ -2274,59 +1962,29 @@ mod tests {
             qerr("$search=abc"),
             "Unrecognized query option '$search'; supported options are $filter, $select, $expand, $top, $skip, $count and $orderby"
         );
-        assert_eq!(
-            qerr("$top=1&$TOP=2"),
-            "Query option '$TOP' was specified more than once"
-        );
+        assert_eq!(qerr("$top=1&$TOP=2"), "Query option '$TOP' was specified more than once");
         assert_eq!(
             qerr("$filter=a eq 1&%24filter=b eq 2"),
             "Query option '$filter' was specified more than once"
         );
-        assert_eq!(
-            qerr("$top=-1"),
-            "Invalid $top: '-1' is not a non-negative integer"
-        );
-        assert_eq!(
-            qerr("$top=abc"),
-            "Invalid $top: 'abc' is not a non-negative integer"
-        );
-        assert_eq!(
-            qerr("$top="),
-            "Invalid $top: '' is not a non-negative integer"
-        );
-        assert_eq!(
-            qerr("$top=1.5"),
-            "Invalid $top: '1.5' is not a non-negative integer"
-        );
+        assert_eq!(qerr("$top=-1"), "Invalid $top: '-1' is not a non-negative integer");
+        assert_eq!(qerr("$top=abc"), "Invalid $top: 'abc' is not a non-negative integer");
+        assert_eq!(qerr("$top="), "Invalid $top: '' is not a non-negative integer");
+        assert_eq!(qerr("$top=1.5"), "Invalid $top: '1.5' is not a non-negative integer");
         assert_eq!(
             qerr("$top=99999999999999999999999"),
             "Invalid $top: '99999999999999999999999' is not a non-negative integer"
         );
-        assert_eq!(
-            qerr("$skip=x"),
-            "Invalid $skip: 'x' is not a non-negative integer"
-        );
-        assert_eq!(
-            qerr("$count=yes"),
-            "Invalid $count: 'yes' must be true or false"
-        );
+        assert_eq!(qerr("$skip=x"), "Invalid $skip: 'x' is not a non-negative integer");
+        assert_eq!(qerr("$count=yes"), "Invalid $count: 'yes' must be true or false");
         assert_eq!(
             qerr("$filter=principalId eqq 'abc'"),
             "Invalid $filter: unexpected token 'eqq' at position 12; expected a comparison operator (eq, ne, gt, ge, lt, le or in)"
         );
-        assert_eq!(
-            qerr("$filter="),
-            "Invalid $filter: the filter expression is empty"
-        );
+        assert_eq!(qerr("$filter="), "Invalid $filter: the filter expression is empty");
         assert_eq!(qerr("$select="), "Invalid $select: no properties given");
-        assert_eq!(
-            qerr("$select=id,,x"),
-            "Invalid $select: empty property name in 'id,,x'"
-        );
-        assert_eq!(
-            qerr("$select=id,1x"),
-            "Invalid $select: invalid property name '1x'"
-        );
+        assert_eq!(qerr("$select=id,,x"), "Invalid $select: empty property name in 'id,,x'");
+        assert_eq!(qerr("$select=id,1x"), "Invalid $select: invalid property name '1x'");
         assert_eq!(qerr("$orderby="), "Invalid $orderby: no properties given");
         assert_eq!(
             qerr("$orderby=id sideways"),
@@ -2336,10 +1994,7 @@ mod tests {
             qerr("$orderby=id asc extra"),
             "Invalid $orderby: unexpected token 'extra' in 'id asc extra'"
         );
-        assert_eq!(
-            qerr("$orderby=id,,x"),
-            "Invalid $orderby: empty item in 'id,,x'"
-        );
+        assert_eq!(qerr("$orderby=id,,x"), "Invalid $orderby: empty item in 'id,,x'");
     }
 
     #[test]
@@ -2357,10 +2012,7 @@ mod tests {
         assert_eq!(q.expand[0].name, "principal");
         assert_eq!(q.expand[0].options, QueryOptions::default());
         assert_eq!(q.expand[1].name, "roleDefinition");
-        assert_eq!(
-            q.expand[1].options.select,
-            Some(vec!["id".to_string(), "displayName".to_string()])
-        );
+        assert_eq!(q.expand[1].options.select, Some(vec!["id".to_string(), "displayName".to_string()]));
         assert!(q.expand_item("ROLEDEFINITION").is_some());
         assert!(q.expand_item("directoryScope").is_none());
 
@@ -2368,10 +2020,7 @@ mod tests {
             "$filter=scopeId eq '/' and scopeType eq 'DirectoryRole' and roleDefinitionId eq 'fe930be7-5e62-47db-91af-98c3a49a38b1'&$expand=policy($expand=rules)",
         )
         .unwrap();
-        assert_eq!(
-            q.filter.unwrap().required_eq("scopeType").as_deref(),
-            Some("DirectoryRole")
-        );
+        assert_eq!(q.filter.unwrap().required_eq("scopeType").as_deref(), Some("DirectoryRole"));
         assert_eq!(q.expand[0].name, "policy");
         assert_eq!(q.expand[0].options.expand[0].name, "rules");
 
@@ -2381,17 +2030,11 @@ mod tests {
         .unwrap();
         let policy = &q.expand[0];
         assert_eq!(policy.options.top, Some(2));
-        assert_eq!(
-            policy.options.select,
-            Some(vec!["id".to_string(), "displayName".to_string()])
-        );
+        assert_eq!(policy.options.select, Some(vec!["id".to_string(), "displayName".to_string()]));
         let rules = &policy.options.expand[0];
         assert_eq!(rules.name, "rules");
         assert_eq!(rules.options.select, Some(vec!["id".to_string()]));
-        assert_eq!(
-            rules.options.filter,
-            Some(cmp("id", CompareOp::Eq, Literal::String("a,b;(c)".into())))
-        );
+        assert_eq!(rules.options.filter, Some(cmp("id", CompareOp::Eq, Literal::String("a,b;(c)".into()))));
         assert_eq!(q.expand[1].name, "principal");
 
         let q = parse_query("%24expand=policy(%24expand%3Drules)").unwrap();
@@ -2406,30 +2049,18 @@ mod tests {
 
     #[test]
     fn expand_errors() {
-        assert_eq!(
-            qerr("$expand="),
-            "Invalid $expand: no navigation properties given"
-        );
+        assert_eq!(qerr("$expand="), "Invalid $expand: no navigation properties given");
         assert_eq!(
             qerr("$expand=policy($expand=rules"),
             "Invalid $expand: unbalanced parentheses in 'policy($expand=rules'"
         );
-        assert_eq!(
-            qerr("$expand=policy)"),
-            "Invalid $expand: unbalanced parentheses in 'policy)'"
-        );
-        assert_eq!(
-            qerr("$expand=principal,,policy"),
-            "Invalid $expand: empty item in 'principal,,policy'"
-        );
+        assert_eq!(qerr("$expand=policy)"), "Invalid $expand: unbalanced parentheses in 'policy)'");
+        assert_eq!(qerr("$expand=principal,,policy"), "Invalid $expand: empty item in 'principal,,policy'");
         assert_eq!(
             qerr("$expand=policy($top=1)x"),
             "Invalid $expand: unexpected text after ')' in 'policy($top=1)x'"
         );
-        assert_eq!(
-            qerr("$expand=9lives"),
-            "Invalid $expand: invalid navigation property '9lives'"
-        );
+        assert_eq!(qerr("$expand=9lives"), "Invalid $expand: invalid navigation property '9lives'");
         assert_eq!(
             qerr("$expand=policy($levels=2)"),
             "Invalid $expand item 'policy': Unrecognized query option '$levels'; supported options are $filter, $select, $expand, $top, $skip, $count and $orderby"
@@ -2466,30 +2097,9 @@ mod tests {
     fn select_keeps_selected_and_odata_keys() {
         let mut item = assignment();
         item["principal@odata.context"] = json!("ctx");
-        apply_select(
-            &mut item,
-            &[
-                "ID".to_string(),
-                "principalId".to_string(),
-                "principal".to_string(),
-            ],
-        );
-        let keys: Vec<&str> = item
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(|k| k.as_str())
-            .collect();
-        assert_eq!(
-            keys,
-            vec![
-                "@odata.type",
-                "id",
-                "principalId",
-                "principal",
-                "principal@odata.context"
-            ]
-        );
+        apply_select(&mut item, &["ID".to_string(), "principalId".to_string(), "principal".to_string()]);
+        let keys: Vec<&str> = item.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        assert_eq!(keys, vec!["@odata.type", "id", "principalId", "principal", "principal@odata.context"]);
 
         let mut item = assignment();
         apply_select(&mut item, &["scheduleInfo/expiration".to_string()]);
@@ -2502,10 +2112,7 @@ mod tests {
 
         let mut item = assignment();
         apply_select(&mut item, &["nothingLikeThis".to_string()]);
-        assert_eq!(
-            item,
-            json!({"@odata.type": "#microsoft.graph.unifiedRoleAssignmentSchedule"})
-        );
+        assert_eq!(item, json!({"@odata.type": "#microsoft.graph.unifiedRoleAssignmentSchedule"}));
 
         let mut items = json!([{"id": 1, "x": 2}, {"id": 3, "y": 4}, 7]);
         apply_select(&mut items, &["id".to_string()]);
@@ -2528,10 +2135,7 @@ mod tests {
         assert_eq!(ids(&items), vec!["d", "b", "a", "c"]);
         apply_orderby(&mut items, &[("n".to_string(), true)]);
         assert_eq!(ids(&items), vec!["a", "c", "b", "d"]);
-        apply_orderby(
-            &mut items,
-            &[("N".to_string(), true), ("name".to_string(), false)],
-        );
+        apply_orderby(&mut items, &[("N".to_string(), true), ("name".to_string(), false)]);
         assert_eq!(ids(&items), vec!["c", "a", "b", "d"]);
         // Chronological: 23:00-02:00 on the 1st is 01:00Z on the 2nd.
         apply_orderby(&mut items, &[("t".to_string(), false)]);

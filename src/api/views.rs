@@ -7,16 +7,15 @@ use serde_json::{Map, Value, json};
 use crate::model::policy::Policy;
 use crate::model::time::format_timestamp;
 use crate::model::{
-    DirectoryObject, PrincipalKind, RequestKind, RoleDefinition, Schedule, ScheduleInfo,
-    ScheduleRequest, Timestamp,
+    DirectoryObject, PrincipalKind, RequestKind, RoleDefinition, Schedule, ScheduleInfo, ScheduleRequest,
+    Timestamp,
 };
 use crate::store::AuditRecord;
 
 pub const GRAPH_ROOT: &str = "https://graph.microsoft.com";
 
 fn time(t: Option<Timestamp>) -> Value {
-    t.map(|t| Value::String(format_timestamp(t)))
-        .unwrap_or(Value::Null)
+    t.map(|t| Value::String(format_timestamp(t))).unwrap_or(Value::Null)
 }
 
 /// `requestSchedule`.
@@ -76,10 +75,7 @@ pub fn schedule(s: &Schedule) -> Value {
     v.insert("@odata.type".into(), odata_type.into());
     v.insert("id".into(), s.id.clone().into());
     v.insert("principalId".into(), s.principal_id.clone().into());
-    v.insert(
-        "roleDefinitionId".into(),
-        s.role_definition_id.clone().into(),
-    );
+    v.insert("roleDefinitionId".into(), s.role_definition_id.clone().into());
     v.insert("directoryScopeId".into(), json!(s.directory_scope_id));
     v.insert("appScopeId".into(), json!(s.app_scope_id));
     v.insert("createdUsing".into(), json!(s.created_using));
@@ -87,10 +83,7 @@ pub fn schedule(s: &Schedule) -> Value {
     v.insert("modifiedDateTime".into(), time(s.modified_at));
     v.insert("status".into(), s.status.as_str().into());
     if s.kind == RequestKind::Assignment {
-        v.insert(
-            "assignmentType".into(),
-            json!(s.assignment_type.map(|a| a.as_str())),
-        );
+        v.insert("assignmentType".into(), json!(s.assignment_type.map(|a| a.as_str())));
     }
     v.insert("memberType".into(), s.member_type.as_str().into());
     v.insert("scheduleInfo".into(), schedule_info(&s.schedule_info));
@@ -105,39 +98,16 @@ pub fn instance(s: &Schedule) -> Value {
     let mut v = Map::new();
     v.insert("id".into(), s.instance_id.clone().into());
     v.insert("principalId".into(), s.principal_id.clone().into());
-    v.insert(
-        "roleDefinitionId".into(),
-        s.role_definition_id.clone().into(),
-    );
+    v.insert("roleDefinitionId".into(), s.role_definition_id.clone().into());
     v.insert("directoryScopeId".into(), json!(s.directory_scope_id));
     v.insert("appScopeId".into(), json!(s.app_scope_id));
-    v.insert(
-        "startDateTime".into(),
-        if outside_pim {
-            Value::Null
-        } else {
-            time(s.schedule_info.start)
-        },
-    );
-    v.insert(
-        "endDateTime".into(),
-        if outside_pim {
-            Value::Null
-        } else {
-            time(s.end_at)
-        },
-    );
+    v.insert("startDateTime".into(), if outside_pim { Value::Null } else { time(s.schedule_info.start) });
+    v.insert("endDateTime".into(), if outside_pim { Value::Null } else { time(s.end_at) });
     match s.kind {
         RequestKind::Assignment => {
-            v.insert(
-                "assignmentType".into(),
-                json!(s.assignment_type.map(|a| a.as_str())),
-            );
+            v.insert("assignmentType".into(), json!(s.assignment_type.map(|a| a.as_str())));
             v.insert("memberType".into(), s.member_type.as_str().into());
-            v.insert(
-                "roleAssignmentOriginId".into(),
-                s.instance_id.clone().into(),
-            );
+            v.insert("roleAssignmentOriginId".into(), s.instance_id.clone().into());
             v.insert("roleAssignmentScheduleId".into(), s.id.clone().into());
         }
         RequestKind::Eligibility => {
@@ -223,10 +193,7 @@ pub fn directory_object(o: &DirectoryObject) -> Value {
             v.insert("userPrincipalName".into(), json!(o.user_principal_name));
             v.insert("mail".into(), json!(o.mail));
             v.insert("accountEnabled".into(), o.account_enabled.into());
-            v.insert(
-                "createdDateTime".into(),
-                format_timestamp(o.created_at).into(),
-            );
+            v.insert("createdDateTime".into(), format_timestamp(o.created_at).into());
         }
         PrincipalKind::Group => {
             v.insert("description".into(), json!(o.description));
@@ -234,10 +201,7 @@ pub fn directory_object(o: &DirectoryObject) -> Value {
             v.insert("securityEnabled".into(), o.security_enabled.into());
             v.insert("mailEnabled".into(), o.mail_enabled.into());
             v.insert("groupTypes".into(), json!([]));
-            v.insert(
-                "createdDateTime".into(),
-                format_timestamp(o.created_at).into(),
-            );
+            v.insert("createdDateTime".into(), format_timestamp(o.created_at).into());
         }
         PrincipalKind::ServicePrincipal => {
             v.insert("appId".into(), json!(o.app_id));

@@ -13,8 +13,8 @@ use crate::engine::{AuditQuery, Engine, InitOptions, NewObject, RequestFilter, S
 use crate::model::policy::{Approver, PolicyRule};
 use crate::model::time::{format_timestamp, parse_human_duration, parse_timestamp};
 use crate::model::{
-    Action, ApiError, Expiration, ExpirationType, NewRequest, PrincipalKind, RequestKind,
-    ScheduleInfo, Status, Surface, TicketInfo,
+    Action, ApiError, Expiration, ExpirationType, NewRequest, PrincipalKind, RequestKind, ScheduleInfo,
+    Status, Surface, TicketInfo,
 };
 
 type Out<'a> = &'a mut dyn Write;
@@ -41,22 +41,12 @@ pub fn execute(cli: &Cli, out: Out<'_>, err: Out<'_>) -> Result<i32, CliError> {
     let json = cli.json;
     match &cli.command {
         Command::Init(_) => unreachable!("handled above"),
-        Command::Eligible { action } => admin(
-            &mut engine,
-            &session,
-            RequestKind::Eligibility,
-            action,
-            json,
-            out,
-        ),
-        Command::Active { action } => admin(
-            &mut engine,
-            &session,
-            RequestKind::Assignment,
-            action,
-            json,
-            out,
-        ),
+        Command::Eligible { action } => {
+            admin(&mut engine, &session, RequestKind::Eligibility, action, json, out)
+        }
+        Command::Active { action } => {
+            admin(&mut engine, &session, RequestKind::Assignment, action, json, out)
+        }
         Command::Activate(a) => activate(&mut engine, &session, a, json, out),
         Command::Deactivate(a) => deactivate(&mut engine, &session, a, json, out),
         Command::Extend(a) => self_change(&mut engine, &session, Action::SelfExtend, a, json, out),
@@ -65,38 +55,14 @@ pub fn execute(cli: &Cli, out: Out<'_>, err: Out<'_>) -> Result<i32, CliError> {
         Command::Request { action } => request(&mut engine, &session, action, json, out),
         Command::Role { action } => role(&mut engine, action, json, out),
         Command::Policy { action } => policy(&mut engine, &session, action, json, out),
-        Command::User { action } => objects(
-            &mut engine,
-            &session,
-            PrincipalKind::User,
-            action,
-            json,
-            out,
-        ),
-        Command::Group { action } => objects(
-            &mut engine,
-            &session,
-            PrincipalKind::Group,
-            action,
-            json,
-            out,
-        ),
-        Command::Sp { action } => objects(
-            &mut engine,
-            &session,
-            PrincipalKind::ServicePrincipal,
-            action,
-            json,
-            out,
-        ),
-        Command::Au { action } => objects(
-            &mut engine,
-            &session,
-            PrincipalKind::AdministrativeUnit,
-            action,
-            json,
-            out,
-        ),
+        Command::User { action } => objects(&mut engine, &session, PrincipalKind::User, action, json, out),
+        Command::Group { action } => objects(&mut engine, &session, PrincipalKind::Group, action, json, out),
+        Command::Sp { action } => {
+            objects(&mut engine, &session, PrincipalKind::ServicePrincipal, action, json, out)
+        }
+        Command::Au { action } => {
+            objects(&mut engine, &session, PrincipalKind::AdministrativeUnit, action, json, out)
+        }
         Command::Clock { action } => clock(&mut engine, &session, action.as_ref(), json, out),
         Command::Audit(a) => audit(&mut engine, a, json, out),
         Command::Graph(a) => graph_call(&mut engine, &session, a, out, err),
@@ -121,38 +87,14 @@ fn init(engine: &mut Engine, cli: &Cli, a: &InitArgs, out: Out<'_>) -> Result<i3
         }
         engine.wipe()?;
     }
-    let summary = engine.init(&InitOptions {
-        seed: a.seed,
-        at,
-        demo: a.demo,
-        domain: a.domain.clone(),
-    })?;
-    let admin = engine
-        .object(&summary.break_glass_id)?
-        .and_then(|o| o.user_principal_name)
-        .unwrap_or_default();
-    writeln!(
-        out,
-        "Created tenant {} ({}) in {}",
-        summary.tenant_id,
-        summary.domain,
-        cli.db.display()
-    )?;
+    let summary = engine.init(&InitOptions { seed: a.seed, at, demo: a.demo, domain: a.domain.clone() })?;
+    let admin =
+        engine.object(&summary.break_glass_id)?.and_then(|o| o.user_principal_name).unwrap_or_default();
+    writeln!(out, "Created tenant {} ({}) in {}", summary.tenant_id, summary.domain, cli.db.display())?;
     writeln!(out, "  clock      {}", format_timestamp(at))?;
-    writeln!(
-        out,
-        "  roles      {} built-in, each with its default policy",
-        summary.roles
-    )?;
-    writeln!(
-        out,
-        "  users      {}   groups {}",
-        summary.users, summary.groups
-    )?;
-    writeln!(
-        out,
-        "  caller     {admin} (permanent Global Administrator; act as someone else with --as)"
-    )?;
+    writeln!(out, "  roles      {} built-in, each with its default policy", summary.roles)?;
+    writeln!(out, "  users      {}   groups {}", summary.users, summary.groups)?;
+    writeln!(out, "  caller     {admin} (permanent Global Administrator; act as someone else with --as)")?;
     Ok(0)
 }
 
@@ -161,20 +103,11 @@ fn session(engine: &mut Engine, cli: &Cli) -> Result<Session, CliError> {
         Some(p) => engine.resolve_object(p)?.id,
         None => engine.default_caller()?,
     };
-    Ok(Session {
-        caller,
-        mfa: !cli.no_mfa,
-        auth_contexts: cli.auth_contexts.clone(),
-    })
+    Ok(Session { caller, mfa: !cli.no_mfa, auth_contexts: cli.auth_contexts.clone() })
 }
 
 fn schedule_info(s: &ScheduleArgs) -> Result<Option<ScheduleInfo>, CliError> {
-    let start = s
-        .start
-        .as_deref()
-        .map(parse_timestamp)
-        .transpose()
-        .map_err(usage)?;
+    let start = s.start.as_deref().map(parse_timestamp).transpose().map_err(usage)?;
     let expiration = if s.permanent {
         Some(Expiration::never())
     } else if let Some(d) = &s.duration {
@@ -273,42 +206,20 @@ fn list(
     json: bool,
     out: Out<'_>,
 ) -> Result<i32, CliError> {
-    let principal = l
-        .principal
-        .as_deref()
-        .map(|p| engine.resolve_object(p))
-        .transpose()?
-        .map(|o| o.id);
-    let role = l
-        .role
-        .as_deref()
-        .map(|r| engine.resolve_role(r))
-        .transpose()?
-        .map(|r| r.id);
+    let principal = l.principal.as_deref().map(|p| engine.resolve_object(p)).transpose()?.map(|o| o.id);
+    let role = l.role.as_deref().map(|r| engine.resolve_role(r)).transpose()?.map(|r| r.id);
     let rows = if l.now {
         engine.instances(kind, principal.as_deref(), role.as_deref())?
     } else {
         engine.schedules(kind, principal.as_deref(), role.as_deref())?
     };
     if json {
-        let items: Vec<Value> = rows
-            .iter()
-            .map(|s| {
-                if l.now {
-                    views::instance(s)
-                } else {
-                    views::schedule(s)
-                }
-            })
-            .collect();
+        let items: Vec<Value> =
+            rows.iter().map(|s| if l.now { views::instance(s) } else { views::schedule(s) }).collect();
         writeln!(out, "{}", pretty(&Value::Array(items)))?;
     } else {
         let mut names = Names::default();
-        writeln!(
-            out,
-            "{}",
-            render::schedules_table(engine, &mut names, &rows)
-        )?;
+        writeln!(out, "{}", render::schedules_table(engine, &mut names, &rows))?;
     }
     Ok(0)
 }
@@ -324,18 +235,8 @@ fn activate(
         Some(g) => engine.resolve_object(g)?.id,
         None => session.caller.clone(),
     };
-    let start = a
-        .start
-        .as_deref()
-        .map(parse_timestamp)
-        .transpose()
-        .map_err(usage)?;
-    let duration = a
-        .duration
-        .as_deref()
-        .map(parse_human_duration)
-        .transpose()
-        .map_err(usage)?;
+    let start = a.start.as_deref().map(parse_timestamp).transpose().map_err(usage)?;
+    let duration = a.duration.as_deref().map(parse_human_duration).transpose().map_err(usage)?;
     let schedule_info = if start.is_some() || duration.is_some() {
         Some(ScheduleInfo {
             start,
@@ -401,11 +302,7 @@ fn self_change(
 ) -> Result<i32, CliError> {
     let req = NewRequest {
         surface: Surface::Directory,
-        kind: if a.active {
-            RequestKind::Assignment
-        } else {
-            RequestKind::Eligibility
-        },
+        kind: if a.active { RequestKind::Assignment } else { RequestKind::Eligibility },
         action,
         principal_id: session.caller.clone(),
         role_definition_id: engine.resolve_role(&a.role)?.id,
@@ -430,21 +327,12 @@ fn requests(
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
             usage(format!(
                 "'{s}' is not a status (one of {})",
-                Status::ALL
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
             ))
         })?),
         None => None,
     };
-    let mut principal = a
-        .principal
-        .as_deref()
-        .map(|p| engine.resolve_object(p))
-        .transpose()?
-        .map(|o| o.id);
+    let mut principal = a.principal.as_deref().map(|p| engine.resolve_object(p)).transpose()?.map(|o| o.id);
     if a.mine {
         principal = Some(session.caller.clone());
     }
@@ -454,12 +342,7 @@ fn requests(
             KindArg::Active => RequestKind::Assignment,
         }),
         principal_id: principal,
-        role_definition_id: a
-            .role
-            .as_deref()
-            .map(|r| engine.resolve_role(r))
-            .transpose()?
-            .map(|r| r.id),
+        role_definition_id: a.role.as_deref().map(|r| engine.resolve_role(r)).transpose()?.map(|r| r.id),
         status,
         created_by: None,
     };
@@ -469,23 +352,11 @@ fn requests(
         .filter(|q| !a.pending || q.status.is_pending() || q.status == Status::Granted)
         .collect();
     if json {
-        writeln!(
-            out,
-            "{}",
-            pretty(&Value::Array(rows.iter().map(views::request).collect()))
-        )?;
+        writeln!(out, "{}", pretty(&Value::Array(rows.iter().map(views::request).collect())))?;
         return Ok(0);
     }
     let mut names = Names::default();
-    let mut t = render::table(&[
-        "created",
-        "kind",
-        "action",
-        "status",
-        "principal",
-        "role",
-        "id",
-    ]);
+    let mut t = render::table(&["created", "kind", "action", "status", "principal", "role", "id"]);
     for q in &rows {
         t.add_row(vec![
             format_timestamp(q.created_at),
@@ -545,7 +416,7 @@ fn request(
             for step in &q.trace {
                 writeln!(
                     out,
-                    "  {} {:<58} saw {}; required {}",
+                    "  {} {:<58} saw {}; rule: {}",
                     if step.passed { "pass" } else { "FAIL" },
                     step.check,
                     step.seen,
@@ -554,24 +425,17 @@ fn request(
             }
             let outcome = match q.status {
                 Status::Provisioned => {
-                    "It was provisioned: the access is in effect (or was, until it ended)."
-                        .to_string()
+                    "It was provisioned: the access is in effect (or was, until it ended).".to_string()
                 }
-                Status::Granted => {
-                    "It was granted and will take effect at its start time.".to_string()
-                }
+                Status::Granted => "It was granted and will take effect at its start time.".to_string(),
                 Status::PendingApproval => "It waits for an approver.".to_string(),
-                Status::PendingAdminDecision => {
-                    "It waits for an administrator to act on it.".to_string()
-                }
+                Status::PendingAdminDecision => "It waits for an administrator to act on it.".to_string(),
                 Status::Revoked => {
                     "The access it targeted was removed (or the request was cancelled).".to_string()
                 }
                 Status::Canceled => "It was cancelled before it took effect.".to_string(),
                 Status::Denied => "An approver denied it.".to_string(),
-                Status::Failed => {
-                    "It failed when it was due to start: what it needed was gone.".to_string()
-                }
+                Status::Failed => "It failed when it was due to start: what it needed was gone.".to_string(),
                 Status::TimedOut => "No approver decided in time.".to_string(),
             };
             writeln!(out, "\n{outcome}")?;
@@ -580,26 +444,16 @@ fn request(
     Ok(0)
 }
 
-fn role(
-    engine: &mut Engine,
-    action: &RoleAction,
-    json: bool,
-    out: Out<'_>,
-) -> Result<i32, CliError> {
+fn role(engine: &mut Engine, action: &RoleAction, json: bool, out: Out<'_>) -> Result<i32, CliError> {
     match action {
         RoleAction::List { privileged } => {
-            let roles: Vec<_> = engine
-                .roles()?
-                .into_iter()
-                .filter(|r| !privileged || r.is_privileged)
-                .collect();
+            let roles: Vec<_> =
+                engine.roles()?.into_iter().filter(|r| !privileged || r.is_privileged).collect();
             if json {
                 writeln!(
                     out,
                     "{}",
-                    pretty(&Value::Array(
-                        roles.iter().map(views::role_definition).collect()
-                    ))
+                    pretty(&Value::Array(roles.iter().map(views::role_definition).collect()))
                 )?;
                 return Ok(0);
             }
@@ -637,18 +491,10 @@ fn role(
             let active = engine.schedules(RequestKind::Assignment, None, Some(&r.id))?;
             let mut names = Names::default();
             if !eligible.is_empty() {
-                writeln!(
-                    out,
-                    "  eligible:\n{}",
-                    render::schedules_table(engine, &mut names, &eligible)
-                )?;
+                writeln!(out, "  eligible:\n{}", render::schedules_table(engine, &mut names, &eligible))?;
             }
             if !active.is_empty() {
-                writeln!(
-                    out,
-                    "  active:\n{}",
-                    render::schedules_table(engine, &mut names, &active)
-                )?;
+                writeln!(out, "  active:\n{}", render::schedules_table(engine, &mut names, &active))?;
             }
         }
     }
@@ -657,8 +503,9 @@ fn role(
 
 fn read_body(text: &str) -> Result<String, CliError> {
     match text.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| usage(format!("cannot read body file '{path}': {e}"))),
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|e| usage(format!("cannot read body file '{path}': {e}")))
+        }
         None => Ok(text.to_string()),
     }
 }
@@ -678,11 +525,7 @@ fn policy(
             if json {
                 writeln!(out, "{}", pretty(&views::policy(&p, true)))?;
             } else {
-                write!(
-                    out,
-                    "{}",
-                    render::policy(engine, &mut names, &r.display_name, &p)
-                )?;
+                write!(out, "{}", render::policy(engine, &mut names, &r.display_name, &p))?;
             }
         }
         PolicyAction::Set(a) => {
@@ -694,12 +537,7 @@ fn policy(
                 changed.push(engine.update_rule(session, &p.id, rule_id, &Value::Object(patch))?);
             }
             let mut rules = p.rules.clone();
-            let dur = |s: &Option<String>| {
-                s.as_deref()
-                    .map(parse_human_duration)
-                    .transpose()
-                    .map_err(usage)
-            };
+            let dur = |s: &Option<String>| s.as_deref().map(parse_human_duration).transpose().map_err(usage);
             let activation_max = dur(&a.activation_max)?;
             let eligible_max = dur(&a.eligible_max)?;
             let active_max = dur(&a.active_max)?;
@@ -746,24 +584,12 @@ fn policy(
                         }
                     }
                     PolicyRule::Enablement(x) if id == "Enablement_EndUser_Assignment" => {
-                        toggle(
-                            &mut x.enabled_rules,
-                            "MultiFactorAuthentication",
-                            a.require_mfa,
-                        );
-                        toggle(
-                            &mut x.enabled_rules,
-                            "Justification",
-                            a.require_justification,
-                        );
+                        toggle(&mut x.enabled_rules, "MultiFactorAuthentication", a.require_mfa);
+                        toggle(&mut x.enabled_rules, "Justification", a.require_justification);
                         toggle(&mut x.enabled_rules, "Ticketing", a.require_ticket);
                     }
                     PolicyRule::Enablement(x) if id == "Enablement_Admin_Assignment" => {
-                        toggle(
-                            &mut x.enabled_rules,
-                            "Justification",
-                            a.require_justification_on_assign,
-                        );
+                        toggle(&mut x.enabled_rules, "Justification", a.require_justification_on_assign);
                     }
                     PolicyRule::Approval(x) => {
                         if let Some(b) = a.require_approval {
@@ -798,26 +624,17 @@ fn policy(
             }
             if changed.is_empty() {
                 return Err(usage(
-                    "nothing to change: give at least one setting (see `pimlab policy set --help`)"
-                        .into(),
+                    "nothing to change: give at least one setting (see `pimlab policy set --help`)".into(),
                 ));
             }
             if json {
-                writeln!(
-                    out,
-                    "{}",
-                    pretty(&serde_json::to_value(&changed).expect("rules serialise"))
-                )?;
+                writeln!(out, "{}", pretty(&serde_json::to_value(&changed).expect("rules serialise")))?;
             } else {
                 for c in &changed {
                     writeln!(out, "updated {} of {}", c.id(), r.display_name)?;
                 }
                 let p = engine.policy_for_role(&r.id)?;
-                write!(
-                    out,
-                    "\n{}",
-                    render::policy(engine, &mut names, &r.display_name, &p)
-                )?;
+                write!(out, "\n{}", render::policy(engine, &mut names, &r.display_name, &p))?;
             }
         }
     }
@@ -863,10 +680,7 @@ fn objects(
                     kind.as_str(),
                     o.display_name,
                     o.id,
-                    o.user_principal_name
-                        .as_ref()
-                        .map(|u| format!(", {u}"))
-                        .unwrap_or_default()
+                    o.user_principal_name.as_ref().map(|u| format!(", {u}")).unwrap_or_default()
                 )?;
             }
         }
@@ -876,17 +690,13 @@ fn objects(
                 writeln!(
                     out,
                     "{}",
-                    pretty(&Value::Array(
-                        rows.iter().map(views::directory_object).collect()
-                    ))
+                    pretty(&Value::Array(rows.iter().map(views::directory_object).collect()))
                 )?;
                 return Ok(0);
             }
             let mut t = match kind {
                 PrincipalKind::User => render::table(&["name", "user principal name", "id"]),
-                PrincipalKind::Group => {
-                    render::table(&["name", "role-assignable", "members", "id"])
-                }
+                PrincipalKind::Group => render::table(&["name", "role-assignable", "members", "id"]),
                 _ => render::table(&["name", "id"]),
             };
             for o in &rows {
@@ -927,25 +737,13 @@ fn objects(
             let eligible = engine.schedules(RequestKind::Eligibility, Some(&o.id), None)?;
             let active = engine.schedules(RequestKind::Assignment, Some(&o.id), None)?;
             if !eligible.is_empty() {
-                writeln!(
-                    out,
-                    "  eligible:\n{}",
-                    render::schedules_table(engine, &mut names, &eligible)
-                )?;
+                writeln!(out, "  eligible:\n{}", render::schedules_table(engine, &mut names, &eligible))?;
             }
             if !active.is_empty() {
-                writeln!(
-                    out,
-                    "  active:\n{}",
-                    render::schedules_table(engine, &mut names, &active)
-                )?;
+                writeln!(out, "  active:\n{}", render::schedules_table(engine, &mut names, &active))?;
             }
         }
-        ObjectAction::AddMember {
-            container,
-            member,
-            owner,
-        } => {
+        ObjectAction::AddMember { container, member, owner } => {
             let relation = if *owner { "owner" } else { "member" };
             engine.add_member(session, container, member, relation)?;
             writeln!(out, "Added {member} to {container} as {relation}")?;
@@ -957,18 +755,14 @@ fn objects(
                 writeln!(
                     out,
                     "{}",
-                    pretty(&Value::Array(
-                        rows.iter().map(views::directory_object).collect()
-                    ))
+                    pretty(&Value::Array(rows.iter().map(views::directory_object).collect()))
                 )?;
                 return Ok(0);
             }
             let mut t = render::table(&["member", "kind", "id"]);
             for o in &rows {
                 t.add_row(vec![
-                    o.user_principal_name
-                        .clone()
-                        .unwrap_or(o.display_name.clone()),
+                    o.user_principal_name.clone().unwrap_or(o.display_name.clone()),
                     o.kind.as_str().to_string(),
                     o.id.clone(),
                 ]);
@@ -990,11 +784,7 @@ fn clock(
         None | Some(ClockAction::Show) => {
             let now = engine.now()?;
             if json {
-                writeln!(
-                    out,
-                    "{}",
-                    pretty(&serde_json::json!({"now": format_timestamp(now)}))
-                )?;
+                writeln!(out, "{}", pretty(&serde_json::json!({"now": format_timestamp(now)})))?;
             } else {
                 writeln!(out, "{}", format_timestamp(now))?;
             }
@@ -1021,12 +811,7 @@ fn clock(
         )?;
         return Ok(0);
     }
-    writeln!(
-        out,
-        "{} → {}",
-        render::time(report.from),
-        format_timestamp(now)
-    )?;
+    writeln!(out, "{} → {}", render::time(report.from), format_timestamp(now))?;
     for e in &report.events {
         writeln!(out, "  {e}")?;
     }
@@ -1040,12 +825,7 @@ fn clock(
 
 fn audit(engine: &mut Engine, a: &AuditArgs, json: bool, out: Out<'_>) -> Result<i32, CliError> {
     let q = AuditQuery {
-        since: a
-            .since
-            .as_deref()
-            .map(parse_timestamp)
-            .transpose()
-            .map_err(usage)?,
+        since: a.since.as_deref().map(parse_timestamp).transpose().map_err(usage)?,
         principal: a.principal.clone(),
         role: a.role.clone(),
     };
@@ -1062,22 +842,11 @@ fn audit(engine: &mut Engine, a: &AuditArgs, json: bool, out: Out<'_>) -> Result
     let mut names = Names::default();
     let mut t = render::table(&["time", "actor", "activity", "targets"]);
     for r in &rows {
-        let actor = if r.actor_id.contains('-') {
-            names.principal(engine, &r.actor_id)
-        } else {
-            r.actor_id.clone()
-        };
-        let targets: Vec<String> = r
-            .targets
-            .iter()
-            .map(|t| t.display_name.clone().unwrap_or(t.id.clone()))
-            .collect();
-        t.add_row(vec![
-            format_timestamp(r.at),
-            actor,
-            r.activity.clone(),
-            targets.join(", "),
-        ]);
+        let actor =
+            if r.actor_id.contains('-') { names.principal(engine, &r.actor_id) } else { r.actor_id.clone() };
+        let targets: Vec<String> =
+            r.targets.iter().map(|t| t.display_name.clone().unwrap_or(t.id.clone())).collect();
+        t.add_row(vec![format_timestamp(r.at), actor, r.activity.clone(), targets.join(", ")]);
     }
     writeln!(out, "{}", render::finish(&t))?;
     Ok(0)

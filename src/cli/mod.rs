@@ -42,11 +42,7 @@ impl From<std::io::Error> for CliError {
 }
 
 /// Runs pimlab with these arguments, writing to `out` and `err`; returns the exit code.
-pub fn run(
-    args: impl IntoIterator<Item = OsString>,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> i32 {
+pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

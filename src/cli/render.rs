@@ -10,8 +10,7 @@ use crate::model::time::format_timestamp;
 use crate::model::{ApiError, Schedule, ScheduleInfo, ScheduleRequest, Timestamp};
 
 /// Columns separated by spaces, one rule under the header.
-const STYLE: TableStyle =
-    TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
+const STYLE: TableStyle = TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
 
 /// A table with pimlab's look: no wrapping (output must not depend on the terminal).
 pub fn table(header: &[&str]) -> Table {
@@ -36,10 +35,7 @@ impl Names {
             return n.clone();
         }
         let name = match engine.object(id) {
-            Ok(Some(o)) => o
-                .user_principal_name
-                .clone()
-                .unwrap_or(o.display_name.clone()),
+            Ok(Some(o)) => o.user_principal_name.clone().unwrap_or(o.display_name.clone()),
             _ => id.to_string(),
         };
         self.principals.insert(id.to_string(), name.clone());
@@ -50,10 +46,7 @@ impl Names {
         if let Some(n) = self.roles.get(id) {
             return n.clone();
         }
-        let name = engine
-            .role(id)
-            .map(|r| r.display_name)
-            .unwrap_or_else(|_| id.to_string());
+        let name = engine.role(id).map(|r| r.display_name).unwrap_or_else(|_| id.to_string());
         self.roles.insert(id.to_string(), name.clone());
         name
     }
@@ -91,17 +84,10 @@ pub fn time(t: Option<Timestamp>) -> String {
 
 /// "2025-01-06T09:00:00Z → 2025-01-06T17:00:00Z (PT8H)" or "... → permanent".
 pub fn window(info: &ScheduleInfo) -> String {
-    let start = info
-        .start
-        .map(format_timestamp)
-        .unwrap_or_else(|| "on approval".into());
+    let start = info.start.map(format_timestamp).unwrap_or_else(|| "on approval".into());
     let end = match (info.start, info.expiration.kind) {
         (Some(s), _) => match info.end_from(s) {
-            Some(e) => format!(
-                "{} ({})",
-                format_timestamp(e),
-                crate::model::IsoDuration::from_delta(e - s)
-            ),
+            Some(e) => format!("{} ({})", format_timestamp(e), crate::model::IsoDuration::from_delta(e - s)),
             None => "permanent".to_string(),
         },
         (None, _) => match (info.expiration.duration, info.expiration.end) {
@@ -115,26 +101,12 @@ pub fn window(info: &ScheduleInfo) -> String {
 
 /// A request as a short paragraph.
 pub fn request_story(engine: &mut Engine, names: &mut Names, q: &ScheduleRequest) -> String {
-    let mut out = format!(
-        "{} request {}: {} {}\n",
-        q.kind.as_str(),
-        q.id,
-        q.action,
-        q.status
-    );
-    out.push_str(&format!(
-        "  principal  {}\n",
-        names.principal(engine, &q.principal_id)
-    ));
+    let mut out = format!("{} request {}: {} {}\n", q.kind.as_str(), q.id, q.action, q.status);
+    out.push_str(&format!("  principal  {}\n", names.principal(engine, &q.principal_id)));
     out.push_str(&format!(
         "  role       {} at {}\n",
         names.role(engine, &q.role_definition_id),
-        names.scope(
-            engine,
-            q.directory_scope_id
-                .as_deref()
-                .or(q.app_scope_id.as_deref())
-        )
+        names.scope(engine, q.directory_scope_id.as_deref().or(q.app_scope_id.as_deref()))
     ));
     if let Some(info) = &q.schedule_info {
         out.push_str(&format!("  schedule   {}\n", window(info)));
@@ -145,11 +117,7 @@ pub fn request_story(engine: &mut Engine, names: &mut Names, q: &ScheduleRequest
     if let Some(n) = &q.ticket_info.number {
         out.push_str(&format!(
             "  ticket     {}{n}\n",
-            q.ticket_info
-                .system
-                .as_ref()
-                .map(|s| format!("{s}:"))
-                .unwrap_or_default()
+            q.ticket_info.system.as_ref().map(|s| format!("{s}:")).unwrap_or_default()
         ));
     }
     out.push_str(&format!(
@@ -165,27 +133,12 @@ pub fn request_story(engine: &mut Engine, names: &mut Names, q: &ScheduleRequest
 
 /// Schedules as a table.
 pub fn schedules_table(engine: &mut Engine, names: &mut Names, rows: &[Schedule]) -> String {
-    let mut t = table(&[
-        "principal",
-        "role",
-        "scope",
-        "type",
-        "status",
-        "start",
-        "end",
-        "id",
-    ]);
+    let mut t = table(&["principal", "role", "scope", "type", "status", "start", "end", "id"]);
     let mut rows: Vec<&Schedule> = rows.iter().collect();
     // Readers scan by role, then by who holds it.
     let mut keyed: Vec<(String, String, &Schedule)> = rows
         .drain(..)
-        .map(|s| {
-            (
-                names.role(engine, &s.role_definition_id),
-                names.principal(engine, &s.principal_id),
-                s,
-            )
-        })
+        .map(|s| (names.role(engine, &s.role_definition_id), names.principal(engine, &s.principal_id), s))
         .collect();
     keyed.sort_by(|a, b| (&a.0, &a.1, &a.2.id).cmp(&(&b.0, &b.1, &b.2.id)));
     for (_, _, s) in keyed {
@@ -200,9 +153,7 @@ pub fn schedules_table(engine: &mut Engine, names: &mut Names, rows: &[Schedule]
             kind,
             s.status.as_str().to_string(),
             time(s.schedule_info.start),
-            s.end_at
-                .map(format_timestamp)
-                .unwrap_or_else(|| "permanent".into()),
+            s.end_at.map(format_timestamp).unwrap_or_else(|| "permanent".into()),
             s.id.clone(),
         ]);
     }
@@ -211,10 +162,7 @@ pub fn schedules_table(engine: &mut Engine, names: &mut Names, rows: &[Schedule]
 
 /// The table as text, without the padding comfy-table leaves at line ends.
 pub fn finish(t: &Table) -> String {
-    t.lines()
-        .map(|l| l.trim_end().to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
+    t.lines().map(|l| l.trim_end().to_string()).collect::<Vec<_>>().join("\n")
 }
 
 /// An error for the terminal: the real code and message, then pimlab's explanation.
@@ -237,10 +185,7 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
         out.push_str(&format!(
             "  last changed {} by {}\n",
             format_timestamp(t),
-            p.last_modified_by
-                .as_deref()
-                .map(|b| names.principal(engine, b))
-                .unwrap_or_default()
+            p.last_modified_by.as_deref().map(|b| names.principal(engine, b)).unwrap_or_default()
         ));
     }
     let section = |title: &str, out: &mut String| out.push_str(&format!("\n{title}\n"));
@@ -252,11 +197,7 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
             }
             PolicyRule::Enablement(r) if r.id.contains("EndUser") => Some(format!(
                 "on activation require   {}",
-                if r.enabled_rules.is_empty() {
-                    "nothing".into()
-                } else {
-                    r.enabled_rules.join(", ")
-                }
+                if r.enabled_rules.is_empty() { "nothing".into() } else { r.enabled_rules.join(", ") }
             )),
             PolicyRule::Approval(r) => {
                 let s = &r.setting;
@@ -275,9 +216,7 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
                             .primary_approvers
                             .iter()
                             .map(|a| match a {
-                                Approver::SingleUser { user_id, .. } => {
-                                    names.principal(engine, user_id)
-                                }
+                                Approver::SingleUser { user_id, .. } => names.principal(engine, user_id),
                                 Approver::GroupMembers { group_id, .. } => {
                                     format!("members of {}", names.principal(engine, group_id))
                                 }
@@ -287,8 +226,7 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
                             "\n  stage {}: approvers {}; times out after {} day(s)",
                             i + 1,
                             if approvers.is_empty() {
-                                "(none: Privileged Role Administrators and Global Administrators)"
-                                    .to_string()
+                                "(none: Privileged Role Administrators and Global Administrators)".to_string()
                             } else {
                                 approvers.join(", ")
                             },
@@ -300,11 +238,7 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
             }
             PolicyRule::AuthenticationContext(r) => Some(format!(
                 "authentication context  {}",
-                if r.is_enabled {
-                    r.claim_value.clone().unwrap_or_default()
-                } else {
-                    "not required".into()
-                }
+                if r.is_enabled { r.claim_value.clone().unwrap_or_default() } else { "not required".into() }
             )),
             _ => None,
         };
@@ -312,21 +246,14 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
             out.push_str(&format!("  {l}\n"));
         }
     }
-    for (title, level) in [
-        ("Eligible assignment", "Eligibility"),
-        ("Active assignment", "Assignment"),
-    ] {
+    for (title, level) in [("Eligible assignment", "Eligibility"), ("Active assignment", "Assignment")] {
         section(title, &mut out);
         for rule in &p.rules {
             match rule {
                 PolicyRule::Expiration(r) if r.id == format!("Expiration_Admin_{level}") => {
                     out.push_str(&format!(
                         "  allow permanent         {}\n  expire after            {}\n",
-                        if r.is_expiration_required {
-                            "no"
-                        } else {
-                            "yes"
-                        },
+                        if r.is_expiration_required { "no" } else { "yes" },
                         r.maximum_duration
                     ));
                 }
@@ -351,11 +278,7 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
                 "  {:<42} level {:<8} default recipients {}{}\n",
                 r.id,
                 r.notification_level,
-                if r.is_default_recipients_enabled {
-                    "on"
-                } else {
-                    "off"
-                },
+                if r.is_default_recipients_enabled { "on" } else { "off" },
                 if r.notification_recipients.is_empty() {
                     String::new()
                 } else {

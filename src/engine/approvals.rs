@@ -57,11 +57,7 @@ pub(crate) fn approvers_for(tx: &Tx<'_>, q: &ScheduleRequest) -> Result<Vec<Stri
 impl Engine {
     /// Whether `user` may approve request `q`.
     pub fn is_approver(&mut self, user: &str, q: &ScheduleRequest) -> Result<bool, ApiError> {
-        self.read(|tx, _| {
-            Ok(approvers_for(tx, q)?
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(user)))
-        })
+        self.read(|tx, _| Ok(approvers_for(tx, q)?.iter().any(|a| a.eq_ignore_ascii_case(user))))
     }
 
     /// The user ids who may approve request `q`.

@@ -44,24 +44,16 @@ pub fn activity_for(kind: RequestKind, action: Action, permanent: bool, pending:
         (RequestKind::Eligibility, Action::SelfExtend) => {
             "Extend eligible role assignment requested".to_string()
         }
-        (RequestKind::Assignment, Action::SelfExtend) => {
-            "Extend role assignment requested".to_string()
-        }
+        (RequestKind::Assignment, Action::SelfExtend) => "Extend role assignment requested".to_string(),
         (RequestKind::Eligibility, Action::SelfRenew) => {
             "Renew eligible role assignment requested".to_string()
         }
-        (RequestKind::Assignment, Action::SelfRenew) => {
-            "Renew role assignment requested".to_string()
-        }
+        (RequestKind::Assignment, Action::SelfRenew) => "Renew role assignment requested".to_string(),
     }
 }
 
 /// Targets of a request: the role and the principal.
-pub fn request_targets(
-    tx: &Tx<'_>,
-    principal_id: &str,
-    role_id: &str,
-) -> Result<Vec<AuditTarget>, ApiError> {
+pub fn request_targets(tx: &Tx<'_>, principal_id: &str, role_id: &str) -> Result<Vec<AuditTarget>, ApiError> {
     let role = tx.role(role_id)?;
     let principal = tx.object(principal_id)?;
     Ok(vec![
@@ -72,10 +64,7 @@ pub fn request_targets(
         },
         AuditTarget {
             id: principal_id.to_string(),
-            kind: principal
-                .as_ref()
-                .map(|p| capitalise(p.kind.as_str()))
-                .unwrap_or_else(|| "Other".into()),
+            kind: principal.as_ref().map(|p| capitalise(p.kind.as_str())).unwrap_or_else(|| "Other".into()),
             display_name: principal.map(|p| p.display_name),
         },
     ])
@@ -113,13 +102,7 @@ pub fn request(
 }
 
 /// Writes the audit row for something the service did by itself to a schedule.
-pub fn system(
-    tx: &Tx<'_>,
-    ctx: &Ctx,
-    s: &Schedule,
-    activity: &str,
-    reason: &str,
-) -> Result<(), ApiError> {
+pub fn system(tx: &Tx<'_>, ctx: &Ctx, s: &Schedule, activity: &str, reason: &str) -> Result<(), ApiError> {
     let record = AuditRecord {
         seq: 0,
         at: ctx.now,

@@ -6,9 +6,7 @@ use super::lifecycle::end_schedule;
 use super::{Ctx, Engine, Session, audit, fidelity, set_clock};
 use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
 use crate::model::time::format_timestamp;
-use crate::model::{
-    ApiError, AssignmentType, IsoDuration, RequestKind, ScheduleState, Status, Timestamp,
-};
+use crate::model::{ApiError, AssignmentType, IsoDuration, RequestKind, ScheduleState, Status, Timestamp};
 use crate::store::Tx;
 
 /// What an advance did, for the user.
@@ -37,8 +35,7 @@ fn next_event(tx: &Tx<'_>) -> Result<Option<Timestamp>, ApiError> {
             days(fidelity::REQUEST_RETENTION_DAYS).num_milliseconds(),
             days(fidelity::CANCELED_REQUEST_RETENTION_DAYS).num_milliseconds(),
         )?,
-        tx.next_schedule_purge()?
-            .map(|t| t + days(fidelity::RENEW_WINDOW_DAYS)),
+        tx.next_schedule_purge()?.map(|t| t + days(fidelity::RENEW_WINDOW_DAYS)),
     ];
     Ok(candidates.into_iter().flatten().min())
 }
@@ -52,10 +49,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             && s.assignment_type == Some(AssignmentType::Assigned)
             && s.directory_scope_id.as_deref() == Some("/")
             && s.is_active()
-            && tx
-                .active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?
-                .iter()
-                .all(|o| o.id == s.id);
+            && tx.active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?.iter().all(|o| o.id == s.id);
         if is_last_global_admin {
             // Lock-out protection (reference §3.2): the last Global Administrator does not expire.
             tx.keep_schedule_forever(&s.id)?;
@@ -77,29 +71,18 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         ended.status = s.status;
         tx.set_schedule_state(&s.id, s.status, ScheduleState::Expired, s.end_at, None)?;
         let activity = match (s.kind, s.assignment_type) {
-            (RequestKind::Eligibility, _) => {
-                "Remove eligible member from role in PIM completed (timebound)"
-            }
-            (_, Some(AssignmentType::Activated)) => {
-                "Remove member from role (PIM activation expired)"
-            }
+            (RequestKind::Eligibility, _) => "Remove eligible member from role in PIM completed (timebound)",
+            (_, Some(AssignmentType::Activated)) => "Remove member from role (PIM activation expired)",
             _ => "Remove member from role in PIM completed (timebound)",
         };
         audit::system(tx, ctx, &s, activity, "expired")?;
         report.expired += 1;
-        report.events.push(format!(
-            "{} expired {} {}",
-            format_timestamp(ctx.now),
-            s.kind.as_str(),
-            s.id
-        ));
+        report.events.push(format!("{} expired {} {}", format_timestamp(ctx.now), s.kind.as_str(), s.id));
     }
     for s in tx.schedules_starting_by(ctx.now)? {
         let conflict = tx.active_schedule_by_instance(&s.instance_id)?;
         let eligibility_gone = match (&s.activated_using, s.assignment_type) {
-            (Some(e), Some(AssignmentType::Activated)) => {
-                !tx.schedule(e)?.is_some_and(|e| e.is_active())
-            }
+            (Some(e), Some(AssignmentType::Activated)) => !tx.schedule(e)?.is_some_and(|e| e.is_active()),
             _ => false,
         };
         let mut request = tx.request(&s.id)?;
@@ -125,13 +108,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             ));
             continue;
         }
-        tx.set_schedule_state(
-            &s.id,
-            Status::Provisioned,
-            ScheduleState::Live,
-            None,
-            Some(ctx.now),
-        )?;
+        tx.set_schedule_state(&s.id, Status::Provisioned, ScheduleState::Live, None, Some(ctx.now))?;
         if let Some(q) = request.as_mut() {
             if q.status == Status::Granted {
                 q.status = Status::Provisioned;
@@ -140,12 +117,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         }
         audit::system(tx, ctx, &s, "Schedule started in PIM", "start time reached")?;
         report.started += 1;
-        report.events.push(format!(
-            "{} started {} {}",
-            format_timestamp(ctx.now),
-            s.kind.as_str(),
-            s.id
-        ));
+        report.events.push(format!("{} started {} {}", format_timestamp(ctx.now), s.kind.as_str(), s.id));
     }
     let purged = tx.purge_requests(
         ctx.now - days(fidelity::REQUEST_RETENTION_DAYS),
@@ -158,11 +130,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
 
 impl Engine {
     /// Moves the clock forward to `target`, processing every due event in time order.
-    pub fn advance_to(
-        &mut self,
-        session: &Session,
-        target: Timestamp,
-    ) -> Result<AdvanceReport, ApiError> {
+    pub fn advance_to(&mut self, session: &Session, target: Timestamp) -> Result<AdvanceReport, ApiError> {
         let from = self.now()?;
         if target < from {
             return Err(ApiError::bad_request(
@@ -174,11 +142,7 @@ impl Engine {
                 ),
             ));
         }
-        let mut report = AdvanceReport {
-            from: Some(from),
-            to: Some(target),
-            ..Default::default()
-        };
+        let mut report = AdvanceReport { from: Some(from), to: Some(target), ..Default::default() };
         loop {
             let done = self.write(|tx, _| {
                 let Some(next) = next_event(tx)?.filter(|t| *t <= target) else {
@@ -193,18 +157,13 @@ impl Engine {
                 break;
             }
         }
-        self.write(|tx, ctx| {
+        self.write(|tx, _| {
             set_clock(tx, target)?;
+            let ctx = super::load_ctx(tx)?;
+            let ctx = &ctx;
             if target != from {
                 let activity = format!("Advance simulated clock to {}", format_timestamp(target));
-                audit::other(
-                    tx,
-                    ctx,
-                    &session.caller,
-                    &activity,
-                    "Simulation",
-                    Vec::new(),
-                )?;
+                audit::other(tx, ctx, &session.caller, &activity, "Simulation", Vec::new())?;
             }
             Ok(())
         })?;
@@ -212,11 +171,7 @@ impl Engine {
     }
 
     /// Moves the clock forward by `by`.
-    pub fn advance_by(
-        &mut self,
-        session: &Session,
-        by: IsoDuration,
-    ) -> Result<AdvanceReport, ApiError> {
+    pub fn advance_by(&mut self, session: &Session, by: IsoDuration) -> Result<AdvanceReport, ApiError> {
         let now = self.now()?;
         self.advance_to(session, now + by.as_delta())
     }

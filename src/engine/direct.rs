@@ -6,8 +6,8 @@ use super::lifecycle::{end_schedule, role_assignment_does_not_exist, role_assign
 use super::{Engine, Session, audit, fidelity};
 use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
 use crate::model::{
-    ApiError, AssignmentType, Expiration, MemberType, PrincipalKind, RequestKind, Schedule,
-    ScheduleInfo, ScheduleState, Status, Surface, ids,
+    ApiError, AssignmentType, Expiration, MemberType, PrincipalKind, RequestKind, Schedule, ScheduleInfo,
+    ScheduleState, Status, Surface, ids,
 };
 
 impl Engine {
@@ -33,9 +33,7 @@ impl Engine {
                 ));
             }
             if scope != "/"
-                && ids::scope_object_id(scope)
-                    .and_then(|id| tx.object(id).ok().flatten())
-                    .is_none()
+                && ids::scope_object_id(scope).and_then(|id| tx.object(id).ok().flatten()).is_none()
             {
                 return Err(ApiError::bad_request(
                     "directoryScopeId",
@@ -61,10 +59,7 @@ impl Engine {
                 created_using: None,
                 created_at: None,
                 modified_at: None,
-                schedule_info: ScheduleInfo {
-                    start: Some(ctx.now),
-                    expiration: Expiration::never(),
-                },
+                schedule_info: ScheduleInfo { start: Some(ctx.now), expiration: Expiration::never() },
                 end_at: None,
                 activated_using: None,
                 instance_id: id,
@@ -107,10 +102,7 @@ impl Engine {
                 })?;
             if s.role_definition_id == GLOBAL_ADMINISTRATOR
                 && s.directory_scope_id.as_deref() == Some("/")
-                && tx
-                    .active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?
-                    .len()
-                    <= 1
+                && tx.active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?.len() <= 1
             {
                 return Err(ApiError::new(
                     400,

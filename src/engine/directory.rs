@@ -21,11 +21,7 @@ pub struct NewObject {
 }
 
 /// Finds a directory object by id, user principal name or display name.
-pub(crate) fn resolve_object(
-    tx: &Tx<'_>,
-    text: &str,
-    what: &str,
-) -> Result<DirectoryObject, ApiError> {
+pub(crate) fn resolve_object(tx: &Tx<'_>, text: &str, what: &str) -> Result<DirectoryObject, ApiError> {
     let text = text.trim();
     if let Some(o) = tx.object(text)? {
         return Ok(o);
@@ -40,9 +36,7 @@ pub(crate) fn resolve_object(
         0 => Err(ApiError::new(
             404,
             "Request_ResourceNotFound",
-            format!(
-                "{what} '{text}' does not exist (give an id, a user principal name or a display name)."
-            ),
+            format!("{what} '{text}' does not exist (give an id, a user principal name or a display name)."),
         )),
         1 => Ok(found.remove(0)),
         _ => Err(ApiError::new(
@@ -51,11 +45,7 @@ pub(crate) fn resolve_object(
             format!(
                 "'{text}' names {} objects ({}); use an id instead.",
                 found.len(),
-                found
-                    .iter()
-                    .map(|o| format!("{} {}", o.kind.as_str(), o.id))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                found.iter().map(|o| format!("{} {}", o.kind.as_str(), o.id)).collect::<Vec<_>>().join(", ")
             ),
         )),
     }
@@ -77,10 +67,7 @@ pub(crate) fn resolve_role(tx: &Tx<'_>, text: &str) -> Result<RoleDefinition, Ap
 }
 
 /// Ids of the role-assignable groups `principal` is a direct member of (they cannot be nested).
-pub(crate) fn role_assignable_groups_of(
-    tx: &Tx<'_>,
-    principal: &str,
-) -> Result<Vec<String>, ApiError> {
+pub(crate) fn role_assignable_groups_of(tx: &Tx<'_>, principal: &str) -> Result<Vec<String>, ApiError> {
     let mut out = Vec::new();
     for id in tx.containers_of(principal)? {
         if let Some(g) = tx.object(&id)? {
@@ -97,11 +84,7 @@ pub(crate) fn holds_role(tx: &Tx<'_>, principal: &str, role: &str) -> Result<boo
     let mut holders = vec![principal.to_string()];
     holders.extend(role_assignable_groups_of(tx, principal)?);
     let active = tx.active_assignments_of_role(role, "/")?;
-    Ok(active.iter().any(|s| {
-        holders
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case(&s.principal_id))
-    }))
+    Ok(active.iter().any(|s| holders.iter().any(|h| h.eq_ignore_ascii_case(&s.principal_id))))
 }
 
 /// Admin actions need an active Privileged Role Administrator or Global Administrator.
@@ -123,11 +106,7 @@ pub(crate) fn require_admin(tx: &Tx<'_>, session: &Session, doing: &str) -> Resu
 
 /// The real service's 403 for a caller without the directory role (addendum §6).
 pub(crate) fn unauthorized() -> ApiError {
-    ApiError::new(
-        403,
-        "UnauthorizedAccessException",
-        "Attempted to perform an unauthorized operation.",
-    )
+    ApiError::new(403, "UnauthorizedAccessException", "Attempted to perform an unauthorized operation.")
 }
 
 /// Validates and stores a new directory object.
@@ -137,15 +116,11 @@ pub(crate) fn create_object(
     actor: &str,
     new: NewObject,
 ) -> Result<DirectoryObject, ApiError> {
-    let kind = new
-        .kind
-        .ok_or_else(|| ApiError::bad_request("@odata.type", "the kind of object is missing"))?;
+    let kind =
+        new.kind.ok_or_else(|| ApiError::bad_request("@odata.type", "the kind of object is missing"))?;
     let name = new.display_name.trim();
     if name.is_empty() {
-        return Err(ApiError::bad_request(
-            "displayName",
-            "a display name is required",
-        ));
+        return Err(ApiError::bad_request("displayName", "a display name is required"));
     }
     let domain = tx.meta("domain")?.unwrap_or_default();
     let upn = match kind {
@@ -160,10 +135,7 @@ pub(crate) fn create_object(
                     format!("'{upn}' is not of the form name@domain"),
                 ));
             }
-            if !tx
-                .objects_named(&upn)?
-                .iter()
-                .all(|o| o.user_principal_name.as_deref() != Some(upn.as_str()))
+            if !tx.objects_named(&upn)?.iter().all(|o| o.user_principal_name.as_deref() != Some(upn.as_str()))
             {
                 return Err(ApiError::new(
                     400,
@@ -178,10 +150,7 @@ pub(crate) fn create_object(
         _ => None,
     };
     if new.is_assignable_to_role && kind != PrincipalKind::Group {
-        return Err(ApiError::bad_request(
-            "isAssignableToRole",
-            "only groups can be role-assignable",
-        ));
+        return Err(ApiError::bad_request("isAssignableToRole", "only groups can be role-assignable"));
     }
     if kind == PrincipalKind::Group && new.is_assignable_to_role && !new.security_enabled {
         return Err(ApiError::bad_request(
@@ -194,10 +163,7 @@ pub(crate) fn create_object(
         PrincipalKind::ServicePrincipal => Some(match new.app_id {
             Some(a) if ids::is_guid(&a) => a,
             Some(a) => {
-                return Err(ApiError::bad_request(
-                    "appId",
-                    format!("'{a}' is not a GUID"),
-                ));
+                return Err(ApiError::bad_request("appId", format!("'{a}' is not a GUID")));
             }
             None => new_id(tx, ctx)?,
         }),
@@ -224,14 +190,7 @@ pub(crate) fn create_object(
         PrincipalKind::ServicePrincipal => "Add service principal",
         PrincipalKind::AdministrativeUnit => "Add administrative unit",
     };
-    audit::other(
-        tx,
-        ctx,
-        actor,
-        activity,
-        "Directory",
-        vec![target_of(&object)],
-    )?;
+    audit::other(tx, ctx, actor, activity, "Directory", vec![target_of(&object)])?;
     Ok(object)
 }
 
@@ -250,11 +209,7 @@ fn mail_nickname(name: &str) -> String {
         if !out.is_empty() {
             out.push('.');
         }
-        out.extend(
-            word.chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .map(|c| c.to_ascii_lowercase()),
-        );
+        out.extend(word.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()));
     }
     if out.is_empty() { "user".into() } else { out }
 }
@@ -271,16 +226,11 @@ pub(crate) fn add_member(
     let c = resolve_object(tx, container, "Group")?;
     let m = resolve_object(tx, member, "Member")?;
     match (c.kind, relation) {
-        (PrincipalKind::Group, "member" | "owner")
-        | (PrincipalKind::AdministrativeUnit, "member") => {}
+        (PrincipalKind::Group, "member" | "owner") | (PrincipalKind::AdministrativeUnit, "member") => {}
         _ => {
             return Err(ApiError::bad_request(
                 "container",
-                format!(
-                    "{} '{}' cannot have a {relation}",
-                    c.kind.as_str(),
-                    c.display_name
-                ),
+                format!("{} '{}' cannot have a {relation}", c.kind.as_str(), c.display_name),
             ));
         }
     }
@@ -296,10 +246,7 @@ pub(crate) fn add_member(
     if m.kind == PrincipalKind::AdministrativeUnit || c.id == m.id {
         return Err(ApiError::bad_request(
             "member",
-            format!(
-                "'{}' cannot be a {relation} of '{}'",
-                m.display_name, c.display_name
-            ),
+            format!("'{}' cannot be a {relation} of '{}'", m.display_name, c.display_name),
         ));
     }
     if !tx.add_membership(&c.id, &m.id, relation)? {
@@ -312,29 +259,14 @@ pub(crate) fn add_member(
             ),
         ));
     }
-    let activity = if relation == "owner" {
-        "Add owner to group"
-    } else {
-        "Add member to group"
-    };
-    audit::other(
-        tx,
-        ctx,
-        actor,
-        activity,
-        "GroupManagement",
-        vec![target_of(&c), target_of(&m)],
-    )?;
+    let activity = if relation == "owner" { "Add owner to group" } else { "Add member to group" };
+    audit::other(tx, ctx, actor, activity, "GroupManagement", vec![target_of(&c), target_of(&m)])?;
     Ok(())
 }
 
 impl Engine {
     /// Creates a user, group, service principal or administrative unit. Needs an administrator.
-    pub fn create_object(
-        &mut self,
-        session: &Session,
-        new: NewObject,
-    ) -> Result<DirectoryObject, ApiError> {
+    pub fn create_object(&mut self, session: &Session, new: NewObject) -> Result<DirectoryObject, ApiError> {
         self.write(|tx, ctx| {
             require_admin(tx, session, "Creating directory objects")?;
             create_object(tx, ctx, &session.caller, new)

@@ -32,8 +32,7 @@ pub const MINIMUM_ACTIVE_MINUTES: i64 = 5;
 pub const APPROVAL_TIMEOUT_STATUS: crate::model::Status = crate::model::Status::TimedOut;
 
 /// The message of `PendingRoleAssignmentRequest`; the v1.0 text is unknown (addendum §11), so this is invented.
-pub const PENDING_REQUEST_MESSAGE: &str =
-    "There is already a pending request for this role assignment.";
+pub const PENDING_REQUEST_MESSAGE: &str = "There is already a pending request for this role assignment.";
 
 /// Removing the last active Global Administrator: the real code is unknown. pimlab uses this one.
 pub const LAST_GLOBAL_ADMIN_CODE: &str = "PimlabLastGlobalAdministrator";

@@ -7,9 +7,9 @@ use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
 use crate::model::policy::{self, Policy};
 use crate::model::time::format_timestamp;
 use crate::model::{
-    Action, ApiError, AssignmentType, DirectoryObject, Expiration, IsoDuration, MemberType,
-    NewRequest, PrincipalKind, RequestKind, RoleDefinition, Schedule, ScheduleInfo,
-    ScheduleRequest, ScheduleState, Status, Surface, TicketInfo, ids,
+    Action, ApiError, AssignmentType, DirectoryObject, Expiration, IsoDuration, MemberType, NewRequest,
+    PrincipalKind, RequestKind, RoleDefinition, Schedule, ScheduleInfo, ScheduleRequest, ScheduleState,
+    Status, Surface, TicketInfo, ids,
 };
 use crate::store::Tx;
 
@@ -22,19 +22,11 @@ struct Target {
 }
 
 pub(crate) fn role_assignment_exists() -> ApiError {
-    ApiError::new(
-        400,
-        "RoleAssignmentExists",
-        "The Role assignment already exists.",
-    )
+    ApiError::new(400, "RoleAssignmentExists", "The Role assignment already exists.")
 }
 
 pub(crate) fn role_assignment_does_not_exist() -> ApiError {
-    ApiError::new(
-        400,
-        "RoleAssignmentDoesNotExist",
-        "The Role assignment does not exist.",
-    )
+    ApiError::new(400, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
 }
 
 fn active_duration_too_short() -> ApiError {
@@ -47,26 +39,19 @@ fn active_duration_too_short() -> ApiError {
 }
 
 pub(crate) fn request_not_found(id: &str) -> ApiError {
-    ApiError::new(
-        404,
-        "RoleAssignmentRequestNotFound",
-        "The role assignment request is not found",
-    )
-    .with_detail(
-        "RequestNotFound",
-        "id",
-        format!(
-            "no request '{id}' (requests are purged {} days after creation)",
-            fidelity::REQUEST_RETENTION_DAYS
-        ),
-    )
+    ApiError::new(404, "RoleAssignmentRequestNotFound", "The role assignment request is not found")
+        .with_detail(
+            "RequestNotFound",
+            "id",
+            format!(
+                "no request '{id}' (requests are purged {} days after creation)",
+                fidelity::REQUEST_RETENTION_DAYS
+            ),
+        )
 }
 
 fn scope_of(req: &NewRequest) -> Result<String, ApiError> {
-    match (
-        req.directory_scope_id.as_deref(),
-        req.app_scope_id.as_deref(),
-    ) {
+    match (req.directory_scope_id.as_deref(), req.app_scope_id.as_deref()) {
         (Some(_), Some(_)) => Err(ApiError::bad_request(
             "directoryScopeId",
             "give either directoryScopeId or appScopeId, not both",
@@ -85,9 +70,7 @@ fn check_directory_scope(tx: &Tx<'_>, scope: &str) -> Result<(), ApiError> {
         return Ok(());
     }
     let bad = |why: String| ApiError::bad_request("directoryScopeId", why);
-    let rest = scope
-        .strip_prefix('/')
-        .ok_or_else(|| bad(format!("'{scope}' must start with '/'")))?;
+    let rest = scope.strip_prefix('/').ok_or_else(|| bad(format!("'{scope}' must start with '/'")))?;
     let (expect_unit, id) = match rest.split_once('/') {
         Some(("administrativeUnits", id)) => (true, id),
         Some(_) => {
@@ -98,14 +81,11 @@ fn check_directory_scope(tx: &Tx<'_>, scope: &str) -> Result<(), ApiError> {
         None => (false, rest),
     };
     match tx.object(id)? {
-        Some(o) if expect_unit && o.kind != PrincipalKind::AdministrativeUnit => Err(bad(format!(
-            "'{id}' in '{scope}' is a {}, not an administrative unit",
-            o.kind.as_str()
-        ))),
+        Some(o) if expect_unit && o.kind != PrincipalKind::AdministrativeUnit => {
+            Err(bad(format!("'{id}' in '{scope}' is a {}, not an administrative unit", o.kind.as_str())))
+        }
         Some(_) => Ok(()),
-        None => Err(bad(format!(
-            "the scope '{scope}' names no object in this tenant"
-        ))),
+        None => Err(bad(format!("the scope '{scope}' names no object in this tenant"))),
     }
 }
 
@@ -118,29 +98,20 @@ fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
         ApiError::new(
             400,
             fidelity::PRINCIPAL_NOT_FOUND_CODE,
-            format!(
-                "The principal '{}' does not exist in this tenant.",
-                req.principal_id
-            ),
+            format!("The principal '{}' does not exist in this tenant.", req.principal_id),
         )
     })?;
     let role = tx.role(&req.role_definition_id)?.ok_or_else(|| {
         ApiError::new(
             400,
             fidelity::ROLE_NOT_FOUND_CODE,
-            format!(
-                "The role definition '{}' does not exist in this tenant.",
-                req.role_definition_id
-            ),
+            format!("The role definition '{}' does not exist in this tenant.", req.role_definition_id),
         )
     })?;
     if !role.is_enabled {
         return Err(ApiError::bad_request(
             "roleDefinitionId",
-            format!(
-                "role '{}' is disabled (isEnabled: false) and cannot be assigned",
-                role.display_name
-            ),
+            format!("role '{}' is disabled (isEnabled: false) and cannot be assigned", role.display_name),
         ));
     }
     let invalid = |why: String| ApiError::new(400, fidelity::INVALID_PRINCIPAL_CODE, why);
@@ -165,28 +136,14 @@ fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
         }
         _ => {}
     }
-    let policy = tx
-        .policy_for(Surface::Directory.as_str(), "/", &role.id)?
-        .ok_or_else(|| {
-            ApiError::new(
-                500,
-                "InternalServerError",
-                format!("role '{}' has no policy", role.display_name),
-            )
-        })?;
-    Ok(Target {
-        principal,
-        role,
-        scope,
-        policy,
-    })
+    let policy = tx.policy_for(Surface::Directory.as_str(), "/", &role.id)?.ok_or_else(|| {
+        ApiError::new(500, "InternalServerError", format!("role '{}' has no policy", role.display_name))
+    })?;
+    Ok(Target { principal, role, scope, policy })
 }
 
 fn scope_matches(s: &Schedule, scope: &str) -> bool {
-    s.directory_scope_id
-        .as_deref()
-        .or(s.app_scope_id.as_deref())
-        == Some(scope)
+    s.directory_scope_id.as_deref().or(s.app_scope_id.as_deref()) == Some(scope)
 }
 
 /// Live schedules of the principal itself for the role at the scope.
@@ -198,62 +155,75 @@ fn live_for(tx: &Tx<'_>, kind: RequestKind, t: &Target) -> Result<Vec<Schedule>,
         .collect())
 }
 
-fn reject_if_pending(tx: &Tx<'_>, kind: RequestKind, t: &Target) -> Result<(), ApiError> {
+/// Refuses a request while another for the same target waits for a decision — unless this is the
+/// administrator's answer to it (an adminExtend answering a selfExtend, an adminRenew answering a
+/// selfRenew), in which case the waiting request is returned so the caller can close it.
+fn reject_if_pending(
+    tx: &Tx<'_>,
+    kind: RequestKind,
+    t: &Target,
+    answering: Option<Action>,
+) -> Result<Option<ScheduleRequest>, ApiError> {
     let pending = tx.pending_requests_for(kind, &t.principal.id, &t.role.id, &t.scope)?;
-    if let Some(p) = pending.first() {
-        return Err(ApiError::new(
-            400,
-            "PendingRoleAssignmentRequest",
-            fidelity::PENDING_REQUEST_MESSAGE,
-        )
-        .with_detail(
-            "PendingRequest",
-            "id",
-            format!(
-                "request {} ({}) is still {}; cancel it or wait for its decision",
-                p.id, p.action, p.status
-            ),
-        ));
+    let Some(p) = pending.into_iter().next() else {
+        return Ok(None);
+    };
+    let answers = matches!(
+        (answering, p.action),
+        (Some(Action::AdminExtend), Action::SelfExtend) | (Some(Action::AdminRenew), Action::SelfRenew)
+    );
+    if answers {
+        return Ok(Some(p));
+    }
+    Err(ApiError::new(400, "PendingRoleAssignmentRequest", fidelity::PENDING_REQUEST_MESSAGE).with_detail(
+        "PendingRequest",
+        "id",
+        format!("request {} ({}) is still {}; cancel it or wait for its decision", p.id, p.action, p.status),
+    ))
+}
+
+/// Closes a self-service request an administrator has just answered with request `answer`.
+fn close_answered(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    answered: Option<ScheduleRequest>,
+    answer: &ScheduleRequest,
+) -> Result<(), ApiError> {
+    if let (Some(mut p), false) = (answered, answer.is_validation_only) {
+        p.status = Status::Provisioned;
+        p.completed_at = Some(ctx.now);
+        p.target_schedule_id = answer.target_schedule_id.clone();
+        p.trace.push(crate::model::TraceStep {
+            check: "AdminDecision".into(),
+            rule: None,
+            passed: true,
+            seen: format!("{} request {}", answer.action, answer.id),
+            limit: "an administrator acts on the request".into(),
+            fix: None,
+        });
+        tx.update_request(&p)?;
     }
     Ok(())
 }
 
-fn expiration_rule<'p>(
-    policy: &'p Policy,
-    id: &str,
-) -> Result<&'p policy::ExpirationRule, ApiError> {
-    policy.expiration(id).ok_or_else(|| {
-        ApiError::new(
-            500,
-            "InternalServerError",
-            format!("policy {} lacks {id}", policy.id),
-        )
-    })
+fn expiration_rule<'p>(policy: &'p Policy, id: &str) -> Result<&'p policy::ExpirationRule, ApiError> {
+    policy
+        .expiration(id)
+        .ok_or_else(|| ApiError::new(500, "InternalServerError", format!("policy {} lacks {id}", policy.id)))
 }
 
-fn enablement_rule<'p>(
-    policy: &'p Policy,
-    id: &str,
-) -> Result<&'p policy::EnablementRule, ApiError> {
-    policy.enablement(id).ok_or_else(|| {
-        ApiError::new(
-            500,
-            "InternalServerError",
-            format!("policy {} lacks {id}", policy.id),
-        )
-    })
+fn enablement_rule<'p>(policy: &'p Policy, id: &str) -> Result<&'p policy::EnablementRule, ApiError> {
+    policy
+        .enablement(id)
+        .ok_or_else(|| ApiError::new(500, "InternalServerError", format!("policy {} lacks {id}", policy.id)))
 }
 
 fn admin_rule_ids(kind: RequestKind) -> (&'static str, &'static str) {
     match kind {
-        RequestKind::Eligibility => (
-            policy::EXPIRATION_ADMIN_ELIGIBILITY,
-            policy::ENABLEMENT_ADMIN_ELIGIBILITY,
-        ),
-        RequestKind::Assignment => (
-            policy::EXPIRATION_ADMIN_ASSIGNMENT,
-            policy::ENABLEMENT_ADMIN_ASSIGNMENT,
-        ),
+        RequestKind::Eligibility => {
+            (policy::EXPIRATION_ADMIN_ELIGIBILITY, policy::ENABLEMENT_ADMIN_ELIGIBILITY)
+        }
+        RequestKind::Assignment => (policy::EXPIRATION_ADMIN_ASSIGNMENT, policy::ENABLEMENT_ADMIN_ASSIGNMENT),
     }
 }
 
@@ -301,10 +271,7 @@ fn new_schedule(
     activated_using: Option<String>,
 ) -> Schedule {
     let start = info.start.expect("normalised");
-    let scope = q
-        .directory_scope_id
-        .as_deref()
-        .or(q.app_scope_id.as_deref());
+    let scope = q.directory_scope_id.as_deref().or(q.app_scope_id.as_deref());
     Schedule {
         id: q.id.clone(),
         surface: q.surface,
@@ -315,11 +282,7 @@ fn new_schedule(
         app_scope_id: q.app_scope_id.clone(),
         member_type,
         assignment_type,
-        status: if start > ctx.now {
-            Status::Granted
-        } else {
-            Status::Provisioned
-        },
+        status: if start > ctx.now { Status::Granted } else { Status::Provisioned },
         state: ScheduleState::Live,
         created_using: Some(q.id.clone()),
         created_at: Some(ctx.now),
@@ -340,11 +303,7 @@ fn new_schedule(
 /// Marks a request as granted (future start) or provisioned, with its schedule.
 fn grant(q: &mut ScheduleRequest, ctx: &Ctx, info: &ScheduleInfo) -> Status {
     let start = info.start.expect("normalised");
-    q.status = if start > ctx.now {
-        Status::Granted
-    } else {
-        Status::Provisioned
-    };
+    q.status = if start > ctx.now { Status::Granted } else { Status::Provisioned };
     q.completed_at = Some(start);
     q.schedule_info = Some(info.clone());
     q.target_schedule_id = Some(q.id.clone());
@@ -424,34 +383,14 @@ fn admin_assign(
             ),
         ));
     }
-    reject_if_pending(tx, req.kind, t)?;
+    reject_if_pending(tx, req.kind, t, None)?;
     let info = normalise(req.schedule_info.as_ref(), ctx.now, Expiration::never())?;
     let mut checks = Checks::default();
     let (exp_id, en_id) = admin_rule_ids(req.kind);
-    check_expiration(
-        &mut checks,
-        expiration_rule(&t.policy, exp_id)?,
-        &info,
-        "--duration",
-    );
-    check_enablement(
-        &mut checks,
-        enablement_rule(&t.policy, en_id)?,
-        req,
-        session.mfa,
-    );
+    check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info, "--duration");
+    check_enablement(&mut checks, enablement_rule(&t.policy, en_id)?, req, session.mfa);
     fail_if_checks_failed(&checks)?;
-    provision(
-        tx,
-        ctx,
-        session,
-        req,
-        t,
-        info,
-        checks,
-        MemberType::Direct,
-        None,
-    )
+    provision(tx, ctx, session, req, t, info, checks, MemberType::Direct, None)
 }
 
 /// Creates the request and its schedule, and writes the audit row.
@@ -477,14 +416,7 @@ fn provision(
         (RequestKind::Assignment, Action::SelfActivate) => Some(AssignmentType::Activated),
         (RequestKind::Assignment, _) => Some(AssignmentType::Assigned),
     };
-    let schedule = new_schedule(
-        ctx,
-        &q,
-        &info,
-        member_type,
-        assignment_type,
-        activated_using,
-    );
+    let schedule = new_schedule(ctx, &q, &info, member_type, assignment_type, activated_using);
     if !req.is_validation_only {
         tx.insert_request(&q)?;
         tx.insert_schedule(&schedule)?;
@@ -503,10 +435,7 @@ fn admin_replace(
     t: &Target,
 ) -> Result<ScheduleRequest, ApiError> {
     let live = live_for(tx, req.kind, t)?;
-    let Some(old) = live
-        .into_iter()
-        .find(|s| s.member_type == MemberType::Direct)
-    else {
+    let Some(old) = live.into_iter().find(|s| s.member_type == MemberType::Direct) else {
         return Err(role_assignment_does_not_exist().with_detail(
             "RoleAssignmentDoesNotExist",
             "principalId",
@@ -516,15 +445,11 @@ fn admin_replace(
                 req.kind.as_str(),
                 t.role.display_name,
                 t.scope,
-                if req.action == Action::AdminExtend {
-                    "extend"
-                } else {
-                    "update"
-                }
+                if req.action == Action::AdminExtend { "extend" } else { "update" }
             ),
         ));
     };
-    reject_if_pending(tx, req.kind, t)?;
+    let answered = reject_if_pending(tx, req.kind, t, Some(req.action))?;
     let mut checks = Checks::default();
     if req.action == Action::AdminExtend {
         check_extend_window(&mut checks, ctx, &old)?;
@@ -535,11 +460,7 @@ fn admin_replace(
             ));
         }
     }
-    let info = normalise(
-        req.schedule_info.as_ref(),
-        ctx.now,
-        old.schedule_info.expiration.clone(),
-    )?;
+    let info = normalise(req.schedule_info.as_ref(), ctx.now, old.schedule_info.expiration.clone())?;
     if req.action == Action::AdminExtend {
         let new_end = info.end_from(info.start.expect("normalised"));
         if let (Some(old_end), Some(new_end)) = (old.end_at, new_end) {
@@ -555,39 +476,15 @@ fn admin_replace(
         }
     }
     let (exp_id, en_id) = admin_rule_ids(req.kind);
-    check_expiration(
-        &mut checks,
-        expiration_rule(&t.policy, exp_id)?,
-        &info,
-        "--duration",
-    );
-    check_enablement(
-        &mut checks,
-        enablement_rule(&t.policy, en_id)?,
-        req,
-        session.mfa,
-    );
+    check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info, "--duration");
+    check_enablement(&mut checks, enablement_rule(&t.policy, en_id)?, req, session.mfa);
     fail_if_checks_failed(&checks)?;
     if !req.is_validation_only {
-        tx.set_schedule_state(
-            &old.id,
-            old.status,
-            ScheduleState::Replaced,
-            Some(ctx.now),
-            Some(ctx.now),
-        )?;
+        tx.set_schedule_state(&old.id, old.status, ScheduleState::Replaced, Some(ctx.now), Some(ctx.now))?;
     }
-    provision(
-        tx,
-        ctx,
-        session,
-        req,
-        t,
-        info,
-        checks,
-        old.member_type,
-        old.activated_using.clone(),
-    )
+    let q = provision(tx, ctx, session, req, t, info, checks, old.member_type, old.activated_using.clone())?;
+    close_answered(tx, ctx, answered, &q)?;
+    Ok(q)
 }
 
 fn check_extend_window(checks: &mut Checks, ctx: &Ctx, old: &Schedule) -> Result<(), ApiError> {
@@ -597,11 +494,7 @@ fn check_extend_window(checks: &mut Checks, ctx: &Ctx, old: &Schedule) -> Result
             fidelity::EXTEND_TOO_EARLY_CODE,
             "The assignment never expires; there is nothing to extend.",
         )
-        .with_detail(
-            "Permanent",
-            "scheduleInfo",
-            format!("schedule {} has no expiration", old.id),
-        ));
+        .with_detail("Permanent", "scheduleInfo", format!("schedule {} has no expiration", old.id)));
     };
     let window = IsoDuration::from_days(fidelity::EXTEND_WINDOW_DAYS);
     let opens = end - window.as_delta();
@@ -636,12 +529,7 @@ fn renewable(tx: &Tx<'_>, ctx: &Ctx, req: &NewRequest, t: &Target) -> Result<Sch
         ));
     }
     let expired: Vec<Schedule> = tx
-        .schedules_of(
-            req.kind,
-            &t.principal.id,
-            &t.role.id,
-            ScheduleState::Expired,
-        )?
+        .schedules_of(req.kind, &t.principal.id, &t.role.id, ScheduleState::Expired)?
         .into_iter()
         .filter(|s| scope_matches(s, &t.scope) && s.member_type == MemberType::Direct)
         .collect();
@@ -679,55 +567,24 @@ fn admin_renew(
     t: &Target,
 ) -> Result<ScheduleRequest, ApiError> {
     let old = renewable(tx, ctx, req, t)?;
-    reject_if_pending(tx, req.kind, t)?;
-    let info = normalise(
-        req.schedule_info.as_ref(),
-        ctx.now,
-        old.schedule_info.expiration.clone(),
-    )?;
+    let answered = reject_if_pending(tx, req.kind, t, Some(req.action))?;
+    let info = normalise(req.schedule_info.as_ref(), ctx.now, old.schedule_info.expiration.clone())?;
     let mut checks = Checks::default();
     checks.pass(
         "RenewWindow",
-        format!(
-            "expired {}",
-            old.ended_at.map(format_timestamp).unwrap_or_default()
-        ),
+        format!("expired {}", old.ended_at.map(format_timestamp).unwrap_or_default()),
         format!("within {} days", fidelity::RENEW_WINDOW_DAYS),
     );
     let (exp_id, en_id) = admin_rule_ids(req.kind);
-    check_expiration(
-        &mut checks,
-        expiration_rule(&t.policy, exp_id)?,
-        &info,
-        "--duration",
-    );
-    check_enablement(
-        &mut checks,
-        enablement_rule(&t.policy, en_id)?,
-        req,
-        session.mfa,
-    );
+    check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info, "--duration");
+    check_enablement(&mut checks, enablement_rule(&t.policy, en_id)?, req, session.mfa);
     fail_if_checks_failed(&checks)?;
     if !req.is_validation_only {
-        tx.set_schedule_state(
-            &old.id,
-            old.status,
-            ScheduleState::Replaced,
-            old.ended_at,
-            Some(ctx.now),
-        )?;
+        tx.set_schedule_state(&old.id, old.status, ScheduleState::Replaced, old.ended_at, Some(ctx.now))?;
     }
-    provision(
-        tx,
-        ctx,
-        session,
-        req,
-        t,
-        info,
-        checks,
-        MemberType::Direct,
-        None,
-    )
+    let q = provision(tx, ctx, session, req, t, info, checks, MemberType::Direct, None)?;
+    close_answered(tx, ctx, answered, &q)?;
+    Ok(q)
 }
 
 /// The real response to a removal: `Revoked`, no schedule, no completion time (addendum §1).
@@ -760,11 +617,7 @@ fn check_minimum_active(checks: &mut Checks, ctx: &Ctx, s: &Schedule) -> Result<
                 ),
             ));
         }
-        checks.pass(
-            "MinimumActiveDuration",
-            format!("active for {age}"),
-            format!("at least {minimum}"),
-        );
+        checks.pass("MinimumActiveDuration", format!("active for {age}"), format!("at least {minimum}"));
     }
     Ok(())
 }
@@ -850,10 +703,7 @@ fn caller_acts_for(tx: &Tx<'_>, session: &Session, t: &Target) -> Result<(), Api
         return Ok(());
     }
     if t.principal.kind == PrincipalKind::Group
-        && tx
-            .containers_of(&session.caller)?
-            .iter()
-            .any(|g| g.eq_ignore_ascii_case(&t.principal.id))
+        && tx.containers_of(&session.caller)?.iter().any(|g| g.eq_ignore_ascii_case(&t.principal.id))
     {
         return Ok(());
     }
@@ -865,20 +715,10 @@ fn caller_acts_for(tx: &Tx<'_>, session: &Session, t: &Target) -> Result<(), Api
 }
 
 /// The eligibility that allows `principal` to activate: its own first, then a group's.
-fn find_eligibility(
-    tx: &Tx<'_>,
-    ctx: &Ctx,
-    t: &Target,
-) -> Result<Option<(Schedule, MemberType)>, ApiError> {
-    let current =
-        |s: &Schedule| s.is_active() && scope_matches(s, &t.scope) && s.start() <= ctx.now;
+fn find_eligibility(tx: &Tx<'_>, ctx: &Ctx, t: &Target) -> Result<Option<(Schedule, MemberType)>, ApiError> {
+    let current = |s: &Schedule| s.is_active() && scope_matches(s, &t.scope) && s.start() <= ctx.now;
     if let Some(s) = tx
-        .schedules_of(
-            RequestKind::Eligibility,
-            &t.principal.id,
-            &t.role.id,
-            ScheduleState::Live,
-        )?
+        .schedules_of(RequestKind::Eligibility, &t.principal.id, &t.role.id, ScheduleState::Live)?
         .into_iter()
         .find(current)
     {
@@ -887,12 +727,7 @@ fn find_eligibility(
     if t.principal.kind == PrincipalKind::User {
         for group in role_assignable_groups_of(tx, &t.principal.id)? {
             if let Some(s) = tx
-                .schedules_of(
-                    RequestKind::Eligibility,
-                    &group,
-                    &t.role.id,
-                    ScheduleState::Live,
-                )?
+                .schedules_of(RequestKind::Eligibility, &group, &t.role.id, ScheduleState::Live)?
                 .into_iter()
                 .find(current)
             {
@@ -920,20 +755,13 @@ fn self_activate(
                 t.principal.display_name,
                 t.role.display_name,
                 active.id,
-                active
-                    .assignment_type
-                    .map(|a| a.as_str())
-                    .unwrap_or("Assigned")
+                active.assignment_type.map(|a| a.as_str()).unwrap_or("Assigned")
             ),
         ));
     }
-    reject_if_pending(tx, RequestKind::Assignment, t)?;
+    reject_if_pending(tx, RequestKind::Assignment, t, None)?;
     let exp_rule = expiration_rule(&t.policy, policy::EXPIRATION_END_USER_ASSIGNMENT)?;
-    let info = normalise(
-        req.schedule_info.as_ref(),
-        ctx.now,
-        Expiration::after(exp_rule.maximum_duration),
-    )?;
+    let info = normalise(req.schedule_info.as_ref(), ctx.now, Expiration::after(exp_rule.maximum_duration))?;
     let mut checks = Checks::default();
     let eligibility = find_eligibility(tx, ctx, t)?;
     match &eligibility {
@@ -946,10 +774,7 @@ fn self_activate(
             "EligibilityRule",
             "EligibilityRule",
             "no current eligibility",
-            format!(
-                "a current eligibility for '{}' at '{}'",
-                t.role.display_name, t.scope
-            ),
+            format!("a current eligibility for '{}' at '{}'", t.role.display_name, t.scope),
             "ask an administrator to make you eligible (pimlab eligible assign)",
         ),
     }
@@ -980,11 +805,7 @@ fn self_activate(
     let approval = t.policy.approval().map(|a| a.setting.clone());
     if let Some(a) = &approval {
         if a.is_requestor_justification_required {
-            check_justification(
-                &mut checks,
-                "Approval_EndUser_Assignment.RequestorJustification",
-                req,
-            );
+            check_justification(&mut checks, "Approval_EndUser_Assignment.RequestorJustification", req);
         }
     }
     fail_if_checks_failed(&checks)?;
@@ -1008,19 +829,12 @@ fn self_activate(
     }
     let (elig, member_type) = eligibility.expect("checked above");
     if approval.as_ref().is_some_and(|a| a.is_approval_required) {
-        checks.pass(
-            "Approval_EndUser_Assignment",
-            "approval required",
-            "sent to approvers",
-        );
+        checks.pass("Approval_EndUser_Assignment", "approval required", "sent to approvers");
         let id = new_id(tx, ctx)?;
         let mut q = new_record(ctx, id, session, req, t, Status::PendingApproval);
         q.approval_id = Some(q.id.clone());
         // The start is not known until approval (reference §3.3).
-        q.schedule_info = Some(ScheduleInfo {
-            start: None,
-            expiration: info.expiration.clone(),
-        });
+        q.schedule_info = Some(ScheduleInfo { start: None, expiration: info.expiration.clone() });
         q.activated_using = Some(elig.id.clone());
         q.trace = checks.trace;
         if !req.is_validation_only {
@@ -1030,17 +844,7 @@ fn self_activate(
         }
         return Ok(q);
     }
-    provision(
-        tx,
-        ctx,
-        session,
-        req,
-        t,
-        info,
-        checks,
-        member_type,
-        Some(elig.id),
-    )
+    provision(tx, ctx, session, req, t, info, checks, member_type, Some(elig.id))
 }
 
 fn self_deactivate(
@@ -1093,23 +897,18 @@ fn self_extend_or_renew(
         return Err(unauthorized().with_detail(
             "NotSelf",
             "principalId",
-            format!(
-                "{} may only be requested for the caller's own items",
-                req.action
-            ),
+            format!("{} may only be requested for the caller's own items", req.action),
         ));
     }
     let mut checks = Checks::default();
     let target = if req.action == Action::SelfExtend {
         let live = live_for(tx, req.kind, t)?;
         let Some(s) = live.into_iter().next() else {
-            let via_group = role_assignable_groups_of(tx, &t.principal.id)?
-                .into_iter()
-                .any(|g| {
-                    tx.schedules_of(req.kind, &g, &t.role.id, ScheduleState::Live)
-                        .map(|v| !v.is_empty())
-                        .unwrap_or(false)
-                });
+            let via_group = role_assignable_groups_of(tx, &t.principal.id)?.into_iter().any(|g| {
+                tx.schedules_of(req.kind, &g, &t.role.id, ScheduleState::Live)
+                    .map(|v| !v.is_empty())
+                    .unwrap_or(false)
+            });
             let why = if via_group {
                 format!(
                     "{} holds '{}' only through a group; members cannot extend a group's {} (ask an administrator)",
@@ -1125,18 +924,14 @@ fn self_extend_or_renew(
                     t.role.display_name
                 )
             };
-            return Err(role_assignment_does_not_exist().with_detail(
-                "NothingToExtend",
-                "principalId",
-                why,
-            ));
+            return Err(role_assignment_does_not_exist().with_detail("NothingToExtend", "principalId", why));
         };
         check_extend_window(&mut checks, ctx, &s)?;
         s
     } else {
         renewable(tx, ctx, req, t)?
     };
-    reject_if_pending(tx, req.kind, t)?;
+    reject_if_pending(tx, req.kind, t, None)?;
     if session.mfa {
         checks.pass(
             "SelfServiceMfa",
@@ -1157,34 +952,21 @@ fn self_extend_or_renew(
     let id = new_id(tx, ctx)?;
     let mut q = new_record(ctx, id, session, req, t, Status::PendingAdminDecision);
     q.schedule_info = match &req.schedule_info {
-        Some(info) => Some(normalise(
-            Some(info),
-            ctx.now,
-            target.schedule_info.expiration.clone(),
-        )?),
+        Some(info) => Some(normalise(Some(info), ctx.now, target.schedule_info.expiration.clone())?),
         None => None,
     };
     q.target_schedule_id = Some(target.id.clone());
     q.trace = checks.trace;
     if !req.is_validation_only {
         tx.insert_request(&q)?;
-        audit::request(
-            tx,
-            ctx,
-            &session.caller,
-            &q,
-            audit::activity_for(req.kind, req.action, false, true),
-        )?;
+        audit::request(tx, ctx, &session.caller, &q, audit::activity_for(req.kind, req.action, false, true))?;
     }
     Ok(q)
 }
 
 /// Statuses a request can be cancelled from (addendum §12).
 fn cancellable(s: Status) -> bool {
-    matches!(
-        s,
-        Status::Granted | Status::PendingApproval | Status::PendingAdminDecision
-    )
+    matches!(s, Status::Granted | Status::PendingApproval | Status::PendingAdminDecision)
 }
 
 pub(crate) fn cancel(
@@ -1194,10 +976,7 @@ pub(crate) fn cancel(
     kind: RequestKind,
     id: &str,
 ) -> Result<ScheduleRequest, ApiError> {
-    let mut q = tx
-        .request(id)?
-        .filter(|q| q.kind == kind)
-        .ok_or_else(|| request_not_found(id))?;
+    let mut q = tx.request(id)?.filter(|q| q.kind == kind).ok_or_else(|| request_not_found(id))?;
     if !cancellable(q.status) {
         return Err(ApiError::new(400, "RequestCannotBeCancelled", "Request is not in cancellable state.")
             .with_detail("Status", "status", format!("request {} is {}; only Granted, PendingApproval and PendingAdminDecision requests can be cancelled", q.id, q.status)));
@@ -1230,11 +1009,7 @@ pub(crate) fn cancel(
 impl Engine {
     /// Submits a schedule request. A refused request leaves the store untouched; a validation-only
     /// request runs every check and is never stored.
-    pub fn submit(
-        &mut self,
-        session: &Session,
-        req: &NewRequest,
-    ) -> Result<ScheduleRequest, ApiError> {
+    pub fn submit(&mut self, session: &Session, req: &NewRequest) -> Result<ScheduleRequest, ApiError> {
         if req.is_validation_only {
             // Run inside a transaction that is never committed.
             let tx = self.store.write()?;
@@ -1258,13 +1033,9 @@ impl Engine {
 /// Fills a `TicketInfo` from `SYSTEM:NUMBER` as the CLI takes it.
 pub fn parse_ticket(text: &str) -> TicketInfo {
     match text.split_once(':') {
-        Some((system, number)) => TicketInfo {
-            system: Some(system.trim().to_string()),
-            number: Some(number.trim().to_string()),
-        },
-        None => TicketInfo {
-            system: None,
-            number: Some(text.trim().to_string()),
-        },
+        Some((system, number)) => {
+            TicketInfo { system: Some(system.trim().to_string()), number: Some(number.trim().to_string()) }
+        }
+        None => TicketInfo { system: None, number: Some(text.trim().to_string()) },
     }
 }

@@ -43,11 +43,7 @@ pub struct Session {
 
 impl Session {
     pub fn new(caller: impl Into<String>) -> Self {
-        Session {
-            caller: caller.into(),
-            mfa: true,
-            auth_contexts: Vec::new(),
-        }
+        Session { caller: caller.into(), mfa: true, auth_contexts: Vec::new() }
     }
 }
 
@@ -82,16 +78,12 @@ impl From<rusqlite::Error> for ApiError {
 impl Engine {
     /// Opens the store at `path` (creating the file and schema if needed; not seeding it).
     pub fn open(path: &Path) -> Result<Engine, StoreError> {
-        Ok(Engine {
-            store: Store::open(path)?,
-        })
+        Ok(Engine { store: Store::open(path)? })
     }
 
     /// A fresh in-memory store.
     pub fn in_memory() -> Result<Engine, StoreError> {
-        Ok(Engine {
-            store: Store::open_in_memory()?,
-        })
+        Ok(Engine { store: Store::open_in_memory()? })
     }
 
     pub fn is_initialized(&mut self) -> Result<bool, ApiError> {
@@ -137,13 +129,8 @@ impl Engine {
     /// The store's default caller: its break-glass administrator.
     pub fn default_caller(&mut self) -> Result<String, ApiError> {
         self.read(|tx, _| {
-            tx.meta("default_caller")?.ok_or_else(|| {
-                ApiError::new(
-                    500,
-                    "InternalServerError",
-                    "the store has no default caller",
-                )
-            })
+            tx.meta("default_caller")?
+                .ok_or_else(|| ApiError::new(500, "InternalServerError", "the store has no default caller"))
         })
     }
 }
@@ -156,19 +143,9 @@ fn load_ctx(tx: &Tx<'_>) -> Result<Ctx, ApiError> {
             "this store has no tenant yet; run `pimlab init` first",
         ));
     };
-    let now = tx
-        .meta("clock")?
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or_default();
-    let seed = tx
-        .meta("seed")?
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or_default();
-    Ok(Ctx {
-        now: from_millis(now),
-        tenant_id,
-        seed,
-    })
+    let now = tx.meta("clock")?.and_then(|v| v.parse::<i64>().ok()).unwrap_or_default();
+    let seed = tx.meta("seed")?.and_then(|v| v.parse::<u64>().ok()).unwrap_or_default();
+    Ok(Ctx { now: from_millis(now), tenant_id, seed })
 }
 
 /// Takes the next id from the store's seeded generator (inside the caller's transaction, so a

@@ -20,16 +20,10 @@ fn rule_not_found(policy_id: &str, rule_id: &str) -> ApiError {
 /// Merges `patch` over `current` and parses the result strictly.
 fn merged_rule(current: &PolicyRule, rule_id: &str, patch: &Value) -> Result<PolicyRule, ApiError> {
     let Value::Object(fields) = patch else {
-        return Err(ApiError::bad_request(
-            "body",
-            "a rule update must be a JSON object",
-        ));
+        return Err(ApiError::bad_request("body", "a rule update must be a JSON object"));
     };
     let mut merged = serde_json::to_value(current).expect("rules serialise");
-    let expected_type = merged["@odata.type"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let expected_type = merged["@odata.type"].as_str().unwrap_or_default().to_string();
     for (key, value) in fields {
         match key.as_str() {
             "@odata.type" => {
@@ -44,9 +38,7 @@ fn merged_rule(current: &PolicyRule, rule_id: &str, patch: &Value) -> Result<Pol
                 if value.as_str() != Some(rule_id) {
                     return Err(ApiError::bad_request(
                         "id",
-                        format!(
-                            "the body's id {value} does not match the rule '{rule_id}' in the path"
-                        ),
+                        format!("the body's id {value} does not match the rule '{rule_id}' in the path"),
                     ));
                 }
             }
@@ -55,10 +47,9 @@ fn merged_rule(current: &PolicyRule, rule_id: &str, patch: &Value) -> Result<Pol
             }
         }
     }
-    let rule: PolicyRule = serde_json::from_value(merged)
-        .map_err(|e| ApiError::bad_request("body", format!("{e}")))?;
-    rule.check_values()
-        .map_err(|(field, problem)| ApiError::bad_request(&field, problem))?;
+    let rule: PolicyRule =
+        serde_json::from_value(merged).map_err(|e| ApiError::bad_request("body", format!("{e}")))?;
+    rule.check_values().map_err(|(field, problem)| ApiError::bad_request(&field, problem))?;
     Ok(rule)
 }
 
@@ -67,14 +58,9 @@ impl Engine {
     pub fn policy_for_role(&mut self, role: &str) -> Result<Policy, ApiError> {
         self.read(|tx, _| {
             let role = resolve_role(tx, role)?;
-            tx.policy_for(Surface::Directory.as_str(), "/", &role.id)?
-                .ok_or_else(|| {
-                    ApiError::new(
-                        404,
-                        "ResourceNotFound",
-                        format!("role '{}' has no policy", role.display_name),
-                    )
-                })
+            tx.policy_for(Surface::Directory.as_str(), "/", &role.id)?.ok_or_else(|| {
+                ApiError::new(404, "ResourceNotFound", format!("role '{}' has no policy", role.display_name))
+            })
         })
     }
 
@@ -89,23 +75,13 @@ impl Engine {
         self.write(|tx, ctx| {
             require_admin(tx, session, "Changing role settings")?;
             let policy = tx.policy(policy_id)?.ok_or_else(|| {
-                ApiError::new(
-                    404,
-                    "ResourceNotFound",
-                    format!("Policy '{policy_id}' does not exist."),
-                )
+                ApiError::new(404, "ResourceNotFound", format!("Policy '{policy_id}' does not exist."))
             })?;
-            let current = policy
-                .rule(rule_id)
-                .ok_or_else(|| rule_not_found(policy_id, rule_id))?;
+            let current = policy.rule(rule_id).ok_or_else(|| rule_not_found(policy_id, rule_id))?;
             let rule = merged_rule(current, rule_id, patch)?;
             if let PolicyRule::Approval(a) = &rule {
                 for stage in &a.setting.approval_stages {
-                    for approver in stage
-                        .primary_approvers
-                        .iter()
-                        .chain(&stage.escalation_approvers)
-                    {
+                    for approver in stage.primary_approvers.iter().chain(&stage.escalation_approvers) {
                         let wanted = match approver {
                             Approver::SingleUser { .. } => PrincipalKind::User,
                             Approver::GroupMembers { .. } => PrincipalKind::Group,

@@ -4,8 +4,8 @@ use super::Engine;
 use super::directory::{resolve_object, resolve_role, role_assignable_groups_of};
 use crate::model::policy::Policy;
 use crate::model::{
-    ApiError, DirectoryObject, PrincipalKind, RequestKind, RoleDefinition, Schedule,
-    ScheduleRequest, Status, Surface, Timestamp,
+    ApiError, DirectoryObject, PrincipalKind, RequestKind, RoleDefinition, Schedule, ScheduleRequest, Status,
+    Surface, Timestamp,
 };
 use crate::store::{AuditRecord, RequestQuery};
 
@@ -43,11 +43,7 @@ impl Engine {
     }
 
     /// One request by id, of either kind unless `kind` is given.
-    pub fn request(
-        &mut self,
-        id: &str,
-        kind: Option<RequestKind>,
-    ) -> Result<ScheduleRequest, ApiError> {
+    pub fn request(&mut self, id: &str, kind: Option<RequestKind>) -> Result<ScheduleRequest, ApiError> {
         self.read(|tx, _| {
             tx.request(id)?
                 .filter(|q| kind.is_none_or(|k| k == q.kind))
@@ -68,9 +64,7 @@ impl Engine {
     /// A live schedule by id.
     pub fn schedule(&mut self, kind: RequestKind, id: &str) -> Result<Option<Schedule>, ApiError> {
         self.read(|tx, _| {
-            Ok(tx
-                .schedule(id)?
-                .filter(|s| s.kind == kind && s.state == crate::model::ScheduleState::Live))
+            Ok(tx.schedule(id)?.filter(|s| s.kind == kind && s.state == crate::model::ScheduleState::Live))
         })
     }
 
@@ -87,21 +81,13 @@ impl Engine {
         role: Option<&str>,
     ) -> Result<Vec<Schedule>, ApiError> {
         self.read(|tx, _| {
-            Ok(tx
-                .live_schedules(kind, principal, role)?
-                .into_iter()
-                .filter(|s| s.is_active())
-                .collect())
+            Ok(tx.live_schedules(kind, principal, role)?.into_iter().filter(|s| s.is_active()).collect())
         })
     }
 
     /// The schedule in effect whose instance (or role assignment) has this id.
     pub fn instance(&mut self, kind: RequestKind, id: &str) -> Result<Option<Schedule>, ApiError> {
-        self.read(|tx, _| {
-            Ok(tx
-                .active_schedule_by_instance(id)?
-                .filter(|s| s.kind == kind))
-        })
+        self.read(|tx, _| Ok(tx.active_schedule_by_instance(id)?.filter(|s| s.kind == kind)))
     }
 
     pub fn roles(&mut self) -> Result<Vec<RoleDefinition>, ApiError> {
@@ -130,11 +116,7 @@ impl Engine {
     }
 
     /// Direct members (or owners) of a group or unit.
-    pub fn members(
-        &mut self,
-        container: &str,
-        relation: &str,
-    ) -> Result<Vec<DirectoryObject>, ApiError> {
+    pub fn members(&mut self, container: &str, relation: &str) -> Result<Vec<DirectoryObject>, ApiError> {
         self.read(|tx, _| {
             let mut out = Vec::new();
             for id in tx.members(container, relation)? {
@@ -168,9 +150,7 @@ impl Engine {
                     principal
                         .as_ref()
                         .is_none_or(|p| a.actor_id == *p || a.targets.iter().any(|t| t.id == *p))
-                        && role
-                            .as_ref()
-                            .is_none_or(|r| a.targets.iter().any(|t| t.id == *r))
+                        && role.as_ref().is_none_or(|r| a.targets.iter().any(|t| t.id == *r))
                 })
                 .collect())
         })

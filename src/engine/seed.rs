@@ -8,9 +8,8 @@ use crate::model::builtin_roles::{BUILTIN_ROLES, GLOBAL_ADMINISTRATOR};
 use crate::model::policy::{Policy, default_directory_rules};
 use crate::model::time::{parse_timestamp, to_millis};
 use crate::model::{
-    Action, ApiError, AssignmentType, Expiration, IsoDuration, MemberType, NewRequest,
-    PrincipalKind, RequestKind, RoleDefinition, Schedule, ScheduleInfo, ScheduleState, Status,
-    Surface, Timestamp, ids,
+    Action, ApiError, AssignmentType, Expiration, IsoDuration, MemberType, NewRequest, PrincipalKind,
+    RequestKind, RoleDefinition, Schedule, ScheduleInfo, ScheduleState, Status, Surface, Timestamp, ids,
 };
 use crate::store::{AuditTarget, Tx};
 
@@ -42,18 +41,10 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
     tx.set_meta("seed", &opts.seed.to_string())?;
     tx.set_meta("domain", &opts.domain)?;
     tx.set_meta("clock", &to_millis(opts.at).to_string())?;
-    let probe = Ctx {
-        now: opts.at,
-        tenant_id: String::new(),
-        seed: opts.seed,
-    };
+    let probe = Ctx { now: opts.at, tenant_id: String::new(), seed: opts.seed };
     let tenant_id = new_id(tx, &probe)?;
     tx.set_meta("tenant_id", &tenant_id)?;
-    let ctx = Ctx {
-        now: opts.at,
-        tenant_id: tenant_id.clone(),
-        seed: opts.seed,
-    };
+    let ctx = Ctx { now: opts.at, tenant_id: tenant_id.clone(), seed: opts.seed };
     for b in BUILTIN_ROLES {
         tx.insert_role(&RoleDefinition {
             id: b.id.to_string(),
@@ -64,16 +55,8 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
             is_privileged: b.is_privileged,
             template_id: Some(b.id.to_string()),
             version: Some("1".to_string()),
-            allowed_resource_actions: b
-                .allowed_resource_actions
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            inherits_permissions_from: b
-                .inherits_permissions_from
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            allowed_resource_actions: b.allowed_resource_actions.iter().map(|s| s.to_string()).collect(),
+            inherits_permissions_from: b.inherits_permissions_from.iter().map(|s| s.to_string()).collect(),
         })?;
         let policy_id = format!("DirectoryRole_{tenant_id}_{}", new_id(tx, &ctx)?);
         tx.insert_policy(
@@ -119,10 +102,7 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
         created_using: None,
         created_at: None,
         modified_at: None,
-        schedule_info: ScheduleInfo {
-            start: Some(opts.at),
-            expiration: Expiration::never(),
-        },
+        schedule_info: ScheduleInfo { start: Some(opts.at), expiration: Expiration::never() },
         end_at: None,
         activated_using: None,
         instance_id: id,
@@ -222,24 +202,9 @@ impl Engine {
                 ids.insert(nick.to_string(), o.id);
             }
             for (name, key, assignable, description) in [
-                (
-                    "Tier-0 Admins",
-                    "tier0",
-                    true,
-                    "Role-assignable group for the identity platform team",
-                ),
-                (
-                    "Helpdesk Tier 1",
-                    "helpdesk",
-                    true,
-                    "Role-assignable group for first-line support",
-                ),
-                (
-                    "PIM Approvers",
-                    "approvers",
-                    false,
-                    "People who approve privileged activations",
-                ),
+                ("Tier-0 Admins", "tier0", true, "Role-assignable group for the identity platform team"),
+                ("Helpdesk Tier 1", "helpdesk", true, "Role-assignable group for first-line support"),
+                ("PIM Approvers", "approvers", false, "People who approve privileged activations"),
                 ("All Staff", "staff", false, "Everyone in the company"),
             ] {
                 let o = make(NewObject {
@@ -272,8 +237,8 @@ impl Engine {
                 (
                     "staff",
                     &[
-                        "alice", "ben", "chloe", "dev", "emma", "farid", "grace", "hugo", "isla",
-                        "jonas", "kenji", "lena",
+                        "alice", "ben", "chloe", "dev", "emma", "farid", "grace", "hugo", "isla", "jonas",
+                        "kenji", "lena",
                     ][..],
                 ),
                 ("europe", &["emma", "hugo", "lena"][..]),
@@ -300,20 +265,8 @@ impl Engine {
                 "/",
                 Some(IsoDuration::from_days(180)),
             ),
-            (
-                RequestKind::Eligibility,
-                "tier0",
-                "Privileged Role Administrator",
-                "/",
-                None,
-            ),
-            (
-                RequestKind::Eligibility,
-                "helpdesk",
-                "Helpdesk Administrator",
-                "/",
-                None,
-            ),
+            (RequestKind::Eligibility, "tier0", "Privileged Role Administrator", "/", None),
+            (RequestKind::Eligibility, "helpdesk", "Helpdesk Administrator", "/", None),
             (
                 RequestKind::Eligibility,
                 "chloe",
@@ -328,13 +281,7 @@ impl Engine {
                 &europe,
                 Some(IsoDuration::from_days(365)),
             ),
-            (
-                RequestKind::Eligibility,
-                "grace",
-                "Exchange Administrator",
-                "/",
-                None,
-            ),
+            (RequestKind::Eligibility, "grace", "Exchange Administrator", "/", None),
             (
                 RequestKind::Eligibility,
                 "isla",
@@ -342,27 +289,9 @@ impl Engine {
                 "/",
                 Some(IsoDuration::from_days(60)),
             ),
-            (
-                RequestKind::Eligibility,
-                "kenji",
-                "Intune Administrator",
-                "/",
-                None,
-            ),
-            (
-                RequestKind::Eligibility,
-                "lena",
-                "Global Reader",
-                "/",
-                Some(IsoDuration::from_days(10)),
-            ),
-            (
-                RequestKind::Assignment,
-                "chloe",
-                "Security Reader",
-                "/",
-                None,
-            ),
+            (RequestKind::Eligibility, "kenji", "Intune Administrator", "/", None),
+            (RequestKind::Eligibility, "lena", "Global Reader", "/", Some(IsoDuration::from_days(10))),
+            (RequestKind::Assignment, "chloe", "Security Reader", "/", None),
             (
                 RequestKind::Assignment,
                 "jonas",
@@ -370,13 +299,7 @@ impl Engine {
                 "/",
                 Some(IsoDuration::from_days(30)),
             ),
-            (
-                RequestKind::Assignment,
-                "sync",
-                "Directory Readers",
-                "/",
-                None,
-            ),
+            (RequestKind::Assignment, "sync", "Directory Readers", "/", None),
         ];
         for (kind, who, role_name, scope, duration) in plan {
             let req = NewRequest {
@@ -390,9 +313,7 @@ impl Engine {
                 justification: Some(format!("Demo organisation: {role_name} for {who}")),
                 schedule_info: Some(ScheduleInfo {
                     start: None,
-                    expiration: duration
-                        .map(Expiration::after)
-                        .unwrap_or_else(Expiration::never),
+                    expiration: duration.map(Expiration::after).unwrap_or_else(Expiration::never),
                 }),
                 ticket_info: None,
                 is_validation_only: false,

@@ -5,8 +5,7 @@
 use super::fidelity;
 use crate::model::policy::{EnablementRule, ExpirationRule};
 use crate::model::{
-    ApiError, Expiration, ExpirationType, IsoDuration, NewRequest, ScheduleInfo, Timestamp,
-    TraceStep,
+    ApiError, Expiration, ExpirationType, IsoDuration, NewRequest, ScheduleInfo, Timestamp, TraceStep,
 };
 
 /// The decision trace of one request under construction.
@@ -141,10 +140,7 @@ pub(crate) fn normalise(
             expiration.duration = None;
         }
     }
-    Ok(ScheduleInfo {
-        start: Some(start),
-        expiration,
-    })
+    Ok(ScheduleInfo { start: Some(start), expiration })
 }
 
 fn describe_span(info: &ScheduleInfo) -> String {
@@ -178,8 +174,8 @@ pub(crate) fn check_expiration(
         Some(end) => {
             let span = IsoDuration::from_delta(end - start);
             let minimum = IsoDuration::from_minutes(fidelity::MINIMUM_ACTIVE_MINUTES);
-            let applies = rule.is_expiration_required
-                || !fidelity::MAXIMUM_APPLIES_ONLY_WHEN_EXPIRATION_REQUIRED;
+            let applies =
+                rule.is_expiration_required || !fidelity::MAXIMUM_APPLIES_ONLY_WHEN_EXPIRATION_REQUIRED;
             if span < minimum {
                 checks.fail(
                     &rule.id,
@@ -206,12 +202,7 @@ pub(crate) fn check_expiration(
 }
 
 /// Checks MFA, justification and ticket requirements of an enablement rule.
-pub(crate) fn check_enablement(
-    checks: &mut Checks,
-    rule: &EnablementRule,
-    req: &NewRequest,
-    mfa: bool,
-) {
+pub(crate) fn check_enablement(checks: &mut Checks, rule: &EnablementRule, req: &NewRequest, mfa: bool) {
     if rule.requires("MultiFactorAuthentication") {
         if mfa {
             checks.pass(
@@ -233,12 +224,7 @@ pub(crate) fn check_enablement(
         check_justification(checks, &format!("{}.Justification", rule.id), req);
     }
     if rule.requires("Ticketing") {
-        let number = req
-            .ticket_info
-            .as_ref()
-            .and_then(|t| t.number.as_deref())
-            .unwrap_or("")
-            .trim();
+        let number = req.ticket_info.as_ref().and_then(|t| t.number.as_deref()).unwrap_or("").trim();
         if number.is_empty() {
             checks.fail(
                 &format!("{}.Ticketing", rule.id),

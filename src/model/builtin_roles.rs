@@ -890,9 +890,7 @@ mod tests {
         let lens = [8, 4, 4, 4, 12];
         groups.len() == lens.len()
             && groups.iter().zip(lens).all(|(g, n)| {
-                g.len() == n
-                    && g.bytes()
-                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                g.len() == n && g.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
             })
     }
 
@@ -905,12 +903,7 @@ mod tests {
     fn ids_are_lowercase_guids_and_unique() {
         let mut seen = HashSet::new();
         for r in BUILTIN_ROLES {
-            assert!(
-                is_lowercase_guid(r.id),
-                "{}: id {:?} is not a lowercase GUID",
-                r.display_name,
-                r.id
-            );
+            assert!(is_lowercase_guid(r.id), "{}: id {:?} is not a lowercase GUID", r.display_name, r.id);
             assert!(seen.insert(r.id), "duplicate id {}", r.id);
         }
     }
@@ -930,22 +923,14 @@ mod tests {
         let mut seen = HashSet::new();
         for r in BUILTIN_ROLES {
             assert!(!r.display_name.is_empty());
-            assert!(
-                seen.insert(r.display_name),
-                "duplicate name {}",
-                r.display_name
-            );
+            assert!(seen.insert(r.display_name), "duplicate name {}", r.display_name);
         }
     }
 
     #[test]
     fn every_role_has_actions_and_a_description() {
         for r in BUILTIN_ROLES {
-            assert!(
-                !r.allowed_resource_actions.is_empty(),
-                "{} has no actions",
-                r.display_name
-            );
+            assert!(!r.allowed_resource_actions.is_empty(), "{} has no actions", r.display_name);
             let mut seen = HashSet::new();
             for a in r.allowed_resource_actions {
                 assert!(
@@ -955,11 +940,7 @@ mod tests {
                 );
                 assert!(seen.insert(*a), "{}: duplicate action {a}", r.display_name);
             }
-            assert!(
-                r.description.ends_with('.'),
-                "{}: description should be a sentence",
-                r.display_name
-            );
+            assert!(r.description.ends_with('.'), "{}: description should be a sentence", r.display_name);
         }
     }
 
@@ -967,25 +948,15 @@ mod tests {
     fn inherited_roles_are_in_the_catalog() {
         for r in BUILTIN_ROLES {
             for parent in r.inherits_permissions_from {
-                assert!(
-                    find(parent).is_some(),
-                    "{} inherits from unknown role {parent}",
-                    r.display_name
-                );
+                assert!(find(parent).is_some(), "{} inherits from unknown role {parent}", r.display_name);
                 assert_ne!(*parent, r.id, "{} inherits from itself", r.display_name);
             }
         }
         let readers = find(DIRECTORY_READERS).unwrap();
         assert!(readers.inherits_permissions_from.is_empty());
         // Named by the reference (Groups Administrator) and the sample (User Administrator).
-        for id in [
-            "fdd7a751-b60b-444a-984c-02652fe8fa1c",
-            "fe930be7-5e62-47db-91af-98c3a49a38b1",
-        ] {
-            assert_eq!(
-                find(id).unwrap().inherits_permissions_from,
-                &[DIRECTORY_READERS]
-            );
+        for id in ["fdd7a751-b60b-444a-984c-02652fe8fa1c", "fe930be7-5e62-47db-91af-98c3a49a38b1"] {
+            assert_eq!(find(id).unwrap().inherits_permissions_from, &[DIRECTORY_READERS]);
         }
     }
 
@@ -1004,18 +975,12 @@ mod tests {
 
     #[test]
     fn well_known_constants_resolve() {
-        assert_eq!(
-            find(GLOBAL_ADMINISTRATOR).unwrap().display_name,
-            "Global Administrator"
-        );
+        assert_eq!(find(GLOBAL_ADMINISTRATOR).unwrap().display_name, "Global Administrator");
         assert_eq!(
             find(PRIVILEGED_ROLE_ADMINISTRATOR).unwrap().display_name,
             "Privileged Role Administrator"
         );
-        assert_eq!(
-            find(DIRECTORY_READERS).unwrap().display_name,
-            "Directory Readers"
-        );
+        assert_eq!(find(DIRECTORY_READERS).unwrap().display_name, "Directory Readers");
         assert!(find(GLOBAL_ADMINISTRATOR).unwrap().is_privileged);
         assert!(find(PRIVILEGED_ROLE_ADMINISTRATOR).unwrap().is_privileged);
         assert!(!find(DIRECTORY_READERS).unwrap().is_privileged);
@@ -1042,10 +1007,7 @@ mod tests {
             ua.description,
             "Can manage all aspects of users and groups, including resetting passwords for limited admins."
         );
-        assert!(
-            ua.allowed_resource_actions
-                .contains(&"microsoft.directory/users/password/update")
-        );
+        assert!(ua.allowed_resource_actions.contains(&"microsoft.directory/users/password/update"));
     }
 
     #[test]

@@ -24,12 +24,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code: code.into(),
-            message: message.into(),
-            details: Vec::new(),
-        }
+        ApiError { status, code: code.into(), message: message.into(), details: Vec::new() }
     }
 
     pub fn with_detail(
@@ -38,23 +33,18 @@ impl ApiError {
         target: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        self.details.push(ErrorDetail {
-            code: code.into(),
-            target: target.into(),
-            message: message.into(),
-        });
+        self.details.push(ErrorDetail { code: code.into(), target: target.into(), message: message.into() });
         self
     }
 
     /// 400 `BadRequest` naming the field and the problem: malformed or missing input.
     pub fn bad_request(field: &str, problem: impl Into<String>) -> Self {
         let problem = problem.into();
-        ApiError::new(
-            400,
-            "BadRequest",
-            format!("Invalid value for '{field}': {problem}"),
+        ApiError::new(400, "BadRequest", format!("Invalid value for '{field}': {problem}")).with_detail(
+            "InvalidValue",
+            field,
+            problem,
         )
-        .with_detail("InvalidValue", field, problem)
     }
 
     /// 404 for an object that does not exist.

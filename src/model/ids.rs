@@ -14,9 +14,7 @@ pub fn nth_guid(seed: u64, n: u64) -> String {
     rng.set_word_pos(u128::from(n) * 4);
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
 }
 
 /// Whether `s` is a GUID in any of the usual spellings.
@@ -73,14 +71,8 @@ mod tests {
         let role = Uuid::from_bytes_le(bytes[..16].try_into().unwrap());
         let principal = Uuid::from_bytes_le(bytes[16..].try_into().unwrap());
         assert_eq!(role.to_string(), "62e90394-69f5-4237-9190-012177145e10");
-        assert_eq!(
-            role_assignment_id(&role.to_string(), &principal.to_string(), Some("/"), false),
-            id
-        );
-        assert!(
-            role_assignment_id(&role.to_string(), &principal.to_string(), None, true)
-                .ends_with("-1-e")
-        );
+        assert_eq!(role_assignment_id(&role.to_string(), &principal.to_string(), Some("/"), false), id);
+        assert!(role_assignment_id(&role.to_string(), &principal.to_string(), None, true).ends_with("-1-e"));
     }
 
     #[test]

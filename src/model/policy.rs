@@ -15,8 +15,7 @@ pub const ENABLEMENT_ADMIN_ASSIGNMENT: &str = "Enablement_Admin_Assignment";
 pub const EXPIRATION_END_USER_ASSIGNMENT: &str = "Expiration_EndUser_Assignment";
 pub const ENABLEMENT_END_USER_ASSIGNMENT: &str = "Enablement_EndUser_Assignment";
 pub const APPROVAL_END_USER_ASSIGNMENT: &str = "Approval_EndUser_Assignment";
-pub const AUTHENTICATION_CONTEXT_END_USER_ASSIGNMENT: &str =
-    "AuthenticationContext_EndUser_Assignment";
+pub const AUTHENTICATION_CONTEXT_END_USER_ASSIGNMENT: &str = "AuthenticationContext_EndUser_Assignment";
 
 /// The 17 rule ids, in the order the real service lists them.
 pub const RULE_IDS: [&str; 17] = [
@@ -40,8 +39,7 @@ pub const RULE_IDS: [&str; 17] = [
 ];
 
 /// Which of the three enablement requirements a rule switches on.
-pub const ENABLEMENT_VALUES: [&str; 3] =
-    ["MultiFactorAuthentication", "Justification", "Ticketing"];
+pub const ENABLEMENT_VALUES: [&str; 3] = ["MultiFactorAuthentication", "Justification", "Ticketing"];
 
 fn serialize_duration<S: Serializer>(d: &IsoDuration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&d.to_string())
@@ -70,10 +68,7 @@ pub struct RuleTarget {
 pub struct ExpirationRule {
     pub id: String,
     pub is_expiration_required: bool,
-    #[serde(
-        serialize_with = "serialize_duration",
-        deserialize_with = "deserialize_duration"
-    )]
+    #[serde(serialize_with = "serialize_duration", deserialize_with = "deserialize_duration")]
     pub maximum_duration: IsoDuration,
     pub target: RuleTarget,
 }
@@ -88,9 +83,7 @@ pub struct EnablementRule {
 
 impl EnablementRule {
     pub fn requires(&self, what: &str) -> bool {
-        self.enabled_rules
-            .iter()
-            .any(|r| r.eq_ignore_ascii_case(what))
+        self.enabled_rules.iter().any(|r| r.eq_ignore_ascii_case(what))
     }
 }
 
@@ -233,29 +226,19 @@ impl PolicyRule {
     /// strings hold documented values; numbers are in range. Returns `(field, problem)` on failure.
     pub fn check_values(&self) -> Result<(), (String, String)> {
         let id = self.id();
-        let (caller, level) = caller_and_level(id).ok_or_else(|| {
-            (
-                "id".to_string(),
-                format!("'{id}' is not one of the 17 rule ids"),
-            )
-        })?;
+        let (caller, level) = caller_and_level(id)
+            .ok_or_else(|| ("id".to_string(), format!("'{id}' is not one of the 17 rule ids")))?;
         let t = self.target();
         if !t.caller.eq_ignore_ascii_case(caller) {
             return Err((
                 "target.caller".into(),
-                format!(
-                    "rule {id} applies to caller '{caller}'; '{}' cannot be set",
-                    t.caller
-                ),
+                format!("rule {id} applies to caller '{caller}'; '{}' cannot be set", t.caller),
             ));
         }
         if !t.level.eq_ignore_ascii_case(level) {
             return Err((
                 "target.level".into(),
-                format!(
-                    "rule {id} applies to level '{level}'; '{}' cannot be set",
-                    t.level
-                ),
+                format!("rule {id} applies to level '{level}'; '{}' cannot be set", t.level),
             ));
         }
         const OPERATIONS: [&str; 9] = [
@@ -273,10 +256,7 @@ impl PolicyRule {
             if !OPERATIONS.iter().any(|o| o.eq_ignore_ascii_case(op)) {
                 return Err((
                     "target.operations".into(),
-                    format!(
-                        "'{op}' is not an operation (expected one of {})",
-                        OPERATIONS.join(", ")
-                    ),
+                    format!("'{op}' is not an operation (expected one of {})", OPERATIONS.join(", ")),
                 ));
             }
         }
@@ -320,10 +300,7 @@ impl PolicyRule {
                 if s.approval_stages.len() > 2 {
                     return Err((
                         "setting.approvalStages".into(),
-                        format!(
-                            "{} stages given; at most 2 are supported",
-                            s.approval_stages.len()
-                        ),
+                        format!("{} stages given; at most 2 are supported", s.approval_stages.len()),
                     ));
                 }
                 if s.is_approval_required && s.approval_stages.is_empty() {
@@ -351,8 +328,7 @@ impl PolicyRule {
                 if r.is_enabled && r.claim_value.as_deref().unwrap_or("").is_empty() {
                     return Err((
                         "claimValue".into(),
-                        "an enabled authentication-context rule needs a claimValue such as 'c1'"
-                            .into(),
+                        "an enabled authentication-context rule needs a claimValue such as 'c1'".into(),
                     ));
                 }
             }
@@ -361,30 +337,20 @@ impl PolicyRule {
                 if !LEVELS.contains(&r.notification_level.as_str()) {
                     return Err((
                         "notificationLevel".into(),
-                        format!(
-                            "'{}' is not one of {}",
-                            r.notification_level,
-                            LEVELS.join(", ")
-                        ),
+                        format!("'{}' is not one of {}", r.notification_level, LEVELS.join(", ")),
                     ));
                 }
                 if r.notification_type != "Email" {
                     return Err((
                         "notificationType".into(),
-                        format!(
-                            "'{}' is not supported; only 'Email' is",
-                            r.notification_type
-                        ),
+                        format!("'{}' is not supported; only 'Email' is", r.notification_type),
                     ));
                 }
                 let expected = id.split('_').nth(1).unwrap_or_default();
                 if r.recipient_type != expected {
                     return Err((
                         "recipientType".into(),
-                        format!(
-                            "rule {id} notifies '{expected}'; '{}' cannot be set",
-                            r.recipient_type
-                        ),
+                        format!("rule {id} notifies '{expected}'; '{}' cannot be set", r.recipient_type),
                     ));
                 }
                 if r.notification_recipients.len() > 1000 {
@@ -405,16 +371,8 @@ impl PolicyRule {
 /// The (caller, level) a rule id fixes, e.g. `Expiration_EndUser_Assignment` → (EndUser, Assignment).
 pub fn caller_and_level(id: &str) -> Option<(&'static str, &'static str)> {
     RULE_IDS.iter().find(|r| **r == id)?;
-    let caller = if id.contains("_EndUser_") {
-        "EndUser"
-    } else {
-        "Admin"
-    };
-    let level = if id.ends_with("Eligibility") {
-        "Eligibility"
-    } else {
-        "Assignment"
-    };
+    let caller = if id.contains("_EndUser_") { "EndUser" } else { "Admin" };
+    let level = if id.ends_with("Eligibility") { "Eligibility" } else { "Assignment" };
     Some((caller, level))
 }
 
@@ -456,11 +414,9 @@ pub fn default_directory_rules() -> Vec<PolicyRule> {
                     maximum_duration: IsoDuration::from_hours(8),
                     target,
                 }),
-                "Enablement_Admin_Eligibility" => PolicyRule::Enablement(EnablementRule {
-                    id: owned,
-                    enabled_rules: vec![],
-                    target,
-                }),
+                "Enablement_Admin_Eligibility" => {
+                    PolicyRule::Enablement(EnablementRule { id: owned, enabled_rules: vec![], target })
+                }
                 "Enablement_Admin_Assignment" => PolicyRule::Enablement(EnablementRule {
                     id: owned,
                     enabled_rules: vec!["Justification".into()],
@@ -498,11 +454,7 @@ pub fn default_directory_rules() -> Vec<PolicyRule> {
                     })
                 }
                 _ => PolicyRule::Notification(NotificationRule {
-                    recipient_type: id
-                        .split('_')
-                        .nth(1)
-                        .expect("notification ids have a recipient")
-                        .into(),
+                    recipient_type: id.split('_').nth(1).expect("notification ids have a recipient").into(),
                     id: owned,
                     notification_type: "Email".into(),
                     notification_level: "All".into(),
@@ -570,10 +522,7 @@ mod tests {
         let rules = default_directory_rules();
         assert_eq!(rules.len(), 17);
         let json = serde_json::to_value(&rules).unwrap();
-        assert_eq!(
-            json[0]["@odata.type"],
-            "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule"
-        );
+        assert_eq!(json[0]["@odata.type"], "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule");
         assert_eq!(json[0]["maximumDuration"], "P365D");
         assert_eq!(json[0]["isExpirationRequired"], false);
         assert_eq!(json[5]["maximumDuration"], "P180D");
@@ -583,10 +532,7 @@ mod tests {
             json[11]["enabledRules"],
             serde_json::json!(["MultiFactorAuthentication", "Justification"])
         );
-        assert_eq!(
-            json[12]["setting"]["approvalStages"][0]["approvalStageTimeOutInDays"],
-            1
-        );
+        assert_eq!(json[12]["setting"]["approvalStages"][0]["approvalStageTimeOutInDays"], 1);
         assert_eq!(json[2]["recipientType"], "Admin");
         assert_eq!(json[16]["recipientType"], "Approver");
         assert_eq!(json[16]["target"]["operations"], serde_json::json!(["all"]));
@@ -607,19 +553,11 @@ mod tests {
         let mut unknown = good.clone();
         unknown["maxDuration"] = "PT4H".into();
         assert!(
-            serde_json::from_value::<PolicyRule>(unknown)
-                .unwrap_err()
-                .to_string()
-                .contains("maxDuration")
+            serde_json::from_value::<PolicyRule>(unknown).unwrap_err().to_string().contains("maxDuration")
         );
         let mut bad = good;
         bad["maximumDuration"] = "eight hours".into();
-        assert!(
-            serde_json::from_value::<PolicyRule>(bad)
-                .unwrap_err()
-                .to_string()
-                .contains("eight hours")
-        );
+        assert!(serde_json::from_value::<PolicyRule>(bad).unwrap_err().to_string().contains("eight hours"));
     }
 
     #[test]

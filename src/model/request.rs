@@ -111,9 +111,7 @@ impl Action {
 
     /// Input is accepted case-insensitively, as the real service does (`AdminAssign`, `adminassign`).
     pub fn parse(s: &str) -> Option<Self> {
-        Action::ALL
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(s))
+        Action::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(s))
     }
 
     pub fn is_admin(self) -> bool {
@@ -188,9 +186,7 @@ impl Status {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        Status::ALL
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+        Status::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s))
     }
     /// Still waiting for someone: a decision, or its start time.
     pub fn is_pending(self) -> bool {
@@ -244,25 +240,13 @@ pub struct Expiration {
 
 impl Expiration {
     pub fn never() -> Self {
-        Expiration {
-            kind: ExpirationType::NoExpiration,
-            end: None,
-            duration: None,
-        }
+        Expiration { kind: ExpirationType::NoExpiration, end: None, duration: None }
     }
     pub fn after(duration: IsoDuration) -> Self {
-        Expiration {
-            kind: ExpirationType::AfterDuration,
-            end: None,
-            duration: Some(duration),
-        }
+        Expiration { kind: ExpirationType::AfterDuration, end: None, duration: Some(duration) }
     }
     pub fn at(end: Timestamp) -> Self {
-        Expiration {
-            kind: ExpirationType::AfterDateTime,
-            end: Some(end),
-            duration: None,
-        }
+        Expiration { kind: ExpirationType::AfterDateTime, end: Some(end), duration: None }
     }
 }
 
@@ -466,9 +450,7 @@ pub struct Schedule {
 
 impl Schedule {
     pub fn start(&self) -> Timestamp {
-        self.schedule_info
-            .start
-            .expect("stored schedules are normalised")
+        self.schedule_info.start.expect("stored schedules are normalised")
     }
     /// In effect now: it has an instance.
     pub fn is_active(&self) -> bool {

@@ -54,19 +54,13 @@ impl IsoDuration {
         IsoDuration { millis: m * 60_000 }
     }
     pub const fn from_hours(h: i64) -> Self {
-        IsoDuration {
-            millis: h * 3_600_000,
-        }
+        IsoDuration { millis: h * 3_600_000 }
     }
     pub const fn from_days(d: i64) -> Self {
-        IsoDuration {
-            millis: d * 86_400_000,
-        }
+        IsoDuration { millis: d * 86_400_000 }
     }
     pub fn from_delta(d: TimeDelta) -> Self {
-        IsoDuration {
-            millis: d.num_milliseconds().max(0),
-        }
+        IsoDuration { millis: d.num_milliseconds().max(0) }
     }
     pub fn as_delta(self) -> TimeDelta {
         TimeDelta::milliseconds(self.millis)
@@ -78,14 +72,10 @@ impl IsoDuration {
     /// Parses `P365D`, `PT8H`, `PT1H45M`, `P1DT2H30M15.5S`, `P2W`. Lower-case designators are accepted.
     pub fn parse(text: &str) -> Result<Self, String> {
         let bad = |why: &str| {
-            format!(
-                "'{text}' is not an ISO 8601 duration ({why}; expected e.g. PT8H, PT30M or P365D)"
-            )
+            format!("'{text}' is not an ISO 8601 duration ({why}; expected e.g. PT8H, PT30M or P365D)")
         };
         let s = text.trim().to_ascii_uppercase();
-        let rest = s
-            .strip_prefix('P')
-            .ok_or_else(|| bad("it must start with P"))?;
+        let rest = s.strip_prefix('P').ok_or_else(|| bad("it must start with P"))?;
         if rest.is_empty() || rest == "T" {
             return Err(bad("it has no amount"));
         }
@@ -113,9 +103,7 @@ impl IsoDuration {
                         ('M', true) => (60_000.0, 4),
                         ('S', true) => (1_000.0, 5),
                         ('Y', false) | ('M', false) => {
-                            return Err(bad(
-                                "years and months have no fixed length; use days, e.g. P365D",
-                            ));
+                            return Err(bad("years and months have no fixed length; use days, e.g. P365D"));
                         }
                         ('H', false) | ('S', false) => {
                             return Err(bad(&format!("'{c}' needs a T before it, as in PT8H")));
@@ -192,9 +180,7 @@ pub fn parse_human_duration(text: &str) -> Result<IsoDuration, String> {
     }
     let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
     let n: i64 = num.parse().map_err(|_| {
-        format!(
-            "'{text}' is not a duration (expected ISO 8601 such as PT8H or P30D, or 8h, 30m, 90d)"
-        )
+        format!("'{text}' is not a duration (expected ISO 8601 such as PT8H or P30D, or 8h, 30m, 90d)")
     })?;
     match unit.trim().to_ascii_lowercase().as_str() {
         "m" | "min" | "mins" | "minutes" => Ok(IsoDuration::from_minutes(n)),
@@ -224,20 +210,15 @@ mod tests {
             ("PT1.5S", "PT1.5S"),
             ("PT300S", "PT5M"),
         ] {
-            assert_eq!(
-                IsoDuration::parse(input).unwrap().to_string(),
-                canonical,
-                "{input}"
-            );
+            assert_eq!(IsoDuration::parse(input).unwrap().to_string(), canonical, "{input}");
         }
     }
 
     #[test]
     fn durations_refuse_ambiguous_or_malformed_input_naming_it() {
-        for bad in [
-            "8H", "P", "PT", "P1Y", "P3M", "P8H", "PT8", "PTH", "P1DT", "PT1H2H", "PT2M1H",
-            "P1.5D", "PX",
-        ] {
+        for bad in
+            ["8H", "P", "PT", "P1Y", "P3M", "P8H", "PT8", "PTH", "P1DT", "PT1H2H", "PT2M1H", "P1.5D", "PX"]
+        {
             let err = IsoDuration::parse(bad).unwrap_err();
             assert!(err.contains(&format!("'{bad}'")), "{err}");
         }
@@ -245,18 +226,9 @@ mod tests {
 
     #[test]
     fn human_durations_accept_short_forms() {
-        assert_eq!(
-            parse_human_duration("8h").unwrap(),
-            IsoDuration::from_hours(8)
-        );
-        assert_eq!(
-            parse_human_duration("30d").unwrap(),
-            IsoDuration::from_days(30)
-        );
-        assert_eq!(
-            parse_human_duration("PT15M").unwrap(),
-            IsoDuration::from_minutes(15)
-        );
+        assert_eq!(parse_human_duration("8h").unwrap(), IsoDuration::from_hours(8));
+        assert_eq!(parse_human_duration("30d").unwrap(), IsoDuration::from_days(30));
+        assert_eq!(parse_human_duration("PT15M").unwrap(), IsoDuration::from_minutes(15));
         assert!(parse_human_duration("soon").is_err());
     }
 
@@ -266,14 +238,7 @@ mod tests {
         assert_eq!(format_timestamp(t), "2025-01-06T09:00:00Z");
         let t = parse_timestamp("2024-05-08T07:31:02.4419478Z").unwrap();
         assert_eq!(format_timestamp(t), "2024-05-08T07:31:02.441947800Z");
-        assert_eq!(
-            format_timestamp(parse_timestamp("2025-02-01").unwrap()),
-            "2025-02-01T00:00:00Z"
-        );
-        assert!(
-            parse_timestamp("yesterday")
-                .unwrap_err()
-                .contains("'yesterday'")
-        );
+        assert_eq!(format_timestamp(parse_timestamp("2025-02-01").unwrap()), "2025-02-01T00:00:00Z");
+        assert!(parse_timestamp("yesterday").unwrap_err().contains("'yesterday'"));
     }
 }

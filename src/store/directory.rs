@@ -96,12 +96,7 @@ impl Tx<'_> {
         stmt.query_map([kind.as_str()], object_from_row)?.collect()
     }
 
-    pub fn add_membership(
-        &self,
-        container: &str,
-        member: &str,
-        relation: &str,
-    ) -> rusqlite::Result<bool> {
+    pub fn add_membership(&self, container: &str, member: &str, relation: &str) -> rusqlite::Result<bool> {
         let n = self
             .tx
             .prepare_cached(
@@ -116,8 +111,7 @@ impl Tx<'_> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT member_id FROM memberships WHERE container_id = ?1 AND relation = ?2 ORDER BY member_id",
         )?;
-        stmt.query_map([container, relation], |r| r.get(0))?
-            .collect()
+        stmt.query_map([container, relation], |r| r.get(0))?.collect()
     }
 
     /// Ids of the groups (and units) `member` belongs to directly.
@@ -167,9 +161,8 @@ impl Tx<'_> {
     }
 
     pub fn roles(&self) -> rusqlite::Result<Vec<RoleDefinition>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {ROLE_COLUMNS} FROM role_definitions ORDER BY rowid"
-        ))?;
+        let mut stmt =
+            self.tx.prepare_cached(&format!("SELECT {ROLE_COLUMNS} FROM role_definitions ORDER BY rowid"))?;
         stmt.query_map([], role_from_row)?.collect()
     }
 }

@@ -25,23 +25,14 @@ pub enum StoreError {
         "{path} is not a pimlab store (it is another SQLite database); refusing to touch it. Use --db to pick another file."
     )]
     NotAPimlabStore { path: String },
-    #[error(
-        "{path} is not a SQLite database; refusing to touch it. Use --db to pick another file."
-    )]
+    #[error("{path} is not a SQLite database; refusing to touch it. Use --db to pick another file.")]
     NotADatabase { path: String },
     #[error(
         "{path} was written by a newer pimlab (schema version {found}; this pimlab knows up to {supported}); refusing to open it. Upgrade pimlab."
     )]
-    TooNew {
-        path: String,
-        found: i64,
-        supported: i64,
-    },
+    TooNew { path: String, found: i64, supported: i64 },
     #[error("store {path}: {source}")]
-    Sqlite {
-        path: String,
-        source: rusqlite::Error,
-    },
+    Sqlite { path: String, source: rusqlite::Error },
 }
 
 /// An open store.
@@ -60,10 +51,7 @@ impl Store {
     /// Opens (creating if needed) the store at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
-        let wrap = |source| StoreError::Sqlite {
-            path: shown.clone(),
-            source,
-        };
+        let wrap = |source| StoreError::Sqlite { path: shown.clone(), source };
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -76,43 +64,27 @@ impl Store {
 
     /// A private in-memory store, for scenarios and tests.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
-            path: ":memory:".into(),
-            source,
-        })?;
+        let conn = Connection::open_in_memory()
+            .map_err(|source| StoreError::Sqlite { path: ":memory:".into(), source })?;
         Self::prepare(conn, None, ":memory:")
     }
 
     fn prepare(conn: Connection, path: Option<PathBuf>, shown: &str) -> Result<Store, StoreError> {
-        let wrap = |source| StoreError::Sqlite {
-            path: shown.to_string(),
-            source,
-        };
+        let wrap = |source| StoreError::Sqlite { path: shown.to_string(), source };
         conn.busy_timeout(Duration::from_secs(60)).map_err(wrap)?;
         // The first read of the header tells us whether this is SQLite at all.
-        let tables: i64 =
-            match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)) {
-                Ok(n) => n,
-                Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.code == rusqlite::ErrorCode::NotADatabase =>
-                {
-                    return Err(StoreError::NotADatabase {
-                        path: shown.to_string(),
-                    });
-                }
-                Err(e) => return Err(wrap(e)),
-            };
-        let app_id: i64 = conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(wrap)?;
+        let tables: i64 = match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)) {
+            Ok(n) => n,
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
+                return Err(StoreError::NotADatabase { path: shown.to_string() });
+            }
+            Err(e) => return Err(wrap(e)),
+        };
+        let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(wrap)?;
         if tables > 0 && app_id != APPLICATION_ID {
-            return Err(StoreError::NotAPimlabStore {
-                path: shown.to_string(),
-            });
+            return Err(StoreError::NotAPimlabStore { path: shown.to_string() });
         }
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(wrap)?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(wrap)?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
                 path: shown.to_string(),
@@ -122,13 +94,10 @@ impl Store {
         }
         if path.is_some() {
             // WAL lets readers run beside a writer; NORMAL sync is durable across application crashes.
-            conn.pragma_update(None, "journal_mode", "WAL")
-                .map_err(wrap)?;
-            conn.pragma_update(None, "synchronous", "NORMAL")
-                .map_err(wrap)?;
+            conn.pragma_update(None, "journal_mode", "WAL").map_err(wrap)?;
+            conn.pragma_update(None, "synchronous", "NORMAL").map_err(wrap)?;
         }
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(wrap)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(wrap)?;
         let mut store = Store { conn, path };
         schema::migrate(&mut store.conn).map_err(wrap)?;
         Ok(store)
@@ -141,17 +110,13 @@ impl Store {
     /// Starts a write transaction. `IMMEDIATE` takes the write lock now, so two processes queue
     /// (up to the busy timeout) instead of failing half-way through.
     pub fn write(&mut self) -> rusqlite::Result<Tx<'_>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         Ok(Tx { tx })
     }
 
     /// Starts a read transaction: a consistent snapshot.
     pub fn read(&mut self) -> rusqlite::Result<Tx<'_>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         Ok(Tx { tx })
     }
 
@@ -216,10 +181,7 @@ mod tests {
         let path = dir.path().join("t.db");
         let mut store = Store::open(&path).unwrap();
         assert!(!store.is_initialized().unwrap());
-        let v: i64 = store
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
+        let v: i64 = store.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, SCHEMA_VERSION);
         drop(store);
         Store::open(&path).unwrap();
@@ -230,8 +192,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("other.db");
         let c = Connection::open(&path).unwrap();
-        c.execute_batch("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('keep me');")
-            .unwrap();
+        c.execute_batch("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('keep me');").unwrap();
         drop(c);
         let before = std::fs::read(&path).unwrap();
         let err = Store::open(&path).err().unwrap();
@@ -258,14 +219,10 @@ mod tests {
         let path = dir.path().join("new.db");
         drop(Store::open(&path).unwrap());
         let c = Connection::open(&path).unwrap();
-        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
-            .unwrap();
+        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
         drop(c);
         let err = Store::open(&path).err().unwrap();
-        assert!(
-            matches!(err, StoreError::TooNew { found, .. } if found == SCHEMA_VERSION + 1),
-            "{err}"
-        );
+        assert!(matches!(err, StoreError::TooNew { found, .. } if found == SCHEMA_VERSION + 1), "{err}");
     }
 
     #[test]

@@ -48,21 +48,14 @@ impl Tx<'_> {
     }
 
     fn load_rules(&self, policy: &mut Policy) -> rusqlite::Result<()> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT body FROM policy_rules WHERE policy_id = ?1 ORDER BY position",
-        )?;
-        let bodies: Vec<String> = stmt
-            .query_map([&policy.id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let mut stmt =
+            self.tx.prepare_cached("SELECT body FROM policy_rules WHERE policy_id = ?1 ORDER BY position")?;
+        let bodies: Vec<String> = stmt.query_map([&policy.id], |r| r.get(0))?.collect::<Result<_, _>>()?;
         policy.rules = bodies
             .iter()
             .map(|b| {
                 serde_json::from_str::<PolicyRule>(b).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        0,
-                        rusqlite::types::Type::Text,
-                        Box::new(e),
-                    )
+                    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -72,9 +65,7 @@ impl Tx<'_> {
     pub fn policy(&self, id: &str) -> rusqlite::Result<Option<Policy>> {
         let found = self
             .tx
-            .prepare_cached(&format!(
-                "SELECT {POLICY_COLUMNS} FROM policies WHERE id = ?1"
-            ))?
+            .prepare_cached(&format!("SELECT {POLICY_COLUMNS} FROM policies WHERE id = ?1"))?
             .query_row([id], policy_from_row)
             .optional()?;
         match found {
@@ -114,9 +105,7 @@ impl Tx<'_> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {POLICY_COLUMNS} FROM policies WHERE surface = ?1 ORDER BY rowid"
         ))?;
-        let mut all: Vec<Policy> = stmt
-            .query_map([surface], policy_from_row)?
-            .collect::<Result<_, _>>()?;
+        let mut all: Vec<Policy> = stmt.query_map([surface], policy_from_row)?.collect::<Result<_, _>>()?;
         if with_rules {
             for p in &mut all {
                 self.load_rules(p)?;
@@ -134,14 +123,10 @@ impl Tx<'_> {
         by: &str,
     ) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached(
-                "UPDATE policy_rules SET body = ?3 WHERE policy_id = ?1 AND rule_id = ?2",
-            )?
+            .prepare_cached("UPDATE policy_rules SET body = ?3 WHERE policy_id = ?1 AND rule_id = ?2")?
             .execute(params![policy_id, rule.id(), rule_json(rule)])?;
         self.tx
-            .prepare_cached(
-                "UPDATE policies SET last_modified_at = ?2, last_modified_by = ?3 WHERE id = ?1",
-            )?
+            .prepare_cached("UPDATE policies SET last_modified_at = ?2, last_modified_by = ?3 WHERE id = ?1")?
             .execute(params![policy_id, to_millis(at), by])?;
         Ok(())
     }

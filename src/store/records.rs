@@ -5,8 +5,8 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::Tx;
 use crate::model::time::{from_millis, to_millis};
 use crate::model::{
-    Action, Expiration, ExpirationType, IsoDuration, RequestKind, ScheduleInfo, ScheduleRequest,
-    Status, Surface, TicketInfo, Timestamp,
+    Action, Expiration, ExpirationType, IsoDuration, RequestKind, ScheduleInfo, ScheduleRequest, Status,
+    Surface, TicketInfo, Timestamp,
 };
 
 const REQUEST_COLUMNS: &str = "id, surface, kind, action, status, principal_id, role_definition_id, \
@@ -57,10 +57,7 @@ fn request_from_row(r: &Row<'_>) -> rusqlite::Result<ScheduleRequest> {
         app_scope_id: r.get(8)?,
         justification: r.get(9)?,
         schedule_info,
-        ticket_info: TicketInfo {
-            number: r.get(15)?,
-            system: r.get(16)?,
-        },
+        ticket_info: TicketInfo { number: r.get(15)?, system: r.get(16)? },
         is_validation_only: false,
         target_schedule_id: r.get(17)?,
         approval_id: r.get(18)?,
@@ -144,9 +141,7 @@ impl Tx<'_> {
 
     pub fn request(&self, id: &str) -> rusqlite::Result<Option<ScheduleRequest>> {
         self.tx
-            .prepare_cached(&format!(
-                "SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1 COLLATE NOCASE"
-            ))?
+            .prepare_cached(&format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1 COLLATE NOCASE"))?
             .query_row([id], request_from_row)
             .optional()
     }
@@ -187,11 +182,7 @@ impl Tx<'_> {
                AND status IN ('PendingApproval', 'PendingAdminDecision', 'PendingApprovalProvisioning')
                AND coalesce(directory_scope_id, app_scope_id) = ?4"
         ))?;
-        stmt.query_map(
-            params![principal_id, role_id, kind.as_str(), scope],
-            request_from_row,
-        )?
-        .collect()
+        stmt.query_map(params![principal_id, role_id, kind.as_str(), scope], request_from_row)?.collect()
     }
 
     /// Deletes requests the service would have purged by `now` (see the fidelity settings).
@@ -204,10 +195,7 @@ impl Tx<'_> {
             "DELETE FROM requests WHERE created_at <= ?1 OR canceled_at <= ?2 RETURNING id",
         )?;
         let mut ids: Vec<String> = stmt
-            .query_map(
-                params![to_millis(created_before), to_millis(canceled_before)],
-                |r| r.get(0),
-            )?
+            .query_map(params![to_millis(created_before), to_millis(canceled_before)], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         ids.sort();
         Ok(ids)

@@ -5,8 +5,8 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::Tx;
 use crate::model::time::{from_millis, to_millis};
 use crate::model::{
-    AssignmentType, Expiration, ExpirationType, IsoDuration, MemberType, RequestKind, Schedule,
-    ScheduleInfo, ScheduleState, Status, Surface, Timestamp,
+    AssignmentType, Expiration, ExpirationType, IsoDuration, MemberType, RequestKind, Schedule, ScheduleInfo,
+    ScheduleState, Status, Surface, Timestamp,
 };
 
 const SCHEDULE_COLUMNS: &str = "id, surface, kind, principal_id, role_definition_id, directory_scope_id, \
@@ -51,8 +51,7 @@ fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
         schedule_info: ScheduleInfo {
             start: Some(from_millis(r.get(14)?)),
             expiration: Expiration {
-                kind: ExpirationType::parse(&exp_type)
-                    .ok_or_else(|| bad("expiration type", &exp_type))?,
+                kind: ExpirationType::parse(&exp_type).ok_or_else(|| bad("expiration type", &exp_type))?,
                 end: r.get::<_, Option<i64>>(16)?.map(from_millis),
                 duration: duration.as_deref().and_then(|d| IsoDuration::parse(d).ok()),
             },
@@ -116,18 +115,13 @@ impl Tx<'_> {
 
     pub fn schedule(&self, id: &str) -> rusqlite::Result<Option<Schedule>> {
         self.tx
-            .prepare_cached(&format!(
-                "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = ?1"
-            ))?
+            .prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = ?1"))?
             .query_row([id], schedule_from_row)
             .optional()
     }
 
     /// The schedule whose instance has this id and is in effect.
-    pub fn active_schedule_by_instance(
-        &self,
-        instance_id: &str,
-    ) -> rusqlite::Result<Option<Schedule>> {
+    pub fn active_schedule_by_instance(&self, instance_id: &str) -> rusqlite::Result<Option<Schedule>> {
         self.tx
             .prepare_cached(&format!(
                 "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE instance_id = ?1 AND state = 'live' AND status = 'Provisioned'"
@@ -149,11 +143,8 @@ impl Tx<'_> {
              WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND state = ?4
              ORDER BY start_at, id"
         ))?;
-        stmt.query_map(
-            params![principal_id, role_id, kind.as_str(), state.as_str()],
-            schedule_from_row,
-        )?
-        .collect()
+        stmt.query_map(params![principal_id, role_id, kind.as_str(), state.as_str()], schedule_from_row)?
+            .collect()
     }
 
     /// Live schedules of a kind, optionally narrowed to a principal or role, in start order.
@@ -169,27 +160,18 @@ impl Tx<'_> {
                AND (?3 IS NULL OR role_definition_id = ?3 COLLATE NOCASE)
              ORDER BY start_at, id"
         ))?;
-        stmt.query_map(
-            params![kind.as_str(), principal_id, role_id],
-            schedule_from_row,
-        )?
-        .collect()
+        stmt.query_map(params![kind.as_str(), principal_id, role_id], schedule_from_row)?.collect()
     }
 
     /// Active (in-effect) assignment schedules for a role at a scope, across principals.
-    pub fn active_assignments_of_role(
-        &self,
-        role_id: &str,
-        scope: &str,
-    ) -> rusqlite::Result<Vec<Schedule>> {
+    pub fn active_assignments_of_role(&self, role_id: &str, scope: &str) -> rusqlite::Result<Vec<Schedule>> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
              WHERE role_definition_id = ?1 AND kind = 'assignment' AND state = 'live' AND status = 'Provisioned'
                AND coalesce(directory_scope_id, app_scope_id) = ?2
              ORDER BY start_at, id"
         ))?;
-        stmt.query_map(params![role_id, scope], schedule_from_row)?
-            .collect()
+        stmt.query_map(params![role_id, scope], schedule_from_row)?.collect()
     }
 
     /// When the next live schedule starts or ends, whichever is first.

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# A complete pimlab story on a fresh tenant: eligibility, activation and its policy checks, a
+# refused request explained, self-service extension, the Graph surface, time passing, lock-out
+# protection and the audit trail. Run from anywhere: ./scripts/demo.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+PIMLAB="$PWD/target/release/pimlab"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export PIMLAB_DB="$work/contoso.db"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '\033[36m$ pimlab %s\033[0m\n' "$*"; "$PIMLAB" "$@" || true; }
+
+step "A new tenant with a small organisation (fixed seed and clock: every run is identical)"
+run init --demo --seed 42 --at 2025-03-03T08:00:00Z
+
+step "Who may activate what"
+run eligible list
+
+step "Alice is eligible for Global Administrator. Asking for 12 hours, without MFA or a reason, breaks three rules at once"
+run --as alice --no-mfa activate --role "Global Administrator" --duration 12h
+
+step "Within the policy: MFA-backed session, a justification, at most 8 hours"
+run --as alice activate --role "Global Administrator" --duration 2h --justification "Rotate the federation signing certificate"
+
+step "Deactivating within 5 minutes of activation is refused, as in Entra"
+run --as alice deactivate --role "Global Administrator"
+
+step "The role's settings (Graph's 17 policy rules, readably); make activation need a ticket"
+run policy set "Global Administrator" --require-ticket true --activation-max 4h
+
+step "Members of Helpdesk Tier 1 are eligible through the group; Ben activates with his own id"
+run --as ben activate --role "Helpdesk Administrator" --duration 1h --justification "Password resets for the Lyon office"
+
+step "Lena's Global Reader eligibility ends in 10 days: she asks for an extension, an administrator grants it"
+run --as lena extend --role "Global Reader" --justification "Quarterly access review continues"
+run eligible extend --principal lena --role "Global Reader" --duration P90D --justification "Approved extension"
+
+step "The same tenant through Microsoft Graph: active role assignments, with the principal expanded"
+run graph GET "/v1.0/roleManagement/directory/roleAssignmentScheduleInstances?\$filter=assignmentType eq 'Activated'&\$expand=principal(\$select=displayName)&\$select=principalId,roleDefinitionId,startDateTime,endDateTime,memberType"
+
+step "Three hours pass: activations expire on the simulated clock"
+run clock advance PT3H
+run active list --now
+
+step "The break-glass account is the last active Global Administrator: removing it is refused"
+run active remove --principal breakglass@contoso.example --role "Global Administrator"
+
+step "Every request keeps the story of how it was decided"
+req=$("$PIMLAB" requests --principal ben --role "Helpdesk Administrator" --json | grep -m1 '"id"' | cut -d'"' -f4)
+run request explain "$req"
+
+step "The audit trail of Global Administrator, in the words of Entra's PIM audit log"
+run audit --role "Global Administrator"
