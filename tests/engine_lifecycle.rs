@@ -11,7 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pimlab::engine::fidelity;
 use pimlab::engine::{AuditQuery, Engine, InitOptions, NewObject, RequestFilter, Session};
-use pimlab::model::builtin_roles::{DIRECTORY_READERS, GLOBAL_ADMINISTRATOR};
+use pimlab::model::builtin_roles::{DIRECTORY_READERS, GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR};
 use pimlab::model::policy;
 use pimlab::model::{
     Action, ApiError, AssignmentType, Expiration, ExpirationType, IsoDuration, MemberType, NewRequest,
@@ -121,7 +121,7 @@ fn lab_with(opts: &InitOptions) -> Lab {
     let mut e = Engine::in_memory().expect("in-memory store");
     let summary = e.init(opts).expect("init");
     let admin = Session::new(summary.break_glass_id.clone());
-    let mut make = |e: &mut Engine, kind: PrincipalKind, name: &str, upn: Option<&str>, assignable: bool| {
+    let make = |e: &mut Engine, kind: PrincipalKind, name: &str, upn: Option<&str>, assignable: bool| {
         e.create_object(
             &admin,
             NewObject {
@@ -727,6 +727,93 @@ fn future_activation_survives_an_update_of_its_eligibility() {
     assert_eq!(t.instances(ASSIGN, &alice).len(), 1);
 }
 
+#[test]
+#[ignore = "engine bug: a future-dated adminUpdate ends the current item at once, leaving no access until its start"]
+fn a_future_dated_update_leaves_current_access_until_it_starts() {
+    // Addendum §9: a Granted request is not yet effective; instances follow what is in effect.
+    // Alice's permanent eligibility is in effect until the replacement starts.
+    let mut t = lab();
+    let alice = t.alice.clone();
+    t.make_eligible(&alice, USER_ADMIN);
+    let start = t.now() + days(1).as_delta();
+    let update =
+        t.admin_submit(req(ELIG, Action::AdminUpdate, &alice, USER_ADMIN).starting(start, days(30))).unwrap();
+    assert_eq!(update.status, Status::Granted);
+    assert_eq!(t.instances(ELIG, &alice).len(), 1, "alice is still eligible today");
+    let activation = t.activate(&alice, USER_ADMIN, hours(1)).expect("and can activate");
+    assert_eq!(activation.status, Status::Provisioned);
+}
+
+#[test]
+#[ignore = "engine bug: cancelling a Granted adminUpdate leaves the principal with neither the old nor the new item"]
+fn cancelling_a_future_dated_update_keeps_the_original_item() {
+    // Reference §3.7 / addendum §12: cancel withdraws a Granted request; nothing says it deletes
+    // the item the request was going to replace.
+    let mut t = lab();
+    let alice = t.alice.clone();
+    let original = t.make_eligible(&alice, USER_ADMIN);
+    let start = t.now() + days(1).as_delta();
+    let update =
+        t.admin_submit(req(ELIG, Action::AdminUpdate, &alice, USER_ADMIN).starting(start, days(30))).unwrap();
+    t.e.cancel(&t.admin, ELIG, &update.id).unwrap();
+    let s = t.schedules(ELIG, &alice);
+    assert_eq!(s.len(), 1, "the original eligibility is still there");
+    assert_eq!(s[0].id, original.id);
+    assert_eq!(t.instances(ELIG, &alice).len(), 1);
+}
+
+#[test]
+#[ignore = "engine bug: adminUpdate/adminExtend of an activation yields assignmentType Assigned with activatedUsing still set"]
+fn an_admin_update_of_an_activation_keeps_assignment_type_and_activated_using_consistent() {
+    // Reference §1.10: activatedUsing is non-null only for activations; §2.5: Activated comes from
+    // selfActivate, Assigned from an admin. A schedule may not be Assigned *and* carry activatedUsing.
+    let mut t = lab();
+    let alice = t.alice.clone();
+    t.make_eligible(&alice, USER_ADMIN);
+    t.activate(&alice, USER_ADMIN, hours(2)).unwrap();
+    let u = t.admin_submit(req(ASSIGN, Action::AdminUpdate, &alice, USER_ADMIN).lasting(hours(4))).unwrap();
+    let s = t.e.schedule(ASSIGN, &u.id).unwrap().expect("replacement schedule");
+    match s.assignment_type {
+        Some(AssignmentType::Activated) => assert!(s.activated_using.is_some()),
+        other => {
+            assert_eq!(other, Some(AssignmentType::Assigned));
+            assert_eq!(s.activated_using, None, "an Assigned schedule names no eligibility");
+        }
+    }
+}
+
+#[test]
+fn an_admin_extend_answers_a_pending_self_extend() {
+    let mut t = lab();
+    let alice = t.alice.clone();
+    t.admin_submit(req(ELIG, Action::AdminAssign, &alice, USER_ADMIN).lasting(days(10))).unwrap();
+    let asked = t.self_submit(req(ELIG, Action::SelfExtend, &alice, USER_ADMIN).lasting(days(30))).unwrap();
+    let answer =
+        t.admin_submit(req(ELIG, Action::AdminExtend, &alice, USER_ADMIN).lasting(days(30))).unwrap();
+    assert_eq!(answer.status, Status::Provisioned);
+    let closed = t.request(&asked.id);
+    assert_ne!(closed.status, Status::PendingAdminDecision, "the self-extend is answered");
+    assert_eq!(closed.target_schedule_id.as_deref(), Some(answer.id.as_str()));
+    // Nothing is pending any more.
+    expect_err(t.e.cancel(&Session::new(alice), ELIG, &asked.id), 400, "RequestCannotBeCancelled");
+}
+
+#[test]
+fn an_admin_renew_answers_a_pending_self_renew() {
+    let mut t = lab();
+    let alice = t.alice.clone();
+    t.admin_submit(req(ASSIGN, Action::AdminAssign, &alice, USER_ADMIN).lasting(days(10))).unwrap();
+    t.advance(days(12));
+    let asked = t.self_submit(req(ASSIGN, Action::SelfRenew, &alice, USER_ADMIN).lasting(days(30))).unwrap();
+    let answer =
+        t.admin_submit(req(ASSIGN, Action::AdminRenew, &alice, USER_ADMIN).lasting(days(30))).unwrap();
+    assert_eq!(answer.status, Status::Provisioned);
+    let closed = t.request(&asked.id);
+    assert_ne!(closed.status, Status::PendingAdminDecision);
+    assert_eq!(closed.target_schedule_id.as_deref(), Some(answer.id.as_str()));
+    assert_eq!(t.instances(ASSIGN, &alice).len(), 1);
+}
+
 // ---------------------------------------------------------------------------------------------
 // cancel
 // ---------------------------------------------------------------------------------------------
@@ -1242,11 +1329,11 @@ fn a_non_administrator_doing_an_admin_action_is_unauthorized() {
 fn an_active_privileged_role_administrator_may_do_admin_actions() {
     let mut t = lab();
     let (alice, bob) = (t.alice.clone(), t.bob.clone());
-    t.make_eligible(&alice, pimlab::model::builtin_roles::PRIVILEGED_ROLE_ADMINISTRATOR);
+    t.make_eligible(&alice, PRIVILEGED_ROLE_ADMINISTRATOR);
     let alice_s = Session::new(alice.clone());
     let r = req(ELIG, Action::AdminAssign, &bob, USER_ADMIN).permanent();
     expect_err(t.submit(&alice_s, r.clone()), 403, "UnauthorizedAccessException");
-    t.activate(&alice, pimlab::model::builtin_roles::PRIVILEGED_ROLE_ADMINISTRATOR, hours(1)).unwrap();
+    t.activate(&alice, PRIVILEGED_ROLE_ADMINISTRATOR, hours(1)).unwrap();
     assert_eq!(t.submit(&alice_s, r).unwrap().created_by, alice);
 }
 
@@ -1316,6 +1403,25 @@ fn the_last_global_administrator_assignment_does_not_expire() {
     let held = t.instances(ASSIGN, &alice);
     assert_eq!(held.len(), 1, "lock-out protection keeps the last Global Administrator");
     assert_eq!(held[0].end_at, None);
+}
+
+#[test]
+#[ignore = "engine bug: lock-out protection covers only Assigned active assignments, so the last Global Administrator eligibility expires"]
+fn the_last_global_administrator_eligibility_does_not_expire() {
+    // Reference §3.2 (DOC entra): "a time-bound GA eligibility is not expired if it is the last GA
+    // assignment (lock-out protection)". Break glass is removed while alice's activation counts as
+    // an active Global Administrator; the activation then ends, leaving alice's eligibility as the
+    // only Global Administrator assignment in the tenant.
+    let mut t = lab();
+    let alice = t.alice.clone();
+    let admin = t.admin.caller.clone();
+    t.admin_submit(req(ELIG, Action::AdminAssign, &alice, GLOBAL_ADMINISTRATOR).lasting(days(10))).unwrap();
+    t.activate(&alice, GLOBAL_ADMINISTRATOR, hours(8)).unwrap();
+    t.advance(mins(10));
+    t.admin_submit(req(ASSIGN, Action::AdminRemove, &admin, GLOBAL_ADMINISTRATOR)).unwrap();
+    t.advance(days(11));
+    let left = t.e.schedules(ELIG, None, Some(GLOBAL_ADMINISTRATOR)).unwrap();
+    assert_eq!(left.len(), 1, "the last Global Administrator eligibility is kept");
 }
 
 #[test]
@@ -1772,6 +1878,14 @@ fn refused_requests_leave_the_store_file_byte_identical() {
         }
         assert!(read() == baseline, "refusal {code} changed the store file");
     }
+    {
+        // Sensitivity check: an accepted request does change the file.
+        let mut e = Engine::open(&path).unwrap();
+        let admin = Session::new(e.default_caller().unwrap());
+        let alice = e.resolve_object("alice@contoso.example").unwrap().id;
+        e.submit(&admin, &req(ELIG, Action::AdminAssign, &alice, HELPDESK_ADMIN).permanent()).unwrap();
+    }
+    assert!(read() != baseline, "an accepted request left the file as it was");
 }
 
 /// The same calls on a tenant made with `opts`, returning the full dump.
@@ -1805,87 +1919,4 @@ fn the_same_seed_and_calls_give_identical_ids_and_state() {
     let (_, ids_c) = scripted_dump(&InitOptions { seed: 2, ..InitOptions::default() });
     assert_ne!(ids_a, ids_c, "the seed drives the ids");
     assert!(ids_a.iter().all(|id| Uuid::parse_str(id).is_ok()));
-}
-
-#[test]
-fn scratch_probe() {
-    // 1. future-start adminUpdate: does current access end now?
-    let mut t = lab();
-    let alice = t.alice.clone();
-    t.make_eligible(&alice, USER_ADMIN);
-    let start = t.now() + days(1).as_delta();
-    let u =
-        t.admin_submit(req(ELIG, Action::AdminUpdate, &alice, USER_ADMIN).starting(start, days(30))).unwrap();
-    eprintln!("update status {:?}; instances now {}", u.status, t.instances(ELIG, &alice).len());
-    t.e.cancel(&t.admin, ELIG, &u.id).unwrap();
-    eprintln!(
-        "after cancel: schedules {} instances {}",
-        t.schedules(ELIG, &alice).len(),
-        t.instances(ELIG, &alice).len()
-    );
-    // 2. adminUpdate of an activation
-    let mut t = lab();
-    let alice = t.alice.clone();
-    t.make_eligible(&alice, USER_ADMIN);
-    t.activate(&alice, USER_ADMIN, hours(2)).unwrap();
-    let u = t.admin_submit(req(ASSIGN, Action::AdminUpdate, &alice, USER_ADMIN).lasting(days(30)));
-    match u {
-        Ok(u) => {
-            let s = t.e.schedule(ASSIGN, &u.id).unwrap().unwrap();
-            eprintln!("update of activation: {:?} {:?} {:?}", s.assignment_type, s.activated_using, s.end_at);
-        }
-        Err(e) => eprintln!("update of activation refused {e}"),
-    }
-    // 3. renew expired activation
-    let mut t = lab();
-    let alice = t.alice.clone();
-    t.make_eligible(&alice, USER_ADMIN);
-    t.activate(&alice, USER_ADMIN, hours(1)).unwrap();
-    t.advance(hours(2));
-    let r = t.self_submit(req(ASSIGN, Action::SelfRenew, &alice, USER_ADMIN).lasting(hours(1)));
-    eprintln!("selfRenew of expired activation: {:?}", r.map(|q| q.status));
-    let r = t.admin_submit(req(ASSIGN, Action::AdminRenew, &alice, USER_ADMIN).permanent());
-    eprintln!("adminRenew of expired activation: {:?}", r.map(|q| q.status));
-    eprintln!(
-        "{:?}",
-        t.instances(ASSIGN, &alice)
-            .iter()
-            .map(|s| (s.assignment_type, s.end_at, s.activated_using.clone()))
-            .collect::<Vec<_>>()
-    );
-    // 4. last GA eligibility expiry
-    let mut t = lab();
-    let alice = t.alice.clone();
-    let admin = t.admin.caller.clone();
-    t.admin_submit(req(ELIG, Action::AdminAssign, &alice, GLOBAL_ADMINISTRATOR).lasting(days(10))).unwrap();
-    t.activate(&alice, GLOBAL_ADMINISTRATOR, hours(8)).unwrap();
-    t.advance(mins(10));
-    let r = t.admin_submit(req(ASSIGN, Action::AdminRemove, &admin, GLOBAL_ADMINISTRATOR));
-    eprintln!("remove break glass while alice activated: {:?}", r.map(|q| q.status));
-    t.advance(hours(9));
-    eprintln!(
-        "active GA after activation expiry: {}",
-        t.e.instances(ASSIGN, None, Some(GLOBAL_ADMINISTRATOR)).unwrap().len()
-    );
-    t.advance(days(11));
-    eprintln!(
-        "GA eligibilities after 11 days: {}",
-        t.e.schedules(ELIG, None, Some(GLOBAL_ADMINISTRATOR)).unwrap().len()
-    );
-    // 5. self-extend pending then admin extend
-    let mut t = lab();
-    let alice = t.alice.clone();
-    t.admin_submit(req(ELIG, Action::AdminAssign, &alice, USER_ADMIN).lasting(days(10))).unwrap();
-    t.self_submit(req(ELIG, Action::SelfExtend, &alice, USER_ADMIN).lasting(days(30))).unwrap();
-    let r = t.admin_submit(req(ELIG, Action::AdminExtend, &alice, USER_ADMIN).lasting(days(30)));
-    eprintln!("admin extend while self-extend pending: {:?}", r.map(|q| q.status).map_err(|e| e.code));
-    // 6. renew at exactly 30 days
-    let mut t = lab();
-    let alice = t.alice.clone();
-    t.admin_submit(req(ELIG, Action::AdminAssign, &alice, USER_ADMIN).lasting(days(10))).unwrap();
-    t.advance(days(40));
-    let r = t.admin_submit(req(ELIG, Action::AdminRenew, &alice, USER_ADMIN).lasting(days(30)));
-    eprintln!("renew at exactly 30 days after expiry: {:?}", r.map(|q| q.status).map_err(|e| e.code));
-    // 7. activation of group-held eligibility then group eligibility updated
-    // 8. audit on failed
 }
