@@ -96,11 +96,13 @@ CREATE TABLE requests (
     created_by          TEXT NOT NULL,
     activated_using     TEXT,
     canceled_at         INTEGER,
+    decision_due_at     INTEGER,                    -- pending requests time out then
     trace               TEXT NOT NULL DEFAULT '[]'  -- JSON decision trace
 );
 CREATE INDEX requests_by_target ON requests (principal_id, role_definition_id, status);
 CREATE INDEX requests_by_created ON requests (created_at);
 CREATE INDEX requests_by_status ON requests (status, completed_at);
+CREATE INDEX requests_by_decision_due ON requests (decision_due_at) WHERE decision_due_at IS NOT NULL;
 
 -- roleEligibilitySchedules and roleAssignmentSchedules. A schedule that is live and Provisioned
 -- is in effect: it is an instance, and (for assignments) a unifiedRoleAssignment; see the views.
@@ -126,7 +128,8 @@ CREATE TABLE schedules (
     end_at              INTEGER,
     activated_using     TEXT,
     instance_id         TEXT NOT NULL,
-    ended_at            INTEGER
+    ended_at            INTEGER,
+    replaces            TEXT            -- a future-dated update replaces this schedule when it starts
 );
 CREATE INDEX schedules_by_target ON schedules (principal_id, role_definition_id, kind, state);
 CREATE INDEX schedules_live_by_end ON schedules (end_at) WHERE state = 'live';

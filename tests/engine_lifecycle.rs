@@ -3,7 +3,6 @@
 //!
 //! Every test starts from `InitOptions::default()` (seed and clock pinned) in an in-memory store,
 //! so ids and times are the same on every run. Tests that fail because the engine disagrees with
-//! the references are kept and marked `#[ignore = "engine bug: ..."]`.
 
 use std::fmt::Write as _;
 
@@ -667,7 +666,6 @@ fn activation_needing_approval_is_pending_approval_with_the_request_id_as_approv
 }
 
 #[test]
-#[ignore = "engine bug: approval stage timeout is never processed (fidelity::APPROVAL_TIMEOUT_STATUS is unused)"]
 fn pending_approval_times_out_after_the_stage_timeout() {
     // Addendum §2 simulator choice (fidelity::APPROVAL_TIMEOUT_STATUS): when
     // approvalStageTimeOutInDays passes with no decision, the request becomes TimedOut.
@@ -707,7 +705,6 @@ fn future_activation_fails_when_its_eligibility_is_removed_before_it_starts() {
 }
 
 #[test]
-#[ignore = "engine bug: an adminUpdate of the eligibility fails a Granted activation that still has a current eligibility"]
 fn future_activation_survives_an_update_of_its_eligibility() {
     // Addendum §8: adminUpdate replaces the schedule of the *same* eligibility (same instance id);
     // the principal stays eligible throughout, so a Granted activation should still start
@@ -728,7 +725,6 @@ fn future_activation_survives_an_update_of_its_eligibility() {
 }
 
 #[test]
-#[ignore = "engine bug: a future-dated adminUpdate ends the current item at once, leaving no access until its start"]
 fn a_future_dated_update_leaves_current_access_until_it_starts() {
     // Addendum §9: a Granted request is not yet effective; instances follow what is in effect.
     // Alice's permanent eligibility is in effect until the replacement starts.
@@ -745,7 +741,6 @@ fn a_future_dated_update_leaves_current_access_until_it_starts() {
 }
 
 #[test]
-#[ignore = "engine bug: cancelling a Granted adminUpdate leaves the principal with neither the old nor the new item"]
 fn cancelling_a_future_dated_update_keeps_the_original_item() {
     // Reference §3.7 / addendum §12: cancel withdraws a Granted request; nothing says it deletes
     // the item the request was going to replace.
@@ -763,7 +758,6 @@ fn cancelling_a_future_dated_update_keeps_the_original_item() {
 }
 
 #[test]
-#[ignore = "engine bug: adminUpdate/adminExtend of an activation yields assignmentType Assigned with activatedUsing still set"]
 fn an_admin_update_of_an_activation_keeps_assignment_type_and_activated_using_consistent() {
     // Reference §1.10: activatedUsing is non-null only for activations; §2.5: Activated comes from
     // selfActivate, Assigned from an admin. A schedule may not be Assigned *and* carry activatedUsing.
@@ -1406,7 +1400,6 @@ fn the_last_global_administrator_assignment_does_not_expire() {
 }
 
 #[test]
-#[ignore = "engine bug: lock-out protection covers only Assigned active assignments, so the last Global Administrator eligibility expires"]
 fn the_last_global_administrator_eligibility_does_not_expire() {
     // Reference §3.2 (DOC entra): "a time-bound GA eligibility is not expired if it is the last GA
     // assignment (lock-out protection)". Break glass is removed while alice's activation counts as

@@ -804,7 +804,7 @@ fn clock(
             "{}",
             pretty(&serde_json::json!({
                 "from": report.from.map(format_timestamp), "to": format_timestamp(now),
-                "started": report.started, "expired": report.expired, "failed": report.failed,
+                "started": report.started, "expired": report.expired, "failed": report.failed, "timedOut": report.timed_out,
                 "purgedRequests": report.purged_requests, "purgedSchedules": report.purged_schedules,
                 "events": report.events,
             }))
@@ -817,8 +817,8 @@ fn clock(
     }
     writeln!(
         out,
-        "  {} started, {} expired, {} failed, {} requests purged",
-        report.started, report.expired, report.failed, report.purged_requests
+        "  {} started, {} expired, {} failed, {} timed out, {} requests purged",
+        report.started, report.expired, report.failed, report.timed_out, report.purged_requests
     )?;
     Ok(0)
 }

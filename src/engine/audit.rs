@@ -140,3 +140,19 @@ pub fn other(
     })?;
     Ok(())
 }
+
+/// Writes the audit row for a request nobody decided in time.
+pub fn timed_out(tx: &Tx<'_>, ctx: &Ctx, q: &ScheduleRequest) -> Result<(), ApiError> {
+    tx.insert_audit(&AuditRecord {
+        seq: 0,
+        at: ctx.now,
+        actor_id: super::fidelity::SYSTEM_ACTOR.into(),
+        activity: "Add member to role request timed out (PIM activation)".into(),
+        category: "RoleManagement".into(),
+        result: "failure".into(),
+        reason: Some("no approver decided before the approval stage timed out".into()),
+        request_id: Some(q.id.clone()),
+        targets: request_targets(tx, &q.principal_id, &q.role_definition_id)?,
+    })?;
+    Ok(())
+}

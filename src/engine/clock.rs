@@ -17,6 +17,7 @@ pub struct AdvanceReport {
     pub started: usize,
     pub expired: usize,
     pub failed: usize,
+    pub timed_out: usize,
     pub purged_requests: usize,
     pub purged_schedules: usize,
     /// One line per event, in time order.
@@ -35,7 +36,8 @@ fn next_event(tx: &Tx<'_>) -> Result<Option<Timestamp>, ApiError> {
             days(fidelity::REQUEST_RETENTION_DAYS).num_milliseconds(),
             days(fidelity::CANCELED_REQUEST_RETENTION_DAYS).num_milliseconds(),
         )?,
-        tx.next_schedule_purge()?.map(|t| t + days(fidelity::RENEW_WINDOW_DAYS)),
+        tx.next_schedule_purge()?.map(|t| t + days(fidelity::ENDED_SCHEDULE_RETENTION_DAYS)),
+        tx.next_decision_due()?,
     ];
     Ok(candidates.into_iter().flatten().min())
 }
@@ -44,12 +46,7 @@ fn next_event(tx: &Tx<'_>) -> Result<Option<Timestamp>, ApiError> {
 /// finds the old instance gone), then starts, then purges.
 fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result<(), ApiError> {
     for s in tx.schedules_ending_by(ctx.now)? {
-        let is_last_global_admin = s.kind == RequestKind::Assignment
-            && s.role_definition_id == GLOBAL_ADMINISTRATOR
-            && s.assignment_type == Some(AssignmentType::Assigned)
-            && s.directory_scope_id.as_deref() == Some("/")
-            && s.is_active()
-            && tx.active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?.iter().all(|o| o.id == s.id);
+        let is_last_global_admin = is_last_global_administrator(tx, &s)?;
         if is_last_global_admin {
             // Lock-out protection (reference §3.2): the last Global Administrator does not expire.
             tx.keep_schedule_forever(&s.id)?;
@@ -67,8 +64,6 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             ));
             continue;
         }
-        let mut ended = s.clone();
-        ended.status = s.status;
         tx.set_schedule_state(&s.id, s.status, ScheduleState::Expired, s.end_at, None)?;
         let activity = match (s.kind, s.assignment_type) {
             (RequestKind::Eligibility, _) => "Remove eligible member from role in PIM completed (timebound)",
@@ -80,9 +75,14 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         report.events.push(format!("{} expired {} {}", format_timestamp(ctx.now), s.kind.as_str(), s.id));
     }
     for s in tx.schedules_starting_by(ctx.now)? {
-        let conflict = tx.active_schedule_by_instance(&s.instance_id)?;
+        let mut conflict = tx.active_schedule_by_instance(&s.instance_id)?;
+        if let Some(c) = conflict.as_ref().filter(|c| s.replaces.as_deref() == Some(c.id.as_str())) {
+            // A future-dated update takes over from the schedule it replaces.
+            tx.set_schedule_state(&c.id, c.status, ScheduleState::Replaced, Some(ctx.now), Some(ctx.now))?;
+            conflict = None;
+        }
         let eligibility_gone = match (&s.activated_using, s.assignment_type) {
-            (Some(e), Some(AssignmentType::Activated)) => !tx.schedule(e)?.is_some_and(|e| e.is_active()),
+            (Some(e), Some(AssignmentType::Activated)) => !eligibility_in_effect(tx, e)?,
             _ => false,
         };
         let mut request = tx.request(&s.id)?;
@@ -119,13 +119,73 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         report.started += 1;
         report.events.push(format!("{} started {} {}", format_timestamp(ctx.now), s.kind.as_str(), s.id));
     }
+    for mut q in tx.requests_due_by(ctx.now)? {
+        q.decision_due_at = None;
+        if q.status.is_pending() {
+            q.status = fidelity::APPROVAL_TIMEOUT_STATUS;
+            q.trace.push(crate::model::TraceStep {
+                check: "ApprovalTimeout".into(),
+                rule: None,
+                passed: false,
+                seen: "no decision".into(),
+                limit: "a decision within the approval stage's timeout".into(),
+                fix: Some("submit the request again".into()),
+            });
+            tx.update_request(&q)?;
+            audit::timed_out(tx, ctx, &q)?;
+            report.timed_out += 1;
+            report.events.push(format!("{} timed out request {}", format_timestamp(ctx.now), q.id));
+        } else {
+            tx.update_request(&q)?;
+        }
+    }
     let purged = tx.purge_requests(
         ctx.now - days(fidelity::REQUEST_RETENTION_DAYS),
         ctx.now - days(fidelity::CANCELED_REQUEST_RETENTION_DAYS),
     )?;
     report.purged_requests += purged.len();
-    report.purged_schedules += tx.purge_schedules(ctx.now - days(fidelity::RENEW_WINDOW_DAYS))?;
+    report.purged_schedules += tx.purge_schedules(ctx.now - days(fidelity::ENDED_SCHEDULE_RETENTION_DAYS))?;
     Ok(())
+}
+
+/// Whether the eligibility an activation used is still in effect. An update or extension replaces
+/// the schedule under a new id, so a live eligibility for the same principal, role and scope counts.
+fn eligibility_in_effect(tx: &Tx<'_>, schedule_id: &str) -> Result<bool, ApiError> {
+    let Some(e) = tx.schedule(schedule_id)? else {
+        return Ok(false);
+    };
+    if e.is_active() {
+        return Ok(true);
+    }
+    Ok(tx
+        .schedules_of(RequestKind::Eligibility, &e.principal_id, &e.role_definition_id, ScheduleState::Live)?
+        .iter()
+        .any(|o| {
+            o.is_active() && o.directory_scope_id == e.directory_scope_id && o.app_scope_id == e.app_scope_id
+        }))
+}
+
+/// Lock-out protection (reference §3.2): the last Global Administrator does not expire. An
+/// expiring tenant-wide Global Administrator assignment or eligibility is the last when no other
+/// active assignment or current eligibility of the role would remain. Activations expire normally:
+/// the eligibility behind them remains.
+fn is_last_global_administrator(tx: &Tx<'_>, s: &crate::model::Schedule) -> Result<bool, ApiError> {
+    if s.role_definition_id != GLOBAL_ADMINISTRATOR
+        || s.directory_scope_id.as_deref() != Some("/")
+        || s.assignment_type == Some(AssignmentType::Activated)
+        || !s.is_active()
+    {
+        return Ok(false);
+    }
+    let other_active = tx.active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?.iter().any(|o| o.id != s.id);
+    let other_eligible =
+        tx.live_schedules(RequestKind::Eligibility, None, Some(GLOBAL_ADMINISTRATOR))?.iter().any(|o| {
+            o.id != s.id
+                && o.is_active()
+                && o.directory_scope_id.as_deref() == Some("/")
+                && o.end_at.is_none_or(|e| e > s.end_at.unwrap_or(e))
+        });
+    Ok(!other_active && !other_eligible)
 }
 
 impl Engine {

@@ -64,6 +64,7 @@ impl Engine {
                 activated_using: None,
                 instance_id: id,
                 ended_at: None,
+                replaces: None,
             };
             // A PIM schedule for the same target would collide with this instance.
             if !tx

@@ -13,6 +13,10 @@ pub const CANCELED_REQUEST_RETENTION_DAYS: i64 = 30;
 /// stay visible up to 30 days").
 pub const RENEW_WINDOW_DAYS: i64 = 30;
 
+/// Ended (expired, removed, replaced) schedules are forgotten this long after they end. Longer
+/// than the renewal window, so a late renewal is told why rather than that nothing exists.
+pub const ENDED_SCHEDULE_RETENTION_DAYS: i64 = 90;
+
 /// Extension is offered when the end is within this many days (reference §3.2, portal behaviour).
 pub const EXTEND_WINDOW_DAYS: i64 = 14;
 

@@ -258,6 +258,7 @@ fn new_record(
         activated_using: None,
         canceled_at: None,
         trace: Vec::new(),
+        decision_due_at: None,
     }
 }
 
@@ -290,6 +291,7 @@ fn new_schedule(
         schedule_info: info.clone(),
         end_at: info.end_from(start),
         activated_using,
+        replaces: None,
         instance_id: ids::role_assignment_id(
             &q.role_definition_id,
             &q.principal_id,
@@ -390,7 +392,29 @@ fn admin_assign(
     check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info, "--duration");
     check_enablement(&mut checks, enablement_rule(&t.policy, en_id)?, req, session.mfa);
     fail_if_checks_failed(&checks)?;
-    provision(tx, ctx, session, req, t, info, checks, MemberType::Direct, None)
+    provision(tx, ctx, session, req, t, info, checks, Holding::direct(req.kind))
+}
+
+/// How the principal will hold what a request provisions.
+struct Holding {
+    member_type: MemberType,
+    assignment_type: Option<AssignmentType>,
+    /// For activations: the eligibility schedule used.
+    activated_using: Option<String>,
+    /// For a future-dated update: the schedule it replaces when it starts.
+    replaces: Option<String>,
+}
+
+impl Holding {
+    /// A direct holding of the kind an admin action creates.
+    fn direct(kind: RequestKind) -> Self {
+        Holding {
+            member_type: MemberType::Direct,
+            assignment_type: (kind == RequestKind::Assignment).then_some(AssignmentType::Assigned),
+            activated_using: None,
+            replaces: None,
+        }
+    }
 }
 
 /// Creates the request and its schedule, and writes the audit row.
@@ -403,20 +427,16 @@ fn provision(
     t: &Target,
     info: ScheduleInfo,
     checks: Checks,
-    member_type: MemberType,
-    activated_using: Option<String>,
+    holding: Holding,
 ) -> Result<ScheduleRequest, ApiError> {
     let id = new_id(tx, ctx)?;
     let mut q = new_record(ctx, id, session, req, t, Status::Provisioned);
     grant(&mut q, ctx, &info);
-    q.activated_using = activated_using.clone();
+    q.activated_using = holding.activated_using.clone();
     q.trace = checks.trace;
-    let assignment_type = match (req.kind, req.action) {
-        (RequestKind::Eligibility, _) => None,
-        (RequestKind::Assignment, Action::SelfActivate) => Some(AssignmentType::Activated),
-        (RequestKind::Assignment, _) => Some(AssignmentType::Assigned),
-    };
-    let schedule = new_schedule(ctx, &q, &info, member_type, assignment_type, activated_using);
+    let mut schedule =
+        new_schedule(ctx, &q, &info, holding.member_type, holding.assignment_type, holding.activated_using);
+    schedule.replaces = holding.replaces;
     if !req.is_validation_only {
         tx.insert_request(&q)?;
         tx.insert_schedule(&schedule)?;
@@ -434,8 +454,13 @@ fn admin_replace(
     req: &NewRequest,
     t: &Target,
 ) -> Result<ScheduleRequest, ApiError> {
+    // The newest live item: a future-dated replacement, if one is waiting, else the current one.
+    // Activations are not extended; their holder activates again.
     let live = live_for(tx, req.kind, t)?;
-    let Some(old) = live.into_iter().find(|s| s.member_type == MemberType::Direct) else {
+    let Some(old) = live.into_iter().rev().find(|s| {
+        s.member_type == MemberType::Direct
+            && !(req.action == Action::AdminExtend && s.assignment_type == Some(AssignmentType::Activated))
+    }) else {
         return Err(role_assignment_does_not_exist().with_detail(
             "RoleAssignmentDoesNotExist",
             "principalId",
@@ -479,10 +504,46 @@ fn admin_replace(
     check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info, "--duration");
     check_enablement(&mut checks, enablement_rule(&t.policy, en_id)?, req, session.mfa);
     fail_if_checks_failed(&checks)?;
+    // A replacement that starts now supersedes the old schedule now; one that starts later leaves
+    // the current access in place until then (addendum §9). A waiting replacement that never
+    // started is itself superseded.
+    let starts_later = info.start.is_some_and(|s| s > ctx.now);
+    let mut replaces = None;
     if !req.is_validation_only {
-        tx.set_schedule_state(&old.id, old.status, ScheduleState::Replaced, Some(ctx.now), Some(ctx.now))?;
+        let waiting = (!old.is_active()).then(|| old.replaces.clone()).flatten();
+        if !old.is_active() || !starts_later {
+            tx.set_schedule_state(
+                &old.id,
+                old.status,
+                ScheduleState::Replaced,
+                Some(ctx.now),
+                Some(ctx.now),
+            )?;
+        }
+        match (starts_later, waiting) {
+            (true, Some(current)) => replaces = Some(current),
+            (true, None) if old.is_active() => replaces = Some(old.id.clone()),
+            (false, Some(current)) => {
+                if let Some(c) = tx.schedule(&current)?.filter(|c| c.state == ScheduleState::Live) {
+                    tx.set_schedule_state(
+                        &c.id,
+                        c.status,
+                        ScheduleState::Replaced,
+                        Some(ctx.now),
+                        Some(ctx.now),
+                    )?;
+                }
+            }
+            _ => {}
+        }
     }
-    let q = provision(tx, ctx, session, req, t, info, checks, old.member_type, old.activated_using.clone())?;
+    let holding = Holding {
+        member_type: old.member_type,
+        assignment_type: old.assignment_type,
+        activated_using: old.activated_using.clone(),
+        replaces,
+    };
+    let q = provision(tx, ctx, session, req, t, info, checks, holding)?;
     close_answered(tx, ctx, answered, &q)?;
     Ok(q)
 }
@@ -531,7 +592,11 @@ fn renewable(tx: &Tx<'_>, ctx: &Ctx, req: &NewRequest, t: &Target) -> Result<Sch
     let expired: Vec<Schedule> = tx
         .schedules_of(req.kind, &t.principal.id, &t.role.id, ScheduleState::Expired)?
         .into_iter()
-        .filter(|s| scope_matches(s, &t.scope) && s.member_type == MemberType::Direct)
+        .filter(|s| {
+            scope_matches(s, &t.scope)
+                && s.member_type == MemberType::Direct
+                && s.assignment_type != Some(AssignmentType::Activated)
+        })
         .collect();
     let Some(last) = expired.into_iter().max_by_key(|s| s.ended_at) else {
         return Err(role_assignment_does_not_exist().with_detail(
@@ -582,7 +647,7 @@ fn admin_renew(
     if !req.is_validation_only {
         tx.set_schedule_state(&old.id, old.status, ScheduleState::Replaced, old.ended_at, Some(ctx.now))?;
     }
-    let q = provision(tx, ctx, session, req, t, info, checks, MemberType::Direct, None)?;
+    let q = provision(tx, ctx, session, req, t, info, checks, Holding::direct(req.kind))?;
     close_answered(tx, ctx, answered, &q)?;
     Ok(q)
 }
@@ -833,6 +898,11 @@ fn self_activate(
         let id = new_id(tx, ctx)?;
         let mut q = new_record(ctx, id, session, req, t, Status::PendingApproval);
         q.approval_id = Some(q.id.clone());
+        let timeout_days = approval
+            .as_ref()
+            .and_then(|a| a.approval_stages.first())
+            .map_or(1, |s| s.approval_stage_time_out_in_days);
+        q.decision_due_at = Some(ctx.now + IsoDuration::from_days(i64::from(timeout_days)).as_delta());
         // The start is not known until approval (reference §3.3).
         q.schedule_info = Some(ScheduleInfo { start: None, expiration: info.expiration.clone() });
         q.activated_using = Some(elig.id.clone());
@@ -844,7 +914,13 @@ fn self_activate(
         }
         return Ok(q);
     }
-    provision(tx, ctx, session, req, t, info, checks, member_type, Some(elig.id))
+    let holding = Holding {
+        member_type,
+        assignment_type: Some(AssignmentType::Activated),
+        activated_using: Some(elig.id),
+        replaces: None,
+    };
+    provision(tx, ctx, session, req, t, info, checks, holding)
 }
 
 fn self_deactivate(
@@ -903,7 +979,7 @@ fn self_extend_or_renew(
     let mut checks = Checks::default();
     let target = if req.action == Action::SelfExtend {
         let live = live_for(tx, req.kind, t)?;
-        let Some(s) = live.into_iter().next() else {
+        let Some(s) = live.into_iter().find(|s| s.assignment_type != Some(AssignmentType::Activated)) else {
             let via_group = role_assignable_groups_of(tx, &t.principal.id)?.into_iter().any(|g| {
                 tx.schedules_of(req.kind, &g, &t.role.id, ScheduleState::Live)
                     .map(|v| !v.is_empty())
@@ -977,14 +1053,14 @@ pub(crate) fn cancel(
     id: &str,
 ) -> Result<ScheduleRequest, ApiError> {
     let mut q = tx.request(id)?.filter(|q| q.kind == kind).ok_or_else(|| request_not_found(id))?;
-    if !cancellable(q.status) {
-        return Err(ApiError::new(400, "RequestCannotBeCancelled", "Request is not in cancellable state.")
-            .with_detail("Status", "status", format!("request {} is {}; only Granted, PendingApproval and PendingAdminDecision requests can be cancelled", q.id, q.status)));
-    }
     let own = q.created_by.eq_ignore_ascii_case(&session.caller)
         || q.principal_id.eq_ignore_ascii_case(&session.caller);
     if !own {
         require_admin(tx, session, "Cancelling someone else's request")?;
+    }
+    if !cancellable(q.status) {
+        return Err(ApiError::new(400, "RequestCannotBeCancelled", "Request is not in cancellable state.")
+            .with_detail("Status", "status", format!("request {} is {}; only Granted, PendingApproval and PendingAdminDecision requests can be cancelled", q.id, q.status)));
     }
     if let Some(schedule) = tx.schedule(&q.id)? {
         if schedule.state == ScheduleState::Live {

@@ -107,6 +107,7 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
         activated_using: None,
         instance_id: id,
         ended_at: None,
+        replaces: None,
     })?;
     audit::other(
         tx,

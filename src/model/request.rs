@@ -383,6 +383,8 @@ pub struct ScheduleRequest {
     /// For activations: the eligibility schedule that allowed it.
     pub activated_using: Option<String>,
     pub canceled_at: Option<Timestamp>,
+    /// When a pending request times out if no one decides (approval stage timeout).
+    pub decision_due_at: Option<Timestamp>,
     pub trace: Vec<TraceStep>,
 }
 
@@ -446,6 +448,8 @@ pub struct Schedule {
     pub activated_using: Option<String>,
     pub instance_id: String,
     pub ended_at: Option<Timestamp>,
+    /// For a future-dated update or extension: the schedule it replaces when it starts.
+    pub replaces: Option<String>,
 }
 
 impl Schedule {

@@ -11,7 +11,7 @@ use crate::model::{
 
 const SCHEDULE_COLUMNS: &str = "id, surface, kind, principal_id, role_definition_id, directory_scope_id, \
      app_scope_id, member_type, assignment_type, status, state, created_using, created_at, modified_at, \
-     start_at, expiration_type, expiration_end, expiration_duration, end_at, activated_using, instance_id, ended_at";
+     start_at, expiration_type, expiration_end, expiration_duration, end_at, activated_using, instance_id, ended_at, replaces";
 
 fn bad(what: &str, value: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -60,6 +60,7 @@ fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
         activated_using: r.get(19)?,
         instance_id: r.get(20)?,
         ended_at: r.get::<_, Option<i64>>(21)?.map(from_millis),
+        replaces: r.get(22)?,
     })
 }
 
@@ -67,7 +68,7 @@ impl Tx<'_> {
     pub fn insert_schedule(&self, s: &Schedule) -> rusqlite::Result<()> {
         self.tx
             .prepare_cached(&format!(
-                "INSERT INTO schedules ({SCHEDULE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+                "INSERT INTO schedules ({SCHEDULE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
             ))?
             .execute(params![
                 s.id,
@@ -92,6 +93,7 @@ impl Tx<'_> {
                 s.activated_using,
                 s.instance_id,
                 s.ended_at.map(to_millis),
+                s.replaces,
             ])?;
         Ok(())
     }
