@@ -2,7 +2,8 @@
 //! (`reference/graph-pim.md` §2.3, §2.6-2.7, §3, §7 and `reference/graph-pim-addendum.md`).
 //!
 //! Every test starts from `InitOptions::default()` (seed and clock pinned) in an in-memory store,
-//! so ids and times are the same on every run. Tests that fail because the engine disagrees with
+//! so ids and times are the same on every run. Tests named after a bug they once showed stay as
+//! regression tests.
 
 use std::fmt::Write as _;
 
