@@ -362,3 +362,90 @@ mod tests {
         assert!(e.message.contains("principalId"), "{e}");
     }
 }
+
+fn role_permissions(m: &Map<String, Value>) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(v) = m.get("rolePermissions") else {
+        return Ok(None);
+    };
+    let Value::Array(perms) = v else {
+        return Err(ApiError::bad_request(
+            "rolePermissions",
+            format!("expected an array, got {}", kind_of(v)),
+        ));
+    };
+    let mut actions = Vec::new();
+    for (i, p) in perms.iter().enumerate() {
+        let Value::Object(p) = p else {
+            return Err(ApiError::bad_request(&format!("rolePermissions[{i}]"), "expected an object"));
+        };
+        only_known(
+            p,
+            &["allowedResourceActions", "excludedResourceActions", "condition"],
+            "unifiedRolePermission",
+        )?;
+        match p.get("allowedResourceActions") {
+            Some(Value::Array(a)) => {
+                for (j, action) in a.iter().enumerate() {
+                    match action {
+                        Value::String(s) => actions.push(s.clone()),
+                        other => {
+                            return Err(ApiError::bad_request(
+                                &format!("rolePermissions[{i}].allowedResourceActions[{j}]"),
+                                format!("expected a string, got {}", kind_of(other)),
+                            ));
+                        }
+                    }
+                }
+            }
+            _ => {
+                return Err(ApiError::bad_request(
+                    &format!("rolePermissions[{i}].allowedResourceActions"),
+                    "an array of resource actions is required",
+                ));
+            }
+        }
+    }
+    Ok(Some(actions))
+}
+
+const ROLE_FIELDS: &[&str] = &[
+    "displayName",
+    "description",
+    "rolePermissions",
+    "isEnabled",
+    "templateId",
+    "version",
+    "resourceScopes",
+    "isBuiltIn",
+    "id",
+];
+
+/// A custom `unifiedRoleDefinition` to create.
+pub fn new_role(text: &str) -> Result<crate::engine::NewRole, ApiError> {
+    let m = parse_object(text)?;
+    only_known(&m, ROLE_FIELDS, "unifiedRoleDefinition")?;
+    if boolean(&m, "isBuiltIn", "isBuiltIn")? == Some(true) {
+        return Err(ApiError::bad_request("isBuiltIn", "custom roles cannot be built in"));
+    }
+    Ok(crate::engine::NewRole {
+        display_name: string(&m, "displayName", "displayName")?
+            .ok_or_else(|| ApiError::bad_request("displayName", "a display name is required"))?,
+        description: string(&m, "description", "description")?,
+        allowed_resource_actions: role_permissions(&m)?
+            .ok_or_else(|| ApiError::bad_request("rolePermissions", "rolePermissions is required"))?,
+        is_enabled: boolean(&m, "isEnabled", "isEnabled")?.unwrap_or(true),
+        template_id: string(&m, "templateId", "templateId")?,
+    })
+}
+
+/// A change to a custom `unifiedRoleDefinition`.
+pub fn role_change(text: &str) -> Result<crate::engine::RoleChange, ApiError> {
+    let m = parse_object(text)?;
+    only_known(&m, ROLE_FIELDS, "unifiedRoleDefinition")?;
+    Ok(crate::engine::RoleChange {
+        display_name: string(&m, "displayName", "displayName")?,
+        description: string(&m, "description", "description")?,
+        allowed_resource_actions: role_permissions(&m)?,
+        is_enabled: boolean(&m, "isEnabled", "isEnabled")?,
+    })
+}

@@ -370,7 +370,27 @@ impl Call<'_> {
     }
 
     fn role_definitions(&mut self, id: Option<&str>, nav: Option<&str>) -> Result<Response, ApiError> {
-        self.require_method(&["GET"])?;
+        match (id, nav, self.method.as_str()) {
+            (None, None, "POST") => {
+                let new = body::new_role(self.body_text()?)?;
+                let r = self.engine.create_role(self.session, new)?;
+                let v = views::role_definition(&r);
+                return Ok(Response {
+                    status: 201,
+                    ..self.entity(self.context("roleManagement/directory/roleDefinitions/$entity"), v)
+                });
+            }
+            (Some(id), None, "PATCH") => {
+                let change = body::role_change(self.body_text()?)?;
+                self.engine.update_role(self.session, id, change)?;
+                return Ok(Response::no_content());
+            }
+            (Some(id), None, "DELETE") => {
+                self.engine.delete_role(self.session, id)?;
+                return Ok(Response::no_content());
+            }
+            _ => self.require_method(&["GET"])?,
+        }
         self.check_expands(&["inheritsPermissionsFrom"], "unifiedRoleDefinition")?;
         let expand = self.query.expand_item("inheritsPermissionsFrom").is_some();
         let render = |engine: &mut Engine, r: &crate::model::RoleDefinition| -> Result<Value, ApiError> {

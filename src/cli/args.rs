@@ -290,6 +290,20 @@ pub enum RoleAction {
     },
     /// Show one role definition.
     Show { role: String },
+    /// Create a custom role definition (with its own policy at the defaults).
+    Add {
+        name: String,
+        /// Allowed resource action, e.g. microsoft.directory/users/basic/update; repeatable.
+        #[arg(long = "action", value_name = "ACTION", required = true)]
+        actions: Vec<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Create it disabled (not assignable).
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// Delete a custom role definition nobody holds.
+    Delete { role: String },
 }
 
 #[derive(Debug, Subcommand)]

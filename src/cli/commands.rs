@@ -53,7 +53,7 @@ pub fn execute(cli: &Cli, out: Out<'_>, err: Out<'_>) -> Result<i32, CliError> {
         Command::Renew(a) => self_change(&mut engine, &session, Action::SelfRenew, a, json, out),
         Command::Requests(a) => requests(&mut engine, &session, a, json, out),
         Command::Request { action } => request(&mut engine, &session, action, json, out),
-        Command::Role { action } => role(&mut engine, action, json, out),
+        Command::Role { action } => role(&mut engine, &session, action, json, out),
         Command::Policy { action } => policy(&mut engine, &session, action, json, out),
         Command::User { action } => objects(&mut engine, &session, PrincipalKind::User, action, json, out),
         Command::Group { action } => objects(&mut engine, &session, PrincipalKind::Group, action, json, out),
@@ -444,8 +444,42 @@ fn request(
     Ok(0)
 }
 
-fn role(engine: &mut Engine, action: &RoleAction, json: bool, out: Out<'_>) -> Result<i32, CliError> {
+fn role(
+    engine: &mut Engine,
+    session: &Session,
+    action: &RoleAction,
+    json: bool,
+    out: Out<'_>,
+) -> Result<i32, CliError> {
     match action {
+        RoleAction::Add { name, actions, description, disabled } => {
+            let r = engine.create_role(
+                session,
+                crate::engine::NewRole {
+                    display_name: name.clone(),
+                    description: description.clone(),
+                    allowed_resource_actions: actions.clone(),
+                    is_enabled: !disabled,
+                    template_id: None,
+                },
+            )?;
+            if json {
+                writeln!(out, "{}", pretty(&views::role_definition(&r)))?;
+            } else {
+                writeln!(
+                    out,
+                    "Created custom role {} ({}) with {} permission(s)",
+                    r.display_name,
+                    r.id,
+                    r.allowed_resource_actions.len()
+                )?;
+            }
+        }
+        RoleAction::Delete { role } => {
+            let r = engine.role(role)?;
+            engine.delete_role(session, &r.id)?;
+            writeln!(out, "Deleted custom role {} ({})", r.display_name, r.id)?;
+        }
         RoleAction::List { privileged } => {
             let roles: Vec<_> =
                 engine.roles()?.into_iter().filter(|r| !privileged || r.is_privileged).collect();

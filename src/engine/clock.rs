@@ -144,7 +144,24 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         ctx.now - days(fidelity::CANCELED_REQUEST_RETENTION_DAYS),
     )?;
     report.purged_requests += purged.len();
-    report.purged_schedules += tx.purge_schedules(ctx.now - days(fidelity::ENDED_SCHEDULE_RETENTION_DAYS))?;
+    if !purged.is_empty() {
+        let targets = purged
+            .iter()
+            .map(|id| crate::store::AuditTarget {
+                id: id.clone(),
+                kind: "Request".into(),
+                display_name: None,
+            })
+            .collect();
+        let activity = format!("Purge {} schedule request(s) past retention", purged.len());
+        audit::other(tx, ctx, fidelity::SYSTEM_ACTOR, &activity, "RoleManagement", targets)?;
+    }
+    let forgotten = tx.purge_schedules(ctx.now - days(fidelity::ENDED_SCHEDULE_RETENTION_DAYS))?;
+    if forgotten > 0 {
+        let activity = format!("Purge {forgotten} ended schedule(s) past retention");
+        audit::other(tx, ctx, fidelity::SYSTEM_ACTOR, &activity, "RoleManagement", Vec::new())?;
+    }
+    report.purged_schedules += forgotten;
     Ok(())
 }
 

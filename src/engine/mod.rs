@@ -15,6 +15,7 @@ pub mod fidelity;
 mod lifecycle;
 mod policies;
 mod queries;
+mod roles;
 mod seed;
 mod validate;
 
@@ -28,6 +29,7 @@ pub use clock::AdvanceReport;
 pub use directory::NewObject;
 pub use lifecycle::parse_ticket;
 pub use queries::{AuditQuery, RequestFilter};
+pub use roles::{NewRole, RoleChange};
 pub use seed::InitOptions;
 
 /// Who is calling, and what their session proves.

@@ -166,3 +166,31 @@ impl Tx<'_> {
         stmt.query_map([], role_from_row)?.collect()
     }
 }
+
+impl Tx<'_> {
+    pub fn update_role(&self, r: &RoleDefinition) -> rusqlite::Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE role_definitions SET display_name = ?2, description = ?3, is_enabled = ?4, allowed_actions = ?5 WHERE id = ?1",
+            )?
+            .execute(params![
+                r.id,
+                r.display_name,
+                r.description,
+                r.is_enabled,
+                serde_json::to_string(&r.allowed_resource_actions).unwrap_or_default(),
+            ])?;
+        Ok(())
+    }
+
+    /// Deletes a role definition with its policy.
+    pub fn delete_role(&self, id: &str) -> rusqlite::Result<()> {
+        self.tx.execute(
+            "DELETE FROM policy_rules WHERE policy_id IN (SELECT id FROM policies WHERE role_definition_id = ?1)",
+            [id],
+        )?;
+        self.tx.execute("DELETE FROM policies WHERE role_definition_id = ?1", [id])?;
+        self.tx.execute("DELETE FROM role_definitions WHERE id = ?1", [id])?;
+        Ok(())
+    }
+}
