@@ -21,6 +21,7 @@ CREATE TABLE directory_objects (
     mail_enabled          INTEGER NOT NULL DEFAULT 0,
     app_id                TEXT,
     account_enabled       INTEGER NOT NULL DEFAULT 1,
+    group_types           TEXT NOT NULL DEFAULT '[]',  -- JSON array: Unified, DynamicMembership
     created_at            INTEGER NOT NULL
 );
 CREATE INDEX directory_objects_by_name ON directory_objects (display_name COLLATE NOCASE);

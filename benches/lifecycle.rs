@@ -179,7 +179,7 @@ fn parent() {
     for (name, r) in [("small", &small_run), ("large", &large_run)] {
         let purged_requests: u64 = get(r, "purged_requests");
         let purged_schedules: u64 = get(r, "purged_schedules");
-        let expired_elig: u64 = get(r, "expired") - get::<u64>(r, "cycles");
+        let expired_elig = get::<u64>(r, "expired") - get::<u64>(r, "cycles");
         println!(
             "{name}: expiries = {} activations + {} eligibilities; purged {} requests and {} schedules; advance time {:.2} s",
             int(get(r, "cycles")),
@@ -605,7 +605,7 @@ struct Template {
 
 fn read_row(conn: &Connection, sql: &str, key: &str) -> (Vec<String>, Vec<Value>) {
     let mut stmt = conn.prepare(sql).expect("template query");
-    let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
+    let columns: Vec<String> = stmt.column_names().map(|c| c.to_string()).collect();
     let values = stmt
         .query_row([key], |r| {
             (0..columns.len()).map(|i| r.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<Value>>>()

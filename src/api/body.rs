@@ -219,8 +219,9 @@ pub fn schedule_request(kind: RequestKind, text: &str) -> Result<NewRequest, Api
     })
 }
 
-/// A `unifiedRoleAssignment` body (`POST /roleManagement/directory/roleAssignments`).
-pub fn role_assignment(text: &str) -> Result<(String, String, String), ApiError> {
+/// A `unifiedRoleAssignment` body (`POST /roleManagement/directory/roleAssignments`): principal,
+/// role, and exactly one of the directory and app scopes.
+pub fn role_assignment(text: &str) -> Result<(String, String, Option<String>, Option<String>), ApiError> {
     let m = parse_object(text)?;
     only_known(
         &m,
@@ -231,12 +232,19 @@ pub fn role_assignment(text: &str) -> Result<(String, String, String), ApiError>
         .ok_or_else(|| ApiError::bad_request("principalId", "the principalId is required"))?;
     let role = string(&m, "roleDefinitionId", "roleDefinitionId")?
         .ok_or_else(|| ApiError::bad_request("roleDefinitionId", "the roleDefinitionId is required"))?;
-    let scope = string(&m, "directoryScopeId", "directoryScopeId")?
-        .or(string(&m, "appScopeId", "appScopeId")?)
-        .ok_or_else(|| {
-            ApiError::bad_request("directoryScopeId", "one of directoryScopeId or appScopeId is required")
-        })?;
-    Ok((principal, role, scope))
+    let directory = string(&m, "directoryScopeId", "directoryScopeId")?;
+    let app = string(&m, "appScopeId", "appScopeId")?;
+    match (&directory, &app) {
+        (None, None) => Err(ApiError::bad_request(
+            "directoryScopeId",
+            "one of directoryScopeId or appScopeId is required",
+        )),
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "directoryScopeId",
+            "give either directoryScopeId or appScopeId, not both",
+        )),
+        _ => Ok((principal, role, directory, app)),
+    }
 }
 
 /// A user, group, service principal or administrative unit body.
@@ -295,7 +303,46 @@ pub fn directory_object(kind: PrincipalKind, text: &str) -> Result<NewObject, Ap
             .unwrap_or(kind == PrincipalKind::Group),
         mail_enabled: boolean(&m, "mailEnabled", "mailEnabled")?.unwrap_or(false),
         app_id: string(&m, "appId", "appId")?,
+        account_enabled: boolean(&m, "accountEnabled", "accountEnabled")?,
+        group_types: string_list(&m, "groupTypes")?,
+        members: binds(&m, "members@odata.bind")?,
+        owners: binds(&m, "owners@odata.bind")?,
     })
+}
+
+fn string_list(m: &Map<String, Value>, key: &str) -> Result<Vec<String>, ApiError> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(ApiError::bad_request(
+                    &format!("{key}[{i}]"),
+                    format!("expected a string, got {}", kind_of(other)),
+                )),
+            })
+            .collect(),
+        Some(other) => {
+            Err(ApiError::bad_request(key, format!("expected an array of strings, got {}", kind_of(other))))
+        }
+    }
+}
+
+/// The object ids in `members@odata.bind`-style URL lists.
+fn binds(m: &Map<String, Value>, key: &str) -> Result<Vec<String>, ApiError> {
+    string_list(m, key)?.iter().map(|url| object_id_of(url, key)).collect()
+}
+
+/// The object id at the end of a `https://graph.microsoft.com/v1.0/directoryObjects/{id}` URL.
+fn object_id_of(url: &str, field: &str) -> Result<String, ApiError> {
+    let last = url.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+    let id = last.trim_start_matches("directoryObjects('").trim_end_matches("')");
+    if id.is_empty() {
+        return Err(ApiError::bad_request(field, format!("'{url}' names no object")));
+    }
+    Ok(id.to_string())
 }
 
 /// The object id in an `{"@odata.id": ".../directoryObjects/{id}"}` reference body.
@@ -303,64 +350,7 @@ pub fn reference(text: &str) -> Result<String, ApiError> {
     let m = parse_object(text)?;
     let target = string(&m, "@odata.id", "@odata.id")?
         .ok_or_else(|| ApiError::bad_request("@odata.id", "a reference body needs \"@odata.id\""))?;
-    let id = target.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
-    let id = id.trim_start_matches("directoryObjects('").trim_end_matches("')");
-    if id.is_empty() {
-        return Err(ApiError::bad_request("@odata.id", format!("'{target}' names no object")));
-    }
-    Ok(id.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_bodies_parse_as_real_clients_send_them() {
-        let r = schedule_request(
-            RequestKind::Assignment,
-            r#"{"action":"SelfActivate","principalId":"p","roleDefinitionId":"r","directoryScopeId":"/",
-               "justification":"j","scheduleInfo":{"startDateTime":"2025-01-06T10:00:00+01:00",
-               "expiration":{"type":"AfterDuration","duration":"PT4H"}},"ticketInfo":{"ticketNumber":"1","ticketSystem":"S"}}"#,
-        )
-        .unwrap();
-        assert_eq!(r.action, Action::SelfActivate);
-        assert_eq!(r.schedule_info.unwrap().expiration.duration, Some(IsoDuration::from_hours(4)));
-    }
-
-    #[test]
-    fn bad_bodies_name_the_offending_value() {
-        let e = schedule_request(RequestKind::Eligibility, "{not json").unwrap_err();
-        assert_eq!(e.code, "BadRequest");
-        let e = schedule_request(
-            RequestKind::Eligibility,
-            r#"{"action":"adminAssignX","principalId":"p","roleDefinitionId":"r"}"#,
-        )
-        .unwrap_err();
-        assert!(e.message.contains("'adminAssignX'"), "{e}");
-        let e = schedule_request(
-            RequestKind::Eligibility,
-            r#"{"action":"adminAssign","principalId":"p","roleDefinitionId":"r","colour":"red"}"#,
-        )
-        .unwrap_err();
-        assert!(e.message.contains("'colour'"), "{e}");
-        let e = schedule_request(
-            RequestKind::Eligibility,
-            r#"{"action":"adminAssign","principalId":"p","roleDefinitionId":"r","scheduleInfo":{"expiration":{"type":"afterDuration","duration":"8 hours"}}}"#,
-        )
-        .unwrap_err();
-        assert!(e.message.contains("'8 hours'"), "{e}");
-        let e =
-            schedule_request(RequestKind::Eligibility, r#"{"action":"adminAssign","roleDefinitionId":"r"}"#)
-                .unwrap_err();
-        assert!(e.message.contains("principalId"), "{e}");
-        let e = schedule_request(
-            RequestKind::Eligibility,
-            r#"{"action":"adminAssign","principalId":7,"roleDefinitionId":"r"}"#,
-        )
-        .unwrap_err();
-        assert!(e.message.contains("principalId"), "{e}");
-    }
+    object_id_of(&target, "@odata.id")
 }
 
 fn role_permissions(m: &Map<String, Value>) -> Result<Option<Vec<String>>, ApiError> {
@@ -448,4 +438,56 @@ pub fn role_change(text: &str) -> Result<crate::engine::RoleChange, ApiError> {
         allowed_resource_actions: role_permissions(&m)?,
         is_enabled: boolean(&m, "isEnabled", "isEnabled")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_bodies_parse_as_real_clients_send_them() {
+        let r = schedule_request(
+            RequestKind::Assignment,
+            r#"{"action":"SelfActivate","principalId":"p","roleDefinitionId":"r","directoryScopeId":"/",
+               "justification":"j","scheduleInfo":{"startDateTime":"2025-01-06T10:00:00+01:00",
+               "expiration":{"type":"AfterDuration","duration":"PT4H"}},"ticketInfo":{"ticketNumber":"1","ticketSystem":"S"}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.action, Action::SelfActivate);
+        assert_eq!(r.schedule_info.unwrap().expiration.duration, Some(IsoDuration::from_hours(4)));
+    }
+
+    #[test]
+    fn bad_bodies_name_the_offending_value() {
+        let e = schedule_request(RequestKind::Eligibility, "{not json").unwrap_err();
+        assert_eq!(e.code, "BadRequest");
+        let e = schedule_request(
+            RequestKind::Eligibility,
+            r#"{"action":"adminAssignX","principalId":"p","roleDefinitionId":"r"}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("'adminAssignX'"), "{e}");
+        let e = schedule_request(
+            RequestKind::Eligibility,
+            r#"{"action":"adminAssign","principalId":"p","roleDefinitionId":"r","colour":"red"}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("'colour'"), "{e}");
+        let e = schedule_request(
+            RequestKind::Eligibility,
+            r#"{"action":"adminAssign","principalId":"p","roleDefinitionId":"r","scheduleInfo":{"expiration":{"type":"afterDuration","duration":"8 hours"}}}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("'8 hours'"), "{e}");
+        let e =
+            schedule_request(RequestKind::Eligibility, r#"{"action":"adminAssign","roleDefinitionId":"r"}"#)
+                .unwrap_err();
+        assert!(e.message.contains("principalId"), "{e}");
+        let e = schedule_request(
+            RequestKind::Eligibility,
+            r#"{"action":"adminAssign","principalId":7,"roleDefinitionId":"r"}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("principalId"), "{e}");
+    }
 }

@@ -117,8 +117,12 @@ fn route(
         .or_else(|| target.strip_prefix("http://graph.microsoft.com"))
         .unwrap_or(target);
     let (path, raw_query) = without_host.split_once('?').unwrap_or((without_host, ""));
-    let mut segments: Vec<String> =
-        path.split('/').filter(|s| !s.is_empty()).flat_map(|s| split_key(&percent_decode(s))).collect();
+    let mut segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .flat_map(|s| split_key(&percent_decode(s)))
+        .map(canonical_segment)
+        .collect();
     let version = match segments.first().map(String::as_str) {
         Some("v1.0") => {
             segments.remove(0);
@@ -214,9 +218,8 @@ impl Call<'_> {
                     .engine
                     .object(&caller)?
                     .ok_or_else(|| ApiError::not_found("Request_ResourceNotFound", "Object", &caller))?;
-                let mut v = views::directory_object(&o);
-                v["@odata.context"] = self.context("users/$entity").into();
-                Ok(Response::ok(v))
+                let v = views::directory_object(&o);
+                Ok(self.entity(self.context("users/$entity"), v))
             }
             ["auditLogs", "directoryAudits"] => self.audit(),
             _ => Err(not_found_path(&self.path())),
@@ -328,7 +331,7 @@ impl Call<'_> {
         }
         let skip = self.query.skip.unwrap_or(0);
         if let Some(top) = self.query.top {
-            if skip + top < count {
+            if top > 0 && skip + top < count {
                 let rest: Vec<&str> = self
                     .raw_query
                     .split('&')
@@ -418,18 +421,12 @@ impl Call<'_> {
                 Ok(self.collection(self.context("roleManagement/directory/roleDefinitions"), items))
             }
             (Some(id), None) => {
-                let r = self
-                    .engine
-                    .role(id)
-                    .map_err(|_| ApiError::not_found("Request_ResourceNotFound", "Role definition", id))?;
+                let r = self.role_by_id(id)?;
                 let v = render(self.engine, &r)?;
                 Ok(self.entity(self.context("roleManagement/directory/roleDefinitions/$entity"), v))
             }
             (Some(id), Some(_)) => {
-                let r = self
-                    .engine
-                    .role(id)
-                    .map_err(|_| ApiError::not_found("Request_ResourceNotFound", "Role definition", id))?;
+                let r = self.role_by_id(id)?;
                 let mut items = Vec::new();
                 for p in &r.inherits_permissions_from {
                     items.push(views::role_definition(&self.engine.role(p)?));
@@ -443,6 +440,15 @@ impl Call<'_> {
                 ))
             }
         }
+    }
+
+    /// A role definition by id or template id only: Graph does not look roles up by name.
+    fn role_by_id(&mut self, id: &str) -> Result<crate::model::RoleDefinition, ApiError> {
+        let missing = || ApiError::not_found("Request_ResourceNotFound", "Role definition", id);
+        if !ids::is_guid(id) {
+            return Err(missing());
+        }
+        self.engine.role(id).map_err(|_| missing())
     }
 
     /// Embeds the expansions a query asks for into one rendered item.
@@ -569,12 +575,14 @@ impl Call<'_> {
         }
         let mut items = Vec::new();
         for q in self.engine.requests(&f)? {
-            if approver_only && (!q.status.is_pending() || !self.engine.is_approver(&caller, &q)?) {
+            if approver_only
+                && (q.status != Status::PendingApproval || !self.engine.is_approver(&caller, &q)?)
+            {
                 continue;
             }
             let mut v = self.render_request(&q)?;
             if current_user.is_some() {
-                v["@odata.type"] = views::request_type(kind).into();
+                v = with_type_first(v, views::request_type(kind));
             }
             items.push(v);
         }
@@ -713,8 +721,22 @@ impl Call<'_> {
         let tenant = self.engine.tenant_id()?;
         match (id, self.method.as_str()) {
             (None, "POST") => {
-                let (principal, role, scope) = body::role_assignment(self.body_text()?)?;
-                let s = self.engine.create_role_assignment(self.session, &principal, &role, &scope)?;
+                let (principal, role, directory_scope, app_scope) = body::role_assignment(self.body_text()?)?;
+                for (field, value) in [("principalId", &principal), ("roleDefinitionId", &role)] {
+                    if !ids::is_guid(value) {
+                        return Err(ApiError::bad_request(
+                            field,
+                            format!("'{value}' is not an object id (a GUID)"),
+                        ));
+                    }
+                }
+                let s = self.engine.create_role_assignment(
+                    self.session,
+                    &principal,
+                    &role,
+                    directory_scope.as_deref(),
+                    app_scope.as_deref(),
+                )?;
                 let mut v = views::role_assignment(&s, &tenant);
                 v["@odata.context"] = self.context("roleManagement/directory/roleAssignments/$entity").into();
                 Ok(Response::created(v))
@@ -923,13 +945,13 @@ impl Call<'_> {
                 Ok(self.collection(self.context("policies/roleManagementPolicyAssignments"), items))
             }
             [id] => {
-                // `{policyId}_{roleDefinitionId}`
-                let (policy_id, _) = id
-                    .rsplit_once('_')
-                    .ok_or_else(|| ApiError::not_found("ResourceNotFound", "Policy assignment", id))?;
-                let (p, _) = self
-                    .find_policy(policy_id)
-                    .map_err(|_| ApiError::not_found("ResourceNotFound", "Policy assignment", id))?;
+                // `{policyId}_{roleDefinitionId}`: both halves must match.
+                let missing = || ApiError::not_found("ResourceNotFound", "Policy assignment", id);
+                let (policy_id, role_id) = id.rsplit_once('_').ok_or_else(missing)?;
+                let (p, _) = self.find_policy(policy_id).map_err(|_| missing())?;
+                if !p.role_definition_id.eq_ignore_ascii_case(role_id) {
+                    return Err(missing());
+                }
                 let v = embed(self, &p);
                 Ok(self.entity(self.context("policies/roleManagementPolicyAssignments/$entity"), v))
             }
@@ -1071,6 +1093,64 @@ fn filter_by_current_user_on(segment: &str, allowed: &[&str]) -> Result<String, 
     } else {
         Err(ApiError::new(400, "BadRequest", format!("Requested value '{value}' was not found."))
             .with_detail("InvalidValue", "on", format!("'{value}' is not one of {}", allowed.join(", "))))
+    }
+}
+
+/// Puts `@odata.type` first, where Graph writes it.
+fn with_type_first(v: Value, odata_type: &str) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = Map::new();
+            out.insert("@odata.type".into(), odata_type.into());
+            out.extend(m);
+            Value::Object(out)
+        }
+        other => other,
+    }
+}
+
+/// Graph matches path segments case-insensitively; this gives each known segment its canonical
+/// spelling so the router can match on it. Keys and function calls pass through unchanged.
+fn canonical_segment(segment: String) -> String {
+    const KNOWN: &[&str] = &[
+        "v1.0",
+        "beta",
+        "roleManagement",
+        "directory",
+        "roleDefinitions",
+        "inheritsPermissionsFrom",
+        "roleAssignments",
+        "roleEligibilityScheduleRequests",
+        "roleAssignmentScheduleRequests",
+        "roleEligibilitySchedules",
+        "roleAssignmentSchedules",
+        "roleEligibilityScheduleInstances",
+        "roleAssignmentScheduleInstances",
+        "cancel",
+        "policies",
+        "roleManagementPolicies",
+        "roleManagementPolicyAssignments",
+        "rules",
+        "effectiveRules",
+        "users",
+        "groups",
+        "servicePrincipals",
+        "administrativeUnits",
+        "members",
+        "owners",
+        "$ref",
+        "me",
+        "auditLogs",
+        "directoryAudits",
+    ];
+    if let Some(k) = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(&segment)) {
+        return (*k).to_string();
+    }
+    match segment.find('(') {
+        Some(i) if segment[..i].eq_ignore_ascii_case("filterByCurrentUser") => {
+            format!("filterByCurrentUser{}", &segment[i..])
+        }
+        _ => segment,
     }
 }
 

@@ -200,7 +200,7 @@ pub fn directory_object(o: &DirectoryObject) -> Value {
             v.insert("isAssignableToRole".into(), o.is_assignable_to_role.into());
             v.insert("securityEnabled".into(), o.security_enabled.into());
             v.insert("mailEnabled".into(), o.mail_enabled.into());
-            v.insert("groupTypes".into(), json!([]));
+            v.insert("groupTypes".into(), json!(o.group_types));
             v.insert("createdDateTime".into(), format_timestamp(o.created_at).into());
         }
         PrincipalKind::ServicePrincipal => {

@@ -253,7 +253,7 @@ pub enum KindArg {
 
 #[derive(Debug, Args)]
 pub struct RequestsArgs {
-    /// Only requests waiting for a decision.
+    /// Only requests still waiting: for a decision, or for their start time (Granted).
     #[arg(long)]
     pub pending: bool,
     /// Only requests for the caller.
@@ -337,7 +337,7 @@ pub struct PolicySetArgs {
     pub approvers: Vec<String>,
     /// Require an authentication context on activation (e.g. c1), or "none".
     #[arg(long, value_name = "CLAIM")]
-    pub auth_context: Option<String>,
+    pub require_auth_context: Option<String>,
     /// Allow permanent eligible assignments.
     #[arg(long, value_name = "BOOL")]
     pub allow_permanent_eligible: Option<bool>,

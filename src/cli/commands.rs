@@ -29,7 +29,14 @@ pub fn execute(cli: &Cli, out: Out<'_>, err: Out<'_>) -> Result<i32, CliError> {
         return init(&mut engine, cli, a, out);
     }
     if !engine.is_initialized()? {
-        let summary = engine.init(&InitOptions::default())?;
+        let summary = match engine.init(&InitOptions::default()) {
+            Ok(s) => s,
+            // Another process created it a moment ago: use theirs.
+            Err(e) if e.code == "StoreAlreadyInitialized" => {
+                return execute_initialized(engine, cli, out, err);
+            }
+            Err(e) => return Err(e.into()),
+        };
         writeln!(
             err,
             "pimlab: created a new tenant in {} (seed 1, domain {}); `pimlab init --help` shows the options",
@@ -37,6 +44,10 @@ pub fn execute(cli: &Cli, out: Out<'_>, err: Out<'_>) -> Result<i32, CliError> {
             summary.domain
         )?;
     }
+    execute_initialized(engine, cli, out, err)
+}
+
+fn execute_initialized(mut engine: Engine, cli: &Cli, out: Out<'_>, err: Out<'_>) -> Result<i32, CliError> {
     let session = session(&mut engine, cli)?;
     let json = cli.json;
     match &cli.command {
@@ -565,10 +576,28 @@ fn policy(
         PolicyAction::Set(a) => {
             let r = engine.role(&a.role)?;
             let p = engine.policy_for_role(&r.id)?;
-            let mut changed: Vec<PolicyRule> = Vec::new();
+            // Every change goes in one transaction: all of them, or none.
+            let mut patches: Vec<(String, Value)> = Vec::new();
             if let (Some(rule_id), Some(body)) = (&a.rule, &a.body) {
                 let patch = crate::api::body::parse_object(&read_body(body)?)?;
-                changed.push(engine.update_rule(session, &p.id, rule_id, &Value::Object(patch))?);
+                patches.push((rule_id.clone(), Value::Object(patch)));
+            }
+            let any_setting = a.activation_max.is_some()
+                || a.require_mfa.is_some()
+                || a.require_justification.is_some()
+                || a.require_ticket.is_some()
+                || a.require_approval.is_some()
+                || !a.approvers.is_empty()
+                || a.require_auth_context.is_some()
+                || a.allow_permanent_eligible.is_some()
+                || a.eligible_max.is_some()
+                || a.allow_permanent_active.is_some()
+                || a.active_max.is_some()
+                || a.require_justification_on_assign.is_some();
+            if patches.is_empty() && !any_setting {
+                return Err(usage(
+                    "nothing to change: give at least one setting (see `pimlab policy set --help`)".into(),
+                ));
             }
             let mut rules = p.rules.clone();
             let dur = |s: &Option<String>| s.as_deref().map(parse_human_duration).transpose().map_err(usage);
@@ -636,7 +665,7 @@ fn policy(
                         }
                     }
                     PolicyRule::AuthenticationContext(x) => {
-                        if let Some(c) = &a.auth_context {
+                        if let Some(c) = &a.require_auth_context {
                             if c.eq_ignore_ascii_case("none") {
                                 x.is_enabled = false;
                                 x.claim_value = None;
@@ -653,14 +682,13 @@ fn policy(
                 }
             }
             for rule in rules.iter().filter(|r| touched.contains(r.id())) {
-                let patch = serde_json::to_value(rule).expect("rules serialise");
-                changed.push(engine.update_rule(session, &p.id, rule.id(), &patch)?);
+                patches.push((rule.id().to_string(), serde_json::to_value(rule).expect("rules serialise")));
             }
-            if changed.is_empty() {
-                return Err(usage(
-                    "nothing to change: give at least one setting (see `pimlab policy set --help`)".into(),
-                ));
+            if patches.is_empty() {
+                writeln!(out, "{} already has these settings; nothing changed", r.display_name)?;
+                return Ok(0);
             }
+            let changed = engine.update_rules(session, &p.id, &patches)?;
             if json {
                 writeln!(out, "{}", pretty(&serde_json::to_value(&changed).expect("rules serialise")))?;
             } else {

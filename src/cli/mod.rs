@@ -21,6 +21,8 @@ pub enum CliError {
     Store(crate::store::StoreError),
     /// The command line itself is wrong: exit 2.
     Usage(String),
+    /// Writing the output failed. A closed pipe (`pimlab ... | head`) is not an error.
+    Output(std::io::Error),
 }
 
 impl From<crate::model::ApiError> for CliError {
@@ -37,7 +39,7 @@ impl From<crate::store::StoreError> for CliError {
 
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
-        CliError::Usage(format!("cannot write output: {e}"))
+        CliError::Output(e)
     }
 }
 
@@ -69,6 +71,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
         Err(CliError::Usage(m)) => {
             let _ = writeln!(err, "error: {m}");
             2
+        }
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(CliError::Output(e)) => {
+            let _ = writeln!(err, "error: cannot write output: {e}");
+            1
         }
     }
 }

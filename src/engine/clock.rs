@@ -60,7 +60,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             report.events.push(format!(
                 "{} kept {} (last Global Administrator)",
                 format_timestamp(ctx.now),
-                s.id
+                describe(tx, &s)?
             ));
             continue;
         }
@@ -72,7 +72,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         };
         audit::system(tx, ctx, &s, activity, "expired")?;
         report.expired += 1;
-        report.events.push(format!("{} expired {} {}", format_timestamp(ctx.now), s.kind.as_str(), s.id));
+        report.events.push(format!("{} expired {}", format_timestamp(ctx.now), describe(tx, &s)?));
     }
     for s in tx.schedules_starting_by(ctx.now)? {
         let mut conflict = tx.active_schedule_by_instance(&s.instance_id)?;
@@ -96,16 +96,19 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             };
             if let Some(q) = request.as_mut() {
                 q.status = Status::Failed;
+                q.trace.push(crate::model::TraceStep {
+                    check: "ProvisioningAtStart".into(),
+                    rule: None,
+                    passed: false,
+                    seen: why.to_string(),
+                    limit: "what the request needs still holds when it starts".into(),
+                    fix: Some("submit a new request".into()),
+                });
                 tx.update_request(q)?;
             }
             audit::system(tx, ctx, &s, "Add member to role in PIM failed", why)?;
             report.failed += 1;
-            report.events.push(format!(
-                "{} failed {} {} ({why})",
-                format_timestamp(ctx.now),
-                s.kind.as_str(),
-                s.id
-            ));
+            report.events.push(format!("{} failed {} ({why})", format_timestamp(ctx.now), describe(tx, &s)?));
             continue;
         }
         tx.set_schedule_state(&s.id, Status::Provisioned, ScheduleState::Live, None, Some(ctx.now))?;
@@ -117,7 +120,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         }
         audit::system(tx, ctx, &s, "Schedule started in PIM", "start time reached")?;
         report.started += 1;
-        report.events.push(format!("{} started {} {}", format_timestamp(ctx.now), s.kind.as_str(), s.id));
+        report.events.push(format!("{} started {}", format_timestamp(ctx.now), describe(tx, &s)?));
     }
     for mut q in tx.requests_due_by(ctx.now)? {
         q.decision_due_at = None;
@@ -163,6 +166,18 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
     }
     report.purged_schedules += forgotten;
     Ok(())
+}
+
+/// "activation of Global Administrator by Alice Andersen (schedule …)" for event lines.
+fn describe(tx: &Tx<'_>, s: &crate::model::Schedule) -> Result<String, ApiError> {
+    let what = match (s.kind, s.assignment_type) {
+        (RequestKind::Eligibility, _) => "eligibility",
+        (_, Some(AssignmentType::Activated)) => "activation",
+        _ => "assignment",
+    };
+    let role = tx.role(&s.role_definition_id)?.map_or(s.role_definition_id.clone(), |r| r.display_name);
+    let who = tx.object(&s.principal_id)?.map_or(s.principal_id.clone(), |o| o.display_name);
+    Ok(format!("{what} of {role} for {who} (schedule {})", s.id))
 }
 
 /// Whether the eligibility an activation used is still in effect. An update or extension replaces

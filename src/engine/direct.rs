@@ -17,8 +17,10 @@ impl Engine {
         session: &Session,
         principal: &str,
         role: &str,
-        scope: &str,
+        directory_scope: Option<&str>,
+        app_scope: Option<&str>,
     ) -> Result<Schedule, ApiError> {
+        let scope = directory_scope.or(app_scope).unwrap_or("/");
         self.write(|tx, ctx| {
             require_admin(tx, session, "Creating role assignments")?;
             let p = resolve_object(tx, principal, "Principal")?;
@@ -32,7 +34,8 @@ impl Engine {
                     format!("'{}' cannot hold directory roles", p.display_name),
                 ));
             }
-            if scope != "/"
+            if directory_scope.is_some()
+                && scope != "/"
                 && ids::scope_object_id(scope).and_then(|id| tx.object(id).ok().flatten()).is_none()
             {
                 return Err(ApiError::bad_request(
@@ -50,8 +53,8 @@ impl Engine {
                 kind: RequestKind::Assignment,
                 principal_id: p.id.clone(),
                 role_definition_id: r.id.clone(),
-                directory_scope_id: Some(scope.to_string()),
-                app_scope_id: None,
+                directory_scope_id: directory_scope.map(str::to_string),
+                app_scope_id: app_scope.map(str::to_string),
                 member_type: MemberType::Direct,
                 assignment_type: Some(AssignmentType::Assigned),
                 status: Status::Provisioned,

@@ -18,6 +18,12 @@ pub struct NewObject {
     pub security_enabled: bool,
     pub mail_enabled: bool,
     pub app_id: Option<String>,
+    /// `None` means enabled.
+    pub account_enabled: Option<bool>,
+    pub group_types: Vec<String>,
+    /// Members and owners to add at creation (`members@odata.bind`), by id.
+    pub members: Vec<String>,
+    pub owners: Vec<String>,
 }
 
 /// Finds a directory object by id, user principal name or display name.
@@ -98,8 +104,8 @@ pub(crate) fn require_admin(tx: &Tx<'_>, session: &Session, doing: &str) -> Resu
         "CallerNotAdministrator",
         "caller",
         format!(
-            "{doing} needs an active Privileged Role Administrator or Global Administrator assignment; caller {} has neither (activate one first, or act --as an administrator).",
-            session.caller
+            "{doing} needs an active Privileged Role Administrator or Global Administrator assignment; the caller {} has neither (activate one first, or act --as an administrator).",
+            tx.object(&session.caller)?.map_or(session.caller.clone(), |o| format!("{} ({})", o.display_name, o.id))
         ),
     ))
 }
@@ -158,6 +164,20 @@ pub(crate) fn create_object(
             "a role-assignable group must be security-enabled (isAssignableToRole needs securityEnabled: true)",
         ));
     }
+    for t in &new.group_types {
+        if kind != PrincipalKind::Group || !["Unified", "DynamicMembership"].contains(&t.as_str()) {
+            return Err(ApiError::bad_request(
+                "groupTypes",
+                format!("'{t}' is not a group type (Unified or DynamicMembership, groups only)"),
+            ));
+        }
+    }
+    if new.is_assignable_to_role && new.group_types.iter().any(|t| t == "DynamicMembership") {
+        return Err(ApiError::bad_request(
+            "groupTypes",
+            "a role-assignable group cannot have dynamic membership",
+        ));
+    }
     let id = new_id(tx, ctx)?;
     let app_id = match kind {
         PrincipalKind::ServicePrincipal => Some(match new.app_id {
@@ -180,7 +200,8 @@ pub(crate) fn create_object(
         security_enabled: new.security_enabled,
         mail_enabled: new.mail_enabled,
         app_id,
-        account_enabled: true,
+        account_enabled: new.account_enabled.unwrap_or(true),
+        group_types: new.group_types.clone(),
         created_at: ctx.now,
     };
     tx.insert_object(&object)?;
@@ -191,6 +212,17 @@ pub(crate) fn create_object(
         PrincipalKind::AdministrativeUnit => "Add administrative unit",
     };
     audit::other(tx, ctx, actor, activity, "Directory", vec![target_of(&object)])?;
+    for (ids, relation) in [(&new.members, "member"), (&new.owners, "owner")] {
+        for id in ids {
+            if tx.object(id)?.is_none() {
+                return Err(ApiError::bad_request(
+                    &format!("{relation}s@odata.bind"),
+                    format!("'{id}' names no object in this tenant"),
+                ));
+            }
+            add_member(tx, ctx, actor, &object.id, id, relation)?;
+        }
+    }
     Ok(object)
 }
 
@@ -230,7 +262,12 @@ pub(crate) fn add_member(
         _ => {
             return Err(ApiError::bad_request(
                 "container",
-                format!("{} '{}' cannot have a {relation}", c.kind.as_str(), c.display_name),
+                format!(
+                    "{} '{}' cannot have {}",
+                    c.kind.as_str(),
+                    c.display_name,
+                    if relation == "owner" { "an owner" } else { "a member" }
+                ),
             ));
         }
     }

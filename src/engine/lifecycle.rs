@@ -287,7 +287,7 @@ fn new_schedule(
         state: ScheduleState::Live,
         created_using: Some(q.id.clone()),
         created_at: Some(ctx.now),
-        modified_at: Some(ctx.now),
+        modified_at: None,
         schedule_info: info.clone(),
         end_at: info.end_from(start),
         activated_using,
@@ -709,7 +709,6 @@ fn admin_remove(
         ));
     };
     let mut checks = Checks::default();
-    check_minimum_active(&mut checks, ctx, &target)?;
     if req.kind == RequestKind::Assignment
         && target.is_active()
         && t.role.id == GLOBAL_ADMINISTRATOR
@@ -741,6 +740,7 @@ fn admin_remove(
             "at least one must remain",
         );
     }
+    check_minimum_active(&mut checks, ctx, &target)?;
     let q = revoked_record(tx, ctx, session, req, t, checks)?;
     if !req.is_validation_only {
         end_schedule(tx, ctx, &target, ScheduleState::Removed)?;
@@ -869,7 +869,12 @@ fn self_activate(
     );
     let approval = t.policy.approval().map(|a| a.setting.clone());
     if let Some(a) = &approval {
-        if a.is_requestor_justification_required {
+        // One missing justification is one failure, whichever rules ask for it.
+        let enablement_asks = t
+            .policy
+            .enablement(policy::ENABLEMENT_END_USER_ASSIGNMENT)
+            .is_some_and(|r| r.requires("Justification"));
+        if a.is_requestor_justification_required && !enablement_asks {
             check_justification(&mut checks, "Approval_EndUser_Assignment.RequestorJustification", req);
         }
     }

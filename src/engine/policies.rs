@@ -47,10 +47,44 @@ fn merged_rule(current: &PolicyRule, rule_id: &str, patch: &Value) -> Result<Pol
             }
         }
     }
-    let rule: PolicyRule =
-        serde_json::from_value(merged).map_err(|e| ApiError::bad_request("body", format!("{e}")))?;
+    let rule = crate::model::policy::parse_rule(merged)
+        .map_err(|(field, problem)| ApiError::bad_request(&field, problem))?;
     rule.check_values().map_err(|(field, problem)| ApiError::bad_request(&field, problem))?;
     Ok(rule)
+}
+
+/// Approvers must be users (`singleUser`) or groups (`groupMembers`) of this tenant.
+fn check_approvers(tx: &crate::store::Tx<'_>, rule: &PolicyRule) -> Result<(), ApiError> {
+    let PolicyRule::Approval(a) = rule else {
+        return Ok(());
+    };
+    for (i, stage) in a.setting.approval_stages.iter().enumerate() {
+        for (list, approvers) in [
+            ("primaryApprovers", &stage.primary_approvers),
+            ("escalationApprovers", &stage.escalation_approvers),
+        ] {
+            for approver in approvers {
+                let wanted = match approver {
+                    Approver::SingleUser { .. } => PrincipalKind::User,
+                    Approver::GroupMembers { .. } => PrincipalKind::Group,
+                };
+                match tx.object(approver.object_id())? {
+                    Some(o) if o.kind == wanted => {}
+                    _ => {
+                        return Err(ApiError::bad_request(
+                            &format!("setting.approvalStages[{i}].{list}"),
+                            format!(
+                                "approver '{}' is not a {} in this tenant",
+                                approver.object_id(),
+                                wanted.as_str()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Engine {
@@ -72,58 +106,51 @@ impl Engine {
         rule_id: &str,
         patch: &Value,
     ) -> Result<PolicyRule, ApiError> {
+        let mut changed = self.update_rules(session, policy_id, &[(rule_id.to_string(), patch.clone())])?;
+        Ok(changed.remove(0))
+    }
+
+    /// Changes several rules of one policy in one transaction: all of them, or none.
+    pub fn update_rules(
+        &mut self,
+        session: &Session,
+        policy_id: &str,
+        patches: &[(String, Value)],
+    ) -> Result<Vec<PolicyRule>, ApiError> {
         self.write(|tx, ctx| {
             require_admin(tx, session, "Changing role settings")?;
             let policy = tx.policy(policy_id)?.ok_or_else(|| {
                 ApiError::new(404, "ResourceNotFound", format!("Policy '{policy_id}' does not exist."))
             })?;
-            let current = policy.rule(rule_id).ok_or_else(|| rule_not_found(policy_id, rule_id))?;
-            let rule = merged_rule(current, rule_id, patch)?;
-            if let PolicyRule::Approval(a) = &rule {
-                for stage in &a.setting.approval_stages {
-                    for approver in stage.primary_approvers.iter().chain(&stage.escalation_approvers) {
-                        let wanted = match approver {
-                            Approver::SingleUser { .. } => PrincipalKind::User,
-                            Approver::GroupMembers { .. } => PrincipalKind::Group,
-                        };
-                        match tx.object(approver.object_id())? {
-                            Some(o) if o.kind == wanted => {}
-                            _ => {
-                                return Err(ApiError::bad_request(
-                                    "setting.approvalStages.primaryApprovers",
-                                    format!(
-                                        "approver '{}' is not a {} in this tenant",
-                                        approver.object_id(),
-                                        wanted.as_str()
-                                    ),
-                                ));
-                            }
-                        }
-                    }
-                }
+            let mut changed = Vec::new();
+            for (rule_id, patch) in patches {
+                let current = policy.rule(rule_id).ok_or_else(|| rule_not_found(policy_id, rule_id))?;
+                let rule = merged_rule(current, rule_id, patch)?;
+                check_approvers(tx, &rule)?;
+                tx.update_rule(&policy.id, &rule, ctx.now, &session.caller)?;
+                let role = tx.role(&policy.role_definition_id)?;
+                audit::other(
+                    tx,
+                    ctx,
+                    &session.caller,
+                    "Update role setting in PIM",
+                    "RoleManagement",
+                    vec![
+                        AuditTarget {
+                            id: policy.role_definition_id.clone(),
+                            kind: "Role".into(),
+                            display_name: role.map(|r| r.display_name),
+                        },
+                        AuditTarget {
+                            id: format!("{}/{rule_id}", policy.id),
+                            kind: "Other".into(),
+                            display_name: Some(rule_id.to_string()),
+                        },
+                    ],
+                )?;
+                changed.push(rule);
             }
-            tx.update_rule(&policy.id, &rule, ctx.now, &session.caller)?;
-            let role = tx.role(&policy.role_definition_id)?;
-            audit::other(
-                tx,
-                ctx,
-                &session.caller,
-                "Update role setting in PIM",
-                "RoleManagement",
-                vec![
-                    AuditTarget {
-                        id: policy.role_definition_id.clone(),
-                        kind: "Role".into(),
-                        display_name: role.map(|r| r.display_name),
-                    },
-                    AuditTarget {
-                        id: format!("{}/{rule_id}", policy.id),
-                        kind: "Other".into(),
-                        display_name: Some(rule_id.to_string()),
-                    },
-                ],
-            )?;
-            Ok(rule)
+            Ok(changed)
         })
     }
 }

@@ -127,6 +127,14 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
     Ok(ctx)
 }
 
+pub(crate) fn already_initialized() -> ApiError {
+    ApiError::new(
+        409,
+        "StoreAlreadyInitialized",
+        "this store already holds a tenant; use --force to replace it",
+    )
+}
+
 /// What `init` made.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InitSummary {
@@ -141,15 +149,13 @@ pub struct InitSummary {
 impl Engine {
     /// Creates the tenant in an empty store.
     pub fn init(&mut self, opts: &InitOptions) -> Result<InitSummary, ApiError> {
-        if self.is_initialized()? {
-            return Err(ApiError::new(
-                409,
-                "StoreAlreadyInitialized",
-                "this store already holds a tenant; use --force to replace it",
-            ));
-        }
         {
+            // The check and the seeding share one write transaction, so two processes creating
+            // the same new store cannot both seed it.
             let tx = self.store.write()?;
+            if tx.meta("tenant_id")?.is_some() {
+                return Err(already_initialized());
+            }
             seed_tenant(&tx, opts)?;
             tx.commit()?;
         }

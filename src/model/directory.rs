@@ -58,6 +58,8 @@ pub struct DirectoryObject {
     /// Service principals.
     pub app_id: Option<String>,
     pub account_enabled: bool,
+    /// Groups: `Unified` (Microsoft 365), `DynamicMembership`.
+    pub group_types: Vec<String>,
     pub created_at: Timestamp,
 }
 

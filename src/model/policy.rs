@@ -513,6 +513,34 @@ impl Policy {
     }
 }
 
+/// Parses a rule from its wire JSON, naming the offending field on failure: `(field, problem)`.
+/// The variant is chosen from `@odata.type` first, so that errors inside it keep their path
+/// (serde's internally tagged enums lose it).
+pub fn parse_rule(mut v: serde_json::Value) -> Result<PolicyRule, (String, String)> {
+    fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, (String, String)> {
+        serde_path_to_error::deserialize(v).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path.is_empty() || path == "." { "body".to_string() } else { path };
+            (field, e.into_inner().to_string())
+        })
+    }
+    let odata_type = match v.as_object_mut().and_then(|m| m.remove("@odata.type")) {
+        Some(serde_json::Value::String(t)) => t,
+        Some(other) => return Err(("@odata.type".into(), format!("expected a string, got {other}"))),
+        None => return Err(("@odata.type".into(), "the rule's @odata.type is missing".into())),
+    };
+    match odata_type.trim_start_matches("#microsoft.graph.") {
+        "unifiedRoleManagementPolicyExpirationRule" => typed(v).map(PolicyRule::Expiration),
+        "unifiedRoleManagementPolicyEnablementRule" => typed(v).map(PolicyRule::Enablement),
+        "unifiedRoleManagementPolicyApprovalRule" => typed(v).map(PolicyRule::Approval),
+        "unifiedRoleManagementPolicyAuthenticationContextRule" => {
+            typed(v).map(PolicyRule::AuthenticationContext)
+        }
+        "unifiedRoleManagementPolicyNotificationRule" => typed(v).map(PolicyRule::Notification),
+        other => Err(("@odata.type".into(), format!("'{other}' is not a policy rule type"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use crate::model::time::{from_millis, to_millis};
 use crate::model::{DirectoryObject, PrincipalKind, RoleDefinition};
 
 const OBJECT_COLUMNS: &str = "id, kind, display_name, user_principal_name, mail, description, \
-     is_assignable_to_role, security_enabled, mail_enabled, app_id, account_enabled, created_at";
+     is_assignable_to_role, security_enabled, mail_enabled, app_id, account_enabled, created_at, group_types";
 
 fn object_from_row(r: &Row<'_>) -> rusqlite::Result<DirectoryObject> {
     let kind: String = r.get(1)?;
@@ -24,6 +24,7 @@ fn object_from_row(r: &Row<'_>) -> rusqlite::Result<DirectoryObject> {
         app_id: r.get(9)?,
         account_enabled: r.get(10)?,
         created_at: from_millis(r.get(11)?),
+        group_types: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
     })
 }
 
@@ -51,7 +52,7 @@ impl Tx<'_> {
     pub fn insert_object(&self, o: &DirectoryObject) -> rusqlite::Result<()> {
         self.tx
             .prepare_cached(&format!(
-                "INSERT INTO directory_objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                "INSERT INTO directory_objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
             ))?
             .execute(params![
                 o.id,
@@ -66,6 +67,7 @@ impl Tx<'_> {
                 o.app_id,
                 o.account_enabled,
                 to_millis(o.created_at),
+                serde_json::to_string(&o.group_types).unwrap_or_default(),
             ])?;
         Ok(())
     }

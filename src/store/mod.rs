@@ -94,7 +94,7 @@ impl Store {
         }
         if path.is_some() {
             // WAL lets readers run beside a writer; NORMAL sync is durable across application crashes.
-            conn.pragma_update(None, "journal_mode", "WAL").map_err(wrap)?;
+            set_wal(&conn).map_err(wrap)?;
             conn.pragma_update(None, "synchronous", "NORMAL").map_err(wrap)?;
         }
         conn.pragma_update(None, "foreign_keys", "ON").map_err(wrap)?;
@@ -135,6 +135,23 @@ impl Store {
              DELETE FROM directory_objects; DELETE FROM meta;",
         )?;
         tx.commit()
+    }
+}
+
+/// Switches to WAL. Changing the journal mode needs a moment alone with the file, and SQLite does
+/// not wait for it, so a process that meets another one opening the same new store retries.
+fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let mut attempts = 0;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::DatabaseBusy && attempts < 600 =>
+            {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => return other,
+        }
     }
 }
 
