@@ -252,9 +252,10 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
             match rule {
                 PolicyRule::Expiration(r) if r.id == format!("Expiration_Admin_{level}") => {
                     out.push_str(&format!(
-                        "  allow permanent         {}\n  expire after            {}\n",
+                        "  allow permanent         {}\n  expire after            {}{}\n",
                         if r.is_expiration_required { "no" } else { "yes" },
-                        r.maximum_duration
+                        r.maximum_duration,
+                        if r.is_expiration_required { "" } else { " (applies once permanent is not allowed)" }
                     ));
                 }
                 PolicyRule::Enablement(r) if r.id == format!("Enablement_Admin_{level}") => {
