@@ -102,6 +102,7 @@ CREATE TABLE requests (
 );
 CREATE INDEX requests_by_target ON requests (principal_id, role_definition_id, status);
 CREATE INDEX requests_by_created ON requests (created_at);
+CREATE INDEX requests_by_canceled ON requests (canceled_at) WHERE canceled_at IS NOT NULL;
 CREATE INDEX requests_by_status ON requests (status, completed_at);
 CREATE INDEX requests_by_decision_due ON requests (decision_due_at) WHERE decision_due_at IS NOT NULL;
 

@@ -2890,3 +2890,64 @@ fn the_same_calls_on_two_fresh_engines_give_identical_responses() {
     assert!(first.iter().any(|(status, _)| *status == 201));
     assert!(first.iter().any(|(status, _)| *status == 400));
 }
+
+// ---------------------------------------------------------------------------------------------
+// $batch
+
+#[test]
+fn a_batch_answers_each_request_on_its_own_and_a_refused_one_changes_nothing() {
+    let mut lab = Lab::new();
+    let alice = lab.user("alice");
+    let assign = json!({
+        "action": "adminAssign", "principalId": alice, "roleDefinitionId": USER_ADMIN, "directoryScopeId": "/",
+        "justification": "batch", "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": "PT8H"}}
+    });
+    let body = json!({"requests": [
+        {"id": "a", "method": "POST", "url": "/roleManagement/directory/roleAssignmentScheduleRequests", "body": assign},
+        {"id": "b", "method": "POST", "url": "/roleManagement/directory/roleAssignmentScheduleRequests", "body": assign},
+        {"id": "c", "method": "GET", "url": "/roleManagement/directory/roleAssignments?$filter=principalId eq '" .to_string() + &alice + "'"},
+    ]});
+    let (status, out) = lab.send(&lab.admin.clone(), "POST", "/v1.0/$batch", &body);
+    assert_eq!(status, 200, "{out:#}");
+    let responses = out["responses"].as_array().unwrap();
+    assert_eq!(
+        responses.iter().map(|r| (r["id"].clone(), r["status"].clone())).collect::<Vec<_>>(),
+        vec![(json!("a"), json!(201)), (json!("b"), json!(400)), (json!("c"), json!(200)),]
+    );
+    assert_eq!(responses[1]["body"]["error"]["code"], "RoleAssignmentExists");
+    assert_eq!(
+        responses[2]["body"]["value"].as_array().unwrap().len(),
+        1,
+        "the first request's assignment is visible to the third"
+    );
+    // The batch committed: the assignment is there afterwards, once.
+    let requests = lab.list(ASSIGN_REQS);
+    assert_eq!(requests.iter().filter(|r| r["principalId"] == json!(alice)).count(), 1);
+}
+
+#[test]
+fn a_batch_of_more_than_20_requests_is_refused_whole() {
+    let mut lab = Lab::new();
+    let before = lab.snapshot();
+    let requests: Vec<Value> = (0..21)
+        .map(|i| json!({"id": i.to_string(), "method": "POST", "url": "/users", "body": {"displayName": format!("U{i}")}}))
+        .collect();
+    let (status, out) =
+        lab.send(&lab.admin.clone(), "POST", "/v1.0/$batch", &json!({ "requests": requests }));
+    assert_eq!(status, 400, "{out:#}");
+    assert!(out["error"]["message"].as_str().unwrap().contains("21 requests"), "{out:#}");
+    assert_eq!(lab.snapshot(), before);
+}
+
+#[test]
+fn a_batch_with_a_malformed_request_names_it() {
+    let mut lab = Lab::new();
+    let (status, out) = lab.send(
+        &lab.admin.clone(),
+        "POST",
+        "/v1.0/$batch",
+        &json!({"requests": [{"id": "1", "url": "/me"}]}),
+    );
+    assert_eq!(status, 400, "{out:#}");
+    assert!(out["error"]["message"].as_str().unwrap().contains("requests[0].method"), "{out:#}");
+}

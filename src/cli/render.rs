@@ -255,7 +255,11 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
                         "  allow permanent         {}\n  expire after            {}{}\n",
                         if r.is_expiration_required { "no" } else { "yes" },
                         r.maximum_duration,
-                        if r.is_expiration_required { "" } else { " (applies once permanent is not allowed)" }
+                        if r.is_expiration_required {
+                            ""
+                        } else {
+                            " (applies once permanent is not allowed)"
+                        }
                     ));
                 }
                 PolicyRule::Enablement(r) if r.id == format!("Enablement_Admin_{level}") => {

@@ -114,6 +114,17 @@ impl Engine {
         f(&tx, &ctx)
     }
 
+    /// Runs `f` with all its store changes in one transaction: each operation still succeeds or
+    /// fails alone (a savepoint each), but they share one commit. Graph's `$batch` uses it.
+    pub fn batch<T>(&mut self, f: impl FnOnce(&mut Engine) -> T) -> Result<T, ApiError> {
+        let opened = self.store.begin_batch()?;
+        let value = f(self);
+        if opened {
+            self.store.end_batch(true)?;
+        }
+        Ok(value)
+    }
+
     /// The simulated time.
     pub fn now(&mut self) -> Result<Timestamp, ApiError> {
         self.read(|_, ctx| Ok(ctx.now))

@@ -74,10 +74,8 @@ impl Tx<'_> {
 
     pub fn object(&self, id: &str) -> rusqlite::Result<Option<DirectoryObject>> {
         self.tx
-            .prepare_cached(&format!(
-                "SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE id = ?1 COLLATE NOCASE"
-            ))?
-            .query_row([id], object_from_row)
+            .prepare_cached(&format!("SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE id = ?1"))?
+            .query_row([id.to_ascii_lowercase()], object_from_row)
             .optional()
     }
 
@@ -85,7 +83,9 @@ impl Tx<'_> {
     pub fn objects_named(&self, name: &str) -> rusqlite::Result<Vec<DirectoryObject>> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {OBJECT_COLUMNS} FROM directory_objects
-             WHERE user_principal_name = ?1 COLLATE NOCASE OR display_name = ?1 COLLATE NOCASE
+             WHERE user_principal_name = ?1
+             UNION
+             SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE display_name = ?1 COLLATE NOCASE
              ORDER BY created_at, id"
         ))?;
         stmt.query_map([name], object_from_row)?.collect()
@@ -146,10 +146,8 @@ impl Tx<'_> {
 
     pub fn role(&self, id: &str) -> rusqlite::Result<Option<RoleDefinition>> {
         self.tx
-            .prepare_cached(&format!(
-                "SELECT {ROLE_COLUMNS} FROM role_definitions WHERE id = ?1 COLLATE NOCASE OR template_id = ?1 COLLATE NOCASE"
-            ))?
-            .query_row([id], role_from_row)
+            .prepare_cached(&format!("SELECT {ROLE_COLUMNS} FROM role_definitions WHERE id = ?1"))?
+            .query_row([id.to_ascii_lowercase()], role_from_row)
             .optional()
     }
 

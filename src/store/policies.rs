@@ -51,14 +51,19 @@ impl Tx<'_> {
         let mut stmt =
             self.tx.prepare_cached("SELECT body FROM policy_rules WHERE policy_id = ?1 ORDER BY position")?;
         let bodies: Vec<String> = stmt.query_map([&policy.id], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        policy.rules = bodies
-            .iter()
-            .map(|b| {
-                serde_json::from_str::<PolicyRule>(b).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        let mut rules = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            if let Some(rule) = self.parsed_rules.borrow().get(&body) {
+                rules.push(rule.clone());
+                continue;
+            }
+            let rule: PolicyRule = serde_json::from_str(&body).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+            })?;
+            self.parsed_rules.borrow_mut().insert(body, rule.clone());
+            rules.push(rule);
+        }
+        policy.rules = rules;
         Ok(())
     }
 
@@ -87,9 +92,9 @@ impl Tx<'_> {
         let found = self
             .tx
             .prepare_cached(&format!(
-                "SELECT {POLICY_COLUMNS} FROM policies WHERE surface = ?1 AND scope_id = ?2 AND role_definition_id = ?3 COLLATE NOCASE"
+                "SELECT {POLICY_COLUMNS} FROM policies WHERE surface = ?1 AND scope_id = ?2 AND role_definition_id = ?3"
             ))?
-            .query_row([surface, scope_id, role_id], policy_from_row)
+            .query_row([surface, scope_id, &role_id.to_ascii_lowercase()], policy_from_row)
             .optional()?;
         match found {
             Some(mut p) => {

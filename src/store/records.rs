@@ -145,8 +145,8 @@ impl Tx<'_> {
 
     pub fn request(&self, id: &str) -> rusqlite::Result<Option<ScheduleRequest>> {
         self.tx
-            .prepare_cached(&format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1 COLLATE NOCASE"))?
-            .query_row([id], request_from_row)
+            .prepare_cached(&format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1"))?
+            .query_row([id.to_ascii_lowercase()], request_from_row)
             .optional()
     }
 
@@ -154,18 +154,18 @@ impl Tx<'_> {
     pub fn requests(&self, q: &RequestQuery<'_>) -> rusqlite::Result<Vec<ScheduleRequest>> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {REQUEST_COLUMNS} FROM requests
-             WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR principal_id = ?2 COLLATE NOCASE)
-               AND (?3 IS NULL OR role_definition_id = ?3 COLLATE NOCASE) AND (?4 IS NULL OR status = ?4)
-               AND (?5 IS NULL OR created_by = ?5 COLLATE NOCASE)
+             WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR principal_id = ?2)
+               AND (?3 IS NULL OR role_definition_id = ?3) AND (?4 IS NULL OR status = ?4)
+               AND (?5 IS NULL OR created_by = ?5)
              ORDER BY created_at, rowid"
         ))?;
         stmt.query_map(
             params![
                 q.kind.map(|k| k.as_str()),
-                q.principal_id,
-                q.role_definition_id,
+                q.principal_id.map(str::to_ascii_lowercase),
+                q.role_definition_id.map(str::to_ascii_lowercase),
                 q.status.map(|s| s.as_str()),
-                q.created_by
+                q.created_by.map(str::to_ascii_lowercase)
             ],
             request_from_row,
         )?
@@ -190,17 +190,23 @@ impl Tx<'_> {
     }
 
     /// Deletes requests the service would have purged by `now` (see the fidelity settings).
+    /// Two statements rather than one `OR`, so each can use its index.
     pub fn purge_requests(
         &self,
         created_before: Timestamp,
         canceled_before: Timestamp,
     ) -> rusqlite::Result<Vec<String>> {
-        let mut stmt = self.tx.prepare_cached(
-            "DELETE FROM requests WHERE created_at <= ?1 OR canceled_at <= ?2 RETURNING id",
-        )?;
-        let mut ids: Vec<String> = stmt
-            .query_map(params![to_millis(created_before), to_millis(canceled_before)], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let mut ids: Vec<String> = Vec::new();
+        for sql in [
+            "DELETE FROM requests WHERE created_at <= ?1 RETURNING id",
+            "DELETE FROM requests WHERE canceled_at <= ?1 RETURNING id",
+        ] {
+            let mut stmt = self.tx.prepare_cached(sql)?;
+            let at = if sql.contains("created_at") { created_before } else { canceled_before };
+            for id in stmt.query_map([to_millis(at)], |r| r.get(0))? {
+                ids.push(id?);
+            }
+        }
         ids.sort();
         Ok(ids)
     }
@@ -211,13 +217,12 @@ impl Tx<'_> {
         retention_ms: i64,
         canceled_retention_ms: i64,
     ) -> rusqlite::Result<Option<Timestamp>> {
-        let t: Option<i64> = self
-            .tx
-            .prepare_cached(
-                "SELECT min(min(created_at + ?1, coalesce(canceled_at + ?2, created_at + ?1))) FROM requests",
-            )?
-            .query_row(params![retention_ms, canceled_retention_ms], |r| r.get(0))?;
-        Ok(t.map(from_millis))
+        let created: Option<i64> =
+            self.tx.prepare_cached("SELECT min(created_at) FROM requests")?.query_row([], |r| r.get(0))?;
+        let canceled: Option<i64> =
+            self.tx.prepare_cached("SELECT min(canceled_at) FROM requests")?.query_row([], |r| r.get(0))?;
+        let due = [created.map(|t| t + retention_ms), canceled.map(|t| t + canceled_retention_ms)];
+        Ok(due.into_iter().flatten().min().map(from_millis))
     }
 }
 

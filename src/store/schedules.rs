@@ -158,11 +158,19 @@ impl Tx<'_> {
     ) -> rusqlite::Result<Vec<Schedule>> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
-             WHERE kind = ?1 AND state = 'live' AND (?2 IS NULL OR principal_id = ?2 COLLATE NOCASE)
-               AND (?3 IS NULL OR role_definition_id = ?3 COLLATE NOCASE)
+             WHERE kind = ?1 AND state = 'live' AND (?2 IS NULL OR principal_id = ?2)
+               AND (?3 IS NULL OR role_definition_id = ?3)
              ORDER BY start_at, id"
         ))?;
-        stmt.query_map(params![kind.as_str(), principal_id, role_id], schedule_from_row)?.collect()
+        stmt.query_map(
+            params![
+                kind.as_str(),
+                principal_id.map(str::to_ascii_lowercase),
+                role_id.map(str::to_ascii_lowercase)
+            ],
+            schedule_from_row,
+        )?
+        .collect()
     }
 
     /// Active (in-effect) assignment schedules for a role at a scope, across principals.
