@@ -297,8 +297,10 @@ mod tests {
         let c = Connection::open(&path).unwrap();
         c.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
         drop(c);
+        let before = std::fs::read(&path).unwrap();
         let err = Store::open(&path).err().unwrap();
         assert!(matches!(err, StoreError::TooNew { found, .. } if found == SCHEMA_VERSION + 1), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "a newer store is not touched");
     }
 
     #[test]
