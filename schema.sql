@@ -97,14 +97,12 @@ CREATE TABLE requests (
     created_by          TEXT NOT NULL,
     activated_using     TEXT,
     canceled_at         INTEGER,
-    decision_due_at     INTEGER,                    -- pending requests time out then
     trace               TEXT NOT NULL DEFAULT '[]'  -- JSON decision trace
 );
 CREATE INDEX requests_by_target ON requests (principal_id, role_definition_id, status);
 CREATE INDEX requests_by_created ON requests (created_at);
 CREATE INDEX requests_by_canceled ON requests (canceled_at) WHERE canceled_at IS NOT NULL;
 CREATE INDEX requests_by_status ON requests (status, completed_at);
-CREATE INDEX requests_by_decision_due ON requests (decision_due_at) WHERE decision_due_at IS NOT NULL;
 
 -- roleEligibilitySchedules and roleAssignmentSchedules. A schedule that is live and Provisioned
 -- is in effect: it is an instance, and (for assignments) a unifiedRoleAssignment; see the views.
@@ -131,7 +129,9 @@ CREATE TABLE schedules (
     activated_using     TEXT,
     instance_id         TEXT NOT NULL,
     ended_at            INTEGER,
-    replaces            TEXT            -- a future-dated update replaces this schedule when it starts
+    replaces            TEXT,           -- a future-dated update replaces this schedule when it starts
+    warn_14_at          INTEGER,        -- when the 14-day expiry notice is due (null: sent or none)
+    warn_1_at           INTEGER         -- when the 1-day expiry notice is due
 );
 CREATE INDEX schedules_by_target ON schedules (principal_id, role_definition_id, kind, state);
 CREATE INDEX schedules_live_by_end ON schedules (end_at) WHERE state = 'live';
@@ -151,6 +151,47 @@ CREATE VIEW role_assignments AS
            id AS schedule_id, member_type, assignment_type
     FROM schedules
     WHERE kind = 'assignment' AND state = 'live' AND status = 'Provisioned';
+
+CREATE INDEX schedules_warn_14 ON schedules (warn_14_at) WHERE warn_14_at IS NOT NULL;
+CREATE INDEX schedules_warn_1 ON schedules (warn_1_at) WHERE warn_1_at IS NOT NULL;
+
+-- The approval of a request (its id is the request's): one step per stage, as beta approvalStep.
+-- Each step keeps the stage settings it started with, so a later policy change does not move
+-- the goalposts of a request already waiting.
+CREATE TABLE approval_steps (
+    id            TEXT PRIMARY KEY,
+    approval_id   TEXT NOT NULL,
+    stage         INTEGER NOT NULL,              -- 1-based
+    status        TEXT NOT NULL,                 -- NotStarted, InProgress, Completed, Expired, Canceled
+    review_result TEXT NOT NULL,                 -- NotReviewed, Approved, Denied
+    reviewed_by   TEXT,
+    reviewed_at   INTEGER,
+    justification TEXT,
+    started_at    INTEGER,
+    due_at        INTEGER,                       -- the stage times out then
+    escalation_at INTEGER,                       -- escalation approvers may decide from then
+    escalated     INTEGER NOT NULL DEFAULT 0,    -- they have been told
+    settings      TEXT NOT NULL,                 -- the unifiedApprovalStage JSON
+    UNIQUE (approval_id, stage)
+);
+CREATE INDEX approval_steps_due ON approval_steps (due_at) WHERE status = 'InProgress';
+CREATE INDEX approval_steps_escalation ON approval_steps (escalation_at) WHERE status = 'InProgress' AND escalated = 0;
+
+-- The outbox: every message the real service would mail.
+CREATE TABLE notifications (
+    seq            INTEGER PRIMARY KEY,
+    at             INTEGER NOT NULL,
+    event          TEXT NOT NULL,
+    rule_id        TEXT,                         -- the notification rule that sent it
+    recipient_type TEXT NOT NULL,                -- Admin, Requestor, Approver
+    recipients     TEXT NOT NULL,                -- JSON array of addresses
+    recipient_ids  TEXT NOT NULL,                -- JSON array of object ids (default recipients)
+    subject        TEXT NOT NULL,
+    body           TEXT NOT NULL,
+    request_id     TEXT,
+    critical       INTEGER NOT NULL
+);
+CREATE INDEX notifications_by_time ON notifications (at);
 
 -- The audit trail: one row per state change, written in the same transaction.
 CREATE TABLE audit (

@@ -10,6 +10,8 @@
 //!
 //! Tests that fail because pimlab disagrees with its README or the references are kept and marked
 
+mod common;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -187,13 +189,25 @@ impl Lab {
         bytes_of(&self.db)
     }
 
-    /// Runs a command that must fail and leave the store byte-for-byte as it was.
+    /// Runs a command that must fail and leave the store as it was: byte-for-byte, or, when the
+    /// service refused a request, with nothing but that refusal's audit row added (invariant 3).
     #[track_caller]
     fn fails_unchanged(&self, args: &[&str]) -> Run {
+        // Reading the store first (which may tidy its WAL files), then its bytes.
+        let logical = common::logical_dump(&self.db);
+        let failures = common::failure_audits(&self.db);
         let before = self.bytes();
         let run = self.run(args);
         assert_ne!(run.code, 0, "expected a failure{run}");
-        assert!(self.bytes() == before, "the store changed although the command failed{run}");
+        if self.bytes() != before {
+            assert_eq!(
+                common::logical_dump(&self.db),
+                logical,
+                "the store changed although the command failed{run}"
+            );
+            let added = common::failure_audits(&self.db) - failures;
+            assert!(added <= 1, "only the refusal's own audit row may be added, not {added}{run}");
+        }
         run
     }
 

@@ -7,6 +7,8 @@
 
 use std::fmt::Write as _;
 
+mod common;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pimlab::engine::fidelity;
@@ -238,7 +240,10 @@ impl Lab {
                 writeln!(out, "schedule {id} {:#?}", e.schedule_any(id).unwrap()).unwrap();
             }
         }
-        writeln!(out, "audit {:#?}", e.audit(&AuditQuery::default()).unwrap()).unwrap();
+        // A refused request leaves its own audit record and nothing else (invariant 3).
+        let audit: Vec<_> =
+            e.audit(&AuditQuery::default()).unwrap().into_iter().filter(|a| a.result != "failure").collect();
+        writeln!(out, "audit {audit:#?}").unwrap();
         for kind in [
             PrincipalKind::User,
             PrincipalKind::Group,
@@ -1804,7 +1809,7 @@ fn refused_requests_leave_every_listing_unchanged() {
 }
 
 #[test]
-fn refused_requests_leave_the_store_file_byte_identical() {
+fn refused_requests_leave_the_store_file_unchanged_but_for_their_audit_row() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pimlab.db");
     {
@@ -1830,7 +1835,7 @@ fn refused_requests_leave_the_store_file_byte_identical() {
         )
         .unwrap();
     }
-    let read = || std::fs::read(&path).unwrap();
+    let read = || common::logical_dump(&path);
     let baseline = read();
     {
         // Control: opening and closing alone changes nothing.
@@ -1863,6 +1868,7 @@ fn refused_requests_leave_the_store_file_byte_identical() {
         }),
     ];
     for (code, refuse) in cases {
+        let failures = common::failure_audits(&path);
         {
             let mut e = Engine::open(&path).unwrap();
             let admin = e.default_caller().unwrap();
@@ -1871,6 +1877,9 @@ fn refused_requests_leave_the_store_file_byte_identical() {
             assert_eq!(err.code, code, "{err}");
         }
         assert!(read() == baseline, "refusal {code} changed the store file");
+        // A refused request is recorded; a cancel of an unknown request is not a request.
+        let recorded = if code == "RoleAssignmentRequestNotFound" { 0 } else { 1 };
+        assert_eq!(common::failure_audits(&path), failures + recorded, "audit rows for refusal {code}");
     }
     {
         // Sensitivity check: an accepted request does change the file.

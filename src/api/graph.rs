@@ -145,7 +145,13 @@ fn route(
         raw_query: raw_query.to_string(),
         body,
     };
-    call.dispatch()
+    let mut response = call.dispatch()?;
+    if version == Version::Beta {
+        if let Some(body) = response.body.as_mut() {
+            views::to_beta(body);
+        }
+    }
+    Ok(response)
 }
 
 fn percent_decode(s: &str) -> String {

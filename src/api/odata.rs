@@ -6,8 +6,9 @@
 //! * [`parse_query`] turns the raw query string (the part after `?`, percent-encoded or not) into
 //!   [`QueryOptions`], rejecting unknown or duplicated `$` options with a message that names them.
 //! * [`parse_filter`] turns a `$filter` expression into a [`Filter`] syntax tree (comparisons,
-//!   `in`, `and`/`or`/`not`, parentheses, `startswith`/`endswith`/`contains`). Parse errors name
-//!   the offending token and its 0-based character position.
+//!   `in`, `and`/`or`/`not`, parentheses, `startswith`/`endswith`/`contains`, and the lambda
+//!   operators `any`/`all` over collection properties). Parse errors name the offending token and
+//!   its 0-based character position.
 //! * [`Filter::matches`], [`apply_select`], [`apply_orderby`] and [`QueryOptions::apply`] evaluate
 //!   the options.
 //!
@@ -77,6 +78,27 @@ pub enum StringFunction {
     Contains,
 }
 
+/// Lambda operators of `$filter`, applied to a collection property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LambdaOperator {
+    /// `collection/any(x: ...)`: some element satisfies the predicate.
+    Any,
+    /// `collection/all(x: ...)`: every element satisfies the predicate.
+    All,
+}
+
+/// The `variable: predicate` part of a lambda operator.
+///
+/// Inside `predicate`, a path whose first segment is `variable` (matched case-insensitively)
+/// refers to the current element of the collection (`variable` alone is the element itself, for
+/// collections of primitives); the range variables of enclosing lambdas stay visible, and any other
+/// path refers to the item being filtered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LambdaBody {
+    pub variable: String,
+    pub predicate: Box<Filter>,
+}
+
 /// A literal value in a `$filter` expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Literal {
@@ -116,6 +138,21 @@ pub enum Filter {
         function: StringFunction,
         property: String,
         value: String,
+    },
+    /// `collection/any(variable: predicate)`, `collection/all(variable: predicate)` or
+    /// `collection/any()`.
+    ///
+    /// `any` is true when some element satisfies the predicate (false for a missing, null or
+    /// empty collection); `all` is true when every element does (true for an empty collection,
+    /// false for a missing or null one). Without a body, `any()` is true for a non-empty
+    /// collection.
+    Lambda {
+        /// Path to the collection, as written; it may start with an enclosing lambda's range
+        /// variable (`t/modifiedProperties`).
+        collection: String,
+        operator: LambdaOperator,
+        /// `None` only for the argument-less `collection/any()`.
+        body: Option<LambdaBody>,
     },
     And(Box<Filter>, Box<Filter>),
     Or(Box<Filter>, Box<Filter>),
@@ -442,7 +479,7 @@ enum Tok {
     LParen,
     RParen,
     Comma,
-    /// Only used by lambda operators (`members/any(m: ...)`), which are rejected by the parser.
+    /// Separates a lambda's range variable from its predicate (`members/any(m: ...)`).
     Colon,
 }
 
@@ -635,9 +672,42 @@ enum Operand {
     Literal(Literal),
 }
 
+/// A lambda whose body is being parsed.
+struct LambdaScope {
+    /// The range variable.
+    variable: String,
+    /// Position of the range variable's declaration.
+    declared_at: usize,
+    /// The lambda operator token (`members/any`).
+    lambda: Token,
+    /// Whether the body refers to the range variable.
+    used: bool,
+    /// The first path in the body that starts with no range variable in scope, and its position.
+    stray: Option<(String, usize)>,
+}
+
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    /// Enclosing lambdas, innermost last.
+    scopes: Vec<LambdaScope>,
+}
+
+/// Splits `members/any` into the collection path (empty for a bare `any`) and the operator.
+fn split_lambda(word: &str) -> Option<(&str, LambdaOperator)> {
+    let (collection, name) = word.rsplit_once('/').unwrap_or(("", word));
+    if name.eq_ignore_ascii_case("any") {
+        Some((collection, LambdaOperator::Any))
+    } else if name.eq_ignore_ascii_case("all") {
+        Some((collection, LambdaOperator::All))
+    } else {
+        None
+    }
+}
+
+/// The first segment of a property path.
+fn path_head(path: &str) -> &str {
+    path.split('/').next().unwrap_or(path)
 }
 
 /// Parses a `$filter` expression.
@@ -650,16 +720,23 @@ struct Parser {
 /// unary   := 'not' unary | primary
 /// primary := '(' or ')' | function '(' path ',' string ')' | operand op operand
 ///          | path 'in' '(' [literal (',' literal)*] ')'
+///          | path '/' ('any' | 'all') '(' [identifier ':' or] ')'
 /// op      := eq | ne | gt | ge | lt | le
 /// operand := path | 'string' | number | true | false | null | datetime | guid
 /// ```
+///
+/// In a lambda (`targetResources/any(t: t/id eq 'x')`) the identifier before `:` is the range
+/// variable; paths starting with it refer to the collection's element, other paths to the item
+/// being filtered (see [`LambdaBody`]). The body must use its range variable, and a nested lambda
+/// may not reuse an enclosing lambda's variable name. Only `any` may be written without a body
+/// (`members/any()`).
 pub fn parse_filter(text: &str) -> Result<Filter, ODataError> {
     let chars: Vec<char> = text.chars().collect();
     let tokens = lex(&chars)?;
     if tokens.is_empty() {
         return Err(filter_error("the filter expression is empty"));
     }
-    let mut parser = Parser { tokens, pos: 0 };
+    let mut parser = Parser { tokens, pos: 0, scopes: Vec::new() };
     let filter = parser.parse_or()?;
     match parser.peek() {
         None => Ok(filter),
@@ -751,7 +828,13 @@ impl Parser {
                 if keyword(w).is_none()
                     && self.tokens.get(self.pos + 1).is_some_and(|t| t.tok == Tok::LParen) =>
             {
-                self.parse_function(token.clone())
+                match split_lambda(w) {
+                    Some((collection, operator)) => {
+                        let collection = collection.to_string();
+                        self.parse_lambda(token.clone(), collection, operator)
+                    }
+                    None => self.parse_function(token.clone()),
+                }
             }
             _ => self.parse_comparison(),
         }
@@ -767,7 +850,10 @@ impl Parser {
                 Some("false") => Operand::Literal(Literal::Bool(false)),
                 Some("null") => Operand::Literal(Literal::Null),
                 Some(_) => return Err(self.missing_operand()),
-                None => Operand::Path(w.clone()),
+                None => {
+                    self.note_path(&token, w);
+                    Operand::Path(w.clone())
+                }
             },
             Tok::Str(s) => Operand::Literal(Literal::String(s.clone())),
             Tok::Num(n) => Operand::Literal(Literal::Number(*n)),
@@ -883,6 +969,126 @@ impl Parser {
         }
     }
 
+    /// Records a property path written inside a lambda body: marks the range variable it starts
+    /// with as used, or remembers it as the body's first path that starts with none.
+    fn note_path(&mut self, token: &Token, path: &str) {
+        let head = path_head(path);
+        if let Some(scope) = self.scopes.iter_mut().rev().find(|s| s.variable.eq_ignore_ascii_case(head)) {
+            scope.used = true;
+        } else if let Some(scope) = self.scopes.last_mut() {
+            scope.stray.get_or_insert_with(|| (path.to_string(), token.start));
+        }
+    }
+
+    /// Parses `collection/any(variable: predicate)` and friends; `self.pos` is at the operator
+    /// token, which is followed by `(`.
+    fn parse_lambda(
+        &mut self,
+        name: Token,
+        collection: String,
+        operator: LambdaOperator,
+    ) -> Result<Filter, ODataError> {
+        if collection.is_empty() {
+            return Err(filter_error(format!(
+                "lambda operator '{}' at position {} must follow a collection property, as in 'members/{}(m: ...)'",
+                name.text,
+                name.start,
+                name.text.to_ascii_lowercase()
+            )));
+        }
+        self.note_path(&name, &collection);
+        let open = self.tokens[self.pos + 1].start;
+        self.pos += 2;
+        let variable_token = match self.peek().cloned() {
+            None => return Err(Self::never_closed(open)),
+            Some(t) if t.tok == Tok::RParen => {
+                if operator == LambdaOperator::All {
+                    return Err(filter_error(format!(
+                        "'{}' at position {} needs a range variable and a predicate, as in '{}(x: ...)'",
+                        name.text, name.start, name.text
+                    )));
+                }
+                self.pos += 1;
+                return Ok(Filter::Lambda { collection, operator, body: None });
+            }
+            Some(t) => t,
+        };
+        let variable = match &variable_token.tok {
+            Tok::Word(w) if keyword(w).is_none() && w.chars().all(|c| c.is_alphanumeric() || c == '_') => {
+                w.clone()
+            }
+            _ => {
+                return Err(filter_error(format!(
+                    "expected a range variable name at position {} in '{}', found '{}'",
+                    variable_token.start, name.text, variable_token.text
+                )));
+            }
+        };
+        self.pos += 1;
+        match self.peek() {
+            Some(t) if t.tok == Tok::Colon => self.pos += 1,
+            Some(t) => {
+                return Err(filter_error(format!(
+                    "missing ':' after range variable '{variable}' at position {}; found '{}' at position {}",
+                    variable_token.start, t.text, t.start
+                )));
+            }
+            None => {
+                return Err(filter_error(format!(
+                    "missing ':' after range variable '{variable}' at position {}",
+                    variable_token.start
+                )));
+            }
+        }
+        if let Some(outer) = self.scopes.iter().find(|s| s.variable.eq_ignore_ascii_case(&variable)) {
+            return Err(filter_error(format!(
+                "range variable '{variable}' at position {} is already declared at position {}",
+                variable_token.start, outer.declared_at
+            )));
+        }
+        self.scopes.push(LambdaScope {
+            variable: variable.clone(),
+            declared_at: variable_token.start,
+            lambda: name.clone(),
+            used: false,
+            stray: None,
+        });
+        let predicate = self.parse_or();
+        let scope = self.scopes.pop().expect("pushed above");
+        let predicate = predicate?;
+        match self.peek() {
+            Some(t) if t.tok == Tok::RParen => self.pos += 1,
+            Some(t) => {
+                return Err(filter_error(format!(
+                    "unexpected token '{}' at position {}; expected ')' to close '{}' at position {}",
+                    t.text, t.start, name.text, name.start
+                )));
+            }
+            None => return Err(Self::never_closed(open)),
+        }
+        if !scope.used {
+            return Err(match scope.stray {
+                Some((path, start)) => {
+                    let head = path_head(&path);
+                    let within = if head == path { String::new() } else { format!(" in '{path}'") };
+                    filter_error(format!(
+                        "unknown range variable '{head}'{within} at position {start}; '{}' at position {} declares '{}'",
+                        scope.lambda.text, scope.lambda.start, scope.variable
+                    ))
+                }
+                None => filter_error(format!(
+                    "range variable '{}' at position {} is never used in '{}'",
+                    scope.variable, scope.declared_at, scope.lambda.text
+                )),
+            });
+        }
+        Ok(Filter::Lambda {
+            collection,
+            operator,
+            body: Some(LambdaBody { variable, predicate: Box::new(predicate) }),
+        })
+    }
+
     fn parse_function(&mut self, name: Token) -> Result<Filter, ODataError> {
         let function = match name.text.to_ascii_lowercase().as_str() {
             "startswith" => StringFunction::StartsWith,
@@ -989,6 +1195,15 @@ impl CompareOp {
     }
 }
 
+impl LambdaOperator {
+    fn as_str(self) -> &'static str {
+        match self {
+            LambdaOperator::Any => "any",
+            LambdaOperator::All => "all",
+        }
+    }
+}
+
 impl StringFunction {
     fn as_str(self) -> &'static str {
         match self {
@@ -1052,16 +1267,42 @@ pub fn resolve_path<'a>(item: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('/').try_fold(item, |current, segment| get_case_insensitive(current.as_object()?, segment))
 }
 
+/// Range variables in scope while evaluating a lambda body, innermost last.
+type Scope<'a> = Vec<(&'a str, &'a Value)>;
+
+/// Resolves `path` inside lambda bodies: a path starting with a range variable in `scope`
+/// (innermost first, case-insensitively) is resolved against that variable's element, any other
+/// path against `item`.
+fn resolve_scoped<'a>(item: &'a Value, scope: &[(&str, &'a Value)], path: &str) -> Option<&'a Value> {
+    let (head, rest) = match path.split_once('/') {
+        Some((head, rest)) => (head, Some(rest)),
+        None => (path, None),
+    };
+    match scope.iter().rev().find(|(variable, _)| variable.eq_ignore_ascii_case(head)) {
+        Some((_, element)) => match rest {
+            Some(rest) => resolve_path(element, rest),
+            None => Some(element),
+        },
+        None => resolve_path(item, path),
+    }
+}
+
 impl Filter {
     /// Whether `item` (a rendered Graph object) satisfies the filter.
     pub fn matches(&self, item: &Value) -> bool {
+        self.evaluate(item, &mut Vec::new())
+    }
+
+    fn evaluate<'a>(&'a self, item: &'a Value, scope: &mut Scope<'a>) -> bool {
         match self {
-            Filter::Compare { property, op, value } => op.evaluate(resolve_path(item, property), value),
+            Filter::Compare { property, op, value } => {
+                op.evaluate(resolve_scoped(item, scope, property), value)
+            }
             Filter::In { property, values } => {
-                let actual = resolve_path(item, property);
+                let actual = resolve_scoped(item, scope, property);
                 values.iter().any(|v| literal_equals(actual, v))
             }
-            Filter::Function { function, property, value } => match resolve_path(item, property) {
+            Filter::Function { function, property, value } => match resolve_scoped(item, scope, property) {
                 Some(Value::String(s)) => {
                     let s = s.to_lowercase();
                     let value = value.to_lowercase();
@@ -1073,34 +1314,67 @@ impl Filter {
                 }
                 _ => false,
             },
-            Filter::And(a, b) => a.matches(item) && b.matches(item),
-            Filter::Or(a, b) => a.matches(item) || b.matches(item),
-            Filter::Not(inner) => !inner.matches(item),
+            Filter::Lambda { collection, operator, body } => {
+                let Some(Value::Array(elements)) = resolve_scoped(item, scope, collection) else {
+                    return false;
+                };
+                let Some(LambdaBody { variable, predicate }) = body else {
+                    return *operator == LambdaOperator::All || !elements.is_empty();
+                };
+                let mut test = |element: &'a Value| {
+                    scope.push((variable.as_str(), element));
+                    let result = predicate.evaluate(item, scope);
+                    scope.pop();
+                    result
+                };
+                match operator {
+                    LambdaOperator::Any => elements.iter().any(&mut test),
+                    LambdaOperator::All => elements.iter().all(&mut test),
+                }
+            }
+            Filter::And(a, b) => a.evaluate(item, scope) && b.evaluate(item, scope),
+            Filter::Or(a, b) => a.evaluate(item, scope) || b.evaluate(item, scope),
+            Filter::Not(inner) => !inner.evaluate(item, scope),
         }
     }
 
-    /// Every property path the filter mentions, as written, in order of first appearance and
-    /// without case-insensitive duplicates.
+    /// Every property path of the filtered item that the filter mentions, as written, in order
+    /// of first appearance and without case-insensitive duplicates. A lambda contributes its
+    /// collection path (`targetResources` for `targetResources/any(t: t/id eq 'x')`) and the
+    /// paths of its body that do not start with a range variable; paths into the collection's
+    /// elements are not listed.
     pub fn properties(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        self.collect_properties(&mut out);
+        self.collect_properties(&mut Vec::new(), &mut out);
         out
     }
 
-    fn collect_properties(&self, out: &mut Vec<String>) {
+    fn collect_properties<'a>(&'a self, variables: &mut Vec<&'a str>, out: &mut Vec<String>) {
+        let mut add = |path: &String, variables: &[&str]| {
+            let head = path_head(path);
+            if !variables.iter().any(|v| v.eq_ignore_ascii_case(head))
+                && !out.iter().any(|p| p.eq_ignore_ascii_case(path))
+            {
+                out.push(path.clone());
+            }
+        };
         match self {
             Filter::Compare { property, .. }
             | Filter::In { property, .. }
-            | Filter::Function { property, .. } => {
-                if !out.iter().any(|p| p.eq_ignore_ascii_case(property)) {
-                    out.push(property.clone());
+            | Filter::Function { property, .. } => add(property, variables),
+            Filter::Lambda { collection, body, .. } => {
+                add(collection, variables);
+                if let Some(LambdaBody { variable, predicate }) = body {
+                    variables.push(variable);
+                    predicate.collect_properties(variables, out);
+                    variables.pop();
                 }
             }
             Filter::And(a, b) | Filter::Or(a, b) => {
-                a.collect_properties(out);
-                b.collect_properties(out);
+                a.collect_properties(variables, out);
+                b.collect_properties(variables, out);
             }
-            Filter::Not(inner) => inner.collect_properties(out),
+            Filter::Not(inner) => inner.collect_properties(variables, out),
         }
     }
 
@@ -1151,6 +1425,14 @@ impl Filter {
             }
             Filter::Function { function, property, value } => {
                 write!(f, "{}({property}, {})", function.as_str(), Literal::String(value.clone()))?
+            }
+            Filter::Lambda { collection, operator, body } => {
+                write!(f, "{collection}/{}(", operator.as_str())?;
+                if let Some(LambdaBody { variable, predicate }) = body {
+                    write!(f, "{variable}: ")?;
+                    predicate.write(f, 0)?;
+                }
+                f.write_str(")")?;
             }
             Filter::Or(a, b) => {
                 a.write(f, 1)?;
@@ -1871,8 +2153,8 @@ mod tests {
             "Invalid $filter: expected a literal in the 'in' list at position 11, found property 'b'"
         );
         assert_eq!(
-            err("members/any(m: m/id eq 'x')"),
-            "Invalid $filter: unsupported function 'members/any' at position 0; supported functions are startswith, endswith and contains"
+            err("members/count(m: m/id eq 'x')"),
+            "Invalid $filter: unsupported function 'members/count' at position 0; supported functions are startswith, endswith and contains"
         );
         assert_eq!(
             err("startswith('x', 'y')"),
@@ -1886,6 +2168,382 @@ mod tests {
             err("startswith(a 'x')"),
             "Invalid $filter: unexpected token ''x'' at position 13; expected ',' in 'startswith'"
         );
+    }
+
+    // ----- lambda operators ---------------------------------------------------------------
+
+    fn audit() -> Value {
+        json!({
+            "id": "audit1",
+            "activityDateTime": "2025-01-15T10:30:00Z",
+            "category": "RoleManagement",
+            "targetResources": [
+                {"id": "071cc716-8147-4397-a5ba-b2105951cc0b", "displayName": "Alex", "type": "User"},
+                {
+                    "id": "62e90394-69f5-4237-9190-012177145e10",
+                    "displayName": "Global Administrator",
+                    "type": "Role",
+                    "modifiedProperties": [
+                        {"displayName": "Role.DisplayName", "newValue": "Global Administrator"},
+                        {"displayName": "Role.TemplateId", "newValue": null}
+                    ]
+                }
+            ],
+            "roles": ["x", "Reader"],
+            "tags": ["alpha", "apple"],
+            "members": [],
+            "owners": null,
+            "mixed": ["a", 1, null]
+        })
+    }
+
+    fn audit_matches(text: &str) -> bool {
+        f(text).matches(&audit())
+    }
+
+    fn lambda(collection: &str, operator: LambdaOperator, variable: &str, predicate: Filter) -> Filter {
+        Filter::Lambda {
+            collection: collection.into(),
+            operator,
+            body: Some(LambdaBody { variable: variable.into(), predicate: Box::new(predicate) }),
+        }
+    }
+
+    #[test]
+    fn lambda_any_over_objects() {
+        let text = "targetResources/any(t: t/id eq '071cc716-8147-4397-a5ba-b2105951cc0b')";
+        assert_eq!(
+            f(text),
+            lambda(
+                "targetResources",
+                LambdaOperator::Any,
+                "t",
+                cmp("t/id", CompareOp::Eq, Literal::String("071cc716-8147-4397-a5ba-b2105951cc0b".into()))
+            )
+        );
+        assert!(audit_matches(text));
+        assert!(audit_matches("targetResources/any(t: t/id eq 071CC716-8147-4397-A5BA-B2105951CC0B)"));
+        assert!(!audit_matches("targetResources/any(t: t/id eq 'fe930be7-5e62-47db-91af-98c3a49a38b1')"));
+        assert!(!f(text).matches(&json!({"targetResources": [{"id": "other"}]})));
+    }
+
+    #[test]
+    fn lambda_predicate_applies_to_one_element() {
+        let text = "targetResources/any(t:t/displayName eq 'Global Administrator' and t/type eq 'Role')";
+        assert_eq!(
+            f(text),
+            lambda(
+                "targetResources",
+                LambdaOperator::Any,
+                "t",
+                and(
+                    cmp("t/displayName", CompareOp::Eq, Literal::String("Global Administrator".into())),
+                    cmp("t/type", CompareOp::Eq, Literal::String("Role".into()))
+                )
+            )
+        );
+        assert!(audit_matches(text));
+        // Both conditions hold, but on different elements.
+        assert!(!audit_matches("targetResources/any(t: t/displayName eq 'Alex' and t/type eq 'Role')"));
+        assert!(audit_matches("targetResources/any(t: t/displayName eq 'Alex' or t/type eq 'Role')"));
+        assert!(audit_matches("targetResources/any(t: not (t/type eq 'Role'))"));
+        assert!(audit_matches("targetResources/any(t: t/type in ('Group', 'role'))"));
+        assert!(audit_matches("targetResources/any(t: startswith(t/displayName, 'global'))"));
+    }
+
+    #[test]
+    fn lambda_over_primitive_collections() {
+        assert_eq!(
+            f("roles/any(r: r eq 'x')"),
+            lambda("roles", LambdaOperator::Any, "r", cmp("r", CompareOp::Eq, Literal::String("x".into())))
+        );
+        assert!(audit_matches("roles/any(r: r eq 'x')"));
+        assert!(audit_matches("roles/any(r: r eq 'READER')"));
+        assert!(!audit_matches("roles/any(r: r eq 'Owner')"));
+        assert!(audit_matches("roles/any(r: 'x' eq r)"));
+        assert!(audit_matches("roles/any(r: r in ('Owner', 'reader'))"));
+        assert!(!audit_matches("roles/all(r: r eq 'x')"));
+        assert!(audit_matches("roles/all(r: r ne null)"));
+        assert!(!audit_matches("mixed/all(r: r ne null)"));
+        assert!(audit_matches("mixed/any(r: r eq 1)"));
+        // A primitive element has no properties.
+        assert!(!audit_matches("roles/any(r: r/id eq 'x')"));
+        assert!(audit_matches("roles/all(r: r/id eq null)"));
+    }
+
+    #[test]
+    fn lambda_all() {
+        assert_eq!(
+            f("tags/all(x: startswith(x, 'a'))"),
+            lambda(
+                "tags",
+                LambdaOperator::All,
+                "x",
+                Filter::Function {
+                    function: StringFunction::StartsWith,
+                    property: "x".into(),
+                    value: "a".into()
+                }
+            )
+        );
+        assert!(audit_matches("tags/all(x: startswith(x, 'a'))"));
+        assert!(!audit_matches("tags/all(x: startswith(x, 'al'))"));
+        assert!(audit_matches("tags/any(x: startswith(x, 'al'))"));
+        assert!(audit_matches("targetResources/all(t: t/id ne null and t/type ne 'Group')"));
+        assert!(!audit_matches("targetResources/all(t: t/type eq 'Role')"));
+    }
+
+    #[test]
+    fn lambda_any_without_argument() {
+        assert_eq!(
+            f("members/any()"),
+            Filter::Lambda { collection: "members".into(), operator: LambdaOperator::Any, body: None }
+        );
+        assert!(!audit_matches("members/any()"));
+        assert!(audit_matches("not members/any()"));
+        assert!(audit_matches("roles/any()"));
+        assert!(audit_matches("targetResources/any ( )"));
+        assert!(!audit_matches("owners/any()"));
+        assert!(!audit_matches("missing/any()"));
+        assert!(!audit_matches("category/any()"));
+        assert!(f("members/any()").matches(&json!({"members": [{"id": "m"}]})));
+    }
+
+    #[test]
+    fn lambda_missing_null_and_empty_collections() {
+        // any: false for empty, null, missing and non-collection values.
+        assert!(!audit_matches("members/any(m: m/id eq 'x')"));
+        assert!(!audit_matches("members/any(m: m/id eq null)"));
+        assert!(!audit_matches("owners/any(o: o/id eq null)"));
+        assert!(!audit_matches("missing/any(m: m eq null)"));
+        assert!(!audit_matches("category/any(c: c eq null)"));
+        // all: true for an empty collection, false for null, missing and non-collection values.
+        assert!(audit_matches("members/all(m: m/id eq 'x')"));
+        assert!(!audit_matches("owners/all(o: o/id eq 'x')"));
+        assert!(!audit_matches("missing/all(m: m/id eq 'x')"));
+        assert!(!audit_matches("category/all(c: c ne null)"));
+        assert!(audit_matches("not owners/all(o: o/id eq 'x')"));
+    }
+
+    #[test]
+    fn lambda_combined_with_other_clauses() {
+        let text = "activityDateTime ge 2025-01-01T00:00:00Z and targetResources/any(t: t/id eq 'abc')";
+        assert_eq!(
+            f(text),
+            and(
+                cmp("activityDateTime", CompareOp::Ge, Literal::DateTime("2025-01-01T00:00:00Z".into())),
+                lambda(
+                    "targetResources",
+                    LambdaOperator::Any,
+                    "t",
+                    cmp("t/id", CompareOp::Eq, Literal::String("abc".into()))
+                )
+            )
+        );
+        assert!(!audit_matches(text));
+        let item = json!({"activityDateTime": "2025-03-01T00:00:00Z", "targetResources": [{"id": "abc"}]});
+        assert!(f(text).matches(&item));
+        assert!(!f(text).matches(
+            &json!({"activityDateTime": "2024-12-31T00:00:00Z", "targetResources": [{"id": "abc"}]})
+        ));
+        assert!(audit_matches(
+            "category eq 'RoleManagement' and (targetResources/any(t: t/type eq 'Group') or roles/any(r: r eq 'x'))"
+        ));
+        assert!(audit_matches("targetResources/any(t: t/type eq 'User') and not tags/any(x: x eq 'beta')"));
+        let q = parse_query("$filter=targetResources%2Fany(t%3At%2Fid+eq+'abc')&$count=true").unwrap();
+        assert!(q.filter.unwrap().matches(&item));
+    }
+
+    #[test]
+    fn lambda_outer_paths_and_case_insensitivity() {
+        // Paths not starting with the range variable refer to the filtered item.
+        assert!(audit_matches("targetResources/any(t: t/type eq 'Role' and category eq 'RoleManagement')"));
+        assert!(!audit_matches("targetResources/any(t: t/type eq 'Role' and category eq 'Other')"));
+        // Keywords, operators, properties and range variables are case-insensitive.
+        assert!(audit_matches("TargetResources/ANY(T: t/ID eq '071cc716-8147-4397-a5ba-b2105951cc0b')"));
+        assert!(audit_matches("TAGS/All(X: StartsWith(X, 'A'))"));
+        assert!(audit_matches("roles/Any(R: r EQ 'x')"));
+        // The range variable shadows an outer property of the same name.
+        assert!(f("id/any(id: id eq 'b')").matches(&json!({"id": ["a", "b"]})));
+        assert!(f("tags/any(id: id eq 'alpha')").matches(&audit()));
+        // A path whose last segment is 'any' or 'all' is still an ordinary property.
+        assert!(
+            f("flags/any eq true and x/all eq 1").matches(&json!({"flags": {"any": true}, "x": {"all": 1}}))
+        );
+    }
+
+    #[test]
+    fn nested_lambdas() {
+        let text = "targetResources/any(t: t/modifiedProperties/any(p: p/displayName eq 'Role.DisplayName' and p/newValue eq 'Global Administrator'))";
+        assert_eq!(
+            f(text),
+            lambda(
+                "targetResources",
+                LambdaOperator::Any,
+                "t",
+                lambda(
+                    "t/modifiedProperties",
+                    LambdaOperator::Any,
+                    "p",
+                    and(
+                        cmp("p/displayName", CompareOp::Eq, Literal::String("Role.DisplayName".into())),
+                        cmp("p/newValue", CompareOp::Eq, Literal::String("Global Administrator".into()))
+                    )
+                )
+            )
+        );
+        assert!(audit_matches(text));
+        assert!(!audit_matches(
+            "targetResources/any(t: t/modifiedProperties/any(p: p/displayName eq 'Role.TemplateId' and p/newValue ne null))"
+        ));
+        // The inner body may use the outer range variable and the outer item.
+        assert!(audit_matches(
+            "targetResources/any(t: t/modifiedProperties/any(p: p/newValue eq 'Global Administrator' and t/type eq 'Role' and category eq 'RoleManagement'))"
+        ));
+        assert!(!audit_matches(
+            "targetResources/any(t: t/modifiedProperties/any(p: p/newValue eq 'Global Administrator' and t/type eq 'User'))"
+        ));
+        // Elements without the nested collection: any is false, all is false (missing).
+        assert!(!audit_matches("targetResources/all(t: t/modifiedProperties/any(p: p/newValue eq null))"));
+        assert!(audit_matches(
+            "targetResources/any(t: t/modifiedProperties/all(p: startswith(p/displayName, 'Role.')))"
+        ));
+        assert!(audit_matches("targetResources/any(t: t/modifiedProperties/any())"));
+        // Nested collection of primitives.
+        let item = json!({"groups": [{"labels": ["a", "b"]}, {"labels": ["c"]}]});
+        assert!(f("groups/any(g: g/labels/any(l: l eq 'c'))").matches(&item));
+        assert!(!f("groups/all(g: g/labels/any(l: l eq 'c'))").matches(&item));
+        assert!(f("groups/all(g: g/labels/any())").matches(&item));
+    }
+
+    #[test]
+    fn lambda_properties_required_eq_and_display() {
+        assert_eq!(f("targetResources/any(t: t/id eq 'x')").properties(), vec!["targetResources"]);
+        assert_eq!(
+            f("activityDateTime ge 2025-01-01T00:00:00Z and targetResources/any(t: t/id eq 'abc' and category eq 'c') and TargetResources/all(x: x/modifiedProperties/any(p: p/newValue eq null)) and members/any() and roles/any(r: r eq 'x')")
+                .properties(),
+            vec!["activityDateTime", "targetResources", "category", "members", "roles"]
+        );
+        // A range variable's scope ends with its lambda.
+        assert_eq!(f("tags/any(t: t eq 'a') and t eq 1").properties(), vec!["tags", "t"]);
+        assert_eq!(
+            f("a eq 'x' and targetResources/any(t: t/id eq 'y')").required_eq("a").as_deref(),
+            Some("x")
+        );
+        assert_eq!(f("targetResources/any(t: t/id eq 'y')").required_eq("t/id"), None);
+
+        for text in [
+            "targetResources/any(t: t/id eq '071cc716-8147-4397-a5ba-b2105951cc0b')",
+            "targetResources/any(t: t/displayName eq 'Global Administrator' and t/type eq 'Role')",
+            "roles/any(r: r eq 'x')",
+            "tags/all(x: startswith(x, 'a'))",
+            "members/any()",
+            "activityDateTime ge 2025-01-01T00:00:00Z and targetResources/any(t: t/id eq 'abc')",
+            "not a/all(x: x/b eq 1 or x/c in (1, 2)) or b/any(y: y/z/any(w: w eq 'q'))",
+        ] {
+            let parsed = f(text);
+            let rendered = parsed.to_string();
+            assert_eq!(rendered, text);
+            assert_eq!(f(&rendered), parsed, "{text} -> {rendered}");
+        }
+        assert_eq!(f("Tags/ALL(X:(X eq 'a' or X eq 'b'))").to_string(), "Tags/all(X: X eq 'a' or X eq 'b')");
+        assert_eq!(f("members/any( )").to_string(), "members/any()");
+    }
+
+    #[test]
+    fn lambda_errors() {
+        // Missing ':'.
+        assert_eq!(
+            err("targetResources/any(t t/id eq 'x')"),
+            "Invalid $filter: missing ':' after range variable 't' at position 20; found 't/id' at position 22"
+        );
+        assert_eq!(
+            err("roles/any(r)"),
+            "Invalid $filter: missing ':' after range variable 'r' at position 10; found ')' at position 11"
+        );
+        assert_eq!(
+            err("roles/any(r"),
+            "Invalid $filter: missing ':' after range variable 'r' at position 10"
+        );
+        // Not a range variable name.
+        assert_eq!(
+            err("members/any(m/id eq 'x')"),
+            "Invalid $filter: expected a range variable name at position 12 in 'members/any', found 'm/id'"
+        );
+        assert_eq!(
+            err("members/any('m': m eq 1)"),
+            "Invalid $filter: expected a range variable name at position 12 in 'members/any', found ''m''"
+        );
+        assert_eq!(
+            err("members/any(and: m eq 1)"),
+            "Invalid $filter: expected a range variable name at position 12 in 'members/any', found 'and'"
+        );
+        assert_eq!(
+            err("members/any(: m eq 1)"),
+            "Invalid $filter: expected a range variable name at position 12 in 'members/any', found ':'"
+        );
+        // Unknown range variable.
+        assert_eq!(
+            err("targetResources/any(t: s/id eq 'abc')"),
+            "Invalid $filter: unknown range variable 's' in 's/id' at position 23; 'targetResources/any' at position 0 declares 't'"
+        );
+        assert_eq!(
+            err("roles/any(r: x eq 'a')"),
+            "Invalid $filter: unknown range variable 'x' at position 13; 'roles/any' at position 0 declares 'r'"
+        );
+        assert_eq!(
+            err("a/any(x: x/b/any(y: x/c eq 1))"),
+            "Invalid $filter: range variable 'y' at position 17 is never used in 'x/b/any'"
+        );
+        assert_eq!(
+            err("a/any(x: x eq 1) and b/any(y: x eq 1)"),
+            "Invalid $filter: unknown range variable 'x' at position 30; 'b/any' at position 21 declares 'y'"
+        );
+        assert_eq!(
+            err("a/any(x: x/b/any(x: x eq 1))"),
+            "Invalid $filter: range variable 'x' at position 17 is already declared at position 6"
+        );
+        // Unbalanced parentheses and stray tokens.
+        assert_eq!(
+            err("targetResources/any(t: t/id eq 'x'"),
+            "Invalid $filter: unbalanced parentheses: '(' at position 19 is never closed"
+        );
+        assert_eq!(
+            err("members/any("),
+            "Invalid $filter: unbalanced parentheses: '(' at position 11 is never closed"
+        );
+        assert_eq!(
+            err("a/any(x: x/b/any(y: y eq 1)"),
+            "Invalid $filter: unbalanced parentheses: '(' at position 5 is never closed"
+        );
+        assert_eq!(
+            err("targetResources/any(t: t/id eq 'x'))"),
+            "Invalid $filter: unbalanced parentheses: unexpected ')' at position 35"
+        );
+        assert_eq!(
+            err("targetResources/any(t: t/id eq 'x' t)"),
+            "Invalid $filter: unexpected token 't' at position 35; expected ')' to close 'targetResources/any' at position 0"
+        );
+        // Missing predicate, body-less all, bare operator.
+        assert_eq!(err("members/any(m:)"), "Invalid $filter: missing operand before ')' at position 14");
+        assert_eq!(err("members/any(m: )"), "Invalid $filter: missing operand before ')' at position 15");
+        assert_eq!(
+            err("members/all()"),
+            "Invalid $filter: 'members/all' at position 0 needs a range variable and a predicate, as in 'members/all(x: ...)'"
+        );
+        assert_eq!(
+            err("any(x: x eq 1)"),
+            "Invalid $filter: lambda operator 'any' at position 0 must follow a collection property, as in 'members/any(m: ...)'"
+        );
+        assert_eq!(
+            err("targetResources/any(t: t/id eq 'x') eq true"),
+            "Invalid $filter: unexpected token 'eq' at position 36; expected 'and', 'or' or the end of the filter"
+        );
+        assert_eq!(
+            err("a eq 1 : b"),
+            "Invalid $filter: unexpected token ':' at position 7; expected 'and', 'or' or the end of the filter"
+        );
+        assert!(qerr("$filter=roles/any(r: q eq 'x')").contains("unknown range variable 'q'"));
     }
 
     // ----- query strings --------------------------------------------------------------------

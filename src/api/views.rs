@@ -265,6 +265,38 @@ fn operation_type(activity: &str) -> &'static str {
     }
 }
 
+/// Rewrites a response for Graph beta, whose approver sets name their object `id` (with
+/// `isBackup`) where v1.0 writes `userId` / `groupId` (reference §1.14).
+pub fn to_beta(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            let approver = matches!(
+                m.get("@odata.type").and_then(Value::as_str),
+                Some("#microsoft.graph.singleUser" | "#microsoft.graph.groupMembers")
+            );
+            if approver {
+                // Idempotent: a body rewritten once (inside a beta $batch) keeps its `id`.
+                let id = m
+                    .remove("userId")
+                    .or_else(|| m.remove("groupId"))
+                    .or_else(|| m.remove("id"))
+                    .unwrap_or(Value::Null);
+                let description = m.remove("description").unwrap_or(Value::Null);
+                let odata_type = m.remove("@odata.type").unwrap_or(Value::Null);
+                m.clear();
+                m.insert("@odata.type".into(), odata_type);
+                m.insert("isBackup".into(), Value::Bool(false));
+                m.insert("id".into(), id);
+                m.insert("description".into(), description);
+            } else {
+                m.values_mut().for_each(to_beta);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(to_beta),
+        _ => {}
+    }
+}
+
 /// The Graph error envelope. pimlab's explanation goes in the standard OData `details`.
 pub fn error(e: &crate::model::ApiError, now: Timestamp, request_id: &str) -> Value {
     let mut inner = json!({

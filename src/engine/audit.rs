@@ -4,10 +4,28 @@ use super::Ctx;
 use crate::model::{Action, ApiError, RequestKind, Schedule, ScheduleRequest};
 use crate::store::{AuditRecord, AuditTarget, Tx};
 
-/// The activity name for a completed request, in the words of Entra's PIM audit log.
-pub fn activity_for(kind: RequestKind, action: Action, permanent: bool, pending: bool) -> String {
+/// How a request turned out, for its audit activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    Requested,
+    Failed,
+}
+
+impl Outcome {
+    fn word(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::Requested => "requested",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// The activity name for a request, in the words of Entra's PIM audit log.
+pub fn activity(kind: RequestKind, action: Action, permanent: bool, outcome: Outcome) -> String {
     let span = if permanent { "permanent" } else { "timebound" };
-    let state = if pending { "requested" } else { "completed" };
+    let state = outcome.word();
     match (kind, action) {
         (RequestKind::Eligibility, Action::AdminAssign) => {
             format!("Add eligible member to role in PIM {state} ({span})")
@@ -30,26 +48,23 @@ pub fn activity_for(kind: RequestKind, action: Action, permanent: bool, pending:
         (RequestKind::Eligibility, Action::AdminExtend) => {
             format!("Extend eligible member in role in PIM {state}")
         }
-        (RequestKind::Assignment, Action::AdminExtend) => {
-            format!("Extend member in role in PIM {state}")
-        }
+        (RequestKind::Assignment, Action::AdminExtend) => format!("Extend member in role in PIM {state}"),
         (RequestKind::Eligibility, Action::AdminRenew) => {
             format!("Renew eligible member in role in PIM {state}")
         }
-        (RequestKind::Assignment, Action::AdminRenew) => {
-            format!("Renew member in role in PIM {state}")
-        }
+        (RequestKind::Assignment, Action::AdminRenew) => format!("Renew member in role in PIM {state}"),
         (_, Action::SelfActivate) => format!("Add member to role {state} (PIM activation)"),
         (_, Action::SelfDeactivate) => format!("Remove member from role {state} (PIM deactivate)"),
-        (RequestKind::Eligibility, Action::SelfExtend) => {
-            "Extend eligible role assignment requested".to_string()
-        }
-        (RequestKind::Assignment, Action::SelfExtend) => "Extend role assignment requested".to_string(),
-        (RequestKind::Eligibility, Action::SelfRenew) => {
-            "Renew eligible role assignment requested".to_string()
-        }
-        (RequestKind::Assignment, Action::SelfRenew) => "Renew role assignment requested".to_string(),
+        (RequestKind::Eligibility, Action::SelfExtend) => format!("Extend eligible role assignment {state}"),
+        (RequestKind::Assignment, Action::SelfExtend) => format!("Extend role assignment {state}"),
+        (RequestKind::Eligibility, Action::SelfRenew) => format!("Renew eligible role assignment {state}"),
+        (RequestKind::Assignment, Action::SelfRenew) => format!("Renew role assignment {state}"),
     }
+}
+
+/// The activity name for a stored request (kept for existing call sites).
+pub fn activity_for(kind: RequestKind, action: Action, permanent: bool, pending: bool) -> String {
+    activity(kind, action, permanent, if pending { Outcome::Requested } else { Outcome::Completed })
 }
 
 /// Targets of a request: the role and the principal.
@@ -153,6 +168,62 @@ pub fn timed_out(tx: &Tx<'_>, ctx: &Ctx, q: &ScheduleRequest) -> Result<(), ApiE
         reason: Some("no approver decided before the approval stage timed out".into()),
         request_id: Some(q.id.clone()),
         targets: request_targets(tx, &q.principal_id, &q.role_definition_id)?,
+    })?;
+    Ok(())
+}
+
+/// Writes the audit row for an approver's (or administrator's) decision.
+pub fn decision(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    actor: &str,
+    q: &ScheduleRequest,
+    approved: bool,
+) -> Result<(), ApiError> {
+    let verdict = if approved { "approved" } else { "denied" };
+    let activity = match q.action {
+        Action::SelfActivate => format!("Add member to role request {verdict} (PIM activation)"),
+        Action::SelfExtend => format!("Extend role assignment request {verdict}"),
+        Action::SelfRenew => format!("Renew role assignment request {verdict}"),
+        other => format!("{} request {verdict}", other.as_str()),
+    };
+    tx.insert_audit(&AuditRecord {
+        seq: 0,
+        at: ctx.now,
+        actor_id: actor.to_string(),
+        activity,
+        category: "RoleManagement".into(),
+        result: "success".into(),
+        reason: q.trace.last().map(|t| t.seen.clone()),
+        request_id: Some(q.id.clone()),
+        targets: request_targets(tx, &q.principal_id, &q.role_definition_id)?,
+    })?;
+    Ok(())
+}
+
+/// Writes the audit row for a request the service refused. It is the only thing a refused
+/// request leaves behind (ARCHITECTURE.md, invariant 3).
+pub fn refused(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    actor: &str,
+    req: &crate::model::NewRequest,
+    error: &crate::model::ApiError,
+) -> Result<(), ApiError> {
+    let permanent = req
+        .schedule_info
+        .as_ref()
+        .is_some_and(|i| matches!(i.expiration.kind, crate::model::ExpirationType::NoExpiration));
+    tx.insert_audit(&AuditRecord {
+        seq: 0,
+        at: ctx.now,
+        actor_id: actor.to_string(),
+        activity: activity(req.kind, req.action, permanent, Outcome::Failed),
+        category: "RoleManagement".into(),
+        result: "failure".into(),
+        reason: Some(format!("{}: {}", error.code, error.message)),
+        request_id: None,
+        targets: request_targets(tx, &req.principal_id, &req.role_definition_id)?,
     })?;
     Ok(())
 }

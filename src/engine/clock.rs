@@ -3,7 +3,8 @@
 //! instant in its own transaction, so a long advance never holds everything in memory at once.
 
 use super::lifecycle::end_schedule;
-use super::{Ctx, Engine, Session, audit, fidelity, set_clock};
+use super::notify::{self, Audience, Event, Notice};
+use super::{Ctx, Engine, Session, approvals, audit, fidelity, set_clock};
 use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
 use crate::model::time::format_timestamp;
 use crate::model::{ApiError, AssignmentType, IsoDuration, RequestKind, ScheduleState, Status, Timestamp};
@@ -37,7 +38,8 @@ fn next_event(tx: &Tx<'_>) -> Result<Option<Timestamp>, ApiError> {
             days(fidelity::CANCELED_REQUEST_RETENTION_DAYS).num_milliseconds(),
         )?,
         tx.next_schedule_purge()?.map(|t| t + days(fidelity::ENDED_SCHEDULE_RETENTION_DAYS)),
-        tx.next_decision_due()?,
+        tx.next_step_event()?,
+        tx.next_expiry_warning()?,
     ];
     Ok(candidates.into_iter().flatten().min())
 }
@@ -71,6 +73,9 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             _ => "Remove member from role in PIM completed (timebound)",
         };
         audit::system(tx, ctx, &s, activity, "expired")?;
+        if s.assignment_type != Some(AssignmentType::Activated) {
+            announce(tx, ctx, &s, Event::Expired)?;
+        }
         report.expired += 1;
         report.events.push(format!("{} expired {}", format_timestamp(ctx.now), describe(tx, &s)?));
     }
@@ -122,24 +127,34 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         report.started += 1;
         report.events.push(format!("{} started {}", format_timestamp(ctx.now), describe(tx, &s)?));
     }
-    for mut q in tx.requests_due_by(ctx.now)? {
-        q.decision_due_at = None;
-        if q.status.is_pending() {
-            q.status = fidelity::APPROVAL_TIMEOUT_STATUS;
-            q.trace.push(crate::model::TraceStep {
-                check: "ApprovalTimeout".into(),
-                rule: None,
-                passed: false,
-                seen: "no decision".into(),
-                limit: "a decision within the approval stage's timeout".into(),
-                fix: Some("submit the request again".into()),
-            });
-            tx.update_request(&q)?;
-            audit::timed_out(tx, ctx, &q)?;
+    for step in tx.steps_escalating_by(ctx.now)? {
+        approvals::escalate(tx, ctx, &step)?;
+        report.events.push(format!(
+            "{} escalated the approval of request {}",
+            format_timestamp(ctx.now),
+            step.approval_id
+        ));
+    }
+    for step in tx.steps_due_by(ctx.now)? {
+        if let Some(q) = approvals::time_out(tx, ctx, &step)? {
             report.timed_out += 1;
-            report.events.push(format!("{} timed out request {}", format_timestamp(ctx.now), q.id));
-        } else {
-            tx.update_request(&q)?;
+            report.events.push(format!(
+                "{} timed out request {} (no decision in stage {})",
+                format_timestamp(ctx.now),
+                q.id,
+                step.stage
+            ));
+        }
+    }
+    for (s, days) in tx.expiry_warnings_due_by(ctx.now)? {
+        tx.clear_expiry_warning(&s.id, days)?;
+        if s.state == ScheduleState::Live {
+            announce(tx, ctx, &s, Event::Expiring { days })?;
+            report.events.push(format!(
+                "{} notified: {} ends in {days} day(s)",
+                format_timestamp(ctx.now),
+                describe(tx, &s)?
+            ));
         }
     }
     let purged = tx.purge_requests(
@@ -158,6 +173,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             .collect();
         let activity = format!("Purge {} schedule request(s) past retention", purged.len());
         audit::other(tx, ctx, fidelity::SYSTEM_ACTOR, &activity, "RoleManagement", targets)?;
+        tx.purge_steps()?;
     }
     let forgotten = tx.purge_schedules(ctx.now - days(fidelity::ENDED_SCHEDULE_RETENTION_DAYS))?;
     if forgotten > 0 {
@@ -166,6 +182,29 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
     }
     report.purged_schedules += forgotten;
     Ok(())
+}
+
+/// Tells the holder and the admins about a schedule's expiry (the notification rules decide who).
+fn announce(tx: &Tx<'_>, ctx: &Ctx, s: &crate::model::Schedule, event: Event) -> Result<(), ApiError> {
+    let audience = match s.kind {
+        RequestKind::Eligibility => Audience::AdminEligibility,
+        RequestKind::Assignment => Audience::AdminAssignment,
+    };
+    let detail =
+        format!("{} ends {}.", describe(tx, s)?, s.end_at.map_or("never".to_string(), format_timestamp));
+    notify::emit(
+        tx,
+        ctx,
+        &Notice {
+            event,
+            audience,
+            role_id: &s.role_definition_id,
+            principal_id: &s.principal_id,
+            request_id: s.created_using.as_deref(),
+            approvers: &[],
+            detail,
+        },
+    )
 }
 
 /// "activation of Global Administrator by Alice Andersen (schedule …)" for event lines.

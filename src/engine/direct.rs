@@ -68,6 +68,8 @@ impl Engine {
                 instance_id: id,
                 ended_at: None,
                 replaces: None,
+                warn_14_at: None,
+                warn_1_at: None,
             };
             // A PIM schedule for the same target would collide with this instance.
             if !tx

@@ -62,3 +62,18 @@ pub const ACTIVATION_MAY_OUTLIVE_ELIGIBILITY: bool = false;
 
 /// Actor recorded for what the service does by itself (expiry, start, purge), as in Entra's audit log.
 pub const SYSTEM_ACTOR: &str = "MS-PIM";
+
+/// Events a rule set to `notificationLevel: Critical` still mails: those that ask someone to act
+/// ("critical emails only" suppresses the rest, reference §2.7). Which events count is unconfirmed.
+pub const CRITICAL_NOTIFICATIONS: &[&str] = &["ApprovalRequested", "ApprovalEscalated", "Expiring"];
+
+/// Expiry notices go out this many days before an eligibility or active assignment ends
+/// (reference §3.2). Activations, which last hours, get none.
+pub const EXPIRY_NOTICE_DAYS: [i64; 2] = [14, 1];
+
+/// The status of a pending step when its request is cancelled (addendum §12: unknown).
+pub const CANCELED_STEP_STATUS: crate::model::approval::StepStatus =
+    crate::model::approval::StepStatus::Canceled;
+
+/// A second decision on a stage already decided: 409, as the beta docs say; the code is unknown.
+pub const ALREADY_DECIDED_CODE: &str = "Conflict";

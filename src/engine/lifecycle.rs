@@ -1,8 +1,9 @@
 //! The request lifecycle: every action of both request kinds, and cancel (reference §3).
 
 use super::directory::{require_admin, role_assignable_groups_of, unauthorized};
+use super::notify::{self, Audience, Event, Notice};
 use super::validate::{Checks, check_enablement, check_expiration, check_justification, normalise};
-use super::{Ctx, Engine, Session, audit, fidelity, new_id};
+use super::{Ctx, Engine, Session, approvals, audit, fidelity, new_id};
 use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
 use crate::model::policy::{self, Policy};
 use crate::model::time::format_timestamp;
@@ -258,7 +259,6 @@ fn new_record(
         activated_using: None,
         canceled_at: None,
         trace: Vec::new(),
-        decision_due_at: None,
     }
 }
 
@@ -273,6 +273,12 @@ fn new_schedule(
 ) -> Schedule {
     let start = info.start.expect("normalised");
     let scope = q.directory_scope_id.as_deref().or(q.app_scope_id.as_deref());
+    let end_at = info.end_from(start);
+    // Activations last hours; only eligibilities and assignments get expiry notices.
+    let noticed = assignment_type != Some(AssignmentType::Activated);
+    let notice = |days: i64| {
+        end_at.map(|e| e - IsoDuration::from_days(days).as_delta()).filter(|t| noticed && *t > ctx.now)
+    };
     Schedule {
         id: q.id.clone(),
         surface: q.surface,
@@ -289,9 +295,11 @@ fn new_schedule(
         created_at: Some(ctx.now),
         modified_at: None,
         schedule_info: info.clone(),
-        end_at: info.end_from(start),
+        end_at,
         activated_using,
         replaces: None,
+        warn_14_at: notice(fidelity::EXPIRY_NOTICE_DAYS[0]),
+        warn_1_at: notice(fidelity::EXPIRY_NOTICE_DAYS[1]),
         instance_id: ids::role_assignment_id(
             &q.role_definition_id,
             &q.principal_id,
@@ -442,8 +450,143 @@ fn provision(
         tx.insert_schedule(&schedule)?;
         let activity = audit::activity_for(req.kind, req.action, is_permanent(&info), false);
         audit::request(tx, ctx, &session.caller, &q, activity)?;
+        announce_provisioned(tx, ctx, &q, &schedule)?;
     }
     Ok(q)
+}
+
+/// Tells the admins and the holder that access was granted (the notification rules decide who).
+fn announce_provisioned(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    q: &ScheduleRequest,
+    schedule: &Schedule,
+) -> Result<(), ApiError> {
+    let (event, audience) = match (q.kind, q.action) {
+        (_, Action::SelfActivate) => (Event::Activated, Audience::EndUserAssignment),
+        (RequestKind::Eligibility, _) => (Event::EligibleAssigned, Audience::AdminEligibility),
+        (RequestKind::Assignment, _) => (Event::ActiveAssigned, Audience::AdminAssignment),
+    };
+    let window = format!(
+        "From {} until {}.{}",
+        format_timestamp(schedule.start()),
+        schedule.end_at.map_or("it is removed (permanent)".to_string(), format_timestamp),
+        q.justification.as_ref().map(|j| format!(" Justification: {j}")).unwrap_or_default()
+    );
+    notify::emit(
+        tx,
+        ctx,
+        &Notice {
+            event,
+            audience,
+            role_id: &q.role_definition_id,
+            principal_id: &q.principal_id,
+            request_id: Some(&q.id),
+            approvers: &[],
+            detail: window,
+        },
+    )
+}
+
+/// Carries out a request that its approvers (or an administrator) approved: an activation starts
+/// at the moment of approval (or its requested start, if later) and lasts what was asked for; an
+/// extension or renewal replaces its schedule. Anything that no longer holds fails the request.
+pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -> Result<(), ApiError> {
+    let req = NewRequest {
+        surface: q.surface,
+        kind: q.kind,
+        action: q.action,
+        principal_id: q.principal_id.clone(),
+        role_definition_id: q.role_definition_id.clone(),
+        directory_scope_id: q.directory_scope_id.clone(),
+        app_scope_id: q.app_scope_id.clone(),
+        justification: q.justification.clone(),
+        schedule_info: q.schedule_info.clone(),
+        ticket_info: Some(q.ticket_info.clone()),
+        is_validation_only: false,
+    };
+    let t = prepare(tx, &req)?;
+    let fail = |q: &mut ScheduleRequest, why: String| -> Result<(), ApiError> {
+        q.status = Status::Failed;
+        q.completed_at = Some(ctx.now);
+        q.trace.push(crate::model::TraceStep {
+            check: "ProvisioningAfterApproval".into(),
+            rule: None,
+            passed: false,
+            seen: why,
+            limit: "what the request needs still holds when it is approved".into(),
+            fix: Some("submit a new request".into()),
+        });
+        tx.update_request(q)?;
+        Ok(())
+    };
+    let expiration = q.schedule_info.as_ref().map(|i| i.expiration.clone());
+    let requested_start = q.schedule_info.as_ref().and_then(|i| i.start);
+    match q.action {
+        Action::SelfActivate => {
+            if let Some(active) = live_for(tx, RequestKind::Assignment, &t)?.first() {
+                return fail(q, format!("the role is already held (schedule {})", active.id));
+            }
+            let Some((elig, member_type)) = find_eligibility(tx, ctx, &t)? else {
+                return fail(q, "the eligibility has ended".into());
+            };
+            let info = ScheduleInfo {
+                start: Some(requested_start.filter(|s| *s > ctx.now).unwrap_or(ctx.now)),
+                expiration: expiration.unwrap_or_else(Expiration::never),
+            };
+            grant(q, ctx, &info);
+            q.activated_using = Some(elig.id.clone());
+            let schedule =
+                new_schedule(ctx, q, &info, member_type, Some(AssignmentType::Activated), Some(elig.id));
+            tx.insert_schedule(&schedule)?;
+            tx.update_request(q)?;
+            audit::request(tx, ctx, &q.created_by, q, audit::activity_for(q.kind, q.action, false, false))?;
+            announce_provisioned(tx, ctx, q, &schedule)?;
+        }
+        Action::SelfExtend | Action::SelfRenew => {
+            let Some(old) = q.target_schedule_id.as_deref().map(|id| tx.schedule(id)).transpose()?.flatten()
+            else {
+                return fail(q, "the assignment to extend or renew no longer exists".into());
+            };
+            let wanted_state =
+                if q.action == Action::SelfExtend { ScheduleState::Live } else { ScheduleState::Expired };
+            if old.state != wanted_state {
+                return fail(q, format!("schedule {} is {} now", old.id, old.state.as_str()));
+            }
+            // Without a schedule of its own, the request gets as long again as the original had.
+            let info = match (&q.schedule_info, old.end_at) {
+                (Some(i), _) => ScheduleInfo { start: Some(ctx.now), expiration: i.expiration.clone() },
+                (None, Some(end)) => ScheduleInfo {
+                    start: Some(ctx.now),
+                    expiration: Expiration::after(IsoDuration::from_delta(end - old.start())),
+                },
+                (None, None) => ScheduleInfo { start: Some(ctx.now), expiration: Expiration::never() },
+            };
+            tx.set_schedule_state(
+                &old.id,
+                old.status,
+                ScheduleState::Replaced,
+                old.ended_at.or(Some(ctx.now)),
+                Some(ctx.now),
+            )?;
+            grant(q, ctx, &info);
+            let schedule = new_schedule(
+                ctx,
+                q,
+                &info,
+                old.member_type,
+                old.assignment_type,
+                old.activated_using.clone(),
+            );
+            tx.insert_schedule(&schedule)?;
+            tx.update_request(q)?;
+            announce_provisioned(tx, ctx, q, &schedule)?;
+        }
+        other => {
+            return fail(q, format!("{other} requests are not decided by approvers"));
+        }
+    }
+    Ok(())
 }
 
 /// adminUpdate and adminExtend: a replacement schedule keyed by the new request (addendum §8).
@@ -903,17 +1046,17 @@ fn self_activate(
         let id = new_id(tx, ctx)?;
         let mut q = new_record(ctx, id, session, req, t, Status::PendingApproval);
         q.approval_id = Some(q.id.clone());
-        let timeout_days = approval
-            .as_ref()
-            .and_then(|a| a.approval_stages.first())
-            .map_or(1, |s| s.approval_stage_time_out_in_days);
-        q.decision_due_at = Some(ctx.now + IsoDuration::from_days(i64::from(timeout_days)).as_delta());
-        // The start is not known until approval (reference §3.3).
-        q.schedule_info = Some(ScheduleInfo { start: None, expiration: info.expiration.clone() });
+        // The start is not known until approval (reference §3.3); a future start is kept.
+        let start = info.start.filter(|s| *s > ctx.now);
+        q.schedule_info = Some(ScheduleInfo { start, expiration: info.expiration.clone() });
         q.activated_using = Some(elig.id.clone());
         q.trace = checks.trace;
         if !req.is_validation_only {
             tx.insert_request(&q)?;
+            let setting = approval.clone().expect("approval required");
+            let opened = approvals::open(tx, ctx, &q, &setting)?;
+            q.trace.extend(opened);
+            tx.update_request(&q)?;
             let activity = audit::activity_for(req.kind, req.action, false, true);
             audit::request(tx, ctx, &session.caller, &q, activity)?;
         }
@@ -1030,8 +1173,12 @@ fn self_extend_or_renew(
     }
     check_justification(&mut checks, "SelfServiceJustification", req);
     fail_if_checks_failed(&checks)?;
+    // With `isApprovalRequiredForExtension` the approvers decide; otherwise an administrator does.
+    let approval =
+        t.policy.approval().map(|a| a.setting.clone()).filter(|a| a.is_approval_required_for_extension);
+    let status = if approval.is_some() { Status::PendingApproval } else { Status::PendingAdminDecision };
     let id = new_id(tx, ctx)?;
-    let mut q = new_record(ctx, id, session, req, t, Status::PendingAdminDecision);
+    let mut q = new_record(ctx, id, session, req, t, status);
     q.schedule_info = match &req.schedule_info {
         Some(info) => Some(normalise(Some(info), ctx.now, target.schedule_info.expiration.clone())?),
         None => None,
@@ -1040,6 +1187,44 @@ fn self_extend_or_renew(
     q.trace = checks.trace;
     if !req.is_validation_only {
         tx.insert_request(&q)?;
+        match &approval {
+            Some(setting) => {
+                q.approval_id = Some(q.id.clone());
+                let opened = approvals::open(tx, ctx, &q, setting)?;
+                q.trace.extend(opened);
+                tx.update_request(&q)?;
+            }
+            None => {
+                let admins = approvals::approvers_for(tx, ctx, &q)?;
+                q.trace.push(crate::model::TraceStep {
+                    check: "AdministratorDecision".into(),
+                    rule: None,
+                    passed: true,
+                    seen: format!("{} administrator(s) can decide", admins.len()),
+                    limit: "an administrator approves or denies it".into(),
+                    fix: None,
+                });
+                tx.update_request(&q)?;
+                notify::emit(
+                    tx,
+                    ctx,
+                    &Notice {
+                        event: Event::ApprovalRequested,
+                        audience: approvals::audience_of(&q),
+                        role_id: &q.role_definition_id,
+                        principal_id: &q.principal_id,
+                        request_id: Some(&q.id),
+                        approvers: &admins,
+                        detail: format!(
+                            "{} asks to {} schedule {}.",
+                            t.principal.display_name,
+                            if req.action == Action::SelfExtend { "extend" } else { "renew" },
+                            target.id
+                        ),
+                    },
+                )?;
+            }
+        }
         audit::request(tx, ctx, &session.caller, &q, audit::activity_for(req.kind, req.action, false, true))?;
     }
     Ok(q)
@@ -1077,6 +1262,7 @@ pub(crate) fn cancel(
         RequestKind::Eligibility => Status::Revoked,
     };
     q.canceled_at = Some(ctx.now);
+    approvals::close_steps(tx, &q, fidelity::CANCELED_STEP_STATUS)?;
     tx.update_request(&q)?;
     let activity = match (kind, q.action) {
         (_, Action::SelfActivate) => "Add member to role canceled (PIM activation)".to_string(),
@@ -1097,7 +1283,14 @@ impl Engine {
             let ctx = super::load_ctx(&tx)?;
             return submit(&tx, &ctx, session, req);
         }
-        self.write(|tx, ctx| submit(tx, ctx, session, req))
+        let result = self.write(|tx, ctx| submit(tx, ctx, session, req));
+        if let Err(e) = &result {
+            // The refusal rolled everything back; its audit row is the one thing it leaves.
+            if e.status < 500 {
+                self.write(|tx, ctx| audit::refused(tx, ctx, &session.caller, req, e))?;
+            }
+        }
+        result
     }
 
     /// Cancels a request (`POST .../{id}/cancel`).

@@ -13,6 +13,7 @@ mod direct;
 mod directory;
 pub mod fidelity;
 mod lifecycle;
+mod notify;
 mod policies;
 mod queries;
 mod roles;

@@ -34,6 +34,9 @@ fn merged_rule(current: &PolicyRule, rule_id: &str, patch: &Value) -> Result<Pol
                     ));
                 }
             }
+            // Other annotations (`@odata.context`, `...@odata.type`) come back from a GET; they
+            // describe the response, not the rule.
+            k if k.starts_with('@') || k.contains("@odata.") => {}
             "id" => {
                 if value.as_str() != Some(rule_id) {
                     return Err(ApiError::bad_request(

@@ -108,6 +108,8 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
         instance_id: id,
         ended_at: None,
         replaces: None,
+        warn_14_at: None,
+        warn_1_at: None,
     })?;
     audit::other(
         tx,

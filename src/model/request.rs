@@ -383,8 +383,6 @@ pub struct ScheduleRequest {
     /// For activations: the eligibility schedule that allowed it.
     pub activated_using: Option<String>,
     pub canceled_at: Option<Timestamp>,
-    /// When a pending request times out if no one decides (approval stage timeout).
-    pub decision_due_at: Option<Timestamp>,
     pub trace: Vec<TraceStep>,
 }
 
@@ -450,6 +448,9 @@ pub struct Schedule {
     pub ended_at: Option<Timestamp>,
     /// For a future-dated update or extension: the schedule it replaces when it starts.
     pub replaces: Option<String>,
+    /// When the 14-day and 1-day expiry notices are due (none once sent, or when not applicable).
+    pub warn_14_at: Option<Timestamp>,
+    pub warn_1_at: Option<Timestamp>,
 }
 
 impl Schedule {

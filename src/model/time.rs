@@ -6,13 +6,19 @@
 
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, TimeDelta, Utc};
 
 /// A point on the simulated timeline, always UTC.
 pub type Timestamp = DateTime<Utc>;
 
 /// Parses an RFC 3339 / ISO 8601 date-time with `Z` or an offset; a bare date means midnight UTC.
+/// Kept to the millisecond, the store's precision, so what a response echoes is what a later read
+/// returns.
 pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
+    parse_exact(text).map(|t| t.trunc_subsecs(3))
+}
+
+fn parse_exact(text: &str) -> Result<Timestamp, String> {
     let trimmed = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(trimmed) {
         return Ok(t.with_timezone(&Utc));
@@ -237,7 +243,7 @@ mod tests {
         let t = parse_timestamp("2025-01-06T10:00:00+01:00").unwrap();
         assert_eq!(format_timestamp(t), "2025-01-06T09:00:00Z");
         let t = parse_timestamp("2024-05-08T07:31:02.4419478Z").unwrap();
-        assert_eq!(format_timestamp(t), "2024-05-08T07:31:02.441947800Z");
+        assert_eq!(format_timestamp(t), "2024-05-08T07:31:02.441Z", "kept to the store's millisecond");
         assert_eq!(format_timestamp(parse_timestamp("2025-02-01").unwrap()), "2025-02-01T00:00:00Z");
         assert!(parse_timestamp("yesterday").unwrap_err().contains("'yesterday'"));
     }

@@ -4,6 +4,7 @@
 //! is not a pimlab store or was written by a newer pimlab, and opened in WAL mode with a busy
 //! timeout so that a second process waits for the first instead of failing.
 
+mod approvals;
 mod directory;
 mod policies;
 mod records;
@@ -188,7 +189,7 @@ impl Store {
         tx.tx.execute_batch(
             "DELETE FROM audit; DELETE FROM schedules; DELETE FROM requests; DELETE FROM policy_rules;
              DELETE FROM policies; DELETE FROM role_definitions; DELETE FROM memberships;
-             DELETE FROM directory_objects; DELETE FROM meta;",
+             DELETE FROM directory_objects; DELETE FROM meta; DELETE FROM approval_steps; DELETE FROM notifications;",
         )?;
         tx.commit()
     }

@@ -12,7 +12,7 @@ use crate::model::{
 const REQUEST_COLUMNS: &str = "id, surface, kind, action, status, principal_id, role_definition_id, \
      directory_scope_id, app_scope_id, justification, has_schedule_info, start_at, expiration_type, \
      expiration_end, expiration_duration, ticket_number, ticket_system, target_schedule_id, approval_id, \
-     created_at, completed_at, created_by, activated_using, canceled_at, trace, decision_due_at";
+     created_at, completed_at, created_by, activated_using, canceled_at, trace";
 
 fn conversion_error(what: &str, value: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -67,7 +67,6 @@ fn request_from_row(r: &Row<'_>) -> rusqlite::Result<ScheduleRequest> {
         activated_using: r.get(22)?,
         canceled_at: r.get::<_, Option<i64>>(23)?.map(from_millis),
         trace: serde_json::from_str(&trace).unwrap_or_default(),
-        decision_due_at: r.get::<_, Option<i64>>(25)?.map(from_millis),
     })
 }
 
@@ -86,7 +85,7 @@ impl Tx<'_> {
         let s = q.schedule_info.as_ref();
         self.tx
             .prepare_cached(&format!(
-                "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
+                "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
             ))?
             .execute(params![
                 q.id,
@@ -114,7 +113,6 @@ impl Tx<'_> {
                 q.activated_using,
                 q.canceled_at.map(to_millis),
                 serde_json::to_string(&q.trace).expect("trace serialises"),
-                q.decision_due_at.map(to_millis),
             ])?;
         Ok(())
     }
@@ -125,7 +123,7 @@ impl Tx<'_> {
         self.tx
             .prepare_cached(
                 "UPDATE requests SET status = ?2, completed_at = ?3, canceled_at = ?4, target_schedule_id = ?5,
-                 approval_id = ?6, has_schedule_info = ?7, start_at = ?8, trace = ?9, decision_due_at = ?10
+                 approval_id = ?6, has_schedule_info = ?7, start_at = ?8, trace = ?9
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -138,7 +136,6 @@ impl Tx<'_> {
                 s.is_some(),
                 s.and_then(|s| s.start).map(to_millis),
                 serde_json::to_string(&q.trace).expect("trace serialises"),
-                q.decision_due_at.map(to_millis),
             ])?;
         Ok(())
     }
@@ -290,24 +287,5 @@ impl Tx<'_> {
             })
         })?
         .collect()
-    }
-}
-
-impl Tx<'_> {
-    /// When the next pending request times out.
-    pub fn next_decision_due(&self) -> rusqlite::Result<Option<Timestamp>> {
-        let t: Option<i64> = self
-            .tx
-            .prepare_cached("SELECT min(decision_due_at) FROM requests WHERE decision_due_at IS NOT NULL")?
-            .query_row([], |r| r.get(0))?;
-        Ok(t.map(from_millis))
-    }
-
-    /// Pending requests whose decision time has passed by `t`.
-    pub fn requests_due_by(&self, t: Timestamp) -> rusqlite::Result<Vec<ScheduleRequest>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests WHERE decision_due_at <= ?1 ORDER BY decision_due_at, id"
-        ))?;
-        stmt.query_map([to_millis(t)], request_from_row)?.collect()
     }
 }

@@ -11,7 +11,7 @@ use crate::model::{
 
 const SCHEDULE_COLUMNS: &str = "id, surface, kind, principal_id, role_definition_id, directory_scope_id, \
      app_scope_id, member_type, assignment_type, status, state, created_using, created_at, modified_at, \
-     start_at, expiration_type, expiration_end, expiration_duration, end_at, activated_using, instance_id, ended_at, replaces";
+     start_at, expiration_type, expiration_end, expiration_duration, end_at, activated_using, instance_id, ended_at, replaces, warn_14_at, warn_1_at";
 
 fn bad(what: &str, value: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -61,6 +61,8 @@ fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
         instance_id: r.get(20)?,
         ended_at: r.get::<_, Option<i64>>(21)?.map(from_millis),
         replaces: r.get(22)?,
+        warn_14_at: r.get::<_, Option<i64>>(23)?.map(from_millis),
+        warn_1_at: r.get::<_, Option<i64>>(24)?.map(from_millis),
     })
 }
 
@@ -68,7 +70,7 @@ impl Tx<'_> {
     pub fn insert_schedule(&self, s: &Schedule) -> rusqlite::Result<()> {
         self.tx
             .prepare_cached(&format!(
-                "INSERT INTO schedules ({SCHEDULE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
+                "INSERT INTO schedules ({SCHEDULE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
             ))?
             .execute(params![
                 s.id,
@@ -94,6 +96,8 @@ impl Tx<'_> {
                 s.instance_id,
                 s.ended_at.map(to_millis),
                 s.replaces,
+                s.warn_14_at.map(to_millis),
+                s.warn_1_at.map(to_millis),
             ])?;
         Ok(())
     }
@@ -109,7 +113,9 @@ impl Tx<'_> {
     ) -> rusqlite::Result<()> {
         self.tx
             .prepare_cached(
-                "UPDATE schedules SET status = ?2, state = ?3, ended_at = ?4, modified_at = coalesce(?5, modified_at) WHERE id = ?1",
+                "UPDATE schedules SET status = ?2, state = ?3, ended_at = ?4, modified_at = coalesce(?5, modified_at),
+                 warn_14_at = CASE WHEN ?3 = 'live' THEN warn_14_at END, warn_1_at = CASE WHEN ?3 = 'live' THEN warn_1_at END
+             WHERE id = ?1",
             )?
             .execute(params![id, status.as_str(), state.as_str(), ended_at.map(to_millis), modified_at.map(to_millis)])?;
         Ok(())
@@ -238,8 +244,48 @@ impl Tx<'_> {
     /// Removes a schedule's end (lock-out protection of the last Global Administrator).
     pub fn keep_schedule_forever(&self, id: &str) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached("UPDATE schedules SET end_at = NULL, expiration_type = 'noExpiration', expiration_end = NULL, expiration_duration = NULL WHERE id = ?1")?
+            .prepare_cached("UPDATE schedules SET end_at = NULL, expiration_type = 'noExpiration', expiration_end = NULL, expiration_duration = NULL, warn_14_at = NULL, warn_1_at = NULL WHERE id = ?1")?
             .execute([id])?;
+        Ok(())
+    }
+}
+
+impl Tx<'_> {
+    /// When the next expiry notice (14 days or 1 day before the end) is due.
+    pub fn next_expiry_warning(&self) -> rusqlite::Result<Option<Timestamp>> {
+        let a: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT min(warn_14_at) FROM schedules WHERE warn_14_at IS NOT NULL")?
+            .query_row([], |r| r.get(0))?;
+        let b: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT min(warn_1_at) FROM schedules WHERE warn_1_at IS NOT NULL")?
+            .query_row([], |r| r.get(0))?;
+        Ok([a, b].into_iter().flatten().min().map(from_millis))
+    }
+
+    /// Live schedules with an expiry notice due by `t`: `(schedule, days before the end)`.
+    pub fn expiry_warnings_due_by(&self, t: Timestamp) -> rusqlite::Result<Vec<(Schedule, i64)>> {
+        let mut out = Vec::new();
+        for (column, days) in [("warn_14_at", 14), ("warn_1_at", 1)] {
+            let mut stmt = self.tx.prepare_cached(&format!(
+                "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE {column} <= ?1 ORDER BY {column}, id"
+            ))?;
+            for s in stmt.query_map([to_millis(t)], schedule_from_row)? {
+                out.push((s?, days));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Marks an expiry notice as sent (or no longer due).
+    pub fn clear_expiry_warning(&self, id: &str, days: i64) -> rusqlite::Result<()> {
+        let sql = if days == 14 {
+            "UPDATE schedules SET warn_14_at = NULL WHERE id = ?1"
+        } else {
+            "UPDATE schedules SET warn_1_at = NULL WHERE id = ?1"
+        };
+        self.tx.prepare_cached(sql)?.execute([id])?;
         Ok(())
     }
 }

@@ -1,0 +1,210 @@
+//! Notifications: the nine notification rules of a role's policy decide who is told what. Every
+//! event the real service mails about writes one message per recipient type to the outbox.
+
+use super::{Ctx, fidelity};
+use crate::model::approval::Notification;
+use crate::model::builtin_roles::{GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR};
+use crate::model::policy::PolicyRule;
+use crate::model::{ApiError, PrincipalKind, Surface};
+use crate::store::Tx;
+
+/// Which triple of notification rules an event falls under (reference §2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Audience {
+    /// `Notification_*_Admin_Eligibility`: an administrator made someone eligible.
+    AdminEligibility,
+    /// `Notification_*_Admin_Assignment`: an administrator made an active assignment.
+    AdminAssignment,
+    /// `Notification_*_EndUser_Assignment`: someone activated (or asked to).
+    EndUserAssignment,
+}
+
+impl Audience {
+    fn suffix(self) -> &'static str {
+        match self {
+            Audience::AdminEligibility => "Admin_Eligibility",
+            Audience::AdminAssignment => "Admin_Assignment",
+            Audience::EndUserAssignment => "EndUser_Assignment",
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Event {
+    EligibleAssigned,
+    ActiveAssigned,
+    Activated,
+    ApprovalRequested,
+    Escalated,
+    Approved,
+    Denied,
+    TimedOut,
+    Expiring { days: i64 },
+    Expired,
+}
+
+impl Event {
+    fn name(self) -> String {
+        match self {
+            Event::EligibleAssigned => "EligibleAssignmentMade".into(),
+            Event::ActiveAssigned => "ActiveAssignmentMade".into(),
+            Event::Activated => "RoleActivated".into(),
+            Event::ApprovalRequested => "ApprovalRequested".into(),
+            Event::Escalated => "ApprovalEscalated".into(),
+            Event::Approved => "RequestApproved".into(),
+            Event::Denied => "RequestDenied".into(),
+            Event::TimedOut => "RequestTimedOut".into(),
+            Event::Expiring { days } => format!("ExpiringIn{days}Days"),
+            Event::Expired => "Expired".into(),
+        }
+    }
+
+    /// The recipient types told about it.
+    fn recipient_types(self) -> &'static [&'static str] {
+        match self {
+            Event::EligibleAssigned | Event::ActiveAssigned | Event::Activated => &["Admin", "Requestor"],
+            Event::ApprovalRequested | Event::Escalated => &["Approver"],
+            Event::Approved | Event::Denied | Event::TimedOut => &["Requestor"],
+            Event::Expiring { .. } | Event::Expired => &["Admin", "Requestor"],
+        }
+    }
+
+    /// Whether a "critical only" rule still sends it: the messages that ask someone to act.
+    fn critical(self) -> bool {
+        fidelity::CRITICAL_NOTIFICATIONS.contains(&self.name().as_str())
+            || matches!(self, Event::Expiring { .. } if fidelity::CRITICAL_NOTIFICATIONS.contains(&"Expiring"))
+    }
+}
+
+/// One event to announce.
+pub(crate) struct Notice<'a> {
+    pub event: Event,
+    pub audience: Audience,
+    pub role_id: &'a str,
+    /// Who holds (or asked for) the role.
+    pub principal_id: &'a str,
+    pub request_id: Option<&'a str>,
+    /// Who may approve, for approver messages.
+    pub approvers: &'a [String],
+    /// A line about the schedule: when it starts and ends.
+    pub detail: String,
+}
+
+/// Users who hold Global Administrator or Privileged Role Administrator now: the default admin recipients.
+fn admins(tx: &Tx<'_>) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    for role in [GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR] {
+        for s in tx.active_assignments_of_role(role, "/")? {
+            out.extend(users_of(tx, &s.principal_id)?);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// A user, or the members of a group.
+fn users_of(tx: &Tx<'_>, id: &str) -> Result<Vec<String>, ApiError> {
+    Ok(match tx.object(id)? {
+        Some(o) if o.kind == PrincipalKind::User => vec![o.id],
+        Some(o) if o.kind == PrincipalKind::Group => tx.members(&o.id, "member")?,
+        _ => Vec::new(),
+    })
+}
+
+fn address(tx: &Tx<'_>, id: &str) -> Result<Option<String>, ApiError> {
+    Ok(tx.object(id)?.and_then(|o| o.mail.or(o.user_principal_name)))
+}
+
+/// Writes the messages `notice` calls for, one per recipient type that gets any.
+pub(crate) fn emit(tx: &Tx<'_>, ctx: &Ctx, notice: &Notice<'_>) -> Result<(), ApiError> {
+    let Some(policy) = tx.policy_for(Surface::Directory.as_str(), "/", notice.role_id)? else {
+        return Ok(());
+    };
+    let role = tx.role(notice.role_id)?.map_or(notice.role_id.to_string(), |r| r.display_name);
+    let principal =
+        tx.object(notice.principal_id)?.map_or(notice.principal_id.to_string(), |o| o.display_name);
+    for recipient_type in notice.event.recipient_types() {
+        let rule_id = format!("Notification_{recipient_type}_{}", notice.audience.suffix());
+        let Some(PolicyRule::Notification(rule)) = policy.rule(&rule_id) else {
+            continue;
+        };
+        let level_allows = match rule.notification_level.as_str() {
+            "None" => false,
+            "Critical" => notice.event.critical(),
+            _ => true,
+        };
+        if !level_allows {
+            continue;
+        }
+        let mut ids = Vec::new();
+        if rule.is_default_recipients_enabled {
+            ids = match *recipient_type {
+                "Admin" => admins(tx)?,
+                "Requestor" => users_of(tx, notice.principal_id)?,
+                _ => notice.approvers.to_vec(),
+            };
+        }
+        let mut recipients = Vec::new();
+        for id in &ids {
+            if let Some(a) = address(tx, id)? {
+                recipients.push(a);
+            }
+        }
+        recipients.extend(rule.notification_recipients.iter().cloned());
+        recipients.dedup();
+        if recipients.is_empty() {
+            continue;
+        }
+        let (subject, body) = message(notice, &role, &principal, recipient_type);
+        tx.insert_notification(&Notification {
+            seq: 0,
+            at: ctx.now,
+            event: notice.event.name(),
+            rule_id: Some(rule_id),
+            recipient_type: recipient_type.to_string(),
+            recipients,
+            recipient_ids: ids,
+            subject,
+            body,
+            request_id: notice.request_id.map(str::to_string),
+            critical: notice.event.critical(),
+        })?;
+    }
+    Ok(())
+}
+
+/// The subject and body of a message, in the manner of PIM's mails.
+fn message(n: &Notice<'_>, role: &str, principal: &str, recipient_type: &str) -> (String, String) {
+    let subject = match n.event {
+        Event::EligibleAssigned => format!("PIM: {principal} has been made eligible for the {role} role"),
+        Event::ActiveAssigned => format!("PIM: {principal} has been assigned the {role} role"),
+        Event::Activated => format!("PIM: {principal} activated the {role} role"),
+        Event::ApprovalRequested => format!("PIM: Approval required: {principal} requests the {role} role"),
+        Event::Escalated => format!("PIM: Approval overdue: {principal} still waits for the {role} role"),
+        Event::Approved => format!("PIM: Your request for the {role} role was approved"),
+        Event::Denied => format!("PIM: Your request for the {role} role was denied"),
+        Event::TimedOut => format!("PIM: Your request for the {role} role expired without a decision"),
+        Event::Expiring { days } => {
+            format!(
+                "PIM: {principal}'s {role} role expires in {days} day{}",
+                if days == 1 { "" } else { "s" }
+            )
+        }
+        Event::Expired => format!("PIM: {principal}'s {role} role has expired"),
+    };
+    let action = match (n.event, recipient_type) {
+        (Event::ApprovalRequested | Event::Escalated, _) => "Review the request: pimlab approvals --mine",
+        (Event::Expiring { .. }, "Requestor") => "To keep the role, ask for an extension: pimlab extend",
+        (Event::Expiring { .. }, _) => "To keep the role, extend it: pimlab eligible extend / active extend",
+        (Event::Expired, "Requestor") => "To get it back, ask for a renewal within 30 days: pimlab renew",
+        _ => "No action is needed.",
+    };
+    let mut body = format!("{subject}.\n{}\n", n.detail);
+    if let Some(id) = n.request_id {
+        body.push_str(&format!("Request: {id}\n"));
+    }
+    body.push_str(action);
+    (subject, body)
+}
