@@ -216,6 +216,43 @@ pub fn directory_object(o: &DirectoryObject) -> Value {
     Value::Object(v)
 }
 
+/// Beta `approvalStep`: one stage of an approval, as assigned to the caller or not.
+pub fn approval_step(
+    s: &crate::model::approval::ApprovalStep,
+    assigned_to_me: bool,
+    reviewer: Option<&DirectoryObject>,
+) -> Value {
+    json!({
+        "id": s.id,
+        "displayName": format!("Stage {}", s.stage),
+        "reviewedDateTime": time(s.reviewed_at),
+        "reviewResult": s.review_result.as_str(),
+        "status": s.status.as_str(),
+        "assignedToMe": assigned_to_me,
+        "justification": s.justification,
+        "reviewedBy": s.reviewed_by.as_ref().map(|id| json!({
+            "id": id,
+            "displayName": reviewer.map(|o| o.display_name.clone()),
+        })),
+    })
+}
+
+/// A message of the notification outbox.
+pub fn notification(n: &crate::model::approval::Notification) -> Value {
+    json!({
+        "sequence": n.seq,
+        "dateTime": format_timestamp(n.at),
+        "event": n.event,
+        "ruleId": n.rule_id,
+        "recipientType": n.recipient_type,
+        "recipients": n.recipients,
+        "subject": n.subject,
+        "body": n.body,
+        "requestId": n.request_id,
+        "critical": n.critical,
+    })
+}
+
 /// `directoryAudit`.
 pub fn audit_record(a: &AuditRecord, actor: Option<&DirectoryObject>) -> Value {
     let initiated_by = match actor {

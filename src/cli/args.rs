@@ -61,6 +61,27 @@ pub enum Command {
         #[command(subcommand)]
         action: RequestAction,
     },
+    /// Requests waiting for a decision, and who may decide them.
+    Approvals {
+        /// Only those the caller may decide.
+        #[arg(long)]
+        mine: bool,
+    },
+    /// Approve a request waiting for you (an approval stage, or an administrator's decision).
+    Approve(DecisionArgs),
+    /// Deny a request waiting for you.
+    Deny(DecisionArgs),
+    /// The notification outbox: every mail the service would have sent.
+    Notifications {
+        /// Only messages to this principal (id, user principal name or display name).
+        #[arg(long, value_name = "PRINCIPAL")]
+        to: Option<String>,
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Print each message's body too.
+        #[arg(long)]
+        full: bool,
+    },
     /// Role definitions.
     Role {
         #[command(subcommand)]
@@ -100,6 +121,14 @@ pub enum Command {
     Audit(AuditArgs),
     /// Send one Microsoft Graph request through the router, as a real client would.
     Graph(GraphArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DecisionArgs {
+    /// The request (its approval has the same id).
+    pub id: String,
+    #[arg(long, short)]
+    pub justification: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ use super::args::*;
 use super::render::{self, Names};
 use crate::api::{graph, views};
 use crate::engine::{AuditQuery, Engine, InitOptions, NewObject, RequestFilter, Session};
+use crate::model::approval::Decision;
 use crate::model::policy::{Approver, PolicyRule};
 use crate::model::time::{format_timestamp, parse_human_duration, parse_timestamp};
 use crate::model::{
@@ -64,6 +65,12 @@ fn execute_initialized(mut engine: Engine, cli: &Cli, out: Out<'_>, err: Out<'_>
         Command::Renew(a) => self_change(&mut engine, &session, Action::SelfRenew, a, json, out),
         Command::Requests(a) => requests(&mut engine, &session, a, json, out),
         Command::Request { action } => request(&mut engine, &session, action, json, out),
+        Command::Approvals { mine } => approvals(&mut engine, &session, *mine, json, out),
+        Command::Approve(a) => decide(&mut engine, &session, a, Decision::Approve, json, out),
+        Command::Deny(a) => decide(&mut engine, &session, a, Decision::Deny, json, out),
+        Command::Notifications { to, since, full } => {
+            notifications(&mut engine, to.as_deref(), since.as_deref(), *full, json, out)
+        }
         Command::Role { action } => role(&mut engine, &session, action, json, out),
         Command::Policy { action } => policy(&mut engine, &session, action, json, out),
         Command::User { action } => objects(&mut engine, &session, PrincipalKind::User, action, json, out),
@@ -928,4 +935,121 @@ fn graph_call(
     }
     writeln!(err, "{}", graph::status_line(&response))?;
     Ok(if response.is_success() { 0 } else { 1 })
+}
+
+fn approvals(
+    engine: &mut Engine,
+    session: &Session,
+    mine: bool,
+    json: bool,
+    out: Out<'_>,
+) -> Result<i32, CliError> {
+    let rows: Vec<_> = engine
+        .pending_decisions()?
+        .into_iter()
+        .filter(|(_, approvers)| !mine || approvers.iter().any(|a| a.eq_ignore_ascii_case(&session.caller)))
+        .collect();
+    if json {
+        let mut items = Vec::new();
+        for (q, approvers) in &rows {
+            let mut v = views::request(q);
+            v["approvers"] = serde_json::json!(approvers);
+            items.push(v);
+        }
+        writeln!(out, "{}", pretty(&Value::Array(items)))?;
+        return Ok(0);
+    }
+    let mut names = Names::default();
+    let mut t = render::table(&["created", "status", "action", "principal", "role", "waiting for", "id"]);
+    for (q, approvers) in &rows {
+        let steps = engine.approval_steps(&q.id)?;
+        let stage = steps
+            .iter()
+            .filter(|s| s.status == crate::model::approval::StepStatus::InProgress)
+            .map(|s| format!("stage {}/{} until {}", s.stage, steps.len(), render::time(s.due_at)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let who: Vec<String> = approvers.iter().map(|a| names.principal(engine, a)).collect();
+        let waiting = if stage.is_empty() {
+            format!("an administrator: {}", who.join(", "))
+        } else {
+            format!("{stage}: {}", who.join(", "))
+        };
+        t.add_row(vec![
+            format_timestamp(q.created_at),
+            q.status.as_str().to_string(),
+            q.action.as_str().to_string(),
+            names.principal(engine, &q.principal_id),
+            names.role(engine, &q.role_definition_id),
+            waiting,
+            q.id.clone(),
+        ]);
+    }
+    writeln!(out, "{}", render::finish(&t))?;
+    Ok(0)
+}
+
+fn decide(
+    engine: &mut Engine,
+    session: &Session,
+    a: &DecisionArgs,
+    decision: Decision,
+    json: bool,
+    out: Out<'_>,
+) -> Result<i32, CliError> {
+    let q = engine.decide(session, &a.id, None, decision, a.justification.as_deref())?;
+    if json {
+        writeln!(out, "{}", pretty(&views::request(&q)))?;
+    } else {
+        let verb = if decision == Decision::Approve { "Approved" } else { "Denied" };
+        writeln!(out, "{verb}: request {} is now {}", q.id, q.status)?;
+        let mut names = Names::default();
+        write!(out, "{}", render::request_story(engine, &mut names, &q))?;
+    }
+    Ok(0)
+}
+
+fn notifications(
+    engine: &mut Engine,
+    to: Option<&str>,
+    since: Option<&str>,
+    full: bool,
+    json: bool,
+    out: Out<'_>,
+) -> Result<i32, CliError> {
+    let since = since.map(parse_timestamp).transpose().map_err(usage)?;
+    let rows = engine.notifications(to, since)?;
+    if json {
+        writeln!(out, "{}", pretty(&Value::Array(rows.iter().map(views::notification).collect())))?;
+        return Ok(0);
+    }
+    if full {
+        for n in &rows {
+            writeln!(
+                out,
+                "{}  {}  to {} ({})",
+                format_timestamp(n.at),
+                n.event,
+                n.recipients.join(", "),
+                n.recipient_type
+            )?;
+            writeln!(out, "  Subject: {}", n.subject)?;
+            for line in n.body.lines() {
+                writeln!(out, "  | {line}")?;
+            }
+            writeln!(out)?;
+        }
+        return Ok(0);
+    }
+    let mut t = render::table(&["time", "event", "to", "subject"]);
+    for n in &rows {
+        t.add_row(vec![
+            format_timestamp(n.at),
+            n.event.clone(),
+            format!("{} ({})", n.recipients.join(", "), n.recipient_type),
+            n.subject.clone(),
+        ]);
+    }
+    writeln!(out, "{}", render::finish(&t))?;
+    Ok(0)
 }

@@ -213,7 +213,12 @@ fn describe_ids(tx: &Tx<'_>, ids: &[String]) -> Result<String, ApiError> {
     Ok(format!("approvers {}", names.join(", ")))
 }
 
-fn already_decided(step: &ApprovalStep) -> ApiError {
+fn already_decided(tx: &Tx<'_>, step: &ApprovalStep) -> ApiError {
+    let reviewer = step
+        .reviewed_by
+        .as_deref()
+        .and_then(|id| tx.object(id).ok().flatten())
+        .map_or_else(|| step.reviewed_by.clone().unwrap_or_default(), |o| o.display_name);
     ApiError::new(409, fidelity::ALREADY_DECIDED_CODE, "The approval step has already been reviewed.")
         .with_detail(
             "AlreadyDecided",
@@ -222,7 +227,7 @@ fn already_decided(step: &ApprovalStep) -> ApiError {
                 "stage {} was {} by {} at {}; the first decision in a stage wins",
                 step.stage,
                 step.review_result.as_str(),
-                step.reviewed_by.clone().unwrap_or_default(),
+                reviewer,
                 step.reviewed_at.map(format_timestamp).unwrap_or_default()
             ),
         )
@@ -281,7 +286,9 @@ pub(crate) fn decide(
             match open.into_iter().next() {
                 Some(s) => s,
                 None => match steps.iter().rev().find(|s| s.status == StepStatus::Completed) {
-                    Some(done) if q.status != Status::PendingApproval => return Err(already_decided(done)),
+                    Some(done) if q.status != Status::PendingApproval => {
+                        return Err(already_decided(tx, done));
+                    }
                     _ if q.status != Status::PendingApproval => {
                         return Err(ApiError::new(
                             400,
@@ -304,7 +311,7 @@ pub(crate) fn decide(
         }
     };
     match step.status {
-        StepStatus::Completed => return Err(already_decided(&step)),
+        StepStatus::Completed => return Err(already_decided(tx, &step)),
         StepStatus::InProgress => {}
         other => {
             return Err(ApiError::new(

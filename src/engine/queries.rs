@@ -156,3 +156,32 @@ impl Engine {
         })
     }
 }
+
+impl Engine {
+    /// The notification outbox from `since`, for one recipient (by id, name or UPN) or everyone.
+    pub fn notifications(
+        &mut self,
+        to: Option<&str>,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<crate::model::approval::Notification>, ApiError> {
+        self.read(|tx, _| {
+            let recipient = match to {
+                Some(p) => Some(resolve_object(tx, p, "Principal")?),
+                None => None,
+            };
+            Ok(tx
+                .notifications(since)?
+                .into_iter()
+                .filter(|n| match &recipient {
+                    None => true,
+                    Some(o) => {
+                        n.recipient_ids.iter().any(|id| id.eq_ignore_ascii_case(&o.id))
+                            || o.mail
+                                .as_ref()
+                                .is_some_and(|m| n.recipients.iter().any(|r| r.eq_ignore_ascii_case(m)))
+                    }
+                })
+                .collect())
+        })
+    }
+}
