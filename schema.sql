@@ -193,6 +193,17 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_by_time ON notifications (at);
 
+-- Policy hooks: Lua sources with what they are attached to; they run in `position` order.
+CREATE TABLE hooks (
+    name               TEXT PRIMARY KEY,
+    source             TEXT NOT NULL,
+    role_definition_id TEXT,               -- null: every role
+    scope              TEXT,               -- null: every scope
+    added_by           TEXT NOT NULL,
+    added_at           INTEGER NOT NULL,
+    position           INTEGER NOT NULL
+);
+
 -- The audit trail: one row per state change, written in the same transaction.
 CREATE TABLE audit (
     seq        INTEGER PRIMARY KEY,

@@ -31,6 +31,15 @@ run --as alice deactivate --role "Global Administrator"
 step "The role's settings (Graph's 17 policy rules, readably); make activation need a ticket"
 run policy set "Global Administrator" --require-ticket true --activation-max 4h
 
+step "Security Administrator now needs approval by the PIM Approvers group; Chloe asks, Kenji approves"
+run policy set "Security Administrator" --require-approval true --approver "PIM Approvers"
+run --as chloe activate --role "Security Administrator" --duration 1h --justification "Investigate alert 7731"
+run --as kenji approvals --mine
+approval=$("$PIMLAB" requests --status PendingApproval --json | grep -m1 '"id"' | cut -d'"' -f4)
+run --as chloe approve "$approval" --justification "I'd like to approve myself"
+run --as kenji approve "$approval" --justification "Alert 7731 confirmed by the SOC"
+run notifications --to kenji
+
 step "Members of Helpdesk Tier 1 are eligible through the group; Ben activates with his own id"
 run --as ben activate --role "Helpdesk Administrator" --duration 1h --justification "Password resets for the Lyon office"
 

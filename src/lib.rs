@@ -6,5 +6,6 @@
 pub mod api;
 pub mod cli;
 pub mod engine;
+pub mod hooks;
 pub mod model;
 pub mod store;

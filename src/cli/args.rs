@@ -92,6 +92,11 @@ pub enum Command {
         #[command(subcommand)]
         action: PolicyAction,
     },
+    /// Custom policy rules in Lua (see docs/hooks.md).
+    Hook {
+        #[command(subcommand)]
+        action: HookAction,
+    },
     /// Users.
     User {
         #[command(subcommand)]
@@ -387,6 +392,38 @@ pub struct PolicySetArgs {
     pub rule: Option<String>,
     #[arg(long, value_name = "JSON", requires = "rule")]
     pub body: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookAction {
+    /// Attach a hook: a Lua file returning a table of handlers (validate, route, completed).
+    Add {
+        name: String,
+        #[arg(long, value_name = "F.lua")]
+        file: PathBuf,
+        /// Only for this role.
+        #[arg(long, short)]
+        role: Option<String>,
+        /// Only at this scope.
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// List the hooks, in the order they run.
+    List,
+    /// Show one hook and its source.
+    Show { name: String },
+    /// Detach a hook.
+    Remove { name: String },
+    /// Run a hook on a request (a Graph request body) without changing anything.
+    Test {
+        name: String,
+        /// The request as Graph JSON, or @FILE.
+        #[arg(long, value_name = "JSON")]
+        request: String,
+        /// Which request collection the body is for (default: from its action).
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -49,6 +49,7 @@ pub fn execute(cli: &Cli, out: Out<'_>, err: Out<'_>) -> Result<i32, CliError> {
 }
 
 fn execute_initialized(mut engine: Engine, cli: &Cli, out: Out<'_>, err: Out<'_>) -> Result<i32, CliError> {
+    engine.set_hook_runner(std::rc::Rc::new(crate::hooks::LuaHooks::new(views::request)));
     let session = session(&mut engine, cli)?;
     let json = cli.json;
     match &cli.command {
@@ -73,6 +74,7 @@ fn execute_initialized(mut engine: Engine, cli: &Cli, out: Out<'_>, err: Out<'_>
         }
         Command::Role { action } => role(&mut engine, &session, action, json, out),
         Command::Policy { action } => policy(&mut engine, &session, action, json, out),
+        Command::Hook { action } => hook(&mut engine, &session, action, json, out),
         Command::User { action } => objects(&mut engine, &session, PrincipalKind::User, action, json, out),
         Command::Group { action } => objects(&mut engine, &session, PrincipalKind::Group, action, json, out),
         Command::Sp { action } => {
@@ -455,6 +457,7 @@ fn request(
                 Status::Denied => "An approver denied it.".to_string(),
                 Status::Failed => "It failed when it was due to start: what it needed was gone.".to_string(),
                 Status::TimedOut => "No approver decided in time.".to_string(),
+                Status::PendingEvaluation => "It is being evaluated.".to_string(),
             };
             writeln!(out, "\n{outcome}")?;
         }
@@ -1052,4 +1055,169 @@ fn notifications(
     }
     writeln!(out, "{}", render::finish(&t))?;
     Ok(0)
+}
+
+fn hook(
+    engine: &mut Engine,
+    session: &Session,
+    action: &HookAction,
+    json: bool,
+    out: Out<'_>,
+) -> Result<i32, CliError> {
+    let mut names = Names::default();
+    let hook_json = |h: &crate::model::hook::Hook| {
+        serde_json::json!({
+            "name": h.name, "role": h.role_definition_id, "scope": h.scope, "addedBy": h.added_by,
+            "addedDateTime": format_timestamp(h.added_at), "position": h.position, "source": h.source,
+        })
+    };
+    match action {
+        HookAction::Add { name, file, role, scope } => {
+            let source = std::fs::read_to_string(file)
+                .map_err(|e| usage(format!("cannot read hook file '{}': {e}", file.display())))?;
+            let scope = scope.as_deref().map(|s| self::scope(engine, s)).transpose()?;
+            let (h, handlers) = engine.add_hook(session, name, &source, role.as_deref(), scope.as_deref())?;
+            if json {
+                writeln!(out, "{}", pretty(&hook_json(&h)))?;
+            } else {
+                let role = h
+                    .role_definition_id
+                    .as_deref()
+                    .map_or("every role".to_string(), |r| names.role(engine, r));
+                writeln!(
+                    out,
+                    "Added hook {} ({}) for {} at {}; it runs {} of {}",
+                    h.name,
+                    handlers.join(", "),
+                    role,
+                    h.scope.as_deref().unwrap_or("every scope"),
+                    ordinal(h.position),
+                    engine.hooks()?.len()
+                )?;
+            }
+        }
+        HookAction::List => {
+            let hooks = engine.hooks()?;
+            if json {
+                writeln!(out, "{}", pretty(&Value::Array(hooks.iter().map(hook_json).collect())))?;
+                return Ok(0);
+            }
+            let mut t = render::table(&["order", "hook", "role", "scope", "added", "by"]);
+            for h in &hooks {
+                t.add_row(vec![
+                    h.position.to_string(),
+                    h.name.clone(),
+                    h.role_definition_id.as_deref().map_or("every role".into(), |r| names.role(engine, r)),
+                    h.scope.clone().unwrap_or_else(|| "every scope".into()),
+                    format_timestamp(h.added_at),
+                    names.principal(engine, &h.added_by),
+                ]);
+            }
+            writeln!(out, "{}", render::finish(&t))?;
+        }
+        HookAction::Show { name } => {
+            let h = engine.hook(name)?;
+            if json {
+                writeln!(out, "{}", pretty(&hook_json(&h)))?;
+                return Ok(0);
+            }
+            writeln!(
+                out,
+                "hook {} (runs {}), for {} at {}, added {} by {}\n",
+                h.name,
+                ordinal(h.position),
+                h.role_definition_id.as_deref().map_or("every role".into(), |r| names.role(engine, r)),
+                h.scope.as_deref().unwrap_or("every scope"),
+                format_timestamp(h.added_at),
+                names.principal(engine, &h.added_by)
+            )?;
+            for (i, line) in h.source.lines().enumerate() {
+                writeln!(out, "{:>4}  {line}", i + 1)?;
+            }
+        }
+        HookAction::Remove { name } => {
+            let h = engine.remove_hook(session, name)?;
+            writeln!(out, "Removed hook {}", h.name)?;
+        }
+        HookAction::Test { name, request, kind } => {
+            let text = read_body(request)?;
+            let probe = crate::api::body::parse_object(&text)?;
+            let action = probe.get("action").and_then(Value::as_str).unwrap_or_default().to_ascii_lowercase();
+            let kind = match kind {
+                Some(KindArg::Eligible) => RequestKind::Eligibility,
+                Some(KindArg::Active) => RequestKind::Assignment,
+                None if action.starts_with("self") && action != "selfextend" && action != "selfrenew" => {
+                    RequestKind::Assignment
+                }
+                None => RequestKind::Assignment,
+            };
+            let req = crate::api::body::schedule_request(kind, &text)?;
+            let (verdicts, outcome) = engine.test_hook(session, name, &req)?;
+            if json {
+                let items: Vec<Value> = verdicts
+                    .iter()
+                    .map(|(event, v)| {
+                        serde_json::json!({
+                            "handler": event.handler(),
+                            "decision": match v {
+                                Ok(None) => Value::Null,
+                                Ok(Some(d)) => serde_json::json!(format!("{d:?}")),
+                                Err(f) => serde_json::json!({"error": f.message, "line": f.line}),
+                            },
+                        })
+                    })
+                    .collect();
+                let outcome = match &outcome {
+                    Ok(q) => views::request(q),
+                    Err(e) => serde_json::json!({"error": {"code": e.code, "message": e.message}}),
+                };
+                writeln!(out, "{}", pretty(&serde_json::json!({"handlers": items, "outcome": outcome})))?;
+                return Ok(0);
+            }
+            writeln!(out, "hook {name} on {} (nothing is stored):", req.action)?;
+            for (event, v) in &verdicts {
+                let text = match v {
+                    Ok(None) => "no handler".to_string(),
+                    Ok(Some(d)) => describe_decision(d),
+                    Err(f) => format!(
+                        "FAILED{}: {}",
+                        f.line.map(|l| format!(" at line {l}")).unwrap_or_default(),
+                        f.message
+                    ),
+                };
+                writeln!(out, "  {:<10} {text}", event.handler())?;
+            }
+            match outcome {
+                Ok(q) => writeln!(out, "the request would end {}", q.status)?,
+                Err(e) => write!(out, "the request would be refused:\n{}", render::error(&e))?,
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn ordinal(n: i64) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, r) if r != 11 => "st",
+        (2, r) if r != 12 => "nd",
+        (3, r) if r != 13 => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+fn describe_decision(d: &crate::engine::HookDecision) -> String {
+    use crate::engine::HookDecision as D;
+    match d {
+        D::Allow => "allow".into(),
+        D::Deny { rule, message } => format!("deny ({rule}): {message}"),
+        D::RequireApproval { approvers } if approvers.is_empty() => "require approval".into(),
+        D::RequireApproval { approvers } => format!("require approval by {}", approvers.join(", ")),
+        D::Shorten { duration } => format!("shorten to {duration}"),
+        D::Route { approvers, replace } => {
+            format!("{} approvers {}", if *replace { "replace" } else { "add" }, approvers.join(", "))
+        }
+        D::Note(n) => format!("note: {n}"),
+        D::Notify { to, subject, .. } => format!("notify {}: {subject}", to.join(", ")),
+    }
 }

@@ -165,8 +165,19 @@ pub(crate) fn open(
             escalation_approvers: Vec::new(),
         });
     }
+    // Route hooks add or replace the approvers of every stage.
+    let (routes, mut trace) = super::extension::route(tx, ctx, q)?;
+    for (names, replace) in routes {
+        let named = super::lifecycle::approvers_named(tx, &names)?;
+        for stage in &mut stages {
+            if replace {
+                stage.primary_approvers = named.clone();
+            } else {
+                stage.primary_approvers.extend(named.iter().cloned());
+            }
+        }
+    }
     let parallel = setting.approval_mode == "Parallel";
-    let mut trace = Vec::new();
     for (i, settings) in stages.into_iter().enumerate() {
         let mut step = ApprovalStep {
             id: new_id(tx, ctx)?,
@@ -380,6 +391,7 @@ fn conclude(
         q.status = Status::Denied;
         q.completed_at = Some(ctx.now);
         tx.update_request(q)?;
+        super::extension::completed(tx, ctx, q)?;
         audit::decision(tx, ctx, &session.caller, q, false)?;
         notify::emit(tx, ctx, &requestor_notice(q, Event::Denied, format!("Denied by {who}.")))?;
         return Ok(());
@@ -458,6 +470,7 @@ pub(crate) fn time_out(
         fix: Some("submit the request again".into()),
     });
     tx.update_request(&q)?;
+    super::extension::completed(tx, ctx, &mut q)?;
     audit::timed_out(tx, ctx, &q)?;
     notify::emit(
         tx,

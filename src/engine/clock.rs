@@ -275,23 +275,21 @@ impl Engine {
         }
         let mut report = AdvanceReport { from: Some(from), to: Some(target), ..Default::default() };
         loop {
-            let done = self.write(|tx, _| {
+            let done = self.write(|tx, ctx| {
                 let Some(next) = next_event(tx)?.filter(|t| *t <= target) else {
                     return Ok(true);
                 };
                 set_clock(tx, next)?;
-                let ctx = super::load_ctx(tx)?;
-                process_instant(tx, &ctx, &mut report)?;
+                process_instant(tx, &ctx.at(next), &mut report)?;
                 Ok(false)
             })?;
             if done {
                 break;
             }
         }
-        self.write(|tx, _| {
+        self.write(|tx, ctx| {
             set_clock(tx, target)?;
-            let ctx = super::load_ctx(tx)?;
-            let ctx = &ctx;
+            let ctx = &ctx.at(target);
             if target != from {
                 let activity = format!("Advance simulated clock to {}", format_timestamp(target));
                 audit::other(tx, ctx, &session.caller, &activity, "Simulation", Vec::new())?;

@@ -77,3 +77,7 @@ pub const CANCELED_STEP_STATUS: crate::model::approval::StepStatus =
 
 /// A second decision on a stage already decided: 409, as the beta docs say; the code is unknown.
 pub const ALREADY_DECIDED_CODE: &str = "Conflict";
+
+/// A policy hook that fails (error, budget, memory, bad decision) refuses the request with this
+/// code: pimlab's own, since real PIM has no hooks.
+pub const HOOK_FAILED_CODE: &str = "PimlabHookFailed";

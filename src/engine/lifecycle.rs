@@ -3,7 +3,7 @@
 use super::directory::{require_admin, role_assignable_groups_of, unauthorized};
 use super::notify::{self, Audience, Event, Notice};
 use super::validate::{Checks, check_enablement, check_expiration, check_justification, normalise};
-use super::{Ctx, Engine, Session, approvals, audit, fidelity, new_id};
+use super::{Ctx, Engine, Session, approvals, audit, extension, fidelity, new_id};
 use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
 use crate::model::policy::{self, Policy};
 use crate::model::time::format_timestamp;
@@ -20,6 +20,16 @@ struct Target {
     role: RoleDefinition,
     scope: String,
     policy: Policy,
+    /// What the `validate` hooks decided.
+    hooks: extension::HookOutcome,
+}
+
+impl Target {
+    /// A trace that starts with the hooks' verdicts, so a hook's denial is reported with the
+    /// built-in rule failures, in the same error.
+    fn checks(&self) -> Checks {
+        Checks { trace: self.hooks.steps.clone() }
+    }
 }
 
 pub(crate) fn role_assignment_exists() -> ApiError {
@@ -140,7 +150,7 @@ fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
     let policy = tx.policy_for(Surface::Directory.as_str(), "/", &role.id)?.ok_or_else(|| {
         ApiError::new(500, "InternalServerError", format!("role '{}' has no policy", role.display_name))
     })?;
-    Ok(Target { principal, role, scope, policy })
+    Ok(Target { principal, role, scope, policy, hooks: extension::HookOutcome::default() })
 }
 
 fn scope_matches(s: &Schedule, scope: &str) -> bool {
@@ -324,6 +334,82 @@ fn is_permanent(info: &ScheduleInfo) -> bool {
     info.end_from(info.start.expect("normalised")).is_none()
 }
 
+/// Approvers named by id, user principal name or display name, as the approval rule holds them.
+pub(crate) fn approvers_named(tx: &Tx<'_>, names: &[String]) -> Result<Vec<policy::Approver>, ApiError> {
+    let mut out = Vec::new();
+    for name in names {
+        let o = super::directory::resolve_object(tx, name, "Approver")?;
+        out.push(match o.kind {
+            PrincipalKind::Group => policy::Approver::GroupMembers {
+                group_id: o.id,
+                description: Some(o.display_name),
+                is_backup: None,
+            },
+            _ => policy::Approver::SingleUser {
+                user_id: o.id,
+                description: Some(o.display_name),
+                is_backup: None,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// The approval settings once the `validate` hooks have had their say: a hook may require
+/// approval the policy does not, and name (more) first-stage approvers.
+fn with_hook_approval(
+    tx: &Tx<'_>,
+    t: &Target,
+    policy_setting: Option<policy::ApprovalSettings>,
+) -> Result<Option<policy::ApprovalSettings>, ApiError> {
+    let Some(names) = &t.hooks.approval else {
+        return Ok(policy_setting);
+    };
+    let mut setting = policy_setting.unwrap_or(policy::ApprovalSettings {
+        is_approval_required: true,
+        is_approval_required_for_extension: false,
+        is_requestor_justification_required: true,
+        approval_mode: "SingleStage".into(),
+        approval_stages: Vec::new(),
+    });
+    let already = setting.is_approval_required;
+    setting.is_approval_required = true;
+    if setting.approval_stages.is_empty() {
+        setting.approval_stages.push(policy::ApprovalStage {
+            approval_stage_time_out_in_days: 1,
+            is_approver_justification_required: true,
+            escalation_time_in_minutes: 0,
+            is_escalation_enabled: false,
+            primary_approvers: Vec::new(),
+            escalation_approvers: Vec::new(),
+        });
+    }
+    if !names.is_empty() {
+        let named = approvers_named(tx, names)?;
+        let first = &mut setting.approval_stages[0];
+        if already {
+            first.primary_approvers.extend(named);
+        } else {
+            first.primary_approvers = named;
+        }
+    }
+    Ok(Some(setting))
+}
+
+/// Applies the shortest duration a `validate` hook allowed (hooks may only shorten).
+fn shorten(mut info: ScheduleInfo, t: &Target, checks: &mut Checks) -> ScheduleInfo {
+    let Some(limit) = t.hooks.duration else {
+        return info;
+    };
+    let start = info.start.expect("normalised");
+    let longer = info.end_from(start).is_none_or(|end| end - start > limit.as_delta());
+    if longer {
+        checks.pass("HookDuration", format!("shortened to {limit}"), "a hook's limit");
+        info.expiration = Expiration::after(limit);
+    }
+    info
+}
+
 fn fail_if_checks_failed(checks: &Checks) -> Result<(), ApiError> {
     match checks.error() {
         Some(e) => Err(e),
@@ -360,7 +446,13 @@ pub(crate) fn submit(
     if req.action.is_admin() {
         require_admin(tx, session, &format!("'{}'", req.action))?;
     }
-    let t = prepare(tx, req)?;
+    let mut t = prepare(tx, req)?;
+    // The validate hooks see the request as it arrived, under the id it would get.
+    let mut provisional =
+        new_record(ctx, super::peek_id(tx, ctx)?, session, req, &t, Status::PendingEvaluation);
+    provisional.schedule_info = req.schedule_info.clone();
+    t.hooks = extension::validate(tx, ctx, &provisional, &session.caller)?;
+    let t = t;
     let mut q = match req.action {
         Action::AdminAssign => admin_assign(tx, ctx, session, req, &t)?,
         Action::AdminUpdate | Action::AdminExtend => admin_replace(tx, ctx, session, req, &t)?,
@@ -395,8 +487,9 @@ fn admin_assign(
     }
     reject_if_pending(tx, req.kind, t, None)?;
     let info = normalise(req.schedule_info.as_ref(), ctx.now, Expiration::never())?;
-    let mut checks = Checks::default();
+    let mut checks = t.checks();
     let (exp_id, en_id) = admin_rule_ids(req.kind);
+    let info = shorten(info, t, &mut checks);
     check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info, "--duration");
     check_enablement(&mut checks, enablement_rule(&t.policy, en_id)?, req, session.mfa);
     fail_if_checks_failed(&checks)?;
@@ -451,6 +544,7 @@ fn provision(
         let activity = audit::activity_for(req.kind, req.action, is_permanent(&info), false);
         audit::request(tx, ctx, &session.caller, &q, activity)?;
         announce_provisioned(tx, ctx, &q, &schedule)?;
+        extension::completed(tx, ctx, &mut q)?;
     }
     Ok(q)
 }
@@ -542,6 +636,7 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
             tx.update_request(q)?;
             audit::request(tx, ctx, &q.created_by, q, audit::activity_for(q.kind, q.action, false, false))?;
             announce_provisioned(tx, ctx, q, &schedule)?;
+            extension::completed(tx, ctx, q)?;
         }
         Action::SelfExtend | Action::SelfRenew => {
             let Some(old) = q.target_schedule_id.as_deref().map(|id| tx.schedule(id)).transpose()?.flatten()
@@ -581,6 +676,7 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
             tx.insert_schedule(&schedule)?;
             tx.update_request(q)?;
             announce_provisioned(tx, ctx, q, &schedule)?;
+            extension::completed(tx, ctx, q)?;
         }
         other => {
             return fail(q, format!("{other} requests are not decided by approvers"));
@@ -618,7 +714,7 @@ fn admin_replace(
         ));
     };
     let answered = reject_if_pending(tx, req.kind, t, Some(req.action))?;
-    let mut checks = Checks::default();
+    let mut checks = t.checks();
     if req.action == Action::AdminExtend {
         check_extend_window(&mut checks, ctx, &old)?;
         if req.schedule_info.is_none() {
@@ -644,6 +740,7 @@ fn admin_replace(
         }
     }
     let (exp_id, en_id) = admin_rule_ids(req.kind);
+    let info = shorten(info, t, &mut checks);
     check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info, "--duration");
     check_enablement(&mut checks, enablement_rule(&t.policy, en_id)?, req, session.mfa);
     fail_if_checks_failed(&checks)?;
@@ -777,13 +874,14 @@ fn admin_renew(
     let old = renewable(tx, ctx, req, t)?;
     let answered = reject_if_pending(tx, req.kind, t, Some(req.action))?;
     let info = normalise(req.schedule_info.as_ref(), ctx.now, old.schedule_info.expiration.clone())?;
-    let mut checks = Checks::default();
+    let mut checks = t.checks();
     checks.pass(
         "RenewWindow",
         format!("expired {}", old.ended_at.map(format_timestamp).unwrap_or_default()),
         format!("within {} days", fidelity::RENEW_WINDOW_DAYS),
     );
     let (exp_id, en_id) = admin_rule_ids(req.kind);
+    let info = shorten(info, t, &mut checks);
     check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info, "--duration");
     check_enablement(&mut checks, enablement_rule(&t.policy, en_id)?, req, session.mfa);
     fail_if_checks_failed(&checks)?;
@@ -851,7 +949,7 @@ fn admin_remove(
             ),
         ));
     };
-    let mut checks = Checks::default();
+    let mut checks = t.checks();
     if req.kind == RequestKind::Assignment
         && target.is_active()
         && t.role.id == GLOBAL_ADMINISTRATOR
@@ -884,6 +982,7 @@ fn admin_remove(
         );
     }
     check_minimum_active(&mut checks, ctx, &target)?;
+    fail_if_checks_failed(&checks)?;
     let q = revoked_record(tx, ctx, session, req, t, checks)?;
     if !req.is_validation_only {
         end_schedule(tx, ctx, &target, ScheduleState::Removed)?;
@@ -970,7 +1069,7 @@ fn self_activate(
     reject_if_pending(tx, RequestKind::Assignment, t, None)?;
     let exp_rule = expiration_rule(&t.policy, policy::EXPIRATION_END_USER_ASSIGNMENT)?;
     let info = normalise(req.schedule_info.as_ref(), ctx.now, Expiration::after(exp_rule.maximum_duration))?;
-    let mut checks = Checks::default();
+    let mut checks = t.checks();
     let eligibility = find_eligibility(tx, ctx, t)?;
     match &eligibility {
         Some((e, member)) => checks.pass(
@@ -986,6 +1085,7 @@ fn self_activate(
             "ask an administrator to make you eligible (pimlab eligible assign)",
         ),
     }
+    let info = shorten(info, t, &mut checks);
     check_expiration(&mut checks, exp_rule, &info, "--duration");
     if let Some((e, _)) = &eligibility {
         let start = info.start.expect("normalised");
@@ -1041,6 +1141,7 @@ fn self_activate(
         }
     }
     let (elig, member_type) = eligibility.expect("checked above");
+    let approval = with_hook_approval(tx, t, approval)?;
     if approval.as_ref().is_some_and(|a| a.is_approval_required) {
         checks.pass("Approval_EndUser_Assignment", "approval required", "sent to approvers");
         let id = new_id(tx, ctx)?;
@@ -1092,8 +1193,9 @@ fn self_deactivate(
             ),
         ));
     };
-    let mut checks = Checks::default();
+    let mut checks = t.checks();
     check_minimum_active(&mut checks, ctx, &activation)?;
+    fail_if_checks_failed(&checks)?;
     let q = revoked_record(tx, ctx, session, req, t, checks)?;
     if !req.is_validation_only {
         end_schedule(tx, ctx, &activation, ScheduleState::Removed)?;
@@ -1124,7 +1226,7 @@ fn self_extend_or_renew(
             format!("{} may only be requested for the caller's own items", req.action),
         ));
     }
-    let mut checks = Checks::default();
+    let mut checks = t.checks();
     let target = if req.action == Action::SelfExtend {
         let live = live_for(tx, req.kind, t)?;
         let Some(s) = live.into_iter().find(|s| s.assignment_type != Some(AssignmentType::Activated)) else {
@@ -1280,7 +1382,7 @@ impl Engine {
         if req.is_validation_only {
             // Run inside a transaction that is never committed.
             let tx = self.store.write()?;
-            let ctx = super::load_ctx(&tx)?;
+            let ctx = super::load_ctx(&tx, &self.runner)?;
             return submit(&tx, &ctx, session, req);
         }
         let result = self.write(|tx, ctx| submit(tx, ctx, session, req));

@@ -11,6 +11,7 @@ mod audit;
 mod clock;
 mod direct;
 mod directory;
+pub mod extension;
 pub mod fidelity;
 mod lifecycle;
 mod notify;
@@ -21,6 +22,7 @@ mod seed;
 mod validate;
 
 use std::path::Path;
+use std::rc::Rc;
 
 use crate::model::time::{from_millis, to_millis};
 use crate::model::{ApiError, Timestamp, ids};
@@ -28,6 +30,7 @@ use crate::store::{Store, StoreError, Tx};
 
 pub use clock::AdvanceReport;
 pub use directory::NewObject;
+pub use extension::{Hook, HookCall, HookDecision, HookEvent, HookFailure, HookRunner, TenantView};
 pub use lifecycle::parse_ticket;
 pub use queries::{AuditQuery, RequestFilter};
 pub use roles::{NewRole, RoleChange};
@@ -53,13 +56,24 @@ impl Session {
 /// The pimlab engine over one store.
 pub struct Engine {
     store: Store,
+    runner: Option<Rc<dyn HookRunner>>,
 }
 
 /// Facts every operation in a transaction reads once.
+#[derive(Clone)]
 pub(crate) struct Ctx {
     pub now: Timestamp,
     pub tenant_id: String,
     pub seed: u64,
+    /// Runs policy hooks, when a host for them is installed.
+    pub runner: Option<Rc<dyn HookRunner>>,
+}
+
+impl Ctx {
+    /// The same context at another instant (the clock moving through due events).
+    pub fn at(&self, now: Timestamp) -> Ctx {
+        Ctx { now, ..self.clone() }
+    }
 }
 
 impl From<rusqlite::Error> for ApiError {
@@ -81,12 +95,12 @@ impl From<rusqlite::Error> for ApiError {
 impl Engine {
     /// Opens the store at `path` (creating the file and schema if needed; not seeding it).
     pub fn open(path: &Path) -> Result<Engine, StoreError> {
-        Ok(Engine { store: Store::open(path)? })
+        Ok(Engine { store: Store::open(path)?, runner: None })
     }
 
     /// A fresh in-memory store.
     pub fn in_memory() -> Result<Engine, StoreError> {
-        Ok(Engine { store: Store::open_in_memory()? })
+        Ok(Engine { store: Store::open_in_memory()?, runner: None })
     }
 
     pub fn is_initialized(&mut self) -> Result<bool, ApiError> {
@@ -99,7 +113,7 @@ impl Engine {
         f: impl FnOnce(&Tx<'_>, &Ctx) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let tx = self.store.write()?;
-        let ctx = load_ctx(&tx)?;
+        let ctx = load_ctx(&tx, &self.runner)?;
         let value = f(&tx, &ctx)?;
         tx.commit()?;
         Ok(value)
@@ -111,8 +125,14 @@ impl Engine {
         f: impl FnOnce(&Tx<'_>, &Ctx) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let tx = self.store.read()?;
-        let ctx = load_ctx(&tx)?;
+        let ctx = load_ctx(&tx, &self.runner)?;
         f(&tx, &ctx)
+    }
+
+    /// Installs the host that runs policy hooks (the Lua sandbox of `crate::hooks`). Without
+    /// one, a tenant with hooks refuses the requests they would judge.
+    pub fn set_hook_runner(&mut self, runner: Rc<dyn HookRunner>) {
+        self.runner = Some(runner);
     }
 
     /// Runs `f` with all its store changes in one transaction: each operation still succeeds or
@@ -149,7 +169,7 @@ impl Engine {
     }
 }
 
-fn load_ctx(tx: &Tx<'_>) -> Result<Ctx, ApiError> {
+fn load_ctx(tx: &Tx<'_>, runner: &Option<Rc<dyn HookRunner>>) -> Result<Ctx, ApiError> {
     let Some(tenant_id) = tx.meta("tenant_id")? else {
         return Err(ApiError::new(
             409,
@@ -159,13 +179,19 @@ fn load_ctx(tx: &Tx<'_>) -> Result<Ctx, ApiError> {
     };
     let now = tx.meta("clock")?.and_then(|v| v.parse::<i64>().ok()).unwrap_or_default();
     let seed = tx.meta("seed")?.and_then(|v| v.parse::<u64>().ok()).unwrap_or_default();
-    Ok(Ctx { now: from_millis(now), tenant_id, seed })
+    Ok(Ctx { now: from_millis(now), tenant_id, seed, runner: runner.clone() })
 }
 
 /// Takes the next id from the store's seeded generator (inside the caller's transaction, so a
 /// rolled-back request does not consume one).
 pub(crate) fn new_id(tx: &Tx<'_>, ctx: &Ctx) -> Result<String, ApiError> {
     let n = tx.bump_counter("next_id")?;
+    Ok(ids::nth_guid(ctx.seed, n))
+}
+
+/// The id the next `new_id` will give, without taking it (what a request is about to be called).
+pub(crate) fn peek_id(tx: &Tx<'_>, ctx: &Ctx) -> Result<String, ApiError> {
+    let n = tx.meta("next_id")?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     Ok(ids::nth_guid(ctx.seed, n))
 }
 

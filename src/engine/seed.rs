@@ -41,10 +41,10 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
     tx.set_meta("seed", &opts.seed.to_string())?;
     tx.set_meta("domain", &opts.domain)?;
     tx.set_meta("clock", &to_millis(opts.at).to_string())?;
-    let probe = Ctx { now: opts.at, tenant_id: String::new(), seed: opts.seed };
+    let probe = Ctx { now: opts.at, tenant_id: String::new(), seed: opts.seed, runner: None };
     let tenant_id = new_id(tx, &probe)?;
     tx.set_meta("tenant_id", &tenant_id)?;
-    let ctx = Ctx { now: opts.at, tenant_id: tenant_id.clone(), seed: opts.seed };
+    let ctx = Ctx { now: opts.at, tenant_id: tenant_id.clone(), seed: opts.seed, runner: None };
     for b in BUILTIN_ROLES {
         tx.insert_role(&RoleDefinition {
             id: b.id.to_string(),

@@ -5,6 +5,7 @@ pub mod approval;
 pub mod builtin_roles;
 pub mod directory;
 pub mod error;
+pub mod hook;
 pub mod ids;
 pub mod policy;
 pub mod request;

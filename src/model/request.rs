@@ -158,10 +158,12 @@ pub enum Status {
     Failed,
     /// Not in the v1.0 list; see the fidelity module for why we use it after an approval timeout.
     TimedOut,
+    /// Being evaluated (an ARM backend status): what policy hooks see while they decide.
+    PendingEvaluation,
 }
 
 impl Status {
-    pub const ALL: [Status; 9] = [
+    pub const ALL: [Status; 10] = [
         Status::Provisioned,
         Status::Granted,
         Status::PendingApproval,
@@ -171,6 +173,7 @@ impl Status {
         Status::Denied,
         Status::Failed,
         Status::TimedOut,
+        Status::PendingEvaluation,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -183,6 +186,7 @@ impl Status {
             Status::Denied => "Denied",
             Status::Failed => "Failed",
             Status::TimedOut => "TimedOut",
+            Status::PendingEvaluation => "PendingEvaluation",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

@@ -6,6 +6,7 @@
 
 mod approvals;
 mod directory;
+mod hooks;
 mod policies;
 mod records;
 mod schedules;
@@ -189,7 +190,7 @@ impl Store {
         tx.tx.execute_batch(
             "DELETE FROM audit; DELETE FROM schedules; DELETE FROM requests; DELETE FROM policy_rules;
              DELETE FROM policies; DELETE FROM role_definitions; DELETE FROM memberships;
-             DELETE FROM directory_objects; DELETE FROM meta; DELETE FROM approval_steps; DELETE FROM notifications;",
+             DELETE FROM directory_objects; DELETE FROM meta; DELETE FROM approval_steps; DELETE FROM notifications; DELETE FROM hooks;",
         )?;
         tx.commit()
     }

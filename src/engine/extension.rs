@@ -1,0 +1,605 @@
+//! The seam between the engine and custom policy hooks. The engine knows hooks only through the
+//! [`HookRunner`] trait (the Lua host in `crate::hooks` implements it), so it never touches a
+//! scripting language, and a hook never touches the store: it sees values and a read-only
+//! [`TenantView`].
+
+use serde_json::{Value, json};
+
+pub use crate::model::hook::Hook;
+use crate::model::time::format_timestamp;
+use crate::model::{ApiError, IsoDuration, RequestKind, Schedule, ScheduleRequest, Timestamp};
+use crate::store::Tx;
+
+/// The named events a hook can handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookEvent {
+    /// `validate(request, ctx)`: allow, deny, require approval, or shorten the duration.
+    Validate,
+    /// `route(request, ctx)`: add or replace the approvers of an approval.
+    Route,
+    /// `completed(request, ctx)`: observe an outcome; record a note or send a notification.
+    Completed,
+}
+
+impl HookEvent {
+    pub fn handler(self) -> &'static str {
+        match self {
+            HookEvent::Validate => "validate",
+            HookEvent::Route => "route",
+            HookEvent::Completed => "completed",
+        }
+    }
+}
+
+/// What a handler returned, converted strictly.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HookDecision {
+    /// `nil`: no objection.
+    Allow,
+    /// `{deny = RULE, message = TEXT}`.
+    Deny { rule: String, message: String },
+    /// `{approval = true, approvers = {...}}` (ids or names; empty = the default approvers).
+    RequireApproval { approvers: Vec<String> },
+    /// `{duration = "PT2H"}`: shorten the requested duration.
+    Shorten { duration: IsoDuration },
+    /// From `route`: `{approvers = {...}, replace = true|false}`.
+    Route { approvers: Vec<String>, replace: bool },
+    /// From `completed`: `{note = TEXT}`.
+    Note(String),
+    /// From `completed`: `{notify = {to = {...}, subject = TEXT, body = TEXT}}`.
+    Notify { to: Vec<String>, subject: String, body: String },
+}
+
+/// A hook that could not decide: a syntax or runtime error, the instruction budget or the memory
+/// limit ran out, or it returned something that is not a decision. The request fails closed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HookFailure {
+    pub hook: String,
+    /// The line of the script the failure points at, when known.
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl HookFailure {
+    pub fn to_api_error(&self) -> ApiError {
+        let at = self.line.map(|l| format!(" at line {l}")).unwrap_or_default();
+        ApiError::new(
+            400,
+            super::fidelity::HOOK_FAILED_CODE,
+            format!("Policy hook '{}' failed{at}: {}", self.hook, self.message),
+        )
+        .with_detail(
+            "HookFailed",
+            self.hook.clone(),
+            format!(
+                "the request fails closed until the hook is fixed or removed (pimlab hook show {})",
+                self.hook
+            ),
+        )
+    }
+}
+
+/// Everything a handler is given besides the request: plain values, no handles.
+pub struct HookCall<'a> {
+    pub request: &'a ScheduleRequest,
+    /// The `ctx` table: caller, principal (with its groups), role, scope, policy, time.
+    pub context: Value,
+    /// Queries over the tenant as it is now.
+    pub view: &'a dyn TenantView,
+    /// Seeds the hook's `math.random`, so runs stay reproducible.
+    pub seed: u64,
+    pub now: Timestamp,
+}
+
+/// Read-only queries a hook may make (`ctx.eligibilities{...}`, `ctx.assignments{...}`,
+/// `ctx.groups(principal)`).
+pub trait TenantView {
+    /// Current eligibilities (in effect now), as plain tables.
+    fn eligibilities(&self, principal: Option<&str>, role: Option<&str>) -> Result<Value, ApiError>;
+    /// Active assignments in effect now (assigned and activated), as plain tables.
+    fn assignments(&self, principal: Option<&str>, role: Option<&str>) -> Result<Value, ApiError>;
+    /// The role-assignable groups a principal belongs to.
+    fn groups(&self, principal: &str) -> Result<Value, ApiError>;
+}
+
+/// Runs hooks. Implemented by the Lua host; the engine calls it inside the request's transaction.
+pub trait HookRunner {
+    /// Checks a hook before it is stored: the source compiles and returns a table whose keys are
+    /// known handlers. Returns the handler names.
+    fn check(&self, name: &str, source: &str) -> Result<Vec<String>, HookFailure>;
+    /// Runs one hook's handler for `event`; `Ok(None)` when the hook does not handle it.
+    fn call(
+        &self,
+        hook: &Hook,
+        event: HookEvent,
+        call: &HookCall<'_>,
+    ) -> Result<Option<HookDecision>, HookFailure>;
+}
+
+fn schedule_value(s: &Schedule) -> Value {
+    json!({
+        "id": s.id,
+        "principalId": s.principal_id,
+        "roleDefinitionId": s.role_definition_id,
+        "directoryScopeId": s.directory_scope_id,
+        "memberType": s.member_type.as_str(),
+        "assignmentType": s.assignment_type.map(|a| a.as_str()),
+        "startDateTime": s.schedule_info.start.map(format_timestamp),
+        "endDateTime": s.end_at.map(format_timestamp),
+    })
+}
+
+/// The tenant as a hook may see it, over the request's own transaction.
+pub(crate) struct StoreView<'a> {
+    pub tx: &'a Tx<'a>,
+}
+
+impl TenantView for StoreView<'_> {
+    fn eligibilities(&self, principal: Option<&str>, role: Option<&str>) -> Result<Value, ApiError> {
+        let rows = self.tx.live_schedules(RequestKind::Eligibility, principal, role)?;
+        Ok(Value::Array(rows.iter().filter(|s| s.is_active()).map(schedule_value).collect()))
+    }
+    fn assignments(&self, principal: Option<&str>, role: Option<&str>) -> Result<Value, ApiError> {
+        let rows = self.tx.live_schedules(RequestKind::Assignment, principal, role)?;
+        Ok(Value::Array(rows.iter().filter(|s| s.is_active()).map(schedule_value).collect()))
+    }
+    fn groups(&self, principal: &str) -> Result<Value, ApiError> {
+        Ok(json!(super::directory::role_assignable_groups_of(self.tx, principal)?))
+    }
+}
+
+/// What the `validate` hooks decided about one request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HookOutcome {
+    /// One trace step per hook that ran (a denial is a failing step with the hook's rule name).
+    pub steps: Vec<crate::model::TraceStep>,
+    /// Some hook asked for approval, by these approvers (empty: the default ones).
+    pub approval: Option<Vec<String>>,
+    /// The shortest duration a hook allowed.
+    pub duration: Option<IsoDuration>,
+}
+
+fn step(
+    check: String,
+    passed: bool,
+    rule: Option<String>,
+    seen: String,
+    limit: String,
+) -> crate::model::TraceStep {
+    crate::model::TraceStep {
+        check,
+        rule,
+        passed,
+        seen,
+        limit,
+        fix: (!passed).then(|| "change the request, or ask an administrator about the hook".to_string()),
+    }
+}
+
+/// The `ctx` table a handler receives.
+fn context(tx: &Tx<'_>, ctx: &super::Ctx, q: &ScheduleRequest, caller: &str) -> Result<Value, ApiError> {
+    let object = |id: &str| -> Result<Value, ApiError> {
+        Ok(match tx.object(id)? {
+            Some(o) => json!({
+                "id": o.id,
+                "displayName": o.display_name,
+                "userPrincipalName": o.user_principal_name,
+                "type": o.kind.as_str(),
+                "groups": super::directory::role_assignable_groups_of(tx, &o.id)?,
+            }),
+            None => json!({ "id": id }),
+        })
+    };
+    let role = tx.role(&q.role_definition_id)?;
+    let policy = tx.policy_for(crate::model::Surface::Directory.as_str(), "/", &q.role_definition_id)?;
+    Ok(json!({
+        "caller": object(caller)?,
+        "principal": object(&q.principal_id)?,
+        "role": role.map(|r| json!({
+            "id": r.id, "displayName": r.display_name, "isBuiltIn": r.is_built_in, "isPrivileged": r.is_privileged,
+        })),
+        "scope": q.directory_scope_id.clone().or(q.app_scope_id.clone()),
+        "policy": policy.map(|p| json!({ "id": p.id, "rules": p.rules })),
+        "now": format_timestamp(ctx.now),
+        "action": q.action.as_str(),
+        "kind": q.kind.as_str(),
+    }))
+}
+
+/// The hooks attached to `q`'s role and scope, in order. Without a host to run them they cannot
+/// judge, so the request fails closed.
+fn applicable(tx: &Tx<'_>, ctx: &super::Ctx, q: &ScheduleRequest) -> Result<Vec<Hook>, ApiError> {
+    let scope = q.directory_scope_id.as_deref().or(q.app_scope_id.as_deref()).unwrap_or("/");
+    let hooks: Vec<Hook> =
+        tx.hooks()?.into_iter().filter(|h| h.applies_to(&q.role_definition_id, scope)).collect();
+    if !hooks.is_empty() && ctx.runner.is_none() {
+        return Err(ApiError::new(
+            400,
+            super::fidelity::HOOK_FAILED_CODE,
+            format!(
+                "Policy hook '{}' is attached but this engine has no hook host to run it.",
+                hooks[0].name
+            ),
+        ));
+    }
+    Ok(hooks)
+}
+
+/// Runs every applicable hook's handler for `event` on `q`, in order.
+pub(crate) fn run(
+    tx: &Tx<'_>,
+    ctx: &super::Ctx,
+    event: HookEvent,
+    q: &ScheduleRequest,
+    caller: &str,
+) -> Result<Vec<(Hook, HookDecision)>, ApiError> {
+    let hooks = applicable(tx, ctx, q)?;
+    let Some(runner) = ctx.runner.as_ref().filter(|_| !hooks.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let view = StoreView { tx };
+    let call = HookCall {
+        request: q,
+        context: context(tx, ctx, q, caller)?,
+        view: &view,
+        seed: ctx.seed,
+        now: ctx.now,
+    };
+    let mut out = Vec::new();
+    for hook in hooks {
+        match runner.call(&hook, event, &call) {
+            Ok(Some(decision)) => {
+                let stop = matches!(decision, HookDecision::Deny { .. });
+                out.push((hook, decision));
+                if stop {
+                    break; // the first denial wins
+                }
+            }
+            Ok(None) => {}
+            Err(failure) => return Err(failure.to_api_error()),
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the `validate` hooks on a request about to be decided.
+pub(crate) fn validate(
+    tx: &Tx<'_>,
+    ctx: &super::Ctx,
+    q: &ScheduleRequest,
+    caller: &str,
+) -> Result<HookOutcome, ApiError> {
+    let mut outcome = HookOutcome::default();
+    for (hook, decision) in run(tx, ctx, HookEvent::Validate, q, caller)? {
+        let check = format!("hook {}", hook.name);
+        match decision {
+            HookDecision::Allow => {
+                outcome.steps.push(step(check, true, None, "no objection".into(), "validate".into()))
+            }
+            HookDecision::Deny { rule, message } => outcome.steps.push(step(
+                check,
+                false,
+                Some(rule),
+                message,
+                format!("hook {} (validate)", hook.name),
+            )),
+            HookDecision::RequireApproval { approvers } => {
+                let seen = if approvers.is_empty() {
+                    "approval required".to_string()
+                } else {
+                    format!("approval required by {}", approvers.join(", "))
+                };
+                outcome.steps.push(step(check, true, None, seen, "validate".into()));
+                outcome.approval.get_or_insert_with(Vec::new).extend(approvers);
+            }
+            HookDecision::Shorten { duration } => {
+                outcome.steps.push(step(check, true, None, format!("at most {duration}"), "validate".into()));
+                outcome.duration = Some(outcome.duration.map_or(duration, |d| d.min(duration)));
+            }
+            other => {
+                return Err(HookFailure {
+                    hook: hook.name.clone(),
+                    line: None,
+                    message: format!(
+                        "validate returned a {} decision, which only other handlers may return",
+                        decision_name(&other)
+                    ),
+                }
+                .to_api_error());
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn decision_name(d: &HookDecision) -> &'static str {
+    match d {
+        HookDecision::Allow => "allow",
+        HookDecision::Deny { .. } => "deny",
+        HookDecision::RequireApproval { .. } => "approval",
+        HookDecision::Shorten { .. } => "duration",
+        HookDecision::Route { .. } => "route",
+        HookDecision::Note(_) => "note",
+        HookDecision::Notify { .. } => "notify",
+    }
+}
+
+/// Runs the `route` hooks on a request about to wait for approval: they add or replace its
+/// approvers. Returns `(approvers, replace)` per deciding hook, and the trace steps.
+pub(crate) fn route(
+    tx: &Tx<'_>,
+    ctx: &super::Ctx,
+    q: &ScheduleRequest,
+) -> Result<(Vec<(Vec<String>, bool)>, Vec<crate::model::TraceStep>), ApiError> {
+    let mut routes = Vec::new();
+    let mut steps = Vec::new();
+    for (hook, decision) in run(tx, ctx, HookEvent::Route, q, &q.created_by)? {
+        match decision {
+            HookDecision::Route { approvers, replace } => {
+                steps.push(step(
+                    format!("hook {}", hook.name),
+                    true,
+                    None,
+                    format!(
+                        "{} approvers {}",
+                        if replace { "replaced by" } else { "added:" },
+                        approvers.join(", ")
+                    ),
+                    "route".into(),
+                ));
+                routes.push((approvers, replace));
+            }
+            HookDecision::Allow => {}
+            other => {
+                return Err(HookFailure {
+                    hook: hook.name.clone(),
+                    line: None,
+                    message: format!(
+                        "route returned a {} decision; it may only return {{approvers = ..., replace = ...}}",
+                        decision_name(&other)
+                    ),
+                }
+                .to_api_error());
+            }
+        }
+    }
+    Ok((routes, steps))
+}
+
+/// Runs the `completed` hooks on a request that reached its outcome: notes go into its trace,
+/// notifications into the outbox.
+pub(crate) fn completed(tx: &Tx<'_>, ctx: &super::Ctx, q: &mut ScheduleRequest) -> Result<(), ApiError> {
+    let decisions = run(tx, ctx, HookEvent::Completed, q, &q.created_by.clone())?;
+    if decisions.is_empty() {
+        return Ok(());
+    }
+    for (hook, decision) in decisions {
+        match decision {
+            HookDecision::Allow => {}
+            HookDecision::Note(text) => {
+                q.trace.push(step(
+                    format!("hook {}", hook.name),
+                    true,
+                    None,
+                    text,
+                    "completed (note)".into(),
+                ));
+            }
+            HookDecision::Notify { to, subject, body } => {
+                let mut recipients = Vec::new();
+                let mut ids = Vec::new();
+                for t in &to {
+                    match super::directory::resolve_object(tx, t, "Recipient") {
+                        Ok(o) => {
+                            if let Some(m) = o.mail.clone().or(o.user_principal_name.clone()) {
+                                recipients.push(m);
+                            }
+                            ids.push(o.id);
+                        }
+                        Err(_) if t.contains('@') => recipients.push(t.clone()),
+                        Err(e) => {
+                            return Err(HookFailure {
+                                hook: hook.name.clone(),
+                                line: None,
+                                message: format!("notify: {}", e.message),
+                            }
+                            .to_api_error());
+                        }
+                    }
+                }
+                tx.insert_notification(&crate::model::approval::Notification {
+                    seq: 0,
+                    at: ctx.now,
+                    event: format!("Hook:{}", hook.name),
+                    rule_id: None,
+                    recipient_type: "Hook".into(),
+                    recipients,
+                    recipient_ids: ids,
+                    subject,
+                    body,
+                    request_id: Some(q.id.clone()),
+                    critical: false,
+                })?;
+                q.trace.push(step(
+                    format!("hook {}", hook.name),
+                    true,
+                    None,
+                    format!("notified {}", to.join(", ")),
+                    "completed (notify)".into(),
+                ));
+            }
+            other => {
+                return Err(HookFailure {
+                    hook: hook.name.clone(),
+                    line: None,
+                    message: format!("completed returned a {} decision; it may only return {{note = ...}} or {{notify = ...}}", decision_name(&other)),
+                }
+                .to_api_error());
+            }
+        }
+    }
+    tx.update_request(q)?;
+    Ok(())
+}
+
+impl super::Engine {
+    /// Adds a hook (administrators only). Its source must compile and return a table of handlers.
+    pub fn add_hook(
+        &mut self,
+        session: &super::Session,
+        name: &str,
+        source: &str,
+        role: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<(Hook, Vec<String>), ApiError> {
+        let runner = self.runner.clone();
+        self.write(|tx, ctx| {
+            super::directory::require_admin(tx, session, "Adding policy hooks")?;
+            let name = name.trim();
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(ApiError::bad_request(
+                    "name",
+                    format!("'{name}' is not a hook name (letters, digits, '-' and '_')"),
+                ));
+            }
+            if tx.hook(name)?.is_some() {
+                return Err(ApiError::new(
+                    409,
+                    "HookExists",
+                    format!("A hook named '{name}' already exists; remove it first."),
+                ));
+            }
+            let runner = runner.ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    super::fidelity::HOOK_FAILED_CODE,
+                    "this engine has no hook host to check the hook with",
+                )
+            })?;
+            let handlers = runner.check(name, source).map_err(|f| f.to_api_error())?;
+            let role_id = match role {
+                Some(r) => Some(super::directory::resolve_role(tx, r)?.id),
+                None => None,
+            };
+            let hook = Hook {
+                name: name.to_string(),
+                source: source.to_string(),
+                role_definition_id: role_id,
+                scope: scope.map(str::to_string),
+                added_by: session.caller.clone(),
+                added_at: ctx.now,
+                position: 0,
+            };
+            tx.insert_hook(&hook)?;
+            super::audit::other(
+                tx,
+                ctx,
+                &session.caller,
+                &format!("Add policy hook '{name}'"),
+                "Policy",
+                vec![crate::store::AuditTarget {
+                    id: name.to_string(),
+                    kind: "Hook".into(),
+                    display_name: Some(format!("handlers: {}", handlers.join(", "))),
+                }],
+            )?;
+            let stored = tx.hook(name)?.expect("just stored");
+            Ok((stored, handlers))
+        })
+    }
+
+    /// Removes a hook (administrators only).
+    pub fn remove_hook(&mut self, session: &super::Session, name: &str) -> Result<Hook, ApiError> {
+        self.write(|tx, ctx| {
+            super::directory::require_admin(tx, session, "Removing policy hooks")?;
+            let hook = tx.hook(name)?.ok_or_else(|| ApiError::not_found("HookNotFound", "Hook", name))?;
+            tx.delete_hook(name)?;
+            super::audit::other(
+                tx,
+                ctx,
+                &session.caller,
+                &format!("Remove policy hook '{name}'"),
+                "Policy",
+                vec![crate::store::AuditTarget {
+                    id: name.to_string(),
+                    kind: "Hook".into(),
+                    display_name: None,
+                }],
+            )?;
+            Ok(hook)
+        })
+    }
+
+    /// Every hook, in the order they run.
+    pub fn hooks(&mut self) -> Result<Vec<Hook>, ApiError> {
+        self.read(|tx, _| Ok(tx.hooks()?))
+    }
+
+    pub fn hook(&mut self, name: &str) -> Result<Hook, ApiError> {
+        self.read(|tx, _| tx.hook(name)?.ok_or_else(|| ApiError::not_found("HookNotFound", "Hook", name)))
+    }
+}
+
+impl super::Engine {
+    /// Runs one hook's handlers on a request without storing anything: what each handler decides,
+    /// and what the request as a whole would come to (a validation-only submit).
+    pub fn test_hook(
+        &mut self,
+        session: &super::Session,
+        name: &str,
+        req: &crate::model::NewRequest,
+    ) -> Result<
+        (Vec<(HookEvent, Result<Option<HookDecision>, HookFailure>)>, Result<ScheduleRequest, ApiError>),
+        ApiError,
+    > {
+        let verdicts = self.read(|tx, ctx| {
+            let hook = tx.hook(name)?.ok_or_else(|| ApiError::not_found("HookNotFound", "Hook", name))?;
+            let runner = ctx.runner.clone().ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    super::fidelity::HOOK_FAILED_CODE,
+                    "this engine has no hook host to run the hook with",
+                )
+            })?;
+            let q = ScheduleRequest {
+                id: super::peek_id(tx, ctx)?,
+                surface: req.surface,
+                kind: req.kind,
+                action: req.action,
+                status: crate::model::Status::PendingEvaluation,
+                principal_id: req.principal_id.clone(),
+                role_definition_id: req.role_definition_id.clone(),
+                directory_scope_id: req.directory_scope_id.clone(),
+                app_scope_id: req.app_scope_id.clone(),
+                justification: req.justification.clone(),
+                schedule_info: req.schedule_info.clone(),
+                ticket_info: req.ticket_info.clone().unwrap_or_default(),
+                is_validation_only: true,
+                target_schedule_id: None,
+                approval_id: None,
+                created_at: ctx.now,
+                completed_at: None,
+                created_by: session.caller.clone(),
+                activated_using: None,
+                canceled_at: None,
+                trace: Vec::new(),
+            };
+            let view = StoreView { tx };
+            let call = HookCall {
+                request: &q,
+                context: context(tx, ctx, &q, &session.caller)?,
+                view: &view,
+                seed: ctx.seed,
+                now: ctx.now,
+            };
+            Ok([HookEvent::Validate, HookEvent::Route, HookEvent::Completed]
+                .into_iter()
+                .map(|event| (event, runner.call(&hook, event, &call)))
+                .collect::<Vec<_>>())
+        })?;
+        let mut dry = req.clone();
+        dry.is_validation_only = true;
+        let outcome = self.submit(session, &dry);
+        Ok((verdicts, outcome))
+    }
+}

@@ -1,0 +1,9 @@
+//! The Lua host: the sandbox, policy hooks (`runner`), and the scenario runner. Only this module
+//! touches mlua; scripts get values and a read-only view, never a database handle.
+
+mod decision;
+pub mod runner;
+pub mod sandbox;
+
+pub use runner::LuaHooks;
+pub use sandbox::Limits;

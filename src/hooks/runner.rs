@@ -1,0 +1,177 @@
+//! The Lua host for policy hooks: it implements the engine's `HookRunner`. Every call gets a
+//! fresh sandboxed state, so hooks cannot keep state between requests or see each other.
+
+use mlua::{Function, Lua, LuaSerdeExt, Table, Value};
+
+use super::decision;
+use super::sandbox::{self, FREEZE, Limits};
+use crate::engine::{Hook, HookCall, HookDecision, HookEvent, HookFailure, HookRunner};
+use crate::model::ScheduleRequest;
+
+const HANDLERS: [&str; 3] = ["validate", "route", "completed"];
+
+/// Renders a request as Graph JSON: the api layer's view, handed in by whoever installs the host,
+/// so the wire format stays produced in one place.
+pub type RenderRequest = fn(&ScheduleRequest) -> serde_json::Value;
+
+/// Runs hooks in the Lua sandbox.
+pub struct LuaHooks {
+    render: RenderRequest,
+    limits: Limits,
+}
+
+impl LuaHooks {
+    pub fn new(render: RenderRequest) -> Self {
+        LuaHooks { render, limits: Limits::HOOK }
+    }
+
+    /// With other limits (tests use small ones).
+    pub fn with_limits(render: RenderRequest, limits: Limits) -> Self {
+        LuaHooks { render, limits }
+    }
+}
+
+fn failure(hook: &str, e: &mlua::Error) -> HookFailure {
+    let text = match e {
+        mlua::Error::MemoryError(_) => "memory limit exceeded".to_string(),
+        mlua::Error::CallbackError { cause, .. } => cause.to_string(),
+        other => other.to_string(),
+    };
+    let (line, message) = sandbox::split_location(&text, hook);
+    HookFailure { hook: hook.to_string(), line, message }
+}
+
+/// Loads a hook's source and returns its table of handlers, strictly checked.
+fn handlers(lua: &Lua, name: &str, source: &str) -> Result<Table, HookFailure> {
+    let value: Value = lua
+        .load(source)
+        .set_name(format!("={name}"))
+        .set_mode(mlua::ChunkMode::Text)
+        .eval()
+        .map_err(|e| failure(name, &e))?;
+    let Value::Table(table) = value else {
+        return Err(HookFailure {
+            hook: name.to_string(),
+            line: None,
+            message: "the hook must `return { validate = function(request, ctx) ... end, ... }`".into(),
+        });
+    };
+    for pair in table.clone().pairs::<Value, Value>() {
+        let (k, v) = pair.map_err(|e| failure(name, &e))?;
+        let key = match &k {
+            Value::String(s) => s.to_string_lossy().to_string(),
+            _ => String::from("(not a string)"),
+        };
+        if !HANDLERS.contains(&key.as_str()) {
+            return Err(HookFailure {
+                hook: name.to_string(),
+                line: None,
+                message: format!("unknown handler '{key}' (handlers: {})", HANDLERS.join(", ")),
+            });
+        }
+        if !matches!(v, Value::Function(_)) {
+            return Err(HookFailure {
+                hook: name.to_string(),
+                line: None,
+                message: format!("handler '{key}' is not a function"),
+            });
+        }
+    }
+    Ok(table)
+}
+
+impl HookRunner for LuaHooks {
+    fn check(&self, name: &str, source: &str) -> Result<Vec<String>, HookFailure> {
+        let lua = sandbox::new_state(self.limits, chrono::DateTime::UNIX_EPOCH, 0)
+            .map_err(|e| failure(name, &e))?;
+        let table = handlers(&lua, name, source)?;
+        let mut names: Vec<String> = HANDLERS
+            .iter()
+            .filter(|h| table.contains_key(**h).unwrap_or(false))
+            .map(|h| h.to_string())
+            .collect();
+        names.sort();
+        if names.is_empty() {
+            return Err(HookFailure {
+                hook: name.to_string(),
+                line: None,
+                message: format!("the table has no handler ({})", HANDLERS.join(", ")),
+            });
+        }
+        Ok(names)
+    }
+
+    fn call(
+        &self,
+        hook: &Hook,
+        event: HookEvent,
+        call: &HookCall<'_>,
+    ) -> Result<Option<HookDecision>, HookFailure> {
+        let name = hook.name.as_str();
+        let fail = |e: &mlua::Error| failure(name, e);
+        let lua = sandbox::new_state(self.limits, call.now, call.seed ^ fxhash(&call.request.id))
+            .map_err(|e| fail(&e))?;
+        let table = handlers(&lua, name, &hook.source)?;
+        let Some(handler) = table.get::<Option<Function>>(event.handler()).map_err(|e| fail(&e))? else {
+            return Ok(None);
+        };
+        let line = handler.info().line_defined;
+        let freeze: Function = lua.load(FREEZE).set_name("=freeze").eval().map_err(|e| fail(&e))?;
+        let options =
+            mlua::SerializeOptions::new().serialize_none_to_null(false).serialize_unit_to_null(false);
+        let result = lua.scope(|scope| {
+            let request: Value = freeze.call(lua.to_value_with(&(self.render)(call.request), options)?)?;
+            let ctx: Table = match lua.to_value_with(&call.context, options)? {
+                Value::Table(t) => t,
+                _ => lua.create_table()?,
+            };
+            let view = call.view;
+            let query = |t: Option<Table>| -> mlua::Result<(Option<String>, Option<String>)> {
+                Ok(match t {
+                    Some(t) => (t.get("principal")?, t.get("role")?),
+                    None => (None, None),
+                })
+            };
+            ctx.raw_set(
+                "eligibilities",
+                scope.create_function(move |lua, t: Option<Table>| {
+                    let (p, r) = query(t)?;
+                    let v = view
+                        .eligibilities(p.as_deref(), r.as_deref())
+                        .map_err(|e| mlua::Error::RuntimeError(e.message))?;
+                    lua.to_value_with(&v, options)
+                })?,
+            )?;
+            ctx.raw_set(
+                "assignments",
+                scope.create_function(move |lua, t: Option<Table>| {
+                    let (p, r) = query(t)?;
+                    let v = view
+                        .assignments(p.as_deref(), r.as_deref())
+                        .map_err(|e| mlua::Error::RuntimeError(e.message))?;
+                    lua.to_value_with(&v, options)
+                })?,
+            )?;
+            ctx.raw_set(
+                "groups",
+                scope.create_function(move |lua, principal: String| {
+                    let v = view.groups(&principal).map_err(|e| mlua::Error::RuntimeError(e.message))?;
+                    lua.to_value_with(&v, options)
+                })?,
+            )?;
+            let ctx: Value = freeze.call(ctx)?;
+            handler.call::<Value>((request, ctx))
+        });
+        let value = result.map_err(|e| fail(&e))?;
+        decision::convert(event, value).map(Some).map_err(|message| HookFailure {
+            hook: name.to_string(),
+            line: line.map(|l| l as u32),
+            message,
+        })
+    }
+}
+
+/// A stable hash of a request id, so each request's `math.random` stream differs reproducibly.
+fn fxhash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}

@@ -1,0 +1,51 @@
+//! Rows of `hooks`.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::Tx;
+use crate::model::hook::Hook;
+use crate::model::time::{from_millis, to_millis};
+
+const HOOK_COLUMNS: &str = "name, source, role_definition_id, scope, added_by, added_at, position";
+
+fn hook_from_row(r: &Row<'_>) -> rusqlite::Result<Hook> {
+    Ok(Hook {
+        name: r.get(0)?,
+        source: r.get(1)?,
+        role_definition_id: r.get(2)?,
+        scope: r.get(3)?,
+        added_by: r.get(4)?,
+        added_at: from_millis(r.get(5)?),
+        position: r.get(6)?,
+    })
+}
+
+impl Tx<'_> {
+    /// Stores a new hook after every other one.
+    pub fn insert_hook(&self, h: &Hook) -> rusqlite::Result<()> {
+        self.tx
+            .prepare_cached(&format!(
+                "INSERT INTO hooks ({HOOK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT coalesce(max(position), 0) + 1 FROM hooks))"
+            ))?
+            .execute(params![h.name, h.source, h.role_definition_id, h.scope, h.added_by, to_millis(h.added_at)])?;
+        Ok(())
+    }
+
+    /// Every hook, in the order they run.
+    pub fn hooks(&self) -> rusqlite::Result<Vec<Hook>> {
+        let mut stmt =
+            self.tx.prepare_cached(&format!("SELECT {HOOK_COLUMNS} FROM hooks ORDER BY position"))?;
+        stmt.query_map([], hook_from_row)?.collect()
+    }
+
+    pub fn hook(&self, name: &str) -> rusqlite::Result<Option<Hook>> {
+        self.tx
+            .prepare_cached(&format!("SELECT {HOOK_COLUMNS} FROM hooks WHERE name = ?1"))?
+            .query_row([name], hook_from_row)
+            .optional()
+    }
+
+    pub fn delete_hook(&self, name: &str) -> rusqlite::Result<bool> {
+        Ok(self.tx.prepare_cached("DELETE FROM hooks WHERE name = ?1")?.execute([name])? > 0)
+    }
+}
