@@ -8,9 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "pimlab", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
-    /// The store: one SQLite file per tenant, created and seeded on first use.
-    #[arg(long, global = true, env = "PIMLAB_DB", default_value = "pimlab.db")]
-    pub db: PathBuf,
+    /// The store: one SQLite file per tenant, created and seeded on first use [default: pimlab.db;
+    /// `run` uses a private in-memory store unless --db is given].
+    #[arg(long, global = true, env = "PIMLAB_DB")]
+    pub db: Option<PathBuf>,
 
     /// Act as this principal (id, user principal name or display name) instead of the break-glass admin.
     #[arg(long = "as", global = true, value_name = "PRINCIPAL")]
@@ -28,8 +29,16 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Without a command, pimlab opens the REPL.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The store file: --db, PIMLAB_DB, or ./pimlab.db.
+    pub fn store_path(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(|| PathBuf::from("pimlab.db"))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +135,25 @@ pub enum Command {
     Audit(AuditArgs),
     /// Send one Microsoft Graph request through the router, as a real client would.
     Graph(GraphArgs),
+    /// Run a Lua scenario script (an in-memory store unless --db is given).
+    Run(RunArgs),
+    /// Open the interactive shell (also what `pimlab` alone does).
+    Repl,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The script.
+    pub script: PathBuf,
+    /// Seed of the in-memory store's tenant (ignored with --db).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Start of the in-memory store's clock (ignored with --db).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Give the in-memory store the demonstration organisation.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Args)]

@@ -24,72 +24,78 @@ fn usage(e: String) -> CliError {
     CliError::Usage(e)
 }
 
-pub fn execute(cli: &Cli, out: Out<'_>, err: Out<'_>) -> Result<i32, CliError> {
-    let mut engine = Engine::open(&cli.db)?;
-    if let Command::Init(a) = &cli.command {
-        return init(&mut engine, cli, a, out);
+/// Runs one parsed command on an open store (the shell keeps the store between commands).
+pub(super) fn dispatch(
+    engine: &mut Engine,
+    store: &str,
+    caller: Option<&str>,
+    mfa: bool,
+    cli: &Cli,
+    out: Out<'_>,
+    err: Out<'_>,
+) -> Result<i32, CliError> {
+    let Some(command) = &cli.command else {
+        return Err(usage("no command given".into()));
+    };
+    if let Command::Init(a) = command {
+        return init(engine, store, a, out);
     }
     if !engine.is_initialized()? {
-        let summary = match engine.init(&InitOptions::default()) {
-            Ok(s) => s,
+        match engine.init(&InitOptions::default()) {
+            Ok(summary) => writeln!(
+                err,
+                "pimlab: created a new tenant in {store} (seed 1, domain {}); `pimlab init --help` shows the options",
+                summary.domain
+            )?,
             // Another process created it a moment ago: use theirs.
-            Err(e) if e.code == "StoreAlreadyInitialized" => {
-                return execute_initialized(engine, cli, out, err);
-            }
+            Err(e) if e.code == "StoreAlreadyInitialized" => {}
             Err(e) => return Err(e.into()),
-        };
-        writeln!(
-            err,
-            "pimlab: created a new tenant in {} (seed 1, domain {}); `pimlab init --help` shows the options",
-            cli.db.display(),
-            summary.domain
-        )?;
+        }
     }
-    execute_initialized(engine, cli, out, err)
-}
+    let mut session = session(engine, cli)?;
+    if let (Some(c), None) = (caller, &cli.as_principal) {
+        session.caller = c.to_string();
+    }
+    session.mfa = session.mfa && mfa;
 
-fn execute_initialized(mut engine: Engine, cli: &Cli, out: Out<'_>, err: Out<'_>) -> Result<i32, CliError> {
-    engine.set_hook_runner(std::rc::Rc::new(crate::hooks::LuaHooks::new(views::request)));
-    let session = session(&mut engine, cli)?;
     let json = cli.json;
-    match &cli.command {
+    match command {
         Command::Init(_) => unreachable!("handled above"),
-        Command::Eligible { action } => {
-            admin(&mut engine, &session, RequestKind::Eligibility, action, json, out)
+        Command::Run(_) | Command::Repl => {
+            Err(usage("`run` and `repl` cannot be used from inside a session".into()))
         }
-        Command::Active { action } => {
-            admin(&mut engine, &session, RequestKind::Assignment, action, json, out)
-        }
-        Command::Activate(a) => activate(&mut engine, &session, a, json, out),
-        Command::Deactivate(a) => deactivate(&mut engine, &session, a, json, out),
-        Command::Extend(a) => self_change(&mut engine, &session, Action::SelfExtend, a, json, out),
-        Command::Renew(a) => self_change(&mut engine, &session, Action::SelfRenew, a, json, out),
-        Command::Requests(a) => requests(&mut engine, &session, a, json, out),
-        Command::Request { action } => request(&mut engine, &session, action, json, out),
-        Command::Approvals { mine } => approvals(&mut engine, &session, *mine, json, out),
-        Command::Approve(a) => decide(&mut engine, &session, a, Decision::Approve, json, out),
-        Command::Deny(a) => decide(&mut engine, &session, a, Decision::Deny, json, out),
+        Command::Eligible { action } => admin(engine, &session, RequestKind::Eligibility, action, json, out),
+        Command::Active { action } => admin(engine, &session, RequestKind::Assignment, action, json, out),
+        Command::Activate(a) => activate(engine, &session, a, json, out),
+        Command::Deactivate(a) => deactivate(engine, &session, a, json, out),
+        Command::Extend(a) => self_change(engine, &session, Action::SelfExtend, a, json, out),
+        Command::Renew(a) => self_change(engine, &session, Action::SelfRenew, a, json, out),
+        Command::Requests(a) => requests(engine, &session, a, json, out),
+        Command::Request { action } => request(engine, &session, action, json, out),
+        Command::Approvals { mine } => approvals(engine, &session, *mine, json, out),
+        Command::Approve(a) => decide(engine, &session, a, Decision::Approve, json, out),
+        Command::Deny(a) => decide(engine, &session, a, Decision::Deny, json, out),
         Command::Notifications { to, since, full } => {
-            notifications(&mut engine, to.as_deref(), since.as_deref(), *full, json, out)
+            notifications(engine, to.as_deref(), since.as_deref(), *full, json, out)
         }
-        Command::Role { action } => role(&mut engine, &session, action, json, out),
-        Command::Policy { action } => policy(&mut engine, &session, action, json, out),
-        Command::Hook { action } => hook(&mut engine, &session, action, json, out),
-        Command::User { action } => objects(&mut engine, &session, PrincipalKind::User, action, json, out),
-        Command::Group { action } => objects(&mut engine, &session, PrincipalKind::Group, action, json, out),
+        Command::Role { action } => role(engine, &session, action, json, out),
+        Command::Policy { action } => policy(engine, &session, action, json, out),
+        Command::Hook { action } => hook(engine, &session, action, json, out),
+        Command::User { action } => objects(engine, &session, PrincipalKind::User, action, json, out),
+        Command::Group { action } => objects(engine, &session, PrincipalKind::Group, action, json, out),
         Command::Sp { action } => {
-            objects(&mut engine, &session, PrincipalKind::ServicePrincipal, action, json, out)
+            objects(engine, &session, PrincipalKind::ServicePrincipal, action, json, out)
         }
         Command::Au { action } => {
-            objects(&mut engine, &session, PrincipalKind::AdministrativeUnit, action, json, out)
+            objects(engine, &session, PrincipalKind::AdministrativeUnit, action, json, out)
         }
-        Command::Clock { action } => clock(&mut engine, &session, action.as_ref(), json, out),
-        Command::Audit(a) => audit(&mut engine, a, json, out),
-        Command::Graph(a) => graph_call(&mut engine, &session, a, out, err),
+        Command::Clock { action } => clock(engine, &session, action.as_ref(), json, out),
+        Command::Audit(a) => audit(engine, a, json, out),
+        Command::Graph(a) => graph_call(engine, &session, a, out, err),
     }
 }
 
-fn init(engine: &mut Engine, cli: &Cli, a: &InitArgs, out: Out<'_>) -> Result<i32, CliError> {
+fn init(engine: &mut Engine, store: &str, a: &InitArgs, out: Out<'_>) -> Result<i32, CliError> {
     let at = match &a.at {
         Some(t) => parse_timestamp(t).map_err(usage)?,
         None => InitOptions::default().at,
@@ -100,8 +106,7 @@ fn init(engine: &mut Engine, cli: &Cli, a: &InitArgs, out: Out<'_>) -> Result<i3
                 409,
                 "StoreAlreadyInitialized",
                 format!(
-                    "{} already holds a tenant; add --force to replace it (everything in it is lost)",
-                    cli.db.display()
+                    "{store} already holds a tenant; add --force to replace it (everything in it is lost)"
                 ),
             )));
         }
@@ -110,7 +115,7 @@ fn init(engine: &mut Engine, cli: &Cli, a: &InitArgs, out: Out<'_>) -> Result<i3
     let summary = engine.init(&InitOptions { seed: a.seed, at, demo: a.demo, domain: a.domain.clone() })?;
     let admin =
         engine.object(&summary.break_glass_id)?.and_then(|o| o.user_principal_name).unwrap_or_default();
-    writeln!(out, "Created tenant {} ({}) in {}", summary.tenant_id, summary.domain, cli.db.display())?;
+    writeln!(out, "Created tenant {} ({}) in {store}", summary.tenant_id, summary.domain)?;
     writeln!(out, "  clock      {}", format_timestamp(at))?;
     writeln!(out, "  roles      {} built-in, each with its default policy", summary.roles)?;
     writeln!(out, "  users      {}   groups {}", summary.users, summary.groups)?;
@@ -455,7 +460,13 @@ fn request(
                 }
                 Status::Canceled => "It was cancelled before it took effect.".to_string(),
                 Status::Denied => "An approver denied it.".to_string(),
-                Status::Failed => "It failed when it was due to start: what it needed was gone.".to_string(),
+                Status::Failed => match q.trace.iter().rev().find(|t| !t.passed) {
+                    Some(t) if t.check == "ProvisioningAfterApproval" => {
+                        format!("It was approved, then failed: {}.", t.seen)
+                    }
+                    Some(t) => format!("It failed when it was due to start: {}.", t.seen),
+                    None => "It failed: what it needed was gone.".to_string(),
+                },
                 Status::TimedOut => "No approver decided in time.".to_string(),
                 Status::PendingEvaluation => "It is being evaluated.".to_string(),
             };

@@ -3,7 +3,11 @@
 
 mod args;
 mod commands;
+mod editor;
 mod render;
+pub mod repl;
+pub mod scenario;
+pub mod shell;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -23,6 +27,8 @@ pub enum CliError {
     Usage(String),
     /// Writing the output failed. A closed pipe (`pimlab ... | head`) is not an error.
     Output(std::io::Error),
+    /// clap's own message (help, version, or a usage error) and whether it is an error.
+    Clap(String, bool),
 }
 
 impl From<crate::model::ApiError> for CliError {
@@ -47,35 +53,46 @@ impl From<std::io::Error> for CliError {
 pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let text = e.render().to_string();
-            if code == 0 {
-                let _ = write!(out, "{text}");
-            } else {
-                let _ = write!(err, "{text}");
-            }
-            return code;
-        }
+        Err(e) => return report(CliError::Clap(e.render().to_string(), e.use_stderr()), out, err),
     };
-    match commands::execute(&cli, out, err) {
+    let result = match &cli.command {
+        None | Some(args::Command::Repl) => repl::run(&cli, out, err),
+        Some(args::Command::Run(a)) => scenario::run(&cli, a, out, err),
+        Some(_) => shell::Shell::open(Some(&cli.store_path())).and_then(|mut sh| sh.run(&cli, out, err)),
+    };
+    match result {
         Ok(code) => code,
-        Err(CliError::Api(e)) => {
+        Err(e) => report(e, out, err),
+    }
+}
+
+/// Prints an error as pimlab does and gives its exit code.
+pub(crate) fn report(e: CliError, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    match e {
+        CliError::Api(e) => {
             let _ = write!(err, "{}", render::error(&e));
             1
         }
-        Err(CliError::Store(e)) => {
+        CliError::Store(e) => {
             let _ = writeln!(err, "error: {e}");
             1
         }
-        Err(CliError::Usage(m)) => {
+        CliError::Usage(m) => {
             let _ = writeln!(err, "error: {m}");
             2
         }
-        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(CliError::Output(e)) => {
+        CliError::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        CliError::Output(e) => {
             let _ = writeln!(err, "error: cannot write output: {e}");
             1
+        }
+        CliError::Clap(text, true) => {
+            let _ = write!(err, "{text}");
+            2
+        }
+        CliError::Clap(text, false) => {
+            let _ = write!(out, "{text}");
+            0
         }
     }
 }

@@ -321,6 +321,13 @@ pub(crate) fn decide(
             }
         }
     };
+    if !step_approvers(tx, &q, &step, ctx.now)?.iter().any(|a| a.eq_ignore_ascii_case(&session.caller)) {
+        return Err(unauthorized().with_detail(
+            "NotAnApprover",
+            "approver",
+            format!("the caller {} is not an approver of stage {}", session.caller, step.stage),
+        ));
+    }
     match step.status {
         StepStatus::Completed => return Err(already_decided(tx, &step)),
         StepStatus::InProgress => {}
@@ -396,8 +403,12 @@ fn conclude(
         notify::emit(tx, ctx, &requestor_notice(q, Event::Denied, format!("Denied by {who}.")))?;
         return Ok(());
     }
-    if step.is_some() {
+    if let Some(decided) = &step {
         let steps = tx.steps(&q.id)?;
+        if steps.len() > 1 {
+            // Every stage's decision is a state change with its own audit row.
+            audit::stage_decision(tx, ctx, &session.caller, q, decided.stage, steps.len(), true)?;
+        }
         if steps.iter().any(|s| s.status == StepStatus::InProgress) {
             tx.update_request(q)?;
             return Ok(()); // parallel stages still waiting
@@ -419,6 +430,13 @@ fn conclude(
     }
     audit::decision(tx, ctx, &session.caller, q, true)?;
     super::lifecycle::fulfil_approved(tx, ctx, q)?;
+    if q.status == Status::Failed {
+        // Approved, but what it needed no longer holds: the failure is recorded and mailed as such.
+        let why = q.trace.last().map(|t| t.seen.clone()).unwrap_or_default();
+        audit::approved_but_failed(tx, ctx, q, &why)?;
+        notify::emit(tx, ctx, &requestor_notice(q, Event::Failed, format!("Approved by {who}, but {why}.")))?;
+        return Ok(());
+    }
     let outcome = format!("Approved by {who}; the request is now {}.", q.status);
     notify::emit(tx, ctx, &requestor_notice(q, Event::Approved, outcome))?;
     Ok(())

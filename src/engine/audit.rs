@@ -162,7 +162,7 @@ pub fn timed_out(tx: &Tx<'_>, ctx: &Ctx, q: &ScheduleRequest) -> Result<(), ApiE
         seq: 0,
         at: ctx.now,
         actor_id: super::fidelity::SYSTEM_ACTOR.into(),
-        activity: "Add member to role request timed out (PIM activation)".into(),
+        activity: request_activity(q, "timed out"),
         category: "RoleManagement".into(),
         result: "failure".into(),
         reason: Some("no approver decided before the approval stage timed out".into()),
@@ -181,12 +181,7 @@ pub fn decision(
     approved: bool,
 ) -> Result<(), ApiError> {
     let verdict = if approved { "approved" } else { "denied" };
-    let activity = match q.action {
-        Action::SelfActivate => format!("Add member to role request {verdict} (PIM activation)"),
-        Action::SelfExtend => format!("Extend role assignment request {verdict}"),
-        Action::SelfRenew => format!("Renew role assignment request {verdict}"),
-        other => format!("{} request {verdict}", other.as_str()),
-    };
+    let activity = request_activity(q, verdict);
     tx.insert_audit(&AuditRecord {
         seq: 0,
         at: ctx.now,
@@ -195,6 +190,59 @@ pub fn decision(
         category: "RoleManagement".into(),
         result: "success".into(),
         reason: q.trace.last().map(|t| t.seen.clone()),
+        request_id: Some(q.id.clone()),
+        targets: request_targets(tx, &q.principal_id, &q.role_definition_id)?,
+    })?;
+    Ok(())
+}
+
+/// "Add member to role request approved (PIM activation)", "Extend eligible role assignment
+/// request timed out", ...: a self-service request's activity for `verdict`.
+fn request_activity(q: &ScheduleRequest, verdict: &str) -> String {
+    let eligible = if q.kind == RequestKind::Eligibility { "eligible " } else { "" };
+    match q.action {
+        Action::SelfActivate => format!("Add member to role request {verdict} (PIM activation)"),
+        Action::SelfExtend => format!("Extend {eligible}role assignment request {verdict}"),
+        Action::SelfRenew => format!("Renew {eligible}role assignment request {verdict}"),
+        other => format!("{} request {verdict}", other.as_str()),
+    }
+}
+
+/// Writes the audit row for one stage's approval of a multi-stage request.
+pub fn stage_decision(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    actor: &str,
+    q: &ScheduleRequest,
+    stage: u32,
+    stages: usize,
+    approved: bool,
+) -> Result<(), ApiError> {
+    let verdict = format!("{} (stage {stage} of {stages})", if approved { "approved" } else { "denied" });
+    tx.insert_audit(&AuditRecord {
+        seq: 0,
+        at: ctx.now,
+        actor_id: actor.to_string(),
+        activity: request_activity(q, &verdict),
+        category: "RoleManagement".into(),
+        result: "success".into(),
+        reason: q.trace.last().map(|t| t.seen.clone()),
+        request_id: Some(q.id.clone()),
+        targets: request_targets(tx, &q.principal_id, &q.role_definition_id)?,
+    })?;
+    Ok(())
+}
+
+/// Writes the audit row for an approved request that could not be carried out.
+pub fn approved_but_failed(tx: &Tx<'_>, ctx: &Ctx, q: &ScheduleRequest, why: &str) -> Result<(), ApiError> {
+    tx.insert_audit(&AuditRecord {
+        seq: 0,
+        at: ctx.now,
+        actor_id: super::fidelity::SYSTEM_ACTOR.into(),
+        activity: activity(q.kind, q.action, false, Outcome::Failed),
+        category: "RoleManagement".into(),
+        result: "failure".into(),
+        reason: Some(why.to_string()),
         request_id: Some(q.id.clone()),
         targets: request_targets(tx, &q.principal_id, &q.role_definition_id)?,
     })?;

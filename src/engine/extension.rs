@@ -324,13 +324,16 @@ fn decision_name(d: &HookDecision) -> &'static str {
     }
 }
 
+/// Approvers a `route` hook names, and whether they replace the stage's own.
+pub(crate) type Routing = (Vec<String>, bool);
+
 /// Runs the `route` hooks on a request about to wait for approval: they add or replace its
 /// approvers. Returns `(approvers, replace)` per deciding hook, and the trace steps.
 pub(crate) fn route(
     tx: &Tx<'_>,
     ctx: &super::Ctx,
     q: &ScheduleRequest,
-) -> Result<(Vec<(Vec<String>, bool)>, Vec<crate::model::TraceStep>), ApiError> {
+) -> Result<(Vec<Routing>, Vec<crate::model::TraceStep>), ApiError> {
     let mut routes = Vec::new();
     let mut steps = Vec::new();
     for (hook, decision) in run(tx, ctx, HookEvent::Route, q, &q.created_by)? {
@@ -540,6 +543,9 @@ impl super::Engine {
     }
 }
 
+/// One handler's answer in a hook test.
+pub type HandlerVerdict = (HookEvent, Result<Option<HookDecision>, HookFailure>);
+
 impl super::Engine {
     /// Runs one hook's handlers on a request without storing anything: what each handler decides,
     /// and what the request as a whole would come to (a validation-only submit).
@@ -548,10 +554,7 @@ impl super::Engine {
         session: &super::Session,
         name: &str,
         req: &crate::model::NewRequest,
-    ) -> Result<
-        (Vec<(HookEvent, Result<Option<HookDecision>, HookFailure>)>, Result<ScheduleRequest, ApiError>),
-        ApiError,
-    > {
+    ) -> Result<(Vec<HandlerVerdict>, Result<ScheduleRequest, ApiError>), ApiError> {
         let verdicts = self.read(|tx, ctx| {
             let hook = tx.hook(name)?.ok_or_else(|| ApiError::not_found("HookNotFound", "Hook", name))?;
             let runner = ctx.runner.clone().ok_or_else(|| {

@@ -628,6 +628,29 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
                 start: Some(requested_start.filter(|s| *s > ctx.now).unwrap_or(ctx.now)),
                 expiration: expiration.unwrap_or_else(Expiration::never),
             };
+            let start = info.start.expect("set above");
+            match info.end_from(start) {
+                Some(end) if end <= start => {
+                    return fail(
+                        q,
+                        format!("the requested end {} passed before the approval", format_timestamp(end)),
+                    );
+                }
+                Some(end)
+                    if !fidelity::ACTIVATION_MAY_OUTLIVE_ELIGIBILITY
+                        && elig.end_at.is_some_and(|e| end > e) =>
+                {
+                    return fail(
+                        q,
+                        format!(
+                            "approved this late, the activation would end {}, after the eligibility ends {}",
+                            format_timestamp(end),
+                            elig.end_at.map(format_timestamp).unwrap_or_default()
+                        ),
+                    );
+                }
+                _ => {}
+            }
             grant(q, ctx, &info);
             q.activated_using = Some(elig.id.clone());
             let schedule =
@@ -648,13 +671,16 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
             if old.state != wanted_state {
                 return fail(q, format!("schedule {} is {} now", old.id, old.state.as_str()));
             }
-            // Without a schedule of its own, the request gets as long again as the original had.
+            // Without a schedule of its own, the request gets as long again as the original had:
+            // an extension from the current end, a renewal from now.
             let info = match (&q.schedule_info, old.end_at) {
                 (Some(i), _) => ScheduleInfo { start: Some(ctx.now), expiration: i.expiration.clone() },
-                (None, Some(end)) => ScheduleInfo {
-                    start: Some(ctx.now),
-                    expiration: Expiration::after(IsoDuration::from_delta(end - old.start())),
-                },
+                (None, Some(end)) => {
+                    let length = end - old.start();
+                    let new_end =
+                        if q.action == Action::SelfExtend { end + length } else { ctx.now + length };
+                    ScheduleInfo { start: Some(ctx.now), expiration: Expiration::at(new_end) }
+                }
                 (None, None) => ScheduleInfo { start: Some(ctx.now), expiration: Expiration::never() },
             };
             tx.set_schedule_state(

@@ -151,6 +151,11 @@ impl Engine {
         self.read(|_, ctx| Ok(ctx.now))
     }
 
+    /// The store's seed (scripts seed their random numbers from it).
+    pub fn seed(&mut self) -> Result<u64, ApiError> {
+        self.read(|_, ctx| Ok(ctx.seed))
+    }
+
     pub fn tenant_id(&mut self) -> Result<String, ApiError> {
         self.read(|_, ctx| Ok(ctx.tenant_id.clone()))
     }

@@ -40,7 +40,11 @@ pub(crate) enum Event {
     Approved,
     Denied,
     TimedOut,
-    Expiring { days: i64 },
+    /// Approved, but it could not be carried out.
+    Failed,
+    Expiring {
+        days: i64,
+    },
     Expired,
 }
 
@@ -55,6 +59,7 @@ impl Event {
             Event::Approved => "RequestApproved".into(),
             Event::Denied => "RequestDenied".into(),
             Event::TimedOut => "RequestTimedOut".into(),
+            Event::Failed => "RequestFailed".into(),
             Event::Expiring { days } => format!("ExpiringIn{days}Days"),
             Event::Expired => "Expired".into(),
         }
@@ -65,7 +70,7 @@ impl Event {
         match self {
             Event::EligibleAssigned | Event::ActiveAssigned | Event::Activated => &["Admin", "Requestor"],
             Event::ApprovalRequested | Event::Escalated => &["Approver"],
-            Event::Approved | Event::Denied | Event::TimedOut => &["Requestor"],
+            Event::Approved | Event::Denied | Event::TimedOut | Event::Failed => &["Requestor"],
             Event::Expiring { .. } | Event::Expired => &["Admin", "Requestor"],
         }
     }
@@ -152,8 +157,12 @@ pub(crate) fn emit(tx: &Tx<'_>, ctx: &Ctx, notice: &Notice<'_>) -> Result<(), Ap
                 recipients.push(a);
             }
         }
-        recipients.extend(rule.notification_recipients.iter().cloned());
-        recipients.dedup();
+        for extra in &rule.notification_recipients {
+            recipients.push(extra.clone());
+        }
+        // Each address once, in first-mention order (a default recipient may also be listed).
+        let mut seen = std::collections::HashSet::new();
+        recipients.retain(|r| seen.insert(r.to_ascii_lowercase()));
         if recipients.is_empty() {
             continue;
         }
@@ -186,6 +195,7 @@ fn message(n: &Notice<'_>, role: &str, principal: &str, recipient_type: &str) ->
         Event::Approved => format!("PIM: Your request for the {role} role was approved"),
         Event::Denied => format!("PIM: Your request for the {role} role was denied"),
         Event::TimedOut => format!("PIM: Your request for the {role} role expired without a decision"),
+        Event::Failed => format!("PIM: Your request for the {role} role could not be carried out"),
         Event::Expiring { days } => {
             format!(
                 "PIM: {principal}'s {role} role expires in {days} day{}",

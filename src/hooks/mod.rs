@@ -4,6 +4,7 @@
 mod decision;
 pub mod runner;
 pub mod sandbox;
+pub mod scenario;
 
 pub use runner::LuaHooks;
 pub use sandbox::Limits;

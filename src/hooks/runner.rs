@@ -82,8 +82,12 @@ fn handlers(lua: &Lua, name: &str, source: &str) -> Result<Table, HookFailure> {
 
 impl HookRunner for LuaHooks {
     fn check(&self, name: &str, source: &str) -> Result<Vec<String>, HookFailure> {
-        let lua = sandbox::new_state(self.limits, chrono::DateTime::UNIX_EPOCH, 0)
-            .map_err(|e| failure(name, &e))?;
+        let lua = sandbox::new_state(
+            self.limits,
+            std::rc::Rc::new(std::cell::Cell::new(chrono::DateTime::UNIX_EPOCH)),
+            0,
+        )
+        .map_err(|e| failure(name, &e))?;
         let table = handlers(&lua, name, source)?;
         let mut names: Vec<String> = HANDLERS
             .iter()
@@ -109,8 +113,12 @@ impl HookRunner for LuaHooks {
     ) -> Result<Option<HookDecision>, HookFailure> {
         let name = hook.name.as_str();
         let fail = |e: &mlua::Error| failure(name, e);
-        let lua = sandbox::new_state(self.limits, call.now, call.seed ^ fxhash(&call.request.id))
-            .map_err(|e| fail(&e))?;
+        let lua = sandbox::new_state(
+            self.limits,
+            std::rc::Rc::new(std::cell::Cell::new(call.now)),
+            call.seed ^ fxhash(&call.request.id),
+        )
+        .map_err(|e| fail(&e))?;
         let table = handlers(&lua, name, &hook.source)?;
         let Some(handler) = table.get::<Option<Function>>(event.handler()).map_err(|e| fail(&e))? else {
             return Ok(None);

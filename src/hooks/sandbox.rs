@@ -36,8 +36,9 @@ impl Limits {
 /// The instruction hook fires every `STEP` instructions.
 const STEP: u32 = 1000;
 
-/// A fresh sandboxed state. `now` is what `os.time()` and `os.date()` read.
-pub fn new_state(limits: Limits, now: Timestamp, seed: u64) -> mlua::Result<Lua> {
+/// A fresh sandboxed state. `clock` is what `os.time()` and `os.date()` read (a scenario moves it
+/// as its simulated clock moves).
+pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua::Result<Lua> {
     let lua = Lua::new_with(
         StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE,
         LuaOptions::new(),
@@ -106,11 +107,11 @@ pub fn new_state(limits: Limits, now: Timestamp, seed: u64) -> mlua::Result<Lua>
 
     // `os`: the simulated clock only.
     let os = lua.create_table()?;
-    let now_secs = now.timestamp();
+    let time_clock = clock.clone();
     os.raw_set(
         "time",
         lua.create_function(move |_, t: Option<Table>| match t {
-            None => Ok(now_secs),
+            None => Ok(time_clock.get().timestamp()),
             Some(t) => {
                 let get =
                     |k: &str, d: i64| -> mlua::Result<i64> { Ok(t.get::<Option<i64>>(k)?.unwrap_or(d)) };
@@ -128,6 +129,8 @@ pub fn new_state(limits: Limits, now: Timestamp, seed: u64) -> mlua::Result<Lua>
     os.raw_set(
         "date",
         lua.create_function(move |lua, (format, time): (Option<String>, Option<i64>)| {
+            let now = clock.get();
+            let now_secs = now.timestamp();
             let format = format.unwrap_or_else(|| "%c".into());
             let format = format.strip_prefix('!').unwrap_or(&format).to_string();
             let t = Utc.timestamp_opt(time.unwrap_or(now_secs), 0).single().unwrap_or(now);

@@ -1,0 +1,165 @@
+//! `pimlab run SCRIPT.lua`: a scenario script over a shell. The shell is the script's host: every
+//! `pim.*` call is a command line of the same grammar, so scripts can do what the CLI can.
+
+use std::io::Write;
+
+use serde_json::Value;
+
+use super::args::{Cli, RunArgs};
+use super::shell::Shell;
+use super::{CliError, report};
+use crate::engine::InitOptions;
+use crate::hooks::scenario::{self, CommandFailure, ScenarioHost};
+use crate::model::Timestamp;
+use crate::model::time::parse_timestamp;
+
+/// A shell seen as a scenario's host.
+pub struct Host<'a> {
+    pub shell: &'a mut Shell,
+    saved: Vec<(Option<String>, bool)>,
+}
+
+impl<'a> Host<'a> {
+    pub fn new(shell: &'a mut Shell) -> Self {
+        Host { shell, saved: Vec::new() }
+    }
+}
+
+fn failure(e: CliError) -> CommandFailure {
+    match e {
+        CliError::Api(e) => {
+            let mut message = e.message.clone();
+            for d in &e.details {
+                message.push_str(&format!("\n  - {}: {}", d.code, d.message));
+            }
+            CommandFailure { code: e.code, status: e.status, message }
+        }
+        CliError::Usage(m) => CommandFailure { code: "Usage".into(), status: 2, message: m },
+        CliError::Clap(text, _) => {
+            CommandFailure { code: "Usage".into(), status: 2, message: text.trim().to_string() }
+        }
+        CliError::Store(e) => CommandFailure { code: "Store".into(), status: 1, message: e.to_string() },
+        CliError::Output(e) => CommandFailure { code: "Output".into(), status: 1, message: e.to_string() },
+    }
+}
+
+impl ScenarioHost for Host<'_> {
+    fn command(&mut self, words: &[String]) -> Result<Value, CommandFailure> {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let result = self.shell.try_words(words, &mut out, &mut err);
+        let stdout = String::from_utf8_lossy(&out).to_string();
+        match result {
+            Ok(0) => Ok(serde_json::from_str(&stdout).unwrap_or(Value::String(stdout))),
+            Ok(code) => Err(CommandFailure {
+                code: "Failed".into(),
+                status: code as u16,
+                message: String::from_utf8_lossy(&err).trim().to_string(),
+            }),
+            Err(e) => Err(failure(e)),
+        }
+    }
+
+    fn graph(&mut self, method: &str, path: &str, body: Option<&str>) -> (u16, Option<Value>) {
+        let session = match self.shell.session() {
+            Ok(s) => s,
+            Err(e) => {
+                let f = failure(e);
+                return (
+                    f.status,
+                    Some(serde_json::json!({"error": {"code": f.code, "message": f.message}})),
+                );
+            }
+        };
+        let r = crate::api::graph::handle(self.shell.engine(), &session, method, path, body);
+        (r.status, r.body)
+    }
+
+    fn add_hook(
+        &mut self,
+        name: &str,
+        source: &str,
+        role: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<Value, CommandFailure> {
+        let session = self.shell.session().map_err(failure)?;
+        let (h, handlers) = self
+            .shell
+            .engine()
+            .add_hook(&session, name, source, role, scope)
+            .map_err(|e| failure(CliError::Api(e)))?;
+        Ok(serde_json::json!({ "name": h.name, "position": h.position, "handlers": handlers }))
+    }
+
+    fn set_caller(&mut self, principal: &str, mfa: bool) -> Result<(), CommandFailure> {
+        let previous = self.shell.set_caller(Some(principal), mfa).map_err(failure)?;
+        self.saved.push(previous);
+        Ok(())
+    }
+
+    fn restore_caller(&mut self) {
+        if let Some(previous) = self.saved.pop() {
+            self.shell.restore_caller(previous);
+        }
+    }
+
+    fn now(&mut self) -> Timestamp {
+        self.shell.engine().now().unwrap_or_default()
+    }
+
+    fn seed(&mut self) -> u64 {
+        self.shell.engine().seed().unwrap_or_default()
+    }
+}
+
+/// `pimlab run`: an in-memory tenant (or --db), the script, then `N passed, M failed`.
+pub fn run(cli: &Cli, a: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, CliError> {
+    let source = std::fs::read_to_string(&a.script)
+        .map_err(|e| CliError::Usage(format!("cannot read script '{}': {e}", a.script.display())))?;
+    let mut shell = Shell::open(cli.db.as_deref())?;
+    if cli.db.is_none() {
+        let at = match &a.at {
+            Some(t) => parse_timestamp(t).map_err(CliError::Usage)?,
+            None => InitOptions::default().at,
+        };
+        shell.engine().init(&InitOptions { seed: a.seed, at, demo: a.demo, ..Default::default() })?;
+    } else if !shell.engine().is_initialized()? {
+        shell.engine().init(&InitOptions::default())?;
+    }
+    if let Some(who) = &cli.as_principal {
+        shell.set_caller(Some(who), !cli.no_mfa)?;
+    }
+    let name = a.script.file_name().map_or("script".to_string(), |n| n.to_string_lossy().to_string());
+    let mut host = Host::new(&mut shell);
+    let mut lines = Vec::new();
+    let outcome = scenario::run(&source, &name, &mut host, &mut |line| lines.push(line.to_string()));
+    for line in &lines {
+        writeln!(out, "{line}")?;
+    }
+    if let Some(e) = &outcome.error {
+        writeln!(err, "error: {e}")?;
+    }
+    writeln!(out, "{} passed, {} failed", outcome.passed, outcome.failed)?;
+    Ok(if outcome.ok() { 0 } else { 1 })
+}
+
+/// Runs one Lua line in the REPL; prints what it prints and its value.
+pub fn eval_line(shell: &mut Shell, code: &str, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let mut host = Host::new(shell);
+    let mut lines = Vec::new();
+    // `= expr` shows a value, as the standalone Lua REPL does.
+    let source = match code.strip_prefix('=') {
+        Some(expr) => format!("return {expr}"),
+        None => code.to_string(),
+    };
+    let outcome = scenario::run(&source, "lua", &mut host, &mut |line| lines.push(line.to_string()));
+    for line in &lines {
+        let _ = writeln!(out, "{line}");
+    }
+    if let Some(v) = &outcome.value {
+        let _ = writeln!(out, "{v}");
+    }
+    match outcome.error {
+        Some(e) => report(CliError::Usage(format!("lua: {e}")), out, err),
+        None => 0,
+    }
+}

@@ -1,0 +1,238 @@
+//! The scenario runner: a Lua script with the `pim` API (see `pim.lua`) over a host that runs
+//! pimlab command lines. Scripts are sandboxed like hooks (with a larger budget) and get `print`;
+//! `pim.expect*` make them tests. Used by `pimlab run` and by the REPL's Lua lines.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use mlua::{LuaSerdeExt, MultiValue, Table, Value};
+
+use super::sandbox::{self, Limits};
+use crate::model::Timestamp;
+
+const PRELUDE: &str = include_str!("pim.lua");
+
+/// A failed command, as scripts see it (`e.code`, `e.status`, `e.message`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandFailure {
+    pub code: String,
+    pub status: u16,
+    pub message: String,
+}
+
+/// What a scenario drives: the surface that runs command lines, Graph calls and hooks.
+pub trait ScenarioHost {
+    /// Runs one command line (words, without `pimlab`, with `--json`); its decoded output.
+    fn command(&mut self, words: &[String]) -> Result<serde_json::Value, CommandFailure>;
+    /// One Graph call through the router: status and body.
+    fn graph(&mut self, method: &str, path: &str, body: Option<&str>) -> (u16, Option<serde_json::Value>);
+    /// Adds a hook from source text.
+    fn add_hook(
+        &mut self,
+        name: &str,
+        source: &str,
+        role: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<serde_json::Value, CommandFailure>;
+    /// Acts as `principal` (with or without MFA) until `restore_caller`.
+    fn set_caller(&mut self, principal: &str, mfa: bool) -> Result<(), CommandFailure>;
+    fn restore_caller(&mut self);
+    /// The simulated time.
+    fn now(&mut self) -> Timestamp;
+    /// The store's seed (for `math.random`).
+    fn seed(&mut self) -> u64;
+}
+
+/// How a script ended.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub passed: u32,
+    pub failed: u32,
+    /// The error that stopped the script, if one did.
+    pub error: Option<String>,
+    /// The script's last value, rendered (for the REPL).
+    pub value: Option<String>,
+}
+
+impl Outcome {
+    pub fn ok(&self) -> bool {
+        self.failed == 0 && self.error.is_none()
+    }
+}
+
+fn failure_table(lua: &mlua::Lua, f: &CommandFailure) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.raw_set("code", f.code.clone())?;
+    t.raw_set("status", f.status)?;
+    t.raw_set("message", f.message.clone())?;
+    Ok(t)
+}
+
+/// Renders a Lua value for the REPL: JSON for tables, plain text otherwise.
+fn show(lua: &mlua::Lua, v: &Value) -> Option<String> {
+    match v {
+        Value::Nil => None,
+        Value::String(s) => Some(s.to_string_lossy().to_string()),
+        Value::Table(t) => {
+            // A pimlab error prints as one line.
+            if let Ok(Some(code)) = t.get::<Option<String>>("code") {
+                let message: Option<String> = t.get("message").ok().flatten();
+                return Some(format!("error: {code}: {}", message.unwrap_or_default()));
+            }
+            lua.from_value::<serde_json::Value>(v.clone())
+                .ok()
+                .and_then(|j| serde_json::to_string_pretty(&j).ok())
+                .or_else(|| Some(format!("{v:?}")))
+        }
+        other => other.to_string().ok(),
+    }
+}
+
+/// Runs a scenario script named `chunk`. `print` receives each line the script prints.
+pub fn run(source: &str, chunk: &str, host: &mut dyn ScenarioHost, print: &mut dyn FnMut(&str)) -> Outcome {
+    let clock = Rc::new(Cell::new(host.now()));
+    let lua = match sandbox::new_state(Limits::SCENARIO, clock.clone(), host.seed()) {
+        Ok(l) => l,
+        Err(e) => return Outcome { error: Some(e.to_string()), ..Default::default() },
+    };
+    let host = RefCell::new(host);
+    let print = RefCell::new(print);
+    let options = mlua::SerializeOptions::new().serialize_none_to_null(false).serialize_unit_to_null(false);
+    let tick = |host: &mut dyn ScenarioHost| clock.set(host.now());
+    let result = lua.scope(|scope| {
+        let h = lua.create_table()?;
+        h.raw_set(
+            "command",
+            scope.create_function(|lua, words: Vec<String>| {
+                let mut host = host.borrow_mut();
+                let r = host.command(&words);
+                tick(&mut **host);
+                match r {
+                    Ok(v) => Ok((true, lua.to_value_with(&v, options)?)),
+                    Err(f) => Ok((false, Value::Table(failure_table(lua, &f)?))),
+                }
+            })?,
+        )?;
+        h.raw_set(
+            "graph",
+            scope.create_function(|lua, (method, path, body): (String, String, Option<String>)| {
+                let mut host = host.borrow_mut();
+                let (status, v) = host.graph(&method, &path, body.as_deref());
+                tick(&mut **host);
+                let v = match v {
+                    Some(v) => lua.to_value_with(&v, options)?,
+                    None => Value::Nil,
+                };
+                Ok((v, status))
+            })?,
+        )?;
+        h.raw_set(
+            "add_hook",
+            scope.create_function(|lua, (name, source, opts): (String, String, Table)| {
+                let role: Option<String> = opts.get("role")?;
+                let hook_scope: Option<String> = opts.get("scope")?;
+                let r = host.borrow_mut().add_hook(&name, &source, role.as_deref(), hook_scope.as_deref());
+                match r {
+                    Ok(v) => Ok((true, lua.to_value_with(&v, options)?)),
+                    Err(f) => Ok((false, Value::Table(failure_table(lua, &f)?))),
+                }
+            })?,
+        )?;
+        h.raw_set(
+            "set_caller",
+            scope.create_function(|lua, (principal, mfa): (String, bool)| {
+                match host.borrow_mut().set_caller(&principal, mfa) {
+                    Ok(()) => Ok((true, Value::Nil)),
+                    Err(f) => Ok((false, Value::Table(failure_table(lua, &f)?))),
+                }
+            })?,
+        )?;
+        h.raw_set(
+            "restore_caller",
+            scope.create_function(|_, ()| {
+                host.borrow_mut().restore_caller();
+                Ok(())
+            })?,
+        )?;
+        h.raw_set(
+            "now",
+            scope
+                .create_function(|_, ()| Ok(crate::model::time::format_timestamp(host.borrow_mut().now())))?,
+        )?;
+        h.raw_set(
+            "split",
+            lua.create_function(|_, line: String| {
+                shlex::split(&line).ok_or_else(|| {
+                    mlua::Error::RuntimeError(format!(
+                        "cannot split '{line}' into words (unbalanced quotes?)"
+                    ))
+                })
+            })?,
+        )?;
+        h.raw_set(
+            "encode",
+            lua.create_function(|lua, v: Value| {
+                let json: serde_json::Value = lua.from_value(v)?;
+                Ok(json.to_string())
+            })?,
+        )?;
+        // Where in the script the current call comes from: the innermost frame of the script itself.
+        let script = chunk.to_string();
+        h.raw_set(
+            "where",
+            lua.create_function(move |lua, ()| {
+                for level in 1..64 {
+                    let frame = lua.inspect_stack(level, |d| {
+                        let source = d.source();
+                        (source.short_src.map(|s| s.to_string()), d.current_line())
+                    });
+                    match frame {
+                        None => break,
+                        Some((Some(src), Some(line))) if src == script => {
+                            return Ok(format!("{script}:{line}"));
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(script.clone())
+            })?,
+        )?;
+        let globals = lua.globals();
+        globals.raw_set(
+            "print",
+            scope.create_function(|_, args: MultiValue| {
+                let text: Vec<String> =
+                    args.iter().map(|v| v.to_string().unwrap_or_else(|_| format!("{v:?}"))).collect();
+                (print.borrow_mut())(&text.join("\t"));
+                Ok(())
+            })?,
+        )?;
+        globals.raw_set("__host", h)?;
+        let pim: Table = lua.load(PRELUDE).set_name("=pim").eval()?;
+        globals.raw_set("pim", pim.clone())?;
+        let value: MultiValue =
+            lua.load(source).set_name(format!("={chunk}")).set_mode(mlua::ChunkMode::Text).eval()?;
+        let (passed, failed): (u32, u32) = pim.get::<mlua::Function>("summary")?.call(())?;
+        let value = value.into_iter().next().and_then(|v| show(&lua, &v));
+        Ok(Outcome { passed, failed, error: None, value })
+    });
+    match result {
+        Ok(o) => o,
+        Err(e) => {
+            let message = match &e {
+                mlua::Error::MemoryError(_) => "memory limit exceeded".to_string(),
+                mlua::Error::CallbackError { cause, .. } => cause.to_string(),
+                other => other.to_string(),
+            };
+            let (passed, failed) = lua
+                .globals()
+                .get::<Table>("pim")
+                .and_then(|p| p.get::<mlua::Function>("summary"))
+                .and_then(|f| f.call::<(u32, u32)>(()))
+                .unwrap_or((0, 0));
+            let first = message.lines().next().unwrap_or_default();
+            let error = first.strip_prefix("runtime error: ").unwrap_or(first).to_string();
+            Outcome { passed, failed, error: Some(error), value: None }
+        }
+    }
+}
