@@ -89,9 +89,28 @@ fn only_the_store_speaks_sql() {
 }
 
 #[test]
+fn only_the_hooks_layer_touches_lua() {
+    let mut files = Vec::new();
+    for layer in ["model", "store", "engine", "api", "cli"] {
+        files.extend(layer_files(layer));
+    }
+    let bad = offenders(&files, &["mlua"]);
+    assert!(bad.is_empty(), "mlua outside src/hooks:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn hooks_see_values_not_the_store() {
+    // Lua never holds a database handle: the hooks layer knows no store type and no SQL.
+    let bad = offenders(&layer_files("hooks"), &["crate::store", "rusqlite", "crate::cli", "Tx<"]);
+    assert!(bad.is_empty(), "hooks reach past the engine:\n{}", bad.join("\n"));
+}
+
+#[test]
 fn the_engine_never_sees_a_surface_or_the_terminal() {
-    let bad =
-        offenders(&layer_files("engine"), &["crate::api", "crate::cli", "clap", "rustyline", "comfy_table"]);
+    let bad = offenders(
+        &layer_files("engine"),
+        &["crate::api", "crate::cli", "crate::hooks", "clap", "rustyline", "comfy_table"],
+    );
     assert!(bad.is_empty(), "engine must not depend on a surface:\n{}", bad.join("\n"));
 }
 
