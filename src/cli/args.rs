@@ -101,7 +101,7 @@ pub enum Command {
         #[command(subcommand)]
         action: PolicyAction,
     },
-    /// Custom policy rules in Lua (see docs/hooks.md).
+    /// Custom policy rules in Lua (see docs/scripting.md).
     Hook {
         #[command(subcommand)]
         action: HookAction,

@@ -117,9 +117,20 @@ pim.role = {
   add = function(name, options) return pim.run({ "role", "add", name }, options) end,
 }
 
+-- `policy set` takes its settings as values (`--require-mfa false`), so true and false are
+-- spelled out rather than becoming bare (or absent) flags.
+local function spelled(options)
+  if type(options) ~= "table" then return options end
+  local out = {}
+  for k, v in pairs(options) do
+    if type(v) == "boolean" then out[k] = tostring(v) else out[k] = v end
+  end
+  return out
+end
+
 pim.policy = {
   show = function(role) return pim.run({ "policy", "show", role }) end,
-  set = function(role, options) return pim.run({ "policy", "set", role }, options) end,
+  set = function(role, options) return pim.run({ "policy", "set", role }, spelled(options)) end,
 }
 
 pim.hook = {
