@@ -14,7 +14,9 @@ Commands are pimlab's own (try `help` after any of them, e.g. `eligible --help`)
   as PRINCIPAL      act as someone else (by id, user principal name or name); `as` alone: back to the break-glass admin
   lua CODE          run a line of Lua with the `pim` API (pim.activate{role=...}, pim.clock.advance(\"PT1H\"), ...)
   = EXPR            evaluate Lua and show the value, e.g. = pim.clock.now()
-  help, exit
+  help, exit (or quit, Ctrl-D)
+On a terminal, Tab completes commands, flags, role and principal names and request ids; history is kept
+in ~/.pimlab_history (or $PIMLAB_HISTORY; set it empty to keep none).
 ";
 
 /// What one line asks for.
@@ -35,7 +37,13 @@ fn parse(line: &str) -> Result<Line, String> {
     if trimmed.starts_with('=') {
         return Ok(Line::Lua(trimmed.to_string()));
     }
-    if let Some(code) = trimmed.strip_prefix("lua ") {
+    if let Some(code) =
+        trimmed.strip_prefix("lua").filter(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+    {
+        let code = code.trim_start();
+        if code.is_empty() {
+            return Err("`lua` needs code to run, e.g. lua print(pim.clock.now())".into());
+        }
         return Ok(Line::Lua(code.to_string()));
     }
     let words = shlex::split(trimmed)
@@ -51,54 +59,59 @@ fn parse(line: &str) -> Result<Line, String> {
 }
 
 /// Runs one line; returns false when the REPL should end.
-pub fn run_line(shell: &mut Shell, line: &str, out: &mut dyn Write, err: &mut dyn Write) -> bool {
-    match parse(line) {
-        Err(e) => {
-            report(CliError::Usage(e), out, err);
-        }
-        Ok(Line::Empty) => {}
-        Ok(Line::Exit) => return false,
+/// What became of one line.
+pub enum Step {
+    /// Carry on; the line's exit code (0 when it succeeded or did nothing).
+    Next(i32),
+    /// `exit`.
+    Exit,
+}
+
+/// Runs one line.
+pub fn run_line(shell: &mut Shell, line: &str, out: &mut dyn Write, err: &mut dyn Write) -> Step {
+    let code = match parse(line) {
+        Err(e) => report(CliError::Usage(e), out, err),
+        Ok(Line::Empty) => 0,
+        Ok(Line::Exit) => return Step::Exit,
         Ok(Line::Help) => {
             let _ = write!(out, "{HELP}");
+            0
         }
         Ok(Line::As(who)) => match shell.set_caller(who.as_deref(), true) {
             Ok(_) => {
                 let _ =
                     writeln!(out, "acting as {}", shell.status_line().split_once(' ').map_or("", |p| p.1));
+                0
             }
-            Err(e) => {
-                report(e, out, err);
-            }
+            Err(e) => report(e, out, err),
         },
-        Ok(Line::Lua(code)) => {
-            scenario::eval_line(shell, &code, out, err);
-        }
-        Ok(Line::Command(words)) => {
-            shell.run_words(&words, out, err);
-        }
-    }
-    true
+        Ok(Line::Lua(code)) => scenario::eval_line(shell, &code, out, err),
+        Ok(Line::Command(words)) => shell.run_words(&words, out, err),
+    };
+    Step::Next(code)
 }
 
 /// `pimlab` without a command, or `pimlab repl`.
 pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, CliError> {
+    // As on the command line, a new store gets its tenant from the first command that needs one,
+    // so a session may begin with `init --demo ...`.
     let mut shell = Shell::open(Some(&cli.store_path()))?;
-    if !shell.engine().is_initialized()? {
-        shell.engine().init(&crate::engine::InitOptions::default())?;
-        writeln!(err, "pimlab: created a new tenant in {}", cli.store_path().display())?;
-    }
-    if let Some(who) = &cli.as_principal {
-        shell.set_caller(Some(who), !cli.no_mfa)?;
+    // `--as` and `--no-mfa` given to `pimlab` itself hold for the whole session.
+    if cli.as_principal.is_some() || cli.no_mfa {
+        shell.set_caller(cli.as_principal.as_deref(), !cli.no_mfa)?;
     }
     if std::io::stdin().is_terminal() {
         return super::editor::interactive(&mut shell, cli, out, err);
     }
+    // Driven by a pipe, the session's exit code says whether every line succeeded.
     let stdin = std::io::stdin();
+    let mut worst = 0;
     for line in stdin.lock().lines() {
         let line = line.map_err(CliError::Output)?;
-        if !run_line(&mut shell, &line, out, err) {
-            break;
+        match run_line(&mut shell, &line, out, err) {
+            Step::Exit => break,
+            Step::Next(code) => worst = worst.max(code),
         }
     }
-    Ok(0)
+    Ok(worst)
 }

@@ -488,7 +488,7 @@ pub(crate) fn time_out(
         fix: Some("submit the request again".into()),
     });
     tx.update_request(&q)?;
-    super::extension::completed(tx, ctx, &mut q)?;
+    super::extension::completed_by_the_clock(tx, ctx, &mut q)?;
     audit::timed_out(tx, ctx, &q)?;
     notify::emit(
         tx,

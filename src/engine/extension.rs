@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 pub use crate::model::hook::Hook;
 use crate::model::time::format_timestamp;
-use crate::model::{ApiError, IsoDuration, RequestKind, Schedule, ScheduleRequest, Timestamp};
+use crate::model::{Action, ApiError, IsoDuration, RequestKind, Schedule, ScheduleRequest, Timestamp};
 use crate::store::Tx;
 
 /// The named events a hook can handle.
@@ -134,17 +134,47 @@ pub(crate) struct StoreView<'a> {
     pub tx: &'a Tx<'a>,
 }
 
+impl StoreView<'_> {
+    /// Principals and roles by id or by name, as everywhere else; an unknown one is an error (a
+    /// query that silently matched nothing would let a rule fail open).
+    fn ids(
+        &self,
+        principal: Option<&str>,
+        role: Option<&str>,
+    ) -> Result<(Option<String>, Option<String>), ApiError> {
+        let principal = match principal {
+            Some(p) => Some(super::directory::resolve_object(self.tx, p, "Principal")?.id),
+            None => None,
+        };
+        let role = match role {
+            Some(r) => Some(super::directory::resolve_role(self.tx, r)?.id),
+            None => None,
+        };
+        Ok((principal, role))
+    }
+
+    fn in_effect(
+        &self,
+        kind: RequestKind,
+        principal: Option<&str>,
+        role: Option<&str>,
+    ) -> Result<Value, ApiError> {
+        let (principal, role) = self.ids(principal, role)?;
+        let rows = self.tx.live_schedules(kind, principal.as_deref(), role.as_deref())?;
+        Ok(Value::Array(rows.iter().filter(|s| s.is_active()).map(schedule_value).collect()))
+    }
+}
+
 impl TenantView for StoreView<'_> {
     fn eligibilities(&self, principal: Option<&str>, role: Option<&str>) -> Result<Value, ApiError> {
-        let rows = self.tx.live_schedules(RequestKind::Eligibility, principal, role)?;
-        Ok(Value::Array(rows.iter().filter(|s| s.is_active()).map(schedule_value).collect()))
+        self.in_effect(RequestKind::Eligibility, principal, role)
     }
     fn assignments(&self, principal: Option<&str>, role: Option<&str>) -> Result<Value, ApiError> {
-        let rows = self.tx.live_schedules(RequestKind::Assignment, principal, role)?;
-        Ok(Value::Array(rows.iter().filter(|s| s.is_active()).map(schedule_value).collect()))
+        self.in_effect(RequestKind::Assignment, principal, role)
     }
     fn groups(&self, principal: &str) -> Result<Value, ApiError> {
-        Ok(json!(super::directory::role_assignable_groups_of(self.tx, principal)?))
+        let (principal, _) = self.ids(Some(principal), None)?;
+        Ok(json!(super::directory::role_assignable_groups_of(self.tx, &principal.unwrap_or_default())?))
     }
 }
 
@@ -262,6 +292,21 @@ pub(crate) fn run(
     Ok(out)
 }
 
+/// Every approver a hook names must exist; a failure names the hook.
+fn check_approvers(tx: &Tx<'_>, hook: &Hook, approvers: &[String]) -> Result<(), ApiError> {
+    for a in approvers {
+        super::directory::resolve_object(tx, a, "Approver").map_err(|e| {
+            HookFailure {
+                hook: hook.name.clone(),
+                line: None,
+                message: format!("approver '{a}': {}", e.message),
+            }
+            .to_api_error()
+        })?;
+    }
+    Ok(())
+}
+
 /// Runs the `validate` hooks on a request about to be decided.
 pub(crate) fn validate(
     tx: &Tx<'_>,
@@ -284,11 +329,27 @@ pub(crate) fn validate(
                 format!("hook {} (validate)", hook.name),
             )),
             HookDecision::RequireApproval { approvers } => {
+                check_approvers(tx, &hook, &approvers)?;
                 let seen = if approvers.is_empty() {
                     "approval required".to_string()
                 } else {
                     format!("approval required by {}", approvers.join(", "))
                 };
+                if !matches!(q.action, Action::SelfActivate | Action::SelfExtend | Action::SelfRenew) {
+                    // Only activations and self-service requests can wait for approval; an
+                    // administrator's own action cannot, so the hook's demand refuses it.
+                    outcome.steps.push(step(
+                        check,
+                        false,
+                        Some("ApprovalRule".into()),
+                        seen,
+                        format!(
+                            "approval is possible only for activations and self-service requests, not {}",
+                            q.action
+                        ),
+                    ));
+                    break;
+                }
                 outcome.steps.push(step(check, true, None, seen, "validate".into()));
                 outcome.approval.get_or_insert_with(Vec::new).extend(approvers);
             }
@@ -339,6 +400,7 @@ pub(crate) fn route(
     for (hook, decision) in run(tx, ctx, HookEvent::Route, q, &q.created_by)? {
         match decision {
             HookDecision::Route { approvers, replace } => {
+                check_approvers(tx, &hook, &approvers)?;
                 steps.push(step(
                     format!("hook {}", hook.name),
                     true,
@@ -367,6 +429,37 @@ pub(crate) fn route(
         }
     }
     Ok((routes, steps))
+}
+
+/// `completed` for outcomes the clock produces (a time-out): a failing hook cannot stop time, so its
+/// failure is recorded in the request's trace and the audit trail instead of refusing anything.
+pub(crate) fn completed_by_the_clock(
+    tx: &Tx<'_>,
+    ctx: &super::Ctx,
+    q: &mut ScheduleRequest,
+) -> Result<(), ApiError> {
+    if let Err(e) = completed(tx, ctx, q) {
+        if e.code != super::fidelity::HOOK_FAILED_CODE {
+            return Err(e);
+        }
+        q.trace.push(step(
+            "completed hooks".into(),
+            false,
+            Some("HookFailed".into()),
+            e.message.clone(),
+            "completed".into(),
+        ));
+        tx.update_request(q)?;
+        super::audit::other(
+            tx,
+            ctx,
+            super::fidelity::SYSTEM_ACTOR,
+            &format!("Policy hook failed: {}", e.message),
+            "Policy",
+            Vec::new(),
+        )?;
+    }
+    Ok(())
 }
 
 /// Runs the `completed` hooks on a request that reached its outcome: notes go into its trace,

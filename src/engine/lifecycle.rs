@@ -1304,6 +1304,13 @@ fn self_extend_or_renew(
     // With `isApprovalRequiredForExtension` the approvers decide; otherwise an administrator does.
     let approval =
         t.policy.approval().map(|a| a.setting.clone()).filter(|a| a.is_approval_required_for_extension);
+    // A validate hook may ask for approval here too.
+    let approval = match &t.hooks.approval {
+        Some(_) => {
+            with_hook_approval(tx, t, approval.or_else(|| t.policy.approval().map(|a| a.setting.clone())))?
+        }
+        None => approval,
+    };
     let status = if approval.is_some() { Status::PendingApproval } else { Status::PendingAdminDecision };
     let id = new_id(tx, ctx)?;
     let mut q = new_record(ctx, id, session, req, t, status);

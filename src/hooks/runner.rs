@@ -4,7 +4,7 @@
 use mlua::{Function, Lua, LuaSerdeExt, Table, Value};
 
 use super::decision;
-use super::sandbox::{self, FREEZE, Limits};
+use super::sandbox::{self, Limits};
 use crate::engine::{Hook, HookCall, HookDecision, HookEvent, HookFailure, HookRunner};
 use crate::model::ScheduleRequest;
 
@@ -32,10 +32,23 @@ impl LuaHooks {
 }
 
 fn failure(hook: &str, e: &mlua::Error) -> HookFailure {
+    failure_at(hook, e, None)
+}
+
+/// A failure, placed at `position` (`chunk:line`) when the error itself has none (memory).
+fn failure_at(hook: &str, e: &mlua::Error, position: Option<String>) -> HookFailure {
     let text = match e {
-        mlua::Error::MemoryError(_) => "memory limit exceeded".to_string(),
         mlua::Error::CallbackError { cause, .. } => cause.to_string(),
         other => other.to_string(),
+    };
+    // Out of memory, whether Lua raised it directly or it came back through a protected call.
+    let text = if matches!(e, mlua::Error::MemoryError(_)) || text.contains("not enough memory") {
+        match position {
+            Some(p) => format!("{p}: memory limit exceeded"),
+            None => "memory limit exceeded".to_string(),
+        }
+    } else {
+        text
     };
     let (line, message) = sandbox::split_location(&text, hook);
     HookFailure { hook: hook.to_string(), line, message }
@@ -124,11 +137,10 @@ impl HookRunner for LuaHooks {
             return Ok(None);
         };
         let line = handler.info().line_defined;
-        let freeze: Function = lua.load(FREEZE).set_name("=freeze").eval().map_err(|e| fail(&e))?;
         let options =
             mlua::SerializeOptions::new().serialize_none_to_null(false).serialize_unit_to_null(false);
         let result = lua.scope(|scope| {
-            let request: Value = freeze.call(lua.to_value_with(&(self.render)(call.request), options)?)?;
+            let request = sandbox::freeze(&lua, lua.to_value_with(&(self.render)(call.request), options)?)?;
             let ctx: Table = match lua.to_value_with(&call.context, options)? {
                 Value::Table(t) => t,
                 _ => lua.create_table()?,
@@ -147,6 +159,7 @@ impl HookRunner for LuaHooks {
                     let v = view
                         .eligibilities(p.as_deref(), r.as_deref())
                         .map_err(|e| mlua::Error::RuntimeError(e.message))?;
+                    sandbox::charge(lua, query_cost(&v))?;
                     lua.to_value_with(&v, options)
                 })?,
             )?;
@@ -157,6 +170,7 @@ impl HookRunner for LuaHooks {
                     let v = view
                         .assignments(p.as_deref(), r.as_deref())
                         .map_err(|e| mlua::Error::RuntimeError(e.message))?;
+                    sandbox::charge(lua, query_cost(&v))?;
                     lua.to_value_with(&v, options)
                 })?,
             )?;
@@ -164,19 +178,26 @@ impl HookRunner for LuaHooks {
                 "groups",
                 scope.create_function(move |lua, principal: String| {
                     let v = view.groups(&principal).map_err(|e| mlua::Error::RuntimeError(e.message))?;
+                    sandbox::charge(lua, query_cost(&v))?;
                     lua.to_value_with(&v, options)
                 })?,
             )?;
-            let ctx: Value = freeze.call(ctx)?;
+            let ctx = sandbox::freeze(&lua, Value::Table(ctx))?;
             handler.call::<Value>((request, ctx))
         });
-        let value = result.map_err(|e| fail(&e))?;
+        let value = result.map_err(|e| failure_at(name, &e, sandbox::last_position(&lua)))?;
         decision::convert(event, value).map(Some).map_err(|message| HookFailure {
             hook: name.to_string(),
             line: line.map(|l| l as u32),
             message,
         })
     }
+}
+
+/// What a `ctx` query costs the hook's instruction budget: a query is real work for the host (it
+/// reads the store), so a loop of them must end as a loop of instructions does.
+fn query_cost(result: &serde_json::Value) -> u64 {
+    10_000 + 100 * result.as_array().map_or(1, |rows| rows.len() as u64)
 }
 
 /// A stable hash of a request id, so each request's `math.random` stream differs reproducibly.

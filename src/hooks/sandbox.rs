@@ -11,7 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use chrono::{Datelike, TimeZone, Timelike, Utc};
-use mlua::{ChunkMode, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use mlua::{ChunkMode, DebugEvent, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
@@ -36,6 +36,48 @@ impl Limits {
 /// The instruction hook fires every `STEP` instructions.
 const STEP: u32 = 1000;
 
+/// What a script has used of its instruction budget, shared by every thread of its state (and
+/// charged by the host for work done on its behalf, such as `ctx` queries).
+#[derive(Clone)]
+struct Budget {
+    used: Rc<Cell<u64>>,
+    limit: u64,
+    /// `chunk:line` at the last check, so errors without a position can name one.
+    last: Rc<RefCell<String>>,
+}
+
+/// The text of the budget error: `pcall` and friends let it through (see the prelude).
+pub const BUDGET_EXHAUSTED: &str = "instruction budget exhausted";
+
+impl Budget {
+    fn spend(&self, n: u64) -> mlua::Result<()> {
+        let used = self.used.get().saturating_add(n);
+        self.used.set(used);
+        if used > self.limit {
+            return Err(mlua::Error::RuntimeError(format!(
+                "{}: {BUDGET_EXHAUSTED} ({} instructions); is there an endless loop?",
+                self.last.borrow(),
+                self.limit
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Charges `instructions` to the state's budget: the host's work for a script (a query, a command)
+/// costs it as Lua's own instructions would, so loops of such calls end too.
+pub fn charge(lua: &Lua, instructions: u64) -> mlua::Result<()> {
+    match lua.app_data_ref::<Budget>() {
+        Some(b) => b.clone().spend(instructions),
+        None => Ok(()),
+    }
+}
+
+/// Where the script was at the last budget check (`chunk:line`), for errors without a position.
+pub fn last_position(lua: &Lua) -> Option<String> {
+    lua.app_data_ref::<Budget>().map(|b| b.last.borrow().clone()).filter(|p| !p.is_empty())
+}
+
 /// A fresh sandboxed state. `clock` is what `os.time()` and `os.date()` read (a scenario moves it
 /// as its simulated clock moves).
 pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua::Result<Lua> {
@@ -44,22 +86,32 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
         LuaOptions::new(),
     )?;
     lua.set_memory_limit(limits.memory)?;
-    let used = Rc::new(Cell::new(0u64));
-    let budget = limits.instructions;
-    let counter = used.clone();
-    lua.set_hook(HookTriggers::new().every_nth_instruction(STEP), move |_lua, debug| {
-        let n = counter.get() + u64::from(STEP);
-        counter.set(n);
-        if n > budget {
-            // Point at the script's line, as Lua's own errors do (`name:line: message`).
-            let source = debug.source();
-            let chunk = source.short_src.as_deref().unwrap_or("?").to_string();
-            let line = debug.current_line().map_or(String::from("?"), |l| l.to_string());
-            return Err(mlua::Error::RuntimeError(format!(
-                "{chunk}:{line}: instruction budget exhausted ({budget} instructions); is there an endless loop?"
-            )));
+    let budget = Budget {
+        used: Rc::new(Cell::new(0)),
+        limit: limits.instructions,
+        last: Rc::new(RefCell::new(String::new())),
+    };
+    lua.set_app_data(budget.clone());
+    // A global hook: mlua runs it for every thread, coroutines included (a per-thread hook is
+    // dropped in the threads Lua creates).
+    // Line events keep track of where the script itself is (not pimlab's own Lua), so errors that
+    // carry no position of their own (memory, the budget) can name the script's line.
+    lua.set_global_hook(HookTriggers::new().every_nth_instruction(STEP).every_line(), move |_lua, debug| {
+        match debug.event() {
+            DebugEvent::Line => {
+                let source = debug.source();
+                let chunk = source.short_src.as_deref().unwrap_or("?");
+                if chunk != "sandbox" && chunk != "pim" {
+                    let line = debug.current_line().unwrap_or(0);
+                    let mut last = budget.last.borrow_mut();
+                    last.clear();
+                    use std::fmt::Write as _;
+                    let _ = write!(last, "{chunk}:{line}");
+                }
+                Ok(VmState::Continue)
+            }
+            _ => budget.spend(u64::from(STEP)).map(|()| VmState::Continue),
         }
-        Ok(VmState::Continue)
     })?;
     let globals = lua.globals();
     for name in ["dofile", "loadfile", "collectgarbage", "require", "load"] {
@@ -155,8 +207,9 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
             Ok(Value::String(lua.create_string(out)?))
         })?,
     )?;
-    let clock_used = used.clone();
+    let clock_used = lua.app_data_ref::<Budget>().map(|b| b.used.clone()).expect("set above");
     os.raw_set("clock", lua.create_function(move |_, ()| Ok(clock_used.get() as f64 / 1.0e8))?)?;
+    os.raw_set("difftime", lua.create_function(|_, (a, b): (f64, Option<f64>)| Ok(a - b.unwrap_or(0.0)))?)?;
     globals.raw_set("os", os)?;
 
     // `math.random` from a seeded generator.
@@ -169,14 +222,19 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
             let mut rng = r.borrow_mut();
             let (lo, hi) = match (m, n) {
                 (None, _) => return Ok(Value::Number((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64)),
+                // Lua 5.4: random(0) is an integer with all bits random.
+                (Some(0), None) => return Ok(Value::Integer(rng.next_u64() as i64)),
                 (Some(m), None) => (1, m),
                 (Some(m), Some(n)) => (m, n),
             };
             if lo > hi {
                 return Err(mlua::Error::RuntimeError("bad argument to 'random' (interval is empty)".into()));
             }
-            let span = (hi - lo) as u64 + 1;
-            Ok(Value::Integer(lo + (rng.next_u64() % span) as i64))
+            // In i128, so the widest interval (mininteger..maxinteger) neither overflows nor divides by zero.
+            let span = (i128::from(hi) - i128::from(lo) + 1) as u128;
+            let draw = u128::from(rng.next_u64());
+            let offset = if span > u128::from(u64::MAX) { draw } else { draw % span };
+            Ok(Value::Integer((i128::from(lo) + offset as i128) as i64))
         })?,
     )?;
     math.raw_set(
@@ -188,25 +246,116 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
     )?;
     // Hooks print nothing; the scenario runner installs its own `print`.
     globals.raw_set("print", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+    let freeze: mlua::Function = lua.load(PRELUDE).set_name("=sandbox").eval()?;
+    lua.set_named_registry_value("pimlab.freeze", freeze)?;
     Ok(lua)
 }
 
-/// Makes a value deep read-only: writes raise "read-only"; `pairs`, `ipairs` and `#` still work.
-pub const FREEZE: &str = r#"
+/// Lua run in every new state: a `pairs` that visits keys in a stable order (Lua 5.4 seeds its
+/// string hashes per state, so the built-in order changes from run to run and would make a script's
+/// output irreproducible), and `freeze`, which makes a value deep read-only (writes raise
+/// "read-only"; `pairs`, `ipairs` and `#` still work). Returns `freeze`.
+const PRELUDE: &str = r#"
+local rawnext, sort, type, tostring, setmetatable, error, select = next, table.sort, type, tostring, setmetatable, error, select
+local rawpcall, rawxpcall, resume, find = pcall, xpcall, coroutine.resume, string.find
+local inner_of = setmetatable({}, { __mode = "k" })
+
+-- The budget and memory errors end the script: protected calls let them through.
+local function fatal(e)
+  local text = tostring(e)
+  return find(text, "instruction budget exhausted", 1, true) ~= nil or find(text, "not enough memory", 1, true) ~= nil
+end
+local function rethrow(ok, ...)
+  if not ok and fatal((...)) then error((...), 0) end
+  return ok, ...
+end
+_G.pcall = function(f, ...) return rethrow(rawpcall(f, ...)) end
+_G.xpcall = function(f, handler, ...)
+  return rethrow(rawxpcall(f, function(e) if fatal(e) then return e end return handler(e) end, ...))
+end
+coroutine.resume = function(co, ...) return rethrow(resume(co, ...)) end
+
+-- Finalizers would run with the budget switched off (Lua disables hooks in them).
+-- (Assigned through _G: `function setmetatable` would rebind the local of the same name.)
+_G.setmetatable = function(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    error("__gc metamethods are not allowed in the sandbox", 2)
+  end
+  -- The built-in's own errors ("cannot change a protected metatable") name the caller's line.
+  local ok, result = rawpcall(setmetatable, t, mt)
+  if not ok then error(result, 2) end
+  return result
+end
+
+-- Lua matches patterns inside one C call, where the budget cannot interrupt it, and some
+-- patterns backtrack exponentially: refuse the ones with many repetitions on long subjects.
+local function quantifiers(p)
+  local n, i = 0, 1
+  while i <= #p do
+    local c = p:sub(i, i)
+    if c == "%" then i = i + 1 elseif c == "*" or c == "+" or c == "-" or c == "?" then n = n + 1 end
+    i = i + 1
+  end
+  return n
+end
+local function guarded(name, f)
+  return function(s, p, init, plain, ...)
+    if type(s) == "string" and type(p) == "string" and not (name == "find" and plain)
+        and #s > 64 and quantifiers(p) > 3 then
+      error(name .. ": pattern too complex for the sandbox (" .. quantifiers(p) .. " repetitions on a subject of "
+        .. #s .. " bytes; at most 3 on subjects over 64 bytes)", 2)
+    end
+    if type(s) == "string" and type(p) == "string" and not (name == "find" and plain) and quantifiers(p) > 12 then
+      error(name .. ": pattern too complex for the sandbox (" .. quantifiers(p) .. " repetitions; at most 12)", 2)
+    end
+    return f(s, p, init, plain, ...)
+  end
+end
+for _, name in ipairs({ "find", "match", "gmatch", "gsub" }) do
+  string[name] = guarded(name, string[name])
+end
+
+local function before(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then return ta < tb end
+  if ta == "number" or ta == "string" then return a < b end
+  return tostring(a) < tostring(b)
+end
+
+_G.pairs = function(t)
+  local target = inner_of[t] or t
+  local keys = {}
+  for k in rawnext, target do keys[#keys + 1] = k end
+  sort(keys, before)
+  local i = 0
+  return function()
+    i = i + 1
+    local k = keys[i]
+    if k ~= nil then return k, target[k] end
+  end, t, nil
+end
+
 local function freeze(t)
   if type(t) ~= "table" then return t end
   local inner = {}
-  for k, v in next, t do inner[k] = freeze(v) end
-  return setmetatable({}, {
+  for k, v in rawnext, t do inner[k] = freeze(v) end
+  local proxy = setmetatable({}, {
     __index = inner,
     __newindex = function(_, k) error("attempt to change read-only field '" .. tostring(k) .. "'", 2) end,
-    __pairs = function() return next, inner, nil end,
     __len = function() return #inner end,
     __metatable = "read-only",
   })
+  inner_of[proxy] = inner
+  return proxy
 end
 return freeze
 "#;
+
+/// Deep read-only copy of a value, with the state's `freeze`.
+pub fn freeze(lua: &Lua, value: Value) -> mlua::Result<Value> {
+    let f: mlua::Function = lua.named_registry_value("pimlab.freeze")?;
+    f.call(value)
+}
 
 /// The line a Lua error message points at (`name:12: message`), and the message without it.
 pub fn split_location(message: &str, chunk: &str) -> (Option<u32>, String) {

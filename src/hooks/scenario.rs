@@ -68,6 +68,20 @@ fn failure_table(lua: &mlua::Lua, f: &CommandFailure) -> mlua::Result<Table> {
     Ok(t)
 }
 
+/// The same JSON with object keys in sorted order: Lua tables have no order of their own (and
+/// Lua 5.4 changes it from run to run), so rendering them sorted keeps output reproducible.
+fn sorted(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut entries: Vec<(String, serde_json::Value)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
 /// Renders a Lua value for the REPL: JSON for tables, plain text otherwise.
 fn show(lua: &mlua::Lua, v: &Value) -> Option<String> {
     match v {
@@ -81,7 +95,7 @@ fn show(lua: &mlua::Lua, v: &Value) -> Option<String> {
             }
             lua.from_value::<serde_json::Value>(v.clone())
                 .ok()
-                .and_then(|j| serde_json::to_string_pretty(&j).ok())
+                .and_then(|j| serde_json::to_string_pretty(&sorted(j)).ok())
                 .or_else(|| Some(format!("{v:?}")))
         }
         other => other.to_string().ok(),
@@ -173,7 +187,7 @@ pub fn run(source: &str, chunk: &str, host: &mut dyn ScenarioHost, print: &mut d
             "encode",
             lua.create_function(|lua, v: Value| {
                 let json: serde_json::Value = lua.from_value(v)?;
-                Ok(json.to_string())
+                Ok(sorted(json).to_string())
             })?,
         )?;
         // Where in the script the current call comes from: the innermost frame of the script itself.

@@ -1,0 +1,580 @@
+//! The REPL driven through a pipe, as issue 4 §4 asks: with standard input not a terminal,
+//! `pimlab` (or `pimlab repl`) reads commands line by line.
+//!
+//! Each session runs the real binary in its own temporary directory (also its working directory)
+//! with `--db t.db`, `PIMLAB_DB` removed and `PIMLAB_HISTORY` pointed into that directory, and
+//! starts with `init --demo --seed 7 --at 2025-01-06T09:00:00Z`, so ids and times are the same
+//! on every run. The store is named relatively so that messages naming it are the same in every
+//! directory, which lets sessions in two directories be compared byte for byte.
+
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pimlab");
+const INIT: &str = "init --demo --seed 7 --at 2025-01-06T09:00:00Z";
+const GA: &str = "Global Administrator";
+
+/// One finished `pimlab` process.
+struct Run {
+    what: String,
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "\n{}\n[exit {}]\n--- stdout ---\n{}--- stderr ---\n{}",
+            self.what, self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Run {
+    #[track_caller]
+    fn out_has(&self, needle: &str) -> &Run {
+        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}{self}");
+        self
+    }
+
+    #[track_caller]
+    fn out_lacks(&self, needle: &str) -> &Run {
+        assert!(!self.stdout.contains(needle), "stdout should not contain {needle:?}{self}");
+        self
+    }
+
+    #[track_caller]
+    fn err_has(&self, needle: &str) -> &Run {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}{self}");
+        self
+    }
+
+    /// The session ran to its end: errors of single lines do not end it, but a piped session's
+    /// exit code says whether every line succeeded (0), or the worst line's code (1 refused, 2
+    /// usage).
+    #[track_caller]
+    fn ended(&self) -> &Run {
+        let failed = self.stderr.lines().any(|l| l.starts_with("error:"));
+        match failed {
+            false => assert_eq!(self.code, 0, "a session whose every line succeeded exits 0{self}"),
+            true => assert!(matches!(self.code, 1 | 2), "a session with a failing line exits 1 or 2{self}"),
+        }
+        self
+    }
+
+    /// The stdout lines, in order.
+    fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+}
+
+/// A temporary directory for one store, `t.db`.
+struct Lab {
+    dir: TempDir,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        Lab { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.current_dir(self.path())
+            .env_remove("PIMLAB_DB")
+            .env("PIMLAB_HISTORY", self.path().join("history"))
+            .env("RUST_BACKTRACE", "0")
+            .arg("--db")
+            .arg("t.db")
+            .args(args);
+        c
+    }
+
+    /// `pimlab --db t.db ARGS` with `input` on standard input (a pipe, so not a terminal).
+    fn session_with(&self, args: &[&str], input: &str) -> Run {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start pimlab");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let text = input.to_string();
+        // Written from a thread so a long session can never block on full output pipes. The
+        // session may end (`exit`) before reading everything: a broken pipe is fine then.
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(text.as_bytes());
+        });
+        let out = child.wait_with_output().expect("wait for pimlab");
+        writer.join().expect("writer thread");
+        Run {
+            what: format!("$ pimlab --db t.db {} <<EOF\n{input}EOF", args.join(" ")),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+            stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+        }
+    }
+
+    /// A REPL session reading `lines`.
+    fn session(&self, lines: &[&str]) -> Run {
+        self.session_with(&[], &script(lines))
+    }
+
+    /// One command-line run: `pimlab --db t.db WORDS`, the words split as a shell (and the
+    /// REPL) splits them.
+    fn cli(&self, line: &str) -> Run {
+        let words = shlex::split(line).expect("a line that splits");
+        let out = self
+            .command(&words.iter().map(String::as_str).collect::<Vec<_>>())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run pimlab");
+        Run {
+            what: format!("$ pimlab --db t.db {line}"),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+            stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+        }
+    }
+}
+
+fn script(lines: &[&str]) -> String {
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// The store's requests as Graph JSON, read with the command line.
+fn requests_json(lab: &Lab) -> Vec<Value> {
+    let run = lab.cli("requests --json");
+    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}){run}"));
+    match v.get("value").unwrap_or(&v) {
+        Value::Array(items) => items.clone(),
+        other => panic!("no list of requests in {other}"),
+    }
+}
+
+/// The id of the demonstration user with this user principal name.
+fn user_id(lab: &Lab, upn: &str) -> String {
+    let run = lab.cli(&format!("user show {upn} --json"));
+    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}){run}"));
+    v["id"].as_str().expect("an id").to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same commands as the command line
+// ---------------------------------------------------------------------------------------------
+
+/// Lines of the CLI grammar give, in one session, exactly what the same lines give as separate
+/// `pimlab` commands: stdout and stderr byte for byte, successes, refusals and usage errors alike.
+#[test]
+fn a_session_prints_what_the_command_line_prints() {
+    let mut lines = vec![
+        INIT.to_string(),
+        "user list".into(),
+        "group members \"Tier-0 Admins\"".into(),
+        "role list --privileged".into(),
+        "eligible list".into(),
+        "active list --json".into(),
+        "policy show \"Global Administrator\"".into(),
+        "eligible assign -p ben@contoso.example -r \"Global Reader\" --duration P30D -j 'on call'".into(),
+        "--as alice activate -r \"Global Administrator\" -j \"incident 42\"".into(),
+        "--as lena@contoso.example activate --role \"Global Reader\" --duration PT1H -j \"read the logs\""
+            .into(),
+        // Refused by the service, and wrong on the command line.
+        "--as ben activate -r \"Global Administrator\" -j x".into(),
+        "eligible assign -p ben@contoso.example".into(),
+        "request show 00000000-0000-0000-0000-000000000000".into(),
+        "clock advance PT2H".into(),
+        "clock".into(),
+        "requests".into(),
+        "approvals".into(),
+        "notifications".into(),
+        "audit --principal alice".into(),
+        "graph GET /v1.0/roleManagement/directory/roleEligibilitySchedules".into(),
+        "clock --help".into(),
+    ];
+
+    // The command line first, one process per line, which also gives the ids for more lines.
+    let cli_lab = Lab::new();
+    let mut expected_out = String::new();
+    let mut expected_err = String::new();
+    let mut run_cli = |lines: &[String]| {
+        for line in lines {
+            let run = cli_lab.cli(line);
+            expected_out.push_str(&run.stdout);
+            expected_err.push_str(&run.stderr);
+        }
+    };
+    run_cli(&lines);
+    let alice = user_id(&cli_lab, "alice@contoso.example");
+    let activation = requests_json(&cli_lab)
+        .into_iter()
+        .find(|r| r["principalId"] == alice.as_str() && r["action"] == "selfActivate")
+        .expect("alice's activation");
+    let id = activation["id"].as_str().expect("an id").to_string();
+    let more = vec![
+        format!("request show {id}"),
+        format!("request explain {id}"),
+        format!("request show {id} --json"),
+        format!("--as alice deactivate -r \"{GA}\""),
+        "requests --mine --as alice".into(),
+    ];
+    run_cli(&more);
+    lines.extend(more);
+
+    let repl_lab = Lab::new();
+    let session = repl_lab.session(&lines.iter().map(String::as_str).collect::<Vec<_>>());
+    session.ended();
+    assert!(session.stdout.contains("selfActivate") && session.stderr.contains("error: "), "{session}");
+    assert_eq!(session.stdout, expected_out, "stdout differs from the command line's{session}");
+    assert_eq!(session.stderr, expected_err, "stderr differs from the command line's{session}");
+    // And the stores end up the same.
+    assert_eq!(
+        repl_lab.cli("audit").stdout,
+        cli_lab.cli("audit").stdout,
+        "the audit trails differ between the session and the command line"
+    );
+}
+
+/// `pimlab eligible list` is read as `eligible list`.
+#[test]
+fn a_line_may_start_with_pimlab() {
+    let lab = Lab::new();
+    assert_eq!(lab.cli(INIT).code, 0);
+    let run = lab.session(&[
+        "eligible list -r \"Global Administrator\"",
+        "pimlab eligible list -r \"Global Administrator\"",
+    ]);
+    run.ended().out_has("alice@contoso.example");
+    let table = lab.cli("eligible list -r \"Global Administrator\"").stdout;
+    assert_eq!(run.stdout, format!("{table}{table}"), "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// `as`
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn as_switches_the_caller_and_as_alone_switches_back() {
+    let lab = Lab::new();
+    let run = lab.session(&[
+        INIT,
+        "as alice",
+        "activate -r \"Global Administrator\" -j \"incident 42\"",
+        "requests --mine",
+        "as",
+        "requests --mine",
+        "as \"Lena Vogel\"",
+        "activate -r \"Global Reader\" -j audit --duration PT1H",
+        "as",
+        // Back as the break-glass admin, who already holds Global Administrator.
+        "activate -r \"Global Administrator\" -j again",
+    ]);
+    run.ended()
+        .out_has("acting as alice@contoso.example\n")
+        .out_has("acting as breakglass@contoso.example\n")
+        .out_has("acting as lena@contoso.example\n")
+        .out_has("created    2025-01-06T09:00:00Z by alice@contoso.example")
+        .out_has("created    2025-01-06T09:00:00Z by lena@contoso.example")
+        .err_has("error: RoleAssignmentExists (HTTP 400)");
+
+    // `requests --mine` as alice lists her requests; as the admin again, none of them.
+    let mine = run.stdout.split("acting as").collect::<Vec<_>>();
+    assert!(mine[1].contains("selfActivate   Provisioned   alice@contoso.example"), "{run}");
+    assert!(!mine[2].contains("alice@contoso.example"), "{run}");
+
+    // The store agrees: the activations were alice's and lena's own.
+    let requests = requests_json(&lab);
+    let alice = user_id(&lab, "alice@contoso.example");
+    let lena = user_id(&lab, "lena@contoso.example");
+    let activations: Vec<(&str, &str)> = requests
+        .iter()
+        .filter(|r| r["action"] == "selfActivate")
+        .map(|r| (r["principalId"].as_str().unwrap(), r["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(activations, [(alice.as_str(), "Provisioned"), (lena.as_str(), "Provisioned")], "{run}");
+}
+
+#[test]
+fn as_someone_unknown_keeps_the_caller() {
+    let lab = Lab::new();
+    let run = lab.session(&[INIT, "as alice", "as nobody", "requests --mine"]);
+    run.ended()
+        .err_has("error: Request_ResourceNotFound (HTTP 404): Principal 'nobody' does not exist")
+        .out_has("acting as alice@contoso.example\n")
+        .out_has("alice@contoso.example   Global Administrator");
+}
+
+/// `--as` given when the REPL opens sets the first caller.
+#[test]
+fn as_on_the_command_line_sets_the_first_caller() {
+    let lab = Lab::new();
+    assert_eq!(lab.cli(INIT).code, 0);
+    let run = lab.session_with(&["--as", "alice"], &script(&["requests --mine", "as", "requests --mine"]));
+    run.ended();
+    let parts = run.stdout.split("acting as breakglass@contoso.example").collect::<Vec<_>>();
+    assert_eq!(parts.len(), 2, "{run}");
+    assert!(parts[0].contains("alice@contoso.example"), "{run}");
+    assert!(!parts[1].contains("alice@contoso.example"), "{run}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors print and the session goes on
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_failing_command_prints_its_error_and_the_session_goes_on() {
+    let lab = Lab::new();
+    let run = lab.session(&[
+        INIT,
+        "request show 00000000-0000-0000-0000-000000000000",
+        "= 'after a refusal'",
+        "init --demo",
+        "= 'after a conflict'",
+        "activate --as ben -r \"Global Administrator\" -j x",
+        "= 'after a refusal by the policy'",
+        "as \"unbalanced",
+        "= 'after unbalanced quotes'",
+        "repl",
+        "run x.lua",
+        "--db other.db user list",
+        "= 'after lines a session cannot run'",
+    ]);
+    run.ended()
+        .err_has("error: RoleAssignmentRequestNotFound (HTTP 404)")
+        .err_has("error: StoreAlreadyInitialized (HTTP 409)")
+        .err_has("error: cannot split the line into words (unbalanced quotes?)")
+        .err_has("error: `run` and `repl` cannot be used from inside a session")
+        .err_has("error: --db cannot change the store of an open session");
+    let after: Vec<&str> = run.lines().into_iter().filter(|l| l.starts_with("after ")).collect();
+    assert_eq!(
+        after,
+        [
+            "after a refusal",
+            "after a conflict",
+            "after a refusal by the policy",
+            "after unbalanced quotes",
+            "after lines a session cannot run"
+        ],
+        "{run}"
+    );
+    assert!(!lab.path().join("other.db").exists(), "a session line opened another store");
+}
+
+#[test]
+fn an_unknown_command_prints_clap_usage_and_the_session_goes_on() {
+    let lab = Lab::new();
+    let run = lab.session(&[INIT, "bogus", "eligible frobnicate", "activate --role", "clock"]);
+    let cli = lab.cli("bogus");
+    run.ended()
+        .err_has("error: unrecognized subcommand 'bogus'")
+        .err_has("Usage: pimlab [OPTIONS] [COMMAND]")
+        .err_has("error: unrecognized subcommand 'frobnicate'")
+        .err_has("error: a value is required for '--role <ROLE>' but none was supplied")
+        .out_has("2025-01-06T09:00:00Z");
+    // clap's message, as the command line prints it.
+    assert_eq!(cli.code, 2);
+    assert!(run.stderr.contains(&cli.stderr), "the session's message differs from the CLI's{run}{cli}");
+    assert_eq!(run.stdout.lines().last(), Some("2025-01-06T09:00:00Z"), "{run}");
+}
+
+/// `help` shows the REPL's own words, `--help` after a command shows clap's help.
+#[test]
+fn help() {
+    let lab = Lab::new();
+    let run = lab.session(&[INIT, "help", "eligible --help", "clock"]);
+    run.ended()
+        .out_has("as PRINCIPAL")
+        .out_has("lua CODE")
+        .out_has("= EXPR")
+        .out_has(&lab.cli("eligible --help").stdout);
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lua
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn lua_one_liners() {
+    let lab = Lab::new();
+    let run = lab.session(&[
+        INIT,
+        "lua print(\"hello \" .. 1 + 1)",
+        "= pim.clock.now()",
+        "=1+2",
+        "lua local report = pim.clock.advance(\"PT1H\") print(report.to)",
+        "= pim.clock.now()",
+        "clock",
+        "lua error(\"boom\")",
+        "lua",
+        "= 'still here'",
+    ]);
+    run.ended().err_has("error: lua: ").err_has("boom").err_has("error: `lua` needs code");
+    let lines = run.lines();
+    let tail: Vec<&str> = lines[lines.len() - 7..].to_vec();
+    assert_eq!(
+        tail,
+        [
+            "hello 2",
+            "2025-01-06T09:00:00Z",
+            "3",
+            "2025-01-06T10:00:00Z",
+            "2025-01-06T10:00:00Z",
+            "2025-01-06T10:00:00Z",
+            "still here"
+        ],
+        "{run}"
+    );
+}
+
+/// What Lua changes, the commands of the same session see (and the other way round).
+#[test]
+fn lua_and_commands_share_the_store_and_the_caller() {
+    let lab = Lab::new();
+    let run = lab.session(&[
+        INIT,
+        "as alice",
+        "lua local r = pim.activate{role = \"Global Administrator\", justification = \"from lua\"} print(r.status)",
+        "requests --mine",
+    ]);
+    run.ended().out_has("Provisioned\n").out_has("selfActivate   Provisioned   alice@contoso.example");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ending, comments, blank lines
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn exit_ends_the_session_early() {
+    for word in ["exit", "quit", "  exit  "] {
+        let lab = Lab::new();
+        let run = lab.session(&[INIT, "= 'before'", word, "= 'after'", "clock advance P1D"]);
+        run.ended().out_has("before\n").out_lacks("after");
+        assert_eq!(lab.cli("clock").stdout, "2025-01-06T09:00:00Z\n", "lines after {word} ran{run}");
+    }
+}
+
+#[test]
+fn the_end_of_input_ends_the_session() {
+    let lab = Lab::new();
+    let run = lab.session_with(&[], &format!("{INIT}\nclock"));
+    run.ended().out_has("2025-01-06T09:00:00Z");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
+fn comments_and_blank_lines_are_ignored() {
+    let lab = Lab::new();
+    assert_eq!(lab.cli(INIT).code, 0);
+    let run = lab.session(&["", "   ", "\t", "# clock advance P1D", "   # exit", "#", "clock"]);
+    run.ended();
+    assert_eq!(run.stdout, "2025-01-06T09:00:00Z\n", "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+/// Windows line endings from a pipe are read as the lines they are.
+#[test]
+fn carriage_returns_are_ignored() {
+    let lab = Lab::new();
+    let run = lab.session_with(&[], &format!("{INIT}\r\n\r\nclock\r\n"));
+    run.ended();
+    assert!(run.stdout.ends_with("\n2025-01-06T09:00:00Z\n"), "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening the REPL
+// ---------------------------------------------------------------------------------------------
+
+/// `pimlab` with no command and `pimlab repl` open the same REPL.
+#[test]
+fn pimlab_alone_and_pimlab_repl_both_open_it() {
+    let lines = [INIT, "as alice", "eligible list -p alice", "= pim.clock.now()", "bogus"];
+    let alone = Lab::new().session(&lines);
+    let repl = Lab::new().session_with(&["repl"], &script(&lines));
+    alone.ended().out_has("acting as alice@contoso.example").out_has("Global Administrator");
+    repl.ended();
+    assert_eq!(alone.stdout, repl.stdout, "{alone}{repl}");
+    assert_eq!(alone.stderr, repl.stderr, "{alone}{repl}");
+}
+
+/// A new store gets its tenant from the first command that needs one, as on the command line;
+/// so a session can also begin with `init`.
+#[test]
+fn a_new_store_is_created_on_first_use() {
+    let lab = Lab::new();
+    let run = lab.session(&["clock", "user list"]);
+    run.ended().err_has("pimlab: created a new tenant in t.db").out_has("breakglass@contoso.example");
+    assert_eq!(run.stderr.matches("created a new tenant").count(), 1, "{run}");
+
+    let lab = Lab::new();
+    let run = lab.session(&[INIT, "user list"]);
+    run.ended().out_has("alice@contoso.example");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+/// A piped session never touches the history file (it is kept for terminals).
+#[test]
+fn a_piped_session_keeps_no_history() {
+    let lab = Lab::new();
+    lab.session(&[INIT, "clock"]).ended();
+    assert!(!lab.path().join("history").exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reproducibility
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_piped_session_is_reproducible() {
+    let lines = [
+        INIT,
+        "as alice",
+        "activate -r \"Global Administrator\" -j \"incident 42\"",
+        "as",
+        "eligible assign -p ben -r \"Global Reader\" --duration P30D -j 'on call'",
+        "policy set \"Security Administrator\" --require-approval true --approver \"PIM Approvers\"",
+        "as chloe",
+        "activate -r \"Security Administrator\" -j \"need it\"",
+        "as",
+        "approvals",
+        "lua local _ = pim.clock.advance(\"P1D\")",
+        "lua print(math.random(1, 1000000))",
+        "= pim.clock.now()",
+        "requests",
+        "audit",
+        "notifications",
+        "request show nope",
+    ];
+    let first = Lab::new().session(&lines);
+    let second = Lab::new().session(&lines);
+    first.ended().out_has("PendingApproval");
+    assert_eq!(first.stdout, second.stdout, "two runs differ on stdout{first}{second}");
+    assert_eq!(first.stderr, second.stderr, "two runs differ on stderr{first}{second}");
+}
+
+/// A table shown by `= EXPR` (or by `lua` with an expression) prints as JSON, the same on every
+/// run.
+#[test]
+fn lua_tables_print_the_same_on_every_run() {
+    let lines = [INIT, "= {a = 1, b = 2, c = 3, d = 4, e = 5, f = 6}", "lua pim.clock.advance(\"PT1H\")"];
+    let first = Lab::new().session(&lines);
+    for _ in 0..4 {
+        let again = Lab::new().session(&lines);
+        assert_eq!(first.stdout, again.stdout, "two runs differ on stdout{first}{again}");
+    }
+}
