@@ -13,8 +13,18 @@ Error.__tostring = function(e)
   return string.format("%s%s (HTTP %s): %s", e.where and (e.where .. ": ") or "", e.code, tostring(e.status), e.message)
 end
 
+-- The parts of a message scripts test for: `e.details`, pimlab's explanation lines
+-- ({code = "SelfApproval", message = "..."}, from "  - Code: text"), and `e.rules`, the policy
+-- rules a refused request broke ({"ExpirationRule", "MfaRule"}, from "...failed: [...]").
 local function fail(e)
   e.where = host.where()
+  e.details, e.rules = {}, {}
+  local text = tostring(e.message or "")
+  for code, message in text:gmatch("\n  %- ([%w_%.]+): ([^\n]*)") do
+    e.details[#e.details + 1] = { code = code, message = message }
+  end
+  local failed = text:match("^The following policy rules failed: (%b[])")
+  for rule in (failed or ""):gmatch('"([^"]+)"') do e.rules[#e.rules + 1] = rule end
   error(setmetatable(e, Error), 0)
 end
 
@@ -115,15 +125,22 @@ pim.role = {
   show = function(name) return pim.run({ "role", "show", name }) end,
   list = verb("role", "list"),
   add = function(name, options) return pim.run({ "role", "add", name }, options) end,
+  delete = function(name) return pim.run({ "role", "delete", name }) end,
 }
 
 -- `policy set` takes its settings as values (`--require-mfa false`), so true and false are
--- spelled out rather than becoming bare (or absent) flags.
+-- spelled out rather than becoming bare (or absent) flags; a `body` table is sent as JSON.
 local function spelled(options)
   if type(options) ~= "table" then return options end
   local out = {}
   for k, v in pairs(options) do
-    if type(v) == "boolean" then out[k] = tostring(v) else out[k] = v end
+    if type(v) == "boolean" then
+      out[k] = tostring(v)
+    elseif k == "body" and type(v) == "table" then
+      out[k] = pim.json(v)
+    else
+      out[k] = v
+    end
   end
   return out
 end
@@ -142,6 +159,12 @@ pim.hook = {
   remove = function(name) return pim.run({ "hook", "remove", name }) end,
   list = function() return pim.run({ "hook", "list" }) end,
   show = function(name) return pim.run({ "hook", "show", name }) end,
+  --- A dry run: what each handler decides about `request` (Graph JSON, as a table or a string)
+  --- and what the request would come to. Nothing is stored. `options.kind` = "eligible"/"active".
+  test = function(name, request, options)
+    if type(request) == "table" then request = pim.json(request) end
+    return pim.run({ "hook", "test", name, "--request", request }, options)
+  end,
 }
 
 pim.clock = {
@@ -152,8 +175,46 @@ pim.clock = {
 
 --- A Graph call through the router: returns the decoded body and the status.
 function pim.graph(method, path, body)
-  if type(body) == "table" then body = host.encode(body) end
+  if type(body) == "table" then body = pim.json(body) end
   return host.graph(method, path, body)
+end
+
+-- Tables marked by pim.array encode as JSON arrays even when empty.
+local ARRAY = { __name = "pim.array" }
+
+--- Marks a table as a JSON array (so `pim.array{}` encodes as [] rather than {}).
+function pim.array(t) return setmetatable(t or {}, ARRAY) end
+
+--- A value as one line of JSON, keys sorted: how scripts print a table (`print(t)` shows an
+--- address, which differs from run to run), and how request bodies given as tables are sent.
+function pim.json(value)
+  local t = type(value)
+  if t == "string" then
+    local named = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r" }
+    return '"' .. value:gsub('[%c"\\]', function(c)
+      return named[c] or string.format("\\u%04x", c:byte())
+    end) .. '"'
+  elseif t == "number" then
+    return math.type(value) == "integer" and tostring(value) or string.format("%.14g", value)
+  elseif t == "nil" or t == "boolean" then
+    return tostring(value == nil and "null" or value)
+  elseif t ~= "table" then
+    error("pim.json: cannot encode a " .. t, 2)
+  end
+  local n, keys = 0, {}
+  for k in pairs(value) do
+    n = n + 1
+    keys[#keys + 1] = k
+  end
+  if n == #value and (n > 0 or getmetatable(value) == ARRAY) then
+    local items = {}
+    for i = 1, n do items[i] = pim.json(value[i]) end
+    return "[" .. table.concat(items, ",") .. "]"
+  end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  local items = {}
+  for _, k in ipairs(keys) do items[#items + 1] = pim.json(tostring(k)) .. ":" .. pim.json(value[k]) end
+  return "{" .. table.concat(items, ",") .. "}"
 end
 
 --- Runs `fn` as another principal (id, name, UPN or `alice`); `options.mfa = false` drops MFA.
