@@ -55,16 +55,16 @@
 //! measurement can be run alone (for a profiler) with `<bench binary> --child engine <cycles>` or
 //! `<bench binary> --child raw <requests>`.
 
+mod common;
+
+use common::*;
+
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pimlab::engine::{AdvanceReport, Engine, InitOptions, NewObject, Session};
+use pimlab::engine::{AdvanceReport, Engine, InitOptions, Session};
 use pimlab::model::ids::role_assignment_id;
-use pimlab::model::{
-    Action, Expiration, IsoDuration, NewRequest, PrincipalKind, RequestKind, ScheduleInfo, Status, Surface,
-};
+use pimlab::model::{IsoDuration, NewRequest, Status};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
@@ -76,13 +76,8 @@ const SCHEMA: &str = include_str!("../schema.sql");
 const USERS: usize = 10_000;
 /// Users per batch: after each batch the clock moves `PT2H` and the batch's activations expire.
 const BATCH: usize = 500;
-const SEED: u64 = 20_250_106;
 const SMALL_CYCLES: usize = 2_000;
 const LARGE_CYCLES: usize = 30_000;
-
-const HELPDESK_ADMINISTRATOR: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
-const ASSIGN_JUSTIFICATION: &str = "Helpdesk rota for the quarter";
-const ACTIVATE_JUSTIFICATION: &str = "Ticket INC0012345: password resets for the service desk";
 
 const AIM_REQUESTS_PER_SECOND: f64 = 20_000.0;
 const AIM_RATIO: f64 = 1.0 / 3.0;
@@ -281,49 +276,6 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "PASS" } else { "BELOW" }
 }
 
-/// Runs `bench --child <args>` and parses its `RESULT k=v ...` line.
-fn run_child(args: &[&str]) -> HashMap<String, String> {
-    let exe = std::env::current_exe().expect("the bench knows its own path");
-    let out = Command::new(exe)
-        .arg("--child")
-        .args(args)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("the bench can re-execute itself");
-    assert!(
-        out.status.success(),
-        "child {args:?} failed ({}); its output:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("RESULT "))
-        .unwrap_or_else(|| panic!("child {args:?} printed no RESULT line:\n{stdout}"));
-    line.split_whitespace()
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn get<T: std::str::FromStr>(r: &HashMap<String, String>, key: &str) -> T {
-    r.get(key).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("child result lacks {key}: {r:?}"))
-}
-
-/// `12345678` → `12,345,678`.
-fn int(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn rate(count: u64, seconds: f64) -> String {
     if seconds > 0.0 { int((count as f64 / seconds) as u64) } else { "-".into() }
 }
@@ -365,76 +317,6 @@ fn memory_fields(result: &mut Vec<(&'static str, String)>, rss_setup: u64, reset
 
 // ---------------------------------------------------------------------------------------------
 // The engine workload.
-
-fn user_name(i: usize) -> String {
-    format!("Bench User {i:05}")
-}
-
-fn user_principal_name(i: usize) -> String {
-    format!("bench.user{i:05}@contoso.example")
-}
-
-fn assign_request(user: &str) -> NewRequest {
-    NewRequest {
-        surface: Surface::Directory,
-        kind: RequestKind::Eligibility,
-        action: Action::AdminAssign,
-        principal_id: user.to_string(),
-        role_definition_id: HELPDESK_ADMINISTRATOR.into(),
-        directory_scope_id: Some("/".into()),
-        app_scope_id: None,
-        justification: Some(ASSIGN_JUSTIFICATION.into()),
-        schedule_info: Some(ScheduleInfo {
-            start: None,
-            expiration: Expiration::after(IsoDuration::from_days(30)),
-        }),
-        ticket_info: None,
-        is_validation_only: false,
-    }
-}
-
-fn activate_request(user: &str) -> NewRequest {
-    NewRequest {
-        surface: Surface::Directory,
-        kind: RequestKind::Assignment,
-        action: Action::SelfActivate,
-        principal_id: user.to_string(),
-        role_definition_id: HELPDESK_ADMINISTRATOR.into(),
-        directory_scope_id: Some("/".into()),
-        app_scope_id: None,
-        justification: Some(ACTIVATE_JUSTIFICATION.into()),
-        schedule_info: Some(ScheduleInfo {
-            start: None,
-            expiration: Expiration::after(IsoDuration::from_hours(1)),
-        }),
-        ticket_info: None,
-        is_validation_only: false,
-    }
-}
-
-/// A fresh tenant in `path` with `users` users; returns the engine, the administrator and the ids.
-fn tenant(path: &Path, users: usize) -> (Engine, Session, Vec<String>) {
-    let mut engine = Engine::open(path).expect("open the bench store");
-    engine.init(&InitOptions { seed: SEED, ..InitOptions::default() }).expect("init the tenant");
-    let admin = Session::new(engine.default_caller().expect("default caller"));
-    let ids = (0..users)
-        .map(|i| {
-            engine
-                .create_object(
-                    &admin,
-                    NewObject {
-                        kind: Some(PrincipalKind::User),
-                        display_name: user_name(i),
-                        user_principal_name: Some(user_principal_name(i)),
-                        ..NewObject::default()
-                    },
-                )
-                .unwrap_or_else(|e| panic!("create user {i}: {e:?}"))
-                .id
-        })
-        .collect();
-    (engine, admin, ids)
-}
 
 /// Submits one request and insists that it was provisioned; returns its id.
 fn submit(engine: &mut Engine, session: &Session, req: &NewRequest) -> String {

@@ -1405,22 +1405,73 @@ fn the_last_global_administrator_assignment_does_not_expire() {
     assert_eq!(held[0].end_at, None);
 }
 
+/// A store file at `path` holding a fresh tenant and one user, Alice, with no roles.
+fn file_tenant_with_alice(path: &std::path::Path) -> (Engine, Session, String) {
+    let mut e = Engine::open(path).expect("open");
+    e.init(&InitOptions::default()).expect("init");
+    let admin = Session::new(e.default_caller().expect("default caller"));
+    let alice = e
+        .create_object(
+            &admin,
+            NewObject {
+                kind: Some(PrincipalKind::User),
+                display_name: "Alice".into(),
+                user_principal_name: Some("alice@contoso.example".into()),
+                ..Default::default()
+            },
+        )
+        .expect("alice")
+        .id;
+    (e, admin, alice)
+}
+
 #[test]
-fn the_last_global_administrator_eligibility_does_not_expire() {
-    // Reference §3.2 (DOC entra): "a time-bound GA eligibility is not expired if it is the last GA
-    // assignment (lock-out protection)". Break glass is removed while alice's activation counts as
-    // an active Global Administrator; the activation then ends, leaving alice's eligibility as the
-    // only Global Administrator assignment in the tenant.
+fn an_activation_does_not_count_as_another_global_administrator() {
+    // Activations end within hours, so they cannot stand in for the break-glass assignment.
     let mut t = lab();
     let alice = t.alice.clone();
     let admin = t.admin.caller.clone();
     t.admin_submit(req(ELIG, Action::AdminAssign, &alice, GLOBAL_ADMINISTRATOR).lasting(days(10))).unwrap();
     t.activate(&alice, GLOBAL_ADMINISTRATOR, hours(8)).unwrap();
     t.advance(mins(10));
-    t.admin_submit(req(ASSIGN, Action::AdminRemove, &admin, GLOBAL_ADMINISTRATOR)).unwrap();
-    t.advance(days(11));
-    let left = t.e.schedules(ELIG, None, Some(GLOBAL_ADMINISTRATOR)).unwrap();
+    expect_err(
+        t.admin_submit(req(ASSIGN, Action::AdminRemove, &admin, GLOBAL_ADMINISTRATOR)),
+        400,
+        fidelity::LAST_GLOBAL_ADMIN_CODE,
+    );
+}
+
+#[test]
+fn the_last_global_administrator_eligibility_does_not_expire() {
+    // Reference §3.2 (DOC entra): "a time-bound GA eligibility is not expired if it is the last GA
+    // assignment (lock-out protection)". PIM itself never lets the last `Assigned` Global
+    // Administrator go, so the state is reached the way real tenants reach it: the permanent
+    // assignment disappears outside PIM (here, straight from the store file).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tenant.db");
+    let alice;
+    {
+        let (mut e, admin, a) = file_tenant_with_alice(&path);
+        alice = a;
+        let r = req(ELIG, Action::AdminAssign, &alice, GLOBAL_ADMINISTRATOR).lasting(days(10));
+        e.submit(&admin, &r).expect("eligible");
+    }
+    {
+        let conn = rusqlite::Connection::open(&path).expect("raw open");
+        let gone = conn
+            .execute(
+                "DELETE FROM schedules WHERE kind = 'assignment' AND role_definition_id = ?1",
+                [GLOBAL_ADMINISTRATOR],
+            )
+            .expect("delete");
+        assert_eq!(gone, 1, "the break-glass assignment was the only active one");
+    }
+    let mut e = Engine::open(&path).expect("reopen");
+    let alice_s = Session::new(alice.clone());
+    e.advance_by(&alice_s, days(11)).expect("advance");
+    let left = e.schedules(ELIG, None, Some(GLOBAL_ADMINISTRATOR)).unwrap();
     assert_eq!(left.len(), 1, "the last Global Administrator eligibility is kept");
+    assert_eq!(left[0].end_at, None, "and no longer ends");
 }
 
 #[test]
@@ -1813,21 +1864,7 @@ fn refused_requests_leave_the_store_file_unchanged_but_for_their_audit_row() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pimlab.db");
     {
-        let mut e = Engine::open(&path).unwrap();
-        e.init(&InitOptions::default()).unwrap();
-        let admin = Session::new(e.default_caller().unwrap());
-        let alice = e
-            .create_object(
-                &admin,
-                NewObject {
-                    kind: Some(PrincipalKind::User),
-                    display_name: "Alice".into(),
-                    user_principal_name: Some("alice@contoso.example".into()),
-                    ..Default::default()
-                },
-            )
-            .unwrap()
-            .id;
+        let (mut e, admin, alice) = file_tenant_with_alice(&path);
         e.submit(&admin, &req(ELIG, Action::AdminAssign, &alice, USER_ADMIN).permanent()).unwrap();
         e.submit(
             &Session::new(alice.clone()),

@@ -36,6 +36,8 @@ use tempfile::TempDir;
 const GA: &str = "62e90394-69f5-4237-9190-012177145e10";
 const SECURITY_ADMIN: &str = "194ae4cb-b126-40b2-bd5b-6091b380977d";
 const HOOK_FAILED: &str = "PimlabHookFailed";
+/// A hook refused at `hook add` (nothing is stored).
+const HOOK_INVALID: &str = "PimlabHookInvalid";
 const POLICY_FAILED: &str = "RoleAssignmentRequestPolicyValidationFailed";
 const ASSIGN_REQS: &str = "/v1.0/roleManagement/directory/roleAssignmentScheduleRequests";
 const AT: &str = "2025-01-06T09:00:00Z";
@@ -795,8 +797,8 @@ fn hook_add_refuses_a_file_that_is_not_a_table_of_known_handlers() {
     let (before, failures) = (lab.dump(), lab.failures());
     for (src, needle) in cases {
         let err = lab.e.add_hook(&admin, "Bad", src, None, None).expect_err(src);
-        assert_eq!((err.status, err.code.as_str()), (400, HOOK_FAILED), "{src}: {err:?}");
-        assert!(err.message.starts_with("Policy hook 'Bad' failed"), "{src}: {err:?}");
+        assert_eq!((err.status, err.code.as_str()), (400, HOOK_INVALID), "{src}: {err:?}");
+        assert!(err.message.starts_with("Policy hook 'Bad' is not valid"), "{src}: {err:?}");
         assert!(err.message.contains(needle), "{src}: expected {needle:?} in {:?}", err.message);
     }
     assert!(lab.e.hooks().unwrap().is_empty());
@@ -990,7 +992,7 @@ fn an_endless_loop_at_load_time_is_refused_by_hook_add() {
         let admin = lab.admin.clone();
         lab.e.add_hook(&admin, "Spin", src, None, None).unwrap_err()
     });
-    assert_eq!(err.code, HOOK_FAILED);
+    assert_eq!(err.code, HOOK_INVALID);
     assert!(err.message.contains("at line 1: instruction budget exhausted"), "{err:?}");
 }
 
@@ -1633,15 +1635,15 @@ fn cli_hook_add_refuses_a_file_without_a_handler_table() {
     let cli = Cli::demo();
     let before = cli.dump();
     let bad = cli.file("bad", "return { validat = function() end }\n");
-    cli.run(&["hook", "add", "Bad", "--file", &bad]).refused(HOOK_FAILED, 400).err_has(
-        "Policy hook 'Bad' failed: unknown handler 'validat' (handlers: validate, route, completed)",
+    cli.run(&["hook", "add", "Bad", "--file", &bad]).refused(HOOK_INVALID, 400).err_has(
+        "Policy hook 'Bad' is not valid: unknown handler 'validat' (handlers: validate, route, completed)",
     );
     let num = cli.file("num", "return 42\n");
     cli.run(&["hook", "add", "Num", "--file", &num])
-        .refused(HOOK_FAILED, 400)
+        .refused(HOOK_INVALID, 400)
         .err_has("the hook must `return");
     let syntax = cli.file("syntax", "return {\n  validate = function(request\n}\n");
-    cli.run(&["hook", "add", "Syntax", "--file", &syntax]).refused(HOOK_FAILED, 400).err_has("at line 3");
+    cli.run(&["hook", "add", "Syntax", "--file", &syntax]).refused(HOOK_INVALID, 400).err_has("at line 3");
     assert_eq!(cli.dump(), before);
 }
 

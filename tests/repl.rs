@@ -422,7 +422,7 @@ fn lua_one_liners() {
         "lua",
         "= 'still here'",
     ]);
-    run.ended().err_has("error: lua: ").err_has("boom").err_has("error: `lua` needs code");
+    run.ended().err_has("error: lua:1: boom").err_has("error: `lua` needs code");
     let lines = run.lines();
     let tail: Vec<&str> = lines[lines.len() - 7..].to_vec();
     assert_eq!(

@@ -397,6 +397,9 @@ pub struct PolicySetArgs {
     /// Approvers (users or groups), replacing the current ones; repeatable.
     #[arg(long = "approver", value_name = "PRINCIPAL")]
     pub approvers: Vec<String>,
+    /// Name no approvers: the holders of Privileged Role Administrator and Global Administrator decide.
+    #[arg(long, conflicts_with = "approvers")]
+    pub clear_approvers: bool,
     /// Require an authentication context on activation (e.g. c1), or "none".
     #[arg(long, value_name = "CLAIM")]
     pub require_auth_context: Option<String>,

@@ -156,7 +156,7 @@ fn schedule_info(s: &ScheduleArgs) -> Result<Option<ScheduleInfo>, CliError> {
 }
 
 /// `/`, a path, or an administrative unit (or other object) by name or id.
-fn scope(engine: &mut Engine, text: &str) -> Result<String, CliError> {
+pub(super) fn scope(engine: &mut Engine, text: &str) -> Result<String, CliError> {
     if text.starts_with('/') {
         return Ok(text.to_string());
     }
@@ -510,7 +510,11 @@ fn role(
         RoleAction::Delete { role } => {
             let r = engine.role(role)?;
             engine.delete_role(session, &r.id)?;
-            writeln!(out, "Deleted custom role {} ({})", r.display_name, r.id)?;
+            if json {
+                writeln!(out, "{}", pretty(&serde_json::json!({ "deleted": views::role_definition(&r) })))?;
+            } else {
+                writeln!(out, "Deleted custom role {} ({})", r.display_name, r.id)?;
+            }
         }
         RoleAction::List { privileged } => {
             let roles: Vec<_> =
@@ -609,6 +613,7 @@ fn policy(
                 || a.require_ticket.is_some()
                 || a.require_approval.is_some()
                 || !a.approvers.is_empty()
+                || a.clear_approvers
                 || a.require_auth_context.is_some()
                 || a.allow_permanent_eligible.is_some()
                 || a.eligible_max.is_some()
@@ -679,7 +684,7 @@ fn policy(
                         if let Some(b) = a.require_approval {
                             x.setting.is_approval_required = b;
                         }
-                        if !approvers.is_empty() {
+                        if !approvers.is_empty() || a.clear_approvers {
                             if let Some(stage) = x.setting.approval_stages.first_mut() {
                                 stage.primary_approvers = approvers.clone();
                             }
@@ -829,7 +834,18 @@ fn objects(
         ObjectAction::AddMember { container, member, owner } => {
             let relation = if *owner { "owner" } else { "member" };
             engine.add_member(session, container, member, relation)?;
-            writeln!(out, "Added {member} to {container} as {relation}")?;
+            if json {
+                let (c, m) = (engine.resolve_object(container)?, engine.resolve_object(member)?);
+                writeln!(
+                    out,
+                    "{}",
+                    pretty(&serde_json::json!({
+                        "container": views::directory_object(&c), "member": views::directory_object(&m), "relation": relation,
+                    }))
+                )?;
+            } else {
+                writeln!(out, "Added {member} to {container} as {relation}")?;
+            }
         }
         ObjectAction::Members { container } => {
             let c = engine.resolve_object(container)?;
@@ -1148,7 +1164,11 @@ fn hook(
         }
         HookAction::Remove { name } => {
             let h = engine.remove_hook(session, name)?;
-            writeln!(out, "Removed hook {}", h.name)?;
+            if json {
+                writeln!(out, "{}", pretty(&serde_json::json!({ "removed": hook_json(&h) })))?;
+            } else {
+                writeln!(out, "Removed hook {}", h.name)?;
+            }
         }
         HookAction::Test { name, request, kind } => {
             let text = read_body(request)?;

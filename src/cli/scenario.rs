@@ -82,6 +82,10 @@ impl ScenarioHost for Host<'_> {
         scope: Option<&str>,
     ) -> Result<Value, CommandFailure> {
         let session = self.shell.session().map_err(failure)?;
+        // A scope by name, as the command line takes it (`Europe` → /administrativeUnits/{id}).
+        let scope =
+            scope.map(|s| super::commands::scope(self.shell.engine(), s)).transpose().map_err(failure)?;
+        let scope = scope.as_deref();
         let (h, handlers) = self
             .shell
             .engine()
@@ -125,8 +129,8 @@ pub fn run(cli: &Cli, a: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     } else if !shell.engine().is_initialized()? {
         shell.engine().init(&InitOptions::default())?;
     }
-    if let Some(who) = &cli.as_principal {
-        shell.set_caller(Some(who), !cli.no_mfa)?;
+    if cli.as_principal.is_some() || cli.no_mfa {
+        shell.set_caller(cli.as_principal.as_deref(), !cli.no_mfa)?;
     }
     let name = a.script.file_name().map_or("script".to_string(), |n| n.to_string_lossy().to_string());
     let mut host = Host::new(&mut shell);
@@ -144,6 +148,17 @@ pub fn run(cli: &Cli, a: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
 
 /// Runs one Lua line in the REPL; prints what it prints and its value.
 pub fn eval_line(shell: &mut Shell, code: &str, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    // A new store gets its tenant here too, as it would from the first command.
+    match shell.engine().is_initialized() {
+        Ok(true) => {}
+        Ok(false) => {
+            if let Err(e) = shell.engine().init(&InitOptions::default()) {
+                return report(CliError::Api(e), out, err);
+            }
+            let _ = writeln!(err, "pimlab: created a new tenant in this store (seed 1)");
+        }
+        Err(e) => return report(CliError::Api(e), out, err),
+    }
     let mut host = Host::new(shell);
     let mut lines = Vec::new();
     // `= expr` shows a value, as the standalone Lua REPL does.
@@ -159,7 +174,7 @@ pub fn eval_line(shell: &mut Shell, code: &str, out: &mut dyn Write, err: &mut d
         let _ = writeln!(out, "{v}");
     }
     match outcome.error {
-        Some(e) => report(CliError::Usage(format!("lua: {e}")), out, err),
+        Some(e) => report(CliError::Usage(e), out, err),
         None => 0,
     }
 }

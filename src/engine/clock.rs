@@ -236,10 +236,11 @@ fn eligibility_in_effect(tx: &Tx<'_>, schedule_id: &str) -> Result<bool, ApiErro
         }))
 }
 
-/// Lock-out protection (reference §3.2): the last Global Administrator does not expire. An
-/// expiring tenant-wide Global Administrator assignment or eligibility is the last when no other
-/// active assignment or current eligibility of the role would remain. Activations expire normally:
-/// the eligibility behind them remains.
+/// Lock-out protection (reference §3.2). The last active Global Administrator assignment at the
+/// tenant scope does not expire: no other `Assigned` one is in effect (activations do not count:
+/// they end within hours). A time-bound Global Administrator eligibility does not expire either
+/// when it is the last way back in: no `Assigned` Global Administrator is in effect and no other
+/// eligibility remains.
 fn is_last_global_administrator(tx: &Tx<'_>, s: &crate::model::Schedule) -> Result<bool, ApiError> {
     if s.role_definition_id != GLOBAL_ADMINISTRATOR
         || s.directory_scope_id.as_deref() != Some("/")
@@ -248,15 +249,18 @@ fn is_last_global_administrator(tx: &Tx<'_>, s: &crate::model::Schedule) -> Resu
     {
         return Ok(false);
     }
-    let other_active = tx.active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?.iter().any(|o| o.id != s.id);
-    let other_eligible =
-        tx.live_schedules(RequestKind::Eligibility, None, Some(GLOBAL_ADMINISTRATOR))?.iter().any(|o| {
-            o.id != s.id
-                && o.is_active()
-                && o.directory_scope_id.as_deref() == Some("/")
-                && o.end_at.is_none_or(|e| e > s.end_at.unwrap_or(e))
-        });
-    Ok(!other_active && !other_eligible)
+    let other_assigned = tx
+        .active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?
+        .iter()
+        .any(|o| o.id != s.id && o.assignment_type == Some(AssignmentType::Assigned));
+    if s.kind == RequestKind::Assignment {
+        return Ok(!other_assigned);
+    }
+    let other_eligible = tx
+        .live_schedules(RequestKind::Eligibility, None, Some(GLOBAL_ADMINISTRATOR))?
+        .iter()
+        .any(|o| o.id != s.id && o.is_active() && o.directory_scope_id.as_deref() == Some("/"));
+    Ok(!other_assigned && !other_eligible)
 }
 
 impl Engine {

@@ -108,7 +108,10 @@ impl Engine {
                 })?;
             if s.role_definition_id == GLOBAL_ADMINISTRATOR
                 && s.directory_scope_id.as_deref() == Some("/")
-                && tx.active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?.len() <= 1
+                && !tx
+                    .active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?
+                    .iter()
+                    .any(|o| o.id != s.id && o.assignment_type == Some(AssignmentType::Assigned))
             {
                 return Err(ApiError::new(
                     400,

@@ -61,6 +61,21 @@ pub struct HookFailure {
 }
 
 impl HookFailure {
+    /// The error for a hook refused at `hook add`: nothing was stored.
+    pub fn rejected(&self) -> ApiError {
+        let at = self.line.map(|l| format!(" at line {l}")).unwrap_or_default();
+        ApiError::new(
+            400,
+            "PimlabHookInvalid",
+            format!("Policy hook '{}' is not valid{at}: {}", self.hook, self.message),
+        )
+        .with_detail(
+            "HookInvalid",
+            self.hook.clone(),
+            "fix the file and add the hook again; nothing was stored",
+        )
+    }
+
     pub fn to_api_error(&self) -> ApiError {
         let at = self.line.map(|l| format!(" at line {l}")).unwrap_or_default();
         ApiError::new(
@@ -572,7 +587,7 @@ impl super::Engine {
                     "this engine has no hook host to check the hook with",
                 )
             })?;
-            let handlers = runner.check(name, source).map_err(|f| f.to_api_error())?;
+            let handlers = runner.check(name, source).map_err(|f| f.rejected())?;
             let role_id = match role {
                 Some(r) => Some(super::directory::resolve_role(tx, r)?.id),
                 None => None,

@@ -981,10 +981,11 @@ fn admin_remove(
         && t.role.id == GLOBAL_ADMINISTRATOR
         && t.scope == "/"
     {
+        // Activations do not count: they end within hours (the same rule keeps the last one from expiring).
         let others = tx
             .active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?
             .into_iter()
-            .filter(|s| s.id != target.id)
+            .filter(|s| s.id != target.id && s.assignment_type == Some(AssignmentType::Assigned))
             .count();
         if others == 0 {
             return Err(ApiError::new(
@@ -1009,12 +1010,13 @@ fn admin_remove(
     }
     check_minimum_active(&mut checks, ctx, &target)?;
     fail_if_checks_failed(&checks)?;
-    let q = revoked_record(tx, ctx, session, req, t, checks)?;
+    let mut q = revoked_record(tx, ctx, session, req, t, checks)?;
     if !req.is_validation_only {
         end_schedule(tx, ctx, &target, ScheduleState::Removed)?;
         tx.insert_request(&q)?;
         let activity = audit::activity_for(req.kind, req.action, target.end_at.is_none(), false);
         audit::request(tx, ctx, &session.caller, &q, activity)?;
+        extension::completed(tx, ctx, &mut q)?;
     }
     Ok(q)
 }
@@ -1222,7 +1224,7 @@ fn self_deactivate(
     let mut checks = t.checks();
     check_minimum_active(&mut checks, ctx, &activation)?;
     fail_if_checks_failed(&checks)?;
-    let q = revoked_record(tx, ctx, session, req, t, checks)?;
+    let mut q = revoked_record(tx, ctx, session, req, t, checks)?;
     if !req.is_validation_only {
         end_schedule(tx, ctx, &activation, ScheduleState::Removed)?;
         tx.insert_request(&q)?;
@@ -1233,6 +1235,7 @@ fn self_deactivate(
             &q,
             audit::activity_for(req.kind, req.action, false, false),
         )?;
+        extension::completed(tx, ctx, &mut q)?;
     }
     Ok(q)
 }
@@ -1405,6 +1408,7 @@ pub(crate) fn cancel(
         (RequestKind::Assignment, _) => "Add member to role in PIM canceled".to_string(),
     };
     audit::request(tx, ctx, &session.caller, &q, activity)?;
+    extension::completed(tx, ctx, &mut q)?;
     Ok(q)
 }
 

@@ -165,21 +165,26 @@ impl Engine {
         since: Option<Timestamp>,
     ) -> Result<Vec<crate::model::approval::Notification>, ApiError> {
         self.read(|tx, _| {
-            let recipient = match to {
-                Some(p) => Some(resolve_object(tx, p, "Principal")?),
-                None => None,
+            // A principal, or a plain address (rules and hooks may mail addresses outside the tenant).
+            let (id, address) = match to {
+                Some(p) => match resolve_object(tx, p, "Principal") {
+                    Ok(o) => (Some(o.id), o.mail.or(o.user_principal_name)),
+                    Err(_) if p.contains('@') => (None, Some(p.to_string())),
+                    Err(e) => return Err(e),
+                },
+                None => (None, None),
             };
             Ok(tx
                 .notifications(since)?
                 .into_iter()
-                .filter(|n| match &recipient {
-                    None => true,
-                    Some(o) => {
-                        n.recipient_ids.iter().any(|id| id.eq_ignore_ascii_case(&o.id))
-                            || o.mail
-                                .as_ref()
-                                .is_some_and(|m| n.recipients.iter().any(|r| r.eq_ignore_ascii_case(m)))
-                    }
+                .filter(|n| {
+                    to.is_none()
+                        || id
+                            .as_ref()
+                            .is_some_and(|id| n.recipient_ids.iter().any(|r| r.eq_ignore_ascii_case(id)))
+                        || address
+                            .as_ref()
+                            .is_some_and(|a| n.recipients.iter().any(|r| r.eq_ignore_ascii_case(a)))
                 })
                 .collect())
         })

@@ -29,16 +29,13 @@ fn fields(t: &Table, allowed: &[&str], handler: &str) -> Result<Vec<(String, Val
         let Value::String(k) = k else {
             return Err(format!("{handler} returned a table with a non-string key ({})", type_name(&k)));
         };
-        let key = k.to_string_lossy().to_string();
-        if !allowed.contains(&key.as_str()) {
-            return Err(format!(
-                "{handler} returned an unknown field '{key}' (allowed: {})",
-                allowed.join(", ")
-            ));
-        }
-        out.push((key, v));
+        out.push((k.to_string_lossy().to_string(), v));
     }
+    // Sorted before checking, so the same mistake is always reported the same way.
     out.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some((key, _)) = out.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+        return Err(format!("{handler} returned an unknown field '{key}' (allowed: {})", allowed.join(", ")));
+    }
     Ok(out)
 }
 

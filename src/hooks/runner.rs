@@ -18,16 +18,19 @@ pub type RenderRequest = fn(&ScheduleRequest) -> serde_json::Value;
 pub struct LuaHooks {
     render: RenderRequest,
     limits: Limits,
+    /// The handlers each hook source defines, so a hook without a handler for an event costs
+    /// nothing (no state is made for it). Keyed by name and a hash of the source.
+    handlers: std::cell::RefCell<std::collections::HashMap<(String, u64), Vec<String>>>,
 }
 
 impl LuaHooks {
     pub fn new(render: RenderRequest) -> Self {
-        LuaHooks { render, limits: Limits::HOOK }
+        LuaHooks { render, limits: Limits::HOOK, handlers: Default::default() }
     }
 
     /// With other limits (tests use small ones).
     pub fn with_limits(render: RenderRequest, limits: Limits) -> Self {
-        LuaHooks { render, limits }
+        LuaHooks { render, limits, handlers: Default::default() }
     }
 }
 
@@ -95,12 +98,17 @@ fn handlers(lua: &Lua, name: &str, source: &str) -> Result<Table, HookFailure> {
 
 impl HookRunner for LuaHooks {
     fn check(&self, name: &str, source: &str) -> Result<Vec<String>, HookFailure> {
+        let armed = |lua: Lua| -> Result<Lua, HookFailure> {
+            sandbox::arm(&lua).map_err(|e| failure(name, &e))?;
+            Ok(lua)
+        };
         let lua = sandbox::new_state(
             self.limits,
             std::rc::Rc::new(std::cell::Cell::new(chrono::DateTime::UNIX_EPOCH)),
             0,
         )
         .map_err(|e| failure(name, &e))?;
+        let lua = armed(lua)?;
         let table = handlers(&lua, name, source)?;
         let mut names: Vec<String> = HANDLERS
             .iter()
@@ -125,6 +133,12 @@ impl HookRunner for LuaHooks {
         call: &HookCall<'_>,
     ) -> Result<Option<HookDecision>, HookFailure> {
         let name = hook.name.as_str();
+        let key = (hook.name.clone(), fxhash(&hook.source));
+        if let Some(known) = self.handlers.borrow().get(&key) {
+            if !known.iter().any(|h| h == event.handler()) {
+                return Ok(None);
+            }
+        }
         let fail = |e: &mlua::Error| failure(name, e);
         let lua = sandbox::new_state(
             self.limits,
@@ -132,19 +146,25 @@ impl HookRunner for LuaHooks {
             call.seed ^ fxhash(&call.request.id),
         )
         .map_err(|e| fail(&e))?;
-        let table = handlers(&lua, name, &hook.source)?;
-        let Some(handler) = table.get::<Option<Function>>(event.handler()).map_err(|e| fail(&e))? else {
-            return Ok(None);
-        };
-        let line = handler.info().line_defined;
         let options =
             mlua::SerializeOptions::new().serialize_none_to_null(false).serialize_unit_to_null(false);
         let result = lua.scope(|scope| {
-            let request = sandbox::freeze(&lua, lua.to_value_with(&(self.render)(call.request), options)?)?;
-            let ctx: Table = match lua.to_value_with(&call.context, options)? {
+            // The values first, unmetered (trusted conversion); then the hook's code, under the budget.
+            let request =
+                sandbox::freeze(&lua, lua.to_value_with(&(self.render)(call.request), options)?, None)?;
+            // The policy (most of ctx) is converted only if the hook reads it.
+            let mut context = call.context.clone();
+            let policy =
+                context.as_object_mut().and_then(|m| m.remove("policy")).unwrap_or(serde_json::Value::Null);
+            let ctx: Table = match lua.to_value_with(&context, options)? {
                 Value::Table(t) => t,
                 _ => lua.create_table()?,
             };
+            let lazy = lua.create_table()?;
+            lazy.raw_set(
+                "policy",
+                scope.create_function(move |lua, ()| lua.to_value_with(&policy, options))?,
+            )?;
             let view = call.view;
             let query = |t: Option<Table>| -> mlua::Result<(Option<String>, Option<String>)> {
                 Ok(match t {
@@ -182,15 +202,63 @@ impl HookRunner for LuaHooks {
                     lua.to_value_with(&v, options)
                 })?,
             )?;
-            let ctx = sandbox::freeze(&lua, Value::Table(ctx))?;
-            handler.call::<Value>((request, ctx))
+            let ctx = sandbox::freeze(&lua, Value::Table(ctx), Some(lazy))?;
+            sandbox::arm(&lua)?;
+            let table =
+                handlers(&lua, name, &hook.source).map_err(|f| mlua::Error::external(HookSetupError(f)))?;
+            let defined: Vec<String> = HANDLERS
+                .iter()
+                .filter(|h| table.contains_key(**h).unwrap_or(false))
+                .map(|h| h.to_string())
+                .collect();
+            self.handlers.borrow_mut().insert(key.clone(), defined);
+            let Some(handler) = table.get::<Option<Function>>(event.handler())? else {
+                return Ok(None);
+            };
+            let line = handler.info().line_defined;
+            let value = handler.call::<Value>((request, ctx));
+            Ok(Some((value, line)))
         });
-        let value = result.map_err(|e| failure_at(name, &e, sandbox::last_position(&lua)))?;
+        let (value, line) = match result {
+            Ok(None) => return Ok(None),
+            Ok(Some(pair)) => pair,
+            Err(e) => {
+                if let Some(HookSetupError(f)) = find_setup_error(&e) {
+                    return Err(f);
+                }
+                return Err(failure_at(name, &e, sandbox::last_position(&lua)));
+            }
+        };
+        let value = value.map_err(|e| failure_at(name, &e, sandbox::last_position(&lua)))?;
         decision::convert(event, value).map(Some).map_err(|message| HookFailure {
             hook: name.to_string(),
             line: line.map(|l| l as u32),
             message,
         })
+    }
+}
+
+/// A hook that failed while loading (syntax, top-level error, not a table of handlers), carried
+/// out of `Lua::scope` as an external error.
+#[derive(Debug)]
+struct HookSetupError(HookFailure);
+
+impl std::fmt::Display for HookSetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.message)
+    }
+}
+
+impl std::error::Error for HookSetupError {}
+
+fn find_setup_error(e: &mlua::Error) -> Option<HookSetupError> {
+    match e {
+        mlua::Error::ExternalError(inner) => {
+            inner.downcast_ref::<HookSetupError>().map(|h| HookSetupError(h.0.clone()))
+        }
+        mlua::Error::CallbackError { cause, .. } => find_setup_error(cause),
+        mlua::Error::WithContext { cause, .. } => find_setup_error(cause),
+        _ => None,
     }
 }
 

@@ -30,7 +30,7 @@ impl Limits {
     /// For a policy hook: it runs inside a request, so it must be quick.
     pub const HOOK: Limits = Limits { memory: 16 * 1024 * 1024, instructions: 2_000_000 };
     /// For a scenario script or a REPL line: generous, but not unbounded.
-    pub const SCENARIO: Limits = Limits { memory: 256 * 1024 * 1024, instructions: 2_000_000_000 };
+    pub const SCENARIO: Limits = Limits { memory: 256 * 1024 * 1024, instructions: 200_000_000 };
 }
 
 /// The instruction hook fires every `STEP` instructions.
@@ -64,6 +64,34 @@ impl Budget {
     }
 }
 
+/// Starts counting: from now on the state's code runs under the instruction budget (and every
+/// thread it creates). pimlab's own trusted Lua (the prelude, `freeze`) runs before, unmetered.
+pub fn arm(lua: &Lua) -> mlua::Result<()> {
+    let budget = lua.app_data_ref::<Budget>().map(|b| b.clone()).expect("new_state sets the budget");
+    // A global hook: mlua runs it for every thread, coroutines included (a per-thread hook is
+    // dropped in the threads Lua creates).
+    // Line events keep track of where the script itself is (not pimlab's own Lua), so errors that
+    // carry no position of their own (memory, the budget) can name the script's line.
+    lua.set_global_hook(HookTriggers::new().every_nth_instruction(STEP).every_line(), move |_lua, debug| {
+        match debug.event() {
+            DebugEvent::Line => {
+                let source = debug.source();
+                let chunk = source.short_src.as_deref().unwrap_or("?");
+                if chunk != "sandbox" && chunk != "pim" {
+                    let line = debug.current_line().unwrap_or(0);
+                    let mut last = budget.last.borrow_mut();
+                    last.clear();
+                    use std::fmt::Write as _;
+                    let _ = write!(last, "{chunk}:{line}");
+                }
+                Ok(VmState::Continue)
+            }
+            _ => budget.spend(u64::from(STEP)).map(|()| VmState::Continue),
+        }
+    })?;
+    Ok(())
+}
+
 /// Charges `instructions` to the state's budget: the host's work for a script (a query, a command)
 /// costs it as Lua's own instructions would, so loops of such calls end too.
 pub fn charge(lua: &Lua, instructions: u64) -> mlua::Result<()> {
@@ -91,28 +119,7 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
         limit: limits.instructions,
         last: Rc::new(RefCell::new(String::new())),
     };
-    lua.set_app_data(budget.clone());
-    // A global hook: mlua runs it for every thread, coroutines included (a per-thread hook is
-    // dropped in the threads Lua creates).
-    // Line events keep track of where the script itself is (not pimlab's own Lua), so errors that
-    // carry no position of their own (memory, the budget) can name the script's line.
-    lua.set_global_hook(HookTriggers::new().every_nth_instruction(STEP).every_line(), move |_lua, debug| {
-        match debug.event() {
-            DebugEvent::Line => {
-                let source = debug.source();
-                let chunk = source.short_src.as_deref().unwrap_or("?");
-                if chunk != "sandbox" && chunk != "pim" {
-                    let line = debug.current_line().unwrap_or(0);
-                    let mut last = budget.last.borrow_mut();
-                    last.clear();
-                    use std::fmt::Write as _;
-                    let _ = write!(last, "{chunk}:{line}");
-                }
-                Ok(VmState::Continue)
-            }
-            _ => budget.spend(u64::from(STEP)).map(|()| VmState::Continue),
-        }
-    })?;
+    lua.set_app_data(budget);
     let globals = lua.globals();
     for name in ["dofile", "loadfile", "collectgarbage", "require", "load"] {
         globals.raw_set(name, Value::Nil)?;
@@ -246,7 +253,24 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
     )?;
     // Hooks print nothing; the scenario runner installs its own `print`.
     globals.raw_set("print", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
-    let freeze: mlua::Function = lua.load(PRELUDE).set_name("=sandbox").eval()?;
+    // The prelude is compiled once per thread and loaded as trusted bytecode (the sandbox's own
+    // `load` stays text-only): compiling it in every state cost a quarter of a hook call.
+    thread_local! {
+        static COMPILED: std::cell::OnceCell<Vec<u8>> = const { std::cell::OnceCell::new() };
+    }
+    let bytes = COMPILED.with(|c| {
+        c.get_or_init(|| {
+            Lua::new()
+                .load(PRELUDE)
+                .set_name("=sandbox")
+                .into_function()
+                .map(|f| f.dump(false))
+                .unwrap_or_default()
+        })
+        .clone()
+    });
+    let freeze: mlua::Function =
+        lua.load(&bytes[..]).set_mode(ChunkMode::Binary).set_name("=sandbox").eval()?;
     lua.set_named_registry_value("pimlab.freeze", freeze)?;
     Ok(lua)
 }
@@ -259,9 +283,12 @@ const PRELUDE: &str = r#"
 local rawnext, sort, type, tostring, setmetatable, error, select = next, table.sort, type, tostring, setmetatable, error, select
 local rawpcall, rawxpcall, resume, find = pcall, xpcall, coroutine.resume, string.find
 local inner_of = setmetatable({}, { __mode = "k" })
+local lazy_of = setmetatable({}, { __mode = "k" })
 
 -- The budget and memory errors end the script: protected calls let them through.
 local function fatal(e)
+  -- pimlab errors are tables (a refused request may quote a hook's budget error): not fatal.
+  if type(e) == "table" then return false end
   local text = tostring(e)
   return find(text, "instruction budget exhausted", 1, true) ~= nil or find(text, "not enough memory", 1, true) ~= nil
 end
@@ -323,6 +350,8 @@ local function before(a, b)
 end
 
 _G.pairs = function(t)
+  local lazy = lazy_of[t]
+  if lazy then for k in rawnext, lazy do local _ = t[k] end end
   local target = inner_of[t] or t
   local keys = {}
   for k in rawnext, target do keys[#keys + 1] = k end
@@ -335,26 +364,44 @@ _G.pairs = function(t)
   end, t, nil
 end
 
-local function freeze(t)
+-- One metatable for every read-only proxy; `lazy_of[proxy][key]` computes a field on first read.
+local freeze
+local shared = {
+  __index = function(p, k)
+    local inner = inner_of[p]
+    local v = inner[k]
+    if v == nil then
+      local lazy = lazy_of[p]
+      local load = lazy and lazy[k]
+      if load then
+        v = freeze(load())
+        inner[k] = v
+        lazy[k] = nil
+      end
+    end
+    return v
+  end,
+  __newindex = function(_, k) error("attempt to change read-only field '" .. tostring(k) .. "'", 2) end,
+  __len = function(p) return #inner_of[p] end,
+  __metatable = "read-only",
+}
+freeze = function(t, lazy)
   if type(t) ~= "table" then return t end
   local inner = {}
   for k, v in rawnext, t do inner[k] = freeze(v) end
-  local proxy = setmetatable({}, {
-    __index = inner,
-    __newindex = function(_, k) error("attempt to change read-only field '" .. tostring(k) .. "'", 2) end,
-    __len = function() return #inner end,
-    __metatable = "read-only",
-  })
+  local proxy = setmetatable({}, shared)
   inner_of[proxy] = inner
+  if lazy then lazy_of[proxy] = lazy end
   return proxy
 end
 return freeze
 "#;
 
-/// Deep read-only copy of a value, with the state's `freeze`.
-pub fn freeze(lua: &Lua, value: Value) -> mlua::Result<Value> {
+/// Deep read-only copy of a value, with the state's `freeze`. `lazy` maps fields computed on
+/// first read (a table of functions).
+pub fn freeze(lua: &Lua, value: Value, lazy: Option<Table>) -> mlua::Result<Value> {
     let f: mlua::Function = lua.named_registry_value("pimlab.freeze")?;
-    f.call(value)
+    f.call((value, lazy))
 }
 
 /// The line a Lua error message points at (`name:12: message`), and the message without it.

@@ -105,7 +105,10 @@ fn show(lua: &mlua::Lua, v: &Value) -> Option<String> {
 /// Runs a scenario script named `chunk`. `print` receives each line the script prints.
 pub fn run(source: &str, chunk: &str, host: &mut dyn ScenarioHost, print: &mut dyn FnMut(&str)) -> Outcome {
     let clock = Rc::new(Cell::new(host.now()));
-    let lua = match sandbox::new_state(Limits::SCENARIO, clock.clone(), host.seed()) {
+    let lua = match sandbox::new_state(Limits::SCENARIO, clock.clone(), host.seed()).and_then(|l| {
+        sandbox::arm(&l)?;
+        Ok(l)
+    }) {
         Ok(l) => l,
         Err(e) => return Outcome { error: Some(e.to_string()), ..Default::default() },
     };
@@ -224,10 +227,33 @@ pub fn run(source: &str, chunk: &str, host: &mut dyn ScenarioHost, print: &mut d
         globals.raw_set("__host", h)?;
         let pim: Table = lua.load(PRELUDE).set_name("=pim").eval()?;
         globals.raw_set("pim", pim.clone())?;
-        let value: MultiValue =
-            lua.load(source).set_name(format!("={chunk}")).set_mode(mlua::ChunkMode::Text).eval()?;
+        let script =
+            lua.load(source).set_name(format!("={chunk}")).set_mode(mlua::ChunkMode::Text).into_function()?;
+        // A raised table without a way to print itself (`error({code = "X"})`) is shown as JSON,
+        // not as an address that changes from run to run.
+        let runner: mlua::Function = lua
+            .load(
+                r#"return function(script)
+                  return xpcall(script, function(e)
+                    if type(e) == "table" and getmetatable(e) == nil then return "error " .. pim.json(e) end
+                    return e
+                  end)
+                end"#,
+            )
+            .set_name("=runner")
+            .eval()?;
+        let mut results = runner.call::<MultiValue>(script)?.into_iter();
+        let ok = matches!(results.next(), Some(Value::Boolean(true)));
         let (passed, failed): (u32, u32) = pim.get::<mlua::Function>("summary")?.call(())?;
-        let value = value.into_iter().next().and_then(|v| show(&lua, &v));
+        if !ok {
+            let message = match results.next() {
+                Some(Value::String(s)) => s.to_string_lossy().to_string(),
+                Some(other) => other.to_string().unwrap_or_else(|_| format!("{other:?}")),
+                None => "the script failed".to_string(),
+            };
+            return Ok(Outcome { passed, failed, error: Some(message), value: None });
+        }
+        let value = results.next().and_then(|v| show(&lua, &v));
         Ok(Outcome { passed, failed, error: None, value })
     });
     match result {

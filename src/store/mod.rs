@@ -127,6 +127,8 @@ impl Store {
         // Without the query-planner stability guarantee, the bundled SQLite re-prepares some cached
         // statements on every use (they were planned for particular parameter values).
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(wrap)?;
+        // Hooks and approvals add statements; the default cache of 16 would evict the hot ones.
+        conn.set_prepared_statement_cache_capacity(64);
         let mut store = Store { conn, path, parsed_rules: RefCell::new(HashMap::new()), in_batch: false };
         schema::migrate(&mut store.conn).map_err(wrap)?;
         Ok(store)
