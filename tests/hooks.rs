@@ -584,6 +584,27 @@ fn completed_runs_when_an_approver_decides_and_when_an_approval_times_out() {
 }
 
 #[test]
+fn completed_runs_on_deactivation_and_on_cancellation() {
+    let mut lab = Lab::new();
+    lab.add("Note", NOTE, None);
+    lab.activate("alice", GA, hours(2)).unwrap();
+    lab.advance(IsoDuration::from_minutes(10));
+    let off = lab.deactivate("alice", GA).unwrap();
+    assert_eq!(off.status, Status::Revoked);
+    let step = off.trace.iter().find(|s| s.check == "hook Note").expect("completed ran on the deactivation");
+    assert_eq!(step.seen, "reviewed by the SOC: Revoked");
+
+    lab.add("Gate", GATE_KENJI, Some("Global Administrator"));
+    let q = lab.activate("alice", GA, hours(2)).unwrap();
+    assert_eq!(q.status, Status::PendingApproval);
+    let alice = lab.session("alice");
+    let canceled = lab.e.cancel(&alice, RequestKind::Assignment, &q.id).unwrap();
+    assert_eq!(canceled.status, Status::Canceled);
+    let step = canceled.trace.iter().find(|s| s.check == "hook Note").expect("completed ran on the cancellation");
+    assert_eq!(step.seen, "reviewed by the SOC: Canceled");
+}
+
+#[test]
 fn a_failing_completed_hook_does_not_freeze_the_clock() {
     let mut lab = Lab::new();
     lab.add("Gate", GATE_KENJI, Some("Global Administrator"));

@@ -192,6 +192,29 @@ fn a_script_that_fails_an_expectation_exits_non_zero() {
 }
 
 #[test]
+fn run_with_db_shapes_a_new_store_and_refuses_to_reshape_an_existing_one() {
+    let dir = TempDir::new().unwrap();
+    fs::write(
+        dir.path().join("who.lua"),
+        "print(pim.clock.now())\npim.expect(pim.principal('alice') ~= nil, 'alice is here')\n",
+    )
+    .unwrap();
+    let first = ["--db", "lab.db", "run", "who.lua", "--demo", "--at", "2025-03-01T08:00:00Z"];
+    let out = pimlab(dir.path(), &first);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&first, &out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("2025-03-01T08:00:00Z"), "{}", describe(&first, &out));
+    // The store now exists: asking again for a demo tenant would silently mean another tenant.
+    let out = pimlab(dir.path(), &first);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&first, &out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("lab.db already holds one"), "{}", describe(&first, &out));
+    // Without the flags it runs on what is there.
+    let again = ["--db", "lab.db", "run", "who.lua"];
+    let out = pimlab(dir.path(), &again);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&again, &out));
+}
+
+#[test]
 fn shipped_hooks_are_accepted_and_exercised_by_a_scenario() {
     let hooks = shipped_hooks();
     assert!(!hooks.is_empty(), "scripts/hooks/ holds no hook");

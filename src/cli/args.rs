@@ -145,13 +145,13 @@ pub enum Command {
 pub struct RunArgs {
     /// The script.
     pub script: PathBuf,
-    /// Seed of the in-memory store's tenant (ignored with --db).
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Start of the in-memory store's clock (ignored with --db).
+    /// Seed of the new tenant [default: 1]; with --db, only when the store is new.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Start of the new tenant's clock; with --db, only when the store is new.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
-    /// Give the in-memory store the demonstration organisation.
+    /// Give the new tenant the demonstration organisation; with --db, only when the store is new.
     #[arg(long)]
     pub demo: bool,
 }

@@ -119,15 +119,22 @@ impl ScenarioHost for Host<'_> {
 pub fn run(cli: &Cli, a: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, CliError> {
     let source = std::fs::read_to_string(&a.script)
         .map_err(|e| CliError::Usage(format!("cannot read script '{}': {e}", a.script.display())))?;
+    let defaults = InitOptions::default();
+    let at = match &a.at {
+        Some(t) => parse_timestamp(t).map_err(CliError::Usage)?,
+        None => defaults.at,
+    };
+    let tenant = InitOptions { seed: a.seed.unwrap_or(defaults.seed), at, demo: a.demo, ..defaults };
     let mut shell = Shell::open(cli.db.as_deref())?;
-    if cli.db.is_none() {
-        let at = match &a.at {
-            Some(t) => parse_timestamp(t).map_err(CliError::Usage)?,
-            None => InitOptions::default().at,
-        };
-        shell.engine().init(&InitOptions { seed: a.seed, at, demo: a.demo, ..Default::default() })?;
-    } else if !shell.engine().is_initialized()? {
-        shell.engine().init(&InitOptions::default())?;
+    if !shell.engine().is_initialized()? {
+        shell.engine().init(&tenant)?;
+    } else if a.seed.is_some() || a.at.is_some() || a.demo {
+        // Silently running against a tenant other than the one asked for would mislead.
+        let db = cli.db.as_deref().map_or("the store".into(), |p| p.display().to_string());
+        return Err(CliError::Usage(format!(
+            "--seed, --at and --demo shape a new tenant, but {db} already holds one; drop them, or \
+             start afresh with `pimlab --db {db} init --force` and its own --seed/--at/--demo"
+        )));
     }
     if cli.as_principal.is_some() || cli.no_mfa {
         shell.set_caller(cli.as_principal.as_deref(), !cli.no_mfa)?;

@@ -66,7 +66,7 @@ impl HookFailure {
         let at = self.line.map(|l| format!(" at line {l}")).unwrap_or_default();
         ApiError::new(
             400,
-            "PimlabHookInvalid",
+            super::fidelity::HOOK_INVALID_CODE,
             format!("Policy hook '{}' is not valid{at}: {}", self.hook, self.message),
         )
         .with_detail(

@@ -81,3 +81,7 @@ pub const ALREADY_DECIDED_CODE: &str = "Conflict";
 /// A policy hook that fails (error, budget, memory, bad decision) refuses the request with this
 /// code: pimlab's own, since real PIM has no hooks.
 pub const HOOK_FAILED_CODE: &str = "PimlabHookFailed";
+
+/// A hook file refused at `hook add` (it does not compile, or returns no table of known
+/// handlers): pimlab's own code; nothing is stored.
+pub const HOOK_INVALID_CODE: &str = "PimlabHookInvalid";
