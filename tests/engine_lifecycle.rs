@@ -1426,6 +1426,21 @@ fn file_tenant_with_alice(path: &std::path::Path) -> (Engine, Session, String) {
 }
 
 #[test]
+fn a_refused_removal_is_audited_with_the_span_of_the_assignment_it_targeted() {
+    // The removal request carries no schedule; the failure row names the permanent assignment.
+    let mut t = lab();
+    let admin = t.admin.caller.clone();
+    expect_err(
+        t.admin_submit(req(ASSIGN, Action::AdminRemove, &admin, GLOBAL_ADMINISTRATOR)),
+        400,
+        fidelity::LAST_GLOBAL_ADMIN_CODE,
+    );
+    let last = t.e.audit(&AuditQuery::default()).unwrap().pop().expect("an audit row");
+    assert_eq!(last.result, "failure");
+    assert_eq!(last.activity, "Remove member from role in PIM failed (permanent)");
+}
+
+#[test]
 fn an_activation_does_not_count_as_another_global_administrator() {
     // Activations end within hours, so they cannot stand in for the break-glass assignment.
     let mut t = lab();

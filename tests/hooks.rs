@@ -600,7 +600,8 @@ fn completed_runs_on_deactivation_and_on_cancellation() {
     let alice = lab.session("alice");
     let canceled = lab.e.cancel(&alice, RequestKind::Assignment, &q.id).unwrap();
     assert_eq!(canceled.status, Status::Canceled);
-    let step = canceled.trace.iter().find(|s| s.check == "hook Note").expect("completed ran on the cancellation");
+    let step =
+        canceled.trace.iter().find(|s| s.check == "hook Note").expect("completed ran on the cancellation");
     assert_eq!(step.seen, "reviewed by the SOC: Canceled");
 }
 

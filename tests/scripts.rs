@@ -202,7 +202,11 @@ fn run_with_db_shapes_a_new_store_and_refuses_to_reshape_an_existing_one() {
     let first = ["--db", "lab.db", "run", "who.lua", "--demo", "--at", "2025-03-01T08:00:00Z"];
     let out = pimlab(dir.path(), &first);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&first, &out));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("2025-03-01T08:00:00Z"), "{}", describe(&first, &out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("2025-03-01T08:00:00Z"),
+        "{}",
+        describe(&first, &out)
+    );
     // The store now exists: asking again for a demo tenant would silently mean another tenant.
     let out = pimlab(dir.path(), &first);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&first, &out));

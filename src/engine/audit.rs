@@ -258,10 +258,18 @@ pub fn refused(
     req: &crate::model::NewRequest,
     error: &crate::model::ApiError,
 ) -> Result<(), ApiError> {
-    let permanent = req
-        .schedule_info
-        .as_ref()
-        .is_some_and(|i| matches!(i.expiration.kind, crate::model::ExpirationType::NoExpiration));
+    let permanent = match req.action {
+        // A removal carries no schedule: its span is that of the assignment it would remove.
+        Action::AdminRemove => tx
+            .live_schedules(req.kind, Some(&req.principal_id), Some(&req.role_definition_id))?
+            .iter()
+            .find(|s| s.directory_scope_id == req.directory_scope_id && s.is_active())
+            .is_some_and(|s| s.end_at.is_none()),
+        _ => req
+            .schedule_info
+            .as_ref()
+            .is_some_and(|i| matches!(i.expiration.kind, crate::model::ExpirationType::NoExpiration)),
+    };
     tx.insert_audit(&AuditRecord {
         seq: 0,
         at: ctx.now,
