@@ -212,8 +212,8 @@ fn denial(e: &ApiError, rule: &str) -> String {
         .iter()
         .find(|d| d.code == rule)
         .unwrap_or_else(|| panic!("no detail for rule {rule} in {e:?}"));
-    let rest = d.message.split_once(": saw ").unwrap_or_else(|| panic!("{d:?}")).1;
-    rest.split_once("; limit: ").unwrap_or_else(|| panic!("{d:?}")).0.to_string()
+    let rest = d.message.split_once(" denied the request: ").unwrap_or_else(|| panic!("{d:?}")).1;
+    rest.rsplit_once(". Fix: ").unwrap_or_else(|| panic!("{d:?}")).0.to_string()
 }
 
 /// Runs a hook body that ends with `return {deny = "Probe", message = ...}` on alice's activation
@@ -1704,6 +1704,18 @@ fn cli_hook_test_prints_each_handler_decision_and_changes_nothing() {
         .out_has("the request would be refused:")
         .out_has(POLICY_FAILED);
     let _ = run;
+    // --json gives each decision in the shape the handler returned it.
+    let json = cli.run(&["--json", "--as", "alice", "hook", "test", "Both", "--request", &body]).ok().json();
+    assert_eq!(
+        json["handlers"][0]["decision"],
+        json!({"deny": "WeekendFreeze", "message": "closed on Monday"})
+    );
+    assert_eq!(json["handlers"][1], json!({"handler": "route", "defined": false, "decision": null}));
+    assert_eq!(
+        json["handlers"][2]["decision"],
+        json!({"notify": {"to": ["kenji"], "subject": "tested", "body": ""}})
+    );
+    assert_eq!(json["outcome"]["error"]["code"], "RoleAssignmentRequestPolicyValidationFailed");
     assert_eq!(cli.dump(), before, "hook test stored something");
     assert_eq!(common::failure_audits(&cli.db), failures, "hook test left a refusal audit row");
 

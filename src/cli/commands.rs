@@ -1172,15 +1172,10 @@ fn hook(
         }
         HookAction::Test { name, request, kind } => {
             let text = read_body(request)?;
-            let probe = crate::api::body::parse_object(&text)?;
-            let action = probe.get("action").and_then(Value::as_str).unwrap_or_default().to_ascii_lowercase();
+            // A Graph body does not say which collection it was posted to: active unless told.
             let kind = match kind {
                 Some(KindArg::Eligible) => RequestKind::Eligibility,
-                Some(KindArg::Active) => RequestKind::Assignment,
-                None if action.starts_with("self") && action != "selfextend" && action != "selfrenew" => {
-                    RequestKind::Assignment
-                }
-                None => RequestKind::Assignment,
+                Some(KindArg::Active) | None => RequestKind::Assignment,
             };
             let req = crate::api::body::schedule_request(kind, &text)?;
             let (verdicts, outcome) = engine.test_hook(session, name, &req)?;
@@ -1190,9 +1185,10 @@ fn hook(
                     .map(|(event, v)| {
                         serde_json::json!({
                             "handler": event.handler(),
+                            "defined": !matches!(v, Ok(None)),
                             "decision": match v {
                                 Ok(None) => Value::Null,
-                                Ok(Some(d)) => serde_json::json!(format!("{d:?}")),
+                                Ok(Some(d)) => decision_json(d),
                                 Err(f) => serde_json::json!({"error": f.message, "line": f.line}),
                             },
                         })
@@ -1235,6 +1231,22 @@ fn ordinal(n: i64) -> String {
         _ => "th",
     };
     format!("{n}{suffix}")
+}
+
+/// A decision in the shape the handler returned it (`nil` → `null`), for `hook test --json`.
+fn decision_json(d: &crate::engine::HookDecision) -> Value {
+    use crate::engine::HookDecision as D;
+    match d {
+        D::Allow => Value::Null,
+        D::Deny { rule, message } => serde_json::json!({ "deny": rule, "message": message }),
+        D::RequireApproval { approvers } => serde_json::json!({ "approval": true, "approvers": approvers }),
+        D::Shorten { duration } => serde_json::json!({ "duration": duration.to_string() }),
+        D::Route { approvers, replace } => serde_json::json!({ "approvers": approvers, "replace": replace }),
+        D::Note(n) => serde_json::json!({ "note": n }),
+        D::Notify { to, subject, body } => {
+            serde_json::json!({ "notify": { "to": to, "subject": subject, "body": body } })
+        }
+    }
 }
 
 fn describe_decision(d: &crate::engine::HookDecision) -> String {

@@ -68,20 +68,25 @@ impl Checks {
             format!("The following policy rules failed: {list}"),
         );
         for step in self.trace.iter().filter(|s| !s.passed) {
-            err = err.with_detail(
-                step.rule.clone().unwrap_or_default(),
-                step.check.clone(),
-                format!(
-                    "{}: saw {}; limit: {}. Fix: {}",
-                    step.check,
-                    step.seen,
-                    step.limit,
-                    step.fix.clone().unwrap_or_default()
-                ),
-            );
+            err = err.with_detail(step.rule.clone().unwrap_or_default(), step.check.clone(), detail(step));
         }
         Some(err)
     }
+}
+
+/// The explanation beside a failed rule: what was seen, the limit, and how to fix it. A hook's
+/// denial is its own message; a rule setting is named when it is not the rule itself.
+fn detail(step: &TraceStep) -> String {
+    let fix = step.fix.as_deref().unwrap_or_default();
+    if step.check.starts_with("hook ") {
+        return format!("{} denied the request: {}. Fix: {fix}", step.check, step.seen);
+    }
+    let what = if step.rule.as_deref() == Some(step.check.as_str()) {
+        String::new()
+    } else {
+        format!("{}: ", step.check)
+    };
+    format!("{what}saw {}; limit: {}. Fix: {fix}", step.seen, step.limit)
 }
 
 /// Normalises a requested schedule as the service does (reference §3.4): a start in the past or
