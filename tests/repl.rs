@@ -408,6 +408,28 @@ fn help() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+fn lua_globals_carry_over_between_lines_even_after_an_error() {
+    let lab = Lab::new();
+    let run = lab.session(&[
+        INIT,
+        "lua x = 41",
+        "lua function twice(n) return 2 * n end",
+        "= twice(x + 1)",
+        "lua act = pim.activate",
+        "lua q = pim.as('alice', function() return act{role = 'Global Administrator', duration = 'PT1H', justification = 'k'} end)",
+        "clock advance PT10M",
+        "= q.status .. ' at ' .. pim.clock.now()",
+        "lua x = x + 1 error('boom')",
+        "= x",
+    ]);
+    run.ended().err_has("error: lua:1: boom");
+    let lines = run.lines();
+    assert!(lines.contains(&"84"), "{run}");
+    let tail: Vec<&str> = lines[lines.len() - 2..].to_vec();
+    assert_eq!(tail, ["Provisioned at 2025-01-06T09:10:00Z", "42"], "{run}");
+}
+
+#[test]
 fn lua_one_liners() {
     let lab = Lab::new();
     let run = lab.session(&[

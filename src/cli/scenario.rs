@@ -166,14 +166,22 @@ pub fn eval_line(shell: &mut Shell, code: &str, out: &mut dyn Write, err: &mut d
         }
         Err(e) => return report(CliError::Api(e), out, err),
     }
+    // The session is taken out while the line runs: the host borrows the shell.
+    let session = shell.lua.take();
     let mut host = Host::new(shell);
+    let session = match session.map_or_else(|| scenario::LuaSession::new(&mut host), Ok) {
+        Ok(session) => session,
+        Err(e) => return report(CliError::Usage(e), out, err),
+    };
     let mut lines = Vec::new();
     // `= expr` shows a value, as the standalone Lua REPL does.
     let source = match code.strip_prefix('=') {
         Some(expr) => format!("return {expr}"),
         None => code.to_string(),
     };
-    let outcome = scenario::run(&source, "lua", &mut host, &mut |line| lines.push(line.to_string()));
+    let outcome = session.run(&source, "lua", &mut host, &mut |line| lines.push(line.to_string()));
+    drop(host);
+    shell.lua = Some(session);
     for line in &lines {
         let _ = writeln!(out, "{line}");
     }

@@ -19,6 +19,8 @@ pub struct Shell {
     caller: Option<String>,
     /// Whether the current caller's session satisfied MFA.
     mfa: bool,
+    /// The REPL's Lua session, made by its first `lua` line: globals carry over between lines.
+    pub(crate) lua: Option<crate::hooks::scenario::LuaSession>,
 }
 
 impl Shell {
@@ -29,7 +31,7 @@ impl Shell {
             None => (Engine::in_memory()?, "an in-memory store".to_string()),
         };
         engine.set_hook_runner(Rc::new(crate::hooks::LuaHooks::new(views::request)));
-        Ok(Shell { engine, store, caller: None, mfa: true })
+        Ok(Shell { engine, store, caller: None, mfa: true, lua: None })
     }
 
     pub fn engine(&mut self) -> &mut Engine {

@@ -92,6 +92,13 @@ pub fn arm(lua: &Lua) -> mlua::Result<()> {
     Ok(())
 }
 
+/// Gives the state its whole instruction budget again (a REPL session, before each line).
+pub fn restart_budget(lua: &Lua) {
+    if let Some(budget) = lua.app_data_ref::<Budget>() {
+        budget.used.set(0);
+    }
+}
+
 /// Charges `instructions` to the state's budget: the host's work for a script (a query, a command)
 /// costs it as Lua's own instructions would, so loops of such calls end too.
 pub fn charge(lua: &Lua, instructions: u64) -> mlua::Result<()> {
@@ -417,4 +424,30 @@ pub fn split_location(message: &str, chunk: &str) -> (Option<u32>, String) {
         }
     }
     (None, first.trim().trim_start_matches("runtime error: ").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(instructions: u64) -> Lua {
+        let clock = Rc::new(Cell::new(Timestamp::default()));
+        let lua = new_state(Limits { memory: 16 * 1024 * 1024, instructions }, clock, 1).expect("state");
+        arm(&lua).expect("armed");
+        lua
+    }
+
+    const SPIN: &str = "local n = 0 for i = 1, 20000 do n = n + i end return n";
+
+    #[test]
+    fn the_budget_is_shared_by_every_chunk_until_it_is_restarted() {
+        let lua = state(500_000);
+        let fits = (0..1_000).take_while(|_| lua.load(SPIN).exec().is_ok()).count();
+        assert!((1..1_000).contains(&fits), "the budget ran out after {fits} chunks");
+        let message = lua.load(SPIN).exec().expect_err("the budget is spent").to_string();
+        assert!(message.contains(BUDGET_EXHAUSTED), "{message}");
+        restart_budget(&lua);
+        let again = (0..1_000).take_while(|_| lua.load(SPIN).exec().is_ok()).count();
+        assert_eq!(again, fits, "a restarted budget gives as much again");
+    }
 }

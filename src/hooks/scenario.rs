@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use mlua::{LuaSerdeExt, MultiValue, Table, Value};
+use mlua::{Lua, LuaSerdeExt, MultiValue, Table, Value};
 
 use super::sandbox::{self, Limits};
 use crate::model::Timestamp;
@@ -102,22 +102,75 @@ fn show(lua: &mlua::Lua, v: &Value) -> Option<String> {
     }
 }
 
+/// Where a state keeps its host table and its `pim` API between chunks.
+const HOST_KEY: &str = "pimlab.host";
+const PIM_KEY: &str = "pimlab.pim";
+
 /// Runs a scenario script named `chunk`. `print` receives each line the script prints.
 pub fn run(source: &str, chunk: &str, host: &mut dyn ScenarioHost, print: &mut dyn FnMut(&str)) -> Outcome {
-    let clock = Rc::new(Cell::new(host.now()));
-    let lua = match sandbox::new_state(Limits::SCENARIO, clock.clone(), host.seed()).and_then(|l| {
-        sandbox::arm(&l)?;
-        Ok(l)
-    }) {
-        Ok(l) => l,
-        Err(e) => return Outcome { error: Some(e.to_string()), ..Default::default() },
-    };
+    match LuaSession::new(host) {
+        Ok(session) => session.run(source, chunk, host, print),
+        Err(error) => Outcome { error: Some(error), ..Default::default() },
+    }
+}
+
+/// A sandboxed Lua state that outlives one chunk: the REPL runs each `lua` line in the same
+/// session, so a global set on one line is there on the next. Each chunk gets the full scenario
+/// budget afresh, a fresh `pim` API bound to the host, and the host's current time.
+pub struct LuaSession {
+    lua: Lua,
+    clock: Rc<Cell<Timestamp>>,
+}
+
+impl LuaSession {
+    pub fn new(host: &mut dyn ScenarioHost) -> Result<LuaSession, String> {
+        let clock = Rc::new(Cell::new(host.now()));
+        let lua = sandbox::new_state(Limits::SCENARIO, clock.clone(), host.seed())
+            .and_then(|l| {
+                sandbox::arm(&l)?;
+                Ok(l)
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(LuaSession { lua, clock })
+    }
+
+    /// Runs one chunk named `chunk`. `print` receives each line it prints.
+    pub fn run(
+        &self,
+        source: &str,
+        chunk: &str,
+        host: &mut dyn ScenarioHost,
+        print: &mut dyn FnMut(&str),
+    ) -> Outcome {
+        self.clock.set(host.now());
+        sandbox::restart_budget(&self.lua);
+        run_chunk(&self.lua, &self.clock, source, chunk, host, print)
+    }
+}
+
+fn run_chunk(
+    lua: &Lua,
+    clock: &Rc<Cell<Timestamp>>,
+    source: &str,
+    chunk: &str,
+    host: &mut dyn ScenarioHost,
+    print: &mut dyn FnMut(&str),
+) -> Outcome {
     let host = RefCell::new(host);
     let print = RefCell::new(print);
     let options = mlua::SerializeOptions::new().serialize_none_to_null(false).serialize_unit_to_null(false);
     let tick = |host: &mut dyn ScenarioHost| clock.set(host.now());
     let result = lua.scope(|scope| {
-        let h = lua.create_table()?;
+        // One host table and one `pim` per state: a later chunk refills the host table with
+        // callbacks bound to its own host, so `pim` functions kept from an earlier chunk still work.
+        let h = match lua.named_registry_value::<Option<Table>>(HOST_KEY)? {
+            Some(h) => h,
+            None => {
+                let h = lua.create_table()?;
+                lua.set_named_registry_value(HOST_KEY, &h)?;
+                h
+            }
+        };
         h.raw_set(
             "command",
             scope.create_function(|lua, words: Vec<String>| {
@@ -224,8 +277,15 @@ pub fn run(source: &str, chunk: &str, host: &mut dyn ScenarioHost, print: &mut d
                 Ok(())
             })?,
         )?;
-        globals.raw_set("__host", h)?;
-        let pim: Table = lua.load(PRELUDE).set_name("=pim").eval()?;
+        let pim = match lua.named_registry_value::<Option<Table>>(PIM_KEY)? {
+            Some(pim) => pim,
+            None => {
+                globals.raw_set("__host", h)?;
+                let pim: Table = lua.load(PRELUDE).set_name("=pim").eval()?;
+                lua.set_named_registry_value(PIM_KEY, &pim)?;
+                pim
+            }
+        };
         globals.raw_set("pim", pim.clone())?;
         let script =
             lua.load(source).set_name(format!("={chunk}")).set_mode(mlua::ChunkMode::Text).into_function()?;
@@ -253,7 +313,7 @@ pub fn run(source: &str, chunk: &str, host: &mut dyn ScenarioHost, print: &mut d
             };
             return Ok(Outcome { passed, failed, error: Some(message), value: None });
         }
-        let value = results.next().and_then(|v| show(&lua, &v));
+        let value = results.next().and_then(|v| show(lua, &v));
         Ok(Outcome { passed, failed, error: None, value })
     });
     match result {
