@@ -905,7 +905,7 @@ fn clock(
                 "from": report.from.map(format_timestamp), "to": format_timestamp(now),
                 "started": report.started, "expired": report.expired, "failed": report.failed, "timedOut": report.timed_out,
                 "purgedRequests": report.purged_requests, "purgedSchedules": report.purged_schedules,
-                "events": report.events,
+                "events": report.events, "eventsOmitted": report.events_omitted,
             }))
         )?;
         return Ok(0);
@@ -913,6 +913,14 @@ fn clock(
     writeln!(out, "{} → {}", render::time(report.from), format_timestamp(now))?;
     for e in &report.events {
         writeln!(out, "  {e}")?;
+    }
+    if report.events_omitted > 0 {
+        writeln!(
+            out,
+            "  ... and {} more events (pimlab audit --since {} lists every one)",
+            report.events_omitted,
+            render::time(report.from)
+        )?;
     }
     writeln!(
         out,

@@ -21,8 +21,26 @@ pub struct AdvanceReport {
     pub timed_out: usize,
     pub purged_requests: usize,
     pub purged_schedules: usize,
-    /// One line per event, in time order.
+    /// One line per event, in time order, up to [`MAX_EVENT_LINES`].
     pub events: Vec<String>,
+    /// Events beyond [`MAX_EVENT_LINES`]: counted, not described (the audit trail has them all).
+    pub events_omitted: usize,
+}
+
+/// How many event lines an advance describes. A month of a large tenant holds tens of thousands
+/// of events; describing each would cost a lookup and memory for lines nobody reads.
+pub const MAX_EVENT_LINES: usize = 1000;
+
+impl AdvanceReport {
+    /// Records an event, described by `line` while fewer than [`MAX_EVENT_LINES`] have been.
+    fn note(&mut self, line: impl FnOnce() -> Result<String, ApiError>) -> Result<(), ApiError> {
+        if self.events.len() < MAX_EVENT_LINES {
+            self.events.push(line()?);
+        } else {
+            self.events_omitted += 1;
+        }
+        Ok(())
+    }
 }
 
 fn days(n: i64) -> chrono::TimeDelta {
@@ -59,11 +77,13 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
                 "Keep member in role in PIM (last Global Administrator)",
                 "expiry skipped: it is the last active Global Administrator",
             )?;
-            report.events.push(format!(
-                "{} kept {} (last Global Administrator)",
-                format_timestamp(ctx.now),
-                describe(tx, &s)?
-            ));
+            report.note(|| {
+                Ok(format!(
+                    "{} kept {} (last Global Administrator)",
+                    format_timestamp(ctx.now),
+                    describe(tx, &s)?
+                ))
+            })?;
             continue;
         }
         tx.set_schedule_state(&s.id, s.status, ScheduleState::Expired, s.end_at, None)?;
@@ -77,7 +97,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             announce(tx, ctx, &s, Event::Expired)?;
         }
         report.expired += 1;
-        report.events.push(format!("{} expired {}", format_timestamp(ctx.now), describe(tx, &s)?));
+        report.note(|| Ok(format!("{} expired {}", format_timestamp(ctx.now), describe(tx, &s)?)))?;
     }
     for s in tx.schedules_starting_by(ctx.now)? {
         let mut conflict = tx.active_schedule_by_instance(&s.instance_id)?;
@@ -113,7 +133,8 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             }
             audit::system(tx, ctx, &s, "Add member to role in PIM failed", why)?;
             report.failed += 1;
-            report.events.push(format!("{} failed {} ({why})", format_timestamp(ctx.now), describe(tx, &s)?));
+            report
+                .note(|| Ok(format!("{} failed {} ({why})", format_timestamp(ctx.now), describe(tx, &s)?)))?;
             continue;
         }
         tx.set_schedule_state(&s.id, Status::Provisioned, ScheduleState::Live, None, Some(ctx.now))?;
@@ -125,36 +146,42 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         }
         audit::system(tx, ctx, &s, "Schedule started in PIM", "start time reached")?;
         report.started += 1;
-        report.events.push(format!("{} started {}", format_timestamp(ctx.now), describe(tx, &s)?));
+        report.note(|| Ok(format!("{} started {}", format_timestamp(ctx.now), describe(tx, &s)?)))?;
     }
     for step in tx.steps_escalating_by(ctx.now)? {
         approvals::escalate(tx, ctx, &step)?;
-        report.events.push(format!(
-            "{} escalated the approval of request {}",
-            format_timestamp(ctx.now),
-            step.approval_id
-        ));
+        report.note(|| {
+            Ok(format!(
+                "{} escalated the approval of request {}",
+                format_timestamp(ctx.now),
+                step.approval_id
+            ))
+        })?;
     }
     for step in tx.steps_due_by(ctx.now)? {
         if let Some(q) = approvals::time_out(tx, ctx, &step)? {
             report.timed_out += 1;
-            report.events.push(format!(
-                "{} timed out request {} (no decision in stage {})",
-                format_timestamp(ctx.now),
-                q.id,
-                step.stage
-            ));
+            report.note(|| {
+                Ok(format!(
+                    "{} timed out request {} (no decision in stage {})",
+                    format_timestamp(ctx.now),
+                    q.id,
+                    step.stage
+                ))
+            })?;
         }
     }
     for (s, days) in tx.expiry_warnings_due_by(ctx.now)? {
         tx.clear_expiry_warning(&s.id, days)?;
         if s.state == ScheduleState::Live {
             announce(tx, ctx, &s, Event::Expiring { days })?;
-            report.events.push(format!(
-                "{} notified: {} ends in {days} day(s)",
-                format_timestamp(ctx.now),
-                describe(tx, &s)?
-            ));
+            report.note(|| {
+                Ok(format!(
+                    "{} notified: {} ends in {days} day(s)",
+                    format_timestamp(ctx.now),
+                    describe(tx, &s)?
+                ))
+            })?;
         }
     }
     let purged = tx.purge_requests(
@@ -307,5 +334,28 @@ impl Engine {
     pub fn advance_by(&mut self, session: &Session, by: IsoDuration) -> Result<AdvanceReport, ApiError> {
         let now = self.now()?;
         self.advance_to(session, now + by.as_delta())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_advance_describes_at_most_max_event_lines_and_counts_the_rest() {
+        let mut report = AdvanceReport::default();
+        let mut described = 0;
+        for i in 0..MAX_EVENT_LINES + 5 {
+            report
+                .note(|| {
+                    described += 1;
+                    Ok(format!("event {i}"))
+                })
+                .unwrap();
+        }
+        assert_eq!(report.events.len(), MAX_EVENT_LINES);
+        assert_eq!(described, MAX_EVENT_LINES, "events past the limit are not described");
+        assert_eq!(report.events_omitted, 5);
+        assert_eq!(report.events.last().map(String::as_str), Some("event 999"));
     }
 }
