@@ -420,13 +420,15 @@ fn lua_globals_carry_over_between_lines_even_after_an_error() {
         "clock advance PT10M",
         "= q.status .. ' at ' .. pim.clock.now()",
         "lua x = x + 1 error('boom')",
+        "lua local y = 1",
+        "= y",
         "= x",
     ]);
     run.ended().err_has("error: lua:1: boom");
     let lines = run.lines();
     assert!(lines.contains(&"84"), "{run}");
-    let tail: Vec<&str> = lines[lines.len() - 2..].to_vec();
-    assert_eq!(tail, ["Provisioned at 2025-01-06T09:10:00Z", "42"], "{run}");
+    let tail: Vec<&str> = lines[lines.len() - 3..].to_vec();
+    assert_eq!(tail, ["Provisioned at 2025-01-06T09:10:00Z", "nil", "42"], "{run}");
 }
 
 #[test]

@@ -185,8 +185,15 @@ pub fn eval_line(shell: &mut Shell, code: &str, out: &mut dyn Write, err: &mut d
     for line in &lines {
         let _ = writeln!(out, "{line}");
     }
-    if let Some(v) = &outcome.value {
-        let _ = writeln!(out, "{v}");
+    match &outcome.value {
+        Some(v) => {
+            let _ = writeln!(out, "{v}");
+        }
+        // `= missing` answers, as the standalone Lua REPL does; a `lua` statement stays quiet.
+        None if code.starts_with('=') && outcome.error.is_none() => {
+            let _ = writeln!(out, "nil");
+        }
+        None => {}
     }
     match outcome.error {
         Some(e) => report(CliError::Usage(e), out, err),
