@@ -1745,6 +1745,23 @@ fn cli_hook_test_prints_each_handler_decision_and_changes_nothing() {
         .out_has("validate   allow")
         .out_has("the request would end Provisioned");
     assert_eq!(cli.dump(), before);
+
+    // A dry run also takes names for the principal and the role; an unknown one is refused.
+    let by_name = json!({
+        "action": "selfActivate",
+        "principalId": "alice",
+        "roleDefinitionId": "Global Administrator",
+        "directoryScopeId": "/",
+        "justification": "dry run",
+        "scheduleInfo": { "expiration": { "type": "afterDuration", "duration": "PT2H" } },
+    })
+    .to_string();
+    cli.run(&["--as", "alice", "hook", "test", "Ok", "--request", &by_name])
+        .ok()
+        .out_has("the request would end Provisioned");
+    let nobody = by_name.replace("\"alice\"", "\"nobody-here\"");
+    cli.run(&["--as", "alice", "hook", "test", "Ok", "--request", &nobody]).err_has("nobody-here");
+    assert_eq!(cli.dump(), before);
 }
 
 #[test]

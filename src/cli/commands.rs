@@ -1179,7 +1179,18 @@ fn hook(
             }
         }
         HookAction::Test { name, request, kind } => {
-            let text = read_body(request)?;
+            let mut body = crate::api::body::parse_object(&read_body(request)?)?;
+            // Unlike a Graph call, a dry run takes names too: `"principalId": "alice"`,
+            // `"roleDefinitionId": "Global Administrator"`.
+            if let Some(Value::String(p)) = body.get("principalId") {
+                let id = engine.resolve_object(p)?.id;
+                body.insert("principalId".into(), Value::String(id));
+            }
+            if let Some(Value::String(r)) = body.get("roleDefinitionId") {
+                let id = engine.resolve_role(r)?.id;
+                body.insert("roleDefinitionId".into(), Value::String(id));
+            }
+            let text = Value::Object(body).to_string();
             // A Graph body does not say which collection it was posted to: active unless told.
             let kind = match kind {
                 Some(KindArg::Eligible) => RequestKind::Eligibility,
