@@ -5,7 +5,6 @@
 use super::lifecycle::end_schedule;
 use super::notify::{self, Audience, Event, Notice};
 use super::{Ctx, Engine, Session, approvals, audit, fidelity, set_clock};
-use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
 use crate::model::time::format_timestamp;
 use crate::model::{ApiError, AssignmentType, IsoDuration, RequestKind, ScheduleState, Status, Timestamp};
 use crate::store::Tx;
@@ -66,7 +65,7 @@ fn next_event(tx: &Tx<'_>) -> Result<Option<Timestamp>, ApiError> {
 /// finds the old instance gone), then starts, then purges.
 fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result<(), ApiError> {
     for s in tx.schedules_ending_by(ctx.now)? {
-        let is_last_global_admin = is_last_global_administrator(tx, &s)?;
+        let is_last_global_admin = super::lockout::keeps_from_expiring(tx, &s)?;
         if is_last_global_admin {
             // Lock-out protection (reference §3.2): the last Global Administrator does not expire.
             tx.keep_schedule_forever(&s.id)?;
@@ -261,33 +260,6 @@ fn eligibility_in_effect(tx: &Tx<'_>, schedule_id: &str) -> Result<bool, ApiErro
         .any(|o| {
             o.is_active() && o.directory_scope_id == e.directory_scope_id && o.app_scope_id == e.app_scope_id
         }))
-}
-
-/// Lock-out protection (reference §3.2). The last active Global Administrator assignment at the
-/// tenant scope does not expire: no other `Assigned` one is in effect (activations do not count:
-/// they end within hours). A time-bound Global Administrator eligibility does not expire either
-/// when it is the last way back in: no `Assigned` Global Administrator is in effect and no other
-/// eligibility remains.
-fn is_last_global_administrator(tx: &Tx<'_>, s: &crate::model::Schedule) -> Result<bool, ApiError> {
-    if s.role_definition_id != GLOBAL_ADMINISTRATOR
-        || s.directory_scope_id.as_deref() != Some("/")
-        || s.assignment_type == Some(AssignmentType::Activated)
-        || !s.is_active()
-    {
-        return Ok(false);
-    }
-    let other_assigned = tx
-        .active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?
-        .iter()
-        .any(|o| o.id != s.id && o.assignment_type == Some(AssignmentType::Assigned));
-    if s.kind == RequestKind::Assignment {
-        return Ok(!other_assigned);
-    }
-    let other_eligible = tx
-        .live_schedules(RequestKind::Eligibility, None, Some(GLOBAL_ADMINISTRATOR))?
-        .iter()
-        .any(|o| o.id != s.id && o.is_active() && o.directory_scope_id.as_deref() == Some("/"));
-    Ok(!other_assigned && !other_eligible)
 }
 
 impl Engine {

@@ -3,8 +3,7 @@
 
 use super::directory::{require_admin, resolve_object, resolve_role};
 use super::lifecycle::{end_schedule, role_assignment_does_not_exist, role_assignment_exists};
-use super::{Engine, Session, audit, fidelity};
-use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
+use super::{Engine, Session, audit, fidelity, lockout};
 use crate::model::{
     ApiError, AssignmentType, Expiration, MemberType, PrincipalKind, RequestKind, Schedule, ScheduleInfo,
     ScheduleState, Status, Surface, ids,
@@ -106,18 +105,10 @@ impl Engine {
                         format!("no active role assignment '{id}'"),
                     )
                 })?;
-            if s.role_definition_id == GLOBAL_ADMINISTRATOR
-                && s.directory_scope_id.as_deref() == Some("/")
-                && !tx
-                    .active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?
-                    .iter()
-                    .any(|o| o.id != s.id && o.assignment_type == Some(AssignmentType::Assigned))
+            if lockout::is_tenant_global_administrator(&s)
+                && lockout::other_assigned_global_administrators(tx, &s.id)? == 0
             {
-                return Err(ApiError::new(
-                    400,
-                    fidelity::LAST_GLOBAL_ADMIN_CODE,
-                    "The last active Global Administrator assignment cannot be removed.",
-                ));
+                return Err(lockout::last_global_administrator_error());
             }
             end_schedule(tx, ctx, &s, ScheduleState::Removed)?;
             audit::other(

@@ -981,19 +981,9 @@ fn admin_remove(
         && t.role.id == GLOBAL_ADMINISTRATOR
         && t.scope == "/"
     {
-        // Activations do not count: they end within hours (the same rule keeps the last one from expiring).
-        let others = tx
-            .active_assignments_of_role(GLOBAL_ADMINISTRATOR, "/")?
-            .into_iter()
-            .filter(|s| s.id != target.id && s.assignment_type == Some(AssignmentType::Assigned))
-            .count();
+        let others = super::lockout::other_assigned_global_administrators(tx, &target.id)?;
         if others == 0 {
-            return Err(ApiError::new(
-                400,
-                fidelity::LAST_GLOBAL_ADMIN_CODE,
-                "The last active Global Administrator assignment cannot be removed.",
-            )
-            .with_detail(
+            return Err(super::lockout::last_global_administrator_error().with_detail(
                 "LastGlobalAdministrator",
                 "principalId",
                 format!(

@@ -14,6 +14,7 @@ mod directory;
 pub mod extension;
 pub mod fidelity;
 mod lifecycle;
+mod lockout;
 mod notify;
 mod policies;
 mod queries;
