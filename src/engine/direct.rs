@@ -6,7 +6,7 @@ use super::lifecycle::{end_schedule, role_assignment_does_not_exist, role_assign
 use super::{Engine, Session, audit, fidelity, lockout};
 use crate::model::{
     ApiError, AssignmentType, Expiration, MemberType, PrincipalKind, RequestKind, Schedule, ScheduleInfo,
-    ScheduleState, Status, Surface, ids,
+    ScheduleState, Status, Surface, Timestamp, ids,
 };
 
 impl Engine {
@@ -46,30 +46,14 @@ impl Engine {
             if tx.active_schedule_by_instance(&id)?.is_some() {
                 return Err(role_assignment_exists());
             }
-            let s = Schedule {
-                id: id.clone(),
-                surface: Surface::Directory,
-                kind: RequestKind::Assignment,
-                principal_id: p.id.clone(),
-                role_definition_id: r.id.clone(),
-                directory_scope_id: directory_scope.map(str::to_string),
-                app_scope_id: app_scope.map(str::to_string),
-                member_type: MemberType::Direct,
-                assignment_type: Some(AssignmentType::Assigned),
-                status: Status::Provisioned,
-                state: ScheduleState::Live,
-                created_using: None,
-                created_at: None,
-                modified_at: None,
-                schedule_info: ScheduleInfo { start: Some(ctx.now), expiration: Expiration::never() },
-                end_at: None,
-                activated_using: None,
-                instance_id: id,
-                ended_at: None,
-                replaces: None,
-                warn_14_at: None,
-                warn_1_at: None,
-            };
+            let s = outside_pim_assignment(
+                id,
+                &p.id,
+                &r.id,
+                directory_scope.map(str::to_string),
+                app_scope.map(str::to_string),
+                ctx.now,
+            );
             // A PIM schedule for the same target would collide with this instance.
             if !tx
                 .schedules_of(RequestKind::Assignment, &p.id, &r.id, ScheduleState::Live)?
@@ -121,5 +105,41 @@ impl Engine {
             )?;
             Ok(())
         })
+    }
+}
+
+/// A permanent active assignment made outside PIM, from `start`: its schedule and instance share
+/// the role assignment's id `id`, and nothing created it (reference §3.9).
+pub(crate) fn outside_pim_assignment(
+    id: String,
+    principal_id: &str,
+    role_id: &str,
+    directory_scope_id: Option<String>,
+    app_scope_id: Option<String>,
+    start: Timestamp,
+) -> Schedule {
+    Schedule {
+        id: id.clone(),
+        surface: Surface::Directory,
+        kind: RequestKind::Assignment,
+        principal_id: principal_id.to_string(),
+        role_definition_id: role_id.to_string(),
+        directory_scope_id,
+        app_scope_id,
+        member_type: MemberType::Direct,
+        assignment_type: Some(AssignmentType::Assigned),
+        status: Status::Provisioned,
+        state: ScheduleState::Live,
+        created_using: None,
+        created_at: None,
+        modified_at: None,
+        schedule_info: ScheduleInfo { start: Some(start), expiration: Expiration::never() },
+        end_at: None,
+        activated_using: None,
+        instance_id: id,
+        ended_at: None,
+        replaces: None,
+        warn_14_at: None,
+        warn_1_at: None,
     }
 }

@@ -8,8 +8,8 @@ use crate::model::builtin_roles::{BUILTIN_ROLES, GLOBAL_ADMINISTRATOR};
 use crate::model::policy::{Policy, default_directory_rules};
 use crate::model::time::{parse_timestamp, to_millis};
 use crate::model::{
-    Action, ApiError, AssignmentType, Expiration, IsoDuration, MemberType, NewRequest, PrincipalKind,
-    RequestKind, RoleDefinition, Schedule, ScheduleInfo, ScheduleState, Status, Surface, Timestamp, ids,
+    Action, ApiError, Expiration, IsoDuration, NewRequest, PrincipalKind, RequestKind, RoleDefinition,
+    ScheduleInfo, Surface, Timestamp, ids,
 };
 use crate::store::{AuditTarget, Tx};
 
@@ -87,30 +87,14 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
     // A permanent Global Administrator assignment made outside PIM, as a new tenant's first
     // administrator has: its schedule and instance share the role assignment's id (reference §3.9).
     let id = ids::role_assignment_id(GLOBAL_ADMINISTRATOR, &admin.id, Some("/"), false);
-    tx.insert_schedule(&Schedule {
-        id: id.clone(),
-        surface: Surface::Directory,
-        kind: RequestKind::Assignment,
-        principal_id: admin.id.clone(),
-        role_definition_id: GLOBAL_ADMINISTRATOR.into(),
-        directory_scope_id: Some("/".into()),
-        app_scope_id: None,
-        member_type: MemberType::Direct,
-        assignment_type: Some(AssignmentType::Assigned),
-        status: Status::Provisioned,
-        state: ScheduleState::Live,
-        created_using: None,
-        created_at: None,
-        modified_at: None,
-        schedule_info: ScheduleInfo { start: Some(opts.at), expiration: Expiration::never() },
-        end_at: None,
-        activated_using: None,
-        instance_id: id,
-        ended_at: None,
-        replaces: None,
-        warn_14_at: None,
-        warn_1_at: None,
-    })?;
+    tx.insert_schedule(&super::direct::outside_pim_assignment(
+        id,
+        &admin.id,
+        GLOBAL_ADMINISTRATOR,
+        Some("/".into()),
+        None,
+        opts.at,
+    ))?;
     audit::other(
         tx,
         &ctx,
