@@ -2,10 +2,10 @@
 //! read-only. Each new role gets its own policy at the defaults, as the real service gives one.
 
 use super::directory::{require_admin, resolve_role};
-use super::{Engine, Session, audit, new_id};
+use super::{Ctx, Engine, Session, audit, new_id};
 use crate::model::policy::{Policy, default_directory_rules};
 use crate::model::{ApiError, RequestKind, RoleDefinition, Surface};
-use crate::store::AuditTarget;
+use crate::store::{AuditTarget, Tx};
 
 /// What a caller supplies for a custom role.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -88,20 +88,7 @@ impl Engine {
                 allowed_resource_actions: new.allowed_resource_actions.clone(),
                 inherits_permissions_from: Vec::new(),
             };
-            tx.insert_role(&role)?;
-            let policy_id = format!("DirectoryRole_{}_{}", ctx.tenant_id, new_id(tx, ctx)?);
-            tx.insert_policy(
-                Surface::Directory.as_str(),
-                &Policy {
-                    id: policy_id,
-                    scope_id: "/".into(),
-                    scope_type: "DirectoryRole".into(),
-                    role_definition_id: id.clone(),
-                    last_modified_at: None,
-                    last_modified_by: None,
-                    rules: default_directory_rules(),
-                },
-            )?;
+            insert_role_with_default_policy(tx, ctx, &role)?;
             audit::other(
                 tx,
                 ctx,
@@ -207,4 +194,28 @@ impl Engine {
 
 fn target(r: &RoleDefinition) -> AuditTarget {
     AuditTarget { id: r.id.clone(), kind: "Role".into(), display_name: Some(r.display_name.clone()) }
+}
+
+/// Stores a directory role with its own policy at the defaults of reference §2.7, as every role
+/// has one (id `DirectoryRole_{tenantId}_{guid}`).
+pub(crate) fn insert_role_with_default_policy(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    role: &RoleDefinition,
+) -> Result<(), ApiError> {
+    tx.insert_role(role)?;
+    let policy_id = format!("DirectoryRole_{}_{}", ctx.tenant_id, new_id(tx, ctx)?);
+    tx.insert_policy(
+        Surface::Directory.as_str(),
+        &Policy {
+            id: policy_id,
+            scope_id: "/".into(),
+            scope_type: "DirectoryRole".into(),
+            role_definition_id: role.id.clone(),
+            last_modified_at: None,
+            last_modified_by: None,
+            rules: default_directory_rules(),
+        },
+    )?;
+    Ok(())
 }

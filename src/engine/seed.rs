@@ -5,7 +5,6 @@
 use super::directory::{NewObject, add_member, create_object};
 use super::{Ctx, Engine, Session, audit, new_id, set_clock};
 use crate::model::builtin_roles::{BUILTIN_ROLES, GLOBAL_ADMINISTRATOR};
-use crate::model::policy::{Policy, default_directory_rules};
 use crate::model::time::{parse_timestamp, to_millis};
 use crate::model::{
     Action, ApiError, Expiration, IsoDuration, NewRequest, PrincipalKind, RequestKind, RoleDefinition,
@@ -46,7 +45,7 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
     tx.set_meta("tenant_id", &tenant_id)?;
     let ctx = Ctx { now: opts.at, tenant_id: tenant_id.clone(), seed: opts.seed, runner: None };
     for b in BUILTIN_ROLES {
-        tx.insert_role(&RoleDefinition {
+        let role = RoleDefinition {
             id: b.id.to_string(),
             display_name: b.display_name.to_string(),
             description: Some(b.description.to_string()),
@@ -57,20 +56,8 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
             version: Some("1".to_string()),
             allowed_resource_actions: b.allowed_resource_actions.iter().map(|s| s.to_string()).collect(),
             inherits_permissions_from: b.inherits_permissions_from.iter().map(|s| s.to_string()).collect(),
-        })?;
-        let policy_id = format!("DirectoryRole_{tenant_id}_{}", new_id(tx, &ctx)?);
-        tx.insert_policy(
-            Surface::Directory.as_str(),
-            &Policy {
-                id: policy_id,
-                scope_id: "/".into(),
-                scope_type: "DirectoryRole".into(),
-                role_definition_id: b.id.to_string(),
-                last_modified_at: None,
-                last_modified_by: None,
-                rules: default_directory_rules(),
-            },
-        )?;
+        };
+        super::roles::insert_role_with_default_policy(tx, &ctx, &role)?;
     }
     let admin = create_object(
         tx,
