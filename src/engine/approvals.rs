@@ -156,14 +156,7 @@ pub(crate) fn open(
     };
     if stages.is_empty() {
         // Approval required without a stage: one stage of the default approvers.
-        stages.push(ApprovalStage {
-            approval_stage_time_out_in_days: 1,
-            is_approver_justification_required: true,
-            escalation_time_in_minutes: 0,
-            is_escalation_enabled: false,
-            primary_approvers: Vec::new(),
-            escalation_approvers: Vec::new(),
-        });
+        stages.push(ApprovalStage::default_stage());
     }
     // Route hooks add or replace the approvers of every stage.
     let (routes, mut trace) = super::extension::route(tx, ctx, q)?;

@@ -375,14 +375,7 @@ fn with_hook_approval(
     let already = setting.is_approval_required;
     setting.is_approval_required = true;
     if setting.approval_stages.is_empty() {
-        setting.approval_stages.push(policy::ApprovalStage {
-            approval_stage_time_out_in_days: 1,
-            is_approver_justification_required: true,
-            escalation_time_in_minutes: 0,
-            is_escalation_enabled: false,
-            primary_approvers: Vec::new(),
-            escalation_approvers: Vec::new(),
-        });
+        setting.approval_stages.push(policy::ApprovalStage::default_stage());
     }
     if !names.is_empty() {
         let named = approvers_named(tx, names)?;

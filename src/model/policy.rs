@@ -132,6 +132,21 @@ pub struct ApprovalStage {
     pub escalation_approvers: Vec<Approver>,
 }
 
+impl ApprovalStage {
+    /// The stage of the default approval rule (reference §2.7): a day to decide, approver
+    /// justification required, no escalation, no approvers named (so the default approvers decide).
+    pub fn default_stage() -> ApprovalStage {
+        ApprovalStage {
+            approval_stage_time_out_in_days: 1,
+            is_approver_justification_required: true,
+            escalation_time_in_minutes: 0,
+            is_escalation_enabled: false,
+            primary_approvers: Vec::new(),
+            escalation_approvers: Vec::new(),
+        }
+    }
+}
+
 /// `approvalSettings`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -435,14 +450,7 @@ pub fn default_directory_rules() -> Vec<PolicyRule> {
                         is_approval_required_for_extension: false,
                         is_requestor_justification_required: true,
                         approval_mode: "SingleStage".into(),
-                        approval_stages: vec![ApprovalStage {
-                            approval_stage_time_out_in_days: 1,
-                            is_approver_justification_required: true,
-                            escalation_time_in_minutes: 0,
-                            is_escalation_enabled: false,
-                            primary_approvers: vec![],
-                            escalation_approvers: vec![],
-                        }],
+                        approval_stages: vec![ApprovalStage::default_stage()],
                     },
                 }),
                 "AuthenticationContext_EndUser_Assignment" => {
