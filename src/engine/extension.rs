@@ -672,29 +672,15 @@ impl super::Engine {
                     "this engine has no hook host to run the hook with",
                 )
             })?;
-            let q = ScheduleRequest {
-                id: super::peek_id(tx, ctx)?,
-                surface: req.surface,
-                kind: req.kind,
-                action: req.action,
-                status: crate::model::Status::PendingEvaluation,
-                principal_id: req.principal_id.clone(),
-                role_definition_id: req.role_definition_id.clone(),
-                directory_scope_id: req.directory_scope_id.clone(),
-                app_scope_id: req.app_scope_id.clone(),
-                justification: req.justification.clone(),
-                schedule_info: req.schedule_info.clone(),
-                ticket_info: req.ticket_info.clone().unwrap_or_default(),
-                is_validation_only: true,
-                target_schedule_id: None,
-                approval_id: None,
-                created_at: ctx.now,
-                completed_at: None,
-                created_by: session.caller.clone(),
-                activated_using: None,
-                canceled_at: None,
-                trace: Vec::new(),
-            };
+            let mut q = super::lifecycle::provisional_request(
+                tx,
+                ctx,
+                session,
+                req,
+                &req.principal_id,
+                &req.role_definition_id,
+            )?;
+            q.is_validation_only = true;
             let view = StoreView { tx };
             let call = HookCall {
                 request: &q,

@@ -247,14 +247,42 @@ fn new_record(
     t: &Target,
     status: Status,
 ) -> ScheduleRequest {
+    record(ctx, id, session, req, &t.principal.id, &t.role.id, status)
+}
+
+/// The request as the validate hooks see it: as it arrived, under the id it would get, with
+/// `status = PendingEvaluation`.
+pub(crate) fn provisional_request(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+    principal_id: &str,
+    role_id: &str,
+) -> Result<ScheduleRequest, ApiError> {
+    let mut q =
+        record(ctx, super::peek_id(tx, ctx)?, session, req, principal_id, role_id, Status::PendingEvaluation);
+    q.schedule_info = req.schedule_info.clone();
+    Ok(q)
+}
+
+fn record(
+    ctx: &Ctx,
+    id: String,
+    session: &Session,
+    req: &NewRequest,
+    principal_id: &str,
+    role_id: &str,
+    status: Status,
+) -> ScheduleRequest {
     ScheduleRequest {
         id,
         surface: req.surface,
         kind: req.kind,
         action: req.action,
         status,
-        principal_id: t.principal.id.clone(),
-        role_definition_id: t.role.id.clone(),
+        principal_id: principal_id.to_string(),
+        role_definition_id: role_id.to_string(),
         directory_scope_id: req.directory_scope_id.clone(),
         app_scope_id: req.app_scope_id.clone(),
         justification: req.justification.clone(),
@@ -440,10 +468,7 @@ pub(crate) fn submit(
         require_admin(tx, session, &format!("'{}'", req.action))?;
     }
     let mut t = prepare(tx, req)?;
-    // The validate hooks see the request as it arrived, under the id it would get.
-    let mut provisional =
-        new_record(ctx, super::peek_id(tx, ctx)?, session, req, &t, Status::PendingEvaluation);
-    provisional.schedule_info = req.schedule_info.clone();
+    let provisional = provisional_request(tx, ctx, session, req, &t.principal.id, &t.role.id)?;
     t.hooks = extension::validate(tx, ctx, &provisional, &session.caller)?;
     let t = t;
     let mut q = match req.action {
