@@ -10,6 +10,14 @@ use crate::engine::{Engine, RequestFilter, Session};
 use crate::model::approval::Decision;
 use crate::model::{ApiError, PrincipalKind, RequestKind, Schedule, ScheduleRequest, Status, ids};
 
+/// The schedule and instance collections: read-only, and routed alike.
+const SCHEDULE_COLLECTIONS: [&str; 4] = [
+    "roleEligibilitySchedules",
+    "roleAssignmentSchedules",
+    "roleEligibilityScheduleInstances",
+    "roleAssignmentScheduleInstances",
+];
+
 /// A Graph response: the HTTP status and the JSON body (none for 204).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
@@ -270,29 +278,17 @@ impl Call<'_> {
                 self.engine.cancel(self.session, kind_of(c), id)?;
                 Ok(Response::no_content())
             }
-            [c @ ("roleEligibilitySchedules" | "roleAssignmentSchedules")] => {
-                self.schedules(kind_of(c), c, false, None)
-            }
-            [c @ ("roleEligibilitySchedules" | "roleAssignmentSchedules"), f]
-                if f.starts_with("filterByCurrentUser") =>
-            {
-                filter_by_current_user_on(f, &["principal"])?;
-                self.schedules(kind_of(c), c, false, Some(()))
-            }
-            [c @ ("roleEligibilitySchedules" | "roleAssignmentSchedules"), id] => {
-                self.schedule_by_id(kind_of(c), c, false, id)
-            }
-            [c @ ("roleEligibilityScheduleInstances" | "roleAssignmentScheduleInstances")] => {
-                self.schedules(kind_of(c), c, true, None)
-            }
-            [c @ ("roleEligibilityScheduleInstances" | "roleAssignmentScheduleInstances"), f]
-                if f.starts_with("filterByCurrentUser") =>
-            {
-                filter_by_current_user_on(f, &["principal"])?;
-                self.schedules(kind_of(c), c, true, Some(()))
-            }
-            [c @ ("roleEligibilityScheduleInstances" | "roleAssignmentScheduleInstances"), id] => {
-                self.schedule_by_id(kind_of(c), c, true, id)
+            [c, tail @ ..] if SCHEDULE_COLLECTIONS.contains(c) => {
+                let (kind, instances) = (kind_of(c), c.ends_with("Instances"));
+                match tail {
+                    [] => self.schedules(kind, c, instances, None),
+                    [f] if f.starts_with("filterByCurrentUser") => {
+                        filter_by_current_user_on(f, &["principal"])?;
+                        self.schedules(kind, c, instances, Some(()))
+                    }
+                    [id] => self.schedule_by_id(kind, c, instances, id),
+                    _ => Err(not_found_path(&self.path())),
+                }
             }
             _ => Err(not_found_path(&self.path())),
         }
