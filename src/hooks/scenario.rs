@@ -60,6 +60,18 @@ impl Outcome {
     }
 }
 
+/// What a host call gives the prelude: `true` and the decoded result, or `false` and the failure.
+fn answer(
+    lua: &Lua,
+    r: Result<serde_json::Value, CommandFailure>,
+    options: mlua::SerializeOptions,
+) -> mlua::Result<(bool, Value)> {
+    match r {
+        Ok(v) => Ok((true, lua.to_value_with(&v, options)?)),
+        Err(f) => Ok((false, Value::Table(failure_table(lua, &f)?))),
+    }
+}
+
 fn failure_table(lua: &mlua::Lua, f: &CommandFailure) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.raw_set("code", f.code.clone())?;
@@ -177,10 +189,7 @@ fn run_chunk(
                 let mut host = host.borrow_mut();
                 let r = host.command(&words);
                 tick(&mut **host);
-                match r {
-                    Ok(v) => Ok((true, lua.to_value_with(&v, options)?)),
-                    Err(f) => Ok((false, Value::Table(failure_table(lua, &f)?))),
-                }
+                answer(lua, r, options)
             })?,
         )?;
         h.raw_set(
@@ -202,10 +211,7 @@ fn run_chunk(
                 let role: Option<String> = opts.get("role")?;
                 let hook_scope: Option<String> = opts.get("scope")?;
                 let r = host.borrow_mut().add_hook(&name, &source, role.as_deref(), hook_scope.as_deref());
-                match r {
-                    Ok(v) => Ok((true, lua.to_value_with(&v, options)?)),
-                    Err(f) => Ok((false, Value::Table(failure_table(lua, &f)?))),
-                }
+                answer(lua, r, options)
             })?,
         )?;
         h.raw_set(
