@@ -5,7 +5,7 @@ use mlua::{Function, Lua, LuaSerdeExt, Table, Value};
 
 use super::decision;
 use super::sandbox::{self, Limits};
-use crate::engine::{Hook, HookCall, HookDecision, HookEvent, HookFailure, HookRunner};
+use crate::engine::{Hook, HookCall, HookDecision, HookEvent, HookFailure, HookRunner, TenantView};
 use crate::model::ScheduleRequest;
 
 const HANDLERS: [&str; 3] = ["validate", "route", "completed"];
@@ -166,41 +166,36 @@ impl HookRunner for LuaHooks {
                 scope.create_function(move |lua, ()| lua.to_value_with(&policy, options))?,
             )?;
             let view = call.view;
-            let query = |t: Option<Table>| -> mlua::Result<(Option<String>, Option<String>)> {
-                Ok(match t {
-                    Some(t) => (t.get("principal")?, t.get("role")?),
-                    None => (None, None),
-                })
+            // A query's answer, charged to the hook's budget by its size.
+            let reply = move |lua: &Lua, v: Result<serde_json::Value, crate::model::ApiError>| {
+                let v = v.map_err(|e| mlua::Error::RuntimeError(e.message))?;
+                sandbox::charge(lua, query_cost(&v))?;
+                lua.to_value_with(&v, options)
             };
-            ctx.raw_set(
-                "eligibilities",
-                scope.create_function(move |lua, t: Option<Table>| {
-                    let (p, r) = query(t)?;
-                    let v = view
-                        .eligibilities(p.as_deref(), r.as_deref())
-                        .map_err(|e| mlua::Error::RuntimeError(e.message))?;
-                    sandbox::charge(lua, query_cost(&v))?;
-                    lua.to_value_with(&v, options)
-                })?,
-            )?;
-            ctx.raw_set(
-                "assignments",
-                scope.create_function(move |lua, t: Option<Table>| {
-                    let (p, r) = query(t)?;
-                    let v = view
-                        .assignments(p.as_deref(), r.as_deref())
-                        .map_err(|e| mlua::Error::RuntimeError(e.message))?;
-                    sandbox::charge(lua, query_cost(&v))?;
-                    lua.to_value_with(&v, options)
-                })?,
-            )?;
+            type Listing = fn(
+                &dyn TenantView,
+                Option<&str>,
+                Option<&str>,
+            ) -> Result<serde_json::Value, crate::model::ApiError>;
+            let listings: [(&str, Listing); 2] = [
+                ("eligibilities", |v, p, r| v.eligibilities(p, r)),
+                ("assignments", |v, p, r| v.assignments(p, r)),
+            ];
+            for (name, list) in listings {
+                ctx.raw_set(
+                    name,
+                    scope.create_function(move |lua, t: Option<Table>| {
+                        let (p, r): (Option<String>, Option<String>) = match t {
+                            Some(t) => (t.get("principal")?, t.get("role")?),
+                            None => (None, None),
+                        };
+                        reply(lua, list(view, p.as_deref(), r.as_deref()))
+                    })?,
+                )?;
+            }
             ctx.raw_set(
                 "groups",
-                scope.create_function(move |lua, principal: String| {
-                    let v = view.groups(&principal).map_err(|e| mlua::Error::RuntimeError(e.message))?;
-                    sandbox::charge(lua, query_cost(&v))?;
-                    lua.to_value_with(&v, options)
-                })?,
+                scope.create_function(move |lua, principal: String| reply(lua, view.groups(&principal)))?,
             )?;
             let ctx = sandbox::freeze(&lua, Value::Table(ctx), Some(lazy))?;
             sandbox::arm(&lua)?;
