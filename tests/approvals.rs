@@ -13,9 +13,7 @@
 
 mod common;
 
-use std::fmt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use pimlab::api::graph;
 use pimlab::engine::{Engine, InitOptions, Session};
@@ -33,7 +31,7 @@ const PRIV_ROLE_ADMIN: &str = "e8611ab8-c189-46e8-94e1-60213ab1f814";
 const SECURITY_ADMIN: &str = "194ae4cb-b126-40b2-bd5b-6091b380977d";
 const GLOBAL_READER: &str = "f2ef992c-3afb-46b9-b7cf-a126ee74c451";
 
-const BIN: &str = env!("CARGO_BIN_EXE_pimlab");
+use common::Run;
 const AT: &str = "2025-01-06T09:00:00Z";
 
 const ELIG_REQS: &str = "/v1.0/roleManagement/directory/roleEligibilityScheduleRequests";
@@ -372,75 +370,6 @@ fn assert_names(e: &Value, what: &str) {
 // CLI harness (as in tests/cli.rs)
 // ---------------------------------------------------------------------------------------------
 
-struct Run {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl fmt::Display for Run {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "\n$ pimlab {}\n[exit {}]\n--- stdout ---\n{}--- stderr ---\n{}",
-            self.args.join(" "),
-            self.code,
-            self.stdout,
-            self.stderr
-        )
-    }
-}
-
-impl Run {
-    #[track_caller]
-    fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "expected success{self}");
-        assert_eq!(self.stderr, "", "a successful command wrote to stderr{self}");
-        self
-    }
-
-    /// The service refused: exit 1, `error: <code> (HTTP <status>): ...` on stderr, nothing on stdout.
-    #[track_caller]
-    fn refused(self, code: &str, status: u16) -> Run {
-        assert_eq!(self.code, 1, "expected a refusal (exit 1){self}");
-        let head = format!("error: {code} (HTTP {status}): ");
-        assert!(self.stderr.starts_with(&head), "stderr should start with {head:?}{self}");
-        assert_eq!(self.stdout, "", "a refused command wrote to stdout{self}");
-        self
-    }
-
-    #[track_caller]
-    fn usage(self) -> Run {
-        assert_eq!(self.code, 2, "expected a usage error (exit 2){self}");
-        assert!(self.stderr.starts_with("error: "), "{self}");
-        self
-    }
-
-    #[track_caller]
-    fn out_has(self, needle: &str) -> Run {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}{self}");
-        self
-    }
-
-    #[track_caller]
-    fn out_lacks(self, needle: &str) -> Run {
-        assert!(!self.stdout.contains(needle), "stdout should not contain {needle:?}{self}");
-        self
-    }
-
-    #[track_caller]
-    fn err_has(self, needle: &str) -> Run {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}{self}");
-        self
-    }
-
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}){self}"))
-    }
-}
-
 struct Lab {
     dir: TempDir,
     db: PathBuf,
@@ -457,22 +386,7 @@ impl Lab {
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        let mut all = vec!["--db".to_string(), self.db.display().to_string()];
-        all.extend(args.iter().map(|a| a.to_string()));
-        let out = Command::new(BIN)
-            .current_dir(self.dir.path())
-            .env_remove("PIMLAB_DB")
-            .env("RUST_BACKTRACE", "0")
-            .stdin(Stdio::null())
-            .args(&all)
-            .output()
-            .expect("run pimlab");
-        Run {
-            args: all,
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-            stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-        }
+        common::run_on(self.dir.path(), &self.db, args)
     }
 
     /// Runs a decision that must fail and change nothing at all: not even an audit row.

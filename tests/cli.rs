@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_pimlab");
+use common::Run;
 const AT: &str = "2025-01-06T09:00:00Z";
 const GA: &str = "Global Administrator";
 const GA_ID: &str = "62e90394-69f5-4237-9190-012177145e10";
@@ -28,84 +28,6 @@ const TOO_SHORT: &str = "The Active duration is too short. Miniumum Required is 
 // ---------------------------------------------------------------------------------------------
 // Harness
 // ---------------------------------------------------------------------------------------------
-
-/// One finished `pimlab` process.
-struct Run {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl fmt::Display for Run {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "\n$ pimlab {}\n[exit {}]\n--- stdout ---\n{}--- stderr ---\n{}",
-            self.args.join(" "),
-            self.code,
-            self.stdout,
-            self.stderr
-        )
-    }
-}
-
-impl Run {
-    /// Succeeded (exit 0) with nothing on stderr.
-    #[track_caller]
-    fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "expected success{self}");
-        assert_eq!(self.stderr, "", "a successful command wrote to stderr{self}");
-        self
-    }
-
-    /// The service refused: exit 1 and `error: <code> (HTTP <status>): ...` on stderr, nothing on stdout.
-    #[track_caller]
-    fn refused(self, code: &str, status: u16) -> Run {
-        assert_eq!(self.code, 1, "expected a refusal (exit 1){self}");
-        let head = format!("error: {code} (HTTP {status}): ");
-        assert!(self.stderr.starts_with(&head), "stderr should start with {head:?}{self}");
-        assert_eq!(self.stdout, "", "a refused command wrote to stdout{self}");
-        self
-    }
-
-    /// The command line was wrong: exit 2, `error: ...` on stderr, nothing on stdout.
-    #[track_caller]
-    fn usage(self) -> Run {
-        assert_eq!(self.code, 2, "expected a usage error (exit 2){self}");
-        assert!(self.stderr.starts_with("error: "), "stderr should start with 'error: '{self}");
-        assert_eq!(self.stdout, "", "a usage error wrote to stdout{self}");
-        self
-    }
-
-    #[track_caller]
-    fn out_has(self, needle: &str) -> Run {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}{self}");
-        self
-    }
-
-    #[track_caller]
-    fn out_lacks(self, needle: &str) -> Run {
-        assert!(!self.stdout.contains(needle), "stdout should not contain {needle:?}{self}");
-        self
-    }
-
-    #[track_caller]
-    fn err_has(self, needle: &str) -> Run {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}{self}");
-        self
-    }
-
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}){self}"))
-    }
-
-    /// The lines of stdout that mention `needle`.
-    fn lines_with(&self, needle: &str) -> Vec<&str> {
-        self.stdout.lines().filter(|l| l.contains(needle)).collect()
-    }
-}
 
 /// The store's files, for byte-for-byte comparison.
 ///
@@ -159,30 +81,17 @@ impl Lab {
 
     /// `pimlab` with no `--db`, run in the lab's directory, `PIMLAB_DB` unset.
     fn command(&self) -> Command {
-        let mut c = Command::new(BIN);
-        c.current_dir(self.dir.path())
-            .env_remove("PIMLAB_DB")
-            .env("RUST_BACKTRACE", "0")
-            .stdin(Stdio::null());
-        c
+        common::pimlab_in(self.dir.path())
     }
 
     /// Runs `pimlab --db <lab>/t.db ARGS`.
     fn run(&self, args: &[&str]) -> Run {
-        let mut all = vec!["--db".to_string(), self.db.display().to_string()];
-        all.extend(args.iter().map(|a| a.to_string()));
-        self.run_raw(self.command(), &all)
+        common::run_on(self.dir.path(), &self.db, args)
     }
 
     /// Runs the command as given, recording `args` for messages.
-    fn run_raw(&self, mut c: Command, args: &[String]) -> Run {
-        let out = c.args(args).output().expect("run pimlab");
-        Run {
-            args: args.to_vec(),
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-            stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-        }
+    fn run_raw(&self, c: Command, args: &[String]) -> Run {
+        common::run_command(c, args)
     }
 
     fn bytes(&self) -> StoreBytes {

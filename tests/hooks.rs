@@ -26,7 +26,7 @@ use pimlab::model::{
     Action, ApiError, Expiration, IsoDuration, NewRequest, RequestKind, ScheduleInfo, ScheduleRequest,
     Status, Surface,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use tempfile::TempDir;
 
 // ---------------------------------------------------------------------------------------------
@@ -41,7 +41,7 @@ const HOOK_INVALID: &str = "PimlabHookInvalid";
 const POLICY_FAILED: &str = "RoleAssignmentRequestPolicyValidationFailed";
 const ASSIGN_REQS: &str = "/v1.0/roleManagement/directory/roleAssignmentScheduleRequests";
 const AT: &str = "2025-01-06T09:00:00Z";
-const BIN: &str = env!("CARGO_BIN_EXE_pimlab");
+use common::{BIN, Run};
 /// How long a hook may keep a test waiting before the test calls it a hang.
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -1464,60 +1464,6 @@ fn graph_requests_run_the_hooks_and_report_denials_and_failures() {
 // The binary
 // ---------------------------------------------------------------------------------------------
 
-struct Run {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "\n$ pimlab {}\n[exit {}]\n--- stdout ---\n{}--- stderr ---\n{}",
-            self.args.join(" "),
-            self.code,
-            self.stdout,
-            self.stderr
-        )
-    }
-}
-
-impl Run {
-    #[track_caller]
-    fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "expected success{self}");
-        assert_eq!(self.stderr, "", "a successful command wrote to stderr{self}");
-        self
-    }
-
-    #[track_caller]
-    fn refused(self, code: &str, status: u16) -> Run {
-        assert_eq!(self.code, 1, "expected a refusal{self}");
-        let head = format!("error: {code} (HTTP {status}): ");
-        assert!(self.stderr.starts_with(&head), "stderr should start with {head:?}{self}");
-        self
-    }
-
-    #[track_caller]
-    fn out_has(self, needle: &str) -> Run {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}{self}");
-        self
-    }
-
-    #[track_caller]
-    fn err_has(self, needle: &str) -> Run {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}{self}");
-        self
-    }
-
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}){self}"))
-    }
-}
-
 /// A store file in a temporary directory, driven through the binary.
 struct Cli {
     dir: TempDir,
@@ -1534,22 +1480,7 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        let mut all = vec!["--db".to_string(), self.db.display().to_string()];
-        all.extend(args.iter().map(|a| a.to_string()));
-        let out = Command::new(BIN)
-            .args(&all)
-            .current_dir(self.dir.path())
-            .env_remove("PIMLAB_DB")
-            .env("RUST_BACKTRACE", "0")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run pimlab");
-        Run {
-            args: all,
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        common::run_on(self.dir.path(), &self.db, args)
     }
 
     /// Writes `source` to NAME.lua and returns its path.
