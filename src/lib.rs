@@ -1,11 +1,14 @@
 //! pimlab: a local laboratory for Microsoft Entra Privileged Identity Management.
 //!
 //! Layers (see ARCHITECTURE.md): `model` (plain data) ← `store` (SQLite) ← `engine` (every
-//! business rule) ← `api` (Graph surface) ← `cli` (the terminal).
+//! business rule) ← `api` (Graph surface and JSON shapes) ← `ops` (every command, typed) ←
+//! `cli` (the terminal) and `hooks::scenario` (Lua scripts); the engine reaches `hooks` only
+//! through its `HookRunner` trait.
 
 pub mod api;
 pub mod cli;
 pub mod engine;
 pub mod hooks;
 pub mod model;
+pub mod ops;
 pub mod store;

@@ -4,4 +4,5 @@
 pub mod body;
 pub mod graph;
 pub mod odata;
+pub mod shapes;
 pub mod views;

@@ -69,6 +69,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
 /// Prints an error as pimlab does and gives its exit code.
 pub(crate) fn report(e: CliError, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     match e {
+        CliError::Api(e) if e.kind == crate::model::ErrorKind::Usage => {
+            let _ = writeln!(err, "error: {}", e.message);
+            2
+        }
         CliError::Api(e) => {
             let _ = write!(err, "{}", render::error(&e));
             1

@@ -1,17 +1,20 @@
 //! `pimlab run SCRIPT.lua`: a scenario script over a shell. The shell is the script's host: every
-//! `pim.*` call is a command line of the same grammar, so scripts can do what the CLI can.
+//! `pim.*` call is a typed operation applied to its engine (`pim.run` parses a command line of the
+//! CLI grammar into the same operation), so scripts can do what the CLI can, with no text between.
 
 use std::io::Write;
 
 use serde_json::Value;
 
-use super::args::{Cli, RunArgs};
+use clap::Parser;
+
+use super::args::{Cli, Command, RunArgs};
 use super::shell::Shell;
 use super::{CliError, report};
 use crate::engine::InitOptions;
-use crate::hooks::scenario::{self, CommandFailure, ScenarioHost};
-use crate::model::Timestamp;
-use crate::model::time::parse_timestamp;
+use crate::hooks::scenario::{self, ScenarioHost};
+use crate::model::{ApiError, ErrorKind, Timestamp};
+use crate::ops::{self, Access, Operation, SessionOptions};
 
 /// A shell seen as a scenario's host.
 pub struct Host<'a> {
@@ -25,48 +28,60 @@ impl<'a> Host<'a> {
     }
 }
 
-fn failure(e: CliError) -> CommandFailure {
+/// A command-line failure as a structured error (what scripts receive).
+fn structured(e: CliError) -> ApiError {
     match e {
-        CliError::Api(e) => {
-            let mut message = e.message.clone();
-            for d in &e.details {
-                message.push_str(&format!("\n  - {}: {}", d.code, d.message));
-            }
-            CommandFailure { code: e.code, status: e.status, message }
-        }
-        CliError::Usage(m) => CommandFailure { code: "Usage".into(), status: 2, message: m },
-        CliError::Clap(text, _) => {
-            CommandFailure { code: "Usage".into(), status: 2, message: text.trim().to_string() }
-        }
-        CliError::Store(e) => CommandFailure { code: "Store".into(), status: 1, message: e.to_string() },
-        CliError::Output(e) => CommandFailure { code: "Output".into(), status: 1, message: e.to_string() },
+        CliError::Api(e) => e,
+        CliError::Usage(m) => ApiError::usage(m),
+        CliError::Clap(text, _) => ApiError::usage(text.trim().to_string()),
+        CliError::Store(e) => ApiError::new(500, "Store", e.to_string()).of_kind(ErrorKind::Internal),
+        CliError::Output(e) => ApiError::new(500, "Output", e.to_string()).of_kind(ErrorKind::Internal),
     }
 }
 
 impl ScenarioHost for Host<'_> {
-    fn command(&mut self, words: &[String]) -> Result<Value, CommandFailure> {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let result = self.shell.try_words(words, &mut out, &mut err);
-        let stdout = String::from_utf8_lossy(&out).to_string();
-        match result {
-            Ok(0) => Ok(serde_json::from_str(&stdout).unwrap_or(Value::String(stdout))),
-            Ok(code) => Err(CommandFailure {
-                code: "Failed".into(),
-                status: code as u16,
-                message: String::from_utf8_lossy(&err).trim().to_string(),
-            }),
-            Err(e) => Err(failure(e)),
+    fn apply(&mut self, op: &Operation, options: &SessionOptions) -> Result<Value, ApiError> {
+        let mut session = self.shell.session().map_err(structured)?;
+        if *options != SessionOptions::default() {
+            session = options.session(self.shell.engine(), &session)?;
         }
+        Ok(ops::apply(self.shell.engine(), &session, op, Access::SCRIPT)?.to_json())
+    }
+
+    fn command(&mut self, words: &[String]) -> Result<Value, ApiError> {
+        let argv = std::iter::once("pimlab".to_string()).chain(words.iter().cloned());
+        let cli = Cli::try_parse_from(argv)
+            .map_err(|e| ApiError::usage(e.render().to_string().trim().to_string()))?;
+        let op = match &cli.command {
+            Some(Command::Op(op)) => op,
+            _ => {
+                return Err(ApiError::usage(format!(
+                    "pim.run runs operations on the tenant; '{}' is not one (init, run, repl and graph are not: use pim.graph for Graph)",
+                    words.join(" ")
+                )));
+            }
+        };
+        if cli.db.is_some() {
+            return Err(ApiError::usage("--db cannot change the store of an open session"));
+        }
+        let options = SessionOptions {
+            as_principal: cli.as_principal.clone(),
+            no_mfa: cli.no_mfa,
+            auth_contexts: cli.auth_contexts.clone(),
+        };
+        let session = self.shell.session().map_err(structured)?;
+        let session = options.session(self.shell.engine(), &session)?;
+        Ok(ops::apply(self.shell.engine(), &session, op, Access::SCRIPT)?.to_json())
     }
 
     fn graph(&mut self, method: &str, path: &str, body: Option<&str>) -> (u16, Option<Value>) {
         let session = match self.shell.session() {
             Ok(s) => s,
             Err(e) => {
-                let f = failure(e);
+                let e = structured(e);
                 return (
-                    f.status,
-                    Some(serde_json::json!({"error": {"code": f.code, "message": f.message}})),
+                    e.status,
+                    Some(serde_json::json!({"error": {"code": e.code, "message": e.message}})),
                 );
             }
         };
@@ -74,28 +89,8 @@ impl ScenarioHost for Host<'_> {
         (r.status, r.body)
     }
 
-    fn add_hook(
-        &mut self,
-        name: &str,
-        source: &str,
-        role: Option<&str>,
-        scope: Option<&str>,
-    ) -> Result<Value, CommandFailure> {
-        let session = self.shell.session().map_err(failure)?;
-        // A scope by name, as the command line takes it (`Europe` → /administrativeUnits/{id}).
-        let scope =
-            scope.map(|s| super::commands::scope(self.shell.engine(), s)).transpose().map_err(failure)?;
-        let scope = scope.as_deref();
-        let (h, handlers) = self
-            .shell
-            .engine()
-            .add_hook(&session, name, source, role, scope)
-            .map_err(|e| failure(CliError::Api(e)))?;
-        Ok(serde_json::json!({ "name": h.name, "position": h.position, "handlers": handlers }))
-    }
-
-    fn set_caller(&mut self, principal: &str, mfa: bool) -> Result<(), CommandFailure> {
-        let previous = self.shell.set_caller(Some(principal), mfa).map_err(failure)?;
+    fn set_caller(&mut self, principal: &str, mfa: bool) -> Result<(), ApiError> {
+        let previous = self.shell.set_caller(Some(principal), mfa).map_err(structured)?;
         self.saved.push(previous);
         Ok(())
     }
@@ -120,10 +115,7 @@ pub fn run(cli: &Cli, a: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     let source = std::fs::read_to_string(&a.script)
         .map_err(|e| CliError::Usage(format!("cannot read script '{}': {e}", a.script.display())))?;
     let defaults = InitOptions::default();
-    let at = match &a.at {
-        Some(t) => parse_timestamp(t).map_err(CliError::Usage)?,
-        None => defaults.at,
-    };
+    let at = a.at.unwrap_or(defaults.at);
     let tenant = InitOptions { seed: a.seed.unwrap_or(defaults.seed), at, demo: a.demo, ..defaults };
     let mut shell = Shell::open(cli.db.as_deref())?;
     if !shell.engine().is_initialized()? {

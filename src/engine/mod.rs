@@ -33,6 +33,7 @@ pub use clock::AdvanceReport;
 pub use directory::NewObject;
 pub use extension::{Hook, HookCall, HookDecision, HookEvent, HookFailure, HookRunner, TenantView};
 pub use lifecycle::parse_ticket;
+pub use policies::PolicyChange;
 pub use queries::{AuditQuery, RequestFilter};
 pub use roles::{NewRole, RoleChange};
 pub use seed::InitOptions;

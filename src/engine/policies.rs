@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::directory::{require_admin, resolve_role};
 use super::{Engine, Session, audit};
 use crate::model::policy::{Approver, Policy, PolicyRule};
-use crate::model::{ApiError, PrincipalKind, Surface};
+use crate::model::{ApiError, IsoDuration, PrincipalKind, Surface};
 use crate::store::AuditTarget;
 
 fn rule_not_found(policy_id: &str, rule_id: &str) -> ApiError {
@@ -122,38 +122,203 @@ impl Engine {
     ) -> Result<Vec<PolicyRule>, ApiError> {
         self.write(|tx, ctx| {
             require_admin(tx, session, "Changing role settings")?;
-            let policy = tx.policy(policy_id)?.ok_or_else(|| {
-                ApiError::new(404, "ResourceNotFound", format!("Policy '{policy_id}' does not exist."))
-            })?;
-            let mut changed = Vec::new();
+            let policy = stored_policy(tx, policy_id)?;
+            let mut rules = Vec::new();
             for (rule_id, patch) in patches {
                 let current = policy.rule(rule_id).ok_or_else(|| rule_not_found(policy_id, rule_id))?;
-                let rule = merged_rule(current, rule_id, patch)?;
-                check_approvers(tx, &rule)?;
-                tx.update_rule(&policy.id, &rule, ctx.now, &session.caller)?;
-                let role = tx.role(&policy.role_definition_id)?;
-                audit::other(
-                    tx,
-                    ctx,
-                    &session.caller,
-                    "Update role setting in PIM",
-                    "RoleManagement",
-                    vec![
-                        AuditTarget {
-                            id: policy.role_definition_id.clone(),
-                            kind: "Role".into(),
-                            display_name: role.map(|r| r.display_name),
-                        },
-                        AuditTarget {
-                            id: format!("{}/{rule_id}", policy.id),
-                            kind: "Other".into(),
-                            display_name: Some(rule_id.to_string()),
-                        },
-                    ],
-                )?;
-                changed.push(rule);
+                rules.push(merged_rule(current, rule_id, patch)?);
             }
-            Ok(changed)
+            write_rules(tx, ctx, session, &policy, rules)
         })
+    }
+
+    /// Changes a role's settings as the portal's switches do ([`PolicyChange`]), and then any
+    /// raw rule patches, in one transaction. Returns the rules that changed (none: nothing did).
+    pub fn change_policy(
+        &mut self,
+        session: &Session,
+        policy_id: &str,
+        change: &PolicyChange,
+        patches: &[(String, Value)],
+    ) -> Result<Vec<PolicyRule>, ApiError> {
+        self.write(|tx, ctx| {
+            require_admin(tx, session, "Changing role settings")?;
+            let policy = stored_policy(tx, policy_id)?;
+            let mut approvers = Vec::new();
+            for id in change.approvers.iter().flatten() {
+                let o = tx.object(id)?.ok_or_else(|| {
+                    ApiError::new(400, "SubjectNotFound", format!("approver '{id}' does not exist"))
+                })?;
+                approvers.push(match o.kind {
+                    PrincipalKind::Group => Approver::GroupMembers {
+                        group_id: o.id,
+                        description: Some(o.display_name),
+                        is_backup: None,
+                    },
+                    _ => Approver::SingleUser {
+                        user_id: o.id,
+                        description: Some(o.display_name),
+                        is_backup: None,
+                    },
+                });
+            }
+            let mut rules: Vec<PolicyRule> = Vec::new();
+            for rule in &policy.rules {
+                let mut changed = rule.clone();
+                change.apply_to(&mut changed, &approvers);
+                if let Some((rule_id, patch)) = patches.iter().find(|(id, _)| id == rule.id()) {
+                    changed = merged_rule(&changed, rule_id, patch)?;
+                }
+                if changed != *rule {
+                    rules.push(changed);
+                }
+            }
+            for (rule_id, _) in patches {
+                policy.rule(rule_id).ok_or_else(|| rule_not_found(policy_id, rule_id))?;
+            }
+            write_rules(tx, ctx, session, &policy, rules)
+        })
+    }
+}
+
+fn stored_policy(tx: &crate::store::Tx<'_>, policy_id: &str) -> Result<Policy, ApiError> {
+    tx.policy(policy_id)?.ok_or_else(|| {
+        ApiError::new(404, "ResourceNotFound", format!("Policy '{policy_id}' does not exist."))
+    })
+}
+
+/// Checks and stores changed rules, one audit row each.
+fn write_rules(
+    tx: &crate::store::Tx<'_>,
+    ctx: &super::Ctx,
+    session: &Session,
+    policy: &Policy,
+    rules: Vec<PolicyRule>,
+) -> Result<Vec<PolicyRule>, ApiError> {
+    let role = tx.role(&policy.role_definition_id)?;
+    for rule in &rules {
+        let rule_id = rule.id();
+        rule.check_values().map_err(|(field, problem)| ApiError::bad_request(&field, problem))?;
+        check_approvers(tx, rule)?;
+        tx.update_rule(&policy.id, rule, ctx.now, &session.caller)?;
+        audit::other(
+            tx,
+            ctx,
+            &session.caller,
+            "Update role setting in PIM",
+            "RoleManagement",
+            vec![
+                AuditTarget {
+                    id: policy.role_definition_id.clone(),
+                    kind: "Role".into(),
+                    display_name: role.as_ref().map(|r| r.display_name.clone()),
+                },
+                AuditTarget {
+                    id: format!("{}/{rule_id}", policy.id),
+                    kind: "Other".into(),
+                    display_name: Some(rule_id.to_string()),
+                },
+            ],
+        )?;
+    }
+    Ok(rules)
+}
+
+/// A change to a role's settings in the portal's terms: each `Some` sets one switch; `None`
+/// leaves it. The engine turns it into rule changes, so no surface writes rule JSON for it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicyChange {
+    /// `Expiration_EndUser_Assignment.maximumDuration`.
+    pub activation_max: Option<IsoDuration>,
+    /// `Enablement_EndUser_Assignment`: MFA, justification, ticket on activation.
+    pub require_mfa: Option<bool>,
+    pub require_justification: Option<bool>,
+    pub require_ticket: Option<bool>,
+    /// `Approval_EndUser_Assignment.setting.isApprovalRequired`.
+    pub require_approval: Option<bool>,
+    /// The first stage's primary approvers, by object id: `Some(vec![])` names none (the
+    /// administrators decide).
+    pub approvers: Option<Vec<String>>,
+    /// `AuthenticationContext_EndUser_Assignment`: `Some(None)` turns it off.
+    pub require_auth_context: Option<Option<String>>,
+    /// `Expiration_Admin_Eligibility`.
+    pub allow_permanent_eligible: Option<bool>,
+    pub eligible_max: Option<IsoDuration>,
+    /// `Expiration_Admin_Assignment`.
+    pub allow_permanent_active: Option<bool>,
+    pub active_max: Option<IsoDuration>,
+    /// `Enablement_Admin_Assignment`: justification on active assignment.
+    pub require_justification_on_assign: Option<bool>,
+}
+
+impl PolicyChange {
+    /// Whether any switch is set.
+    pub fn is_empty(&self) -> bool {
+        *self == PolicyChange::default()
+    }
+
+    fn apply_to(&self, rule: &mut PolicyRule, approvers: &[Approver]) {
+        let id = rule.id().to_string();
+        match rule {
+            PolicyRule::Expiration(x) if id == "Expiration_EndUser_Assignment" => {
+                if let Some(d) = self.activation_max {
+                    x.maximum_duration = d;
+                }
+            }
+            PolicyRule::Expiration(x) if id == "Expiration_Admin_Eligibility" => {
+                if let Some(b) = self.allow_permanent_eligible {
+                    x.is_expiration_required = !b;
+                }
+                if let Some(d) = self.eligible_max {
+                    x.maximum_duration = d;
+                }
+            }
+            PolicyRule::Expiration(x) if id == "Expiration_Admin_Assignment" => {
+                if let Some(b) = self.allow_permanent_active {
+                    x.is_expiration_required = !b;
+                }
+                if let Some(d) = self.active_max {
+                    x.maximum_duration = d;
+                }
+            }
+            PolicyRule::Enablement(x) if id == "Enablement_EndUser_Assignment" => {
+                toggle(&mut x.enabled_rules, "MultiFactorAuthentication", self.require_mfa);
+                toggle(&mut x.enabled_rules, "Justification", self.require_justification);
+                toggle(&mut x.enabled_rules, "Ticketing", self.require_ticket);
+            }
+            PolicyRule::Enablement(x) if id == "Enablement_Admin_Assignment" => {
+                toggle(&mut x.enabled_rules, "Justification", self.require_justification_on_assign);
+            }
+            PolicyRule::Approval(x) => {
+                if let Some(b) = self.require_approval {
+                    x.setting.is_approval_required = b;
+                }
+                if self.approvers.is_some() {
+                    if let Some(stage) = x.setting.approval_stages.first_mut() {
+                        stage.primary_approvers = approvers.to_vec();
+                    }
+                }
+            }
+            PolicyRule::AuthenticationContext(x) => match &self.require_auth_context {
+                Some(None) => {
+                    x.is_enabled = false;
+                    x.claim_value = None;
+                }
+                Some(Some(c)) => {
+                    x.is_enabled = true;
+                    x.claim_value = Some(c.clone());
+                }
+                None => {}
+            },
+            _ => {}
+        }
+    }
+}
+
+fn toggle(list: &mut Vec<String>, value: &str, want: Option<bool>) {
+    match want {
+        Some(true) if !list.iter().any(|v| v == value) => list.push(value.to_string()),
+        Some(false) => list.retain(|v| v != value),
+        _ => {}
     }
 }

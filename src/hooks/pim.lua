@@ -1,113 +1,97 @@
--- The `pim` API of scenario scripts and REPL one-liners. Every call runs a pimlab command line
--- (the same grammar as the CLI, with --json) through the host, so scripts can do whatever the
--- command line can, the same way. `__host` is installed by the runner.
+-- The `pim` API of scenario scripts and REPL one-liners. Every call is a typed pimlab operation
+-- (the same ones the command line runs) applied by the host: `host.op(name, options)` turns the
+-- options table into the operation's arguments (keys are the command line's flags, `_` for `-`),
+-- and the result comes back as a Lua value; nothing goes through text. `__host` is installed by
+-- the runner.
 local host = __host
 __host = nil
 
 local pim = {}
 
--- An error from pimlab: code, status, message; prints as "Code (HTTP n): message".
+-- An error from pimlab, built by the host from the structured error: code, status, message,
+-- details ({code, target, message}), rules (the policy rules a refused request broke) and kind;
+-- prints as "where: Code (HTTP n): message", then one line per detail.
 local Error = {}
 Error.__index = Error
 Error.__tostring = function(e)
-  return string.format("%s%s (HTTP %s): %s", e.where and (e.where .. ": ") or "", e.code, tostring(e.status), e.message)
+  local lines = { string.format("%s%s (HTTP %s): %s", e.where and (e.where .. ": ") or "", e.code, tostring(e.status), e.message) }
+  for _, d in ipairs(e.details or {}) do lines[#lines + 1] = "  - " .. d.code .. ": " .. d.message end
+  return table.concat(lines, "\n")
 end
 
--- The parts of a message scripts test for: `e.details`, pimlab's explanation lines
--- ({code = "SelfApproval", message = "..."}, from "  - Code: text"), and `e.rules`, the policy
--- rules a refused request broke ({"ExpirationRule", "MfaRule"}, from "...failed: [...]").
 local function fail(e)
   e.where = host.where()
-  e.details, e.rules = {}, {}
-  local text = tostring(e.message or "")
-  for code, message in text:gmatch("\n  %- ([%w_%.]+): ([^\n]*)") do
-    e.details[#e.details + 1] = { code = code, message = message }
-  end
-  local failed = text:match("^The following policy rules failed: (%b[])")
-  for rule in (failed or ""):gmatch('"([^"]+)"') do e.rules[#e.rules + 1] = rule end
   error(setmetatable(e, Error), 0)
 end
 
--- {principal = "alice", duration = "PT8H", permanent = true, approver = {"a", "b"}} -> flags,
--- in a stable order so runs are reproducible.
-local function flags(argv, options)
-  if options == nil then return argv end
-  if type(options) ~= "table" then error("options must be a table", 3) end
-  local keys = {}
-  for k in pairs(options) do keys[#keys + 1] = k end
-  table.sort(keys)
-  for _, k in ipairs(keys) do
-    local v = options[k]
-    local flag = "--" .. tostring(k):gsub("_", "-")
-    if v == true then
-      argv[#argv + 1] = flag
-    elseif v == false or v == nil then
-      -- absent
-    elseif type(v) == "table" then
-      for _, item in ipairs(v) do
-        argv[#argv + 1] = flag
-        argv[#argv + 1] = tostring(item)
-      end
-    else
-      argv[#argv + 1] = flag
-      argv[#argv + 1] = tostring(v)
-    end
-  end
-  return argv
+--- Runs the operation `name` with `options`; returns its result.
+local function call(name, options)
+  local ok, result = host.op(name, options)
+  if not ok then fail(result) end
+  return result
 end
 
---- Runs a command line (a string, or a list of words) and returns its --json result decoded.
+--- Runs a command line (a string, or a list of words) and returns its result, as `--json` shows it.
 function pim.run(words, options)
   if type(words) == "string" then words = host.split(words) end
-  local argv = { "--json" }
+  local argv = {}
   for _, w in ipairs(words) do argv[#argv + 1] = w end
-  flags(argv, options)
+  if options ~= nil then
+    if type(options) ~= "table" then error("options must be a table", 2) end
+    local keys = {}
+    for k in pairs(options) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for _, k in ipairs(keys) do
+      local v, flag = options[k], "--" .. tostring(k):gsub("_", "-")
+      if v == true then
+        argv[#argv + 1] = flag
+      elseif type(v) == "table" then
+        for _, item in ipairs(v) do argv[#argv + 1] = flag; argv[#argv + 1] = tostring(item) end
+      elseif v ~= false then
+        argv[#argv + 1] = flag; argv[#argv + 1] = tostring(v)
+      end
+    end
+  end
   local ok, result = host.command(argv)
   if not ok then fail(result) end
   return result
 end
 
-local function verb(...)
-  local prefix = { ... }
-  return function(options)
-    local words = {}
-    for _, w in ipairs(prefix) do words[#words + 1] = w end
-    return pim.run(words, options)
-  end
+local function op(name)
+  return function(options) return call(name, options) end
 end
 
 local function admin_actions(kind)
-  return {
-    assign = verb(kind, "assign"), update = verb(kind, "update"), remove = verb(kind, "remove"),
-    extend = verb(kind, "extend"), renew = verb(kind, "renew"), list = verb(kind, "list"),
-  }
+  local t = {}
+  for _, verb in ipairs({ "assign", "update", "remove", "extend", "renew", "list" }) do
+    t[verb] = op(kind .. "." .. verb)
+  end
+  return t
 end
 pim.eligible = admin_actions("eligible")
 pim.active = admin_actions("active")
-pim.activate = verb("activate")
-pim.deactivate = verb("deactivate")
-pim.extend = verb("extend")
-pim.renew = verb("renew")
-pim.requests = verb("requests")
-pim.approvals = verb("approvals")
-pim.notifications = verb("notifications")
-pim.audit = verb("audit")
+pim.activate = op("activate")
+pim.deactivate = op("deactivate")
+pim.extend = op("extend")
+pim.renew = op("renew")
+pim.requests = op("requests")
+pim.approvals = op("approvals")
+pim.notifications = op("notifications")
+pim.audit = op("audit")
 
-function pim.request(id) return pim.run({ "request", "show", id }) end
-function pim.cancel(id) return pim.run({ "request", "cancel", id }) end
-function pim.explain(id) return pim.run({ "request", "explain", id }) end
-function pim.approve(id, justification) return pim.run({ "approve", id }, { justification = justification }) end
-function pim.deny(id, justification) return pim.run({ "deny", id }, { justification = justification }) end
+function pim.request(id) return call("request.show", { id = id }) end
+function pim.cancel(id) return call("request.cancel", { id = id }) end
+function pim.explain(id) return call("request.explain", { id = id }) end
+function pim.approve(id, justification) return call("approve", { id = id, justification = justification }) end
+function pim.deny(id, justification) return call("deny", { id = id, justification = justification }) end
 
 local function directory(kind)
   return function(name, options)
-    options = options or {}
-    local members = options.members
-    local add = {}
-    for k, v in pairs(options) do if k ~= "members" then add[k] = v end end
-    local object = pim.run({ kind, "add", name }, add)
-    for _, m in ipairs(members or {}) do
-      pim.run({ kind, "add-member", object.id, type(m) == "table" and m.id or m })
+    local add = { name = name }
+    for k, v in pairs(options or {}) do if k ~= "members" then add[k] = v end end
+    local object = call(kind .. ".add", add)
+    for _, m in ipairs((options or {}).members or {}) do
+      call(kind .. ".add_member", { container = object.id, member = type(m) == "table" and m.id or m })
     end
     return object
   end
@@ -117,60 +101,54 @@ pim.group = directory("group")
 pim.sp = directory("sp")
 pim.au = directory("au")
 function pim.add_member(container, member, owner)
-  return pim.run({ "group", "add-member", container, member }, { owner = owner or nil })
+  return call("group.add_member", { container = container, member = member, owner = owner or nil })
 end
-function pim.principal(name) return pim.run({ "user", "show", name }) end
+function pim.principal(name) return call("user.show", { name = name }) end
 
 pim.role = {
-  show = function(name) return pim.run({ "role", "show", name }) end,
-  list = verb("role", "list"),
-  add = function(name, options) return pim.run({ "role", "add", name }, options) end,
-  delete = function(name) return pim.run({ "role", "delete", name }) end,
+  show = function(name) return call("role.show", { role = name }) end,
+  list = op("role.list"),
+  add = function(name, options)
+    local args = { name = name }
+    for k, v in pairs(options or {}) do args[k] = v end
+    return call("role.add", args)
+  end,
+  delete = function(name) return call("role.delete", { role = name }) end,
 }
 
--- `policy set` takes its settings as values (`--require-mfa false`), so true and false are
--- spelled out rather than becoming bare (or absent) flags; a `body` table is sent as JSON.
-local function spelled(options)
-  if type(options) ~= "table" then return options end
-  local out = {}
-  for k, v in pairs(options) do
-    if type(v) == "boolean" then
-      out[k] = tostring(v)
-    elseif k == "body" and type(v) == "table" then
-      out[k] = pim.json(v)
-    else
-      out[k] = v
-    end
-  end
-  return out
-end
-
 pim.policy = {
-  show = function(role) return pim.run({ "policy", "show", role }) end,
-  set = function(role, options) return pim.run({ "policy", "set", role }, spelled(options)) end,
+  show = function(role) return call("policy.show", { role = role }) end,
+  set = function(role, options)
+    local args = { role = role }
+    for k, v in pairs(options or {}) do args[k] = v end
+    -- A rule body as a table is sent as pim.json gives it (pim.array{} stays an array).
+    if type(args.body) == "table" then args.body = pim.json(args.body) end
+    return call("policy.set", args)
+  end,
 }
 
 pim.hook = {
   add = function(name, source, options)
-    local ok, result = host.add_hook(name, source, options or {})
-    if not ok then fail(result) end
-    return result
+    local args = { name = name, source = source }
+    for k, v in pairs(options or {}) do args[k] = v end
+    return call("hook.add", args)
   end,
-  remove = function(name) return pim.run({ "hook", "remove", name }) end,
-  list = function() return pim.run({ "hook", "list" }) end,
-  show = function(name) return pim.run({ "hook", "show", name }) end,
+  remove = function(name) return call("hook.remove", { name = name }) end,
+  list = function() return call("hook.list") end,
+  show = function(name) return call("hook.show", { name = name }) end,
   --- A dry run: what each handler decides about `request` (Graph JSON, as a table or a string)
   --- and what the request would come to. Nothing is stored. `options.kind` = "eligible"/"active".
   test = function(name, request, options)
-    if type(request) == "table" then request = pim.json(request) end
-    return pim.run({ "hook", "test", name, "--request", request }, options)
+    local args = { name = name, request = type(request) == "table" and pim.json(request) or request }
+    for k, v in pairs(options or {}) do args[k] = v end
+    return call("hook.test", args)
   end,
 }
 
 pim.clock = {
   now = function() return host.now() end,
-  set = function(t) return pim.run({ "clock", "set", t }) end,
-  advance = function(d) return pim.run({ "clock", "advance", d }) end,
+  set = function(t) return call("clock.set", { time = t }) end,
+  advance = function(d) return call("clock.advance", { duration = d }) end,
 }
 
 --- A Graph call through the router: returns the decoded body and the status.

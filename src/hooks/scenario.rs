@@ -8,34 +8,21 @@ use std::rc::Rc;
 use mlua::{Lua, LuaSerdeExt, MultiValue, Table, Value};
 
 use super::sandbox::{self, Limits};
-use crate::model::Timestamp;
+use crate::model::{ApiError, ErrorKind, Timestamp};
+use crate::ops::{Operation, SessionOptions};
 
 const PRELUDE: &str = include_str!("pim.lua");
 
-/// A failed command, as scripts see it (`e.code`, `e.status`, `e.message`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CommandFailure {
-    pub code: String,
-    pub status: u16,
-    pub message: String,
-}
-
-/// What a scenario drives: the surface that runs command lines, Graph calls and hooks.
+/// What a scenario drives: typed operations, command lines, Graph calls, the caller.
 pub trait ScenarioHost {
-    /// Runs one command line (words, without `pimlab`, with `--json`); its decoded output.
-    fn command(&mut self, words: &[String]) -> Result<serde_json::Value, CommandFailure>;
+    /// Runs one typed operation; its outcome as JSON (what `--json` prints).
+    fn apply(&mut self, op: &Operation, session: &SessionOptions) -> Result<serde_json::Value, ApiError>;
+    /// Parses and runs one command line (words, without `pimlab`): `pim.run`.
+    fn command(&mut self, words: &[String]) -> Result<serde_json::Value, ApiError>;
     /// One Graph call through the router: status and body.
     fn graph(&mut self, method: &str, path: &str, body: Option<&str>) -> (u16, Option<serde_json::Value>);
-    /// Adds a hook from source text.
-    fn add_hook(
-        &mut self,
-        name: &str,
-        source: &str,
-        role: Option<&str>,
-        scope: Option<&str>,
-    ) -> Result<serde_json::Value, CommandFailure>;
     /// Acts as `principal` (with or without MFA) until `restore_caller`.
-    fn set_caller(&mut self, principal: &str, mfa: bool) -> Result<(), CommandFailure>;
+    fn set_caller(&mut self, principal: &str, mfa: bool) -> Result<(), ApiError>;
     fn restore_caller(&mut self);
     /// The simulated time.
     fn now(&mut self) -> Timestamp;
@@ -60,23 +47,42 @@ impl Outcome {
     }
 }
 
-/// What a host call gives the prelude: `true` and the decoded result, or `false` and the failure.
+/// What a host call gives the prelude: `true` and the decoded result, or `false` and the error.
 fn answer(
     lua: &Lua,
-    r: Result<serde_json::Value, CommandFailure>,
+    r: Result<serde_json::Value, ApiError>,
     options: mlua::SerializeOptions,
 ) -> mlua::Result<(bool, Value)> {
     match r {
         Ok(v) => Ok((true, lua.to_value_with(&v, options)?)),
-        Err(f) => Ok((false, Value::Table(failure_table(lua, &f)?))),
+        Err(e) => Ok((false, Value::Table(error_table(lua, &e)?))),
     }
 }
 
-fn failure_table(lua: &mlua::Lua, f: &CommandFailure) -> mlua::Result<Table> {
+/// A refusal as scripts see it, built from the structured error (never from its text): `code`,
+/// `status`, `message`, `details` ({code, target, message}), `rules` (the policy rules a refused
+/// request broke) and `kind`. A usage error keeps the code `Usage` and status 2 scripts know.
+fn error_table(lua: &Lua, e: &ApiError) -> mlua::Result<Table> {
     let t = lua.create_table()?;
-    t.raw_set("code", f.code.clone())?;
-    t.raw_set("status", f.status)?;
-    t.raw_set("message", f.message.clone())?;
+    let usage = e.kind == ErrorKind::Usage;
+    t.raw_set("code", if usage { "Usage" } else { e.code.as_str() })?;
+    t.raw_set("status", if usage { 2 } else { e.status })?;
+    t.raw_set("message", e.message.clone())?;
+    t.raw_set("kind", format!("{:?}", e.kind).to_lowercase())?;
+    let details = lua.create_table()?;
+    let rules = lua.create_table()?;
+    for d in &e.details {
+        let row = lua.create_table()?;
+        row.raw_set("code", d.code.clone())?;
+        row.raw_set("target", d.target.clone())?;
+        row.raw_set("message", d.message.clone())?;
+        details.raw_push(row)?;
+    }
+    for rule in e.failed_rules() {
+        rules.raw_push(rule)?;
+    }
+    t.raw_set("details", details)?;
+    t.raw_set("rules", rules)?;
     Ok(t)
 }
 
@@ -184,6 +190,21 @@ fn run_chunk(
             }
         };
         h.raw_set(
+            "op",
+            scope.create_function(|lua, (name, args): (String, Value)| {
+                let mut host = host.borrow_mut();
+                let r = super::operations::operation(lua, &name, args).and_then(|(op, session)| {
+                    let moves_clock = matches!(op, Operation::Clock { .. });
+                    let r = host.apply(&op, &session);
+                    if moves_clock {
+                        tick(&mut **host);
+                    }
+                    r
+                });
+                answer(lua, r, options)
+            })?,
+        )?;
+        h.raw_set(
             "command",
             scope.create_function(|lua, words: Vec<String>| {
                 let mut host = host.borrow_mut();
@@ -206,20 +227,11 @@ fn run_chunk(
             })?,
         )?;
         h.raw_set(
-            "add_hook",
-            scope.create_function(|lua, (name, source, opts): (String, String, Table)| {
-                let role: Option<String> = opts.get("role")?;
-                let hook_scope: Option<String> = opts.get("scope")?;
-                let r = host.borrow_mut().add_hook(&name, &source, role.as_deref(), hook_scope.as_deref());
-                answer(lua, r, options)
-            })?,
-        )?;
-        h.raw_set(
             "set_caller",
             scope.create_function(|lua, (principal, mfa): (String, bool)| {
                 match host.borrow_mut().set_caller(&principal, mfa) {
                     Ok(()) => Ok((true, Value::Nil)),
-                    Err(f) => Ok((false, Value::Table(failure_table(lua, &f)?))),
+                    Err(e) => Ok((false, Value::Table(error_table(lua, &e)?))),
                 }
             })?,
         )?;

@@ -12,6 +12,6 @@ pub mod request;
 pub mod time;
 
 pub use directory::{DirectoryObject, PrincipalKind, RoleDefinition};
-pub use error::{ApiError, ErrorDetail};
+pub use error::{ApiError, ErrorDetail, ErrorKind};
 pub use request::*;
 pub use time::{IsoDuration, Timestamp};

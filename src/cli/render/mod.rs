@@ -1,13 +1,63 @@
 //! Human-readable views over the same objects the Graph surface returns: tables and short stories.
+//! [`outcome`] renders what an operation gave back; one file per group of operations.
+
+mod directory;
+mod hooks;
+mod policy;
+mod records;
+mod requests;
 
 use std::collections::HashMap;
+use std::io::Write;
 
 use comfy_table::{ContentArrangement, LineStyle, Table, TableStyle};
 
 use crate::engine::Engine;
-use crate::model::policy::{Approver, Policy, PolicyRule};
 use crate::model::time::format_timestamp;
 use crate::model::{ApiError, Schedule, ScheduleInfo, ScheduleRequest, Timestamp};
+use crate::ops::Outcome;
+
+/// Writes an outcome for a reader: a table or a short story.
+pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
+    let names = &mut Names::default();
+    match outcome {
+        Outcome::Request(..) | Outcome::Requests(_) | Outcome::Approvals(_) => {
+            requests::render(engine, names, outcome, out)
+        }
+        Outcome::Schedules(rows) | Outcome::Instances(rows) => {
+            writeln!(out, "{}", schedules_table(engine, names, rows))
+        }
+        Outcome::Policy { role, policy } => {
+            write!(out, "{}", policy::policy(engine, names, &role.display_name, policy))
+        }
+        Outcome::PolicyChanged { role, changed, policy } => {
+            if changed.is_empty() {
+                return writeln!(out, "{} already has these settings; nothing changed", role.display_name);
+            }
+            for c in changed {
+                writeln!(out, "updated {} of {}", c.id(), role.display_name)?;
+            }
+            write!(out, "\n{}", policy::policy(engine, names, &role.display_name, policy))
+        }
+        Outcome::Roles(_)
+        | Outcome::Role { .. }
+        | Outcome::RoleCreated(_)
+        | Outcome::RoleDeleted(_)
+        | Outcome::Objects { .. }
+        | Outcome::ObjectCreated(_)
+        | Outcome::Object { .. }
+        | Outcome::MemberAdded { .. }
+        | Outcome::Members(_) => directory::render(engine, names, outcome, out),
+        Outcome::Now(_) | Outcome::ClockMoved { .. } | Outcome::Audit(_) | Outcome::Notifications { .. } => {
+            records::render(engine, names, outcome, out)
+        }
+        Outcome::HookAdded { .. }
+        | Outcome::Hooks(_)
+        | Outcome::Hook(_)
+        | Outcome::HookRemoved(_)
+        | Outcome::HookTested { .. } => hooks::render(engine, names, outcome, out),
+    }
+}
 
 /// Columns separated by spaces, one rule under the header.
 const STYLE: TableStyle = TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
@@ -173,123 +223,6 @@ pub fn error(e: &ApiError) -> String {
             out.push_str(&format!("  - {}: {}\n", d.code, d.message));
         } else {
             out.push_str(&format!("  - {} [{}]: {}\n", d.code, d.target, d.message));
-        }
-    }
-    out
-}
-
-/// A policy's rules, readably.
-pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) -> String {
-    let mut out = format!("Role settings for {role}\n  policy {}\n", p.id);
-    if let Some(t) = p.last_modified_at {
-        out.push_str(&format!(
-            "  last changed {} by {}\n",
-            format_timestamp(t),
-            p.last_modified_by.as_deref().map(|b| names.principal(engine, b)).unwrap_or_default()
-        ));
-    }
-    let section = |title: &str, out: &mut String| out.push_str(&format!("\n{title}\n"));
-    section("Activation", &mut out);
-    for rule in &p.rules {
-        let line = match rule {
-            PolicyRule::Expiration(r) if r.id.contains("EndUser") => {
-                Some(format!("maximum duration        {}", r.maximum_duration))
-            }
-            PolicyRule::Enablement(r) if r.id.contains("EndUser") => Some(format!(
-                "on activation require   {}",
-                if r.enabled_rules.is_empty() { "nothing".into() } else { r.enabled_rules.join(", ") }
-            )),
-            PolicyRule::Approval(r) => {
-                let s = &r.setting;
-                let mut l = format!(
-                    "approval required       {}{}",
-                    if s.is_approval_required { "yes" } else { "no" },
-                    if s.is_requestor_justification_required {
-                        " (requestor justification required)"
-                    } else {
-                        ""
-                    }
-                );
-                if s.is_approval_required {
-                    for (i, stage) in s.approval_stages.iter().enumerate() {
-                        let approvers: Vec<String> = stage
-                            .primary_approvers
-                            .iter()
-                            .map(|a| match a {
-                                Approver::SingleUser { user_id, .. } => names.principal(engine, user_id),
-                                Approver::GroupMembers { group_id, .. } => {
-                                    format!("members of {}", names.principal(engine, group_id))
-                                }
-                            })
-                            .collect();
-                        l.push_str(&format!(
-                            "\n  stage {}: approvers {}; times out after {} day(s)",
-                            i + 1,
-                            if approvers.is_empty() {
-                                "(none: Privileged Role Administrators and Global Administrators)".to_string()
-                            } else {
-                                approvers.join(", ")
-                            },
-                            stage.approval_stage_time_out_in_days
-                        ));
-                    }
-                }
-                Some(l)
-            }
-            PolicyRule::AuthenticationContext(r) => Some(format!(
-                "authentication context  {}",
-                if r.is_enabled { r.claim_value.clone().unwrap_or_default() } else { "not required".into() }
-            )),
-            _ => None,
-        };
-        if let Some(l) = line {
-            out.push_str(&format!("  {l}\n"));
-        }
-    }
-    for (title, level) in [("Eligible assignment", "Eligibility"), ("Active assignment", "Assignment")] {
-        section(title, &mut out);
-        for rule in &p.rules {
-            match rule {
-                PolicyRule::Expiration(r) if r.id == format!("Expiration_Admin_{level}") => {
-                    out.push_str(&format!(
-                        "  allow permanent         {}\n  expire after            {}{}\n",
-                        if r.is_expiration_required { "no" } else { "yes" },
-                        r.maximum_duration,
-                        if r.is_expiration_required {
-                            ""
-                        } else {
-                            " (applies once permanent is not allowed)"
-                        }
-                    ));
-                }
-                PolicyRule::Enablement(r) if r.id == format!("Enablement_Admin_{level}") => {
-                    out.push_str(&format!(
-                        "  on assignment require   {}\n",
-                        if r.enabled_rules.is_empty() {
-                            "nothing".into()
-                        } else {
-                            r.enabled_rules.join(", ")
-                        }
-                    ));
-                }
-                _ => {}
-            }
-        }
-    }
-    section("Notifications", &mut out);
-    for rule in &p.rules {
-        if let PolicyRule::Notification(r) = rule {
-            out.push_str(&format!(
-                "  {:<42} level {:<8} default recipients {}{}\n",
-                r.id,
-                r.notification_level,
-                if r.is_default_recipients_enabled { "on" } else { "off" },
-                if r.notification_recipients.is_empty() {
-                    String::new()
-                } else {
-                    format!(", also {}", r.notification_recipients.join(", "))
-                }
-            ));
         }
     }
     out

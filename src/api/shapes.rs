@@ -1,0 +1,112 @@
+//! pimlab's own JSON shapes, beside the Graph ones of [`super::views`]: what `--json` prints and
+//! what scripts receive for things Graph has no entity for (a clock report, a decision trace, the
+//! approvals waiting, hooks and their decisions). Documented once, in docs/scripting.md §4.
+
+use serde_json::{Value, json};
+
+use super::views;
+use crate::engine::extension::HandlerVerdict;
+use crate::engine::{AdvanceReport, HookDecision};
+use crate::model::hook::Hook;
+use crate::model::time::format_timestamp;
+use crate::model::{ApiError, RoleDefinition, ScheduleRequest, Timestamp};
+
+/// `clock show`: `{"now": ...}`.
+pub fn now(now: Timestamp) -> Value {
+    json!({ "now": format_timestamp(now) })
+}
+
+/// `clock set` / `clock advance`: what moved, and the events on the way.
+pub fn clock_report(report: &AdvanceReport, now: Timestamp) -> Value {
+    json!({
+        "from": report.from.map(format_timestamp), "to": format_timestamp(now),
+        "started": report.started, "expired": report.expired, "failed": report.failed,
+        "timedOut": report.timed_out, "purgedRequests": report.purged_requests,
+        "purgedSchedules": report.purged_schedules, "events": report.events,
+        "eventsOmitted": report.events_omitted,
+    })
+}
+
+/// `request explain`: the request and its decision trace.
+pub fn explain(q: &ScheduleRequest) -> Value {
+    json!({ "request": views::request(q), "trace": q.trace })
+}
+
+/// One request waiting for a decision: the Graph request plus who may decide it.
+pub fn pending_decision(q: &ScheduleRequest, approvers: &[String]) -> Value {
+    let mut v = views::request(q);
+    v["approvers"] = json!(approvers);
+    v
+}
+
+pub fn role_deleted(r: &RoleDefinition) -> Value {
+    json!({ "deleted": views::role_definition(r) })
+}
+
+pub fn member_added(
+    container: &crate::model::DirectoryObject,
+    member: &crate::model::DirectoryObject,
+    relation: &str,
+) -> Value {
+    json!({
+        "container": views::directory_object(container), "member": views::directory_object(member),
+        "relation": relation,
+    })
+}
+
+pub fn hook(h: &Hook) -> Value {
+    json!({
+        "name": h.name, "role": h.role_definition_id, "scope": h.scope, "addedBy": h.added_by,
+        "addedDateTime": format_timestamp(h.added_at), "position": h.position, "source": h.source,
+    })
+}
+
+/// `hook add`: the hook and the handlers its file defines.
+pub fn hook_added(h: &Hook, handlers: &[String]) -> Value {
+    let mut v = hook(h);
+    v["handlers"] = json!(handlers);
+    v
+}
+
+pub fn hook_removed(h: &Hook) -> Value {
+    json!({ "removed": hook(h) })
+}
+
+/// A decision in the shape the handler returned it (`nil` → `null`).
+pub fn hook_decision(d: &HookDecision) -> Value {
+    use HookDecision as D;
+    match d {
+        D::Allow => Value::Null,
+        D::Deny { rule, message } => json!({ "deny": rule, "message": message }),
+        D::RequireApproval { approvers } => json!({ "approval": true, "approvers": approvers }),
+        D::Shorten { duration } => json!({ "duration": duration.to_string() }),
+        D::Route { approvers, replace } => json!({ "approvers": approvers, "replace": replace }),
+        D::Note(n) => json!({ "note": n }),
+        D::Notify { to, subject, body } => {
+            json!({ "notify": { "to": to, "subject": subject, "body": body } })
+        }
+    }
+}
+
+/// `hook test`: each handler's decision, and what the request would come to.
+pub fn hook_test(verdicts: &[HandlerVerdict], outcome: &Result<ScheduleRequest, ApiError>) -> Value {
+    let handlers: Vec<Value> = verdicts
+        .iter()
+        .map(|(event, v)| {
+            json!({
+                "handler": event.handler(),
+                "defined": !matches!(v, Ok(None)),
+                "decision": match v {
+                    Ok(None) => Value::Null,
+                    Ok(Some(d)) => hook_decision(d),
+                    Err(f) => json!({"error": f.message, "line": f.line}),
+                },
+            })
+        })
+        .collect();
+    let outcome = match outcome {
+        Ok(q) => views::request(q),
+        Err(e) => json!({"error": {"code": e.code, "message": e.message}}),
+    };
+    json!({ "handlers": handlers, "outcome": outcome })
+}

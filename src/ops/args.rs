@@ -1,0 +1,481 @@
+//! The arguments of every operation, typed. One struct serves two surfaces: clap reads it from a
+//! command line (`--for-group G`) and serde from a script's table (`for_group = "G"`), so the
+//! command line and the `pim` API cannot drift apart: a flag is a key with `_` for `-`.
+//!
+//! Optional fields are `Option`/`bool`/`Vec` with `#[serde(default)]`, so a script leaves out what
+//! a command line would leave out; typed values go through the parsers of [`super::values`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use serde::Deserialize;
+
+use super::values::{self, de};
+use crate::model::{IsoDuration, Status, TicketInfo, Timestamp};
+
+/// When a schedule starts and ends.
+#[derive(Debug, Args, Clone, Default, Deserialize)]
+pub struct ScheduleArgs {
+    /// Start time (ISO 8601); default now.
+    #[arg(long, value_name = "TIME", value_parser = values::time)]
+    #[serde(default, deserialize_with = "de::time")]
+    pub start: Option<Timestamp>,
+    /// Length (ISO 8601 such as PT8H or P90D, or 8h, 90d).
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["until", "permanent"], value_parser = values::duration)]
+    #[serde(default, deserialize_with = "de::duration")]
+    pub duration: Option<IsoDuration>,
+    /// End time (ISO 8601).
+    #[arg(long, value_name = "TIME", conflicts_with = "permanent", value_parser = values::time)]
+    #[serde(default, deserialize_with = "de::time")]
+    pub until: Option<Timestamp>,
+    /// No expiration.
+    #[arg(long)]
+    #[serde(default)]
+    pub permanent: bool,
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct TargetArgs {
+    /// Principal: id, user principal name or display name.
+    #[arg(long, short)]
+    pub principal: String,
+    /// Role: id or display name.
+    #[arg(long, short)]
+    pub role: String,
+    /// Scope: "/" (tenant), an administrative unit's name or id, or a directory scope path.
+    #[arg(long, default_value = "/")]
+    #[serde(default = "de::root_scope")]
+    pub scope: String,
+}
+
+#[derive(Debug, Args, Clone, Default, Deserialize)]
+pub struct RequestOptions {
+    #[arg(long, short)]
+    pub justification: Option<String>,
+    /// Ticket as SYSTEM:NUMBER (e.g. ServiceNow:INC0012345).
+    #[arg(long, value_name = "SYSTEM:NUMBER", value_parser = values::ticket)]
+    #[serde(default, deserialize_with = "de::ticket")]
+    pub ticket: Option<TicketInfo>,
+    /// Run every check and store nothing (isValidationOnly).
+    #[arg(long)]
+    #[serde(default)]
+    pub validate_only: bool,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum AdminAction {
+    /// Create (adminAssign).
+    Assign(AdminArgs),
+    /// Replace the schedule of an existing one (adminUpdate).
+    Update(AdminArgs),
+    /// Remove (adminRemove).
+    Remove(AdminArgs),
+    /// Extend one that is about to expire (adminExtend).
+    Extend(AdminArgs),
+    /// Renew one that has expired (adminRenew).
+    Renew(AdminArgs),
+    /// List current and future ones.
+    List(ListArgs),
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub schedule: ScheduleArgs,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub options: RequestOptions,
+}
+
+#[derive(Debug, Args, Clone, Default, Deserialize)]
+pub struct ListArgs {
+    #[arg(long, short)]
+    pub principal: Option<String>,
+    #[arg(long, short)]
+    pub role: Option<String>,
+    /// Only those in effect now (instances), not future ones.
+    #[arg(long)]
+    #[serde(default)]
+    pub now: bool,
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct ActivateArgs {
+    #[arg(long, short)]
+    pub role: String,
+    #[arg(long, default_value = "/")]
+    #[serde(default = "de::root_scope")]
+    pub scope: String,
+    /// Activate for a role-assignable group you belong to, rather than for yourself.
+    #[arg(long, value_name = "GROUP")]
+    pub for_group: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = values::time)]
+    #[serde(default, deserialize_with = "de::time")]
+    pub start: Option<Timestamp>,
+    /// Length (default: the role's maximum activation duration).
+    #[arg(long, value_name = "DURATION", value_parser = values::duration)]
+    #[serde(default, deserialize_with = "de::duration")]
+    pub duration: Option<IsoDuration>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub options: RequestOptions,
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct SelfArgs {
+    #[arg(long, short)]
+    pub role: String,
+    #[arg(long, default_value = "/")]
+    #[serde(default = "de::root_scope")]
+    pub scope: String,
+    #[arg(long, value_name = "GROUP")]
+    pub for_group: Option<String>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub options: RequestOptions,
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct SelfChangeArgs {
+    #[arg(long, short)]
+    pub role: String,
+    #[arg(long, default_value = "/")]
+    #[serde(default = "de::root_scope")]
+    pub scope: String,
+    /// The active assignment rather than the eligibility.
+    #[arg(long)]
+    #[serde(default)]
+    pub active: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub schedule: ScheduleArgs,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub options: RequestOptions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KindArg {
+    Eligible,
+    Active,
+}
+
+impl KindArg {
+    pub fn kind(self) -> crate::model::RequestKind {
+        match self {
+            KindArg::Eligible => crate::model::RequestKind::Eligibility,
+            KindArg::Active => crate::model::RequestKind::Assignment,
+        }
+    }
+}
+
+#[derive(Debug, Args, Clone, Default, Deserialize)]
+pub struct RequestsArgs {
+    /// Only requests still waiting: for a decision, or for their start time (Granted).
+    #[arg(long)]
+    #[serde(default)]
+    pub pending: bool,
+    /// Only requests for the caller.
+    #[arg(long)]
+    #[serde(default)]
+    pub mine: bool,
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+    #[arg(long, short)]
+    pub principal: Option<String>,
+    #[arg(long, short)]
+    pub role: Option<String>,
+    /// A status such as Provisioned or PendingApproval.
+    #[arg(long, value_parser = values::status)]
+    #[serde(default, deserialize_with = "de::status")]
+    pub status: Option<Status>,
+}
+
+/// One request, by id.
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct IdArgs {
+    pub id: String,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum RequestAction {
+    /// Show one request.
+    Show(IdArgs),
+    /// Cancel a Granted or pending request.
+    Cancel(IdArgs),
+    /// Tell the story of a request: every check, the value seen, the limit, the outcome.
+    Explain(IdArgs),
+}
+
+#[derive(Debug, Args, Clone, Default, Deserialize)]
+pub struct ApprovalsArgs {
+    /// Only those the caller may decide.
+    #[arg(long)]
+    #[serde(default)]
+    pub mine: bool,
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct DecisionArgs {
+    /// The request (its approval has the same id).
+    pub id: String,
+    #[arg(long, short)]
+    pub justification: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Default, Deserialize)]
+pub struct NotificationsArgs {
+    /// Only messages to this principal (id, user principal name or display name).
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub to: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = values::time)]
+    #[serde(default, deserialize_with = "de::time")]
+    pub since: Option<Timestamp>,
+    /// Print each message's body too.
+    #[arg(long)]
+    #[serde(default)]
+    pub full: bool,
+}
+
+/// One role, by name or id.
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct RoleArg {
+    pub role: String,
+}
+
+#[derive(Debug, Args, Clone, Default, Deserialize)]
+pub struct RoleListArgs {
+    /// Only roles labelled privileged.
+    #[arg(long)]
+    #[serde(default)]
+    pub privileged: bool,
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct RoleAddArgs {
+    pub name: String,
+    /// Allowed resource action, e.g. microsoft.directory/users/basic/update; repeatable.
+    #[arg(long = "action", value_name = "ACTION", required = true)]
+    #[serde(rename = "action", alias = "actions", deserialize_with = "de::one_or_many")]
+    pub actions: Vec<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Create it disabled (not assignable).
+    #[arg(long)]
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum RoleAction {
+    /// List role definitions.
+    List(RoleListArgs),
+    /// Show one role definition.
+    Show(RoleArg),
+    /// Create a custom role definition (with its own policy at the defaults).
+    Add(RoleAddArgs),
+    /// Delete a custom role definition nobody holds.
+    Delete(RoleArg),
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum PolicyAction {
+    /// Show a role's settings readably.
+    Show(RoleArg),
+    /// Change a role's settings.
+    Set(PolicySetArgs),
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct PolicySetArgs {
+    pub role: String,
+    /// Maximum activation duration (Expiration_EndUser_Assignment).
+    #[arg(long, value_name = "DURATION", value_parser = values::duration)]
+    #[serde(default, deserialize_with = "de::duration")]
+    pub activation_max: Option<IsoDuration>,
+    /// Require MFA on activation.
+    #[arg(long, value_name = "BOOL")]
+    pub require_mfa: Option<bool>,
+    /// Require a justification on activation.
+    #[arg(long, value_name = "BOOL")]
+    pub require_justification: Option<bool>,
+    /// Require a ticket on activation.
+    #[arg(long, value_name = "BOOL")]
+    pub require_ticket: Option<bool>,
+    /// Require approval to activate.
+    #[arg(long, value_name = "BOOL")]
+    pub require_approval: Option<bool>,
+    /// Approvers (users or groups), replacing the current ones; repeatable.
+    #[arg(long = "approver", value_name = "PRINCIPAL")]
+    #[serde(default, rename = "approver", alias = "approvers", deserialize_with = "de::one_or_many")]
+    pub approvers: Vec<String>,
+    /// Name no approvers: the holders of Privileged Role Administrator and Global Administrator decide.
+    #[arg(long, conflicts_with = "approvers")]
+    #[serde(default)]
+    pub clear_approvers: bool,
+    /// Require an authentication context on activation (e.g. c1), or "none".
+    #[arg(long, value_name = "CLAIM")]
+    pub require_auth_context: Option<String>,
+    /// Allow permanent eligible assignments.
+    #[arg(long, value_name = "BOOL")]
+    pub allow_permanent_eligible: Option<bool>,
+    /// Expire eligible assignments after this long.
+    #[arg(long, value_name = "DURATION", value_parser = values::duration)]
+    #[serde(default, deserialize_with = "de::duration")]
+    pub eligible_max: Option<IsoDuration>,
+    /// Allow permanent active assignments.
+    #[arg(long, value_name = "BOOL")]
+    pub allow_permanent_active: Option<bool>,
+    /// Expire active assignments after this long.
+    #[arg(long, value_name = "DURATION", value_parser = values::duration)]
+    #[serde(default, deserialize_with = "de::duration")]
+    pub active_max: Option<IsoDuration>,
+    /// Require a justification on active assignment.
+    #[arg(long, value_name = "BOOL")]
+    pub require_justification_on_assign: Option<bool>,
+    /// Patch one rule by id with a Graph JSON body (or @FILE), as PATCH .../rules/{id} does.
+    #[arg(long, value_name = "RULE_ID", requires = "body")]
+    pub rule: Option<String>,
+    #[arg(long, value_name = "JSON", requires = "rule")]
+    #[serde(default, deserialize_with = "de::json_text")]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct HookAddArgs {
+    pub name: String,
+    /// The hook's Lua source file.
+    #[arg(long, value_name = "F.lua", required = true)]
+    pub file: Option<PathBuf>,
+    /// The hook's source itself (scripts give it this way; they cannot read files).
+    #[arg(skip)]
+    pub source: Option<String>,
+    /// Only for this role.
+    #[arg(long, short)]
+    pub role: Option<String>,
+    /// Only at this scope.
+    #[arg(long)]
+    pub scope: Option<String>,
+}
+
+/// One hook, by name.
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct HookName {
+    pub name: String,
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct HookTestArgs {
+    pub name: String,
+    /// The request as Graph JSON, or @FILE.
+    #[arg(long, value_name = "JSON")]
+    #[serde(deserialize_with = "de::required_json_text")]
+    pub request: String,
+    /// Which request collection the body is for (default: from its action).
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum HookAction {
+    /// Attach a hook: a Lua file returning a table of handlers (validate, route, completed).
+    Add(HookAddArgs),
+    /// List the hooks, in the order they run.
+    List,
+    /// Show one hook and its source.
+    Show(HookName),
+    /// Detach a hook.
+    Remove(HookName),
+    /// Run a hook on a request (a Graph request body) without changing anything.
+    Test(HookTestArgs),
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct ObjectAddArgs {
+    /// Display name.
+    pub name: String,
+    /// User principal name (users; default name@domain).
+    #[arg(long)]
+    pub upn: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Groups: may hold directory roles.
+    #[arg(long)]
+    #[serde(default)]
+    pub role_assignable: bool,
+}
+
+/// One directory object, by id, user principal name or display name.
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct ObjectName {
+    pub name: String,
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct AddMemberArgs {
+    pub container: String,
+    pub member: String,
+    /// As an owner rather than a member.
+    #[arg(long)]
+    #[serde(default)]
+    pub owner: bool,
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct ContainerArg {
+    pub container: String,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum ObjectAction {
+    /// Create one.
+    Add(ObjectAddArgs),
+    /// List them.
+    List,
+    /// Show one.
+    Show(ObjectName),
+    /// Add a member (or owner) to a group or administrative unit.
+    AddMember(AddMemberArgs),
+    /// List a group's or unit's members.
+    Members(ContainerArg),
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct ClockSetArgs {
+    #[arg(value_parser = values::time)]
+    #[serde(deserialize_with = "de::required_time")]
+    pub time: Timestamp,
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct ClockAdvanceArgs {
+    #[arg(value_parser = values::duration)]
+    #[serde(deserialize_with = "de::required_duration")]
+    pub duration: IsoDuration,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum ClockAction {
+    /// Print the simulated time.
+    Show,
+    /// Move the clock forward to TIME, processing every due event.
+    Set(ClockSetArgs),
+    /// Move the clock forward by DURATION (PT8H, P30D, 8h, 30d), processing every due event.
+    Advance(ClockAdvanceArgs),
+}
+
+#[derive(Debug, Args, Clone, Default, Deserialize)]
+pub struct AuditArgs {
+    #[arg(long, value_name = "TIME", value_parser = values::time)]
+    #[serde(default, deserialize_with = "de::time")]
+    pub since: Option<Timestamp>,
+    #[arg(long, short)]
+    pub principal: Option<String>,
+    #[arg(long, short)]
+    pub role: Option<String>,
+}

@@ -1,0 +1,33 @@
+//! Time and records: the simulated clock, the audit trail and the notification outbox.
+
+use super::args::*;
+use super::outcome::Outcome;
+use crate::engine::{AuditQuery, Engine, Session};
+use crate::model::ApiError;
+
+pub(super) fn clock(
+    engine: &mut Engine,
+    session: &Session,
+    action: Option<&ClockAction>,
+) -> Result<Outcome, ApiError> {
+    let report = match action {
+        None | Some(ClockAction::Show) => return Ok(Outcome::Now(engine.now()?)),
+        Some(ClockAction::Set(a)) => engine.advance_to(session, a.time)?,
+        Some(ClockAction::Advance(a)) => engine.advance_by(session, a.duration)?,
+    };
+    Ok(Outcome::ClockMoved { report, now: engine.now()? })
+}
+
+pub(super) fn audit(engine: &mut Engine, a: &AuditArgs) -> Result<Outcome, ApiError> {
+    let q = AuditQuery { since: a.since, principal: a.principal.clone(), role: a.role.clone() };
+    let mut rows = Vec::new();
+    for record in engine.audit(&q)? {
+        let actor = engine.object(&record.actor_id)?;
+        rows.push((record, actor));
+    }
+    Ok(Outcome::Audit(rows))
+}
+
+pub(super) fn notifications(engine: &mut Engine, a: &NotificationsArgs) -> Result<Outcome, ApiError> {
+    Ok(Outcome::Notifications { rows: engine.notifications(a.to.as_deref(), a.since)?, full: a.full })
+}

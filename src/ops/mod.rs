@@ -1,0 +1,218 @@
+//! Operations: every command pimlab offers, as one typed layer under every surface.
+//!
+//! An [`Operation`] is typed arguments (see [`args`]); [`apply`] runs it on the engine for a
+//! [`Session`] and gives an [`Outcome`], a typed value. Surfaces are adapters: the command line
+//! and the REPL parse an `Operation` with clap and render the outcome as a table or as JSON
+//! ([`Outcome::to_json`]); a Lua scenario builds the same `Operation` from a table and receives
+//! the JSON as a Lua value; a refusal reaches every surface as the same structured `ApiError`.
+//!
+//! Nothing here prints. The one thing an operation may need from outside the tenant is a file
+//! (`hook add --file`, `--body @FILE`); [`Access`] says whether the surface may read one (a
+//! script may not).
+
+pub mod args;
+mod clock;
+mod directory;
+mod hooks;
+mod outcome;
+mod policy;
+mod requests;
+pub mod values;
+
+use clap::Subcommand;
+
+pub use args::*;
+pub use outcome::{Outcome, PendingDecision, RequestEvent};
+
+use crate::engine::{Engine, Session};
+use crate::model::{ApiError, PrincipalKind};
+
+/// What the surface running an operation may do beyond the tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    /// May read files named in arguments (`--file`, `@FILE`): the command line and the REPL may;
+    /// scripts may not (the sandbox promises no file reads).
+    pub read_files: bool,
+}
+
+impl Access {
+    /// The command line and the REPL.
+    pub const TERMINAL: Access = Access { read_files: true };
+    /// Lua scenarios and REPL Lua lines.
+    pub const SCRIPT: Access = Access { read_files: false };
+}
+
+/// What a single call may say about its session besides its arguments: the command line's global
+/// `--as`, `--no-mfa` and `--auth-context` (a script's `as`, `no_mfa`, `auth_context` keys).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionOptions {
+    pub as_principal: Option<String>,
+    pub no_mfa: bool,
+    pub auth_contexts: Vec<String>,
+}
+
+impl SessionOptions {
+    /// The session `base` as these options change it.
+    pub fn session(&self, engine: &mut Engine, base: &Session) -> Result<Session, ApiError> {
+        let mut session = base.clone();
+        if let Some(p) = &self.as_principal {
+            session.caller = engine.resolve_object(p)?.id;
+        }
+        session.mfa = session.mfa && !self.no_mfa;
+        session.auth_contexts.extend(self.auth_contexts.iter().cloned());
+        Ok(session)
+    }
+}
+
+/// Every operation on a tenant. The command line's grammar embeds this enum, so each variant is
+/// also a subcommand (`pimlab eligible assign ...`).
+#[derive(Debug, Clone, Subcommand)]
+pub enum Operation {
+    /// Eligible assignments: who may activate a role.
+    Eligible {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// Active assignments: who holds a role without activating.
+    Active {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// Activate one of your eligible roles (selfActivate).
+    Activate(ActivateArgs),
+    /// End one of your activations early (selfDeactivate).
+    Deactivate(SelfArgs),
+    /// Ask an administrator to extend one of your expiring assignments (selfExtend).
+    Extend(SelfChangeArgs),
+    /// Ask an administrator to renew one of your expired assignments (selfRenew).
+    Renew(SelfChangeArgs),
+    /// List schedule requests.
+    Requests(RequestsArgs),
+    /// Show, cancel or explain one request.
+    Request {
+        #[command(subcommand)]
+        action: RequestAction,
+    },
+    /// Requests waiting for a decision, and who may decide them.
+    Approvals(ApprovalsArgs),
+    /// Approve a request waiting for you (an approval stage, or an administrator's decision).
+    Approve(DecisionArgs),
+    /// Deny a request waiting for you.
+    Deny(DecisionArgs),
+    /// The notification outbox: every mail the service would have sent.
+    Notifications(NotificationsArgs),
+    /// Role definitions.
+    Role {
+        #[command(subcommand)]
+        action: RoleAction,
+    },
+    /// Role settings (role management policies).
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+    /// Custom policy rules in Lua (see docs/scripting.md).
+    Hook {
+        #[command(subcommand)]
+        action: HookAction,
+    },
+    /// Users.
+    User {
+        #[command(subcommand)]
+        action: ObjectAction,
+    },
+    /// Groups.
+    Group {
+        #[command(subcommand)]
+        action: ObjectAction,
+    },
+    /// Service principals.
+    Sp {
+        #[command(subcommand)]
+        action: ObjectAction,
+    },
+    /// Administrative units (scopes).
+    Au {
+        #[command(subcommand)]
+        action: ObjectAction,
+    },
+    /// The simulated clock.
+    Clock {
+        #[command(subcommand)]
+        action: Option<ClockAction>,
+    },
+    /// The audit trail.
+    Audit(AuditArgs),
+}
+
+/// Runs one operation for `session`.
+pub fn apply(
+    engine: &mut Engine,
+    session: &Session,
+    op: &Operation,
+    access: Access,
+) -> Result<Outcome, ApiError> {
+    use crate::model::RequestKind::{Assignment, Eligibility};
+    match op {
+        Operation::Eligible { action } => requests::admin(engine, session, Eligibility, action),
+        Operation::Active { action } => requests::admin(engine, session, Assignment, action),
+        Operation::Activate(a) => requests::activate(engine, session, a),
+        Operation::Deactivate(a) => requests::deactivate(engine, session, a),
+        Operation::Extend(a) => requests::self_change(engine, session, crate::model::Action::SelfExtend, a),
+        Operation::Renew(a) => requests::self_change(engine, session, crate::model::Action::SelfRenew, a),
+        Operation::Requests(a) => requests::list_requests(engine, session, a),
+        Operation::Request { action } => requests::request(engine, session, action),
+        Operation::Approvals(a) => requests::approvals(engine, session, a),
+        Operation::Approve(a) => {
+            requests::decide(engine, session, a, crate::model::approval::Decision::Approve)
+        }
+        Operation::Deny(a) => requests::decide(engine, session, a, crate::model::approval::Decision::Deny),
+        Operation::Notifications(a) => clock::notifications(engine, a),
+        Operation::Role { action } => directory::role(engine, session, action),
+        Operation::Policy { action } => policy::policy(engine, session, action, access),
+        Operation::Hook { action } => hooks::hook(engine, session, action, access),
+        Operation::User { action } => directory::objects(engine, session, PrincipalKind::User, action),
+        Operation::Group { action } => directory::objects(engine, session, PrincipalKind::Group, action),
+        Operation::Sp { action } => {
+            directory::objects(engine, session, PrincipalKind::ServicePrincipal, action)
+        }
+        Operation::Au { action } => {
+            directory::objects(engine, session, PrincipalKind::AdministrativeUnit, action)
+        }
+        Operation::Clock { action } => clock::clock(engine, session, action.as_ref()),
+        Operation::Audit(a) => clock::audit(engine, a),
+    }
+}
+
+/// A scope as commands take it: `/`, a path, or an administrative unit (or other object) by name
+/// or id.
+pub fn scope(engine: &mut Engine, text: &str) -> Result<String, ApiError> {
+    if text.starts_with('/') {
+        return Ok(text.to_string());
+    }
+    let o = engine.resolve_object(text)?;
+    Ok(match o.kind {
+        PrincipalKind::AdministrativeUnit => format!("/administrativeUnits/{}", o.id),
+        _ => format!("/{}", o.id),
+    })
+}
+
+/// JSON given inline, or `@FILE` where the surface may read files.
+pub fn body_text(text: &str, access: Access) -> Result<String, ApiError> {
+    match text.strip_prefix('@') {
+        Some(path) => read_file(std::path::Path::new(path), "body", access),
+        None => Ok(text.to_string()),
+    }
+}
+
+/// Reads a file an argument names, if the surface may.
+pub fn read_file(path: &std::path::Path, what: &str, access: Access) -> Result<String, ApiError> {
+    if !access.read_files {
+        return Err(ApiError::usage(format!(
+            "scripts cannot read files ('{}'); give the {what} itself",
+            path.display()
+        )));
+    }
+    std::fs::read_to_string(path)
+        .map_err(|e| ApiError::usage(format!("cannot read {what} file '{}': {e}", path.display())))
+}

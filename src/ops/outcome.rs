@@ -1,0 +1,146 @@
+//! What an operation gives back: typed values, rendered at the edge (a table on the command line,
+//! JSON for `--json` and for scripts, through [`Outcome::to_json`]).
+
+use serde_json::Value;
+
+use crate::api::{shapes, views};
+use crate::engine::AdvanceReport;
+use crate::engine::extension::HandlerVerdict;
+use crate::model::approval::{ApprovalStep, Decision, Notification};
+use crate::model::hook::Hook;
+use crate::model::policy::{Policy, PolicyRule};
+use crate::model::{
+    Action, ApiError, DirectoryObject, PrincipalKind, RoleDefinition, Schedule, ScheduleRequest, Timestamp,
+};
+use crate::store::AuditRecord;
+
+/// What happened to the request an outcome carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestEvent {
+    Submitted,
+    Shown,
+    Cancelled,
+    Explained,
+    Decided(Decision),
+}
+
+/// A request waiting for a decision, who may decide it, and its approval's stages.
+#[derive(Debug, Clone)]
+pub struct PendingDecision {
+    pub request: ScheduleRequest,
+    pub approvers: Vec<String>,
+    pub steps: Vec<ApprovalStep>,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    Request(ScheduleRequest, RequestEvent),
+    Requests(Vec<ScheduleRequest>),
+    /// Current and future schedules.
+    Schedules(Vec<Schedule>),
+    /// Only what is in effect now.
+    Instances(Vec<Schedule>),
+    Approvals(Vec<PendingDecision>),
+    Notifications {
+        rows: Vec<Notification>,
+        full: bool,
+    },
+    Roles(Vec<RoleDefinition>),
+    Role {
+        role: RoleDefinition,
+        eligible: Vec<Schedule>,
+        active: Vec<Schedule>,
+    },
+    RoleCreated(RoleDefinition),
+    RoleDeleted(RoleDefinition),
+    Policy {
+        role: RoleDefinition,
+        policy: Policy,
+    },
+    /// The rules that changed (none: the settings were already so) and the policy after.
+    PolicyChanged {
+        role: RoleDefinition,
+        changed: Vec<PolicyRule>,
+        policy: Policy,
+    },
+    /// Directory objects of one kind; for groups, each one's member count.
+    Objects {
+        kind: PrincipalKind,
+        rows: Vec<DirectoryObject>,
+        member_counts: Vec<usize>,
+    },
+    ObjectCreated(DirectoryObject),
+    Object {
+        object: DirectoryObject,
+        eligible: Vec<Schedule>,
+        active: Vec<Schedule>,
+    },
+    MemberAdded {
+        container: DirectoryObject,
+        member: DirectoryObject,
+        relation: &'static str,
+        container_text: String,
+        member_text: String,
+    },
+    Members(Vec<DirectoryObject>),
+    Now(Timestamp),
+    ClockMoved {
+        report: AdvanceReport,
+        now: Timestamp,
+    },
+    Audit(Vec<(AuditRecord, Option<DirectoryObject>)>),
+    HookAdded {
+        hook: Hook,
+        handlers: Vec<String>,
+        total: usize,
+    },
+    Hooks(Vec<Hook>),
+    Hook(Hook),
+    HookRemoved(Hook),
+    HookTested {
+        name: String,
+        action: Action,
+        verdicts: Vec<HandlerVerdict>,
+        outcome: Result<ScheduleRequest, ApiError>,
+    },
+}
+
+fn array<T>(items: &[T], f: impl Fn(&T) -> Value) -> Value {
+    Value::Array(items.iter().map(f).collect())
+}
+
+impl Outcome {
+    /// The outcome as JSON: Graph's shape where Graph has the entity, pimlab's own (see
+    /// [`crate::api::shapes`]) where it has none.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Outcome::Request(q, RequestEvent::Explained) => shapes::explain(q),
+            Outcome::Request(q, _) => views::request(q),
+            Outcome::Requests(rows) => array(rows, views::request),
+            Outcome::Schedules(rows) => array(rows, views::schedule),
+            Outcome::Instances(rows) => array(rows, views::instance),
+            Outcome::Approvals(rows) => array(rows, |p| shapes::pending_decision(&p.request, &p.approvers)),
+            Outcome::Notifications { rows, .. } => array(rows, views::notification),
+            Outcome::Roles(rows) => array(rows, views::role_definition),
+            Outcome::Role { role, .. } | Outcome::RoleCreated(role) => views::role_definition(role),
+            Outcome::RoleDeleted(role) => shapes::role_deleted(role),
+            Outcome::Policy { policy, .. } => views::policy(policy, true),
+            Outcome::PolicyChanged { changed, .. } => {
+                serde_json::to_value(changed).unwrap_or_else(|e| Value::String(e.to_string()))
+            }
+            Outcome::Objects { rows, .. } | Outcome::Members(rows) => array(rows, views::directory_object),
+            Outcome::ObjectCreated(o) | Outcome::Object { object: o, .. } => views::directory_object(o),
+            Outcome::MemberAdded { container, member, relation, .. } => {
+                shapes::member_added(container, member, relation)
+            }
+            Outcome::Now(t) => shapes::now(*t),
+            Outcome::ClockMoved { report, now } => shapes::clock_report(report, *now),
+            Outcome::Audit(rows) => array(rows, |(r, actor)| views::audit_record(r, actor.as_ref())),
+            Outcome::HookAdded { hook, handlers, .. } => shapes::hook_added(hook, handlers),
+            Outcome::Hook(hook) => shapes::hook(hook),
+            Outcome::Hooks(rows) => array(rows, shapes::hook),
+            Outcome::HookRemoved(hook) => shapes::hook_removed(hook),
+            Outcome::HookTested { verdicts, outcome, .. } => shapes::hook_test(verdicts, outcome),
+        }
+    }
+}

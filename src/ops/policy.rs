@@ -1,0 +1,68 @@
+//! Role settings: show a role's policy, change it with the portal's switches or a raw rule patch.
+
+use super::args::*;
+use super::outcome::Outcome;
+use super::{Access, body_text};
+use crate::engine::{Engine, PolicyChange, Session};
+use crate::model::ApiError;
+
+pub(super) fn policy(
+    engine: &mut Engine,
+    session: &Session,
+    action: &PolicyAction,
+    access: Access,
+) -> Result<Outcome, ApiError> {
+    match action {
+        PolicyAction::Show(a) => {
+            let role = engine.role(&a.role)?;
+            let policy = engine.policy_for_role(&role.id)?;
+            Ok(Outcome::Policy { role, policy })
+        }
+        PolicyAction::Set(a) => set(engine, session, a, access),
+    }
+}
+
+fn set(
+    engine: &mut Engine,
+    session: &Session,
+    a: &PolicySetArgs,
+    access: Access,
+) -> Result<Outcome, ApiError> {
+    let role = engine.role(&a.role)?;
+    let policy = engine.policy_for_role(&role.id)?;
+    let mut patches = Vec::new();
+    if let (Some(rule_id), Some(body)) = (&a.rule, &a.body) {
+        let patch = crate::api::body::parse_object(&body_text(body, access)?)?;
+        patches.push((rule_id.clone(), serde_json::Value::Object(patch)));
+    }
+    let approvers = if a.clear_approvers {
+        Some(Vec::new())
+    } else if a.approvers.is_empty() {
+        None
+    } else {
+        Some(a.approvers.iter().map(|p| engine.resolve_object(p).map(|o| o.id)).collect::<Result<_, _>>()?)
+    };
+    let change = PolicyChange {
+        activation_max: a.activation_max,
+        require_mfa: a.require_mfa,
+        require_justification: a.require_justification,
+        require_ticket: a.require_ticket,
+        require_approval: a.require_approval,
+        approvers,
+        require_auth_context: a
+            .require_auth_context
+            .as_ref()
+            .map(|c| if c.eq_ignore_ascii_case("none") { None } else { Some(c.clone()) }),
+        allow_permanent_eligible: a.allow_permanent_eligible,
+        eligible_max: a.eligible_max,
+        allow_permanent_active: a.allow_permanent_active,
+        active_max: a.active_max,
+        require_justification_on_assign: a.require_justification_on_assign,
+    };
+    if patches.is_empty() && change.is_empty() {
+        return Err(ApiError::usage("nothing to change: give at least one setting"));
+    }
+    let changed = engine.change_policy(session, &policy.id, &change, &patches)?;
+    let policy = engine.policy_for_role(&role.id)?;
+    Ok(Outcome::PolicyChanged { role, changed, policy })
+}

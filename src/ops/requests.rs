@@ -1,0 +1,243 @@
+//! Schedule requests: the nine actions as typed `NewRequest`s (the same ones the Graph router
+//! builds from JSON, so the surfaces cannot disagree), listing, one request, and approvals.
+
+use super::args::*;
+use super::outcome::{Outcome, PendingDecision, RequestEvent};
+use crate::engine::{Engine, RequestFilter, Session};
+use crate::model::approval::Decision;
+use crate::model::{
+    Action, ApiError, Expiration, ExpirationType, NewRequest, RequestKind, ScheduleInfo, Status, Surface,
+    Timestamp,
+};
+
+fn schedule_info(s: &ScheduleArgs) -> Option<ScheduleInfo> {
+    let expiration = if s.permanent {
+        Some(Expiration::never())
+    } else if let Some(d) = s.duration {
+        Some(Expiration::after(d))
+    } else {
+        s.until.map(Expiration::at)
+    };
+    starting(s.start, expiration)
+}
+
+/// A schedule from what was given; `None` when nothing was (the engine applies its defaults).
+fn starting(start: Option<Timestamp>, expiration: Option<Expiration>) -> Option<ScheduleInfo> {
+    if start.is_none() && expiration.is_none() {
+        return None;
+    }
+    Some(ScheduleInfo {
+        start,
+        expiration: expiration.unwrap_or(Expiration {
+            kind: ExpirationType::NotSpecified,
+            end: None,
+            duration: None,
+        }),
+    })
+}
+
+fn submitted(engine: &mut Engine, session: &Session, req: NewRequest) -> Result<Outcome, ApiError> {
+    Ok(Outcome::Request(engine.submit(session, &req)?, RequestEvent::Submitted))
+}
+
+/// The principal a member's action is for: a group they belong to, or themselves.
+fn member_principal(
+    engine: &mut Engine,
+    session: &Session,
+    group: &Option<String>,
+) -> Result<String, ApiError> {
+    match group {
+        Some(g) => Ok(engine.resolve_object(g)?.id),
+        None => Ok(session.caller.clone()),
+    }
+}
+
+struct Request<'a> {
+    kind: RequestKind,
+    action: Action,
+    principal_id: String,
+    role: &'a str,
+    scope: &'a str,
+    schedule_info: Option<ScheduleInfo>,
+    options: &'a RequestOptions,
+}
+
+fn build(engine: &mut Engine, r: Request<'_>) -> Result<NewRequest, ApiError> {
+    Ok(NewRequest {
+        surface: Surface::Directory,
+        kind: r.kind,
+        action: r.action,
+        principal_id: r.principal_id,
+        role_definition_id: engine.resolve_role(r.role)?.id,
+        directory_scope_id: Some(super::scope(engine, r.scope)?),
+        app_scope_id: None,
+        justification: r.options.justification.clone(),
+        schedule_info: r.schedule_info,
+        ticket_info: r.options.ticket.clone(),
+        is_validation_only: r.options.validate_only,
+    })
+}
+
+pub(super) fn admin(
+    engine: &mut Engine,
+    session: &Session,
+    kind: RequestKind,
+    action: &AdminAction,
+) -> Result<Outcome, ApiError> {
+    let (act, a) = match action {
+        AdminAction::Assign(a) => (Action::AdminAssign, a),
+        AdminAction::Update(a) => (Action::AdminUpdate, a),
+        AdminAction::Remove(a) => (Action::AdminRemove, a),
+        AdminAction::Extend(a) => (Action::AdminExtend, a),
+        AdminAction::Renew(a) => (Action::AdminRenew, a),
+        AdminAction::List(l) => return list_schedules(engine, kind, l),
+    };
+    let principal_id = engine.resolve_object(&a.target.principal)?.id;
+    let req = build(
+        engine,
+        Request {
+            kind,
+            action: act,
+            principal_id,
+            role: &a.target.role,
+            scope: &a.target.scope,
+            schedule_info: schedule_info(&a.schedule),
+            options: &a.options,
+        },
+    )?;
+    submitted(engine, session, req)
+}
+
+fn list_schedules(engine: &mut Engine, kind: RequestKind, l: &ListArgs) -> Result<Outcome, ApiError> {
+    let principal = l.principal.as_deref().map(|p| engine.resolve_object(p)).transpose()?.map(|o| o.id);
+    let role = l.role.as_deref().map(|r| engine.resolve_role(r)).transpose()?.map(|r| r.id);
+    Ok(if l.now {
+        Outcome::Instances(engine.instances(kind, principal.as_deref(), role.as_deref())?)
+    } else {
+        Outcome::Schedules(engine.schedules(kind, principal.as_deref(), role.as_deref())?)
+    })
+}
+
+pub(super) fn activate(
+    engine: &mut Engine,
+    session: &Session,
+    a: &ActivateArgs,
+) -> Result<Outcome, ApiError> {
+    let principal_id = member_principal(engine, session, &a.for_group)?;
+    let req = build(
+        engine,
+        Request {
+            kind: RequestKind::Assignment,
+            action: Action::SelfActivate,
+            principal_id,
+            role: &a.role,
+            scope: &a.scope,
+            schedule_info: starting(a.start, a.duration.map(Expiration::after)),
+            options: &a.options,
+        },
+    )?;
+    submitted(engine, session, req)
+}
+
+pub(super) fn deactivate(engine: &mut Engine, session: &Session, a: &SelfArgs) -> Result<Outcome, ApiError> {
+    let principal_id = member_principal(engine, session, &a.for_group)?;
+    let req = build(
+        engine,
+        Request {
+            kind: RequestKind::Assignment,
+            action: Action::SelfDeactivate,
+            principal_id,
+            role: &a.role,
+            scope: &a.scope,
+            schedule_info: None,
+            options: &a.options,
+        },
+    )?;
+    submitted(engine, session, req)
+}
+
+pub(super) fn self_change(
+    engine: &mut Engine,
+    session: &Session,
+    action: Action,
+    a: &SelfChangeArgs,
+) -> Result<Outcome, ApiError> {
+    let req = build(
+        engine,
+        Request {
+            kind: if a.active { RequestKind::Assignment } else { RequestKind::Eligibility },
+            action,
+            principal_id: session.caller.clone(),
+            role: &a.role,
+            scope: &a.scope,
+            schedule_info: schedule_info(&a.schedule),
+            options: &a.options,
+        },
+    )?;
+    submitted(engine, session, req)
+}
+
+pub(super) fn list_requests(
+    engine: &mut Engine,
+    session: &Session,
+    a: &RequestsArgs,
+) -> Result<Outcome, ApiError> {
+    let mut principal = a.principal.as_deref().map(|p| engine.resolve_object(p)).transpose()?.map(|o| o.id);
+    if a.mine {
+        principal = Some(session.caller.clone());
+    }
+    let filter = RequestFilter {
+        kind: a.kind.map(KindArg::kind),
+        principal_id: principal,
+        role_definition_id: a.role.as_deref().map(|r| engine.resolve_role(r)).transpose()?.map(|r| r.id),
+        status: a.status,
+        created_by: None,
+    };
+    let rows = engine
+        .requests(&filter)?
+        .into_iter()
+        .filter(|q| !a.pending || q.status.is_pending() || q.status == Status::Granted)
+        .collect();
+    Ok(Outcome::Requests(rows))
+}
+
+pub(super) fn request(
+    engine: &mut Engine,
+    session: &Session,
+    action: &RequestAction,
+) -> Result<Outcome, ApiError> {
+    Ok(match action {
+        RequestAction::Show(a) => Outcome::Request(engine.request(&a.id, None)?, RequestEvent::Shown),
+        RequestAction::Cancel(a) => {
+            let kind = engine.request(&a.id, None)?.kind;
+            Outcome::Request(engine.cancel(session, kind, &a.id)?, RequestEvent::Cancelled)
+        }
+        RequestAction::Explain(a) => Outcome::Request(engine.request(&a.id, None)?, RequestEvent::Explained),
+    })
+}
+
+pub(super) fn approvals(
+    engine: &mut Engine,
+    session: &Session,
+    a: &ApprovalsArgs,
+) -> Result<Outcome, ApiError> {
+    let mut rows = Vec::new();
+    for (request, approvers) in engine.pending_decisions()? {
+        if a.mine && !approvers.iter().any(|id| id.eq_ignore_ascii_case(&session.caller)) {
+            continue;
+        }
+        let steps = engine.approval_steps(&request.id)?;
+        rows.push(PendingDecision { request, approvers, steps });
+    }
+    Ok(Outcome::Approvals(rows))
+}
+
+pub(super) fn decide(
+    engine: &mut Engine,
+    session: &Session,
+    a: &DecisionArgs,
+    decision: Decision,
+) -> Result<Outcome, ApiError> {
+    let q = engine.decide(session, &a.id, None, decision, a.justification.as_deref())?;
+    Ok(Outcome::Request(q, RequestEvent::Decided(decision)))
+}
