@@ -142,6 +142,21 @@ fn start_step(tx: &Tx<'_>, ctx: &Ctx, q: &ScheduleRequest, step: &mut ApprovalSt
     )
 }
 
+/// Approvers named by id, user principal name or display name, as the approval rule holds them.
+pub(crate) fn approvers_named(tx: &Tx<'_>, names: &[String]) -> Result<Vec<Approver>, ApiError> {
+    let mut out = Vec::new();
+    for name in names {
+        let o = super::directory::resolve_object(tx, name, "Approver")?;
+        out.push(match o.kind {
+            PrincipalKind::Group => {
+                Approver::GroupMembers { group_id: o.id, description: Some(o.display_name), is_backup: None }
+            }
+            _ => Approver::SingleUser { user_id: o.id, description: Some(o.display_name), is_backup: None },
+        });
+    }
+    Ok(out)
+}
+
 /// Opens the approval of `q` (its id is the request's): one step per stage, the first (or, in
 /// parallel mode, every) stage in progress. Returns the trace steps to record.
 pub(crate) fn open(
@@ -161,7 +176,7 @@ pub(crate) fn open(
     // Route hooks add or replace the approvers of every stage.
     let (routes, mut trace) = super::extension::route(tx, ctx, q)?;
     for (names, replace) in routes {
-        let named = super::lifecycle::approvers_named(tx, &names)?;
+        let named = approvers_named(tx, &names)?;
         for stage in &mut stages {
             if replace {
                 stage.primary_approvers = named.clone();
@@ -422,7 +437,7 @@ fn conclude(
         }
     }
     audit::decision(tx, ctx, &session.caller, q, true)?;
-    super::lifecycle::fulfil_approved(tx, ctx, q)?;
+    super::provision::fulfil_approved(tx, ctx, q)?;
     if q.status == Status::Failed {
         // Approved, but what it needed no longer holds: the failure is recorded and mailed as such.
         let why = q.trace.last().map(|t| t.seen.clone()).unwrap_or_default();

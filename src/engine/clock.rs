@@ -2,8 +2,8 @@
 //! expire, old requests and ended schedules are purged. Events are processed in time order, each
 //! instant in its own transaction, so a long advance never holds everything in memory at once.
 
-use super::lifecycle::end_schedule;
 use super::notify::{self, Audience, Event, Notice};
+use super::records::end_schedule;
 use super::{Ctx, Engine, Session, approvals, audit, fidelity, set_clock};
 use crate::model::time::format_timestamp;
 use crate::model::{ApiError, AssignmentType, IsoDuration, RequestKind, ScheduleState, Status, Timestamp};

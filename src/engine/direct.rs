@@ -2,7 +2,7 @@
 //! permanent, active, and surfacing as a schedule and instance with the assignment's own id.
 
 use super::directory::{require_admin, resolve_object, resolve_role};
-use super::lifecycle::{end_schedule, role_assignment_does_not_exist, role_assignment_exists};
+use super::records::{end_schedule, role_assignment_does_not_exist, role_assignment_exists};
 use super::{Engine, Session, audit, fidelity, lockout};
 use crate::model::{
     ApiError, AssignmentType, Expiration, MemberType, PrincipalKind, RequestKind, Schedule, ScheduleInfo,

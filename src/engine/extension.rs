@@ -672,7 +672,7 @@ impl super::Engine {
                     "this engine has no hook host to run the hook with",
                 )
             })?;
-            let mut q = super::lifecycle::provisional_request(
+            let mut q = super::records::provisional_request(
                 tx,
                 ctx,
                 session,

@@ -17,9 +17,12 @@ mod lifecycle;
 mod lockout;
 mod notify;
 mod policies;
+mod provision;
 mod queries;
+mod records;
 mod roles;
 mod seed;
+mod target;
 mod validate;
 
 use std::path::Path;

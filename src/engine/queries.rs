@@ -47,7 +47,7 @@ impl Engine {
         self.read(|tx, _| {
             tx.request(id)?
                 .filter(|q| kind.is_none_or(|k| k == q.kind))
-                .ok_or_else(|| super::lifecycle::request_not_found(id))
+                .ok_or_else(|| super::records::request_not_found(id))
         })
     }
 

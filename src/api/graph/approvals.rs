@@ -1,0 +1,128 @@
+//! Beta `roleAssignmentApprovals`: approvals and their steps as the caller sees them, and deciding a
+//! step with a PATCH.
+
+use serde_json::Value;
+
+use super::{Call, Response, Version, filter_by_current_user_on, not_found_path};
+use crate::api::{body, views};
+use crate::model::approval::Decision;
+use crate::model::{ApiError, Status};
+
+impl Call<'_> {
+    /// Beta `roleAssignmentApprovals`: an approval (id = request id) with one step per stage.
+    /// v1.0 exposes approvals for PIM for Groups only (reference §1.15).
+    pub(super) fn approvals(&mut self, rest: &[&str]) -> Result<Response, ApiError> {
+        if self.version != Version::Beta {
+            return Err(not_found_path("roleAssignmentApprovals"));
+        }
+        match rest {
+            [f] if f.starts_with("filterByCurrentUser") => {
+                self.require_method(&["GET"])?;
+                let on = filter_by_current_user_on(f, &["approver", "createdBy", "target"])?;
+                let caller = self.session.caller.clone();
+                let mut items = Vec::new();
+                for (q, approvers) in self.engine.pending_decisions()? {
+                    let mine = match on.as_str() {
+                        "approver" => approvers.iter().any(|a| a.eq_ignore_ascii_case(&caller)),
+                        "createdBy" => q.created_by.eq_ignore_ascii_case(&caller),
+                        _ => q.principal_id.eq_ignore_ascii_case(&caller),
+                    };
+                    if mine && q.status == Status::PendingApproval {
+                        items.push(self.approval_json(&q.id)?);
+                    }
+                }
+                Ok(self.collection(self.context("Collection(approval)"), items))
+            }
+            [id] => {
+                self.require_method(&["GET"])?;
+                let v = self.approval_json(id)?;
+                Ok(self.entity(self.context("roleManagement/directory/roleAssignmentApprovals/$entity"), v))
+            }
+            [id, "steps"] => {
+                self.require_method(&["GET"])?;
+                let v = self.approval_json(id)?;
+                let items = v["steps"].as_array().cloned().unwrap_or_default();
+                let context = format!("roleManagement/directory/roleAssignmentApprovals('{id}')/steps");
+                Ok(self.collection(self.context(&context), items))
+            }
+            [id, "steps", step_id] if self.method == "PATCH" => {
+                let body = body::parse_object(self.body_text()?)?;
+                for key in body.keys() {
+                    if !key.starts_with("@odata.")
+                        && !["reviewResult", "justification"].contains(&key.as_str())
+                    {
+                        return Err(ApiError::new(
+                            400,
+                            "BadRequest",
+                            format!(
+                                "The property '{key}' does not exist on type 'microsoft.graph.approvalStep'. Make sure to only use property names that are defined by the type."
+                            ),
+                        ));
+                    }
+                }
+                let result = body.get("reviewResult").and_then(Value::as_str).ok_or_else(|| {
+                    ApiError::bad_request("reviewResult", "reviewResult is required: \"Approve\" or \"Deny\"")
+                })?;
+                let decision = Decision::parse(result).ok_or_else(|| {
+                    ApiError::new(400, "BadRequest", format!("Requested value '{result}' was not found.")).with_detail(
+                        "InvalidValue",
+                        "reviewResult",
+                        format!("'{result}' is not Approve or Deny (write Approve/Deny; they read back as Approved/Denied)"),
+                    )
+                })?;
+                let justification = body.get("justification").and_then(Value::as_str);
+                if self.engine.approval_steps(id)?.is_empty() {
+                    return Err(ApiError::new(
+                        404,
+                        "ResourceNotFound",
+                        format!("Approval '{id}' does not exist."),
+                    ));
+                }
+                self.engine.decide(self.session, id, Some(step_id), decision, justification)?;
+                Ok(Response::no_content())
+            }
+            [id, "steps", step_id] => {
+                self.require_method(&["GET", "PATCH"])?;
+                let v = self.approval_json(id)?;
+                let step = v["steps"]
+                    .as_array()
+                    .and_then(|steps| {
+                        steps
+                            .iter()
+                            .find(|s| s["id"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(step_id)))
+                    })
+                    .cloned()
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            404,
+                            "ResourceNotFound",
+                            format!("Approval step '{step_id}' does not exist."),
+                        )
+                    })?;
+                let context =
+                    format!("roleManagement/directory/roleAssignmentApprovals('{id}')/steps/$entity");
+                Ok(self.entity(self.context(&context), step))
+            }
+            _ => Err(not_found_path(&self.path())),
+        }
+    }
+
+    /// An approval with its steps, as the caller sees it (`assignedToMe`).
+    fn approval_json(&mut self, id: &str) -> Result<Value, ApiError> {
+        let steps = self.engine.approval_steps(id)?;
+        if steps.is_empty() {
+            return Err(ApiError::new(404, "ResourceNotFound", format!("Approval '{id}' does not exist.")));
+        }
+        let caller = self.session.caller.clone();
+        let mut rendered = Vec::new();
+        for step in &steps {
+            let mine = self.engine.may_decide_step(&caller, step)?;
+            let reviewer = match &step.reviewed_by {
+                Some(r) => self.engine.object(r)?,
+                None => None,
+            };
+            rendered.push(views::approval_step(step, mine, reviewer.as_ref()));
+        }
+        Ok(serde_json::json!({ "id": steps[0].approval_id, "steps": rendered }))
+    }
+}

@@ -1,0 +1,79 @@
+//! `POST /$batch`: several Graph calls answered one by one inside one store transaction.
+
+use serde_json::{Map, Value};
+
+use super::{Call, Response, handle};
+use crate::api::body;
+use crate::model::ApiError;
+
+/// Graph's limit on requests in one `$batch`.
+const MAX_BATCH: usize = 20;
+
+impl Call<'_> {
+    /// `POST /$batch`: up to 20 requests, each answered on its own, all in one store transaction
+    /// (each request in its own savepoint, so a refused one changes nothing).
+    pub(super) fn batch(&mut self) -> Result<Response, ApiError> {
+        self.require_method(&["POST"])?;
+        let body = body::parse_object(self.body_text()?)?;
+        let Some(Value::Array(requests)) = body.get("requests") else {
+            return Err(ApiError::bad_request(
+                "requests",
+                "a batch body is {\"requests\": [{\"id\", \"method\", \"url\", \"body\"}]}",
+            ));
+        };
+        if requests.len() > MAX_BATCH {
+            return Err(ApiError::new(
+                400,
+                "BadRequest",
+                format!(
+                    "Number of requests in batch exceeds the maximum of {MAX_BATCH}: {} requests given.",
+                    requests.len()
+                ),
+            ));
+        }
+        let mut parsed = Vec::new();
+        for (i, r) in requests.iter().enumerate() {
+            let field = |name: &str| format!("requests[{i}].{name}");
+            let id = r
+                .get("id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ApiError::bad_request(&field("id"), "each request needs a string id"))?;
+            let method = r
+                .get("method")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ApiError::bad_request(&field("method"), "each request needs a method"))?;
+            let url = r
+                .get("url")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ApiError::bad_request(&field("url"), "each request needs a url"))?;
+            let body = match r.get("body") {
+                None | Some(Value::Null) => None,
+                Some(b) => Some(b.to_string()),
+            };
+            if parsed.iter().any(|(other, ..): &(String, String, String, Option<String>)| other == id) {
+                return Err(ApiError::bad_request(&field("id"), format!("the id '{id}' is used twice")));
+            }
+            parsed.push((id.to_string(), method.to_string(), url.to_string(), body));
+        }
+        let version = self.version;
+        let session = self.session;
+        let responses = self.engine.batch(|engine| {
+            parsed
+                .iter()
+                .map(|(id, method, url, body)| {
+                    let target = format!("/{}/{}", version.as_str(), url.trim_start_matches('/'));
+                    let r = handle(engine, session, method, &target, body.as_deref());
+                    let mut out = Map::new();
+                    out.insert("id".into(), id.clone().into());
+                    out.insert("status".into(), r.status.into());
+                    out.insert("headers".into(), serde_json::json!({"Content-Type": "application/json"}));
+                    if let Some(b) = r.body {
+                        out.insert("body".into(), b);
+                    }
+                    Value::Object(out)
+                })
+                .collect::<Vec<_>>()
+        })?;
+        Ok(Response::ok(serde_json::json!({ "responses": responses })))
+    }
+}

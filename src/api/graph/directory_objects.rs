@@ -1,0 +1,103 @@
+//! Directory objects: `users`, `groups`, `servicePrincipals`, `directory/administrativeUnits`
+//! (list, read, create, members and owners) and `me`.
+
+use serde_json::{Map, Value};
+
+use super::{Call, Response, method_not_allowed};
+use crate::api::{body, views};
+use crate::model::{ApiError, PrincipalKind};
+
+impl Call<'_> {
+    pub(super) fn objects(
+        &mut self,
+        kind: PrincipalKind,
+        collection: &str,
+        rest: &[&str],
+    ) -> Result<Response, ApiError> {
+        let type_name = kind.odata_type().trim_start_matches("#microsoft.graph.");
+        match (rest, self.method.as_str()) {
+            ([], "POST") => {
+                let new = body::directory_object(kind, self.body_text()?)?;
+                let o = self.engine.create_object(self.session, new)?;
+                let mut v = views::directory_object(&o);
+                if let Value::Object(m) = &mut v {
+                    let mut out = Map::new();
+                    out.insert(
+                        "@odata.context".into(),
+                        self.context(&format!("{collection}/$entity")).into(),
+                    );
+                    out.extend(std::mem::take(m));
+                    v = Value::Object(out);
+                }
+                Ok(Response::created(v))
+            }
+            ([], "GET") => {
+                self.check_filter(
+                    &[
+                        "id",
+                        "displayName",
+                        "userPrincipalName",
+                        "mail",
+                        "accountEnabled",
+                        "isAssignableToRole",
+                        "securityEnabled",
+                        "mailEnabled",
+                        "appId",
+                        "description",
+                        "createdDateTime",
+                    ],
+                    type_name,
+                )?;
+                let items = self.engine.objects(kind)?.iter().map(views::directory_object).collect();
+                Ok(self.collection(self.context(collection), items))
+            }
+            ([id], "GET") => {
+                let o = self.engine.object(id)?.filter(|o| o.kind == kind);
+                let o = match o {
+                    Some(o) => o,
+                    // Users can also be addressed by user principal name.
+                    None if kind == PrincipalKind::User => self
+                        .engine
+                        .resolve_object(id)
+                        .ok()
+                        .filter(|o| {
+                            o.kind == kind
+                                && o.user_principal_name
+                                    .as_deref()
+                                    .is_some_and(|u| u.eq_ignore_ascii_case(id))
+                        })
+                        .ok_or_else(|| ApiError::not_found("Request_ResourceNotFound", "Resource", id))?,
+                    None => {
+                        return Err(ApiError::not_found("Request_ResourceNotFound", "Resource", id));
+                    }
+                };
+                let v = views::directory_object(&o);
+                Ok(self.entity(self.context(&format!("{collection}/$entity")), v))
+            }
+            ([id, rel @ ("members" | "owners")], "GET") => {
+                let relation = if *rel == "members" { "member" } else { "owner" };
+                let items = self.engine.members(id, relation)?.iter().map(views::directory_object).collect();
+                Ok(self.collection(self.context("directoryObjects"), items))
+            }
+            ([id, rel @ ("members" | "owners"), "$ref"], "POST") => {
+                let relation = if *rel == "members" { "member" } else { "owner" };
+                let member = body::reference(self.body_text()?)?;
+                self.engine.add_member(self.session, id, &member, relation)?;
+                Ok(Response::no_content())
+            }
+            _ => Err(method_not_allowed(&self.method, &self.path())),
+        }
+    }
+
+    /// `GET /me`: the caller.
+    pub(super) fn me(&mut self) -> Result<Response, ApiError> {
+        self.require_method(&["GET"])?;
+        let caller = self.session.caller.clone();
+        let o = self
+            .engine
+            .object(&caller)?
+            .ok_or_else(|| ApiError::not_found("Request_ResourceNotFound", "Object", &caller))?;
+        let v = views::directory_object(&o);
+        Ok(self.entity(self.context("users/$entity"), v))
+    }
+}

@@ -1,0 +1,282 @@
+//! The request lifecycle (reference §3): `submit` checks who asks and what about, then hands the
+//! request to its action family; the checks every family shares (pending requests, policy rules,
+//! hook limits, removal rules) live here. The families: `admin` (adminAssign, adminUpdate,
+//! adminRemove), `extend` (extend and renew, by administrators and by holders), `activate`
+//! (selfActivate, selfDeactivate) and `cancel`.
+
+mod activate;
+mod admin;
+mod cancel;
+mod extend;
+
+use super::approvals::approvers_named;
+use super::directory::{require_admin, unauthorized};
+use super::records::provisional_request;
+use super::target::{Target, new_record, prepare};
+use super::validate::Checks;
+use super::{Ctx, Engine, Session, audit, extension, fidelity, new_id};
+use crate::model::policy::{self, Policy};
+use crate::model::time::format_timestamp;
+use crate::model::{
+    Action, ApiError, Expiration, IsoDuration, NewRequest, RequestKind, Schedule, ScheduleInfo,
+    ScheduleRequest, Status, TicketInfo,
+};
+use crate::store::Tx;
+
+/// Runs one request to its outcome inside `tx`. Returns the request as stored (or as it would be
+/// stored, for `isValidationOnly`). Any error leaves the transaction for the caller to roll back.
+pub(crate) fn submit(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+) -> Result<ScheduleRequest, ApiError> {
+    if tx.object(&session.caller)?.is_none() {
+        return Err(unauthorized().with_detail(
+            "UnknownCaller",
+            "caller",
+            format!("the caller '{}' is not in this tenant", session.caller),
+        ));
+    }
+    if req.kind == RequestKind::Eligibility
+        && matches!(req.action, Action::SelfActivate | Action::SelfDeactivate)
+    {
+        return Err(ApiError::bad_request(
+            "action",
+            format!(
+                "'{}' is only valid on roleAssignmentScheduleRequests; eligibilities are activated by an assignment request",
+                req.action
+            ),
+        ));
+    }
+    if req.action.is_admin() {
+        require_admin(tx, session, &format!("'{}'", req.action))?;
+    }
+    let mut t = prepare(tx, req)?;
+    let provisional = provisional_request(tx, ctx, session, req, &t.principal.id, &t.role.id)?;
+    t.hooks = extension::validate(tx, ctx, &provisional, &session.caller)?;
+    let t = t;
+    let mut q = match req.action {
+        Action::AdminAssign => admin::admin_assign(tx, ctx, session, req, &t)?,
+        Action::AdminUpdate | Action::AdminExtend => admin::admin_replace(tx, ctx, session, req, &t)?,
+        Action::AdminRenew => extend::admin_renew(tx, ctx, session, req, &t)?,
+        Action::AdminRemove => admin::admin_remove(tx, ctx, session, req, &t)?,
+        Action::SelfActivate => activate::self_activate(tx, ctx, session, req, &t)?,
+        Action::SelfDeactivate => activate::self_deactivate(tx, ctx, session, req, &t)?,
+        Action::SelfExtend | Action::SelfRenew => extend::self_extend_or_renew(tx, ctx, session, req, &t)?,
+    };
+    q.is_validation_only = req.is_validation_only;
+    Ok(q)
+}
+
+impl Engine {
+    /// Submits a schedule request. A refused request leaves the store untouched; a validation-only
+    /// request runs every check and is never stored.
+    pub fn submit(&mut self, session: &Session, req: &NewRequest) -> Result<ScheduleRequest, ApiError> {
+        if req.is_validation_only {
+            // Run inside a transaction that is never committed.
+            let tx = self.store.write()?;
+            let ctx = super::load_ctx(&tx, &self.runner)?;
+            return submit(&tx, &ctx, session, req);
+        }
+        let result = self.write(|tx, ctx| submit(tx, ctx, session, req));
+        if let Err(e) = &result {
+            // The refusal rolled everything back; its audit row is the one thing it leaves.
+            if e.status < 500 {
+                self.write(|tx, ctx| audit::refused(tx, ctx, &session.caller, req, e))?;
+            }
+        }
+        result
+    }
+
+    /// Cancels a request (`POST .../{id}/cancel`).
+    pub fn cancel(
+        &mut self,
+        session: &Session,
+        kind: RequestKind,
+        id: &str,
+    ) -> Result<ScheduleRequest, ApiError> {
+        self.write(|tx, ctx| cancel::cancel(tx, ctx, session, kind, id))
+    }
+}
+
+/// Refuses a request while another for the same target waits for a decision — unless this is the
+/// administrator's answer to it (an adminExtend answering a selfExtend, an adminRenew answering a
+/// selfRenew), in which case the waiting request is returned so the caller can close it.
+fn reject_if_pending(
+    tx: &Tx<'_>,
+    kind: RequestKind,
+    t: &Target,
+    answering: Option<Action>,
+) -> Result<Option<ScheduleRequest>, ApiError> {
+    let pending = tx.pending_requests_for(kind, &t.principal.id, &t.role.id, &t.scope)?;
+    let Some(p) = pending.into_iter().next() else {
+        return Ok(None);
+    };
+    let answers = matches!(
+        (answering, p.action),
+        (Some(Action::AdminExtend), Action::SelfExtend) | (Some(Action::AdminRenew), Action::SelfRenew)
+    );
+    if answers {
+        return Ok(Some(p));
+    }
+    Err(ApiError::new(400, "PendingRoleAssignmentRequest", fidelity::PENDING_REQUEST_MESSAGE).with_detail(
+        "PendingRequest",
+        "id",
+        format!("request {} ({}) is still {}; cancel it or wait for its decision", p.id, p.action, p.status),
+    ))
+}
+
+/// Closes a self-service request an administrator has just answered with request `answer`.
+fn close_answered(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    answered: Option<ScheduleRequest>,
+    answer: &ScheduleRequest,
+) -> Result<(), ApiError> {
+    if let (Some(mut p), false) = (answered, answer.is_validation_only) {
+        p.status = Status::Provisioned;
+        p.completed_at = Some(ctx.now);
+        p.target_schedule_id = answer.target_schedule_id.clone();
+        p.trace.push(crate::model::TraceStep {
+            check: "AdminDecision".into(),
+            rule: None,
+            passed: true,
+            seen: format!("{} request {}", answer.action, answer.id),
+            limit: "an administrator acts on the request".into(),
+            fix: None,
+        });
+        tx.update_request(&p)?;
+    }
+    Ok(())
+}
+
+fn expiration_rule<'p>(policy: &'p Policy, id: &str) -> Result<&'p policy::ExpirationRule, ApiError> {
+    policy
+        .expiration(id)
+        .ok_or_else(|| ApiError::new(500, "InternalServerError", format!("policy {} lacks {id}", policy.id)))
+}
+
+fn enablement_rule<'p>(policy: &'p Policy, id: &str) -> Result<&'p policy::EnablementRule, ApiError> {
+    policy
+        .enablement(id)
+        .ok_or_else(|| ApiError::new(500, "InternalServerError", format!("policy {} lacks {id}", policy.id)))
+}
+
+fn admin_rule_ids(kind: RequestKind) -> (&'static str, &'static str) {
+    match kind {
+        RequestKind::Eligibility => {
+            (policy::EXPIRATION_ADMIN_ELIGIBILITY, policy::ENABLEMENT_ADMIN_ELIGIBILITY)
+        }
+        RequestKind::Assignment => (policy::EXPIRATION_ADMIN_ASSIGNMENT, policy::ENABLEMENT_ADMIN_ASSIGNMENT),
+    }
+}
+
+/// The approval settings once the `validate` hooks have had their say: a hook may require
+/// approval the policy does not, and name (more) first-stage approvers.
+fn with_hook_approval(
+    tx: &Tx<'_>,
+    t: &Target,
+    policy_setting: Option<policy::ApprovalSettings>,
+) -> Result<Option<policy::ApprovalSettings>, ApiError> {
+    let Some(names) = &t.hooks.approval else {
+        return Ok(policy_setting);
+    };
+    let mut setting = policy_setting.unwrap_or(policy::ApprovalSettings {
+        is_approval_required: true,
+        is_approval_required_for_extension: false,
+        is_requestor_justification_required: true,
+        approval_mode: "SingleStage".into(),
+        approval_stages: Vec::new(),
+    });
+    let already = setting.is_approval_required;
+    setting.is_approval_required = true;
+    if setting.approval_stages.is_empty() {
+        setting.approval_stages.push(policy::ApprovalStage::default_stage());
+    }
+    if !names.is_empty() {
+        let named = approvers_named(tx, names)?;
+        let first = &mut setting.approval_stages[0];
+        if already {
+            first.primary_approvers.extend(named);
+        } else {
+            first.primary_approvers = named;
+        }
+    }
+    Ok(Some(setting))
+}
+
+/// Applies the shortest duration a `validate` hook allowed (hooks may only shorten).
+fn shorten(mut info: ScheduleInfo, t: &Target, checks: &mut Checks) -> ScheduleInfo {
+    let Some(limit) = t.hooks.duration else {
+        return info;
+    };
+    let start = info.start.expect("normalised");
+    let longer = info.end_from(start).is_none_or(|end| end - start > limit.as_delta());
+    if longer {
+        checks.pass("HookDuration", format!("shortened to {limit}"), "a hook's limit");
+        info.expiration = Expiration::after(limit);
+    }
+    info
+}
+
+fn fail_if_checks_failed(checks: &Checks) -> Result<(), ApiError> {
+    match checks.error() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn active_duration_too_short() -> ApiError {
+    // The real message carries the service's own spelling mistake.
+    ApiError::new(
+        400,
+        "ActiveDurationTooShort",
+        "The Active duration is too short. Miniumum Required is 5 minutes.",
+    )
+}
+
+/// The real response to a removal: `Revoked`, no schedule, no completion time (addendum §1).
+fn revoked_record(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+    t: &Target,
+    checks: Checks,
+) -> Result<ScheduleRequest, ApiError> {
+    let id = new_id(tx, ctx)?;
+    let mut q = new_record(ctx, id, session, req, t, Status::Revoked);
+    q.trace = checks.trace;
+    Ok(q)
+}
+
+fn check_minimum_active(checks: &mut Checks, ctx: &Ctx, s: &Schedule) -> Result<(), ApiError> {
+    let minimum = IsoDuration::from_minutes(fidelity::MINIMUM_ACTIVE_MINUTES);
+    if s.is_active() {
+        let age = IsoDuration::from_delta(ctx.now - s.start());
+        if age < minimum {
+            return Err(active_duration_too_short().with_detail(
+                "ActiveDurationTooShort",
+                "scheduleInfo",
+                format!(
+                    "it started {} ago; wait until {} (at least {minimum} after it started)",
+                    age,
+                    format_timestamp(s.start() + minimum.as_delta())
+                ),
+            ));
+        }
+        checks.pass("MinimumActiveDuration", format!("active for {age}"), format!("at least {minimum}"));
+    }
+    Ok(())
+}
+
+/// Fills a `TicketInfo` from `SYSTEM:NUMBER` as the CLI takes it.
+pub fn parse_ticket(text: &str) -> TicketInfo {
+    match text.split_once(':') {
+        Some((system, number)) => {
+            TicketInfo { system: Some(system.trim().to_string()), number: Some(number.trim().to_string()) }
+        }
+        None => TicketInfo { system: None, number: Some(text.trim().to_string()) },
+    }
+}

@@ -1,0 +1,176 @@
+//! What a request is about: its principal, role, scope and policy, resolved and checked once, and
+//! the live schedules and eligibilities of that target.
+
+use super::directory::role_assignable_groups_of;
+use super::records::record;
+use super::validate::Checks;
+use super::{Ctx, Session, extension, fidelity};
+use crate::model::policy::Policy;
+use crate::model::{
+    ApiError, DirectoryObject, MemberType, NewRequest, PrincipalKind, RequestKind, RoleDefinition, Schedule,
+    ScheduleRequest, ScheduleState, Status, Surface,
+};
+use crate::store::Tx;
+
+/// What a request is about, once its ids are known to exist.
+pub(crate) struct Target {
+    pub(crate) principal: DirectoryObject,
+    pub(crate) role: RoleDefinition,
+    pub(crate) scope: String,
+    pub(crate) policy: Policy,
+    /// What the `validate` hooks decided.
+    pub(crate) hooks: extension::HookOutcome,
+}
+
+impl Target {
+    /// A trace that starts with the hooks' verdicts, so a hook's denial is reported with the
+    /// built-in rule failures, in the same error.
+    pub(crate) fn checks(&self) -> Checks {
+        Checks { trace: self.hooks.steps.clone() }
+    }
+}
+
+fn scope_of(req: &NewRequest) -> Result<String, ApiError> {
+    match (req.directory_scope_id.as_deref(), req.app_scope_id.as_deref()) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "directoryScopeId",
+            "give either directoryScopeId or appScopeId, not both",
+        )),
+        (None, None) => Err(ApiError::bad_request(
+            "directoryScopeId",
+            "one of directoryScopeId or appScopeId is required (\"/\" for the whole tenant)",
+        )),
+        (Some(s), None) | (None, Some(s)) => Ok(s.to_string()),
+    }
+}
+
+/// Checks the scope names something that exists: `/`, `/administrativeUnits/{id}` or `/{objectId}`.
+fn check_directory_scope(tx: &Tx<'_>, scope: &str) -> Result<(), ApiError> {
+    if scope == "/" {
+        return Ok(());
+    }
+    let bad = |why: String| ApiError::bad_request("directoryScopeId", why);
+    let rest = scope.strip_prefix('/').ok_or_else(|| bad(format!("'{scope}' must start with '/'")))?;
+    let (expect_unit, id) = match rest.split_once('/') {
+        Some(("administrativeUnits", id)) => (true, id),
+        Some(_) => {
+            return Err(bad(format!(
+                "'{scope}' is not '/', '/administrativeUnits/{{id}}' or '/{{objectId}}'"
+            )));
+        }
+        None => (false, rest),
+    };
+    match tx.object(id)? {
+        Some(o) if expect_unit && o.kind != PrincipalKind::AdministrativeUnit => {
+            Err(bad(format!("'{id}' in '{scope}' is a {}, not an administrative unit", o.kind.as_str())))
+        }
+        Some(_) => Ok(()),
+        None => Err(bad(format!("the scope '{scope}' names no object in this tenant"))),
+    }
+}
+
+pub(crate) fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
+    let scope = scope_of(req)?;
+    if req.directory_scope_id.is_some() {
+        check_directory_scope(tx, &scope)?;
+    }
+    let principal = tx.object(&req.principal_id)?.ok_or_else(|| {
+        ApiError::new(
+            400,
+            fidelity::PRINCIPAL_NOT_FOUND_CODE,
+            format!("The principal '{}' does not exist in this tenant.", req.principal_id),
+        )
+    })?;
+    let role = tx.role(&req.role_definition_id)?.ok_or_else(|| {
+        ApiError::new(
+            400,
+            fidelity::ROLE_NOT_FOUND_CODE,
+            format!("The role definition '{}' does not exist in this tenant.", req.role_definition_id),
+        )
+    })?;
+    if !role.is_enabled {
+        return Err(ApiError::bad_request(
+            "roleDefinitionId",
+            format!("role '{}' is disabled (isEnabled: false) and cannot be assigned", role.display_name),
+        ));
+    }
+    let invalid = |why: String| ApiError::new(400, fidelity::INVALID_PRINCIPAL_CODE, why);
+    match principal.kind {
+        PrincipalKind::AdministrativeUnit => {
+            return Err(invalid(format!(
+                "'{}' is an administrative unit; it cannot hold roles",
+                principal.display_name
+            )));
+        }
+        PrincipalKind::ServicePrincipal if req.kind == RequestKind::Eligibility => {
+            return Err(invalid(format!(
+                "service principal '{}' cannot be made eligible; service principals can only get active assignments",
+                principal.display_name
+            )));
+        }
+        PrincipalKind::Group if !principal.is_assignable_to_role => {
+            return Err(invalid(format!(
+                "group '{}' is not role-assignable (isAssignableToRole is false); only role-assignable groups can hold directory roles",
+                principal.display_name
+            )));
+        }
+        _ => {}
+    }
+    let policy = tx.policy_for(Surface::Directory.as_str(), "/", &role.id)?.ok_or_else(|| {
+        ApiError::new(500, "InternalServerError", format!("role '{}' has no policy", role.display_name))
+    })?;
+    Ok(Target { principal, role, scope, policy, hooks: extension::HookOutcome::default() })
+}
+
+pub(crate) fn scope_matches(s: &Schedule, scope: &str) -> bool {
+    s.directory_scope_id.as_deref().or(s.app_scope_id.as_deref()) == Some(scope)
+}
+
+/// Live schedules of the principal itself for the role at the scope.
+pub(crate) fn live_for(tx: &Tx<'_>, kind: RequestKind, t: &Target) -> Result<Vec<Schedule>, ApiError> {
+    Ok(tx
+        .schedules_of(kind, &t.principal.id, &t.role.id, ScheduleState::Live)?
+        .into_iter()
+        .filter(|s| scope_matches(s, &t.scope))
+        .collect())
+}
+
+/// A request record with the common fields filled in.
+pub(crate) fn new_record(
+    ctx: &Ctx,
+    id: String,
+    session: &Session,
+    req: &NewRequest,
+    t: &Target,
+    status: Status,
+) -> ScheduleRequest {
+    record(ctx, id, session, req, &t.principal.id, &t.role.id, status)
+}
+
+/// The eligibility that allows `principal` to activate: its own first, then a group's.
+pub(crate) fn find_eligibility(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    t: &Target,
+) -> Result<Option<(Schedule, MemberType)>, ApiError> {
+    let current = |s: &Schedule| s.is_active() && scope_matches(s, &t.scope) && s.start() <= ctx.now;
+    if let Some(s) = tx
+        .schedules_of(RequestKind::Eligibility, &t.principal.id, &t.role.id, ScheduleState::Live)?
+        .into_iter()
+        .find(current)
+    {
+        return Ok(Some((s, MemberType::Direct)));
+    }
+    if t.principal.kind == PrincipalKind::User {
+        for group in role_assignable_groups_of(tx, &t.principal.id)? {
+            if let Some(s) = tx
+                .schedules_of(RequestKind::Eligibility, &group, &t.role.id, ScheduleState::Live)?
+                .into_iter()
+                .find(current)
+            {
+                return Ok(Some((s, MemberType::Group)));
+            }
+        }
+    }
+    Ok(None)
+}
