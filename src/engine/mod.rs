@@ -35,7 +35,6 @@ use crate::store::{Store, StoreError, Tx};
 pub use clock::AdvanceReport;
 pub use directory::NewObject;
 pub use extension::{Hook, HookCall, HookDecision, HookEvent, HookFailure, HookRunner, TenantView};
-pub use lifecycle::parse_ticket;
 pub use policies::PolicyChange;
 pub use queries::{AuditQuery, RequestFilter};
 pub use roles::{NewRole, RoleChange};

@@ -19,7 +19,7 @@ use crate::model::policy::{self, Policy};
 use crate::model::time::format_timestamp;
 use crate::model::{
     Action, ApiError, Expiration, IsoDuration, NewRequest, RequestKind, Schedule, ScheduleInfo,
-    ScheduleRequest, Status, TicketInfo,
+    ScheduleRequest, Status,
 };
 use crate::store::Tx;
 
@@ -269,14 +269,4 @@ fn check_minimum_active(checks: &mut Checks, ctx: &Ctx, s: &Schedule) -> Result<
         checks.pass("MinimumActiveDuration", format!("active for {age}"), format!("at least {minimum}"));
     }
     Ok(())
-}
-
-/// Fills a `TicketInfo` from `SYSTEM:NUMBER` as the CLI takes it.
-pub fn parse_ticket(text: &str) -> TicketInfo {
-    match text.split_once(':') {
-        Some((system, number)) => {
-            TicketInfo { system: Some(system.trim().to_string()), number: Some(number.trim().to_string()) }
-        }
-        None => TicketInfo { system: None, number: Some(text.trim().to_string()) },
-    }
 }
