@@ -1231,12 +1231,12 @@ fn extend_is_refused_more_than_14_days_before_expiry() {
     expect_err(
         t.self_submit(req(ELIG, Action::SelfExtend, &alice, USER_ADMIN).lasting(days(60))),
         400,
-        fidelity::EXTEND_TOO_EARLY_CODE,
+        fidelity::EXTEND_TOO_EARLY_CODE.as_str(),
     );
     expect_err(
         t.admin_submit(req(ELIG, Action::AdminExtend, &alice, USER_ADMIN).lasting(days(60))),
         400,
-        fidelity::EXTEND_TOO_EARLY_CODE,
+        fidelity::EXTEND_TOO_EARLY_CODE.as_str(),
     );
     t.advance(days(1)); // 14 days left: the window is open
     assert_eq!(
@@ -1249,7 +1249,7 @@ fn extend_is_refused_more_than_14_days_before_expiry() {
     expect_err(
         t.admin_submit(req(ELIG, Action::AdminExtend, &bob, USER_ADMIN).lasting(days(60))),
         400,
-        fidelity::EXTEND_TOO_EARLY_CODE,
+        fidelity::EXTEND_TOO_EARLY_CODE.as_str(),
     );
 }
 
@@ -1375,7 +1375,7 @@ fn the_last_global_administrator_cannot_be_removed() {
     let err = expect_err(
         t.admin_submit(req(ASSIGN, Action::AdminRemove, &admin, GLOBAL_ADMINISTRATOR)),
         400,
-        fidelity::LAST_GLOBAL_ADMIN_CODE,
+        fidelity::LAST_GLOBAL_ADMIN_CODE.as_str(),
     );
     assert_eq!(err.message, "The last active Global Administrator assignment cannot be removed.");
     // With a second one, the first can go; then the second is the last.
@@ -1387,7 +1387,7 @@ fn the_last_global_administrator_cannot_be_removed() {
     expect_err(
         t.submit(&alice_s, req(ASSIGN, Action::AdminRemove, &alice, GLOBAL_ADMINISTRATOR)),
         400,
-        fidelity::LAST_GLOBAL_ADMIN_CODE,
+        fidelity::LAST_GLOBAL_ADMIN_CODE.as_str(),
     );
 }
 
@@ -1433,7 +1433,7 @@ fn a_refused_removal_is_audited_with_the_span_of_the_assignment_it_targeted() {
     expect_err(
         t.admin_submit(req(ASSIGN, Action::AdminRemove, &admin, GLOBAL_ADMINISTRATOR)),
         400,
-        fidelity::LAST_GLOBAL_ADMIN_CODE,
+        fidelity::LAST_GLOBAL_ADMIN_CODE.as_str(),
     );
     let last = t.e.audit(&AuditQuery::default()).unwrap().pop().expect("an audit row");
     assert_eq!(last.result, "failure");
@@ -1452,7 +1452,7 @@ fn an_activation_does_not_count_as_another_global_administrator() {
     expect_err(
         t.admin_submit(req(ASSIGN, Action::AdminRemove, &admin, GLOBAL_ADMINISTRATOR)),
         400,
-        fidelity::LAST_GLOBAL_ADMIN_CODE,
+        fidelity::LAST_GLOBAL_ADMIN_CODE.as_str(),
     );
 }
 
@@ -1496,7 +1496,7 @@ fn service_principals_can_be_assigned_but_never_made_eligible() {
     expect_err(
         t.admin_submit(req(ELIG, Action::AdminAssign, &sp, DIRECTORY_READERS).permanent()),
         400,
-        fidelity::INVALID_PRINCIPAL_CODE,
+        fidelity::INVALID_PRINCIPAL_CODE.as_str(),
     );
     let q = t.admin_submit(req(ASSIGN, Action::AdminAssign, &sp, DIRECTORY_READERS).permanent()).unwrap();
     assert_eq!(q.status, Status::Provisioned);
@@ -1511,7 +1511,7 @@ fn only_role_assignable_groups_can_hold_roles() {
         let err = expect_err(
             t.admin_submit(req(kind, Action::AdminAssign, &staff, USER_ADMIN).permanent()),
             400,
-            fidelity::INVALID_PRINCIPAL_CODE,
+            fidelity::INVALID_PRINCIPAL_CODE.as_str(),
         );
         assert!(err.message.contains("role-assignable"), "{}", err.message);
         assert_eq!(
@@ -1822,7 +1822,7 @@ fn refusals() -> Vec<Refusal> {
             refuse: |t| t.e.cancel(&t.admin, ASSIGN, "00000000-0000-4000-8000-000000000000"),
         },
         Refusal {
-            code: fidelity::LAST_GLOBAL_ADMIN_CODE,
+            code: fidelity::LAST_GLOBAL_ADMIN_CODE.as_str(),
             setup: |t| t.advance(mins(10)),
             refuse: |t| {
                 let admin = t.admin.caller.clone();
@@ -1830,7 +1830,7 @@ fn refusals() -> Vec<Refusal> {
             },
         },
         Refusal {
-            code: fidelity::EXTEND_TOO_EARLY_CODE,
+            code: fidelity::EXTEND_TOO_EARLY_CODE.as_str(),
             setup: no_setup,
             refuse: |t| {
                 let carol = t.carol.clone();
@@ -1838,7 +1838,7 @@ fn refusals() -> Vec<Refusal> {
             },
         },
         Refusal {
-            code: fidelity::INVALID_PRINCIPAL_CODE,
+            code: fidelity::INVALID_PRINCIPAL_CODE.as_str(),
             setup: no_setup,
             refuse: |t| {
                 let sp = t.sp.clone();

@@ -213,7 +213,9 @@ fn denial(e: &ApiError, rule: &str) -> String {
         .find(|d| d.code == rule)
         .unwrap_or_else(|| panic!("no detail for rule {rule} in {e:?}"));
     let rest = d.message.split_once(" denied the request: ").unwrap_or_else(|| panic!("{d:?}")).1;
-    rest.rsplit_once(". Fix: ").unwrap_or_else(|| panic!("{d:?}")).0.to_string()
+    // The fix travels apart from the message, as the detail's hint.
+    assert!(d.hint.is_some(), "a hook denial says how to fix it: {d:?}");
+    rest.to_string()
 }
 
 /// Runs a hook body that ends with `return {deny = "Probe", message = ...}` on alice's activation
@@ -1129,7 +1131,7 @@ fn a_runtime_error_fails_closed_naming_the_hook_and_line() {
     let err = assert_fails_closed(None, "Boom", &src, Some(4), "the change board is offline");
     assert_eq!(err.message, "Policy hook 'Boom' failed at line 4: the change board is offline");
     assert_eq!(err.details[0].code, "HookFailed");
-    assert!(err.details[0].message.contains("pimlab hook show Boom"), "{err:?}");
+    assert_eq!(err.details[0].hint, Some(pimlab::model::Hint::ShowHook { name: "Boom".into() }), "{err:?}");
     // Indexing nil.
     let src = validate_hook("    return ctx.nothing.here");
     assert_fails_closed(None, "Boom", &src, Some(3), "attempt to index a nil value (field 'nothing')");
@@ -1148,7 +1150,7 @@ fn math_random_with_the_full_integer_range_does_not_crash_pimlab() {
     let result = within("math.random over the whole range", || {
         let mut lab = Lab::new();
         lab.add("Dice", &validate_hook("    local n = math.random(math.mininteger, math.maxinteger)"), None);
-        lab.activate("alice", GA, hours(2)).map(|q| q.status).map_err(|e| e.code)
+        lab.activate("alice", GA, hours(2)).map(|q| q.status).map_err(|e| e.code.to_string())
     });
     // Lua 5.4 returns any integer; failing closed would do too. Crashing would not.
     assert!(

@@ -1,6 +1,7 @@
 //! Parsing Graph request bodies into engine inputs, as strictly as the real service: unknown
 //! properties, wrong types and unknown enum values are refused naming the offending value.
 
+use crate::model::ErrorCode;
 use serde_json::{Map, Value};
 
 use crate::engine::NewObject;
@@ -15,7 +16,7 @@ pub fn parse_object(text: &str) -> Result<Map<String, Value>, ApiError> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
         ApiError::new(
             400,
-            "BadRequest",
+            ErrorCode::BadRequest,
             "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
         )
         .with_detail("InvalidJson", "body", format!("{e}"))
@@ -42,7 +43,7 @@ fn kind_of(v: &Value) -> &'static str {
 fn unknown_property(name: &str, type_name: &str) -> ApiError {
     ApiError::new(
         400,
-        "BadRequest",
+        ErrorCode::BadRequest,
         format!(
             "The property '{name}' does not exist on type 'microsoft.graph.{type_name}'. Make sure to only use property names that are defined by the type."
         ),
@@ -95,11 +96,8 @@ fn object<'a>(
 
 fn enum_not_found(value: &str, field: &str, allowed: &str) -> ApiError {
     // The first sentence is what the real service (.NET enum parsing) says.
-    ApiError::new(400, "BadRequest", format!("Requested value '{value}' was not found.")).with_detail(
-        "InvalidValue",
-        field,
-        format!("'{value}' is not one of {allowed}"),
-    )
+    ApiError::new(400, ErrorCode::BadRequest, format!("Requested value '{value}' was not found."))
+        .with_detail("InvalidValue", field, format!("'{value}' is not one of {allowed}"))
 }
 
 fn parse_schedule_info(m: &Map<String, Value>) -> Result<ScheduleInfo, ApiError> {

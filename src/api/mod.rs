@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod graph;
+pub mod hints;
 pub mod odata;
 pub mod shapes;
 pub mod views;

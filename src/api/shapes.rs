@@ -27,9 +27,26 @@ pub fn clock_report(report: &AdvanceReport, now: Timestamp) -> Value {
     })
 }
 
-/// `request explain`: the request and its decision trace.
+/// `request explain`: the request and its decision trace, each fix worded as for Graph.
 pub fn explain(q: &ScheduleRequest) -> Value {
-    json!({ "request": views::request(q), "trace": q.trace })
+    let trace: Vec<Value> = q
+        .trace
+        .iter()
+        .map(|step| {
+            let mut v = json!({ "check": step.check });
+            if let Some(rule) = &step.rule {
+                v["rule"] = json!(rule);
+            }
+            v["passed"] = json!(step.passed);
+            v["seen"] = json!(step.seen);
+            v["limit"] = json!(step.limit);
+            if let Some(fix) = &step.fix {
+                v["fix"] = json!(super::hints::graph_words(fix));
+            }
+            v
+        })
+        .collect();
+    json!({ "request": views::request(q), "trace": trace })
 }
 
 /// One request waiting for a decision: the Graph request plus who may decide it.

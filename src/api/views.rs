@@ -346,7 +346,21 @@ pub fn error(e: &crate::model::ApiError, now: Timestamp, request_id: &str) -> Va
         }
     });
     if !e.details.is_empty() {
-        inner["details"] = serde_json::to_value(&e.details).expect("details serialise");
+        let details: Vec<Value> = e
+            .details
+            .iter()
+            .map(|d| {
+                json!({
+                    "code": d.code, "target": d.target,
+                    "message": super::hints::with_fix(&d.message, d.hint.as_ref()),
+                })
+            })
+            .collect();
+        inner["details"] = Value::Array(details);
+    }
+    if !e.hints.is_empty() {
+        let hints: Vec<String> = e.hints.iter().map(super::hints::graph_words).collect();
+        inner["message"] = json!(format!("{} ({})", e.message, hints.join("; ")));
     }
     json!({ "error": inner })
 }

@@ -1,6 +1,7 @@
 //! Runs one parsed command line on an open store: `init` and `graph` here, every other command
 //! through the typed operations of [`crate::ops`], rendered as a table or as JSON.
 
+use crate::model::ErrorCode;
 use std::io::Write;
 
 use super::CliError;
@@ -78,7 +79,7 @@ fn init(engine: &mut Engine, store: &str, a: &InitArgs, out: Out<'_>) -> Result<
         if !a.force {
             return Err(CliError::Api(ApiError::new(
                 409,
-                "StoreAlreadyInitialized",
+                ErrorCode::StoreAlreadyInitialized,
                 format!(
                     "{store} already holds a tenant; add --force to replace it (everything in it is lost)"
                 ),

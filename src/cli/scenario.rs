@@ -2,6 +2,7 @@
 //! `pim.*` call is a typed operation applied to its engine (`pim.run` parses a command line of the
 //! CLI grammar into the same operation), so scripts can do what the CLI can, with no text between.
 
+use crate::model::ErrorCode;
 use std::io::Write;
 
 use serde_json::Value;
@@ -13,7 +14,7 @@ use super::shell::Shell;
 use super::{CliError, report};
 use crate::engine::InitOptions;
 use crate::hooks::scenario::{self, ScenarioHost};
-use crate::model::{ApiError, ErrorKind, Timestamp};
+use crate::model::{ApiError, Timestamp};
 use crate::ops::{self, Access, Operation, SessionOptions};
 
 /// A shell seen as a scenario's host.
@@ -34,8 +35,8 @@ fn structured(e: CliError) -> ApiError {
         CliError::Api(e) => e,
         CliError::Usage(m) => ApiError::usage(m),
         CliError::Clap(text, _) => ApiError::usage(text.trim().to_string()),
-        CliError::Store(e) => ApiError::new(500, "Store", e.to_string()).of_kind(ErrorKind::Internal),
-        CliError::Output(e) => ApiError::new(500, "Output", e.to_string()).of_kind(ErrorKind::Internal),
+        CliError::Store(e) => ApiError::new(500, ErrorCode::InternalServerError, e.to_string()),
+        CliError::Output(e) => ApiError::internal(format!("cannot write output: {e}")),
     }
 }
 

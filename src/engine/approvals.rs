@@ -8,6 +8,7 @@
 use super::directory::{require_admin, role_assignable_groups_of, unauthorized};
 use super::notify::{self, Audience, Event, Notice};
 use super::{Ctx, Engine, Session, audit, fidelity, new_id};
+use crate::model::ErrorCode;
 use crate::model::approval::{ApprovalStep, Decision, ReviewResult, StepStatus};
 use crate::model::builtin_roles::{GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR};
 use crate::model::policy::{ApprovalSettings, ApprovalStage, Approver};
@@ -253,7 +254,7 @@ fn already_decided(tx: &Tx<'_>, step: &ApprovalStep) -> ApiError {
 }
 
 pub(crate) fn approval_not_found(id: &str) -> ApiError {
-    ApiError::new(404, "ResourceNotFound", format!("Approval '{id}' does not exist."))
+    ApiError::new(404, ErrorCode::ResourceNotFound, format!("Approval '{id}' does not exist."))
 }
 
 /// Records one decision on request `request_id` (at `step_id`, or at the stage in progress the
@@ -290,7 +291,7 @@ pub(crate) fn decide(
         Some(id) => steps.iter().find(|s| s.id.eq_ignore_ascii_case(id)).cloned().ok_or_else(|| {
             ApiError::new(
                 404,
-                "ResourceNotFound",
+                ErrorCode::ResourceNotFound,
                 format!("Approval step '{id}' does not exist in approval '{request_id}'."),
             )
         })?,
@@ -311,7 +312,7 @@ pub(crate) fn decide(
                     _ if q.status != Status::PendingApproval => {
                         return Err(ApiError::new(
                             400,
-                            "BadRequest",
+                            ErrorCode::BadRequest,
                             format!("Request '{}' is {}; it is not waiting for a decision.", q.id, q.status),
                         ));
                     }
@@ -342,7 +343,7 @@ pub(crate) fn decide(
         other => {
             return Err(ApiError::new(
                 400,
-                "BadRequest",
+                ErrorCode::BadRequest,
                 format!(
                     "Approval step '{}' (stage {}) is {}; it cannot be decided.",
                     step.id,
@@ -360,10 +361,11 @@ pub(crate) fn decide(
         ));
     }
     if step.settings.is_approver_justification_required && justification.is_none() {
-        return Err(ApiError::bad_request(
+        let e = ApiError::bad_request(
             "justification",
-            format!("stage {} requires the approver's justification (--justification \"why\")", step.stage),
-        ));
+            format!("stage {} requires the approver's justification", step.stage),
+        );
+        return Err(e.with_hint(crate::model::Hint::Justification));
     }
     let mut step = step;
     step.status = StepStatus::Completed;
@@ -493,7 +495,7 @@ pub(crate) fn time_out(
         passed: false,
         seen: "no decision".into(),
         limit: format!("a decision within {} day(s)", step.settings.approval_stage_time_out_in_days),
-        fix: Some("submit the request again".into()),
+        fix: Some(crate::model::Hint::text("submit the request again")),
     });
     tx.update_request(&q)?;
     super::extension::completed_by_the_clock(tx, ctx, &mut q)?;

@@ -126,7 +126,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
                     passed: false,
                     seen: why.to_string(),
                     limit: "what the request needs still holds when it starts".into(),
-                    fix: Some("submit a new request".into()),
+                    fix: Some(crate::model::Hint::text("submit a new request")),
                 });
                 tx.update_request(q)?;
             }

@@ -2,6 +2,7 @@
 //! administrator.
 
 use super::{Ctx, Engine, Session, audit, new_id};
+use crate::model::ErrorCode;
 use crate::model::builtin_roles::{GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR};
 use crate::model::{ApiError, DirectoryObject, PrincipalKind, RoleDefinition, ids};
 use crate::store::{AuditTarget, Tx};
@@ -41,13 +42,13 @@ pub(crate) fn resolve_object(tx: &Tx<'_>, text: &str, what: &str) -> Result<Dire
     match found.len() {
         0 => Err(ApiError::new(
             404,
-            "Request_ResourceNotFound",
+            ErrorCode::Request_ResourceNotFound,
             format!("{what} '{text}' does not exist (give an id, a user principal name or a display name)."),
         )),
         1 => Ok(found.remove(0)),
         _ => Err(ApiError::new(
             400,
-            "AmbiguousName",
+            ErrorCode::AmbiguousName,
             format!(
                 "'{text}' names {} objects ({}); use an id instead.",
                 found.len(),
@@ -67,8 +68,9 @@ pub(crate) fn resolve_role(tx: &Tx<'_>, text: &str) -> Result<RoleDefinition, Ap
         ApiError::new(
             404,
             super::fidelity::ROLE_NOT_FOUND_CODE,
-            format!("Role '{text}' does not exist (give a role id or display name; `pimlab role list` shows them)."),
+            format!("Role '{text}' does not exist (give a role id or display name)."),
         )
+        .with_hint(crate::model::Hint::ListRoles)
     })
 }
 
@@ -100,19 +102,24 @@ pub(crate) fn require_admin(tx: &Tx<'_>, session: &Session, doing: &str) -> Resu
     {
         return Ok(());
     }
-    Err(unauthorized().with_detail(
+    Err(unauthorized().with_fix(
         "CallerNotAdministrator",
         "caller",
         format!(
-            "{doing} needs an active Privileged Role Administrator or Global Administrator assignment; the caller {} has neither (activate one first, or act --as an administrator).",
+            "{doing} needs an active Privileged Role Administrator or Global Administrator assignment; the caller {} has neither",
             tx.object(&session.caller)?.map_or(session.caller.clone(), |o| format!("{} ({})", o.display_name, o.id))
         ),
+        crate::model::Hint::ActAsAdministrator,
     ))
 }
 
 /// The real service's 403 for a caller without the directory role (addendum §6).
 pub(crate) fn unauthorized() -> ApiError {
-    ApiError::new(403, "UnauthorizedAccessException", "Attempted to perform an unauthorized operation.")
+    ApiError::new(
+        403,
+        ErrorCode::UnauthorizedAccessException,
+        "Attempted to perform an unauthorized operation.",
+    )
 }
 
 /// Validates and stores a new directory object.
@@ -145,7 +152,7 @@ pub(crate) fn create_object(
             {
                 return Err(ApiError::new(
                     400,
-                    "Request_BadRequest",
+                    ErrorCode::Request_BadRequest,
                     format!(
                         "Another object with the same value for property userPrincipalName already exists: '{upn}'."
                     ),
@@ -289,7 +296,7 @@ pub(crate) fn add_member(
     if !tx.add_membership(&c.id, &m.id, relation)? {
         return Err(ApiError::new(
             400,
-            "Request_BadRequest",
+            ErrorCode::Request_BadRequest,
             format!(
                 "One or more added object references already exist: '{}' is already a {relation} of '{}'.",
                 m.display_name, c.display_name

@@ -3,6 +3,7 @@
 //! scripting language, and a hook never touches the store: it sees values and a read-only
 //! [`TenantView`].
 
+use crate::model::ErrorCode;
 use serde_json::{Value, json};
 
 pub use crate::model::hook::Hook;
@@ -83,13 +84,11 @@ impl HookFailure {
             super::fidelity::HOOK_FAILED_CODE,
             format!("Policy hook '{}' failed{at}: {}", self.hook, self.message),
         )
-        .with_detail(
+        .with_fix(
             "HookFailed",
             self.hook.clone(),
-            format!(
-                "the request fails closed until the hook is fixed or removed (pimlab hook show {})",
-                self.hook
-            ),
+            "the request fails closed until the hook is fixed or removed",
+            crate::model::Hint::ShowHook { name: self.hook.clone() },
         )
     }
 }
@@ -217,7 +216,8 @@ fn step(
         passed,
         seen,
         limit,
-        fix: (!passed).then(|| "change the request, or ask an administrator about the hook".to_string()),
+        fix: (!passed)
+            .then(|| crate::model::Hint::text("change the request, or ask an administrator about the hook")),
     }
 }
 
@@ -576,7 +576,7 @@ impl super::Engine {
             if tx.hook(name)?.is_some() {
                 return Err(ApiError::new(
                     409,
-                    "HookExists",
+                    ErrorCode::HookExists,
                     format!("A hook named '{name}' already exists; remove it first."),
                 ));
             }
@@ -623,7 +623,8 @@ impl super::Engine {
     pub fn remove_hook(&mut self, session: &super::Session, name: &str) -> Result<Hook, ApiError> {
         self.write(|tx, ctx| {
             super::directory::require_admin(tx, session, "Removing policy hooks")?;
-            let hook = tx.hook(name)?.ok_or_else(|| ApiError::not_found("HookNotFound", "Hook", name))?;
+            let hook =
+                tx.hook(name)?.ok_or_else(|| ApiError::not_found(ErrorCode::HookNotFound, "Hook", name))?;
             tx.delete_hook(name)?;
             super::audit::other(
                 tx,
@@ -647,7 +648,9 @@ impl super::Engine {
     }
 
     pub fn hook(&mut self, name: &str) -> Result<Hook, ApiError> {
-        self.read(|tx, _| tx.hook(name)?.ok_or_else(|| ApiError::not_found("HookNotFound", "Hook", name)))
+        self.read(|tx, _| {
+            tx.hook(name)?.ok_or_else(|| ApiError::not_found(ErrorCode::HookNotFound, "Hook", name))
+        })
     }
 }
 
@@ -664,7 +667,8 @@ impl super::Engine {
         req: &crate::model::NewRequest,
     ) -> Result<(Vec<HandlerVerdict>, Result<ScheduleRequest, ApiError>), ApiError> {
         let verdicts = self.read(|tx, ctx| {
-            let hook = tx.hook(name)?.ok_or_else(|| ApiError::not_found("HookNotFound", "Hook", name))?;
+            let hook =
+                tx.hook(name)?.ok_or_else(|| ApiError::not_found(ErrorCode::HookNotFound, "Hook", name))?;
             let runner = ctx.runner.clone().ok_or_else(|| {
                 ApiError::new(
                     400,

@@ -4,6 +4,8 @@
 //! change a value here and the behaviour changes everywhere.
 
 /// Requests are purged this many days after `createdDateTime` (addendum §7: "typically about 45 days").
+use crate::model::ErrorCode;
+
 pub const REQUEST_RETENTION_DAYS: i64 = 45;
 
 /// Cancelled requests are purged this many days after cancellation (addendum §7, documented).
@@ -24,8 +26,8 @@ pub const EXTEND_WINDOW_DAYS: i64 = 14;
 /// evidence that the real API enforces them; pimlab enforces them (issue #2) and says so with its
 /// own error codes below, which are not real service codes.
 pub const ENFORCE_EXTEND_RENEW_WINDOWS: bool = true;
-pub const EXTEND_TOO_EARLY_CODE: &str = "PimlabExtendWindowNotOpen";
-pub const RENEW_TOO_LATE_CODE: &str = "PimlabRenewWindowClosed";
+pub const EXTEND_TOO_EARLY_CODE: ErrorCode = ErrorCode::PimlabExtendWindowNotOpen;
+pub const RENEW_TOO_LATE_CODE: ErrorCode = ErrorCode::PimlabRenewWindowClosed;
 
 /// Minimum life of an assignment or activation, and minimum time before it can be removed or
 /// deactivated (reference §3.2, documented).
@@ -39,18 +41,18 @@ pub const APPROVAL_TIMEOUT_STATUS: crate::model::Status = crate::model::Status::
 pub const PENDING_REQUEST_MESSAGE: &str = "There is already a pending request for this role assignment.";
 
 /// Removing the last active Global Administrator: the real code is unknown. pimlab uses this one.
-pub const LAST_GLOBAL_ADMIN_CODE: &str = "PimlabLastGlobalAdministrator";
+pub const LAST_GLOBAL_ADMIN_CODE: ErrorCode = ErrorCode::PimlabLastGlobalAdministrator;
 
 /// A principal id that is not in the directory. The legacy PIM API called this `SubjectNotFound`;
 /// the v1.0 code is unconfirmed.
-pub const PRINCIPAL_NOT_FOUND_CODE: &str = "SubjectNotFound";
+pub const PRINCIPAL_NOT_FOUND_CODE: ErrorCode = ErrorCode::SubjectNotFound;
 
 /// A role definition id that does not exist (legacy PIM API code; v1.0 unconfirmed).
-pub const ROLE_NOT_FOUND_CODE: &str = "RoleNotFound";
+pub const ROLE_NOT_FOUND_CODE: ErrorCode = ErrorCode::RoleNotFound;
 
 /// A principal that cannot hold the role this way: a service principal made eligible, a group that
 /// is not role-assignable. The real code is unconfirmed; pimlab uses this one.
-pub const INVALID_PRINCIPAL_CODE: &str = "InvalidPrincipalForRoleAssignment";
+pub const INVALID_PRINCIPAL_CODE: ErrorCode = ErrorCode::InvalidPrincipalForRoleAssignment;
 
 /// Whether the expiration policy's `maximumDuration` applies when expiry is not required. The
 /// portal disables the maximum when permanent assignments are allowed; pimlab follows it.
@@ -76,12 +78,12 @@ pub const CANCELED_STEP_STATUS: crate::model::approval::StepStatus =
     crate::model::approval::StepStatus::Canceled;
 
 /// A second decision on a stage already decided: 409, as the beta docs say; the code is unknown.
-pub const ALREADY_DECIDED_CODE: &str = "Conflict";
+pub const ALREADY_DECIDED_CODE: ErrorCode = ErrorCode::Conflict;
 
 /// A policy hook that fails (error, budget, memory, bad decision) refuses the request with this
 /// code: pimlab's own, since real PIM has no hooks.
-pub const HOOK_FAILED_CODE: &str = "PimlabHookFailed";
+pub const HOOK_FAILED_CODE: ErrorCode = ErrorCode::PimlabHookFailed;
 
 /// A hook file refused at `hook add` (it does not compile, or returns no table of known
 /// handlers): pimlab's own code; nothing is stored.
-pub const HOOK_INVALID_CODE: &str = "PimlabHookInvalid";
+pub const HOOK_INVALID_CODE: ErrorCode = ErrorCode::PimlabHookInvalid;

@@ -25,6 +25,7 @@ mod seed;
 mod target;
 mod validate;
 
+use crate::model::ErrorCode;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -77,22 +78,6 @@ impl Ctx {
     /// The same context at another instant (the clock moving through due events).
     pub fn at(&self, now: Timestamp) -> Ctx {
         Ctx { now, ..self.clone() }
-    }
-}
-
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e {
-            rusqlite::Error::SqliteFailure(f, _)
-                if matches!(
-                    f.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) =>
-            {
-                ApiError::new(503, "ServiceUnavailable", format!("the store is busy: {e}"))
-            }
-            other => ApiError::new(500, "InternalServerError", format!("store error: {other}")),
-        }
     }
 }
 
@@ -172,19 +157,17 @@ impl Engine {
     /// The store's default caller: its break-glass administrator.
     pub fn default_caller(&mut self) -> Result<String, ApiError> {
         self.read(|tx, _| {
-            tx.meta("default_caller")?
-                .ok_or_else(|| ApiError::new(500, "InternalServerError", "the store has no default caller"))
+            tx.meta("default_caller")?.ok_or_else(|| {
+                ApiError::new(500, ErrorCode::InternalServerError, "the store has no default caller")
+            })
         })
     }
 }
 
 fn load_ctx(tx: &Tx<'_>, runner: &Option<Rc<dyn HookRunner>>) -> Result<Ctx, ApiError> {
     let Some(tenant_id) = tx.meta("tenant_id")? else {
-        return Err(ApiError::new(
-            409,
-            "StoreNotInitialized",
-            "this store has no tenant yet; run `pimlab init` first",
-        ));
+        return Err(ApiError::new(409, ErrorCode::StoreNotInitialized, "this store has no tenant yet")
+            .with_hint(crate::model::Hint::InitTenant));
     };
     let now = tx.meta("clock")?.and_then(|v| v.parse::<i64>().ok()).unwrap_or_default();
     let seed = tx.meta("seed")?.and_then(|v| v.parse::<u64>().ok()).unwrap_or_default();

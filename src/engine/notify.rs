@@ -205,10 +205,18 @@ fn message(n: &Notice<'_>, role: &str, principal: &str, recipient_type: &str) ->
         Event::Expired => format!("PIM: {principal}'s {role} role has expired"),
     };
     let action = match (n.event, recipient_type) {
-        (Event::ApprovalRequested | Event::Escalated, _) => "Review the request: pimlab approvals --mine",
-        (Event::Expiring { .. }, "Requestor") => "To keep the role, ask for an extension: pimlab extend",
-        (Event::Expiring { .. }, _) => "To keep the role, extend it: pimlab eligible extend / active extend",
-        (Event::Expired, "Requestor") => "To get it back, ask for a renewal within 30 days: pimlab renew",
+        (Event::ApprovalRequested | Event::Escalated, _) => {
+            "Review the request in Privileged Identity Management: Approve requests"
+        }
+        (Event::Expiring { .. }, "Requestor") => {
+            "To keep the role, ask for an extension in Privileged Identity Management."
+        }
+        (Event::Expiring { .. }, _) => {
+            "To keep the role, extend the assignment in Privileged Identity Management."
+        }
+        (Event::Expired, "Requestor") => {
+            "To get it back, ask for a renewal within 30 days in Privileged Identity Management."
+        }
         _ => "No action is needed.",
     };
     let mut body = format!("{subject}.\n{}\n", n.detail);

@@ -1,6 +1,7 @@
 //! Reading and changing role management policies. A rule update is a merge of the caller's fields
 //! over the stored rule, parsed strictly and checked before anything is written.
 
+use crate::model::ErrorCode;
 use serde_json::Value;
 
 use super::directory::{require_admin, resolve_role};
@@ -12,7 +13,7 @@ use crate::store::AuditTarget;
 fn rule_not_found(policy_id: &str, rule_id: &str) -> ApiError {
     ApiError::new(
         404,
-        "ResourceNotFound",
+        ErrorCode::ResourceNotFound,
         format!("Rule '{rule_id}' does not exist in policy '{policy_id}'."),
     )
 }
@@ -96,7 +97,11 @@ impl Engine {
         self.read(|tx, _| {
             let role = resolve_role(tx, role)?;
             tx.policy_for(Surface::Directory.as_str(), "/", &role.id)?.ok_or_else(|| {
-                ApiError::new(404, "ResourceNotFound", format!("role '{}' has no policy", role.display_name))
+                ApiError::new(
+                    404,
+                    ErrorCode::ResourceNotFound,
+                    format!("role '{}' has no policy", role.display_name),
+                )
             })
         })
     }
@@ -147,7 +152,7 @@ impl Engine {
             let mut approvers = Vec::new();
             for id in change.approvers.iter().flatten() {
                 let o = tx.object(id)?.ok_or_else(|| {
-                    ApiError::new(400, "SubjectNotFound", format!("approver '{id}' does not exist"))
+                    ApiError::new(400, ErrorCode::SubjectNotFound, format!("approver '{id}' does not exist"))
                 })?;
                 approvers.push(match o.kind {
                     PrincipalKind::Group => Approver::GroupMembers {
@@ -183,7 +188,7 @@ impl Engine {
 
 fn stored_policy(tx: &crate::store::Tx<'_>, policy_id: &str) -> Result<Policy, ApiError> {
     tx.policy(policy_id)?.ok_or_else(|| {
-        ApiError::new(404, "ResourceNotFound", format!("Policy '{policy_id}' does not exist."))
+        ApiError::new(404, ErrorCode::ResourceNotFound, format!("Policy '{policy_id}' does not exist."))
     })
 }
 

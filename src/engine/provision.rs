@@ -2,14 +2,15 @@
 //! administrator) approve it (`fulfil_approved`), with the notice that access was granted.
 
 use super::notify::{self, Audience, Event, Notice};
-use super::records::{grant, is_permanent, new_schedule};
+use super::records::{grant, new_schedule};
 use super::target::{Target, find_eligibility, live_for, new_record, prepare};
 use super::validate::Checks;
 use super::{Ctx, Session, audit, extension, fidelity, new_id};
+use crate::model::SettledSchedule;
 use crate::model::time::format_timestamp;
 use crate::model::{
     Action, ApiError, AssignmentType, Expiration, MemberType, NewRequest, RequestKind, Schedule,
-    ScheduleInfo, ScheduleRequest, ScheduleState, Status,
+    ScheduleRequest, ScheduleState, Status,
 };
 use crate::store::Tx;
 
@@ -43,7 +44,7 @@ pub(crate) fn provision(
     session: &Session,
     req: &NewRequest,
     t: &Target,
-    info: ScheduleInfo,
+    info: SettledSchedule,
     checks: Checks,
     holding: Holding,
 ) -> Result<ScheduleRequest, ApiError> {
@@ -58,7 +59,7 @@ pub(crate) fn provision(
     if !req.is_validation_only {
         tx.insert_request(&q)?;
         tx.insert_schedule(&schedule)?;
-        let activity = audit::activity_for(req.kind, req.action, is_permanent(&info), false);
+        let activity = audit::activity_for(req.kind, req.action, info.is_permanent(), false);
         audit::request(tx, ctx, &session.caller, &q, activity)?;
         announce_provisioned(tx, ctx, &q, &schedule)?;
         extension::completed(tx, ctx, &mut q)?;
@@ -126,7 +127,7 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
             passed: false,
             seen: why,
             limit: "what the request needs still holds when it is approved".into(),
-            fix: Some("submit a new request".into()),
+            fix: Some(crate::model::Hint::text("submit a new request")),
         });
         tx.update_request(q)?;
         Ok(())
@@ -141,12 +142,12 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
             let Some((elig, member_type)) = find_eligibility(tx, ctx, &t)? else {
                 return fail(q, "the eligibility has ended".into());
             };
-            let info = ScheduleInfo {
-                start: Some(requested_start.filter(|s| *s > ctx.now).unwrap_or(ctx.now)),
+            let info = SettledSchedule {
+                start: requested_start.filter(|s| *s > ctx.now).unwrap_or(ctx.now),
                 expiration: expiration.unwrap_or_else(Expiration::never),
             };
-            let start = info.start.expect("set above");
-            match info.end_from(start) {
+            let start = info.start;
+            match info.end() {
                 Some(end) if end <= start => {
                     return fail(
                         q,
@@ -191,14 +192,14 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
             // Without a schedule of its own, the request gets as long again as the original had:
             // an extension from the current end, a renewal from now.
             let info = match (&q.schedule_info, old.end_at) {
-                (Some(i), _) => ScheduleInfo { start: Some(ctx.now), expiration: i.expiration.clone() },
+                (Some(i), _) => SettledSchedule { start: ctx.now, expiration: i.expiration.clone() },
                 (None, Some(end)) => {
                     let length = end - old.start();
                     let new_end =
                         if q.action == Action::SelfExtend { end + length } else { ctx.now + length };
-                    ScheduleInfo { start: Some(ctx.now), expiration: Expiration::at(new_end) }
+                    SettledSchedule { start: ctx.now, expiration: Expiration::at(new_end) }
                 }
-                (None, None) => ScheduleInfo { start: Some(ctx.now), expiration: Expiration::never() },
+                (None, None) => SettledSchedule { start: ctx.now, expiration: Expiration::never() },
             };
             tx.set_schedule_state(
                 &old.id,

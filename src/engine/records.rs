@@ -2,22 +2,24 @@
 //! schedule a request creates), ending a schedule, and the errors that name them.
 
 use super::{Ctx, Session, fidelity};
+use crate::model::ErrorCode;
+use crate::model::SettledSchedule;
 use crate::model::{
-    ApiError, AssignmentType, IsoDuration, MemberType, NewRequest, RequestKind, Schedule, ScheduleInfo,
-    ScheduleRequest, ScheduleState, Status, ids,
+    ApiError, AssignmentType, IsoDuration, MemberType, NewRequest, RequestKind, Schedule, ScheduleRequest,
+    ScheduleState, Status, ids,
 };
 use crate::store::Tx;
 
 pub(crate) fn role_assignment_exists() -> ApiError {
-    ApiError::new(400, "RoleAssignmentExists", "The Role assignment already exists.")
+    ApiError::new(400, ErrorCode::RoleAssignmentExists, "The Role assignment already exists.")
 }
 
 pub(crate) fn role_assignment_does_not_exist() -> ApiError {
-    ApiError::new(400, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
+    ApiError::new(400, ErrorCode::RoleAssignmentDoesNotExist, "The Role assignment does not exist.")
 }
 
 pub(crate) fn request_not_found(id: &str) -> ApiError {
-    ApiError::new(404, "RoleAssignmentRequestNotFound", "The role assignment request is not found")
+    ApiError::new(404, ErrorCode::RoleAssignmentRequestNotFound, "The role assignment request is not found")
         .with_detail(
             "RequestNotFound",
             "id",
@@ -82,14 +84,14 @@ pub(crate) fn record(
 pub(crate) fn new_schedule(
     ctx: &Ctx,
     q: &ScheduleRequest,
-    info: &ScheduleInfo,
+    info: &SettledSchedule,
     member_type: MemberType,
     assignment_type: Option<AssignmentType>,
     activated_using: Option<String>,
 ) -> Schedule {
-    let start = info.start.expect("normalised");
+    let start = info.start;
     let scope = q.directory_scope_id.as_deref().or(q.app_scope_id.as_deref());
-    let end_at = info.end_from(start);
+    let end_at = info.end();
     // Activations last hours; only eligibilities and assignments get expiry notices.
     let noticed = assignment_type != Some(AssignmentType::Activated);
     let notice = |days: i64| {
@@ -110,7 +112,7 @@ pub(crate) fn new_schedule(
         created_using: Some(q.id.clone()),
         created_at: Some(ctx.now),
         modified_at: None,
-        schedule_info: info.clone(),
+        schedule_info: info.info(),
         end_at,
         activated_using,
         replaces: None,
@@ -127,17 +129,13 @@ pub(crate) fn new_schedule(
 }
 
 /// Marks a request as granted (future start) or provisioned, with its schedule.
-pub(crate) fn grant(q: &mut ScheduleRequest, ctx: &Ctx, info: &ScheduleInfo) -> Status {
-    let start = info.start.expect("normalised");
+pub(crate) fn grant(q: &mut ScheduleRequest, ctx: &Ctx, info: &SettledSchedule) -> Status {
+    let start = info.start;
     q.status = if start > ctx.now { Status::Granted } else { Status::Provisioned };
     q.completed_at = Some(start);
-    q.schedule_info = Some(info.clone());
+    q.schedule_info = Some(info.info());
     q.target_schedule_id = Some(q.id.clone());
     q.status
-}
-
-pub(crate) fn is_permanent(info: &ScheduleInfo) -> bool {
-    info.end_from(info.start.expect("normalised")).is_none()
 }
 
 /// Ends a schedule now: its instance (and role assignment) disappear with it.

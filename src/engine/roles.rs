@@ -3,6 +3,7 @@
 
 use super::directory::{require_admin, resolve_role};
 use super::{Ctx, Engine, Session, audit, new_id};
+use crate::model::ErrorCode;
 use crate::model::policy::{Policy, default_directory_rules};
 use crate::model::{ApiError, RequestKind, RoleDefinition, Surface};
 use crate::store::{AuditTarget, Tx};
@@ -59,7 +60,7 @@ impl Engine {
             if tx.role_named(name)?.is_some() {
                 return Err(ApiError::new(
                     409,
-                    "Request_BadRequest",
+                    ErrorCode::Request_BadRequest,
                     format!("A role definition named '{name}' already exists."),
                 ));
             }
@@ -72,7 +73,7 @@ impl Engine {
             if tx.role(&id)?.is_some() {
                 return Err(ApiError::new(
                     409,
-                    "Request_BadRequest",
+                    ErrorCode::Request_BadRequest,
                     format!("A role definition with id '{id}' already exists."),
                 ));
             }
@@ -125,7 +126,7 @@ impl Engine {
                 if tx.role_named(&n)?.is_some_and(|o| o.id != r.id) {
                     return Err(ApiError::new(
                         409,
-                        "Request_BadRequest",
+                        ErrorCode::Request_BadRequest,
                         format!("A role definition named '{n}' already exists."),
                     ));
                 }

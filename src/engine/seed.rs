@@ -4,6 +4,7 @@
 
 use super::directory::{NewObject, add_member, create_object};
 use super::{Ctx, Engine, Session, audit, new_id, set_clock};
+use crate::model::ErrorCode;
 use crate::model::builtin_roles::{BUILTIN_ROLES, GLOBAL_ADMINISTRATOR};
 use crate::model::time::{parse_timestamp, to_millis};
 use crate::model::{
@@ -101,11 +102,8 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
 }
 
 pub(crate) fn already_initialized() -> ApiError {
-    ApiError::new(
-        409,
-        "StoreAlreadyInitialized",
-        "this store already holds a tenant; use --force to replace it",
-    )
+    ApiError::new(409, ErrorCode::StoreAlreadyInitialized, "this store already holds a tenant")
+        .with_hint(crate::model::Hint::ReplaceTenant)
 }
 
 /// What `init` made.

@@ -5,6 +5,7 @@ use super::directory::role_assignable_groups_of;
 use super::records::record;
 use super::validate::Checks;
 use super::{Ctx, Session, extension, fidelity};
+use crate::model::ErrorCode;
 use crate::model::policy::Policy;
 use crate::model::{
     ApiError, DirectoryObject, MemberType, NewRequest, PrincipalKind, RequestKind, RoleDefinition, Schedule,
@@ -117,7 +118,11 @@ pub(crate) fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError>
         _ => {}
     }
     let policy = tx.policy_for(Surface::Directory.as_str(), "/", &role.id)?.ok_or_else(|| {
-        ApiError::new(500, "InternalServerError", format!("role '{}' has no policy", role.display_name))
+        ApiError::new(
+            500,
+            ErrorCode::InternalServerError,
+            format!("role '{}' has no policy", role.display_name),
+        )
     })?;
     Ok(Target { principal, role, scope, policy, hooks: extension::HookOutcome::default() })
 }

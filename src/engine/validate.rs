@@ -3,9 +3,11 @@
 //! failed, as the real service does, with pimlab's explanation beside it.
 
 use super::fidelity;
+use crate::model::ErrorCode;
 use crate::model::policy::{EnablementRule, ExpirationRule};
 use crate::model::{
-    ApiError, Expiration, ExpirationType, IsoDuration, NewRequest, ScheduleInfo, Timestamp, TraceStep,
+    ApiError, Expiration, ExpirationType, Hint, IsoDuration, NewRequest, ScheduleInfo, SettledSchedule,
+    Timestamp, TraceStep,
 };
 
 /// The decision trace of one request under construction.
@@ -32,7 +34,7 @@ impl Checks {
         rule: &str,
         seen: impl Into<String>,
         limit: impl Into<String>,
-        fix: impl Into<String>,
+        fix: Hint,
     ) {
         self.trace.push(TraceStep {
             check: check.to_string(),
@@ -40,7 +42,7 @@ impl Checks {
             passed: false,
             seen: seen.into(),
             limit: limit.into(),
-            fix: Some(fix.into()),
+            fix: Some(fix),
         });
     }
 
@@ -64,29 +66,34 @@ impl Checks {
         let list = serde_json::to_string(&names).expect("names serialise");
         let mut err = ApiError::new(
             400,
-            "RoleAssignmentRequestPolicyValidationFailed",
+            ErrorCode::RoleAssignmentRequestPolicyValidationFailed,
             format!("The following policy rules failed: {list}"),
         );
         for step in self.trace.iter().filter(|s| !s.passed) {
-            err = err.with_detail(step.rule.clone().unwrap_or_default(), step.check.clone(), detail(step));
+            err.details.push(crate::model::ErrorDetail {
+                code: step.rule.clone().unwrap_or_default(),
+                target: step.check.clone(),
+                message: detail(step),
+                hint: step.fix.clone(),
+            });
         }
         Some(err)
     }
 }
 
-/// The explanation beside a failed rule: what was seen, the limit, and how to fix it. A hook's
-/// denial is its own message; a rule setting is named when it is not the rule itself.
+/// The explanation beside a failed rule: what was seen and the limit (how to fix it travels as the
+/// detail's hint). A hook's denial is its own message; a rule setting is named when it is not the
+/// rule itself.
 fn detail(step: &TraceStep) -> String {
-    let fix = step.fix.as_deref().unwrap_or_default();
     if step.check.starts_with("hook ") {
-        return format!("{} denied the request: {}. Fix: {fix}", step.check, step.seen);
+        return format!("{} denied the request: {}", step.check, step.seen);
     }
     let what = if step.rule.as_deref() == Some(step.check.as_str()) {
         String::new()
     } else {
         format!("{}: ", step.check)
     };
-    format!("{what}saw {}; limit: {}. Fix: {fix}", step.seen, step.limit)
+    format!("{what}saw {}; limit: {}", step.seen, step.limit)
 }
 
 /// Normalises a requested schedule as the service does (reference §3.4): a start in the past or
@@ -95,7 +102,7 @@ pub(crate) fn normalise(
     info: Option<&ScheduleInfo>,
     now: Timestamp,
     default: Expiration,
-) -> Result<ScheduleInfo, ApiError> {
+) -> Result<SettledSchedule, ApiError> {
     let start = match info.and_then(|i| i.start) {
         Some(s) if s > now => s,
         _ => now,
@@ -145,26 +152,20 @@ pub(crate) fn normalise(
             expiration.duration = None;
         }
     }
-    Ok(ScheduleInfo { start: Some(start), expiration })
+    Ok(SettledSchedule { start, expiration })
 }
 
-fn describe_span(info: &ScheduleInfo) -> String {
-    let start = info.start.expect("normalised");
-    match info.end_from(start) {
+fn describe_span(info: &SettledSchedule) -> String {
+    match info.end() {
         None => "no expiration".to_string(),
-        Some(end) => IsoDuration::from_delta(end - start).to_string(),
+        Some(end) => IsoDuration::from_delta(end - info.start).to_string(),
     }
 }
 
 /// Checks a normalised schedule against an expiration rule and the 5-minute minimum.
-pub(crate) fn check_expiration(
-    checks: &mut Checks,
-    rule: &ExpirationRule,
-    info: &ScheduleInfo,
-    flag_hint: &str,
-) {
-    let start = info.start.expect("normalised");
-    let end = info.end_from(start);
+pub(crate) fn check_expiration(checks: &mut Checks, rule: &ExpirationRule, info: &SettledSchedule) {
+    let start = info.start;
+    let end = info.end();
     let max = rule.maximum_duration;
     let seen = describe_span(info);
     match end {
@@ -173,7 +174,7 @@ pub(crate) fn check_expiration(
             "ExpirationRule",
             seen,
             format!("an expiration is required, at most {max}"),
-            format!("give an end, e.g. {flag_hint} {max}"),
+            Hint::GiveEnd { at_most: max },
         ),
         None => checks.pass(&rule.id, seen, "permanent allowed"),
         Some(end) => {
@@ -187,7 +188,7 @@ pub(crate) fn check_expiration(
                     "ExpirationRule",
                     seen,
                     format!("at least {minimum}"),
-                    format!("ask for {minimum} or more"),
+                    Hint::AtLeast { duration: minimum },
                 );
             } else if applies && span > max {
                 checks.fail(
@@ -195,7 +196,7 @@ pub(crate) fn check_expiration(
                     "ExpirationRule",
                     seen,
                     format!("at most {max}"),
-                    format!("ask for {max} or less, e.g. {flag_hint} {max}"),
+                    Hint::AtMost { duration: max },
                 );
             } else if applies {
                 checks.pass(&rule.id, seen, format!("at most {max}"));
@@ -221,7 +222,7 @@ pub(crate) fn check_enablement(checks: &mut Checks, rule: &EnablementRule, req: 
                 "MfaRule",
                 "a session without MFA",
                 "MFA required",
-                "sign in with MFA (drop --no-mfa)",
+                Hint::Mfa,
             );
         }
     }
@@ -236,7 +237,7 @@ pub(crate) fn check_enablement(checks: &mut Checks, rule: &EnablementRule, req: 
                 "TicketingRule",
                 "no ticket",
                 "ticket number required",
-                "give a ticket, e.g. --ticket ServiceNow:INC0012345",
+                Hint::Ticket,
             );
         } else {
             checks.pass(
@@ -256,7 +257,7 @@ pub(crate) fn check_justification(checks: &mut Checks, check: &str, req: &NewReq
             "JustificationRule",
             "no justification",
             "justification required",
-            "give --justification \"why\"",
+            Hint::Justification,
         );
     } else {
         checks.pass(check, format!("\"{j}\""), "justification required");

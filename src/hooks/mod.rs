@@ -2,6 +2,7 @@
 //! touches mlua; scripts get values and a read-only view, never a database handle.
 
 mod decision;
+mod hints;
 mod operations;
 pub mod runner;
 pub mod sandbox;

@@ -75,7 +75,11 @@ fn error_table(lua: &Lua, e: &ApiError) -> mlua::Result<Table> {
         let row = lua.create_table()?;
         row.raw_set("code", d.code.clone())?;
         row.raw_set("target", d.target.clone())?;
-        row.raw_set("message", d.message.clone())?;
+        let message = match &d.hint {
+            Some(h) => format!("{}. Fix: {}", d.message, super::hints::script_words(h)),
+            None => d.message.clone(),
+        };
+        row.raw_set("message", message)?;
         details.raw_push(row)?;
     }
     for rule in e.failed_rules() {
@@ -83,6 +87,8 @@ fn error_table(lua: &Lua, e: &ApiError) -> mlua::Result<Table> {
     }
     t.raw_set("details", details)?;
     t.raw_set("rules", rules)?;
+    let hints: Vec<String> = e.hints.iter().map(super::hints::script_words).collect();
+    t.raw_set("hints", hints)?;
     Ok(t)
 }
 

@@ -1,27 +1,37 @@
 //! The error every surface reports: the real service's HTTP status and code first, then pimlab's
-//! own explanation (the value seen, the limit, how to fix it) as OData error `details`.
+//! own explanation (the value seen, the limit) as OData error `details`, and how to fix it as
+//! typed [`Hint`]s that each surface words in its own terms.
+//!
+//! Codes are an enum ([`ErrorCode`]); the wire string is derived from it, so no code branches on
+//! text. Each code has a [`ErrorKind`] that says what sort of failure it is.
 
 use std::fmt;
 
-/// One line of explanation beside the real error: which rule or field, and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+use super::hint::Hint;
+
+/// One line of explanation beside the real error: which rule or field, what was wrong, and how
+/// to put it right.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorDetail {
     /// The real failure name (`ExpirationRule`) or a field name.
     pub code: String,
     /// The field or rule the problem is about.
     pub target: String,
     pub message: String,
+    /// How to fix it, if pimlab knows.
+    pub hint: Option<Hint>,
 }
 
 /// What kind of failure an error is, which decides how a surface reports it (a command line exits
 /// 2 for `Usage`, 1 otherwise; an internal error asks to be reported as a bug).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// The arguments themselves are unusable (nothing to do, a missing value): fix the call.
+    /// The arguments themselves are unusable (nothing to do, a file that cannot be read): fix the
+    /// call.
     Usage,
-    /// The request is malformed or names something wrong for this tenant.
+    /// The request is malformed or asks for something this tenant cannot do.
     User,
-    /// The tenant's policy (or a hook) refuses a well-formed request.
+    /// The tenant's policy (or a hook, or the caller's rights) refuses a well-formed request.
     Policy,
     /// The object named does not exist.
     NotFound,
@@ -32,15 +42,105 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// The kind a status implies, for errors that do not say.
-    pub fn of_status(status: u16) -> ErrorKind {
-        match status {
-            401 | 403 => ErrorKind::Policy,
-            404 => ErrorKind::NotFound,
-            409 | 412 | 503 => ErrorKind::Conflict,
-            500..=599 => ErrorKind::Internal,
-            _ => ErrorKind::User,
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Usage => "usage",
+            ErrorKind::User => "user",
+            ErrorKind::Policy => "policy",
+            ErrorKind::NotFound => "notFound",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Internal => "internal",
         }
+    }
+}
+
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $code:ident => $kind:ident,)*) => {
+        /// Every error code pimlab gives: the real service's where it has one (reference §5 and
+        /// the legacy PIM codes), pimlab's own (`Pimlab...`) where the references are silent.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[allow(non_camel_case_types)] // `Request_BadRequest` is the wire string
+        pub enum ErrorCode {
+            $($(#[$doc])* $code,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$code,)*];
+
+            /// The code as the wire carries it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$code => stringify!($code),)*
+                }
+            }
+
+            /// What kind of failure the code reports.
+            pub fn kind(self) -> ErrorKind {
+                match self {
+                    $(ErrorCode::$code => ErrorKind::$kind,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    BadRequest => User,
+    Request_BadRequest => User,
+    ResourceNotFound => NotFound,
+    Request_ResourceNotFound => NotFound,
+    /// A request the approval state refuses (a decided step).
+    Conflict => Conflict,
+    InternalServerError => Internal,
+    ServiceUnavailable => Conflict,
+    UnauthorizedAccessException => Policy,
+    RoleAssignmentRequestPolicyValidationFailed => Policy,
+    RoleAssignmentRequestAcrsValidationFailed => Policy,
+    RoleAssignmentExists => Conflict,
+    RoleAssignmentDoesNotExist => NotFound,
+    RoleAssignmentRequestNotFound => NotFound,
+    PendingRoleAssignmentRequest => Conflict,
+    RequestCannotBeCancelled => Conflict,
+    ActiveDurationTooShort => Policy,
+    SubjectNotFound => NotFound,
+    RoleNotFound => NotFound,
+    InvalidPrincipalForRoleAssignment => User,
+    /// A name that fits more than one object.
+    AmbiguousName => User,
+    PimlabExtendWindowNotOpen => Policy,
+    PimlabRenewWindowClosed => Policy,
+    PimlabLastGlobalAdministrator => Policy,
+    PimlabHookFailed => Policy,
+    PimlabHookInvalid => User,
+    HookExists => Conflict,
+    HookNotFound => NotFound,
+    StoreAlreadyInitialized => Conflict,
+    StoreNotInitialized => Conflict,
+    /// Arguments a surface cannot use (a command line's usage error).
+    Usage => Usage,
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for ErrorCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -48,20 +148,27 @@ impl ErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: u16,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     pub details: Vec<ErrorDetail>,
     pub kind: ErrorKind,
+    /// How to fix the error as a whole (a detail carries its own).
+    pub hints: Vec<Hint>,
 }
 
+/// Where to report a bug (an internal error says so).
+pub const REPORT_BUGS: &str =
+    "this is a bug in pimlab; please report it with the command you ran and, if you can, the store file";
+
 impl ApiError {
-    pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(status: u16, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
-            code: code.into(),
+            code,
             message: message.into(),
             details: Vec::new(),
-            kind: ErrorKind::of_status(status),
+            kind: code.kind(),
+            hints: Vec::new(),
         }
     }
 
@@ -71,9 +178,28 @@ impl ApiError {
         self
     }
 
+    /// The same error with a way to fix it.
+    pub fn with_hint(mut self, hint: Hint) -> Self {
+        self.hints.push(hint);
+        self
+    }
+
     /// Arguments that cannot be used as given (a command line's usage error).
     pub fn usage(message: impl Into<String>) -> Self {
-        ApiError::new(400, "BadRequest", message).of_kind(ErrorKind::Usage)
+        ApiError::new(400, ErrorCode::Usage, message)
+    }
+
+    /// pimlab itself failed: the message says what it was doing, and that this is a bug.
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError::new(500, ErrorCode::InternalServerError, format!("{}; {REPORT_BUGS}", message.into()))
+    }
+
+    /// An internal error names the operation it happened in (`while submitting a request`).
+    pub fn during(mut self, operation: &str) -> Self {
+        if self.kind == ErrorKind::Internal && !self.message.starts_with("while ") {
+            self.message = format!("while {operation}: {}", self.message);
+        }
+        self
     }
 
     pub fn with_detail(
@@ -82,25 +208,44 @@ impl ApiError {
         target: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        self.details.push(ErrorDetail { code: code.into(), target: target.into(), message: message.into() });
+        self.details.push(ErrorDetail {
+            code: code.into(),
+            target: target.into(),
+            message: message.into(),
+            hint: None,
+        });
+        self
+    }
+
+    /// Adds a detail with a hint.
+    pub fn with_fix(
+        mut self,
+        code: impl Into<String>,
+        target: impl Into<String>,
+        message: impl Into<String>,
+        hint: Hint,
+    ) -> Self {
+        self.details.push(ErrorDetail {
+            code: code.into(),
+            target: target.into(),
+            message: message.into(),
+            hint: Some(hint),
+        });
         self
     }
 
     /// 400 `BadRequest` naming the field and the problem: malformed or missing input.
     pub fn bad_request(field: &str, problem: impl Into<String>) -> Self {
         let problem = problem.into();
-        ApiError::new(400, "BadRequest", format!("Invalid value for '{field}': {problem}")).with_detail(
-            "InvalidValue",
-            field,
-            problem,
-        )
+        ApiError::new(400, ErrorCode::BadRequest, format!("Invalid value for '{field}': {problem}"))
+            .with_detail("InvalidValue", field, problem)
     }
 
     /// The policy rules a refused request broke, each once, in the order they failed: the codes
     /// of the details of `RoleAssignmentRequestPolicyValidationFailed`.
     pub fn failed_rules(&self) -> Vec<String> {
         let mut rules: Vec<String> = Vec::new();
-        if self.code == "RoleAssignmentRequestPolicyValidationFailed" {
+        if self.code == ErrorCode::RoleAssignmentRequestPolicyValidationFailed {
             for d in &self.details {
                 if !d.code.is_empty() && !rules.contains(&d.code) {
                     rules.push(d.code.clone());
@@ -111,7 +256,7 @@ impl ApiError {
     }
 
     /// 404 for an object that does not exist.
-    pub fn not_found(code: &str, what: &str, id: &str) -> Self {
+    pub fn not_found(code: ErrorCode, what: &str, id: &str) -> Self {
         ApiError::new(404, code, format!("{what} '{id}' does not exist."))
     }
 }
@@ -127,3 +272,30 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_distinct_wire_string() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "{code} twice");
+        }
+    }
+
+    #[test]
+    fn an_internal_error_says_it_is_a_bug_and_names_the_operation() {
+        let e = ApiError::internal("store error: disk I/O error").during("submitting a request");
+        assert_eq!(e.kind, ErrorKind::Internal);
+        assert!(e.message.starts_with("while submitting a request: store error"), "{}", e.message);
+        assert!(e.message.contains("bug in pimlab"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_policy_refusal_is_of_the_policy_kind_though_its_status_is_400() {
+        let e = ApiError::new(400, ErrorCode::RoleAssignmentRequestPolicyValidationFailed, "x");
+        assert_eq!((e.status, e.kind), (400, ErrorKind::Policy));
+    }
+}

@@ -5,6 +5,7 @@ pub mod approval;
 pub mod builtin_roles;
 pub mod directory;
 pub mod error;
+pub mod hint;
 pub mod hook;
 pub mod ids;
 pub mod policy;
@@ -12,6 +13,7 @@ pub mod request;
 pub mod time;
 
 pub use directory::{DirectoryObject, PrincipalKind, RoleDefinition};
-pub use error::{ApiError, ErrorDetail, ErrorKind};
+pub use error::{ApiError, ErrorCode, ErrorDetail, ErrorKind};
+pub use hint::Hint;
 pub use request::*;
 pub use time::{IsoDuration, Timestamp};

@@ -272,6 +272,31 @@ impl ScheduleInfo {
     }
 }
 
+/// A schedule as the service settles it when it processes a request (reference §3.4): it has a
+/// start, and an expiration of a definite type. Only `normalise` (engine) and the approval path
+/// make one, so code that holds one needs no `expect` on the start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettledSchedule {
+    pub start: Timestamp,
+    pub expiration: Expiration,
+}
+
+impl SettledSchedule {
+    /// When access under it ends; `None` = never.
+    pub fn end(&self) -> Option<Timestamp> {
+        self.info().end_from(self.start)
+    }
+
+    pub fn is_permanent(&self) -> bool {
+        self.end().is_none()
+    }
+
+    /// The wire form (`scheduleInfo`).
+    pub fn info(&self) -> ScheduleInfo {
+        ScheduleInfo { start: Some(self.start), expiration: self.expiration.clone() }
+    }
+}
+
 /// `ticketInfo`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TicketInfo {
@@ -358,9 +383,13 @@ pub struct TraceStep {
     pub seen: String,
     /// The limit or requirement it was held to.
     pub limit: String,
-    /// How to fix a failure.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub fix: Option<String>,
+    /// How to fix a failure (older stores hold it as text: see `hint::stored`).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "super::hint::stored::deserialize"
+    )]
+    pub fix: Option<super::Hint>,
 }
 
 /// A stored schedule request.

@@ -143,6 +143,19 @@ impl IsoDuration {
     }
 }
 
+impl serde::Serialize for IsoDuration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IsoDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        IsoDuration::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for IsoDuration {
     /// Canonical form, as .NET serialises a `TimeSpan`: `P365D`, `PT8H`, `PT1H30M`, `P1DT2H`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

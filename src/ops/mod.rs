@@ -152,6 +152,49 @@ pub fn apply(
     op: &Operation,
     access: Access,
 ) -> Result<Outcome, ApiError> {
+    run(engine, session, op, access).map_err(|e| e.during(&format!("running `{}`", op.name())))
+}
+
+impl Operation {
+    /// The command that names this operation (`eligible assign`), for messages.
+    pub fn name(&self) -> String {
+        fn admin(a: &AdminAction) -> &'static str {
+            match a {
+                AdminAction::Assign(_) => "assign",
+                AdminAction::Update(_) => "update",
+                AdminAction::Remove(_) => "remove",
+                AdminAction::Extend(_) => "extend",
+                AdminAction::Renew(_) => "renew",
+                AdminAction::List(_) => "list",
+            }
+        }
+        match self {
+            Operation::Eligible { action } => format!("eligible {}", admin(action)),
+            Operation::Active { action } => format!("active {}", admin(action)),
+            Operation::Activate(_) => "activate".into(),
+            Operation::Deactivate(_) => "deactivate".into(),
+            Operation::Extend(_) => "extend".into(),
+            Operation::Renew(_) => "renew".into(),
+            Operation::Requests(_) => "requests".into(),
+            Operation::Request { .. } => "request".into(),
+            Operation::Approvals(_) => "approvals".into(),
+            Operation::Approve(_) => "approve".into(),
+            Operation::Deny(_) => "deny".into(),
+            Operation::Notifications(_) => "notifications".into(),
+            Operation::Role { .. } => "role".into(),
+            Operation::Policy { .. } => "policy".into(),
+            Operation::Hook { .. } => "hook".into(),
+            Operation::User { .. } => "user".into(),
+            Operation::Group { .. } => "group".into(),
+            Operation::Sp { .. } => "sp".into(),
+            Operation::Au { .. } => "au".into(),
+            Operation::Clock { .. } => "clock".into(),
+            Operation::Audit(_) => "audit".into(),
+        }
+    }
+}
+
+fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -> Result<Outcome, ApiError> {
     use crate::model::RequestKind::{Assignment, Eligibility};
     match op {
         Operation::Eligible { action } => requests::admin(engine, session, Eligibility, action),

@@ -12,6 +12,7 @@ mod records;
 mod schedules;
 mod schema;
 
+use crate::model::ErrorCode;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,25 @@ pub enum StoreError {
     TooNew { path: String, found: i64, supported: i64 },
     #[error("store {path}: {source}")]
     Sqlite { path: String, source: rusqlite::Error },
+}
+
+/// A failure of SQLite as the engine reports it: busy (another writer held the store too long) is
+/// a conflict to retry; anything else is pimlab's own failure, an internal error.
+impl From<rusqlite::Error> for crate::model::ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        use crate::model::ApiError;
+        match e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                ApiError::new(503, ErrorCode::ServiceUnavailable, format!("the store is busy: {e}"))
+            }
+            other => ApiError::internal(format!("store error: {other}")),
+        }
+    }
 }
 
 /// An open store.

@@ -1,6 +1,7 @@
 //! Beta `roleAssignmentApprovals`: approvals and their steps as the caller sees them, and deciding a
 //! step with a PATCH.
 
+use crate::model::ErrorCode;
 use serde_json::Value;
 
 use super::{Call, Response, Version, filter_by_current_user_on, not_found_path};
@@ -53,7 +54,7 @@ impl Call<'_> {
                     {
                         return Err(ApiError::new(
                             400,
-                            "BadRequest",
+                            ErrorCode::BadRequest,
                             format!(
                                 "The property '{key}' does not exist on type 'microsoft.graph.approvalStep'. Make sure to only use property names that are defined by the type."
                             ),
@@ -64,7 +65,7 @@ impl Call<'_> {
                     ApiError::bad_request("reviewResult", "reviewResult is required: \"Approve\" or \"Deny\"")
                 })?;
                 let decision = Decision::parse(result).ok_or_else(|| {
-                    ApiError::new(400, "BadRequest", format!("Requested value '{result}' was not found.")).with_detail(
+                    ApiError::new(400, ErrorCode::BadRequest, format!("Requested value '{result}' was not found.")).with_detail(
                         "InvalidValue",
                         "reviewResult",
                         format!("'{result}' is not Approve or Deny (write Approve/Deny; they read back as Approved/Denied)"),
@@ -74,7 +75,7 @@ impl Call<'_> {
                 if self.engine.approval_steps(id)?.is_empty() {
                     return Err(ApiError::new(
                         404,
-                        "ResourceNotFound",
+                        ErrorCode::ResourceNotFound,
                         format!("Approval '{id}' does not exist."),
                     ));
                 }
@@ -95,7 +96,7 @@ impl Call<'_> {
                     .ok_or_else(|| {
                         ApiError::new(
                             404,
-                            "ResourceNotFound",
+                            ErrorCode::ResourceNotFound,
                             format!("Approval step '{step_id}' does not exist."),
                         )
                     })?;
@@ -111,7 +112,11 @@ impl Call<'_> {
     fn approval_json(&mut self, id: &str) -> Result<Value, ApiError> {
         let steps = self.engine.approval_steps(id)?;
         if steps.is_empty() {
-            return Err(ApiError::new(404, "ResourceNotFound", format!("Approval '{id}' does not exist.")));
+            return Err(ApiError::new(
+                404,
+                ErrorCode::ResourceNotFound,
+                format!("Approval '{id}' does not exist."),
+            ));
         }
         let caller = self.session.caller.clone();
         let mut rendered = Vec::new();

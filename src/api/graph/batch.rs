@@ -1,5 +1,6 @@
 //! `POST /$batch`: several Graph calls answered one by one inside one store transaction.
 
+use crate::model::ErrorCode;
 use serde_json::{Map, Value};
 
 use super::{Call, Response, handle};
@@ -24,7 +25,7 @@ impl Call<'_> {
         if requests.len() > MAX_BATCH {
             return Err(ApiError::new(
                 400,
-                "BadRequest",
+                ErrorCode::BadRequest,
                 format!(
                     "Number of requests in batch exceeds the maximum of {MAX_BATCH}: {} requests given.",
                     requests.len()

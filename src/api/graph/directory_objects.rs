@@ -1,6 +1,7 @@
 //! Directory objects: `users`, `groups`, `servicePrincipals`, `directory/administrativeUnits`
 //! (list, read, create, members and owners) and `me`.
 
+use crate::model::ErrorCode;
 use serde_json::{Map, Value};
 
 use super::{Call, Response, method_not_allowed};
@@ -66,9 +67,11 @@ impl Call<'_> {
                                     .as_deref()
                                     .is_some_and(|u| u.eq_ignore_ascii_case(id))
                         })
-                        .ok_or_else(|| ApiError::not_found("Request_ResourceNotFound", "Resource", id))?,
+                        .ok_or_else(|| {
+                            ApiError::not_found(ErrorCode::Request_ResourceNotFound, "Resource", id)
+                        })?,
                     None => {
-                        return Err(ApiError::not_found("Request_ResourceNotFound", "Resource", id));
+                        return Err(ApiError::not_found(ErrorCode::Request_ResourceNotFound, "Resource", id));
                     }
                 };
                 let v = views::directory_object(&o);
@@ -96,7 +99,7 @@ impl Call<'_> {
         let o = self
             .engine
             .object(&caller)?
-            .ok_or_else(|| ApiError::not_found("Request_ResourceNotFound", "Object", &caller))?;
+            .ok_or_else(|| ApiError::not_found(ErrorCode::Request_ResourceNotFound, "Object", &caller))?;
         let v = views::directory_object(&o);
         Ok(self.entity(self.context("users/$entity"), v))
     }

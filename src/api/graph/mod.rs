@@ -16,6 +16,7 @@ mod role_definitions;
 mod schedules;
 mod shape;
 
+use crate::model::ErrorCode;
 use serde_json::Value;
 
 use super::odata::{self, QueryOptions};
@@ -92,6 +93,7 @@ pub fn handle(
     match route(engine, session, &method, target, body) {
         Ok(r) => r,
         Err(e) => {
+            let e = e.during(&format!("{method} {target}"));
             let now = engine.now().unwrap_or_default();
             let request_id = ids::nth_guid(fnv(&format!("{method} {target} {now}")), 0);
             Response { status: e.status, body: Some(views::error(&e, now, &request_id)) }
@@ -105,13 +107,13 @@ fn fnv(text: &str) -> u64 {
 }
 
 fn not_found_path(path: &str) -> ApiError {
-    ApiError::new(400, "BadRequest", format!("Resource not found for the segment '{path}'."))
+    ApiError::new(400, ErrorCode::BadRequest, format!("Resource not found for the segment '{path}'."))
 }
 
 fn method_not_allowed(method: &str, path: &str) -> ApiError {
     ApiError::new(
         405,
-        "Request_BadRequest",
+        ErrorCode::Request_BadRequest,
         format!("The HTTP method '{method}' is not allowed on '{path}'."),
     )
 }
@@ -156,7 +158,8 @@ fn route(
         }
         _ => Version::V1,
     };
-    let query = odata::parse_query(raw_query).map_err(|e| ApiError::new(400, "BadRequest", e.message))?;
+    let query =
+        odata::parse_query(raw_query).map_err(|e| ApiError::new(400, ErrorCode::BadRequest, e.message))?;
     let mut call = Call {
         engine,
         session,
@@ -213,7 +216,8 @@ impl Call<'_> {
 
     fn body_text(&self) -> Result<&str, ApiError> {
         self.body.ok_or_else(|| {
-            ApiError::bad_request("body", "this call needs a JSON body (--body '{...}' or --body @file.json)")
+            ApiError::bad_request("body", "this call needs a JSON body")
+                .with_hint(crate::model::Hint::GiveBody)
         })
     }
 
@@ -293,7 +297,7 @@ impl Call<'_> {
 fn filter_by_current_user_on(segment: &str, allowed: &[&str]) -> Result<String, ApiError> {
     let inner =
         segment.strip_prefix("filterByCurrentUser(").and_then(|s| s.strip_suffix(')')).ok_or_else(|| {
-            ApiError::new(400, "BadRequest", format!("'{segment}' is not a valid function call"))
+            ApiError::new(400, ErrorCode::BadRequest, format!("'{segment}' is not a valid function call"))
         })?;
     let value = inner.trim().strip_prefix("on=").map(|v| v.trim().trim_matches('\'')).ok_or_else(|| {
         ApiError::bad_request("on", "filterByCurrentUser needs on='principal' (or 'approver' for requests)")
@@ -301,7 +305,7 @@ fn filter_by_current_user_on(segment: &str, allowed: &[&str]) -> Result<String, 
     if allowed.contains(&value) {
         Ok(value.to_string())
     } else {
-        Err(ApiError::new(400, "BadRequest", format!("Requested value '{value}' was not found."))
+        Err(ApiError::new(400, ErrorCode::BadRequest, format!("Requested value '{value}' was not found."))
             .with_detail("InvalidValue", "on", format!("'{value}' is not one of {}", allowed.join(", "))))
     }
 }

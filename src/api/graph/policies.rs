@@ -1,6 +1,7 @@
 //! `policies/roleManagementPolicies` (with their rules, read and PATCHed) and
 //! `policies/roleManagementPolicyAssignments`, under either scope type's id prefix.
 
+use crate::model::ErrorCode;
 use serde_json::Value;
 
 use super::{Call, Response, not_found_path};
@@ -16,10 +17,10 @@ impl Call<'_> {
         match (scope_id.as_deref(), scope_type.as_deref()) {
             (Some("/"), Some(t)) if t.eq_ignore_ascii_case("DirectoryRole") => Ok("DirectoryRole".into()),
             (Some("/"), Some(t)) if t.eq_ignore_ascii_case("Directory") => Ok("Directory".into()),
-            (Some(id), Some(t)) => Err(ApiError::new(403, "UnauthorizedAccessException", "Attempted to perform an unauthorized operation.")
+            (Some(id), Some(t)) => Err(ApiError::new(403, ErrorCode::UnauthorizedAccessException, "Attempted to perform an unauthorized operation.")
                 .with_detail("UnsupportedScope", "$filter", format!("no policies at scopeId '{id}' with scopeType '{t}' (directory-role policies are at scopeId '/' with scopeType 'DirectoryRole' or 'Directory')"))),
             _ if !required => Ok("DirectoryRole".into()),
-            _ => Err(ApiError::new(400, "BadRequest", "The filter on scopeId and scopeType is required.")
+            _ => Err(ApiError::new(400, ErrorCode::BadRequest, "The filter on scopeId and scopeType is required.")
                 .with_detail("MissingFilter", "$filter", "add $filter=scopeId eq '/' and scopeType eq 'DirectoryRole'")),
         }
     }
@@ -42,7 +43,7 @@ impl Call<'_> {
         let p = self
             .engine
             .policy(&stored)?
-            .ok_or_else(|| ApiError::not_found("ResourceNotFound", "Policy", id))?;
+            .ok_or_else(|| ApiError::not_found(ErrorCode::ResourceNotFound, "Policy", id))?;
         Ok((Self::policy_view(&p, scope_type), scope_type.to_string()))
     }
 
@@ -100,7 +101,7 @@ impl Call<'_> {
                 self.require_method(&["GET", "PATCH"])?;
                 let rule = p
                     .rule(rule_id)
-                    .ok_or_else(|| ApiError::not_found("ResourceNotFound", "Rule", rule_id))?;
+                    .ok_or_else(|| ApiError::not_found(ErrorCode::ResourceNotFound, "Rule", rule_id))?;
                 let v = serde_json::to_value(rule).expect("rules serialise");
                 Ok(self.entity(
                     self.context(&format!("policies/roleManagementPolicies('{}')/rules/$entity", p.id)),
@@ -155,7 +156,7 @@ impl Call<'_> {
             }
             [id] => {
                 // `{policyId}_{roleDefinitionId}`: both halves must match.
-                let missing = || ApiError::not_found("ResourceNotFound", "Policy assignment", id);
+                let missing = || ApiError::not_found(ErrorCode::ResourceNotFound, "Policy assignment", id);
                 let (policy_id, role_id) = id.rsplit_once('_').ok_or_else(missing)?;
                 let (p, _) = self.find_policy(policy_id).map_err(|_| missing())?;
                 if !p.role_definition_id.eq_ignore_ascii_case(role_id) {

@@ -1,6 +1,7 @@
 //! `roleEligibilityScheduleRequests` and `roleAssignmentScheduleRequests`: submitting a request,
 //! listing and reading them (with `filterByCurrentUser`), and their expansions.
 
+use crate::model::ErrorCode;
 use serde_json::{Map, Value};
 
 use super::{Call, Response};
@@ -28,7 +29,7 @@ impl Call<'_> {
             if q.kind == RequestKind::Eligibility {
                 return Err(ApiError::new(
                     400,
-                    "BadRequest",
+                    ErrorCode::BadRequest,
                     "Could not find a property named 'activatedUsing' on type 'microsoft.graph.unifiedRoleEligibilityScheduleRequest'.",
                 ));
             }

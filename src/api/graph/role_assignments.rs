@@ -3,6 +3,7 @@
 
 use super::{Call, Response, method_not_allowed};
 use crate::api::{body, views};
+use crate::model::ErrorCode;
 use crate::model::{ApiError, RequestKind, ids};
 
 /// Properties a role assignment can be expanded on.
@@ -72,10 +73,9 @@ impl Call<'_> {
             }
             (Some(id), "GET") => {
                 self.check_expands(ASSIGNMENT_EXPANDS, "unifiedRoleAssignment")?;
-                let s = self
-                    .engine
-                    .instance(RequestKind::Assignment, id)?
-                    .ok_or_else(|| ApiError::not_found("Request_ResourceNotFound", "Role assignment", id))?;
+                let s = self.engine.instance(RequestKind::Assignment, id)?.ok_or_else(|| {
+                    ApiError::not_found(ErrorCode::Request_ResourceNotFound, "Role assignment", id)
+                })?;
                 let mut v = views::role_assignment(&s, &tenant);
                 self.expand_common(
                     &mut v,

@@ -1,6 +1,7 @@
 //! `roleManagement/directory/roleDefinitions`: the role catalog, custom roles (create, update,
 //! delete) and `inheritsPermissionsFrom`.
 
+use crate::model::ErrorCode;
 use serde_json::Value;
 
 use super::{Call, Response};
@@ -85,7 +86,7 @@ impl Call<'_> {
 
     /// A role definition by id or template id only: Graph does not look roles up by name.
     fn role_by_id(&mut self, id: &str) -> Result<crate::model::RoleDefinition, ApiError> {
-        let missing = || ApiError::not_found("Request_ResourceNotFound", "Role definition", id);
+        let missing = || ApiError::not_found(ErrorCode::Request_ResourceNotFound, "Role definition", id);
         if !ids::is_guid(id) {
             return Err(missing());
         }

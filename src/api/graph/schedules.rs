@@ -1,6 +1,7 @@
 //! The read-only schedule and instance collections (`roleEligibilitySchedules`,
 //! `roleAssignmentSchedules` and their `...Instances`), routed alike.
 
+use crate::model::ErrorCode;
 use serde_json::Value;
 
 use super::{Call, Response};
@@ -120,8 +121,9 @@ impl Call<'_> {
         self.require_method(&["GET"])?;
         let found =
             if instances { self.engine.instance(kind, id)? } else { self.engine.schedule(kind, id)? };
-        let s = found
-            .ok_or_else(|| ApiError::not_found("ResourceNotFound", type_name_of(kind, instances), id))?;
+        let s = found.ok_or_else(|| {
+            ApiError::not_found(ErrorCode::ResourceNotFound, type_name_of(kind, instances), id)
+        })?;
         let v = self.render_schedule(&s, instances)?;
         Ok(self.entity(self.context(&format!("roleManagement/directory/{collection}/$entity")), v))
     }

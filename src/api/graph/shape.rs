@@ -2,6 +2,7 @@
 //! the query options to a collection (with `@odata.nextLink`) or one entity, and embedding the
 //! expansions schedules, requests and role assignments share.
 
+use crate::model::ErrorCode;
 use serde_json::{Map, Value};
 
 use super::{Call, Response};
@@ -15,7 +16,7 @@ impl Call<'_> {
             if e.name != "*" && !allowed.iter().any(|a| a.eq_ignore_ascii_case(&e.name)) {
                 return Err(ApiError::new(
                     400,
-                    "BadRequest",
+                    ErrorCode::BadRequest,
                     format!(
                         "Could not find a property named '{}' on type 'microsoft.graph.{type_name}'.",
                         e.name
@@ -33,7 +34,7 @@ impl Call<'_> {
                 if !sample_fields.iter().any(|k| k.eq_ignore_ascii_case(head)) {
                     return Err(ApiError::new(
                         400,
-                        "BadRequest",
+                        ErrorCode::BadRequest,
                         format!(
                             "Invalid filter clause: Could not find a property named '{head}' on type 'microsoft.graph.{type_name}'."
                         ),

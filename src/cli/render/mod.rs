@@ -2,6 +2,7 @@
 //! [`outcome`] renders what an operation gave back; one file per group of operations.
 
 mod directory;
+mod hints;
 mod hooks;
 mod policy;
 mod records;
@@ -219,11 +220,15 @@ pub fn finish(t: &Table) -> String {
 pub fn error(e: &ApiError) -> String {
     let mut out = format!("error: {} (HTTP {}): {}\n", e.code, e.status, e.message);
     for d in &e.details {
+        let fix = d.hint.as_ref().map(|h| format!(". Fix: {}", hints::cli_words(h))).unwrap_or_default();
         if d.message.starts_with(&d.target) {
-            out.push_str(&format!("  - {}: {}\n", d.code, d.message));
+            out.push_str(&format!("  - {}: {}{fix}\n", d.code, d.message));
         } else {
-            out.push_str(&format!("  - {} [{}]: {}\n", d.code, d.target, d.message));
+            out.push_str(&format!("  - {} [{}]: {}{fix}\n", d.code, d.target, d.message));
         }
+    }
+    for h in &e.hints {
+        out.push_str(&format!("  hint: {}\n", hints::cli_words(h)));
     }
     out
 }

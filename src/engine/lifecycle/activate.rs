@@ -11,6 +11,7 @@ use crate::engine::records::{end_schedule, role_assignment_does_not_exist, role_
 use crate::engine::target::{Target, find_eligibility, live_for, new_record};
 use crate::engine::validate::{check_enablement, check_expiration, check_justification, normalise};
 use crate::engine::{Ctx, Session, approvals, audit, extension, fidelity, new_id};
+use crate::model::ErrorCode;
 use crate::model::policy;
 use crate::model::time::format_timestamp;
 use crate::model::{
@@ -29,10 +30,14 @@ pub(super) fn caller_acts_for(tx: &Tx<'_>, session: &Session, t: &Target) -> Res
     {
         return Ok(());
     }
-    Err(unauthorized().with_detail(
+    Err(unauthorized().with_fix(
         "NotSelf",
         "principalId",
-        format!("self-service actions act for the caller; principalId {} is not the caller {} (act --as that principal)", t.principal.id, session.caller),
+        format!(
+            "self-service actions act for the caller; principalId {} is not the caller {}",
+            t.principal.id, session.caller
+        ),
+        crate::model::Hint::ActAsPrincipal,
     ))
 }
 
@@ -73,15 +78,14 @@ pub(super) fn self_activate(
             "EligibilityRule",
             "no current eligibility",
             format!("a current eligibility for '{}' at '{}'", t.role.display_name, t.scope),
-            "ask an administrator to make you eligible (pimlab eligible assign)",
+            crate::model::Hint::text("ask an administrator to make you eligible"),
         ),
     }
     let info = shorten(info, t, &mut checks);
-    check_expiration(&mut checks, exp_rule, &info, "--duration");
+    check_expiration(&mut checks, exp_rule, &info);
     if let Some((e, _)) = &eligibility {
-        let start = info.start.expect("normalised");
         if let (Some(elig_end), false) = (e.end_at, fidelity::ACTIVATION_MAY_OUTLIVE_ELIGIBILITY) {
-            match info.end_from(start) {
+            match info.end() {
                 Some(end) if end <= elig_end => {}
                 other => checks.fail(
                     "EligibilityWindow",
@@ -90,7 +94,9 @@ pub(super) fn self_activate(
                         .map(|end| format!("activation ending {}", format_timestamp(end)))
                         .unwrap_or_else(|| "no end".into()),
                     format!("the eligibility ends {}", format_timestamp(elig_end)),
-                    "ask for a shorter activation, or have the eligibility extended",
+                    crate::model::Hint::text(
+                        "ask for a shorter activation, or have the eligibility extended",
+                    ),
                 ),
             }
         }
@@ -119,10 +125,15 @@ pub(super) fn self_activate(
             if !session.auth_contexts.iter().any(|c| c == &claim) {
                 return Err(ApiError::new(
                     400,
-                    "RoleAssignmentRequestAcrsValidationFailed",
+                    ErrorCode::RoleAssignmentRequestAcrsValidationFailed,
                     format!("The Role assignment request requires an authentication context. claims={{\"access_token\":{{\"acrs\":{{\"essential\":true,\"value\":\"{claim}\"}}}}}}"),
                 )
-                .with_detail("AuthenticationContext", "session", format!("the session lacks authentication context '{claim}' (pass --auth-context {claim})")));
+                .with_fix(
+                    "AuthenticationContext",
+                    "session",
+                    format!("the session lacks authentication context '{claim}'"),
+                    crate::model::Hint::AuthContext { claim: claim.clone() },
+                ));
             }
             checks.pass(
                 "AuthenticationContext_EndUser_Assignment",
@@ -139,7 +150,7 @@ pub(super) fn self_activate(
         let mut q = new_record(ctx, id, session, req, t, Status::PendingApproval);
         q.approval_id = Some(q.id.clone());
         // The start is not known until approval (reference §3.3); a future start is kept.
-        let start = info.start.filter(|s| *s > ctx.now);
+        let start = Some(info.start).filter(|s| *s > ctx.now);
         q.schedule_info = Some(ScheduleInfo { start, expiration: info.expiration.clone() });
         q.activated_using = Some(elig.id.clone());
         q.trace = checks.trace;

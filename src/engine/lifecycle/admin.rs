@@ -44,7 +44,7 @@ pub(super) fn admin_assign(
     let mut checks = t.checks();
     let (exp_id, en_id) = admin_rule_ids(req.kind);
     let info = shorten(info, t, &mut checks);
-    check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info, "--duration");
+    check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info);
     check_enablement(&mut checks, enablement_rule(&t.policy, en_id)?, req, session.mfa);
     fail_if_checks_failed(&checks)?;
     provision(tx, ctx, session, req, t, info, checks, Holding::direct(req.kind))
@@ -91,7 +91,7 @@ pub(super) fn admin_replace(
     }
     let info = normalise(req.schedule_info.as_ref(), ctx.now, old.schedule_info.expiration.clone())?;
     if req.action == Action::AdminExtend {
-        let new_end = info.end_from(info.start.expect("normalised"));
+        let new_end = info.end();
         if let (Some(old_end), Some(new_end)) = (old.end_at, new_end) {
             if new_end <= old_end {
                 checks.fail(
@@ -99,20 +99,20 @@ pub(super) fn admin_replace(
                     "ExpirationRule",
                     format!("new end {}", format_timestamp(new_end)),
                     format!("later than the current end {}", format_timestamp(old_end)),
-                    "ask for an end after the current one",
+                    crate::model::Hint::text("ask for an end after the current one"),
                 );
             }
         }
     }
     let (exp_id, en_id) = admin_rule_ids(req.kind);
     let info = shorten(info, t, &mut checks);
-    check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info, "--duration");
+    check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info);
     check_enablement(&mut checks, enablement_rule(&t.policy, en_id)?, req, session.mfa);
     fail_if_checks_failed(&checks)?;
     // A replacement that starts now supersedes the old schedule now; one that starts later leaves
     // the current access in place until then (addendum §9). A waiting replacement that never
     // started is itself superseded.
-    let starts_later = info.start.is_some_and(|s| s > ctx.now);
+    let starts_later = info.start > ctx.now;
     let mut replaces = None;
     if !req.is_validation_only {
         let waiting = (!old.is_active()).then(|| old.replaces.clone()).flatten();

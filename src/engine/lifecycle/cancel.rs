@@ -3,6 +3,7 @@
 use crate::engine::directory::require_admin;
 use crate::engine::records::{end_schedule, request_not_found};
 use crate::engine::{Ctx, Session, approvals, audit, extension, fidelity};
+use crate::model::ErrorCode;
 use crate::model::{Action, ApiError, RequestKind, ScheduleRequest, ScheduleState, Status};
 use crate::store::Tx;
 
@@ -25,7 +26,7 @@ pub(crate) fn cancel(
         require_admin(tx, session, "Cancelling someone else's request")?;
     }
     if !cancellable(q.status) {
-        return Err(ApiError::new(400, "RequestCannotBeCancelled", "Request is not in cancellable state.")
+        return Err(ApiError::new(400, ErrorCode::RequestCannotBeCancelled, "Request is not in cancellable state.")
             .with_detail("Status", "status", format!("request {} is {}; only Granted, PendingApproval and PendingAdminDecision requests can be cancelled", q.id, q.status)));
     }
     if let Some(schedule) = tx.schedule(&q.id)? {

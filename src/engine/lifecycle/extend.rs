@@ -113,7 +113,7 @@ pub(super) fn admin_renew(
     );
     let (exp_id, en_id) = admin_rule_ids(req.kind);
     let info = shorten(info, t, &mut checks);
-    check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info, "--duration");
+    check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info);
     check_enablement(&mut checks, enablement_rule(&t.policy, en_id)?, req, session.mfa);
     fail_if_checks_failed(&checks)?;
     if !req.is_validation_only {
@@ -183,7 +183,7 @@ pub(super) fn self_extend_or_renew(
             "MfaRule",
             "a session without MFA",
             "MFA required for self-service extend and renew",
-            "sign in with MFA (drop --no-mfa)",
+            crate::model::Hint::Mfa,
         );
     }
     check_justification(&mut checks, "SelfServiceJustification", req);
@@ -202,7 +202,7 @@ pub(super) fn self_extend_or_renew(
     let id = new_id(tx, ctx)?;
     let mut q = new_record(ctx, id, session, req, t, status);
     q.schedule_info = match &req.schedule_info {
-        Some(info) => Some(normalise(Some(info), ctx.now, target.schedule_info.expiration.clone())?),
+        Some(info) => Some(normalise(Some(info), ctx.now, target.schedule_info.expiration.clone())?.info()),
         None => None,
     };
     q.target_schedule_id = Some(target.id.clone());

@@ -15,11 +15,12 @@ use super::records::provisional_request;
 use super::target::{Target, new_record, prepare};
 use super::validate::Checks;
 use super::{Ctx, Engine, Session, audit, extension, fidelity, new_id};
+use crate::model::ErrorCode;
+use crate::model::SettledSchedule;
 use crate::model::policy::{self, Policy};
 use crate::model::time::format_timestamp;
 use crate::model::{
-    Action, ApiError, Expiration, IsoDuration, NewRequest, RequestKind, Schedule, ScheduleInfo,
-    ScheduleRequest, Status,
+    Action, ApiError, Expiration, IsoDuration, NewRequest, RequestKind, Schedule, ScheduleRequest, Status,
 };
 use crate::store::Tx;
 
@@ -120,11 +121,15 @@ fn reject_if_pending(
     if answers {
         return Ok(Some(p));
     }
-    Err(ApiError::new(400, "PendingRoleAssignmentRequest", fidelity::PENDING_REQUEST_MESSAGE).with_detail(
-        "PendingRequest",
-        "id",
-        format!("request {} ({}) is still {}; cancel it or wait for its decision", p.id, p.action, p.status),
-    ))
+    Err(ApiError::new(400, ErrorCode::PendingRoleAssignmentRequest, fidelity::PENDING_REQUEST_MESSAGE)
+        .with_detail(
+            "PendingRequest",
+            "id",
+            format!(
+                "request {} ({}) is still {}; cancel it or wait for its decision",
+                p.id, p.action, p.status
+            ),
+        ))
 }
 
 /// Closes a self-service request an administrator has just answered with request `answer`.
@@ -152,15 +157,15 @@ fn close_answered(
 }
 
 fn expiration_rule<'p>(policy: &'p Policy, id: &str) -> Result<&'p policy::ExpirationRule, ApiError> {
-    policy
-        .expiration(id)
-        .ok_or_else(|| ApiError::new(500, "InternalServerError", format!("policy {} lacks {id}", policy.id)))
+    policy.expiration(id).ok_or_else(|| {
+        ApiError::new(500, ErrorCode::InternalServerError, format!("policy {} lacks {id}", policy.id))
+    })
 }
 
 fn enablement_rule<'p>(policy: &'p Policy, id: &str) -> Result<&'p policy::EnablementRule, ApiError> {
-    policy
-        .enablement(id)
-        .ok_or_else(|| ApiError::new(500, "InternalServerError", format!("policy {} lacks {id}", policy.id)))
+    policy.enablement(id).ok_or_else(|| {
+        ApiError::new(500, ErrorCode::InternalServerError, format!("policy {} lacks {id}", policy.id))
+    })
 }
 
 fn admin_rule_ids(kind: RequestKind) -> (&'static str, &'static str) {
@@ -207,12 +212,12 @@ fn with_hook_approval(
 }
 
 /// Applies the shortest duration a `validate` hook allowed (hooks may only shorten).
-fn shorten(mut info: ScheduleInfo, t: &Target, checks: &mut Checks) -> ScheduleInfo {
+fn shorten(mut info: SettledSchedule, t: &Target, checks: &mut Checks) -> SettledSchedule {
     let Some(limit) = t.hooks.duration else {
         return info;
     };
-    let start = info.start.expect("normalised");
-    let longer = info.end_from(start).is_none_or(|end| end - start > limit.as_delta());
+    let start = info.start;
+    let longer = info.end().is_none_or(|end| end - start > limit.as_delta());
     if longer {
         checks.pass("HookDuration", format!("shortened to {limit}"), "a hook's limit");
         info.expiration = Expiration::after(limit);
@@ -231,7 +236,7 @@ fn active_duration_too_short() -> ApiError {
     // The real message carries the service's own spelling mistake.
     ApiError::new(
         400,
-        "ActiveDurationTooShort",
+        ErrorCode::ActiveDurationTooShort,
         "The Active duration is too short. Miniumum Required is 5 minutes.",
     )
 }
