@@ -9,7 +9,18 @@ use super::lexer::{Tok, Token, lex};
 const KEYWORDS: [&str; 13] =
     ["and", "or", "not", "eq", "ne", "gt", "ge", "lt", "le", "in", "true", "false", "null"];
 
-fn keyword(word: &str) -> Option<&'static str> {
+/// How deeply parentheses, `not`s and lambdas may nest. The parser and the evaluator recurse once
+/// per level, so without a bound a few kilobytes of `((((` would exhaust the stack and abort the
+/// whole process instead of answering 400. No filter written by hand comes near it.
+pub(super) const MAX_NESTING: usize = 100;
+
+/// How many conditions and operators a filter may have. `and` and `or` associate to the left,
+/// so a chain makes the tree as deep as it is long, and evaluating, printing, cloning and
+/// dropping the tree recurse over that depth; the bound keeps that within the stack.
+pub(super) const MAX_NODES: usize = 1000;
+
+/// The keyword `word` spells (case-insensitively), if any: a keyword is never a property path.
+pub(super) fn keyword(word: &str) -> Option<&'static str> {
     KEYWORDS.iter().copied().find(|k| k.eq_ignore_ascii_case(word))
 }
 
@@ -37,6 +48,10 @@ struct Parser {
     pos: usize,
     /// Enclosing lambdas, innermost last.
     scopes: Vec<LambdaScope>,
+    /// Parentheses, `not`s and lambda bodies open at the current token (see [`MAX_NESTING`]).
+    nesting: usize,
+    /// Conditions and operators read so far (see [`MAX_NODES`]).
+    nodes: usize,
 }
 
 /// Splits `members/any` into the collection path (empty for a bare `any`) and the operator.
@@ -71,13 +86,16 @@ fn split_lambda(word: &str) -> Option<(&str, LambdaOperator)> {
 /// being filtered (see [`LambdaBody`]). The body must use its range variable, and a nested lambda
 /// may not reuse an enclosing lambda's variable name. Only `any` may be written without a body
 /// (`members/any()`).
+///
+/// A filter nests at most [`MAX_NESTING`] deep and has at most [`MAX_NODES`] conditions and
+/// operators, so that no input can exhaust the stack.
 pub fn parse_filter(text: &str) -> Result<Filter, ODataError> {
     let chars: Vec<char> = text.chars().collect();
     let tokens = lex(&chars)?;
     if tokens.is_empty() {
         return Err(filter_error("the filter expression is empty"));
     }
-    let mut parser = Parser { tokens, pos: 0, scopes: Vec::new() };
+    let mut parser = Parser { tokens, pos: 0, scopes: Vec::new(), nesting: 0, nodes: 0 };
     let filter = parser.parse_or()?;
     match parser.peek() {
         None => Ok(filter),
@@ -116,10 +134,43 @@ impl Parser {
         filter_error(format!("unbalanced parentheses: '(' at position {open} is never closed"))
     }
 
+    /// Enters a parenthesis, `not` or lambda body opened by the token at `at`.
+    fn nest(&mut self, at: usize) -> Result<(), ODataError> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            return Err(filter_error(format!(
+                "parentheses, 'not' and lambdas nest more than {MAX_NESTING} deep at position {at}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn unnest(&mut self) {
+        self.nesting -= 1;
+    }
+
+    /// Counts one condition or operator, starting at the token at `at`.
+    fn count_node(&mut self, at: usize) -> Result<(), ODataError> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(filter_error(format!(
+                "the filter has more than {MAX_NODES} conditions and operators; the one at position {at} is past the limit"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Counts the `and`, `or` or `not` at the current token and steps over it.
+    fn take_operator(&mut self) -> Result<(), ODataError> {
+        self.count_node(self.tokens[self.pos].start)?;
+        self.pos += 1;
+        Ok(())
+    }
+
     fn parse_or(&mut self) -> Result<Filter, ODataError> {
         let mut left = self.parse_and()?;
         while self.peek_keyword("or") {
-            self.pos += 1;
+            self.take_operator()?;
             let right = self.parse_and()?;
             left = Filter::Or(Box::new(left), Box::new(right));
         }
@@ -129,7 +180,7 @@ impl Parser {
     fn parse_and(&mut self) -> Result<Filter, ODataError> {
         let mut left = self.parse_unary()?;
         while self.peek_keyword("and") {
-            self.pos += 1;
+            self.take_operator()?;
             let right = self.parse_unary()?;
             left = Filter::And(Box::new(left), Box::new(right));
         }
@@ -138,8 +189,11 @@ impl Parser {
 
     fn parse_unary(&mut self) -> Result<Filter, ODataError> {
         if self.peek_keyword("not") {
-            self.pos += 1;
+            let at = self.tokens[self.pos].start;
+            self.take_operator()?;
+            self.nest(at)?;
             let inner = self.parse_unary()?;
+            self.unnest();
             return Ok(Filter::Not(Box::new(inner)));
         }
         self.parse_primary()
@@ -149,10 +203,16 @@ impl Parser {
         let Some(token) = self.peek().cloned() else {
             return Err(self.missing_operand());
         };
+        if token.tok != Tok::LParen {
+            // A condition: a comparison, `in`, a function or a lambda.
+            self.count_node(token.start)?;
+        }
         match &token.tok {
             Tok::LParen => {
                 self.pos += 1;
+                self.nest(token.start)?;
                 let inner = self.parse_or()?;
+                self.unnest();
                 match self.peek() {
                     Some(t) if t.tok == Tok::RParen => {
                         self.pos += 1;
@@ -394,7 +454,8 @@ impl Parser {
             used: false,
             stray: None,
         });
-        let predicate = self.parse_or();
+        let predicate = self.nest(name.start).and_then(|()| self.parse_or());
+        self.unnest();
         let scope = self.scopes.pop().expect("pushed above");
         let predicate = predicate?;
         match self.peek() {

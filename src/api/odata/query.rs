@@ -7,6 +7,11 @@ use super::error::ODataError;
 use super::lexer::is_valid_path;
 use super::parser::parse_filter;
 
+/// How deeply options may nest inside `$expand` items (`a($expand=b($select=id))` is two levels).
+/// Parsing and applying them recurse once per level; the bound keeps a query from exhausting the
+/// stack and aborting the process.
+pub(super) const MAX_EXPAND_DEPTH: usize = 10;
+
 const SUPPORTED_OPTIONS: &str = "$filter, $select, $expand, $top, $skip, $count and $orderby";
 
 /// Parses a query string (the part after `?`; a leading `?` is tolerated).
@@ -33,7 +38,7 @@ pub fn parse_query(query: &str) -> Result<QueryOptions, ODataError> {
         }
         offset += part.len() + 1;
     }
-    build_options(pairs)
+    build_options(pairs, 0)
 }
 
 /// Decodes `%XX` escapes and `+` (space). `offset` is the position of `text` in the query string,
@@ -81,8 +86,8 @@ fn percent_decode(text: &str, offset: usize) -> Result<String, ODataError> {
     })
 }
 
-/// Builds options from decoded `($name, value)` pairs.
-fn build_options(pairs: Vec<(String, String)>) -> Result<QueryOptions, ODataError> {
+/// Builds options from decoded `($name, value)` pairs, `depth` levels inside `$expand` items.
+fn build_options(pairs: Vec<(String, String)>, depth: usize) -> Result<QueryOptions, ODataError> {
     let mut options = QueryOptions::default();
     let mut seen: Vec<String> = Vec::new();
     for (key, value) in pairs {
@@ -94,7 +99,7 @@ fn build_options(pairs: Vec<(String, String)>) -> Result<QueryOptions, ODataErro
         match lower.as_str() {
             "$filter" => options.filter = Some(parse_filter(&value)?),
             "$select" => options.select = Some(parse_select(&value)?),
-            "$expand" => options.expand = parse_expand(&value)?,
+            "$expand" => options.expand = parse_expand(&value, depth)?,
             "$top" => options.top = Some(parse_non_negative("$top", &value)?),
             "$skip" => options.skip = Some(parse_non_negative("$skip", &value)?),
             "$count" => {
@@ -210,7 +215,7 @@ fn split_top_level(text: &str, sep: char) -> Option<Vec<&str>> {
     Some(parts)
 }
 
-fn parse_expand(value: &str) -> Result<Vec<ExpandItem>, ODataError> {
+fn parse_expand(value: &str, depth: usize) -> Result<Vec<ExpandItem>, ODataError> {
     if value.trim().is_empty() {
         return Err(ODataError::new("Invalid $expand: no navigation properties given"));
     }
@@ -232,7 +237,7 @@ fn parse_expand(value: &str) -> Result<Vec<ExpandItem>, ODataError> {
                     }
                     let name = item[..open].trim();
                     let inner = &item[open + 1..item.len() - 1];
-                    (name, parse_nested_options(name, inner)?)
+                    (name, parse_nested_options(name, inner, depth + 1)?)
                 }
                 None => (item, QueryOptions::default()),
             };
@@ -246,8 +251,14 @@ fn parse_expand(value: &str) -> Result<Vec<ExpandItem>, ODataError> {
         .collect()
 }
 
-/// Options inside `name(...)`: `;`-separated `$option=value` pairs.
-fn parse_nested_options(name: &str, inner: &str) -> Result<QueryOptions, ODataError> {
+/// Options inside `name(...)`: `;`-separated `$option=value` pairs, `depth` levels inside
+/// `$expand` items.
+fn parse_nested_options(name: &str, inner: &str, depth: usize) -> Result<QueryOptions, ODataError> {
+    if depth > MAX_EXPAND_DEPTH {
+        return Err(ODataError::new(format!(
+            "Invalid $expand: the options of '{name}' nest more than {MAX_EXPAND_DEPTH} levels deep"
+        )));
+    }
     let parts = split_top_level(inner, ';').ok_or_else(|| {
         ODataError::new(format!("Invalid $expand: unbalanced parentheses in options of '{name}'"))
     })?;
@@ -270,5 +281,6 @@ fn parse_nested_options(name: &str, inner: &str) -> Result<QueryOptions, ODataEr
         }
         pairs.push((key.to_string(), value.trim().to_string()));
     }
-    build_options(pairs).map_err(|e| ODataError::new(format!("Invalid $expand item '{name}': {}", e.message)))
+    build_options(pairs, depth)
+        .map_err(|e| ODataError::new(format!("Invalid $expand item '{name}': {}", e.message)))
 }

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 mod filter;
 mod lambda;
 mod query;
+mod regressions;
 
 fn f(text: &str) -> Filter {
     parse_filter(text).unwrap_or_else(|e| panic!("{text}: {e}"))
