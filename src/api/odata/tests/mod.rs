@@ -6,8 +6,10 @@ use serde_json::{Value, json};
 
 mod filter;
 mod lambda;
+mod properties;
 mod query;
 mod regressions;
+mod strategies;
 
 fn f(text: &str) -> Filter {
     parse_filter(text).unwrap_or_else(|e| panic!("{text}: {e}"))
