@@ -49,6 +49,15 @@ pub fn from_millis(ms: i64) -> Timestamp {
     DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
+/// The longest duration the parsers read, in milliseconds: about 31,700 years. Far beyond any
+/// policy or clock move, yet every millisecond up to it is exact in the `f64` arithmetic of
+/// [`IsoDuration::parse`] (exact below 2^53), and a timestamp moved by it stays far inside chrono's
+/// range. It bounds the whole duration, not each part, so the canonical form of anything read
+/// (all of it written as days and less) reads back.
+const MAX_MILLIS: i64 = 1_000_000_000_000_000;
+
+const DAY_MILLIS: i64 = 86_400_000;
+
 /// A non-negative ISO 8601 duration of fixed length (days, hours, minutes, seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct IsoDuration {
@@ -76,6 +85,8 @@ impl IsoDuration {
     }
 
     /// Parses `P365D`, `PT8H`, `PT1H45M`, `P1DT2H30M15.5S`, `P2W`. Lower-case designators are accepted.
+    /// Durations longer than about 31,700 years are refused; up to that, `parse(d.to_string())`
+    /// gives `d` back.
     pub fn parse(text: &str) -> Result<Self, String> {
         let bad = |why: &str| {
             format!("'{text}' is not an ISO 8601 duration ({why}; expected e.g. PT8H, PT30M or P365D)")
@@ -125,7 +136,7 @@ impl IsoDuration {
                         return Err(bad("only seconds may have a fraction"));
                     }
                     let add = value * unit_ms;
-                    if !add.is_finite() || add > 1.0e15 {
+                    if !add.is_finite() || millis as f64 + add > MAX_MILLIS as f64 {
                         return Err(bad("too long"));
                     }
                     millis += add.round() as i64;
@@ -179,24 +190,34 @@ impl fmt::Display for IsoDuration {
 }
 
 /// Reads a duration as a human: "8h", "30m", "90d", or any ISO 8601 form. Used by the CLI and clock.
+/// The longest duration is the same as [`IsoDuration::parse`]'s.
 pub fn parse_human_duration(text: &str) -> Result<IsoDuration, String> {
     let t = text.trim();
     if t.to_ascii_uppercase().starts_with('P') {
         return IsoDuration::parse(t);
     }
+    let not_a_duration =
+        || format!("'{text}' is not a duration (expected ISO 8601 such as PT8H or P30D, or 8h, 30m, 90d)");
     let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: i64 = num.parse().map_err(|_| {
-        format!("'{text}' is not a duration (expected ISO 8601 such as PT8H or P30D, or 8h, 30m, 90d)")
-    })?;
-    match unit.trim().to_ascii_lowercase().as_str() {
-        "m" | "min" | "mins" | "minutes" => Ok(IsoDuration::from_minutes(n)),
-        "h" | "hour" | "hours" => Ok(IsoDuration::from_hours(n)),
-        "d" | "day" | "days" => Ok(IsoDuration::from_days(n)),
-        "w" | "week" | "weeks" => Ok(IsoDuration::from_days(7 * n)),
-        _ => Err(format!(
-            "'{text}' is not a duration (expected ISO 8601 such as PT8H or P30D, or 8h, 30m, 90d)"
-        )),
+    if num.is_empty() {
+        return Err(not_a_duration());
     }
+    let unit_millis = match unit.trim().to_ascii_lowercase().as_str() {
+        "m" | "min" | "mins" | "minutes" => 60_000,
+        "h" | "hour" | "hours" => 3_600_000,
+        "d" | "day" | "days" => DAY_MILLIS,
+        "w" | "week" | "weeks" => 7 * DAY_MILLIS,
+        _ => return Err(not_a_duration()),
+    };
+    // Checked: the digits can say more than an i64 of milliseconds holds.
+    num.parse::<i64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_millis))
+        .filter(|millis| *millis <= MAX_MILLIS)
+        .map(|millis| IsoDuration { millis })
+        .ok_or_else(|| {
+            format!("'{text}' is not a duration (too long: the longest is {} days)", MAX_MILLIS / DAY_MILLIS)
+        })
 }
 
 #[cfg(test)]
@@ -236,6 +257,30 @@ mod tests {
         assert_eq!(parse_human_duration("30d").unwrap(), IsoDuration::from_days(30));
         assert_eq!(parse_human_duration("PT15M").unwrap(), IsoDuration::from_minutes(15));
         assert!(parse_human_duration("soon").is_err());
+    }
+
+    #[test]
+    fn a_huge_human_duration_is_refused_not_an_overflow_panic() {
+        // Found by the property tests: the number was multiplied unchecked, so
+        // `clock advance 999999999999999999m` panicked in debug builds and wrapped to a
+        // negative duration in release builds.
+        for huge in ["999999999999999999m", "99999999999999999999d", "9223372036854775807w", "11574075d"] {
+            let err = parse_human_duration(huge).unwrap_err();
+            assert!(err.contains(&format!("'{huge}'")) && err.contains("too long"), "{err}");
+        }
+        assert_eq!(parse_human_duration("11574074d").unwrap(), IsoDuration::from_days(11_574_074));
+    }
+
+    #[test]
+    fn every_duration_read_formats_to_text_that_reads_back() {
+        // Found by the property tests: the limit applied to each part, so 1,653,439 weeks plus
+        // 11,574,074 days was read, but its canonical form (23,148,147 days) was then refused.
+        let err = IsoDuration::parse("P1653439W11574074D").unwrap_err();
+        assert!(err.contains("too long"), "{err}");
+        let longest = IsoDuration::parse("P11574074DT1H46M40S").unwrap();
+        assert_eq!(longest.as_millis(), MAX_MILLIS);
+        assert_eq!(IsoDuration::parse(&longest.to_string()).unwrap(), longest);
+        assert!(IsoDuration::parse("P11574074DT1H46M40.001S").is_err());
     }
 
     #[test]
