@@ -12,9 +12,11 @@ use proptest::test_runner::Config;
 use super::strategies::{filter, literal, path, query_options, text};
 use super::*;
 
-/// Enough cases to find shallow bugs on every run while keeping the suite fast in debug builds.
+/// Enough cases to find shallow bugs on every run while keeping the suite fast in debug builds;
+/// `PROPTEST_CASES=100000 cargo test --lib properties` searches deeper.
 fn config() -> Config {
-    Config { cases: 256, failure_persistence: None, ..Config::default() }
+    let cases = if std::env::var_os("PROPTEST_CASES").is_some() { Config::default().cases } else { 256 };
+    Config { cases, failure_persistence: None, ..Config::default() }
 }
 
 /// A deterministic stream of choices (xorshift), so that one seed gives one spelling and a
