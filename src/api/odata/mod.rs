@@ -10,10 +10,12 @@
 //!   syntax tree (comparisons, `in`, `and`/`or`/`not`, parentheses,
 //!   `startswith`/`endswith`/`contains`, and the lambda operators `any`/`all` over collection
 //!   properties). Parse errors name the offending token and its 0-based character position.
+//!   Nesting and size are bounded so that no query can exhaust the stack.
 //! * `ast.rs`: the trees themselves, and what the router reads off a filter before running it.
 //! * `eval.rs`: [`Filter::matches`], [`apply_select`], [`apply_orderby`] and
 //!   [`QueryOptions::apply`] evaluate the options.
-//! * `print.rs`: a filter back to text (`Display`), the inverse of the parser.
+//! * `print.rs`: a filter, and whole query options, back to text (`Display`), the inverse of the
+//!   parsers.
 //! * `datetime.rs` and `error.rs`: the date-time reading and the error type the others share.
 //!
 //! Everything is evaluated over [`serde_json::Value`] rather than over typed model structs. Graph

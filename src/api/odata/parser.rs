@@ -87,8 +87,8 @@ fn split_lambda(word: &str) -> Option<(&str, LambdaOperator)> {
 /// may not reuse an enclosing lambda's variable name. Only `any` may be written without a body
 /// (`members/any()`).
 ///
-/// A filter nests at most [`MAX_NESTING`] deep and has at most [`MAX_NODES`] conditions and
-/// operators, so that no input can exhaust the stack.
+/// Parentheses, `not`s and lambdas nest at most 100 deep and a filter has at most 1,000
+/// conditions and operators, so that no input can exhaust the stack.
 pub fn parse_filter(text: &str) -> Result<Filter, ODataError> {
     let chars: Vec<char> = text.chars().collect();
     let tokens = lex(&chars)?;

@@ -1,5 +1,7 @@
 //! Unit tests of the OData module through its public functions: each file covers one part
-//! (filters, lambdas, query strings and evaluation); the helpers here are shared by all.
+//! (filters, lambdas, query strings and evaluation); `properties.rs` holds the property tests,
+//! `strategies.rs` their generators and `regressions.rs` what they found. The helpers here are
+//! shared by all.
 
 use super::*;
 use serde_json::{Value, json};
