@@ -49,6 +49,15 @@ pub fn from_millis(ms: i64) -> Timestamp {
     DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
+/// The longest duration the parsers read, in milliseconds: about 31,700 years. Far beyond any
+/// policy or clock move, yet every millisecond up to it is exact in the `f64` arithmetic of
+/// [`IsoDuration::parse`] (exact below 2^53), and a timestamp moved by it stays far inside chrono's
+/// range. It bounds the whole duration, not each part, so the canonical form of anything read
+/// (all of it written as days and less) reads back.
+const MAX_MILLIS: i64 = 1_000_000_000_000_000;
+
+const DAY_MILLIS: i64 = 86_400_000;
+
 /// A non-negative ISO 8601 duration of fixed length (days, hours, minutes, seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct IsoDuration {
@@ -76,6 +85,8 @@ impl IsoDuration {
     }
 
     /// Parses `P365D`, `PT8H`, `PT1H45M`, `P1DT2H30M15.5S`, `P2W`. Lower-case designators are accepted.
+    /// Durations longer than about 31,700 years are refused; up to that, `parse(d.to_string())`
+    /// gives `d` back.
     pub fn parse(text: &str) -> Result<Self, String> {
         let bad = |why: &str| {
             format!("'{text}' is not an ISO 8601 duration ({why}; expected e.g. PT8H, PT30M or P365D)")
@@ -125,7 +136,7 @@ impl IsoDuration {
                         return Err(bad("only seconds may have a fraction"));
                     }
                     let add = value * unit_ms;
-                    if !add.is_finite() || add > 1.0e15 {
+                    if !add.is_finite() || millis as f64 + add > MAX_MILLIS as f64 {
                         return Err(bad("too long"));
                     }
                     millis += add.round() as i64;
@@ -192,24 +203,34 @@ impl fmt::Display for IsoDuration {
 }
 
 /// Reads a duration as a human: "8h", "30m", "90d", or any ISO 8601 form. Used by the CLI and clock.
+/// The longest duration is the same as [`IsoDuration::parse`]'s.
 pub fn parse_human_duration(text: &str) -> Result<IsoDuration, String> {
     let t = text.trim();
     if t.to_ascii_uppercase().starts_with('P') {
         return IsoDuration::parse(t);
     }
+    let not_a_duration =
+        || format!("'{text}' is not a duration (expected ISO 8601 such as PT8H or P30D, or 8h, 30m, 90d)");
     let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: i64 = num.parse().map_err(|_| {
-        format!("'{text}' is not a duration (expected ISO 8601 such as PT8H or P30D, or 8h, 30m, 90d)")
-    })?;
-    match unit.trim().to_ascii_lowercase().as_str() {
-        "m" | "min" | "mins" | "minutes" => Ok(IsoDuration::from_minutes(n)),
-        "h" | "hour" | "hours" => Ok(IsoDuration::from_hours(n)),
-        "d" | "day" | "days" => Ok(IsoDuration::from_days(n)),
-        "w" | "week" | "weeks" => Ok(IsoDuration::from_days(7 * n)),
-        _ => Err(format!(
-            "'{text}' is not a duration (expected ISO 8601 such as PT8H or P30D, or 8h, 30m, 90d)"
-        )),
+    if num.is_empty() {
+        return Err(not_a_duration());
     }
+    let unit_millis = match unit.trim().to_ascii_lowercase().as_str() {
+        "m" | "min" | "mins" | "minutes" => 60_000,
+        "h" | "hour" | "hours" => 3_600_000,
+        "d" | "day" | "days" => DAY_MILLIS,
+        "w" | "week" | "weeks" => 7 * DAY_MILLIS,
+        _ => return Err(not_a_duration()),
+    };
+    // Checked: the digits can say more than an i64 of milliseconds holds.
+    num.parse::<i64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_millis))
+        .filter(|millis| *millis <= MAX_MILLIS)
+        .map(|millis| IsoDuration { millis })
+        .ok_or_else(|| {
+            format!("'{text}' is not a duration (too long: the longest is {} days)", MAX_MILLIS / DAY_MILLIS)
+        })
 }
 
 #[cfg(test)]
@@ -252,6 +273,30 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_human_duration_is_refused_not_an_overflow_panic() {
+        // Found by the property tests: the number was multiplied unchecked, so
+        // `clock advance 999999999999999999m` panicked in debug builds and wrapped to a
+        // negative duration in release builds.
+        for huge in ["999999999999999999m", "99999999999999999999d", "9223372036854775807w", "11574075d"] {
+            let err = parse_human_duration(huge).unwrap_err();
+            assert!(err.contains(&format!("'{huge}'")) && err.contains("too long"), "{err}");
+        }
+        assert_eq!(parse_human_duration("11574074d").unwrap(), IsoDuration::from_days(11_574_074));
+    }
+
+    #[test]
+    fn every_duration_read_formats_to_text_that_reads_back() {
+        // Found by the property tests: the limit applied to each part, so 1,653,439 weeks plus
+        // 11,574,074 days was read, but its canonical form (23,148,147 days) was then refused.
+        let err = IsoDuration::parse("P1653439W11574074D").unwrap_err();
+        assert!(err.contains("too long"), "{err}");
+        let longest = IsoDuration::parse("P11574074DT1H46M40S").unwrap();
+        assert_eq!(longest.as_millis(), MAX_MILLIS);
+        assert_eq!(IsoDuration::parse(&longest.to_string()).unwrap(), longest);
+        assert!(IsoDuration::parse("P11574074DT1H46M40.001S").is_err());
+    }
+
+    #[test]
     fn timestamps_accept_offsets_and_format_in_utc() {
         let t = parse_timestamp("2025-01-06T10:00:00+01:00").unwrap();
         assert_eq!(format_timestamp(t), "2025-01-06T09:00:00Z");
@@ -259,5 +304,192 @@ mod tests {
         assert_eq!(format_timestamp(t), "2024-05-08T07:31:02.441Z", "kept to the store's millisecond");
         assert_eq!(format_timestamp(parse_timestamp("2025-02-01").unwrap()), "2025-02-01T00:00:00Z");
         assert!(parse_timestamp("yesterday").unwrap_err().contains("'yesterday'"));
+    }
+}
+
+/// Property tests of durations: the canonical form reads back to the same duration, every valid
+/// spelling reads as the sum of its parts up to the longest duration and is refused past it, and
+/// no text makes either parser panic.
+#[cfg(test)]
+mod properties {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+    use proptest::test_runner::Config;
+
+    use super::*;
+
+    /// 256 cases keep the suite fast in debug builds; `PROPTEST_CASES` asks for a deeper search.
+    /// Failures are not persisted to files: each bug found becomes a named test in `tests`.
+    fn config() -> Config {
+        let cases = if std::env::var_os("PROPTEST_CASES").is_some() { Config::default().cases } else { 256 };
+        Config { cases, failure_persistence: None, ..Config::default() }
+    }
+
+    /// Milliseconds spread over every magnitude, from zero to the longest duration.
+    fn millis() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            0i64..1000,
+            0i64..DAY_MILLIS,
+            0i64..(400 * DAY_MILLIS),
+            0i64..=MAX_MILLIS,
+            Just(MAX_MILLIS)
+        ]
+    }
+
+    /// Whether `text` has the canonical form `P[nD][T[nH][nM][n[.fff]S]]`: amounts in range and
+    /// without leading zeros, no zero amount except in `PT0S`, fractions without trailing zeros.
+    fn is_canonical(text: &str) -> bool {
+        if text == "PT0S" {
+            return true;
+        }
+        let Some(rest) = text.strip_prefix('P') else { return false };
+        let (date, time) = rest.split_once('T').unwrap_or((rest, ""));
+        let amount_ok = |n: &str, below: u64| {
+            !n.starts_with('0')
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && n.parse().is_ok_and(|v: u64| v < below)
+        };
+        let date_ok = date.is_empty() || date.strip_suffix('D').is_some_and(|n| amount_ok(n, u64::MAX));
+        // A `T` is written exactly when a time amount follows it.
+        let mut time_ok = rest.contains('T') != time.is_empty();
+        let (mut rank, mut number) = (0, String::new());
+        for c in time.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                number.push(c);
+                continue;
+            }
+            let (this_rank, ok) = match (c, number.split_once('.')) {
+                ('H', None) => (1, amount_ok(&number, 24)),
+                ('M', None) => (2, amount_ok(&number, 60)),
+                ('S', None) => (3, amount_ok(&number, 60)),
+                ('S', Some((whole, frac))) => (
+                    3,
+                    (whole == "0" || amount_ok(whole, 60))
+                        && (1..=3).contains(&frac.len())
+                        && !frac.ends_with('0'),
+                ),
+                _ => (0, false),
+            };
+            time_ok &= ok && this_rank > rank;
+            rank = this_rank;
+            number.clear();
+        }
+        date_ok && time_ok && number.is_empty() && !rest.is_empty()
+    }
+
+    /// One duration written as ISO 8601 from random parts, in either case, with `.` or `,` before
+    /// a fraction of a second, and the milliseconds it means. Each part is small, or anything up
+    /// to a little more than the longest duration on its own, so sums fall on both sides of it.
+    fn iso_text() -> impl Strategy<Value = (String, i64)> {
+        let part = |unit_ms: i64| {
+            let most = MAX_MILLIS / unit_ms;
+            prop::option::of(prop_oneof![0..=100i64, 0..=(most + most / 5)])
+        };
+        let parts = (part(7 * DAY_MILLIS), part(DAY_MILLIS), part(3_600_000), part(60_000), part(1000));
+        (parts, 0u32..1000, any::<bool>(), any::<bool>())
+            .prop_filter("a duration has an amount", |((w, d, h, m, s), ..)| {
+                w.is_some() || d.is_some() || h.is_some() || m.is_some() || s.is_some()
+            })
+            .prop_map(|((w, d, h, m, s), frac, lower, comma)| {
+                let mut text = String::from("P");
+                let mut ms = 0;
+                let mut write = |amount: Option<i64>, unit: char, unit_ms: i64, text: &mut String| {
+                    if let Some(n) = amount {
+                        text.push_str(&format!("{n}{unit}"));
+                        ms += n * unit_ms;
+                    }
+                };
+                write(w, 'W', 7 * DAY_MILLIS, &mut text);
+                write(d, 'D', DAY_MILLIS, &mut text);
+                if h.is_some() || m.is_some() || s.is_some() {
+                    text.push('T');
+                }
+                write(h, 'H', 3_600_000, &mut text);
+                write(m, 'M', 60_000, &mut text);
+                if let Some(n) = s {
+                    text.push_str(&format!("{n}{}{frac:03}S", if comma { ',' } else { '.' }));
+                    ms += n * 1000 + i64::from(frac);
+                }
+                (if lower { text.to_ascii_lowercase() } else { text }, ms)
+            })
+    }
+
+    /// Text made of the pieces durations are written with, so that random input gets past the
+    /// first character.
+    fn duration_soup() -> impl Strategy<Value = String> {
+        let short =
+            ["P", "p", "T", "t", "0", "1", "7", "12", ".", ",", "W", "D", "H", "M", "S", "Y", "h", "d"];
+        let more =
+            [" ", "-", "+", "e5", "min", "days", "∞", "é", "99999999999999999999", "9223372036854775807"];
+        vec(select(short.into_iter().chain(more).collect::<Vec<_>>()), 0..10)
+            .prop_map(|pieces| pieces.concat())
+    }
+
+    /// The units of human durations, each with its length.
+    const HUMAN_UNITS: [(&str, i64); 8] = [
+        ("m", 60_000),
+        ("min", 60_000),
+        ("h", 3_600_000),
+        ("Hours", 3_600_000),
+        ("d", DAY_MILLIS),
+        ("day", DAY_MILLIS),
+        ("W", 7 * DAY_MILLIS),
+        ("weeks", 7 * DAY_MILLIS),
+    ];
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn a_formatted_duration_parses_back_to_itself(ms in millis()) {
+            let d = IsoDuration { millis: ms };
+            let text = d.to_string();
+            prop_assert_eq!(IsoDuration::parse(&text), Ok(d), "formatted as {}", text);
+            prop_assert_eq!(IsoDuration::parse(&text.to_ascii_lowercase()), Ok(d));
+            prop_assert_eq!(parse_human_duration(&text), Ok(d));
+        }
+
+        #[test]
+        fn the_format_is_canonical_and_one_to_one(ms in millis(), delta in 1i64..=DAY_MILLIS) {
+            let text = IsoDuration { millis: ms }.to_string();
+            prop_assert!(is_canonical(&text), "{} is not canonical", text);
+            prop_assert_ne!(IsoDuration { millis: ms + delta }.to_string(), text);
+        }
+
+        #[test]
+        fn an_iso_duration_reads_as_the_sum_of_its_parts((text, ms) in iso_text()) {
+            let parsed = IsoDuration::parse(&text);
+            if ms > MAX_MILLIS {
+                prop_assert!(parsed.is_err(), "{} gave {:?}", text, parsed);
+            } else {
+                prop_assert_eq!(&parsed, &Ok(IsoDuration { millis: ms }), "{}", text);
+                let canonical = parsed.as_ref().unwrap().to_string();
+                prop_assert_eq!(IsoDuration::parse(&canonical), parsed, "{} read back as {}", text, canonical);
+            }
+        }
+
+        #[test]
+        fn a_human_duration_is_its_number_times_its_unit(
+            n in prop_oneof![0i64..100_000, 0i64..=i64::MAX],
+            unit in 0..HUMAN_UNITS.len(),
+            gap in select(vec!["", " ", "  "]),
+        ) {
+            let (name, unit_ms) = HUMAN_UNITS[unit];
+            let text = format!(" {n}{gap}{name} ");
+            let parsed = parse_human_duration(&text);
+            match n.checked_mul(unit_ms).filter(|ms| *ms <= MAX_MILLIS) {
+                Some(ms) => prop_assert_eq!(parsed, Ok(IsoDuration { millis: ms }), "{}", text),
+                None => prop_assert!(parsed.is_err(), "{} gave {:?}", text, parsed),
+            }
+        }
+
+        #[test]
+        fn no_text_makes_the_duration_parsers_panic(text in prop_oneof![any::<String>(), duration_soup()]) {
+            for d in [IsoDuration::parse(&text), parse_human_duration(&text)].into_iter().flatten() {
+                prop_assert!((0..=MAX_MILLIS).contains(&d.as_millis()), "{} gave {:?}", text, d);
+                prop_assert_eq!(IsoDuration::parse(&d.to_string()), Ok(d), "{} gave {:?}", text, d);
+            }
+        }
     }
 }
