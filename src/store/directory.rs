@@ -185,6 +185,7 @@ impl Tx<'_> {
 
     /// Deletes a role definition with its policy.
     pub fn delete_role(&self, id: &str) -> rusqlite::Result<()> {
+        self.forget_rules();
         self.tx.execute(
             "DELETE FROM policy_rules WHERE policy_id IN (SELECT id FROM policies WHERE role_definition_id = ?1)",
             [id],

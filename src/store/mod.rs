@@ -63,9 +63,9 @@ impl From<rusqlite::Error> for crate::model::ApiError {
 pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
-    /// Policy rules parsed from their stored JSON, keyed by that JSON: a rule that changes has new
-    /// text, so entries never go stale. Saves parsing 17 rules on every request.
-    parsed_rules: RefCell<HashMap<String, crate::model::policy::PolicyRule>>,
+    /// Policies' rules, parsed, by policy id: every request reads its role's 17 rules (and its
+    /// notifications read them again). See [`RuleCache`] for when entries are dropped.
+    rule_cache: RefCell<RuleCache>,
     /// A batch transaction is open: each `write`/`read` becomes a savepoint inside it.
     in_batch: bool,
 }
@@ -90,7 +90,17 @@ impl std::ops::Deref for Scope<'_> {
 /// rolls everything back, which is how a refused request leaves the store untouched.
 pub struct Tx<'a> {
     tx: Scope<'a>,
-    parsed_rules: &'a RefCell<HashMap<String, crate::model::policy::PolicyRule>>,
+    rule_cache: &'a RefCell<RuleCache>,
+}
+
+/// Parsed policy rules by policy id. Rules change only through this store's `update_rule` and
+/// `insert_policy` (which drop the cache) or through another process writing the file, which
+/// SQLite's `PRAGMA data_version` reveals: the cache is dropped whenever it moves. A rolled-back
+/// change has dropped it too, which is merely conservative.
+#[derive(Default)]
+pub(crate) struct RuleCache {
+    data_version: Option<i64>,
+    rules: HashMap<String, Vec<crate::model::policy::PolicyRule>>,
 }
 
 impl Store {
@@ -149,7 +159,7 @@ impl Store {
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(wrap)?;
         // Hooks and approvals add statements; the default cache of 16 would evict the hot ones.
         conn.set_prepared_statement_cache_capacity(64);
-        let mut store = Store { conn, path, parsed_rules: RefCell::new(HashMap::new()), in_batch: false };
+        let mut store = Store { conn, path, rule_cache: RefCell::new(RuleCache::default()), in_batch: false };
         schema::migrate(&mut store.conn).map_err(wrap)?;
         Ok(store)
     }
@@ -175,7 +185,7 @@ impl Store {
         } else {
             Scope::Transaction(self.conn.transaction_with_behavior(behavior)?)
         };
-        Ok(Tx { tx, parsed_rules: &self.parsed_rules })
+        Ok(Tx { tx, rule_cache: &self.rule_cache })
     }
 
     /// Opens a batch: one write transaction in which every later `write` is a savepoint, so each
@@ -208,6 +218,7 @@ impl Store {
 
     /// Empties every table (for `init --force`), keeping the schema.
     pub fn wipe(&mut self) -> rusqlite::Result<()> {
+        *self.rule_cache.borrow_mut() = RuleCache::default();
         let tx = self.write()?;
         tx.tx.execute_batch(
             "DELETE FROM audit; DELETE FROM schedules; DELETE FROM requests; DELETE FROM policy_rules;

@@ -24,6 +24,7 @@ fn policy_from_row(r: &Row<'_>) -> rusqlite::Result<Policy> {
 
 impl Tx<'_> {
     pub fn insert_policy(&self, surface: &str, p: &Policy) -> rusqlite::Result<()> {
+        self.forget_rules();
         self.tx
             .prepare_cached(&format!(
                 "INSERT INTO policies (surface, {POLICY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -48,23 +49,36 @@ impl Tx<'_> {
     }
 
     fn load_rules(&self, policy: &mut Policy) -> rusqlite::Result<()> {
+        let version: i64 = self.tx.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
+        {
+            let mut cache = self.rule_cache.borrow_mut();
+            if cache.data_version != Some(version) {
+                cache.rules.clear();
+                cache.data_version = Some(version);
+            }
+            if let Some(rules) = cache.rules.get(&policy.id) {
+                policy.rules = rules.clone();
+                return Ok(());
+            }
+        }
         let mut stmt =
             self.tx.prepare_cached("SELECT body FROM policy_rules WHERE policy_id = ?1 ORDER BY position")?;
         let bodies: Vec<String> = stmt.query_map([&policy.id], |r| r.get(0))?.collect::<Result<_, _>>()?;
         let mut rules = Vec::with_capacity(bodies.len());
         for body in bodies {
-            if let Some(rule) = self.parsed_rules.borrow().get(&body) {
-                rules.push(rule.clone());
-                continue;
-            }
             let rule: PolicyRule = serde_json::from_str(&body).map_err(|e| {
                 rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
             })?;
-            self.parsed_rules.borrow_mut().insert(body, rule.clone());
             rules.push(rule);
         }
+        self.rule_cache.borrow_mut().rules.insert(policy.id.clone(), rules.clone());
         policy.rules = rules;
         Ok(())
+    }
+
+    /// This store is about to change rules: forget the parsed ones.
+    pub(super) fn forget_rules(&self) {
+        self.rule_cache.borrow_mut().rules.clear();
     }
 
     pub fn policy(&self, id: &str) -> rusqlite::Result<Option<Policy>> {
@@ -127,6 +141,7 @@ impl Tx<'_> {
         at: crate::model::Timestamp,
         by: &str,
     ) -> rusqlite::Result<()> {
+        self.forget_rules();
         self.tx
             .prepare_cached("UPDATE policy_rules SET body = ?3 WHERE policy_id = ?1 AND rule_id = ?2")?
             .execute(params![policy_id, rule.id(), rule_json(rule)])?;
