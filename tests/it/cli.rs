@@ -10,7 +10,7 @@
 //!
 //! Tests that fail because pimlab disagrees with its README or the references are kept and marked
 
-mod common;
+use crate::harness::cli as common;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

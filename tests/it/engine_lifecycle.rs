@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-mod common;
+use crate::harness::cli as common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -10,7 +10,7 @@
 //! The sandbox tests run each hostile hook on a helper thread with a deadline, so a hook that
 //! escapes the instruction budget fails its test instead of hanging the suite. Tests that fail
 
-mod common;
+use crate::harness::cli as common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

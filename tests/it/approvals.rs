@@ -11,7 +11,7 @@
 //!
 //! Tests that fail because pimlab disagrees with issue 3, the README or the references are kept
 
-mod common;
+use crate::harness::cli as common;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,3 @@
+//! The shared test harness.
+
+pub mod cli;
