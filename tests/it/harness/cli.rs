@@ -1,79 +1,49 @@
-//! Helpers shared by the integration tests.
+//! The `pimlab` binary, run as a real process on a store file in a temporary directory.
+//!
+//! Every process gets its working directory set (a temporary one, so the default `./pimlab.db`
+//! can never land in the repository), `PIMLAB_DB` removed, no backtraces and stdin closed.
 
-#![allow(dead_code)]
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 
-use std::path::Path;
+use serde_json::{Value, json};
+use tempfile::TempDir;
 
-/// Every row of every table of a store, except the audit rows of refused requests: what
-/// "unchanged" means for a refusal (ARCHITECTURE.md, invariant 3: a refused request leaves only
-/// its own audit record). Read-only, through plain SQLite.
-pub fn logical_dump(db: &Path) -> String {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("open the store read-only");
-    let mut tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    tables.retain(|t| !t.starts_with("sqlite_"));
-    let mut out = String::new();
-    for table in tables {
-        let filter = if table == "audit" { " WHERE result <> 'failure'" } else { "" };
-        // WITHOUT ROWID tables come in primary-key order already.
-        let mut stmt = conn
-            .prepare(&format!("SELECT * FROM {table}{filter} ORDER BY rowid"))
-            .or_else(|_| conn.prepare(&format!("SELECT * FROM {table}{filter}")))
-            .unwrap();
-        let columns = stmt.column_count();
-        let mut rows = stmt.query([]).unwrap();
-        out.push_str(&format!("== {table}\n"));
-        while let Some(row) = rows.next().unwrap() {
-            let values: Vec<String> =
-                (0..columns).map(|i| format!("{:?}", row.get_ref(i).unwrap())).collect();
-            out.push_str(&values.join(" | "));
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// How many refused requests the audit trail records.
-pub fn failure_audits(db: &Path) -> i64 {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("open the store read-only");
-    conn.query_row("SELECT count(*) FROM audit WHERE result = 'failure'", [], |r| r.get(0)).unwrap()
-}
-
-// ---------------------------------------------------------------------------------------------
-// The binary
-// ---------------------------------------------------------------------------------------------
+use super::{AT, s, store};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_pimlab");
 
 /// One finished `pimlab` process.
 pub struct Run {
-    pub args: Vec<String>,
+    /// The command as a shell would show it (`$ pimlab --db t.db requests`), for messages.
+    pub what: String,
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "\n$ pimlab {}\n[exit {}]\n--- stdout ---\n{}--- stderr ---\n{}",
-            self.args.join(" "),
-            self.code,
-            self.stdout,
-            self.stderr
+            "\n{}\n[exit {}]\n--- stdout ---\n{}--- stderr ---\n{}",
+            self.what, self.code, self.stdout, self.stderr
         )
     }
 }
 
 impl Run {
+    /// A finished process; `what` describes the command for messages.
+    pub fn from_output(what: String, out: Output) -> Run {
+        Run {
+            what,
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+            stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+        }
+    }
+
     /// Succeeded (exit 0) with nothing on stderr.
     #[track_caller]
     pub fn ok(self) -> Run {
@@ -120,7 +90,7 @@ impl Run {
     }
 
     #[track_caller]
-    pub fn json(&self) -> serde_json::Value {
+    pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}){self}"))
     }
 
@@ -128,24 +98,30 @@ impl Run {
     pub fn lines_with(&self, needle: &str) -> Vec<&str> {
         self.stdout.lines().filter(|l| l.contains(needle)).collect()
     }
+
+    /// The stdout lines, in order.
+    pub fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
 }
 
 /// `pimlab` run in `dir`, with `PIMLAB_DB` unset, no backtraces and stdin closed.
-pub fn pimlab_in(dir: &Path) -> std::process::Command {
-    let mut c = std::process::Command::new(BIN);
-    c.current_dir(dir).env_remove("PIMLAB_DB").env("RUST_BACKTRACE", "0").stdin(std::process::Stdio::null());
+pub fn pimlab_in(dir: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir).env_remove("PIMLAB_DB").env("RUST_BACKTRACE", "0").stdin(Stdio::null());
     c
 }
 
 /// Runs `c` with `args`, recording them for messages.
-pub fn run_command(mut c: std::process::Command, args: &[String]) -> Run {
+pub fn run_command(mut c: Command, args: &[String]) -> Run {
     let out = c.args(args).output().expect("run pimlab");
-    Run {
-        args: args.to_vec(),
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    }
+    Run::from_output(format!("$ pimlab {}", args.join(" ")), out)
+}
+
+/// Runs `pimlab ARGS` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    run_command(pimlab_in(dir), &args)
 }
 
 /// Runs `pimlab --db DB ARGS` in `dir`.
@@ -153,4 +129,172 @@ pub fn run_on(dir: &Path, db: &Path, args: &[&str]) -> Run {
     let mut all = vec!["--db".to_string(), db.display().to_string()];
     all.extend(args.iter().map(|a| a.to_string()));
     run_command(pimlab_in(dir), &all)
+}
+
+/// A temporary directory holding one store, `t.db`, driven through the binary.
+pub struct Lab {
+    pub dir: TempDir,
+    pub db: PathBuf,
+}
+
+impl Lab {
+    /// A directory with no store yet.
+    pub fn empty() -> Lab {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("t.db");
+        Lab { dir, db }
+    }
+
+    /// The demonstration tenant with the pinned seed (7) and clock.
+    pub fn demo() -> Lab {
+        Lab::demo_seeded("7")
+    }
+
+    /// The demonstration tenant with this seed and the pinned clock.
+    pub fn demo_seeded(seed: &str) -> Lab {
+        let lab = Lab::empty();
+        lab.run(&["init", "--demo", "--seed", seed, "--at", AT]).ok();
+        lab
+    }
+
+    /// A file in the lab's directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `pimlab` with no `--db`, run in the lab's directory, `PIMLAB_DB` unset.
+    pub fn command(&self) -> Command {
+        pimlab_in(self.dir.path())
+    }
+
+    /// Runs `pimlab --db <lab>/t.db ARGS`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        run_on(self.dir.path(), &self.db, args)
+    }
+
+    /// Runs the command as given, recording `args` for messages.
+    pub fn run_raw(&self, c: Command, args: &[String]) -> Run {
+        run_command(c, args)
+    }
+
+    /// Writes `source` to `NAME.lua` in the lab's directory and returns its path.
+    pub fn file(&self, name: &str, source: &str) -> String {
+        let path = self.path(&format!("{name}.lua"));
+        std::fs::write(&path, source).unwrap();
+        path.display().to_string()
+    }
+
+    /// The store's files, byte for byte.
+    pub fn bytes(&self) -> StoreBytes {
+        bytes_of(&self.db)
+    }
+
+    /// Every row of the store but the refusals' audit rows ([`store::logical_dump`]).
+    pub fn dump(&self) -> String {
+        store::logical_dump(&self.db)
+    }
+
+    /// How many refused requests the audit trail records.
+    pub fn failures(&self) -> i64 {
+        store::failure_audits(&self.db)
+    }
+
+    /// Runs a command that must fail and leave the store as it was: byte-for-byte, or, when the
+    /// service refused a request, with nothing but that refusal's audit row added (invariant 3).
+    #[track_caller]
+    pub fn fails_unchanged(&self, args: &[&str]) -> Run {
+        // Reading the store first (which may tidy its WAL files), then its bytes.
+        let logical = self.dump();
+        let failures = self.failures();
+        let before = self.bytes();
+        let run = self.run(args);
+        assert_ne!(run.code, 0, "expected a failure{run}");
+        if self.bytes() != before {
+            assert_eq!(self.dump(), logical, "the store changed although the command failed{run}");
+            let added = self.failures() - failures;
+            assert!(added <= 1, "only the refusal's own audit row may be added, not {added}{run}");
+        }
+        run
+    }
+
+    /// Runs a command that must fail and change nothing at all, not even an audit row (a refused
+    /// approval decision is not a request).
+    #[track_caller]
+    pub fn fails_untouched(&self, args: &[&str]) -> Run {
+        let before = self.dump();
+        let failures = self.failures();
+        let run = self.run(args);
+        assert_ne!(run.code, 0, "expected a failure{run}");
+        assert_eq!(self.dump(), before, "a refused decision changed the store{run}");
+        assert_eq!(self.failures(), failures, "a decision is not a request{run}");
+        run
+    }
+
+    /// The id of the object `name` (user, group, sp, au), from `--json KIND show NAME`.
+    pub fn object_id(&self, kind: &str, name: &str) -> String {
+        s(&self.run(&["--json", kind, "show", name]).ok().json()["id"])
+    }
+
+    /// The id of the user `name`.
+    pub fn user_id(&self, name: &str) -> String {
+        self.object_id("user", name)
+    }
+
+    /// The role management policy of `role`, as Graph JSON.
+    pub fn policy(&self, role: &str) -> Value {
+        self.run(&["--json", "policy", "show", role]).ok().json()
+    }
+
+    /// PATCHes one rule of `role`'s policy through the Graph router (independent of `policy set`).
+    pub fn patch_rule(&self, role: &str, rule_id: &str, body: &Value) {
+        let policy = s(&self.policy(role)["id"]);
+        let path = format!("/policies/roleManagementPolicies/{policy}/rules/{rule_id}");
+        let run = self.run(&["graph", "PATCH", &path, "--body", &body.to_string()]);
+        assert_eq!((run.code, run.stderr.as_str()), (0, "HTTP 204\n"), "{run}");
+    }
+
+    /// One rule of `role`'s policy, as Graph JSON.
+    pub fn rule(&self, role: &str, rule_id: &str) -> Value {
+        let policy = self.policy(role);
+        policy["rules"].as_array().unwrap().iter().find(|r| r["id"] == rule_id).cloned().unwrap()
+    }
+
+    /// Turns on approval for activations of `role` (default approvers).
+    pub fn require_approval(&self, role: &str) {
+        let mut rule = self.rule(role, "Approval_EndUser_Assignment");
+        rule["setting"]["isApprovalRequired"] = json!(true);
+        self.patch_rule(role, "Approval_EndUser_Assignment", &rule);
+    }
+}
+
+/// A store's files, for byte-for-byte comparison.
+///
+/// Why bytes, and why this is robust under WAL: every pimlab command is one process with one
+/// connection. When that connection closes, SQLite checkpoints the write-ahead log into the main
+/// file and deletes `-wal` and `-shm`, so between two commands the whole store is the `.db` file.
+/// We still capture `-wal` (present or not, and its bytes) in case a checkpoint was ever skipped;
+/// `-shm` is only a shared-memory index that readers may rebuild, so it is left out. A refused
+/// command must roll back before commit, so nothing reaches the log and the `.db` is untouched.
+/// This is stricter than comparing listings: it also catches audit rows, a consumed id, the
+/// clock, or a policy change that no listing shows. (Read-only commands leave the bytes alone as
+/// well, which `cli::reading_commands_leave_the_store_byte_for_byte_unchanged` checks, so a
+/// failure here is never noise from merely opening the store.)
+#[derive(PartialEq)]
+pub struct StoreBytes {
+    db: Option<Vec<u8>>,
+    wal: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for StoreBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let len = |b: &Option<Vec<u8>>| b.as_ref().map(|b| format!("{} bytes", b.len()));
+        write!(f, "db: {:?}, wal: {:?}", len(&self.db), len(&self.wal))
+    }
+}
+
+/// The files of the store `db`.
+pub fn bytes_of(db: &Path) -> StoreBytes {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    StoreBytes { db: std::fs::read(db).ok(), wal: std::fs::read(PathBuf::from(wal)).ok() }
 }
