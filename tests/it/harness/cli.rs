@@ -298,3 +298,103 @@ pub fn bytes_of(db: &Path) -> StoreBytes {
     wal.push("-wal");
     StoreBytes { db: std::fs::read(db).ok(), wal: std::fs::read(PathBuf::from(wal)).ok() }
 }
+
+/// A temporary working directory in which `scripts/` is the repository's (a symbolic link), for
+/// commands written as a user types them: `pimlab` with no `--db` uses `./pimlab.db` there, and
+/// `--file scripts/hooks/...` finds the shipped hooks.
+pub struct Workspace {
+    dir: TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let scripts = super::root().join("scripts");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&scripts, dir.path().join("scripts")).expect("link scripts/");
+        #[cfg(windows)]
+        std::os::windows::fs::symlink_dir(&scripts, dir.path().join("scripts")).expect("link scripts/");
+        Workspace { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file into the workspace.
+    pub fn write(&self, name: &str, contents: &str) {
+        std::fs::write(self.path().join(name), contents).expect("write a workspace file");
+    }
+
+    /// `pimlab ARGS` in the workspace.
+    pub fn run(&self, args: &[String]) -> Run {
+        let out = pimlab_in(self.path()).args(args).output().expect("run pimlab");
+        Run::from_output(format!("$ pimlab {}", shell_words(args)), out)
+    }
+
+    /// `pimlab ARGS` in the workspace, with `input` on its standard input (a pipe).
+    pub fn pipe(&self, args: &[String], input: &str) -> Run {
+        let mut c = pimlab_in(self.path());
+        c.args(args);
+        let what = format!("$ pimlab {} <<EOF\n{input}EOF", shell_words(args));
+        super::repl::pipe(c, what, input)
+    }
+}
+
+/// A command-line session in a [`Workspace`], written down as a terminal shows it: each command
+/// after `$ `, its standard output, its standard error after a `[stderr]` line, and its exit
+/// code when it is not 0. For snapshots of what users read.
+pub struct Transcript {
+    pub workspace: Workspace,
+    text: String,
+}
+
+impl Transcript {
+    pub fn new() -> Transcript {
+        Transcript { workspace: Workspace::new(), text: String::new() }
+    }
+
+    /// Runs `pimlab ARGS` and writes it down.
+    pub fn run(&mut self, args: &[&str]) -> Run {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let run = self.workspace.run(&args);
+        if !self.text.is_empty() {
+            self.text.push('\n');
+        }
+        self.text.push_str(&format!("$ pimlab {}\n", shell_words(&args)));
+        self.text.push_str(&run.stdout);
+        if !run.stderr.is_empty() {
+            self.text.push_str("[stderr]\n");
+            self.text.push_str(&run.stderr);
+        }
+        if run.code != 0 {
+            self.text.push_str(&format!("[exit {}]\n", run.code));
+        }
+        run
+    }
+
+    /// Everything written down so far.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// The words as a shell user would type them: as they are when they hold nothing but letters,
+/// digits and `-_./:@=,+`; else in double quotes, or in single quotes when double quotes would
+/// change them (`"`, `$`, `` ` ``, `\`, `!`).
+pub fn shell_words(args: &[String]) -> String {
+    let plain =
+        |a: &str| !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@=,+".contains(c));
+    args.iter()
+        .map(|a| {
+            if plain(a) {
+                a.clone()
+            } else if !a.contains(['"', '$', '`', '\\', '!']) {
+                format!("\"{a}\"")
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
