@@ -5,6 +5,7 @@ mod harness;
 mod approvals;
 mod architecture;
 mod cli;
+mod docs;
 mod engine_lifecycle;
 mod graph_bodies;
 mod graph_router;
