@@ -61,15 +61,10 @@ impl graph::Lab {
         duration: &str,
         justification: Option<&str>,
     ) -> (u16, Value) {
-        let mut body = json!({
-            "action": "selfActivate",
-            "principalId": who,
-            "roleDefinitionId": role,
-            "directoryScopeId": "/",
-            "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": duration}},
-        });
-        if let Some(j) = justification {
-            body["justification"] = j.into();
+        let mut body = graph::request("selfActivate", who, role, graph::after(duration));
+        match justification {
+            Some(j) => body["justification"] = j.into(),
+            None => _ = body.as_object_mut().expect("a body").remove("justification"),
         }
         self.send(&session(who), "POST", ASSIGN_REQS, &body)
     }

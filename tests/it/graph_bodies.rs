@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::harness::graph::{
     APPROVALS, ASSIGN_INSTANCES, ASSIGN_REQS, ASSIGN_SCHEDULES, DIRECTORY_ROLE_SCOPE, ELIG_INSTANCES,
-    ELIG_SCHEDULES, Lab, POLICY_ASSIGNMENTS, ROLE_ASSIGNMENTS, session,
+    ELIG_SCHEDULES, Lab, POLICY_ASSIGNMENTS, ROLE_ASSIGNMENTS, after, request, session,
 };
 use crate::harness::{GLOBAL_ADMIN, SECURITY_ADMIN, s};
 
@@ -15,16 +15,9 @@ fn exchange(method: &str, path: &str, (status, body): (u16, Value)) -> Value {
     json!({"call": format!("{method} {path}"), "status": status, "body": body})
 }
 
-/// `who` asks to activate `role` for `duration`, with a justification.
+/// `who` asks to activate `role` for `duration`.
 fn activation(who: &str, role: &str, duration: &str) -> Value {
-    json!({
-        "action": "selfActivate",
-        "principalId": who,
-        "roleDefinitionId": role,
-        "directoryScopeId": "/",
-        "justification": "Key rotation",
-        "scheduleInfo": {"startDateTime": null, "expiration": {"type": "afterDuration", "duration": duration}},
-    })
+    request("selfActivate", who, role, after(duration))
 }
 
 #[test]

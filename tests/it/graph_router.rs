@@ -65,41 +65,6 @@ const RULE_IDS: [&str; 17] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
-
-/// A request body as real clients send it: tenant scope, a justification, an expiration.
-fn request(action: &str, principal: &str, role: &str, expiration: Value) -> Value {
-    json!({
-        "action": action,
-        "principalId": principal,
-        "roleDefinitionId": role,
-        "directoryScopeId": "/",
-        "justification": "integration test",
-        "scheduleInfo": {"expiration": expiration},
-    })
-}
-
-/// A request body with a start time as well.
-fn request_at(action: &str, principal: &str, role: &str, start: &str, expiration: Value) -> Value {
-    let mut b = request(action, principal, role, expiration);
-    b["scheduleInfo"]["startDateTime"] = start.into();
-    b
-}
-
-fn after(duration: &str) -> Value {
-    json!({"type": "afterDuration", "duration": duration})
-}
-
-fn until(end: &str) -> Value {
-    json!({"type": "afterDateTime", "endDateTime": end})
-}
-
-fn never() -> Value {
-    json!({"type": "noExpiration"})
-}
-
-// ---------------------------------------------------------------------------------------------
 // POST requests: the 201 response
 // ---------------------------------------------------------------------------------------------
 

@@ -7,29 +7,10 @@
 //! on every run. The store is named relatively so that messages naming it are the same in every
 //! directory, which lets sessions in two directories be compared byte for byte.
 
-use serde_json::Value;
-
 use crate::harness::repl::{Lab, script};
 
 const INIT: &str = "init --demo --seed 7 --at 2025-01-06T09:00:00Z";
 const GA: &str = "Global Administrator";
-
-/// The store's requests as Graph JSON, read with the command line.
-fn requests_json(lab: &Lab) -> Vec<Value> {
-    let run = lab.cli("requests --json");
-    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}){run}"));
-    match v.get("value").unwrap_or(&v) {
-        Value::Array(items) => items.clone(),
-        other => panic!("no list of requests in {other}"),
-    }
-}
-
-/// The id of the demonstration user with this user principal name.
-fn user_id(lab: &Lab, upn: &str) -> String {
-    let run = lab.cli(&format!("user show {upn} --json"));
-    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}){run}"));
-    v["id"].as_str().expect("an id").to_string()
-}
 
 // ---------------------------------------------------------------------------------------------
 // The same commands as the command line
@@ -77,8 +58,9 @@ fn a_session_prints_what_the_command_line_prints() {
         }
     };
     run_cli(&lines);
-    let alice = user_id(&cli_lab, "alice@contoso.example");
-    let activation = requests_json(&cli_lab)
+    let alice = cli_lab.user_id("alice@contoso.example");
+    let activation = cli_lab
+        .requests_json()
         .into_iter()
         .find(|r| r["principalId"] == alice.as_str() && r["action"] == "selfActivate")
         .expect("alice's activation");
@@ -157,9 +139,9 @@ fn as_switches_the_caller_and_as_alone_switches_back() {
     assert!(!mine[2].contains("alice@contoso.example"), "{run}");
 
     // The store agrees: the activations were alice's and lena's own.
-    let requests = requests_json(&lab);
-    let alice = user_id(&lab, "alice@contoso.example");
-    let lena = user_id(&lab, "lena@contoso.example");
+    let requests = lab.requests_json();
+    let alice = lab.user_id("alice@contoso.example");
+    let lena = lab.user_id("lena@contoso.example");
     let activations: Vec<(&str, &str)> = requests
         .iter()
         .filter(|r| r["action"] == "selfActivate")

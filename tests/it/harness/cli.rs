@@ -94,6 +94,16 @@ impl Run {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}){self}"))
     }
 
+    /// The items of a `--json` listing on stdout (a Graph collection's `value`, or an array).
+    #[track_caller]
+    pub fn listing(&self) -> Vec<Value> {
+        let v = self.json();
+        match v.get("value").unwrap_or(&v) {
+            Value::Array(items) => items.clone(),
+            other => panic!("no list in {other}{self}"),
+        }
+    }
+
     /// The lines of stdout that mention `needle`.
     pub fn lines_with(&self, needle: &str) -> Vec<&str> {
         self.stdout.lines().filter(|l| l.contains(needle)).collect()

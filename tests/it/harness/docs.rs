@@ -10,8 +10,6 @@
 
 use std::path::PathBuf;
 
-use serde_json::Value;
-
 use super::cli::{Run, Workspace};
 use super::root;
 
@@ -223,9 +221,8 @@ impl Session {
 
     /// The id of the request made last (`<id>` in the docs), if there is one.
     pub fn newest_request_id(&self) -> Option<String> {
-        let run = self.run(&["--json".to_string(), "requests".to_string()]);
-        let listing: Value = serde_json::from_str(&run.stdout).ok()?;
-        let requests = listing.get("value").unwrap_or(&listing).as_array()?;
+        let requests = self.run(&["--json".to_string(), "requests".to_string()]).ok().listing();
+        // The listing is in the order requests were made; the last of the newest is the newest.
         let newest = requests.iter().max_by_key(|r| r["createdDateTime"].as_str().map(str::to_string))?;
         newest["id"].as_str().map(str::to_string)
     }

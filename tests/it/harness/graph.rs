@@ -47,6 +47,41 @@ pub fn session(id: &str) -> Session {
     Session::new(id)
 }
 
+/// A schedule request body as real clients send it: tenant scope, the justification
+/// "integration test", an expiration ([`after`], [`until`] or [`never`]).
+pub fn request(action: &str, principal: &str, role: &str, expiration: Value) -> Value {
+    json!({
+        "action": action,
+        "principalId": principal,
+        "roleDefinitionId": role,
+        "directoryScopeId": "/",
+        "justification": "integration test",
+        "scheduleInfo": {"expiration": expiration},
+    })
+}
+
+/// A request body with a start time as well.
+pub fn request_at(action: &str, principal: &str, role: &str, start: &str, expiration: Value) -> Value {
+    let mut b = request(action, principal, role, expiration);
+    b["scheduleInfo"]["startDateTime"] = start.into();
+    b
+}
+
+/// `"expiration"` after an ISO 8601 duration.
+pub fn after(duration: &str) -> Value {
+    json!({"type": "afterDuration", "duration": duration})
+}
+
+/// `"expiration"` at a time.
+pub fn until(end: &str) -> Value {
+    json!({"type": "afterDateTime", "endDateTime": end})
+}
+
+/// `"expiration"` never.
+pub fn never() -> Value {
+    json!({"type": "noExpiration"})
+}
+
 /// A tenant behind the router, and its break-glass Global Administrator.
 pub struct Lab {
     pub engine: Engine,

@@ -7,6 +7,7 @@
 //! - [`repl`]: lines piped into the binary's REPL ([`repl::Lab`]);
 //! - [`store`]: a tenant in a store file for engine tests ([`store::FileTenant`]), and what
 //!   "unchanged" means for a store ([`store::logical_dump`]);
+//! - [`engine`]: request builders for the engine's own API;
 //! - [`docs`]: the Markdown code blocks of README.md and docs/, and the runner of their shell
 //!   examples.
 //!

@@ -9,9 +9,11 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use serde_json::Value;
 use tempfile::TempDir;
 
 use super::cli::{BIN, Run};
+use super::s;
 
 /// A temporary directory for one store, `t.db`.
 pub struct Lab {
@@ -61,6 +63,16 @@ impl Lab {
             .output()
             .expect("run pimlab");
         Run::from_output(format!("$ pimlab --db t.db {line}"), out)
+    }
+
+    /// The store's requests as Graph JSON, read with the command line.
+    pub fn requests_json(&self) -> Vec<Value> {
+        self.cli("requests --json").listing()
+    }
+
+    /// The id of the user with this user principal name, read with the command line.
+    pub fn user_id(&self, upn: &str) -> String {
+        s(&self.cli(&format!("user show {upn} --json")).json()["id"])
     }
 }
 
