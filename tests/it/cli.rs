@@ -272,7 +272,7 @@ fn help_and_version_go_to_stdout_with_exit_zero() {
 fn a_wrong_command_line_exits_2_with_usage_and_touches_nothing() {
     let lab = Lab::demo();
     let before = lab.bytes();
-    // (`pimlab` with no command opens the REPL: see tests/repl.rs.)
+    // (`pimlab` with no command opens the REPL: see repl.rs.)
     lab.run(&["frobnicate"]).usage().err_has("'frobnicate'");
     lab.run(&["activate"]).usage().err_has("--role");
     lab.run(&["eligible", "assign", "--role", GA]).usage().err_has("--principal");
