@@ -4,57 +4,44 @@
 //!
 //! Every engine test works on a file store in its own temporary directory (the demonstration
 //! tenant, seed 1, clock pinned to Monday 2025-01-06T09:00:00Z), so "the store is unchanged" can
-//! be checked with `common::logical_dump` (every row of every table, less the refusals' own audit
-//! rows) and `common::failure_audits`.
+//! be checked with `harness::store::logical_dump` (every row of every table, less the refusals'
+//! own audit rows) and `harness::store::failure_audits`.
 //!
 //! The sandbox tests run each hostile hook on a helper thread with a deadline, so a hook that
 //! escapes the instruction budget fails its test instead of hanging the suite. Tests that fail
 
-mod common;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use pimlab::api::graph;
 use pimlab::engine::{AuditQuery, Engine, HookDecision, HookEvent, InitOptions, RequestFilter, Session};
 use pimlab::hooks::{Limits, LuaHooks};
 use pimlab::model::approval::Decision;
-use pimlab::model::{
-    Action, ApiError, Expiration, IsoDuration, NewRequest, RequestKind, ScheduleInfo, ScheduleRequest,
-    Status, Surface,
-};
+use pimlab::model::{Action, ApiError, IsoDuration, NewRequest, RequestKind, ScheduleRequest, Status};
 use serde_json::json;
 use tempfile::TempDir;
+
+use crate::harness::engine::{RequestExt, hours, mins, req};
+use crate::harness::graph::{ASSIGN_REQS, call};
+use crate::harness::store::{self, FileTenant};
+use crate::harness::{AT, GLOBAL_ADMIN as GA, SECURITY_ADMIN, cli};
 
 // ---------------------------------------------------------------------------------------------
 // Constants
 // ---------------------------------------------------------------------------------------------
 
-const GA: &str = "62e90394-69f5-4237-9190-012177145e10";
-const SECURITY_ADMIN: &str = "194ae4cb-b126-40b2-bd5b-6091b380977d";
 const HOOK_FAILED: &str = "PimlabHookFailed";
 /// A hook refused at `hook add` (nothing is stored).
 const HOOK_INVALID: &str = "PimlabHookInvalid";
 const POLICY_FAILED: &str = "RoleAssignmentRequestPolicyValidationFailed";
-const ASSIGN_REQS: &str = "/v1.0/roleManagement/directory/roleAssignmentScheduleRequests";
-const AT: &str = "2025-01-06T09:00:00Z";
-use common::{BIN, Run};
 /// How long a hook may keep a test waiting before the test calls it a hang.
 const DEADLINE: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------------------------------------
 // Engine harness
 // ---------------------------------------------------------------------------------------------
-
-fn hours(n: i64) -> IsoDuration {
-    IsoDuration::from_hours(n)
-}
-fn mins(n: i64) -> IsoDuration {
-    IsoDuration::from_minutes(n)
-}
 
 /// The demonstration tenant in a file store, with the Lua host installed.
 struct Lab {
@@ -78,16 +65,12 @@ impl Lab {
     }
 
     fn with(opts: InitOptions, limits: Option<Limits>) -> Lab {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("t.db");
-        let mut e = Engine::open(&db).expect("open store");
-        e.init(&opts).expect("init");
+        let FileTenant { dir, db, engine: mut e, admin } = FileTenant::new(&opts);
         let host = match limits {
             None => LuaHooks::new(pimlab::api::views::request),
             Some(l) => LuaHooks::with_limits(pimlab::api::views::request, l),
         };
         e.set_hook_runner(Rc::new(host));
-        let admin = Session::new(e.default_caller().unwrap());
         Lab { _dir: dir, db, e, admin }
     }
 
@@ -130,19 +113,9 @@ impl Lab {
     /// The administrator makes `who` eligible for `role`, permanently.
     fn make_eligible(&mut self, who: &str, role: &str) -> Result<ScheduleRequest, ApiError> {
         let principal = self.id(who);
-        let req = NewRequest {
-            surface: Surface::Directory,
-            kind: RequestKind::Eligibility,
-            action: Action::AdminAssign,
-            principal_id: principal,
-            role_definition_id: role.to_string(),
-            directory_scope_id: Some("/".into()),
-            app_scope_id: None,
-            justification: Some("hooks test".into()),
-            schedule_info: Some(ScheduleInfo { start: None, expiration: Expiration::never() }),
-            ticket_info: None,
-            is_validation_only: false,
-        };
+        let req = req(RequestKind::Eligibility, Action::AdminAssign, &principal, role)
+            .permanent()
+            .justified("hooks test");
         let admin = self.admin.clone();
         self.e.submit(&admin, &req)
     }
@@ -153,11 +126,11 @@ impl Lab {
     }
 
     fn dump(&self) -> String {
-        common::logical_dump(&self.db)
+        store::logical_dump(&self.db)
     }
 
     fn failures(&self) -> i64 {
-        common::failure_audits(&self.db)
+        store::failure_audits(&self.db)
     }
 
     /// Every request stored.
@@ -166,19 +139,12 @@ impl Lab {
     }
 }
 
+/// `action` on an active assignment of `role` for `principal`, lasting `d` when given.
 fn self_request(principal: &str, role: &str, action: Action, d: Option<IsoDuration>) -> NewRequest {
-    NewRequest {
-        surface: Surface::Directory,
-        kind: RequestKind::Assignment,
-        action,
-        principal_id: principal.to_string(),
-        role_definition_id: role.to_string(),
-        directory_scope_id: Some("/".into()),
-        app_scope_id: None,
-        justification: Some("hooks test".into()),
-        schedule_info: d.map(|d| ScheduleInfo { start: None, expiration: Expiration::after(d) }),
-        ticket_info: None,
-        is_validation_only: false,
+    let r = req(RequestKind::Assignment, action, principal, role).justified("hooks test");
+    match d {
+        Some(d) => r.lasting(d),
+        None => r,
     }
 }
 
@@ -1437,27 +1403,26 @@ fn graph_requests_run_the_hooks_and_report_denials_and_failures() {
         &validate_hook(r#"    return { deny = "WeekendFreeze", message = "closed" }"#),
         None,
     );
-    let r = graph::handle(&mut lab.e, &alice, "POST", ASSIGN_REQS, Some(&body));
-    assert_eq!(r.status, 400);
-    let error = &r.body.as_ref().unwrap()["error"];
+    let (status, out) = call(&mut lab.e, &alice, "POST", ASSIGN_REQS, Some(&body));
+    assert_eq!(status, 400);
+    let error = &out["error"];
     assert_eq!(error["code"], POLICY_FAILED, "{error}");
     assert_eq!(error["message"], r#"The following policy rules failed: ["WeekendFreeze"]"#);
     lab.remove("WeekendFreeze");
 
     lab.add("Boom", &validate_hook("    error(\"graph boom\")"), None);
     let before = lab.dump();
-    let r = graph::handle(&mut lab.e, &alice, "POST", ASSIGN_REQS, Some(&body));
-    assert_eq!(r.status, 400);
-    let error = &r.body.as_ref().unwrap()["error"];
+    let (status, out) = call(&mut lab.e, &alice, "POST", ASSIGN_REQS, Some(&body));
+    assert_eq!(status, 400);
+    let error = &out["error"];
     assert_eq!(error["code"], HOOK_FAILED, "{error}");
     assert_eq!(error["message"], "Policy hook 'Boom' failed at line 3: graph boom");
     assert_eq!(lab.dump(), before);
     lab.remove("Boom");
 
     lab.add("Short", &validate_hook(r#"    return { duration = "PT30M" }"#), None);
-    let r = graph::handle(&mut lab.e, &alice, "POST", ASSIGN_REQS, Some(&body));
-    assert_eq!(r.status, 201, "{:?}", r.body);
-    let created = r.body.unwrap();
+    let (status, created) = call(&mut lab.e, &alice, "POST", ASSIGN_REQS, Some(&body));
+    assert_eq!(status, 201, "{created}");
     assert_eq!(created["status"], "Provisioned");
     assert_eq!(created["scheduleInfo"]["expiration"]["duration"], "PT30M", "{created}");
 }
@@ -1466,37 +1431,9 @@ fn graph_requests_run_the_hooks_and_report_denials_and_failures() {
 // The binary
 // ---------------------------------------------------------------------------------------------
 
-/// A store file in a temporary directory, driven through the binary.
-struct Cli {
-    dir: TempDir,
-    db: PathBuf,
-}
-
-impl Cli {
-    fn demo() -> Cli {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("t.db");
-        let cli = Cli { dir, db };
-        cli.run(&["init", "--demo", "--seed", "1", "--at", AT]).ok();
-        cli
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        common::run_on(self.dir.path(), &self.db, args)
-    }
-
-    /// Writes `source` to NAME.lua and returns its path.
-    fn file(&self, name: &str, source: &str) -> String {
-        let path = self.dir.path().join(format!("{name}.lua"));
-        std::fs::write(&path, source).unwrap();
-        path.display().to_string()
-    }
-
-    fn id(&self, name: &str) -> String {
-        self.run(&["--json", "user", "show", name]).ok().json()["id"].as_str().unwrap().to_string()
-    }
-
-    fn activate(&self, who: &str, duration: &str) -> Run {
+/// Alice activates Global Administrator through the binary, over the shared harness.
+impl cli::Lab {
+    fn activate(&self, who: &str, duration: &str) -> cli::Run {
         self.run(&[
             "--json",
             "--as",
@@ -1510,15 +1447,11 @@ impl Cli {
             "cli",
         ])
     }
-
-    fn dump(&self) -> String {
-        common::logical_dump(&self.db)
-    }
 }
 
 #[test]
 fn cli_hook_add_list_show_remove_and_their_audit_rows() {
-    let cli = Cli::demo();
+    let cli = cli::Lab::demo_seeded("1");
     let freeze = cli.file("freeze", WEEKEND_FREEZE);
     let note = cli.file("note", NOTE);
     cli.run(&["hook", "add", "WeekendFreeze", "--file", &freeze, "--role", "Global Administrator"])
@@ -1570,7 +1503,7 @@ fn cli_hook_add_list_show_remove_and_their_audit_rows() {
 
 #[test]
 fn cli_non_admin_hook_add_is_forbidden() {
-    let cli = Cli::demo();
+    let cli = cli::Lab::demo_seeded("1");
     let file = cli.file("freeze", WEEKEND_FREEZE);
     let before = cli.dump();
     cli.run(&["--as", "alice", "hook", "add", "Mine", "--file", &file])
@@ -1587,7 +1520,7 @@ fn cli_non_admin_hook_add_is_forbidden() {
 
 #[test]
 fn cli_hook_add_refuses_a_file_without_a_handler_table() {
-    let cli = Cli::demo();
+    let cli = cli::Lab::demo_seeded("1");
     let before = cli.dump();
     let bad = cli.file("bad", "return { validat = function() end }\n");
     cli.run(&["hook", "add", "Bad", "--file", &bad]).refused(HOOK_INVALID, 400).err_has(
@@ -1604,8 +1537,8 @@ fn cli_hook_add_refuses_a_file_without_a_handler_table() {
 
 #[test]
 fn cli_hook_test_prints_each_handler_decision_and_changes_nothing() {
-    let cli = Cli::demo();
-    let alice = cli.id("alice");
+    let cli = cli::Lab::demo_seeded("1");
+    let alice = cli.user_id("alice");
     let both = r#"return {
   validate = function(request, ctx)
     return { deny = "WeekendFreeze", message = "closed on " .. os.date("%A") }
@@ -1626,7 +1559,7 @@ fn cli_hook_test_prints_each_handler_decision_and_changes_nothing() {
         "scheduleInfo": { "expiration": { "type": "afterDuration", "duration": "PT2H" } },
     })
     .to_string();
-    let (before, failures) = (cli.dump(), common::failure_audits(&cli.db));
+    let (before, failures) = (cli.dump(), cli.failures());
     let run = cli
         .run(&["--as", "alice", "hook", "test", "Both", "--request", &body])
         .ok()
@@ -1650,7 +1583,7 @@ fn cli_hook_test_prints_each_handler_decision_and_changes_nothing() {
     );
     assert_eq!(json["outcome"]["error"]["code"], "RoleAssignmentRequestPolicyValidationFailed");
     assert_eq!(cli.dump(), before, "hook test stored something");
-    assert_eq!(common::failure_audits(&cli.db), failures, "hook test left a refusal audit row");
+    assert_eq!(cli.failures(), failures, "hook test left a refusal audit row");
 
     // A hook that fails is reported, with its line; still nothing stored.
     cli.run(&["hook", "remove", "Both"]).ok();
@@ -1666,7 +1599,7 @@ fn cli_hook_test_prints_each_handler_decision_and_changes_nothing() {
     assert_eq!(json["handlers"][0]["decision"]["line"], 3);
     assert_eq!(json["outcome"]["error"]["code"], HOOK_FAILED);
     assert_eq!(cli.dump(), before);
-    assert_eq!(common::failure_audits(&cli.db), failures);
+    assert_eq!(cli.failures(), failures);
 
     // Once the failing hook is removed, a hook that allows says the request would go through.
     cli.run(&["hook", "remove", "Boom"]).ok();
@@ -1699,15 +1632,15 @@ fn cli_hook_test_prints_each_handler_decision_and_changes_nothing() {
 
 #[test]
 fn cli_a_failing_hook_fails_closed_and_pimlab_keeps_working() {
-    let cli = Cli::demo();
+    let cli = cli::Lab::demo_seeded("1");
     let boom = cli.file("boom", &validate_hook("    local x = nil\n    return x.field"));
     cli.run(&["hook", "add", "Boom", "--file", &boom, "--role", "Global Administrator"]).ok();
-    let (before, failures) = (cli.dump(), common::failure_audits(&cli.db));
+    let (before, failures) = (cli.dump(), cli.failures());
     cli.activate("alice", "2h")
         .refused(HOOK_FAILED, 400)
         .err_has("Policy hook 'Boom' failed at line 4: attempt to index a nil value (local 'x')");
     assert_eq!(cli.dump(), before);
-    assert_eq!(common::failure_audits(&cli.db), failures + 1);
+    assert_eq!(cli.failures(), failures + 1);
     cli.run(&[
         "--as",
         "chloe",
@@ -1727,11 +1660,12 @@ fn cli_a_failing_hook_fails_closed_and_pimlab_keeps_working() {
 
 #[test]
 fn cli_a_coroutine_loop_does_not_hang_the_binary() {
-    let cli = Cli::demo();
+    let cli = cli::Lab::demo_seeded("1");
     let spin = cli.file("spin", &validate_hook("    coroutine.wrap(function() while true do end end)()"));
     cli.run(&["hook", "add", "Spin", "--file", &spin]).ok();
     let db = cli.db.clone();
-    let mut child = Command::new(BIN)
+    let mut child = cli
+        .command()
         .args([
             "--db",
             &db.display().to_string(),
@@ -1742,7 +1676,6 @@ fn cli_a_coroutine_loop_does_not_hang_the_binary() {
             "Global Administrator",
         ])
         .args(["--duration", "2h", "-j", "x"])
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -1761,7 +1694,7 @@ fn cli_a_coroutine_loop_does_not_hang_the_binary() {
 
 #[test]
 fn cli_request_explain_shows_every_decision_a_hook_took() {
-    let cli = Cli::demo();
+    let cli = cli::Lab::demo_seeded("1");
     let gate = r#"return {
   validate = function(request, ctx)
     return { approval = true, approvers = { "kenji" } }
@@ -1817,7 +1750,7 @@ fn cli_request_explain_shows_every_decision_a_hook_took() {
 
 #[test]
 fn cli_weekend_freeze_follows_the_clock() {
-    let cli = Cli::demo();
+    let cli = cli::Lab::demo_seeded("1");
     let f = cli.file("freeze", WEEKEND_FREEZE);
     cli.run(&["hook", "add", "WeekendFreeze", "--file", &f, "--role", "Global Administrator"]).ok();
     cli.run(&["clock", "advance", "5d"]).ok();

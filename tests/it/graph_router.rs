@@ -7,43 +7,19 @@
 //! ...). The only thing done outside the router is moving the simulated clock, which Graph has no
 //! endpoint for. Tests that fail because pimlab disagrees with the references are kept and marked
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use pimlab::api::graph;
-use pimlab::engine::{Engine, InitOptions, Session};
-use pimlab::model::IsoDuration;
 use serde_json::{Value, json};
-use uuid::Uuid;
+
+use crate::harness::graph::*;
+use crate::harness::{
+    DIRECTORY_READERS, GLOBAL_ADMIN, GROUPS_ADMIN, HELPDESK_ADMIN, PRIV_ROLE_ADMIN, REPORTS_READER,
+    SECURITY_READER, USER_ADMIN, ids, s,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Constants
 // ---------------------------------------------------------------------------------------------
 
-const GLOBAL_ADMIN: &str = "62e90394-69f5-4237-9190-012177145e10";
-const PRIV_ROLE_ADMIN: &str = "e8611ab8-c189-46e8-94e1-60213ab1f814";
-const USER_ADMIN: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
-const HELPDESK_ADMIN: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
-const SECURITY_READER: &str = "5d6b6bb7-de71-4623-b4af-96380a352509";
-const REPORTS_READER: &str = "4a5d8f65-41da-4de4-8968-e035b65339cf";
-const DIRECTORY_READERS: &str = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b";
-const GROUPS_ADMIN: &str = "fdd7a751-b60b-444a-984c-02652fe8fa1c";
-
-const NOW: &str = "2025-01-06T09:00:00Z";
-const ROOT: &str = "https://graph.microsoft.com";
-
-const ELIG_REQS: &str = "/v1.0/roleManagement/directory/roleEligibilityScheduleRequests";
-const ASSIGN_REQS: &str = "/v1.0/roleManagement/directory/roleAssignmentScheduleRequests";
-const ELIG_SCHEDULES: &str = "/v1.0/roleManagement/directory/roleEligibilitySchedules";
-const ASSIGN_SCHEDULES: &str = "/v1.0/roleManagement/directory/roleAssignmentSchedules";
-const ELIG_INSTANCES: &str = "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances";
-const ASSIGN_INSTANCES: &str = "/v1.0/roleManagement/directory/roleAssignmentScheduleInstances";
-const ROLE_ASSIGNMENTS: &str = "/v1.0/roleManagement/directory/roleAssignments";
-const ROLE_DEFINITIONS: &str = "/v1.0/roleManagement/directory/roleDefinitions";
-const POLICIES: &str = "/v1.0/policies/roleManagementPolicies";
-const POLICY_ASSIGNMENTS: &str = "/v1.0/policies/roleManagementPolicyAssignments";
-const DIRECTORY_ROLE_SCOPE: &str = "scopeId eq '/' and scopeType eq 'DirectoryRole'";
-const ME: &str = "filterByCurrentUser(on='principal')";
-const AS_APPROVER: &str = "filterByCurrentUser(on='approver')";
+const NOW: &str = crate::harness::AT;
 
 /// Keys of a request entity, in the order of the samples
 /// (`unifiedRoleAssignmentScheduleRequest.json`, `unifiedRoleEligibilityScheduleRequest.json`).
@@ -87,359 +63,6 @@ const RULE_IDS: [&str; 17] = [
     "Notification_Requestor_EndUser_Assignment",
     "Notification_Approver_EndUser_Assignment",
 ];
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
-
-/// One Graph call: the status and the JSON body (`null` for 204).
-fn call(
-    engine: &mut Engine,
-    session: &Session,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-) -> (u16, Value) {
-    let r = graph::handle(engine, session, method, path, body);
-    (r.status, r.body.unwrap_or(Value::Null))
-}
-
-/// A tenant behind the router, and its break-glass Global Administrator.
-struct Lab {
-    engine: Engine,
-    admin: Session,
-}
-
-impl Lab {
-    fn new() -> Lab {
-        Lab::with(InitOptions::default())
-    }
-
-    fn demo() -> Lab {
-        Lab::with(InitOptions { demo: true, ..InitOptions::default() })
-    }
-
-    fn with(opts: InitOptions) -> Lab {
-        let mut engine = Engine::in_memory().expect("in-memory store");
-        engine.init(&opts).expect("init");
-        let admin = Session::new(engine.default_caller().expect("default caller"));
-        Lab { engine, admin }
-    }
-
-    fn raw(&mut self, who: &Session, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
-        call(&mut self.engine, who, method, path, body)
-    }
-
-    fn send(&mut self, who: &Session, method: &str, path: &str, body: &Value) -> (u16, Value) {
-        let text = body.to_string();
-        self.raw(who, method, path, Some(&text))
-    }
-
-    /// GET as the administrator; must succeed.
-    #[track_caller]
-    fn get(&mut self, path: &str) -> Value {
-        let admin = self.admin.clone();
-        self.get_as(&admin, path)
-    }
-
-    #[track_caller]
-    fn get_as(&mut self, who: &Session, path: &str) -> Value {
-        let (status, body) = self.raw(who, "GET", path, None);
-        assert_eq!(status, 200, "GET {path}: {body:#}");
-        body
-    }
-
-    /// The `value` array of a collection GET as the administrator.
-    #[track_caller]
-    fn list(&mut self, path: &str) -> Vec<Value> {
-        let admin = self.admin.clone();
-        self.list_as(&admin, path)
-    }
-
-    #[track_caller]
-    fn list_as(&mut self, who: &Session, path: &str) -> Vec<Value> {
-        let body = self.get_as(who, path);
-        body["value"].as_array().unwrap_or_else(|| panic!("GET {path} has no value array: {body:#}")).clone()
-    }
-
-    /// POSTs a request body; returns the status and body.
-    fn submit(&mut self, who: &Session, collection: &str, body: &Value) -> (u16, Value) {
-        self.send(who, "POST", collection, body)
-    }
-
-    /// POSTs a request body that must be accepted (201).
-    #[track_caller]
-    fn accepted(&mut self, who: &Session, collection: &str, body: &Value) -> Value {
-        let (status, out) = self.submit(who, collection, body);
-        assert_eq!(status, 201, "POST {collection} {body}: {out:#}");
-        out
-    }
-
-    /// As the administrator.
-    #[track_caller]
-    fn admin_accepted(&mut self, collection: &str, body: &Value) -> Value {
-        let admin = self.admin.clone();
-        self.accepted(&admin, collection, body)
-    }
-
-    fn admin_submit(&mut self, collection: &str, body: &Value) -> (u16, Value) {
-        let admin = self.admin.clone();
-        self.submit(&admin, collection, body)
-    }
-
-    #[track_caller]
-    fn create(&mut self, collection: &str, body: Value) -> String {
-        let admin = self.admin.clone();
-        let (status, out) = self.send(&admin, "POST", collection, &body);
-        assert_eq!(status, 201, "POST {collection}: {out:#}");
-        out["id"].as_str().expect("created object has an id").to_string()
-    }
-
-    /// A user created through `POST /users`.
-    #[track_caller]
-    fn user(&mut self, nick: &str) -> String {
-        self.create(
-            "/v1.0/users",
-            json!({
-                "accountEnabled": true,
-                "displayName": format!("{nick} Tester"),
-                "mailNickname": nick,
-                "userPrincipalName": format!("{nick}@contoso.example"),
-                "passwordProfile": {"forceChangePasswordNextSignIn": true, "password": "x"},
-            }),
-        )
-    }
-
-    /// A security group created through `POST /groups`.
-    #[track_caller]
-    fn group(&mut self, name: &str, role_assignable: bool) -> String {
-        self.create(
-            "/v1.0/groups",
-            json!({
-                "displayName": name,
-                "description": format!("{name} (test)"),
-                "isAssignableToRole": role_assignable,
-                "mailEnabled": false,
-                "mailNickname": name.replace(' ', ""),
-                "securityEnabled": true,
-            }),
-        )
-    }
-
-    #[track_caller]
-    fn add_member(&mut self, group: &str, member: &str) {
-        let admin = self.admin.clone();
-        let body = json!({"@odata.id": format!("{ROOT}/v1.0/directoryObjects/{member}")});
-        let (status, out) = self.send(&admin, "POST", &format!("/v1.0/groups/{group}/members/$ref"), &body);
-        assert_eq!(status, 204, "add member: {out:#}");
-    }
-
-    #[track_caller]
-    fn service_principal(&mut self, name: &str) -> String {
-        self.create("/v1.0/servicePrincipals", json!({"displayName": name}))
-    }
-
-    #[track_caller]
-    fn administrative_unit(&mut self, name: &str) -> String {
-        self.create("/v1.0/directory/administrativeUnits", json!({"displayName": name, "description": name}))
-    }
-
-    /// The id of a user by user principal name (`GET /users/{upn}`).
-    #[track_caller]
-    fn user_id(&mut self, nick: &str) -> String {
-        let u = self.get(&format!("/v1.0/users/{nick}@contoso.example"));
-        u["id"].as_str().expect("user id").to_string()
-    }
-
-    /// The id of a group by display name (`$filter=displayName eq '...'`).
-    #[track_caller]
-    fn group_id(&mut self, name: &str) -> String {
-        let found = self.list(&format!("/v1.0/groups?$filter=displayName eq '{name}'"));
-        assert_eq!(found.len(), 1, "group {name}");
-        found[0]["id"].as_str().expect("group id").to_string()
-    }
-
-    /// The directory-role policy id governing `role`.
-    #[track_caller]
-    fn policy_id(&mut self, role: &str) -> String {
-        let found = self.list(&format!(
-            "{POLICY_ASSIGNMENTS}?$filter={DIRECTORY_ROLE_SCOPE} and roleDefinitionId eq '{role}'"
-        ));
-        assert_eq!(found.len(), 1);
-        found[0]["policyId"].as_str().expect("policyId").to_string()
-    }
-
-    fn rule_path(&mut self, role: &str, rule: &str) -> String {
-        format!("{POLICIES}/{}/rules/{rule}", self.policy_id(role))
-    }
-
-    /// PATCHes a rule as the administrator.
-    fn patch_rule(&mut self, role: &str, rule: &str, body: &Value) -> (u16, Value) {
-        let path = self.rule_path(role, rule);
-        let admin = self.admin.clone();
-        self.send(&admin, "PATCH", &path, body)
-    }
-
-    #[track_caller]
-    fn rule(&mut self, role: &str, rule: &str) -> Value {
-        let path = self.rule_path(role, rule);
-        self.get(&path)
-    }
-
-    fn tenant_id(&mut self) -> String {
-        let me = self.list(ROLE_ASSIGNMENTS);
-        me[0]["principalOrganizationId"].as_str().expect("tenant id").to_string()
-    }
-
-    /// Moves the simulated clock (Graph has no endpoint for this).
-    #[track_caller]
-    fn advance(&mut self, iso: &str) {
-        let admin = self.admin.clone();
-        self.engine.advance_by(&admin, IsoDuration::parse(iso).expect("duration")).expect("advance");
-    }
-
-    /// Every collection the router lists, rendered: the observable state of the store.
-    fn snapshot(&mut self) -> Vec<(String, u16, Value)> {
-        let mut paths: Vec<String> = [
-            ELIG_REQS,
-            ASSIGN_REQS,
-            ELIG_SCHEDULES,
-            ASSIGN_SCHEDULES,
-            ELIG_INSTANCES,
-            ASSIGN_INSTANCES,
-            ROLE_ASSIGNMENTS,
-            "/v1.0/users",
-            "/v1.0/groups",
-            "/v1.0/servicePrincipals",
-            "/v1.0/directory/administrativeUnits",
-            "/v1.0/auditLogs/directoryAudits",
-        ]
-        .iter()
-        .map(|p| p.to_string())
-        .collect();
-        paths.push(format!("{POLICIES}?$filter={DIRECTORY_ROLE_SCOPE}&$expand=rules"));
-        paths.push(format!(
-            "{POLICY_ASSIGNMENTS}?$filter={DIRECTORY_ROLE_SCOPE}&$expand=policy($expand=rules)"
-        ));
-        for g in self.list("/v1.0/groups") {
-            paths.push(format!("/v1.0/groups/{}/members", g["id"].as_str().unwrap_or_default()));
-        }
-        let admin = self.admin.clone();
-        paths
-            .into_iter()
-            .map(|p| {
-                let (status, mut body) = self.raw(&admin, "GET", &p, None);
-                if p.contains("directoryAudits") {
-                    // A refused request leaves its own audit record and nothing else (invariant 3).
-                    if let Some(rows) = body["value"].as_array_mut() {
-                        rows.retain(|r| r["result"] != "failure");
-                    }
-                }
-                (p, status, body)
-            })
-            .collect()
-    }
-}
-
-fn session(id: &str) -> Session {
-    Session::new(id)
-}
-
-/// A request body as real clients send it: tenant scope, a justification, an expiration.
-fn request(action: &str, principal: &str, role: &str, expiration: Value) -> Value {
-    json!({
-        "action": action,
-        "principalId": principal,
-        "roleDefinitionId": role,
-        "directoryScopeId": "/",
-        "justification": "integration test",
-        "scheduleInfo": {"expiration": expiration},
-    })
-}
-
-/// A request body with a start time as well.
-fn request_at(action: &str, principal: &str, role: &str, start: &str, expiration: Value) -> Value {
-    let mut b = request(action, principal, role, expiration);
-    b["scheduleInfo"]["startDateTime"] = start.into();
-    b
-}
-
-fn after(duration: &str) -> Value {
-    json!({"type": "afterDuration", "duration": duration})
-}
-
-fn until(end: &str) -> Value {
-    json!({"type": "afterDateTime", "endDateTime": end})
-}
-
-fn never() -> Value {
-    json!({"type": "noExpiration"})
-}
-
-fn keys(v: &Value) -> Vec<String> {
-    v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
-}
-
-fn ids(items: &[Value]) -> Vec<String> {
-    items.iter().map(|i| i["id"].as_str().unwrap_or_default().to_string()).collect()
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().unwrap_or_else(|| panic!("expected a string, got {v}")).to_string()
-}
-
-fn is_guid(text: &str) -> bool {
-    Uuid::parse_str(text).is_ok() && text.len() == 36
-}
-
-/// The service's role-assignment id (reference §3.10): base64url of the role and principal GUIDs
-/// in .NET byte order, then `-1` (`-1-e` for eligibility instances).
-fn role_assignment_id(role: &str, principal: &str, eligible: bool) -> String {
-    let mut bytes = Uuid::parse_str(role).expect("role guid").to_bytes_le().to_vec();
-    bytes.extend(Uuid::parse_str(principal).expect("principal guid").to_bytes_le());
-    format!("{}-1{}", URL_SAFE_NO_PAD.encode(bytes), if eligible { "-e" } else { "" })
-}
-
-/// Checks the Graph error envelope and the status and code; returns the `error` object.
-#[track_caller]
-fn assert_error(got: &(u16, Value), status: u16, code: &str) -> Value {
-    let (got_status, body) = got;
-    assert_eq!(*got_status, status, "status of {body:#}");
-    assert_eq!(keys(body), ["error"], "envelope: {body:#}");
-    let e = &body["error"];
-    assert_eq!(e["code"], code, "code of {body:#}");
-    assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "message of {body:#}");
-    let inner = &e["innerError"];
-    assert_eq!(keys(inner), ["date", "request-id", "client-request-id"], "innerError of {body:#}");
-    assert!(chrono::DateTime::parse_from_rfc3339(&s(&inner["date"])).is_ok(), "date of {body:#}");
-    assert!(is_guid(&s(&inner["request-id"])), "request-id of {body:#}");
-    assert!(is_guid(&s(&inner["client-request-id"])), "client-request-id of {body:#}");
-    if let Some(details) = e.get("details") {
-        let details = details.as_array().expect("details is an array");
-        assert!(!details.is_empty(), "details, when present, are not empty");
-        for d in details {
-            assert_eq!(keys(d), ["code", "target", "message"], "detail of {body:#}");
-        }
-    }
-    e.clone()
-}
-
-/// Whether an error names `needle` in its message or in one of its details.
-fn names(error: &Value, needle: &str) -> bool {
-    let in_message = error["message"].as_str().is_some_and(|m| m.contains(needle));
-    let in_details = error["details"].as_array().is_some_and(|ds| {
-        ds.iter().any(|d| {
-            d["target"].as_str().is_some_and(|t| t.contains(needle))
-                || d["message"].as_str().is_some_and(|m| m.contains(needle))
-        })
-    });
-    in_message || in_details
-}
-
-#[track_caller]
-fn assert_names(error: &Value, needle: &str) {
-    assert!(names(error, needle), "the error should name '{needle}': {error:#}");
-}
 
 // ---------------------------------------------------------------------------------------------
 // POST requests: the 201 response
@@ -874,13 +497,13 @@ fn self_activate_and_self_deactivate_are_refused_on_eligibility_requests_naming_
     let mut lab = Lab::new();
     let uma = lab.user("uma");
     lab.admin_accepted(ELIG_REQS, &request("adminAssign", &uma, USER_ADMIN, never()));
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     for action in ["selfActivate", "SelfDeactivate"] {
         let got = lab.submit(&session(&uma), ELIG_REQS, &request(action, &uma, USER_ADMIN, after("PT1H")));
         let e = assert_error(&got, 400, "BadRequest");
         assert_names(&e, "action");
     }
-    assert_eq!(lab.snapshot(), before);
+    assert_eq!(lab.observable_state(), before);
 }
 
 #[test]
@@ -1023,13 +646,13 @@ fn self_activate_without_schedule_info_lasts_the_policy_maximum() {
 fn is_validation_only_returns_201_with_the_would_be_status_and_stores_nothing() {
     let mut lab = Lab::new();
     let uma = lab.user("uma");
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let mut body = request("AdminAssign", &uma, USER_ADMIN, after("P30D"));
     body["isValidationOnly"] = true.into();
     let q = lab.admin_accepted(ELIG_REQS, &body);
     assert_eq!(q["isValidationOnly"], true);
     assert_eq!(q["status"], "Provisioned");
-    assert_eq!(lab.snapshot(), before, "a validation-only request stores nothing");
+    assert_eq!(lab.observable_state(), before, "a validation-only request stores nothing");
 
     // No id was consumed: the real request gets the id the dry run showed.
     body["isValidationOnly"] = false.into();
@@ -1098,13 +721,13 @@ fn cancelling_a_provisioned_request_is_400_request_cannot_be_cancelled_and_chang
     let mut lab = Lab::new();
     let uma = lab.user("uma");
     let q = lab.admin_accepted(ELIG_REQS, &request("adminAssign", &uma, USER_ADMIN, never()));
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let admin = lab.admin.clone();
     let got = lab.raw(&admin, "POST", &format!("{ELIG_REQS}/{}/cancel", s(&q["id"])), None);
     let e = assert_error(&got, 400, "RequestCannotBeCancelled");
     assert_eq!(e["message"], "Request is not in cancellable state.");
     assert_names(&e, "Provisioned");
-    assert_eq!(lab.snapshot(), before);
+    assert_eq!(lab.observable_state(), before);
 }
 
 #[test]
@@ -1445,11 +1068,11 @@ fn patching_a_rule_gives_204_and_the_new_value_is_read_back_and_enforced() {
 /// The bad PATCH bodies of the brief; each must be a 400 naming the field and change nothing.
 fn check_bad_rule_patch(body: Value, field: &str) {
     let mut lab = Lab::new();
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let got = lab.patch_rule(USER_ADMIN, "Expiration_EndUser_Assignment", &body);
     let e = assert_error(&got, 400, "BadRequest");
     assert_names(&e, field);
-    assert_eq!(lab.snapshot(), before, "a refused PATCH changes nothing");
+    assert_eq!(lab.observable_state(), before, "a refused PATCH changes nothing");
 }
 
 #[test]
@@ -1508,7 +1131,7 @@ fn patching_a_rule_with_an_impossible_value_is_400_naming_the_field_and_changes_
 fn patching_a_rule_needs_an_administrator_an_existing_rule_and_a_json_body() {
     let mut lab = Lab::new();
     let uma = lab.user("uma");
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let path = lab.rule_path(USER_ADMIN, "Expiration_EndUser_Assignment");
     let got = lab.send(&session(&uma), "PATCH", &path, &json!({"maximumDuration": "PT4H"}));
     assert_error(&got, 403, "UnauthorizedAccessException");
@@ -1521,7 +1144,7 @@ fn patching_a_rule_needs_an_administrator_an_existing_rule_and_a_json_body() {
     assert_error(&got, 400, "BadRequest");
     let got = lab.raw(&admin, "PATCH", &path, None);
     assert_error(&got, 400, "BadRequest");
-    assert_eq!(lab.snapshot(), before);
+    assert_eq!(lab.observable_state(), before);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1907,7 +1530,7 @@ fn body_for(alice: &str) -> Value {
 fn policy_validation_failure_lists_every_failing_rule_with_pimlab_details() {
     let mut lab = Lab::demo();
     let alice = lab.user_id("alice");
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let body = json!({"action": "selfActivate", "principalId": alice, "roleDefinitionId": GLOBAL_ADMIN,
                       "directoryScopeId": "/", "scheduleInfo": {"expiration": after("PT10H")}});
     let got = lab.submit(&session(&alice), ASSIGN_REQS, &body);
@@ -1952,12 +1575,12 @@ fn authentication_context_failure_is_acrs_validation_failed_with_a_claims_challe
         &json!({"isEnabled": true, "claimValue": "c1"}),
     );
     assert_eq!(status, 204, "{out:#}");
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let got = lab.submit(&session(&alice), ASSIGN_REQS, &body_for(&alice));
     let e = assert_error(&got, 400, "RoleAssignmentRequestAcrsValidationFailed");
     assert!(s(&e["message"]).contains("claims="), "{e:#}");
     assert!(s(&e["message"]).contains("c1"), "{e:#}");
-    assert_eq!(lab.snapshot(), before);
+    assert_eq!(lab.observable_state(), before);
     let mut with_context = session(&alice);
     with_context.auth_contexts = vec!["c1".into()];
     let q = lab.accepted(&with_context, ASSIGN_REQS, &body_for(&alice));
@@ -1969,7 +1592,7 @@ fn duplicates_missing_targets_and_early_removal_give_the_service_codes() {
     let mut lab = Lab::new();
     let uma = lab.user("uma");
     lab.admin_accepted(ELIG_REQS, &request("adminAssign", &uma, USER_ADMIN, never()));
-    let before = lab.snapshot();
+    let before = lab.observable_state();
 
     let got = lab.admin_submit(ELIG_REQS, &request("adminAssign", &uma, USER_ADMIN, never()));
     let e = assert_error(&got, 400, "RoleAssignmentExists");
@@ -1999,7 +1622,7 @@ fn duplicates_missing_targets_and_early_removal_give_the_service_codes() {
     let e = assert_error(&got, 400, "RoleAssignmentRequestPolicyValidationFailed");
     assert_eq!(e["message"], "The following policy rules failed: [\"JustificationRule\"]");
 
-    assert_eq!(lab.snapshot(), before, "refused requests change nothing");
+    assert_eq!(lab.observable_state(), before, "refused requests change nothing");
 }
 
 #[test]
@@ -2007,7 +1630,7 @@ fn callers_without_an_administrator_role_get_403_unauthorized_access_exception()
     let mut lab = Lab::new();
     let uma = lab.user("uma");
     let vic = lab.user("vic");
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     for (collection, action) in
         [(ELIG_REQS, "adminAssign"), (ASSIGN_REQS, "adminAssign"), (ASSIGN_REQS, "adminRemove")]
     {
@@ -2026,7 +1649,7 @@ fn callers_without_an_administrator_role_get_403_unauthorized_access_exception()
         &request("adminAssign", &uma, USER_ADMIN, never()),
     );
     assert_error(&got, 403, "UnauthorizedAccessException");
-    assert_eq!(lab.snapshot(), before);
+    assert_eq!(lab.observable_state(), before);
 }
 
 #[test]
@@ -2035,7 +1658,7 @@ fn pimlab_own_codes_last_global_administrator_and_extend_and_renew_windows() {
     let uma = lab.user("uma");
     let bg = lab.admin.caller.clone();
     lab.advance("PT10M");
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let remove_last = json!({"action": "adminRemove", "principalId": bg, "roleDefinitionId": GLOBAL_ADMIN, "directoryScopeId": "/"});
     let got = lab.admin_submit(ASSIGN_REQS, &remove_last);
     let e = assert_error(&got, 400, "PimlabLastGlobalAdministrator");
@@ -2059,7 +1682,7 @@ fn unknown_principals_roles_and_unusable_principals_name_the_offending_id() {
     let sp = lab.service_principal("Robot");
     let plain = lab.group("Plain Group", false);
     let au = lab.administrative_unit("Europe");
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let ghost = "11111111-2222-4333-8444-555555555555";
 
     let got = lab.admin_submit(ELIG_REQS, &request("adminAssign", ghost, USER_ADMIN, never()));
@@ -2081,7 +1704,7 @@ fn unknown_principals_roles_and_unusable_principals_name_the_offending_id() {
     let got = lab.admin_submit(ELIG_REQS, &scoped);
     let e = assert_error(&got, 400, "BadRequest");
     assert_names(&e, ghost);
-    assert_eq!(lab.snapshot(), before);
+    assert_eq!(lab.observable_state(), before);
 
     // A real administrative unit scope works, and a service principal may hold an active role.
     scoped["directoryScopeId"] = format!("/administrativeUnits/{au}").into();
@@ -2308,7 +1931,7 @@ fn bad_request_bodies_are_refused_naming_the_offending_value_and_leave_the_store
         ),
         ("scope without a slash", good(&|b| b["directoryScopeId"] = "tenant".into()), "BadRequest", "tenant"),
     ];
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let admin = lab.admin.clone();
     for (what, text, code, needle) in &cases {
         for collection in [ELIG_REQS, ASSIGN_REQS] {
@@ -2317,7 +1940,7 @@ fn bad_request_bodies_are_refused_naming_the_offending_value_and_leave_the_store
             assert_eq!(got.0, 400, "{what} on {collection}: {:#}", got.1);
             let e = assert_error(&got, 400, code);
             assert!(names(&e, needle), "{what} on {collection}: the error should name '{needle}': {e:#}");
-            assert_eq!(lab.snapshot(), before, "{what} on {collection} changed the store");
+            assert_eq!(lab.observable_state(), before, "{what} on {collection} changed the store");
         }
     }
 
@@ -2333,7 +1956,7 @@ fn bad_request_bodies_are_refused_naming_the_offending_value_and_leave_the_store
 #[test]
 fn bad_directory_object_bodies_are_refused_and_leave_the_store_unchanged() {
     let mut lab = Lab::new();
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let admin = lab.admin.clone();
     for (path, body, needle) in [
         ("/v1.0/users", json!({"displayName": "X", "colour": "red"}), "colour"),
@@ -2360,22 +1983,22 @@ fn bad_directory_object_bodies_are_refused_and_leave_the_store_unchanged() {
         assert_eq!(got.0, 400, "{path} {body}: {:#}", got.1);
         let e = &got.1["error"];
         assert_names(e, needle);
-        assert_eq!(lab.snapshot(), before, "{path} {body}");
+        assert_eq!(lab.observable_state(), before, "{path} {body}");
     }
     let got = lab.raw(&admin, "POST", "/v1.0/groups/nope/members/$ref", Some("{\"@odata.id\": \"\"}"));
     assert_eq!(got.0, 400, "{:#}", got.1);
-    assert_eq!(lab.snapshot(), before);
+    assert_eq!(lab.observable_state(), before);
 }
 
 #[test]
 fn a_user_with_a_non_boolean_account_enabled_is_refused_naming_the_field() {
     let mut lab = Lab::new();
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let admin = lab.admin.clone();
     let got = lab.send(&admin, "POST", "/v1.0/users", &json!({"displayName": "X", "accountEnabled": "yes"}));
     let e = assert_error(&got, 400, "BadRequest");
     assert_names(&e, "accountEnabled");
-    assert_eq!(lab.snapshot(), before);
+    assert_eq!(lab.observable_state(), before);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2447,12 +2070,12 @@ fn an_activation_may_not_outlive_its_eligibility() {
     let mut lab = Lab::new();
     let uma = lab.user("uma");
     lab.admin_accepted(ELIG_REQS, &request("adminAssign", &uma, USER_ADMIN, after("PT1H")));
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let got =
         lab.submit(&session(&uma), ASSIGN_REQS, &request("selfActivate", &uma, USER_ADMIN, after("PT2H")));
     let e = assert_error(&got, 400, "RoleAssignmentRequestPolicyValidationFailed");
     assert_eq!(e["message"], "The following policy rules failed: [\"ExpirationRule\"]");
-    assert_eq!(lab.snapshot(), before);
+    assert_eq!(lab.observable_state(), before);
 }
 
 #[test]
@@ -2522,14 +2145,14 @@ fn self_extend_needs_mfa_and_a_justification() {
     let mut lab = Lab::new();
     let uma = lab.user("uma");
     lab.admin_accepted(ELIG_REQS, &request("adminAssign", &uma, USER_ADMIN, after("P7D")));
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let mut no_mfa = session(&uma);
     no_mfa.mfa = false;
     let ask = json!({"action": "selfExtend", "principalId": uma, "roleDefinitionId": USER_ADMIN, "directoryScopeId": "/"});
     let got = lab.submit(&no_mfa, ELIG_REQS, &ask);
     let e = assert_error(&got, 400, "RoleAssignmentRequestPolicyValidationFailed");
     assert_eq!(e["message"], "The following policy rules failed: [\"MfaRule\",\"JustificationRule\"]");
-    assert_eq!(lab.snapshot(), before);
+    assert_eq!(lab.observable_state(), before);
 }
 
 #[test]
@@ -2545,14 +2168,14 @@ fn the_admin_expiration_rule_caps_assignments_only_once_expiry_is_required() {
         &json!({"isExpirationRequired": true, "maximumDuration": "P90D"}),
     );
     assert_eq!(status, 204);
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     for expiration in [after("P91D"), never()] {
         let got = lab.admin_submit(ELIG_REQS, &request("adminAssign", &uma, HELPDESK_ADMIN, expiration));
         let e = assert_error(&got, 400, "RoleAssignmentRequestPolicyValidationFailed");
         assert_eq!(e["message"], "The following policy rules failed: [\"ExpirationRule\"]");
         assert_names(&e, "P90D");
     }
-    assert_eq!(lab.snapshot(), before);
+    assert_eq!(lab.observable_state(), before);
     let q = lab.admin_accepted(ELIG_REQS, &request("adminAssign", &uma, HELPDESK_ADMIN, after("P90D")));
     assert_eq!(q["status"], "Provisioned");
 }
@@ -2669,7 +2292,7 @@ fn a_policy_addressed_by_its_directory_prefixed_id_can_be_read_and_patched() {
 #[test]
 fn approvers_in_an_approval_rule_patch_must_exist_or_nothing_changes() {
     let mut lab = Lab::new();
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let body = json!({"setting": {
         "isApprovalRequired": true, "isApprovalRequiredForExtension": false,
         "isRequestorJustificationRequired": true, "approvalMode": "SingleStage",
@@ -2680,7 +2303,7 @@ fn approvers_in_an_approval_rule_patch_must_exist_or_nothing_changes() {
     let got = lab.patch_rule(GLOBAL_ADMIN, "Approval_EndUser_Assignment", &body);
     let e = assert_error(&got, 400, "BadRequest");
     assert_names(&e, "99999999-9999-4999-8999-999999999999");
-    assert_eq!(lab.snapshot(), before);
+    assert_eq!(lab.observable_state(), before);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2934,7 +2557,7 @@ fn a_batch_answers_each_request_on_its_own_and_a_refused_one_changes_nothing() {
 #[test]
 fn a_batch_of_more_than_20_requests_is_refused_whole() {
     let mut lab = Lab::new();
-    let before = lab.snapshot();
+    let before = lab.observable_state();
     let requests: Vec<Value> = (0..21)
         .map(|i| json!({"id": i.to_string(), "method": "POST", "url": "/users", "body": {"displayName": format!("U{i}")}}))
         .collect();
@@ -2942,7 +2565,7 @@ fn a_batch_of_more_than_20_requests_is_refused_whole() {
         lab.send(&lab.admin.clone(), "POST", "/v1.0/$batch", &json!({ "requests": requests }));
     assert_eq!(status, 400, "{out:#}");
     assert!(out["error"]["message"].as_str().unwrap().contains("21 requests"), "{out:#}");
-    assert_eq!(lab.snapshot(), before);
+    assert_eq!(lab.observable_state(), before);
 }
 
 #[test]

@@ -6,149 +6,24 @@
 //!
 //! Seed and clock are pinned: Graph tests start from `InitOptions { demo: true, ..default() }`
 //! (seed 1, 2025-01-06T09:00:00Z) in a file-backed store in a temporary directory, so that
-//! `common::logical_dump` can prove a refused decision changed nothing; CLI tests run
+//! `harness::store::logical_dump` can prove a refused decision changed nothing; CLI tests run
 //! `pimlab init --demo --seed 7 --at 2025-01-06T09:00:00Z` in their own temporary directory.
 //!
 //! Tests that fail because pimlab disagrees with issue 3, the README or the references are kept
 
-mod common;
-
-use std::path::PathBuf;
-
-use pimlab::api::graph;
-use pimlab::engine::{Engine, InitOptions, Session};
 use pimlab::model::IsoDuration;
 use pimlab::model::approval::Decision;
 use serde_json::{Value, json};
-use tempfile::TempDir;
+
+use crate::harness::graph::{self, APPROVALS, AS_APPROVER, ASSIGN_INSTANCES, ASSIGN_REQS, AUDITS};
+use crate::harness::graph::{ELIG_REQS, ELIG_SCHEDULES, assert_error, assert_names, session};
+use crate::harness::{AT, GLOBAL_ADMIN, GLOBAL_READER, PRIV_ROLE_ADMIN, SECURITY_ADMIN, cli, ids, s};
 
 // ---------------------------------------------------------------------------------------------
-// Constants
+// Graph: the approval workflow's calls, over the shared harness (a demo tenant in a store file)
 // ---------------------------------------------------------------------------------------------
 
-const GLOBAL_ADMIN: &str = "62e90394-69f5-4237-9190-012177145e10";
-const PRIV_ROLE_ADMIN: &str = "e8611ab8-c189-46e8-94e1-60213ab1f814";
-const SECURITY_ADMIN: &str = "194ae4cb-b126-40b2-bd5b-6091b380977d";
-const GLOBAL_READER: &str = "f2ef992c-3afb-46b9-b7cf-a126ee74c451";
-
-use common::Run;
-const AT: &str = "2025-01-06T09:00:00Z";
-
-const ELIG_REQS: &str = "/v1.0/roleManagement/directory/roleEligibilityScheduleRequests";
-const ASSIGN_REQS: &str = "/v1.0/roleManagement/directory/roleAssignmentScheduleRequests";
-const ELIG_SCHEDULES: &str = "/v1.0/roleManagement/directory/roleEligibilitySchedules";
-const ASSIGN_INSTANCES: &str = "/v1.0/roleManagement/directory/roleAssignmentScheduleInstances";
-const APPROVALS: &str = "/beta/roleManagement/directory/roleAssignmentApprovals";
-const POLICY_ASSIGNMENTS: &str = "/v1.0/policies/roleManagementPolicyAssignments";
-const POLICIES: &str = "/v1.0/policies/roleManagementPolicies";
-const AUDITS: &str = "/v1.0/auditLogs/directoryAudits";
-const DIRECTORY_ROLE_SCOPE: &str = "scopeId eq '/' and scopeType eq 'DirectoryRole'";
-const AS_APPROVER: &str = "filterByCurrentUser(on='approver')";
-
-// ---------------------------------------------------------------------------------------------
-// Graph harness: a demo tenant in a file-backed store behind the router
-// ---------------------------------------------------------------------------------------------
-
-struct G {
-    engine: Engine,
-    admin: Session,
-    db: PathBuf,
-    _dir: TempDir,
-}
-
-fn session(id: &str) -> Session {
-    Session::new(id)
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().unwrap_or_else(|| panic!("expected a string, got {v}")).to_string()
-}
-
-fn ids(items: &[Value]) -> Vec<String> {
-    items.iter().map(|i| s(&i["id"])).collect()
-}
-
-impl G {
-    fn demo() -> G {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("g.db");
-        let mut engine = Engine::open(&db).expect("open store");
-        engine.init(&InitOptions { demo: true, ..InitOptions::default() }).expect("init");
-        let admin = Session::new(engine.default_caller().expect("default caller"));
-        G { engine, admin, db, _dir: dir }
-    }
-
-    fn raw(&mut self, who: &Session, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
-        let r = graph::handle(&mut self.engine, who, method, path, body);
-        (r.status, r.body.unwrap_or(Value::Null))
-    }
-
-    fn send(&mut self, who: &Session, method: &str, path: &str, body: &Value) -> (u16, Value) {
-        let text = body.to_string();
-        self.raw(who, method, path, Some(&text))
-    }
-
-    #[track_caller]
-    fn get_as(&mut self, who: &Session, path: &str) -> Value {
-        let (status, body) = self.raw(who, "GET", path, None);
-        assert_eq!(status, 200, "GET {path}: {body:#}");
-        body
-    }
-
-    #[track_caller]
-    fn get(&mut self, path: &str) -> Value {
-        let admin = self.admin.clone();
-        self.get_as(&admin, path)
-    }
-
-    #[track_caller]
-    fn list_as(&mut self, who: &Session, path: &str) -> Vec<Value> {
-        let body = self.get_as(who, path);
-        body["value"].as_array().unwrap_or_else(|| panic!("GET {path}: no value array: {body:#}")).clone()
-    }
-
-    #[track_caller]
-    fn list(&mut self, path: &str) -> Vec<Value> {
-        let admin = self.admin.clone();
-        self.list_as(&admin, path)
-    }
-
-    #[track_caller]
-    fn user(&mut self, nick: &str) -> String {
-        s(&self.get(&format!("/v1.0/users/{nick}@contoso.example"))["id"])
-    }
-
-    #[track_caller]
-    fn group(&mut self, name: &str) -> String {
-        let found = self.list(&format!("/v1.0/groups?$filter=displayName eq '{name}'"));
-        assert_eq!(found.len(), 1, "group {name}");
-        s(&found[0]["id"])
-    }
-
-    #[track_caller]
-    fn rule_path(&mut self, role: &str, rule: &str) -> String {
-        let found = self.list(&format!(
-            "{POLICY_ASSIGNMENTS}?$filter={DIRECTORY_ROLE_SCOPE} and roleDefinitionId eq '{role}'"
-        ));
-        assert_eq!(found.len(), 1, "policy of {role}");
-        format!("{POLICIES}/{}/rules/{rule}", s(&found[0]["policyId"]))
-    }
-
-    #[track_caller]
-    fn rule(&mut self, role: &str, rule: &str) -> Value {
-        let path = self.rule_path(role, rule);
-        self.get(&path)
-    }
-
-    /// PATCHes a rule as the administrator; must give 204.
-    #[track_caller]
-    fn patch_rule(&mut self, role: &str, rule: &str, body: &Value) {
-        let path = self.rule_path(role, rule);
-        let admin = self.admin.clone();
-        let (status, out) = self.send(&admin, "PATCH", &path, body);
-        assert_eq!(status, 204, "PATCH {rule}: {out:#}");
-    }
-
+impl graph::Lab {
     /// Sets the approval rule of `role`.
     #[track_caller]
     fn approval(&mut self, role: &str, setting: Value) {
@@ -157,7 +32,7 @@ impl G {
             "id": "Approval_EndUser_Assignment",
             "setting": setting,
         });
-        self.patch_rule(role, "Approval_EndUser_Assignment", &body);
+        self.set_rule(role, "Approval_EndUser_Assignment", &body);
     }
 
     /// Sets one notification rule of `role`.
@@ -171,7 +46,7 @@ impl G {
             "isDefaultRecipientsEnabled": defaults,
             "notificationRecipients": extra,
         });
-        self.patch_rule(role, rule, &body);
+        self.set_rule(role, rule, &body);
     }
 
     /// `selfActivate` of `role` for `who` (PT2H, with a justification).
@@ -186,15 +61,10 @@ impl G {
         duration: &str,
         justification: Option<&str>,
     ) -> (u16, Value) {
-        let mut body = json!({
-            "action": "selfActivate",
-            "principalId": who,
-            "roleDefinitionId": role,
-            "directoryScopeId": "/",
-            "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": duration}},
-        });
-        if let Some(j) = justification {
-            body["justification"] = j.into();
+        let mut body = graph::request("selfActivate", who, role, graph::after(duration));
+        match justification {
+            Some(j) => body["justification"] = j.into(),
+            None => _ = body.as_object_mut().expect("a body").remove("justification"),
         }
         self.send(&session(who), "POST", ASSIGN_REQS, &body)
     }
@@ -246,12 +116,6 @@ impl G {
         self.list(&format!("{ASSIGN_INSTANCES}?$filter=principalId eq '{principal}'"))
     }
 
-    #[track_caller]
-    fn advance(&mut self, iso: &str) {
-        let admin = self.admin.clone();
-        self.engine.advance_by(&admin, IsoDuration::parse(iso).expect("duration")).expect("advance");
-    }
-
     /// The notification outbox (Graph has no endpoint for it), oldest first.
     fn outbox(&mut self) -> Vec<Mail> {
         self.engine
@@ -280,14 +144,6 @@ impl G {
         let mut rows = self.list(AUDITS);
         rows.reverse();
         rows
-    }
-
-    fn dump(&self) -> String {
-        common::logical_dump(&self.db)
-    }
-
-    fn failures(&self) -> i64 {
-        common::failure_audits(&self.db)
     }
 }
 
@@ -349,62 +205,11 @@ fn pair(a: &str, b: &str) -> (String, String) {
     (a.to_string(), b.to_string())
 }
 
-/// Checks the Graph error envelope: status and code; returns the `error` object.
-#[track_caller]
-fn assert_error(got: &(u16, Value), status: u16, code: &str) -> Value {
-    let (got_status, body) = got;
-    assert_eq!(*got_status, status, "status of {body:#}");
-    assert_eq!(body["error"]["code"], code, "code of {body:#}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "message of {body:#}");
-    body["error"].clone()
-}
-
-/// The error names `what` in its message or in a detail's target or message.
-#[track_caller]
-fn assert_names(e: &Value, what: &str) {
-    let text = e.to_string();
-    assert!(text.contains(what), "the error should name {what:?}: {e:#}");
-}
-
 // ---------------------------------------------------------------------------------------------
-// CLI harness (as in tests/cli.rs)
+// The command line, over the shared harness
 // ---------------------------------------------------------------------------------------------
 
-struct Lab {
-    dir: TempDir,
-    db: PathBuf,
-}
-
-impl Lab {
-    /// The demonstration tenant with the pinned seed and clock.
-    fn demo() -> Lab {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("t.db");
-        let lab = Lab { dir, db };
-        lab.run(&["init", "--demo", "--seed", "7", "--at", AT]).ok();
-        lab
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        common::run_on(self.dir.path(), &self.db, args)
-    }
-
-    /// Runs a decision that must fail and change nothing at all: not even an audit row.
-    #[track_caller]
-    fn fails_untouched(&self, args: &[&str]) -> Run {
-        let before = common::logical_dump(&self.db);
-        let failures = common::failure_audits(&self.db);
-        let run = self.run(args);
-        assert_ne!(run.code, 0, "expected a failure{run}");
-        assert_eq!(common::logical_dump(&self.db), before, "a refused decision changed the store{run}");
-        assert_eq!(common::failure_audits(&self.db), failures, "a decision is not a request{run}");
-        run
-    }
-
-    fn object_id(&self, kind: &str, name: &str) -> String {
-        s(&self.run(&["--json", kind, "show", name]).ok().json()["id"])
-    }
-
+impl cli::Lab {
     /// Security Administrator needs the PIM Approvers group's approval; Chloe (eligible) asks for
     /// two hours. Returns the request id.
     fn chloe_waits_for_approval(&self) -> String {
@@ -443,9 +248,9 @@ impl Lab {
 
 #[test]
 fn an_activation_needing_approval_waits_with_the_request_id_as_approval_id_and_one_step() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let q = g.request(&id);
@@ -465,7 +270,7 @@ fn an_activation_needing_approval_waits_with_the_request_id_as_approval_id_and_o
     assert_eq!(steps[0]["reviewedBy"], Value::Null);
     assert_eq!(steps[0]["reviewedDateTime"], Value::Null);
     assert_eq!(g.approval_as(&chloe, &id)["steps"][0]["assignedToMe"], false, "the requester");
-    let ben = g.user("ben");
+    let ben = g.user_id("ben");
     assert_eq!(g.approval_as(&ben, &id)["steps"][0]["assignedToMe"], false, "a bystander");
     // The steps collection and one step.
     let listed = g.list_as(&session(&kenji), &format!("{APPROVALS}/{id}/steps"));
@@ -477,9 +282,9 @@ fn an_activation_needing_approval_waits_with_the_request_id_as_approval_id_and_o
 
 #[test]
 fn approval_starts_the_activation_at_approval_time_for_the_duration_asked() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN); // 09:00, PT2H
     g.advance("PT1H");
@@ -514,9 +319,9 @@ fn approval_starts_the_activation_at_approval_time_for_the_duration_asked() {
 
 #[test]
 fn an_approved_activation_with_a_later_start_is_granted_then_provisioned() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let body = json!({
         "action": "selfActivate", "principalId": chloe, "roleDefinitionId": SECURITY_ADMIN,
@@ -543,9 +348,9 @@ fn an_approved_activation_with_a_later_start_is_granted_then_provisioned() {
 
 #[test]
 fn a_deny_ends_the_request_as_denied_with_nothing_provisioned() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.decide(&kenji, &id, 1, "Deny");
@@ -562,10 +367,10 @@ fn a_deny_ends_the_request_as_denied_with_nothing_provisioned() {
 
 #[test]
 fn serial_stage_two_starts_only_after_stage_one_approves_and_then_provisions() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
     g.approval(
         SECURITY_ADMIN,
         setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
@@ -603,10 +408,10 @@ fn serial_stage_two_starts_only_after_stage_one_approves_and_then_provisions() {
 
 #[test]
 fn serial_a_deny_in_stage_two_ends_the_request() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
     g.approval(
         SECURITY_ADMIN,
         setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
@@ -622,10 +427,10 @@ fn serial_a_deny_in_stage_two_ends_the_request() {
 
 #[test]
 fn serial_a_deny_in_stage_one_ends_it_and_stage_two_never_starts() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
     g.approval(
         SECURITY_ADMIN,
         setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
@@ -646,10 +451,10 @@ fn serial_a_deny_in_stage_one_ends_it_and_stage_two_never_starts() {
 
 #[test]
 fn parallel_stages_start_together_and_all_must_approve() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
     g.approval(
         SECURITY_ADMIN,
         setting("Parallel", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
@@ -672,10 +477,10 @@ fn parallel_stages_start_together_and_all_must_approve() {
 
 #[test]
 fn parallel_a_single_deny_ends_the_request() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
     g.approval(
         SECURITY_ADMIN,
         setting("Parallel", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
@@ -689,10 +494,11 @@ fn parallel_a_single_deny_ends_the_request() {
 
 #[test]
 fn group_approvers_are_the_groups_members_and_any_one_of_them_decides() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let approvers = g.group("PIM Approvers"); // alice, dev, kenji
-    let (alice, dev, kenji, ben) = (g.user("alice"), g.user("dev"), g.user("kenji"), g.user("ben"));
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let approvers = g.group_id("PIM Approvers"); // alice, dev, kenji
+    let (alice, dev, kenji, ben) =
+        (g.user_id("alice"), g.user_id("dev"), g.user_id("kenji"), g.user_id("ben"));
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([group_members(&approvers)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     for member in [&alice, &dev, &kenji] {
@@ -714,10 +520,10 @@ fn group_approvers_are_the_groups_members_and_any_one_of_them_decides() {
 
 #[test]
 fn without_named_approvers_the_privileged_role_and_global_administrators_decide() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([]))]));
     // Dev activates Privileged Role Administrator through Tier-0 Admins (no approval needed there).
     let (status, q) = g.activate(&dev, PRIV_ROLE_ADMIN);
@@ -749,10 +555,10 @@ fn escalating_stage(primary: &str, escalation: &str, minutes: i64) -> Value {
 
 #[test]
 fn escalation_approvers_decide_only_after_the_escalation_time_and_are_told() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let dev = g.user("dev");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let dev = g.user_id("dev");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![escalating_stage(&dev, &kenji, 30)]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let step = g.step_ids(&id)[0].clone();
@@ -783,9 +589,9 @@ fn escalation_approvers_decide_only_after_the_escalation_time_and_are_told() {
 
 #[test]
 fn the_approvers_justification_is_required_when_the_stage_says_so() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let step = g.step_ids(&id)[0].clone();
@@ -818,11 +624,11 @@ fn the_approvers_justification_is_required_when_the_stage_says_so() {
 
 #[test]
 fn the_requestors_justification_is_required_by_the_approval_rule_alone() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     // Activation itself needs only MFA; the approval rule asks for the requester's justification.
-    g.patch_rule(
+    g.set_rule(
         SECURITY_ADMIN,
         "Enablement_EndUser_Assignment",
         &json!({
@@ -851,10 +657,10 @@ fn the_requestors_justification_is_required_by_the_approval_rule_alone() {
 
 #[test]
 fn a_stage_that_waits_past_its_timeout_ends_timed_out_with_its_step_expired() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
     g.approval(
         SECURITY_ADMIN,
         setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
@@ -890,10 +696,10 @@ fn a_stage_that_waits_past_its_timeout_ends_timed_out_with_its_step_expired() {
 
 #[test]
 fn the_stage_timeout_follows_approval_stage_time_out_in_days_and_each_stage_has_its_own() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
     let mut first = stage(json!([single_user(&kenji)]));
     first["approvalStageTimeOutInDays"] = json!(2);
     g.approval(SECURITY_ADMIN, setting("Serial", vec![first, stage(json!([single_user(&dev)]))]));
@@ -913,9 +719,9 @@ fn the_stage_timeout_follows_approval_stage_time_out_in_days_and_each_stage_has_
 
 #[test]
 fn requesters_cannot_approve_their_own_requests_even_as_configured_approvers() {
-    let mut g = G::demo();
-    let alice = g.user("alice"); // eligible for Global Administrator, and in PIM Approvers
-    let approvers = g.group("PIM Approvers");
+    let mut g = graph::Lab::demo_on_file();
+    let alice = g.user_id("alice"); // eligible for Global Administrator, and in PIM Approvers
+    let approvers = g.group_id("PIM Approvers");
     g.approval(
         GLOBAL_ADMIN,
         setting("SingleStage", vec![stage(json!([group_members(&approvers), single_user(&alice)]))]),
@@ -938,10 +744,10 @@ fn requesters_cannot_approve_their_own_requests_even_as_configured_approvers() {
 
 #[test]
 fn a_second_decision_in_a_decided_stage_gets_409_and_changes_nothing() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let approvers = g.group("PIM Approvers");
-    let (kenji, dev) = (g.user("kenji"), g.user("dev"));
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let approvers = g.group_id("PIM Approvers");
+    let (kenji, dev) = (g.user_id("kenji"), g.user_id("dev"));
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([group_members(&approvers)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.decide(&kenji, &id, 1, "Approve");
@@ -959,10 +765,10 @@ fn a_second_decision_in_a_decided_stage_gets_409_and_changes_nothing() {
 
 #[test]
 fn someone_who_is_not_an_approver_gets_403_and_changes_nothing() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
-    let ben = g.user("ben");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let ben = g.user_id("ben");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let step = g.step_ids(&id)[0].clone();
@@ -979,9 +785,9 @@ fn someone_who_is_not_an_approver_gets_403_and_changes_nothing() {
 
 #[test]
 fn unknown_approvals_and_steps_are_404_and_bad_review_results_are_400() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let step = g.step_ids(&id)[0].clone();
@@ -1005,7 +811,7 @@ fn unknown_approvals_and_steps_are_404_and_bad_review_results_are_400() {
     );
     assert_eq!(g.dump(), before);
     // A request that needs no approval has no approval object.
-    let dev = g.user("dev");
+    let dev = g.user_id("dev");
     let (status, q) = g.activate(&dev, PRIV_ROLE_ADMIN);
     assert_eq!(status, 201, "{q:#}");
     let no_approval = s(&q["id"]);
@@ -1039,11 +845,11 @@ fn unknown_approvals_and_steps_are_404_and_bad_review_results_are_400() {
 
 #[test]
 fn filter_by_current_user_approver_lists_what_waits_for_the_caller_on_both_collections() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let lena = g.user("lena");
-    let kenji = g.user("kenji");
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let lena = g.user_id("lena");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     g.approval(GLOBAL_READER, setting("SingleStage", vec![stage(json!([single_user(&dev)]))]));
     let for_kenji = g.pending_activation(&chloe, SECURITY_ADMIN);
@@ -1070,10 +876,10 @@ fn filter_by_current_user_approver_lists_what_waits_for_the_caller_on_both_colle
 
 #[test]
 fn cancelling_a_pending_request_cancels_its_steps_and_it_cannot_be_decided_after() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
     g.approval(
         SECURITY_ADMIN,
         setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
@@ -1101,9 +907,9 @@ fn cancelling_a_pending_request_cancels_its_steps_and_it_cannot_be_decided_after
 
 #[test]
 fn approving_after_the_eligibility_was_removed_fails_the_request() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.advance("PT10M");
@@ -1126,9 +932,9 @@ fn approving_after_the_eligibility_was_removed_fails_the_request() {
 
 #[test]
 fn approving_after_the_eligibility_was_removed_leaves_the_failure_in_the_audit_trail() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.advance("PT10M");
@@ -1149,9 +955,9 @@ fn approving_after_the_eligibility_was_removed_leaves_the_failure_in_the_audit_t
 
 #[test]
 fn an_activation_approved_late_does_not_outlive_its_eligibility() {
-    let mut g = G::demo();
-    let lena = g.user("lena"); // Global Reader eligibility ends 2025-01-16T09:00:00Z
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let lena = g.user_id("lena"); // Global Reader eligibility ends 2025-01-16T09:00:00Z
+    let kenji = g.user_id("kenji");
     g.approval(GLOBAL_READER, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     g.advance("P9DT17H"); // 2025-01-16T02:00:00Z: 02:00 + PT6H fits
     let (status, q) = g.activate_with(&lena, GLOBAL_READER, "PT6H", Some("Quarter close"));
@@ -1174,9 +980,9 @@ fn an_activation_approved_late_does_not_outlive_its_eligibility() {
 
 #[test]
 fn an_activation_approved_after_its_requested_end_is_not_provisioned_backwards() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let body = json!({
         "action": "selfActivate", "principalId": chloe, "roleDefinitionId": SECURITY_ADMIN,
@@ -1211,8 +1017,8 @@ fn self_request(action: &str, who: &str, role: &str) -> Value {
 
 #[test]
 fn self_extend_waits_for_an_administrator_whose_approval_replaces_the_schedule() {
-    let mut g = G::demo();
-    let lena = g.user("lena"); // Global Reader eligibility for 10 days
+    let mut g = graph::Lab::demo_on_file();
+    let lena = g.user_id("lena"); // Global Reader eligibility for 10 days
     let old = g.list(&format!("{ELIG_SCHEDULES}?$filter=principalId eq '{lena}'"));
     assert_eq!(old.len(), 1);
     assert_eq!(end_of(&old[0]).as_deref(), Some("2025-01-16T09:00:00Z"));
@@ -1263,8 +1069,8 @@ fn end_of(schedule: &Value) -> Option<String> {
 
 #[test]
 fn an_approved_self_extension_ends_later_than_the_schedule_it_extends() {
-    let mut g = G::demo();
-    let lena = g.user("lena"); // ends 2025-01-16T09:00:00Z, asked on day 0
+    let mut g = graph::Lab::demo_on_file();
+    let lena = g.user_id("lena"); // ends 2025-01-16T09:00:00Z, asked on day 0
     let (status, q) =
         g.send(&session(&lena), "POST", ELIG_REQS, &self_request("selfExtend", &lena, GLOBAL_READER));
     assert_eq!(status, 201, "{q:#}");
@@ -1281,14 +1087,14 @@ fn an_approved_self_extension_ends_later_than_the_schedule_it_extends() {
 
 #[test]
 fn self_extend_denied_by_an_administrator_is_denied_and_the_schedule_stays() {
-    let mut g = G::demo();
-    let lena = g.user("lena");
+    let mut g = graph::Lab::demo_on_file();
+    let lena = g.user_id("lena");
     let old = ids(&g.list(&format!("{ELIG_SCHEDULES}?$filter=principalId eq '{lena}'")));
     let (_, q) =
         g.send(&session(&lena), "POST", ELIG_REQS, &self_request("selfExtend", &lena, GLOBAL_READER));
     let id = s(&q["id"]);
     // A non-administrator cannot decide it.
-    let kenji = g.user("kenji");
+    let kenji = g.user_id("kenji");
     let before = g.dump();
     let refused = g.engine.decide(&session(&kenji), &id, None, Decision::Approve, Some("x"));
     assert_eq!(refused.expect_err("not an administrator").status, 403);
@@ -1304,8 +1110,8 @@ fn self_extend_denied_by_an_administrator_is_denied_and_the_schedule_stays() {
 
 #[test]
 fn self_renew_approved_by_an_administrator_restores_the_eligibility() {
-    let mut g = G::demo();
-    let lena = g.user("lena");
+    let mut g = graph::Lab::demo_on_file();
+    let lena = g.user_id("lena");
     g.advance("P11D"); // expired on day 10
     assert!(g.list(&format!("{ELIG_SCHEDULES}?$filter=principalId eq '{lena}'")).is_empty());
     let (status, q) =
@@ -1322,9 +1128,9 @@ fn self_renew_approved_by_an_administrator_restores_the_eligibility() {
 
 #[test]
 fn with_approval_required_for_extension_self_extend_goes_to_the_approvers() {
-    let mut g = G::demo();
-    let lena = g.user("lena");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let lena = g.user_id("lena");
+    let kenji = g.user_id("kenji");
     let mut set = setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]);
     set["isApprovalRequired"] = json!(false);
     set["isApprovalRequiredForExtension"] = json!(true);
@@ -1347,9 +1153,9 @@ fn with_approval_required_for_extension_self_extend_goes_to_the_approvers() {
     assert_eq!(s(&g.get(&format!("{ELIG_REQS}/{id}"))["status"]), "Provisioned");
 
     // Deny through the approvers as well.
-    let mut g = G::demo();
-    let lena = g.user("lena");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let lena = g.user_id("lena");
+    let kenji = g.user_id("kenji");
     let mut set = setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]);
     set["isApprovalRequiredForExtension"] = json!(true);
     set["isApprovalRequired"] = json!(false);
@@ -1367,11 +1173,11 @@ fn with_approval_required_for_extension_self_extend_goes_to_the_approvers() {
 
 #[test]
 fn refused_decisions_of_every_kind_leave_the_store_exactly_as_it_was() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
-    let dev = g.user("dev");
-    let ben = g.user("ben");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
+    let ben = g.user_id("ben");
     g.approval(
         SECURITY_ADMIN,
         setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
@@ -1422,8 +1228,8 @@ fn k(event: &str, recipient: &str, rule: &str) -> (String, String, String) {
 
 #[test]
 fn an_eligible_assignment_tells_the_admins_and_the_assignee() {
-    let mut g = G::demo();
-    let ben = g.user("ben");
+    let mut g = graph::Lab::demo_on_file();
+    let ben = g.user_id("ben");
     let before = g.outbox().len();
     let admin = g.admin.clone();
     let body = json!({
@@ -1450,8 +1256,8 @@ fn an_eligible_assignment_tells_the_admins_and_the_assignee() {
 
 #[test]
 fn an_active_assignment_tells_the_admins_and_the_assignee() {
-    let mut g = G::demo();
-    let ben = g.user("ben");
+    let mut g = graph::Lab::demo_on_file();
+    let ben = g.user_id("ben");
     let before = g.outbox().len();
     let admin = g.admin.clone();
     let body = json!({
@@ -1474,8 +1280,8 @@ fn an_active_assignment_tells_the_admins_and_the_assignee() {
 
 #[test]
 fn an_activation_tells_the_admins_and_the_activating_user() {
-    let mut g = G::demo();
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let dev = g.user_id("dev");
     let before = g.outbox().len();
     let (status, q) = g.activate(&dev, PRIV_ROLE_ADMIN);
     assert_eq!(status, 201, "{q:#}");
@@ -1492,9 +1298,9 @@ fn an_activation_tells_the_admins_and_the_activating_user() {
 
 #[test]
 fn an_approval_asks_the_approvers_then_tells_the_requester_of_the_outcome() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let before = g.outbox().len();
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
@@ -1519,9 +1325,9 @@ fn an_approval_asks_the_approvers_then_tells_the_requester_of_the_outcome() {
     assert_eq!(approved.rule, "Notification_Requestor_EndUser_Assignment");
 
     // Denied.
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let before = g.outbox().len();
@@ -1533,8 +1339,8 @@ fn an_approval_asks_the_approvers_then_tells_the_requester_of_the_outcome() {
 
 #[test]
 fn eligibilities_and_assignments_are_noticed_14_days_and_1_day_before_and_at_expiry() {
-    let mut g = G::demo();
-    let ben = g.user("ben");
+    let mut g = graph::Lab::demo_on_file();
+    let ben = g.user_id("ben");
     let admin = g.admin.clone();
     let body = json!({
         "action": "adminAssign", "principalId": ben, "roleDefinitionId": GLOBAL_READER,
@@ -1551,7 +1357,7 @@ fn eligibilities_and_assignments_are_noticed_14_days_and_1_day_before_and_at_exp
         s(&found[0]["id"])
     };
     let ours = [id.clone(), assign_id];
-    let about_ben = |g: &mut G, event: &str| -> Vec<Mail> {
+    let about_ben = |g: &mut graph::Lab, event: &str| -> Vec<Mail> {
         g.outbox()
             .into_iter()
             .filter(|m| m.event == event && m.request.as_ref().is_some_and(|r| ours.contains(r)))
@@ -1585,8 +1391,8 @@ fn eligibilities_and_assignments_are_noticed_14_days_and_1_day_before_and_at_exp
 
 #[test]
 fn activations_get_no_expiry_notices() {
-    let mut g = G::demo();
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let dev = g.user_id("dev");
     let (status, _) = g.activate(&dev, PRIV_ROLE_ADMIN);
     assert_eq!(status, 201);
     let before = g.outbox().len();
@@ -1597,9 +1403,9 @@ fn activations_get_no_expiry_notices() {
 
 #[test]
 fn a_timed_out_request_tells_the_requester() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     g.pending_activation(&chloe, SECURITY_ADMIN);
     let before = g.outbox().len();
@@ -1614,10 +1420,10 @@ fn a_timed_out_request_tells_the_requester() {
 
 #[test]
 fn critical_level_keeps_only_approval_requests_escalations_and_expiry_notices() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
     for rule in [
         "Notification_Admin_EndUser_Assignment",
         "Notification_Requestor_EndUser_Assignment",
@@ -1642,7 +1448,7 @@ fn critical_level_keeps_only_approval_requests_escalations_and_expiry_notices() 
     ] {
         g.notification_rule(GLOBAL_READER, rule, "Critical", true, &[]);
     }
-    let ben = g.user("ben");
+    let ben = g.user_id("ben");
     let before = g.outbox().len();
     let admin = g.admin.clone();
     let body = json!({
@@ -1662,8 +1468,8 @@ fn critical_level_keeps_only_approval_requests_escalations_and_expiry_notices() 
 
 #[test]
 fn level_none_sends_nothing_for_that_recipient_type() {
-    let mut g = G::demo();
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let dev = g.user_id("dev");
     g.notification_rule(PRIV_ROLE_ADMIN, "Notification_Admin_EndUser_Assignment", "None", true, &[]);
     let before = g.outbox().len();
     let (status, _) = g.activate(&dev, PRIV_ROLE_ADMIN);
@@ -1674,8 +1480,8 @@ fn level_none_sends_nothing_for_that_recipient_type() {
 
 #[test]
 fn without_default_recipients_only_the_additional_recipients_are_told() {
-    let mut g = G::demo();
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let dev = g.user_id("dev");
     g.notification_rule(
         PRIV_ROLE_ADMIN,
         "Notification_Admin_EndUser_Assignment",
@@ -1708,7 +1514,7 @@ fn without_default_recipients_only_the_additional_recipients_are_told() {
 
 #[test]
 fn notification_rule_patches_refuse_impossible_values_naming_the_field() {
-    let mut g = G::demo();
+    let mut g = graph::Lab::demo_on_file();
     let path = g.rule_path(PRIV_ROLE_ADMIN, "Notification_Admin_EndUser_Assignment");
     let admin = g.admin.clone();
     let before = g.dump();
@@ -1726,8 +1532,8 @@ fn notification_rule_patches_refuse_impossible_values_naming_the_field() {
 
 #[test]
 fn a_recipient_who_is_both_a_default_and_an_additional_recipient_is_listed_once() {
-    let mut g = G::demo();
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let dev = g.user_id("dev");
     g.notification_rule(
         PRIV_ROLE_ADMIN,
         "Notification_Requestor_EndUser_Assignment",
@@ -1748,8 +1554,8 @@ fn a_recipient_who_is_both_a_default_and_an_additional_recipient_is_listed_once(
 
 #[test]
 fn without_default_recipients_or_additional_ones_no_message_is_written() {
-    let mut g = G::demo();
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let dev = g.user_id("dev");
     g.notification_rule(PRIV_ROLE_ADMIN, "Notification_Admin_EndUser_Assignment", "All", false, &[]);
     g.notification_rule(PRIV_ROLE_ADMIN, "Notification_Requestor_EndUser_Assignment", "All", false, &[]);
     let before = g.outbox().len();
@@ -1760,8 +1566,8 @@ fn without_default_recipients_or_additional_ones_no_message_is_written() {
 
 #[test]
 fn a_self_extension_of_an_active_assignment_asks_the_admins_under_the_assignment_approver_rule() {
-    let mut g = G::demo();
-    let jonas = g.user("jonas"); // Billing Administrator, active for 30 days
+    let mut g = graph::Lab::demo_on_file();
+    let jonas = g.user_id("jonas"); // Billing Administrator, active for 30 days
     g.advance("P17D");
     let billing = {
         let found = g.list(&format!("{ASSIGN_REQS}?$filter=principalId eq '{jonas}'"));
@@ -1792,9 +1598,9 @@ fn a_self_extension_of_an_active_assignment_asks_the_admins_under_the_assignment
 
 #[test]
 fn each_step_of_an_approved_activation_writes_its_audit_row() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.advance("PT1H");
@@ -1820,9 +1626,9 @@ fn each_step_of_an_approved_activation_writes_its_audit_row() {
 
 #[test]
 fn a_denied_activation_writes_a_denied_audit_row() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.decide(&kenji, &id, 1, "Deny");
@@ -1843,10 +1649,10 @@ fn a_denied_activation_writes_a_denied_audit_row() {
 
 #[test]
 fn every_decision_in_a_multi_stage_approval_is_audited() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
-    let dev = g.user("dev");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
     g.approval(
         SECURITY_ADMIN,
         setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
@@ -1863,8 +1669,8 @@ fn every_decision_in_a_multi_stage_approval_is_audited() {
 
 #[test]
 fn a_refused_request_writes_exactly_one_failure_row_and_nothing_else() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
     let before = g.dump();
     let failures = g.failures();
     let got = g.activate_with(&chloe, SECURITY_ADMIN, "PT12H", None);
@@ -1880,9 +1686,9 @@ fn a_refused_request_writes_exactly_one_failure_row_and_nothing_else() {
 
 #[test]
 fn directory_audits_filter_on_time_activity_and_target() {
-    let mut g = G::demo();
-    let chloe = g.user("chloe");
-    let kenji = g.user("kenji");
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
     g.approval(SECURITY_ADMIN, setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]));
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.advance("PT1H");
@@ -1930,7 +1736,7 @@ fn directory_audits_filter_on_time_activity_and_target() {
 
 #[test]
 fn cli_approvals_lists_waiting_requests_and_mine_only_those_for_the_caller() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     let id = lab.chloe_waits_for_approval();
     lab.run(&["approvals"])
         .ok()
@@ -1954,7 +1760,7 @@ fn cli_approvals_lists_waiting_requests_and_mine_only_those_for_the_caller() {
 
 #[test]
 fn cli_approve_provisions_from_the_time_of_approval() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     let id = lab.chloe_waits_for_approval();
     lab.run(&["clock", "advance", "PT1H"]).ok();
     lab.run(&["--as", "kenji", "approve", &id, "--justification", "Alert 7731 confirmed"])
@@ -1969,7 +1775,7 @@ fn cli_approve_provisions_from_the_time_of_approval() {
 
 #[test]
 fn cli_deny_with_short_flag_ends_it_denied() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     let id = lab.chloe_waits_for_approval();
     lab.run(&["--as", "dev", "deny", &id, "-j", "Not on call"])
         .ok()
@@ -1979,7 +1785,7 @@ fn cli_deny_with_short_flag_ends_it_denied() {
 
 #[test]
 fn cli_refused_decisions_exit_1_with_the_service_error_and_change_nothing() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     let id = lab.chloe_waits_for_approval();
     lab.fails_untouched(&["--as", "chloe", "approve", &id, "-j", "me"])
         .refused("UnauthorizedAccessException", 403)
@@ -2000,14 +1806,14 @@ fn cli_refused_decisions_exit_1_with_the_service_error_and_change_nothing() {
 
 #[test]
 fn cli_approve_without_an_id_is_a_usage_error() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     lab.run(&["approve"]).usage();
     lab.run(&["deny", "--justification"]).usage();
 }
 
 #[test]
 fn cli_approve_answers_a_self_extension_as_an_administrator() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     let run = lab
         .run(&[
             "--json",
@@ -2031,7 +1837,7 @@ fn cli_approve_answers_a_self_extension_as_an_administrator() {
 
 #[test]
 fn cli_deny_answers_a_self_renewal_as_an_administrator() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     lab.run(&["clock", "advance", "P11D"]).ok();
     let run = lab
         .run(&[
@@ -2054,7 +1860,7 @@ fn cli_deny_answers_a_self_renewal_as_an_administrator() {
 
 #[test]
 fn cli_cancel_of_a_pending_request_cancels_it() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     let id = lab.chloe_waits_for_approval();
     lab.run(&["--as", "chloe", "request", "cancel", &id]).ok().out_has("now Canceled");
     lab.run(&["--as", "kenji", "approvals", "--mine"]).ok().out_lacks(&id);
@@ -2063,7 +1869,7 @@ fn cli_cancel_of_a_pending_request_cancels_it() {
 
 #[test]
 fn cli_notifications_lists_the_outbox_and_filters_by_recipient_and_time() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     let id = lab.chloe_waits_for_approval();
     lab.run(&["clock", "advance", "PT1H"]).ok();
     lab.run(&["--as", "kenji", "approve", &id, "-j", "ok"]).ok();
@@ -2108,7 +1914,7 @@ fn cli_notifications_lists_the_outbox_and_filters_by_recipient_and_time() {
 
 #[test]
 fn cli_audit_filters_by_time_principal_and_role() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     let id = lab.chloe_waits_for_approval();
     lab.run(&["clock", "advance", "PT1H"]).ok();
     lab.run(&["--as", "kenji", "approve", &id, "-j", "ok"]).ok();
@@ -2138,7 +1944,7 @@ fn cli_audit_filters_by_time_principal_and_role() {
 
 #[test]
 fn cli_explain_tells_the_approval_path_with_stages_approvers_and_decisions() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     let id = lab.chloe_waits_for_approval();
     lab.run(&["request", "explain", &id])
         .ok()
@@ -2163,7 +1969,7 @@ fn cli_explain_tells_the_approval_path_with_stages_approvers_and_decisions() {
 
 #[test]
 fn cli_explain_of_a_denied_or_timed_out_request_says_why() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     let id = lab.chloe_waits_for_approval();
     lab.run(&["--as", "dev", "deny", &id, "-j", "Not on call"]).ok();
     lab.run(&["request", "explain", &id])
@@ -2198,7 +2004,7 @@ fn cli_explain_of_a_denied_or_timed_out_request_says_why() {
 
 #[test]
 fn cli_explain_of_a_serial_approval_shows_both_stages_their_approvers_and_decisions() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     let kenji = lab.object_id("user", "kenji");
     let dev = lab.object_id("user", "dev");
     let body = json!({
@@ -2253,7 +2059,7 @@ fn cli_explain_of_a_serial_approval_shows_both_stages_their_approvers_and_decisi
 
 #[test]
 fn cli_graph_patch_of_a_step_decides_it() {
-    let lab = Lab::demo();
+    let lab = cli::Lab::demo();
     let id = lab.chloe_waits_for_approval();
     let run = lab.run(&["--as", "kenji", "graph", "GET", &format!("{APPROVALS}/{id}")]);
     assert_eq!(run.code, 0, "{run}");

@@ -16,12 +16,13 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::thread;
 
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_pimlab");
+use crate::harness::cli::{Run, run_in};
+use crate::harness::docs::code_blocks;
+use crate::harness::root;
 
 /// The scripts every checkout must have: the README's quickstart and the six core lessons.
 const REQUIRED: [&str; 7] = [
@@ -33,10 +34,6 @@ const REQUIRED: [&str; 7] = [
     "05-weekend-freeze.lua",
     "06-separation-of-duties.lua",
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The `.lua` files directly in `dir`, sorted.
 fn lua_files(dir: &Path) -> Vec<PathBuf> {
@@ -55,26 +52,6 @@ fn scripts() -> Vec<PathBuf> {
 
 fn shipped_hooks() -> Vec<PathBuf> {
     lua_files(&root().join("scripts").join("hooks"))
-}
-
-/// Runs pimlab with `args` in the temporary directory `dir`.
-fn pimlab(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("PIMLAB_DB")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot start {BIN}: {e}"))
-}
-
-fn describe(args: &[&str], out: &Output) -> String {
-    format!(
-        "\n$ pimlab {}\n[exit {:?}]\n--- stdout ---\n{}--- stderr ---\n{}",
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// The flags a script's first line asks for: `-- pimlab run scripts/NAME.lua --demo` gives
@@ -97,27 +74,25 @@ fn flags_of(script: &Path) -> Result<Vec<String>, String> {
 
 /// Checks one finished scenario run (that it checked something, too, when `checks` is set);
 /// returns its stdout.
-fn check_run(args: &[&str], out: &Output, checks: bool) -> Result<String, String> {
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.code() != Some(0) {
-        return Err(format!("the script failed{}", describe(args, out)));
+fn check_run(out: &Run, checks: bool) -> Result<String, String> {
+    if out.code != 0 {
+        return Err(format!("the script failed{out}"));
     }
-    if !stderr.is_empty() {
-        return Err(format!("the script wrote to stderr{}", describe(args, out)));
+    if !out.stderr.is_empty() {
+        return Err(format!("the script wrote to stderr{out}"));
     }
-    if stdout.lines().any(|l| l.starts_with("FAIL -")) {
-        return Err(format!("an expectation failed{}", describe(args, out)));
+    if out.stdout.lines().any(|l| l.starts_with("FAIL -")) {
+        return Err(format!("an expectation failed{out}"));
     }
-    let last = stdout.lines().last().unwrap_or_default();
+    let last = out.stdout.lines().last().unwrap_or_default();
     let passed = last
         .strip_suffix(" passed, 0 failed")
         .and_then(|n| n.parse::<u32>().ok())
-        .ok_or_else(|| format!("the last line is not `N passed, 0 failed`{}", describe(args, out)))?;
+        .ok_or_else(|| format!("the last line is not `N passed, 0 failed`{out}"))?;
     if checks && passed == 0 {
-        return Err(format!("the script checks nothing (0 passed){}", describe(args, out)));
+        return Err(format!("the script checks nothing (0 passed){out}"));
     }
-    Ok(stdout)
+    Ok(out.stdout.clone())
 }
 
 /// Runs one scenario twice with its own flags and checks both runs.
@@ -127,8 +102,8 @@ fn run_scenario(script: &Path) -> Result<(), String> {
     let path = script.to_string_lossy().to_string();
     let mut args = vec!["run", path.as_str()];
     args.extend(flags.iter().map(String::as_str));
-    let first = check_run(&args, &pimlab(dir.path(), &args), true)?;
-    let second = check_run(&args, &pimlab(dir.path(), &args), true)?;
+    let first = check_run(&run_in(dir.path(), &args), true)?;
+    let second = check_run(&run_in(dir.path(), &args), true)?;
     if first != second {
         let line = first.lines().zip(second.lines()).position(|(a, b)| a != b).map_or(0, |i| i + 1);
         return Err(format!(
@@ -179,16 +154,11 @@ fn a_script_that_fails_an_expectation_exits_non_zero() {
     let script = dir.path().join("fails.lua");
     fs::write(&script, "pim.expect(true, 'fine')\npim.expect_eq(1, 2, 'one is two')\n").unwrap();
     let args = ["run", "fails.lua"];
-    let out = pimlab(dir.path(), &args);
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&args, &out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("FAIL - one is two: expected 2, got 1 (fails.lua:2)"),
-        "{}",
-        describe(&args, &out)
-    );
-    assert!(stdout.ends_with("1 passed, 1 failed\n"), "{}", describe(&args, &out));
-    assert!(check_run(&args, &out, true).is_err());
+    let out = run_in(dir.path(), &args);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stdout.contains("FAIL - one is two: expected 2, got 1 (fails.lua:2)"), "{out}");
+    assert!(out.stdout.ends_with("1 passed, 1 failed\n"), "{out}");
+    assert!(check_run(&out, true).is_err());
 }
 
 #[test]
@@ -200,22 +170,17 @@ fn run_with_db_shapes_a_new_store_and_refuses_to_reshape_an_existing_one() {
     )
     .unwrap();
     let first = ["--db", "lab.db", "run", "who.lua", "--demo", "--at", "2025-03-01T08:00:00Z"];
-    let out = pimlab(dir.path(), &first);
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&first, &out));
-    assert!(
-        String::from_utf8_lossy(&out.stdout).starts_with("2025-03-01T08:00:00Z"),
-        "{}",
-        describe(&first, &out)
-    );
+    let out = run_in(dir.path(), &first);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.starts_with("2025-03-01T08:00:00Z"), "{out}");
     // The store now exists: asking again for a demo tenant would silently mean another tenant.
-    let out = pimlab(dir.path(), &first);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&first, &out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("lab.db already holds one"), "{}", describe(&first, &out));
+    let out = run_in(dir.path(), &first);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains("lab.db already holds one"), "{out}");
     // Without the flags it runs on what is there.
     let again = ["--db", "lab.db", "run", "who.lua"];
-    let out = pimlab(dir.path(), &again);
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&again, &out));
+    let out = run_in(dir.path(), &again);
+    assert_eq!(out.code, 0, "{out}");
 }
 
 #[test]
@@ -237,38 +202,17 @@ fn shipped_hooks_are_accepted_and_exercised_by_a_scenario() {
         let name = hook.file_stem().unwrap().to_string_lossy().to_string();
         let path = hook.to_string_lossy().to_string();
         let init = ["--db", "t.db", "init", "--demo"];
-        let out = pimlab(dir.path(), &init);
-        if !out.status.success() {
-            return Err(format!("init failed{}", describe(&init, &out)));
+        let out = run_in(dir.path(), &init);
+        if out.code != 0 {
+            return Err(format!("init failed{out}"));
         }
         let add = ["--db", "t.db", "hook", "add", name.as_str(), "--file", path.as_str()];
-        let out = pimlab(dir.path(), &add);
-        if !out.status.success()
-            || !String::from_utf8_lossy(&out.stdout).contains(&format!("Added hook {name}"))
-        {
-            return Err(format!("hook add refused a shipped hook{}", describe(&add, &out)));
+        let out = run_in(dir.path(), &add);
+        if out.code != 0 || !out.stdout.contains(&format!("Added hook {name}")) {
+            return Err(format!("hook add refused a shipped hook{out}"));
         }
         Ok(())
     });
-}
-
-/// The ```lua blocks of a Markdown file, with the line each starts on.
-fn lua_blocks(markdown: &str) -> Vec<(usize, String)> {
-    let mut blocks = Vec::new();
-    let mut current: Option<(usize, String)> = None;
-    for (i, line) in markdown.lines().enumerate() {
-        match current.as_mut() {
-            None if line.trim_end() == "```lua" => current = Some((i + 1, String::new())),
-            None => {}
-            Some(_) if line.trim_end() == "```" => blocks.push(current.take().unwrap()),
-            Some((_, text)) => {
-                text.push_str(line);
-                text.push('\n');
-            }
-        }
-    }
-    assert!(current.is_none(), "an unclosed ```lua block");
-    blocks
 }
 
 fn check_doc_block(block: &(usize, String)) -> Result<(), String> {
@@ -281,26 +225,26 @@ fn check_doc_block(block: &(usize, String)) -> Result<(), String> {
     let is_hook = !text.contains("pim.") && text.lines().any(|l| l.starts_with("return {"));
     if is_hook {
         let init = ["--db", "t.db", "init", "--demo"];
-        let out = pimlab(dir.path(), &init);
-        if !out.status.success() {
-            return Err(format!("{place}: init failed{}", describe(&init, &out)));
+        let out = run_in(dir.path(), &init);
+        if out.code != 0 {
+            return Err(format!("{place}: init failed{out}"));
         }
         let add = ["--db", "t.db", "hook", "add", "example", "--file", "example.lua"];
-        let out = pimlab(dir.path(), &add);
-        if !out.status.success() {
-            return Err(format!("{place}: `hook add` refused it{}", describe(&add, &out)));
+        let out = run_in(dir.path(), &add);
+        if out.code != 0 {
+            return Err(format!("{place}: `hook add` refused it{out}"));
         }
         return Ok(());
     }
     let args = ["run", "example.lua", "--demo"];
-    check_run(&args, &pimlab(dir.path(), &args), false).map(|_| ()).map_err(|e| format!("{place}: {e}"))
+    check_run(&run_in(dir.path(), &args), false).map(|_| ()).map_err(|e| format!("{place}: {e}"))
 }
 
 #[test]
 fn every_lua_example_of_the_scripting_guide_runs() {
     let guide =
         fs::read_to_string(root().join("docs").join("scripting.md")).expect("docs/scripting.md exists");
-    let blocks = lua_blocks(&guide);
+    let blocks = code_blocks(&guide, "lua");
     assert!(blocks.len() >= 10, "the guide has only {} ```lua examples", blocks.len());
     all_of(blocks, check_doc_block);
 }

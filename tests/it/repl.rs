@@ -7,169 +7,10 @@
 //! on every run. The store is named relatively so that messages naming it are the same in every
 //! directory, which lets sessions in two directories be compared byte for byte.
 
-use std::fmt;
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use crate::harness::repl::{Lab, script};
 
-use serde_json::Value;
-use tempfile::TempDir;
-
-const BIN: &str = env!("CARGO_BIN_EXE_pimlab");
 const INIT: &str = "init --demo --seed 7 --at 2025-01-06T09:00:00Z";
 const GA: &str = "Global Administrator";
-
-/// One finished `pimlab` process.
-struct Run {
-    what: String,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl fmt::Display for Run {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "\n{}\n[exit {}]\n--- stdout ---\n{}--- stderr ---\n{}",
-            self.what, self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-impl Run {
-    #[track_caller]
-    fn out_has(&self, needle: &str) -> &Run {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}{self}");
-        self
-    }
-
-    #[track_caller]
-    fn out_lacks(&self, needle: &str) -> &Run {
-        assert!(!self.stdout.contains(needle), "stdout should not contain {needle:?}{self}");
-        self
-    }
-
-    #[track_caller]
-    fn err_has(&self, needle: &str) -> &Run {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}{self}");
-        self
-    }
-
-    /// The session ran to its end: errors of single lines do not end it, but a piped session's
-    /// exit code says whether every line succeeded (0), or the worst line's code (1 refused, 2
-    /// usage).
-    #[track_caller]
-    fn ended(&self) -> &Run {
-        let failed = self.stderr.lines().any(|l| l.starts_with("error:"));
-        match failed {
-            false => assert_eq!(self.code, 0, "a session whose every line succeeded exits 0{self}"),
-            true => assert!(matches!(self.code, 1 | 2), "a session with a failing line exits 1 or 2{self}"),
-        }
-        self
-    }
-
-    /// The stdout lines, in order.
-    fn lines(&self) -> Vec<&str> {
-        self.stdout.lines().collect()
-    }
-}
-
-/// A temporary directory for one store, `t.db`.
-struct Lab {
-    dir: TempDir,
-}
-
-impl Lab {
-    fn new() -> Lab {
-        Lab { dir: tempfile::tempdir().expect("temp dir") }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.current_dir(self.path())
-            .env_remove("PIMLAB_DB")
-            .env("PIMLAB_HISTORY", self.path().join("history"))
-            .env("RUST_BACKTRACE", "0")
-            .arg("--db")
-            .arg("t.db")
-            .args(args);
-        c
-    }
-
-    /// `pimlab --db t.db ARGS` with `input` on standard input (a pipe, so not a terminal).
-    fn session_with(&self, args: &[&str], input: &str) -> Run {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start pimlab");
-        let mut stdin = child.stdin.take().expect("stdin");
-        let text = input.to_string();
-        // Written from a thread so a long session can never block on full output pipes. The
-        // session may end (`exit`) before reading everything: a broken pipe is fine then.
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(text.as_bytes());
-        });
-        let out = child.wait_with_output().expect("wait for pimlab");
-        writer.join().expect("writer thread");
-        Run {
-            what: format!("$ pimlab --db t.db {} <<EOF\n{input}EOF", args.join(" ")),
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-            stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-        }
-    }
-
-    /// A REPL session reading `lines`.
-    fn session(&self, lines: &[&str]) -> Run {
-        self.session_with(&[], &script(lines))
-    }
-
-    /// One command-line run: `pimlab --db t.db WORDS`, the words split as a shell (and the
-    /// REPL) splits them.
-    fn cli(&self, line: &str) -> Run {
-        let words = shlex::split(line).expect("a line that splits");
-        let out = self
-            .command(&words.iter().map(String::as_str).collect::<Vec<_>>())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run pimlab");
-        Run {
-            what: format!("$ pimlab --db t.db {line}"),
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-            stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-        }
-    }
-}
-
-fn script(lines: &[&str]) -> String {
-    lines.iter().map(|l| format!("{l}\n")).collect()
-}
-
-/// The store's requests as Graph JSON, read with the command line.
-fn requests_json(lab: &Lab) -> Vec<Value> {
-    let run = lab.cli("requests --json");
-    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}){run}"));
-    match v.get("value").unwrap_or(&v) {
-        Value::Array(items) => items.clone(),
-        other => panic!("no list of requests in {other}"),
-    }
-}
-
-/// The id of the demonstration user with this user principal name.
-fn user_id(lab: &Lab, upn: &str) -> String {
-    let run = lab.cli(&format!("user show {upn} --json"));
-    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}){run}"));
-    v["id"].as_str().expect("an id").to_string()
-}
 
 // ---------------------------------------------------------------------------------------------
 // The same commands as the command line
@@ -217,8 +58,9 @@ fn a_session_prints_what_the_command_line_prints() {
         }
     };
     run_cli(&lines);
-    let alice = user_id(&cli_lab, "alice@contoso.example");
-    let activation = requests_json(&cli_lab)
+    let alice = cli_lab.user_id("alice@contoso.example");
+    let activation = cli_lab
+        .requests_json()
         .into_iter()
         .find(|r| r["principalId"] == alice.as_str() && r["action"] == "selfActivate")
         .expect("alice's activation");
@@ -235,7 +77,7 @@ fn a_session_prints_what_the_command_line_prints() {
 
     let repl_lab = Lab::new();
     let session = repl_lab.session(&lines.iter().map(String::as_str).collect::<Vec<_>>());
-    session.ended();
+    let session = session.ended();
     assert!(session.stdout.contains("selfActivate") && session.stderr.contains("error: "), "{session}");
     assert_eq!(session.stdout, expected_out, "stdout differs from the command line's{session}");
     assert_eq!(session.stderr, expected_err, "stderr differs from the command line's{session}");
@@ -256,7 +98,7 @@ fn a_line_may_start_with_pimlab() {
         "eligible list -r \"Global Administrator\"",
         "pimlab eligible list -r \"Global Administrator\"",
     ]);
-    run.ended().out_has("alice@contoso.example");
+    let run = run.ended().out_has("alice@contoso.example");
     let table = lab.cli("eligible list -r \"Global Administrator\"").stdout;
     assert_eq!(run.stdout, format!("{table}{table}"), "{run}");
     assert_eq!(run.stderr, "", "{run}");
@@ -282,7 +124,8 @@ fn as_switches_the_caller_and_as_alone_switches_back() {
         // Back as the break-glass admin, who already holds Global Administrator.
         "activate -r \"Global Administrator\" -j again",
     ]);
-    run.ended()
+    let run = run
+        .ended()
         .out_has("acting as alice@contoso.example\n")
         .out_has("acting as breakglass@contoso.example\n")
         .out_has("acting as lena@contoso.example\n")
@@ -296,9 +139,9 @@ fn as_switches_the_caller_and_as_alone_switches_back() {
     assert!(!mine[2].contains("alice@contoso.example"), "{run}");
 
     // The store agrees: the activations were alice's and lena's own.
-    let requests = requests_json(&lab);
-    let alice = user_id(&lab, "alice@contoso.example");
-    let lena = user_id(&lab, "lena@contoso.example");
+    let requests = lab.requests_json();
+    let alice = lab.user_id("alice@contoso.example");
+    let lena = lab.user_id("lena@contoso.example");
     let activations: Vec<(&str, &str)> = requests
         .iter()
         .filter(|r| r["action"] == "selfActivate")
@@ -323,7 +166,7 @@ fn as_on_the_command_line_sets_the_first_caller() {
     let lab = Lab::new();
     assert_eq!(lab.cli(INIT).code, 0);
     let run = lab.session_with(&["--as", "alice"], &script(&["requests --mine", "as", "requests --mine"]));
-    run.ended();
+    let run = run.ended();
     let parts = run.stdout.split("acting as breakglass@contoso.example").collect::<Vec<_>>();
     assert_eq!(parts.len(), 2, "{run}");
     assert!(parts[0].contains("alice@contoso.example"), "{run}");
@@ -352,7 +195,8 @@ fn a_failing_command_prints_its_error_and_the_session_goes_on() {
         "--db other.db user list",
         "= 'after lines a session cannot run'",
     ]);
-    run.ended()
+    let run = run
+        .ended()
         .err_has("error: RoleAssignmentRequestNotFound (HTTP 404)")
         .err_has("error: StoreAlreadyInitialized (HTTP 409)")
         .err_has("error: cannot split the line into words (unbalanced quotes?)")
@@ -378,7 +222,8 @@ fn an_unknown_command_prints_clap_usage_and_the_session_goes_on() {
     let lab = Lab::new();
     let run = lab.session(&[INIT, "bogus", "eligible frobnicate", "activate --role", "clock"]);
     let cli = lab.cli("bogus");
-    run.ended()
+    let run = run
+        .ended()
         .err_has("error: unrecognized subcommand 'bogus'")
         .err_has("Usage: pimlab [OPTIONS] [COMMAND]")
         .err_has("error: unrecognized subcommand 'frobnicate'")
@@ -395,7 +240,8 @@ fn an_unknown_command_prints_clap_usage_and_the_session_goes_on() {
 fn help() {
     let lab = Lab::new();
     let run = lab.session(&[INIT, "help", "eligible --help", "clock"]);
-    run.ended()
+    let run = run
+        .ended()
         .out_has("as PRINCIPAL")
         .out_has("lua CODE")
         .out_has("= EXPR")
@@ -424,7 +270,7 @@ fn lua_globals_carry_over_between_lines_even_after_an_error() {
         "= y",
         "= x",
     ]);
-    run.ended().err_has("error: lua:1: boom");
+    let run = run.ended().err_has("error: lua:1: boom");
     let lines = run.lines();
     assert!(lines.contains(&"84"), "{run}");
     let tail: Vec<&str> = lines[lines.len() - 3..].to_vec();
@@ -446,7 +292,7 @@ fn lua_one_liners() {
         "lua",
         "= 'still here'",
     ]);
-    run.ended().err_has("error: lua:1: boom").err_has("error: `lua` needs code");
+    let run = run.ended().err_has("error: lua:1: boom").err_has("error: `lua` needs code");
     let lines = run.lines();
     let tail: Vec<&str> = lines[lines.len() - 7..].to_vec();
     assert_eq!(
@@ -474,7 +320,8 @@ fn lua_and_commands_share_the_store_and_the_caller() {
         "lua local r = pim.activate{role = \"Global Administrator\", justification = \"from lua\"} print(r.status)",
         "requests --mine",
     ]);
-    run.ended().out_has("Provisioned\n").out_has("selfActivate   Provisioned   alice@contoso.example");
+    let run =
+        run.ended().out_has("Provisioned\n").out_has("selfActivate   Provisioned   alice@contoso.example");
     assert_eq!(run.stderr, "", "{run}");
 }
 
@@ -487,7 +334,7 @@ fn exit_ends_the_session_early() {
     for word in ["exit", "quit", "  exit  "] {
         let lab = Lab::new();
         let run = lab.session(&[INIT, "= 'before'", word, "= 'after'", "clock advance P1D"]);
-        run.ended().out_has("before\n").out_lacks("after");
+        let run = run.ended().out_has("before\n").out_lacks("after");
         assert_eq!(lab.cli("clock").stdout, "2025-01-06T09:00:00Z\n", "lines after {word} ran{run}");
     }
 }
@@ -496,7 +343,7 @@ fn exit_ends_the_session_early() {
 fn the_end_of_input_ends_the_session() {
     let lab = Lab::new();
     let run = lab.session_with(&[], &format!("{INIT}\nclock"));
-    run.ended().out_has("2025-01-06T09:00:00Z");
+    let run = run.ended().out_has("2025-01-06T09:00:00Z");
     assert_eq!(run.stderr, "", "{run}");
 }
 
@@ -505,7 +352,7 @@ fn comments_and_blank_lines_are_ignored() {
     let lab = Lab::new();
     assert_eq!(lab.cli(INIT).code, 0);
     let run = lab.session(&["", "   ", "\t", "# clock advance P1D", "   # exit", "#", "clock"]);
-    run.ended();
+    let run = run.ended();
     assert_eq!(run.stdout, "2025-01-06T09:00:00Z\n", "{run}");
     assert_eq!(run.stderr, "", "{run}");
 }
@@ -515,7 +362,7 @@ fn comments_and_blank_lines_are_ignored() {
 fn carriage_returns_are_ignored() {
     let lab = Lab::new();
     let run = lab.session_with(&[], &format!("{INIT}\r\n\r\nclock\r\n"));
-    run.ended();
+    let run = run.ended();
     assert!(run.stdout.ends_with("\n2025-01-06T09:00:00Z\n"), "{run}");
     assert_eq!(run.stderr, "", "{run}");
 }
@@ -530,8 +377,8 @@ fn pimlab_alone_and_pimlab_repl_both_open_it() {
     let lines = [INIT, "as alice", "eligible list -p alice", "= pim.clock.now()", "bogus"];
     let alone = Lab::new().session(&lines);
     let repl = Lab::new().session_with(&["repl"], &script(&lines));
-    alone.ended().out_has("acting as alice@contoso.example").out_has("Global Administrator");
-    repl.ended();
+    let alone = alone.ended().out_has("acting as alice@contoso.example").out_has("Global Administrator");
+    let repl = repl.ended();
     assert_eq!(alone.stdout, repl.stdout, "{alone}{repl}");
     assert_eq!(alone.stderr, repl.stderr, "{alone}{repl}");
 }
@@ -542,12 +389,13 @@ fn pimlab_alone_and_pimlab_repl_both_open_it() {
 fn a_new_store_is_created_on_first_use() {
     let lab = Lab::new();
     let run = lab.session(&["clock", "user list"]);
-    run.ended().err_has("pimlab: created a new tenant in t.db").out_has("breakglass@contoso.example");
+    let run =
+        run.ended().err_has("pimlab: created a new tenant in t.db").out_has("breakglass@contoso.example");
     assert_eq!(run.stderr.matches("created a new tenant").count(), 1, "{run}");
 
     let lab = Lab::new();
     let run = lab.session(&[INIT, "user list"]);
-    run.ended().out_has("alice@contoso.example");
+    let run = run.ended().out_has("alice@contoso.example");
     assert_eq!(run.stderr, "", "{run}");
 }
 
@@ -586,7 +434,7 @@ fn a_piped_session_is_reproducible() {
     ];
     let first = Lab::new().session(&lines);
     let second = Lab::new().session(&lines);
-    first.ended().out_has("PendingApproval");
+    let first = first.ended().out_has("PendingApproval");
     assert_eq!(first.stdout, second.stdout, "two runs differ on stdout{first}{second}");
     assert_eq!(first.stderr, second.stderr, "two runs differ on stderr{first}{second}");
 }

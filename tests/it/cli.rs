@@ -10,152 +10,15 @@
 //!
 //! Tests that fail because pimlab disagrees with its README or the references are kept and marked
 
-mod common;
-
-use std::fmt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
-use common::Run;
-const AT: &str = "2025-01-06T09:00:00Z";
+use crate::harness::cli::{Lab, Run, bytes_of};
+use crate::harness::{AT, GLOBAL_ADMIN as GA_ID};
+
 const GA: &str = "Global Administrator";
-const GA_ID: &str = "62e90394-69f5-4237-9190-012177145e10";
 const TOO_SHORT: &str = "The Active duration is too short. Miniumum Required is 5 minutes.";
-
-// ---------------------------------------------------------------------------------------------
-// Harness
-// ---------------------------------------------------------------------------------------------
-
-/// The store's files, for byte-for-byte comparison.
-///
-/// Why bytes, and why this is robust under WAL: every pimlab command is one process with one
-/// connection. When that connection closes, SQLite checkpoints the write-ahead log into the main
-/// file and deletes `-wal` and `-shm`, so between two commands the whole store is the `.db` file.
-/// We still capture `-wal` (present or not, and its bytes) in case a checkpoint was ever skipped;
-/// `-shm` is only a shared-memory index that readers may rebuild, so it is left out. A refused
-/// command must roll back before commit, so nothing reaches the log and the `.db` is untouched.
-/// This is stricter than comparing listings: it also catches audit rows, a consumed id, the
-/// clock, or a policy change that no listing shows. (Read-only commands leave the bytes alone as
-/// well, which `reading_commands_leave_the_store_byte_for_byte_unchanged` checks, so a failure
-/// here is never noise from merely opening the store.)
-#[derive(PartialEq)]
-struct StoreBytes {
-    db: Option<Vec<u8>>,
-    wal: Option<Vec<u8>>,
-}
-
-impl fmt::Debug for StoreBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let len = |b: &Option<Vec<u8>>| b.as_ref().map(|b| format!("{} bytes", b.len()));
-        write!(f, "db: {:?}, wal: {:?}", len(&self.db), len(&self.wal))
-    }
-}
-
-/// A temporary directory holding one store.
-struct Lab {
-    dir: TempDir,
-    db: PathBuf,
-}
-
-impl Lab {
-    /// A directory with no store yet.
-    fn empty() -> Lab {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("t.db");
-        Lab { dir, db }
-    }
-
-    /// The demonstration tenant with the pinned seed and clock.
-    fn demo() -> Lab {
-        let lab = Lab::empty();
-        lab.run(&["init", "--demo", "--seed", "7", "--at", AT]).ok();
-        lab
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// `pimlab` with no `--db`, run in the lab's directory, `PIMLAB_DB` unset.
-    fn command(&self) -> Command {
-        common::pimlab_in(self.dir.path())
-    }
-
-    /// Runs `pimlab --db <lab>/t.db ARGS`.
-    fn run(&self, args: &[&str]) -> Run {
-        common::run_on(self.dir.path(), &self.db, args)
-    }
-
-    /// Runs the command as given, recording `args` for messages.
-    fn run_raw(&self, c: Command, args: &[String]) -> Run {
-        common::run_command(c, args)
-    }
-
-    fn bytes(&self) -> StoreBytes {
-        bytes_of(&self.db)
-    }
-
-    /// Runs a command that must fail and leave the store as it was: byte-for-byte, or, when the
-    /// service refused a request, with nothing but that refusal's audit row added (invariant 3).
-    #[track_caller]
-    fn fails_unchanged(&self, args: &[&str]) -> Run {
-        // Reading the store first (which may tidy its WAL files), then its bytes.
-        let logical = common::logical_dump(&self.db);
-        let failures = common::failure_audits(&self.db);
-        let before = self.bytes();
-        let run = self.run(args);
-        assert_ne!(run.code, 0, "expected a failure{run}");
-        if self.bytes() != before {
-            assert_eq!(
-                common::logical_dump(&self.db),
-                logical,
-                "the store changed although the command failed{run}"
-            );
-            let added = common::failure_audits(&self.db) - failures;
-            assert!(added <= 1, "only the refusal's own audit row may be added, not {added}{run}");
-        }
-        run
-    }
-
-    /// The id of the object `name` (user, group, service principal, unit), from `--json`.
-    fn object_id(&self, kind: &str, name: &str) -> String {
-        self.run(&["--json", kind, "show", name]).ok().json()["id"].as_str().unwrap().to_string()
-    }
-
-    /// The role management policy of `role`, as Graph JSON.
-    fn policy(&self, role: &str) -> Value {
-        self.run(&["--json", "policy", "show", role]).ok().json()
-    }
-
-    /// PATCHes one rule of `role`'s policy through the Graph router (independent of `policy set`).
-    fn patch_rule(&self, role: &str, rule_id: &str, body: &Value) {
-        let policy = self.policy(role)["id"].as_str().unwrap().to_string();
-        let path = format!("/policies/roleManagementPolicies/{policy}/rules/{rule_id}");
-        let run = self.run(&["graph", "PATCH", &path, "--body", &body.to_string()]);
-        assert_eq!((run.code, run.stderr.as_str()), (0, "HTTP 204\n"), "{run}");
-    }
-
-    /// One rule of `role`'s policy, as Graph JSON.
-    fn rule(&self, role: &str, rule_id: &str) -> Value {
-        let policy = self.policy(role);
-        policy["rules"].as_array().unwrap().iter().find(|r| r["id"] == rule_id).cloned().unwrap()
-    }
-
-    fn require_approval(&self, role: &str) {
-        let mut rule = self.rule(role, "Approval_EndUser_Assignment");
-        rule["setting"]["isApprovalRequired"] = json!(true);
-        self.patch_rule(role, "Approval_EndUser_Assignment", &rule);
-    }
-}
-
-fn bytes_of(db: &Path) -> StoreBytes {
-    let mut wal = db.as_os_str().to_owned();
-    wal.push("-wal");
-    StoreBytes { db: std::fs::read(db).ok(), wal: std::fs::read(PathBuf::from(wal)).ok() }
-}
 
 /// `eligibility request <id>: adminAssign Provisioned` → (kind, id, action, status).
 #[track_caller]
@@ -409,7 +272,7 @@ fn help_and_version_go_to_stdout_with_exit_zero() {
 fn a_wrong_command_line_exits_2_with_usage_and_touches_nothing() {
     let lab = Lab::demo();
     let before = lab.bytes();
-    // (`pimlab` with no command opens the REPL: see tests/repl.rs.)
+    // (`pimlab` with no command opens the REPL: see repl.rs.)
     lab.run(&["frobnicate"]).usage().err_has("'frobnicate'");
     lab.run(&["activate"]).usage().err_has("--role");
     lab.run(&["eligible", "assign", "--role", GA]).usage().err_has("--principal");

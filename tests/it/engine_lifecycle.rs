@@ -7,8 +7,6 @@
 
 use std::fmt::Write as _;
 
-mod common;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pimlab::engine::fidelity;
@@ -16,21 +14,19 @@ use pimlab::engine::{AuditQuery, Engine, InitOptions, NewObject, RequestFilter, 
 use pimlab::model::builtin_roles::{DIRECTORY_READERS, GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR};
 use pimlab::model::policy;
 use pimlab::model::{
-    Action, ApiError, AssignmentType, Expiration, ExpirationType, IsoDuration, MemberType, NewRequest,
-    PrincipalKind, RequestKind, Schedule, ScheduleInfo, ScheduleRequest, ScheduleState, Status, Surface,
-    TicketInfo, Timestamp,
+    Action, ApiError, AssignmentType, ExpirationType, IsoDuration, MemberType, NewRequest, PrincipalKind,
+    RequestKind, Schedule, ScheduleRequest, ScheduleState, Status, TicketInfo, Timestamp,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::harness::engine::{RequestExt, days, hours, mins, req};
+use crate::harness::store::{self, FileTenant};
+use crate::harness::{HELPDESK_ADMIN, REPORTS_READER, SECURITY_READER, USER_ADMIN};
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-const USER_ADMIN: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
-const HELPDESK_ADMIN: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
-const SECURITY_READER: &str = "5d6b6bb7-de71-4623-b4af-96380a352509";
-const REPORTS_READER: &str = "4a5d8f65-41da-4de4-8968-e035b65339cf";
 
 const ELIG: RequestKind = RequestKind::Eligibility;
 const ASSIGN: RequestKind = RequestKind::Assignment;
@@ -40,65 +36,6 @@ const DOES_NOT_EXIST_MESSAGE: &str = "The Role assignment does not exist.";
 const EXISTS_MESSAGE: &str = "The Role assignment already exists.";
 const UNAUTHORIZED_MESSAGE: &str = "Attempted to perform an unauthorized operation.";
 const TOO_SHORT_MESSAGE: &str = "The Active duration is too short. Miniumum Required is 5 minutes.";
-
-fn mins(n: i64) -> IsoDuration {
-    IsoDuration::from_minutes(n)
-}
-fn hours(n: i64) -> IsoDuration {
-    IsoDuration::from_hours(n)
-}
-fn days(n: i64) -> IsoDuration {
-    IsoDuration::from_days(n)
-}
-
-/// A request for `principal` and `role` at the tenant scope, with a justification and no schedule.
-fn req(kind: RequestKind, action: Action, principal: &str, role: &str) -> NewRequest {
-    NewRequest {
-        surface: Surface::Directory,
-        kind,
-        action,
-        principal_id: principal.to_string(),
-        role_definition_id: role.to_string(),
-        directory_scope_id: Some("/".into()),
-        app_scope_id: None,
-        justification: Some("integration test".into()),
-        schedule_info: None,
-        ticket_info: None,
-        is_validation_only: false,
-    }
-}
-
-/// Small builders over [`NewRequest`].
-trait RequestExt: Sized {
-    fn lasting(self, d: IsoDuration) -> Self;
-    fn permanent(self) -> Self;
-    fn starting(self, start: Timestamp, d: IsoDuration) -> Self;
-    fn without_justification(self) -> Self;
-    fn validation_only(self) -> Self;
-}
-
-impl RequestExt for NewRequest {
-    fn lasting(mut self, d: IsoDuration) -> Self {
-        self.schedule_info = Some(ScheduleInfo { start: None, expiration: Expiration::after(d) });
-        self
-    }
-    fn permanent(mut self) -> Self {
-        self.schedule_info = Some(ScheduleInfo { start: None, expiration: Expiration::never() });
-        self
-    }
-    fn starting(mut self, start: Timestamp, d: IsoDuration) -> Self {
-        self.schedule_info = Some(ScheduleInfo { start: Some(start), expiration: Expiration::after(d) });
-        self
-    }
-    fn without_justification(mut self) -> Self {
-        self.justification = None;
-        self
-    }
-    fn validation_only(mut self) -> Self {
-        self.is_validation_only = true;
-        self
-    }
-}
 
 /// A tenant made with `demo = false`: the break-glass Global Administrator, three users with no
 /// roles, a role-assignable group (member: bob), a group that is not role-assignable (member:
@@ -1405,14 +1342,13 @@ fn the_last_global_administrator_assignment_does_not_expire() {
     assert_eq!(held[0].end_at, None);
 }
 
-/// A store file at `path` holding a fresh tenant and one user, Alice, with no roles.
-fn file_tenant_with_alice(path: &std::path::Path) -> (Engine, Session, String) {
-    let mut e = Engine::open(path).expect("open");
-    e.init(&InitOptions::default()).expect("init");
-    let admin = Session::new(e.default_caller().expect("default caller"));
-    let alice = e
+/// A fresh tenant in a store file, and one user, Alice, with no roles.
+fn file_tenant_with_alice() -> (FileTenant, String) {
+    let mut t = FileTenant::new(&InitOptions::default());
+    let alice = t
+        .engine
         .create_object(
-            &admin,
+            &t.admin,
             NewObject {
                 kind: Some(PrincipalKind::User),
                 display_name: "Alice".into(),
@@ -1422,7 +1358,7 @@ fn file_tenant_with_alice(path: &std::path::Path) -> (Engine, Session, String) {
         )
         .expect("alice")
         .id;
-    (e, admin, alice)
+    (t, alice)
 }
 
 #[test]
@@ -1462,15 +1398,10 @@ fn the_last_global_administrator_eligibility_does_not_expire() {
     // assignment (lock-out protection)". PIM itself never lets the last `Assigned` Global
     // Administrator go, so the state is reached the way real tenants reach it: the permanent
     // assignment disappears outside PIM (here, straight from the store file).
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("tenant.db");
-    let alice;
-    {
-        let (mut e, admin, a) = file_tenant_with_alice(&path);
-        alice = a;
-        let r = req(ELIG, Action::AdminAssign, &alice, GLOBAL_ADMINISTRATOR).lasting(days(10));
-        e.submit(&admin, &r).expect("eligible");
-    }
+    let (FileTenant { dir: _dir, db: path, engine: mut e, admin }, alice) = file_tenant_with_alice();
+    let r = req(ELIG, Action::AdminAssign, &alice, GLOBAL_ADMINISTRATOR).lasting(days(10));
+    e.submit(&admin, &r).expect("eligible");
+    drop(e);
     {
         let conn = rusqlite::Connection::open(&path).expect("raw open");
         let gone = conn
@@ -1876,18 +1807,15 @@ fn refused_requests_leave_every_listing_unchanged() {
 
 #[test]
 fn refused_requests_leave_the_store_file_unchanged_but_for_their_audit_row() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pimlab.db");
-    {
-        let (mut e, admin, alice) = file_tenant_with_alice(&path);
-        e.submit(&admin, &req(ELIG, Action::AdminAssign, &alice, USER_ADMIN).permanent()).unwrap();
-        e.submit(
-            &Session::new(alice.clone()),
-            &req(ASSIGN, Action::SelfActivate, &alice, USER_ADMIN).lasting(hours(2)),
-        )
-        .unwrap();
-    }
-    let read = || common::logical_dump(&path);
+    let (FileTenant { dir: _dir, db: path, engine: mut e, admin }, alice) = file_tenant_with_alice();
+    e.submit(&admin, &req(ELIG, Action::AdminAssign, &alice, USER_ADMIN).permanent()).unwrap();
+    e.submit(
+        &Session::new(alice.clone()),
+        &req(ASSIGN, Action::SelfActivate, &alice, USER_ADMIN).lasting(hours(2)),
+    )
+    .unwrap();
+    drop(e);
+    let read = || store::logical_dump(&path);
     let baseline = read();
     {
         // Control: opening and closing alone changes nothing.
@@ -1920,7 +1848,7 @@ fn refused_requests_leave_the_store_file_unchanged_but_for_their_audit_row() {
         }),
     ];
     for (code, refuse) in cases {
-        let failures = common::failure_audits(&path);
+        let failures = store::failure_audits(&path);
         {
             let mut e = Engine::open(&path).unwrap();
             let admin = e.default_caller().unwrap();
@@ -1931,7 +1859,7 @@ fn refused_requests_leave_the_store_file_unchanged_but_for_their_audit_row() {
         assert!(read() == baseline, "refusal {code} changed the store file");
         // A refused request is recorded; a cancel of an unknown request is not a request.
         let recorded = if code == "RoleAssignmentRequestNotFound" { 0 } else { 1 };
-        assert_eq!(common::failure_audits(&path), failures + recorded, "audit rows for refusal {code}");
+        assert_eq!(store::failure_audits(&path), failures + recorded, "audit rows for refusal {code}");
     }
     {
         // Sensitivity check: an accepted request does change the file.

@@ -1,0 +1,15 @@
+//! pimlab's integration tests: one test binary, with one shared harness (`harness`).
+
+mod harness;
+
+mod approvals;
+mod architecture;
+mod cli;
+mod docs;
+mod engine_lifecycle;
+mod graph_bodies;
+mod graph_router;
+mod hooks;
+mod repl;
+mod scripts;
+mod transcripts;
