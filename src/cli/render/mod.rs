@@ -221,7 +221,8 @@ pub fn error(e: &ApiError) -> String {
     let mut out = format!("error: {} (HTTP {}): {}\n", e.code, e.status, e.message);
     for d in &e.details {
         let fix = d.hint.as_ref().map(|h| format!(". Fix: {}", hints::cli_words(h))).unwrap_or_default();
-        if d.message.starts_with(&d.target) {
+        // The target is named once: in the message, or as the code itself.
+        if d.message.starts_with(&d.target) || d.target == d.code {
             out.push_str(&format!("  - {}: {}{fix}\n", d.code, d.message));
         } else {
             out.push_str(&format!("  - {} [{}]: {}{fix}\n", d.code, d.target, d.message));
