@@ -4,13 +4,13 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::model::audit::AuditRecord;
 use crate::model::policy::Policy;
 use crate::model::time::format_timestamp;
 use crate::model::{
     DirectoryObject, PrincipalKind, RequestKind, RoleDefinition, Schedule, ScheduleInfo, ScheduleRequest,
     Timestamp,
 };
-use crate::store::AuditRecord;
 
 pub const GRAPH_ROOT: &str = "https://graph.microsoft.com";
 

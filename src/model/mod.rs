@@ -2,6 +2,7 @@
 //! beyond what a value must satisfy to exist.
 
 pub mod approval;
+pub mod audit;
 pub mod builtin_roles;
 pub mod directory;
 pub mod error;

@@ -7,12 +7,12 @@ use crate::api::{shapes, views};
 use crate::engine::AdvanceReport;
 use crate::engine::extension::HandlerVerdict;
 use crate::model::approval::{ApprovalStep, Decision, Notification};
+use crate::model::audit::AuditRecord;
 use crate::model::hook::Hook;
 use crate::model::policy::{Policy, PolicyRule};
 use crate::model::{
     Action, ApiError, DirectoryObject, PrincipalKind, RoleDefinition, Schedule, ScheduleRequest, Timestamp,
 };
-use crate::store::AuditRecord;
 
 /// What happened to the request an outcome carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,7 +20,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
-pub use records::{AuditRecord, AuditTarget, RequestQuery};
+pub use crate::model::audit::{AuditRecord, AuditTarget};
+pub use records::RequestQuery;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 
 /// Errors opening a store. Everything else surfaces as `rusqlite::Error`.

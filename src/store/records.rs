@@ -1,5 +1,6 @@
 //! Rows of `requests` and `audit`.
 
+use crate::model::audit::AuditRecord;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
@@ -221,30 +222,6 @@ impl Tx<'_> {
         let due = [created.map(|t| t + retention_ms), canceled.map(|t| t + canceled_retention_ms)];
         Ok(due.into_iter().flatten().min().map(from_millis))
     }
-}
-
-/// One audit record.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditRecord {
-    pub seq: i64,
-    pub at: Timestamp,
-    pub actor_id: String,
-    pub activity: String,
-    pub category: String,
-    pub result: String,
-    pub reason: Option<String>,
-    pub request_id: Option<String>,
-    pub targets: Vec<AuditTarget>,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditTarget {
-    pub id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub display_name: Option<String>,
 }
 
 impl Tx<'_> {
