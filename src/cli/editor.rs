@@ -18,9 +18,10 @@ use rustyline::history::{DefaultHistory, History};
 use rustyline::validate::Validator;
 use rustyline::{CompletionType, Config, Context, Editor, Helper};
 
+use super::CliError;
 use super::args::Cli;
+use super::line::{self, Step};
 use super::shell::Shell;
-use super::{CliError, repl};
 use crate::engine::RequestFilter;
 use crate::model::{PrincipalKind, Status};
 
@@ -70,7 +71,7 @@ pub fn interactive(
                 if !line.trim().is_empty() {
                     let _ = editor.add_history_entry(line.trim_end());
                 }
-                if matches!(repl::run_line(shell, &line, out, err), repl::Step::Exit) {
+                if matches!(line::run_line(shell, &line, out, err), Step::Exit) {
                     break;
                 }
             }

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod editor;
+mod line;
 mod render;
 pub mod repl;
 pub mod scenario;
