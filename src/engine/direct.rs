@@ -62,6 +62,9 @@ impl Engine {
             {
                 return Err(role_assignment_exists());
             }
+            // The service gives a target's assignment the same id every time it is made; an ended
+            // one of earlier days gives way (its history stays in the audit trail).
+            tx.forget_ended_schedule(&s.id)?;
             tx.insert_schedule(&s)?;
             audit::other(
                 tx,

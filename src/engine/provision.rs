@@ -201,6 +201,27 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
                 }
                 (None, None) => SettledSchedule { start: ctx.now, expiration: Expiration::never() },
             };
+            // Approved late, the asked-for end may have passed, or (for an extension) no longer
+            // reach past the current one: carrying it out would end or shorten the access.
+            match info.end() {
+                Some(end) if end <= ctx.now => {
+                    return fail(
+                        q,
+                        format!("the requested end {} passed before the approval", format_timestamp(end)),
+                    );
+                }
+                Some(end) if q.action == Action::SelfExtend && old.end_at.is_some_and(|e| end <= e) => {
+                    return fail(
+                        q,
+                        format!(
+                            "the requested end {} is not after the current end {}",
+                            format_timestamp(end),
+                            old.end_at.map(format_timestamp).unwrap_or_default()
+                        ),
+                    );
+                }
+                _ => {}
+            }
             tx.set_schedule_state(
                 &old.id,
                 old.status,

@@ -224,6 +224,16 @@ impl Tx<'_> {
         stmt.query_map([to_millis(t)], schedule_from_row)?.collect()
     }
 
+    /// Forgets an ended schedule with this id, so a new one can take the id (a role assignment
+    /// made outside PIM again gets the same id it had). Returns whether one was there.
+    pub fn forget_ended_schedule(&self, id: &str) -> rusqlite::Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached("DELETE FROM schedules WHERE id = ?1 AND state <> 'live'")?
+            .execute([id])?
+            > 0)
+    }
+
     /// Forgets ended schedules older than `before` (past the renewal window).
     pub fn purge_schedules(&self, before: Timestamp) -> rusqlite::Result<usize> {
         self.tx

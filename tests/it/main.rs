@@ -10,6 +10,7 @@ mod engine_lifecycle;
 mod graph_bodies;
 mod graph_router;
 mod hooks;
+mod lifecycle_properties;
 mod repl;
 mod scripts;
 mod transcripts;

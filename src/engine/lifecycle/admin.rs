@@ -13,7 +13,6 @@ use crate::engine::target::{Target, live_for};
 use crate::engine::validate::{check_enablement, check_expiration, normalise};
 use crate::engine::{Ctx, Session, audit, extension};
 use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
-use crate::model::time::format_timestamp;
 use crate::model::{
     Action, ApiError, AssignmentType, Expiration, MemberType, NewRequest, RequestKind, ScheduleRequest,
     ScheduleState,
@@ -91,18 +90,7 @@ pub(super) fn admin_replace(
     }
     let info = normalise(req.schedule_info.as_ref(), ctx.now, old.schedule_info.expiration.clone())?;
     if req.action == Action::AdminExtend {
-        let new_end = info.end();
-        if let (Some(old_end), Some(new_end)) = (old.end_at, new_end) {
-            if new_end <= old_end {
-                checks.fail(
-                    "Extension",
-                    "ExpirationRule",
-                    format!("new end {}", format_timestamp(new_end)),
-                    format!("later than the current end {}", format_timestamp(old_end)),
-                    crate::model::Hint::text("ask for an end after the current one"),
-                );
-            }
-        }
+        super::check_extension_ends_later(&mut checks, old.end_at, info.end());
     }
     let (exp_id, en_id) = admin_rule_ids(req.kind);
     let info = shorten(info, t, &mut checks);

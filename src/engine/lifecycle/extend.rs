@@ -187,6 +187,13 @@ pub(super) fn self_extend_or_renew(
         );
     }
     check_justification(&mut checks, "SelfServiceJustification", req);
+    let requested = match &req.schedule_info {
+        Some(info) => Some(normalise(Some(info), ctx.now, target.schedule_info.expiration.clone())?),
+        None => None,
+    };
+    if let (Action::SelfExtend, Some(info)) = (req.action, &requested) {
+        super::check_extension_ends_later(&mut checks, target.end_at, info.end());
+    }
     fail_if_checks_failed(&checks)?;
     // With `isApprovalRequiredForExtension` the approvers decide; otherwise an administrator does.
     let approval =
@@ -201,10 +208,7 @@ pub(super) fn self_extend_or_renew(
     let status = if approval.is_some() { Status::PendingApproval } else { Status::PendingAdminDecision };
     let id = new_id(tx, ctx)?;
     let mut q = new_record(ctx, id, session, req, t, status);
-    q.schedule_info = match &req.schedule_info {
-        Some(info) => Some(normalise(Some(info), ctx.now, target.schedule_info.expiration.clone())?.info()),
-        None => None,
-    };
+    q.schedule_info = requested.map(|info| info.info());
     q.target_schedule_id = Some(target.id.clone());
     q.trace = checks.trace;
     if !req.is_validation_only {

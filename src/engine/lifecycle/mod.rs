@@ -211,6 +211,25 @@ fn with_hook_approval(
     Ok(Some(setting))
 }
 
+/// An extension must end later than what it extends (a permanent one always does).
+pub(super) fn check_extension_ends_later(
+    checks: &mut Checks,
+    current_end: Option<crate::model::Timestamp>,
+    new_end: Option<crate::model::Timestamp>,
+) {
+    if let (Some(old_end), Some(new_end)) = (current_end, new_end) {
+        if new_end <= old_end {
+            checks.fail(
+                "Extension",
+                "ExpirationRule",
+                format!("new end {}", crate::model::time::format_timestamp(new_end)),
+                format!("later than the current end {}", crate::model::time::format_timestamp(old_end)),
+                crate::model::Hint::text("ask for an end after the current one"),
+            );
+        }
+    }
+}
+
 /// Applies the shortest duration a `validate` hook allowed (hooks may only shorten).
 fn shorten(mut info: SettledSchedule, t: &Target, checks: &mut Checks) -> SettledSchedule {
     let Some(limit) = t.hooks.duration else {

@@ -17,8 +17,8 @@
 //!
 //! After every step the store is read through the engine's public queries and, read-only, through
 //! plain SQLite (`instances` and `role_assignments` are views over `schedules`, see schema.sql).
-//! Bugs the property found are shown by the ignored tests at the end; [`KNOWN_BUGS`] and one
-//! masked input keep them from hiding other failures until they are fixed.
+//! Bugs the property found are shown by named tests at the end (fixed now); [`KNOWN_BUGS`] lists
+//! any found and not yet fixed, so that they do not hide other failures meanwhile.
 //!
 //! Runs 64 cases; `PROPTEST_CASES=N` runs more. Self-contained: only the public `pimlab::` API and
 //! rusqlite.
@@ -838,14 +838,7 @@ impl Lab {
             Start::Past(m) => Some(now - minutes(m)),
             Start::Future(m) => Some(now + minutes(m)),
         };
-        // Known bug (an_approved_self_extension_neither_ends_before_it_starts_nor_shortens_the_schedule):
-        // an approved selfExtend or selfRenew takes a fixed end as is, even one already past. Until
-        // it is fixed they ask for a duration instead, so that the property looks for other bugs.
-        let expires = match (r.action, r.expires) {
-            (Action::SelfExtend | Action::SelfRenew, Expires::At(m)) => Expires::After(m),
-            (_, e) => e,
-        };
-        let expiration = match expires {
+        let expiration = match r.expires {
             Expires::Unspecified => {
                 Expiration { kind: ExpirationType::NotSpecified, end: None, duration: None }
             }
@@ -853,7 +846,7 @@ impl Lab {
             Expires::After(m) => Expiration::after(IsoDuration::from_minutes(m)),
             Expires::At(m) => Expiration::at(now + minutes(m)),
         };
-        let schedule_info = match (start, expires) {
+        let schedule_info = match (start, r.expires) {
             (None, Expires::Unspecified) => None,
             _ => Some(ScheduleInfo { start, expiration }),
         };
@@ -1049,10 +1042,7 @@ impl Outcome {
 /// Internal errors already reported, each with the ignored regression test below that shows it.
 /// They are tolerated here (the store is still checked after them) so that the property keeps
 /// looking for other problems; remove an entry when its bug is fixed.
-const KNOWN_BUGS: [(&str, &str); 1] = [(
-    "UNIQUE constraint failed: schedules.id",
-    "a_role_assignment_made_outside_pim_can_be_made_again_after_it_was_deleted",
-)];
+const KNOWN_BUGS: [(&str, &str); 0] = [];
 
 // ---------------------------------------------------------------------------------------------
 // The invariants
@@ -1419,6 +1409,10 @@ fn config() -> Config {
     if std::env::var_os("PROPTEST_CASES").is_none() {
         config.cases = 64;
     }
+    // The same cases on every run, so a CI failure reproduces; PROPTEST_RNG_SEED explores others.
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        config.rng_seed = proptest::test_runner::RngSeed::Fixed(20_250_106);
+    }
     config
 }
 
@@ -1446,7 +1440,6 @@ fn demo() -> (Engine, Session) {
 }
 
 #[test]
-#[ignore = "bug: re-creating a role assignment outside PIM after deleting it fails with 500 (UNIQUE constraint failed: schedules.id)"]
 fn a_role_assignment_made_outside_pim_can_be_made_again_after_it_was_deleted() {
     let (mut e, admin) = demo();
     let hugo = e.resolve_object("hugo@contoso.example").expect("hugo").id;
@@ -1482,15 +1475,12 @@ fn self_request(
 }
 
 #[test]
-#[ignore = "bug: an approved selfExtend applies the requested end as is: it can end the schedule at once (or before the current end)"]
-fn an_approved_self_extension_neither_ends_before_it_starts_nor_shortens_the_schedule() {
-    let (mut e, admin) = demo();
+fn a_self_extension_that_would_not_end_later_is_refused_when_asked() {
+    let (mut e, _admin) = demo();
     // Lena's Global Reader eligibility ends in 10 days: inside the 14-day extension window.
     let lena = e.resolve_object("lena@contoso.example").expect("lena").id;
     let role = e.role("Global Reader").expect("role").id;
-    let before = e.instances(RequestKind::Eligibility, Some(&lena), Some(&role)).expect("instances");
-    let old_end = before[0].end_at.expect("time-bound");
-    // She asks for an "extension" to one minute from now; the administrator approves a minute later.
+    // An "extension" to one minute from now would cut ten days to one minute.
     let soon = Expiration::at(e.now().expect("now") + chrono::TimeDelta::minutes(1));
     let ask = self_request(
         RequestKind::Eligibility,
@@ -1499,21 +1489,36 @@ fn an_approved_self_extension_neither_ends_before_it_starts_nor_shortens_the_sch
         &role,
         Some(ScheduleInfo { start: None, expiration: soon }),
     );
-    let q = e.submit(&Session::new(lena.clone()), &ask).expect("selfExtend accepted");
-    assert_eq!(q.status, Status::PendingAdminDecision);
-    e.advance_by(&admin, IsoDuration::from_minutes(1)).expect("advance");
-    let approved = e.decide(&admin, &q.id, None, Decision::Approve, Some("ok"));
-    let now = e.now().expect("now");
-    let after = e.instances(RequestKind::Eligibility, Some(&lena), Some(&role)).expect("instances");
-    // Either the approval fails the request (as an approved activation whose end has passed does),
-    // or the eligibility still ends after now and no earlier than before.
-    let ends: Vec<Option<Timestamp>> = after.iter().map(|s| s.end_at).collect();
-    assert!(
-        approved.as_ref().is_ok_and(|q| q.status == Status::Failed)
-            || after.iter().all(|s| s.end_at.is_none_or(|end| end > now && end >= old_end)),
-        "approval {:?}; Lena's eligibility instances now end {ends:?} (now {now}, it ended {old_end} before)",
-        approved.map(|q| q.status)
+    let e = e.submit(&Session::new(lena.clone()), &ask).expect_err("an extension that shortens is refused");
+    assert_eq!(e.code, "RoleAssignmentRequestPolicyValidationFailed");
+    assert_eq!(e.failed_rules(), vec!["ExpirationRule".to_string()], "{e:?}");
+    assert_eq!(e.details[0].target, "Extension");
+}
+
+#[test]
+fn an_approved_self_renewal_whose_end_passed_fails_rather_than_ending_at_once() {
+    let (mut e, admin) = demo();
+    let lena = e.resolve_object("lena@contoso.example").expect("lena").id;
+    let role = e.role("Global Reader").expect("role").id;
+    // Her eligibility ends in 10 days; a day after that she asks for it back until a minute later.
+    e.advance_by(&admin, IsoDuration::from_days(11)).expect("advance");
+    let soon = Expiration::at(e.now().expect("now") + chrono::TimeDelta::minutes(10));
+    let ask = self_request(
+        RequestKind::Eligibility,
+        Action::SelfRenew,
+        &lena,
+        &role,
+        Some(ScheduleInfo { start: None, expiration: soon }),
     );
+    let q = e.submit(&Session::new(lena.clone()), &ask).expect("selfRenew accepted");
+    assert_eq!(q.status, Status::PendingAdminDecision);
+    // The administrator approves an hour later, when the asked-for end has passed.
+    e.advance_by(&admin, IsoDuration::from_hours(1)).expect("advance");
+    let approved = e.decide(&admin, &q.id, None, Decision::Approve, Some("ok")).expect("decided");
+    assert_eq!(approved.status, Status::Failed, "{approved:?}");
+    let now = e.now().expect("now");
+    let live = e.instances(RequestKind::Eligibility, Some(&lena), Some(&role)).expect("instances");
+    assert!(live.iter().all(|s| s.end_at.is_none_or(|end| end > now)), "{live:?}");
 }
 
 #[test]
