@@ -5,9 +5,10 @@
 //! decision in a stage wins; a deny ends the request, the last approval fulfils it. A stage that
 //! waits past `approvalStageTimeOutInDays` ends the request (see the fidelity settings).
 
+use super::audit::{About, Activity, Audit, Audited, Entry, Outcome, Verdict};
 use super::directory::{require_admin, role_assignable_groups_of, unauthorized};
 use super::notify::{self, Audience, Event, Notice};
-use super::{Ctx, Engine, Session, audit, fidelity, new_id};
+use super::{Ctx, Engine, Session, fidelity, new_id};
 use crate::model::ErrorCode;
 use crate::model::approval::{ApprovalStep, Decision, ReviewResult, StepStatus};
 use crate::model::builtin_roles::{GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR};
@@ -267,7 +268,7 @@ pub(crate) fn decide(
     step_id: Option<&str>,
     decision: Decision,
     justification: Option<&str>,
-) -> Result<ScheduleRequest, ApiError> {
+) -> Result<Audited<ScheduleRequest>, ApiError> {
     let mut q = tx.request(request_id)?.ok_or_else(|| approval_not_found(request_id))?;
     let justification = justification.map(str::trim).filter(|j| !j.is_empty());
     if q.created_by.eq_ignore_ascii_case(&session.caller)
@@ -281,7 +282,8 @@ pub(crate) fn decide(
     }
     if q.status == Status::PendingAdminDecision {
         require_admin(tx, session, "Deciding a self-service extension or renewal")?;
-        return conclude(tx, ctx, session, &mut q, decision, justification, None).map(|()| q);
+        let audit = conclude(tx, ctx, session, &mut q, decision, justification, None)?;
+        return Ok((q, audit));
     }
     let steps = tx.steps(&q.id)?;
     if steps.is_empty() {
@@ -374,11 +376,12 @@ pub(crate) fn decide(
     step.reviewed_at = Some(ctx.now);
     step.justification = justification.map(str::to_string);
     tx.save_step(&step)?;
-    conclude(tx, ctx, session, &mut q, decision, justification, Some(step))?;
-    Ok(q)
+    let audit = conclude(tx, ctx, session, &mut q, decision, justification, Some(step))?;
+    Ok((q, audit))
 }
 
 /// After a decision: deny ends the request; an approval starts the next stage or fulfils it.
+/// Returns the decision's audit rows (and those of what it carried out).
 fn conclude(
     tx: &Tx<'_>,
     ctx: &Ctx,
@@ -387,7 +390,7 @@ fn conclude(
     decision: Decision,
     justification: Option<&str>,
     step: Option<ApprovalStep>,
-) -> Result<(), ApiError> {
+) -> Result<Audit, ApiError> {
     let who = tx.object(&session.caller)?.map_or(session.caller.clone(), |o| o.display_name);
     let stage_name =
         step.as_ref().map_or("administrator decision".to_string(), |s| format!("Approval stage {}", s.stage));
@@ -409,19 +412,21 @@ fn conclude(
         q.completed_at = Some(ctx.now);
         tx.update_request(q)?;
         super::extension::completed(tx, ctx, q)?;
-        audit::decision(tx, ctx, &session.caller, q, false)?;
+        let denied = decision_row(tx, ctx, session, q, Verdict::Denied)?;
         notify::emit(tx, ctx, &requestor_notice(q, Event::Denied, format!("Denied by {who}.")))?;
-        return Ok(());
+        return Ok(Audit::of(denied));
     }
+    let mut audit = Audit::none("a single stage: the approval's own row follows");
     if let Some(decided) = &step {
         let steps = tx.steps(&q.id)?;
         if steps.len() > 1 {
             // Every stage's decision is a state change with its own audit row.
-            audit::stage_decision(tx, ctx, &session.caller, q, decided.stage, steps.len(), true)?;
+            let stage = Some((decided.stage, steps.len()));
+            audit.push(decision_row(tx, ctx, session, q, Verdict::Approved { stage })?);
         }
         if steps.iter().any(|s| s.status == StepStatus::InProgress) {
             tx.update_request(q)?;
-            return Ok(()); // parallel stages still waiting
+            return Ok(audit); // parallel stages still waiting
         }
         if let Some(mut next) = steps.into_iter().find(|s| s.status == StepStatus::NotStarted) {
             start_step(tx, ctx, q, &mut next)?;
@@ -435,21 +440,38 @@ fn conclude(
                 fix: None,
             });
             tx.update_request(q)?;
-            return Ok(());
+            return Ok(audit);
         }
     }
-    audit::decision(tx, ctx, &session.caller, q, true)?;
-    super::provision::fulfil_approved(tx, ctx, q)?;
+    audit.push(decision_row(tx, ctx, session, q, Verdict::Approved { stage: None })?);
+    audit.append(super::provision::fulfil_approved(tx, ctx, q)?);
     if q.status == Status::Failed {
         // Approved, but what it needed no longer holds: the failure is recorded and mailed as such.
         let why = q.trace.last().map(|t| t.seen.clone()).unwrap_or_default();
-        audit::approved_but_failed(tx, ctx, q, &why)?;
+        let activity = Activity::request(q.kind, q.action, false, Outcome::Failed);
+        audit.push(
+            Entry::new(tx, ctx, fidelity::SYSTEM_ACTOR, activity, About::Request(q))?.reason(why.clone()),
+        );
         notify::emit(tx, ctx, &requestor_notice(q, Event::Failed, format!("Approved by {who}, but {why}.")))?;
-        return Ok(());
+        return Ok(audit);
     }
     let outcome = format!("Approved by {who}; the request is now {}.", q.status);
     notify::emit(tx, ctx, &requestor_notice(q, Event::Approved, outcome))?;
-    Ok(())
+    Ok(audit)
+}
+
+/// The row of an approver's (or administrator's) decision, with the request's latest trace step
+/// as its reason.
+fn decision_row(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    q: &ScheduleRequest,
+    verdict: Verdict,
+) -> Result<Entry, ApiError> {
+    let activity = Activity::Decision { kind: q.kind, action: q.action, verdict };
+    Ok(Entry::new(tx, ctx, &session.caller, activity, About::Request(q))?
+        .reason(q.trace.last().map(|t| t.seen.clone())))
 }
 
 fn requestor_notice(q: &ScheduleRequest, event: Event, detail: String) -> Notice<'_> {
@@ -480,12 +502,12 @@ pub(crate) fn time_out(
     tx: &Tx<'_>,
     ctx: &Ctx,
     step: &ApprovalStep,
-) -> Result<Option<ScheduleRequest>, ApiError> {
+) -> Result<Audited<Option<ScheduleRequest>>, ApiError> {
     let mut step = step.clone();
     step.status = StepStatus::Expired;
     tx.save_step(&step)?;
     let Some(mut q) = tx.request(&step.approval_id)? else {
-        return Ok(None);
+        return Ok((None, Audit::none("the step's request is gone: only the step itself ends")));
     };
     close_steps(tx, &q, StepStatus::Canceled)?;
     q.status = fidelity::APPROVAL_TIMEOUT_STATUS;
@@ -498,23 +520,27 @@ pub(crate) fn time_out(
         fix: Some(crate::model::Hint::text("submit the request again")),
     });
     tx.update_request(&q)?;
-    super::extension::completed_by_the_clock(tx, ctx, &mut q)?;
-    audit::timed_out(tx, ctx, &q)?;
+    let mut audit = super::extension::completed_by_the_clock(tx, ctx, &mut q)?;
+    let activity = Activity::Decision { kind: q.kind, action: q.action, verdict: Verdict::TimedOut };
+    audit.push(
+        Entry::new(tx, ctx, fidelity::SYSTEM_ACTOR, activity, About::Request(&q))?
+            .reason("no approver decided before the approval stage timed out".to_string()),
+    );
     notify::emit(
         tx,
         ctx,
         &requestor_notice(&q, Event::TimedOut, format!("Stage {} received no decision in time.", step.stage)),
     )?;
-    Ok(Some(q))
+    Ok((Some(q), audit))
 }
 
 /// A stage has waited `escalationTimeInMinutes`: its escalation approvers may now decide, and are told.
-pub(crate) fn escalate(tx: &Tx<'_>, ctx: &Ctx, step: &ApprovalStep) -> Result<(), ApiError> {
+pub(crate) fn escalate(tx: &Tx<'_>, ctx: &Ctx, step: &ApprovalStep) -> Result<Audit, ApiError> {
     let mut step = step.clone();
     step.escalated = true;
     tx.save_step(&step)?;
     let Some(mut q) = tx.request(&step.approval_id)? else {
-        return Ok(());
+        return Ok(Audit::none("the step's request is gone: only the step itself is marked"));
     };
     let approvers = without_requester(tx, &q, expand(tx, &step.settings.escalation_approvers)?)?;
     q.trace.push(TraceStep {
@@ -529,14 +555,8 @@ pub(crate) fn escalate(tx: &Tx<'_>, ctx: &Ctx, step: &ApprovalStep) -> Result<()
         fix: None,
     });
     tx.update_request(&q)?;
-    audit::other(
-        tx,
-        ctx,
-        fidelity::SYSTEM_ACTOR,
-        "Approval request escalated in PIM",
-        "RoleManagement",
-        audit::request_targets(tx, &q.principal_id, &q.role_definition_id)?,
-    )?;
+    let about = About::RoleOf { principal: &q.principal_id, role: &q.role_definition_id };
+    let escalated = Entry::new(tx, ctx, fidelity::SYSTEM_ACTOR, Activity::Escalated, about)?;
     notify::emit(
         tx,
         ctx,
@@ -552,7 +572,8 @@ pub(crate) fn escalate(tx: &Tx<'_>, ctx: &Ctx, step: &ApprovalStep) -> Result<()
                 step.stage, step.settings.escalation_time_in_minutes
             ),
         },
-    )
+    )?;
+    Ok(Audit::of(escalated))
 }
 
 impl Engine {

@@ -2,11 +2,14 @@
 //! expire, old requests and ended schedules are purged. Events are processed in time order, each
 //! instant in its own transaction, so a long advance never holds everything in memory at once.
 
+use super::audit::{About, Activity, Audit, Entry};
 use super::notify::{self, Audience, Event, Notice};
 use super::records::end_schedule;
-use super::{Ctx, Engine, Session, approvals, audit, fidelity, set_clock};
+use super::{Ctx, Engine, Session, approvals, fidelity, set_clock};
 use crate::model::time::format_timestamp;
-use crate::model::{ApiError, AssignmentType, IsoDuration, RequestKind, ScheduleState, Status, Timestamp};
+use crate::model::{
+    ApiError, AssignmentType, IsoDuration, RequestKind, Schedule, ScheduleState, Status, Timestamp,
+};
 use crate::store::Tx;
 
 /// What an advance did, for the user.
@@ -62,20 +65,22 @@ fn next_event(tx: &Tx<'_>) -> Result<Option<Timestamp>, ApiError> {
 }
 
 /// Processes everything due at `ctx.now`: ends first (so a renewal starting at the same instant
-/// finds the old instance gone), then starts, then purges.
-fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result<(), ApiError> {
+/// finds the old instance gone), then starts, then purges. Returns the audit rows, one per event
+/// (an expiry warning is a notice, not an audit row).
+fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result<Audit, ApiError> {
+    let mut audit = Audit::none("only expiry warnings fell due: they send notices, not audit rows");
+    let by_the_service = |activity: Activity, s: &Schedule| {
+        Entry::new(tx, ctx, fidelity::SYSTEM_ACTOR, activity, About::Schedule(s))
+    };
     for s in tx.schedules_ending_by(ctx.now)? {
         let is_last_global_admin = super::lockout::keeps_from_expiring(tx, &s)?;
         if is_last_global_admin {
             // Lock-out protection (reference §3.2): the last Global Administrator does not expire.
             tx.keep_schedule_forever(&s.id)?;
-            audit::system(
-                tx,
-                ctx,
-                &s,
-                "Keep member in role in PIM (last Global Administrator)",
-                "expiry skipped: it is the last active Global Administrator",
-            )?;
+            audit.push(
+                by_the_service(Activity::KeptLastGlobalAdministrator, &s)?
+                    .reason("expiry skipped: it is the last active Global Administrator".to_string()),
+            );
             report.note(|| {
                 Ok(format!(
                     "{} kept {} (last Global Administrator)",
@@ -86,12 +91,10 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             continue;
         }
         tx.set_schedule_state(&s.id, s.status, ScheduleState::Expired, s.end_at, None)?;
-        let activity = match (s.kind, s.assignment_type) {
-            (RequestKind::Eligibility, _) => "Remove eligible member from role in PIM completed (timebound)",
-            (_, Some(AssignmentType::Activated)) => "Remove member from role (PIM activation expired)",
-            _ => "Remove member from role in PIM completed (timebound)",
-        };
-        audit::system(tx, ctx, &s, activity, "expired")?;
+        let activation = s.assignment_type == Some(AssignmentType::Activated);
+        audit.push(
+            by_the_service(Activity::Expired { kind: s.kind, activation }, &s)?.reason("expired".to_string()),
+        );
         if s.assignment_type != Some(AssignmentType::Activated) {
             announce(tx, ctx, &s, Event::Expired)?;
         }
@@ -130,7 +133,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
                 });
                 tx.update_request(q)?;
             }
-            audit::system(tx, ctx, &s, "Add member to role in PIM failed", why)?;
+            audit.push(by_the_service(Activity::StartFailed, &s)?.reason(why.to_string()));
             report.failed += 1;
             report
                 .note(|| Ok(format!("{} failed {} ({why})", format_timestamp(ctx.now), describe(tx, &s)?)))?;
@@ -143,12 +146,12 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
                 tx.update_request(q)?;
             }
         }
-        audit::system(tx, ctx, &s, "Schedule started in PIM", "start time reached")?;
+        audit.push(by_the_service(Activity::Started, &s)?.reason("start time reached".to_string()));
         report.started += 1;
         report.note(|| Ok(format!("{} started {}", format_timestamp(ctx.now), describe(tx, &s)?)))?;
     }
     for step in tx.steps_escalating_by(ctx.now)? {
-        approvals::escalate(tx, ctx, &step)?;
+        audit.append(approvals::escalate(tx, ctx, &step)?);
         report.note(|| {
             Ok(format!(
                 "{} escalated the approval of request {}",
@@ -158,7 +161,9 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         })?;
     }
     for step in tx.steps_due_by(ctx.now)? {
-        if let Some(q) = approvals::time_out(tx, ctx, &step)? {
+        let (q, rows) = approvals::time_out(tx, ctx, &step)?;
+        audit.append(rows);
+        if let Some(q) = q {
             report.timed_out += 1;
             report.note(|| {
                 Ok(format!(
@@ -197,17 +202,17 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
                 display_name: None,
             })
             .collect();
-        let activity = format!("Purge {} schedule request(s) past retention", purged.len());
-        audit::other(tx, ctx, fidelity::SYSTEM_ACTOR, &activity, "RoleManagement", targets)?;
+        let activity = Activity::RequestsPurged(purged.len());
+        audit.push(Entry::new(tx, ctx, fidelity::SYSTEM_ACTOR, activity, About::Targets(targets))?);
         tx.purge_steps()?;
     }
     let forgotten = tx.purge_schedules(ctx.now - days(fidelity::ENDED_SCHEDULE_RETENTION_DAYS))?;
     if forgotten > 0 {
-        let activity = format!("Purge {forgotten} ended schedule(s) past retention");
-        audit::other(tx, ctx, fidelity::SYSTEM_ACTOR, &activity, "RoleManagement", Vec::new())?;
+        let activity = Activity::SchedulesPurged(forgotten);
+        audit.push(Entry::new(tx, ctx, fidelity::SYSTEM_ACTOR, activity, About::Targets(Vec::new()))?);
     }
     report.purged_schedules += forgotten;
-    Ok(())
+    Ok(audit)
 }
 
 /// Tells the holder and the admins about a schedule's expiry (the notification rules decide who).
@@ -280,11 +285,11 @@ impl Engine {
         loop {
             let done = self.write(|tx, ctx| {
                 let Some(next) = next_event(tx)?.filter(|t| *t <= target) else {
-                    return Ok(true);
+                    return Ok((true, Audit::none("nothing else falls due before the target")));
                 };
                 set_clock(tx, next)?;
-                process_instant(tx, &ctx.at(next), &mut report)?;
-                Ok(false)
+                let audit = process_instant(tx, &ctx.at(next), &mut report)?;
+                Ok((false, audit))
             })?;
             if done {
                 break;
@@ -293,11 +298,11 @@ impl Engine {
         self.write(|tx, ctx| {
             set_clock(tx, target)?;
             let ctx = &ctx.at(target);
-            if target != from {
-                let activity = format!("Advance simulated clock to {}", format_timestamp(target));
-                audit::other(tx, ctx, &session.caller, &activity, "Simulation", Vec::new())?;
+            if target == from {
+                return Ok(((), Audit::none("the clock did not move")));
             }
-            Ok(())
+            let activity = Activity::ClockAdvanced(target);
+            Ok(((), Audit::of(Entry::new(tx, ctx, &session.caller, activity, About::Targets(Vec::new()))?)))
         })?;
         Ok(report)
     }

@@ -1,9 +1,10 @@
 //! Role assignments made outside PIM (`POST`/`DELETE /roleManagement/directory/roleAssignments`):
 //! permanent, active, and surfacing as a schedule and instance with the assignment's own id.
 
+use super::audit::{About, Activity, Audit, Entry};
 use super::directory::{require_admin, resolve_object, resolve_role};
 use super::records::{end_schedule, role_assignment_does_not_exist, role_assignment_exists};
-use super::{Engine, Session, audit, fidelity, lockout};
+use super::{Engine, Session, fidelity, lockout};
 use crate::model::{
     ApiError, AssignmentType, Expiration, MemberType, PrincipalKind, RequestKind, Schedule, ScheduleInfo,
     ScheduleState, Status, Surface, Timestamp, ids,
@@ -66,15 +67,9 @@ impl Engine {
             // one of earlier days gives way (its history stays in the audit trail).
             tx.forget_ended_schedule(&s.id)?;
             tx.insert_schedule(&s)?;
-            audit::other(
-                tx,
-                ctx,
-                &session.caller,
-                "Add member to role",
-                "RoleManagement",
-                audit::request_targets(tx, &p.id, &r.id)?,
-            )?;
-            Ok(s)
+            let about = About::RoleOf { principal: &p.id, role: &r.id };
+            let row = Entry::new(tx, ctx, &session.caller, Activity::RoleAssignmentAdded, about)?;
+            Ok((s, Audit::of(row)))
         })
     }
 
@@ -98,15 +93,9 @@ impl Engine {
                 return Err(lockout::last_global_administrator_error());
             }
             end_schedule(tx, ctx, &s, ScheduleState::Removed)?;
-            audit::other(
-                tx,
-                ctx,
-                &session.caller,
-                "Remove member from role",
-                "RoleManagement",
-                audit::request_targets(tx, &s.principal_id, &s.role_definition_id)?,
-            )?;
-            Ok(())
+            let about = About::RoleOf { principal: &s.principal_id, role: &s.role_definition_id };
+            let row = Entry::new(tx, ctx, &session.caller, Activity::RoleAssignmentRemoved, about)?;
+            Ok(((), Audit::of(row)))
         })
     }
 }

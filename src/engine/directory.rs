@@ -1,7 +1,8 @@
 //! The directory: creating principals and units, membership, name resolution, and who is an
 //! administrator.
 
-use super::{Ctx, Engine, Session, audit, new_id};
+use super::audit::{About, Activity, Audit, Audited, Entry};
+use super::{Ctx, Engine, Session, new_id};
 use crate::model::ErrorCode;
 use crate::model::builtin_roles::{GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR};
 use crate::model::{ApiError, DirectoryObject, PrincipalKind, RoleDefinition, ids};
@@ -128,7 +129,7 @@ pub(crate) fn create_object(
     ctx: &Ctx,
     actor: &str,
     new: NewObject,
-) -> Result<DirectoryObject, ApiError> {
+) -> Result<Audited<DirectoryObject>, ApiError> {
     let kind =
         new.kind.ok_or_else(|| ApiError::bad_request("@odata.type", "the kind of object is missing"))?;
     let name = new.display_name.trim();
@@ -212,13 +213,8 @@ pub(crate) fn create_object(
         created_at: ctx.now,
     };
     tx.insert_object(&object)?;
-    let activity = match kind {
-        PrincipalKind::User => "Add user",
-        PrincipalKind::Group => "Add group",
-        PrincipalKind::ServicePrincipal => "Add service principal",
-        PrincipalKind::AdministrativeUnit => "Add administrative unit",
-    };
-    audit::other(tx, ctx, actor, activity, "Directory", vec![target_of(&object)])?;
+    let about = About::Targets(vec![target_of(&object)]);
+    let mut audit = Audit::of(Entry::new(tx, ctx, actor, Activity::ObjectAdded(kind), about)?);
     for (ids, relation) in [(&new.members, "member"), (&new.owners, "owner")] {
         for id in ids {
             if tx.object(id)?.is_none() {
@@ -227,10 +223,10 @@ pub(crate) fn create_object(
                     format!("'{id}' names no object in this tenant"),
                 ));
             }
-            add_member(tx, ctx, actor, &object.id, id, relation)?;
+            audit.push(add_member(tx, ctx, actor, &object.id, id, relation)?);
         }
     }
-    Ok(object)
+    Ok((object, audit))
 }
 
 pub(crate) fn target_of(o: &DirectoryObject) -> AuditTarget {
@@ -253,7 +249,7 @@ fn mail_nickname(name: &str) -> String {
     if out.is_empty() { "user".into() } else { out }
 }
 
-/// Adds `member` to a group (or unit) as a member or owner.
+/// Adds `member` to a group (or unit) as a member or owner; returns the audit row.
 pub(crate) fn add_member(
     tx: &Tx<'_>,
     ctx: &Ctx,
@@ -261,7 +257,7 @@ pub(crate) fn add_member(
     container: &str,
     member: &str,
     relation: &str,
-) -> Result<(), ApiError> {
+) -> Result<Entry, ApiError> {
     let c = resolve_object(tx, container, "Group")?;
     let m = resolve_object(tx, member, "Member")?;
     match (c.kind, relation) {
@@ -303,9 +299,8 @@ pub(crate) fn add_member(
             ),
         ));
     }
-    let activity = if relation == "owner" { "Add owner to group" } else { "Add member to group" };
-    audit::other(tx, ctx, actor, activity, "GroupManagement", vec![target_of(&c), target_of(&m)])?;
-    Ok(())
+    let activity = Activity::MemberAdded { owner: relation == "owner" };
+    Entry::new(tx, ctx, actor, activity, About::Targets(vec![target_of(&c), target_of(&m)]))
 }
 
 impl Engine {
@@ -327,7 +322,7 @@ impl Engine {
     ) -> Result<(), ApiError> {
         self.write(|tx, ctx| {
             require_admin(tx, session, "Changing group membership")?;
-            add_member(tx, ctx, &session.caller, container, member, relation)
+            Ok(((), Audit::of(add_member(tx, ctx, &session.caller, container, member, relation)?)))
         })
     }
 

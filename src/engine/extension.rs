@@ -448,11 +448,12 @@ pub(crate) fn route(
 
 /// `completed` for outcomes the clock produces (a time-out): a failing hook cannot stop time, so its
 /// failure is recorded in the request's trace and the audit trail instead of refusing anything.
+/// Returns that audit row, if a hook failed.
 pub(crate) fn completed_by_the_clock(
     tx: &Tx<'_>,
     ctx: &super::Ctx,
     q: &mut ScheduleRequest,
-) -> Result<(), ApiError> {
+) -> Result<super::audit::Audit, ApiError> {
     if let Err(e) = completed(tx, ctx, q) {
         if e.code != super::fidelity::HOOK_FAILED_CODE {
             return Err(e);
@@ -465,16 +466,12 @@ pub(crate) fn completed_by_the_clock(
             "completed".into(),
         ));
         tx.update_request(q)?;
-        super::audit::other(
-            tx,
-            ctx,
-            super::fidelity::SYSTEM_ACTOR,
-            &format!("Policy hook failed: {}", e.message),
-            "Policy",
-            Vec::new(),
-        )?;
+        let activity = super::audit::Activity::HookFailed(e.message.clone());
+        let about = super::audit::About::Targets(Vec::new());
+        let row = super::audit::Entry::new(tx, ctx, super::fidelity::SYSTEM_ACTOR, activity, about)?;
+        return Ok(super::audit::Audit::of(row));
     }
-    Ok(())
+    Ok(super::audit::Audit::none("the completed hooks ran without failing"))
 }
 
 /// Runs the `completed` hooks on a request that reached its outcome: notes go into its trace,
@@ -602,20 +599,19 @@ impl super::Engine {
                 position: 0,
             };
             tx.insert_hook(&hook)?;
-            super::audit::other(
+            let row = super::audit::Entry::new(
                 tx,
                 ctx,
                 &session.caller,
-                &format!("Add policy hook '{name}'"),
-                "Policy",
-                vec![crate::store::AuditTarget {
+                super::audit::Activity::HookAdded(name.to_string()),
+                super::audit::About::Targets(vec![crate::store::AuditTarget {
                     id: name.to_string(),
                     kind: "Hook".into(),
                     display_name: Some(format!("handlers: {}", handlers.join(", "))),
-                }],
+                }]),
             )?;
             let stored = tx.hook(name)?.expect("just stored");
-            Ok((stored, handlers))
+            Ok(((stored, handlers), super::audit::Audit::of(row)))
         })
     }
 
@@ -626,19 +622,18 @@ impl super::Engine {
             let hook =
                 tx.hook(name)?.ok_or_else(|| ApiError::not_found(ErrorCode::HookNotFound, "Hook", name))?;
             tx.delete_hook(name)?;
-            super::audit::other(
+            let row = super::audit::Entry::new(
                 tx,
                 ctx,
                 &session.caller,
-                &format!("Remove policy hook '{name}'"),
-                "Policy",
-                vec![crate::store::AuditTarget {
+                super::audit::Activity::HookRemoved(name.to_string()),
+                super::audit::About::Targets(vec![crate::store::AuditTarget {
                     id: name.to_string(),
                     kind: "Hook".into(),
                     display_name: None,
-                }],
+                }]),
             )?;
-            Ok(hook)
+            Ok((hook, super::audit::Audit::of(row)))
         })
     }
 

@@ -1,9 +1,11 @@
 //! Every business rule: the request lifecycle, policy evaluation, the simulated clock and its due
 //! events, the catalog and the seeded tenant.
 //!
-//! The engine owns the store. Each state change runs in one write transaction that also writes its
-//! audit row; a refused request returns before `commit`, so the transaction rolls back and the
-//! store is exactly as it was. Time comes from the store's simulated clock and ids from its seeded
+//! The engine owns the store. Each state change runs in one write transaction (`Engine::write`)
+//! whose closure returns its value and its audit rows ([`audit::Audit`]); the rows are written
+//! just before the commit, so no write commits without stating what it did. A refused request is
+//! undone and leaves only its audit row (`Engine::write_or_refuse`); other refused writes leave
+//! nothing. Time comes from the store's simulated clock and ids from its seeded
 //! generator: nothing here reads the wall clock or a global random source.
 
 mod approvals;
@@ -32,6 +34,7 @@ use std::rc::Rc;
 use crate::model::time::{from_millis, to_millis};
 use crate::model::{ApiError, Timestamp, ids};
 use crate::store::{Store, StoreError, Tx};
+use audit::{Audit, Audited};
 
 pub use clock::AdvanceReport;
 pub use directory::NewObject;
@@ -96,15 +99,63 @@ impl Engine {
         Ok(self.store.is_initialized()?)
     }
 
-    /// Runs `f` in a write transaction; commits only if it succeeds.
+    /// Runs `f` in a write transaction and commits what it did with the audit rows it returns
+    /// (ARCHITECTURE.md, invariant 3). An error rolls everything back and leaves no row.
     pub(crate) fn write<T>(
         &mut self,
-        f: impl FnOnce(&Tx<'_>, &Ctx) -> Result<T, ApiError>,
+        f: impl FnOnce(&Tx<'_>, &Ctx) -> Result<Audited<T>, ApiError>,
     ) -> Result<T, ApiError> {
         let tx = self.store.write()?;
         let ctx = load_ctx(&tx, &self.runner)?;
-        let value = f(&tx, &ctx)?;
-        tx.commit()?;
+        let (value, audit) = f(&tx, &ctx)?;
+        commit(tx, audit)?;
+        Ok(value)
+    }
+
+    /// Runs `f` as [`Engine::write`] does, except that a refusal (an error below 500) is recorded:
+    /// what `f` did is undone (a savepoint inside the transaction), and the rows `refusal` makes of
+    /// the error are committed in its place, by the same path as every other write. An internal
+    /// error (500 and above) rolls everything back and leaves no row.
+    pub(crate) fn write_or_refuse<T>(
+        &mut self,
+        f: impl FnOnce(&Tx<'_>, &Ctx) -> Result<Audited<T>, ApiError>,
+        refusal: impl FnOnce(&Tx<'_>, &Ctx, &ApiError) -> Result<Audit, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut tx = self.store.write()?;
+        let ctx = load_ctx(&tx, &self.runner)?;
+        let attempt = {
+            let attempt = tx.savepoint()?;
+            let done = f(&attempt, &ctx);
+            if done.is_ok() {
+                attempt.commit()?;
+            }
+            done
+        };
+        match attempt {
+            Ok((value, audit)) => {
+                commit(tx, audit)?;
+                Ok(value)
+            }
+            Err(e) if e.status < 500 => {
+                let audit = refusal(&tx, &ctx, &e)?;
+                commit(tx, audit)?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Runs `f` in a write transaction that is never committed: every check runs against the
+    /// store as it is, and nothing (no row, no id, no audit row) is kept. Validation-only
+    /// requests use it.
+    pub(crate) fn rehearse<T>(
+        &mut self,
+        f: impl FnOnce(&Tx<'_>, &Ctx) -> Result<Audited<T>, ApiError>,
+    ) -> Result<T, ApiError> {
+        let tx = self.store.write()?;
+        let ctx = load_ctx(&tx, &self.runner)?;
+        let (value, _discarded) = f(&tx, &ctx)?;
+        drop(tx);
         Ok(value)
     }
 
@@ -162,6 +213,14 @@ impl Engine {
             })
         })
     }
+}
+
+/// The one way a write ends: its audit rows, then the commit, in the same transaction. `Audit`
+/// has no empty default, so every write has stated what it did before it gets here.
+fn commit(tx: Tx<'_>, audit: Audit) -> Result<(), ApiError> {
+    audit.write(&tx)?;
+    tx.commit()?;
+    Ok(())
 }
 
 fn load_ctx(tx: &Tx<'_>, runner: &Option<Rc<dyn HookRunner>>) -> Result<Ctx, ApiError> {

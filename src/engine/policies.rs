@@ -4,8 +4,9 @@
 use crate::model::ErrorCode;
 use serde_json::Value;
 
+use super::audit::{About, Activity, Audit, Audited, Entry};
 use super::directory::{require_admin, resolve_role};
-use super::{Engine, Session, audit};
+use super::{Engine, Session};
 use crate::model::policy::{Approver, Policy, PolicyRule};
 use crate::model::{ApiError, IsoDuration, PrincipalKind, Surface};
 use crate::store::AuditTarget;
@@ -199,34 +200,29 @@ fn write_rules(
     session: &Session,
     policy: &Policy,
     rules: Vec<PolicyRule>,
-) -> Result<Vec<PolicyRule>, ApiError> {
+) -> Result<Audited<Vec<PolicyRule>>, ApiError> {
     let role = tx.role(&policy.role_definition_id)?;
+    let mut audit = Audit::none("no rule changed");
     for rule in &rules {
         let rule_id = rule.id();
         rule.check_values().map_err(|(field, problem)| ApiError::bad_request(&field, problem))?;
         check_approvers(tx, rule)?;
         tx.update_rule(&policy.id, rule, ctx.now, &session.caller)?;
-        audit::other(
-            tx,
-            ctx,
-            &session.caller,
-            "Update role setting in PIM",
-            "RoleManagement",
-            vec![
-                AuditTarget {
-                    id: policy.role_definition_id.clone(),
-                    kind: "Role".into(),
-                    display_name: role.as_ref().map(|r| r.display_name.clone()),
-                },
-                AuditTarget {
-                    id: format!("{}/{rule_id}", policy.id),
-                    kind: "Other".into(),
-                    display_name: Some(rule_id.to_string()),
-                },
-            ],
-        )?;
+        let about = About::Targets(vec![
+            AuditTarget {
+                id: policy.role_definition_id.clone(),
+                kind: "Role".into(),
+                display_name: role.as_ref().map(|r| r.display_name.clone()),
+            },
+            AuditTarget {
+                id: format!("{}/{rule_id}", policy.id),
+                kind: "Other".into(),
+                display_name: Some(rule_id.to_string()),
+            },
+        ]);
+        audit.push(Entry::new(tx, ctx, &session.caller, Activity::RoleSettingUpdated, about)?);
     }
-    Ok(rules)
+    Ok((rules, audit))
 }
 
 /// A change to a role's settings in the portal's terms: each `Some` sets one switch; `None`

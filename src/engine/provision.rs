@@ -1,11 +1,12 @@
 //! Where a request becomes a schedule: at once (`provision`), or once its approvers (or an
 //! administrator) approve it (`fulfil_approved`), with the notice that access was granted.
 
+use super::audit::{About, Activity, Audit, Audited, Entry, Outcome, VALIDATION_ONLY};
 use super::notify::{self, Audience, Event, Notice};
 use super::records::{grant, new_schedule};
 use super::target::{Target, find_eligibility, live_for, new_record, prepare};
 use super::validate::Checks;
-use super::{Ctx, Session, audit, extension, fidelity, new_id};
+use super::{Ctx, Session, extension, fidelity, new_id};
 use crate::model::SettledSchedule;
 use crate::model::time::format_timestamp;
 use crate::model::{
@@ -36,7 +37,7 @@ impl Holding {
     }
 }
 
-/// Creates the request and its schedule, and writes the audit row.
+/// Creates the request and its schedule; returns the request and its audit row.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn provision(
     tx: &Tx<'_>,
@@ -47,7 +48,7 @@ pub(crate) fn provision(
     info: SettledSchedule,
     checks: Checks,
     holding: Holding,
-) -> Result<ScheduleRequest, ApiError> {
+) -> Result<Audited<ScheduleRequest>, ApiError> {
     let id = new_id(tx, ctx)?;
     let mut q = new_record(ctx, id, session, req, t, Status::Provisioned);
     grant(&mut q, ctx, &info);
@@ -56,15 +57,17 @@ pub(crate) fn provision(
     let mut schedule =
         new_schedule(ctx, &q, &info, holding.member_type, holding.assignment_type, holding.activated_using);
     schedule.replaces = holding.replaces;
-    if !req.is_validation_only {
-        tx.insert_request(&q)?;
-        tx.insert_schedule(&schedule)?;
-        let activity = audit::activity_for(req.kind, req.action, info.is_permanent(), false);
-        audit::request(tx, ctx, &session.caller, &q, activity)?;
-        announce_provisioned(tx, ctx, &q, &schedule)?;
-        extension::completed(tx, ctx, &mut q)?;
+    if req.is_validation_only {
+        return Ok((q, Audit::none(VALIDATION_ONLY)));
     }
-    Ok(q)
+    tx.insert_request(&q)?;
+    tx.insert_schedule(&schedule)?;
+    let activity = Activity::request(req.kind, req.action, info.is_permanent(), Outcome::Completed);
+    let row =
+        Entry::new(tx, ctx, &session.caller, activity, About::Request(&q))?.reason(q.justification.clone());
+    announce_provisioned(tx, ctx, &q, &schedule)?;
+    extension::completed(tx, ctx, &mut q)?;
+    Ok((q, Audit::of(row)))
 }
 
 /// Tells the admins and the holder that access was granted (the notification rules decide who).
@@ -103,7 +106,8 @@ pub(crate) fn announce_provisioned(
 /// Carries out a request that its approvers (or an administrator) approved: an activation starts
 /// at the moment of approval (or its requested start, if later) and lasts what was asked for; an
 /// extension or renewal replaces its schedule. Anything that no longer holds fails the request.
-pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -> Result<(), ApiError> {
+/// Returns the audit row of an activation carried out (the approval's own row is the caller's).
+pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -> Result<Audit, ApiError> {
     let req = NewRequest {
         surface: q.surface,
         kind: q.kind,
@@ -118,7 +122,7 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
         is_validation_only: false,
     };
     let t = prepare(tx, &req)?;
-    let fail = |q: &mut ScheduleRequest, why: String| -> Result<(), ApiError> {
+    let fail = |q: &mut ScheduleRequest, why: String| -> Result<Audit, ApiError> {
         q.status = Status::Failed;
         q.completed_at = Some(ctx.now);
         q.trace.push(crate::model::TraceStep {
@@ -130,7 +134,7 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
             fix: Some(crate::model::Hint::text("submit a new request")),
         });
         tx.update_request(q)?;
-        Ok(())
+        Ok(Audit::none("the approver's row records the approval; the caller records the failure"))
     };
     let expiration = q.schedule_info.as_ref().map(|i| i.expiration.clone());
     let requested_start = q.schedule_info.as_ref().and_then(|i| i.start);
@@ -175,9 +179,12 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
                 new_schedule(ctx, q, &info, member_type, Some(AssignmentType::Activated), Some(elig.id));
             tx.insert_schedule(&schedule)?;
             tx.update_request(q)?;
-            audit::request(tx, ctx, &q.created_by, q, audit::activity_for(q.kind, q.action, false, false))?;
+            let activity = Activity::request(q.kind, q.action, false, Outcome::Completed);
+            let row = Entry::new(tx, ctx, &q.created_by, activity, About::Request(q))?
+                .reason(q.justification.clone());
             announce_provisioned(tx, ctx, q, &schedule)?;
             extension::completed(tx, ctx, q)?;
+            Ok(Audit::of(row))
         }
         Action::SelfExtend | Action::SelfRenew => {
             let Some(old) = q.target_schedule_id.as_deref().map(|id| tx.schedule(id)).transpose()?.flatten()
@@ -242,10 +249,8 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
             tx.update_request(q)?;
             announce_provisioned(tx, ctx, q, &schedule)?;
             extension::completed(tx, ctx, q)?;
+            Ok(Audit::none("the approver's row records the extension or renewal"))
         }
-        other => {
-            return fail(q, format!("{other} requests are not decided by approvers"));
-        }
+        other => fail(q, format!("{other} requests are not decided by approvers")),
     }
-    Ok(())
 }

@@ -1,8 +1,9 @@
 //! Custom role definitions: created, changed and deleted by administrators. Built-in roles are
 //! read-only. Each new role gets its own policy at the defaults, as the real service gives one.
 
+use super::audit::{About, Activity, Audit, Entry};
 use super::directory::{require_admin, resolve_role};
-use super::{Ctx, Engine, Session, audit, new_id};
+use super::{Ctx, Engine, Session, new_id};
 use crate::model::ErrorCode;
 use crate::model::policy::{Policy, default_directory_rules};
 use crate::model::{ApiError, RequestKind, RoleDefinition, Surface};
@@ -90,15 +91,9 @@ impl Engine {
                 inherits_permissions_from: Vec::new(),
             };
             insert_role_with_default_policy(tx, ctx, &role)?;
-            audit::other(
-                tx,
-                ctx,
-                &session.caller,
-                "Add role definition",
-                "RoleManagement",
-                vec![target(&role)],
-            )?;
-            Ok(role)
+            let about = About::Targets(vec![target(&role)]);
+            let row = Entry::new(tx, ctx, &session.caller, Activity::RoleDefinitionAdded, about)?;
+            Ok((role, Audit::of(row)))
         })
     }
 
@@ -143,15 +138,9 @@ impl Engine {
                 r.is_enabled = e;
             }
             tx.update_role(&r)?;
-            audit::other(
-                tx,
-                ctx,
-                &session.caller,
-                "Update role definition",
-                "RoleManagement",
-                vec![target(&r)],
-            )?;
-            Ok(r)
+            let about = About::Targets(vec![target(&r)]);
+            let row = Entry::new(tx, ctx, &session.caller, Activity::RoleDefinitionUpdated, about)?;
+            Ok((r, Audit::of(row)))
         })
     }
 
@@ -180,15 +169,9 @@ impl Engine {
                 }
             }
             tx.delete_role(&r.id)?;
-            audit::other(
-                tx,
-                ctx,
-                &session.caller,
-                "Delete role definition",
-                "RoleManagement",
-                vec![target(&r)],
-            )?;
-            Ok(())
+            let about = About::Targets(vec![target(&r)]);
+            let row = Entry::new(tx, ctx, &session.caller, Activity::RoleDefinitionDeleted, about)?;
+            Ok(((), Audit::of(row)))
         })
     }
 }

@@ -2,8 +2,9 @@
 //! Administrator, and (with `--demo`) a small organisation whose state is built through the same
 //! requests a real administrator would send.
 
+use super::audit::{About, Activity, Audit, Entry};
 use super::directory::{NewObject, add_member, create_object};
-use super::{Ctx, Engine, Session, audit, new_id, set_clock};
+use super::{Ctx, Engine, Session, new_id, set_clock};
 use crate::model::ErrorCode;
 use crate::model::builtin_roles::{BUILTIN_ROLES, GLOBAL_ADMINISTRATOR};
 use crate::model::time::{parse_timestamp, to_millis};
@@ -37,7 +38,9 @@ impl Default for InitOptions {
 /// The break-glass administrator every store starts with.
 pub const BREAK_GLASS_NAME: &str = "Break Glass Admin";
 
-fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
+/// Creates the tenant in `tx`; returns its audit rows (the break-glass administrator and its
+/// Global Administrator assignment).
+fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Audit, ApiError> {
     tx.set_meta("seed", &opts.seed.to_string())?;
     tx.set_meta("domain", &opts.domain)?;
     tx.set_meta("clock", &to_millis(opts.at).to_string())?;
@@ -60,7 +63,7 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
         };
         super::roles::insert_role_with_default_policy(tx, &ctx, &role)?;
     }
-    let admin = create_object(
+    let (admin, mut audit) = create_object(
         tx,
         &ctx,
         "system",
@@ -83,22 +86,16 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Ctx, ApiError> {
         None,
         opts.at,
     ))?;
-    audit::other(
-        tx,
-        &ctx,
-        "system",
-        "Add member to role",
-        "RoleManagement",
-        vec![
-            AuditTarget {
-                id: GLOBAL_ADMINISTRATOR.into(),
-                kind: "Role".into(),
-                display_name: Some("Global Administrator".into()),
-            },
-            super::directory::target_of(&admin),
-        ],
-    )?;
-    Ok(ctx)
+    let about = About::Targets(vec![
+        AuditTarget {
+            id: GLOBAL_ADMINISTRATOR.into(),
+            kind: "Role".into(),
+            display_name: Some("Global Administrator".into()),
+        },
+        super::directory::target_of(&admin),
+    ]);
+    audit.push(Entry::new(tx, &ctx, "system", Activity::RoleAssignmentAdded, about)?);
+    Ok(audit)
 }
 
 pub(crate) fn already_initialized() -> ApiError {
@@ -127,8 +124,8 @@ impl Engine {
             if tx.meta("tenant_id")?.is_some() {
                 return Err(already_initialized());
             }
-            seed_tenant(&tx, opts)?;
-            tx.commit()?;
+            let audit = seed_tenant(&tx, opts)?;
+            super::commit(tx, audit)?;
         }
         if opts.demo {
             self.seed_demo()?;
@@ -169,7 +166,12 @@ impl Engine {
         ];
         let domain = self.domain()?;
         self.write(|tx, ctx| {
-            let make = |new: NewObject| create_object(tx, ctx, &admin.caller, new);
+            let mut audit = Audit::none("the demo organisation has no objects");
+            let mut make = |new: NewObject| {
+                let (o, rows) = create_object(tx, ctx, &admin.caller, new)?;
+                audit.append(rows);
+                Ok::<_, ApiError>(o)
+            };
             for (name, nick) in users {
                 let o = make(NewObject {
                     kind: Some(PrincipalKind::User),
@@ -222,10 +224,10 @@ impl Engine {
                 ("europe", &["emma", "hugo", "lena"][..]),
             ] {
                 for m in members {
-                    add_member(tx, ctx, &admin.caller, &ids[group], &ids[*m], "member")?;
+                    audit.push(add_member(tx, ctx, &admin.caller, &ids[group], &ids[*m], "member")?);
                 }
             }
-            Ok(())
+            Ok(((), audit))
         })?;
         let role = |name: &str| -> String {
             crate::model::builtin_roles::BUILTIN_ROLES

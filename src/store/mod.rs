@@ -88,7 +88,7 @@ impl std::ops::Deref for Scope<'_> {
 }
 
 /// A transaction on the store. Reads and writes go through it; dropping it without `commit`
-/// rolls everything back, which is how a refused request leaves the store untouched.
+/// rolls everything back, which is how a failed write leaves the store untouched.
 pub struct Tx<'a> {
     tx: Scope<'a>,
     rule_cache: &'a RefCell<RuleCache>,
@@ -253,6 +253,16 @@ impl Tx<'_> {
             Scope::Transaction(t) => t.commit(),
             Scope::Savepoint(s) => s.commit(),
         }
+    }
+
+    /// A savepoint inside this transaction: what is done through it is kept by its `commit` and
+    /// undone when it is dropped without one, while the transaction goes on.
+    pub fn savepoint(&mut self) -> rusqlite::Result<Tx<'_>> {
+        let savepoint = match &mut self.tx {
+            Scope::Transaction(t) => t.savepoint()?,
+            Scope::Savepoint(s) => s.savepoint()?,
+        };
+        Ok(Tx { tx: Scope::Savepoint(savepoint), rule_cache: self.rule_cache })
     }
 
     pub fn meta(&self, key: &str) -> rusqlite::Result<Option<String>> {

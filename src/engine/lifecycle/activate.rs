@@ -5,12 +5,13 @@ use super::{
     check_minimum_active, enablement_rule, expiration_rule, fail_if_checks_failed, reject_if_pending,
     revoked_record, shorten, with_hook_approval,
 };
+use crate::engine::audit::{About, Activity, Audit, Audited, Entry, Outcome, VALIDATION_ONLY};
 use crate::engine::directory::unauthorized;
 use crate::engine::provision::{Holding, provision};
 use crate::engine::records::{end_schedule, role_assignment_does_not_exist, role_assignment_exists};
 use crate::engine::target::{Target, find_eligibility, live_for, new_record};
 use crate::engine::validate::{check_enablement, check_expiration, check_justification, normalise};
-use crate::engine::{Ctx, Session, approvals, audit, extension, fidelity, new_id};
+use crate::engine::{Ctx, Session, approvals, extension, fidelity, new_id};
 use crate::model::ErrorCode;
 use crate::model::policy;
 use crate::model::time::format_timestamp;
@@ -47,7 +48,7 @@ pub(super) fn self_activate(
     session: &Session,
     req: &NewRequest,
     t: &Target,
-) -> Result<ScheduleRequest, ApiError> {
+) -> Result<Audited<ScheduleRequest>, ApiError> {
     caller_acts_for(tx, session, t)?;
     if let Some(active) = live_for(tx, RequestKind::Assignment, t)?.first() {
         return Err(role_assignment_exists().with_detail(
@@ -160,10 +161,12 @@ pub(super) fn self_activate(
             let opened = approvals::open(tx, ctx, &q, &setting)?;
             q.trace.extend(opened);
             tx.update_request(&q)?;
-            let activity = audit::activity_for(req.kind, req.action, false, true);
-            audit::request(tx, ctx, &session.caller, &q, activity)?;
+            let activity = Activity::request(req.kind, req.action, false, Outcome::Requested);
+            let row = Entry::new(tx, ctx, &session.caller, activity, About::Request(&q))?
+                .reason(q.justification.clone());
+            return Ok((q, Audit::of(row)));
         }
-        return Ok(q);
+        return Ok((q, Audit::none(VALIDATION_ONLY)));
     }
     let holding = Holding {
         member_type,
@@ -180,7 +183,7 @@ pub(super) fn self_deactivate(
     session: &Session,
     req: &NewRequest,
     t: &Target,
-) -> Result<ScheduleRequest, ApiError> {
+) -> Result<Audited<ScheduleRequest>, ApiError> {
     caller_acts_for(tx, session, t)?;
     let activation = live_for(tx, RequestKind::Assignment, t)?
         .into_iter()
@@ -199,17 +202,14 @@ pub(super) fn self_deactivate(
     check_minimum_active(&mut checks, ctx, &activation)?;
     fail_if_checks_failed(&checks)?;
     let mut q = revoked_record(tx, ctx, session, req, t, checks)?;
-    if !req.is_validation_only {
-        end_schedule(tx, ctx, &activation, ScheduleState::Removed)?;
-        tx.insert_request(&q)?;
-        audit::request(
-            tx,
-            ctx,
-            &session.caller,
-            &q,
-            audit::activity_for(req.kind, req.action, false, false),
-        )?;
-        extension::completed(tx, ctx, &mut q)?;
+    if req.is_validation_only {
+        return Ok((q, Audit::none(VALIDATION_ONLY)));
     }
-    Ok(q)
+    end_schedule(tx, ctx, &activation, ScheduleState::Removed)?;
+    tx.insert_request(&q)?;
+    let activity = Activity::request(req.kind, req.action, false, Outcome::Completed);
+    let row =
+        Entry::new(tx, ctx, &session.caller, activity, About::Request(&q))?.reason(q.justification.clone());
+    extension::completed(tx, ctx, &mut q)?;
+    Ok((q, Audit::of(row)))
 }

@@ -6,12 +6,13 @@ use super::{
     admin_rule_ids, check_minimum_active, close_answered, enablement_rule, expiration_rule,
     fail_if_checks_failed, reject_if_pending, revoked_record, shorten,
 };
+use crate::engine::audit::{About, Activity, Audit, Audited, Entry, Outcome, VALIDATION_ONLY};
 use crate::engine::lockout;
 use crate::engine::provision::{Holding, provision};
 use crate::engine::records::{end_schedule, role_assignment_does_not_exist, role_assignment_exists};
 use crate::engine::target::{Target, live_for};
 use crate::engine::validate::{check_enablement, check_expiration, normalise};
-use crate::engine::{Ctx, Session, audit, extension};
+use crate::engine::{Ctx, Session, extension};
 use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
 use crate::model::{
     Action, ApiError, AssignmentType, Expiration, MemberType, NewRequest, RequestKind, ScheduleRequest,
@@ -25,7 +26,7 @@ pub(super) fn admin_assign(
     session: &Session,
     req: &NewRequest,
     t: &Target,
-) -> Result<ScheduleRequest, ApiError> {
+) -> Result<Audited<ScheduleRequest>, ApiError> {
     if let Some(existing) = live_for(tx, req.kind, t)?.first() {
         return Err(role_assignment_exists().with_detail(
             "RoleAssignmentExists",
@@ -56,7 +57,7 @@ pub(super) fn admin_replace(
     session: &Session,
     req: &NewRequest,
     t: &Target,
-) -> Result<ScheduleRequest, ApiError> {
+) -> Result<Audited<ScheduleRequest>, ApiError> {
     // The newest live item: a future-dated replacement, if one is waiting, else the current one.
     // Activations are not extended; their holder activates again.
     let live = live_for(tx, req.kind, t)?;
@@ -136,9 +137,9 @@ pub(super) fn admin_replace(
         activated_using: old.activated_using.clone(),
         replaces,
     };
-    let q = provision(tx, ctx, session, req, t, info, checks, holding)?;
+    let (q, audit) = provision(tx, ctx, session, req, t, info, checks, holding)?;
     close_answered(tx, ctx, answered, &q)?;
-    Ok(q)
+    Ok((q, audit))
 }
 
 pub(super) fn admin_remove(
@@ -147,7 +148,7 @@ pub(super) fn admin_remove(
     session: &Session,
     req: &NewRequest,
     t: &Target,
-) -> Result<ScheduleRequest, ApiError> {
+) -> Result<Audited<ScheduleRequest>, ApiError> {
     let live = live_for(tx, req.kind, t)?;
     let Some(target) = live.into_iter().next() else {
         return Err(role_assignment_does_not_exist().with_detail(
@@ -188,12 +189,14 @@ pub(super) fn admin_remove(
     check_minimum_active(&mut checks, ctx, &target)?;
     fail_if_checks_failed(&checks)?;
     let mut q = revoked_record(tx, ctx, session, req, t, checks)?;
-    if !req.is_validation_only {
-        end_schedule(tx, ctx, &target, ScheduleState::Removed)?;
-        tx.insert_request(&q)?;
-        let activity = audit::activity_for(req.kind, req.action, target.end_at.is_none(), false);
-        audit::request(tx, ctx, &session.caller, &q, activity)?;
-        extension::completed(tx, ctx, &mut q)?;
+    if req.is_validation_only {
+        return Ok((q, Audit::none(VALIDATION_ONLY)));
     }
-    Ok(q)
+    end_schedule(tx, ctx, &target, ScheduleState::Removed)?;
+    tx.insert_request(&q)?;
+    let activity = Activity::request(req.kind, req.action, target.end_at.is_none(), Outcome::Completed);
+    let row =
+        Entry::new(tx, ctx, &session.caller, activity, About::Request(&q))?.reason(q.justification.clone());
+    extension::completed(tx, ctx, &mut q)?;
+    Ok((q, Audit::of(row)))
 }

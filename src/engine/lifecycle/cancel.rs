@@ -1,10 +1,11 @@
 //! Cancelling a request that has not yet taken effect or is waiting for a decision (addendum §12).
 
+use crate::engine::audit::{About, Activity, Audit, Audited, Entry};
 use crate::engine::directory::require_admin;
 use crate::engine::records::{end_schedule, request_not_found};
-use crate::engine::{Ctx, Session, approvals, audit, extension, fidelity};
+use crate::engine::{Ctx, Session, approvals, extension, fidelity};
 use crate::model::ErrorCode;
-use crate::model::{Action, ApiError, RequestKind, ScheduleRequest, ScheduleState, Status};
+use crate::model::{ApiError, RequestKind, ScheduleRequest, ScheduleState, Status};
 use crate::store::Tx;
 
 /// Statuses a request can be cancelled from (addendum §12).
@@ -18,7 +19,7 @@ pub(crate) fn cancel(
     session: &Session,
     kind: RequestKind,
     id: &str,
-) -> Result<ScheduleRequest, ApiError> {
+) -> Result<Audited<ScheduleRequest>, ApiError> {
     let mut q = tx.request(id)?.filter(|q| q.kind == kind).ok_or_else(|| request_not_found(id))?;
     let own = q.created_by.eq_ignore_ascii_case(&session.caller)
         || q.principal_id.eq_ignore_ascii_case(&session.caller);
@@ -41,12 +42,9 @@ pub(crate) fn cancel(
     q.canceled_at = Some(ctx.now);
     approvals::close_steps(tx, &q, fidelity::CANCELED_STEP_STATUS)?;
     tx.update_request(&q)?;
-    let activity = match (kind, q.action) {
-        (_, Action::SelfActivate) => "Add member to role canceled (PIM activation)".to_string(),
-        (RequestKind::Eligibility, _) => "Add eligible member to role in PIM canceled".to_string(),
-        (RequestKind::Assignment, _) => "Add member to role in PIM canceled".to_string(),
-    };
-    audit::request(tx, ctx, &session.caller, &q, activity)?;
+    let activity = Activity::Canceled { kind, action: q.action };
+    let row =
+        Entry::new(tx, ctx, &session.caller, activity, About::Request(&q))?.reason(q.justification.clone());
     extension::completed(tx, ctx, &mut q)?;
-    Ok(q)
+    Ok((q, Audit::of(row)))
 }

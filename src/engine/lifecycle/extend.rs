@@ -5,13 +5,14 @@ use super::{
     admin_rule_ids, close_answered, enablement_rule, expiration_rule, fail_if_checks_failed,
     reject_if_pending, shorten, with_hook_approval,
 };
+use crate::engine::audit::{About, Activity, Audit, Audited, Entry, Outcome, VALIDATION_ONLY};
 use crate::engine::directory::{role_assignable_groups_of, unauthorized};
 use crate::engine::notify::{self, Event, Notice};
 use crate::engine::provision::{Holding, provision};
 use crate::engine::records::{role_assignment_does_not_exist, role_assignment_exists};
 use crate::engine::target::{Target, live_for, new_record, scope_matches};
 use crate::engine::validate::{Checks, check_enablement, check_expiration, check_justification, normalise};
-use crate::engine::{Ctx, Session, approvals, audit, fidelity, new_id};
+use crate::engine::{Ctx, Session, approvals, fidelity, new_id};
 use crate::model::time::format_timestamp;
 use crate::model::{
     Action, ApiError, AssignmentType, IsoDuration, MemberType, NewRequest, Schedule, ScheduleRequest,
@@ -101,7 +102,7 @@ pub(super) fn admin_renew(
     session: &Session,
     req: &NewRequest,
     t: &Target,
-) -> Result<ScheduleRequest, ApiError> {
+) -> Result<Audited<ScheduleRequest>, ApiError> {
     let old = renewable(tx, ctx, req, t)?;
     let answered = reject_if_pending(tx, req.kind, t, Some(req.action))?;
     let info = normalise(req.schedule_info.as_ref(), ctx.now, old.schedule_info.expiration.clone())?;
@@ -119,9 +120,9 @@ pub(super) fn admin_renew(
     if !req.is_validation_only {
         tx.set_schedule_state(&old.id, old.status, ScheduleState::Replaced, old.ended_at, Some(ctx.now))?;
     }
-    let q = provision(tx, ctx, session, req, t, info, checks, Holding::direct(req.kind))?;
+    let (q, audit) = provision(tx, ctx, session, req, t, info, checks, Holding::direct(req.kind))?;
     close_answered(tx, ctx, answered, &q)?;
-    Ok(q)
+    Ok((q, audit))
 }
 
 /// selfExtend and selfRenew ask an administrator to act: the request waits in `PendingAdminDecision`.
@@ -131,7 +132,7 @@ pub(super) fn self_extend_or_renew(
     session: &Session,
     req: &NewRequest,
     t: &Target,
-) -> Result<ScheduleRequest, ApiError> {
+) -> Result<Audited<ScheduleRequest>, ApiError> {
     if !t.principal.id.eq_ignore_ascii_case(&session.caller) {
         return Err(unauthorized().with_detail(
             "NotSelf",
@@ -251,7 +252,10 @@ pub(super) fn self_extend_or_renew(
                 )?;
             }
         }
-        audit::request(tx, ctx, &session.caller, &q, audit::activity_for(req.kind, req.action, false, true))?;
+        let activity = Activity::request(req.kind, req.action, false, Outcome::Requested);
+        let row = Entry::new(tx, ctx, &session.caller, activity, About::Request(&q))?
+            .reason(q.justification.clone());
+        return Ok((q, Audit::of(row)));
     }
-    Ok(q)
+    Ok((q, Audit::none(VALIDATION_ONLY)))
 }

@@ -10,11 +10,12 @@ mod cancel;
 mod extend;
 
 use super::approvals::approvers_named;
+use super::audit::{self, Audited};
 use super::directory::{require_admin, unauthorized};
 use super::records::provisional_request;
 use super::target::{Target, new_record, prepare};
 use super::validate::Checks;
-use super::{Ctx, Engine, Session, audit, extension, fidelity, new_id};
+use super::{Ctx, Engine, Session, extension, fidelity, new_id};
 use crate::model::ErrorCode;
 use crate::model::SettledSchedule;
 use crate::model::policy::{self, Policy};
@@ -25,13 +26,14 @@ use crate::model::{
 use crate::store::Tx;
 
 /// Runs one request to its outcome inside `tx`. Returns the request as stored (or as it would be
-/// stored, for `isValidationOnly`). Any error leaves the transaction for the caller to roll back.
+/// stored, for `isValidationOnly`) and its audit rows. Any error leaves the transaction for the
+/// caller to roll back.
 pub(crate) fn submit(
     tx: &Tx<'_>,
     ctx: &Ctx,
     session: &Session,
     req: &NewRequest,
-) -> Result<ScheduleRequest, ApiError> {
+) -> Result<Audited<ScheduleRequest>, ApiError> {
     if tx.object(&session.caller)?.is_none() {
         return Err(unauthorized().with_detail(
             "UnknownCaller",
@@ -57,7 +59,7 @@ pub(crate) fn submit(
     let provisional = provisional_request(tx, ctx, session, req, &t.principal.id, &t.role.id)?;
     t.hooks = extension::validate(tx, ctx, &provisional, &session.caller)?;
     let t = t;
-    let mut q = match req.action {
+    let (mut q, audit) = match req.action {
         Action::AdminAssign => admin::admin_assign(tx, ctx, session, req, &t)?,
         Action::AdminUpdate | Action::AdminExtend => admin::admin_replace(tx, ctx, session, req, &t)?,
         Action::AdminRenew => extend::admin_renew(tx, ctx, session, req, &t)?,
@@ -67,27 +69,21 @@ pub(crate) fn submit(
         Action::SelfExtend | Action::SelfRenew => extend::self_extend_or_renew(tx, ctx, session, req, &t)?,
     };
     q.is_validation_only = req.is_validation_only;
-    Ok(q)
+    Ok((q, audit))
 }
 
 impl Engine {
-    /// Submits a schedule request. A refused request leaves the store untouched; a validation-only
-    /// request runs every check and is never stored.
+    /// Submits a schedule request. A refused request is undone and leaves exactly one audit row,
+    /// its refusal (ARCHITECTURE.md, invariant 3); a validation-only request runs every check and
+    /// leaves nothing, not even when it is refused.
     pub fn submit(&mut self, session: &Session, req: &NewRequest) -> Result<ScheduleRequest, ApiError> {
         if req.is_validation_only {
-            // Run inside a transaction that is never committed.
-            let tx = self.store.write()?;
-            let ctx = super::load_ctx(&tx, &self.runner)?;
-            return submit(&tx, &ctx, session, req);
+            return self.rehearse(|tx, ctx| submit(tx, ctx, session, req));
         }
-        let result = self.write(|tx, ctx| submit(tx, ctx, session, req));
-        if let Err(e) = &result {
-            // The refusal rolled everything back; its audit row is the one thing it leaves.
-            if e.status < 500 {
-                self.write(|tx, ctx| audit::refused(tx, ctx, &session.caller, req, e))?;
-            }
-        }
-        result
+        self.write_or_refuse(
+            |tx, ctx| submit(tx, ctx, session, req),
+            |tx, ctx, error| audit::refusal(tx, ctx, &session.caller, req, error),
+        )
     }
 
     /// Cancels a request (`POST .../{id}/cancel`).
