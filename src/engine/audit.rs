@@ -95,6 +95,8 @@ pub(crate) enum Activity {
     /// A member (or owner) added to a group or administrative unit.
     MemberAdded {
         owner: bool,
+        /// The container is an administrative unit (Entra logs these under their own name).
+        unit: bool,
     },
     /// A policy hook added (its name).
     HookAdded(String),
@@ -110,6 +112,7 @@ pub(crate) enum Category {
     RoleManagement,
     Directory,
     GroupManagement,
+    AdministrativeUnit,
     Policy,
     Simulation,
 }
@@ -118,6 +121,7 @@ impl Category {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Category::RoleManagement => "RoleManagement",
+            Category::AdministrativeUnit => "AdministrativeUnit",
             Category::Directory => "Directory",
             Category::GroupManagement => "GroupManagement",
             Category::Policy => "Policy",
@@ -136,6 +140,7 @@ impl Activity {
         match self {
             Activity::ClockAdvanced(_) => Category::Simulation,
             Activity::ObjectAdded(_) => Category::Directory,
+            Activity::MemberAdded { unit: true, .. } => Category::AdministrativeUnit,
             Activity::MemberAdded { .. } => Category::GroupManagement,
             Activity::HookAdded(_) | Activity::HookRemoved(_) | Activity::HookFailed(_) => Category::Policy,
             _ => Category::RoleManagement,
@@ -244,8 +249,9 @@ impl fmt::Display for Activity {
                 PrincipalKind::ServicePrincipal => "Add service principal",
                 PrincipalKind::AdministrativeUnit => "Add administrative unit",
             }),
-            Activity::MemberAdded { owner: true } => f.write_str("Add owner to group"),
-            Activity::MemberAdded { owner: false } => f.write_str("Add member to group"),
+            Activity::MemberAdded { unit: true, .. } => f.write_str("Add member to administrative unit"),
+            Activity::MemberAdded { owner: true, .. } => f.write_str("Add owner to group"),
+            Activity::MemberAdded { owner: false, .. } => f.write_str("Add member to group"),
             Activity::HookAdded(name) => write!(f, "Add policy hook '{name}'"),
             Activity::HookRemoved(name) => write!(f, "Remove policy hook '{name}'"),
             Activity::HookFailed(message) => write!(f, "Policy hook failed: {message}"),

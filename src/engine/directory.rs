@@ -299,7 +299,10 @@ pub(crate) fn add_member(
             ),
         ));
     }
-    let activity = Activity::MemberAdded { owner: relation == "owner" };
+    let activity = Activity::MemberAdded {
+        owner: relation == "owner",
+        unit: c.kind == PrincipalKind::AdministrativeUnit,
+    };
     Entry::new(tx, ctx, actor, activity, About::Targets(vec![target_of(&c), target_of(&m)]))
 }
 

@@ -52,8 +52,9 @@ pub(super) fn vocabulary() -> Vec<Activity> {
         Activity::RoleDefinitionUpdated,
         Activity::RoleDefinitionDeleted,
         Activity::RoleSettingUpdated,
-        Activity::MemberAdded { owner: false },
-        Activity::MemberAdded { owner: true },
+        Activity::MemberAdded { owner: false, unit: false },
+        Activity::MemberAdded { owner: false, unit: true },
+        Activity::MemberAdded { owner: true, unit: false },
         Activity::HookAdded("Freeze".into()),
         Activity::HookRemoved("Freeze".into()),
         Activity::HookFailed("Policy hook 'Boom' failed at line 4: offline".into()),
@@ -206,6 +207,7 @@ Update role definition | RoleManagement | success
 Delete role definition | RoleManagement | success
 Update role setting in PIM | RoleManagement | success
 Add member to group | GroupManagement | success
+Add member to administrative unit | AdministrativeUnit | success
 Add owner to group | GroupManagement | success
 Add policy hook 'Freeze' | Policy | success
 Remove policy hook 'Freeze' | Policy | success
