@@ -1522,7 +1522,6 @@ fn an_approved_self_renewal_whose_end_passed_fails_rather_than_ending_at_once() 
 }
 
 #[test]
-#[ignore = "question: adminUpdate of an activation makes a new Activated assignment after the eligibility is gone, for as long as the admin asks"]
 fn an_admin_update_does_not_prolong_an_activation_past_its_eligibility() {
     let (mut e, admin) = demo();
     let chloe = e.resolve_object("chloe@contoso.example").expect("chloe").id;

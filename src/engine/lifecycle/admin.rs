@@ -11,12 +11,13 @@ use crate::engine::lockout;
 use crate::engine::provision::{Holding, provision};
 use crate::engine::records::{end_schedule, role_assignment_does_not_exist, role_assignment_exists};
 use crate::engine::target::{Target, live_for};
-use crate::engine::validate::{check_enablement, check_expiration, normalise};
+use crate::engine::validate::{Checks, check_enablement, check_expiration, normalise};
 use crate::engine::{Ctx, Session, extension};
 use crate::model::builtin_roles::GLOBAL_ADMINISTRATOR;
+use crate::model::time::format_timestamp;
 use crate::model::{
-    Action, ApiError, AssignmentType, Expiration, MemberType, NewRequest, RequestKind, ScheduleRequest,
-    ScheduleState,
+    Action, ApiError, AssignmentType, Expiration, MemberType, NewRequest, RequestKind, Schedule,
+    ScheduleRequest, ScheduleState, SettledSchedule,
 };
 use crate::store::Tx;
 
@@ -92,6 +93,9 @@ pub(super) fn admin_replace(
     let info = normalise(req.schedule_info.as_ref(), ctx.now, old.schedule_info.expiration.clone())?;
     if req.action == Action::AdminExtend {
         super::check_extension_ends_later(&mut checks, old.end_at, info.end());
+    }
+    if old.assignment_type == Some(AssignmentType::Activated) {
+        check_within_eligibility(tx, &mut checks, &old, &info)?;
     }
     let (exp_id, en_id) = admin_rule_ids(req.kind);
     let info = shorten(info, t, &mut checks);
@@ -199,4 +203,47 @@ pub(super) fn admin_remove(
         Entry::new(tx, ctx, &session.caller, activity, About::Request(&q))?.reason(q.justification.clone());
     extension::completed(tx, ctx, &mut q)?;
     Ok((q, Audit::of(row)))
+}
+
+/// An updated activation stays an activation, so the rule every activation keeps holds for it too:
+/// it needs its eligibility still in effect, and (see `fidelity::ACTIVATION_MAY_OUTLIVE_ELIGIBILITY`)
+/// may not outlast it.
+fn check_within_eligibility(
+    tx: &Tx<'_>,
+    checks: &mut Checks,
+    activation: &Schedule,
+    info: &SettledSchedule,
+) -> Result<(), ApiError> {
+    let eligibility = match &activation.activated_using {
+        Some(id) => tx.schedule(id)?.filter(|e| e.state == ScheduleState::Live && e.is_active()),
+        None => None,
+    };
+    let Some(eligibility) = eligibility else {
+        checks.fail(
+            "EligibilityRule",
+            "EligibilityRule",
+            "the eligibility this activation came from is no longer in effect",
+            "a current eligibility",
+            crate::model::Hint::text("remove the activation, or make the principal eligible again"),
+        );
+        return Ok(());
+    };
+    let outlives = match (info.end(), eligibility.end_at) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(end), Some(limit)) => end > limit,
+    };
+    if outlives && !super::fidelity::ACTIVATION_MAY_OUTLIVE_ELIGIBILITY {
+        checks.fail(
+            "EligibilityWindow",
+            "ExpirationRule",
+            info.end().map_or("no end".to_string(), |e| format!("activation ending {}", format_timestamp(e))),
+            format!(
+                "within the eligibility, which ends {}",
+                eligibility.end_at.map(format_timestamp).unwrap_or_default()
+            ),
+            crate::model::Hint::text("ask for an end within the eligibility"),
+        );
+    }
+    Ok(())
 }
