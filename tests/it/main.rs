@@ -12,4 +12,5 @@ mod graph_router;
 mod hooks;
 mod repl;
 mod scripts;
+mod surface_words;
 mod transcripts;
