@@ -1064,6 +1064,39 @@ fn requests_lists_and_filters() {
     assert_eq!(lab.run(&["--json", "requests", "--status", "Canceled"]).ok().json(), json!([]));
 }
 
+/// Listings with nothing to list on a tenant without the demonstration organisation, and the one
+/// line each says instead of a table with only its header.
+const EMPTY_LISTINGS: &[(&[&str], &str)] = &[
+    (&["requests", "--status", "Canceled"], "no requests"),
+    (&["approvals"], "no requests waiting for a decision"),
+    (&["eligible", "list"], "no assignments"),
+    (&["active", "list", "--role", "Security Reader"], "no assignments"),
+    (&["active", "list", "--now", "--role", "Security Reader"], "no assignments in effect now"),
+    (&["notifications"], "no notifications"),
+    (&["notifications", "--full"], "no notifications"),
+    (&["hook", "list"], "no hooks"),
+    (&["group", "list"], "no groups"),
+    (&["sp", "list"], "no service principals"),
+    (&["au", "list"], "no administrative units"),
+];
+
+#[test]
+fn an_empty_listing_says_so_in_one_line_and_its_json_is_an_empty_array() {
+    let lab = Lab::empty();
+    lab.run(&["init", "--seed", "7", "--at", AT]).ok();
+    let says_so = |args: &[&str], line: &str| {
+        let run = lab.run(args).ok();
+        assert_eq!(run.stdout, format!("{line}\n"), "{run}");
+        let json: Vec<&str> = ["--json"].into_iter().chain(args.iter().copied()).collect();
+        assert_eq!(lab.run(&json).ok().json(), json!([]), "{}", json.join(" "));
+    };
+    for (args, line) in EMPTY_LISTINGS {
+        says_so(args, line);
+    }
+    lab.run(&["group", "add", "Empty"]).ok();
+    says_so(&["group", "members", "Empty"], "no members");
+}
+
 #[test]
 fn request_show_and_unknown_ids() {
     let lab = Lab::demo();
@@ -1588,8 +1621,8 @@ fn policy_set_changes_settings_and_the_engine_enforces_them() {
     let lab = Lab::demo();
     lab.run(&["policy", "set", GA, "--require-ticket", "true", "--activation-max", "4h"])
         .ok()
-        .out_has("updated Expiration_EndUser_Assignment of Global Administrator\n")
-        .out_has("updated Enablement_EndUser_Assignment of Global Administrator\n")
+        .out_has("Updated Expiration_EndUser_Assignment of Global Administrator\n")
+        .out_has("Updated Enablement_EndUser_Assignment of Global Administrator\n")
         .out_has("  maximum duration        PT4H\n")
         .out_has("MultiFactorAuthentication, Justification, Ticketing")
         .out_has("  last changed 2025-01-06T09:00:00Z by breakglass@contoso.example\n");

@@ -14,4 +14,5 @@ mod hooks;
 mod lifecycle_properties;
 mod repl;
 mod scripts;
+mod surface_words;
 mod transcripts;

@@ -22,6 +22,7 @@ pub(super) fn render(
             r.allowed_resource_actions.len()
         ),
         Outcome::RoleDeleted(r) => writeln!(out, "Deleted custom role {} ({})", r.display_name, r.id),
+        Outcome::Roles(roles) if roles.is_empty() => writeln!(out, "no roles"),
         Outcome::Roles(roles) => {
             let mut t = table(&["role", "privileged", "built-in", "id"]);
             for r in roles {
@@ -58,6 +59,15 @@ pub(super) fn render(
             o.id,
             o.user_principal_name.as_ref().map(|u| format!(", {u}")).unwrap_or_default()
         ),
+        Outcome::Objects { kind, rows, .. } if rows.is_empty() => {
+            let what = match kind {
+                PrincipalKind::User => "users",
+                PrincipalKind::Group => "groups",
+                PrincipalKind::ServicePrincipal => "service principals",
+                PrincipalKind::AdministrativeUnit => "administrative units",
+            };
+            writeln!(out, "no {what}")
+        }
         Outcome::Objects { kind, rows, member_counts } => {
             let mut t = match kind {
                 PrincipalKind::User => table(&["name", "user principal name", "id"]),
@@ -95,6 +105,7 @@ pub(super) fn render(
         Outcome::MemberAdded { relation, container_text, member_text, .. } => {
             writeln!(out, "Added {member_text} to {container_text} as {relation}")
         }
+        Outcome::Members(rows) if rows.is_empty() => writeln!(out, "no members"),
         Outcome::Members(rows) => {
             let mut t = table(&["member", "kind", "id"]);
             for o in rows {

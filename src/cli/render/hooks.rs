@@ -28,6 +28,7 @@ pub(super) fn render(
                 total
             )
         }
+        Outcome::Hooks(hooks) if hooks.is_empty() => writeln!(out, "no hooks"),
         Outcome::Hooks(hooks) => {
             let mut t = table(&["order", "hook", "role", "scope", "added", "by"]);
             for h in hooks {

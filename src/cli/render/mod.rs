@@ -1,5 +1,7 @@
 //! Human-readable views over the same objects the Graph surface returns: tables and short stories.
-//! [`outcome`] renders what an operation gave back; one file per group of operations.
+//! [`outcome`] renders what an operation gave back; one file per group of operations. An empty
+//! listing is one line saying so ("no requests"), not a table with only its header (`--json`
+//! still gives `[]`).
 
 mod directory;
 mod hints;
@@ -25,6 +27,8 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
         Outcome::Request(..) | Outcome::Requests(_) | Outcome::Approvals(_) => {
             requests::render(engine, names, outcome, out)
         }
+        Outcome::Schedules(rows) if rows.is_empty() => writeln!(out, "no assignments"),
+        Outcome::Instances(rows) if rows.is_empty() => writeln!(out, "no assignments in effect now"),
         Outcome::Schedules(rows) | Outcome::Instances(rows) => {
             writeln!(out, "{}", schedules_table(engine, names, rows))
         }
@@ -36,7 +40,7 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
                 return writeln!(out, "{} already has these settings; nothing changed", role.display_name);
             }
             for c in changed {
-                writeln!(out, "updated {} of {}", c.id(), role.display_name)?;
+                writeln!(out, "Updated {} of {}", c.id(), role.display_name)?;
             }
             write!(out, "\n{}", policy::policy(engine, names, &role.display_name, policy))
         }

@@ -34,6 +34,7 @@ pub(super) fn render(
                 report.started, report.expired, report.failed, report.timed_out, report.purged_requests
             )
         }
+        Outcome::Audit(rows) if rows.is_empty() => writeln!(out, "no audit records"),
         Outcome::Audit(rows) => {
             let mut t = table(&["time", "actor", "activity", "targets"]);
             for (r, _) in rows {
@@ -48,6 +49,7 @@ pub(super) fn render(
             }
             writeln!(out, "{}", finish(&t))
         }
+        Outcome::Notifications { rows, .. } if rows.is_empty() => writeln!(out, "no notifications"),
         Outcome::Notifications { rows, full: true } => {
             for n in rows {
                 writeln!(

@@ -28,6 +28,7 @@ pub(super) fn render(
             write!(out, "{}", request_story(engine, names, q))
         }
         Outcome::Request(q, RequestEvent::Explained) => explain(engine, names, q, out),
+        Outcome::Requests(rows) if rows.is_empty() => writeln!(out, "no requests"),
         Outcome::Requests(rows) => {
             let mut t = table(&["created", "kind", "action", "status", "principal", "role", "id"]);
             for q in rows {
@@ -43,6 +44,7 @@ pub(super) fn render(
             }
             writeln!(out, "{}", finish(&t))
         }
+        Outcome::Approvals(rows) if rows.is_empty() => writeln!(out, "no requests waiting for a decision"),
         Outcome::Approvals(rows) => {
             let mut t = table(&["created", "status", "action", "principal", "role", "waiting for", "id"]);
             for p in rows {

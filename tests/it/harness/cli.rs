@@ -408,3 +408,30 @@ pub fn shell_words(args: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// The command-line advice in a text: every flag it names (`--justification`) and every `pimlab
+/// <command>` (the commands are the binary's own, read from its grammar). A Graph client or a
+/// script author cannot act on either.
+pub fn command_line_advice(text: &str) -> Vec<String> {
+    use clap::CommandFactory;
+    static COMMANDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let commands = COMMANDS.get_or_init(|| {
+        pimlab::cli::Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect()
+    });
+    let mut found = Vec::new();
+    for (i, _) in text.match_indices("--") {
+        let flag: String =
+            text[i + 2..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+        if flag.starts_with(|c: char| c.is_ascii_lowercase()) {
+            found.push(format!("--{flag}"));
+        }
+    }
+    for (i, _) in text.match_indices("pimlab ") {
+        let word: String =
+            text[i + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+        if commands.contains(&word) {
+            found.push(format!("pimlab {word}"));
+        }
+    }
+    found
+}

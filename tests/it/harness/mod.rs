@@ -9,7 +9,8 @@
 //!   "unchanged" means for a store ([`store::logical_dump`]);
 //! - [`engine`]: request builders for the engine's own API;
 //! - [`docs`]: the Markdown code blocks of README.md and docs/, and the runner of their shell
-//!   examples.
+//!   examples;
+//! - [`source`]: the crate's own Rust source as tokens, for the architecture checks.
 //!
 //! Seeds and clocks are pinned everywhere, so ids and times are the same on every run.
 
@@ -20,6 +21,7 @@ pub mod docs;
 pub mod engine;
 pub mod graph;
 pub mod repl;
+pub mod source;
 pub mod store;
 
 use std::path::PathBuf;
