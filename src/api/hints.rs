@@ -7,6 +7,7 @@ use crate::model::Hint;
 pub fn graph_words(h: &Hint) -> String {
     match h {
         Hint::Justification => "give a justification (the request's \"justification\")".into(),
+        Hint::ApproverJustification => "give a justification with the decision (the step's \"justification\")".into(),
         Hint::Ticket => "give a ticket (\"ticketInfo\": {\"ticketSystem\": ..., \"ticketNumber\": ...})".into(),
         Hint::Mfa => "sign in with multi-factor authentication".into(),
         Hint::AuthContext { claim } => {

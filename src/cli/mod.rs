@@ -80,6 +80,13 @@ pub(crate) fn report(e: CliError, out: &mut dyn Write, err: &mut dyn Write) -> i
         }
         CliError::Store(e) => {
             let _ = writeln!(err, "error: {e}");
+            if matches!(
+                e,
+                crate::store::StoreError::NotAPimlabStore { .. }
+                    | crate::store::StoreError::NotADatabase { .. }
+            ) {
+                let _ = writeln!(err, "  hint: use --db to pick another file");
+            }
             1
         }
         CliError::Usage(m) => {

@@ -367,7 +367,7 @@ pub(crate) fn decide(
             "justification",
             format!("stage {} requires the approver's justification", step.stage),
         );
-        return Err(e.with_hint(crate::model::Hint::Justification));
+        return Err(e.with_hint(crate::model::Hint::ApproverJustification));
     }
     let mut step = step;
     step.status = StepStatus::Completed;

@@ -88,6 +88,7 @@ pub(crate) fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError>
             fidelity::ROLE_NOT_FOUND_CODE,
             format!("The role definition '{}' does not exist in this tenant.", req.role_definition_id),
         )
+        .with_hint(crate::model::Hint::ListRoles)
     })?;
     if !role.is_enabled {
         return Err(ApiError::bad_request(

@@ -6,6 +6,7 @@ use crate::model::Hint;
 pub fn script_words(h: &Hint) -> String {
     match h {
         Hint::Justification => "give justification = \"why\"".into(),
+        Hint::ApproverJustification => "give the justification, e.g. pim.approve(id, \"why\")".into(),
         Hint::Ticket => "give a ticket, e.g. ticket = \"ServiceNow:INC0012345\"".into(),
         Hint::Mfa => "act with MFA (drop {mfa = false} from pim.as)".into(),
         Hint::AuthContext { claim } => format!("pass auth_context = \"{claim}\""),

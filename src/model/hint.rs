@@ -13,6 +13,8 @@ use super::IsoDuration;
 pub enum Hint {
     /// Give a justification.
     Justification,
+    /// Give the approver's justification with the decision.
+    ApproverJustification,
     /// Give a ticket (system and number).
     Ticket,
     /// Use a session that satisfied multi-factor authentication.

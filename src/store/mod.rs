@@ -27,11 +27,9 @@ pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 /// Errors opening a store. Everything else surfaces as `rusqlite::Error`.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error(
-        "{path} is not a pimlab store (it is another SQLite database); refusing to touch it. Use --db to pick another file."
-    )]
+    #[error("{path} is not a pimlab store (it is another SQLite database); refusing to touch it")]
     NotAPimlabStore { path: String },
-    #[error("{path} is not a SQLite database; refusing to touch it. Use --db to pick another file.")]
+    #[error("{path} is not a SQLite database; refusing to touch it")]
     NotADatabase { path: String },
     #[error(
         "{path} was written by a newer pimlab (schema version {found}; this pimlab knows up to {supported}); refusing to open it. Upgrade pimlab."

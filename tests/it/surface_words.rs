@@ -147,7 +147,11 @@ const REFUSALS: &[Refusal] = &[
             r#"{"reviewResult": "Approve"}"#,
         ),
         lua: r#"pim.approve("<request>")"#,
-        says: Says { cli: &["--justification"], graph: &["\"justification\""], lua: &["justification = "] },
+        says: Says {
+            cli: &["--justification"],
+            graph: &["\"justification\""],
+            lua: &["pim.approve(id, \"why\")"],
+        },
     },
     Refusal {
         what: "an activation of a role that does not exist",

@@ -6,6 +6,7 @@ use crate::model::Hint;
 pub fn cli_words(h: &Hint) -> String {
     match h {
         Hint::Justification => "give --justification \"why\"".into(),
+        Hint::ApproverJustification => "give --justification \"why\"".into(),
         Hint::Ticket => "give a ticket, e.g. --ticket ServiceNow:INC0012345".into(),
         Hint::Mfa => "sign in with MFA (drop --no-mfa)".into(),
         Hint::AuthContext { claim } => format!("pass --auth-context {claim}"),
