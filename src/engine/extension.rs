@@ -3,6 +3,9 @@
 //! scripting language, and a hook never touches the store: it sees values and a read-only
 //! [`TenantView`].
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use serde_json::{Value, json};
 
 pub use crate::model::hook::Hook;
@@ -97,8 +100,11 @@ impl HookFailure {
 /// Everything a handler is given besides the request: plain values, no handles.
 pub struct HookCall<'a> {
     pub request: &'a ScheduleRequest,
-    /// The `ctx` table: caller, principal (with its groups), role, scope, policy, time.
-    pub context: Value,
+    /// Distinct for every event the engine runs hooks for: calls with the same serial are given
+    /// the same request, so a host may convert it once and share it between the event's hooks.
+    pub serial: u64,
+    /// The `ctx` table, built once per request and shared by its events and hooks.
+    pub context: &'a HookContext,
     /// Queries over the tenant as it is now.
     pub view: &'a dyn TenantView,
     /// Seeds the hook's `math.random`, so runs stay reproducible.
@@ -106,8 +112,38 @@ pub struct HookCall<'a> {
     pub now: Timestamp,
 }
 
+/// The `ctx` a handler receives: caller, principal (with its groups), role, scope, time, action and
+/// kind as plain values, and the role's policy, read from the store only when a hook asks for it.
+/// The engine builds it once per request (in one transaction) and hands the same one to every
+/// event and hook of that request.
+pub struct HookContext {
+    /// Distinct for every context built, so a host may convert it once and reuse the conversion.
+    pub id: u64,
+    /// Everything but the policy.
+    pub value: Value,
+    role_id: String,
+    policy: std::cell::OnceCell<Value>,
+}
+
+impl HookContext {
+    /// `ctx.policy` (`{id, rules}`, or null): read through `view` on first use, then kept.
+    pub fn policy(&self, view: &dyn TenantView) -> Result<&Value, ApiError> {
+        if let Some(p) = self.policy.get() {
+            return Ok(p);
+        }
+        let p = view.policy(&self.role_id)?;
+        Ok(self.policy.get_or_init(|| p))
+    }
+}
+
+/// A fresh number for a [`HookCall::serial`] or a [`HookContext::id`].
+fn next_serial() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Read-only queries a hook may make (`ctx.eligibilities{...}`, `ctx.assignments{...}`,
-/// `ctx.groups(principal)`).
+/// `ctx.groups(principal)`), and the lazily read `ctx.policy`.
 pub trait TenantView {
     /// Current eligibilities (in effect now), as plain tables.
     fn eligibilities(&self, principal: Option<&str>, role: Option<&str>) -> Result<Value, ApiError>;
@@ -115,6 +151,8 @@ pub trait TenantView {
     fn assignments(&self, principal: Option<&str>, role: Option<&str>) -> Result<Value, ApiError>;
     /// The role-assignable groups a principal belongs to.
     fn groups(&self, principal: &str) -> Result<Value, ApiError>;
+    /// The policy of a role at the tenant scope, `{id, rules}` (null when it has none).
+    fn policy(&self, role: &str) -> Result<Value, ApiError>;
 }
 
 /// Runs hooks. Implemented by the Lua host; the engine calls it inside the request's transaction.
@@ -191,6 +229,10 @@ impl TenantView for StoreView<'_> {
         let (principal, _) = self.ids(Some(principal), None)?;
         Ok(json!(super::directory::role_assignable_groups_of(self.tx, &principal.unwrap_or_default())?))
     }
+    fn policy(&self, role: &str) -> Result<Value, ApiError> {
+        let policy = self.tx.policy_for(crate::model::Surface::Directory.as_str(), "/", role)?;
+        Ok(policy.map_or(Value::Null, |p| json!({ "id": p.id, "rules": p.rules })))
+    }
 }
 
 /// What the `validate` hooks decided about one request.
@@ -221,8 +263,13 @@ fn step(
     }
 }
 
-/// The `ctx` table a handler receives.
-fn context(tx: &Tx<'_>, ctx: &super::Ctx, q: &ScheduleRequest, caller: &str) -> Result<Value, ApiError> {
+/// The `ctx` table a handler receives (the policy is read later, if a hook asks for it).
+fn context(
+    tx: &Tx<'_>,
+    ctx: &super::Ctx,
+    q: &ScheduleRequest,
+    caller: &str,
+) -> Result<HookContext, ApiError> {
     let object = |id: &str| -> Result<Value, ApiError> {
         Ok(match tx.object(id)? {
             Some(o) => json!({
@@ -236,27 +283,84 @@ fn context(tx: &Tx<'_>, ctx: &super::Ctx, q: &ScheduleRequest, caller: &str) -> 
         })
     };
     let role = tx.role(&q.role_definition_id)?;
-    let policy = tx.policy_for(crate::model::Surface::Directory.as_str(), "/", &q.role_definition_id)?;
-    Ok(json!({
+    let value = json!({
         "caller": object(caller)?,
         "principal": object(&q.principal_id)?,
         "role": role.map(|r| json!({
             "id": r.id, "displayName": r.display_name, "isBuiltIn": r.is_built_in, "isPrivileged": r.is_privileged,
         })),
         "scope": q.directory_scope_id.clone().or(q.app_scope_id.clone()),
-        "policy": policy.map(|p| json!({ "id": p.id, "rules": p.rules })),
         "now": format_timestamp(ctx.now),
         "action": q.action.as_str(),
         "kind": q.kind.as_str(),
-    }))
+    });
+    Ok(HookContext {
+        id: next_serial(),
+        value,
+        role_id: q.role_definition_id.clone(),
+        policy: std::cell::OnceCell::new(),
+    })
+}
+
+/// What the hooks of one transaction share (`Ctx::hooks`): the hooks attached, read once, and the
+/// `ctx` of the request being decided, built once for all its events. Nothing a hook sees can
+/// change inside one transaction between two events of the same request (the key holds
+/// everything `ctx` is built from; the store's principals, groups, roles and policies are not
+/// changed by a request).
+#[derive(Clone, Default)]
+pub(crate) struct HookCache(Rc<RefCell<CacheState>>);
+
+#[derive(Default)]
+struct CacheState {
+    hooks: Option<Rc<Vec<Hook>>>,
+    context: Option<(String, Rc<HookContext>)>,
+}
+
+impl HookCache {
+    fn hooks(&self, tx: &Tx<'_>) -> Result<Rc<Vec<Hook>>, ApiError> {
+        if let Some(h) = &self.0.borrow().hooks {
+            return Ok(h.clone());
+        }
+        let hooks = Rc::new(tx.hooks()?);
+        self.0.borrow_mut().hooks = Some(hooks.clone());
+        Ok(hooks)
+    }
+
+    fn context(
+        &self,
+        tx: &Tx<'_>,
+        ctx: &super::Ctx,
+        q: &ScheduleRequest,
+        caller: &str,
+    ) -> Result<Rc<HookContext>, ApiError> {
+        let key = format!(
+            "{caller}\n{}\n{}\n{:?}\n{:?}\n{}\n{}\n{}",
+            q.principal_id,
+            q.role_definition_id,
+            q.directory_scope_id,
+            q.app_scope_id,
+            q.action.as_str(),
+            q.kind.as_str(),
+            ctx.now.timestamp_millis()
+        );
+        if let Some((k, c)) = &self.0.borrow().context {
+            if *k == key {
+                return Ok(c.clone());
+            }
+        }
+        let built = Rc::new(context(tx, ctx, q, caller)?);
+        self.0.borrow_mut().context = Some((key, built.clone()));
+        Ok(built)
+    }
 }
 
 /// The hooks attached to `q`'s role and scope, in order. Without a host to run them they cannot
 /// judge, so the request fails closed.
 fn applicable(tx: &Tx<'_>, ctx: &super::Ctx, q: &ScheduleRequest) -> Result<Vec<Hook>, ApiError> {
     let scope = q.directory_scope_id.as_deref().or(q.app_scope_id.as_deref()).unwrap_or("/");
+    let all = ctx.hooks.hooks(tx)?;
     let hooks: Vec<Hook> =
-        tx.hooks()?.into_iter().filter(|h| h.applies_to(&q.role_definition_id, scope)).collect();
+        all.iter().filter(|h| h.applies_to(&q.role_definition_id, scope)).cloned().collect();
     if !hooks.is_empty() && ctx.runner.is_none() {
         return Err(ApiError::new(
             400,
@@ -283,9 +387,11 @@ pub(crate) fn run(
         return Ok(Vec::new());
     };
     let view = StoreView { tx };
+    let context = ctx.hooks.context(tx, ctx, q, caller)?;
     let call = HookCall {
         request: q,
-        context: context(tx, ctx, q, caller)?,
+        serial: next_serial(),
+        context: &context,
         view: &view,
         seed: ctx.seed,
         now: ctx.now,
@@ -682,9 +788,11 @@ impl super::Engine {
             )?;
             q.is_validation_only = true;
             let view = StoreView { tx };
+            let context = context(tx, ctx, &q, &session.caller)?;
             let call = HookCall {
                 request: &q,
-                context: context(tx, ctx, &q, &session.caller)?,
+                serial: next_serial(),
+                context: &context,
                 view: &view,
                 seed: ctx.seed,
                 now: ctx.now,
