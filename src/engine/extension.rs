@@ -283,9 +283,12 @@ fn context(
         })
     };
     let role = tx.role(&q.role_definition_id)?;
+    let principal = object(&q.principal_id)?;
+    // A self-service request's caller is its principal: read once.
+    let caller = if caller == q.principal_id { principal.clone() } else { object(caller)? };
     let value = json!({
-        "caller": object(caller)?,
-        "principal": object(&q.principal_id)?,
+        "caller": caller,
+        "principal": principal,
         "role": role.map(|r| json!({
             "id": r.id, "displayName": r.display_name, "isBuiltIn": r.is_built_in, "isPrivileged": r.is_privileged,
         })),

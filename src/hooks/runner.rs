@@ -201,7 +201,7 @@ impl Prepared {
             }
         }
         let json = render(call.request);
-        let t = sandbox::host_work(&self.lua, |lua| as_table(lua, to_lua(lua, &json)?))?;
+        let t = sandbox::host_work(&self.lua, |lua| as_table(lua, sandbox::json_to_lua(lua, &json, None)?))?;
         self.request = Some((call.serial, t.clone()));
         Ok(t)
     }
@@ -214,7 +214,9 @@ impl Prepared {
                 return Ok((t.clone(), lazy.clone()));
             }
         }
-        let t = sandbox::host_work(&self.lua, |lua| as_table(lua, to_lua(lua, &call.context.value)?))?;
+        let t = sandbox::host_work(&self.lua, |lua| {
+            as_table(lua, sandbox::json_to_lua(lua, &call.context.value, None)?)
+        })?;
         let lazy = self.prelude.context_lazy()?;
         self.context = Some((call.context.id, t.clone(), lazy.clone()));
         Ok((t, lazy))
@@ -243,7 +245,7 @@ impl Prepared {
                     b"policy" => {
                         let policy =
                             call.context.policy(view).map_err(|e| mlua::Error::RuntimeError(e.message))?;
-                        return sandbox::host_work(lua, |lua| to_lua(lua, policy));
+                        return sandbox::host_work(lua, |lua| sandbox::json_to_lua(lua, policy, None));
                     }
                     b"groups" => view.groups(&String::from_lua(arg, lua)?),
                     listing @ (b"eligibilities" | b"assignments") => {
@@ -265,7 +267,7 @@ impl Prepared {
                 // A query's answer, charged to the hook's budget by its size.
                 let answer = answer.map_err(|e| mlua::Error::RuntimeError(e.message))?;
                 sandbox::charge(lua, query_cost(&answer))?;
-                sandbox::host_work(lua, |lua| to_lua(lua, &answer))
+                sandbox::host_work(lua, |lua| sandbox::json_to_lua(lua, &answer, None))
             })?;
             let sandbox::Call { env, request, ctx } = prelude.begin(lua, request, context, lazy, host)?;
             // From here on, the hook's code runs, under the budget.
@@ -321,42 +323,6 @@ fn as_table(lua: &Lua, value: Value) -> mlua::Result<Table> {
         Value::Table(t) => Ok(t),
         _ => lua.create_table(),
     }
-}
-
-/// The engine's JSON as plain Lua values (`null` is `nil`), as the host's own trusted work: run
-/// inside [`sandbox::host_work`], keys and string values go straight onto Lua's stack (mlua's serde
-/// path makes a registry handle for every string, which cost more than all the rest of a call).
-fn to_lua(lua: &Lua, value: &serde_json::Value) -> mlua::Result<Value> {
-    use serde_json::Value as J;
-    Ok(match value {
-        J::Null => Value::Nil,
-        J::Bool(b) => Value::Boolean(*b),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => Value::Integer(i),
-            None => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        J::String(s) => Value::String(lua.create_string(s)?),
-        J::Array(items) => {
-            let t = lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, item) in items.iter().enumerate() {
-                match item {
-                    J::String(s) => t.raw_set(i + 1, s.as_str())?,
-                    other => t.raw_set(i + 1, to_lua(lua, other)?)?,
-                }
-            }
-            Value::Table(t)
-        }
-        J::Object(fields) => {
-            let t =
-                lua.create_table_from(fields.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))))?;
-            for (k, v) in fields {
-                if !matches!(v, J::String(_) | J::Null) {
-                    t.raw_set(k.as_str(), to_lua(lua, v)?)?;
-                }
-            }
-            Value::Table(t)
-        }
-    })
 }
 
 impl HookRunner for LuaHooks {

@@ -154,6 +154,47 @@ pub fn host_work<T>(lua: &Lua, work: impl FnOnce(&Lua) -> mlua::Result<T>) -> ml
     work(lua)
 }
 
+/// The engine's JSON as Lua values (`null` is `nil`), built the way mlua's serde path builds them
+/// but much faster inside [`host_work`]: there, keys and string values go straight onto Lua's
+/// stack, where mlua's serializer makes a registry handle for every string (which cost more than
+/// all the rest of a hook call). `arrays`: a metatable for every array (mlua's
+/// `array_metatable`, so that a script's tables convert back to JSON arrays, empty ones included).
+pub fn json_to_lua(lua: &Lua, value: &serde_json::Value, arrays: Option<&Table>) -> mlua::Result<Value> {
+    use serde_json::Value as J;
+    Ok(match value {
+        J::Null => Value::Nil,
+        J::Bool(b) => Value::Boolean(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Value::Integer(i),
+            None => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => Value::String(lua.create_string(s)?),
+        J::Array(items) => {
+            let t = lua.create_table_with_capacity(items.len(), 0)?;
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    J::String(s) => t.raw_set(i + 1, s.as_str())?,
+                    other => t.raw_set(i + 1, json_to_lua(lua, other, arrays)?)?,
+                }
+            }
+            if let Some(mt) = arrays {
+                t.set_metatable(Some(mt.clone()))?;
+            }
+            Value::Table(t)
+        }
+        J::Object(fields) => {
+            let t =
+                lua.create_table_from(fields.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))))?;
+            for (k, v) in fields {
+                if !matches!(v, J::String(_) | J::Null) {
+                    t.raw_set(k.as_str(), json_to_lua(lua, v, arrays)?)?;
+                }
+            }
+            Value::Table(t)
+        }
+    })
+}
+
 /// Charges `instructions` to the state's budget: the host's work for a script (a query, a command)
 /// costs it as Lua's own instructions would, so loops of such calls end too.
 pub fn charge(lua: &Lua, instructions: u64) -> mlua::Result<()> {
