@@ -1496,6 +1496,28 @@ fn ctx_has_the_caller_the_principal_with_its_groups_the_role_scope_policy_and_ti
 }
 
 #[test]
+fn pairs_and_length_see_every_field_of_the_request_and_ctx() {
+    // The host reads the request and ctx's caller, principal, role and policy only when a hook
+    // first asks; `pairs` and `#` must see them all the same.
+    let mut lab = Lab::new();
+    let body = r#"    local ctx_keys, request_keys, nested = {}, {}, 0
+    for k in pairs(ctx) do ctx_keys[#ctx_keys + 1] = k end
+    for k, v in pairs(request) do
+      request_keys[k] = true
+      if type(v) == "table" then nested = nested + 1 end
+    end
+    local groups = 0
+    for _ in pairs(ctx.principal.groups) do groups = groups + 1 end
+    return { deny = "Probe", message = table.concat(ctx_keys, ",") .. " | " .. tostring(request_keys.principalId)
+      .. " " .. tostring(request_keys.scheduleInfo) .. " " .. tostring(nested > 0) .. " | " .. groups .. " "
+      .. #ctx.principal.groups .. " " .. tostring(#ctx.policy.rules > 0) }"#;
+    assert_eq!(
+        probe(&mut lab, body),
+        "action,assignments,caller,eligibilities,groups,kind,now,policy,principal,role,scope | true true true | 1 1 true"
+    );
+}
+
+#[test]
 fn ctx_queries_return_current_eligibilities_assignments_and_groups() {
     let mut lab = Lab::new();
     let body = r#"    local p = request.principalId

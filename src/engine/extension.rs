@@ -112,27 +112,45 @@ pub struct HookCall<'a> {
     pub now: Timestamp,
 }
 
-/// The `ctx` a handler receives: caller, principal (with its groups), role, scope, time, action and
-/// kind as plain values, and the role's policy, read from the store only when a hook asks for it.
-/// The engine builds it once per request (in one transaction) and hands the same one to every
-/// event and hook of that request.
+/// The `ctx` a handler receives. The scope, time, action and kind are plain values; the caller,
+/// the principal (with its groups), the role and the policy are read from the store the first time
+/// a hook asks for them, then kept. The engine builds it once per request (in one transaction) and
+/// hands the same one to every event and hook of that request.
 pub struct HookContext {
     /// Distinct for every context built, so a host may convert it once and reuse the conversion.
     pub id: u64,
-    /// Everything but the policy.
+    /// `scope`, `now`, `action`, `kind`.
     pub value: Value,
+    caller_id: String,
+    principal_id: String,
     role_id: String,
-    policy: std::cell::OnceCell<Value>,
+    read: [std::cell::OnceCell<Value>; 4],
 }
 
 impl HookContext {
-    /// `ctx.policy` (`{id, rules}`, or null): read through `view` on first use, then kept.
-    pub fn policy(&self, view: &dyn TenantView) -> Result<&Value, ApiError> {
-        if let Some(p) = self.policy.get() {
-            return Ok(p);
+    /// The fields read on first use, in the order of [`HookContext::field`].
+    pub const LAZY: [&'static str; 4] = ["caller", "principal", "role", "policy"];
+
+    /// A lazily read field of `ctx` (one of [`HookContext::LAZY`]), read through `view` on first
+    /// use: `caller` and `principal` as `{id, displayName, userPrincipalName, type, groups}` (just
+    /// `{id}` for an unknown one), `role` as `{id, displayName, isBuiltIn, isPrivileged}`, `policy`
+    /// as `{id, rules}` (null when there is none).
+    pub fn field(&self, name: &str, view: &dyn TenantView) -> Result<&Value, ApiError> {
+        let Some(i) = Self::LAZY.iter().position(|f| *f == name) else {
+            return Err(ApiError::new(500, "InternalServerError", format!("ctx has no field '{name}'")));
+        };
+        if let Some(v) = self.read[i].get() {
+            return Ok(v);
         }
-        let p = view.policy(&self.role_id)?;
-        Ok(self.policy.get_or_init(|| p))
+        let v = match i {
+            // A self-service request's caller is its principal: read once.
+            0 if self.caller_id == self.principal_id => self.field("principal", view)?.clone(),
+            0 => view.principal(&self.caller_id)?,
+            1 => view.principal(&self.principal_id)?,
+            2 => view.role(&self.role_id)?,
+            _ => view.policy(&self.role_id)?,
+        };
+        Ok(self.read[i].get_or_init(|| v))
     }
 }
 
@@ -143,7 +161,7 @@ fn next_serial() -> u64 {
 }
 
 /// Read-only queries a hook may make (`ctx.eligibilities{...}`, `ctx.assignments{...}`,
-/// `ctx.groups(principal)`), and the lazily read `ctx.policy`.
+/// `ctx.groups(principal)`), and the reads behind the lazy fields of [`HookContext`].
 pub trait TenantView {
     /// Current eligibilities (in effect now), as plain tables.
     fn eligibilities(&self, principal: Option<&str>, role: Option<&str>) -> Result<Value, ApiError>;
@@ -153,6 +171,10 @@ pub trait TenantView {
     fn groups(&self, principal: &str) -> Result<Value, ApiError>;
     /// The policy of a role at the tenant scope, `{id, rules}` (null when it has none).
     fn policy(&self, role: &str) -> Result<Value, ApiError>;
+    /// A principal by id, with its role-assignable groups (`{id}` alone when it is unknown).
+    fn principal(&self, id: &str) -> Result<Value, ApiError>;
+    /// A role definition by id (null when it is unknown).
+    fn role(&self, id: &str) -> Result<Value, ApiError>;
 }
 
 /// Runs hooks. Implemented by the Lua host; the engine calls it inside the request's transaction.
@@ -233,6 +255,25 @@ impl TenantView for StoreView<'_> {
         let policy = self.tx.policy_for(crate::model::Surface::Directory.as_str(), "/", role)?;
         Ok(policy.map_or(Value::Null, |p| json!({ "id": p.id, "rules": p.rules })))
     }
+    fn principal(&self, id: &str) -> Result<Value, ApiError> {
+        Ok(match self.tx.object(id)? {
+            Some(o) => json!({
+                "id": o.id,
+                "displayName": o.display_name,
+                "userPrincipalName": o.user_principal_name,
+                "type": o.kind.as_str(),
+                "groups": super::directory::role_assignable_groups_of(self.tx, &o.id)?,
+            }),
+            None => json!({ "id": id }),
+        })
+    }
+    fn role(&self, id: &str) -> Result<Value, ApiError> {
+        Ok(self.tx.role(id)?.map_or(Value::Null, |r| {
+            json!({
+                "id": r.id, "displayName": r.display_name, "isBuiltIn": r.is_built_in, "isPrivileged": r.is_privileged,
+            })
+        }))
+    }
 }
 
 /// What the `validate` hooks decided about one request.
@@ -263,46 +304,21 @@ fn step(
     }
 }
 
-/// The `ctx` table a handler receives (the policy is read later, if a hook asks for it).
-fn context(
-    tx: &Tx<'_>,
-    ctx: &super::Ctx,
-    q: &ScheduleRequest,
-    caller: &str,
-) -> Result<HookContext, ApiError> {
-    let object = |id: &str| -> Result<Value, ApiError> {
-        Ok(match tx.object(id)? {
-            Some(o) => json!({
-                "id": o.id,
-                "displayName": o.display_name,
-                "userPrincipalName": o.user_principal_name,
-                "type": o.kind.as_str(),
-                "groups": super::directory::role_assignable_groups_of(tx, &o.id)?,
-            }),
-            None => json!({ "id": id }),
-        })
-    };
-    let role = tx.role(&q.role_definition_id)?;
-    let principal = object(&q.principal_id)?;
-    // A self-service request's caller is its principal: read once.
-    let caller = if caller == q.principal_id { principal.clone() } else { object(caller)? };
-    let value = json!({
-        "caller": caller,
-        "principal": principal,
-        "role": role.map(|r| json!({
-            "id": r.id, "displayName": r.display_name, "isBuiltIn": r.is_built_in, "isPrivileged": r.is_privileged,
-        })),
-        "scope": q.directory_scope_id.clone().or(q.app_scope_id.clone()),
-        "now": format_timestamp(ctx.now),
-        "action": q.action.as_str(),
-        "kind": q.kind.as_str(),
-    });
-    Ok(HookContext {
+/// The `ctx` table a handler receives: its plain values now, the rest when a hook reads them.
+fn context(ctx: &super::Ctx, q: &ScheduleRequest, caller: &str) -> HookContext {
+    HookContext {
         id: next_serial(),
-        value,
+        value: json!({
+            "scope": q.directory_scope_id.clone().or(q.app_scope_id.clone()),
+            "now": format_timestamp(ctx.now),
+            "action": q.action.as_str(),
+            "kind": q.kind.as_str(),
+        }),
+        caller_id: caller.to_string(),
+        principal_id: q.principal_id.clone(),
         role_id: q.role_definition_id.clone(),
-        policy: std::cell::OnceCell::new(),
-    })
+        read: Default::default(),
+    }
 }
 
 /// What the hooks of one transaction share (`Ctx::hooks`): the hooks attached, read once, and the
@@ -329,13 +345,7 @@ impl HookCache {
         Ok(hooks)
     }
 
-    fn context(
-        &self,
-        tx: &Tx<'_>,
-        ctx: &super::Ctx,
-        q: &ScheduleRequest,
-        caller: &str,
-    ) -> Result<Rc<HookContext>, ApiError> {
+    fn context(&self, ctx: &super::Ctx, q: &ScheduleRequest, caller: &str) -> Rc<HookContext> {
         let key = format!(
             "{caller}\n{}\n{}\n{:?}\n{:?}\n{}\n{}\n{}",
             q.principal_id,
@@ -348,12 +358,12 @@ impl HookCache {
         );
         if let Some((k, c)) = &self.0.borrow().context {
             if *k == key {
-                return Ok(c.clone());
+                return c.clone();
             }
         }
-        let built = Rc::new(context(tx, ctx, q, caller)?);
+        let built = Rc::new(context(ctx, q, caller));
         self.0.borrow_mut().context = Some((key, built.clone()));
-        Ok(built)
+        built
     }
 }
 
@@ -390,7 +400,7 @@ pub(crate) fn run(
         return Ok(Vec::new());
     };
     let view = StoreView { tx };
-    let context = ctx.hooks.context(tx, ctx, q, caller)?;
+    let context = ctx.hooks.context(ctx, q, caller);
     let call = HookCall {
         request: q,
         serial: next_serial(),
@@ -791,7 +801,7 @@ impl super::Engine {
             )?;
             q.is_validation_only = true;
             let view = StoreView { tx };
-            let context = context(tx, ctx, &q, &session.caller)?;
+            let context = context(ctx, &q, &session.caller);
             let call = HookCall {
                 request: &q,
                 serial: next_serial(),

@@ -34,7 +34,7 @@ use mlua::{FromLua, Function, Lua, Table, Value};
 
 use super::decision;
 use super::sandbox::{self, Limits, Prelude};
-use crate::engine::{Hook, HookCall, HookDecision, HookEvent, HookFailure, HookRunner};
+use crate::engine::{Hook, HookCall, HookContext, HookDecision, HookEvent, HookFailure, HookRunner};
 use crate::model::{ScheduleRequest, Timestamp};
 
 const HANDLERS: [&str; 3] = ["validate", "route", "completed"];
@@ -166,6 +166,9 @@ impl Prepared {
     fn new(limits: Limits) -> mlua::Result<Prepared> {
         let clock = Rc::new(Cell::new(chrono::DateTime::UNIX_EPOCH));
         let lua = sandbox::new_state(limits, clock.clone(), 0)?;
+        // Every call leaves its environment and views as garbage: collect less often (the live
+        // state is small; an allocation that would pass the memory limit collects first anyway).
+        lua.gc_inc(400, 0, 0);
         let prelude = Prelude::of(&lua)?;
         Ok(Prepared { lua, prelude, clock, compiled: HashMap::new(), request: None, context: None })
     }
@@ -193,21 +196,19 @@ impl Prepared {
         Ok(main)
     }
 
-    /// The inner table of the call's request, converted once per event.
-    fn request(&mut self, render: RenderRequest, call: &HookCall<'_>) -> mlua::Result<Table> {
+    /// The inner table of the call's request, one per event (filled on its first read).
+    fn request(&mut self, call: &HookCall<'_>) -> mlua::Result<Table> {
         if let Some((serial, t)) = &self.request {
             if *serial == call.serial {
                 return Ok(t.clone());
             }
         }
-        let json = render(call.request);
-        let t = sandbox::host_work(&self.lua, |lua| as_table(lua, sandbox::json_to_lua(lua, &json, None)?))?;
+        let t = self.prelude.lazy_request()?;
         self.request = Some((call.serial, t.clone()));
         Ok(t)
     }
 
-    /// The inner table of the call's `ctx` (the policy comes later, if read) and its lazy fields,
-    /// converted once per request.
+    /// The inner table of the call's `ctx` and its lazily read fields, one per request.
     fn context(&mut self, call: &HookCall<'_>) -> mlua::Result<(Table, Table)> {
         if let Some((id, t, lazy)) = &self.context {
             if *id == call.context.id {
@@ -217,7 +218,7 @@ impl Prepared {
         let t = sandbox::host_work(&self.lua, |lua| {
             as_table(lua, sandbox::json_to_lua(lua, &call.context.value, None)?)
         })?;
-        let lazy = self.prelude.context_lazy()?;
+        let lazy = self.prelude.context_lazy(&HookContext::LAZY)?;
         self.context = Some((call.context.id, t.clone(), lazy.clone()));
         Ok((t, lazy))
     }
@@ -233,19 +234,44 @@ impl Prepared {
         let name = hook.name.as_str();
         let fail = |e: &mlua::Error| failure(name, e);
         let main = self.main(hook)?;
-        let request = self.request(render, call).map_err(|e| fail(&e))?;
+        let request = self.request(call).map_err(|e| fail(&e))?;
         let (context, lazy) = self.context(call).map_err(|e| fail(&e))?;
         self.restart(call.now, call.seed ^ fxhash(&call.request.id));
         let (lua, prelude) = (&self.lua, &self.prelude);
         let view = call.view;
         let result = lua.scope(|scope| {
-            // The host of this call's `ctx` queries and policy.
+            // The host of this call: the request and ctx's lazy fields on first read, and the
+            // `ctx` queries.
             let host = scope.create_function(move |lua, (kind, arg): (mlua::String, Value)| {
                 let answer = match &*kind.as_bytes() {
-                    b"policy" => {
-                        let policy =
-                            call.context.policy(view).map_err(|e| mlua::Error::RuntimeError(e.message))?;
-                        return sandbox::host_work(lua, |lua| sandbox::json_to_lua(lua, policy, None));
+                    b"request" => {
+                        // The event's request, into the inner table every call of the event views.
+                        let Value::Table(inner) = arg else {
+                            return Err(mlua::Error::RuntimeError("request: no table to fill".into()));
+                        };
+                        let json = render(call.request);
+                        sandbox::host_work(lua, |lua| {
+                            for (k, v) in json.as_object().into_iter().flatten() {
+                                match v {
+                                    serde_json::Value::String(text) => {
+                                        inner.raw_set(k.as_str(), text.as_str())?
+                                    }
+                                    other => {
+                                        inner.raw_set(k.as_str(), sandbox::json_to_lua(lua, other, None)?)?
+                                    }
+                                }
+                            }
+                            Ok(())
+                        })?;
+                        return Ok(Value::Nil);
+                    }
+                    field @ (b"caller" | b"principal" | b"role" | b"policy") => {
+                        let field = std::str::from_utf8(field).unwrap_or_default();
+                        let value = call
+                            .context
+                            .field(field, view)
+                            .map_err(|e| mlua::Error::RuntimeError(e.message))?;
+                        return sandbox::host_work(lua, |lua| sandbox::json_to_lua(lua, value, None));
                     }
                     b"groups" => view.groups(&String::from_lua(arg, lua)?),
                     listing @ (b"eligibilities" | b"assignments") => {

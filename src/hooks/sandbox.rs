@@ -409,6 +409,7 @@ const PRELUDE: &str = r#"
 local rawnext, sort, type, tostring, setmetatable, error, select = next, table.sort, type, tostring, setmetatable, error, select
 local rawpcall, rawxpcall, resume, find = pcall, xpcall, coroutine.resume, string.find
 local inner_of = setmetatable({}, { __mode = "k" })
+local fill_of = setmetatable({}, { __mode = "k" })
 local lazy_of = setmetatable({}, { __mode = "k" })
 local extra_of = setmetatable({}, { __mode = "k" })
 local kids_of = setmetatable({}, { __mode = "k" })
@@ -473,10 +474,21 @@ local function before(a, b)
   return tostring(a) < tostring(b)
 end
 
+-- An inner table filled on first use: `fill_of[inner](inner)` puts every field in.
+local function filled(inner)
+  local fill = fill_of[inner]
+  if fill then
+    fill(inner)
+    fill_of[inner] = nil
+  end
+  return inner
+end
+
 _G.pairs = function(t)
   local keys = {}
   local inner = inner_of[t]
   if inner then
+    filled(inner)
     local lazy = lazy_of[t]
     if lazy then for k in rawnext, lazy do local _ = t[k] end end
     for k in rawnext, inner do keys[#keys + 1] = k end
@@ -498,8 +510,10 @@ end
 -- table that no script can reach; a nested table is shown as a view of its own, made on first
 -- read and kept by its parent. The inner tables can therefore be shared (one request's values by
 -- every hook and event), while each call gets views of its own (what a script `rawset`s on one
--- stays with that call). `lazy_of[view][key]` computes a field on first read (into the inner
--- table); `extra_of[view][key]` adds fields of this view only (a call's query functions).
+-- stays with that call). An inner table may be filled on first use (`fill_of`, the request);
+-- `lazy_of[view][key]` computes one field on first read (into the inner table, so for every view
+-- of it: ctx's caller, principal, role and policy); `extra_of[view][key]` adds fields of this
+-- view only (a call's query functions).
 local view
 local shared = {
   __index = function(p, k)
@@ -510,6 +524,7 @@ local shared = {
     end
     local inner = inner_of[p]
     local v = inner[k]
+    if v == nil and fill_of[inner] then v = filled(inner)[k] end
     if v == nil then
       local lazy = lazy_of[p]
       local load = lazy and lazy[k]
@@ -535,7 +550,7 @@ local shared = {
     return v
   end,
   __newindex = function(_, k) error("attempt to change read-only field '" .. tostring(k) .. "'", 2) end,
-  __len = function(p) return #inner_of[p] end,
+  __len = function(p) return #filled(inner_of[p]) end,
   __metatable = "read-only",
 }
 view = function(inner, lazy, extra)
@@ -611,8 +626,16 @@ local ctx_functions = {
   assignments = function(filter) return ask("assignments", filter) end,
   groups = function(principal) return ask("groups", principal) end,
 }
-local function context_lazy()
-  return { policy = function() return ask("policy") end }
+local function context_lazy(fields)
+  local lazy = {}
+  for _, name in ipairs(fields) do lazy[name] = function() return ask(name) end end
+  return lazy
+end
+-- A request's inner table, filled by the host of the call that first reads it.
+local function lazy_request()
+  local inner = {}
+  fill_of[inner] = function(t) ask("request", t) end
+  return inner
 end
 
 -- Starts a call: its host, a fresh environment, and its own views of the shared request and ctx.
@@ -624,7 +647,10 @@ local function begin(request, ctx, lazy, call_host)
 end
 local function finish() host = nil end
 
-return { view = view, fresh_env = fresh_env, begin = begin, finish = finish, context_lazy = context_lazy }
+return {
+  view = view, fresh_env = fresh_env, begin = begin, finish = finish, context_lazy = context_lazy,
+  lazy_request = lazy_request,
+}
 "#;
 
 /// Where a state keeps what its prelude exports.
@@ -637,6 +663,7 @@ pub struct Prelude {
     begin: mlua::Function,
     finish: mlua::Function,
     context_lazy: mlua::Function,
+    lazy_request: mlua::Function,
 }
 
 /// One call's environment and its views of the request and `ctx` (see [`Prelude::begin`]).
@@ -655,6 +682,7 @@ impl Prelude {
             begin: exports.raw_get("begin")?,
             finish: exports.raw_get("finish")?,
             context_lazy: exports.raw_get("context_lazy")?,
+            lazy_request: exports.raw_get("lazy_request")?,
         })
     }
 
@@ -672,10 +700,17 @@ impl Prelude {
         Ok(env)
     }
 
-    /// The fields of a `ctx` inner table computed on first read (the policy, through the host);
-    /// one per inner table, shared by the calls that view it.
-    pub fn context_lazy(&self) -> mlua::Result<Table> {
-        self.context_lazy.call(())
+    /// The loaders of a `ctx` inner table's `fields`, each read on first use through the host of
+    /// the call under way as `host(field)`; one set per inner table, shared by the calls that
+    /// view it.
+    pub fn context_lazy(&self, fields: &[&str]) -> mlua::Result<Table> {
+        self.context_lazy.call(fields.to_vec())
+    }
+
+    /// An empty inner table for a request, filled on its first read by the host of the call
+    /// under way, as `host("request", inner)`.
+    pub fn lazy_request(&self) -> mlua::Result<Table> {
+        self.lazy_request.call(())
     }
 
     /// Starts a hook call: `host(kind, arg)` answers its `ctx` queries (`eligibilities`,
