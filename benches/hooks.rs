@@ -270,6 +270,8 @@ struct Run {
     /// Timed requests, the time `Engine::submit` took for them, and the host's share of it.
     requests: u64,
     submit: Duration,
+    /// The thread's CPU time over the timed batches' request loops (requests and their checks).
+    cpu: Duration,
     hook_calls: u64,
     hook_time: Duration,
 }
@@ -306,6 +308,7 @@ impl Run {
             cycles: 0,
             requests: 0,
             submit: Duration::ZERO,
+            cpu: Duration::ZERO,
             hook_calls: 0,
             hook_time: Duration::ZERO,
         }
@@ -322,6 +325,7 @@ impl Run {
         let end = (start + BATCH).min(USERS);
         let (calls_before, hook_time_before) = (self.runner.calls.get(), self.runner.time.get());
         let mut spent = Duration::ZERO;
+        let cpu_before = thread_cpu();
         for i in start..end {
             let user = self.users[i].clone();
             let t = Instant::now();
@@ -333,6 +337,7 @@ impl Run {
             spent += t.elapsed();
             self.check(activated, Action::SelfActivate, &user);
         }
+        let cpu = thread_cpu().zip(cpu_before).map(|(after, before)| after - before);
         let done = (end - start) as u64;
         let calls = self.runner.calls.get() - calls_before;
         assert_eq!(
@@ -344,6 +349,7 @@ impl Run {
         if timed {
             self.requests += 2 * done;
             self.submit += spent;
+            self.cpu += cpu.unwrap_or_default();
             self.hook_calls += calls;
             self.hook_time += self.runner.time.get() - hook_time_before;
         }
@@ -400,9 +406,10 @@ fn main() {
             let (name, specs) = CONFIGS.iter().find(|(_, h)| h.len() == hooks).expect(usage);
             let run = child(name, specs, cycles);
             println!(
-                "RESULT requests={} submit_s={} hook_calls={} hook_s={}",
+                "RESULT requests={} submit_s={} cpu_s={} hook_calls={} hook_s={}",
                 run.requests,
                 run.submit.as_secs_f64(),
+                run.cpu.as_secs_f64(),
                 run.hook_calls,
                 run.hook_time.as_secs_f64()
             );
@@ -426,15 +433,22 @@ fn child(name: &'static str, hooks: &'static [HookSpec], cycles: usize) -> Run {
 struct Totals {
     requests: u64,
     submit_s: f64,
+    cpu_s: f64,
     hook_calls: u64,
     hook_s: f64,
     /// µs per request of each round, for the spread.
     rounds: Vec<f64>,
+    /// CPU µs per request of each round.
+    cpu_rounds: Vec<f64>,
 }
 
 impl Totals {
     fn micros_per_request(&self) -> f64 {
         self.submit_s * 1e6 / self.requests as f64
+    }
+
+    fn cpu_micros_per_request(&self) -> f64 {
+        self.cpu_s * 1e6 / self.requests as f64
     }
 }
 
@@ -467,10 +481,13 @@ fn parent() {
             let r = run_child(&[&hooks.len().to_string(), &per_round.to_string()]);
             let (requests, submit_s): (u64, f64) = (get(&r, "requests"), get(&r, "submit_s"));
             total.requests += requests;
+            let cpu_s: f64 = get(&r, "cpu_s");
             total.submit_s += submit_s;
+            total.cpu_s += cpu_s;
             total.hook_calls += get::<u64>(&r, "hook_calls");
             total.hook_s += get::<f64>(&r, "hook_s");
             total.rounds.push(submit_s * 1e6 / requests as f64);
+            total.cpu_rounds.push(cpu_s * 1e6 / requests as f64);
         }
     }
     let requests = totals[0].requests;
@@ -492,7 +509,7 @@ fn parent() {
         let tail = if hooks.is_empty() {
             "the no-hook baseline".to_string()
         } else {
-            format!("{:.1}x the no-hook cost (+{} µs)", us / base_us, micros(us - base_us))
+            format!("{:.2}x the no-hook cost (+{} µs)", us / base_us, micros(us - base_us))
         };
         println!(
             "{name:<8}: {:>6} req/s, {:>6} µs/request (rounds {}-{}), {tail}",
@@ -501,6 +518,30 @@ fn parent() {
             micros(lo),
             micros(hi),
         );
+    }
+    let base_cpu = totals[0].cpu_micros_per_request();
+    if base_cpu > 0.0 {
+        println!();
+        println!(
+            "CPU time of the same loops (the thread's own, so waiting for a busy core does not count; \
+             it includes building and checking each request, the same in every configuration):"
+        );
+        for ((name, hooks), t) in CONFIGS.iter().zip(&totals) {
+            let us = t.cpu_micros_per_request();
+            let (lo, hi) =
+                t.cpu_rounds.iter().fold((f64::MAX, 0.0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+            let tail = if hooks.is_empty() {
+                "the no-hook baseline".to_string()
+            } else {
+                format!("{:.2}x the no-hook cost (+{} µs)", us / base_cpu, micros(us - base_cpu))
+            };
+            println!(
+                "{name:<8}: {:>6} µs CPU/request (rounds {}-{}), {tail}",
+                micros(us),
+                micros(lo),
+                micros(hi)
+            );
+        }
     }
     println!();
     println!(

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::views;
-use crate::engine::extension::HandlerVerdict;
+use crate::engine::HandlerVerdict;
 use crate::engine::{AdvanceReport, HookDecision};
 use crate::model::hook::Hook;
 use crate::model::time::format_timestamp;

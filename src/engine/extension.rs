@@ -3,7 +3,9 @@
 //! scripting language, and a hook never touches the store: it sees values and a read-only
 //! [`TenantView`].
 
-use crate::model::ErrorCode;
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use serde_json::{Value, json};
 
 pub use crate::model::hook::Hook;
@@ -96,8 +98,11 @@ impl HookFailure {
 /// Everything a handler is given besides the request: plain values, no handles.
 pub struct HookCall<'a> {
     pub request: &'a ScheduleRequest,
-    /// The `ctx` table: caller, principal (with its groups), role, scope, policy, time.
-    pub context: Value,
+    /// Distinct for every event the engine runs hooks for: calls with the same serial are given
+    /// the same request, so a host may convert it once and share it between the event's hooks.
+    pub serial: u64,
+    /// The `ctx` table, built once per request and shared by its events and hooks.
+    pub context: &'a HookContext,
     /// Queries over the tenant as it is now.
     pub view: &'a dyn TenantView,
     /// Seeds the hook's `math.random`, so runs stay reproducible.
@@ -105,8 +110,56 @@ pub struct HookCall<'a> {
     pub now: Timestamp,
 }
 
+/// The `ctx` a handler receives. The scope, time, action and kind are plain values; the caller,
+/// the principal (with its groups), the role and the policy are read from the store the first time
+/// a hook asks for them, then kept. The engine builds it once per request (in one transaction) and
+/// hands the same one to every event and hook of that request.
+pub struct HookContext {
+    /// Distinct for every context built, so a host may convert it once and reuse the conversion.
+    pub id: u64,
+    /// `scope`, `now`, `action`, `kind`.
+    pub value: Value,
+    caller_id: String,
+    principal_id: String,
+    role_id: String,
+    read: [std::cell::OnceCell<Value>; 4],
+}
+
+impl HookContext {
+    /// The fields read on first use, in the order of [`HookContext::field`].
+    pub const LAZY: [&'static str; 4] = ["caller", "principal", "role", "policy"];
+
+    /// A lazily read field of `ctx` (one of [`HookContext::LAZY`]), read through `view` on first
+    /// use: `caller` and `principal` as `{id, displayName, userPrincipalName, type, groups}` (just
+    /// `{id}` for an unknown one), `role` as `{id, displayName, isBuiltIn, isPrivileged}`, `policy`
+    /// as `{id, rules}` (null when there is none).
+    pub fn field(&self, name: &str, view: &dyn TenantView) -> Result<&Value, ApiError> {
+        let Some(i) = Self::LAZY.iter().position(|f| *f == name) else {
+            return Err(ApiError::internal(format!("ctx has no field '{name}'")));
+        };
+        if let Some(v) = self.read[i].get() {
+            return Ok(v);
+        }
+        let v = match i {
+            // A self-service request's caller is its principal: read once.
+            0 if self.caller_id == self.principal_id => self.field("principal", view)?.clone(),
+            0 => view.principal(&self.caller_id)?,
+            1 => view.principal(&self.principal_id)?,
+            2 => view.role(&self.role_id)?,
+            _ => view.policy(&self.role_id)?,
+        };
+        Ok(self.read[i].get_or_init(|| v))
+    }
+}
+
+/// A fresh number for a [`HookCall::serial`] or a [`HookContext::id`].
+pub(super) fn next_serial() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Read-only queries a hook may make (`ctx.eligibilities{...}`, `ctx.assignments{...}`,
-/// `ctx.groups(principal)`).
+/// `ctx.groups(principal)`), and the reads behind the lazy fields of [`HookContext`].
 pub trait TenantView {
     /// Current eligibilities (in effect now), as plain tables.
     fn eligibilities(&self, principal: Option<&str>, role: Option<&str>) -> Result<Value, ApiError>;
@@ -114,6 +167,12 @@ pub trait TenantView {
     fn assignments(&self, principal: Option<&str>, role: Option<&str>) -> Result<Value, ApiError>;
     /// The role-assignable groups a principal belongs to.
     fn groups(&self, principal: &str) -> Result<Value, ApiError>;
+    /// The policy of a role at the tenant scope, `{id, rules}` (null when it has none).
+    fn policy(&self, role: &str) -> Result<Value, ApiError>;
+    /// A principal by id, with its role-assignable groups (`{id}` alone when it is unknown).
+    fn principal(&self, id: &str) -> Result<Value, ApiError>;
+    /// A role definition by id (null when it is unknown).
+    fn role(&self, id: &str) -> Result<Value, ApiError>;
 }
 
 /// Runs hooks. Implemented by the Lua host; the engine calls it inside the request's transaction.
@@ -190,6 +249,29 @@ impl TenantView for StoreView<'_> {
         let (principal, _) = self.ids(Some(principal), None)?;
         Ok(json!(super::directory::role_assignable_groups_of(self.tx, &principal.unwrap_or_default())?))
     }
+    fn policy(&self, role: &str) -> Result<Value, ApiError> {
+        let policy = self.tx.policy_for(crate::model::Surface::Directory.as_str(), "/", role)?;
+        Ok(policy.map_or(Value::Null, |p| json!({ "id": p.id, "rules": p.rules })))
+    }
+    fn principal(&self, id: &str) -> Result<Value, ApiError> {
+        Ok(match self.tx.object(id)? {
+            Some(o) => json!({
+                "id": o.id,
+                "displayName": o.display_name,
+                "userPrincipalName": o.user_principal_name,
+                "type": o.kind.as_str(),
+                "groups": super::directory::role_assignable_groups_of(self.tx, &o.id)?,
+            }),
+            None => json!({ "id": id }),
+        })
+    }
+    fn role(&self, id: &str) -> Result<Value, ApiError> {
+        Ok(self.tx.role(id)?.map_or(Value::Null, |r| {
+            json!({
+                "id": r.id, "displayName": r.display_name, "isBuiltIn": r.is_built_in, "isPrivileged": r.is_privileged,
+            })
+        }))
+    }
 }
 
 /// What the `validate` hooks decided about one request.
@@ -221,42 +303,76 @@ fn step(
     }
 }
 
-/// The `ctx` table a handler receives.
-fn context(tx: &Tx<'_>, ctx: &super::Ctx, q: &ScheduleRequest, caller: &str) -> Result<Value, ApiError> {
-    let object = |id: &str| -> Result<Value, ApiError> {
-        Ok(match tx.object(id)? {
-            Some(o) => json!({
-                "id": o.id,
-                "displayName": o.display_name,
-                "userPrincipalName": o.user_principal_name,
-                "type": o.kind.as_str(),
-                "groups": super::directory::role_assignable_groups_of(tx, &o.id)?,
-            }),
-            None => json!({ "id": id }),
-        })
-    };
-    let role = tx.role(&q.role_definition_id)?;
-    let policy = tx.policy_for(crate::model::Surface::Directory.as_str(), "/", &q.role_definition_id)?;
-    Ok(json!({
-        "caller": object(caller)?,
-        "principal": object(&q.principal_id)?,
-        "role": role.map(|r| json!({
-            "id": r.id, "displayName": r.display_name, "isBuiltIn": r.is_built_in, "isPrivileged": r.is_privileged,
-        })),
-        "scope": q.directory_scope_id.clone().or(q.app_scope_id.clone()),
-        "policy": policy.map(|p| json!({ "id": p.id, "rules": p.rules })),
-        "now": format_timestamp(ctx.now),
-        "action": q.action.as_str(),
-        "kind": q.kind.as_str(),
-    }))
+/// The `ctx` table a handler receives: its plain values now, the rest when a hook reads them.
+pub(super) fn context(ctx: &super::Ctx, q: &ScheduleRequest, caller: &str) -> HookContext {
+    HookContext {
+        id: next_serial(),
+        value: json!({
+            "scope": q.directory_scope_id.clone().or(q.app_scope_id.clone()),
+            "now": format_timestamp(ctx.now),
+            "action": q.action.as_str(),
+            "kind": q.kind.as_str(),
+        }),
+        caller_id: caller.to_string(),
+        principal_id: q.principal_id.clone(),
+        role_id: q.role_definition_id.clone(),
+        read: Default::default(),
+    }
+}
+
+/// What the hooks of one transaction share (`Ctx::hooks`): the hooks attached, read once, and the
+/// `ctx` of the request being decided, built once for all its events. Nothing a hook sees can
+/// change inside one transaction between two events of the same request (the key holds
+/// everything `ctx` is built from; the store's principals, groups, roles and policies are not
+/// changed by a request).
+#[derive(Clone, Default)]
+pub(crate) struct HookCache(Rc<RefCell<CacheState>>);
+
+#[derive(Default)]
+struct CacheState {
+    hooks: Option<Rc<Vec<Hook>>>,
+    context: Option<(String, Rc<HookContext>)>,
+}
+
+impl HookCache {
+    fn hooks(&self, tx: &Tx<'_>) -> Result<Rc<Vec<Hook>>, ApiError> {
+        if let Some(h) = &self.0.borrow().hooks {
+            return Ok(h.clone());
+        }
+        let hooks = Rc::new(tx.hooks()?);
+        self.0.borrow_mut().hooks = Some(hooks.clone());
+        Ok(hooks)
+    }
+
+    fn context(&self, ctx: &super::Ctx, q: &ScheduleRequest, caller: &str) -> Rc<HookContext> {
+        let key = format!(
+            "{caller}\n{}\n{}\n{:?}\n{:?}\n{}\n{}\n{}",
+            q.principal_id,
+            q.role_definition_id,
+            q.directory_scope_id,
+            q.app_scope_id,
+            q.action.as_str(),
+            q.kind.as_str(),
+            ctx.now.timestamp_millis()
+        );
+        if let Some((k, c)) = &self.0.borrow().context {
+            if *k == key {
+                return c.clone();
+            }
+        }
+        let built = Rc::new(context(ctx, q, caller));
+        self.0.borrow_mut().context = Some((key, built.clone()));
+        built
+    }
 }
 
 /// The hooks attached to `q`'s role and scope, in order. Without a host to run them they cannot
 /// judge, so the request fails closed.
 fn applicable(tx: &Tx<'_>, ctx: &super::Ctx, q: &ScheduleRequest) -> Result<Vec<Hook>, ApiError> {
     let scope = q.directory_scope_id.as_deref().or(q.app_scope_id.as_deref()).unwrap_or("/");
+    let all = ctx.hooks.hooks(tx)?;
     let hooks: Vec<Hook> =
-        tx.hooks()?.into_iter().filter(|h| h.applies_to(&q.role_definition_id, scope)).collect();
+        all.iter().filter(|h| h.applies_to(&q.role_definition_id, scope)).cloned().collect();
     if !hooks.is_empty() && ctx.runner.is_none() {
         return Err(ApiError::new(
             400,
@@ -283,9 +399,11 @@ pub(crate) fn run(
         return Ok(Vec::new());
     };
     let view = StoreView { tx };
+    let context = ctx.hooks.context(ctx, q, caller);
     let call = HookCall {
         request: q,
-        context: context(tx, ctx, q, caller)?,
+        serial: next_serial(),
+        context: &context,
         view: &view,
         seed: ctx.seed,
         now: ctx.now,
@@ -548,154 +666,4 @@ pub(crate) fn completed(tx: &Tx<'_>, ctx: &super::Ctx, q: &mut ScheduleRequest) 
     }
     tx.update_request(q)?;
     Ok(())
-}
-
-impl super::Engine {
-    /// Adds a hook (administrators only). Its source must compile and return a table of handlers.
-    pub fn add_hook(
-        &mut self,
-        session: &super::Session,
-        name: &str,
-        source: &str,
-        role: Option<&str>,
-        scope: Option<&str>,
-    ) -> Result<(Hook, Vec<String>), ApiError> {
-        let runner = self.runner.clone();
-        self.write(|tx, ctx| {
-            super::directory::require_admin(tx, session, "Adding policy hooks")?;
-            let name = name.trim();
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(ApiError::bad_request(
-                    "name",
-                    format!("'{name}' is not a hook name (letters, digits, '-' and '_')"),
-                ));
-            }
-            if tx.hook(name)?.is_some() {
-                return Err(ApiError::new(
-                    409,
-                    ErrorCode::HookExists,
-                    format!("A hook named '{name}' already exists; remove it first."),
-                ));
-            }
-            let runner = runner.ok_or_else(|| {
-                ApiError::new(
-                    400,
-                    super::fidelity::HOOK_FAILED_CODE,
-                    "this engine has no hook host to check the hook with",
-                )
-            })?;
-            let handlers = runner.check(name, source).map_err(|f| f.rejected())?;
-            let role_id = match role {
-                Some(r) => Some(super::directory::resolve_role(tx, r)?.id),
-                None => None,
-            };
-            let hook = Hook {
-                name: name.to_string(),
-                source: source.to_string(),
-                role_definition_id: role_id,
-                scope: scope.map(str::to_string),
-                added_by: session.caller.clone(),
-                added_at: ctx.now,
-                position: 0,
-            };
-            tx.insert_hook(&hook)?;
-            let row = super::audit::Entry::new(
-                tx,
-                ctx,
-                &session.caller,
-                super::audit::Activity::HookAdded(name.to_string()),
-                super::audit::About::Targets(vec![crate::store::AuditTarget {
-                    id: name.to_string(),
-                    kind: "Hook".into(),
-                    display_name: Some(format!("handlers: {}", handlers.join(", "))),
-                }]),
-            )?;
-            let stored = tx.hook(name)?.expect("just stored");
-            Ok(((stored, handlers), super::audit::Audit::of(row)))
-        })
-    }
-
-    /// Removes a hook (administrators only).
-    pub fn remove_hook(&mut self, session: &super::Session, name: &str) -> Result<Hook, ApiError> {
-        self.write(|tx, ctx| {
-            super::directory::require_admin(tx, session, "Removing policy hooks")?;
-            let hook =
-                tx.hook(name)?.ok_or_else(|| ApiError::not_found(ErrorCode::HookNotFound, "Hook", name))?;
-            tx.delete_hook(name)?;
-            let row = super::audit::Entry::new(
-                tx,
-                ctx,
-                &session.caller,
-                super::audit::Activity::HookRemoved(name.to_string()),
-                super::audit::About::Targets(vec![crate::store::AuditTarget {
-                    id: name.to_string(),
-                    kind: "Hook".into(),
-                    display_name: None,
-                }]),
-            )?;
-            Ok((hook, super::audit::Audit::of(row)))
-        })
-    }
-
-    /// Every hook, in the order they run.
-    pub fn hooks(&mut self) -> Result<Vec<Hook>, ApiError> {
-        self.read(|tx, _| Ok(tx.hooks()?))
-    }
-
-    pub fn hook(&mut self, name: &str) -> Result<Hook, ApiError> {
-        self.read(|tx, _| {
-            tx.hook(name)?.ok_or_else(|| ApiError::not_found(ErrorCode::HookNotFound, "Hook", name))
-        })
-    }
-}
-
-/// One handler's answer in a hook test.
-pub type HandlerVerdict = (HookEvent, Result<Option<HookDecision>, HookFailure>);
-
-impl super::Engine {
-    /// Runs one hook's handlers on a request without storing anything: what each handler decides,
-    /// and what the request as a whole would come to (a validation-only submit).
-    pub fn test_hook(
-        &mut self,
-        session: &super::Session,
-        name: &str,
-        req: &crate::model::NewRequest,
-    ) -> Result<(Vec<HandlerVerdict>, Result<ScheduleRequest, ApiError>), ApiError> {
-        let verdicts = self.read(|tx, ctx| {
-            let hook =
-                tx.hook(name)?.ok_or_else(|| ApiError::not_found(ErrorCode::HookNotFound, "Hook", name))?;
-            let runner = ctx.runner.clone().ok_or_else(|| {
-                ApiError::new(
-                    400,
-                    super::fidelity::HOOK_FAILED_CODE,
-                    "this engine has no hook host to run the hook with",
-                )
-            })?;
-            let mut q = super::records::provisional_request(
-                tx,
-                ctx,
-                session,
-                req,
-                &req.principal_id,
-                &req.role_definition_id,
-            )?;
-            q.is_validation_only = true;
-            let view = StoreView { tx };
-            let call = HookCall {
-                request: &q,
-                context: context(tx, ctx, &q, &session.caller)?,
-                view: &view,
-                seed: ctx.seed,
-                now: ctx.now,
-            };
-            Ok([HookEvent::Validate, HookEvent::Route, HookEvent::Completed]
-                .into_iter()
-                .map(|event| (event, runner.call(&hook, event, &call)))
-                .collect::<Vec<_>>())
-        })?;
-        let mut dry = req.clone();
-        dry.is_validation_only = true;
-        let outcome = self.submit(session, &dry);
-        Ok((verdicts, outcome))
-    }
 }

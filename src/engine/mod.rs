@@ -15,6 +15,7 @@ mod direct;
 mod directory;
 pub mod extension;
 pub mod fidelity;
+mod hook_admin;
 mod lifecycle;
 mod lockout;
 mod notify;
@@ -38,7 +39,10 @@ use audit::{Audit, Audited};
 
 pub use clock::AdvanceReport;
 pub use directory::NewObject;
-pub use extension::{Hook, HookCall, HookDecision, HookEvent, HookFailure, HookRunner, TenantView};
+pub use extension::{
+    Hook, HookCall, HookContext, HookDecision, HookEvent, HookFailure, HookRunner, TenantView,
+};
+pub use hook_admin::HandlerVerdict;
 pub use policies::PolicyChange;
 pub use queries::{AuditQuery, RequestFilter};
 pub use roles::{NewRole, RoleChange};
@@ -75,6 +79,8 @@ pub(crate) struct Ctx {
     pub seed: u64,
     /// Runs policy hooks, when a host for them is installed.
     pub runner: Option<Rc<dyn HookRunner>>,
+    /// What the hooks of this transaction share (the hooks attached, the request's `ctx`).
+    pub hooks: extension::HookCache,
 }
 
 impl Ctx {
@@ -230,7 +236,7 @@ fn load_ctx(tx: &Tx<'_>, runner: &Option<Rc<dyn HookRunner>>) -> Result<Ctx, Api
     };
     let now = tx.meta("clock")?.and_then(|v| v.parse::<i64>().ok()).unwrap_or_default();
     let seed = tx.meta("seed")?.and_then(|v| v.parse::<u64>().ok()).unwrap_or_default();
-    Ok(Ctx { now: from_millis(now), tenant_id, seed, runner: runner.clone() })
+    Ok(Ctx { now: from_millis(now), tenant_id, seed, runner: runner.clone(), hooks: Default::default() })
 }
 
 /// Takes the next id from the store's seeded generator (inside the caller's transaction, so a

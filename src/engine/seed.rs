@@ -44,10 +44,22 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Audit, ApiError> {
     tx.set_meta("seed", &opts.seed.to_string())?;
     tx.set_meta("domain", &opts.domain)?;
     tx.set_meta("clock", &to_millis(opts.at).to_string())?;
-    let probe = Ctx { now: opts.at, tenant_id: String::new(), seed: opts.seed, runner: None };
+    let probe = Ctx {
+        now: opts.at,
+        tenant_id: String::new(),
+        seed: opts.seed,
+        runner: None,
+        hooks: Default::default(),
+    };
     let tenant_id = new_id(tx, &probe)?;
     tx.set_meta("tenant_id", &tenant_id)?;
-    let ctx = Ctx { now: opts.at, tenant_id: tenant_id.clone(), seed: opts.seed, runner: None };
+    let ctx = Ctx {
+        now: opts.at,
+        tenant_id: tenant_id.clone(),
+        seed: opts.seed,
+        runner: None,
+        hooks: Default::default(),
+    };
     for b in BUILTIN_ROLES {
         let role = RoleDefinition {
             id: b.id.to_string(),

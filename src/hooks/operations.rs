@@ -199,31 +199,28 @@ impl Decoder<'_> {
 }
 
 thread_local! {
-    static KNOWN: RefCell<HashMap<TypeId, Vec<String>>> = RefCell::new(HashMap::new());
+    static KNOWN: RefCell<HashMap<TypeId, &'static [String]>> = RefCell::new(HashMap::new());
 }
 
 /// The keys a script may give for `A`: its flags (long names, `_` for `-`) and positionals, as
-/// clap knows them, so the two surfaces share one list. Computed once per type.
-fn known_keys<A: clap::Args + 'static>() -> Vec<String> {
+/// clap knows them, so the two surfaces share one list. Computed once per type (and kept for the
+/// life of the thread: one short list per argument type), so a call copies nothing.
+fn known_keys<A: clap::Args + 'static>() -> &'static [String] {
     KNOWN.with(|known| {
-        known
-            .borrow_mut()
-            .entry(TypeId::of::<A>())
-            .or_insert_with(|| {
-                let command = A::augment_args(clap::Command::new("pim"));
-                let mut keys: Vec<String> = command
-                    .get_arguments()
-                    .map(|a| match a.get_long() {
-                        Some(long) => long.replace('-', "_"),
-                        None => a.get_id().to_string(),
-                    })
-                    .collect();
-                // Fields clap does not show (`#[arg(skip)]`) but scripts give.
-                if TypeId::of::<A>() == TypeId::of::<HookAddArgs>() {
-                    keys.push("source".into());
-                }
-                keys
-            })
-            .clone()
+        *known.borrow_mut().entry(TypeId::of::<A>()).or_insert_with(|| {
+            let command = A::augment_args(clap::Command::new("pim"));
+            let mut keys: Vec<String> = command
+                .get_arguments()
+                .map(|a| match a.get_long() {
+                    Some(long) => long.replace('-', "_"),
+                    None => a.get_id().to_string(),
+                })
+                .collect();
+            // Fields clap does not show (`#[arg(skip)]`) but scripts give.
+            if TypeId::of::<A>() == TypeId::of::<HookAddArgs>() {
+                keys.push("source".into());
+            }
+            Vec::leak(keys)
+        })
     })
 }

@@ -1,14 +1,47 @@
-//! The Lua host for policy hooks: it implements the engine's `HookRunner`. Every call gets a
-//! fresh sandboxed state, so hooks cannot keep state between requests or see each other.
+//! The Lua host for policy hooks: it implements the engine's `HookRunner`.
+//!
+//! One sandboxed state is prepared once and kept from call to call, shared by every hook (so one
+//! event's request and one request's `ctx` are converted once for all of them), with each hook's
+//! source compiled once. What must not carry over does not:
+//!
+//! - **globals and libraries**: every call runs in a fresh global environment (copies of the
+//!   globals and of every library table, from a private pristine copy) with a fresh metatable for
+//!   strings, so nothing a handler writes (a global, `string.upper`, `getmetatable("").__index`)
+//!   is seen by another hook or a later call;
+//! - **the hook's own chunk**: its compiled main function is run again in that environment for
+//!   every call (the source is compiled with `local _ENV = ...` in front, on its first line), so
+//!   its top-level locals, tables and handlers are new each time and cannot keep a counter;
+//! - **the request and `ctx`**: converted once per event (the request) or per request (`ctx`) into
+//!   inner tables no script can reach, and shown to each call through views of its own, so what a
+//!   handler `rawset`s stays with that call;
+//! - **limits**: the instruction budget, the position of the last line, the simulated clock and
+//!   the `math.random` stream start again for every call; the memory limit holds for the state,
+//!   whose garbage from earlier calls Lua collects before it would refuse an allocation;
+//! - **failures**: a state in which a call failed (an error, the budget, memory, a bad decision)
+//!   is dropped, and the next call prepares a new one.
+//!
+//! Calls run without following the script line by line (a call into the host per line cost as
+//! much as the rest of a short handler); a failure that then has no line of its own (out of
+//! memory, or out of budget inside a `ctx` query) is found again by running the same call once
+//! more, in a new state, following the lines. A call only reads and decides, so running it again
+//! changes nothing.
 
-use mlua::{Function, Lua, LuaSerdeExt, Table, Value};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use mlua::{FromLua, Function, Lua, Table, Value};
 
 use super::decision;
-use super::sandbox::{self, Limits};
-use crate::engine::{Hook, HookCall, HookDecision, HookEvent, HookFailure, HookRunner, TenantView};
-use crate::model::ScheduleRequest;
+use super::sandbox::{self, Limits, Prelude};
+use crate::engine::{Hook, HookCall, HookContext, HookDecision, HookEvent, HookFailure, HookRunner};
+use crate::model::{ScheduleRequest, Timestamp};
 
 const HANDLERS: [&str; 3] = ["validate", "route", "completed"];
+
+/// How many compiled hooks a state keeps before it is replaced by a new one (removed hooks and old
+/// versions of changed ones are never called again).
+const MAX_COMPILED: usize = 64;
 
 /// Renders a request as Graph JSON: the api layer's view, handed in by whoever installs the host,
 /// so the wire format stays produced in one place.
@@ -18,20 +51,41 @@ pub type RenderRequest = fn(&ScheduleRequest) -> serde_json::Value;
 pub struct LuaHooks {
     render: RenderRequest,
     limits: Limits,
-    /// The handlers each hook source defines, so a hook without a handler for an event costs
-    /// nothing (no state is made for it). Keyed by name and a hash of the source.
-    handlers: std::cell::RefCell<std::collections::HashMap<(String, u64), Vec<String>>>,
+    /// The prepared state, made on the first call and replaced after a failure.
+    state: RefCell<Option<Prepared>>,
 }
 
 impl LuaHooks {
     pub fn new(render: RenderRequest) -> Self {
-        LuaHooks { render, limits: Limits::HOOK, handlers: Default::default() }
+        LuaHooks::with_limits(render, Limits::HOOK)
     }
 
     /// With other limits (tests use small ones).
     pub fn with_limits(render: RenderRequest, limits: Limits) -> Self {
-        LuaHooks { render, limits, handlers: Default::default() }
+        LuaHooks { render, limits, state: RefCell::new(None) }
     }
+}
+
+/// A hook's source, compiled.
+struct Compiled {
+    source: String,
+    /// The chunk: called with a call's environment, it returns the table of handlers.
+    main: Function,
+    /// The handlers the table had the last time it was made (unknown before the first call).
+    handlers: Option<Vec<&'static str>>,
+}
+
+/// A sandboxed state kept from call to call, with what it has compiled and converted.
+struct Prepared {
+    lua: Lua,
+    prelude: Prelude,
+    clock: Rc<Cell<Timestamp>>,
+    compiled: HashMap<String, Compiled>,
+    /// The inner table of the last event's request, by [`HookCall::serial`].
+    request: Option<(u64, Table)>,
+    /// The inner table of the last request's `ctx` and its lazy fields, by
+    /// [`crate::engine::HookContext::id`].
+    context: Option<(u64, Table, Table)>,
 }
 
 fn failure(hook: &str, e: &mlua::Error) -> HookFailure {
@@ -57,14 +111,23 @@ fn failure_at(hook: &str, e: &mlua::Error, position: Option<String>) -> HookFail
     HookFailure { hook: hook.to_string(), line, message }
 }
 
-/// Loads a hook's source and returns its table of handlers, strictly checked.
-fn handlers(lua: &Lua, name: &str, source: &str) -> Result<Table, HookFailure> {
-    let value: Value = lua
-        .load(source)
+/// Compiles a hook's source into its main function. `local _ENV = ...;` on the source's first
+/// line makes every global the hook names resolve in the environment the chunk is called with;
+/// the line numbers are the file's own.
+fn compile(lua: &Lua, name: &str, source: &str) -> Result<Function, HookFailure> {
+    // The chunk's own upvalue `_ENV` is shadowed by the local; it is an empty table anyway.
+    let unused = lua.create_table().map_err(|e| failure(name, &e))?;
+    lua.load(format!("local _ENV = ...; {source}"))
         .set_name(format!("={name}"))
         .set_mode(mlua::ChunkMode::Text)
-        .eval()
-        .map_err(|e| failure(name, &e))?;
+        .set_environment(unused)
+        .into_function()
+        .map_err(|e| failure(name, &e))
+}
+
+/// Checks what a hook's chunk returned: a table whose keys are known handlers, each a function.
+/// Returns the table and the handlers it has, in [`HANDLERS`] order.
+fn handlers(name: &str, value: Value) -> Result<(Table, Vec<&'static str>), HookFailure> {
     let Value::Table(table) = value else {
         return Err(HookFailure {
             hook: name.to_string(),
@@ -72,19 +135,20 @@ fn handlers(lua: &Lua, name: &str, source: &str) -> Result<Table, HookFailure> {
             message: "the hook must `return { validate = function(request, ctx) ... end, ... }`".into(),
         });
     };
+    let mut defined = Vec::new();
     for pair in table.clone().pairs::<Value, Value>() {
         let (k, v) = pair.map_err(|e| failure(name, &e))?;
         let key = match &k {
             Value::String(s) => s.to_string_lossy().to_string(),
             _ => String::from("(not a string)"),
         };
-        if !HANDLERS.contains(&key.as_str()) {
+        let Some(known) = HANDLERS.iter().find(|h| **h == key) else {
             return Err(HookFailure {
                 hook: name.to_string(),
                 line: None,
                 message: format!("unknown handler '{key}' (handlers: {})", HANDLERS.join(", ")),
             });
-        }
+        };
         if !matches!(v, Value::Function(_)) {
             return Err(HookFailure {
                 hook: name.to_string(),
@@ -92,37 +156,222 @@ fn handlers(lua: &Lua, name: &str, source: &str) -> Result<Table, HookFailure> {
                 message: format!("handler '{key}' is not a function"),
             });
         }
+        defined.push(*known);
     }
-    Ok(table)
+    defined.sort_by_key(|h| HANDLERS.iter().position(|k| k == h));
+    Ok((table, defined))
+}
+
+impl Prepared {
+    fn new(limits: Limits) -> mlua::Result<Prepared> {
+        let clock = Rc::new(Cell::new(chrono::DateTime::UNIX_EPOCH));
+        let lua = sandbox::new_state(limits, clock.clone(), 0)?;
+        // Every call leaves its environment and views as garbage: collect less often (the live
+        // state is small; an allocation that would pass the memory limit collects first anyway).
+        lua.gc_inc(400, 0, 0);
+        let prelude = Prelude::of(&lua)?;
+        Ok(Prepared { lua, prelude, clock, compiled: HashMap::new(), request: None, context: None })
+    }
+
+    /// Starts a call: the whole budget, the clock at `now`, `math.random` from `seed`.
+    fn restart(&self, now: Timestamp, seed: u64) {
+        sandbox::disarm(&self.lua);
+        sandbox::restart_budget(&self.lua);
+        sandbox::reseed(&self.lua, seed);
+        self.clock.set(now);
+    }
+
+    /// The hook's compiled chunk (compiling it if its source is new).
+    fn main(&mut self, hook: &Hook) -> Result<Function, HookFailure> {
+        if let Some(c) = self.compiled.get(&hook.name) {
+            if c.source == hook.source {
+                return Ok(c.main.clone());
+            }
+        }
+        let main = compile(&self.lua, &hook.name, &hook.source)?;
+        self.compiled.insert(
+            hook.name.clone(),
+            Compiled { source: hook.source.clone(), main: main.clone(), handlers: None },
+        );
+        Ok(main)
+    }
+
+    /// The inner table of the call's request, one per event (filled on its first read).
+    fn request(&mut self, call: &HookCall<'_>) -> mlua::Result<Table> {
+        if let Some((serial, t)) = &self.request {
+            if *serial == call.serial {
+                return Ok(t.clone());
+            }
+        }
+        let t = self.prelude.lazy_request()?;
+        self.request = Some((call.serial, t.clone()));
+        Ok(t)
+    }
+
+    /// The inner table of the call's `ctx` and its lazily read fields, one per request.
+    fn context(&mut self, call: &HookCall<'_>) -> mlua::Result<(Table, Table)> {
+        if let Some((id, t, lazy)) = &self.context {
+            if *id == call.context.id {
+                return Ok((t.clone(), lazy.clone()));
+            }
+        }
+        let t = sandbox::host_work(&self.lua, |lua| {
+            as_table(lua, sandbox::json_to_lua(lua, &call.context.value, None)?)
+        })?;
+        let lazy = self.prelude.context_lazy(&HookContext::LAZY)?;
+        self.context = Some((call.context.id, t.clone(), lazy.clone()));
+        Ok((t, lazy))
+    }
+
+    fn call(
+        &mut self,
+        render: RenderRequest,
+        hook: &Hook,
+        event: HookEvent,
+        call: &HookCall<'_>,
+        lines: bool,
+    ) -> Result<Option<HookDecision>, HookFailure> {
+        let name = hook.name.as_str();
+        let fail = |e: &mlua::Error| failure(name, e);
+        let main = self.main(hook)?;
+        let request = self.request(call).map_err(|e| fail(&e))?;
+        let (context, lazy) = self.context(call).map_err(|e| fail(&e))?;
+        self.restart(call.now, call.seed ^ fxhash(&call.request.id));
+        let (lua, prelude) = (&self.lua, &self.prelude);
+        let view = call.view;
+        let result = lua.scope(|scope| {
+            // The host of this call: the request and ctx's lazy fields on first read, and the
+            // `ctx` queries.
+            let host = scope.create_function(move |lua, (kind, arg): (mlua::String, Value)| {
+                let answer = match &*kind.as_bytes() {
+                    b"request" => {
+                        // The event's request, into the inner table every call of the event views.
+                        let Value::Table(inner) = arg else {
+                            return Err(mlua::Error::RuntimeError("request: no table to fill".into()));
+                        };
+                        let json = render(call.request);
+                        sandbox::host_work(lua, |lua| {
+                            for (k, v) in json.as_object().into_iter().flatten() {
+                                match v {
+                                    serde_json::Value::String(text) => {
+                                        inner.raw_set(k.as_str(), text.as_str())?
+                                    }
+                                    other => {
+                                        inner.raw_set(k.as_str(), sandbox::json_to_lua(lua, other, None)?)?
+                                    }
+                                }
+                            }
+                            Ok(())
+                        })?;
+                        return Ok(Value::Nil);
+                    }
+                    field @ (b"caller" | b"principal" | b"role" | b"policy") => {
+                        let field = std::str::from_utf8(field).unwrap_or_default();
+                        let value = call
+                            .context
+                            .field(field, view)
+                            .map_err(|e| mlua::Error::RuntimeError(e.message))?;
+                        return sandbox::host_work(lua, |lua| sandbox::json_to_lua(lua, value, None));
+                    }
+                    b"groups" => view.groups(&String::from_lua(arg, lua)?),
+                    listing @ (b"eligibilities" | b"assignments") => {
+                        let (p, r): (Option<String>, Option<String>) =
+                            match Option::<Table>::from_lua(arg, lua)? {
+                                Some(t) => (t.get("principal")?, t.get("role")?),
+                                None => (None, None),
+                            };
+                        match listing {
+                            b"eligibilities" => view.eligibilities(p.as_deref(), r.as_deref()),
+                            _ => view.assignments(p.as_deref(), r.as_deref()),
+                        }
+                    }
+                    other => {
+                        let other = String::from_utf8_lossy(other);
+                        return Err(mlua::Error::RuntimeError(format!("ctx has no query '{other}'")));
+                    }
+                };
+                // A query's answer, charged to the hook's budget by its size.
+                let answer = answer.map_err(|e| mlua::Error::RuntimeError(e.message))?;
+                sandbox::charge(lua, query_cost(&answer))?;
+                sandbox::host_work(lua, |lua| sandbox::json_to_lua(lua, &answer, None))
+            })?;
+            let sandbox::Call { env, request, ctx } = prelude.begin(lua, request, context, lazy, host)?;
+            // From here on, the hook's code runs, under the budget.
+            sandbox::arm_with(lua, lines)?;
+            let (table, defined) = match handlers(name, main.call::<Value>(env)?) {
+                Ok(pair) => pair,
+                Err(f) => return Err(mlua::Error::external(HookSetupError(f))),
+            };
+            let Some(handler) = table.get::<Option<Function>>(event.handler())? else {
+                return Ok((defined, None));
+            };
+            let line = handler.info().line_defined;
+            let value = handler.call::<Value>((request, ctx))?;
+            // Converted while the budget still runs: a returned table's metamethods are the hook's.
+            Ok((defined, Some((decision::convert(event, value), line))))
+        });
+        sandbox::disarm(lua);
+        if let Err(e) = prelude.finish() {
+            return Err(fail(&e));
+        }
+        let (defined, decided) = match result {
+            Ok(done) => done,
+            Err(e) => {
+                if let Some(HookSetupError(f)) = find_setup_error(&e) {
+                    return Err(f);
+                }
+                return Err(failure_at(name, &e, sandbox::last_position(lua)));
+            }
+        };
+        if let Some(c) = self.compiled.get_mut(name) {
+            c.handlers = Some(defined);
+        }
+        let Some((decision, line)) = decided else {
+            return Ok(None);
+        };
+        decision.map(Some).map_err(|message| HookFailure {
+            hook: name.to_string(),
+            line: line.map(|l| l as u32),
+            message,
+        })
+    }
+
+    /// Whether the hook is known not to handle `event` (its table had no such handler).
+    fn skips(&self, hook: &Hook, event: HookEvent) -> bool {
+        self.compiled.get(&hook.name).is_some_and(|c| {
+            c.source == hook.source && c.handlers.as_ref().is_some_and(|h| !h.contains(&event.handler()))
+        })
+    }
+}
+
+fn as_table(lua: &Lua, value: Value) -> mlua::Result<Table> {
+    match value {
+        Value::Table(t) => Ok(t),
+        _ => lua.create_table(),
+    }
 }
 
 impl HookRunner for LuaHooks {
     fn check(&self, name: &str, source: &str) -> Result<Vec<String>, HookFailure> {
-        let armed = |lua: Lua| -> Result<Lua, HookFailure> {
-            sandbox::arm(&lua).map_err(|e| failure(name, &e))?;
-            Ok(lua)
-        };
-        let lua = sandbox::new_state(
-            self.limits,
-            std::rc::Rc::new(std::cell::Cell::new(chrono::DateTime::UNIX_EPOCH)),
-            0,
-        )
-        .map_err(|e| failure(name, &e))?;
-        let lua = armed(lua)?;
-        let table = handlers(&lua, name, source)?;
-        let mut names: Vec<String> = HANDLERS
-            .iter()
-            .filter(|h| table.contains_key(**h).unwrap_or(false))
-            .map(|h| h.to_string())
-            .collect();
-        names.sort();
-        if names.is_empty() {
+        // A state of its own: nothing of a hook that is not yet stored stays behind.
+        let p = Prepared::new(self.limits).map_err(|e| failure(name, &e))?;
+        let main = compile(&p.lua, name, source)?;
+        p.restart(chrono::DateTime::UNIX_EPOCH, 0);
+        let env = p.prelude.fresh_env(&p.lua).map_err(|e| failure(name, &e))?;
+        sandbox::arm(&p.lua).map_err(|e| failure(name, &e))?;
+        let value = main.call::<Value>(env);
+        sandbox::disarm(&p.lua);
+        let value = value.map_err(|e| failure_at(name, &e, sandbox::last_position(&p.lua)))?;
+        let (_, defined) = handlers(name, value)?;
+        if defined.is_empty() {
             return Err(HookFailure {
                 hook: name.to_string(),
                 line: None,
                 message: format!("the table has no handler ({})", HANDLERS.join(", ")),
             });
         }
+        let mut names: Vec<String> = defined.iter().map(|h| h.to_string()).collect();
+        names.sort();
         Ok(names)
     }
 
@@ -132,109 +381,54 @@ impl HookRunner for LuaHooks {
         event: HookEvent,
         call: &HookCall<'_>,
     ) -> Result<Option<HookDecision>, HookFailure> {
-        let name = hook.name.as_str();
-        let key = (hook.name.clone(), fxhash(&hook.source));
-        if let Some(known) = self.handlers.borrow().get(&key) {
-            if !known.iter().any(|h| h == event.handler()) {
-                return Ok(None);
-            }
+        let mut slot = self.state.borrow_mut();
+        if slot.as_ref().is_some_and(|p| p.skips(hook, event)) {
+            return Ok(None);
         }
-        let fail = |e: &mlua::Error| failure(name, e);
-        let lua = sandbox::new_state(
-            self.limits,
-            std::rc::Rc::new(std::cell::Cell::new(call.now)),
-            call.seed ^ fxhash(&call.request.id),
-        )
-        .map_err(|e| fail(&e))?;
-        let options =
-            mlua::SerializeOptions::new().serialize_none_to_null(false).serialize_unit_to_null(false);
-        let result = lua.scope(|scope| {
-            // The values first, unmetered (trusted conversion); then the hook's code, under the budget.
-            let request =
-                sandbox::freeze(&lua, lua.to_value_with(&(self.render)(call.request), options)?, None)?;
-            // The policy (most of ctx) is converted only if the hook reads it.
-            let mut context = call.context.clone();
-            let policy =
-                context.as_object_mut().and_then(|m| m.remove("policy")).unwrap_or(serde_json::Value::Null);
-            let ctx: Table = match lua.to_value_with(&context, options)? {
-                Value::Table(t) => t,
-                _ => lua.create_table()?,
-            };
-            let lazy = lua.create_table()?;
-            lazy.raw_set(
-                "policy",
-                scope.create_function(move |lua, ()| lua.to_value_with(&policy, options))?,
-            )?;
-            let view = call.view;
-            // A query's answer, charged to the hook's budget by its size.
-            let reply = move |lua: &Lua, v: Result<serde_json::Value, crate::model::ApiError>| {
-                let v = v.map_err(|e| mlua::Error::RuntimeError(e.message))?;
-                sandbox::charge(lua, query_cost(&v))?;
-                lua.to_value_with(&v, options)
-            };
-            type Listing = fn(
-                &dyn TenantView,
-                Option<&str>,
-                Option<&str>,
-            ) -> Result<serde_json::Value, crate::model::ApiError>;
-            let listings: [(&str, Listing); 2] = [
-                ("eligibilities", |v, p, r| v.eligibilities(p, r)),
-                ("assignments", |v, p, r| v.assignments(p, r)),
-            ];
-            for (name, list) in listings {
-                ctx.raw_set(
-                    name,
-                    scope.create_function(move |lua, t: Option<Table>| {
-                        let (p, r): (Option<String>, Option<String>) = match t {
-                            Some(t) => (t.get("principal")?, t.get("role")?),
-                            None => (None, None),
-                        };
-                        reply(lua, list(view, p.as_deref(), r.as_deref()))
-                    })?,
-                )?;
-            }
-            ctx.raw_set(
-                "groups",
-                scope.create_function(move |lua, principal: String| reply(lua, view.groups(&principal)))?,
-            )?;
-            let ctx = sandbox::freeze(&lua, Value::Table(ctx), Some(lazy))?;
-            sandbox::arm(&lua)?;
-            let table =
-                handlers(&lua, name, &hook.source).map_err(|f| mlua::Error::external(HookSetupError(f)))?;
-            let defined: Vec<String> = HANDLERS
-                .iter()
-                .filter(|h| table.contains_key(**h).unwrap_or(false))
-                .map(|h| h.to_string())
-                .collect();
-            self.handlers.borrow_mut().insert(key.clone(), defined);
-            let Some(handler) = table.get::<Option<Function>>(event.handler())? else {
-                return Ok(None);
-            };
-            let line = handler.info().line_defined;
-            let value = handler.call::<Value>((request, ctx));
-            Ok(Some((value, line)))
-        });
-        let (value, line) = match result {
-            Ok(None) => return Ok(None),
-            Ok(Some(pair)) => pair,
-            Err(e) => {
-                if let Some(HookSetupError(f)) = find_setup_error(&e) {
-                    return Err(f);
-                }
-                return Err(failure_at(name, &e, sandbox::last_position(&lua)));
-            }
+        if slot
+            .as_ref()
+            .is_some_and(|p| p.compiled.len() >= MAX_COMPILED && !p.compiled.contains_key(&hook.name))
+        {
+            *slot = None;
+        }
+        if slot.is_none() {
+            *slot = Some(Prepared::new(self.limits).map_err(|e| failure(&hook.name, &e))?);
+        }
+        let prepared = slot.as_mut().expect("prepared above");
+        let result = prepared.call(self.render, hook, event, call, false);
+        let Err(failed) = result else {
+            return result;
         };
-        let value = value.map_err(|e| failure_at(name, &e, sandbox::last_position(&lua)))?;
-        decision::convert(event, value).map(Some).map_err(|message| HookFailure {
-            hook: name.to_string(),
-            line: line.map(|l| l as u32),
-            message,
-        })
+        // Whatever the failure left behind in the state goes with it.
+        *slot = None;
+        if failed.line.is_some()
+            || !(failed.message.contains("memory limit exceeded")
+                || failed.message.contains(sandbox::BUDGET_EXHAUSTED))
+        {
+            return Err(failed);
+        }
+        // Out of memory, or out of budget in a query, says nothing of where the script was: the
+        // same call again, in a new state and following the script's lines, finds the line. The
+        // call reads and decides, and writes nothing, so running it again changes nothing.
+        let again = Prepared::new(self.limits)
+            .map_err(|e| failure(&hook.name, &e))
+            .and_then(|mut p| p.call(self.render, hook, event, call, true));
+        match again {
+            Err(placed) if placed.line.is_some() && same_failure(&placed, &failed) => Err(placed),
+            _ => Err(failed),
+        }
     }
 }
 
-/// A hook that failed while loading (syntax, top-level error, not a table of handlers), carried
-/// out of `Lua::scope` as an external error.
+/// Whether a failure found again (with its line) is the one first seen (without).
+fn same_failure(placed: &HookFailure, first: &HookFailure) -> bool {
+    [sandbox::BUDGET_EXHAUSTED, "memory limit exceeded"]
+        .iter()
+        .any(|kind| placed.message.contains(kind) && first.message.contains(kind))
+}
+
+/// A hook that failed while loading (a top-level error, not a table of handlers), carried out of
+/// `Lua::scope` as an external error.
 #[derive(Debug)]
 struct HookSetupError(HookFailure);
 

@@ -48,13 +48,15 @@ impl Outcome {
 }
 
 /// What a host call gives the prelude: `true` and the decoded result, or `false` and the error.
-fn answer(
-    lua: &Lua,
-    r: Result<serde_json::Value, ApiError>,
-    options: mlua::SerializeOptions,
-) -> mlua::Result<(bool, Value)> {
+/// The result is built as mlua's serde path would (`null` is `nil`, arrays carry mlua's array
+/// metatable), by the sandbox's faster converter: with mlua's, converting a request's Graph JSON
+/// cost more than a tenth of a whole `pim.activate`.
+fn answer(lua: &Lua, r: Result<serde_json::Value, ApiError>) -> mlua::Result<(bool, Value)> {
     match r {
-        Ok(v) => Ok((true, lua.to_value_with(&v, options)?)),
+        Ok(v) => {
+            let arrays = lua.array_metatable();
+            Ok((true, sandbox::host_work(lua, |lua| sandbox::json_to_lua(lua, &v, Some(&arrays)))?))
+        }
         Err(e) => Ok((false, Value::Table(error_table(lua, &e)?))),
     }
 }
@@ -207,7 +209,7 @@ fn run_chunk(
                     }
                     r
                 });
-                answer(lua, r, options)
+                answer(lua, r)
             })?,
         )?;
         h.raw_set(
@@ -216,7 +218,7 @@ fn run_chunk(
                 let mut host = host.borrow_mut();
                 let r = host.command(&words);
                 tick(&mut **host);
-                answer(lua, r, options)
+                answer(lua, r)
             })?,
         )?;
         h.raw_set(

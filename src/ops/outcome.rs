@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::api::{shapes, views};
 use crate::engine::AdvanceReport;
-use crate::engine::extension::HandlerVerdict;
+use crate::engine::HandlerVerdict;
 use crate::model::approval::{ApprovalStep, Decision, Notification};
 use crate::model::audit::AuditRecord;
 use crate::model::hook::Hook;

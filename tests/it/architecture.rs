@@ -497,7 +497,7 @@ const ENGINE_ORDER: &[&[&str]] = &[
     &["target"],
     &["provision"],
     &["approvals"],
-    &["lifecycle", "clock", "direct", "queries", "policies", "roles"],
+    &["lifecycle", "clock", "direct", "queries", "policies", "roles", "hook_admin"],
     &["seed"],
 ];
 

@@ -672,6 +672,170 @@ return {
     lab.activate("chloe", SECURITY_ADMIN, hours(2)).expect("nor a previous request's");
 }
 
+// The host keeps one prepared Lua state from call to call (each hook compiled once; the request
+// and ctx converted once per event and request). These tests pin down what must still not carry
+// over: from a call to the next call of the same hook, to another hook of the same event, from the
+// validate event to the completed one, and after a failed call.
+
+/// What a call may find left behind by an earlier one; `leaks(request, ctx)` lists what it found.
+const LEAKS: &str = r#"local function leaks(request, ctx)
+  local found = {}
+  local function check(what, leaked) if leaked then found[#found + 1] = what end end
+  check("global", rawget(_G, "dropped") ~= nil)
+  check("global set by load", rawget(_G, "loaded") ~= nil)
+  check("metatable of _G", getmetatable(_G) ~= nil)
+  check("string table", rawget(string, "litter") ~= nil or string.upper("a") ~= "A")
+  check("string metatable", getmetatable("").litter ~= nil or ("a"):upper() ~= "A")
+  check("math", getmetatable(math) ~= nil)
+  check("os", os.time == nil)
+  check("table", table.concat == nil)
+  check("request view", rawget(request, "litter") ~= nil
+    or (request.scheduleInfo ~= nil and rawget(request.scheduleInfo, "litter") ~= nil))
+  check("ctx view", rawget(ctx, "litter") ~= nil or rawget(ctx.principal, "litter") ~= nil
+    or rawget(ctx.policy, "litter") ~= nil)
+  return found
+end
+"#;
+
+/// Leaves behind everything it can reach (after looking for what an earlier call left).
+const LITTER: &str = r#"local function litter(request, ctx)
+  dropped = true
+  load("loaded = true")()
+  string.litter = true
+  string.upper = function() return "pwned" end
+  getmetatable("").litter = true
+  getmetatable("").__index = { upper = function() return "pwned" end }
+  setmetatable(math, { __metatable = "locked" })
+  os.time = nil
+  rawset(request, "litter", true)
+  if request.scheduleInfo then rawset(request.scheduleInfo, "litter", true) end
+  rawset(ctx, "litter", true)
+  rawset(ctx.principal, "litter", true)
+  rawset(ctx.policy, "litter", true)
+  table.concat = nil
+  setmetatable(_G, { __index = function(_, k) return "litter " .. k end })
+end
+"#;
+
+/// A hook with both handlers: each reports what it found (validate denies, completed notes) and
+/// then, if `litters`, leaves everything behind. A top-level local counts the calls of the chunk.
+fn leak_probe(litters: bool) -> String {
+    let act = if litters { "litter(request, ctx)" } else { "" };
+    format!(
+        "{LEAKS}{LITTER}local calls = 0
+local function look(request, ctx)
+  calls = calls + 1
+  local found = leaks(request, ctx)
+  if calls ~= 1 then found[#found + 1] = \"top-level local (\" .. calls .. \" calls)\" end
+  local text = table.concat(found, \", \")
+  {act}
+  return text
+end
+return {{
+  validate = function(request, ctx)
+    local found = look(request, ctx)
+    if found ~= \"\" then return {{ deny = \"Leak\", message = found }} end
+  end,
+  completed = function(request, ctx)
+    local found = look(request, ctx)
+    return {{ note = found == \"\" and \"clean\" or (\"leak: \" .. found) }}
+  end,
+}}
+"
+    )
+}
+
+#[test]
+fn nothing_a_call_leaves_behind_reaches_a_later_call_or_another_hook() {
+    let mut lab = Lab::new();
+    lab.add("Litter", &leak_probe(true), None);
+    lab.add("Witness", &leak_probe(false), None);
+    let notes = |q: &ScheduleRequest| -> Vec<(String, String)> {
+        q.trace
+            .iter()
+            .filter(|s| s.limit == "completed (note)")
+            .map(|s| (s.check.clone(), s.seen.clone()))
+            .collect()
+    };
+    let clean = vec![
+        ("hook Litter".to_string(), "clean".to_string()),
+        ("hook Witness".to_string(), "clean".to_string()),
+    ];
+    // Each request: Litter and Witness validate, then both complete; Litter litters every time.
+    let q = lab.activate("alice", GA, hours(2)).expect("the first request");
+    assert_eq!(notes(&q), clean, "completed saw what validate left: {:#?}", q.trace);
+    lab.advance(mins(10));
+    let q = lab.deactivate("alice", GA).expect("a second request: nothing of the first");
+    assert_eq!(notes(&q), clean, "{:#?}", q.trace);
+    let q = lab.activate("chloe", SECURITY_ADMIN, hours(1)).expect("a third request");
+    assert_eq!(notes(&q), clean, "{:#?}", q.trace);
+}
+
+#[test]
+fn a_failed_call_leaves_nothing_behind() {
+    let mut lab = Lab::new();
+    let src = r#"return {
+  validate = function(request, ctx)
+    if rawget(_G, "dropped") ~= nil or string.litter ~= nil then
+      return { deny = "Leak", message = "a failed call left its globals" }
+    end
+    dropped = true
+    string.litter = true
+    if request.justification == "boom" then error("boom") end
+  end,
+}
+"#;
+    lab.add("Fragile", src, None);
+    let s = lab.session("alice");
+    let mut boom = self_request(&s.caller, GA, Action::SelfActivate, Some(hours(1)));
+    boom.justification = Some("boom".into());
+    let err = lab.e.submit(&s, &boom).expect_err("the hook fails");
+    assert_eq!(err.code, HOOK_FAILED, "{err:?}");
+    assert!(err.message.contains("boom"), "{err:?}");
+    lab.activate("alice", GA, hours(1)).expect("the next call starts clean");
+    lab.activate("chloe", SECURITY_ADMIN, hours(1)).expect("and the one after");
+}
+
+#[test]
+fn the_budget_and_the_memory_limit_hold_per_call() {
+    // Each call uses 60% of the budget, and keeps a string of 1.5 MiB in a global (building it
+    // takes twice that for a moment): with an earlier call's string still held, neither would
+    // fit, so every call must start with its own budget and without the memory of the calls
+    // before it (two such hooks run on every event of every request).
+    let hungry = r#"return {
+  validate = function(request, ctx)
+    local n = 0
+    for i = 1, 60000 do n = n + i end
+    kept = string.rep("x", 1536 * 1024)
+  end,
+}
+"#;
+    let ok = within("hungry hooks", move || {
+        let mut lab = Lab::with_limits(SMALL);
+        lab.add("HungryA", hungry, None);
+        lab.add("HungryB", hungry, None);
+        let mut results =
+            vec![lab.activate("alice", GA, hours(1)), lab.activate("chloe", SECURITY_ADMIN, hours(1))];
+        lab.advance(mins(10));
+        results.push(lab.deactivate("alice", GA));
+        results.push(lab.make_eligible("alice", SECURITY_ADMIN));
+        results.into_iter().map(|r| r.map(|q| q.status).map_err(|e| e.message)).collect::<Vec<_>>()
+    });
+    for r in ok {
+        assert!(matches!(r, Ok(Status::Provisioned) | Ok(Status::Revoked)), "{r:?}");
+    }
+}
+
+#[test]
+fn a_hook_added_again_under_the_same_name_runs_its_new_source() {
+    let mut lab = Lab::new();
+    lab.add("Versioned", &validate_hook(r#"    return { deny = "One", message = "first" }"#), None);
+    assert_eq!(failed_rules(&lab.activate("alice", GA, hours(1)).unwrap_err()), ["One"]);
+    lab.remove("Versioned");
+    lab.add("Versioned", &validate_hook(r#"    return { deny = "Two", message = "second" }"#), None);
+    assert_eq!(failed_rules(&lab.activate("alice", GA, hours(1)).unwrap_err()), ["Two"]);
+}
+
 #[test]
 fn a_hook_attached_to_another_role_or_scope_does_not_run() {
     let mut lab = Lab::new();
@@ -1297,6 +1461,28 @@ fn ctx_has_the_caller_the_principal_with_its_groups_the_role_scope_policy_and_ti
     ]
     .join("|");
     assert_eq!(seen, expected);
+}
+
+#[test]
+fn pairs_and_length_see_every_field_of_the_request_and_ctx() {
+    // The host reads the request and ctx's caller, principal, role and policy only when a hook
+    // first asks; `pairs` and `#` must see them all the same.
+    let mut lab = Lab::new();
+    let body = r#"    local ctx_keys, request_keys, nested = {}, {}, 0
+    for k in pairs(ctx) do ctx_keys[#ctx_keys + 1] = k end
+    for k, v in pairs(request) do
+      request_keys[k] = true
+      if type(v) == "table" then nested = nested + 1 end
+    end
+    local groups = 0
+    for _ in pairs(ctx.principal.groups) do groups = groups + 1 end
+    return { deny = "Probe", message = table.concat(ctx_keys, ",") .. " | " .. tostring(request_keys.principalId)
+      .. " " .. tostring(request_keys.scheduleInfo) .. " " .. tostring(nested > 0) .. " | " .. groups .. " "
+      .. #ctx.principal.groups .. " " .. tostring(#ctx.policy.rules > 0) }"#;
+    assert_eq!(
+        probe(&mut lab, body),
+        "action,assignments,caller,eligibilities,groups,kind,now,policy,principal,role,scope | true true true | 1 1 true"
+    );
 }
 
 #[test]
