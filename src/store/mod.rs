@@ -65,6 +65,11 @@ pub struct Store {
     /// Policies' rules, parsed, by policy id: every request reads its role's 17 rules (and its
     /// notifications read them again). See [`RuleCache`] for when entries are dropped.
     rule_cache: RefCell<RuleCache>,
+    /// Directory objects and role definitions read in the current transaction, by lower-case id.
+    /// A request reads its principal and role half a dozen times (resolving, checking, auditing,
+    /// addressing mail). Emptied when a transaction starts (another process may have written in
+    /// between) and by every write to those tables.
+    lookups: RefCell<Lookups>,
     /// A batch transaction is open: each `write`/`read` becomes a savepoint inside it.
     in_batch: bool,
 }
@@ -90,6 +95,14 @@ impl std::ops::Deref for Scope<'_> {
 pub struct Tx<'a> {
     tx: Scope<'a>,
     rule_cache: &'a RefCell<RuleCache>,
+    lookups: &'a RefCell<Lookups>,
+}
+
+/// See `Store::lookups`.
+#[derive(Default)]
+pub(crate) struct Lookups {
+    pub(crate) objects: HashMap<String, Option<crate::model::DirectoryObject>>,
+    pub(crate) roles: HashMap<String, Option<crate::model::RoleDefinition>>,
 }
 
 /// Parsed policy rules by policy id. Rules change only through this store's `update_rule` and
@@ -158,7 +171,13 @@ impl Store {
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(wrap)?;
         // Hooks and approvals add statements; the default cache of 16 would evict the hot ones.
         conn.set_prepared_statement_cache_capacity(64);
-        let mut store = Store { conn, path, rule_cache: RefCell::new(RuleCache::default()), in_batch: false };
+        let mut store = Store {
+            conn,
+            path,
+            rule_cache: RefCell::new(RuleCache::default()),
+            lookups: RefCell::new(Lookups::default()),
+            in_batch: false,
+        };
         schema::migrate(&mut store.conn).map_err(wrap)?;
         Ok(store)
     }
@@ -184,7 +203,8 @@ impl Store {
         } else {
             Scope::Transaction(self.conn.transaction_with_behavior(behavior)?)
         };
-        Ok(Tx { tx, rule_cache: &self.rule_cache })
+        *self.lookups.borrow_mut() = Lookups::default();
+        Ok(Tx { tx, rule_cache: &self.rule_cache, lookups: &self.lookups })
     }
 
     /// Opens a batch: one write transaction in which every later `write` is a savepoint, so each
@@ -218,6 +238,7 @@ impl Store {
     /// Empties every table (for `init --force`), keeping the schema.
     pub fn wipe(&mut self) -> rusqlite::Result<()> {
         *self.rule_cache.borrow_mut() = RuleCache::default();
+        *self.lookups.borrow_mut() = Lookups::default();
         let tx = self.write()?;
         tx.tx.execute_batch(
             "DELETE FROM audit; DELETE FROM schedules; DELETE FROM requests; DELETE FROM policy_rules;
@@ -260,7 +281,7 @@ impl Tx<'_> {
             Scope::Transaction(t) => t.savepoint()?,
             Scope::Savepoint(s) => s.savepoint()?,
         };
-        Ok(Tx { tx: Scope::Savepoint(savepoint), rule_cache: self.rule_cache })
+        Ok(Tx { tx: Scope::Savepoint(savepoint), rule_cache: self.rule_cache, lookups: self.lookups })
     }
 
     pub fn meta(&self, key: &str) -> rusqlite::Result<Option<String>> {
@@ -294,6 +315,49 @@ impl Tx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn user(id: &str) -> crate::model::DirectoryObject {
+        crate::model::DirectoryObject {
+            id: id.into(),
+            kind: crate::model::PrincipalKind::User,
+            display_name: "Zoe".into(),
+            user_principal_name: Some("zoe@contoso.example".into()),
+            mail: None,
+            description: None,
+            is_assignable_to_role: false,
+            security_enabled: false,
+            mail_enabled: false,
+            app_id: None,
+            account_enabled: true,
+            group_types: Vec::new(),
+            created_at: crate::model::time::from_millis(0),
+        }
+    }
+
+    #[test]
+    fn an_object_read_as_missing_is_found_once_the_same_transaction_adds_it() {
+        let mut store = Store::open_in_memory().unwrap();
+        let id = "00000000-0000-0000-0000-00000000000a";
+        let tx = store.write().unwrap();
+        assert_eq!(tx.object(id).unwrap(), None);
+        tx.insert_object(&user(id)).unwrap();
+        assert_eq!(tx.object(&id.to_ascii_uppercase()).unwrap().map(|o| o.display_name), Some("Zoe".into()));
+        tx.commit().unwrap();
+    }
+
+    #[test]
+    fn a_rolled_back_object_is_not_remembered_by_the_next_transaction() {
+        let mut store = Store::open_in_memory().unwrap();
+        let id = "00000000-0000-0000-0000-00000000000b";
+        {
+            let tx = store.write().unwrap();
+            tx.insert_object(&user(id)).unwrap();
+            assert!(tx.object(id).unwrap().is_some());
+            // Dropped without commit: rolled back.
+        }
+        let tx = store.read().unwrap();
+        assert_eq!(tx.object(id).unwrap(), None);
+    }
 
     #[test]
     fn a_new_store_gets_the_current_schema_and_marks() {
