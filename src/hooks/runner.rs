@@ -125,41 +125,46 @@ fn compile(lua: &Lua, name: &str, source: &str) -> Result<Function, HookFailure>
         .map_err(|e| failure(name, &e))
 }
 
-/// Checks what a hook's chunk returned: a table whose keys are known handlers, each a function.
-/// Returns the table and the handlers it has, in [`HANDLERS`] order.
-fn handlers(name: &str, value: Value) -> Result<(Table, Vec<&'static str>), HookFailure> {
-    let Value::Table(table) = value else {
-        return Err(HookFailure {
-            hook: name.to_string(),
-            line: None,
-            message: "the hook must `return { validate = function(request, ctx) ... end, ... }`".into(),
-        });
+/// What the prelude's `run` reports of a hook's table, strictly checked: the handlers it has (in
+/// [`HANDLERS`] order) and, when it has one for the event, the handler and what it returned.
+type Ran = (Vec<&'static str>, Option<(Function, Value)>);
+
+fn ran_handlers(name: &str, ran: mlua::MultiValue) -> Result<Ran, HookFailure> {
+    let mut values = ran.into_iter();
+    let status = match values.next() {
+        Some(Value::String(s)) => s.to_string_lossy().to_string(),
+        _ => String::new(),
     };
-    let mut defined = Vec::new();
-    for pair in table.clone().pairs::<Value, Value>() {
-        let (k, v) = pair.map_err(|e| failure(name, &e))?;
-        let key = match &k {
-            Value::String(s) => s.to_string_lossy().to_string(),
-            _ => String::from("(not a string)"),
-        };
-        let Some(known) = HANDLERS.iter().find(|h| **h == key) else {
-            return Err(HookFailure {
-                hook: name.to_string(),
-                line: None,
-                message: format!("unknown handler '{key}' (handlers: {})", HANDLERS.join(", ")),
-            });
-        };
-        if !matches!(v, Value::Function(_)) {
-            return Err(HookFailure {
-                hook: name.to_string(),
-                line: None,
-                message: format!("handler '{key}' is not a function"),
-            });
+    let problem = |message: String| HookFailure { hook: name.to_string(), line: None, message };
+    let key = |v: Option<Value>| match v {
+        Some(Value::String(s)) => s.to_string_lossy().to_string(),
+        _ => String::from("(not a string)"),
+    };
+    match status.as_str() {
+        "ok" => {}
+        "unknown" => {
+            return Err(problem(format!(
+                "unknown handler '{}' (handlers: {})",
+                key(values.next()),
+                HANDLERS.join(", ")
+            )));
         }
-        defined.push(*known);
+        "not a function" => {
+            return Err(problem(format!("handler '{}' is not a function", key(values.next()))));
+        }
+        _ => {
+            return Err(problem(
+                "the hook must `return { validate = function(request, ctx) ... end, ... }`".into(),
+            ));
+        }
     }
-    defined.sort_by_key(|h| HANDLERS.iter().position(|k| k == h));
-    Ok((table, defined))
+    let defined: Vec<&'static str> =
+        HANDLERS.iter().filter(|_| matches!(values.next(), Some(Value::Boolean(true)))).copied().collect();
+    let handler = match (values.next(), values.next()) {
+        (Some(Value::Function(f)), result) => Some((f, result.unwrap_or(Value::Nil))),
+        _ => None,
+    };
+    Ok((defined, handler))
 }
 
 impl Prepared {
@@ -298,22 +303,20 @@ impl Prepared {
             let sandbox::Call { env, request, ctx } = prelude.begin(lua, request, context, lazy, host)?;
             // From here on, the hook's code runs, under the budget.
             sandbox::arm_with(lua, lines)?;
-            let (table, defined) = match handlers(name, main.call::<Value>(env)?) {
+            let ran = prelude.run(&main, env, event.handler(), request, ctx)?;
+            let (defined, handler) = match ran_handlers(name, ran) {
                 Ok(pair) => pair,
                 Err(f) => return Err(mlua::Error::external(HookSetupError(f))),
             };
-            let Some(handler) = table.get::<Option<Function>>(event.handler())? else {
+            let Some((handler, value)) = handler else {
                 return Ok((defined, None));
             };
-            let line = handler.info().line_defined;
-            let value = handler.call::<Value>((request, ctx))?;
             // Converted while the budget still runs: a returned table's metamethods are the hook's.
-            Ok((defined, Some((decision::convert(event, value), line))))
+            let decision = decision::convert(event, value)
+                .map_err(|message| (message, handler.info().line_defined.map(|l| l as u32)));
+            Ok((defined, Some(decision)))
         });
         sandbox::disarm(lua);
-        if let Err(e) = prelude.finish() {
-            return Err(fail(&e));
-        }
         let (defined, decided) = match result {
             Ok(done) => done,
             Err(e) => {
@@ -326,14 +329,10 @@ impl Prepared {
         if let Some(c) = self.compiled.get_mut(name) {
             c.handlers = Some(defined);
         }
-        let Some((decision, line)) = decided else {
+        let Some(decision) = decided else {
             return Ok(None);
         };
-        decision.map(Some).map_err(|message| HookFailure {
-            hook: name.to_string(),
-            line: line.map(|l| l as u32),
-            message,
-        })
+        decision.map(Some).map_err(|(message, line)| HookFailure { hook: name.to_string(), line, message })
     }
 
     /// Whether the hook is known not to handle `event` (its table had no such handler).
@@ -357,12 +356,15 @@ impl HookRunner for LuaHooks {
         let p = Prepared::new(self.limits).map_err(|e| failure(name, &e))?;
         let main = compile(&p.lua, name, source)?;
         p.restart(chrono::DateTime::UNIX_EPOCH, 0);
-        let env = p.prelude.fresh_env(&p.lua).map_err(|e| failure(name, &e))?;
-        sandbox::arm(&p.lua).map_err(|e| failure(name, &e))?;
-        let value = main.call::<Value>(env);
+        let fail = |e: mlua::Error| failure(name, &e);
+        let env = p.prelude.fresh_env(&p.lua).map_err(fail)?;
+        let (request, ctx) = (p.lua.create_table().map_err(fail)?, p.lua.create_table().map_err(fail)?);
+        sandbox::arm(&p.lua).map_err(fail)?;
+        // The chunk runs and its table is checked; no handler is called (there is no event "").
+        let ran = p.prelude.run(&main, env, "", request, ctx);
         sandbox::disarm(&p.lua);
-        let value = value.map_err(|e| failure_at(name, &e, sandbox::last_position(&p.lua)))?;
-        let (_, defined) = handlers(name, value)?;
+        let ran = ran.map_err(|e| failure_at(name, &e, sandbox::last_position(&p.lua)))?;
+        let (defined, _) = ran_handlers(name, ran)?;
         if defined.is_empty() {
             return Err(HookFailure {
                 hook: name.to_string(),

@@ -403,8 +403,9 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
 /// built-in order changes from run to run and would make a script's output irreproducible), and
 /// what a hook host drives a call with: `view` (a table shown read-only: writes raise
 /// "read-only"; `pairs`, `ipairs` and `#` still work), `fresh_env` (a new global environment for
-/// one call), `begin`/`finish` (a call's environment, views and `ctx` host) and `context_lazy`.
-/// Returns those five in a table.
+/// one call), `begin` (a call's environment, views and host), `run` (a hook's chunk and handler,
+/// its table checked), `context_lazy` and `lazy_request` (inner tables read on first use).
+/// Returns those in a table.
 const PRELUDE: &str = r#"
 local rawnext, sort, type, tostring, setmetatable, error, select = next, table.sort, type, tostring, setmetatable, error, select
 local rawpcall, rawxpcall, resume, find = pcall, xpcall, coroutine.resume, string.find
@@ -446,19 +447,33 @@ end
 -- Lua matches patterns inside one C call, where the budget cannot interrupt it, and some
 -- patterns backtrack exponentially: refuse the ones with many repetitions on long subjects.
 local gsub = string.gsub
+-- Repetitions by pattern, for short patterns (a cache of a pure function, emptied when it grows;
+-- short, so what it keeps alive stays small whatever scripts do).
+local counted, counted_n = {}, 0
 local function quantifiers(p)
-  -- `%x` escapes nothing that counts; then every `*`, `+`, `-` and `?` is a repetition.
-  return (select(2, gsub(gsub(p, "%%.", ""), "[%*%+%-%?]", "")))
+  local n = counted[p]
+  if n == nil then
+    -- `%x` escapes nothing that counts; then every `*`, `+`, `-` and `?` is a repetition.
+    n = select(2, gsub(gsub(p, "%%.", ""), "[%*%+%-%?]", ""))
+    if #p <= 64 then
+      if counted_n >= 256 then counted, counted_n = {}, 0 end
+      counted[p], counted_n = n, counted_n + 1
+    end
+  end
+  return n
 end
 local function guarded(name, f)
+  local is_find = name == "find"
   return function(s, p, init, plain, ...)
-    if type(s) == "string" and type(p) == "string" and not (name == "find" and plain)
-        and #s > 64 and quantifiers(p) > 3 then
-      error(name .. ": pattern too complex for the sandbox (" .. quantifiers(p) .. " repetitions on a subject of "
-        .. #s .. " bytes; at most 3 on subjects over 64 bytes)", 2)
-    end
-    if type(s) == "string" and type(p) == "string" and not (name == "find" and plain) and quantifiers(p) > 12 then
-      error(name .. ": pattern too complex for the sandbox (" .. quantifiers(p) .. " repetitions; at most 12)", 2)
+    if type(s) == "string" and type(p) == "string" and not (is_find and plain) then
+      local q = quantifiers(p)
+      if #s > 64 and q > 3 then
+        error(name .. ": pattern too complex for the sandbox (" .. q .. " repetitions on a subject of "
+          .. #s .. " bytes; at most 3 on subjects over 64 bytes)", 2)
+      end
+      if q > 12 then
+        error(name .. ": pattern too complex for the sandbox (" .. q .. " repetitions; at most 12)", 2)
+      end
     end
     return f(s, p, init, plain, ...)
   end
@@ -645,10 +660,27 @@ local function begin(request, ctx, lazy, call_host)
   local env, string_meta = fresh_env()
   return env, string_meta, view(request), view(ctx, lazy, ctx_functions)
 end
-local function finish() host = nil end
+-- Runs a hook's chunk in `env` and, when its table has a handler for `event`, that handler.
+-- Returns "ok", which handlers the table has (validate, route, completed: true or false), the
+-- handler and what it returned; or what is wrong with the table ("not a table"; "unknown" or
+-- "not a function", and the key).
+local HANDLERS = { validate = true, route = true, completed = true }
+local function run(main, env, event, request, ctx)
+  local t = main(env)
+  if type(t) ~= "table" then return "not a table" end
+  for k, v in rawnext, t do
+    if HANDLERS[k] == nil then return "unknown", type(k) == "string" and k or "(not a string)" end
+    if type(v) ~= "function" then return "not a function", k end
+  end
+  local validate, route, completed = t.validate ~= nil, t.route ~= nil, t.completed ~= nil
+  local handler = t[event]
+  if handler == nil then return "ok", validate, route, completed end
+  local result = handler(request, ctx)
+  return "ok", validate, route, completed, handler, result
+end
 
 return {
-  view = view, fresh_env = fresh_env, begin = begin, finish = finish, context_lazy = context_lazy,
+  view = view, fresh_env = fresh_env, begin = begin, run = run, context_lazy = context_lazy,
   lazy_request = lazy_request,
 }
 "#;
@@ -661,7 +693,7 @@ pub struct Prelude {
     view: mlua::Function,
     fresh_env: mlua::Function,
     begin: mlua::Function,
-    finish: mlua::Function,
+    run: mlua::Function,
     context_lazy: mlua::Function,
     lazy_request: mlua::Function,
 }
@@ -680,7 +712,7 @@ impl Prelude {
             view: exports.raw_get("view")?,
             fresh_env: exports.raw_get("fresh_env")?,
             begin: exports.raw_get("begin")?,
-            finish: exports.raw_get("finish")?,
+            run: exports.raw_get("run")?,
             context_lazy: exports.raw_get("context_lazy")?,
             lazy_request: exports.raw_get("lazy_request")?,
         })
@@ -713,10 +745,11 @@ impl Prelude {
         self.lazy_request.call(())
     }
 
-    /// Starts a hook call: `host(kind, arg)` answers its `ctx` queries (`eligibilities`,
-    /// `assignments`, `groups`) and the policy until [`Prelude::finish`]; a fresh environment
-    /// is installed; the request and `ctx` inner tables get views of this call's own (the
-    /// `ctx` one with the query functions and `lazy`'s fields).
+    /// Starts a hook call: from now until the next call begins, `host(kind, arg)` answers its
+    /// `ctx` queries (`eligibilities`, `assignments`, `groups`) and its reads on first use (the
+    /// request, ctx's lazy fields); a fresh environment is installed; the request and `ctx`
+    /// inner tables get views of this call's own (the `ctx` one with the query functions and
+    /// `lazy`'s fields).
     pub fn begin(
         &self,
         lua: &Lua,
@@ -731,9 +764,16 @@ impl Prelude {
         Ok(Call { env, request, ctx })
     }
 
-    /// Ends a call: its host is forgotten.
-    pub fn finish(&self) -> mlua::Result<()> {
-        self.finish.call(())
+    /// Runs a hook's chunk `main` in `env` and its handler for `event` (see the prelude's `run`).
+    pub fn run(
+        &self,
+        main: &mlua::Function,
+        env: Table,
+        event: &str,
+        request: Table,
+        ctx: Table,
+    ) -> mlua::Result<MultiValue> {
+        self.run.call((main, env, event, request, ctx))
     }
 }
 
