@@ -230,12 +230,13 @@ fn commit(tx: Tx<'_>, audit: Audit) -> Result<(), ApiError> {
 }
 
 fn load_ctx(tx: &Tx<'_>, runner: &Option<Rc<dyn HookRunner>>) -> Result<Ctx, ApiError> {
-    let Some(tenant_id) = tx.meta("tenant_id")? else {
+    let (tenant_id, clock, seed) = tx.tenant_facts()?;
+    let Some(tenant_id) = tenant_id else {
         return Err(ApiError::new(409, ErrorCode::StoreNotInitialized, "this store has no tenant yet")
             .with_hint(crate::model::Hint::InitTenant));
     };
-    let now = tx.meta("clock")?.and_then(|v| v.parse::<i64>().ok()).unwrap_or_default();
-    let seed = tx.meta("seed")?.and_then(|v| v.parse::<u64>().ok()).unwrap_or_default();
+    let now = clock.and_then(|v| v.parse::<i64>().ok()).unwrap_or_default();
+    let seed = seed.and_then(|v| v.parse::<u64>().ok()).unwrap_or_default();
     Ok(Ctx { now: from_millis(now), tenant_id, seed, runner: runner.clone(), hooks: Default::default() })
 }
 

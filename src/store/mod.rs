@@ -291,6 +291,24 @@ impl Tx<'_> {
             .optional()
     }
 
+    /// The tenant id, the clock and the seed in one read: what every transaction starts from.
+    pub fn tenant_facts(&self) -> rusqlite::Result<(Option<String>, Option<String>, Option<String>)> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT key, value FROM meta WHERE key IN ('tenant_id', 'clock', 'seed')")?;
+        let mut rows = stmt.query([])?;
+        let (mut tenant, mut clock, mut seed) = (None, None, None);
+        while let Some(row) = rows.next()? {
+            let (key, value): (String, String) = (row.get(0)?, row.get(1)?);
+            match key.as_str() {
+                "tenant_id" => tenant = Some(value),
+                "clock" => clock = Some(value),
+                _ => seed = Some(value),
+            }
+        }
+        Ok((tenant, clock, seed))
+    }
+
     pub fn set_meta(&self, key: &str, value: &str) -> rusqlite::Result<()> {
         self.tx
             .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?

@@ -1,0 +1,277 @@
+-- The sandbox prelude: run in every new Lua state before any script (see sandbox.rs, PRELUDE).
+local rawnext, sort, type, tostring, setmetatable, error, select = next, table.sort, type, tostring, setmetatable, error, select
+local rawpcall, rawxpcall, resume, find = pcall, xpcall, coroutine.resume, string.find
+local inner_of = setmetatable({}, { __mode = "k" })
+local fill_of = setmetatable({}, { __mode = "k" })
+local lazy_of = setmetatable({}, { __mode = "k" })
+local extra_of = setmetatable({}, { __mode = "k" })
+local kids_of = setmetatable({}, { __mode = "k" })
+
+-- The budget and memory errors end the script: protected calls let them through.
+local function fatal(e)
+  -- pimlab errors are tables (a refused request may quote a hook's budget error): not fatal.
+  if type(e) == "table" then return false end
+  local text = tostring(e)
+  return find(text, "instruction budget exhausted", 1, true) ~= nil or find(text, "not enough memory", 1, true) ~= nil
+end
+local function rethrow(ok, ...)
+  if not ok and fatal((...)) then error((...), 0) end
+  return ok, ...
+end
+_G.pcall = function(f, ...) return rethrow(rawpcall(f, ...)) end
+_G.xpcall = function(f, handler, ...)
+  return rethrow(rawxpcall(f, function(e) if fatal(e) then return e end return handler(e) end, ...))
+end
+coroutine.resume = function(co, ...) return rethrow(resume(co, ...)) end
+
+-- Finalizers would run with the budget switched off (Lua disables hooks in them).
+-- (Assigned through _G: `function setmetatable` would rebind the local of the same name.)
+_G.setmetatable = function(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    error("__gc metamethods are not allowed in the sandbox", 2)
+  end
+  -- The built-in's own errors ("cannot change a protected metatable") name the caller's line.
+  local ok, result = rawpcall(setmetatable, t, mt)
+  if not ok then error(result, 2) end
+  return result
+end
+
+-- Lua matches patterns inside one C call, where the budget cannot interrupt it, and some
+-- patterns backtrack exponentially: refuse the ones with many repetitions on long subjects.
+local gsub = string.gsub
+-- Repetitions by pattern, for short patterns (a cache of a pure function, emptied when it grows;
+-- short, so what it keeps alive stays small whatever scripts do).
+local counted, counted_n = {}, 0
+local function quantifiers(p)
+  local n = counted[p]
+  if n == nil then
+    -- `%x` escapes nothing that counts; then every `*`, `+`, `-` and `?` is a repetition.
+    n = select(2, gsub(gsub(p, "%%.", ""), "[%*%+%-%?]", ""))
+    if #p <= 64 then
+      if counted_n >= 256 then counted, counted_n = {}, 0 end
+      counted[p], counted_n = n, counted_n + 1
+    end
+  end
+  return n
+end
+local function guarded(name, f)
+  local is_find = name == "find"
+  return function(s, p, init, plain, ...)
+    if type(s) == "string" and type(p) == "string" and not (is_find and plain) then
+      local q = quantifiers(p)
+      if #s > 64 and q > 3 then
+        error(name .. ": pattern too complex for the sandbox (" .. q .. " repetitions on a subject of "
+          .. #s .. " bytes; at most 3 on subjects over 64 bytes)", 2)
+      end
+      if q > 12 then
+        error(name .. ": pattern too complex for the sandbox (" .. q .. " repetitions; at most 12)", 2)
+      end
+    end
+    return f(s, p, init, plain, ...)
+  end
+end
+for _, name in ipairs({ "find", "match", "gmatch", "gsub" }) do
+  string[name] = guarded(name, string[name])
+end
+
+local function before(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then return ta < tb end
+  if ta == "number" or ta == "string" then return a < b end
+  return tostring(a) < tostring(b)
+end
+
+-- An inner table filled on first use: `fill_of[inner](inner)` puts every field in.
+local function filled(inner)
+  local fill = fill_of[inner]
+  if fill then
+    fill(inner)
+    fill_of[inner] = nil
+  end
+  return inner
+end
+
+_G.pairs = function(t)
+  local keys = {}
+  local inner = inner_of[t]
+  if inner then
+    filled(inner)
+    local lazy = lazy_of[t]
+    if lazy then for k in rawnext, lazy do local _ = t[k] end end
+    for k in rawnext, inner do keys[#keys + 1] = k end
+    local extra = extra_of[t]
+    if extra then for k in rawnext, extra do if inner[k] == nil then keys[#keys + 1] = k end end end
+  else
+    for k in rawnext, t do keys[#keys + 1] = k end
+  end
+  sort(keys, before)
+  local i = 0
+  return function()
+    i = i + 1
+    local k = keys[i]
+    if k ~= nil then return k, t[k] end
+  end, t, nil
+end
+
+-- Read-only views. A view is an empty table whose one shared metatable reads through to an inner
+-- table that no script can reach; a nested table is shown as a view of its own, made on first
+-- read and kept by its parent. The inner tables can therefore be shared (one request's values by
+-- every hook and event), while each call gets views of its own (what a script `rawset`s on one
+-- stays with that call). An inner table may be filled on first use (`fill_of`, the request);
+-- `lazy_of[view][key]` computes one field on first read (into the inner table, so for every view
+-- of it: ctx's caller, principal, role and policy); `extra_of[view][key]` adds fields of this
+-- view only (a call's query functions).
+local view
+local shared = {
+  __index = function(p, k)
+    local extra = extra_of[p]
+    if extra then
+      local e = extra[k]
+      if e ~= nil then return e end
+    end
+    local inner = inner_of[p]
+    local v = inner[k]
+    if v == nil and fill_of[inner] then v = filled(inner)[k] end
+    if v == nil then
+      local lazy = lazy_of[p]
+      local load = lazy and lazy[k]
+      if load then
+        v = load()
+        inner[k] = v
+        lazy[k] = nil
+      end
+    end
+    if type(v) == "table" then
+      local kids = kids_of[p]
+      if not kids then
+        kids = {}
+        kids_of[p] = kids
+      end
+      local kid = kids[k]
+      if kid == nil then
+        kid = view(v)
+        kids[k] = kid
+      end
+      return kid
+    end
+    return v
+  end,
+  __newindex = function(_, k) error("attempt to change read-only field '" .. tostring(k) .. "'", 2) end,
+  __len = function(p) return #filled(inner_of[p]) end,
+  __metatable = "read-only",
+}
+view = function(inner, lazy, extra)
+  local proxy = setmetatable({}, shared)
+  inner_of[proxy] = inner
+  if lazy then lazy_of[proxy] = lazy end
+  if extra then extra_of[proxy] = extra end
+  return proxy
+end
+
+-- A fresh global environment for one call: copies of the globals and of every library table, as
+-- they were when the state was made (a private copy no script can reach), so what one call
+-- changes (a global, `string.upper`, `math.random`) no later call sees. With it, a new metatable
+-- for strings whose `__index` is that call's `string`.
+local LIBS = { "string", "table", "math", "utf8", "coroutine", "os" }
+local function copy(t)
+  local c = {}
+  for k, v in rawnext, t do c[k] = v end
+  return c
+end
+local base = copy(_G)
+base._G = nil
+local is_lib = {}
+for i = 1, #LIBS do
+  base[LIBS[i]] = copy(_G[LIBS[i]])
+  is_lib[LIBS[i]] = i
+end
+-- Copying key by key into an empty table grows it again and again; a table constructor is made
+-- at its final size. So the copy is a function written for these very keys, compiled once.
+local function sorted_keys(t)
+  local keys = {}
+  for k in rawnext, t do
+    if type(k) ~= "string" then error("sandbox: a global table has a key that is not a string") end
+    keys[#keys + 1] = k
+  end
+  sort(keys)
+  return keys
+end
+local format, concat = string.format, table.concat
+local code = { "local base = ...\nreturn function()\n" }
+for i = 1, #LIBS do
+  code[#code + 1] = format("local L%d = base[%q]\nlocal l%d = {", i, LIBS[i], i)
+  for _, k in ipairs(sorted_keys(base[LIBS[i]])) do
+    code[#code + 1] = format("[%q] = L%d[%q],", k, i, k)
+  end
+  code[#code + 1] = "}\n"
+end
+code[#code + 1] = "local env = {"
+for _, k in ipairs(sorted_keys(base)) do
+  if is_lib[k] then
+    code[#code + 1] = format("[%q] = l%d,", k, is_lib[k])
+  else
+    code[#code + 1] = format("[%q] = base[%q],", k, k)
+  end
+end
+code[#code + 1] = format("}\nenv._G = env\nreturn env, { __index = l%d }\nend\n", is_lib.string)
+local copy_env = assert(load(concat(code), "=sandbox", "t", {}))(base)
+
+local function fresh_env()
+  local env = copy_env()
+  return env, { __index = env.string }
+end
+
+-- A hook's `ctx` queries and its policy go through the host of the call under way (a function the
+-- host gives each call, gone when the call ends); these wrappers are made once and shared.
+local host
+local function ask(kind, arg)
+  if host == nil then error("ctx is only usable while the hook runs", 3) end
+  return host(kind, arg)
+end
+local ctx_functions = {
+  eligibilities = function(filter) return ask("eligibilities", filter) end,
+  assignments = function(filter) return ask("assignments", filter) end,
+  groups = function(principal) return ask("groups", principal) end,
+}
+local function context_lazy(fields)
+  local lazy = {}
+  for _, name in ipairs(fields) do lazy[name] = function() return ask(name) end end
+  return lazy
+end
+-- A request's inner table, filled by the host of the call that first reads it.
+local function lazy_request()
+  local inner = {}
+  fill_of[inner] = function(t) ask("request", t) end
+  return inner
+end
+
+-- Starts a call: its host, a fresh environment, and its own views of the shared request and ctx.
+-- Returns the environment, the metatable for strings, the request and ctx.
+local function begin(request, ctx, lazy, call_host)
+  host = call_host
+  local env, string_meta = fresh_env()
+  return env, string_meta, view(request), view(ctx, lazy, ctx_functions)
+end
+-- Runs a hook's chunk in `env` and, when its table has a handler for `event`, that handler.
+-- Returns "ok", which handlers the table has (validate, route, completed: true or false), the
+-- handler and what it returned; or what is wrong with the table ("not a table"; "unknown" or
+-- "not a function", and the key).
+local HANDLERS = { validate = true, route = true, completed = true }
+local function run(main, env, event, request, ctx)
+  local t = main(env)
+  if type(t) ~= "table" then return "not a table" end
+  for k, v in rawnext, t do
+    if HANDLERS[k] == nil then return "unknown", type(k) == "string" and k or "(not a string)" end
+    if type(v) ~= "function" then return "not a function", k end
+  end
+  local validate, route, completed = t.validate ~= nil, t.route ~= nil, t.completed ~= nil
+  local handler = t[event]
+  if handler == nil then return "ok", validate, route, completed end
+  local result = handler(request, ctx)
+  return "ok", validate, route, completed, handler, result
+end
+
+return {
+  view = view, fresh_env = fresh_env, begin = begin, run = run, context_lazy = context_lazy,
+  lazy_request = lazy_request,
+}
