@@ -47,6 +47,11 @@
 //! hooks, 1 hook, 5 hooks), and each figure is the total over its rounds; the spread of the rounds
 //! is printed next to it.
 //!
+//! Beside the wall-clock time spent in `Engine::submit`, each measurement takes the thread's CPU
+//! time over its timed batches' request loops (`/proc/thread-self/schedstat`, read around each
+//! batch; the loops also build and check the requests, the same in every configuration): on a
+//! machine shared with other work, waiting for a core inflates the wall-clock figures, not these.
+//!
 //! The host is wrapped in a thin counting `HookRunner` (two `Instant::now` per call; installed in
 //! the baseline too, where it is never called), so the bench can check the number of calls and
 //! show how much of the added cost is spent inside `HookRunner::call` and how much around it.

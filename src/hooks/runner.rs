@@ -11,9 +11,10 @@
 //! - **the hook's own chunk**: its compiled main function is run again in that environment for
 //!   every call (the source is compiled with `local _ENV = ...` in front, on its first line), so
 //!   its top-level locals, tables and handlers are new each time and cannot keep a counter;
-//! - **the request and `ctx`**: converted once per event (the request) or per request (`ctx`) into
-//!   inner tables no script can reach, and shown to each call through views of its own, so what a
-//!   handler `rawset`s stays with that call;
+//! - **the request and `ctx`**: converted at most once per event (the request, when a hook first
+//!   reads it) or per request (`ctx`, whose caller, principal, role and policy are read from the
+//!   store when a hook first asks) into inner tables no script can reach, and shown to each call
+//!   through views of its own, so what a handler `rawset`s stays with that call;
 //! - **limits**: the instruction budget, the position of the last line, the simulated clock and
 //!   the `math.random` stream start again for every call; the memory limit holds for the state,
 //!   whose garbage from earlier calls Lua collects before it would refuse an allocation;
