@@ -162,10 +162,17 @@ impl Tx<'_> {
         principal_id: Option<&str>,
         role_id: Option<&str>,
     ) -> rusqlite::Result<Vec<Schedule>> {
+        // One statement per filter combination: `(?2 IS NULL OR principal_id = ?2)` would make
+        // SQLite scan every live schedule instead of using `schedules_by_target`.
+        let filter = match (principal_id, role_id) {
+            (Some(_), Some(_)) => "AND principal_id = ?2 AND role_definition_id = ?3",
+            (Some(_), None) => "AND principal_id = ?2 AND ?3 IS NULL",
+            (None, Some(_)) => "AND ?2 IS NULL AND role_definition_id = ?3",
+            (None, None) => "AND ?2 IS NULL AND ?3 IS NULL",
+        };
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
-             WHERE kind = ?1 AND state = 'live' AND (?2 IS NULL OR principal_id = ?2)
-               AND (?3 IS NULL OR role_definition_id = ?3)
+             WHERE kind = ?1 AND state = 'live' {filter}
              ORDER BY start_at, id"
         ))?;
         stmt.query_map(
