@@ -32,11 +32,15 @@ pub(super) fn dispatch(
         return init(engine, store, a, out);
     }
     ensure_tenant(engine, store, err)?;
-    let mut session = session(engine, cli)?;
-    if let (Some(c), None) = (caller, &cli.as_principal) {
-        session.caller = c.to_string();
-    }
-    session.mfa = session.mfa && mfa;
+    let base = Session {
+        caller: match caller {
+            Some(c) => c.to_string(),
+            None => engine.default_caller()?,
+        },
+        mfa,
+        auth_contexts: Vec::new(),
+    };
+    let session = session_options(cli).session(engine, &base)?;
     match command {
         Command::Init(_) => unreachable!("handled above"),
         Command::Run(_) | Command::Repl => {
@@ -98,12 +102,13 @@ fn init(engine: &mut Engine, store: &str, a: &InitArgs, out: Out<'_>) -> Result<
     Ok(0)
 }
 
-fn session(engine: &mut Engine, cli: &Cli) -> Result<Session, CliError> {
-    let caller = match &cli.as_principal {
-        Some(p) => engine.resolve_object(p)?.id,
-        None => engine.default_caller()?,
-    };
-    Ok(Session { caller, mfa: !cli.no_mfa, auth_contexts: cli.auth_contexts.clone() })
+/// The command line's global `--as`, `--no-mfa` and `--auth-context`, as any surface's call carries them.
+pub(super) fn session_options(cli: &Cli) -> ops::SessionOptions {
+    ops::SessionOptions {
+        as_principal: cli.as_principal.clone(),
+        no_mfa: cli.no_mfa,
+        auth_contexts: cli.auth_contexts.clone(),
+    }
 }
 
 pub(super) fn pretty(v: &serde_json::Value) -> String {

@@ -65,13 +65,8 @@ impl ScenarioHost for Host<'_> {
         if cli.db.is_some() {
             return Err(ApiError::usage("--db cannot change the store of an open session"));
         }
-        let options = SessionOptions {
-            as_principal: cli.as_principal.clone(),
-            no_mfa: cli.no_mfa,
-            auth_contexts: cli.auth_contexts.clone(),
-        };
         let session = self.shell.session().map_err(structured)?;
-        let session = options.session(self.shell.engine(), &session)?;
+        let session = super::commands::session_options(&cli).session(self.shell.engine(), &session)?;
         Ok(ops::apply(self.shell.engine(), &session, op, Access::SCRIPT)?.to_json())
     }
 
