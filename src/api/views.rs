@@ -168,7 +168,7 @@ pub fn policy(p: &Policy, with_rules: bool) -> Value {
 }
 
 pub fn policy_rules(p: &Policy) -> Value {
-    serde_json::to_value(&p.rules).expect("rules serialise")
+    serde_json::to_value(&*p.rules).expect("rules serialise")
 }
 
 /// `unifiedRoleManagementPolicyAssignment` (one per policy: `{policyId}_{roleDefinitionId}`).

@@ -331,11 +331,11 @@ impl Engine {
 
     /// Resolves an id, user principal name or display name to a directory object.
     pub fn resolve_object(&mut self, text: &str) -> Result<DirectoryObject, ApiError> {
-        self.read(|tx, _| resolve_object(tx, text, "Principal"))
+        self.lookup(|tx| resolve_object(tx, text, "Principal"))
     }
 
     /// Resolves an id or display name to a role definition.
     pub fn resolve_role(&mut self, text: &str) -> Result<RoleDefinition, ApiError> {
-        self.read(|tx, _| resolve_role(tx, text))
+        self.lookup(|tx| resolve_role(tx, text))
     }
 }

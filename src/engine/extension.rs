@@ -251,7 +251,7 @@ impl TenantView for StoreView<'_> {
     }
     fn policy(&self, role: &str) -> Result<Value, ApiError> {
         let policy = self.tx.policy_for(crate::model::Surface::Directory.as_str(), "/", role)?;
-        Ok(policy.map_or(Value::Null, |p| json!({ "id": p.id, "rules": p.rules })))
+        Ok(policy.map_or(Value::Null, |p| json!({ "id": p.id, "rules": &*p.rules })))
     }
     fn principal(&self, id: &str) -> Result<Value, ApiError> {
         Ok(match self.tx.object(id)? {

@@ -100,8 +100,8 @@ pub(crate) struct Notice<'a> {
 fn admins(tx: &Tx<'_>) -> Result<Vec<String>, ApiError> {
     let mut out = Vec::new();
     for role in [GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR] {
-        for s in tx.active_assignments_of_role(role, "/")? {
-            out.extend(users_of(tx, &s.principal_id)?);
+        for principal in tx.active_principals_of_role(role, "/")? {
+            out.extend(users_of(tx, &principal)?);
         }
     }
     out.sort();

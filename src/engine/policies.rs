@@ -169,7 +169,7 @@ impl Engine {
                 });
             }
             let mut rules: Vec<PolicyRule> = Vec::new();
-            for rule in &policy.rules {
+            for rule in policy.rules.iter() {
                 let mut changed = rule.clone();
                 change.apply_to(&mut changed, &approvers);
                 if let Some((rule_id, patch)) = patches.iter().find(|(id, _)| id == rule.id()) {

@@ -96,7 +96,7 @@ impl Engine {
 
     /// A role by id, template id or display name.
     pub fn role(&mut self, text: &str) -> Result<RoleDefinition, ApiError> {
-        self.read(|tx, _| resolve_role(tx, text))
+        self.lookup(|tx| resolve_role(tx, text))
     }
 
     pub fn policies(&mut self, with_rules: bool) -> Result<Vec<Policy>, ApiError> {

@@ -198,7 +198,7 @@ pub(crate) fn insert_role_with_default_policy(
             role_definition_id: role.id.clone(),
             last_modified_at: None,
             last_modified_by: None,
-            rules: default_directory_rules(),
+            rules: default_directory_rules().into(),
         },
     )?;
     Ok(())

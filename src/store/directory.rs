@@ -50,7 +50,7 @@ fn role_from_row(r: &Row<'_>) -> rusqlite::Result<RoleDefinition> {
 
 impl Tx<'_> {
     pub fn insert_object(&self, o: &DirectoryObject) -> rusqlite::Result<()> {
-        self.forget_lookups();
+        self.forget_cached();
         self.tx
             .prepare_cached(&format!(
                 "INSERT INTO directory_objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
@@ -75,7 +75,7 @@ impl Tx<'_> {
 
     pub fn object(&self, id: &str) -> rusqlite::Result<Option<DirectoryObject>> {
         let key = id.to_ascii_lowercase();
-        if let Some(found) = self.lookups.borrow().objects.get(&key) {
+        if let Some(found) = self.caches()?.objects.get(&key) {
             return Ok(found.clone());
         }
         let found = self
@@ -83,13 +83,8 @@ impl Tx<'_> {
             .prepare_cached(&format!("SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE id = ?1"))?
             .query_row([&key], object_from_row)
             .optional()?;
-        self.lookups.borrow_mut().objects.insert(key, found.clone());
+        self.caches()?.objects.insert(key, found.clone());
         Ok(found)
-    }
-
-    /// Forgets the objects and roles read so far: this transaction is changing them.
-    fn forget_lookups(&self) {
-        *self.lookups.borrow_mut() = super::Lookups::default();
     }
 
     /// Objects whose user principal name or display name is `name` (case-insensitive).
@@ -138,7 +133,7 @@ impl Tx<'_> {
     }
 
     pub fn insert_role(&self, r: &RoleDefinition) -> rusqlite::Result<()> {
-        self.forget_lookups();
+        self.forget_cached();
         self.tx
             .prepare_cached(&format!(
                 "INSERT INTO role_definitions ({ROLE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -160,7 +155,7 @@ impl Tx<'_> {
 
     pub fn role(&self, id: &str) -> rusqlite::Result<Option<RoleDefinition>> {
         let key = id.to_ascii_lowercase();
-        if let Some(found) = self.lookups.borrow().roles.get(&key) {
+        if let Some(found) = self.caches()?.roles.get(&key) {
             return Ok(found.clone());
         }
         let found = self
@@ -168,17 +163,25 @@ impl Tx<'_> {
             .prepare_cached(&format!("SELECT {ROLE_COLUMNS} FROM role_definitions WHERE id = ?1"))?
             .query_row([&key], role_from_row)
             .optional()?;
-        self.lookups.borrow_mut().roles.insert(key, found.clone());
+        self.caches()?.roles.insert(key, found.clone());
         Ok(found)
     }
 
     pub fn role_named(&self, name: &str) -> rusqlite::Result<Option<RoleDefinition>> {
-        self.tx
+        // NOCASE folds ASCII letters only, as this key does.
+        let key = name.to_ascii_lowercase();
+        if let Some(found) = self.caches()?.role_names.get(&key) {
+            return Ok(found.clone());
+        }
+        let found = self
+            .tx
             .prepare_cached(&format!(
                 "SELECT {ROLE_COLUMNS} FROM role_definitions WHERE display_name = ?1 COLLATE NOCASE"
             ))?
             .query_row([name], role_from_row)
-            .optional()
+            .optional()?;
+        self.caches()?.role_names.insert(key, found.clone());
+        Ok(found)
     }
 
     pub fn roles(&self) -> rusqlite::Result<Vec<RoleDefinition>> {
@@ -190,7 +193,7 @@ impl Tx<'_> {
 
 impl Tx<'_> {
     pub fn update_role(&self, r: &RoleDefinition) -> rusqlite::Result<()> {
-        self.forget_lookups();
+        self.forget_cached();
         self.tx
             .prepare_cached(
                 "UPDATE role_definitions SET display_name = ?2, description = ?3, is_enabled = ?4, allowed_actions = ?5 WHERE id = ?1",
@@ -207,8 +210,7 @@ impl Tx<'_> {
 
     /// Deletes a role definition with its policy.
     pub fn delete_role(&self, id: &str) -> rusqlite::Result<()> {
-        self.forget_rules();
-        self.forget_lookups();
+        self.forget_cached();
         self.tx.execute(
             "DELETE FROM policy_rules WHERE policy_id IN (SELECT id FROM policies WHERE role_definition_id = ?1)",
             [id],

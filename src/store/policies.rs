@@ -18,13 +18,13 @@ fn policy_from_row(r: &Row<'_>) -> rusqlite::Result<Policy> {
         role_definition_id: r.get(3)?,
         last_modified_at: modified.map(from_millis),
         last_modified_by: r.get(5)?,
-        rules: Vec::new(),
+        rules: std::rc::Rc::from([]),
     })
 }
 
 impl Tx<'_> {
     pub fn insert_policy(&self, surface: &str, p: &Policy) -> rusqlite::Result<()> {
-        self.forget_rules();
+        self.forget_cached();
         self.tx
             .prepare_cached(&format!(
                 "INSERT INTO policies (surface, {POLICY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -49,36 +49,24 @@ impl Tx<'_> {
     }
 
     fn load_rules(&self, policy: &mut Policy) -> rusqlite::Result<()> {
-        let version: i64 = self.tx.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
-        {
-            let mut cache = self.rule_cache.borrow_mut();
-            if cache.data_version != Some(version) {
-                cache.rules.clear();
-                cache.data_version = Some(version);
-            }
-            if let Some(rules) = cache.rules.get(&policy.id) {
-                policy.rules = rules.clone();
-                return Ok(());
-            }
+        if let Some(rules) = self.caches()?.rules.get(&policy.id) {
+            policy.rules = rules.clone();
+            return Ok(());
         }
         let mut stmt =
             self.tx.prepare_cached("SELECT body FROM policy_rules WHERE policy_id = ?1 ORDER BY position")?;
         let bodies: Vec<String> = stmt.query_map([&policy.id], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        let mut rules = Vec::with_capacity(bodies.len());
+        let mut parsed = Vec::with_capacity(bodies.len());
         for body in bodies {
             let rule: PolicyRule = serde_json::from_str(&body).map_err(|e| {
                 rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
             })?;
-            rules.push(rule);
+            parsed.push(rule);
         }
-        self.rule_cache.borrow_mut().rules.insert(policy.id.clone(), rules.clone());
+        let rules: std::rc::Rc<[PolicyRule]> = parsed.into();
+        self.caches()?.rules.insert(policy.id.clone(), rules.clone());
         policy.rules = rules;
         Ok(())
-    }
-
-    /// This store is about to change rules: forget the parsed ones.
-    pub(super) fn forget_rules(&self) {
-        self.rule_cache.borrow_mut().rules.clear();
     }
 
     pub fn policy(&self, id: &str) -> rusqlite::Result<Option<Policy>> {
@@ -103,20 +91,23 @@ impl Tx<'_> {
         scope_id: &str,
         role_id: &str,
     ) -> rusqlite::Result<Option<Policy>> {
-        let found = self
+        let role_id = role_id.to_ascii_lowercase();
+        let key = format!("{surface}\u{0}{scope_id}\u{0}{role_id}");
+        if let Some(found) = self.caches()?.policies.get(&key) {
+            return Ok(found.clone());
+        }
+        let mut found = self
             .tx
             .prepare_cached(&format!(
                 "SELECT {POLICY_COLUMNS} FROM policies WHERE surface = ?1 AND scope_id = ?2 AND role_definition_id = ?3"
             ))?
-            .query_row([surface, scope_id, &role_id.to_ascii_lowercase()], policy_from_row)
+            .query_row([surface, scope_id, &role_id], policy_from_row)
             .optional()?;
-        match found {
-            Some(mut p) => {
-                self.load_rules(&mut p)?;
-                Ok(Some(p))
-            }
-            None => Ok(None),
+        if let Some(p) = &mut found {
+            self.load_rules(p)?;
         }
+        self.caches()?.policies.insert(key, found.clone());
+        Ok(found)
     }
 
     /// Every policy of a surface, with rules when `with_rules`.
@@ -141,7 +132,7 @@ impl Tx<'_> {
         at: crate::model::Timestamp,
         by: &str,
     ) -> rusqlite::Result<()> {
-        self.forget_rules();
+        self.forget_cached();
         self.tx
             .prepare_cached("UPDATE policy_rules SET body = ?3 WHERE policy_id = ?1 AND rule_id = ?2")?
             .execute(params![policy_id, rule.id(), rule_json(rule)])?;

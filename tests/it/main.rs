@@ -14,5 +14,6 @@ mod hooks;
 mod lifecycle_properties;
 mod repl;
 mod scripts;
+mod store_caches;
 mod surface_words;
 mod transcripts;

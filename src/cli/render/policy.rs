@@ -17,7 +17,7 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
     }
     let section = |title: &str, out: &mut String| out.push_str(&format!("\n{title}\n"));
     section("Activation", &mut out);
-    for rule in &p.rules {
+    for rule in p.rules.iter() {
         let line = match rule {
             PolicyRule::Expiration(r) if r.id.contains("EndUser") => {
                 Some(format!("maximum duration        {}", r.maximum_duration))
@@ -75,7 +75,7 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
     }
     for (title, level) in [("Eligible assignment", "Eligibility"), ("Active assignment", "Assignment")] {
         section(title, &mut out);
-        for rule in &p.rules {
+        for rule in p.rules.iter() {
             match rule {
                 PolicyRule::Expiration(r) if r.id == format!("Expiration_Admin_{level}") => {
                     out.push_str(&format!(
@@ -104,7 +104,7 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
         }
     }
     section("Notifications", &mut out);
-    for rule in &p.rules {
+    for rule in p.rules.iter() {
         if let PolicyRule::Notification(r) = rule {
             out.push_str(&format!(
                 "  {:<42} level {:<8} default recipients {}{}\n",

@@ -412,7 +412,7 @@ fn in_a_batch_a_refusal_undoes_only_itself_and_its_row_commits_with_the_batch() 
 }
 
 /// The one way in: no engine file but this one inserts audit rows, and no engine file but
-/// `mod.rs` (its `commit`, and the savepoint of `write_or_refuse`) commits.
+/// `mod.rs` (its `commit`) commits.
 #[test]
 fn only_the_commit_writes_audit_rows() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/engine");

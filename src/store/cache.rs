@@ -1,0 +1,136 @@
+//! What the store remembers between reads: policies and their parsed rules, directory objects and
+//! role definitions. A request reads its principal, its role and its role's seventeen rules half
+//! a dozen times (resolving, checking, auditing, addressing mail), and a scenario reads the same
+//! few thousand rows for hours; these rows change rarely.
+//!
+//! An entry is only ever a row as committed, or as the open transaction sees it. Three things drop
+//! entries:
+//! - this store writing those tables (the writing `Tx` method calls `forget`);
+//! - another connection committing, which moves SQLite's `PRAGMA data_version` (checked once per
+//!   transaction, before the first cached read);
+//! - a rollback after this store wrote those tables: entries read since the write may describe
+//!   rows that never were ([`Guard`]).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::model::policy::{Policy, PolicyRule};
+use crate::model::{DirectoryObject, RoleDefinition};
+
+#[derive(Default)]
+pub(crate) struct Caches {
+    /// `PRAGMA data_version` when the entries were read.
+    data_version: Option<i64>,
+    /// The open transaction wrote cached tables: a rollback must drop what was read since.
+    written: bool,
+    /// Parsed rules by policy id.
+    pub(crate) rules: HashMap<String, Rc<[PolicyRule]>>,
+    /// Directory objects by lower-case id (`None`: known not to exist).
+    pub(crate) objects: HashMap<String, Option<DirectoryObject>>,
+    /// Role definitions by lower-case id.
+    pub(crate) roles: HashMap<String, Option<RoleDefinition>>,
+    /// Role definitions by lower-case display name.
+    pub(crate) role_names: HashMap<String, Option<RoleDefinition>>,
+    /// Policies with their rules by surface, scope and lower-case role id (NUL-separated).
+    pub(crate) policies: HashMap<String, Option<Policy>>,
+}
+
+impl Caches {
+    fn clear(&mut self) {
+        self.rules.clear();
+        self.objects.clear();
+        self.roles.clear();
+        self.role_names.clear();
+        self.policies.clear();
+    }
+
+    /// The store is about to change cached rows in the open transaction.
+    pub(crate) fn forget(&mut self) {
+        self.clear();
+        self.written = true;
+    }
+
+    /// Drops everything unless `version` (this transaction's `PRAGMA data_version`) is the one the
+    /// entries were read at.
+    pub(crate) fn validate(&mut self, version: i64) {
+        if self.data_version != Some(version) {
+            self.clear();
+            self.data_version = Some(version);
+        }
+    }
+
+    /// The outermost transaction ended: committed, its reads are the store's rows; rolled back
+    /// after a write, they may not be.
+    pub(crate) fn transaction_ended(&mut self, committed: bool) {
+        if self.written && !committed {
+            self.clear();
+        }
+        self.written = false;
+    }
+}
+
+/// Rides along with each `Tx`: when the `Tx` is dropped without its `commit`, the work in it is
+/// rolled back, and if cached tables were written, entries read since are dropped. `outermost`
+/// says whether this `Tx` is the transaction (its end settles `written`) or a savepoint in one.
+pub(crate) struct Guard<'a> {
+    pub(crate) caches: &'a RefCell<Caches>,
+    pub(crate) outermost: bool,
+    pub(crate) committed: bool,
+    /// The caches were validated against `data_version` in this transaction.
+    pub(crate) validated: Cell<bool>,
+}
+
+impl<'a> Guard<'a> {
+    pub(crate) fn new(caches: &'a RefCell<Caches>, outermost: bool) -> Self {
+        Guard { caches, outermost, committed: false, validated: Cell::new(false) }
+    }
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        let mut caches = self.caches.borrow_mut();
+        if self.outermost {
+            caches.transaction_ended(self.committed);
+        } else if !self.committed && caches.written {
+            caches.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::Store;
+    use crate::store::tests::user;
+
+    #[test]
+    fn an_object_added_in_a_rolled_back_savepoint_of_a_batch_is_not_remembered() {
+        let mut store = Store::open_in_memory().unwrap();
+        let id = "00000000-0000-0000-0000-00000000000c";
+        store.begin_batch().unwrap();
+        {
+            let tx = store.write().unwrap();
+            tx.insert_object(&user(id)).unwrap();
+            assert!(tx.object(id).unwrap().is_some());
+            // Dropped without commit: this savepoint is rolled back, the batch goes on.
+        }
+        assert_eq!(store.read().unwrap().object(id).unwrap(), None);
+        store.end_batch(true).unwrap();
+        assert_eq!(store.read().unwrap().object(id).unwrap(), None);
+    }
+
+    #[test]
+    fn an_object_read_in_a_rolled_back_batch_is_not_remembered() {
+        let mut store = Store::open_in_memory().unwrap();
+        let id = "00000000-0000-0000-0000-00000000000d";
+        store.begin_batch().unwrap();
+        let tx = store.write().unwrap();
+        tx.insert_object(&user(id)).unwrap();
+        tx.commit().unwrap();
+        // Committed inside the batch, and read (so remembered) ...
+        assert!(store.read().unwrap().object(id).unwrap().is_some());
+        // ... but the batch as a whole is discarded.
+        store.end_batch(false).unwrap();
+        assert_eq!(store.read().unwrap().object(id).unwrap(), None);
+    }
+}
