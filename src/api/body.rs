@@ -13,7 +13,7 @@ use crate::model::{
 
 /// Parses a body text as a JSON object.
 pub fn parse_object(text: &str) -> Result<Map<String, Value>, ApiError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
+    let value = serde_json::from_str::<Unique>(text).map(|u| u.0).map_err(|e| {
         ApiError::new(
             400,
             ErrorCode::BadRequest,
@@ -26,6 +26,70 @@ pub fn parse_object(text: &str) -> Result<Map<String, Value>, ApiError> {
         other => {
             Err(ApiError::bad_request("body", format!("expected a JSON object, got {}", kind_of(&other))))
         }
+    }
+}
+
+/// JSON read as Graph's OData reader reads it: a property named twice in one object is an error
+/// (serde_json alone keeps the last), at any depth.
+struct Unique(Value);
+
+impl<'de> serde::Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueVisitor).map(Unique)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Unique(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut fields = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Unique(v) = map.next_value()?;
+            if fields.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "Multiple properties with the name '{key}' were detected in an entry or a complex value. In OData, duplicate property names are not allowed."
+                )));
+            }
+            fields.insert(key, v);
+        }
+        Ok(Value::Object(fields))
     }
 }
 

@@ -38,6 +38,25 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// Parses a command line typed inside an open session (a REPL line, `pim.run`). `--db` there
+    /// would change the store under the session, so it is refused; `PIMLAB_DB` only says which
+    /// store to open, which the session has done already, so it is ignored.
+    pub fn parse_in_session<I, T>(argv: I) -> Result<Cli, super::CliError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let clap_error = |e: clap::Error| super::CliError::Clap(e.render().to_string(), e.use_stderr());
+        let matches = Cli::command().try_get_matches_from(argv).map_err(clap_error)?;
+        if matches.value_source("db") == Some(clap::parser::ValueSource::CommandLine) {
+            return Err(super::CliError::Usage("--db cannot change the store of an open session".into()));
+        }
+        let mut cli = Cli::from_arg_matches(&matches).map_err(clap_error)?;
+        cli.db = None;
+        Ok(cli)
+    }
+
     /// The store file: --db, PIMLAB_DB, or ./pimlab.db.
     pub fn store_path(&self) -> PathBuf {
         self.db.clone().unwrap_or_else(|| PathBuf::from("pimlab.db"))

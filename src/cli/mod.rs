@@ -9,6 +9,7 @@ mod render;
 pub mod repl;
 pub mod scenario;
 pub mod shell;
+mod terminal;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -52,6 +53,7 @@ impl From<std::io::Error> for CliError {
 
 /// Runs pimlab with these arguments, writing to `out` and `err`; returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let (out, err) = (&mut terminal::Escaped::new(out), &mut terminal::Escaped::new(err));
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => return report(CliError::Clap(e.render().to_string(), e.use_stderr()), out, err),
@@ -84,6 +86,7 @@ pub(crate) fn report(e: CliError, out: &mut dyn Write, err: &mut dyn Write) -> i
                 e,
                 crate::store::StoreError::NotAPimlabStore { .. }
                     | crate::store::StoreError::NotADatabase { .. }
+                    | crate::store::StoreError::UnknownVersion { .. }
             ) {
                 let _ = writeln!(err, "  hint: use --db to pick another file");
             }

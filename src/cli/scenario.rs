@@ -7,8 +7,6 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use clap::Parser;
-
 use super::args::{Cli, Command, RunArgs};
 use super::shell::Shell;
 use super::{CliError, report};
@@ -51,8 +49,7 @@ impl ScenarioHost for Host<'_> {
 
     fn command(&mut self, words: &[String]) -> Result<Value, ApiError> {
         let argv = std::iter::once("pimlab".to_string()).chain(words.iter().cloned());
-        let cli = Cli::try_parse_from(argv)
-            .map_err(|e| ApiError::usage(e.render().to_string().trim().to_string()))?;
+        let cli = Cli::parse_in_session(argv).map_err(structured)?;
         let op = match &cli.command {
             Some(Command::Op(op)) => op,
             _ => {
@@ -62,9 +59,6 @@ impl ScenarioHost for Host<'_> {
                 )));
             }
         };
-        if cli.db.is_some() {
-            return Err(ApiError::usage("--db cannot change the store of an open session"));
-        }
         let session = self.shell.session().map_err(structured)?;
         let session = super::commands::session_options(&cli).session(self.shell.engine(), &session)?;
         Ok(ops::apply(self.shell.engine(), &session, op, Access::SCRIPT)?.to_json())

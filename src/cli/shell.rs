@@ -5,8 +5,6 @@ use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
 
-use clap::Parser;
-
 use super::{Cli, CliError, commands, render};
 use crate::api::views;
 use crate::engine::Engine;
@@ -93,11 +91,7 @@ impl Shell {
         err: &mut dyn Write,
     ) -> Result<i32, CliError> {
         let argv = std::iter::once("pimlab".to_string()).chain(words.iter().cloned());
-        let cli =
-            Cli::try_parse_from(argv).map_err(|e| CliError::Clap(e.render().to_string(), e.use_stderr()))?;
-        if cli.db.is_some() {
-            return Err(CliError::Usage("--db cannot change the store of an open session".into()));
-        }
+        let cli = Cli::parse_in_session(argv)?;
         self.run(&cli, out, err)
     }
 

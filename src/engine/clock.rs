@@ -267,50 +267,83 @@ fn eligibility_in_effect(tx: &Tx<'_>, schedule_id: &str) -> Result<bool, ApiErro
         }))
 }
 
+/// Where an advance goes: to a time, or by a duration from wherever the clock is when the
+/// advance starts (read under the write lock, so two concurrent advances add up).
+#[derive(Clone, Copy)]
+enum Destination {
+    To(Timestamp),
+    By(IsoDuration),
+}
+
 impl Engine {
     /// Moves the clock forward to `target`, processing every due event in time order.
     pub fn advance_to(&mut self, session: &Session, target: Timestamp) -> Result<AdvanceReport, ApiError> {
-        let from = self.now()?;
-        if target < from {
-            return Err(ApiError::bad_request(
-                "time",
-                format!(
-                    "the simulated clock only moves forward: {} is before the current time {}",
-                    format_timestamp(target),
-                    format_timestamp(from)
-                ),
-            ));
-        }
-        let mut report = AdvanceReport { from: Some(from), to: Some(target), ..Default::default() };
-        loop {
-            let done = self.write(|tx, ctx| {
-                let Some(next) = next_event(tx)?.filter(|t| *t <= target) else {
-                    return Ok((true, Audit::none("nothing else falls due before the target")));
-                };
-                set_clock(tx, next)?;
-                let audit = process_instant(tx, &ctx.at(next), &mut report)?;
-                Ok((false, audit))
-            })?;
-            if done {
-                break;
-            }
-        }
-        self.write(|tx, ctx| {
-            set_clock(tx, target)?;
-            let ctx = &ctx.at(target);
-            if target == from {
-                return Ok(((), Audit::none("the clock did not move")));
-            }
-            let activity = Activity::ClockAdvanced(target);
-            Ok(((), Audit::of(Entry::new(tx, ctx, &session.caller, activity, About::Targets(Vec::new()))?)))
-        })?;
-        Ok(report)
+        self.advance(session, Destination::To(target))
     }
 
     /// Moves the clock forward by `by`.
     pub fn advance_by(&mut self, session: &Session, by: IsoDuration) -> Result<AdvanceReport, ApiError> {
-        let now = self.now()?;
-        self.advance_to(session, now + by.as_delta())
+        self.advance(session, Destination::By(by))
+    }
+
+    /// The whole advance holds the store's write lock (one transaction; each instant a savepoint
+    /// in it), so another process's advance or request cannot slip between reading the clock and
+    /// moving it: advances never lose time nor move the clock back. A failure leaves the clock,
+    /// and everything else, where it was.
+    fn advance(&mut self, session: &Session, destination: Destination) -> Result<AdvanceReport, ApiError> {
+        self.atomically(|e| {
+            let from = e.now()?;
+            let target = match destination {
+                Destination::To(t) => t,
+                Destination::By(by) => crate::model::time::checked_add(from, by).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "duration",
+                        format!(
+                            "advancing {} by {by} goes past the latest time pimlab can represent ({})",
+                            format_timestamp(from),
+                            format_timestamp(crate::model::time::latest())
+                        ),
+                    )
+                })?,
+            };
+            if target < from {
+                return Err(ApiError::bad_request(
+                    "time",
+                    format!(
+                        "the simulated clock only moves forward: {} is before the current time {}",
+                        format_timestamp(target),
+                        format_timestamp(from)
+                    ),
+                ));
+            }
+            let mut report = AdvanceReport { from: Some(from), to: Some(target), ..Default::default() };
+            loop {
+                let done = e.write(|tx, ctx| {
+                    let Some(next) = next_event(tx)?.filter(|t| *t <= target) else {
+                        return Ok((true, Audit::none("nothing else falls due before the target")));
+                    };
+                    set_clock(tx, next)?;
+                    let audit = process_instant(tx, &ctx.at(next), &mut report)?;
+                    Ok((false, audit))
+                })?;
+                if done {
+                    break;
+                }
+            }
+            e.write(|tx, ctx| {
+                set_clock(tx, target)?;
+                let ctx = &ctx.at(target);
+                if target == from {
+                    return Ok(((), Audit::none("the clock did not move")));
+                }
+                let activity = Activity::ClockAdvanced(target);
+                Ok((
+                    (),
+                    Audit::of(Entry::new(tx, ctx, &session.caller, activity, About::Targets(Vec::new()))?),
+                ))
+            })?;
+            Ok(report)
+        })
     }
 }
 

@@ -2,7 +2,8 @@
 //! administrator.
 
 use super::audit::{About, Activity, Audit, Audited, Entry};
-use super::{Ctx, Engine, Session, new_id};
+use super::validate::check_length;
+use super::{Ctx, Engine, Session, fidelity, new_id};
 use crate::model::ErrorCode;
 use crate::model::builtin_roles::{GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR};
 use crate::model::{ApiError, DirectoryObject, PrincipalKind, RoleDefinition, ids};
@@ -136,6 +137,10 @@ pub(crate) fn create_object(
     if name.is_empty() {
         return Err(ApiError::bad_request("displayName", "a display name is required"));
     }
+    check_length("displayName", Some(name), fidelity::MAX_DISPLAY_NAME)?;
+    check_length("userPrincipalName", new.user_principal_name.as_deref(), fidelity::MAX_USER_PRINCIPAL_NAME)?;
+    check_length("mail", new.mail.as_deref(), fidelity::MAX_MAIL)?;
+    check_length("description", new.description.as_deref(), fidelity::MAX_DESCRIPTION)?;
     let domain = tx.meta("domain")?.unwrap_or_default();
     let upn = match kind {
         PrincipalKind::User => {

@@ -87,3 +87,15 @@ pub const HOOK_FAILED_CODE: ErrorCode = ErrorCode::PimlabHookFailed;
 /// A hook file refused at `hook add` (it does not compile, or returns no table of known
 /// handlers): pimlab's own code; nothing is stored.
 pub const HOOK_INVALID_CODE: ErrorCode = ErrorCode::PimlabHookInvalid;
+
+/// How long free text may be, in UTF-16 code units as .NET counts a string's length. The real
+/// limits are not all documented: the portal caps an activation's reason at 500 characters,
+/// Entra documents 256 for a display name and 113 for a user principal name; the rest are
+/// pimlab's choices, generous enough for any real value and small enough that no stored row can
+/// grow without bound.
+pub const MAX_JUSTIFICATION: usize = 500;
+pub const MAX_TICKET_FIELD: usize = 256;
+pub const MAX_DISPLAY_NAME: usize = 256;
+pub const MAX_USER_PRINCIPAL_NAME: usize = 113;
+pub const MAX_MAIL: usize = 256;
+pub const MAX_DESCRIPTION: usize = 1024;

@@ -208,6 +208,21 @@ impl Engine {
         Ok(value)
     }
 
+    /// Runs `f` with all its store changes in one transaction, kept only if `f` succeeds: for a
+    /// write made of several steps that must happen whole or not at all, with no other process
+    /// in between (a clock advance). Inside an open batch, `f` is part of the batch.
+    pub(crate) fn atomically<T>(
+        &mut self,
+        f: impl FnOnce(&mut Engine) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let opened = self.store.begin_batch()?;
+        let result = f(self);
+        if opened {
+            self.store.end_batch(result.is_ok())?;
+        }
+        result
+    }
+
     /// The simulated time.
     pub fn now(&mut self) -> Result<Timestamp, ApiError> {
         self.read(|_, ctx| Ok(ctx.now))
@@ -251,8 +266,20 @@ fn load_ctx(tx: &Tx<'_>, runner: &Option<Rc<dyn HookRunner>>) -> Result<Ctx, Api
         return Err(ApiError::new(409, ErrorCode::StoreNotInitialized, "this store has no tenant yet")
             .with_hint(crate::model::Hint::InitTenant));
     };
-    let now = clock.and_then(|v| v.parse::<i64>().ok()).unwrap_or_default();
-    let seed = seed.and_then(|v| v.parse::<u64>().ok()).unwrap_or_default();
+    // A value that does not parse is a damaged store: say so rather than read it as 1970 or 0.
+    let damaged = |key: &str, value: &str| {
+        ApiError::internal(format!(
+            "the store's {key} ('{value}' in its meta table) is not a number; the store is damaged"
+        ))
+    };
+    let now = match clock {
+        None => 0,
+        Some(v) => v.parse::<i64>().map_err(|_| damaged("clock", &v))?,
+    };
+    let seed = match seed {
+        None => 0,
+        Some(v) => v.parse::<u64>().map_err(|_| damaged("seed", &v))?,
+    };
     Ok(Ctx { now: from_millis(now), tenant_id, seed, runner: runner.clone(), hooks: Default::default() })
 }
 

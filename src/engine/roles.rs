@@ -3,7 +3,8 @@
 
 use super::audit::{About, Activity, Audit, Entry};
 use super::directory::{require_admin, resolve_role};
-use super::{Ctx, Engine, Session, new_id};
+use super::validate::check_length;
+use super::{Ctx, Engine, Session, fidelity, new_id};
 use crate::model::ErrorCode;
 use crate::model::policy::{Policy, default_directory_rules};
 use crate::model::{ApiError, RequestKind, RoleDefinition, Surface};
@@ -58,6 +59,8 @@ impl Engine {
             if name.is_empty() {
                 return Err(ApiError::bad_request("displayName", "a custom role needs a display name"));
             }
+            check_length("displayName", Some(name), fidelity::MAX_DISPLAY_NAME)?;
+            check_length("description", new.description.as_deref(), fidelity::MAX_DESCRIPTION)?;
             if tx.role_named(name)?.is_some() {
                 return Err(ApiError::new(
                     409,
@@ -118,6 +121,7 @@ impl Engine {
                 if n.is_empty() {
                     return Err(ApiError::bad_request("displayName", "the display name cannot be empty"));
                 }
+                check_length("displayName", Some(&n), fidelity::MAX_DISPLAY_NAME)?;
                 if tx.role_named(&n)?.is_some_and(|o| o.id != r.id) {
                     return Err(ApiError::new(
                         409,
@@ -128,6 +132,7 @@ impl Engine {
                 r.display_name = n;
             }
             if let Some(d) = change.description {
+                check_length("description", Some(&d), fidelity::MAX_DESCRIPTION)?;
                 r.description = Some(d);
             }
             if let Some(a) = change.allowed_resource_actions {

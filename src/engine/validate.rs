@@ -263,3 +263,27 @@ pub(crate) fn check_justification(checks: &mut Checks, check: &str, req: &NewReq
         checks.pass(check, format!("\"{j}\""), "justification required");
     }
 }
+
+/// Refuses free text longer than `limit` (see `fidelity::MAX_*`): 400 naming the property, its
+/// length and the limit. Lengths are UTF-16 code units, as the service counts them.
+pub(crate) fn check_length(property: &str, value: Option<&str>, limit: usize) -> Result<(), ApiError> {
+    let Some(value) = value else { return Ok(()) };
+    let length = value.encode_utf16().count();
+    if length > limit {
+        return Err(ApiError::bad_request(
+            property,
+            format!("{property} is {length} characters long; at most {limit} are accepted"),
+        ));
+    }
+    Ok(())
+}
+
+/// The free text of a schedule request within its limits.
+pub(crate) fn check_request_text(req: &NewRequest) -> Result<(), ApiError> {
+    check_length("justification", req.justification.as_deref(), fidelity::MAX_JUSTIFICATION)?;
+    if let Some(t) = &req.ticket_info {
+        check_length("ticketInfo.ticketNumber", t.number.as_deref(), fidelity::MAX_TICKET_FIELD)?;
+        check_length("ticketInfo.ticketSystem", t.system.as_deref(), fidelity::MAX_TICKET_FIELD)?;
+    }
+    Ok(())
+}

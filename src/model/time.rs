@@ -15,7 +15,42 @@ pub type Timestamp = DateTime<Utc>;
 /// Kept to the millisecond, the store's precision, so what a response echoes is what a later read
 /// returns.
 pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
-    parse_exact(text).map(|t| t.trunc_subsecs(3))
+    let t = parse_exact(text)?;
+    // chrono keeps a leap second as a 60th second made of nanoseconds past 1e9; .NET's
+    // DateTimeOffset (what Graph parses with) has no such second and refuses it.
+    if t.timestamp_subsec_nanos() >= 1_000_000_000 {
+        return Err(format!("'{text}' names a leap second (second 60), which is not a valid time here"));
+    }
+    let t = t.trunc_subsecs(3);
+    if t < earliest() || t > latest() {
+        return Err(format!(
+            "'{text}' is outside the times Graph represents ({} to {})",
+            format_timestamp(earliest()),
+            format_timestamp(latest())
+        ));
+    }
+    Ok(t)
+}
+
+/// The earliest time Graph's `DateTimeOffset` represents: 0001-01-01T00:00:00Z.
+pub fn earliest() -> Timestamp {
+    chrono::NaiveDate::from_ymd_opt(1, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(DateTime::<Utc>::MIN_UTC, |t| t.and_utc())
+}
+
+/// The latest time Graph's `DateTimeOffset` represents, to the store's millisecond:
+/// 9999-12-31T23:59:59.999Z. The clock never passes it, and a time plus the longest duration
+/// pimlab reads stays well inside chrono's range, so date arithmetic cannot overflow.
+pub fn latest() -> Timestamp {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999))
+        .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc())
+}
+
+/// `t + d`, or `None` past [`latest`].
+pub fn checked_add(t: Timestamp, d: IsoDuration) -> Option<Timestamp> {
+    t.checked_add_signed(d.as_delta()).filter(|r| *r <= latest())
 }
 
 fn parse_exact(text: &str) -> Result<Timestamp, String> {

@@ -35,6 +35,8 @@ pub enum StoreError {
         "{path} was written by a newer pimlab (schema version {found}; this pimlab knows up to {supported}); refusing to open it. Upgrade pimlab."
     )]
     TooNew { path: String, found: i64, supported: i64 },
+    #[error("{path} claims schema version {found}, which no pimlab writes; refusing to touch it")]
+    UnknownVersion { path: String, found: i64 },
     #[error("store {path}: {source}")]
     Sqlite { path: String, source: rusqlite::Error },
 }
@@ -172,6 +174,9 @@ impl Store {
             return Err(StoreError::NotAPimlabStore { path: shown.to_string() });
         }
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(wrap)?;
+        if version < 0 {
+            return Err(StoreError::UnknownVersion { path: shown.to_string(), found: version });
+        }
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew {
                 path: shown.to_string(),
@@ -265,6 +270,10 @@ impl Store {
 /// Switches to WAL. Changing the journal mode needs a moment alone with the file, and SQLite does
 /// not wait for it, so a process that meets another one opening the same new store retries.
 fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    if mode.eq_ignore_ascii_case("wal") {
+        return Ok(());
+    }
     let mut attempts = 0;
     loop {
         match conn.pragma_update(None, "journal_mode", "WAL") {

@@ -53,13 +53,17 @@ impl Tx<'_> {
             policy.rules = rules.clone();
             return Ok(());
         }
-        let mut stmt =
-            self.tx.prepare_cached("SELECT body FROM policy_rules WHERE policy_id = ?1 ORDER BY position")?;
-        let bodies: Vec<String> = stmt.query_map([&policy.id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT rule_id, body FROM policy_rules WHERE policy_id = ?1 ORDER BY position",
+        )?;
+        let bodies: Vec<(String, String)> =
+            stmt.query_map([&policy.id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         let mut parsed = Vec::with_capacity(bodies.len());
-        for body in bodies {
+        for (rule_id, body) in bodies {
             let rule: PolicyRule = serde_json::from_str(&body).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+                // Name the damaged row: "store error: invalid type" alone would leave a user guessing.
+                let why = format!("the stored rule '{rule_id}' of policy '{}' is damaged: {e}", policy.id);
+                rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, why.into())
             })?;
             parsed.push(rule);
         }

@@ -11,10 +11,16 @@ pub const SCHEMA_VERSION: i64 = 1;
 const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// Brings the schema to `SCHEMA_VERSION` in one IMMEDIATE transaction: creates it in an empty file,
-/// or runs each upgrade step in turn. Callers have already refused newer versions.
+/// or runs each upgrade step in turn. Callers have already refused newer and negative versions.
+/// A store already at the current version is left alone without taking the write lock, so that
+/// opening a store to read it never waits for (or blocks) a writer.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    if current_version(conn)? == SCHEMA_VERSION {
+        return Ok(());
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    // Another process may have migrated it while we waited for the lock.
+    let version = current_version(&tx)?;
     if version == SCHEMA_VERSION {
         return Ok(());
     }
@@ -30,8 +36,15 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     tx.commit()
 }
 
+fn current_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
 /// Moves the schema from `version` to `version + 1`. Each arm says why the step exists.
 fn upgrade_from(_tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()> {
-    // No released version precedes 1 yet.
-    unreachable!("no upgrade step from schema version {version}")
+    // No released version precedes 1 yet: a store claiming one was not written by pimlab.
+    Err(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+        Some(format!("no pimlab wrote schema version {version}; there is no way to upgrade it")),
+    ))
 }

@@ -13,6 +13,8 @@ mod graph_router;
 mod hooks;
 mod lifecycle_properties;
 mod repl;
+mod robustness;
+mod router_fuzz;
 mod scripts;
 mod store_caches;
 mod surface_words;

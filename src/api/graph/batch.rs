@@ -3,12 +3,22 @@
 use crate::model::ErrorCode;
 use serde_json::{Map, Value};
 
-use super::{Call, Response, handle};
+use super::{Call, Response, error_response, handle};
 use crate::api::body;
 use crate::model::ApiError;
 
 /// Graph's limit on requests in one `$batch`.
 const MAX_BATCH: usize = 20;
+
+/// What a request of a batch that is itself `$batch` gets: 400. Graph does not run nested
+/// batches; its wording for refusing one is not documented, so this is pimlab's.
+const NESTED_BATCH_MESSAGE: &str = "A batch request cannot contain another batch request ($batch).";
+
+/// Whether a request of a batch targets `$batch` (with or without a leading `/` or a query).
+fn is_batch(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    path.trim_matches('/').eq_ignore_ascii_case("$batch")
+}
 
 impl Call<'_> {
     /// `POST /$batch`: up to 20 requests, each answered on its own, all in one store transaction
@@ -63,7 +73,13 @@ impl Call<'_> {
                 .iter()
                 .map(|(id, method, url, body)| {
                     let target = format!("/{}/{}", version.as_str(), url.trim_start_matches('/'));
-                    let r = handle(engine, session, method, &target, body.as_deref());
+                    let r = if is_batch(url) {
+                        // A batch inside a batch would run outside the 20-request limit.
+                        let e = ApiError::bad_request("url", NESTED_BATCH_MESSAGE);
+                        error_response(engine, method, &target, e)
+                    } else {
+                        handle(engine, session, method, &target, body.as_deref())
+                    };
                     let mut out = Map::new();
                     out.insert("id".into(), id.clone().into());
                     out.insert("status".into(), r.status.into());

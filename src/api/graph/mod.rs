@@ -92,13 +92,16 @@ pub fn handle(
     let method = method.to_ascii_uppercase();
     match route(engine, session, &method, target, body) {
         Ok(r) => r,
-        Err(e) => {
-            let e = e.during(&format!("{method} {target}"));
-            let now = engine.now().unwrap_or_default();
-            let request_id = ids::nth_guid(fnv(&format!("{method} {target} {now}")), 0);
-            Response { status: e.status, body: Some(views::error(&e, now, &request_id)) }
-        }
+        Err(e) => error_response(engine, &method, target, e),
     }
+}
+
+/// A refusal of `method target` as Graph sends it.
+fn error_response(engine: &mut Engine, method: &str, target: &str, e: ApiError) -> Response {
+    let e = e.during(&format!("{method} {target}"));
+    let now = engine.now().unwrap_or_default();
+    let request_id = ids::nth_guid(fnv(&format!("{method} {target} {now}")), 0);
+    Response { status: e.status, body: Some(views::error(&e, now, &request_id)) }
 }
 
 /// A stable hash, so an error's request-id is reproducible without consuming the id generator.
@@ -120,9 +123,12 @@ fn method_not_allowed(method: &str, path: &str) -> ApiError {
 
 /// Splits `name('key')` into `name` and `key`; plain segments stay whole.
 fn split_key(segment: &str) -> Vec<String> {
-    if let Some(open) = segment.find("('") {
-        if segment.ends_with("')") && !segment.starts_with("filterByCurrentUser") {
-            return vec![segment[..open].to_string(), segment[open + 2..segment.len() - 2].to_string()];
+    if let Some((name, rest)) = segment.split_once("('") {
+        // `rest`, not the whole segment, must end in `')`: in `x(')` the two share a quote.
+        if let Some(key) = rest.strip_suffix("')") {
+            if !segment.starts_with("filterByCurrentUser") {
+                return vec![name.to_string(), key.to_string()];
+            }
         }
     }
     vec![segment.to_string()]
@@ -179,22 +185,10 @@ fn route(
     Ok(response)
 }
 
+/// A path segment as sent, percent-decoded (RFC 3986); an escape that is not one, or bytes that
+/// are not UTF-8, are kept as they came rather than refused, as the service's router does.
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 impl Call<'_> {

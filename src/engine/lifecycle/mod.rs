@@ -41,6 +41,7 @@ pub(crate) fn submit(
             format!("the caller '{}' is not in this tenant", session.caller),
         ));
     }
+    super::validate::check_request_text(req)?;
     if req.kind == RequestKind::Eligibility
         && matches!(req.action, Action::SelfActivate | Action::SelfDeactivate)
     {
