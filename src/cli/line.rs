@@ -64,8 +64,21 @@ pub enum Step {
     Exit,
 }
 
-/// Runs one line.
+/// Runs one line. A panic (a bug in pimlab) is reported as an internal error, whatever the line
+/// was doing is rolled back, and the session goes on.
 pub fn run_line(shell: &mut Shell, line: &str, out: &mut dyn Write, err: &mut dyn Write) -> Step {
+    let ran =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_line_inner(shell, line, out, err)));
+    match ran {
+        Ok(step) => step,
+        Err(payload) => {
+            shell.engine().recover_from_panic();
+            Step::Next(report(CliError::Api(super::panic_error(payload.as_ref())), out, err))
+        }
+    }
+}
+
+fn run_line_inner(shell: &mut Shell, line: &str, out: &mut dyn Write, err: &mut dyn Write) -> Step {
     let code = match parse(line) {
         Err(e) => report(CliError::Usage(e), out, err),
         Ok(Line::Empty) => 0,

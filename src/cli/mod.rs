@@ -58,15 +58,28 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
         Ok(cli) => cli,
         Err(e) => return report(CliError::Clap(e.render().to_string(), e.use_stderr()), out, err),
     };
-    let result = match &cli.command {
+    // A panic is a bug in pimlab: it is reported as an internal error like any other, and the
+    // store is as it was (the open transaction rolls back as the panic unwinds).
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &cli.command {
         None | Some(args::Command::Repl) => repl::run(&cli, out, err),
         Some(args::Command::Run(a)) => scenario::run(&cli, a, out, err),
         Some(_) => shell::Shell::open(Some(&cli.store_path())).and_then(|mut sh| sh.run(&cli, out, err)),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => report(e, out, err),
+    }));
+    match ran {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => report(e, out, err),
+        Err(payload) => report(CliError::Api(panic_error(payload.as_ref())), out, err),
     }
+}
+
+/// A caught panic as the internal error it is.
+pub(crate) fn panic_error(payload: &(dyn std::any::Any + Send)) -> crate::model::ApiError {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string());
+    crate::model::ApiError::internal(format!("pimlab panicked: {what}"))
 }
 
 /// Prints an error as pimlab does and gives its exit code.

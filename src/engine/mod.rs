@@ -223,6 +223,12 @@ impl Engine {
         result
     }
 
+    /// After a panic was caught mid-operation (a bug): whatever batch was open is discarded, so
+    /// the next operation starts from the store as last committed.
+    pub fn recover_from_panic(&mut self) {
+        let _ = self.store.end_batch(false);
+    }
+
     /// The simulated time.
     pub fn now(&mut self) -> Result<Timestamp, ApiError> {
         self.read(|_, ctx| Ok(ctx.now))

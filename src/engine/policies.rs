@@ -48,14 +48,40 @@ fn merged_rule(current: &PolicyRule, rule_id: &str, patch: &Value) -> Result<Pol
                 }
             }
             _ => {
-                merged[key] = value.clone();
+                let mut value = value.clone();
+                drop_type_annotations(key, &mut value);
+                merged[key] = value;
             }
         }
     }
-    let rule = crate::model::policy::parse_rule(merged)
+    let mut rule = crate::model::policy::parse_rule(merged)
         .map_err(|(field, problem)| ApiError::bad_request(&field, problem))?;
+    rule.canonicalise_operations();
     rule.check_values().map_err(|(field, problem)| ApiError::bad_request(&field, problem))?;
     Ok(rule)
+}
+
+/// The bodies Microsoft documents annotate the nested objects of a rule with their OData type
+/// (`target` is a `microsoft.graph.unifiedRoleManagementPolicyRuleTarget`, `setting` a
+/// `microsoft.graph.approvalSettings`, each stage a `microsoft.graph.unifiedApprovalStage`).
+/// They describe what the rule already is, so they are dropped before the rule is read; an
+/// approver's `@odata.type` (user or group) means something and is kept.
+fn drop_type_annotations(key: &str, value: &mut Value) {
+    fn drop_here(v: &mut Value) {
+        if let Value::Object(fields) = v {
+            fields.retain(|k, _| !(k.starts_with('@') || k.contains("@odata.")));
+        }
+    }
+    match key {
+        "target" => drop_here(value),
+        "setting" => {
+            drop_here(value);
+            if let Some(Value::Array(stages)) = value.get_mut("approvalStages") {
+                stages.iter_mut().for_each(drop_here);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Approvers must be users (`singleUser`) or groups (`groupMembers`) of this tenant.

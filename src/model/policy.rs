@@ -50,6 +50,11 @@ fn deserialize_duration<'de, D: Deserializer<'de>>(d: D) -> Result<IsoDuration, 
     IsoDuration::parse(&text).map_err(serde::de::Error::custom)
 }
 
+/// The operations a rule target may name (`unifiedRoleManagementPolicyRuleOperation`), spelled as
+/// the service returns them.
+const OPERATIONS: [&str; 9] =
+    ["all", "activate", "deactivate", "assign", "update", "remove", "extend", "renew", "unknownFutureValue"];
+
 /// `unifiedRoleManagementPolicyRuleTarget`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -57,7 +62,10 @@ pub struct RuleTarget {
     pub caller: String,
     pub operations: Vec<String>,
     pub level: String,
+    /// Empty when a body leaves them out, as some of Microsoft's documented bodies do.
+    #[serde(default)]
     pub inheritable_settings: Vec<String>,
+    #[serde(default)]
     pub enforced_settings: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_objects: Option<Vec<serde_json::Value>>,
@@ -224,6 +232,26 @@ impl PolicyRule {
         }
     }
 
+    fn target_mut(&mut self) -> &mut RuleTarget {
+        match self {
+            PolicyRule::Expiration(r) => &mut r.target,
+            PolicyRule::Enablement(r) => &mut r.target,
+            PolicyRule::Approval(r) => &mut r.target,
+            PolicyRule::AuthenticationContext(r) => &mut r.target,
+            PolicyRule::Notification(r) => &mut r.target,
+        }
+    }
+
+    /// Writes `target.operations` as the service returns them (`All` is read back as `all`):
+    /// each known operation in its canonical spelling, whatever casing the caller sent.
+    pub fn canonicalise_operations(&mut self) {
+        for op in &mut self.target_mut().operations {
+            if let Some(known) = OPERATIONS.iter().find(|o| o.eq_ignore_ascii_case(op)) {
+                *op = known.to_string();
+            }
+        }
+    }
+
     /// The `@odata.type` name (without the namespace) a rule with this id must have.
     pub fn type_for_id(id: &str) -> Option<&'static str> {
         let prefix = id.split('_').next()?;
@@ -256,17 +284,6 @@ impl PolicyRule {
                 format!("rule {id} applies to level '{level}'; '{}' cannot be set", t.level),
             ));
         }
-        const OPERATIONS: [&str; 9] = [
-            "all",
-            "activate",
-            "deactivate",
-            "assign",
-            "update",
-            "remove",
-            "extend",
-            "renew",
-            "unknownFutureValue",
-        ];
         for op in &t.operations {
             if !OPERATIONS.iter().any(|o| o.eq_ignore_ascii_case(op)) {
                 return Err((

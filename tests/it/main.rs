@@ -8,6 +8,7 @@ mod audit_commit;
 mod cli;
 mod docs;
 mod engine_lifecycle;
+mod graph_annotations;
 mod graph_bodies;
 mod graph_router;
 mod hooks;
