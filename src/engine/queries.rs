@@ -2,6 +2,7 @@
 
 use super::Engine;
 use super::directory::{resolve_object, resolve_role, role_assignable_groups_of};
+use crate::model::ErrorCode;
 use crate::model::policy::Policy;
 use crate::model::{
     ApiError, DirectoryObject, PrincipalKind, RequestKind, RoleDefinition, Schedule, ScheduleRequest, Status,
@@ -48,6 +49,39 @@ impl Engine {
             tx.request(id)?
                 .filter(|q| kind.is_none_or(|k| k == q.kind))
                 .ok_or_else(|| super::records::request_not_found(id))
+        })
+    }
+
+    /// A request id as people type it: the whole id, any unique beginning of it (4 characters or
+    /// more, as git takes commit ids), or `last` for the newest request. An id that matches
+    /// nothing is returned as given, so that looking it up answers 404 as the service would.
+    pub fn resolve_request_id(&mut self, text: &str) -> Result<String, ApiError> {
+        let text = text.trim();
+        self.read(|tx, _| {
+            if text.eq_ignore_ascii_case("last") {
+                return tx.newest_request_id()?.ok_or_else(|| {
+                    ApiError::new(404, ErrorCode::RoleAssignmentRequestNotFound, "There are no requests yet.")
+                });
+            }
+            let looks_like_prefix =
+                text.len() >= 4 && text.len() < 36 && text.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+            if !looks_like_prefix || tx.request(text)?.is_some() {
+                return Ok(text.to_string());
+            }
+            let matches = tx.request_ids_starting_with(text, 6)?;
+            match matches.as_slice() {
+                [] => Ok(text.to_string()),
+                [one] => Ok(one.clone()),
+                several => Err(ApiError::bad_request(
+                    "id",
+                    format!(
+                        "'{text}' begins {} requests ({}{}); give more of the id",
+                        if several.len() > 5 { "more than 5".to_string() } else { several.len().to_string() },
+                        several.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                        if several.len() > 5 { ", ..." } else { "" }
+                    ),
+                )),
+            }
         })
     }
 

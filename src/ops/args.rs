@@ -199,6 +199,8 @@ pub struct RequestsArgs {
 /// One request, by id.
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct IdArgs {
+    /// The request's id, any unique beginning of it (at least 4 characters), or `last` for the
+    /// newest request.
     pub id: String,
 }
 
@@ -222,7 +224,7 @@ pub struct ApprovalsArgs {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct DecisionArgs {
-    /// The request (its approval has the same id).
+    /// The request (its approval has the same id): its id, a unique beginning of it, or `last`.
     pub id: String,
     #[arg(long, short)]
     pub justification: Option<String>,

@@ -207,12 +207,19 @@ pub(super) fn request(
     action: &RequestAction,
 ) -> Result<Outcome, ApiError> {
     Ok(match action {
-        RequestAction::Show(a) => Outcome::Request(engine.request(&a.id, None)?, RequestEvent::Shown),
-        RequestAction::Cancel(a) => {
-            let kind = engine.request(&a.id, None)?.kind;
-            Outcome::Request(engine.cancel(session, kind, &a.id)?, RequestEvent::Cancelled)
+        RequestAction::Show(a) => {
+            let id = engine.resolve_request_id(&a.id)?;
+            Outcome::Request(engine.request(&id, None)?, RequestEvent::Shown)
         }
-        RequestAction::Explain(a) => Outcome::Request(engine.request(&a.id, None)?, RequestEvent::Explained),
+        RequestAction::Cancel(a) => {
+            let id = engine.resolve_request_id(&a.id)?;
+            let kind = engine.request(&id, None)?.kind;
+            Outcome::Request(engine.cancel(session, kind, &id)?, RequestEvent::Cancelled)
+        }
+        RequestAction::Explain(a) => {
+            let id = engine.resolve_request_id(&a.id)?;
+            Outcome::Request(engine.request(&id, None)?, RequestEvent::Explained)
+        }
     })
 }
 
@@ -238,6 +245,7 @@ pub(super) fn decide(
     a: &DecisionArgs,
     decision: Decision,
 ) -> Result<Outcome, ApiError> {
-    let q = engine.decide(session, &a.id, None, decision, a.justification.as_deref())?;
+    let id = engine.resolve_request_id(&a.id)?;
+    let q = engine.decide(session, &id, None, decision, a.justification.as_deref())?;
     Ok(Outcome::Request(q, RequestEvent::Decided(decision)))
 }

@@ -148,6 +148,22 @@ impl Tx<'_> {
             .optional()
     }
 
+    /// Ids of requests beginning with `prefix` (case-insensitive), at most `limit`, in id order.
+    pub fn request_ids_starting_with(&self, prefix: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id FROM requests WHERE substr(id, 1, length(?1)) = ?1 ORDER BY id LIMIT ?2",
+        )?;
+        stmt.query_map(params![prefix.to_ascii_lowercase(), limit as i64], |r| r.get(0))?.collect()
+    }
+
+    /// The id of the newest request.
+    pub fn newest_request_id(&self) -> rusqlite::Result<Option<String>> {
+        self.tx
+            .prepare_cached("SELECT id FROM requests ORDER BY created_at DESC, rowid DESC LIMIT 1")?
+            .query_row([], |r| r.get(0))
+            .optional()
+    }
+
     /// Requests in creation order, narrowed by whatever the query pins down.
     pub fn requests(&self, q: &RequestQuery<'_>) -> rusqlite::Result<Vec<ScheduleRequest>> {
         let mut stmt = self.tx.prepare_cached(&format!(

@@ -2009,3 +2009,29 @@ fn the_same_seed_and_commands_give_byte_identical_output() {
     // The seed matters: another seed gives other ids.
     assert_ne!(first, transcript("8"));
 }
+
+#[test]
+fn a_request_is_found_by_a_unique_beginning_of_its_id_or_as_last() {
+    let lab = Lab::demo();
+    let made = lab
+        .run(&[
+            "--as",
+            "alice",
+            "--json",
+            "activate",
+            "--role",
+            "Global Administrator",
+            "--duration",
+            "PT1H",
+            "-j",
+            "x",
+        ])
+        .ok();
+    let id = made.json()["id"].as_str().expect("id").to_string();
+    lab.run(&["request", "show", "last"]).ok().out_has(&id);
+    lab.run(&["request", "explain", &id[..8]]).ok().out_has(&id);
+    lab.run(&["request", "show", &id[..8].to_ascii_uppercase()]).ok().out_has(&id);
+    // Too short to be taken for an id, or matching nothing: the service's 404.
+    lab.run(&["request", "show", "ffffffff"]).refused("RoleAssignmentRequestNotFound", 404);
+    lab.run(&["request", "show", &id[..3]]).refused("RoleAssignmentRequestNotFound", 404);
+}
