@@ -11,8 +11,8 @@ use crate::ops::Operation;
 #[derive(Debug, Parser)]
 #[command(name = "pimlab", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
-    /// The store: one SQLite file per tenant, created and seeded on first use [default: pimlab.db;
-    /// `run` uses a private in-memory store unless --db is given].
+    /// The store: one SQLite file per tenant, created and seeded by the first command that
+    /// writes [default: pimlab.db; `run` uses a private in-memory store unless --db is given].
     #[arg(long, global = true, env = "PIMLAB_DB")]
     pub db: Option<PathBuf>,
 
@@ -35,6 +35,18 @@ pub struct Cli {
     /// Without a command, pimlab opens the REPL.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Command {
+    /// Whether the command only reads the store (so must not create one): a reading operation,
+    /// or a Graph `GET`.
+    pub fn is_read_only(&self) -> bool {
+        match self {
+            Command::Op(op) => op.is_read_only(),
+            Command::Graph(g) => g.method.eq_ignore_ascii_case("GET"),
+            Command::Init(_) | Command::Run(_) | Command::Repl => false,
+        }
+    }
 }
 
 impl Cli {

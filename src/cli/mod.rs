@@ -63,7 +63,17 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &cli.command {
         None | Some(args::Command::Repl) => repl::run(&cli, out, err),
         Some(args::Command::Run(a)) => scenario::run(&cli, a, out, err),
-        Some(_) => shell::Shell::open(Some(&cli.store_path())).and_then(|mut sh| sh.run(&cli, out, err)),
+        Some(command) => {
+            let path = cli.store_path();
+            if !path.exists() && command.is_read_only() {
+                return Err(CliError::Usage(format!(
+                    "there is no store at {}: nothing to read yet. Create one with `pimlab init --demo` (a \
+                     demonstration tenant) or `pimlab init` (an empty one), or name another with --db",
+                    path.display()
+                )));
+            }
+            shell::Shell::open(Some(&path)).and_then(|mut sh| sh.run(&cli, out, err))
+        }
     }));
     match ran {
         Ok(Ok(code)) => code,

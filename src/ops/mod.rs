@@ -156,6 +156,39 @@ pub fn apply(
 }
 
 impl Operation {
+    /// Whether this operation only reads the tenant (a listing, a show, an explanation, a hook's
+    /// dry run): such an operation must never be what creates a store.
+    pub fn is_read_only(&self) -> bool {
+        match self {
+            Operation::Eligible { action } | Operation::Active { action } => {
+                matches!(action, AdminAction::List(_))
+            }
+            Operation::Requests(_)
+            | Operation::Approvals(_)
+            | Operation::Notifications(_)
+            | Operation::Audit(_) => true,
+            Operation::Request { action } => !matches!(action, RequestAction::Cancel(_)),
+            Operation::Role { action } => matches!(action, RoleAction::List(_) | RoleAction::Show(_)),
+            Operation::Policy { action } => matches!(action, PolicyAction::Show(_)),
+            Operation::Hook { action } => {
+                matches!(action, HookAction::List | HookAction::Show(_) | HookAction::Test(_))
+            }
+            Operation::User { action }
+            | Operation::Group { action }
+            | Operation::Sp { action }
+            | Operation::Au { action } => {
+                matches!(action, ObjectAction::List | ObjectAction::Show(_) | ObjectAction::Members(_))
+            }
+            Operation::Clock { action } => matches!(action, None | Some(ClockAction::Show)),
+            Operation::Activate(_)
+            | Operation::Deactivate(_)
+            | Operation::Extend(_)
+            | Operation::Renew(_)
+            | Operation::Approve(_)
+            | Operation::Deny(_) => false,
+        }
+    }
+
     /// The command that names this operation (`eligible assign`), for messages.
     pub fn name(&self) -> String {
         fn admin(a: &AdminAction) -> &'static str {

@@ -46,13 +46,13 @@ fn id_of(run: &Run) -> String {
 fn first_use_creates_and_seeds_a_store_with_a_note_on_stderr() {
     let lab = Lab::empty();
     assert!(!lab.db.exists());
-    let run = lab.run(&["user", "list"]);
+    let run = lab.run(&["user", "add", "First Person"]);
     assert_eq!(run.code, 0, "{run}");
     let note =
         format!("pimlab: created a new tenant in {} (seed 1, domain contoso.example)", lab.db.display());
     assert!(run.stderr.starts_with(&note), "expected the first-use note{run}");
-    assert!(run.stdout.contains("breakglass@contoso.example"), "{run}");
     assert!(lab.db.exists());
+    lab.run(&["user", "list"]).ok().out_has("breakglass@contoso.example").out_has("First Person");
     // The note is given once: the second command finds the tenant.
     lab.run(&["clock"]).ok().out_has(AT);
 }
@@ -2034,4 +2034,15 @@ fn a_request_is_found_by_a_unique_beginning_of_its_id_or_as_last() {
     // Too short to be taken for an id, or matching nothing: the service's 404.
     lab.run(&["request", "show", "ffffffff"]).refused("RoleAssignmentRequestNotFound", 404);
     lab.run(&["request", "show", &id[..3]]).refused("RoleAssignmentRequestNotFound", 404);
+}
+
+#[test]
+fn a_reading_command_in_an_empty_folder_creates_no_store_and_says_how_to_make_one() {
+    let lab = Lab::empty();
+    for args in [&["eligible", "list"][..], &["requests"], &["clock"], &["graph", "GET", "/v1.0/users"]] {
+        let run = lab.run(args).usage();
+        assert!(run.stderr.contains("there is no store at"), "{run}");
+        assert!(run.stderr.contains("pimlab init --demo"), "{run}");
+        assert!(!lab.db.exists(), "a reading command created the store{run}");
+    }
 }
