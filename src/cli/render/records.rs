@@ -36,7 +36,7 @@ pub(super) fn render(
         }
         Outcome::Audit(rows) if rows.is_empty() => writeln!(out, "no audit records"),
         Outcome::Audit(rows) => {
-            let mut t = table(&["time", "actor", "activity", "targets"]);
+            let mut t = table(&["time", "actor", "activity", "result", "targets", "reason"]);
             for (r, _) in rows {
                 let actor = if r.actor_id.contains('-') {
                     names.principal(engine, &r.actor_id)
@@ -45,7 +45,14 @@ pub(super) fn render(
                 };
                 let targets: Vec<String> =
                     r.targets.iter().map(|t| t.display_name.clone().unwrap_or(t.id.clone())).collect();
-                t.add_row(vec![format_timestamp(r.at), actor, r.activity.clone(), targets.join(", ")]);
+                t.add_row(vec![
+                    format_timestamp(r.at),
+                    actor,
+                    r.activity.clone(),
+                    r.result.clone(),
+                    targets.join(", "),
+                    r.reason.clone().unwrap_or_default(),
+                ]);
             }
             writeln!(out, "{}", finish(&t))
         }
