@@ -63,6 +63,8 @@ fn class(c: u8, cl: u8) -> bool {
         b'u' => c.is_ascii_uppercase(),
         b'w' => c.is_ascii_alphanumeric(),
         b'x' => c.is_ascii_hexdigit(),
+        // Deprecated, but Lua 5.4 still has it.
+        b'z' => c == 0,
         _ => return cl == c,
     };
     if cl.is_ascii_uppercase() { !res } else { res }

@@ -119,9 +119,6 @@ fn show(lua: &mlua::Lua, v: &Value) -> Option<String> {
                 let message: Option<String> = t.get("message").ok().flatten();
                 return Some(format!("error: {code}: {}", message.unwrap_or_default()));
             }
-            if let Err(e) = super::depth::check(v, "the value") {
-                return Some(format!("error: {e}"));
-            }
             lua.from_value::<serde_json::Value>(v.clone())
                 .ok()
                 .and_then(|j| serde_json::to_string_pretty(&sorted(j)).ok())
@@ -367,7 +364,12 @@ fn run_chunk(
             };
             return Ok(Outcome { passed, failed, error: Some(message), value: None });
         }
-        let value = results.next().and_then(|v| show(lua, &v));
+        let value = results.next();
+        // Refused before it is shown: the converters recurse once per level.
+        if let Some(Err(e)) = value.as_ref().map(|v| super::depth::check(v, "the script's value")) {
+            return Ok(Outcome { passed, failed, error: Some(e), value: None });
+        }
+        let value = value.and_then(|v| show(lua, &v));
         Ok(Outcome { passed, failed, error: None, value })
     });
     // Out of budget or time: that is how the script ended, whatever its own code raised after.

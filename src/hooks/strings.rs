@@ -19,7 +19,8 @@ fn located(lua: &Lua, message: impl std::fmt::Display) -> mlua::Error {
 }
 
 fn bad_arg(lua: &Lua, n: usize, name: &str, why: impl std::fmt::Display) -> mlua::Error {
-    located(lua, format!("bad argument #{n} to '{name}' ({why})"))
+    // Lua names library functions by their global name.
+    located(lua, format!("bad argument #{n} to 'string.{name}' ({why})"))
 }
 
 fn arg(args: &MultiValue, n: usize) -> Option<&Value> {

@@ -13,6 +13,8 @@ mod graph_router;
 mod hooks;
 mod lifecycle_properties;
 mod repl;
+mod sandbox;
+mod sandbox_patterns;
 mod scripts;
 mod store_caches;
 mod surface_words;
