@@ -233,3 +233,49 @@ fn scripts_read_no_file_through_commands_graph_bodies_or_hook_files() {
     let hooks = sh.engine().hooks().expect("hooks");
     assert!(hooks.is_empty(), "a script added a hook from a file: {hooks:?}");
 }
+
+/// Lua source for a random value: numbers, strings, booleans and tables nesting them, sometimes
+/// deeper than the converters accept.
+fn lua_value() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        any::<i64>().prop_map(|i| format!("math.tointeger({i})")),
+        any::<f64>().prop_map(|f| if f.is_finite() { format!("{f:e}") } else { "0/0".into() }),
+        "[a-z\"\\\\\\n ]{0,12}".prop_map(|s| format!("{s:?}")),
+        any::<bool>().prop_map(|b| b.to_string()),
+    ];
+    leaf.prop_recursive(120, 400, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..5)
+                .prop_map(|items| format!("{{{}}}", items.join(", "))),
+            proptest::collection::vec(("[a-z]{1,6}", inner), 0..5).prop_map(|fields| {
+                let fields: Vec<String> = fields.into_iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                format!("{{{}}}", fields.join(", "))
+            }),
+        ]
+    })
+}
+
+#[test]
+fn converting_random_lua_values_to_text_and_json_never_panics() {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let (_dir, db) = tenant_file();
+    let sh = std::cell::RefCell::new(shell(&db));
+    let session = LuaSession::new(&mut Host::new(&mut sh.borrow_mut()), LIMITS).expect("a session");
+    let config = Config { cases: 200, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[3; 32]));
+    runner
+        .run(&lua_value(), |value| {
+            for code in [format!("return {value}"), format!("return pim.json({value})")] {
+                let outcome = session.run(&code, "lua", &mut Host::new(&mut sh.borrow_mut()), &mut |_| {});
+                if let Some(e) = outcome.error {
+                    // Only limits may refuse a value; a syntax error would mean a bad generator.
+                    let known =
+                        e.contains("nested more than") || e.contains("cannot encode") || e.contains("NaN");
+                    proptest::prop_assert!(known || CLEAR.iter().any(|c| e.contains(c)), "{code}: {e}");
+                }
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+}
