@@ -11,6 +11,7 @@ use super::args::{Cli, Command, RunArgs};
 use super::shell::Shell;
 use super::{CliError, report};
 use crate::engine::InitOptions;
+use crate::hooks::Limits;
 use crate::hooks::scenario::{self, ScenarioHost};
 use crate::model::{ApiError, Timestamp};
 use crate::ops::{self, Access, Operation, SessionOptions};
@@ -123,10 +124,16 @@ pub fn run(cli: &Cli, a: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     }
     let name = a.script.file_name().map_or("script".to_string(), |n| n.to_string_lossy().to_string());
     let mut host = Host::new(&mut shell);
-    let mut lines = Vec::new();
-    let outcome = scenario::run(&source, &name, &mut host, &mut |line| lines.push(line.to_string()));
-    for line in &lines {
-        writeln!(out, "{line}")?;
+    // Each line goes out as it is printed: kept until the script ended, printed lines grew the
+    // process past the script's memory limit.
+    let mut failed_write = None;
+    let outcome = scenario::run(&source, &name, &mut host, &mut |line| {
+        if failed_write.is_none() {
+            failed_write = writeln!(out, "{line}").err();
+        }
+    });
+    if let Some(e) = failed_write {
+        return Err(e.into());
     }
     if let Some(e) = &outcome.error {
         writeln!(err, "error: {e}")?;
@@ -151,22 +158,21 @@ pub fn eval_line(shell: &mut Shell, code: &str, out: &mut dyn Write, err: &mut d
     // The session is taken out while the line runs: the host borrows the shell.
     let session = shell.lua.take();
     let mut host = Host::new(shell);
-    let session = match session.map_or_else(|| scenario::LuaSession::new(&mut host), Ok) {
+    let session = match session.map_or_else(|| scenario::LuaSession::new(&mut host, Limits::REPL_LINE), Ok) {
         Ok(session) => session,
         Err(e) => return report(CliError::Usage(e), out, err),
     };
-    let mut lines = Vec::new();
     // `= expr` shows a value, as the standalone Lua REPL does.
     let source = match code.strip_prefix('=') {
         Some(expr) => format!("return {expr}"),
         None => code.to_string(),
     };
-    let outcome = session.run(&source, "lua", &mut host, &mut |line| lines.push(line.to_string()));
+    // Streamed as printed, as in `pimlab run`.
+    let outcome = session.run(&source, "lua", &mut host, &mut |line| {
+        let _ = writeln!(out, "{line}");
+    });
     drop(host);
     shell.lua = Some(session);
-    for line in &lines {
-        let _ = writeln!(out, "{line}");
-    }
     match &outcome.value {
         Some(v) => {
             let _ = writeln!(out, "{v}");

@@ -34,7 +34,10 @@ fn fields(t: &Table, allowed: &[&str], handler: &str) -> Result<Vec<(String, Val
     // Sorted before checking, so the same mistake is always reported the same way.
     out.sort_by(|a, b| a.0.cmp(&b.0));
     if let Some((key, _)) = out.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-        return Err(format!("{handler} returned an unknown field '{key}' (allowed: {})", allowed.join(", ")));
+        // Quoted only when short: the message is stored with the refusal.
+        let key =
+            if key.len() <= 64 { format!("'{key}'") } else { format!("(a key of {} bytes)", key.len()) };
+        return Err(format!("{handler} returned an unknown field {key} (allowed: {})", allowed.join(", ")));
     }
     Ok(out)
 }
@@ -43,10 +46,31 @@ fn get<'a>(fields: &'a [(String, Value)], key: &str) -> Option<&'a Value> {
     fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
+/// The longest text a handler may return in each field: what it returns is stored (a rule name,
+/// a message, a note) and shown, so it is bounded. Refused beyond, naming the limit.
+fn max_len(key: &str) -> usize {
+    match key {
+        "deny" | "to" | "approvers" | "duration" => 256,
+        "subject" => 1024,
+        _ => 8 * 1024,
+    }
+}
+
+/// The most entries a list a handler returns may have (approvers, recipients).
+const MAX_LIST: usize = 100;
+
+fn bounded(s: &mlua::String, key: &str, handler: &str) -> Result<String, Problem> {
+    let (len, max) = (s.as_bytes().len(), max_len(key));
+    if len > max {
+        return Err(format!("{handler}: field '{key}' is {len} bytes long; at most {max}"));
+    }
+    Ok(s.to_string_lossy().to_string())
+}
+
 fn string(fields: &[(String, Value)], key: &str, handler: &str) -> Result<Option<String>, Problem> {
     match get(fields, key) {
         None | Some(Value::Nil) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.to_string_lossy().to_string())),
+        Some(Value::String(s)) => bounded(s, key, handler).map(Some),
         Some(other) => Err(format!("{handler}: field '{key}' must be a string, got {}", type_name(other))),
     }
 }
@@ -69,15 +93,26 @@ fn boolean(fields: &[(String, Value)], key: &str, handler: &str) -> Result<Optio
 fn strings(fields: &[(String, Value)], key: &str, handler: &str) -> Result<Vec<String>, Problem> {
     match get(fields, key) {
         None | Some(Value::Nil) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(vec![s.to_string_lossy().to_string()]),
+        Some(Value::String(s)) => Ok(vec![bounded(s, key, handler)?]),
         Some(Value::Table(t)) => {
             let mut out = Vec::new();
             for (i, v) in t.clone().sequence_values::<Value>().enumerate() {
+                if i >= MAX_LIST {
+                    return Err(format!("{handler}: field '{key}' has more than {MAX_LIST} entries"));
+                }
                 match v.map_err(|e| e.to_string())? {
-                    Value::String(s) => out.push(s.to_string_lossy().to_string()),
+                    Value::String(s) => out.push(bounded(&s, key, handler)?),
                     Value::Table(o) => match o.get::<Option<String>>("id").map_err(|e| e.to_string())? {
                         // A principal table from ctx (it has an id) names that principal.
-                        Some(id) => out.push(id),
+                        Some(id) if id.len() <= max_len(key) => out.push(id),
+                        Some(id) => {
+                            return Err(format!(
+                                "{handler}: {key}[{}] has an id of {} bytes; at most {}",
+                                i + 1,
+                                id.len(),
+                                max_len(key)
+                            ));
+                        }
                         None => return Err(format!("{handler}: {key}[{}] is a table without an id", i + 1)),
                     },
                     other => {

@@ -166,6 +166,7 @@ impl Decoder<'_> {
                 return Err(ApiError::usage(format!("pim.{}: options must be a table", self.name)));
             }
         };
+        super::depth::check(&args, &format!("pim.{}", self.name)).map_err(ApiError::usage)?;
         self.lua.from_value(args).map_err(|e| self.error(e))
     }
 

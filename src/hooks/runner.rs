@@ -318,6 +318,10 @@ impl Prepared {
             Ok((defined, Some(decision)))
         });
         sandbox::disarm(lua);
+        // Out of budget or time: that is how the call ended, whatever the hook raised after it.
+        if let Some(ended) = sandbox::spent(lua) {
+            return Err(failure(name, &mlua::Error::RuntimeError(ended)));
+        }
         let (defined, decided) = match result {
             Ok(done) => done,
             Err(e) => {
@@ -360,10 +364,15 @@ impl HookRunner for LuaHooks {
         let fail = |e: mlua::Error| failure(name, &e);
         let env = p.prelude.fresh_env(&p.lua).map_err(fail)?;
         let (request, ctx) = (p.lua.create_table().map_err(fail)?, p.lua.create_table().map_err(fail)?);
-        sandbox::arm(&p.lua).map_err(fail)?;
+        // Without following lines (a call into the host per line, even of `while true do end`,
+        // would meet the deadline before the budget); running out still names the line.
+        sandbox::arm_with(&p.lua, false).map_err(fail)?;
         // The chunk runs and its table is checked; no handler is called (there is no event "").
         let ran = p.prelude.run(&main, env, "", request, ctx);
         sandbox::disarm(&p.lua);
+        if let Some(ended) = sandbox::spent(&p.lua) {
+            return Err(failure(name, &mlua::Error::RuntimeError(ended)));
+        }
         let ran = ran.map_err(|e| failure_at(name, &e, sandbox::last_position(&p.lua)))?;
         let (defined, _) = ran_handlers(name, ran)?;
         if defined.is_empty() {

@@ -7,24 +7,38 @@ local lazy_of = setmetatable({}, { __mode = "k" })
 local extra_of = setmetatable({}, { __mode = "k" })
 local kids_of = setmetatable({}, { __mode = "k" })
 
--- The budget and memory errors end the script: protected calls let them through.
+-- What the host gives the prelude, taken into locals before any script runs (a script can
+-- replace any global, but not these): `guard(kind, ...)` charges a library call's work to the
+-- budget (and says when its result is empty); `spent()` is the error that ended the run, if the
+-- budget or the deadline has.
+local rawget, guard, spent = rawget, __sandbox_guard, __sandbox_spent
+_G.__sandbox_guard, _G.__sandbox_spent = nil, nil
+local closeco = coroutine.close
+
+-- The budget, the deadline and memory errors end the script: protected calls let them through.
+-- Once the run has ended, every protected call raises that error again, whatever error it caught
+-- (a `__close` handler's, an error handler's), so nothing can turn it into one a script catches.
 local function fatal(e)
   -- pimlab errors are tables (a refused request may quote a hook's budget error): not fatal.
   if type(e) == "table" then return false end
-  local text = tostring(e)
-  return find(text, "instruction budget exhausted", 1, true) ~= nil or find(text, "not enough memory", 1, true) ~= nil
+  return find(tostring(e), "not enough memory", 1, true) ~= nil
 end
 local function rethrow(ok, ...)
+  local ended = spent()
+  if ended then error(ended, 0) end
   if not ok and fatal((...)) then error((...), 0) end
   return ok, ...
 end
 _G.pcall = function(f, ...) return rethrow(rawpcall(f, ...)) end
 _G.xpcall = function(f, handler, ...)
-  return rethrow(rawxpcall(f, function(e) if fatal(e) then return e end return handler(e) end, ...))
+  return rethrow(rawxpcall(f, function(e) if spent() or fatal(e) then return e end return handler(e) end, ...))
 end
 coroutine.resume = function(co, ...) return rethrow(resume(co, ...)) end
+coroutine.close = function(co) return rethrow(closeco(co)) end
 
--- Finalizers would run with the budget switched off (Lua disables hooks in them).
+-- Finalizers would run with the budget switched off (Lua disables hooks in them). Lua 5.4 marks
+-- an object for finalisation only when its metatable has `__gc` as it is set, so refusing it
+-- here (with the `rawget` taken above) is enough.
 -- (Assigned through _G: `function setmetatable` would rebind the local of the same name.)
 _G.setmetatable = function(t, mt)
   if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
@@ -36,43 +50,30 @@ _G.setmetatable = function(t, mt)
   return result
 end
 
--- Lua matches patterns inside one C call, where the budget cannot interrupt it, and some
--- patterns backtrack exponentially: refuse the ones with many repetitions on long subjects.
-local gsub = string.gsub
--- Repetitions by pattern, for short patterns (a cache of a pure function, emptied when it grows;
--- short, so what it keeps alive stays small whatever scripts do).
-local counted, counted_n = {}, 0
-local function quantifiers(p)
-  local n = counted[p]
-  if n == nil then
-    -- `%x` escapes nothing that counts; then every `*`, `+`, `-` and `?` is a repetition.
-    n = select(2, gsub(gsub(p, "%%.", ""), "[%*%+%-%?]", ""))
-    if #p <= 64 then
-      if counted_n >= 256 then counted, counted_n = {}, 0 end
-      counted[p], counted_n = n, counted_n + 1
-    end
-  end
-  return n
+-- Library functions that can run long or allocate much inside one C call, where the instruction
+-- hook cannot stop them, charge their work to the budget first (the pattern functions are the
+-- host's own, counting matcher). Tail calls, so their errors name the script's line.
+local rep = string.rep
+string.rep = function(s, n, sep)
+  if guard("rep", s, n, sep) then return "" end
+  return rep(s, n, sep)
 end
-local function guarded(name, f)
-  local is_find = name == "find"
-  return function(s, p, init, plain, ...)
-    if type(s) == "string" and type(p) == "string" and not (is_find and plain) then
-      local q = quantifiers(p)
-      if #s > 64 and q > 3 then
-        error(name .. ": pattern too complex for the sandbox (" .. q .. " repetitions on a subject of "
-          .. #s .. " bytes; at most 3 on subjects over 64 bytes)", 2)
-      end
-      if q > 12 then
-        error(name .. ": pattern too complex for the sandbox (" .. q .. " repetitions; at most 12)", 2)
-      end
-    end
-    return f(s, p, init, plain, ...)
+local function charged(lib, name, kind)
+  local f = lib[name]
+  lib[name] = function(...)
+    guard(kind, ...)
+    return f(...)
   end
 end
-for _, name in ipairs({ "find", "match", "gmatch", "gsub" }) do
-  string[name] = guarded(name, string[name])
-end
+charged(table, "move", "move")
+charged(table, "concat", "concat")
+charged(table, "unpack", "unpack")
+charged(table, "sort", "sort")
+charged(string, "format", "format")
+for _, name in ipairs({ "byte", "upper", "lower", "reverse" }) do charged(string, name, "bytes") end
+for _, name in ipairs({ "len", "codepoint", "offset" }) do charged(utf8, name, "bytes") end
+charged(utf8, "char", "count")
+charged(string, "char", "count")
 
 local function before(a, b)
   local ta, tb = type(a), type(b)

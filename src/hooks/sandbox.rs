@@ -9,12 +9,18 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
 use chrono::{Datelike, TimeZone, Timelike, Utc};
-use mlua::{ChunkMode, DebugEvent, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use mlua::{ChunkMode, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
+use super::budget::Budget;
+pub use super::budget::{
+    BUDGET_EXHAUSTED, DEADLINE_PASSED, STEP, arm, arm_with, charge, disarm, last_position, restart_budget,
+    spent,
+};
 use crate::model::Timestamp;
 
 /// How much a script may use.
@@ -24,119 +30,31 @@ pub struct Limits {
     pub memory: usize,
     /// Lua VM instructions per call (counted in steps of [`STEP`]).
     pub instructions: u64,
+    /// Wall time per call: the safety net for work the instruction count does not see.
+    pub deadline: Duration,
 }
+
+/// How long one hook call may take: it runs inside a request, while the store's write lock is
+/// held, so well under a second (250 ms). A debug build (the test suite) runs Lua's C code and
+/// SQLite unoptimised, several times slower: it gets [`DEBUG_SLOWDOWN`] times as long, so that
+/// there too the instruction budget, not the clock, is what a runaway loop meets first.
+pub const HOOK_DEADLINE: Duration = Duration::from_millis(250 * DEBUG_SLOWDOWN);
+/// How long `pimlab run` may take.
+pub const SCENARIO_DEADLINE: Duration = Duration::from_secs(10 * 60);
+/// How long one REPL `lua` line may take.
+pub const REPL_LINE_DEADLINE: Duration = Duration::from_secs(60);
+/// How much longer a debug build's hook deadline is (see [`HOOK_DEADLINE`]).
+const DEBUG_SLOWDOWN: u64 = if cfg!(debug_assertions) { 8 } else { 1 };
 
 impl Limits {
     /// For a policy hook: it runs inside a request, so it must be quick.
-    pub const HOOK: Limits = Limits { memory: 16 * 1024 * 1024, instructions: 2_000_000 };
-    /// For a scenario script or a REPL line: generous, but not unbounded.
-    pub const SCENARIO: Limits = Limits { memory: 256 * 1024 * 1024, instructions: 200_000_000 };
-}
-
-/// The instruction hook fires every `STEP` instructions.
-const STEP: u32 = 1000;
-
-/// What a script has used of its instruction budget, shared by every thread of its state (and
-/// charged by the host for work done on its behalf, such as `ctx` queries).
-#[derive(Clone)]
-struct Budget {
-    used: Rc<Cell<u64>>,
-    limit: u64,
-    /// The script's chunk and line at the last line event, so errors without a position (memory,
-    /// the budget) can name one.
-    chunk: Rc<RefCell<String>>,
-    line: Rc<Cell<usize>>,
-}
-
-/// The text of the budget error: `pcall` and friends let it through (see the prelude).
-pub const BUDGET_EXHAUSTED: &str = "instruction budget exhausted";
-
-impl Budget {
-    fn spend(&self, n: u64) -> mlua::Result<()> {
-        let used = self.used.get().saturating_add(n);
-        self.used.set(used);
-        if used > self.limit {
-            let at = self.position().map(|p| format!("{p}: ")).unwrap_or_default();
-            return Err(mlua::Error::RuntimeError(format!(
-                "{at}{BUDGET_EXHAUSTED} ({} instructions); is there an endless loop?",
-                self.limit
-            )));
-        }
-        Ok(())
-    }
-
-    fn position(&self) -> Option<String> {
-        let chunk = self.chunk.borrow();
-        (!chunk.is_empty()).then(|| format!("{chunk}:{}", self.line.get()))
-    }
-}
-
-/// Starts counting: from now on the state's code runs under the instruction budget (and every
-/// thread it creates), following the script line by line. pimlab's own trusted Lua (the prelude,
-/// building a call's environment and views) runs before, unmetered; [`disarm`] stops counting.
-pub fn arm(lua: &Lua) -> mlua::Result<()> {
-    arm_with(lua, true)
-}
-
-/// [`arm`], with or without following the script's lines. Lines are what lets an error without a
-/// position of its own (out of memory; the budget spent by the host on the script's behalf) name
-/// the script's line; following them costs a call into the host for every line the script runs.
-/// Without them, running out of budget inside the script still names the line it was on.
-pub fn arm_with(lua: &Lua, lines: bool) -> mlua::Result<()> {
-    let budget = lua.app_data_ref::<Budget>().map(|b| b.clone()).expect("new_state sets the budget");
-    let triggers = match lines {
-        true => HookTriggers::new().every_nth_instruction(STEP).every_line(),
-        false => HookTriggers::new().every_nth_instruction(STEP),
-    };
-    // A global hook: mlua runs it for every thread, coroutines included (a per-thread hook is
-    // dropped in the threads Lua creates).
-    lua.set_global_hook(triggers, move |_lua, debug| {
-        let at_script_line = || {
-            // The prelude is loaded without line information, so its lines (the views'
-            // `__index`, `pairs`, the guarded string functions) stop here, cheaply.
-            let line = debug.current_line()?;
-            let source = debug.source();
-            let chunk = source.short_src.as_deref().unwrap_or("?");
-            if chunk != "sandbox" && chunk != "pim" {
-                budget.line.set(line);
-                let mut last = budget.chunk.borrow_mut();
-                if *last != chunk {
-                    last.clear();
-                    last.push_str(chunk);
-                }
-            }
-            Some(())
-        };
-        match debug.event() {
-            DebugEvent::Line => {
-                at_script_line();
-                Ok(VmState::Continue)
-            }
-            _ => {
-                if !lines && budget.used.get().saturating_add(u64::from(STEP)) > budget.limit {
-                    // About to run out: name where the script is.
-                    at_script_line();
-                }
-                budget.spend(u64::from(STEP)).map(|()| VmState::Continue)
-            }
-        }
-    })?;
-    Ok(())
-}
-
-/// Stops counting (the state's own thread; threads the script created are not run again).
-pub fn disarm(lua: &Lua) {
-    lua.remove_hook();
-}
-
-/// Gives the state its whole instruction budget again (a REPL session before each line, a hook
-/// before each call) and forgets where the last script was.
-pub fn restart_budget(lua: &Lua) {
-    if let Some(budget) = lua.app_data_ref::<Budget>() {
-        budget.used.set(0);
-        budget.chunk.borrow_mut().clear();
-        budget.line.set(0);
-    }
+    pub const HOOK: Limits =
+        Limits { memory: 16 * 1024 * 1024, instructions: 2_000_000, deadline: HOOK_DEADLINE };
+    /// For a scenario script: generous, but not unbounded.
+    pub const SCENARIO: Limits =
+        Limits { memory: 256 * 1024 * 1024, instructions: 200_000_000, deadline: SCENARIO_DEADLINE };
+    /// For one REPL `lua` line.
+    pub const REPL_LINE: Limits = Limits { deadline: REPL_LINE_DEADLINE, ..Limits::SCENARIO };
 }
 
 /// Runs the host's own trusted work on the state (converting the engine's values into tables) with
@@ -195,20 +113,6 @@ pub fn json_to_lua(lua: &Lua, value: &serde_json::Value, arrays: Option<&Table>)
     })
 }
 
-/// Charges `instructions` to the state's budget: the host's work for a script (a query, a command)
-/// costs it as Lua's own instructions would, so loops of such calls end too.
-pub fn charge(lua: &Lua, instructions: u64) -> mlua::Result<()> {
-    match lua.app_data_ref::<Budget>() {
-        Some(b) => b.clone().spend(instructions),
-        None => Ok(()),
-    }
-}
-
-/// Where the script was at the last line event (`chunk:line`), for errors without a position.
-pub fn last_position(lua: &Lua) -> Option<String> {
-    lua.app_data_ref::<Budget>().and_then(|b| b.position())
-}
-
 /// The state's random numbers: the generator and the seed `math.randomseed` mixes in.
 #[derive(Clone)]
 struct Dice {
@@ -224,6 +128,12 @@ pub fn reseed(lua: &Lua, seed: u64) {
     }
 }
 
+/// What compiling one byte of source with `load` costs the budget.
+const LOAD_COST_PER_BYTE: u64 = 4;
+/// The longest `os.date` format, and the longest result (chrono writes it outside Lua's limit).
+const MAX_DATE_FORMAT: usize = 1024;
+const MAX_DATE_RESULT: usize = 16 * 1024;
+
 /// A fresh sandboxed state. `clock` is what `os.time()` and `os.date()` read (a scenario moves it
 /// as its simulated clock moves).
 pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua::Result<Lua> {
@@ -232,12 +142,7 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
         LuaOptions::new(),
     )?;
     lua.set_memory_limit(limits.memory)?;
-    let budget = Budget {
-        used: Rc::new(Cell::new(0)),
-        limit: limits.instructions,
-        chunk: Rc::new(RefCell::new(String::new())),
-        line: Rc::new(Cell::new(0)),
-    };
+    let budget = Budget::new(limits.instructions, limits.deadline);
     lua.set_app_data(budget);
     let globals = lua.globals();
     for name in ["dofile", "loadfile", "collectgarbage", "require", "load"] {
@@ -245,6 +150,8 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
     }
     let string: Table = globals.get("string")?;
     string.raw_set("dump", Value::Nil)?;
+    super::strings::install(&lua, &string, limits.memory)?;
+    globals.raw_set("__sandbox_spent", lua.create_function(|lua, ()| Ok(spent(lua)))?)?;
 
     // `load` compiles text only (never bytecode), into the sandbox's own globals by default.
     let load = lua.create_function(
@@ -263,6 +170,8 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
                     ),
                 ));
             }
+            // Compiling is work inside one C call: charged by the size of the source.
+            charge(lua, text.as_bytes().len() as u64 * LOAD_COST_PER_BYTE)?;
             let bytes = text.as_bytes().to_vec();
             if bytes.first() == Some(&0x1b) {
                 return Ok((
@@ -310,6 +219,14 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
             let now = clock.get();
             let now_secs = now.timestamp();
             let format = format.unwrap_or_else(|| "%c".into());
+            // chrono builds the result outside Lua's memory limit: both are bounded.
+            if format.len() > MAX_DATE_FORMAT {
+                return Err(mlua::Error::RuntimeError(format!(
+                    "os.date: the format is {} bytes; at most {MAX_DATE_FORMAT}",
+                    format.len()
+                )));
+            }
+            charge(lua, format.len() as u64)?;
             let format = format.strip_prefix('!').unwrap_or(&format).to_string();
             let t = Utc.timestamp_opt(time.unwrap_or(now_secs), 0).single().unwrap_or(now);
             if format.starts_with("*t") {
@@ -330,10 +247,16 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
             if write!(out, "{}", t.format(&format)).is_err() {
                 return Err(mlua::Error::RuntimeError(format!("os.date: bad format '{format}'")));
             }
+            if out.len() > MAX_DATE_RESULT {
+                return Err(mlua::Error::RuntimeError(format!(
+                    "os.date: the result would be {} bytes; at most {MAX_DATE_RESULT}",
+                    out.len()
+                )));
+            }
             Ok(Value::String(lua.create_string(out)?))
         })?,
     )?;
-    let clock_used = lua.app_data_ref::<Budget>().map(|b| b.used.clone()).expect("set above");
+    let clock_used = lua.app_data_ref::<Budget>().map(|b| b.used()).expect("set above");
     os.raw_set("clock", lua.create_function(move |_, ()| Ok(clock_used.get() as f64 / 1.0e8))?)?;
     os.raw_set("difftime", lua.create_function(|_, (a, b): (f64, Option<f64>)| Ok(a - b.unwrap_or(0.0)))?)?;
     globals.raw_set("os", os)?;
@@ -526,7 +449,9 @@ mod tests {
 
     fn state(instructions: u64) -> Lua {
         let clock = Rc::new(Cell::new(Timestamp::default()));
-        let lua = new_state(Limits { memory: 16 * 1024 * 1024, instructions }, clock, 1).expect("state");
+        let lua =
+            new_state(Limits { instructions, deadline: Duration::from_secs(600), ..Limits::HOOK }, clock, 1)
+                .expect("state");
         arm(&lua).expect("armed");
         lua
     }

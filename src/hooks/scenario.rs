@@ -128,13 +128,28 @@ fn show(lua: &mlua::Lua, v: &Value) -> Option<String> {
     }
 }
 
+/// The longest line a script may print (each line is written out as it is printed, but it is
+/// built outside Lua's memory limit first).
+pub const MAX_PRINTED_LINE: usize = 16 * 1024 * 1024;
+
 /// Where a state keeps its host table and its `pim` API between chunks.
 const HOST_KEY: &str = "pimlab.host";
 const PIM_KEY: &str = "pimlab.pim";
 
 /// Runs a scenario script named `chunk`. `print` receives each line the script prints.
 pub fn run(source: &str, chunk: &str, host: &mut dyn ScenarioHost, print: &mut dyn FnMut(&str)) -> Outcome {
-    match LuaSession::new(host) {
+    run_with(Limits::SCENARIO, source, chunk, host, print)
+}
+
+/// [`run`] under other limits (tests use small ones).
+pub fn run_with(
+    limits: Limits,
+    source: &str,
+    chunk: &str,
+    host: &mut dyn ScenarioHost,
+    print: &mut dyn FnMut(&str),
+) -> Outcome {
+    match LuaSession::new(host, limits) {
         Ok(session) => session.run(source, chunk, host, print),
         Err(error) => Outcome { error: Some(error), ..Default::default() },
     }
@@ -149,9 +164,11 @@ pub struct LuaSession {
 }
 
 impl LuaSession {
-    pub fn new(host: &mut dyn ScenarioHost) -> Result<LuaSession, String> {
+    /// A session under `limits`: [`Limits::SCENARIO`] for `pimlab run`, [`Limits::REPL_LINE`]
+    /// for the REPL (each chunk gets them afresh).
+    pub fn new(host: &mut dyn ScenarioHost, limits: Limits) -> Result<LuaSession, String> {
         let clock = Rc::new(Cell::new(host.now()));
-        let lua = sandbox::new_state(Limits::SCENARIO, clock.clone(), host.seed())
+        let lua = sandbox::new_state(limits, clock.clone(), host.seed())
             .and_then(|l| {
                 sandbox::arm(&l)?;
                 Ok(l)
@@ -268,6 +285,7 @@ fn run_chunk(
         h.raw_set(
             "encode",
             lua.create_function(|lua, v: Value| {
+                super::depth::check(&v, "pim.json").map_err(mlua::Error::RuntimeError)?;
                 let json: serde_json::Value = lua.from_value(v)?;
                 Ok(sorted(json).to_string())
             })?,
@@ -297,6 +315,13 @@ fn run_chunk(
         globals.raw_set(
             "print",
             scope.create_function(|_, args: MultiValue| {
+                let size: usize =
+                    args.iter().map(|v| if let Value::String(s) = v { s.as_bytes().len() } else { 32 }).sum();
+                if size > MAX_PRINTED_LINE {
+                    return Err(mlua::Error::RuntimeError(format!(
+                        "print: a line of {size} bytes; at most {MAX_PRINTED_LINE}"
+                    )));
+                }
                 let text: Vec<String> =
                     args.iter().map(|v| v.to_string().unwrap_or_else(|_| format!("{v:?}"))).collect();
                 (print.borrow_mut())(&text.join("\t"));
@@ -339,9 +364,19 @@ fn run_chunk(
             };
             return Ok(Outcome { passed, failed, error: Some(message), value: None });
         }
-        let value = results.next().and_then(|v| show(lua, &v));
+        let value = results.next();
+        // Refused before it is shown: the converters recurse once per level.
+        if let Some(Err(e)) = value.as_ref().map(|v| super::depth::check(v, "the script's value")) {
+            return Ok(Outcome { passed, failed, error: Some(e), value: None });
+        }
+        let value = value.and_then(|v| show(lua, &v));
         Ok(Outcome { passed, failed, error: None, value })
     });
+    // Out of budget or time: that is how the script ended, whatever its own code raised after.
+    if let Some(ended) = sandbox::spent(lua) {
+        let (passed, failed) = summary(lua);
+        return Outcome { passed, failed, error: Some(ended), value: None };
+    }
     match result {
         Ok(o) => o,
         Err(e) => {
@@ -350,15 +385,18 @@ fn run_chunk(
                 mlua::Error::CallbackError { cause, .. } => cause.to_string(),
                 other => other.to_string(),
             };
-            let (passed, failed) = lua
-                .globals()
-                .get::<Table>("pim")
-                .and_then(|p| p.get::<mlua::Function>("summary"))
-                .and_then(|f| f.call::<(u32, u32)>(()))
-                .unwrap_or((0, 0));
+            let (passed, failed) = summary(lua);
             let first = message.lines().next().unwrap_or_default();
             let error = first.strip_prefix("runtime error: ").unwrap_or(first).to_string();
             Outcome { passed, failed, error: Some(error), value: None }
         }
     }
+}
+
+/// The `pim.expect*` counts so far (none if the script broke `pim`).
+fn summary(lua: &Lua) -> (u32, u32) {
+    lua.named_registry_value::<Table>(PIM_KEY)
+        .and_then(|p| p.raw_get::<mlua::Function>("summary"))
+        .and_then(|f| f.call::<(u32, u32)>(()))
+        .unwrap_or((0, 0))
 }

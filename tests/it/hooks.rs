@@ -1116,7 +1116,7 @@ fn load_compiles_text_only_and_refuses_bytecode() {
 // The sandbox: limits
 // ---------------------------------------------------------------------------------------------
 
-const SMALL: Limits = Limits { memory: 4 * 1024 * 1024, instructions: 200_000 };
+const SMALL: Limits = Limits { memory: 4 * 1024 * 1024, instructions: 200_000, ..Limits::HOOK };
 
 #[test]
 fn an_endless_loop_hits_the_instruction_budget() {
@@ -1213,7 +1213,11 @@ fn huge_string_rep_hits_the_memory_limit() {
 #[test]
 fn table_growth_hits_the_memory_limit() {
     let src = validate_hook("    local t = {}\n    for i = 1, 1e8 do t[i] = { i } end");
-    let big = Limits { memory: 4 * 1024 * 1024, instructions: 1_000_000_000 };
+    let big = Limits {
+        memory: 4 * 1024 * 1024,
+        instructions: 1_000_000_000,
+        deadline: std::time::Duration::from_secs(60),
+    };
     assert_fails_closed(Some(big), "Grow", &src, None, "memory limit exceeded");
     // Strings kept alive in a table.
     let src = validate_hook(

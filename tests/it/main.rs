@@ -16,6 +16,8 @@ mod lifecycle_properties;
 mod repl;
 mod robustness;
 mod router_fuzz;
+mod sandbox;
+mod sandbox_patterns;
 mod scripts;
 mod store_caches;
 mod surface_words;
