@@ -339,7 +339,7 @@ impl HookCache {
         if let Some(h) = &self.0.borrow().hooks {
             return Ok(h.clone());
         }
-        let hooks = Rc::new(tx.hooks()?);
+        let hooks = tx.hooks()?;
         self.0.borrow_mut().hooks = Some(hooks.clone());
         Ok(hooks)
     }

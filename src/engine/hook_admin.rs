@@ -96,7 +96,7 @@ impl super::Engine {
 
     /// Every hook, in the order they run.
     pub fn hooks(&mut self) -> Result<Vec<Hook>, ApiError> {
-        self.read(|tx, _| Ok(tx.hooks()?))
+        self.read(|tx, _| Ok(tx.hooks()?.as_ref().clone()))
     }
 
     pub fn hook(&mut self, name: &str) -> Result<Hook, ApiError> {

@@ -1,5 +1,5 @@
-//! What the store remembers between reads: policies and their parsed rules, directory objects and
-//! role definitions. A request reads its principal, its role and its role's seventeen rules half
+//! What the store remembers between reads: policies and their parsed rules, directory objects,
+//! role definitions and the hooks. A request reads its principal, its role and its role's seventeen rules half
 //! a dozen times (resolving, checking, auditing, addressing mail), and a scenario reads the same
 //! few thousand rows for hours; these rows change rarely.
 //!
@@ -34,6 +34,8 @@ pub(crate) struct Caches {
     pub(crate) role_names: HashMap<String, Option<RoleDefinition>>,
     /// Policies with their rules by surface, scope and lower-case role id (NUL-separated).
     pub(crate) policies: HashMap<String, Option<Policy>>,
+    /// Every hook, in the order they run.
+    pub(crate) hooks: Option<Rc<Vec<crate::model::hook::Hook>>>,
 }
 
 impl Caches {
@@ -43,6 +45,7 @@ impl Caches {
         self.roles.clear();
         self.role_names.clear();
         self.policies.clear();
+        self.hooks = None;
     }
 
     /// The store is about to change cached rows in the open transaction.

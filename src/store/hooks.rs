@@ -23,6 +23,7 @@ fn hook_from_row(r: &Row<'_>) -> rusqlite::Result<Hook> {
 impl Tx<'_> {
     /// Stores a new hook after every other one.
     pub fn insert_hook(&self, h: &Hook) -> rusqlite::Result<()> {
+        self.forget_cached();
         self.tx
             .prepare_cached(&format!(
                 "INSERT INTO hooks ({HOOK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT coalesce(max(position), 0) + 1 FROM hooks))"
@@ -31,11 +32,17 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Every hook, in the order they run.
-    pub fn hooks(&self) -> rusqlite::Result<Vec<Hook>> {
+    /// Every hook, in the order they run. Shared with the store's caches: every request asks.
+    pub fn hooks(&self) -> rusqlite::Result<std::rc::Rc<Vec<Hook>>> {
+        if let Some(hooks) = &self.caches()?.hooks {
+            return Ok(hooks.clone());
+        }
         let mut stmt =
             self.tx.prepare_cached(&format!("SELECT {HOOK_COLUMNS} FROM hooks ORDER BY position"))?;
-        stmt.query_map([], hook_from_row)?.collect()
+        let hooks: std::rc::Rc<Vec<Hook>> =
+            std::rc::Rc::new(stmt.query_map([], hook_from_row)?.collect::<Result<_, _>>()?);
+        self.caches()?.hooks = Some(hooks.clone());
+        Ok(hooks)
     }
 
     pub fn hook(&self, name: &str) -> rusqlite::Result<Option<Hook>> {
@@ -46,6 +53,7 @@ impl Tx<'_> {
     }
 
     pub fn delete_hook(&self, name: &str) -> rusqlite::Result<bool> {
+        self.forget_cached();
         Ok(self.tx.prepare_cached("DELETE FROM hooks WHERE name = ?1")?.execute([name])? > 0)
     }
 }
