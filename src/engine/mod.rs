@@ -286,6 +286,15 @@ fn load_ctx(tx: &Tx<'_>, runner: &Option<Rc<dyn HookRunner>>) -> Result<Ctx, Api
         None => 0,
         Some(v) => v.parse::<u64>().map_err(|_| damaged("seed", &v))?,
     };
+    // An older pimlab let the clock run past the calendar Graph knows; date arithmetic there
+    // would overflow, so such a store is refused rather than half-used.
+    let latest = crate::model::time::latest();
+    if now > to_millis(latest) {
+        return Err(ApiError::internal(format!(
+            "the store's clock ({now} ms after 1970) is past {}, the latest time pimlab supports; start afresh with init --force",
+            crate::model::time::format_timestamp(latest)
+        )));
+    }
     Ok(Ctx { now: from_millis(now), tenant_id, seed, runner: runner.clone(), hooks: Default::default() })
 }
 

@@ -289,3 +289,18 @@ fn a_key_segment_whose_quotes_overlap_is_refused_not_a_crash() {
     assert_eq!(run.code, 1, "{run}");
     assert!(run.stderr.starts_with("HTTP 4"), "{run}");
 }
+
+#[test]
+fn a_store_whose_clock_an_older_pimlab_ran_past_the_year_9999_is_refused_not_a_crash() {
+    let lab = Lab::demo();
+    {
+        let c = rusqlite::Connection::open(&lab.db).unwrap();
+        // About the year 260,000, where a further P31000Y would overflow chrono.
+        c.execute("UPDATE meta SET value = '8142000000000000' WHERE key = 'clock'", []).unwrap();
+    }
+    for args in [&["clock", "show"][..], &["clock", "advance", "P3000000D"], &["eligible", "list"]] {
+        let run = lab.run(args);
+        assert_eq!(run.code, 1, "{run}");
+        assert!(run.stderr.contains("past 9999-12-31T23:59:59.999Z"), "{run}");
+    }
+}
