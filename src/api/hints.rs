@@ -27,6 +27,7 @@ pub fn graph_words(h: &Hint) -> String {
         }
         Hint::ReplaceTenant => "start from a new store".into(),
         Hint::InitTenant => "the store has no tenant yet; create one first".into(),
+        Hint::StartAfresh => "start from a new store".into(),
         Hint::ListRoles => "GET /roleManagement/directory/roleDefinitions lists them".into(),
         Hint::GiveBody => "send the JSON body".into(),
         Hint::ShowHook { name } => format!("an administrator can fix or remove the policy hook '{name}'"),

@@ -291,9 +291,10 @@ fn load_ctx(tx: &Tx<'_>, runner: &Option<Rc<dyn HookRunner>>) -> Result<Ctx, Api
     let latest = crate::model::time::latest();
     if now > to_millis(latest) {
         return Err(ApiError::internal(format!(
-            "the store's clock ({now} ms after 1970) is past {}, the latest time pimlab supports; start afresh with init --force",
+            "the store's clock ({now} ms after 1970) is past {}, the latest time pimlab supports",
             crate::model::time::format_timestamp(latest)
-        )));
+        ))
+        .with_hint(crate::model::Hint::StartAfresh));
     }
     Ok(Ctx { now: from_millis(now), tenant_id, seed, runner: runner.clone(), hooks: Default::default() })
 }

@@ -17,6 +17,7 @@ pub fn script_words(h: &Hint) -> String {
         Hint::ActAsAdministrator => "activate one first, or act as an administrator (pim.as)".into(),
         Hint::ReplaceTenant => "start from a new store".into(),
         Hint::InitTenant => "the store has no tenant yet".into(),
+        Hint::StartAfresh => "start from a new store".into(),
         Hint::ListRoles => "pim.role.list() lists them".into(),
         Hint::GiveBody => "pass the body (a table or JSON text)".into(),
         Hint::ShowHook { name } => format!("see it with pim.hook.show(\"{name}\")"),

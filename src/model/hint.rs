@@ -35,6 +35,8 @@ pub enum Hint {
     ReplaceTenant,
     /// Create the store's tenant first.
     InitTenant,
+    /// The store cannot be used as it is: start again with a new tenant.
+    StartAfresh,
     /// See the role definitions there are.
     ListRoles,
     /// Send a JSON body with the call.

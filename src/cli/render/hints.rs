@@ -17,6 +17,9 @@ pub fn cli_words(h: &Hint) -> String {
         Hint::ActAsAdministrator => "activate one first, or act --as an administrator".into(),
         Hint::ReplaceTenant => "use --force to replace it".into(),
         Hint::InitTenant => "run `pimlab init` first".into(),
+        Hint::StartAfresh => {
+            "start again: `pimlab init --force` replaces the tenant (everything in it is lost)".into()
+        }
         Hint::ListRoles => "`pimlab role list` shows them".into(),
         Hint::GiveBody => "--body '{...}' or --body @file.json".into(),
         Hint::ShowHook { name } => format!("see it with `pimlab hook show {name}`"),
