@@ -50,6 +50,7 @@ pub struct TargetArgs {
 
 #[derive(Debug, Args, Clone, Default, Deserialize)]
 pub struct RequestOptions {
+    /// Why the request is made (the policy may require one; at most 500 characters).
     #[arg(long, short)]
     pub justification: Option<String>,
     /// Ticket as SYSTEM:NUMBER (e.g. ServiceNow:INC0012345).
@@ -93,8 +94,10 @@ pub struct AdminArgs {
 
 #[derive(Debug, Args, Clone, Default, Deserialize)]
 pub struct ListArgs {
+    /// Only this principal's (id, user principal name or display name).
     #[arg(long, short)]
     pub principal: Option<String>,
+    /// Only this role's (id or display name).
     #[arg(long, short)]
     pub role: Option<String>,
     /// Only those in effect now (instances), not future ones.
@@ -105,14 +108,17 @@ pub struct ListArgs {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct ActivateArgs {
+    /// The role to activate (id or display name).
     #[arg(long, short)]
     pub role: String,
+    /// Where: "/" (tenant), an administrative unit's name or id, or a directory scope path.
     #[arg(long, default_value = "/")]
     #[serde(default = "de::root_scope")]
     pub scope: String,
     /// Activate for a role-assignable group you belong to, rather than for yourself.
     #[arg(long, value_name = "GROUP")]
     pub for_group: Option<String>,
+    /// When the activation starts (default: now); a time in ISO 8601.
     #[arg(long, value_name = "TIME", value_parser = values::time)]
     #[serde(default, deserialize_with = "de::time")]
     pub start: Option<Timestamp>,
@@ -127,11 +133,14 @@ pub struct ActivateArgs {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct SelfArgs {
+    /// The role (id or display name).
     #[arg(long, short)]
     pub role: String,
+    /// Where: "/" (tenant), an administrative unit's name or id, or a directory scope path.
     #[arg(long, default_value = "/")]
     #[serde(default = "de::root_scope")]
     pub scope: String,
+    /// For a role-assignable group you belong to, rather than for yourself.
     #[arg(long, value_name = "GROUP")]
     pub for_group: Option<String>,
     #[command(flatten)]
@@ -141,8 +150,10 @@ pub struct SelfArgs {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct SelfChangeArgs {
+    /// The role (id or display name).
     #[arg(long, short)]
     pub role: String,
+    /// Where: "/" (tenant), an administrative unit's name or id, or a directory scope path.
     #[arg(long, default_value = "/")]
     #[serde(default = "de::root_scope")]
     pub scope: String,
@@ -184,10 +195,13 @@ pub struct RequestsArgs {
     #[arg(long)]
     #[serde(default)]
     pub mine: bool,
+    /// Only eligibility requests, or only assignment (active) requests.
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
+    /// Only requests for this principal (id, user principal name or display name).
     #[arg(long, short)]
     pub principal: Option<String>,
+    /// Only requests for this role (id or display name).
     #[arg(long, short)]
     pub role: Option<String>,
     /// A status such as Provisioned or PendingApproval.
@@ -226,6 +240,7 @@ pub struct ApprovalsArgs {
 pub struct DecisionArgs {
     /// The request (its approval has the same id): its id, a unique beginning of it, or `last`.
     pub id: String,
+    /// Why you decide so (the approval stage may require it).
     #[arg(long, short)]
     pub justification: Option<String>,
 }
@@ -235,6 +250,7 @@ pub struct NotificationsArgs {
     /// Only messages to this principal (id, user principal name or display name).
     #[arg(long, value_name = "PRINCIPAL")]
     pub to: Option<String>,
+    /// Only messages sent at or after this time (ISO 8601).
     #[arg(long, value_name = "TIME", value_parser = values::time)]
     #[serde(default, deserialize_with = "de::time")]
     pub since: Option<Timestamp>,
@@ -247,6 +263,7 @@ pub struct NotificationsArgs {
 /// One role, by name or id.
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct RoleArg {
+    /// The role: id or display name.
     pub role: String,
 }
 
@@ -260,11 +277,13 @@ pub struct RoleListArgs {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct RoleAddArgs {
+    /// The custom role's display name (unique).
     pub name: String,
     /// Allowed resource action, e.g. microsoft.directory/users/basic/update; repeatable.
     #[arg(long = "action", value_name = "ACTION", required = true)]
     #[serde(rename = "action", alias = "actions", deserialize_with = "de::one_or_many")]
     pub actions: Vec<String>,
+    /// What the role is for.
     #[arg(long)]
     pub description: Option<String>,
     /// Create it disabled (not assignable).
@@ -295,6 +314,7 @@ pub enum PolicyAction {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct PolicySetArgs {
+    /// The role whose policy (role settings) to change: id or display name.
     pub role: String,
     /// Maximum activation duration (Expiration_EndUser_Assignment).
     #[arg(long, value_name = "DURATION", value_parser = values::duration)]
@@ -343,6 +363,7 @@ pub struct PolicySetArgs {
     /// Patch one rule by id with a Graph JSON body (or @FILE), as PATCH .../rules/{id} does.
     #[arg(long, value_name = "RULE_ID", requires = "body")]
     pub rule: Option<String>,
+    /// The rule patch for --rule, as Graph JSON, or @FILE to read it from a file.
     #[arg(long, value_name = "JSON", requires = "rule")]
     #[serde(default, deserialize_with = "de::json_text")]
     pub body: Option<String>,
@@ -350,6 +371,7 @@ pub struct PolicySetArgs {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct HookAddArgs {
+    /// The hook's name (unique; used by show, test and remove).
     pub name: String,
     /// The hook's Lua source file.
     #[arg(long, value_name = "F.lua", required = true)]
@@ -368,11 +390,13 @@ pub struct HookAddArgs {
 /// One hook, by name.
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct HookName {
+    /// The hook's name.
     pub name: String,
 }
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct HookTestArgs {
+    /// The hook to try on a request, without storing anything.
     pub name: String,
     /// The request as Graph JSON, or @FILE.
     #[arg(long, value_name = "JSON")]
@@ -404,6 +428,7 @@ pub struct ObjectAddArgs {
     /// User principal name (users; default name@domain).
     #[arg(long)]
     pub upn: Option<String>,
+    /// A description (at most 1,024 characters).
     #[arg(long)]
     pub description: Option<String>,
     /// Groups: may hold directory roles.
@@ -415,12 +440,15 @@ pub struct ObjectAddArgs {
 /// One directory object, by id, user principal name or display name.
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct ObjectName {
+    /// The object: id, user principal name or display name.
     pub name: String,
 }
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct AddMemberArgs {
+    /// The group or administrative unit: id or display name.
     pub container: String,
+    /// The member to add: id, user principal name or display name.
     pub member: String,
     /// As an owner rather than a member.
     #[arg(long)]
@@ -430,6 +458,7 @@ pub struct AddMemberArgs {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct ContainerArg {
+    /// The group or administrative unit: id or display name.
     pub container: String,
 }
 
@@ -449,6 +478,7 @@ pub enum ObjectAction {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct ClockSetArgs {
+    /// The new simulated time (ISO 8601); the clock only moves forward.
     #[arg(value_parser = values::time)]
     #[serde(deserialize_with = "de::required_time")]
     pub time: Timestamp,
@@ -456,6 +486,7 @@ pub struct ClockSetArgs {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct ClockAdvanceArgs {
+    /// How far to move the clock (ISO 8601 such as PT3H or P1D).
     #[arg(value_parser = values::duration)]
     #[serde(deserialize_with = "de::required_duration")]
     pub duration: IsoDuration,
@@ -473,11 +504,14 @@ pub enum ClockAction {
 
 #[derive(Debug, Args, Clone, Default, Deserialize)]
 pub struct AuditArgs {
+    /// Only records at or after this time (ISO 8601).
     #[arg(long, value_name = "TIME", value_parser = values::time)]
     #[serde(default, deserialize_with = "de::time")]
     pub since: Option<Timestamp>,
+    /// Only records about this principal (id, user principal name or display name).
     #[arg(long, short)]
     pub principal: Option<String>,
+    /// Only records about this role (id or display name).
     #[arg(long, short)]
     pub role: Option<String>,
 }
