@@ -362,7 +362,7 @@ fn run_chunk(
                 Some(other) => other.to_string().unwrap_or_else(|_| format!("{other:?}")),
                 None => "the script failed".to_string(),
             };
-            return Ok(Outcome { passed, failed, error: Some(message), value: None });
+            return Ok(Outcome { passed, failed, error: Some(plain(&message)), value: None });
         }
         let value = results.next();
         // Refused before it is shown: the converters recurse once per level.
@@ -387,10 +387,16 @@ fn run_chunk(
             };
             let (passed, failed) = summary(lua);
             let first = message.lines().next().unwrap_or_default();
-            let error = first.strip_prefix("runtime error: ").unwrap_or(first).to_string();
+            let error = plain(first);
             Outcome { passed, failed, error: Some(error), value: None }
         }
     }
+}
+
+/// An error's first line without mlua's "runtime error: " (its wording of an error the host
+/// raised), wherever that lands (after a position, too): noise to a script's author.
+fn plain(message: &str) -> String {
+    message.lines().next().unwrap_or_default().replacen("runtime error: ", "", 1)
 }
 
 /// The `pim.expect*` counts so far (none if the script broke `pim`).

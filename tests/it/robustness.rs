@@ -304,3 +304,13 @@ fn a_store_whose_clock_an_older_pimlab_ran_past_the_year_9999_is_refused_not_a_c
         assert!(run.stderr.contains("past 9999-12-31T23:59:59.999Z"), "{run}");
     }
 }
+
+#[test]
+fn a_scripts_error_from_the_host_reads_without_mluas_runtime_error_prefix() {
+    let lab = Lab::empty();
+    let script = lab.file("date", "os.date(string.rep('%c', 5000))\n");
+    let run = lab.run_raw(lab.command(), &["run".into(), script]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.contains("error: os.date: the format is 10000 bytes; at most 1024"), "{run}");
+    assert!(!run.stderr.contains("runtime error"), "{run}");
+}
