@@ -200,7 +200,7 @@ impl Engine {
     /// Runs `f` with all its store changes in one transaction: each operation still succeeds or
     /// fails alone (a savepoint each), but they share one commit. Graph's `$batch` uses it.
     pub fn batch<T>(&mut self, f: impl FnOnce(&mut Engine) -> T) -> Result<T, ApiError> {
-        let opened = self.store.begin_batch()?;
+        let opened = self.store.begin_batch(crate::store::Batch::Savepoints)?;
         let value = f(self);
         if opened {
             self.store.end_batch(true)?;
@@ -211,11 +211,15 @@ impl Engine {
     /// Runs `f` with all its store changes in one transaction, kept only if `f` succeeds: for a
     /// write made of several steps that must happen whole or not at all, with no other process
     /// in between (a clock advance). Inside an open batch, `f` is part of the batch.
+    ///
+    /// The writes inside are not savepoints (which copy every page they touch into a statement
+    /// journal): a failed one is undone only with the whole, so `f` must return every error it
+    /// meets, never carry on past one (and must not use `write_or_refuse`, which keeps a refusal).
     pub(crate) fn atomically<T>(
         &mut self,
         f: impl FnOnce(&mut Engine) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let opened = self.store.begin_batch()?;
+        let opened = self.store.begin_batch(crate::store::Batch::Whole)?;
         let result = f(self);
         if opened {
             self.store.end_batch(result.is_ok())?;

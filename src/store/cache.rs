@@ -110,7 +110,7 @@ mod tests {
     fn an_object_added_in_a_rolled_back_savepoint_of_a_batch_is_not_remembered() {
         let mut store = Store::open_in_memory().unwrap();
         let id = "00000000-0000-0000-0000-00000000000c";
-        store.begin_batch().unwrap();
+        store.begin_batch(crate::store::Batch::Savepoints).unwrap();
         {
             let tx = store.write().unwrap();
             tx.insert_object(&user(id)).unwrap();
@@ -126,7 +126,7 @@ mod tests {
     fn an_object_read_in_a_rolled_back_batch_is_not_remembered() {
         let mut store = Store::open_in_memory().unwrap();
         let id = "00000000-0000-0000-0000-00000000000d";
-        store.begin_batch().unwrap();
+        store.begin_batch(crate::store::Batch::Savepoints).unwrap();
         let tx = store.write().unwrap();
         tx.insert_object(&user(id)).unwrap();
         tx.commit().unwrap();

@@ -67,8 +67,20 @@ pub struct Store {
     /// Rows read before: parsed rules, directory objects, role definitions (see `cache.rs` for
     /// when entries are dropped).
     caches: RefCell<cache::Caches>,
-    /// A batch transaction is open: each `write`/`read` becomes a savepoint inside it.
-    in_batch: bool,
+    /// An open batch, and what each `write`/`read` inside it is.
+    batch: Batch,
+}
+
+/// Whether a batch transaction is open, and how the transactions inside it are kept apart.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Batch {
+    /// No batch: each `write`/`read` is a transaction of its own.
+    None,
+    /// Each `write`/`read` is a savepoint: it succeeds or fails alone (Graph's `$batch`).
+    Savepoints,
+    /// Each `write`/`read` is simply part of the batch, which succeeds or fails whole (a clock
+    /// advance): no savepoint, whose statement journal copies every page it touches.
+    Whole,
 }
 
 /// What a `Tx` runs in: its own transaction, or a savepoint inside an open batch. Begun and ended
@@ -76,25 +88,34 @@ pub struct Store {
 /// afresh every time, and a request runs several transactions.
 struct Scope<'a> {
     conn: &'a Connection,
-    savepoint: bool,
+    batch: Batch,
     ended: bool,
 }
 
 impl<'a> Scope<'a> {
-    fn begin(conn: &'a Connection, savepoint: bool, behavior: TransactionBehavior) -> rusqlite::Result<Self> {
-        let sql = match (savepoint, behavior) {
-            (true, _) => "SAVEPOINT pimlab_scope",
-            (false, TransactionBehavior::Immediate) => "BEGIN IMMEDIATE",
-            (false, TransactionBehavior::Exclusive) => "BEGIN EXCLUSIVE",
-            (false, _) => "BEGIN DEFERRED",
+    fn begin(conn: &'a Connection, batch: Batch, behavior: TransactionBehavior) -> rusqlite::Result<Self> {
+        let sql = match (batch, behavior) {
+            (Batch::Whole, _) => None,
+            (Batch::Savepoints, _) => Some("SAVEPOINT pimlab_scope"),
+            (Batch::None, TransactionBehavior::Immediate) => Some("BEGIN IMMEDIATE"),
+            (Batch::None, TransactionBehavior::Exclusive) => Some("BEGIN EXCLUSIVE"),
+            (Batch::None, _) => Some("BEGIN DEFERRED"),
         };
-        conn.prepare_cached(sql)?.execute([])?;
-        Ok(Scope { conn, savepoint, ended: false })
+        if let Some(sql) = sql {
+            conn.prepare_cached(sql)?.execute([])?;
+        }
+        Ok(Scope { conn, batch, ended: false })
     }
 
     fn commit(mut self) -> rusqlite::Result<()> {
-        let sql = if self.savepoint { "RELEASE pimlab_scope" } else { "COMMIT" };
-        self.conn.prepare_cached(sql)?.execute([])?;
+        let sql = match self.batch {
+            Batch::Whole => None,
+            Batch::Savepoints => Some("RELEASE pimlab_scope"),
+            Batch::None => Some("COMMIT"),
+        };
+        if let Some(sql) = sql {
+            self.conn.prepare_cached(sql)?.execute([])?;
+        }
         self.ended = true;
         Ok(())
     }
@@ -107,7 +128,10 @@ impl Drop for Scope<'_> {
         if self.ended {
             return;
         }
-        let undo = if self.savepoint {
+        let undo = if self.batch == Batch::Whole {
+            // Undone with the whole batch, by whoever opened it.
+            Ok(0)
+        } else if self.batch == Batch::Savepoints {
             self.conn
                 .prepare_cached("ROLLBACK TO pimlab_scope")
                 .and_then(|mut s| s.execute([]))
@@ -196,7 +220,8 @@ impl Store {
         // Hooks, approvals and the transaction statements add to the hot set; the default cache of 16
         // would evict them.
         conn.set_prepared_statement_cache_capacity(96);
-        let mut store = Store { conn, path, caches: RefCell::new(cache::Caches::default()), in_batch: false };
+        let mut store =
+            Store { conn, path, caches: RefCell::new(cache::Caches::default()), batch: Batch::None };
         schema::migrate(&mut store.conn).map_err(wrap)?;
         Ok(store)
     }
@@ -217,8 +242,8 @@ impl Store {
     }
 
     fn scope(&mut self, behavior: TransactionBehavior) -> rusqlite::Result<Tx<'_>> {
-        let tx = Scope::begin(&self.conn, self.in_batch, behavior)?;
-        let guard = cache::Guard::new(&self.caches, !self.in_batch);
+        let tx = Scope::begin(&self.conn, self.batch, behavior)?;
+        let guard = cache::Guard::new(&self.caches, self.batch == Batch::None);
         // No other connection can reach an in-memory store: nothing to check its caches against.
         guard.validated.set(self.path.is_none());
         Ok(Tx { tx, guard })
@@ -228,19 +253,19 @@ impl Store {
     /// operation still succeeds or fails alone, but they share one commit. Graph's `$batch` and
     /// bulk loads use it; the commit is what costs most on a disk.
     /// Returns whether this call opened it (a batch inside a batch is part of the outer one).
-    pub fn begin_batch(&mut self) -> rusqlite::Result<bool> {
-        if self.in_batch {
+    pub fn begin_batch(&mut self, kind: Batch) -> rusqlite::Result<bool> {
+        if self.batch != Batch::None || kind == Batch::None {
             return Ok(false);
         }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        self.in_batch = true;
+        self.batch = kind;
         Ok(true)
     }
 
     /// Ends a batch, keeping (`commit`) or discarding everything in it.
     pub fn end_batch(&mut self, commit: bool) -> rusqlite::Result<()> {
-        if self.in_batch {
-            self.in_batch = false;
+        if self.batch != Batch::None {
+            self.batch = Batch::None;
             let ended = self.conn.execute_batch(if commit { "COMMIT" } else { "ROLLBACK" });
             self.caches.borrow_mut().transaction_ended(commit && ended.is_ok());
             ended?;
