@@ -286,10 +286,10 @@ impl Engine {
         self.advance(session, Destination::By(by))
     }
 
-    /// The whole advance holds the store's write lock (one transaction; each instant a savepoint
-    /// in it), so another process's advance or request cannot slip between reading the clock and
-    /// moving it: advances never lose time nor move the clock back. A failure leaves the clock,
-    /// and everything else, where it was.
+    /// The whole advance holds the store's write lock (one transaction, `Engine::atomically`), so
+    /// another process's advance or request cannot slip between reading the clock and moving it:
+    /// advances never lose time nor move the clock back. A failure leaves the clock, and
+    /// everything else, where it was.
     fn advance(&mut self, session: &Session, destination: Destination) -> Result<AdvanceReport, ApiError> {
         self.atomically(|e| {
             let from = e.now()?;

@@ -292,11 +292,10 @@ fn load_ctx(tx: &Tx<'_>, runner: &Option<Rc<dyn HookRunner>>) -> Result<Ctx, Api
     };
     // An older pimlab let the clock run past the calendar Graph knows; date arithmetic there
     // would overflow, so such a store is refused rather than half-used.
-    let latest = crate::model::time::latest();
-    if now > to_millis(latest) {
+    if now > crate::model::time::LATEST_MILLIS {
         return Err(ApiError::internal(format!(
             "the store's clock ({now} ms after 1970) is past {}, the latest time pimlab supports",
-            crate::model::time::format_timestamp(latest)
+            crate::model::time::format_timestamp(crate::model::time::latest())
         ))
         .with_hint(crate::model::Hint::StartAfresh));
     }

@@ -57,7 +57,7 @@ impl Engine {
     /// nothing is returned as given, so that looking it up answers 404 as the service would.
     pub fn resolve_request_id(&mut self, text: &str) -> Result<String, ApiError> {
         let text = text.trim();
-        self.read(|tx, _| {
+        self.lookup(|tx| {
             if text.eq_ignore_ascii_case("last") {
                 return tx.newest_request_id()?.ok_or_else(|| {
                     ApiError::new(404, ErrorCode::RoleAssignmentRequestNotFound, "There are no requests yet.")
@@ -130,7 +130,7 @@ impl Engine {
 
     /// A role by id, template id or display name.
     pub fn role(&mut self, text: &str) -> Result<RoleDefinition, ApiError> {
-        self.lookup(|tx| resolve_role(tx, text))
+        self.resolve_role(text)
     }
 
     pub fn policies(&mut self, with_rules: bool) -> Result<Vec<Policy>, ApiError> {

@@ -39,13 +39,14 @@ pub fn earliest() -> Timestamp {
         .map_or(DateTime::<Utc>::MIN_UTC, |t| t.and_utc())
 }
 
+/// [`latest`] in the store's milliseconds since the Unix epoch.
+pub const LATEST_MILLIS: i64 = 253_402_300_799_999;
+
 /// The latest time Graph's `DateTimeOffset` represents, to the store's millisecond:
 /// 9999-12-31T23:59:59.999Z. The clock never passes it, and a time plus the longest duration
 /// pimlab reads stays well inside chrono's range, so date arithmetic cannot overflow.
 pub fn latest() -> Timestamp {
-    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
-        .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999))
-        .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc())
+    from_millis(LATEST_MILLIS)
 }
 
 /// `t + d`, or `None` past [`latest`].

@@ -1,7 +1,7 @@
 //! What the store remembers between reads: policies and their parsed rules, directory objects,
-//! role definitions and the hooks. A request reads its principal, its role and its role's seventeen rules half
-//! a dozen times (resolving, checking, auditing, addressing mail), and a scenario reads the same
-//! few thousand rows for hours; these rows change rarely.
+//! role definitions and the hooks. A request reads its principal, its role and its role's
+//! seventeen rules half a dozen times (resolving, checking, auditing, addressing mail), and a
+//! scenario reads the same few thousand rows for hours; these rows change rarely.
 //!
 //! An entry is only ever a row as committed, or as the open transaction sees it. Three things drop
 //! entries:

@@ -75,16 +75,16 @@ impl Tx<'_> {
 
     pub fn object(&self, id: &str) -> rusqlite::Result<Option<DirectoryObject>> {
         let key = id.to_ascii_lowercase();
-        if let Some(found) = self.caches()?.objects.get(&key) {
-            return Ok(found.clone());
-        }
-        let found = self
-            .tx
-            .prepare_cached(&format!("SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE id = ?1"))?
-            .query_row([&key], object_from_row)
-            .optional()?;
-        self.caches()?.objects.insert(key, found.clone());
-        Ok(found)
+        self.remembered(
+            |c| &mut c.objects,
+            key.clone(),
+            || {
+                self.tx
+                    .prepare_cached(&format!("SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE id = ?1"))?
+                    .query_row([&key], object_from_row)
+                    .optional()
+            },
+        )
     }
 
     /// Objects whose user principal name or display name is `name` (case-insensitive).
@@ -155,33 +155,32 @@ impl Tx<'_> {
 
     pub fn role(&self, id: &str) -> rusqlite::Result<Option<RoleDefinition>> {
         let key = id.to_ascii_lowercase();
-        if let Some(found) = self.caches()?.roles.get(&key) {
-            return Ok(found.clone());
-        }
-        let found = self
-            .tx
-            .prepare_cached(&format!("SELECT {ROLE_COLUMNS} FROM role_definitions WHERE id = ?1"))?
-            .query_row([&key], role_from_row)
-            .optional()?;
-        self.caches()?.roles.insert(key, found.clone());
-        Ok(found)
+        self.remembered(
+            |c| &mut c.roles,
+            key.clone(),
+            || {
+                self.tx
+                    .prepare_cached(&format!("SELECT {ROLE_COLUMNS} FROM role_definitions WHERE id = ?1"))?
+                    .query_row([&key], role_from_row)
+                    .optional()
+            },
+        )
     }
 
     pub fn role_named(&self, name: &str) -> rusqlite::Result<Option<RoleDefinition>> {
         // NOCASE folds ASCII letters only, as this key does.
-        let key = name.to_ascii_lowercase();
-        if let Some(found) = self.caches()?.role_names.get(&key) {
-            return Ok(found.clone());
-        }
-        let found = self
-            .tx
-            .prepare_cached(&format!(
-                "SELECT {ROLE_COLUMNS} FROM role_definitions WHERE display_name = ?1 COLLATE NOCASE"
-            ))?
-            .query_row([name], role_from_row)
-            .optional()?;
-        self.caches()?.role_names.insert(key, found.clone());
-        Ok(found)
+        self.remembered(
+            |c| &mut c.role_names,
+            name.to_ascii_lowercase(),
+            || {
+                self.tx
+                    .prepare_cached(&format!(
+                        "SELECT {ROLE_COLUMNS} FROM role_definitions WHERE display_name = ?1 COLLATE NOCASE"
+                    ))?
+                    .query_row([name], role_from_row)
+                    .optional()
+            },
+        )
     }
 
     pub fn roles(&self) -> rusqlite::Result<Vec<RoleDefinition>> {

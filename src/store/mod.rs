@@ -64,8 +64,8 @@ impl From<rusqlite::Error> for crate::model::ApiError {
 pub struct Store {
     conn: Connection,
     path: Option<PathBuf>,
-    /// Rows read before: parsed rules, directory objects, role definitions (see `cache.rs` for
-    /// when entries are dropped).
+    /// Rows read before: policies and their parsed rules, directory objects, role definitions and
+    /// the hooks (see `cache.rs` for when entries are dropped).
     caches: RefCell<cache::Caches>,
     /// An open batch, and what each `write`/`read` inside it is.
     batch: Batch,
@@ -83,7 +83,8 @@ pub enum Batch {
     Whole,
 }
 
-/// What a `Tx` runs in: its own transaction, or a savepoint inside an open batch. Begun and ended
+/// What a `Tx` runs in: its own transaction, a savepoint inside an open batch, or simply part of
+/// a batch that succeeds or fails whole (see [`Batch`]). Begun and ended
 /// by statements from the connection's cache: rusqlite's `Transaction` parses `BEGIN` and `COMMIT`
 /// afresh every time, and a request runs several transactions.
 struct Scope<'a> {
@@ -217,8 +218,8 @@ impl Store {
         // Without the query-planner stability guarantee, the bundled SQLite re-prepares some cached
         // statements on every use (they were planned for particular parameter values).
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(wrap)?;
-        // Hooks, approvals and the transaction statements add to the hot set; the default cache of 16
-        // would evict them.
+        // Hooks, approvals and the transaction statements add to the hot set; the default cache
+        // of 16 would evict them.
         conn.set_prepared_statement_cache_capacity(96);
         let mut store =
             Store { conn, path, caches: RefCell::new(cache::Caches::default()), batch: Batch::None };
@@ -329,6 +330,23 @@ impl Tx<'_> {
             self.guard.validated.set(true);
         }
         Ok(self.guard.caches.borrow_mut())
+    }
+
+    /// What `load` gives for `key`, from the cache `pick` chooses when it is there, else loaded
+    /// and remembered (see `cache.rs` for when entries are dropped).
+    fn remembered<T: Clone>(
+        &self,
+        pick: fn(&mut cache::Caches) -> &mut std::collections::HashMap<String, T>,
+        key: String,
+        load: impl FnOnce() -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        if let Some(found) = pick(&mut *self.caches()?).get(&key) {
+            return Ok(found.clone());
+        }
+        // The cache is not borrowed while `load` runs: loading may read other cached rows.
+        let found = load()?;
+        pick(&mut *self.caches()?).insert(key, found.clone());
+        Ok(found)
     }
 
     /// This transaction is about to change cached rows: forget them.

@@ -49,27 +49,28 @@ impl Tx<'_> {
     }
 
     fn load_rules(&self, policy: &mut Policy) -> rusqlite::Result<()> {
-        if let Some(rules) = self.caches()?.rules.get(&policy.id) {
-            policy.rules = rules.clone();
-            return Ok(());
-        }
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT rule_id, body FROM policy_rules WHERE policy_id = ?1 ORDER BY position",
+        let id = &policy.id;
+        policy.rules = self.remembered(
+            |c| &mut c.rules,
+            id.clone(),
+            || {
+                let mut stmt = self.tx.prepare_cached(
+                    "SELECT rule_id, body FROM policy_rules WHERE policy_id = ?1 ORDER BY position",
+                )?;
+                let bodies: Vec<(String, String)> =
+                    stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+                let mut parsed = Vec::with_capacity(bodies.len());
+                for (rule_id, body) in bodies {
+                    let rule: PolicyRule = serde_json::from_str(&body).map_err(|e| {
+                        // Name the damaged row: "store error: invalid type" alone would leave a user guessing.
+                        let why = format!("the stored rule '{rule_id}' of policy '{id}' is damaged: {e}");
+                        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, why.into())
+                    })?;
+                    parsed.push(rule);
+                }
+                Ok(parsed.into())
+            },
         )?;
-        let bodies: Vec<(String, String)> =
-            stmt.query_map([&policy.id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-        let mut parsed = Vec::with_capacity(bodies.len());
-        for (rule_id, body) in bodies {
-            let rule: PolicyRule = serde_json::from_str(&body).map_err(|e| {
-                // Name the damaged row: "store error: invalid type" alone would leave a user guessing.
-                let why = format!("the stored rule '{rule_id}' of policy '{}' is damaged: {e}", policy.id);
-                rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, why.into())
-            })?;
-            parsed.push(rule);
-        }
-        let rules: std::rc::Rc<[PolicyRule]> = parsed.into();
-        self.caches()?.rules.insert(policy.id.clone(), rules.clone());
-        policy.rules = rules;
         Ok(())
     }
 
@@ -97,21 +98,19 @@ impl Tx<'_> {
     ) -> rusqlite::Result<Option<Policy>> {
         let role_id = role_id.to_ascii_lowercase();
         let key = format!("{surface}\u{0}{scope_id}\u{0}{role_id}");
-        if let Some(found) = self.caches()?.policies.get(&key) {
-            return Ok(found.clone());
-        }
-        let mut found = self
-            .tx
-            .prepare_cached(&format!(
-                "SELECT {POLICY_COLUMNS} FROM policies WHERE surface = ?1 AND scope_id = ?2 AND role_definition_id = ?3"
-            ))?
-            .query_row([surface, scope_id, &role_id], policy_from_row)
-            .optional()?;
-        if let Some(p) = &mut found {
-            self.load_rules(p)?;
-        }
-        self.caches()?.policies.insert(key, found.clone());
-        Ok(found)
+        self.remembered(|c| &mut c.policies, key, || {
+            let mut found = self
+                .tx
+                .prepare_cached(&format!(
+                    "SELECT {POLICY_COLUMNS} FROM policies WHERE surface = ?1 AND scope_id = ?2 AND role_definition_id = ?3"
+                ))?
+                .query_row([surface, scope_id, &role_id], policy_from_row)
+                .optional()?;
+            if let Some(p) = &mut found {
+                self.load_rules(p)?;
+            }
+            Ok(found)
+        })
     }
 
     /// Every policy of a surface, with rules when `with_rules`.
