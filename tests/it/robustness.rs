@@ -13,6 +13,21 @@ use crate::harness::repl;
 
 const HELPDESK: &str = "Helpdesk Administrator";
 
+/// Writes `value` under `key` in the store's meta table behind pimlab's back (a damaged store).
+fn set_meta(lab: &Lab, key: &str, value: &str) {
+    let c = rusqlite::Connection::open(&lab.db).unwrap();
+    c.execute("UPDATE meta SET value = ?2 WHERE key = ?1", [key, value]).unwrap();
+}
+
+/// `graph GET path` answered with a 4xx refusal (exit 1), not a crash.
+#[track_caller]
+fn refused_path(lab: &Lab, path: &str) -> String {
+    let run = lab.run(&["graph", "GET", path]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.starts_with("HTTP 4"), "{run}");
+    run.stderr.clone()
+}
+
 /// Runs `pimlab --db DB ARGS` in the lab's directory, returning whether it succeeded and its stderr.
 fn spawn_run(lab: &Lab, args: &[String]) -> (bool, String) {
     let mut c = lab.command();
@@ -125,10 +140,7 @@ fn readers_do_not_wait_for_a_writer_holding_the_lock() {
 #[test]
 fn a_damaged_clock_in_the_store_is_reported_not_read_as_1970() {
     let lab = Lab::demo();
-    {
-        let c = rusqlite::Connection::open(&lab.db).unwrap();
-        c.execute("UPDATE meta SET value = 'soon' WHERE key = 'clock'", []).unwrap();
-    }
+    set_meta(&lab, "clock", "soon");
     let run = lab.run(&["clock", "show"]);
     assert_eq!(run.code, 1, "{run}");
     assert!(run.stderr.contains("clock ('soon'"), "{run}");
@@ -251,9 +263,7 @@ fn a_batch_inside_a_batch_is_refused_and_the_rest_of_the_batch_runs() {
 #[test]
 fn a_graph_path_with_a_broken_percent_escape_before_a_non_ascii_character_is_not_found_not_a_crash() {
     let lab = Lab::demo();
-    let run = lab.run(&["graph", "GET", "/users/%aé"]);
-    assert_eq!(run.code, 1, "{run}");
-    assert!(run.stderr.contains("HTTP 404"), "{run}");
+    assert!(refused_path(&lab, "/users/%aé").contains("HTTP 404"));
 }
 
 #[test]
@@ -285,19 +295,14 @@ fn pimlab_db_works_in_the_repl_and_in_scripts_as_db_does() {
 fn a_key_segment_whose_quotes_overlap_is_refused_not_a_crash() {
     // Found by `router_fuzz`: `name(')` both starts with `('` and ends with `')`.
     let lab = Lab::demo();
-    let run = lab.run(&["graph", "GET", "/users/x(')"]);
-    assert_eq!(run.code, 1, "{run}");
-    assert!(run.stderr.starts_with("HTTP 4"), "{run}");
+    refused_path(&lab, "/users/x(')");
 }
 
 #[test]
 fn a_store_whose_clock_an_older_pimlab_ran_past_the_year_9999_is_refused_not_a_crash() {
     let lab = Lab::demo();
-    {
-        let c = rusqlite::Connection::open(&lab.db).unwrap();
-        // About the year 260,000, where a further P31000Y would overflow chrono.
-        c.execute("UPDATE meta SET value = '8142000000000000' WHERE key = 'clock'", []).unwrap();
-    }
+    // About the year 260,000, where a further P31000Y would overflow chrono.
+    set_meta(&lab, "clock", "8142000000000000");
     for args in [&["clock", "show"][..], &["clock", "advance", "P3000000D"], &["eligible", "list"]] {
         let run = lab.run(args);
         assert_eq!(run.code, 1, "{run}");
