@@ -36,6 +36,57 @@ end
 coroutine.resume = function(co, ...) return rethrow(resume(co, ...)) end
 coroutine.close = function(co) return rethrow(closeco(co)) end
 
+-- Copy-on-write stand-ins for the globals and library tables (see `fresh_env` below): `cow_of`
+-- maps each stand-in metatable to the pristine table it reads through to.
+local rawgetmetatable, rawset = getmetatable, rawset
+local cow_of = {}
+-- Makes a stand-in the plain table it stands for: the pristine fields it has not overwritten
+-- are copied in, and it loses the metatable. Any other value is returned as it is.
+local function materialize(t)
+  local pristine = cow_of[rawgetmetatable(t)]
+  if pristine then
+    setmetatable(t, nil)
+    for k, v in rawnext, pristine do
+      if rawget(t, k) == nil then rawset(t, k, v) end
+    end
+  end
+  return t
+end
+local function cow_meta(pristine)
+  local mt = {
+    __index = pristine,
+    -- Only keys the stand-in lacks come here; a pristine one is overwritten in a full copy, so
+    -- that setting it to nil later cannot uncover the pristine value again.
+    __newindex = function(t, k, v)
+      if pristine[k] ~= nil then materialize(t) end
+      rawset(t, k, v)
+    end,
+  }
+  cow_of[mt] = pristine
+  return mt
+end
+_G.getmetatable = function(v)
+  local mt = rawgetmetatable(v)
+  if cow_of[mt] then return nil end
+  return mt
+end
+_G.rawget = function(t, k)
+  local v = rawget(t, k)
+  if v == nil then
+    local pristine = cow_of[rawgetmetatable(t)]
+    if pristine then return pristine[k] end
+  end
+  return v
+end
+_G.rawset = function(t, k, v)
+  local pristine = cow_of[rawgetmetatable(t)]
+  if pristine and pristine[k] ~= nil then materialize(t) end
+  return rawset(t, k, v)
+end
+_G.next = function(t, k)
+  return rawnext(materialize(t), k)
+end
+
 -- Finalizers would run with the budget switched off (Lua disables hooks in them). Lua 5.4 marks
 -- an object for finalisation only when its metatable has `__gc` as it is set, so refusing it
 -- here (with the `rawget` taken above) is enough.
@@ -45,7 +96,7 @@ _G.setmetatable = function(t, mt)
     error("__gc metamethods are not allowed in the sandbox", 2)
   end
   -- The built-in's own errors ("cannot change a protected metatable") name the caller's line.
-  local ok, result = rawpcall(setmetatable, t, mt)
+  local ok, result = rawpcall(setmetatable, materialize(t), mt)
   if not ok then error(result, 2) end
   return result
 end
@@ -129,7 +180,7 @@ _G.pairs = function(t)
     local extra = extra_of[t]
     if extra then for k in rawnext, extra do if inner[k] == nil then keys[#keys + 1] = k end end end
   else
-    for k in rawnext, t do keys[#keys + 1] = k end
+    for k in rawnext, materialize(t) do keys[#keys + 1] = k end
   end
   sort(keys, before)
   local i = 0
@@ -195,10 +246,16 @@ view = function(inner, lazy, extra)
   return proxy
 end
 
--- A fresh global environment for one call: copies of the globals and of every library table, as
--- they were when the state was made (a private copy no script can reach), so what one call
--- changes (a global, `string.upper`, `math.random`) no later call sees. With it, a new metatable
--- for strings whose `__index` is that call's `string`.
+-- A fresh global environment for one call. Nothing one call changes (a global, `string.upper`,
+-- `math.random`, a library's metatable) may reach a later call, yet copying the globals and every
+-- library table for every call cost more than a short handler. So each call gets copy-on-write
+-- stand-ins: its `_G` and each of its library tables start as empty tables that read through
+-- (`__index`) to a private pristine copy made when the state began, which no script can reach.
+-- A new key is written into the stand-in itself; the first write of a key the pristine copy has
+-- (`string.upper = f`, `os.time = nil`), and any raw use (`next`, `pairs`, `rawget`, `rawset`,
+-- `setmetatable`), first makes the stand-in a plain full copy, for that call only. `getmetatable`
+-- answers nil for a stand-in, as it would for the plain table it stands for. With the
+-- environment, a new metatable for strings whose `__index` is that call's `string`.
 local LIBS = { "string", "table", "math", "utf8", "coroutine", "os" }
 local function copy(t)
   local c = {}
@@ -207,44 +264,23 @@ local function copy(t)
 end
 local base = copy(_G)
 base._G = nil
-local is_lib = {}
+local lib_meta = {}
 for i = 1, #LIBS do
-  base[LIBS[i]] = copy(_G[LIBS[i]])
-  is_lib[LIBS[i]] = i
+  lib_meta[i] = cow_meta(copy(_G[LIBS[i]]))
+  base[LIBS[i]] = nil
 end
--- Copying key by key into an empty table grows it again and again; a table constructor is made
--- at its final size. So the copy is a function written for these very keys, compiled once.
-local function sorted_keys(t)
-  local keys = {}
-  for k in rawnext, t do
-    if type(k) ~= "string" then error("sandbox: a global table has a key that is not a string") end
-    keys[#keys + 1] = k
-  end
-  sort(keys)
-  return keys
-end
-local format, concat = string.format, table.concat
-local code = { "local base = ...\nreturn function()\n" }
-for i = 1, #LIBS do
-  code[#code + 1] = format("local L%d = base[%q]\nlocal l%d = {", i, LIBS[i], i)
-  for _, k in ipairs(sorted_keys(base[LIBS[i]])) do
-    code[#code + 1] = format("[%q] = L%d[%q],", k, i, k)
-  end
-  code[#code + 1] = "}\n"
-end
-code[#code + 1] = "local env = {"
-for _, k in ipairs(sorted_keys(base)) do
-  if is_lib[k] then
-    code[#code + 1] = format("[%q] = l%d,", k, is_lib[k])
-  else
-    code[#code + 1] = format("[%q] = base[%q],", k, k)
-  end
-end
-code[#code + 1] = format("}\nenv._G = env\nreturn env, { __index = l%d }\nend\n", is_lib.string)
-local copy_env = assert(load(concat(code), "=sandbox", "t", {}))(base)
+local env_meta = cow_meta(base)
 
+-- (One table constructor, so the environment is made at its final size.)
+local M1, M2, M3, M4, M5, M6 = lib_meta[1], lib_meta[2], lib_meta[3], lib_meta[4], lib_meta[5], lib_meta[6]
+assert(LIBS[1] == "string" and LIBS[6] == "os" and #LIBS == 6, "sandbox: fresh_env names the libraries")
 local function fresh_env()
-  local env = copy_env()
+  local env = setmetatable({
+    string = setmetatable({}, M1), table = setmetatable({}, M2), math = setmetatable({}, M3),
+    utf8 = setmetatable({}, M4), coroutine = setmetatable({}, M5), os = setmetatable({}, M6),
+    _G = false,
+  }, env_meta)
+  rawset(env, "_G", env)
   return env, { __index = env.string }
 end
 
@@ -265,10 +301,11 @@ local function context_lazy(fields)
   for _, name in ipairs(fields) do lazy[name] = function() return ask(name) end end
   return lazy
 end
--- A request's inner table, filled by the host of the call that first reads it.
-local function lazy_request()
-  local inner = {}
-  fill_of[inner] = function(t) ask("request", t) end
+-- Makes `inner` (an empty table, made by the host at the size a request needs) a request's inner
+-- table, filled by the host of the call that first reads it.
+local function fill_request(t) ask("request", t) end
+local function lazy_request(inner)
+  fill_of[inner] = fill_request
   return inner
 end
 

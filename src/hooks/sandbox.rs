@@ -101,11 +101,13 @@ pub fn json_to_lua(lua: &Lua, value: &serde_json::Value, arrays: Option<&Table>)
             Value::Table(t)
         }
         J::Object(fields) => {
-            let t =
-                lua.create_table_from(fields.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))))?;
+            // At its final size: growing a table as fields arrive rehashes it again and again.
+            let t = lua.create_table_with_capacity(0, fields.len())?;
             for (k, v) in fields {
-                if !matches!(v, J::String(_) | J::Null) {
-                    t.raw_set(k.as_str(), json_to_lua(lua, v, arrays)?)?;
+                match v {
+                    J::String(s) => t.raw_set(k.as_str(), s.as_str())?,
+                    J::Null => {}
+                    other => t.raw_set(k.as_str(), json_to_lua(lua, other, arrays)?)?,
                 }
             }
             Value::Table(t)
@@ -334,6 +336,9 @@ const PRELUDE: &str = include_str!("sandbox.lua");
 /// Where a state keeps what its prelude exports.
 const PRELUDE_KEY: &str = "pimlab.prelude";
 
+/// How many fields a request's Graph JSON has (a hint for the size of its table, not a limit).
+const REQUEST_FIELDS: usize = 17;
+
 /// The prelude's functions a host drives a call with.
 pub struct Prelude {
     view: mlua::Function,
@@ -369,8 +374,8 @@ impl Prelude {
         self.view.call(inner)
     }
 
-    /// Installs a fresh global environment (copies of the globals and library tables as the state
-    /// began) as the state's globals (what `load` compiles into by default), with a new metatable
+    /// Installs a fresh global environment (copy-on-write stand-ins for the globals and library
+    /// tables as the state began) as the state's globals (what `load` compiles into by default), with a new metatable
     /// for strings. Returns it.
     pub fn fresh_env(&self, lua: &Lua) -> mlua::Result<Table> {
         let (env, string_meta): (Table, Table) = self.fresh_env.call(())?;
@@ -387,8 +392,10 @@ impl Prelude {
 
     /// An empty inner table for a request, filled on its first read by the host of the call
     /// under way, as `host("request", inner)`.
-    pub fn lazy_request(&self) -> mlua::Result<Table> {
-        self.lazy_request.call(())
+    pub fn lazy_request(&self, lua: &Lua) -> mlua::Result<Table> {
+        // Made at the size a request's Graph JSON has, so filling it never grows it.
+        let inner = lua.create_table_with_capacity(0, REQUEST_FIELDS)?;
+        self.lazy_request.call(inner)
     }
 
     /// Starts a hook call: from now until the next call begins, `host(kind, arg)` answers its

@@ -771,6 +771,64 @@ fn nothing_a_call_leaves_behind_reaches_a_later_call_or_another_hook() {
     assert_eq!(notes(&q), clean, "{:#?}", q.trace);
 }
 
+/// A call's globals and libraries are copy-on-write stand-ins for the pristine ones (the host makes
+/// them cheaply for every call): within the call they must behave as the plain tables they stand
+/// for, in every way a script can look at them, and what the call changes must not outlive it.
+const PLAIN_TABLES: &str = r#"local function check(found, what, ok) if not ok then found[#found + 1] = what end end
+local function probe()
+  local found = {}
+  -- What an earlier call did is gone.
+  check(found, "upper restored", ("a"):upper() == "A" and string.upper("b") == "B")
+  check(found, "pi restored", math.pi > 3.14 and math.pi < 3.15)
+  check(found, "string global restored", type(string) == "table" and string.format("%d", 7) == "7")
+  check(found, "no new key", rawget(string, "extra") == nil and string.extra == nil)
+  check(found, "_G metatable gone", getmetatable(_G) == nil and undefined_global == nil)
+  -- Libraries and _G look like plain tables.
+  check(found, "getmetatable(string)", getmetatable(string) == nil and getmetatable(math) == nil)
+  check(found, "rawget reads through", rawget(string, "upper") == string.upper and rawget(_G, "tostring") == tostring)
+  check(found, "next sees the library", next(string) ~= nil and next(os) ~= nil)
+  local n = 0
+  for _ in pairs(math) do n = n + 1 end
+  check(found, "pairs(math) lists it all (" .. n .. ")", n >= 20)
+  check(found, "_G._G", _G._G == _G and rawget(_G, "_G") == _G)
+  -- Changes hold within the call, through every alias.
+  local s = string
+  s.extra = 1
+  check(found, "alias write", string.extra == 1 and rawget(string, "extra") == 1)
+  string.upper = function() return "mine" end
+  check(found, "overwrite", ("a"):upper() == "mine")
+  string.upper = nil
+  check(found, "overwritten then deleted stays deleted", string.upper == nil and rawget(string, "upper") == nil)
+  rawset(math, "pi", 3)
+  check(found, "rawset of a library field", math.pi == 3)
+  local keys = 0
+  for k in pairs(math) do keys = keys + 1 end
+  check(found, "pairs after rawset", keys == n)
+  string = nil
+  check(found, "library global deleted", string == nil)
+  setmetatable(_G, { __index = function() return 1 end })
+  check(found, "setmetatable(_G)", undefined_global == 1 and getmetatable(_G) ~= nil)
+  return table.concat(found, "; ")
+end
+return {
+  validate = function(request, ctx)
+    local found = probe()
+    if found ~= "" then return { deny = "NotPlain", message = found } end
+  end,
+}
+"#;
+
+#[test]
+fn libraries_and_globals_behave_as_plain_tables_within_a_call_and_reset_after_it() {
+    let mut lab = Lab::new();
+    lab.add("Plain", PLAIN_TABLES, None);
+    lab.add("PlainAgain", PLAIN_TABLES, None);
+    let q = lab.activate("alice", GA, hours(1));
+    assert!(q.is_ok(), "{:?}", q.map(|q| q.status));
+    let q = lab.activate("chloe", SECURITY_ADMIN, hours(1));
+    assert!(q.is_ok(), "{:?}", q.map(|q| q.status));
+}
+
 #[test]
 fn a_failed_call_leaves_nothing_behind() {
     let mut lab = Lab::new();
