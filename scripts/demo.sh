@@ -11,7 +11,16 @@ trap 'rm -rf "$work"' EXIT
 export PIMLAB_DB="$work/contoso.db"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '\033[36m$ pimlab %s\033[0m\n' "$*"; "$PIMLAB" "$@" || true; }
+# Each argument as a shell reads it back: bare when it is plain, else in single quotes, so a line
+# copied from the output runs as shown.
+quoted() {
+  local a out=()
+  for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then out+=("$a"); else out+=("'${a//\'/\'\\\'\'}'"); fi
+  done
+  printf '%s' "${out[*]}"
+}
+run() { printf '\033[36m$ pimlab %s\033[0m\n' "$(quoted "$@")"; "$PIMLAB" "$@" || true; }
 
 step "A new tenant with a small organisation (fixed seed and clock: every run is identical)"
 run init --demo --seed 42 --at 2025-03-03T08:00:00Z

@@ -228,3 +228,37 @@ fn every_scenario_output_shown_in_the_docs_is_what_the_scenario_prints() {
     }
     assert!(shown_outputs >= 2, "the docs show the output of only {shown_outputs} scenario(s)");
 }
+
+/// `scripts/demo.sh` shows each command before running it; a line copied from its output must run
+/// as shown, so arguments with spaces or quotes are shown quoted. Every `run` line of the script,
+/// shown by its own `quoted` and read back by bash, gives the arguments the script passed.
+#[test]
+fn the_demo_shows_each_command_as_a_shell_reads_it_back() {
+    let script = docs::read("scripts/demo.sh");
+    let start = script.find("quoted() {").expect("demo.sh defines quoted()");
+    let end = start + script[start..].find("\n}\n").expect("the end of quoted()") + 3;
+    let quoted = &script[start..end];
+    let mut runs: Vec<&str> = script.lines().filter_map(|l| l.trim_start().strip_prefix("run ")).collect();
+    runs.push(r#"--as chloe approve x --justification "I'd like \"this\" & \$HOME""#);
+    assert!(runs.len() > 10, "the demo's run lines: {runs:?}");
+    for args in runs {
+        // The same arguments printed one per line directly, and after a round trip through the
+        // shown text.
+        let program = format!(
+            "{quoted}\nset -- {args}\nprintf '%s\\n' \"$@\"\necho ---\neval \"set -- $(quoted \"$@\")\"\nprintf '%s\\n' \"$@\""
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &program])
+            .env("approval", "0f8fad5b")
+            .output()
+            .expect("bash runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let (direct, round_trip) = text.split_once("---\n").expect("both halves");
+        assert!(
+            out.status.success() && !direct.is_empty(),
+            "{args}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(direct, round_trip, "the shown line of `run {args}` reads back differently");
+    }
+}
