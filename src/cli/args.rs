@@ -44,6 +44,7 @@ impl Command {
         match self {
             Command::Op(op) => op.is_read_only(),
             Command::Graph(g) => g.method.eq_ignore_ascii_case("GET"),
+            Command::Completions(_) | Command::Man => true,
             Command::Init(_) | Command::Run(_) | Command::Repl => false,
         }
     }
@@ -88,6 +89,18 @@ pub enum Command {
     Run(RunArgs),
     /// Open the interactive shell (also what `pimlab` alone does).
     Repl,
+    /// Print the shell completion script for SHELL (e.g. `pimlab completions bash >
+    /// ~/.local/share/bash-completion/completions/pimlab`).
+    Completions(CompletionsArgs),
+    /// Print pimlab's manual page, in roff (e.g. `pimlab man > ~/.local/share/man/man1/pimlab.1`).
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, powershell or elvish.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

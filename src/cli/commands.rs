@@ -43,9 +43,9 @@ pub(super) fn dispatch(
     let session = session_options(cli).session(engine, &base)?;
     match command {
         Command::Init(_) => unreachable!("handled above"),
-        Command::Run(_) | Command::Repl => {
-            Err(CliError::Usage("`run` and `repl` cannot be used from inside a session".into()))
-        }
+        Command::Run(_) | Command::Repl | Command::Completions(_) | Command::Man => Err(CliError::Usage(
+            "`run`, `repl`, `completions` and `man` cannot be used from inside a session".into(),
+        )),
         Command::Graph(a) => graph_call(engine, &session, a, out, err),
         Command::Op(op) => {
             let outcome = ops::apply(engine, &session, op, Access::TERMINAL)?;

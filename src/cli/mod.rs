@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod editor;
+mod help_files;
 mod line;
 mod render;
 pub mod repl;
@@ -63,6 +64,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &cli.command {
         None | Some(args::Command::Repl) => repl::run(&cli, out, err),
         Some(args::Command::Run(a)) => scenario::run(&cli, a, out, err),
+        Some(args::Command::Completions(a)) => help_files::completions(a.shell, out),
+        Some(args::Command::Man) => help_files::man_page(out),
         Some(command) => {
             let path = cli.store_path();
             if !path.exists() && command.is_read_only() {

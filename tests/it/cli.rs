@@ -2046,3 +2046,51 @@ fn a_reading_command_in_an_empty_folder_creates_no_store_and_says_how_to_make_on
         assert!(!lab.db.exists(), "a reading command created the store{run}");
     }
 }
+
+#[test]
+fn completions_complete_commands_in_bash_and_touch_no_store() {
+    let lab = Lab::empty();
+    let run = lab.run(&["completions", "bash"]).ok();
+    assert!(!lab.path("pimlab.db").exists(), "completions made a store");
+    let script = lab.path("pimlab.bash");
+    std::fs::write(&script, &run.stdout).expect("write the script");
+    // What bash offers after `pimlab act<TAB>` and `pimlab activate --ro<TAB>`.
+    let offer = |line: &str| {
+        let words: Vec<&str> = line.split(' ').collect();
+        let program = format!(
+            "source '{}'; COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}; \
+             _pimlab pimlab '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display(),
+            line,
+            words.len() - 1,
+            words[words.len() - 1],
+            words[words.len() - 2],
+        );
+        let out = std::process::Command::new("bash").args(["-c", &program]).output().expect("bash runs");
+        String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect::<Vec<_>>()
+    };
+    assert!(offer("pimlab act").contains(&"activate".to_string()), "{:?}", offer("pimlab act"));
+    assert!(
+        offer("pimlab activate --ro").contains(&"--role".to_string()),
+        "{:?}",
+        offer("pimlab activate --ro")
+    );
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        lab.run(&["completions", shell]).ok().out_has("activate");
+    }
+    lab.run(&["completions", "tcsh"]).usage().err_has("possible values: bash, elvish, fish, powershell, zsh");
+}
+
+#[test]
+fn the_man_page_documents_every_command_and_touches_no_store() {
+    let lab = Lab::empty();
+    let run = lab.run(&["man"]).ok();
+    assert!(run.stdout.starts_with(".ie") || run.stdout.contains(".TH pimlab 1"), "{}", run.stdout);
+    for section in [".TH pimlab 1", ".SH NAME", ".SH SYNOPSIS", ".SH SUBCOMMANDS"] {
+        assert!(run.stdout.contains(section), "the page lacks {section}");
+    }
+    for command in ["activate", "eligible", "policy", "graph", "completions"] {
+        assert!(run.stdout.contains(&format!("pimlab\\-{command}")), "the page lacks {command}");
+    }
+    assert!(!lab.path("pimlab.db").exists(), "man made a store");
+}

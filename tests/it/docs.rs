@@ -26,6 +26,9 @@ const SKIPPED: &[(&str, &str)] = &[
     ),
     ("cargo build --release", "builds the release binary; the tests run the binary cargo built for them"),
     ("pimlab run SCRIPT.lua [", "a synopsis: its words are placeholders"),
+    ("cargo install --locked --path .", "installs pimlab into the user's ~/.cargo/bin"),
+    ("pimlab completions bash >", "writes into the user's shell setup (tests/it/cli.rs runs completions)"),
+    ("pimlab man >", "writes into the user's manual pages (tests/it/cli.rs reads the page)"),
 ];
 
 /// Programs the docs run pimlab as, by how the command starts; they run as `pimlab` (the binary
