@@ -238,35 +238,88 @@ impl fmt::Display for IsoDuration {
     }
 }
 
-/// Reads a duration as a human: "8h", "30m", "90d", or any ISO 8601 form. Used by the CLI and clock.
-/// The longest duration is the same as [`IsoDuration::parse`]'s.
+/// A duration as people type it on the command line and in scripts: ISO 8601 (`PT8H`, `P30D`), or
+/// numbers with units from the largest to the smallest, each at most once (`8h`, `90d`, `1h30m`,
+/// `2d 4h`, `1.5h`, `45s`; units `w`, `d`, `h`, `m`, `s` or their words). A fraction must come to
+/// whole milliseconds. One parser for every surface but Graph, whose bodies take ISO 8601 only.
 pub fn parse_human_duration(text: &str) -> Result<IsoDuration, String> {
     let t = text.trim();
     if t.to_ascii_uppercase().starts_with('P') {
         return IsoDuration::parse(t);
     }
-    let not_a_duration =
-        || format!("'{text}' is not a duration (expected ISO 8601 such as PT8H or P30D, or 8h, 30m, 90d)");
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    if num.is_empty() {
-        return Err(not_a_duration());
-    }
-    let unit_millis = match unit.trim().to_ascii_lowercase().as_str() {
-        "m" | "min" | "mins" | "minutes" => 60_000,
-        "h" | "hour" | "hours" => 3_600_000,
-        "d" | "day" | "days" => DAY_MILLIS,
-        "w" | "week" | "weeks" => 7 * DAY_MILLIS,
-        _ => return Err(not_a_duration()),
+    let not_a_duration = |why: &str| {
+        format!(
+            "'{text}' is not a duration ({why}; expected ISO 8601 such as PT8H or P30D, or 8h, 1h30m, 1.5h, 90d)"
+        )
     };
-    // Checked: the digits can say more than an i64 of milliseconds holds.
-    num.parse::<i64>()
-        .ok()
-        .and_then(|n| n.checked_mul(unit_millis))
-        .filter(|millis| *millis <= MAX_MILLIS)
-        .map(|millis| IsoDuration { millis })
-        .ok_or_else(|| {
-            format!("'{text}' is not a duration (too long: the longest is {} days)", MAX_MILLIS / DAY_MILLIS)
-        })
+    let too_long =
+        || format!("'{text}' is not a duration (too long: the longest is {} days)", MAX_MILLIS / DAY_MILLIS);
+    let mut rest = t;
+    let mut total: i64 = 0;
+    // The rank of the last unit read: each next one must be smaller.
+    let mut last_rank = usize::MAX;
+    if rest.is_empty() {
+        return Err(not_a_duration("it is empty"));
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let (whole, after) = rest.split_at(digits);
+        let (fraction, after) = match after.strip_prefix('.') {
+            Some(f) => f.split_at(f.find(|c: char| !c.is_ascii_digit()).unwrap_or(f.len())),
+            None => ("", after),
+        };
+        if whole.is_empty() && fraction.is_empty() {
+            return Err(not_a_duration("a number must come before each unit"));
+        }
+        let after = after.trim_start();
+        let word_end = after.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(after.len());
+        let (word, after) = after.split_at(word_end);
+        let Some((rank, unit_millis)) = human_unit(word) else {
+            return Err(not_a_duration(&if word.is_empty() {
+                "a number without a unit".to_string()
+            } else {
+                format!("'{word}' is not a unit")
+            }));
+        };
+        if last_rank != usize::MAX && rank <= last_rank {
+            return Err(not_a_duration("units go from the largest to the smallest, each once"));
+        }
+        last_rank = rank;
+        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_long())? };
+        let mut millis = whole.checked_mul(unit_millis).ok_or_else(too_long)?;
+        if !fraction.is_empty() {
+            // Exactly: the fraction's digits times the unit, over a power of ten.
+            let scale = 10i128
+                .checked_pow(fraction.len() as u32)
+                .ok_or_else(|| not_a_duration("too many decimals"))?;
+            let numerator: i128 =
+                fraction.parse::<i128>().map_err(|_| not_a_duration("too many decimals"))?
+                    * i128::from(unit_millis);
+            if numerator % scale != 0 {
+                return Err(not_a_duration("its fraction is not a whole number of milliseconds"));
+            }
+            let part = i64::try_from(numerator / scale).map_err(|_| too_long())?;
+            millis = millis.checked_add(part).ok_or_else(too_long)?;
+        }
+        total = total.checked_add(millis).ok_or_else(too_long)?;
+        rest = after.trim_start();
+    }
+    if total > MAX_MILLIS {
+        return Err(too_long());
+    }
+    Ok(IsoDuration { millis: total })
+}
+
+/// A unit of [`parse_human_duration`]: its rank (0 the largest) and its length.
+fn human_unit(word: &str) -> Option<(usize, i64)> {
+    Some(match word.to_ascii_lowercase().as_str() {
+        "w" | "week" | "weeks" => (0, 7 * DAY_MILLIS),
+        "d" | "day" | "days" => (1, DAY_MILLIS),
+        "h" | "hr" | "hrs" | "hour" | "hours" => (2, 3_600_000),
+        "m" | "min" | "mins" | "minute" | "minutes" => (3, 60_000),
+        "s" | "sec" | "secs" | "second" | "seconds" => (4, 1_000),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -306,6 +359,37 @@ mod tests {
         assert_eq!(parse_human_duration("30d").unwrap(), IsoDuration::from_days(30));
         assert_eq!(parse_human_duration("PT15M").unwrap(), IsoDuration::from_minutes(15));
         assert!(parse_human_duration("soon").is_err());
+    }
+
+    #[test]
+    fn human_durations_take_several_units_and_fractions() {
+        for (text, millis) in [
+            ("1h30m", 90 * 60_000),
+            ("1.5h", 90 * 60_000),
+            ("2d 4h", 2 * DAY_MILLIS + 4 * 3_600_000),
+            ("1w2d", 9 * DAY_MILLIS),
+            ("45s", 45_000),
+            ("1m30s", 90_000),
+            ("0.25 hours", 15 * 60_000),
+            (".5d", DAY_MILLIS / 2),
+            ("1 hour 30 minutes", 90 * 60_000),
+            ("1.5s", 1_500),
+        ] {
+            assert_eq!(parse_human_duration(text), Ok(IsoDuration { millis }), "{text}");
+        }
+        for (bad, why) in [
+            ("30m1h", "largest to the smallest"),
+            ("1h1h", "largest to the smallest"),
+            ("1h30", "a number without a unit"),
+            ("h", "a number must come before"),
+            ("1.0001s", "not a whole number of milliseconds"),
+            ("2 fortnights", "'fortnights' is not a unit"),
+            ("1h-30m", "a number must come before"),
+            ("", "it is empty"),
+        ] {
+            let err = parse_human_duration(bad).unwrap_err();
+            assert!(err.contains(&format!("'{bad}'")) && err.contains(why), "{bad}: {err}");
+        }
     }
 
     #[test]
@@ -518,6 +602,26 @@ mod properties {
                 Some(ms) => prop_assert_eq!(parsed, Ok(IsoDuration { millis: ms }), "{}", text),
                 None => prop_assert!(parsed.is_err(), "{} gave {:?}", text, parsed),
             }
+        }
+
+        #[test]
+        fn a_compound_human_duration_is_the_sum_of_its_parts(
+            parts in vec((0i64..1_000, 0usize..3, any::<bool>()), 1..5),
+        ) {
+            // Units from the largest down, each once: a random subset, in order.
+            let names = [("w", 7 * DAY_MILLIS), ("d", DAY_MILLIS), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)];
+            let mut text = String::new();
+            let mut millis = 0;
+            let mut next = 0;
+            for (n, skip, spaced) in parts {
+                let unit = next + skip;
+                let Some((name, unit_ms)) = names.get(unit) else { break };
+                text.push_str(&format!("{n}{}{name}{}", if spaced { " " } else { "" }, if spaced { " " } else { "" }));
+                millis += n * unit_ms;
+                next = unit + 1;
+            }
+            prop_assume!(!text.is_empty());
+            prop_assert_eq!(parse_human_duration(&text), Ok(IsoDuration { millis }), "{}", text);
         }
 
         #[test]

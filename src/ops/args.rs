@@ -20,7 +20,7 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "TIME", value_parser = values::time)]
     #[serde(default, deserialize_with = "de::time")]
     pub start: Option<Timestamp>,
-    /// Length (ISO 8601 such as PT8H or P90D, or 8h, 90d).
+    /// Length (ISO 8601 such as PT8H or P90D, or 8h, 1h30m, 1.5h, 90d).
     #[arg(long, value_name = "DURATION", conflicts_with_all = ["until", "permanent"], value_parser = values::duration)]
     #[serde(default, deserialize_with = "de::duration")]
     pub duration: Option<IsoDuration>,

@@ -338,6 +338,33 @@ fn bad_durations_are_named_and_change_nothing() {
 }
 
 #[test]
+fn durations_are_typed_as_people_write_them_on_every_command() {
+    let lab = Lab::demo();
+    let asked = |run: Run| run.ok().json()["scheduleInfo"]["expiration"]["duration"].clone();
+    let activate = |duration: &str| {
+        lab.run(&[
+            "--json",
+            "--as",
+            "alice",
+            "activate",
+            "-r",
+            GA,
+            "--duration",
+            duration,
+            "-j",
+            "x",
+            "--validate-only",
+        ])
+    };
+    assert_eq!(asked(activate("1h30m")), json!("PT1H30M"));
+    assert_eq!(asked(activate("1.5h")), json!("PT1H30M"));
+    assert_eq!(asked(activate("1 hour 15 minutes")), json!("PT1H15M"));
+    lab.run(&["clock", "advance", "1d 2h"]).ok();
+    lab.run(&["clock"]).ok().out_has("2025-01-07T11:00:00Z");
+    lab.fails_unchanged(&["clock", "advance", "30m1h"]).usage().err_has("from the largest to the smallest");
+}
+
+#[test]
 fn bad_times_are_named_and_change_nothing() {
     let lab = Lab::demo();
     lab.fails_unchanged(&["eligible", "assign", "-p", "dev", "-r", GA, "--start", "yesterday"])
