@@ -126,6 +126,8 @@ pub fn role_assignment(s: &Schedule, tenant_id: &str) -> Value {
         "principalOrganizationId": tenant_id,
         "roleDefinitionId": s.role_definition_id,
         "directoryScopeId": s.directory_scope_id,
+        // The legacy duplicate of the scope the service still returns (reference §1.3).
+        "resourceScope": s.directory_scope_id.as_deref().or(s.app_scope_id.as_deref()),
         "appScopeId": s.app_scope_id,
         "condition": null,
     })

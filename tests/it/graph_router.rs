@@ -225,10 +225,13 @@ fn admin_assign_active_with_an_offset_start_is_normalised_to_utc_and_shaped_like
             "principalOrganizationId",
             "roleDefinitionId",
             "directoryScopeId",
+            "resourceScope",
             "appScopeId",
             "condition"
         ]
     );
+    // The legacy duplicate of the scope, which the service still returns (reference §1.3).
+    assert_eq!(ra["resourceScope"], ra["directoryScopeId"]);
     assert_eq!(ra["principalId"], uma);
     assert_eq!(ra["roleDefinitionId"], USER_ADMIN);
 }
@@ -922,6 +925,13 @@ fn role_assignments_can_be_made_and_deleted_outside_pim() {
                       "roleDefinitionId": DIRECTORY_READERS, "directoryScopeId": "/"});
     let (status, ra) = lab.send(&admin, "POST", ROLE_ASSIGNMENTS, &body);
     assert_eq!(status, 201, "{ra:#}");
+    // As every create answers: the context first, then the entity.
+    assert_eq!(keys(&ra).first().map(String::as_str), Some("@odata.context"), "{ra:#}");
+    assert!(
+        ra["@odata.context"]
+            .as_str()
+            .is_some_and(|c| c.ends_with("#roleManagement/directory/roleAssignments/$entity"))
+    );
     let id = role_assignment_id(DIRECTORY_READERS, &sp, false);
     assert_eq!(ra["id"], id);
     let schedule = lab.get(&format!("{ASSIGN_SCHEDULES}/{id}"));
@@ -2636,4 +2646,48 @@ fn a_rule_read_back_with_its_odata_context_can_be_patched_as_is() {
     let (status, out) = lab.send(&lab.admin.clone(), "PATCH", &rule, &body);
     assert_eq!(status, 204, "{out:#}");
     assert_eq!(lab.get(&rule)["maximumDuration"], "PT2H");
+}
+
+/// Every create answers as the service does: `@odata.context` (`{collection}/$entity`) first, then
+/// the entity. One case per kind of thing a client can create.
+#[test]
+fn every_create_answers_with_its_context_first() {
+    let mut lab = Lab::new();
+    let admin = lab.admin.clone();
+    let sp = lab.service_principal("Context Probe");
+    let alice = lab.user("alice");
+    let creates = [
+        ("/v1.0/users", json!({"displayName": "Dana", "userPrincipalName": "dana@contoso.example"}), "users"),
+        (
+            "/v1.0/groups",
+            json!({"displayName": "Ops", "mailNickname": "ops", "securityEnabled": true, "mailEnabled": false}),
+            "groups",
+        ),
+        (
+            ROLE_ASSIGNMENTS,
+            json!({"principalId": sp, "roleDefinitionId": DIRECTORY_READERS, "directoryScopeId": "/"}),
+            "roleManagement/directory/roleAssignments",
+        ),
+        (
+            ELIG_REQS,
+            json!({"action": "adminAssign", "principalId": alice, "roleDefinitionId": HELPDESK_ADMIN,
+                   "directoryScopeId": "/", "justification": "on call",
+                   "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": "P30D"}}}),
+            "roleManagement/directory/roleEligibilityScheduleRequests",
+        ),
+        (
+            ASSIGN_REQS,
+            json!({"action": "adminAssign", "principalId": alice, "roleDefinitionId": REPORTS_READER,
+                   "directoryScopeId": "/", "justification": "audit",
+                   "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": "P30D"}}}),
+            "roleManagement/directory/roleAssignmentScheduleRequests",
+        ),
+    ];
+    for (path, body, collection) in creates {
+        let (status, v) = lab.send(&admin, "POST", path, &body);
+        assert_eq!(status, 201, "POST {path}: {v:#}");
+        assert_eq!(keys(&v).first().map(String::as_str), Some("@odata.context"), "POST {path}: {v:#}");
+        let context = v["@odata.context"].as_str().unwrap_or_default();
+        assert!(context.ends_with(&format!("$metadata#{collection}/$entity")), "POST {path}: {context}");
+    }
 }

@@ -2,7 +2,6 @@
 //! (list, read, create, members and owners) and `me`.
 
 use crate::model::ErrorCode;
-use serde_json::{Map, Value};
 
 use super::{Call, Response, method_not_allowed};
 use crate::api::{body, views};
@@ -20,17 +19,7 @@ impl Call<'_> {
             ([], "POST") => {
                 let new = body::directory_object(kind, self.body_text()?)?;
                 let o = self.engine.create_object(self.session, new)?;
-                let mut v = views::directory_object(&o);
-                if let Value::Object(m) = &mut v {
-                    let mut out = Map::new();
-                    out.insert(
-                        "@odata.context".into(),
-                        self.context(&format!("{collection}/$entity")).into(),
-                    );
-                    out.extend(std::mem::take(m));
-                    v = Value::Object(out);
-                }
-                Ok(Response::created(v))
+                Ok(Response::created(self.created_entity(collection, views::directory_object(&o))))
             }
             ([], "GET") => {
                 self.check_filter(

@@ -200,6 +200,18 @@ impl Call<'_> {
         format!("{}/{}/$metadata#{fragment}", views::GRAPH_ROOT, self.version.as_str())
     }
 
+    /// An entity as a create answers it: `@odata.context` (`{collection}/$entity`) first, then
+    /// the entity's properties, as the service orders them.
+    fn created_entity(&self, collection: &str, entity: Value) -> Value {
+        let mut out = serde_json::Map::new();
+        out.insert("@odata.context".into(), self.context(&format!("{collection}/$entity")).into());
+        match entity {
+            Value::Object(fields) => out.extend(fields),
+            other => return other,
+        }
+        Value::Object(out)
+    }
+
     fn require_method(&self, allowed: &[&str]) -> Result<(), ApiError> {
         if allowed.contains(&self.method.as_str()) {
             Ok(())

@@ -51,16 +51,8 @@ impl Call<'_> {
         if current_user.is_none() && self.method == "POST" {
             let req = body::schedule_request(kind, self.body_text()?)?;
             let q = self.engine.submit(self.session, &req)?;
-            let mut v = views::request(&q);
-            if let Value::Object(m) = &mut v {
-                let mut out = Map::new();
-                out.insert(
-                    "@odata.context".into(),
-                    self.context(&format!("roleManagement/directory/{collection}/$entity")).into(),
-                );
-                out.extend(std::mem::take(m));
-                v = Value::Object(out);
-            }
+            let v =
+                self.created_entity(&format!("roleManagement/directory/{collection}"), views::request(&q));
             return Ok(Response::created(v));
         }
         self.require_method(&["GET"])?;

@@ -30,9 +30,8 @@ impl Call<'_> {
                     directory_scope.as_deref(),
                     app_scope.as_deref(),
                 )?;
-                let mut v = views::role_assignment(&s, &tenant);
-                v["@odata.context"] = self.context("roleManagement/directory/roleAssignments/$entity").into();
-                Ok(Response::created(v))
+                let v = views::role_assignment(&s, &tenant);
+                Ok(Response::created(self.created_entity("roleManagement/directory/roleAssignments", v)))
             }
             (Some(id), "DELETE") => {
                 self.engine.delete_role_assignment(self.session, id)?;
