@@ -2691,3 +2691,44 @@ fn every_create_answers_with_its_context_first() {
         assert!(context.ends_with(&format!("$metadata#{collection}/$entity")), "POST {path}: {context}");
     }
 }
+
+/// `$select` or `$orderby` naming a property the entity lacks is a 400 naming it, on every
+/// collection and entity (it used to answer 200 with empty objects); real properties, including
+/// ones no filter takes, still select and order.
+#[test]
+fn select_and_orderby_of_an_unknown_property_are_refused_naming_it() {
+    let mut lab = Lab::new();
+    let admin = lab.admin.clone();
+    let policy_filter = format!("$filter={DIRECTORY_ROLE_SCOPE}");
+    let collections = [
+        ROLE_ASSIGNMENTS.to_string(),
+        ROLE_DEFINITIONS.to_string(),
+        ELIG_REQS.to_string(),
+        ASSIGN_REQS.to_string(),
+        ELIG_SCHEDULES.to_string(),
+        ASSIGN_INSTANCES.to_string(),
+        format!("{POLICIES}?{policy_filter}"),
+        format!("{POLICY_ASSIGNMENTS}?{policy_filter}"),
+        AUDITS.to_string(),
+        "/v1.0/users".to_string(),
+        "/v1.0/groups".to_string(),
+        format!("{ROLE_DEFINITIONS}/{GLOBAL_ADMIN}"),
+    ];
+    for path in &collections {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        for option in ["$select=id,colour", "$orderby=colour desc"] {
+            let got = lab.raw(&admin, "GET", &format!("{path}{sep}{option}"), None);
+            let e = assert_error(&got, 400, "BadRequest");
+            let message = e["message"].as_str().unwrap_or_default();
+            assert!(message.contains("'colour'"), "GET {path}{sep}{option}: {message}");
+        }
+    }
+    let roles =
+        lab.list(&format!("{ROLE_DEFINITIONS}?$select=displayName,rolePermissions&$orderby=displayName"));
+    assert!(!roles.is_empty());
+    assert_eq!(keys(&roles[0]), ["displayName", "rolePermissions"]);
+    let users = lab.list("/v1.0/users?$select=userPrincipalName&$orderby=userPrincipalName desc");
+    // (Annotations such as `@odata.type` stay, as Graph keeps them.)
+    let properties = |v: &Value| keys(v).into_iter().filter(|k| !k.starts_with('@')).collect::<Vec<_>>();
+    assert!(users.iter().all(|u| properties(u) == ["userPrincipalName"]), "{users:?}");
+}

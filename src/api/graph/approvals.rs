@@ -32,19 +32,19 @@ impl Call<'_> {
                         items.push(self.approval_json(&q.id)?);
                     }
                 }
-                Ok(self.collection(self.context("Collection(approval)"), items))
+                self.collection(self.context("Collection(approval)"), items)
             }
             [id] => {
                 self.require_method(&["GET"])?;
                 let v = self.approval_json(id)?;
-                Ok(self.entity(self.context("roleManagement/directory/roleAssignmentApprovals/$entity"), v))
+                self.entity(self.context("roleManagement/directory/roleAssignmentApprovals/$entity"), v)
             }
             [id, "steps"] => {
                 self.require_method(&["GET"])?;
                 let v = self.approval_json(id)?;
                 let items = v["steps"].as_array().cloned().unwrap_or_default();
                 let context = format!("roleManagement/directory/roleAssignmentApprovals('{id}')/steps");
-                Ok(self.collection(self.context(&context), items))
+                self.collection(self.context(&context), items)
             }
             [id, "steps", step_id] if self.method == "PATCH" => {
                 let body = body::parse_object(self.body_text()?)?;
@@ -102,7 +102,7 @@ impl Call<'_> {
                     })?;
                 let context =
                     format!("roleManagement/directory/roleAssignmentApprovals('{id}')/steps/$entity");
-                Ok(self.entity(self.context(&context), step))
+                self.entity(self.context(&context), step)
             }
             _ => Err(not_found_path(&self.path())),
         }

@@ -29,6 +29,6 @@ impl Call<'_> {
         }
         // Newest first, as the real log lists them.
         items.reverse();
-        Ok(self.collection(self.context("auditLogs/directoryAudits"), items))
+        self.collection(self.context("auditLogs/directoryAudits"), items)
     }
 }

@@ -39,7 +39,7 @@ impl Call<'_> {
                     type_name,
                 )?;
                 let items = self.engine.objects(kind)?.iter().map(views::directory_object).collect();
-                Ok(self.collection(self.context(collection), items))
+                self.collection(self.context(collection), items)
             }
             ([id], "GET") => {
                 let o = self.engine.object(id)?.filter(|o| o.kind == kind);
@@ -64,12 +64,12 @@ impl Call<'_> {
                     }
                 };
                 let v = views::directory_object(&o);
-                Ok(self.entity(self.context(&format!("{collection}/$entity")), v))
+                self.entity(self.context(&format!("{collection}/$entity")), v)
             }
             ([id, rel @ ("members" | "owners")], "GET") => {
                 let relation = if *rel == "members" { "member" } else { "owner" };
                 let items = self.engine.members(id, relation)?.iter().map(views::directory_object).collect();
-                Ok(self.collection(self.context("directoryObjects"), items))
+                self.collection(self.context("directoryObjects"), items)
             }
             ([id, rel @ ("members" | "owners"), "$ref"], "POST") => {
                 let relation = if *rel == "members" { "member" } else { "owner" };
@@ -90,6 +90,6 @@ impl Call<'_> {
             .object(&caller)?
             .ok_or_else(|| ApiError::not_found(ErrorCode::Request_ResourceNotFound, "Object", &caller))?;
         let v = views::directory_object(&o);
-        Ok(self.entity(self.context("users/$entity"), v))
+        self.entity(self.context("users/$entity"), v)
     }
 }

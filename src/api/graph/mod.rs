@@ -79,6 +79,9 @@ struct Call<'a> {
     query: QueryOptions,
     raw_query: String,
     body: Option<&'a str>,
+    /// The entity type the call answers with and the properties its handler named (through
+    /// `check_filter`), for checking `$select` and `$orderby` names.
+    entity_type: std::cell::RefCell<Option<(String, Vec<String>)>>,
 }
 
 /// Routes one Graph call.
@@ -175,6 +178,7 @@ fn route(
         query,
         raw_query: raw_query.to_string(),
         body,
+        entity_type: Default::default(),
     };
     let mut response = call.dispatch()?;
     if version == Version::Beta {

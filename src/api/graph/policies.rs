@@ -72,23 +72,23 @@ impl Call<'_> {
                     .iter()
                     .map(|p| self.policy_json(&Self::policy_view(p, &scope_type)))
                     .collect();
-                Ok(self.collection(self.context("policies/roleManagementPolicies"), items))
+                self.collection(self.context("policies/roleManagementPolicies"), items)
             }
             [id] => {
                 self.require_method(&["GET"])?;
                 self.check_expands(&["rules", "effectiveRules"], "unifiedRoleManagementPolicy")?;
                 let (p, _) = self.find_policy(id)?;
                 let v = self.policy_json(&p);
-                Ok(self.entity(self.context("policies/roleManagementPolicies/$entity"), v))
+                self.entity(self.context("policies/roleManagementPolicies/$entity"), v)
             }
             [id, nav @ ("rules" | "effectiveRules")] => {
                 self.require_method(&["GET"])?;
                 let (p, _) = self.find_policy(id)?;
                 let items = views::policy_rules(&p).as_array().cloned().unwrap_or_default();
-                Ok(self.collection(
+                self.collection(
                     self.context(&format!("policies/roleManagementPolicies('{}')/{nav}", p.id)),
                     items,
-                ))
+                )
             }
             [id, "rules" | "effectiveRules", rule_id] => {
                 let (p, _) = self.find_policy(id)?;
@@ -103,10 +103,10 @@ impl Call<'_> {
                     .rule(rule_id)
                     .ok_or_else(|| ApiError::not_found(ErrorCode::ResourceNotFound, "Rule", rule_id))?;
                 let v = serde_json::to_value(rule).expect("rules serialise");
-                Ok(self.entity(
+                self.entity(
                     self.context(&format!("policies/roleManagementPolicies('{}')/rules/$entity", p.id)),
                     v,
-                ))
+                )
             }
             _ => Err(not_found_path(&self.path())),
         }
@@ -152,7 +152,7 @@ impl Call<'_> {
                     .iter()
                     .map(|p| embed(self, &Self::policy_view(p, &scope_type)))
                     .collect();
-                Ok(self.collection(self.context("policies/roleManagementPolicyAssignments"), items))
+                self.collection(self.context("policies/roleManagementPolicyAssignments"), items)
             }
             [id] => {
                 // `{policyId}_{roleDefinitionId}`: both halves must match.
@@ -163,7 +163,7 @@ impl Call<'_> {
                     return Err(missing());
                 }
                 let v = embed(self, &p);
-                Ok(self.entity(self.context("policies/roleManagementPolicyAssignments/$entity"), v))
+                self.entity(self.context("policies/roleManagementPolicyAssignments/$entity"), v)
             }
             _ => Err(not_found_path(&self.path())),
         }

@@ -114,7 +114,7 @@ impl Call<'_> {
         } else {
             self.context(&format!("roleManagement/directory/{collection}"))
         };
-        Ok(self.collection(context, items))
+        self.collection(context, items)
     }
 
     pub(super) fn request_by_id(
@@ -128,7 +128,7 @@ impl Call<'_> {
         self.check_expands(REQUEST_EXPANDS, &type_name)?;
         let q = self.engine.request(id, Some(kind))?;
         let v = self.render_request(&q)?;
-        Ok(self.entity(self.context(&format!("roleManagement/directory/{collection}/$entity")), v))
+        self.entity(self.context(&format!("roleManagement/directory/{collection}/$entity")), v)
     }
 }
 

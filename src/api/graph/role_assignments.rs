@@ -68,7 +68,7 @@ impl Call<'_> {
                     )?;
                     items.push(v);
                 }
-                Ok(self.collection(self.context("roleManagement/directory/roleAssignments"), items))
+                self.collection(self.context("roleManagement/directory/roleAssignments"), items)
             }
             (Some(id), "GET") => {
                 self.check_expands(ASSIGNMENT_EXPANDS, "unifiedRoleAssignment")?;
@@ -82,7 +82,7 @@ impl Call<'_> {
                     &s.role_definition_id,
                     s.directory_scope_id.as_deref(),
                 )?;
-                Ok(self.entity(self.context("roleManagement/directory/roleAssignments/$entity"), v))
+                self.entity(self.context("roleManagement/directory/roleAssignments/$entity"), v)
             }
             _ => Err(method_not_allowed(&self.method, &self.path())),
         }

@@ -22,7 +22,7 @@ impl Call<'_> {
                 let v = views::role_definition(&r);
                 return Ok(Response {
                     status: 201,
-                    ..self.entity(self.context("roleManagement/directory/roleDefinitions/$entity"), v)
+                    ..self.entity(self.context("roleManagement/directory/roleDefinitions/$entity"), v)?
                 });
             }
             (Some(id), None, "PATCH") => {
@@ -60,12 +60,12 @@ impl Call<'_> {
                 for r in &roles {
                     items.push(render(self.engine, r)?);
                 }
-                Ok(self.collection(self.context("roleManagement/directory/roleDefinitions"), items))
+                self.collection(self.context("roleManagement/directory/roleDefinitions"), items)
             }
             (Some(id), None) => {
                 let r = self.role_by_id(id)?;
                 let v = render(self.engine, &r)?;
-                Ok(self.entity(self.context("roleManagement/directory/roleDefinitions/$entity"), v))
+                self.entity(self.context("roleManagement/directory/roleDefinitions/$entity"), v)
             }
             (Some(id), Some(_)) => {
                 let r = self.role_by_id(id)?;
@@ -73,13 +73,13 @@ impl Call<'_> {
                 for p in &r.inherits_permissions_from {
                     items.push(views::role_definition(&self.engine.role(p)?));
                 }
-                Ok(self.collection(
+                self.collection(
                     self.context(&format!(
                         "roleManagement/directory/roleDefinitions('{}')/inheritsPermissionsFrom",
                         r.id
                     )),
                     items,
-                ))
+                )
             }
         }
     }

@@ -108,7 +108,7 @@ impl Call<'_> {
         } else {
             self.context(&format!("roleManagement/directory/{collection}"))
         };
-        Ok(self.collection(context, items))
+        self.collection(context, items)
     }
 
     pub(super) fn schedule_by_id(
@@ -125,7 +125,7 @@ impl Call<'_> {
             ApiError::not_found(ErrorCode::ResourceNotFound, type_name_of(kind, instances), id)
         })?;
         let v = self.render_schedule(&s, instances)?;
-        Ok(self.entity(self.context(&format!("roleManagement/directory/{collection}/$entity")), v))
+        self.entity(self.context(&format!("roleManagement/directory/{collection}/$entity")), v)
     }
 }
 

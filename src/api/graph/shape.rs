@@ -28,6 +28,8 @@ impl Call<'_> {
     }
 
     pub(super) fn check_filter(&self, sample_fields: &[&str], type_name: &str) -> Result<(), ApiError> {
+        *self.entity_type.borrow_mut() =
+            Some((type_name.to_string(), sample_fields.iter().map(|f| f.to_string()).collect()));
         if let Some(f) = &self.query.filter {
             for p in f.properties() {
                 let head = p.split('/').next().unwrap_or_default();
@@ -45,9 +47,37 @@ impl Call<'_> {
         Ok(())
     }
 
+    /// Refuses a `$select` or `$orderby` naming a property the entity does not have, as Graph does
+    /// (it does not answer empty objects): a name is known when the handler named it (see
+    /// [`Call::check_filter`]), a rendered item has it, or it is expanded.
+    fn check_selected_names(&self, items: &[Value]) -> Result<(), ApiError> {
+        let select = self.query.select.iter().flatten().filter(|n| n.as_str() != "*");
+        let orderby = self.query.orderby.iter().map(|(path, _)| path);
+        let recorded = self.entity_type.borrow();
+        for name in select.chain(orderby) {
+            let head = name.split('/').next().unwrap_or_default();
+            let known = |k: &str| k.eq_ignore_ascii_case(head);
+            let named = recorded.as_ref().is_some_and(|(_, fields)| fields.iter().any(|f| known(f)));
+            let rendered = items.iter().any(|i| i.as_object().is_some_and(|m| m.keys().any(|k| known(k))));
+            let expanded = self.query.expand.iter().any(|e| known(&e.name));
+            if !(named || rendered || expanded) {
+                let type_name = recorded.as_ref().map_or("entity", |(t, _)| t.as_str());
+                return Err(ApiError::new(
+                    400,
+                    ErrorCode::BadRequest,
+                    format!(
+                        "Could not find a property named '{head}' on type 'microsoft.graph.{type_name}'."
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Applies the query to a rendered collection and wraps it as Graph does, with a next link
     /// when `$top` cut it short.
-    pub(super) fn collection(&self, context: String, items: Vec<Value>) -> Response {
+    pub(super) fn collection(&self, context: String, items: Vec<Value>) -> Result<Response, ApiError> {
+        self.check_selected_names(&items)?;
         let (page, count) = self.query.apply(items);
         let mut out = Map::new();
         out.insert("@odata.context".into(), context.into());
@@ -74,10 +104,11 @@ impl Call<'_> {
             }
         }
         out.insert("value".into(), Value::Array(page));
-        Response::ok(Value::Object(out))
+        Ok(Response::ok(Value::Object(out)))
     }
 
-    pub(super) fn entity(&self, context: String, mut item: Value) -> Response {
+    pub(super) fn entity(&self, context: String, mut item: Value) -> Result<Response, ApiError> {
+        self.check_selected_names(std::slice::from_ref(&item))?;
         let (mut shaped, _) = QueryOptions {
             filter: None,
             top: None,
@@ -94,7 +125,7 @@ impl Call<'_> {
             out.extend(std::mem::take(m));
             v = Value::Object(out);
         }
-        Response::ok(v)
+        Ok(Response::ok(v))
     }
 
     /// Embeds the expansions a query asks for into one rendered item.
