@@ -2732,3 +2732,25 @@ fn select_and_orderby_of_an_unknown_property_are_refused_naming_it() {
     let properties = |v: &Value| keys(v).into_iter().filter(|k| !k.starts_with('@')).collect::<Vec<_>>();
     assert!(users.iter().all(|u| properties(u) == ["userPrincipalName"]), "{users:?}");
 }
+
+/// `/$count` after a collection answers the number of items its `$filter` keeps (ignoring `$top`
+/// and `$skip`), as OData does; it used to be taken for a request id.
+#[test]
+fn count_segment_answers_the_size_of_the_filtered_collection() {
+    let mut lab = Lab::new();
+    let admin = lab.admin.clone();
+    lab.user("alice");
+    for path in [ROLE_ASSIGNMENTS, ROLE_DEFINITIONS, ELIG_REQS, ASSIGN_REQS, ASSIGN_SCHEDULES, "/v1.0/users"]
+    {
+        let all = lab.list(path).len();
+        let got = lab.raw(&admin, "GET", &format!("{path}/$count?$top=1&$skip=1"), None);
+        assert_eq!(got, (200, json!(all)), "GET {path}/$count");
+    }
+    let built_in = lab.list(&format!("{ROLE_DEFINITIONS}?$filter=isBuiltIn eq true")).len();
+    let got = lab.raw(&admin, "GET", &format!("{ROLE_DEFINITIONS}/$count?$filter=isBuiltIn eq true"), None);
+    assert_eq!(got, (200, json!(built_in)));
+    let one = lab.raw(&admin, "GET", &format!("{ROLE_DEFINITIONS}/{GLOBAL_ADMIN}/$count"), None);
+    assert_error(&one, 400, "BadRequest");
+    let post = lab.raw(&admin, "POST", &format!("{ROLE_ASSIGNMENTS}/$count"), Some("{}"));
+    assert_eq!(post.0, 405, "{:#}", post.1);
+}

@@ -82,6 +82,8 @@ struct Call<'a> {
     /// The entity type the call answers with and the properties its handler named (through
     /// `check_filter`), for checking `$select` and `$orderby` names.
     entity_type: std::cell::RefCell<Option<(String, Vec<String>)>>,
+    /// The path ended in `/$count`: a collection answers with its number of items alone.
+    count_only: bool,
 }
 
 /// Routes one Graph call.
@@ -179,6 +181,7 @@ fn route(
         raw_query: raw_query.to_string(),
         body,
         entity_type: Default::default(),
+        count_only: false,
     };
     let mut response = call.dispatch()?;
     if version == Version::Beta {
@@ -233,6 +236,12 @@ impl Call<'_> {
 
     /// The routing table: each resource family answers in its own file.
     fn dispatch(&mut self) -> Result<Response, ApiError> {
+        // `.../collection/$count`: the collection's count, as OData answers it.
+        if self.segments.len() > 1 && self.segments.last().is_some_and(|s| s == "$count") {
+            self.require_method(&["GET"])?;
+            self.segments.pop();
+            self.count_only = true;
+        }
         let segs: Vec<String> = self.segments.clone();
         let s: Vec<&str> = segs.iter().map(String::as_str).collect();
         match s.as_slice() {

@@ -78,6 +78,15 @@ impl Call<'_> {
     /// when `$top` cut it short.
     pub(super) fn collection(&self, context: String, items: Vec<Value>) -> Result<Response, ApiError> {
         self.check_selected_names(&items)?;
+        if self.count_only {
+            // The number of items the filter keeps, whatever `$top` and `$skip` say (OData's
+            // `/$count`); a bare number, which is the plain-text body the service sends.
+            let kept = match &self.query.filter {
+                Some(filter) => items.iter().filter(|i| filter.matches(i)).count(),
+                None => items.len(),
+            };
+            return Ok(Response::ok(kept.into()));
+        }
         let (page, count) = self.query.apply(items);
         let mut out = Map::new();
         out.insert("@odata.context".into(), context.into());
@@ -108,6 +117,13 @@ impl Call<'_> {
     }
 
     pub(super) fn entity(&self, context: String, mut item: Value) -> Result<Response, ApiError> {
+        if self.count_only {
+            return Err(ApiError::new(
+                400,
+                ErrorCode::BadRequest,
+                format!("'$count' counts a collection, and '{}' is one entity.", self.path()),
+            ));
+        }
         self.check_selected_names(std::slice::from_ref(&item))?;
         let (mut shaped, _) = QueryOptions {
             filter: None,
