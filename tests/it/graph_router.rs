@@ -2754,3 +2754,33 @@ fn count_segment_answers_the_size_of_the_filtered_collection() {
     let post = lab.raw(&admin, "POST", &format!("{ROLE_ASSIGNMENTS}/$count"), Some("{}"));
     assert_eq!(post.0, 405, "{:#}", post.1);
 }
+
+/// An expanded rules collection carries its own `rules@odata.context` just before it, pointing at
+/// the path that reached the policy, on both ways of reaching a policy's rules.
+#[test]
+fn expanded_rules_carry_their_own_context() {
+    let mut lab = Lab::new();
+    let filter = format!("$filter={DIRECTORY_ROLE_SCOPE}");
+    let policies = lab.list(&format!("{POLICIES}?{filter}&$expand=rules"));
+    let assignments = lab.list(&format!("{POLICY_ASSIGNMENTS}?{filter}&$expand=policy($expand=rules)"));
+    let cases = [
+        (
+            &policies[0],
+            format!("#policies/roleManagementPolicies('{}')/rules", policies[0]["id"].as_str().unwrap()),
+        ),
+        (
+            &assignments[0]["policy"],
+            format!(
+                "#policies/roleManagementPolicyAssignments('{}')/policy/rules",
+                assignments[0]["id"].as_str().unwrap()
+            ),
+        ),
+    ];
+    for (policy, context) in cases {
+        let keys = keys(policy);
+        let at = keys.iter().position(|k| k == "rules").expect("rules embedded");
+        assert_eq!(keys[at - 1], "rules@odata.context", "{keys:?}");
+        let got = policy["rules@odata.context"].as_str().unwrap_or_default();
+        assert!(got.ends_with(&context), "{got} should end with {context}");
+    }
+}

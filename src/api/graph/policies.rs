@@ -114,12 +114,20 @@ impl Call<'_> {
 
     fn policy_json(&self, p: &crate::model::policy::Policy) -> Value {
         let mut v = views::policy(p, false);
+        let base = format!("policies/roleManagementPolicies('{}')", p.id);
         for name in ["rules", "effectiveRules"] {
             if self.query.expand_item(name).is_some() {
-                v[name] = views::policy_rules(p);
+                self.embed_rules(&mut v, p, name, &base);
             }
         }
         v
+    }
+
+    /// Embeds a policy's expanded `rules` or `effectiveRules` as Graph does: the collection's own
+    /// `{name}@odata.context` (under `base`, the path that reached the policy), then the rules.
+    fn embed_rules(&self, v: &mut Value, p: &crate::model::policy::Policy, name: &str, base: &str) {
+        v[format!("{name}@odata.context")] = self.context(&format!("{base}/{name}")).into();
+        v[name] = views::policy_rules(p);
     }
 
     pub(super) fn policy_assignments(&mut self, rest: &[&str]) -> Result<Response, ApiError> {
@@ -129,9 +137,13 @@ impl Call<'_> {
             let mut v = views::policy_assignment(p);
             if let Some(e) = this.query.expand_item("policy") {
                 let mut pv = views::policy(p, false);
+                let base = format!(
+                    "policies/roleManagementPolicyAssignments('{}_{}')/policy",
+                    p.id, p.role_definition_id
+                );
                 for name in ["rules", "effectiveRules"] {
                     if e.options.expand_item(name).is_some() {
-                        pv[name] = views::policy_rules(p);
+                        this.embed_rules(&mut pv, p, name, &base);
                     }
                 }
                 v["policy"] = pv;
