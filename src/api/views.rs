@@ -151,6 +151,15 @@ pub fn role_definition(r: &RoleDefinition) -> Value {
     })
 }
 
+/// What beta's `unifiedRoleDefinition` has beyond v1.0's: `isPrivileged` (the "privileged" label
+/// of Microsoft's permissions reference) and `allowedPrincipalTypes`.
+pub fn role_definition_beta(r: &RoleDefinition) -> Value {
+    let mut v = role_definition(r);
+    v["isPrivileged"] = r.is_privileged.into();
+    v["allowedPrincipalTypes"] = crate::engine::fidelity::ALLOWED_PRINCIPAL_TYPES.into();
+    v
+}
+
 /// `unifiedRoleManagementPolicy`, with its rules when `with_rules`.
 pub fn policy(p: &Policy, with_rules: bool) -> Value {
     let mut v = json!({

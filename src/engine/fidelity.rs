@@ -99,3 +99,8 @@ pub const MAX_DISPLAY_NAME: usize = 256;
 pub const MAX_USER_PRINCIPAL_NAME: usize = 113;
 pub const MAX_MAIL: usize = 256;
 pub const MAX_DESCRIPTION: usize = 1024;
+
+/// Beta's `allowedPrincipalTypes` of every role definition (reference §1.2, a flags enum written
+/// as Graph writes flags: comma-separated). Which roles allow fewer kinds is not documented; every
+/// role is assignable to users, service principals and role-assignable groups.
+pub const ALLOWED_PRINCIPAL_TYPES: &str = "user,servicePrincipal,group";

@@ -2784,3 +2784,26 @@ fn expanded_rules_carry_their_own_context() {
         assert!(got.ends_with(&context), "{got} should end with {context}");
     }
 }
+
+/// Beta's role definitions carry `isPrivileged` (filterable) and `allowedPrincipalTypes`; v1.0's
+/// do not, and v1.0 refuses a filter on them.
+#[test]
+fn beta_role_definitions_say_which_are_privileged_and_who_may_hold_them() {
+    let mut lab = Lab::new();
+    let admin = lab.admin.clone();
+    let beta = ROLE_DEFINITIONS.replace("/v1.0/", "/beta/");
+    let ga = lab.get(&format!("{beta}/{GLOBAL_ADMIN}"));
+    assert_eq!(
+        (ga["isPrivileged"].clone(), ga["allowedPrincipalTypes"].clone()),
+        (json!(true), json!("user,servicePrincipal,group"))
+    );
+    let reader = lab.get(&format!("{beta}/{REPORTS_READER}"));
+    assert_eq!(reader["isPrivileged"], json!(false));
+    let privileged = lab.list(&format!("{beta}?$filter=isPrivileged eq true"));
+    assert!(!privileged.is_empty() && privileged.iter().all(|r| r["isPrivileged"] == json!(true)));
+    assert!(privileged.len() < lab.list(&beta).len());
+    let v1 = lab.get(&format!("{ROLE_DEFINITIONS}/{GLOBAL_ADMIN}"));
+    assert!(v1.get("isPrivileged").is_none() && v1.get("allowedPrincipalTypes").is_none(), "{v1:#}");
+    let got = lab.raw(&admin, "GET", &format!("{ROLE_DEFINITIONS}?$filter=isPrivileged eq true"), None);
+    assert_error(&got, 400, "BadRequest");
+}

@@ -15,11 +15,16 @@ impl Call<'_> {
         id: Option<&str>,
         nav: Option<&str>,
     ) -> Result<Response, ApiError> {
+        // Beta's role definitions carry two properties v1.0's lack.
+        let view = match self.version {
+            super::Version::V1 => views::role_definition,
+            super::Version::Beta => views::role_definition_beta,
+        };
         match (id, nav, self.method.as_str()) {
             (None, None, "POST") => {
                 let new = body::new_role(self.body_text()?)?;
                 let r = self.engine.create_role(self.session, new)?;
-                let v = views::role_definition(&r);
+                let v = view(&r);
                 return Ok(Response {
                     status: 201,
                     ..self.entity(self.context("roleManagement/directory/roleDefinitions/$entity"), v)?
@@ -39,11 +44,11 @@ impl Call<'_> {
         self.check_expands(&["inheritsPermissionsFrom"], "unifiedRoleDefinition")?;
         let expand = self.query.expand_item("inheritsPermissionsFrom").is_some();
         let render = |engine: &mut Engine, r: &crate::model::RoleDefinition| -> Result<Value, ApiError> {
-            let mut v = views::role_definition(r);
+            let mut v = view(r);
             if expand {
                 let mut parents = Vec::new();
                 for p in &r.inherits_permissions_from {
-                    parents.push(views::role_definition(&engine.role(p)?));
+                    parents.push(view(&engine.role(p)?));
                 }
                 v["inheritsPermissionsFrom"] = Value::Array(parents);
             }
@@ -51,10 +56,19 @@ impl Call<'_> {
         };
         match (id, nav) {
             (None, _) => {
-                self.check_filter(
-                    &["id", "displayName", "isBuiltIn", "isEnabled", "templateId", "description", "version"],
-                    "unifiedRoleDefinition",
-                )?;
+                let mut filterable = vec![
+                    "id",
+                    "displayName",
+                    "isBuiltIn",
+                    "isEnabled",
+                    "templateId",
+                    "description",
+                    "version",
+                ];
+                if self.version == super::Version::Beta {
+                    filterable.push("isPrivileged");
+                }
+                self.check_filter(&filterable, "unifiedRoleDefinition")?;
                 let roles = self.engine.roles()?;
                 let mut items = Vec::new();
                 for r in &roles {
@@ -71,7 +85,7 @@ impl Call<'_> {
                 let r = self.role_by_id(id)?;
                 let mut items = Vec::new();
                 for p in &r.inherits_permissions_from {
-                    items.push(views::role_definition(&self.engine.role(p)?));
+                    items.push(view(&self.engine.role(p)?));
                 }
                 self.collection(
                     self.context(&format!(
