@@ -97,7 +97,10 @@ CREATE TABLE requests (
     created_by          TEXT NOT NULL,
     activated_using     TEXT,
     canceled_at         INTEGER,
-    trace               TEXT NOT NULL DEFAULT '[]'  -- JSON decision trace
+    trace               TEXT NOT NULL DEFAULT '[]', -- JSON decision trace
+    -- Beta's ticketInfo (schema version 2).
+    ticket_approver_id  TEXT,
+    ticket_submitter_id TEXT
 );
 CREATE INDEX requests_by_target ON requests (principal_id, role_definition_id, status);
 CREATE INDEX requests_by_created ON requests (created_at);

@@ -216,7 +216,8 @@ fn parse_schedule_info(m: &Map<String, Value>) -> Result<ScheduleInfo, ApiError>
 }
 
 /// A `unifiedRole{Eligibility,Assignment}ScheduleRequest` body.
-pub fn schedule_request(kind: RequestKind, text: &str) -> Result<NewRequest, ApiError> {
+/// `beta`: the body was sent to Graph beta, whose `ticketInfo` has two more properties.
+pub fn schedule_request(kind: RequestKind, text: &str, beta: bool) -> Result<NewRequest, ApiError> {
     let m = parse_object(text)?;
     let type_name = match kind {
         RequestKind::Eligibility => "unifiedRoleEligibilityScheduleRequest",
@@ -258,10 +259,26 @@ pub fn schedule_request(kind: RequestKind, text: &str) -> Result<NewRequest, Api
     };
     let ticket_info = match object(&m, "ticketInfo", "ticketInfo")? {
         Some(t) => {
-            only_known(t, &["ticketNumber", "ticketSystem"], "ticketInfo")?;
+            // Beta's ticketInfo has two more properties; v1.0's refuses them as unknown.
+            let known: &[&str] = if beta {
+                &["ticketNumber", "ticketSystem", "ticketApproverIdentityId", "ticketSubmitterIdentityId"]
+            } else {
+                &["ticketNumber", "ticketSystem"]
+            };
+            only_known(t, known, "ticketInfo")?;
             Some(TicketInfo {
                 number: string(t, "ticketNumber", "ticketInfo.ticketNumber")?,
                 system: string(t, "ticketSystem", "ticketInfo.ticketSystem")?,
+                approver_identity_id: string(
+                    t,
+                    "ticketApproverIdentityId",
+                    "ticketInfo.ticketApproverIdentityId",
+                )?,
+                submitter_identity_id: string(
+                    t,
+                    "ticketSubmitterIdentityId",
+                    "ticketInfo.ticketSubmitterIdentityId",
+                )?,
             })
         }
         None => None,
@@ -505,6 +522,11 @@ pub fn role_change(text: &str) -> Result<crate::engine::RoleChange, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The v1.0 form, which every test here sends.
+    fn schedule_request(kind: RequestKind, text: &str) -> Result<NewRequest, ApiError> {
+        super::schedule_request(kind, text, false)
+    }
 
     #[test]
     fn request_bodies_parse_as_real_clients_send_them() {

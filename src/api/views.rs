@@ -58,6 +58,14 @@ pub fn request(q: &ScheduleRequest) -> Value {
     })
 }
 
+/// Beta's form of a request: its `ticketInfo` has two more properties, null when not given.
+pub fn request_beta(q: &ScheduleRequest) -> Value {
+    let mut v = request(q);
+    v["ticketInfo"]["ticketApproverIdentityId"] = q.ticket_info.approver_identity_id.clone().into();
+    v["ticketInfo"]["ticketSubmitterIdentityId"] = q.ticket_info.submitter_identity_id.clone().into();
+    v
+}
+
 pub fn request_type(kind: RequestKind) -> &'static str {
     match kind {
         RequestKind::Eligibility => "#microsoft.graph.unifiedRoleEligibilityScheduleRequest",

@@ -302,6 +302,10 @@ impl SettledSchedule {
 pub struct TicketInfo {
     pub number: Option<String>,
     pub system: Option<String>,
+    /// Beta only: who approved the ticket (`ticketApproverIdentityId`).
+    pub approver_identity_id: Option<String>,
+    /// Beta only: who raised the ticket (`ticketSubmitterIdentityId`).
+    pub submitter_identity_id: Option<String>,
 }
 
 /// `memberType`: how the principal holds the item.

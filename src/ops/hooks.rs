@@ -52,7 +52,7 @@ fn test(
     let text = serde_json::Value::Object(body).to_string();
     // A Graph body does not say which collection it was posted to: active unless told.
     let kind = a.kind.map_or(RequestKind::Assignment, KindArg::kind);
-    let req = crate::api::body::schedule_request(kind, &text)?;
+    let req = crate::api::body::schedule_request(kind, &text, false)?;
     let (verdicts, outcome) = engine.test_hook(session, &a.name, &req)?;
     Ok(Outcome::HookTested { name: a.name.clone(), action: req.action, verdicts, outcome })
 }

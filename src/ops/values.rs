@@ -20,10 +20,12 @@ pub fn time(text: &str) -> Result<Timestamp, String> {
 /// `SYSTEM:NUMBER` (`ServiceNow:INC0012345`), or a bare number.
 pub fn ticket(text: &str) -> Result<TicketInfo, String> {
     Ok(match text.split_once(':') {
-        Some((system, number)) => {
-            TicketInfo { system: Some(system.trim().to_string()), number: Some(number.trim().to_string()) }
-        }
-        None => TicketInfo { system: None, number: Some(text.trim().to_string()) },
+        Some((system, number)) => TicketInfo {
+            system: Some(system.trim().to_string()),
+            number: Some(number.trim().to_string()),
+            ..TicketInfo::default()
+        },
+        None => TicketInfo { number: Some(text.trim().to_string()), ..TicketInfo::default() },
     })
 }
 
@@ -112,10 +114,17 @@ mod tests {
 
     #[test]
     fn a_ticket_without_a_system_is_a_bare_number() {
-        assert_eq!(ticket("INC1").unwrap(), TicketInfo { system: None, number: Some("INC1".into()) });
+        assert_eq!(
+            ticket("INC1").unwrap(),
+            TicketInfo { number: Some("INC1".into()), ..TicketInfo::default() }
+        );
         assert_eq!(
             ticket("ServiceNow: INC1").unwrap(),
-            TicketInfo { system: Some("ServiceNow".into()), number: Some("INC1".into()) }
+            TicketInfo {
+                system: Some("ServiceNow".into()),
+                number: Some("INC1".into()),
+                ..TicketInfo::default()
+            }
         );
     }
 

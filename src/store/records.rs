@@ -13,7 +13,8 @@ use crate::model::{
 const REQUEST_COLUMNS: &str = "id, surface, kind, action, status, principal_id, role_definition_id, \
      directory_scope_id, app_scope_id, justification, has_schedule_info, start_at, expiration_type, \
      expiration_end, expiration_duration, ticket_number, ticket_system, target_schedule_id, approval_id, \
-     created_at, completed_at, created_by, activated_using, canceled_at, trace";
+     created_at, completed_at, created_by, activated_using, canceled_at, trace, ticket_approver_id, \
+     ticket_submitter_id";
 
 fn conversion_error(what: &str, value: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -58,7 +59,12 @@ fn request_from_row(r: &Row<'_>) -> rusqlite::Result<ScheduleRequest> {
         app_scope_id: r.get(8)?,
         justification: r.get(9)?,
         schedule_info,
-        ticket_info: TicketInfo { number: r.get(15)?, system: r.get(16)? },
+        ticket_info: TicketInfo {
+            number: r.get(15)?,
+            system: r.get(16)?,
+            approver_identity_id: r.get(25)?,
+            submitter_identity_id: r.get(26)?,
+        },
         is_validation_only: false,
         target_schedule_id: r.get(17)?,
         approval_id: r.get(18)?,
@@ -86,7 +92,7 @@ impl Tx<'_> {
         let s = q.schedule_info.as_ref();
         self.tx
             .prepare_cached(&format!(
-                "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+                "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
             ))?
             .execute(params![
                 q.id,
@@ -114,6 +120,8 @@ impl Tx<'_> {
                 q.activated_using,
                 q.canceled_at.map(to_millis),
                 serde_json::to_string(&q.trace).expect("trace serialises"),
+                q.ticket_info.approver_identity_id,
+                q.ticket_info.submitter_identity_id,
             ])?;
         Ok(())
     }

@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const APPLICATION_ID: i64 = 0x5049_4D4C;
 
 /// The schema version this pimlab writes. Bump it with an entry in `upgrade_from`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -41,10 +41,18 @@ fn current_version(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 /// Moves the schema from `version` to `version + 1`. Each arm says why the step exists.
-fn upgrade_from(_tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()> {
-    // No released version precedes 1 yet: a store claiming one was not written by pimlab.
-    Err(rusqlite::Error::SqliteFailure(
-        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
-        Some(format!("no pimlab wrote schema version {version}; there is no way to upgrade it")),
-    ))
+fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Result<()> {
+    match version {
+        // 1 → 2: requests keep beta's ticketInfo.ticketApproverIdentityId and
+        // ticketSubmitterIdentityId (empty for every request made before).
+        1 => tx.execute_batch(
+            "ALTER TABLE requests ADD COLUMN ticket_approver_id TEXT;
+             ALTER TABLE requests ADD COLUMN ticket_submitter_id TEXT;",
+        ),
+        // No released version precedes 1: a store claiming one was not written by pimlab.
+        _ => Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            Some(format!("no pimlab wrote schema version {version}; there is no way to upgrade it")),
+        )),
+    }
 }

@@ -2078,7 +2078,7 @@ fn a_reading_command_in_an_empty_folder_creates_no_store_and_says_how_to_make_on
 fn completions_complete_commands_in_bash_and_touch_no_store() {
     let lab = Lab::empty();
     let run = lab.run(&["completions", "bash"]).ok();
-    assert!(!lab.path("pimlab.db").exists(), "completions made a store");
+    assert!(!lab.db.exists(), "completions made a store");
     let script = lab.path("pimlab.bash");
     std::fs::write(&script, &run.stdout).expect("write the script");
     // What bash offers after `pimlab act<TAB>` and `pimlab activate --ro<TAB>`.
@@ -2119,5 +2119,75 @@ fn the_man_page_documents_every_command_and_touches_no_store() {
     for command in ["activate", "eligible", "policy", "graph", "completions"] {
         assert!(run.stdout.contains(&format!("pimlab\\-{command}")), "the page lacks {command}");
     }
-    assert!(!lab.path("pimlab.db").exists(), "man made a store");
+    assert!(!lab.db.exists(), "man made a store");
+}
+
+/// Beta's `ticketInfo` has `ticketApproverIdentityId` and `ticketSubmitterIdentityId`: a beta
+/// request keeps and echoes them; v1.0 refuses them as unknown and never shows them; beta shows
+/// them null on a request made without.
+#[test]
+fn beta_ticket_info_keeps_who_approved_and_who_raised_the_ticket() {
+    let lab = Lab::demo();
+    let ben = lab.run(&["--json", "user", "show", "ben"]).ok().json()["id"].as_str().unwrap().to_string();
+    let body = |ticket: Value| {
+        json!({"action": "adminAssign", "principalId": ben, "roleDefinitionId": "fe930be7-5e62-47db-91af-98c3a49a38b1",
+               "directoryScopeId": "/", "justification": "quarterly access review",
+               "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": "PT8H"}},
+               "ticketInfo": ticket})
+        .to_string()
+    };
+    let beta_ticket = json!({"ticketNumber": "CHG1", "ticketSystem": "ServiceNow",
+                             "ticketApproverIdentityId": "approver-1", "ticketSubmitterIdentityId": "submitter-1"});
+    // A Graph call's body, once its status line on stderr is the one expected.
+    let graph = |run: Run, status: u16| {
+        assert_eq!((run.code, run.stderr.clone()), (0, format!("HTTP {status}\n")), "{run}");
+        run.json()
+    };
+    let requests = "roleManagement/directory/roleAssignmentScheduleRequests";
+    let refused =
+        lab.run(&["graph", "POST", &format!("/v1.0/{requests}"), "--body", &body(beta_ticket.clone())]);
+    assert!(refused.code != 0 && refused.stdout.contains("ticketApproverIdentityId"), "{refused}");
+    let made = graph(
+        lab.run(&["graph", "POST", &format!("/beta/{requests}"), "--body", &body(beta_ticket.clone())]),
+        201,
+    );
+    assert_eq!(made["ticketInfo"], beta_ticket);
+    let id = made["id"].as_str().unwrap();
+    let again = graph(lab.run(&["graph", "GET", &format!("/beta/{requests}/{id}")]), 200);
+    assert_eq!(again["ticketInfo"], beta_ticket, "kept in the store");
+    let v1 = graph(lab.run(&["graph", "GET", &format!("/v1.0/{requests}/{id}")]), 200);
+    assert_eq!(v1["ticketInfo"], json!({"ticketNumber": "CHG1", "ticketSystem": "ServiceNow"}));
+    lab.run(&["--as", "alice", "activate", "-r", "Global Administrator", "--duration", "1h", "-j", "x"]).ok();
+    let plain =
+        graph(lab.run(&["graph", "GET", &format!("/beta/{requests}?$filter=action eq 'selfActivate'")]), 200);
+    assert_eq!(
+        plain["value"][0]["ticketInfo"],
+        json!({"ticketNumber": null, "ticketSystem": null,
+               "ticketApproverIdentityId": null, "ticketSubmitterIdentityId": null})
+    );
+}
+
+/// A store written before beta's ticket properties (schema version 1) opens and is upgraded in
+/// place: its requests read as before, with the new properties empty.
+#[test]
+fn a_version_1_store_is_upgraded_and_reads_as_before() {
+    let lab = Lab::demo();
+    lab.run(&["--as", "alice", "activate", "-r", "Global Administrator", "--duration", "1h", "-j", "x"]).ok();
+    let before = lab.run(&["--json", "requests"]).ok().stdout;
+    let conn = rusqlite::Connection::open(&lab.db).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE requests DROP COLUMN ticket_approver_id;
+         ALTER TABLE requests DROP COLUMN ticket_submitter_id;
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(lab.run(&["--json", "requests"]).ok().stdout, before);
+    let conn = rusqlite::Connection::open(&lab.db).unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 2);
+    let nulls: i64 = conn
+        .query_row("SELECT count(*) FROM requests WHERE ticket_approver_id IS NULL", [], |r| r.get(0))
+        .unwrap();
+    assert!(nulls > 0);
 }

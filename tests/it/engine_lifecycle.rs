@@ -985,8 +985,11 @@ fn activation_without_ticket_fails_with_ticketing_rule_when_tickets_are_required
         r#"The following policy rules failed: ["TicketingRule"]"#
     );
     let mut with_ticket = r;
-    with_ticket.ticket_info =
-        Some(TicketInfo { number: Some("INC0012345".into()), system: Some("ServiceNow".into()) });
+    with_ticket.ticket_info = Some(TicketInfo {
+        number: Some("INC0012345".into()),
+        system: Some("ServiceNow".into()),
+        ..TicketInfo::default()
+    });
     let q = t.self_submit(with_ticket).unwrap();
     assert_eq!(q.status, Status::Provisioned);
     assert_eq!(q.ticket_info.number.as_deref(), Some("INC0012345"));

@@ -864,9 +864,11 @@ impl Lab {
                 Justification::Blank => Some("   ".into()),
             },
             schedule_info,
-            ticket_info: r
-                .ticket
-                .then(|| TicketInfo { number: Some("INC0012345".into()), system: Some("ServiceNow".into()) }),
+            ticket_info: r.ticket.then(|| TicketInfo {
+                number: Some("INC0012345".into()),
+                system: Some("ServiceNow".into()),
+                ..TicketInfo::default()
+            }),
             is_validation_only: r.validation_only,
         };
         let session = self.session(&caller, r.mfa, r.auth_context);

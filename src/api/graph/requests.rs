@@ -14,8 +14,16 @@ const REQUEST_EXPANDS: &[&str] =
     &["principal", "roleDefinition", "directoryScope", "appScope", "targetSchedule", "activatedUsing"];
 
 impl Call<'_> {
+    /// A request in the form of the Graph version addressed.
+    fn request_view(&self, q: &ScheduleRequest) -> Value {
+        match self.version {
+            super::Version::V1 => views::request(q),
+            super::Version::Beta => views::request_beta(q),
+        }
+    }
+
     fn render_request(&mut self, q: &ScheduleRequest) -> Result<Value, ApiError> {
-        let mut v = views::request(q);
+        let mut v = self.request_view(q);
         self.expand_common(&mut v, &q.principal_id, &q.role_definition_id, q.directory_scope_id.as_deref())?;
         if self.query.expand_item("targetSchedule").is_some() {
             v["targetSchedule"] = match &q.target_schedule_id {
@@ -49,10 +57,10 @@ impl Call<'_> {
     ) -> Result<Response, ApiError> {
         let type_name = views::request_type(kind).trim_start_matches("#microsoft.graph.").to_string();
         if current_user.is_none() && self.method == "POST" {
-            let req = body::schedule_request(kind, self.body_text()?)?;
+            let req = body::schedule_request(kind, self.body_text()?, self.version == super::Version::Beta)?;
             let q = self.engine.submit(self.session, &req)?;
             let v =
-                self.created_entity(&format!("roleManagement/directory/{collection}"), views::request(&q));
+                self.created_entity(&format!("roleManagement/directory/{collection}"), self.request_view(&q));
             return Ok(Response::created(v));
         }
         self.require_method(&["GET"])?;
