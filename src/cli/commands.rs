@@ -59,7 +59,7 @@ pub(super) fn dispatch(
             } else {
                 render::outcome(engine, &outcome, out)?;
             }
-            Ok(0)
+            Ok(outcome.exit_code())
         }
     }
 }

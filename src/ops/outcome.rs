@@ -110,6 +110,15 @@ fn array<T>(items: &[T], f: impl Fn(&T) -> Value) -> Value {
 }
 
 impl Outcome {
+    /// The exit status of a command that printed this outcome: 1 when what it reports is a
+    /// refusal that came back as a value (a dry run whose request would be refused), else 0.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Outcome::HookTested { outcome: Err(_), .. } => 1,
+            _ => 0,
+        }
+    }
+
     /// The outcome as JSON: Graph's shape where Graph has the entity, pimlab's own (see
     /// [`crate::api::shapes`]) where it has none.
     pub fn to_json(&self) -> Value {

@@ -50,13 +50,6 @@ const CONTINUES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The body `@request.json` stands for in the README's `hook test --request @request.json`, run
-/// as the break-glass administrator: an administrator's request, as Graph JSON.
-const REQUEST_JSON: &str = r#"{"action": "adminAssign", "principalId": "ben", "roleDefinitionId": "Global Administrator",
-  "directoryScopeId": "/", "justification": "On call this month",
-  "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": "P30D"}}}
-"#;
-
 /// What became of one command.
 enum Outcome {
     Skipped,
@@ -87,8 +80,6 @@ fn run_example(
     for word in words.iter_mut() {
         if word == "<id>" {
             *word = session.newest_request_id().ok_or("`<id>` but no request has been made yet")?;
-        } else if word == "@request.json" {
-            session.workspace.write("request.json", REQUEST_JSON);
         } else if word.starts_with('<') && word.ends_with('>') {
             return Err(format!("a placeholder the runner does not know: {word}"));
         }

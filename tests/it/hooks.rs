@@ -1810,7 +1810,7 @@ fn cli_hook_test_prints_each_handler_decision_and_changes_nothing() {
     let (before, failures) = (cli.dump(), cli.failures());
     let run = cli
         .run(&["--as", "alice", "hook", "test", "Both", "--request", &body])
-        .ok()
+        .would_be_refused()
         .out_has("hook Both on selfActivate (nothing is stored):")
         .out_has("validate   deny (WeekendFreeze): closed on Monday")
         .out_has("route      no handler")
@@ -1819,7 +1819,10 @@ fn cli_hook_test_prints_each_handler_decision_and_changes_nothing() {
         .out_has(POLICY_FAILED);
     let _ = run;
     // --json gives each decision in the shape the handler returned it.
-    let json = cli.run(&["--json", "--as", "alice", "hook", "test", "Both", "--request", &body]).ok().json();
+    let json = cli
+        .run(&["--json", "--as", "alice", "hook", "test", "Both", "--request", &body])
+        .would_be_refused()
+        .json();
     assert_eq!(
         json["handlers"][0]["decision"],
         json!({"deny": "WeekendFreeze", "message": "closed on Monday"})
@@ -1839,10 +1842,13 @@ fn cli_hook_test_prints_each_handler_decision_and_changes_nothing() {
     cli.run(&["hook", "add", "Boom", "--file", &boom]).ok();
     let before = cli.dump();
     cli.run(&["--as", "alice", "hook", "test", "Boom", "--request", &body])
-        .ok()
+        .would_be_refused()
         .out_has("validate   FAILED at line 3: kaput")
         .out_has("route      no handler");
-    let json = cli.run(&["--json", "--as", "alice", "hook", "test", "Boom", "--request", &body]).ok().json();
+    let json = cli
+        .run(&["--json", "--as", "alice", "hook", "test", "Boom", "--request", &body])
+        .would_be_refused()
+        .json();
     assert_eq!(json["handlers"][0]["handler"], "validate");
     assert_eq!(json["handlers"][0]["decision"]["line"], 3);
     assert_eq!(json["outcome"]["error"]["code"], HOOK_FAILED);

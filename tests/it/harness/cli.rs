@@ -62,6 +62,15 @@ impl Run {
         self
     }
 
+    /// A dry run reported that its request would be refused: exit 1, the report on stdout,
+    /// nothing on stderr (scripts can tell a refusal from a pass by the status alone).
+    #[track_caller]
+    pub fn would_be_refused(self) -> Run {
+        assert_eq!(self.code, 1, "expected exit 1 for a dry run whose request would be refused{self}");
+        assert_eq!(self.stderr, "", "a dry run wrote to stderr{self}");
+        self
+    }
+
     /// The command line was wrong: exit 2, `error: ...` on stderr, nothing on stdout.
     #[track_caller]
     pub fn usage(self) -> Run {
