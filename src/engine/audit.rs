@@ -102,6 +102,7 @@ pub(crate) enum Activity {
     HookAdded(String),
     /// A policy hook removed (its name).
     HookRemoved(String),
+    HookUpdated(String),
     /// A `completed` hook failed on an outcome the clock produced (its message).
     HookFailed(String),
 }
@@ -142,7 +143,10 @@ impl Activity {
             Activity::ObjectAdded(_) => Category::Directory,
             Activity::MemberAdded { unit: true, .. } => Category::AdministrativeUnit,
             Activity::MemberAdded { .. } => Category::GroupManagement,
-            Activity::HookAdded(_) | Activity::HookRemoved(_) | Activity::HookFailed(_) => Category::Policy,
+            Activity::HookAdded(_)
+            | Activity::HookRemoved(_)
+            | Activity::HookUpdated(_)
+            | Activity::HookFailed(_) => Category::Policy,
             _ => Category::RoleManagement,
         }
     }
@@ -254,6 +258,7 @@ impl fmt::Display for Activity {
             Activity::MemberAdded { owner: false, .. } => f.write_str("Add member to group"),
             Activity::HookAdded(name) => write!(f, "Add policy hook '{name}'"),
             Activity::HookRemoved(name) => write!(f, "Remove policy hook '{name}'"),
+            Activity::HookUpdated(name) => write!(f, "Update policy hook '{name}'"),
             Activity::HookFailed(message) => write!(f, "Policy hook failed: {message}"),
         }
     }

@@ -72,6 +72,44 @@ impl super::Engine {
         })
     }
 
+    /// Replaces a hook's source (administrators only), keeping its place in the order, its role
+    /// and its scope. The new source is checked as `add_hook` checks one; a refused one changes
+    /// nothing.
+    pub fn update_hook(
+        &mut self,
+        session: &super::Session,
+        name: &str,
+        source: &str,
+    ) -> Result<(Hook, Vec<String>), ApiError> {
+        let runner = self.runner.clone();
+        self.write(|tx, ctx| {
+            super::directory::require_admin(tx, session, "Changing policy hooks")?;
+            tx.hook(name)?.ok_or_else(|| ApiError::not_found(ErrorCode::HookNotFound, "Hook", name))?;
+            let runner = runner.ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    super::fidelity::HOOK_FAILED_CODE,
+                    "this engine has no hook host to check the hook with",
+                )
+            })?;
+            let handlers = runner.check(name, source).map_err(|f| f.rejected())?;
+            tx.update_hook_source(name, source)?;
+            let row = super::audit::Entry::new(
+                tx,
+                ctx,
+                &session.caller,
+                super::audit::Activity::HookUpdated(name.to_string()),
+                super::audit::About::Targets(vec![crate::store::AuditTarget {
+                    id: name.to_string(),
+                    kind: "Hook".into(),
+                    display_name: Some(format!("handlers: {}", handlers.join(", "))),
+                }]),
+            )?;
+            let stored = tx.hook(name)?.expect("just updated");
+            Ok(((stored, handlers), super::audit::Audit::of(row)))
+        })
+    }
+
     /// Removes a hook (administrators only).
     pub fn remove_hook(&mut self, session: &super::Session, name: &str) -> Result<Hook, ApiError> {
         self.write(|tx, ctx| {

@@ -99,10 +99,15 @@ fn decode(lua: &Lua, name: &str, args: Value) -> Result<Operation, ApiError> {
         "role.delete" => Operation::Role { action: RoleAction::Delete(d.args()?) },
         "policy.show" => Operation::Policy { action: PolicyAction::Show(d.args()?) },
         "policy.set" => Operation::Policy { action: PolicyAction::Set(d.args()?) },
-        "hook.add" => Operation::Hook { action: HookAction::Add(d.hook_source()?) },
+        "hook.add" => {
+            Operation::Hook { action: HookAction::Add(d.source_only(|a: &mut HookAddArgs| &mut a.file)?) }
+        }
         "hook.list" => Operation::Hook { action: d.none(HookAction::List)? },
         "hook.show" => Operation::Hook { action: HookAction::Show(d.args()?) },
         "hook.remove" => Operation::Hook { action: HookAction::Remove(d.args()?) },
+        "hook.update" => Operation::Hook {
+            action: HookAction::Update(d.source_only(|a: &mut HookUpdateArgs| &mut a.file)?),
+        },
         "hook.test" => Operation::Hook { action: HookAction::Test(d.args()?) },
         "clock.show" => Operation::Clock { action: d.none(Some(ClockAction::Show))? },
         "clock.set" => Operation::Clock { action: Some(ClockAction::Set(d.args()?)) },
@@ -179,10 +184,14 @@ impl Decoder<'_> {
         }
     }
 
-    /// `hook add` from a script: the source is given, never read from a file.
-    fn hook_source(&self) -> Result<HookAddArgs, ApiError> {
-        let mut a: HookAddArgs = self.args()?;
-        if a.file.take().is_some() {
+    /// `hook add` or `hook update` from a script: the source is given, never read from a file
+    /// (`file` picks the arguments' file field, which a script may not set).
+    fn source_only<A: DeserializeOwned + clap::Args + 'static>(
+        &self,
+        file: fn(&mut A) -> &mut Option<std::path::PathBuf>,
+    ) -> Result<A, ApiError> {
+        let mut a: A = self.args()?;
+        if file(&mut a).take().is_some() {
             return Err(ApiError::usage(format!(
                 "pim.{}: scripts cannot read files; give the hook's source",
                 self.name
@@ -218,7 +227,9 @@ fn known_keys<A: clap::Args + 'static>() -> &'static [String] {
                 })
                 .collect();
             // Fields clap does not show (`#[arg(skip)]`) but scripts give.
-            if TypeId::of::<A>() == TypeId::of::<HookAddArgs>() {
+            if TypeId::of::<A>() == TypeId::of::<HookAddArgs>()
+                || TypeId::of::<A>() == TypeId::of::<HookUpdateArgs>()
+            {
                 keys.push("source".into());
             }
             Vec::leak(keys)

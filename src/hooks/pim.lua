@@ -134,6 +134,8 @@ pim.hook = {
     return call("hook.add", args)
   end,
   remove = function(name) return call("hook.remove", { name = name }) end,
+  --- New source for a hook, which keeps its place in the order, its role and its scope.
+  update = function(name, source) return call("hook.update", { name = name, source = source }) end,
   list = function() return call("hook.list") end,
   show = function(name) return call("hook.show", { name = name }) end,
   --- A dry run: what each handler decides about `request` (Graph JSON, as a table or a string)

@@ -387,6 +387,18 @@ pub struct HookAddArgs {
     pub scope: Option<String>,
 }
 
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct HookUpdateArgs {
+    /// The hook to change; it keeps its place in the order, its role and its scope.
+    pub name: String,
+    /// The hook's new Lua source file.
+    #[arg(long, value_name = "F.lua", required = true)]
+    pub file: Option<PathBuf>,
+    /// The new source itself (scripts give it this way; they cannot read files).
+    #[arg(skip)]
+    pub source: Option<String>,
+}
+
 /// One hook, by name.
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct HookName {
@@ -415,6 +427,8 @@ pub enum HookAction {
     List,
     /// Show one hook and its source.
     Show(HookName),
+    /// Give a hook new source, keeping its place in the order, its role and its scope.
+    Update(HookUpdateArgs),
     /// Detach a hook.
     Remove(HookName),
     /// Run a hook on a request (a Graph request body) without changing anything.

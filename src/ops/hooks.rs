@@ -27,6 +27,15 @@ pub(super) fn hook(
         }
         HookAction::List => Outcome::Hooks(engine.hooks()?),
         HookAction::Show(a) => Outcome::Hook(engine.hook(&a.name)?),
+        HookAction::Update(a) => {
+            let source = match (&a.source, &a.file) {
+                (Some(text), _) => text.clone(),
+                (None, Some(path)) => read_file(path, "hook", access)?,
+                (None, None) => return Err(ApiError::usage("a hook needs its Lua source (a file)")),
+            };
+            let (hook, handlers) = engine.update_hook(session, &a.name, &source)?;
+            Outcome::HookUpdated { hook, handlers }
+        }
         HookAction::Remove(a) => Outcome::HookRemoved(engine.remove_hook(session, &a.name)?),
         HookAction::Test(a) => test(engine, session, a, access)?,
     })

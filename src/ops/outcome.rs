@@ -97,6 +97,10 @@ pub enum Outcome {
     Hooks(Vec<Hook>),
     Hook(Hook),
     HookRemoved(Hook),
+    HookUpdated {
+        hook: Hook,
+        handlers: Vec<String>,
+    },
     HookTested {
         name: String,
         action: Action,
@@ -145,7 +149,9 @@ impl Outcome {
             Outcome::Now(t) => shapes::now(*t),
             Outcome::ClockMoved { report, now } => shapes::clock_report(report, *now),
             Outcome::Audit(rows) => array(rows, |(r, actor)| views::audit_record(r, actor.as_ref())),
-            Outcome::HookAdded { hook, handlers, .. } => shapes::hook_added(hook, handlers),
+            Outcome::HookAdded { hook, handlers, .. } | Outcome::HookUpdated { hook, handlers } => {
+                shapes::hook_added(hook, handlers)
+            }
             Outcome::Hook(hook) => shapes::hook(hook),
             Outcome::Hooks(rows) => array(rows, shapes::hook),
             Outcome::HookRemoved(hook) => shapes::hook_removed(hook),

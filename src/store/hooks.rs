@@ -52,6 +52,13 @@ impl Tx<'_> {
             .optional()
     }
 
+    /// Replaces a hook's source, keeping its place in the order, its role and its scope.
+    pub fn update_hook_source(&self, name: &str, source: &str) -> rusqlite::Result<bool> {
+        self.forget_cached();
+        Ok(self.tx.prepare_cached("UPDATE hooks SET source = ?2 WHERE name = ?1")?.execute([name, source])?
+            > 0)
+    }
+
     pub fn delete_hook(&self, name: &str) -> rusqlite::Result<bool> {
         self.forget_cached();
         Ok(self.tx.prepare_cached("DELETE FROM hooks WHERE name = ?1")?.execute([name])? > 0)

@@ -2040,3 +2040,53 @@ fn hook_test_through_the_engine_reports_each_handler_and_stores_nothing() {
     assert_eq!(lab.failures(), failures);
     assert_eq!(lab.requests().len(), stored);
 }
+
+#[test]
+fn hook_update_changes_the_source_and_keeps_the_order_role_and_scope() {
+    let cli = cli::Lab::demo_seeded("1");
+    let deny = |rule: &str| {
+        format!("return {{ validate = function() return {{ deny = \"{rule}\", message = \"no\" }} end }}\n")
+    };
+    for (name, rule) in [("First", "One"), ("Second", "Two"), ("Third", "Three")] {
+        let file = cli.file(name, &deny(rule));
+        cli.run(&["hook", "add", name, "--file", &file, "--role", "Global Administrator"]).ok();
+    }
+    let order = || -> Vec<String> {
+        cli.run(&["--json", "hook", "list"])
+            .ok()
+            .listing()
+            .iter()
+            .map(|h| h["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let allow = cli.file("allow", "return { validate = function() end, completed = function() end }\n");
+    cli.run(&["hook", "update", "First", "--file", &allow])
+        .ok()
+        .out_has("Updated hook First (completed, validate); it still runs 1st");
+    assert_eq!(order(), ["First", "Second", "Third"]);
+    let first = cli.run(&["--json", "hook", "show", "First"]).ok().json();
+    assert!(first["source"].as_str().unwrap().contains("completed = function()"), "{first:#}");
+    assert!(first["role"].as_str().is_some_and(|r| r.contains("62e90394")), "the role stays: {first:#}");
+    // The new source runs: First allows now, so the first denial is Second's.
+    let refused =
+        cli.run(&["--as", "alice", "activate", "-r", "Global Administrator", "--duration", "1h", "-j", "x"]);
+    assert!(refused.stderr.contains("[\"Two\"]") && !refused.stderr.contains("One"), "{refused}");
+    // A source the host refuses, an unknown hook, or a caller who is not an administrator change nothing.
+    let broken = cli.file("broken", "return {\n  validate = function(request\n}\n");
+    cli.fails_unchanged(&["hook", "update", "Second", "--file", &broken])
+        .refused(HOOK_INVALID, 400)
+        .err_has("at line 3");
+    cli.fails_unchanged(&["hook", "update", "Nope", "--file", &allow]).refused("HookNotFound", 404);
+    cli.fails_unchanged(&["--as", "alice", "hook", "update", "Second", "--file", &allow])
+        .refused("UnauthorizedAccessException", 403);
+    cli.run(&["audit"]).ok().out_has("Update policy hook 'First'");
+    // Scripts do the same with the source as a string.
+    let script = cli.file(
+        "update",
+        "local h = pim.hook.update('Third', 'return { validate = function() end }')\n\
+         assert(h.position == 3 and h.handlers[1] == 'validate', 'kept its place')\n\
+         print('updated ' .. h.name)\n",
+    );
+    cli.run(&["run", &script]).ok().out_has("updated Third");
+    assert_eq!(order(), ["First", "Second", "Third"]);
+}

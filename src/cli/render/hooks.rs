@@ -60,6 +60,13 @@ pub(super) fn render(
             Ok(())
         }
         Outcome::HookRemoved(h) => writeln!(out, "Removed hook {}", h.name),
+        Outcome::HookUpdated { hook: h, handlers } => writeln!(
+            out,
+            "Updated hook {} ({}); it still runs {}",
+            h.name,
+            handlers.join(", "),
+            ordinal(h.position)
+        ),
         Outcome::HookTested { name, action, verdicts, outcome } => {
             writeln!(out, "hook {name} on {action} (nothing is stored):")?;
             for (event, v) in verdicts {

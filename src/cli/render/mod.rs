@@ -60,6 +60,7 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
         | Outcome::Hooks(_)
         | Outcome::Hook(_)
         | Outcome::HookRemoved(_)
+        | Outcome::HookUpdated { .. }
         | Outcome::HookTested { .. } => hooks::render(engine, names, outcome, out),
     }
 }

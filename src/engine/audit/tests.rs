@@ -57,6 +57,7 @@ pub(super) fn vocabulary() -> Vec<Activity> {
         Activity::MemberAdded { owner: true, unit: false },
         Activity::HookAdded("Freeze".into()),
         Activity::HookRemoved("Freeze".into()),
+        Activity::HookUpdated("Freeze".into()),
         Activity::HookFailed("Policy hook 'Boom' failed at line 4: offline".into()),
     ]);
     all
@@ -211,6 +212,7 @@ Add member to administrative unit | AdministrativeUnit | success
 Add owner to group | GroupManagement | success
 Add policy hook 'Freeze' | Policy | success
 Remove policy hook 'Freeze' | Policy | success
+Update policy hook 'Freeze' | Policy | success
 Policy hook failed: Policy hook 'Boom' failed at line 4: offline | Policy | success
 ");
 }
