@@ -34,14 +34,7 @@ impl super::Engine {
                     format!("A hook named '{name}' already exists; remove it first."),
                 ));
             }
-            let runner = runner.ok_or_else(|| {
-                ApiError::new(
-                    400,
-                    super::fidelity::HOOK_FAILED_CODE,
-                    "this engine has no hook host to check the hook with",
-                )
-            })?;
-            let handlers = runner.check(name, source).map_err(|f| f.rejected())?;
+            let handlers = check_source(runner.as_deref(), name, source)?;
             let role_id = match role {
                 Some(r) => Some(super::directory::resolve_role(tx, r)?.id),
                 None => None,
@@ -56,16 +49,13 @@ impl super::Engine {
                 position: 0,
             };
             tx.insert_hook(&hook)?;
-            let row = super::audit::Entry::new(
+            let row = source_row(
                 tx,
                 ctx,
-                &session.caller,
+                session,
                 super::audit::Activity::HookAdded(name.to_string()),
-                super::audit::About::Targets(vec![crate::store::AuditTarget {
-                    id: name.to_string(),
-                    kind: "Hook".into(),
-                    display_name: Some(format!("handlers: {}", handlers.join(", "))),
-                }]),
+                name,
+                &handlers,
             )?;
             let stored = tx.hook(name)?.expect("just stored");
             Ok(((stored, handlers), super::audit::Audit::of(row)))
@@ -85,25 +75,15 @@ impl super::Engine {
         self.write(|tx, ctx| {
             super::directory::require_admin(tx, session, "Changing policy hooks")?;
             tx.hook(name)?.ok_or_else(|| ApiError::not_found(ErrorCode::HookNotFound, "Hook", name))?;
-            let runner = runner.ok_or_else(|| {
-                ApiError::new(
-                    400,
-                    super::fidelity::HOOK_FAILED_CODE,
-                    "this engine has no hook host to check the hook with",
-                )
-            })?;
-            let handlers = runner.check(name, source).map_err(|f| f.rejected())?;
+            let handlers = check_source(runner.as_deref(), name, source)?;
             tx.update_hook_source(name, source)?;
-            let row = super::audit::Entry::new(
+            let row = source_row(
                 tx,
                 ctx,
-                &session.caller,
+                session,
                 super::audit::Activity::HookUpdated(name.to_string()),
-                super::audit::About::Targets(vec![crate::store::AuditTarget {
-                    id: name.to_string(),
-                    kind: "Hook".into(),
-                    display_name: Some(format!("handlers: {}", handlers.join(", "))),
-                }]),
+                name,
+                &handlers,
             )?;
             let stored = tx.hook(name)?.expect("just updated");
             Ok(((stored, handlers), super::audit::Audit::of(row)))
@@ -142,6 +122,44 @@ impl super::Engine {
             tx.hook(name)?.ok_or_else(|| ApiError::not_found(ErrorCode::HookNotFound, "Hook", name))
         })
     }
+}
+
+/// A hook's source as the host checks it before it is stored: the handlers it defines.
+fn check_source(
+    runner: Option<&dyn super::extension::HookRunner>,
+    name: &str,
+    source: &str,
+) -> Result<Vec<String>, ApiError> {
+    let runner = runner.ok_or_else(|| {
+        ApiError::new(
+            400,
+            super::fidelity::HOOK_FAILED_CODE,
+            "this engine has no hook host to check the hook with",
+        )
+    })?;
+    runner.check(name, source).map_err(|f| f.rejected())
+}
+
+/// The audit row of a hook stored with new source (added or updated), naming its handlers.
+fn source_row(
+    tx: &crate::store::Tx<'_>,
+    ctx: &super::Ctx,
+    session: &super::Session,
+    activity: super::audit::Activity,
+    name: &str,
+    handlers: &[String],
+) -> Result<super::audit::Entry, ApiError> {
+    super::audit::Entry::new(
+        tx,
+        ctx,
+        &session.caller,
+        activity,
+        super::audit::About::Targets(vec![crate::store::AuditTarget {
+            id: name.to_string(),
+            kind: "Hook".into(),
+            display_name: Some(format!("handlers: {}", handlers.join(", "))),
+        }]),
+    )
 }
 
 /// One handler's answer in a hook test.
