@@ -94,9 +94,14 @@ pub struct AdminArgs {
 
 #[derive(Debug, Args, Clone, Default, Deserialize)]
 pub struct ListArgs {
-    /// Only this principal's (id, user principal name or display name).
+    /// Only this principal's (id, user principal name or display name), with what it holds
+    /// through role-assignable groups (memberType Group).
     #[arg(long, short)]
     pub principal: Option<String>,
+    /// Only the caller's (--as), with what the caller holds through groups.
+    #[arg(long, conflicts_with = "principal")]
+    #[serde(default)]
+    pub mine: bool,
     /// Only this role's (id or display name).
     #[arg(long, short)]
     pub role: Option<String>,

@@ -90,7 +90,7 @@ pub(super) fn admin(
         AdminAction::Remove(a) => (Action::AdminRemove, a),
         AdminAction::Extend(a) => (Action::AdminExtend, a),
         AdminAction::Renew(a) => (Action::AdminRenew, a),
-        AdminAction::List(l) => return list_schedules(engine, kind, l),
+        AdminAction::List(l) => return list_schedules(engine, session, kind, l),
     };
     let principal_id = engine.resolve_object(&a.target.principal)?.id;
     let req = build(
@@ -108,14 +108,42 @@ pub(super) fn admin(
     submitted(engine, session, req)
 }
 
-fn list_schedules(engine: &mut Engine, kind: RequestKind, l: &ListArgs) -> Result<Outcome, ApiError> {
-    let principal = l.principal.as_deref().map(|p| engine.resolve_object(p)).transpose()?.map(|o| o.id);
+fn list_schedules(
+    engine: &mut Engine,
+    session: &Session,
+    kind: RequestKind,
+    l: &ListArgs,
+) -> Result<Outcome, ApiError> {
+    let principal = match (&l.principal, l.mine) {
+        (_, true) => Some(session.caller.clone()),
+        (Some(p), false) => Some(engine.resolve_object(p)?.id),
+        (None, false) => None,
+    };
     let role = l.role.as_deref().map(|r| engine.resolve_role(r)).transpose()?.map(|r| r.id);
-    Ok(if l.now {
-        Outcome::Instances(engine.instances(kind, principal.as_deref(), role.as_deref())?)
-    } else {
-        Outcome::Schedules(engine.schedules(kind, principal.as_deref(), role.as_deref())?)
-    })
+    let mut rows = held(engine, kind, l.now, principal.as_deref(), role.as_deref())?;
+    // One principal's: also what it holds through its role-assignable groups, shown as Graph
+    // shows a member's share of a group's assignment (the member, memberType Group).
+    if let Some(p) = principal.as_deref() {
+        for group in engine.role_assignable_groups_of(p)? {
+            for mut s in held(engine, kind, l.now, Some(&group), role.as_deref())? {
+                s.principal_id = p.to_string();
+                s.member_type = crate::model::MemberType::Group;
+                rows.push(s);
+            }
+        }
+    }
+    Ok(if l.now { Outcome::Instances(rows) } else { Outcome::Schedules(rows) })
+}
+
+/// Schedules (or, `now`, instances) of a kind, for one principal and role when given.
+fn held(
+    engine: &mut Engine,
+    kind: RequestKind,
+    now: bool,
+    principal: Option<&str>,
+    role: Option<&str>,
+) -> Result<Vec<crate::model::Schedule>, ApiError> {
+    if now { engine.instances(kind, principal, role) } else { engine.schedules(kind, principal, role) }
 }
 
 pub(super) fn activate(

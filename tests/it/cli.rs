@@ -2191,3 +2191,32 @@ fn a_version_1_store_is_upgraded_and_reads_as_before() {
         .unwrap();
     assert!(nulls > 0);
 }
+
+/// `eligible list --mine` lists the caller's eligibilities, and a principal's listing includes what
+/// it holds through a role-assignable group, as the member with memberType Group (alice is in
+/// Tier-0 Admins, eligible for Privileged Role Administrator).
+#[test]
+fn eligible_list_mine_shows_what_the_caller_holds_directly_and_through_groups() {
+    let lab = Lab::demo();
+    let alice = lab.run(&["--json", "user", "show", "alice"]).ok().json()["id"].as_str().unwrap().to_string();
+    let mine = lab.run(&["--json", "--as", "alice", "eligible", "list", "--mine"]).ok().listing();
+    let by_name = lab.run(&["--json", "eligible", "list", "-p", "alice"]).ok().listing();
+    assert_eq!(mine, by_name);
+    let held: Vec<(String, String)> = mine
+        .iter()
+        .map(|s| {
+            assert_eq!(s["principalId"], alice.as_str(), "{s:#}");
+            (
+                s["roleDefinitionId"].as_str().unwrap().to_string(),
+                s["memberType"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(held.contains(&(GA_ID.to_string(), "Direct".to_string())), "{held:?}");
+    assert!(
+        held.contains(&("e8611ab8-c189-46e8-94e1-60213ab1f814".to_string(), "Group".to_string())),
+        "{held:?}"
+    );
+    lab.run(&["--as", "alice", "eligible", "list", "--mine"]).ok().out_has("Eligible/Group");
+    lab.run(&["eligible", "list", "--mine", "-p", "ben"]).usage().err_has("--mine");
+}
