@@ -69,6 +69,8 @@ impl Session {
 pub struct Engine {
     store: Store,
     runner: Option<Rc<dyn HookRunner>>,
+    /// Calls answered so far by this engine (see [`Engine::next_call`]).
+    calls: std::cell::Cell<u64>,
 }
 
 /// Facts every operation in a transaction reads once.
@@ -93,12 +95,21 @@ impl Ctx {
 impl Engine {
     /// Opens the store at `path` (creating the file and schema if needed; not seeding it).
     pub fn open(path: &Path) -> Result<Engine, StoreError> {
-        Ok(Engine { store: Store::open(path)?, runner: None })
+        Ok(Engine { store: Store::open(path)?, runner: None, calls: Default::default() })
     }
 
     /// A fresh in-memory store.
     pub fn in_memory() -> Result<Engine, StoreError> {
-        Ok(Engine { store: Store::open_in_memory()?, runner: None })
+        Ok(Engine { store: Store::open_in_memory()?, runner: None, calls: Default::default() })
+    }
+
+    /// The number of this call among the calls this engine has answered (0, 1, 2, ...): with the
+    /// simulated time, it tells apart two identical calls in one session, reproducibly, without
+    /// writing to the store (a read must not consume the store's id generator).
+    pub fn next_call(&self) -> u64 {
+        let n = self.calls.get();
+        self.calls.set(n + 1);
+        n
     }
 
     pub fn is_initialized(&mut self) -> Result<bool, ApiError> {

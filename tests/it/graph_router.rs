@@ -2819,3 +2819,25 @@ fn beta_role_definitions_say_which_are_privileged_and_who_may_hold_them() {
     let got = lab.raw(&admin, "GET", &format!("{ROLE_DEFINITIONS}?$filter=isPrivileged eq true"), None);
     assert_error(&got, 400, "BadRequest");
 }
+
+/// An error's `innerError.request-id` differs from call to call, even for the same call at the same
+/// simulated time, and the same calls on a fresh store give the same ids (reproducible runs).
+#[test]
+fn error_request_ids_are_unique_per_call_and_reproducible() {
+    let ids = || {
+        let mut lab = Lab::new();
+        let admin = lab.admin.clone();
+        let missing = format!("{ELIG_REQS}/00000000-0000-0000-0000-000000000000");
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let got = lab.raw(&admin, "GET", &missing, None);
+            let e = assert_error(&got, 404, "RoleAssignmentRequestNotFound");
+            let _ = e;
+            ids.push(got.1["error"]["innerError"]["request-id"].as_str().unwrap().to_string());
+        }
+        ids
+    };
+    let first = ids();
+    assert!(first[0] != first[1] && first[1] != first[2] && first[0] != first[2], "{first:?}");
+    assert_eq!(ids(), first, "the same calls give the same ids");
+}

@@ -76,7 +76,7 @@ impl Call<'_> {
                     let r = if is_batch(url) {
                         // A batch inside a batch would run outside the 20-request limit.
                         let e = ApiError::bad_request("url", NESTED_BATCH_MESSAGE);
-                        error_response(engine, method, &target, e)
+                        error_response(engine, method, &target, body.as_deref(), e)
                     } else {
                         handle(engine, session, method, &target, body.as_deref())
                     };

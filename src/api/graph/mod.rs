@@ -97,15 +97,24 @@ pub fn handle(
     let method = method.to_ascii_uppercase();
     match route(engine, session, &method, target, body) {
         Ok(r) => r,
-        Err(e) => error_response(engine, &method, target, e),
+        Err(e) => error_response(engine, &method, target, body, e),
     }
 }
 
 /// A refusal of `method target` as Graph sends it.
-fn error_response(engine: &mut Engine, method: &str, target: &str, e: ApiError) -> Response {
+fn error_response(
+    engine: &mut Engine,
+    method: &str,
+    target: &str,
+    body: Option<&str>,
+    e: ApiError,
+) -> Response {
     let e = e.during(&format!("{method} {target}"));
     let now = engine.now().unwrap_or_default();
-    let request_id = ids::nth_guid(fnv(&format!("{method} {target} {now}")), 0);
+    // Unique per call, and reproducible: the call, its body, the simulated time and which call
+    // of the session it is.
+    let call = engine.next_call();
+    let request_id = ids::nth_guid(fnv(&format!("{method} {target} {now} {call} {}", body.unwrap_or(""))), 0);
     Response { status: e.status, body: Some(views::error(&e, now, &request_id)) }
 }
 
