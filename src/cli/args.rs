@@ -60,7 +60,7 @@ impl Cli {
         T: Into<std::ffi::OsString> + Clone,
     {
         use clap::{CommandFactory, FromArgMatches};
-        let clap_error = |e: clap::Error| super::CliError::Clap(e.render().to_string(), e.use_stderr());
+        let clap_error = super::CliError::from;
         let matches = Cli::command().try_get_matches_from(argv).map_err(clap_error)?;
         if matches.value_source("db") == Some(clap::parser::ValueSource::CommandLine) {
             return Err(super::CliError::Usage("--db cannot change the store of an open session".into()));

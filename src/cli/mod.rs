@@ -46,6 +46,35 @@ impl From<crate::store::StoreError> for CliError {
     }
 }
 
+impl From<clap::Error> for CliError {
+    fn from(e: clap::Error) -> Self {
+        let e = closest_first(e);
+        CliError::Clap(e.render().to_string(), e.use_stderr())
+    }
+}
+
+/// clap lists "similar" commands and flags with the closest last (`activat`: 'active',
+/// 'deactivate', 'activate'), which reads as if the first were meant: the closest comes first.
+fn closest_first(mut e: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue};
+    for (typed, suggested) in [
+        (ContextKind::InvalidSubcommand, ContextKind::SuggestedSubcommand),
+        (ContextKind::InvalidArg, ContextKind::SuggestedArg),
+    ] {
+        let Some(ContextValue::String(typed)) = e.get(typed).cloned() else { continue };
+        if let Some(ContextValue::Strings(mut list)) = e.get(suggested).cloned() {
+            list.sort_by_key(|s| {
+                (
+                    strsim::damerau_levenshtein(s.trim_start_matches('-'), typed.trim_start_matches('-')),
+                    s.clone(),
+                )
+            });
+            e.insert(suggested, ContextValue::Strings(list));
+        }
+    }
+    e
+}
+
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
         CliError::Output(e)
@@ -57,7 +86,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
     let (out, err) = (&mut terminal::Escaped::new(out), &mut terminal::Escaped::new(err));
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => return report(CliError::Clap(e.render().to_string(), e.use_stderr()), out, err),
+        Err(e) => return report(e.into(), out, err),
     };
     // A panic is a bug in pimlab: it is reported as an internal error like any other, and the
     // store is as it was (the open transaction rolls back as the panic unwinds).

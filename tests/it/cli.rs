@@ -2220,3 +2220,34 @@ fn eligible_list_mine_shows_what_the_caller_holds_directly_and_through_groups() 
     lab.run(&["--as", "alice", "eligible", "list", "--mine"]).ok().out_has("Eligible/Group");
     lab.run(&["eligible", "list", "--mine", "-p", "ben"]).usage().err_has("--mine");
 }
+
+/// A mistyped command's tip lists the closest first: for every command, the command with its last
+/// letter dropped is answered with that command as the first suggestion (clap listed it last, so
+/// `activat` read as a hint towards `active`).
+#[test]
+fn a_mistyped_command_is_told_the_closest_command_first() {
+    let lab = Lab::empty();
+    let help = lab.run(&["--help"]).ok().stdout;
+    let commands: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with(' ') || l.is_empty())
+        // A command's own line; a description that wraps is indented further.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c.len() > 4 && c != "help")
+        .collect();
+    assert!(commands.len() > 10, "{commands:?}");
+    for command in &commands {
+        let typed = &command[..command.len() - 1];
+        if commands.iter().any(|c| c == typed) {
+            continue; // `request` and `requests` are both commands
+        }
+        let run = lab.run(&[typed]).usage();
+        let tip = run.stderr.lines().find(|l| l.contains("tip:")).unwrap_or_default();
+        let first = tip.split('\'').nth(1);
+        assert_eq!(first, Some(command.as_str()), "{typed}: {tip}");
+    }
+    assert!(!lab.db.exists(), "a mistyped command made a store");
+}
