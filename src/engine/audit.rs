@@ -102,6 +102,7 @@ pub(crate) enum Activity {
     HookAdded(String),
     /// A policy hook removed (its name).
     HookRemoved(String),
+    /// A policy hook given new source (its name).
     HookUpdated(String),
     /// A `completed` hook failed on an outcome the clock produced (its message).
     HookFailed(String),

@@ -375,8 +375,8 @@ impl Prelude {
     }
 
     /// Installs a fresh global environment (copy-on-write stand-ins for the globals and library
-    /// tables as the state began) as the state's globals (what `load` compiles into by default), with a new metatable
-    /// for strings. Returns it.
+    /// tables as the state began) as the state's globals (what `load` compiles into by default),
+    /// with a new metatable for strings. Returns it.
     pub fn fresh_env(&self, lua: &Lua) -> mlua::Result<Table> {
         let (env, string_meta): (Table, Table) = self.fresh_env.call(())?;
         install(lua, &env, string_meta)?;

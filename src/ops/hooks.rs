@@ -14,11 +14,7 @@ pub(super) fn hook(
 ) -> Result<Outcome, ApiError> {
     Ok(match action {
         HookAction::Add(a) => {
-            let source = match (&a.source, &a.file) {
-                (Some(text), _) => text.clone(),
-                (None, Some(path)) => read_file(path, "hook", access)?,
-                (None, None) => return Err(ApiError::usage("a hook needs its Lua source (a file)")),
-            };
+            let source = hook_source(&a.source, &a.file, access)?;
             let scope = a.scope.as_deref().map(|s| super::scope(engine, s)).transpose()?;
             let (hook, handlers) =
                 engine.add_hook(session, &a.name, &source, a.role.as_deref(), scope.as_deref())?;
@@ -28,17 +24,26 @@ pub(super) fn hook(
         HookAction::List => Outcome::Hooks(engine.hooks()?),
         HookAction::Show(a) => Outcome::Hook(engine.hook(&a.name)?),
         HookAction::Update(a) => {
-            let source = match (&a.source, &a.file) {
-                (Some(text), _) => text.clone(),
-                (None, Some(path)) => read_file(path, "hook", access)?,
-                (None, None) => return Err(ApiError::usage("a hook needs its Lua source (a file)")),
-            };
+            let source = hook_source(&a.source, &a.file, access)?;
             let (hook, handlers) = engine.update_hook(session, &a.name, &source)?;
             Outcome::HookUpdated { hook, handlers }
         }
         HookAction::Remove(a) => Outcome::HookRemoved(engine.remove_hook(session, &a.name)?),
         HookAction::Test(a) => test(engine, session, a, access)?,
     })
+}
+
+/// A hook's Lua source: given as text (scripts), or read from its file (the command line).
+fn hook_source(
+    source: &Option<String>,
+    file: &Option<std::path::PathBuf>,
+    access: Access,
+) -> Result<String, ApiError> {
+    match (source, file) {
+        (Some(text), _) => Ok(text.clone()),
+        (None, Some(path)) => read_file(path, "hook", access),
+        (None, None) => Err(ApiError::usage("a hook needs its Lua source (a file)")),
+    }
 }
 
 fn test(

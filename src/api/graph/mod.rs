@@ -118,6 +118,16 @@ fn error_response(
     Response { status: e.status, body: Some(views::error(&e, now, &request_id)) }
 }
 
+/// One entity as Graph answers it: `@odata.context` first, then the entity's properties in their
+/// order (anything but an object is left as it is).
+fn context_first(context: String, entity: Value) -> Value {
+    let Value::Object(fields) = entity else { return entity };
+    let mut out = serde_json::Map::new();
+    out.insert("@odata.context".into(), context.into());
+    out.extend(fields);
+    Value::Object(out)
+}
+
 /// A stable hash, so an error's request-id is reproducible without consuming the id generator.
 fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
@@ -217,15 +227,9 @@ impl Call<'_> {
     }
 
     /// An entity as a create answers it: `@odata.context` (`{collection}/$entity`) first, then
-    /// the entity's properties, as the service orders them.
+    /// the entity's properties.
     fn created_entity(&self, collection: &str, entity: Value) -> Value {
-        let mut out = serde_json::Map::new();
-        out.insert("@odata.context".into(), self.context(&format!("{collection}/$entity")).into());
-        match entity {
-            Value::Object(fields) => out.extend(fields),
-            other => return other,
-        }
-        Value::Object(out)
+        context_first(self.context(&format!("{collection}/$entity")), entity)
     }
 
     fn require_method(&self, allowed: &[&str]) -> Result<(), ApiError> {

@@ -81,11 +81,7 @@ impl Call<'_> {
         if self.count_only {
             // The number of items the filter keeps, whatever `$top` and `$skip` say (OData's
             // `/$count`); a bare number, which is the plain-text body the service sends.
-            let kept = match &self.query.filter {
-                Some(filter) => items.iter().filter(|i| filter.matches(i)).count(),
-                None => items.len(),
-            };
-            return Ok(Response::ok(kept.into()));
+            return Ok(Response::ok(self.query.matching(items).len().into()));
         }
         let (page, count) = self.query.apply(items);
         let mut out = Map::new();
@@ -134,14 +130,7 @@ impl Call<'_> {
             ..self.query.clone()
         }
         .apply(vec![item.take()]);
-        let mut v = shaped.pop().unwrap_or(Value::Null);
-        if let Value::Object(m) = &mut v {
-            let mut out = Map::new();
-            out.insert("@odata.context".into(), context.into());
-            out.extend(std::mem::take(m));
-            v = Value::Object(out);
-        }
-        Ok(Response::ok(v))
+        Ok(Response::ok(super::context_first(context, shaped.pop().unwrap_or(Value::Null))))
     }
 
     /// Embeds the expansions a query asks for into one rendered item.

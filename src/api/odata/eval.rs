@@ -245,10 +245,7 @@ impl QueryOptions {
     /// `$skip`/`$top` (the value of `@odata.count`). Embedding the expanded objects is up to
     /// the caller.
     pub fn apply(&self, items: Vec<Value>) -> (Vec<Value>, usize) {
-        let mut items: Vec<Value> = match &self.filter {
-            Some(filter) => items.into_iter().filter(|i| filter.matches(i)).collect(),
-            None => items,
-        };
+        let mut items = self.matching(items);
         let count = items.len();
         apply_orderby(&mut items, &self.orderby);
         let mut items: Vec<Value> =
@@ -257,6 +254,14 @@ impl QueryOptions {
             self.shape(item);
         }
         (items, count)
+    }
+
+    /// The items `$filter` keeps (all of them without one), in their order.
+    pub fn matching(&self, items: Vec<Value>) -> Vec<Value> {
+        match &self.filter {
+            Some(filter) => items.into_iter().filter(|i| filter.matches(i)).collect(),
+            None => items,
+        }
     }
 
     /// Nested expand options and `$select` for a single object.
