@@ -5,7 +5,7 @@
 //! Three configurations of the same tenant: a temporary file store (opened by `Engine::open`, so
 //! with the pragmas of `Store::open`), 300 users created through `Engine::create_object`, a fixed
 //! seed and the default simulated start time (a Monday, 09:00 UTC), and the Lua host installed
-//! (`LuaHooks::new(views::request)`). They differ only in the hooks attached with
+//! (`LuaHooks::new(pimlab::api::views::REQUEST)`). They differ only in the hooks attached with
 //! `Engine::add_hook`, to every role at every scope:
 //!
 //! * **no hooks**: the baseline;
@@ -287,7 +287,7 @@ impl Run {
             tempfile::Builder::new().prefix("pimlab-bench-hooks-").tempdir().expect("a temporary directory");
         let (mut engine, admin, users) = tenant(&dir.path().join("hooks.db"), USERS);
         let runner = Rc::new(Counting {
-            inner: LuaHooks::new(pimlab::api::views::request),
+            inner: LuaHooks::new(pimlab::api::views::REQUEST),
             calls: Cell::new(0),
             time: Cell::new(Duration::ZERO),
         });

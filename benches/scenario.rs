@@ -122,7 +122,7 @@ fn lua(users: usize, days: usize) -> (f64, f64) {
 fn direct(users_count: usize, days: usize) {
     let mut engine = Engine::in_memory().expect("an in-memory store");
     // As `Shell::open` does: the same host, so both paths ask the same of every request.
-    engine.set_hook_runner(std::rc::Rc::new(LuaHooks::new(pimlab::api::views::request)));
+    engine.set_hook_runner(std::rc::Rc::new(LuaHooks::new(pimlab::api::views::REQUEST)));
     engine.init(&InitOptions::default()).expect("init the tenant");
     let admin = Session::new(engine.default_caller().expect("default caller"));
     let role = engine.resolve_role("Helpdesk Administrator").expect("the role").id;

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::engine::RequestProperties;
 use crate::model::audit::AuditRecord;
 use crate::model::policy::Policy;
 use crate::model::time::format_timestamp;
@@ -31,31 +32,67 @@ pub fn schedule_info(info: &ScheduleInfo) -> Value {
     })
 }
 
-/// `unifiedRoleEligibilityScheduleRequest` / `unifiedRoleAssignmentScheduleRequest`.
-pub fn request(q: &ScheduleRequest) -> Value {
-    json!({
-        "id": q.id,
-        "status": q.status.as_str(),
-        "createdDateTime": format_timestamp(q.created_at),
-        "completedDateTime": time(q.completed_at),
-        "approvalId": q.approval_id,
-        "customData": null,
-        "action": q.action.as_str(),
-        "principalId": q.principal_id,
-        "roleDefinitionId": q.role_definition_id,
-        "directoryScopeId": q.directory_scope_id,
-        "appScopeId": q.app_scope_id,
-        "isValidationOnly": q.is_validation_only,
-        "targetScheduleId": q.target_schedule_id,
-        "justification": q.justification,
-        "createdBy": {
+/// The properties of `unifiedRoleEligibilityScheduleRequest` /
+/// `unifiedRoleAssignmentScheduleRequest`, in the order Graph writes them.
+pub const REQUEST_PROPERTIES: [&str; 17] = [
+    "id",
+    "status",
+    "createdDateTime",
+    "completedDateTime",
+    "approvalId",
+    "customData",
+    "action",
+    "principalId",
+    "roleDefinitionId",
+    "directoryScopeId",
+    "appScopeId",
+    "isValidationOnly",
+    "targetScheduleId",
+    "justification",
+    "createdBy",
+    "scheduleInfo",
+    "ticketInfo",
+];
+
+/// One property of a request as Graph writes it; `None` for a name that is not one of
+/// [`REQUEST_PROPERTIES`]. Hooks read a request a property at a time (most read three or four of
+/// seventeen), so a property is made alone, and [`request`] is made of these.
+pub fn request_property(q: &ScheduleRequest, name: &str) -> Option<Value> {
+    Some(match name {
+        "id" => q.id.as_str().into(),
+        "status" => q.status.as_str().into(),
+        "createdDateTime" => format_timestamp(q.created_at).into(),
+        "completedDateTime" => time(q.completed_at),
+        "approvalId" => q.approval_id.as_deref().into(),
+        "customData" => Value::Null,
+        "action" => q.action.as_str().into(),
+        "principalId" => q.principal_id.as_str().into(),
+        "roleDefinitionId" => q.role_definition_id.as_str().into(),
+        "directoryScopeId" => q.directory_scope_id.as_deref().into(),
+        "appScopeId" => q.app_scope_id.as_deref().into(),
+        "isValidationOnly" => q.is_validation_only.into(),
+        "targetScheduleId" => q.target_schedule_id.as_deref().into(),
+        "justification" => q.justification.as_deref().into(),
+        "createdBy" => json!({
             "application": null,
             "device": null,
             "user": {"displayName": null, "id": q.created_by},
-        },
-        "scheduleInfo": q.schedule_info.as_ref().map(schedule_info),
-        "ticketInfo": {"ticketNumber": q.ticket_info.number, "ticketSystem": q.ticket_info.system},
+        }),
+        "scheduleInfo" => q.schedule_info.as_ref().map_or(Value::Null, schedule_info),
+        "ticketInfo" => json!({"ticketNumber": q.ticket_info.number, "ticketSystem": q.ticket_info.system}),
+        _ => return None,
     })
+}
+
+/// A request as hooks see it: its Graph properties, one at a time.
+pub const REQUEST: RequestProperties =
+    RequestProperties { names: &REQUEST_PROPERTIES, property: request_property };
+
+/// `unifiedRoleEligibilityScheduleRequest` / `unifiedRoleAssignmentScheduleRequest`.
+pub fn request(q: &ScheduleRequest) -> Value {
+    let properties =
+        REQUEST_PROPERTIES.iter().filter_map(|&name| Some((name.to_string(), request_property(q, name)?)));
+    Value::Object(properties.collect())
 }
 
 /// Beta's form of a request: its `ticketInfo` has two more properties, null when not given.
@@ -382,4 +419,46 @@ pub fn error(e: &crate::model::ApiError, now: Timestamp, request_id: &str) -> Va
         inner["message"] = json!(format!("{} ({})", e.message, hints.join("; ")));
     }
     json!({ "error": inner })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::request::{Surface, TicketInfo};
+    use crate::model::{Action, Status};
+
+    #[test]
+    fn every_listed_request_property_is_made_and_only_those() {
+        let q = ScheduleRequest {
+            id: "r1".into(),
+            surface: Surface::Directory,
+            kind: RequestKind::Assignment,
+            action: Action::SelfActivate,
+            status: Status::Provisioned,
+            principal_id: "p1".into(),
+            role_definition_id: "d1".into(),
+            directory_scope_id: Some("/".into()),
+            app_scope_id: None,
+            justification: None,
+            schedule_info: None,
+            ticket_info: TicketInfo::default(),
+            is_validation_only: false,
+            target_schedule_id: None,
+            approval_id: None,
+            created_at: Timestamp::UNIX_EPOCH,
+            completed_at: None,
+            created_by: "p1".into(),
+            activated_using: None,
+            canceled_at: None,
+            trace: Vec::new(),
+        };
+        let whole = request(&q);
+        let names: Vec<&str> =
+            whole.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        assert_eq!(names, REQUEST_PROPERTIES, "the request is its listed properties, in order");
+        for name in REQUEST_PROPERTIES {
+            assert_eq!(request_property(&q, name).as_ref(), whole.get(name), "{name}");
+        }
+        assert_eq!(request_property(&q, "noSuchProperty"), None);
+    }
 }

@@ -6,7 +6,6 @@ use std::path::Path;
 use std::rc::Rc;
 
 use super::{Cli, CliError, commands, render};
-use crate::api::views;
 use crate::engine::Engine;
 
 pub struct Shell {
@@ -28,7 +27,7 @@ impl Shell {
             Some(p) => (Engine::open(p)?, p.display().to_string()),
             None => (Engine::in_memory()?, "an in-memory store".to_string()),
         };
-        engine.set_hook_runner(Rc::new(crate::hooks::LuaHooks::new(views::request)));
+        engine.set_hook_runner(Rc::new(crate::hooks::LuaHooks::new(crate::api::views::REQUEST)));
         Ok(Shell { engine, store, caller: None, mfa: true, lua: None })
     }
 

@@ -95,6 +95,17 @@ impl HookFailure {
     }
 }
 
+/// How a host shows a request to hooks: by its properties, each made on its own (a hook reads a
+/// few of them), so only what a hook reads is made. The api layer gives Graph's
+/// (`api::views::REQUEST`), so the wire format stays produced in one place.
+#[derive(Clone, Copy)]
+pub struct RequestProperties {
+    /// Every property's name, in order (what a hook listing the request visits).
+    pub names: &'static [&'static str],
+    /// One property's value; `None` for a name that is not one of `names`.
+    pub property: fn(&ScheduleRequest, &str) -> Option<Value>,
+}
+
 /// Everything a handler is given besides the request: plain values, no handles.
 pub struct HookCall<'a> {
     pub request: &'a ScheduleRequest,
@@ -592,12 +603,25 @@ pub(crate) fn completed_by_the_clock(
     Ok(super::audit::Audit::none("the completed hooks ran without failing"))
 }
 
-/// Runs the `completed` hooks on a request that reached its outcome: notes go into its trace,
-/// notifications into the outbox.
+/// Runs the `completed` hooks on a stored request that reached its outcome: notes go into its
+/// trace, notifications into the outbox, and the request is written again if its trace changed.
 pub(crate) fn completed(tx: &Tx<'_>, ctx: &super::Ctx, q: &mut ScheduleRequest) -> Result<(), ApiError> {
+    if completed_before_insert(tx, ctx, q)? {
+        tx.update_request(q)?;
+    }
+    Ok(())
+}
+
+/// [`completed`] for a request not yet written (its caller inserts it afterwards, trace and all,
+/// in one write instead of two). Returns whether the hooks changed its trace.
+pub(crate) fn completed_before_insert(
+    tx: &Tx<'_>,
+    ctx: &super::Ctx,
+    q: &mut ScheduleRequest,
+) -> Result<bool, ApiError> {
     let decisions = run(tx, ctx, HookEvent::Completed, q, &q.created_by.clone())?;
     if decisions.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     for (hook, decision) in decisions {
         match decision {
@@ -664,6 +688,5 @@ pub(crate) fn completed(tx: &Tx<'_>, ctx: &super::Ctx, q: &mut ScheduleRequest) 
             }
         }
     }
-    tx.update_request(q)?;
-    Ok(())
+    Ok(true)
 }

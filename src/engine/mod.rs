@@ -40,7 +40,8 @@ use audit::{Audit, Audited};
 pub use clock::AdvanceReport;
 pub use directory::NewObject;
 pub use extension::{
-    Hook, HookCall, HookContext, HookDecision, HookEvent, HookFailure, HookRunner, TenantView,
+    Hook, HookCall, HookContext, HookDecision, HookEvent, HookFailure, HookRunner, RequestProperties,
+    TenantView,
 };
 pub use hook_admin::HandlerVerdict;
 pub use policies::PolicyChange;

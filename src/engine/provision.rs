@@ -60,13 +60,15 @@ pub(crate) fn provision(
     if req.is_validation_only {
         return Ok((q, Audit::none(VALIDATION_ONLY)));
     }
-    tx.insert_request(&q)?;
     tx.insert_schedule(&schedule)?;
     let activity = Activity::request(req.kind, req.action, info.is_permanent(), Outcome::Completed);
     let row =
         Entry::new(tx, ctx, &session.caller, activity, About::Request(&q))?.reason(q.justification.clone());
     announce_provisioned(tx, ctx, &q, &schedule)?;
-    extension::completed(tx, ctx, &mut q)?;
+    // The request is written once, after its `completed` hooks, with their notes in its trace
+    // (nothing they read is the request's row: their queries are of schedules and the directory).
+    extension::completed_before_insert(tx, ctx, &mut q)?;
+    tx.insert_request(&q)?;
     Ok((q, Audit::of(row)))
 }
 

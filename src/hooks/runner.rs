@@ -4,18 +4,22 @@
 //! event's request and one request's `ctx` are converted once for all of them), with each hook's
 //! source compiled once. What must not carry over does not:
 //!
-//! - **globals and libraries**: every call runs in a fresh global environment (copy-on-write
-//!   stand-ins for the globals and every library table, reading through to a private pristine
-//!   copy; see `fresh_env` in `sandbox.lua`) with a fresh metatable for strings, so nothing a
-//!   handler writes (a global, `string.upper`, `getmetatable("").__index`) is seen by another hook
-//!   or a later call;
+//! - **globals and libraries**: every call runs in a global environment no earlier call has
+//!   changed (copy-on-write stand-ins for the globals and every library table, reading through to
+//!   a private pristine copy; see `fresh_env` in `sandbox.lua`) with a metatable for strings no
+//!   earlier call has changed, so nothing a handler writes (a global, `string.upper`,
+//!   `getmetatable("").__index`) is seen by another hook or a later call. An environment is made
+//!   anew after a call that changed its own; one left untouched (the usual case: handlers read
+//!   the libraries, and keep their state in locals) is reused, which the prelude knows from a
+//!   flag every write path sets (see `call` in `sandbox.lua`);
 //! - **the hook's own chunk**: its compiled main function is run again in that environment for
 //!   every call (the source is compiled with `local _ENV = ...` in front, on its first line), so
 //!   its top-level locals, tables and handlers are new each time and cannot keep a counter;
-//! - **the request and `ctx`**: converted at most once per event (the request, when a hook first
-//!   reads it) or per request (`ctx`, whose caller, principal, role and policy are read from the
-//!   store when a hook first asks) into inner tables no script can reach, and shown to each call
-//!   through views of its own, so what a handler `rawset`s stays with that call;
+//! - **the request and `ctx`**: converted at most once per event (the request, a property at a
+//!   time as hooks read it) or per request (`ctx`, whose caller, principal, role and policy are
+//!   read from the store when a hook first asks) into inner tables no script can reach, and shown
+//!   through read-only views no earlier call has changed (the hooks of one event share them until
+//!   one `rawset`s), so what a handler `rawset`s stays with that call;
 //! - **limits**: the instruction budget, the position of the last line, the simulated clock and
 //!   the `math.random` stream start again for every call; the memory limit holds for the state,
 //!   whose garbage from earlier calls Lua collects before it would refuse an allocation;
@@ -36,8 +40,10 @@ use mlua::{FromLua, Function, Lua, Table, Value};
 
 use super::decision;
 use super::sandbox::{self, Limits, Prelude};
-use crate::engine::{Hook, HookCall, HookContext, HookDecision, HookEvent, HookFailure, HookRunner};
-use crate::model::{ScheduleRequest, Timestamp};
+use crate::engine::{
+    Hook, HookCall, HookContext, HookDecision, HookEvent, HookFailure, HookRunner, RequestProperties,
+};
+use crate::model::Timestamp;
 
 const HANDLERS: [&str; 3] = ["validate", "route", "completed"];
 
@@ -45,26 +51,23 @@ const HANDLERS: [&str; 3] = ["validate", "route", "completed"];
 /// versions of changed ones are never called again).
 const MAX_COMPILED: usize = 64;
 
-/// Renders a request as Graph JSON: the api layer's view, handed in by whoever installs the host,
-/// so the wire format stays produced in one place.
-pub type RenderRequest = fn(&ScheduleRequest) -> serde_json::Value;
-
 /// Runs hooks in the Lua sandbox.
 pub struct LuaHooks {
-    render: RenderRequest,
+    request: RequestProperties,
     limits: Limits,
     /// The prepared state, made on the first call and replaced after a failure.
     state: RefCell<Option<Prepared>>,
 }
 
 impl LuaHooks {
-    pub fn new(render: RenderRequest) -> Self {
-        LuaHooks::with_limits(render, Limits::HOOK)
+    /// A host showing each request as `request` makes it (Graph's: `api::views::REQUEST`).
+    pub fn new(request: RequestProperties) -> Self {
+        LuaHooks::with_limits(request, Limits::HOOK)
     }
 
     /// With other limits (tests use small ones).
-    pub fn with_limits(render: RenderRequest, limits: Limits) -> Self {
-        LuaHooks { render, limits, state: RefCell::new(None) }
+    pub fn with_limits(request: RequestProperties, limits: Limits) -> Self {
+        LuaHooks { request, limits, state: RefCell::new(None) }
     }
 }
 
@@ -85,9 +88,8 @@ struct Prepared {
     compiled: HashMap<String, Compiled>,
     /// The inner table of the last event's request, by [`HookCall::serial`].
     request: Option<(u64, Table)>,
-    /// The inner table of the last request's `ctx` and its lazy fields, by
-    /// [`crate::engine::HookContext::id`].
-    context: Option<(u64, Table, Table)>,
+    /// The inner table of the last request's `ctx`, by [`crate::engine::HookContext::id`].
+    context: Option<(u64, Table)>,
 }
 
 fn failure(hook: &str, e: &mlua::Error) -> HookFailure {
@@ -134,24 +136,24 @@ type Ran = (Vec<&'static str>, Option<(Function, Value)>);
 fn ran_handlers(name: &str, ran: mlua::MultiValue) -> Result<Ran, HookFailure> {
     let mut values = ran.into_iter();
     let status = match values.next() {
-        Some(Value::String(s)) => s.to_string_lossy().to_string(),
-        _ => String::new(),
+        Some(Value::String(s)) => s.as_bytes().to_vec(),
+        _ => Vec::new(),
     };
     let problem = |message: String| HookFailure { hook: name.to_string(), line: None, message };
     let key = |v: Option<Value>| match v {
         Some(Value::String(s)) => s.to_string_lossy().to_string(),
         _ => String::from("(not a string)"),
     };
-    match status.as_str() {
-        "ok" => {}
-        "unknown" => {
+    match status.as_slice() {
+        b"ok" => {}
+        b"unknown" => {
             return Err(problem(format!(
                 "unknown handler '{}' (handlers: {})",
                 key(values.next()),
                 HANDLERS.join(", ")
             )));
         }
-        "not a function" => {
+        b"not a function" => {
             return Err(problem(format!("handler '{}' is not a function", key(values.next()))));
         }
         _ => {
@@ -178,7 +180,7 @@ impl Prepared {
         // CPU's caches (measured: the five-hook bench's hook time fell by a third against the
         // incremental collector). An allocation that would pass the memory limit collects first.
         lua.gc_gen(0, 0);
-        let prelude = Prelude::of(&lua)?;
+        let prelude = Prelude::of(&lua, &HookContext::LAZY)?;
         Ok(Prepared { lua, prelude, clock, compiled: HashMap::new(), request: None, context: None })
     }
 
@@ -205,36 +207,36 @@ impl Prepared {
         Ok(main)
     }
 
-    /// The inner table of the call's request, one per event (filled on its first read).
+    /// The inner table of the call's request, one per event (loaded as it is read).
     fn request(&mut self, call: &HookCall<'_>) -> mlua::Result<Table> {
         if let Some((serial, t)) = &self.request {
             if *serial == call.serial {
                 return Ok(t.clone());
             }
         }
-        let t = self.prelude.lazy_request(&self.lua)?;
+        let t = Prelude::request_table(&self.lua)?;
         self.request = Some((call.serial, t.clone()));
         Ok(t)
     }
 
-    /// The inner table of the call's `ctx` and its lazily read fields, one per request.
-    fn context(&mut self, call: &HookCall<'_>) -> mlua::Result<(Table, Table)> {
-        if let Some((id, t, lazy)) = &self.context {
+    /// The inner table of the call's `ctx`, one per request (its context fields loaded as they are
+    /// read).
+    fn context(&mut self, call: &HookCall<'_>) -> mlua::Result<Table> {
+        if let Some((id, t)) = &self.context {
             if *id == call.context.id {
-                return Ok((t.clone(), lazy.clone()));
+                return Ok(t.clone());
             }
         }
         let t = sandbox::host_work(&self.lua, |lua| {
             as_table(lua, sandbox::json_to_lua(lua, &call.context.value, None)?)
         })?;
-        let lazy = self.prelude.context_lazy(&HookContext::LAZY)?;
-        self.context = Some((call.context.id, t.clone(), lazy.clone()));
-        Ok((t, lazy))
+        self.context = Some((call.context.id, t.clone()));
+        Ok(t)
     }
 
     fn call(
         &mut self,
-        render: RenderRequest,
+        shape: RequestProperties,
         hook: &Hook,
         event: HookEvent,
         call: &HookCall<'_>,
@@ -244,7 +246,7 @@ impl Prepared {
         let fail = |e: &mlua::Error| failure(name, e);
         let main = self.main(hook)?;
         let request = self.request(call).map_err(|e| fail(&e))?;
-        let (context, lazy) = self.context(call).map_err(|e| fail(&e))?;
+        let context = self.context(call).map_err(|e| fail(&e))?;
         self.restart(call.now, call.seed ^ fxhash(&call.request.id));
         let (lua, prelude) = (&self.lua, &self.prelude);
         let view = call.view;
@@ -254,25 +256,29 @@ impl Prepared {
             let host = scope.create_function(move |lua, (kind, arg): (mlua::String, Value)| {
                 let answer = match &*kind.as_bytes() {
                     b"request" => {
-                        // The event's request, into the inner table every call of the event views.
-                        let Value::Table(inner) = arg else {
-                            return Err(mlua::Error::RuntimeError("request: no table to fill".into()));
-                        };
-                        let json = render(call.request);
-                        sandbox::host_work(lua, |lua| {
-                            for (k, v) in json.as_object().into_iter().flatten() {
-                                match v {
-                                    serde_json::Value::String(text) => {
-                                        inner.raw_set(k.as_str(), text.as_str())?
-                                    }
-                                    other => {
-                                        inner.raw_set(k.as_str(), sandbox::json_to_lua(lua, other, None)?)?
-                                    }
+                        // The event's request, as `shape` shows it, into the inner table every call of the event views: one property
+                        // (a string key; a hook reads a few of seventeen, so only those are made),
+                        // or every one not read yet (the table, for `pairs` and `#`).
+                        let request = call.request;
+                        return sandbox::host_work(lua, |lua| match arg {
+                            Value::String(name) => {
+                                match name.to_str().ok().and_then(|n| (shape.property)(request, &n)) {
+                                    Some(value) => sandbox::json_to_lua(lua, &value, None),
+                                    None => Ok(Value::Nil),
                                 }
                             }
-                            Ok(())
-                        })?;
-                        return Ok(Value::Nil);
+                            Value::Table(inner) => {
+                                for &name in shape.names {
+                                    if inner.raw_get::<Value>(name)?.is_nil() {
+                                        if let Some(value) = (shape.property)(request, name) {
+                                            inner.raw_set(name, sandbox::json_to_lua(lua, &value, None)?)?;
+                                        }
+                                    }
+                                }
+                                Ok(Value::Nil)
+                            }
+                            _ => Ok(Value::Nil),
+                        });
                     }
                     field @ (b"caller" | b"principal" | b"role" | b"policy") => {
                         let field = std::str::from_utf8(field).unwrap_or_default();
@@ -304,10 +310,9 @@ impl Prepared {
                 sandbox::charge(lua, query_cost(&answer))?;
                 sandbox::host_work(lua, |lua| sandbox::json_to_lua(lua, &answer, None))
             })?;
-            let sandbox::Call { env, request, ctx } = prelude.begin(lua, request, context, lazy, host)?;
             // From here on, the hook's code runs, under the budget.
             sandbox::arm_with(lua, lines)?;
-            let ran = prelude.run(&main, env, event.handler(), request, ctx)?;
+            let ran = prelude.call(lua, &main, event.handler(), (request, context), host)?;
             let (defined, handler) = match ran_handlers(name, ran) {
                 Ok(pair) => pair,
                 Err(f) => return Err(mlua::Error::external(HookSetupError(f))),
@@ -365,13 +370,14 @@ impl HookRunner for LuaHooks {
         let main = compile(&p.lua, name, source)?;
         p.restart(chrono::DateTime::UNIX_EPOCH, 0);
         let fail = |e: mlua::Error| failure(name, &e);
-        let env = p.prelude.fresh_env(&p.lua).map_err(fail)?;
-        let (request, ctx) = (p.lua.create_table().map_err(fail)?, p.lua.create_table().map_err(fail)?);
+        let table = || p.lua.create_table().map_err(fail);
+        let (request, ctx) = (table()?, table()?);
+        let host = p.lua.create_function(|_, ()| Ok(())).map_err(fail)?;
         // Without following lines (a call into the host per line, even of `while true do end`,
         // would meet the deadline before the budget); running out still names the line.
         sandbox::arm_with(&p.lua, false).map_err(fail)?;
         // The chunk runs and its table is checked; no handler is called (there is no event "").
-        let ran = p.prelude.run(&main, env, "", request, ctx);
+        let ran = p.prelude.call(&p.lua, &main, "", (request, ctx), host);
         sandbox::disarm(&p.lua);
         if let Some(ended) = sandbox::spent(&p.lua) {
             return Err(failure(name, &mlua::Error::RuntimeError(ended)));
@@ -410,7 +416,7 @@ impl HookRunner for LuaHooks {
             *slot = Some(Prepared::new(self.limits).map_err(|e| failure(&hook.name, &e))?);
         }
         let prepared = slot.as_mut().expect("prepared above");
-        let result = prepared.call(self.render, hook, event, call, false);
+        let result = prepared.call(self.request, hook, event, call, false);
         let Err(failed) = result else {
             return result;
         };
@@ -427,7 +433,7 @@ impl HookRunner for LuaHooks {
         // call reads and decides, and writes nothing, so running it again changes nothing.
         let again = Prepared::new(self.limits)
             .map_err(|e| failure(&hook.name, &e))
-            .and_then(|mut p| p.call(self.render, hook, event, call, true));
+            .and_then(|mut p| p.call(self.request, hook, event, call, true));
         match again {
             Err(placed) if placed.line.is_some() && same_failure(&placed, &failed) => Err(placed),
             _ => Err(failed),

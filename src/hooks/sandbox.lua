@@ -2,8 +2,7 @@
 local rawnext, sort, type, tostring, setmetatable, error, select = next, table.sort, type, tostring, setmetatable, error, select
 local rawpcall, rawxpcall, resume, find = pcall, xpcall, coroutine.resume, string.find
 local inner_of = setmetatable({}, { __mode = "k" })
-local fill_of = setmetatable({}, { __mode = "k" })
-local lazy_of = setmetatable({}, { __mode = "k" })
+local load_of = setmetatable({}, { __mode = "k" })
 local extra_of = setmetatable({}, { __mode = "k" })
 local kids_of = setmetatable({}, { __mode = "k" })
 
@@ -40,11 +39,17 @@ coroutine.close = function(co) return rethrow(closeco(co)) end
 -- maps each stand-in metatable to the pristine table it reads through to.
 local rawgetmetatable, rawset = getmetatable, rawset
 local cow_of = {}
+-- Set by every way a script can change a table it shares with later calls (a global, a library
+-- table, a view): a write through a stand-in's `__newindex`, a stand-in made plain, `rawset`,
+-- `setmetatable`. While it is clear, the next call may reuse this call's environment and views
+-- (see `call` below).
+local dirty = false
 -- Makes a stand-in the plain table it stands for: the pristine fields it has not overwritten
 -- are copied in, and it loses the metatable. Any other value is returned as it is.
 local function materialize(t)
   local pristine = cow_of[rawgetmetatable(t)]
   if pristine then
+    dirty = true
     setmetatable(t, nil)
     for k, v in rawnext, pristine do
       if rawget(t, k) == nil then rawset(t, k, v) end
@@ -58,6 +63,7 @@ local function cow_meta(pristine)
     -- Only keys the stand-in lacks come here; a pristine one is overwritten in a full copy, so
     -- that setting it to nil later cannot uncover the pristine value again.
     __newindex = function(t, k, v)
+      dirty = true
       if pristine[k] ~= nil then materialize(t) end
       rawset(t, k, v)
     end,
@@ -79,6 +85,7 @@ _G.rawget = function(t, k)
   return v
 end
 _G.rawset = function(t, k, v)
+  dirty = true
   local pristine = cow_of[rawgetmetatable(t)]
   if pristine and pristine[k] ~= nil then materialize(t) end
   return rawset(t, k, v)
@@ -92,6 +99,7 @@ end
 -- here (with the `rawget` taken above) is enough.
 -- (Assigned through _G: `function setmetatable` would rebind the local of the same name.)
 _G.setmetatable = function(t, mt)
+  dirty = true
   if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
     error("__gc metamethods are not allowed in the sandbox", 2)
   end
@@ -159,12 +167,13 @@ local function before(a, b)
   return tostring(a) < tostring(b)
 end
 
--- An inner table filled on first use: `fill_of[inner](inner)` puts every field in.
+-- An inner table whose fields are loaded as they are read: `load_of[inner](inner, key)` loads one
+-- field (and returns it), `load_of[inner](inner)` every field not loaded yet.
 local function filled(inner)
-  local fill = fill_of[inner]
-  if fill then
-    fill(inner)
-    fill_of[inner] = nil
+  local load = load_of[inner]
+  if load then
+    load(inner)
+    load_of[inner] = nil
   end
   return inner
 end
@@ -174,8 +183,6 @@ _G.pairs = function(t)
   local inner = inner_of[t]
   if inner then
     filled(inner)
-    local lazy = lazy_of[t]
-    if lazy then for k in rawnext, lazy do local _ = t[k] end end
     for k in rawnext, inner do keys[#keys + 1] = k end
     local extra = extra_of[t]
     if extra then for k in rawnext, extra do if inner[k] == nil then keys[#keys + 1] = k end end end
@@ -194,11 +201,10 @@ end
 -- Read-only views. A view is an empty table whose one shared metatable reads through to an inner
 -- table that no script can reach; a nested table is shown as a view of its own, made on first
 -- read and kept by its parent. The inner tables can therefore be shared (one request's values by
--- every hook and event), while each call gets views of its own (what a script `rawset`s on one
--- stays with that call). An inner table may be filled on first use (`fill_of`, the request);
--- `lazy_of[view][key]` computes one field on first read (into the inner table, so for every view
--- of it: ctx's caller, principal, role and policy); `extra_of[view][key]` adds fields of this
--- view only (a call's query functions).
+-- every hook of an event, one `ctx` by every event of a request), while a view is only shared by
+-- calls that changed nothing (see `call`). An inner table may load its fields as they are read
+-- (`load_of`: the request's properties, ctx's caller, principal, role and policy), into itself, so
+-- for every view of it; `extra_of[view][key]` adds fields of a view (ctx's query functions).
 local view
 local shared = {
   __index = function(p, k)
@@ -209,15 +215,9 @@ local shared = {
     end
     local inner = inner_of[p]
     local v = inner[k]
-    if v == nil and fill_of[inner] then v = filled(inner)[k] end
     if v == nil then
-      local lazy = lazy_of[p]
-      local load = lazy and lazy[k]
-      if load then
-        v = load()
-        inner[k] = v
-        lazy[k] = nil
-      end
+      local load = load_of[inner]
+      if load then v = load(inner, k) end
     end
     if type(v) == "table" then
       local kids = kids_of[p]
@@ -238,24 +238,23 @@ local shared = {
   __len = function(p) return #filled(inner_of[p]) end,
   __metatable = "read-only",
 }
-view = function(inner, lazy, extra)
+view = function(inner, extra)
   local proxy = setmetatable({}, shared)
   inner_of[proxy] = inner
-  if lazy then lazy_of[proxy] = lazy end
   if extra then extra_of[proxy] = extra end
   return proxy
 end
 
 -- A fresh global environment for one call. Nothing one call changes (a global, `string.upper`,
 -- `math.random`, a library's metatable) may reach a later call, yet copying the globals and every
--- library table for every call cost more than a short handler. So each call gets copy-on-write
--- stand-ins: its `_G` and each of its library tables start as empty tables that read through
--- (`__index`) to a private pristine copy made when the state began, which no script can reach.
--- A new key is written into the stand-in itself; the first write of a key the pristine copy has
--- (`string.upper = f`, `os.time = nil`), and any raw use (`next`, `pairs`, `rawget`, `rawset`,
+-- library table for every call cost more than a short handler. So each environment is made of
+-- copy-on-write stand-ins: its `_G` and each of its library tables start as empty tables that read
+-- through (`__index`) to a private pristine copy made when the state began, which no script can
+-- reach. A new key is written into the stand-in itself; the first write of a key the pristine copy
+-- has (`string.upper = f`, `os.time = nil`), and any raw use (`next`, `pairs`, `rawget`, `rawset`,
 -- `setmetatable`), first makes the stand-in a plain full copy, for that call only. `getmetatable`
--- answers nil for a stand-in, as it would for the plain table it stands for. With the
--- environment, a new metatable for strings whose `__index` is that call's `string`.
+-- answers nil for a stand-in, as it would for the plain table it stands for. With the environment,
+-- a new metatable for strings whose `__index` is that call's `string`.
 local LIBS = { "string", "table", "math", "utf8", "coroutine", "os" }
 local function copy(t)
   local c = {}
@@ -274,6 +273,9 @@ local env_meta = cow_meta(base)
 -- (One table constructor, so the environment is made at its final size.)
 local M1, M2, M3, M4, M5, M6 = lib_meta[1], lib_meta[2], lib_meta[3], lib_meta[4], lib_meta[5], lib_meta[6]
 assert(LIBS[1] == "string" and LIBS[6] == "os" and #LIBS == 6, "sandbox: fresh_env names the libraries")
+-- The metatable for strings is a stand-in too, over nothing: a key written into it (`__add`) sets
+-- `dirty` like any other, and `getmetatable` hides that it has a metatable of its own.
+local string_meta_meta = cow_meta({})
 local function fresh_env()
   local env = setmetatable({
     string = setmetatable({}, M1), table = setmetatable({}, M2), math = setmetatable({}, M3),
@@ -281,9 +283,12 @@ local function fresh_env()
     _G = false,
   }, env_meta)
   rawset(env, "_G", env)
-  return env, { __index = env.string }
+  return env, setmetatable({ __index = env.string }, string_meta_meta)
 end
 
+-- The environment the last call ran in, its metatable for strings, and its stand-ins (an untouched
+-- environment is these seven slots and nothing else).
+local env, string_meta, S1, S2, S3, S4, S5, S6
 -- A hook's `ctx` queries and its policy go through the host of the call under way (a function the
 -- host gives each call, gone when the call ends); these wrappers are made once and shared.
 local host
@@ -296,46 +301,110 @@ local ctx_functions = {
   assignments = function(filter) return ask("assignments", filter) end,
   groups = function(principal) return ask("groups", principal) end,
 }
-local function context_lazy(fields)
-  local lazy = {}
-  for _, name in ipairs(fields) do lazy[name] = function() return ask(name) end end
-  return lazy
+-- The fields an inner table loads are asked of the host of the call under way, each once per
+-- inner table (`asked_of[inner]`, so a field that is nil is not asked for again): a request's
+-- properties (a hook reads a few of seventeen) as `host("request", name)`, or every one not read
+-- yet, for `pairs` and `#`, as `host("request", inner)`; ctx's `CONTEXT_FIELDS` as `host(name)`.
+local asked_of = setmetatable({}, { __mode = "k" })
+local function first_ask(inner, k)
+  local asked = asked_of[inner]
+  if asked == nil then
+    asked = {}
+    asked_of[inner] = asked
+  elseif asked[k] then
+    return false
+  end
+  asked[k] = true
+  return true
 end
--- Makes `inner` (an empty table, made by the host at the size a request needs) a request's inner
--- table, filled by the host of the call that first reads it.
-local function fill_request(t) ask("request", t) end
-local function lazy_request(inner)
-  fill_of[inner] = fill_request
-  return inner
+local function load_request(inner, k)
+  if k == nil then
+    ask("request", inner)
+    return nil
+  end
+  if not first_ask(inner, k) then return nil end
+  local v = ask("request", k)
+  if v ~= nil then inner[k] = v end
+  return v
 end
+local CONTEXT_FIELDS = {}
+local function context_fields(names)
+  for i = 1, #names do CONTEXT_FIELDS[names[i]] = true end
+end
+local function load_context(inner, k)
+  if k == nil then
+    for name in rawnext, CONTEXT_FIELDS do load_context(inner, name) end
+    return nil
+  end
+  if not CONTEXT_FIELDS[k] or not first_ask(inner, k) then return nil end
+  local v = ask(k)
+  if v ~= nil then inner[k] = v end
+  return v
+end
+-- Inner tables already given their loader (a view made again after a call changed its own must
+-- not load again what was loaded).
+local known = setmetatable({}, { __mode = "k" })
 
--- Starts a call: its host, a fresh environment, and its own views of the shared request and ctx.
--- Returns the environment, the metatable for strings, the request and ctx.
-local function begin(request, ctx, lazy, call_host)
-  host = call_host
-  local env, string_meta = fresh_env()
-  return env, string_meta, view(request), view(ctx, lazy, ctx_functions)
-end
+-- The views the last call was given, of which inner tables; reused by the next call when it views
+-- the same ones (the hooks of one event) and the last call changed nothing.
+local views_of_request, views_of_ctx, request_view, ctx_view
+
 -- Runs a hook's chunk in `env` and, when its table has a handler for `event`, that handler.
 -- Returns "ok", which handlers the table has (validate, route, completed: true or false), the
 -- handler and what it returned; or what is wrong with the table ("not a table"; "unknown" or
 -- "not a function", and the key).
 local HANDLERS = { validate = true, route = true, completed = true }
-local function run(main, env, event, request, ctx)
+local function run(main, event, request, ctx)
   local t = main(env)
   if type(t) ~= "table" then return "not a table" end
   for k, v in rawnext, t do
     if HANDLERS[k] == nil then return "unknown", type(k) == "string" and k or "(not a string)" end
     if type(v) ~= "function" then return "not a function", k end
   end
-  local validate, route, completed = t.validate ~= nil, t.route ~= nil, t.completed ~= nil
-  local handler = t[event]
-  if handler == nil then return "ok", validate, route, completed end
+  local validate, route, completed = t.validate, t.route, t.completed
+  local handler = event == "validate" and validate or event == "completed" and completed
+    or event == "route" and route or nil
+  if handler == nil then return "ok", validate ~= nil, route ~= nil, completed ~= nil end
   local result = handler(request, ctx)
-  return "ok", validate, route, completed, handler, result
+  return "ok", validate ~= nil, route ~= nil, completed ~= nil, handler, result
 end
 
-return {
-  view = view, fresh_env = fresh_env, begin = begin, run = run, context_lazy = context_lazy,
-  lazy_request = lazy_request,
-}
+-- One hook call: `host` answers its queries and first reads until the next call; its chunk `main`
+-- and the handler for `event` run (see `run`) in an environment no earlier call has changed, with
+-- views that no earlier call has changed of the request and ctx inner tables (made by the host:
+-- the request's empty, ctx's with its plain values; both load the rest as it is read). When the
+-- last call left its environment untouched (the usual case), this one reuses it, and its views
+-- too if they are of the same inner tables; otherwise it returns "fresh", a new environment and
+-- metatable for strings, which the host installs (as the state's globals, for `load`, and as the
+-- strings' metatable) before it calls again.
+local function call(main, event, request, ctx, call_host)
+  host = call_host
+  -- Whether the last call left its environment as it found it. Every write into a stand-in (the
+  -- environment's new keys, a library, the metatable for strings) sets `dirty`; what does not
+  -- (assigning one of the environment's own seven slots, `string = nil`; the metatable for strings'
+  -- `__index`) is compared here. (`==` runs no script code: a table with an `__eq` of a script's
+  -- can only come from `setmetatable`, which sets `dirty`.)
+  if dirty or env == nil or env.string ~= S1 or env.table ~= S2 or env.math ~= S3 or env.utf8 ~= S4
+    or env.coroutine ~= S5 or env.os ~= S6 or env._G ~= env or string_meta.__index ~= S1 then
+    env, string_meta = fresh_env()
+    S1, S2, S3, S4, S5, S6 = env.string, env.table, env.math, env.utf8, env.coroutine, env.os
+    views_of_request, views_of_ctx = nil, nil
+    dirty = false
+    return "fresh", env, string_meta
+  end
+  if views_of_request ~= request or views_of_ctx ~= ctx then
+    if not known[request] then
+      known[request] = true
+      load_of[request] = load_request
+    end
+    if not known[ctx] then
+      known[ctx] = true
+      load_of[ctx] = load_context
+    end
+    request_view, ctx_view = view(request), view(ctx, ctx_functions)
+    views_of_request, views_of_ctx = request, ctx
+  end
+  return run(main, event, request_view, ctx_view)
+end
+
+return { call = call, context_fields = context_fields }

@@ -326,10 +326,9 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
 /// protected calls that let the sandbox's fatal errors through, the guarded pattern functions, a
 /// `pairs` that visits keys in a stable order (Lua 5.4 seeds its string hashes per state, so the
 /// built-in order changes from run to run and would make a script's output irreproducible), and
-/// what a hook host drives a call with: `view` (a table shown read-only: writes raise
-/// "read-only"; `pairs`, `ipairs` and `#` still work), `fresh_env` (a new global environment for
-/// one call), `begin` (a call's environment, views and host), `run` (a hook's chunk and handler,
-/// its table checked), `context_lazy` and `lazy_request` (inner tables read on first use).
+/// what a hook host drives a call with: `call` (one hook call: its host, an environment and views
+/// of the request and `ctx` no earlier call has changed, its chunk and handler run and its table
+/// checked) and `context_fields` (which fields of `ctx` its inner table loads on first read).
 /// Returns those in a table.
 const PRELUDE: &str = include_str!("sandbox.lua");
 
@@ -341,98 +340,57 @@ const REQUEST_FIELDS: usize = 17;
 
 /// The prelude's functions a host drives a call with.
 pub struct Prelude {
-    view: mlua::Function,
-    fresh_env: mlua::Function,
-    begin: mlua::Function,
-    run: mlua::Function,
-    context_lazy: mlua::Function,
-    lazy_request: mlua::Function,
-}
-
-/// One call's environment and its views of the request and `ctx` (see [`Prelude::begin`]).
-pub struct Call {
-    pub env: Table,
-    pub request: Table,
-    pub ctx: Table,
+    call: mlua::Function,
 }
 
 impl Prelude {
-    pub fn of(lua: &Lua) -> mlua::Result<Prelude> {
+    /// The prelude of a state made by [`new_state`], told which fields of `ctx` its host loads on
+    /// first read (see [`Prelude::call`]).
+    pub fn of(lua: &Lua, context_fields: &[&str]) -> mlua::Result<Prelude> {
         let exports: Table = lua.named_registry_value(PRELUDE_KEY)?;
-        Ok(Prelude {
-            view: exports.raw_get("view")?,
-            fresh_env: exports.raw_get("fresh_env")?,
-            begin: exports.raw_get("begin")?,
-            run: exports.raw_get("run")?,
-            context_lazy: exports.raw_get("context_lazy")?,
-            lazy_request: exports.raw_get("lazy_request")?,
-        })
+        let tell: mlua::Function = exports.raw_get("context_fields")?;
+        tell.call::<()>(context_fields.to_vec())?;
+        Ok(Prelude { call: exports.raw_get("call")? })
     }
 
-    /// A read-only view of `inner`: writes raise "read-only", nested tables are views too.
-    pub fn view(&self, inner: Table) -> mlua::Result<Table> {
-        self.view.call(inner)
+    /// An empty inner table for a request (see [`Prelude::call`]).
+    pub fn request_table(lua: &Lua) -> mlua::Result<Table> {
+        // Made at the size a request's Graph JSON has, so loading it never grows it.
+        lua.create_table_with_capacity(0, REQUEST_FIELDS)
     }
 
-    /// Installs a fresh global environment (copy-on-write stand-ins for the globals and library
-    /// tables as the state began) as the state's globals (what `load` compiles into by default),
-    /// with a new metatable for strings. Returns it.
-    pub fn fresh_env(&self, lua: &Lua) -> mlua::Result<Table> {
-        let (env, string_meta): (Table, Table) = self.fresh_env.call(())?;
-        install(lua, &env, string_meta)?;
-        Ok(env)
-    }
-
-    /// The loaders of a `ctx` inner table's `fields`, each read on first use through the host of
-    /// the call under way as `host(field)`; one set per inner table, shared by the calls that
-    /// view it.
-    pub fn context_lazy(&self, fields: &[&str]) -> mlua::Result<Table> {
-        self.context_lazy.call(fields.to_vec())
-    }
-
-    /// An empty inner table for a request, filled on its first read by the host of the call
-    /// under way, as `host("request", inner)`.
-    pub fn lazy_request(&self, lua: &Lua) -> mlua::Result<Table> {
-        // Made at the size a request's Graph JSON has, so filling it never grows it.
-        let inner = lua.create_table_with_capacity(0, REQUEST_FIELDS)?;
-        self.lazy_request.call(inner)
-    }
-
-    /// Starts a hook call: from now until the next call begins, `host(kind, arg)` answers its
-    /// `ctx` queries (`eligibilities`, `assignments`, `groups`) and its reads on first use (the
-    /// request, ctx's lazy fields); a fresh environment is installed; the request and `ctx`
-    /// inner tables get views of this call's own (the `ctx` one with the query functions and
-    /// `lazy`'s fields).
-    pub fn begin(
+    /// One hook call (the prelude's `call`): from now until the next call begins, `host(kind, arg)`
+    /// answers its `ctx` queries (`eligibilities`, `assignments`, `groups`) and loads the fields
+    /// of the inner tables as they are first read: the request's (`host("request", name)`, or
+    /// `host("request", inner)` for every one not read yet) and ctx's context fields
+    /// (`host(name)`). The hook's chunk `main` runs, and its handler for `event`, in a global
+    /// environment no earlier call has changed, given views of the `request` and `ctx` inner
+    /// tables no earlier call has changed (the `ctx` one with the query functions). Returns what
+    /// the prelude's `run` returns.
+    pub fn call(
         &self,
         lua: &Lua,
-        request: Table,
-        ctx: Table,
-        lazy: Table,
-        host: mlua::Function,
-    ) -> mlua::Result<Call> {
-        let (env, string_meta, request, ctx): (Table, Table, Table, Table) =
-            self.begin.call((request, ctx, lazy, host))?;
-        install(lua, &env, string_meta)?;
-        Ok(Call { env, request, ctx })
-    }
-
-    /// Runs a hook's chunk `main` in `env` and its handler for `event` (see the prelude's `run`).
-    pub fn run(
-        &self,
         main: &mlua::Function,
-        env: Table,
         event: &str,
-        request: Table,
-        ctx: Table,
+        inner: (Table, Table),
+        host: mlua::Function,
     ) -> mlua::Result<MultiValue> {
-        self.run.call((main, env, event, request, ctx))
+        let (request, ctx) = inner;
+        let args = (main, event, request, ctx, host);
+        let ran: MultiValue = self.call.call(args.clone())?;
+        // The last call changed its environment: the prelude made a new one, installed here (as
+        // the globals `load` compiles into, and the strings' metatable) before the hook runs.
+        if let (Some(Value::String(s)), Some(Value::Table(env)), Some(Value::Table(string_meta))) =
+            (ran.front(), ran.get(1), ran.get(2))
+        {
+            if s.as_bytes().as_ref() == b"fresh" {
+                lua.set_type_metatable::<mlua::String>(Some(string_meta.clone()));
+                lua.set_globals(env.clone())?;
+                return self.call.call(args);
+            }
+        }
+        Ok(ran)
     }
-}
-
-fn install(lua: &Lua, env: &Table, string_meta: Table) -> mlua::Result<()> {
-    lua.set_type_metatable::<mlua::String>(Some(string_meta));
-    lua.set_globals(env.clone())
 }
 
 /// The line a Lua error message points at (`name:12: message`), and the message without it.

@@ -64,7 +64,7 @@ fn lab() -> Lab {
     let db = dir.path().join("audit.db");
     let mut e = Engine::open(&db).expect("open store");
     let summary = e.init(&InitOptions::default()).expect("init");
-    e.set_hook_runner(Rc::new(LuaHooks::new(pimlab::api::views::request)));
+    e.set_hook_runner(Rc::new(LuaHooks::new(pimlab::api::views::REQUEST)));
     let admin = Session::new(summary.break_glass_id);
     let user = |e: &mut Engine, name: &str, upn: &str| {
         let new = NewObject {

@@ -67,8 +67,8 @@ impl Lab {
     fn with(opts: InitOptions, limits: Option<Limits>) -> Lab {
         let FileTenant { dir, db, engine: mut e, admin } = FileTenant::new(&opts);
         let host = match limits {
-            None => LuaHooks::new(pimlab::api::views::request),
-            Some(l) => LuaHooks::with_limits(pimlab::api::views::request, l),
+            None => LuaHooks::new(pimlab::api::views::REQUEST),
+            Some(l) => LuaHooks::with_limits(pimlab::api::views::REQUEST, l),
         };
         e.set_hook_runner(Rc::new(host));
         Lab { _dir: dir, db, e, admin }
@@ -827,6 +827,72 @@ fn libraries_and_globals_behave_as_plain_tables_within_a_call_and_reset_after_it
     lab.activate("chloe", SECURITY_ADMIN, hours(1)).expect("and so does the next request's");
 }
 
+/// Checks that a call starts in the world a fresh state gives it; denies `Leak` naming what is not.
+const WITNESS: &str = r#"local bad = {}
+    local function check(what, ok) if not ok then bad[#bad + 1] = what end end
+    check("string", type(string) == "table" and string.upper ~= nil and string.upper("a") == "A")
+    check("string methods", ("a"):upper() == "A")
+    check("_G", _G == _ENV and type(_G) == "table")
+    check("table", type(table) == "table" and type(table.insert) == "function")
+    local sm = getmetatable("")
+    check("string metatable", sm.__index == string and sm.__add == nil and sm.junk == nil and getmetatable(sm) == nil)
+    check("string keys", string[1] == nil and string.junk == nil)
+    check("globals", junk == nil and loaded_junk == nil)
+    check("math", math.pi > 3.14 and math.junk == nil)
+    check("os", type(os.date) == "function" and type(os.time) == "function")
+    check("coroutine", coroutine.junk == nil)
+    check("views", request.junk == nil and ctx.junk == nil and request.scheduleInfo.junk == nil)
+    if #bad > 0 then return { deny = "Leak", message = table.concat(bad, ",") } end"#;
+
+#[test]
+fn nothing_a_call_changes_reaches_the_next_hook_of_the_same_event_or_a_later_request() {
+    // The hooks of one event share an environment and views while no call changes them: each way
+    // of changing one must be seen, by the hook after it in the same event (`b-witness`) and by
+    // itself in the next request.
+    let tampers = [
+        "string = nil",
+        "_G = 1",
+        "table = {}",
+        "_ENV.os = nil",
+        "junk = 1",
+        "load('loaded_junk = 1')()",
+        "string.upper = nil",
+        "math.pi = 3",
+        "math.junk = 1",
+        "coroutine.junk = 1",
+        "table.insert(string, 'junk')",
+        "rawset(string, 'junk', 1)",
+        "for k in pairs(string) do end string.junk = 1",
+        "getmetatable('').__index = { upper = function() return 'x' end }",
+        "getmetatable('').__add = function() return 1 end",
+        "getmetatable('').junk = 1",
+        "setmetatable(getmetatable(''), { __index = function() return 1 end })",
+        "setmetatable(_G, nil) junk = 1",
+        "rawset(request, 'junk', 1)",
+        "rawset(ctx, 'junk', 1)",
+        "rawset(request.scheduleInfo, 'junk', 1)",
+    ];
+    for tamper in tampers {
+        let mut lab = Lab::new();
+        // The tamper's own first call checks what it starts with, then tampers.
+        let source = validate_hook(&format!(
+            "    local first = (function()\n{WITNESS}\n    end)()\n    {tamper}\n    return first"
+        ));
+        lab.add("a-tamper", &source, None);
+        lab.add("b-witness", &validate_hook(WITNESS), None);
+        let requests = [
+            lab.activate("alice", GA, hours(1)),
+            lab.make_eligible("alice", SECURITY_ADMIN),
+            lab.activate("alice", SECURITY_ADMIN, hours(1)),
+        ];
+        for r in requests {
+            if let Err(e) = r {
+                panic!("after `{tamper}`: {}", e.message);
+            }
+        }
+    }
+}
+
 #[test]
 fn a_failed_call_leaves_nothing_behind() {
     let mut lab = Lab::new();
@@ -1543,6 +1609,61 @@ fn pairs_and_length_see_every_field_of_the_request_and_ctx() {
         probe(&mut lab, body),
         "action,assignments,caller,eligibilities,groups,kind,now,policy,principal,role,scope | true true true | 1 1 true"
     );
+}
+
+#[test]
+fn a_request_read_a_property_at_a_time_is_the_same_as_listed_whole() {
+    // The host makes a request's properties one at a time as a hook reads them, and all at once
+    // for `pairs`; a hook must not be able to tell the two apart, nor a property asked for twice
+    // (or one that does not exist) from one asked for once.
+    let mut lab = Lab::new();
+    let body = r#"    local function show(v)
+      if type(v) ~= "table" then return tostring(v) end
+      local keys = {}
+      for k in pairs(v) do keys[#keys + 1] = k end
+      return "{" .. table.concat(keys, ",") .. "}"
+    end
+    local one = { request.action, request.justification, request.noSuchProperty, request.noSuchProperty, request.isValidationOnly,
+      request.scheduleInfo.expiration.duration, request[1], #request }
+    local parts = {}
+    for k, v in pairs(request) do parts[#parts + 1] = k .. "=" .. show(v) end
+    return { deny = "Probe", message = table.concat({ show(one[1]), show(one[2]), show(one[3]), show(one[4]),
+      show(one[5]), show(one[6]), show(one[7]), show(one[8]) }, " ") .. " | " .. table.concat(parts, ";")
+      .. " | " .. request.scheduleInfo.expiration.duration .. " " .. request.principalId:sub(1, 8) }"#;
+    let seen = probe(&mut lab, body);
+    let (alone, rest) = seen.split_once(" | ").expect("three parts");
+    assert_eq!(alone, "selfActivate hooks test nil nil false PT2H nil 0");
+    let (listed, again) = rest.split_once(" | ").expect("three parts");
+    let keys: Vec<&str> = listed.split(';').map(|kv| kv.split_once('=').map_or(kv, |(k, _)| k)).collect();
+    // Every property Graph writes with a value, in `pairs`' order; the nulls are nil in Lua.
+    assert_eq!(
+        keys,
+        [
+            "action",
+            "createdBy",
+            "createdDateTime",
+            "directoryScopeId",
+            "id",
+            "isValidationOnly",
+            "justification",
+            "principalId",
+            "roleDefinitionId",
+            "scheduleInfo",
+            "status",
+            "ticketInfo",
+        ]
+    );
+    for property in [
+        "scheduleInfo={expiration}",
+        "createdBy={user}",
+        "ticketInfo={}",
+        "justification=hooks test",
+        "status=PendingEvaluation",
+        "directoryScopeId=/",
+    ] {
+        assert!(listed.split(';').any(|p| p == property), "{property} in {listed}");
+    }
+    assert!(again.starts_with("PT2H "), "{again}");
 }
 
 #[test]

@@ -84,7 +84,7 @@ fn activation(t: &mut FileTenant) -> Result<pimlab::model::ScheduleRequest, piml
 
 fn lab() -> FileTenant {
     let mut t = FileTenant::new(&InitOptions { demo: true, ..Default::default() });
-    t.engine.set_hook_runner(Rc::new(LuaHooks::with_limits(pimlab::api::views::request, LIMITS)));
+    t.engine.set_hook_runner(Rc::new(LuaHooks::with_limits(pimlab::api::views::REQUEST, LIMITS)));
     t
 }
 

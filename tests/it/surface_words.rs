@@ -13,7 +13,7 @@
 
 use std::rc::Rc;
 
-use pimlab::api::{graph, views};
+use pimlab::api::graph;
 use pimlab::engine::{Engine, Session};
 use pimlab::hooks::LuaHooks;
 use serde_json::Value;
@@ -308,7 +308,7 @@ fn check(r: &Refusal) -> Vec<String> {
     // Graph, through the router on the store file, with the Lua host as the binary installs it.
     let (graph_code, graph_text, names) = {
         let mut engine = Engine::open(&lab.db).expect("open the store");
-        engine.set_hook_runner(Rc::new(LuaHooks::new(views::request)));
+        engine.set_hook_runner(Rc::new(LuaHooks::new(pimlab::api::views::REQUEST)));
         let admin = Session::new(engine.default_caller().expect("default caller"));
         let names = Names::read(&mut engine, &admin);
         let session = Session { mfa: r.mfa, ..Session::new(names.id(r.who)) };

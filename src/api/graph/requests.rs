@@ -65,29 +65,14 @@ impl Call<'_> {
         }
         self.require_method(&["GET"])?;
         self.check_expands(REQUEST_EXPANDS, &type_name)?;
-        self.check_filter(
-            &[
-                "id",
-                "status",
-                "createdDateTime",
-                "completedDateTime",
-                "approvalId",
-                "action",
-                "principalId",
-                "roleDefinitionId",
-                "directoryScopeId",
-                "appScopeId",
-                "isValidationOnly",
-                "targetScheduleId",
-                "justification",
-                "createdBy",
-                "scheduleInfo",
-                "ticketInfo",
-                "principal",
-                "roleDefinition",
-            ],
-            &type_name,
-        )?;
+        // Every property but `customData` (never set), and the navigation properties.
+        let filterable: Vec<&str> = views::REQUEST_PROPERTIES
+            .iter()
+            .copied()
+            .filter(|p| *p != "customData")
+            .chain(["principal", "roleDefinition"])
+            .collect();
+        self.check_filter(&filterable, &type_name)?;
         let filter = &self.query.filter;
         let mut f = RequestFilter {
             kind: Some(kind),
