@@ -85,8 +85,11 @@ pub fn request_property(q: &ScheduleRequest, name: &str) -> Option<Value> {
 }
 
 /// A request as hooks see it: its Graph properties, one at a time.
-pub const REQUEST: RequestProperties =
-    RequestProperties { names: &REQUEST_PROPERTIES, property: request_property };
+pub const REQUEST: RequestProperties = RequestProperties {
+    names: &REQUEST_PROPERTIES,
+    objects: &["createdBy", "scheduleInfo", "ticketInfo"],
+    property: request_property,
+};
 
 /// `unifiedRoleEligibilityScheduleRequest` / `unifiedRoleAssignmentScheduleRequest`.
 pub fn request(q: &ScheduleRequest) -> Value {
@@ -460,5 +463,10 @@ mod tests {
             assert_eq!(request_property(&q, name).as_ref(), whole.get(name), "{name}");
         }
         assert_eq!(request_property(&q, "noSuchProperty"), None);
+        for name in REQUEST_PROPERTIES {
+            let object = REQUEST.objects.contains(&name);
+            let value = request_property(&q, name).unwrap_or_default();
+            assert_eq!(object, value.is_object() || (name == "scheduleInfo" && value.is_null()), "{name}");
+        }
     }
 }

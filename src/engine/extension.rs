@@ -102,6 +102,9 @@ impl HookFailure {
 pub struct RequestProperties {
     /// Every property's name, in order (what a hook listing the request visits).
     pub names: &'static [&'static str],
+    /// The properties whose values are objects (the rest are strings, booleans or null): a host
+    /// may show the others at once, cheaply, and make these only when read.
+    pub objects: &'static [&'static str],
     /// One property's value; `None` for a name that is not one of `names`.
     pub property: fn(&ScheduleRequest, &str) -> Option<Value>,
 }

@@ -208,13 +208,23 @@ impl Prepared {
     }
 
     /// The inner table of the call's request, one per event (loaded as it is read).
-    fn request(&mut self, call: &HookCall<'_>) -> mlua::Result<Table> {
+    fn request(&mut self, shape: RequestProperties, call: &HookCall<'_>) -> mlua::Result<Table> {
         if let Some((serial, t)) = &self.request {
             if *serial == call.serial {
                 return Ok(t.clone());
             }
         }
         let t = Prelude::request_table(&self.lua)?;
+        // Its plain values at once (a dozen short strings cost less than one call into the host
+        // to ask for one); its objects when a hook first reads them.
+        sandbox::host_work(&self.lua, |lua| {
+            for &name in shape.names.iter().filter(|n| !shape.objects.contains(n)) {
+                if let Some(value) = (shape.property)(call.request, name) {
+                    t.raw_set(name, sandbox::json_to_lua(lua, &value, None)?)?;
+                }
+            }
+            Ok(())
+        })?;
         self.request = Some((call.serial, t.clone()));
         Ok(t)
     }
@@ -245,7 +255,7 @@ impl Prepared {
         let name = hook.name.as_str();
         let fail = |e: &mlua::Error| failure(name, e);
         let main = self.main(hook)?;
-        let request = self.request(call).map_err(|e| fail(&e))?;
+        let request = self.request(shape, call).map_err(|e| fail(&e))?;
         let context = self.context(call).map_err(|e| fail(&e))?;
         self.restart(call.now, call.seed ^ fxhash(&call.request.id));
         let (lua, prelude) = (&self.lua, &self.prelude);
