@@ -841,7 +841,8 @@ const WITNESS: &str = r#"local bad = {}
     check("math", math.pi > 3.14 and math.junk == nil)
     check("os", type(os.date) == "function" and type(os.time) == "function")
     check("coroutine", coroutine.junk == nil)
-    check("views", request.junk == nil and ctx.junk == nil and request.scheduleInfo.junk == nil)
+    check("views", request.junk == nil and ctx.junk == nil and request.scheduleInfo.junk == nil
+      and ctx.principal.junk == nil and ctx.role.junk == nil and ctx.principal.groups[99] == nil)
     if #bad > 0 then return { deny = "Leak", message = table.concat(bad, ",") } end"#;
 
 #[test]
@@ -871,6 +872,9 @@ fn nothing_a_call_changes_reaches_the_next_hook_of_the_same_event_or_a_later_req
         "rawset(request, 'junk', 1)",
         "rawset(ctx, 'junk', 1)",
         "rawset(request.scheduleInfo, 'junk', 1)",
+        "rawset(ctx.principal, 'junk', 1)",
+        "for _ in pairs(ctx) do end rawset(ctx.role, 'junk', 1)",
+        "rawset(ctx.principal.groups, 99, 'junk')",
     ];
     for tamper in tampers {
         let mut lab = Lab::new();
