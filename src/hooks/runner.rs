@@ -130,45 +130,52 @@ fn compile(lua: &Lua, name: &str, source: &str) -> Result<Function, HookFailure>
 }
 
 /// What the prelude's `run` reports of a hook's table, strictly checked: the handlers it has (in
-/// [`HANDLERS`] order) and, when it has one for the event, the handler and what it returned.
-type Ran = (Vec<&'static str>, Option<(Function, Value)>);
+/// [`HANDLERS`] order) and, when it has one for the event, what that returned.
+type Ran = (Vec<&'static str>, Option<Returned>);
+
+/// What a handler returned: nil, or a value to convert (with the handler, whose line a bad
+/// decision names).
+enum Returned {
+    Nil,
+    Value(Function, Value),
+}
 
 fn ran_handlers(name: &str, ran: mlua::MultiValue) -> Result<Ran, HookFailure> {
     let mut values = ran.into_iter();
     let status = match values.next() {
-        Some(Value::String(s)) => s.as_bytes().to_vec(),
-        _ => Vec::new(),
+        Some(Value::Integer(n)) => n,
+        _ => -1,
     };
     let problem = |message: String| HookFailure { hook: name.to_string(), line: None, message };
     let key = |v: Option<Value>| match v {
         Some(Value::String(s)) => s.to_string_lossy().to_string(),
         _ => String::from("(not a string)"),
     };
-    match status.as_slice() {
-        b"ok" => {}
-        b"unknown" => {
+    match status {
+        -2 => {
             return Err(problem(format!(
                 "unknown handler '{}' (handlers: {})",
                 key(values.next()),
                 HANDLERS.join(", ")
             )));
         }
-        b"not a function" => {
-            return Err(problem(format!("handler '{}' is not a function", key(values.next()))));
-        }
-        _ => {
+        -3 => return Err(problem(format!("handler '{}' is not a function", key(values.next())))),
+        n if n < 0 => {
             return Err(problem(
                 "the hook must `return { validate = function(request, ctx) ... end, ... }`".into(),
             ));
         }
+        _ => {}
     }
+    // The prelude's bits: 1, 2 and 4 in `HANDLERS` order.
     let defined: Vec<&'static str> =
-        HANDLERS.iter().filter(|_| matches!(values.next(), Some(Value::Boolean(true)))).copied().collect();
-    let handler = match (values.next(), values.next()) {
-        (Some(Value::Function(f)), result) => Some((f, result.unwrap_or(Value::Nil))),
+        HANDLERS.iter().enumerate().filter(|(i, _)| status & (1 << i) != 0).map(|(_, h)| *h).collect();
+    let returned = match (values.next(), values.next()) {
+        (Some(Value::Boolean(false)), _) => Some(Returned::Nil),
+        (Some(Value::Function(f)), result) => Some(Returned::Value(f, result.unwrap_or(Value::Nil))),
         _ => None,
     };
-    Ok((defined, handler))
+    Ok((defined, returned))
 }
 
 impl Prepared {
@@ -329,8 +336,10 @@ impl Prepared {
                 Ok(pair) => pair,
                 Err(f) => return Err(mlua::Error::external(HookSetupError(f))),
             };
-            let Some((handler, value)) = handler else {
-                return Ok((defined, None));
+            let (handler, value) = match handler {
+                None => return Ok((defined, None)),
+                Some(Returned::Nil) => return Ok((defined, Some(Ok(HookDecision::Allow)))),
+                Some(Returned::Value(handler, value)) => (handler, value),
             };
             // Converted while the budget still runs: a returned table's metamethods are the hook's.
             let decision = decision::convert(event, value)

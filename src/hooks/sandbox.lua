@@ -350,23 +350,27 @@ local known = setmetatable({}, { __mode = "k" })
 local views_of_request, views_of_ctx, request_view, ctx_view
 
 -- Runs a hook's chunk in `env` and, when its table has a handler for `event`, that handler.
--- Returns "ok", which handlers the table has (validate, route, completed: true or false), the
--- handler and what it returned; or what is wrong with the table ("not a table"; "unknown" or
--- "not a function", and the key).
-local HANDLERS = { validate = true, route = true, completed = true }
+-- Returns which handlers the table has (a sum of 1 for validate, 2 for route, 4 for completed)
+-- and, when it has a handler for the event, `false` if that returned nil, or the handler and what
+-- it returned; or what is wrong with the table: -1 (not a table), -2 and the key (an unknown key),
+-- -3 and the key (not a function). (Numbers, and the handler only when there is a decision to
+-- convert, keep the common answer cheap to hand back.)
+local HANDLERS = { validate = 1, route = 2, completed = 4 }
 local function run(main, event, request, ctx)
   local t = main(env)
-  if type(t) ~= "table" then return "not a table" end
+  if type(t) ~= "table" then return -1 end
+  local handlers = 0
   for k, v in rawnext, t do
-    if HANDLERS[k] == nil then return "unknown", type(k) == "string" and k or "(not a string)" end
-    if type(v) ~= "function" then return "not a function", k end
+    local bit = HANDLERS[k]
+    if bit == nil then return -2, type(k) == "string" and k or "(not a string)" end
+    if type(v) ~= "function" then return -3, k end
+    handlers = handlers + bit
   end
-  local validate, route, completed = t.validate, t.route, t.completed
-  local handler = event == "validate" and validate or event == "completed" and completed
-    or event == "route" and route or nil
-  if handler == nil then return "ok", validate ~= nil, route ~= nil, completed ~= nil end
+  local handler = t[event]
+  if handler == nil then return handlers end
   local result = handler(request, ctx)
-  return "ok", validate ~= nil, route ~= nil, completed ~= nil, handler, result
+  if result == nil then return handlers, false end
+  return handlers, handler, result
 end
 
 -- One hook call: `host` answers its queries and first reads until the next call; its chunk `main`

@@ -341,6 +341,9 @@ const REQUEST_FIELDS: usize = 17;
 /// The prelude's functions a host drives a call with.
 pub struct Prelude {
     call: mlua::Function,
+    /// The events' names as Lua strings, made once (a Rust `&str` argument is copied into Lua on
+    /// every call).
+    events: Vec<(&'static str, mlua::String)>,
 }
 
 impl Prelude {
@@ -350,7 +353,11 @@ impl Prelude {
         let exports: Table = lua.named_registry_value(PRELUDE_KEY)?;
         let tell: mlua::Function = exports.raw_get("context_fields")?;
         tell.call::<()>(context_fields.to_vec())?;
-        Ok(Prelude { call: exports.raw_get("call")? })
+        let events = ["validate", "route", "completed", ""]
+            .into_iter()
+            .map(|name| Ok((name, lua.create_string(name)?)))
+            .collect::<mlua::Result<_>>()?;
+        Ok(Prelude { call: exports.raw_get("call")?, events })
     }
 
     /// An empty inner table for a request (see [`Prelude::call`]).
@@ -376,6 +383,10 @@ impl Prelude {
         host: mlua::Function,
     ) -> mlua::Result<MultiValue> {
         let (request, ctx) = inner;
+        let event = match self.events.iter().find(|(name, _)| *name == event) {
+            Some((_, name)) => name.clone(),
+            None => lua.create_string(event)?,
+        };
         let args = (main, event, request, ctx, host);
         let ran: MultiValue = self.call.call(args.clone())?;
         // The last call changed its environment: the prelude made a new one, installed here (as
