@@ -3,7 +3,6 @@ local rawnext, sort, type, tostring, setmetatable, error, select = next, table.s
 local rawpcall, rawxpcall, resume, find = pcall, xpcall, coroutine.resume, string.find
 local inner_of = setmetatable({}, { __mode = "k" })
 local load_of = setmetatable({}, { __mode = "k" })
-local extra_of = setmetatable({}, { __mode = "k" })
 local kids_of = setmetatable({}, { __mode = "k" })
 
 -- What the host gives the prelude, taken into locals before any script runs (a script can
@@ -184,8 +183,6 @@ _G.pairs = function(t)
   if inner then
     filled(inner)
     for k in rawnext, inner do keys[#keys + 1] = k end
-    local extra = extra_of[t]
-    if extra then for k in rawnext, extra do if inner[k] == nil then keys[#keys + 1] = k end end end
   else
     for k in rawnext, materialize(t) do keys[#keys + 1] = k end
   end
@@ -203,21 +200,17 @@ end
 -- read and kept by its parent. The inner tables can therefore be shared (one request's values by
 -- every hook of an event, one `ctx` by every event of a request), while a view is only shared by
 -- calls that changed nothing (see `call`). An inner table may load its fields as they are read
--- (`load_of`: the request's properties, ctx's caller, principal, role and policy), into itself, so
--- for every view of it; `extra_of[view][key]` adds fields of a view (ctx's query functions).
+-- (`load_of`: the request's objects, ctx's caller, principal, role, policy and query functions),
+-- into itself, so for every view of it.
 local view
 local shared = {
   __index = function(p, k)
-    local extra = extra_of[p]
-    if extra then
-      local e = extra[k]
-      if e ~= nil then return e end
-    end
     local inner = inner_of[p]
     local v = inner[k]
     if v == nil then
       local load = load_of[inner]
-      if load then v = load(inner, k) end
+      if load == nil then return nil end
+      v = load(inner, k)
     end
     if type(v) == "table" then
       local kids = kids_of[p]
@@ -238,10 +231,9 @@ local shared = {
   __len = function(p) return #filled(inner_of[p]) end,
   __metatable = "read-only",
 }
-view = function(inner, extra)
+view = function(inner)
   local proxy = setmetatable({}, shared)
   inner_of[proxy] = inner
-  if extra then extra_of[proxy] = extra end
   return proxy
 end
 
@@ -334,7 +326,13 @@ end
 local function load_context(inner, k)
   if k == nil then
     for name in rawnext, CONTEXT_FIELDS do load_context(inner, name) end
+    for name, f in rawnext, ctx_functions do inner[name] = f end
     return nil
+  end
+  local f = ctx_functions[k]
+  if f ~= nil then
+    inner[k] = f
+    return f
   end
   if not CONTEXT_FIELDS[k] or not first_ask(inner, k) then return nil end
   local v = ask(k)
@@ -405,7 +403,7 @@ local function call(main, event, request, ctx, call_host)
       known[ctx] = true
       load_of[ctx] = load_context
     end
-    request_view, ctx_view = view(request), view(ctx, ctx_functions)
+    request_view, ctx_view = view(request), view(ctx)
     views_of_request, views_of_ctx = request, ctx
   end
   return run(main, event, request_view, ctx_view)
