@@ -5,6 +5,7 @@ mod budget;
 mod decision;
 mod depth;
 mod hints;
+mod memory;
 mod operations;
 mod patterns;
 pub mod runner;

@@ -21,6 +21,7 @@ pub use super::budget::{
     BUDGET_EXHAUSTED, DEADLINE_PASSED, STEP, arm, arm_with, charge, disarm, last_position, restart_budget,
     spent,
 };
+pub use super::memory::host_work;
 use crate::model::Timestamp;
 
 /// How much a script may use.
@@ -55,21 +56,6 @@ impl Limits {
         Limits { memory: 256 * 1024 * 1024, instructions: 200_000_000, deadline: SCENARIO_DEADLINE };
     /// For one REPL `lua` line.
     pub const REPL_LINE: Limits = Limits { deadline: REPL_LINE_DEADLINE, ..Limits::SCENARIO };
-}
-
-/// Runs the host's own trusted work on the state (converting the engine's values into tables) with
-/// the memory limit lifted, so mlua builds them without a protected call per field; the limit is
-/// back before any script runs again. Never run a script's code inside.
-pub fn host_work<T>(lua: &Lua, work: impl FnOnce(&Lua) -> mlua::Result<T>) -> mlua::Result<T> {
-    /// Puts the limit back however `work` ends (an error, a panic).
-    struct Restore<'a>(&'a Lua, usize);
-    impl Drop for Restore<'_> {
-        fn drop(&mut self) {
-            let _ = self.0.set_memory_limit(self.1);
-        }
-    }
-    let _restore = Restore(lua, lua.set_memory_limit(0)?);
-    work(lua)
 }
 
 /// The engine's JSON as Lua values (`null` is `nil`), built the way mlua's serde path builds them
@@ -232,17 +218,20 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
             let format = format.strip_prefix('!').unwrap_or(&format).to_string();
             let t = Utc.timestamp_opt(time.unwrap_or(now_secs), 0).single().unwrap_or(now);
             if format.starts_with("*t") {
-                let table = lua.create_table()?;
-                table.raw_set("year", t.year())?;
-                table.raw_set("month", t.month())?;
-                table.raw_set("day", t.day())?;
-                table.raw_set("hour", t.hour())?;
-                table.raw_set("min", t.minute())?;
-                table.raw_set("sec", t.second())?;
-                table.raw_set("wday", t.weekday().number_from_sunday())?;
-                table.raw_set("yday", t.ordinal())?;
-                table.raw_set("isdst", false)?;
-                return Ok(Value::Table(table));
+                // Nine fields: small and bounded, so built as the host's own work.
+                return host_work(lua, |lua| {
+                    let table = lua.create_table_with_capacity(0, 9)?;
+                    table.raw_set("year", t.year())?;
+                    table.raw_set("month", t.month())?;
+                    table.raw_set("day", t.day())?;
+                    table.raw_set("hour", t.hour())?;
+                    table.raw_set("min", t.minute())?;
+                    table.raw_set("sec", t.second())?;
+                    table.raw_set("wday", t.weekday().number_from_sunday())?;
+                    table.raw_set("yday", t.ordinal())?;
+                    table.raw_set("isdst", false)?;
+                    Ok(Value::Table(table))
+                });
             }
             let mut out = String::new();
             use std::fmt::Write as _;

@@ -73,11 +73,25 @@ fn stop(lua: &Lua, s: Stop<mlua::Error>) -> mlua::Error {
 /// Capture `i` of a match `s..e` (the whole match when there are none and `i` is 0).
 fn capture(lua: &Lua, src: &[u8], caps: &[Capture], i: usize, s: usize, e: usize) -> mlua::Result<Value> {
     match caps.get(i) {
-        None if i == 0 => Ok(Value::String(lua.create_string(&src[s..e])?)),
+        None if i == 0 => Ok(Value::String(substring(lua, &src[s..e])?)),
         None => Err(located(lua, format!("invalid capture index %{}", i + 1))),
         Some(Capture::Open(_)) => Err(located(lua, "unfinished capture")),
         Some(Capture::Position(p)) => Ok(Value::Integer(*p as i64 + 1)),
-        Some(Capture::Text(a, len)) => Ok(Value::String(lua.create_string(&src[*a..a + len])?)),
+        Some(Capture::Text(a, len)) => Ok(Value::String(substring(lua, &src[*a..a + len])?)),
+    }
+}
+
+/// At most this many bytes of a capture are made as the host's own work (see [`substring`]).
+const SMALL_CAPTURE: usize = 1024;
+
+/// A capture as a Lua string. Most are a word or a number: those are made with the memory limit
+/// lifted for the moment, which spares a protected call each (at most 32 captures of 1 KiB); a
+/// larger one is made under the limit like any other allocation of the script's.
+fn substring(lua: &Lua, bytes: &[u8]) -> mlua::Result<mlua::String> {
+    if bytes.len() <= SMALL_CAPTURE {
+        super::memory::host_work(lua, |lua| lua.create_string(bytes))
+    } else {
+        lua.create_string(bytes)
     }
 }
 
