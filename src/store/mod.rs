@@ -213,6 +213,12 @@ impl Store {
             // WAL lets readers run beside a writer; NORMAL sync is durable across application crashes.
             set_wal(&conn).map_err(wrap)?;
             conn.pragma_update(None, "synchronous", "NORMAL").map_err(wrap)?;
+            // Up to 64 MiB of pages kept between transactions, where SQLite's default is 2 MiB: a
+            // tenant's working set (schedules and their indexes, which the clock and hooks' queries
+            // read) soon outgrows 2 MiB, and each page missed is read again from the file
+            // (measured with perf on the hooks bench: the reads were 2.7% of its time with five
+            // hooks, and 0.5% with this cache).
+            conn.pragma_update(None, "cache_size", -65_536).map_err(wrap)?;
         }
         conn.pragma_update(None, "foreign_keys", "ON").map_err(wrap)?;
         // Without the query-planner stability guarantee, the bundled SQLite re-prepares some cached
