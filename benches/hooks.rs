@@ -5,7 +5,7 @@
 //! Three configurations of the same tenant: a temporary file store (opened by `Engine::open`, so
 //! with the pragmas of `Store::open`), 300 users created through `Engine::create_object`, a fixed
 //! seed and the default simulated start time (a Monday, 09:00 UTC), and the Lua host installed
-//! (`LuaHooks::new(pimlab::api::views::REQUEST)`). They differ only in the hooks attached with
+//! (`LuaHooks::new(views::REQUEST)`). They differ only in the hooks attached with
 //! `Engine::add_hook`, to every role at every scope:
 //!
 //! * **no hooks**: the baseline;
@@ -36,7 +36,7 @@
 //! The baseline is the *same* request sequence through the *same* engine on a store built the same
 //! way, with the same hook host installed, in the same run; only the attached hooks differ. So the
 //! difference between a hooked figure and the baseline is what attaching the hooks costs: the
-//! engine building each event's `ctx`, the host running the Lua, the note's extra write.
+//! engine building each event's `ctx`, the host running the Lua, the note stored in the trace.
 //!
 //! Each measurement runs in its own process (the bench re-executes itself with `--child`), as one
 //! pimlab process serves one store: driving three stores from one process slowed every one of them,
