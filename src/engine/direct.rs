@@ -43,6 +43,7 @@ impl Engine {
                     format!("the scope '{scope}' names no object in this tenant"),
                 ));
             }
+            super::target::check_role_at_scope(&r, scope)?;
             let id = ids::role_assignment_id(&r.id, &p.id, Some(scope), false);
             if tx.active_schedule_by_instance(&id)?.is_some() {
                 return Err(role_assignment_exists());

@@ -54,6 +54,12 @@ pub const ROLE_NOT_FOUND_CODE: ErrorCode = ErrorCode::RoleNotFound;
 /// is not role-assignable. The real code is unconfirmed; pimlab uses this one.
 pub const INVALID_PRINCIPAL_CODE: ErrorCode = ErrorCode::InvalidPrincipalForRoleAssignment;
 
+/// A role that cannot be assigned at an administrative unit's scope, asked for at one (which roles
+/// can is Microsoft's documented list, `builtin_roles::ADMINISTRATIVE_UNIT_ROLES`). The real
+/// service's code for it is unconfirmed; pimlab answers 400 `BadRequest`, as for its other
+/// invalid scopes, naming `directoryScopeId`.
+pub const ROLE_NOT_AT_ADMINISTRATIVE_UNIT_CODE: ErrorCode = ErrorCode::BadRequest;
+
 /// Whether the expiration policy's `maximumDuration` applies when expiry is not required. The
 /// portal disables the maximum when permanent assignments are allowed; pimlab follows it.
 pub const MAXIMUM_APPLIES_ONLY_WHEN_EXPIRATION_REQUIRED: bool = true;

@@ -70,6 +70,36 @@ fn check_directory_scope(tx: &Tx<'_>, scope: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Refuses a role that cannot be assigned at an administrative unit's scope when `scope` is one.
+pub(crate) fn check_role_at_scope(role: &RoleDefinition, scope: &str) -> Result<(), ApiError> {
+    if !scope.starts_with("/administrativeUnits/")
+        || crate::model::builtin_roles::assignable_at_administrative_unit(role)
+    {
+        return Ok(());
+    }
+    let which = if role.is_built_in {
+        format!(
+            "the built-in roles that can are: {}",
+            crate::model::builtin_roles::ADMINISTRATIVE_UNIT_ROLES.join(", ")
+        )
+    } else {
+        "a custom role can when it has a permission over users, groups or devices".to_string()
+    };
+    Err(ApiError::new(
+        400,
+        fidelity::ROLE_NOT_AT_ADMINISTRATIVE_UNIT_CODE,
+        format!(
+            "The role '{}' cannot be assigned at the scope of an administrative unit ('{scope}'); {which}.",
+            role.display_name
+        ),
+    )
+    .with_detail(
+        "InvalidValue",
+        "directoryScopeId",
+        format!("'{}' is not assignable at '{scope}'", role.display_name),
+    ))
+}
+
 pub(crate) fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
     let scope = scope_of(req)?;
     if req.directory_scope_id.is_some() {
@@ -90,6 +120,7 @@ pub(crate) fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError>
         )
         .with_hint(crate::model::Hint::ListRoles)
     })?;
+    check_role_at_scope(&role, &scope)?;
     if !role.is_enabled {
         return Err(ApiError::bad_request(
             "roleDefinitionId",

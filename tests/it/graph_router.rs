@@ -1725,6 +1725,46 @@ fn unknown_principals_roles_and_unusable_principals_name_the_offending_id() {
 }
 
 #[test]
+fn global_administrator_is_refused_at_an_administrative_unit_scope_and_the_store_is_unchanged() {
+    let mut lab = Lab::new();
+    let admin = lab.admin.clone();
+    let uma = lab.user("uma");
+    let au = lab.administrative_unit("Europe");
+    let scope = format!("/administrativeUnits/{au}");
+    let before = lab.observable_state();
+    let mut scoped = request("adminAssign", &uma, GLOBAL_ADMIN, never());
+    scoped["directoryScopeId"] = scope.clone().into();
+    for collection in [ELIG_REQS, ASSIGN_REQS] {
+        let got = lab.admin_submit(collection, &scoped);
+        let e = assert_error(&got, 400, "BadRequest");
+        assert_names(&e, "Global Administrator");
+        assert_names(&e, &scope);
+        assert_names(&e, "Helpdesk Administrator");
+    }
+    // Outside PIM too.
+    let body = json!({"principalId": uma, "roleDefinitionId": GLOBAL_ADMIN, "directoryScopeId": scope});
+    let (status, v) = lab.send(&admin, "POST", ROLE_ASSIGNMENTS, &body);
+    assert_eq!(status, 400, "{v:#}");
+    assert_eq!(lab.observable_state(), before);
+}
+
+#[test]
+fn exactly_the_documented_roles_are_assignable_at_an_administrative_unit_scope() {
+    // Every role in the catalog, at an administrative unit's scope: the ones Microsoft lists are
+    // provisioned, every other one refused.
+    let mut lab = Lab::new();
+    let uma = lab.user("uma");
+    let au = lab.administrative_unit("Europe");
+    for role in pimlab::model::builtin_roles::BUILTIN_ROLES {
+        let mut body = request("adminAssign", &uma, role.id, never());
+        body["directoryScopeId"] = format!("/administrativeUnits/{au}").into();
+        let (status, v) = lab.admin_submit(ELIG_REQS, &body);
+        let listed = pimlab::model::builtin_roles::ADMINISTRATIVE_UNIT_ROLES.contains(&role.display_name);
+        assert_eq!(status == 201, listed, "{}: {status} {v:#}", role.display_name);
+    }
+}
+
+#[test]
 fn wrong_methods_are_405_and_unknown_paths_are_400_in_the_graph_envelope() {
     let mut lab = Lab::new();
     let admin = lab.admin.clone();
