@@ -173,6 +173,21 @@ impl super::Engine {
         session: &super::Session,
         name: &str,
         req: &crate::model::NewRequest,
+        at: Option<crate::model::Timestamp>,
+    ) -> Result<(Vec<HandlerVerdict>, Result<ScheduleRequest, ApiError>), ApiError> {
+        // "As if it were" `at`: the hook's clock, `ctx.now` and the dry run's policy checks read
+        // it; the store's clock does not move (a dry run writes nothing).
+        let saved = std::mem::replace(&mut self.clock_override, at);
+        let tested = self.test_hook_now(session, name, req);
+        self.clock_override = saved;
+        tested
+    }
+
+    fn test_hook_now(
+        &mut self,
+        session: &super::Session,
+        name: &str,
+        req: &crate::model::NewRequest,
     ) -> Result<(Vec<HandlerVerdict>, Result<ScheduleRequest, ApiError>), ApiError> {
         let verdicts = self.read(|tx, ctx| {
             let hook =

@@ -72,6 +72,9 @@ pub struct Engine {
     runner: Option<Rc<dyn HookRunner>>,
     /// Calls answered so far by this engine (see [`Engine::next_call`]).
     calls: std::cell::Cell<u64>,
+    /// A time operations read instead of the simulated clock, while a dry run asks "as if it
+    /// were" then (set only inside [`Engine::test_hook`]).
+    clock_override: Option<Timestamp>,
 }
 
 /// Facts every operation in a transaction reads once.
@@ -96,12 +99,22 @@ impl Ctx {
 impl Engine {
     /// Opens the store at `path` (creating the file and schema if needed; not seeding it).
     pub fn open(path: &Path) -> Result<Engine, StoreError> {
-        Ok(Engine { store: Store::open(path)?, runner: None, calls: Default::default() })
+        Ok(Engine {
+            store: Store::open(path)?,
+            runner: None,
+            calls: Default::default(),
+            clock_override: None,
+        })
     }
 
     /// A fresh in-memory store.
     pub fn in_memory() -> Result<Engine, StoreError> {
-        Ok(Engine { store: Store::open_in_memory()?, runner: None, calls: Default::default() })
+        Ok(Engine {
+            store: Store::open_in_memory()?,
+            runner: None,
+            calls: Default::default(),
+            clock_override: None,
+        })
     }
 
     /// The number of this call among the calls this engine has answered (0, 1, 2, ...): with the
@@ -124,7 +137,7 @@ impl Engine {
         f: impl FnOnce(&Tx<'_>, &Ctx) -> Result<Audited<T>, ApiError>,
     ) -> Result<T, ApiError> {
         let tx = self.store.write()?;
-        let ctx = load_ctx(&tx, &self.runner)?;
+        let ctx = load_ctx(&tx, &self.runner, self.clock_override)?;
         let (value, audit) = f(&tx, &ctx)?;
         commit(tx, audit)?;
         Ok(value)
@@ -144,7 +157,7 @@ impl Engine {
     ) -> Result<T, ApiError> {
         let error = {
             let tx = self.store.write()?;
-            let ctx = load_ctx(&tx, &self.runner)?;
+            let ctx = load_ctx(&tx, &self.runner, self.clock_override)?;
             match f(&tx, &ctx) {
                 Ok((value, audit)) => {
                     commit(tx, audit)?;
@@ -156,7 +169,7 @@ impl Engine {
             // Dropping `tx` here rolls back what `f` did.
         };
         let tx = self.store.write()?;
-        let ctx = load_ctx(&tx, &self.runner)?;
+        let ctx = load_ctx(&tx, &self.runner, self.clock_override)?;
         let audit = refusal(&tx, &ctx, &error)?;
         commit(tx, audit)?;
         Err(error)
@@ -170,7 +183,7 @@ impl Engine {
         f: impl FnOnce(&Tx<'_>, &Ctx) -> Result<Audited<T>, ApiError>,
     ) -> Result<T, ApiError> {
         let tx = self.store.write()?;
-        let ctx = load_ctx(&tx, &self.runner)?;
+        let ctx = load_ctx(&tx, &self.runner, self.clock_override)?;
         let (value, _discarded) = f(&tx, &ctx)?;
         drop(tx);
         Ok(value)
@@ -182,7 +195,7 @@ impl Engine {
         f: impl FnOnce(&Tx<'_>, &Ctx) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let tx = self.store.read()?;
-        let ctx = load_ctx(&tx, &self.runner)?;
+        let ctx = load_ctx(&tx, &self.runner, self.clock_override)?;
         f(&tx, &ctx)
     }
 
@@ -197,7 +210,7 @@ impl Engine {
         match f(&tx) {
             Ok(value) => Ok(value),
             Err(e) => {
-                load_ctx(&tx, &self.runner)?;
+                load_ctx(&tx, &self.runner, self.clock_override)?;
                 Err(e)
             }
         }
@@ -282,7 +295,13 @@ fn commit(tx: Tx<'_>, audit: Audit) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn load_ctx(tx: &Tx<'_>, runner: &Option<Rc<dyn HookRunner>>) -> Result<Ctx, ApiError> {
+/// The facts every operation reads once; `clock_override`, when set, stands in for the simulated
+/// clock (a dry run "as if it were" another time; see [`Engine::test_hook`]).
+fn load_ctx(
+    tx: &Tx<'_>,
+    runner: &Option<Rc<dyn HookRunner>>,
+    clock_override: Option<Timestamp>,
+) -> Result<Ctx, ApiError> {
     let (tenant_id, clock, seed) = tx.tenant_facts()?;
     let Some(tenant_id) = tenant_id else {
         return Err(ApiError::new(409, ErrorCode::StoreNotInitialized, "this store has no tenant yet")
@@ -311,7 +330,8 @@ fn load_ctx(tx: &Tx<'_>, runner: &Option<Rc<dyn HookRunner>>) -> Result<Ctx, Api
         ))
         .with_hint(crate::model::Hint::StartAfresh));
     }
-    Ok(Ctx { now: from_millis(now), tenant_id, seed, runner: runner.clone(), hooks: Default::default() })
+    let now = clock_override.unwrap_or_else(|| from_millis(now));
+    Ok(Ctx { now, tenant_id, seed, runner: runner.clone(), hooks: Default::default() })
 }
 
 /// Takes the next id from the store's seeded generator (inside the caller's transaction, so a

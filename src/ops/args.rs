@@ -422,6 +422,10 @@ pub struct HookTestArgs {
     /// Which request collection the body is for (default: from its action).
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
+    /// Try it as if the simulated clock read this time (ISO 8601); the clock does not move.
+    #[arg(long, value_name = "TIME", value_parser = values::time)]
+    #[serde(default, deserialize_with = "de::time")]
+    pub at: Option<Timestamp>,
 }
 
 #[derive(Debug, Subcommand, Clone)]

@@ -67,6 +67,6 @@ fn test(
     // A Graph body does not say which collection it was posted to: active unless told.
     let kind = a.kind.map_or(RequestKind::Assignment, KindArg::kind);
     let req = crate::api::body::schedule_request(kind, &text, false)?;
-    let (verdicts, outcome) = engine.test_hook(session, &a.name, &req)?;
+    let (verdicts, outcome) = engine.test_hook(session, &a.name, &req, a.at)?;
     Ok(Outcome::HookTested { name: a.name.clone(), action: req.action, verdicts, outcome })
 }

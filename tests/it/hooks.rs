@@ -2140,6 +2140,48 @@ fn cli_weekend_freeze_follows_the_clock() {
 }
 
 #[test]
+fn hook_test_at_a_time_judges_as_if_the_clock_read_it_and_moves_nothing() {
+    // The demo starts on a Monday: the weekend freeze allows now, denies as of Saturday, and the
+    // dry run leaves the clock and the store as they were.
+    let cli = cli::Lab::demo_seeded("1");
+    let f = cli.file("freeze", WEEKEND_FREEZE);
+    cli.run(&["hook", "add", "WeekendFreeze", "--file", &f, "--role", "Global Administrator"]).ok();
+    let body = json!({
+        "action": "selfActivate",
+        "principalId": "alice",
+        "roleDefinitionId": "Global Administrator",
+        "directoryScopeId": "/",
+        "justification": "dry run",
+        "scheduleInfo": { "expiration": { "type": "afterDuration", "duration": "PT1H" } },
+    })
+    .to_string();
+    let (before, failures) = (cli.dump(), cli.failures());
+    let clock = cli.run(&["clock"]).ok().stdout;
+    cli.run(&["--as", "alice", "hook", "test", "WeekendFreeze", "--request", &body])
+        .ok()
+        .out_has("validate   allow");
+    cli.run(&[
+        "--as",
+        "alice",
+        "hook",
+        "test",
+        "WeekendFreeze",
+        "--request",
+        &body,
+        "--at",
+        "2025-01-11T10:00:00Z",
+    ])
+    .would_be_refused()
+    .out_has("no activations on Saturday 2025-01-11");
+    cli.run(&["--as", "alice", "hook", "test", "WeekendFreeze", "--request", &body, "--at", "not a time"])
+        .usage()
+        .err_has("'not a time' is not an ISO 8601 date-time");
+    assert_eq!(cli.run(&["clock"]).ok().stdout, clock, "the clock moved");
+    assert_eq!(cli.dump(), before);
+    assert_eq!(cli.failures(), failures);
+}
+
+#[test]
 fn hook_test_through_the_engine_reports_each_handler_and_stores_nothing() {
     let mut lab = Lab::new();
     lab.add("Freeze", FREEZE, None);
@@ -2147,7 +2189,7 @@ fn hook_test_through_the_engine_reports_each_handler_and_stores_nothing() {
     let (before, failures) = (lab.dump(), lab.failures());
     let req = self_request(&alice.caller, GA, Action::SelfActivate, Some(hours(2)));
     let stored = lab.requests().len();
-    let (verdicts, outcome) = lab.e.test_hook(&alice, "Freeze", &req).unwrap();
+    let (verdicts, outcome) = lab.e.test_hook(&alice, "Freeze", &req, None).unwrap();
     let events: Vec<HookEvent> = verdicts.iter().map(|(e, _)| *e).collect();
     assert_eq!(events, [HookEvent::Validate, HookEvent::Route, HookEvent::Completed]);
     assert_eq!(
