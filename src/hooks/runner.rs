@@ -229,7 +229,7 @@ impl Prepared {
         sandbox::host_work(&self.lua, |lua| {
             for &name in shape.names.iter().filter(|n| !shape.objects.contains(n)) {
                 if let Some(value) = (shape.property)(call.request, name) {
-                    t.raw_set(name, sandbox::json_to_lua(lua, &value, None)?)?;
+                    sandbox::set_json(lua, &t, name, &value, None)?;
                 }
             }
             Ok(())
@@ -275,9 +275,10 @@ impl Prepared {
             let host = scope.create_function(move |lua, (kind, arg): (mlua::String, Value)| {
                 let answer = match &*kind.as_bytes() {
                     b"request" => {
-                        // The event's request, as `shape` shows it, into the inner table every call of the event views: one property
-                        // (a string key; a hook reads a few of seventeen, so only those are made),
-                        // or every one not read yet (the table, for `pairs` and `#`).
+                        // The event's request as `shape` shows it, for the inner table every call
+                        // of the event views (which holds its plain values already): one object
+                        // (a string key), or every property not read yet (the table, for `pairs`
+                        // and `#`).
                         let request = call.request;
                         return sandbox::host_work(lua, |lua| match arg {
                             Value::String(name) => {
@@ -290,7 +291,7 @@ impl Prepared {
                                 for &name in shape.names {
                                     if inner.raw_get::<Value>(name)?.is_nil() {
                                         if let Some(value) = (shape.property)(request, name) {
-                                            inner.raw_set(name, sandbox::json_to_lua(lua, &value, None)?)?;
+                                            sandbox::set_json(lua, &inner, name, &value, None)?;
                                         }
                                     }
                                 }

@@ -295,8 +295,9 @@ local ctx_functions = {
 }
 -- The fields an inner table loads are asked of the host of the call under way, each once per
 -- inner table (`asked_of[inner]`, so a field that is nil is not asked for again): a request's
--- properties (a hook reads a few of seventeen) as `host("request", name)`, or every one not read
--- yet, for `pairs` and `#`, as `host("request", inner)`; ctx's `CONTEXT_FIELDS` as `host(name)`.
+-- objects (the host puts its plain values in when it makes the table) as `host("request", name)`,
+-- or every property not read yet, for `pairs` and `#`, as `host("request", inner)`; ctx's
+-- `CONTEXT_FIELDS` as `host(name)`.
 local asked_of = setmetatable({}, { __mode = "k" })
 local function first_ask(inner, k)
   local asked = asked_of[inner]
@@ -373,8 +374,8 @@ end
 
 -- One hook call: `host` answers its queries and first reads until the next call; its chunk `main`
 -- and the handler for `event` run (see `run`) in an environment no earlier call has changed, with
--- views that no earlier call has changed of the request and ctx inner tables (made by the host:
--- the request's empty, ctx's with its plain values; both load the rest as it is read). When the
+-- views that no earlier call has changed of the request and ctx inner tables (made by the host
+-- with their plain values; both load the rest as it is read). When the
 -- last call left its environment untouched (the usual case), this one reuses it, and its views
 -- too if they are of the same inner tables; otherwise it returns "fresh", a new environment and
 -- metatable for strings, which the host installs (as the state's globals, for `load`, and as the

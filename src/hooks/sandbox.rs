@@ -90,15 +90,27 @@ pub fn json_to_lua(lua: &Lua, value: &serde_json::Value, arrays: Option<&Table>)
             // At its final size: growing a table as fields arrive rehashes it again and again.
             let t = lua.create_table_with_capacity(0, fields.len())?;
             for (k, v) in fields {
-                match v {
-                    J::String(s) => t.raw_set(k.as_str(), s.as_str())?,
-                    J::Null => {}
-                    other => t.raw_set(k.as_str(), json_to_lua(lua, other, arrays)?)?,
-                }
+                set_json(lua, &t, k, v, arrays)?;
             }
             Value::Table(t)
         }
     })
+}
+
+/// Puts `value` into `t` under `key` as [`json_to_lua`] would convert it (`null` left out), a
+/// string straight onto Lua's stack rather than through a handle of its own.
+pub fn set_json(
+    lua: &Lua,
+    t: &Table,
+    key: &str,
+    value: &serde_json::Value,
+    arrays: Option<&Table>,
+) -> mlua::Result<()> {
+    match value {
+        serde_json::Value::String(s) => t.raw_set(key, s.as_str()),
+        serde_json::Value::Null => Ok(()),
+        other => t.raw_set(key, json_to_lua(lua, other, arrays)?),
+    }
 }
 
 /// The state's random numbers: the generator and the seed `math.randomseed` mixes in.
@@ -357,9 +369,9 @@ impl Prelude {
 
     /// One hook call (the prelude's `call`): from now until the next call begins, `host(kind, arg)`
     /// answers its `ctx` queries (`eligibilities`, `assignments`, `groups`) and loads the fields
-    /// of the inner tables as they are first read: the request's (`host("request", name)`, or
-    /// `host("request", inner)` for every one not read yet) and ctx's context fields
-    /// (`host(name)`). The hook's chunk `main` runs, and its handler for `event`, in a global
+    /// of the inner tables as they are first read: the request's objects (`host("request",
+    /// name)`, or `host("request", inner)` for every property not read yet) and ctx's context
+    /// fields (`host(name)`). The hook's chunk `main` runs, and its handler for `event`, in a global
     /// environment no earlier call has changed, given views of the `request` and `ctx` inner
     /// tables no earlier call has changed (the `ctx` one with the query functions). Returns what
     /// the prelude's `run` returns.
