@@ -3,11 +3,16 @@
 -- Lesson 3: a time-bound eligibility that expires, and how it comes back.
 --
 -- Eligibilities and assignments can end on a date. PIM warns the holder 14 days and 1 day before,
--- and again when it ends. Two windows matter (pimlab enforces both, for administrators and
--- holders alike): an *extension* may be asked for only within the last 14 days before the end
+-- and again when it ends. In the portal two windows matter, for administrators and holders
+-- alike: an *extension* may be asked for only within the last 14 days before the end
 -- (`selfExtend`, answered by an administrator's `adminExtend`), and a *renewal* only after it
 -- has ended, for 30 days (`selfRenew`, answered by `adminRenew` or by approving the request).
 -- After those 30 days only a new assignment brings the role back.
+--
+-- The Graph API was never seen to enforce either window, so pimlab does not by default. This
+-- lesson follows the portal: it turns on the fidelity switch `portal-extend-renew-windows`
+-- (`pimlab config fidelity set portal-extend-renew-windows on` on the command line), and at the
+-- end turns it off again to show what a Graph client can do.
 
 local EXO = "Exchange Administrator"
 local function section(title) print("") print("== " .. title) end
@@ -19,6 +24,10 @@ local function mails(who)
   end
   return subjects
 end
+
+section("The portal's windows, turned on for this lesson")
+pim.fidelity.set("portal-extend-renew-windows", true)
+for _, switch in ipairs(pim.fidelity.show()) do print(("  %-28s %s"):format(switch.name, switch.on and "on" or "off")) end
 
 section("Emma and Hugo are made eligible for 30 days")
 for _, who in ipairs({"emma", "hugo"}) do
@@ -83,3 +92,9 @@ local granted = pim.approve(ext.id, "Extension agreed with the project lead")
 pim.expect_eq(granted.status, "Provisioned", "an administrator approves it")
 local until_ = pim.eligible.list{principal = "hugo", role = EXO}[1].scheduleInfo.expiration.endDateTime
 pim.expect_eq(until_, "2025-05-07T09:00:00Z", "without a date given, as long again: 30 days past the old end")
+
+section("Without the portal's windows: what a Graph client may do")
+pim.fidelity.set("portal-extend-renew-windows", false)
+local early = pim.eligible.extend{principal = "hugo", role = EXO, duration = "P90D", justification = "Plan ahead"}
+print("  now " .. pim.clock.now() .. "; Hugo's eligibility ends " .. until_)
+pim.expect_eq(early.status, "Provisioned", "with the switch off, an extension 40 days before the end is accepted")

@@ -31,6 +31,10 @@ pub fn graph_words(h: &Hint) -> String {
         Hint::ListRoles => "GET /roleManagement/directory/roleDefinitions lists them".into(),
         Hint::GiveBody => "send the JSON body".into(),
         Hint::ShowHook { name } => format!("an administrator can fix or remove the policy hook '{name}'"),
+        Hint::FidelitySwitch { name, on } => format!(
+            "this is the lab's fidelity switch '{name}' (pimlab's, not the service's); whoever runs the lab can turn it {}",
+            if *on { "on" } else { "off" }
+        ),
         Hint::Text { text } => text.clone(),
     }
 }

@@ -16,6 +16,20 @@ pub fn now(now: Timestamp) -> Value {
     json!({ "now": format_timestamp(now) })
 }
 
+/// `config fidelity`: every switch of the profile, in listing order.
+pub fn fidelity(profile: crate::model::FidelityProfile) -> Value {
+    let switches: Vec<Value> = crate::model::FidelitySwitch::ALL
+        .iter()
+        .map(|s| {
+            json!({
+                "name": s.name(), "on": profile.is_on(*s), "origin": s.origin().as_str(),
+                "effect": s.effect(), "whenOff": s.when_off(),
+            })
+        })
+        .collect();
+    Value::Array(switches)
+}
+
 /// `clock set` / `clock advance`: what moved, and the events on the way.
 pub fn clock_report(report: &AdvanceReport, now: Timestamp) -> Value {
     json!({

@@ -153,6 +153,14 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
+    /// clap checks a grammar only when a command is first parsed (a positional `bool` without
+    /// `ArgAction::Set` panics there); this walks every command now, so such a slip fails a test
+    /// instead of a user's first `pimlab config fidelity set`.
+    #[test]
+    fn the_grammar_passes_clap_s_own_consistency_checks() {
+        Cli::command().debug_assert();
+    }
+
     /// Every argument of every command says what it is for in `--help` (a flag with an empty
     /// line beside it leaves a newcomer guessing).
     #[test]

@@ -10,12 +10,13 @@ use super::directory::{require_admin, role_assignable_groups_of, unauthorized};
 use super::notify::{self, Audience, Event, Notice};
 use super::{Ctx, Engine, Session, fidelity, new_id};
 use crate::model::ErrorCode;
-use crate::model::approval::{ApprovalStep, Decision, ReviewResult, StepStatus};
+use crate::model::approval::{ApprovalChannel, ApprovalStep, Decision, ReviewResult, StepStatus};
 use crate::model::builtin_roles::{GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR};
 use crate::model::policy::{ApprovalSettings, ApprovalStage, Approver};
 use crate::model::time::format_timestamp;
 use crate::model::{
-    Action, ApiError, IsoDuration, PrincipalKind, RequestKind, ScheduleRequest, Status, TraceStep,
+    Action, ApiError, FidelitySwitch, Hint, IsoDuration, PrincipalKind, RequestKind, ScheduleRequest, Status,
+    TraceStep,
 };
 use crate::store::Tx;
 
@@ -258,17 +259,25 @@ pub(crate) fn approval_not_found(id: &str) -> ApiError {
     ApiError::new(404, ErrorCode::ResourceNotFound, format!("Approval '{id}' does not exist."))
 }
 
-/// Records one decision on request `request_id` (at `step_id`, or at the stage in progress the
+/// A decision as an approver sends it.
+pub(crate) struct Ask<'a> {
+    pub request_id: &'a str,
+    /// The step decided; none: the stage in progress the caller may decide.
+    pub step_id: Option<&'a str>,
+    pub decision: Decision,
+    pub justification: Option<&'a str>,
+    pub via: ApprovalChannel,
+}
+
+/// Records one decision on a request (at the step asked for, or at the stage in progress the
 /// caller may decide), and carries the request on: to the next stage, to its outcome.
 pub(crate) fn decide(
     tx: &Tx<'_>,
     ctx: &Ctx,
     session: &Session,
-    request_id: &str,
-    step_id: Option<&str>,
-    decision: Decision,
-    justification: Option<&str>,
+    ask: Ask<'_>,
 ) -> Result<Audited<ScheduleRequest>, ApiError> {
+    let Ask { request_id, step_id, decision, justification, via } = ask;
     let mut q = tx.request(request_id)?.ok_or_else(|| approval_not_found(request_id))?;
     let justification = justification.map(str::trim).filter(|j| !j.is_empty());
     if q.created_by.eq_ignore_ascii_case(&session.caller)
@@ -282,13 +291,15 @@ pub(crate) fn decide(
     }
     if q.status == Status::PendingAdminDecision {
         require_admin(tx, session, "Deciding a self-service extension or renewal")?;
-        let audit = conclude(tx, ctx, session, &mut q, decision, justification, None)?;
+        let decided = Decided { decision, justification, step: None, allowed_by: Vec::new() };
+        let audit = conclude(tx, ctx, session, &mut q, decided)?;
         return Ok((q, audit));
     }
     let steps = tx.steps(&q.id)?;
     if steps.is_empty() {
         return Err(approval_not_found(request_id));
     }
+    let allowed_by = channel_allows(ctx, &q, steps.len(), via)?;
     let step = match step_id {
         Some(id) => steps.iter().find(|s| s.id.eq_ignore_ascii_case(id)).cloned().ok_or_else(|| {
             ApiError::new(
@@ -376,8 +387,56 @@ pub(crate) fn decide(
     step.reviewed_at = Some(ctx.now);
     step.justification = justification.map(str::to_string);
     tx.save_step(&step)?;
-    let audit = conclude(tx, ctx, session, &mut q, decision, justification, Some(step))?;
+    let decided = Decided { decision, justification, step: Some(step), allowed_by };
+    let audit = conclude(tx, ctx, session, &mut q, decided)?;
     Ok((q, audit))
+}
+
+/// Whether `via` may decide `q`'s approval of `stages` stages: the Graph approval step API can
+/// decide neither a multi-stage approval nor an extension's or renewal's (reference §3.12) unless
+/// the fidelity profile lets it. Returns the switches that allowed it (for the trace).
+fn channel_allows(
+    ctx: &Ctx,
+    q: &ScheduleRequest,
+    stages: usize,
+    via: ApprovalChannel,
+) -> Result<Vec<FidelitySwitch>, ApiError> {
+    let mut allowed_by = Vec::new();
+    if via != ApprovalChannel::GraphStepApi {
+        return Ok(allowed_by);
+    }
+    let mut needs = |switch: FidelitySwitch, what: String| {
+        if ctx.fidelity.is_on(switch) {
+            allowed_by.push(switch);
+            return Ok(());
+        }
+        Err(ApiError::new(
+            400,
+            fidelity::GRAPH_APPROVAL_UNSUPPORTED_CODE,
+            format!("{what} cannot be decided through the Microsoft Graph approval API; an approver decides it in the portal."),
+        )
+        .with_detail("ApprovalNotSupportedThroughGraph", "reviewResult", format!("request {} ({}); {}", q.id, q.action.as_str(), switch.when_off()))
+        .with_hint(Hint::FidelitySwitch { name: switch.name().into(), on: true }))
+    };
+    if matches!(q.action, Action::SelfExtend | Action::SelfRenew) {
+        let what =
+            if q.action == Action::SelfExtend { "An extension's approval" } else { "A renewal's approval" };
+        needs(FidelitySwitch::GraphExtensionApprovals, what.to_string())?;
+    }
+    if stages > 1 {
+        needs(FidelitySwitch::GraphMultiStageApprovals, format!("An approval of {stages} stages"))?;
+    }
+    Ok(allowed_by)
+}
+
+/// One decision, as `conclude` carries it on.
+struct Decided<'a> {
+    decision: Decision,
+    justification: Option<&'a str>,
+    /// The stage decided; none for an administrator's decision of a self-service request.
+    step: Option<ApprovalStep>,
+    /// The fidelity switches without which this decision could not have been made this way.
+    allowed_by: Vec<FidelitySwitch>,
 }
 
 /// After a decision: deny ends the request; an approval starts the next stage or fulfils it.
@@ -387,19 +446,24 @@ fn conclude(
     ctx: &Ctx,
     session: &Session,
     q: &mut ScheduleRequest,
-    decision: Decision,
-    justification: Option<&str>,
-    step: Option<ApprovalStep>,
+    decided: Decided<'_>,
 ) -> Result<Audit, ApiError> {
+    let Decided { decision, justification, step, allowed_by } = decided;
     let who = tx.object(&session.caller)?.map_or(session.caller.clone(), |o| o.display_name);
     let stage_name =
         step.as_ref().map_or("administrator decision".to_string(), |s| format!("Approval stage {}", s.stage));
+    let through = if allowed_by.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = allowed_by.iter().map(|s| s.name()).collect();
+        format!(" (through the Graph approval API, which fidelity switch {} allows)", names.join(" and "))
+    };
     q.trace.push(TraceStep {
         check: stage_name,
         rule: None,
         passed: decision == Decision::Approve,
         seen: format!(
-            "{} by {who}{}",
+            "{} by {who}{}{through}",
             decision.result().as_str(),
             justification.map(|j| format!(": \"{j}\"")).unwrap_or_default()
         ),
@@ -611,8 +675,10 @@ impl Engine {
         step_id: Option<&str>,
         decision: Decision,
         justification: Option<&str>,
+        via: ApprovalChannel,
     ) -> Result<ScheduleRequest, ApiError> {
-        self.write(|tx, ctx| decide(tx, ctx, session, request_id, step_id, decision, justification))
+        let ask = Ask { request_id, step_id, decision, justification, via };
+        self.write(|tx, ctx| decide(tx, ctx, session, ask))
     }
 
     /// Requests waiting for a decision, with who may decide each.

@@ -81,6 +81,11 @@ pub(crate) enum Activity {
     SchedulesPurged(usize),
     /// The simulated clock moved (to when).
     ClockAdvanced(Timestamp),
+    /// A switch of the store's fidelity profile turned on or off.
+    FidelitySwitched {
+        switch: crate::model::FidelitySwitch,
+        on: bool,
+    },
     /// A role assignment made outside PIM (and the new tenant's first one).
     RoleAssignmentAdded,
     /// A role assignment removed outside PIM.
@@ -140,7 +145,7 @@ impl Activity {
 
     pub(crate) fn category(&self) -> Category {
         match self {
-            Activity::ClockAdvanced(_) => Category::Simulation,
+            Activity::ClockAdvanced(_) | Activity::FidelitySwitched { .. } => Category::Simulation,
             Activity::ObjectAdded(_) => Category::Directory,
             Activity::MemberAdded { unit: true, .. } => Category::AdministrativeUnit,
             Activity::MemberAdded { .. } => Category::GroupManagement,
@@ -242,6 +247,9 @@ impl fmt::Display for Activity {
             Activity::RequestsPurged(n) => write!(f, "Purge {n} schedule request(s) past retention"),
             Activity::SchedulesPurged(n) => write!(f, "Purge {n} ended schedule(s) past retention"),
             Activity::ClockAdvanced(to) => write!(f, "Advance simulated clock to {}", format_timestamp(*to)),
+            Activity::FidelitySwitched { switch, on } => {
+                write!(f, "Turn fidelity switch '{switch}' {}", if *on { "on" } else { "off" })
+            }
             Activity::RoleAssignmentAdded => f.write_str("Add member to role"),
             Activity::RoleAssignmentRemoved => f.write_str("Remove member from role"),
             Activity::RoleDefinitionAdded => f.write_str("Add role definition"),

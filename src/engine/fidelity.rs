@@ -11,8 +11,9 @@ pub const REQUEST_RETENTION_DAYS: i64 = 45;
 /// Cancelled requests are purged this many days after cancellation (addendum §7, documented).
 pub const CANCELED_REQUEST_RETENTION_DAYS: i64 = 30;
 
-/// Expired schedules stay renewable (and remembered) this long (reference §3.2: "expired items
-/// stay visible up to 30 days").
+/// With the fidelity switch `portal-extend-renew-windows` on, an expired schedule can be renewed
+/// this long after it ended (reference §3.2: "expired items stay visible up to 30 days"); with it
+/// off, as long as the schedule is remembered (`ENDED_SCHEDULE_RETENTION_DAYS`).
 pub const RENEW_WINDOW_DAYS: i64 = 30;
 
 /// Ended (expired, removed, replaced) schedules are forgotten this long after they end. Longer
@@ -22,10 +23,10 @@ pub const ENDED_SCHEDULE_RETENTION_DAYS: i64 = 90;
 /// Extension is offered when the end is within this many days (reference §3.2, portal behaviour).
 pub const EXTEND_WINDOW_DAYS: i64 = 14;
 
-/// Whether the extend and renew windows are enforced through the API. The addendum (§5) found no
-/// evidence that the real API enforces them; pimlab enforces them (issue #2) and says so with its
-/// own error codes below, which are not real service codes.
-pub const ENFORCE_EXTEND_RENEW_WINDOWS: bool = true;
+/// The extend and renew windows are the portal's: the addendum (§5) found no evidence that the
+/// API enforces them, so pimlab enforces them only with the fidelity switch
+/// `portal-extend-renew-windows` on, and then says so with its own error codes below, which are
+/// not real service codes. (Extending an assignment that never expires is refused either way.)
 pub const EXTEND_TOO_EARLY_CODE: ErrorCode = ErrorCode::PimlabExtendWindowNotOpen;
 pub const RENEW_TOO_LATE_CODE: ErrorCode = ErrorCode::PimlabRenewWindowClosed;
 
@@ -83,6 +84,11 @@ pub const EXPIRY_NOTICE_DAYS: [i64; 2] = [14, 1];
 pub const CANCELED_STEP_STATUS: crate::model::approval::StepStatus =
     crate::model::approval::StepStatus::Canceled;
 
+/// A decision the Graph approval step API cannot make (a multi-stage approval, an extension's or
+/// renewal's; reference §3.12) unless the fidelity profile allows it: how the service refuses is
+/// not documented; pimlab answers 400 `BadRequest`, naming the switch that would allow it.
+pub const GRAPH_APPROVAL_UNSUPPORTED_CODE: ErrorCode = ErrorCode::BadRequest;
+
 /// A second decision on a stage already decided: 409, as the beta docs say; the code is unknown.
 pub const ALREADY_DECIDED_CODE: ErrorCode = ErrorCode::Conflict;
 
@@ -110,3 +116,17 @@ pub const MAX_DESCRIPTION: usize = 1024;
 /// as Graph writes flags: comma-separated). Which roles allow fewer kinds is not documented; every
 /// role is assignable to users, service principals and role-assignable groups.
 pub const ALLOWED_PRINCIPAL_TYPES: &str = "user,servicePrincipal,group";
+
+#[cfg(test)]
+mod tests {
+    use crate::model::FidelitySwitch;
+
+    /// The switch's own description (in `model`, which cannot see these constants) names the
+    /// same windows as the constants that enforce them.
+    #[test]
+    fn the_windows_switch_describes_the_windows_it_enforces() {
+        let effect = FidelitySwitch::PortalExtendRenewWindows.effect();
+        assert!(effect.contains(&format!("{} days before", super::EXTEND_WINDOW_DAYS)), "{effect}");
+        assert!(effect.contains(&format!("{} days after", super::RENEW_WINDOW_DAYS)), "{effect}");
+    }
+}

@@ -20,6 +20,7 @@ mod lifecycle;
 mod lockout;
 mod notify;
 mod policies;
+mod profile;
 mod provision;
 mod queries;
 mod records;
@@ -83,6 +84,8 @@ pub(crate) struct Ctx {
     pub now: Timestamp,
     pub tenant_id: String,
     pub seed: u64,
+    /// Which of the store's fidelity switches are on (see `model::fidelity`).
+    pub fidelity: crate::model::FidelityProfile,
     /// Runs policy hooks, when a host for them is installed.
     pub runner: Option<Rc<dyn HookRunner>>,
     /// What the hooks of this transaction share (the hooks attached, the request's `ctx`).
@@ -302,7 +305,7 @@ fn load_ctx(
     runner: &Option<Rc<dyn HookRunner>>,
     clock_override: Option<Timestamp>,
 ) -> Result<Ctx, ApiError> {
-    let (tenant_id, clock, seed) = tx.tenant_facts()?;
+    let (tenant_id, clock, seed, fidelity) = tx.tenant_facts()?;
     let Some(tenant_id) = tenant_id else {
         return Err(ApiError::new(409, ErrorCode::StoreNotInitialized, "this store has no tenant yet")
             .with_hint(crate::model::Hint::InitTenant));
@@ -330,8 +333,14 @@ fn load_ctx(
         ))
         .with_hint(crate::model::Hint::StartAfresh));
     }
+    let fidelity = crate::model::FidelityProfile::from_stored(fidelity.as_deref().unwrap_or("")).map_err(|name| {
+        ApiError::internal(format!(
+            "the store's fidelity profile turns on '{name}', a switch this pimlab does not know (it knows {}); a newer pimlab wrote it",
+            crate::model::FidelitySwitch::names()
+        ))
+    })?;
     let now = clock_override.unwrap_or_else(|| from_millis(now));
-    Ok(Ctx { now, tenant_id, seed, runner: runner.clone(), hooks: Default::default() })
+    Ok(Ctx { now, tenant_id, seed, fidelity, runner: runner.clone(), hooks: Default::default() })
 }
 
 /// Takes the next id from the store's seeded generator (inside the caller's transaction, so a

@@ -48,6 +48,7 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Audit, ApiError> {
         now: opts.at,
         tenant_id: String::new(),
         seed: opts.seed,
+        fidelity: Default::default(),
         runner: None,
         hooks: Default::default(),
     };
@@ -57,6 +58,7 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Audit, ApiError> {
         now: opts.at,
         tenant_id: tenant_id.clone(),
         seed: opts.seed,
+        fidelity: Default::default(),
         runner: None,
         hooks: Default::default(),
     };

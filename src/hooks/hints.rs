@@ -21,6 +21,9 @@ pub fn script_words(h: &Hint) -> String {
         Hint::ListRoles => "pim.role.list() lists them".into(),
         Hint::GiveBody => "pass the body (a table or JSON text)".into(),
         Hint::ShowHook { name } => format!("see it with pim.hook.show(\"{name}\")"),
+        Hint::FidelitySwitch { name, on } => {
+            format!("turn it {}: pim.fidelity.set(\"{name}\", {on})", if *on { "on" } else { "off" })
+        }
         Hint::Text { text } => text.clone(),
     }
 }

@@ -113,6 +113,12 @@ fn decode(lua: &Lua, name: &str, args: Value) -> Result<Operation, ApiError> {
         "clock.set" => Operation::Clock { action: Some(ClockAction::Set(d.args()?)) },
         "clock.advance" => Operation::Clock { action: Some(ClockAction::Advance(d.args()?)) },
         "audit" => Operation::Audit(d.args()?),
+        "fidelity.show" => Operation::Config {
+            action: ConfigAction::Fidelity { action: d.none(Some(FidelityAction::Show))? },
+        },
+        "fidelity.set" => Operation::Config {
+            action: ConfigAction::Fidelity { action: Some(FidelityAction::Set(d.args()?)) },
+        },
         other => {
             let (kind, verb) = other.split_once('.').unwrap_or((other, ""));
             let action = match verb {

@@ -153,6 +153,13 @@ pim.clock = {
   advance = function(d) return call("clock.advance", { duration = d }) end,
 }
 
+--- The store's fidelity profile (see `pimlab config fidelity`): a list of switches, each with its
+--- name, whether it is on, its origin and what it changes. `set` turns one on (true) or off.
+pim.fidelity = {
+  show = function() return call("fidelity.show") end,
+  set = function(name, on) return call("fidelity.set", { name = name, state = on }) end,
+}
+
 --- A Graph call through the router: returns the decoded body and the status.
 function pim.graph(method, path, body)
   if type(body) == "table" then body = pim.json(body) end

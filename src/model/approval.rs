@@ -59,6 +59,16 @@ impl ReviewResult {
     }
 }
 
+/// Where an approver's decision comes from. The Graph approval step API cannot decide everything
+/// the portal can (reference §3.12); the store's fidelity profile can lift that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalChannel {
+    /// The approver's own view (the portal's "Approve requests"): `pimlab approve`, `pim.approve`.
+    Portal,
+    /// `PATCH .../roleAssignmentApprovals/{id}/steps/{stepId}`.
+    GraphStepApi,
+}
+
 /// What an approver writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Decision {

@@ -43,6 +43,8 @@ pub enum Hint {
     GiveBody,
     /// Look at the hook that failed.
     ShowHook { name: String },
+    /// Turn a switch of the store's fidelity profile on or off (`name` as the switch spells it).
+    FidelitySwitch { name: String, on: bool },
     /// Advice with no surface in it ("submit a new request"), or a hook author's own words.
     Text { text: String },
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod builtin_roles;
 pub mod directory;
 pub mod error;
+pub mod fidelity;
 pub mod hint;
 pub mod hook;
 pub mod ids;
@@ -15,6 +16,7 @@ pub mod time;
 
 pub use directory::{DirectoryObject, PrincipalKind, RoleDefinition};
 pub use error::{ApiError, ErrorCode, ErrorDetail, ErrorKind};
+pub use fidelity::{FidelityProfile, FidelitySwitch};
 pub use hint::Hint;
 pub use request::*;
 pub use time::{IsoDuration, Timestamp};

@@ -525,6 +525,49 @@ pub enum ClockAction {
     Advance(ClockAdvanceArgs),
 }
 
+#[derive(Debug, Subcommand, Clone)]
+pub enum ConfigAction {
+    /// The fidelity profile: switches for the portal's behaviour and pimlab's extensions, all off
+    /// by default (pimlab then does what the Graph API does).
+    Fidelity {
+        #[command(subcommand)]
+        action: Option<FidelityAction>,
+    },
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum FidelityAction {
+    /// Every switch: on or off, where it comes from, and what it changes.
+    Show,
+    /// Turn one switch on or off.
+    Set(FidelitySetArgs),
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct FidelitySetArgs {
+    /// The switch (portal-extend-renew-windows, graph-multi-stage-approvals, graph-extension-approvals).
+    #[arg(value_name = "NAME", value_parser = values::fidelity_switch)]
+    #[serde(deserialize_with = "de::fidelity_switch")]
+    pub name: crate::model::FidelitySwitch,
+    /// Turn it on or off.
+    #[arg(value_enum)]
+    #[serde(deserialize_with = "de::on_off")]
+    pub state: OnOff,
+}
+
+/// A switch's new state. A script may also give `true` or `false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+impl OnOff {
+    pub fn is_on(self) -> bool {
+        self == OnOff::On
+    }
+}
+
 #[derive(Debug, Args, Clone, Default, Deserialize)]
 pub struct AuditArgs {
     /// Only records at or after this time (ISO 8601).

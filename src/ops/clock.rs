@@ -1,4 +1,5 @@
-//! Time and records: the simulated clock, the audit trail and the notification outbox.
+//! The lab's own state: the simulated clock, the fidelity profile, the audit trail and the
+//! notification outbox.
 
 use super::args::*;
 use super::outcome::Outcome;
@@ -30,4 +31,16 @@ pub(super) fn audit(engine: &mut Engine, a: &AuditArgs) -> Result<Outcome, ApiEr
 
 pub(super) fn notifications(engine: &mut Engine, a: &NotificationsArgs) -> Result<Outcome, ApiError> {
     Ok(Outcome::Notifications { rows: engine.notifications(a.to.as_deref(), a.since)?, full: a.full })
+}
+
+pub(super) fn fidelity(
+    engine: &mut Engine,
+    session: &Session,
+    action: Option<&FidelityAction>,
+) -> Result<Outcome, ApiError> {
+    let profile = match action {
+        None | Some(FidelityAction::Show) => engine.fidelity()?,
+        Some(FidelityAction::Set(a)) => engine.set_fidelity(session, a.name, a.state.is_on())?,
+    };
+    Ok(Outcome::Fidelity(profile))
 }

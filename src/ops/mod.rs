@@ -143,6 +143,11 @@ pub enum Operation {
     },
     /// The audit trail.
     Audit(AuditArgs),
+    /// Settings of the lab itself (not of the tenant): the fidelity profile.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
 }
 
 /// Runs one operation for `session`.
@@ -180,6 +185,9 @@ impl Operation {
                 matches!(action, ObjectAction::List | ObjectAction::Show(_) | ObjectAction::Members(_))
             }
             Operation::Clock { action } => matches!(action, None | Some(ClockAction::Show)),
+            Operation::Config { action: ConfigAction::Fidelity { action } } => {
+                matches!(action, None | Some(FidelityAction::Show))
+            }
             Operation::Activate(_)
             | Operation::Deactivate(_)
             | Operation::Extend(_)
@@ -223,6 +231,7 @@ impl Operation {
             Operation::Au { .. } => "au".into(),
             Operation::Clock { .. } => "clock".into(),
             Operation::Audit(_) => "audit".into(),
+            Operation::Config { .. } => "config".into(),
         }
     }
 }
@@ -257,6 +266,9 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
         }
         Operation::Clock { action } => clock::clock(engine, session, action.as_ref()),
         Operation::Audit(a) => clock::audit(engine, a),
+        Operation::Config { action: ConfigAction::Fidelity { action } } => {
+            clock::fidelity(engine, session, action.as_ref())
+        }
     }
 }
 

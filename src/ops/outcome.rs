@@ -89,6 +89,8 @@ pub enum Outcome {
         now: Timestamp,
     },
     Audit(Vec<(AuditRecord, Option<DirectoryObject>)>),
+    /// The fidelity profile (after a change, when there was one).
+    Fidelity(crate::model::FidelityProfile),
     HookAdded {
         hook: Hook,
         handlers: Vec<String>,
@@ -149,6 +151,7 @@ impl Outcome {
             Outcome::Now(t) => shapes::now(*t),
             Outcome::ClockMoved { report, now } => shapes::clock_report(report, *now),
             Outcome::Audit(rows) => array(rows, |(r, actor)| views::audit_record(r, actor.as_ref())),
+            Outcome::Fidelity(profile) => shapes::fidelity(*profile),
             Outcome::HookAdded { hook, handlers, .. } | Outcome::HookUpdated { hook, handlers } => {
                 shapes::hook_added(hook, handlers)
             }

@@ -4,7 +4,7 @@
 use super::args::*;
 use super::outcome::{Outcome, PendingDecision, RequestEvent};
 use crate::engine::{Engine, RequestFilter, Session};
-use crate::model::approval::Decision;
+use crate::model::approval::{ApprovalChannel, Decision};
 use crate::model::{
     Action, ApiError, Expiration, ExpirationType, NewRequest, RequestKind, ScheduleInfo, Status, Surface,
     Timestamp,
@@ -274,6 +274,7 @@ pub(super) fn decide(
     decision: Decision,
 ) -> Result<Outcome, ApiError> {
     let id = engine.resolve_request_id(&a.id)?;
-    let q = engine.decide(session, &id, None, decision, a.justification.as_deref())?;
+    let q =
+        engine.decide(session, &id, None, decision, a.justification.as_deref(), ApprovalChannel::Portal)?;
     Ok(Outcome::Request(q, RequestEvent::Decided(decision)))
 }

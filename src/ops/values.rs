@@ -37,6 +37,13 @@ pub fn status(text: &str) -> Result<crate::model::Status, String> {
     })
 }
 
+/// A switch of the fidelity profile, by name.
+pub fn fidelity_switch(text: &str) -> Result<crate::model::FidelitySwitch, String> {
+    crate::model::FidelitySwitch::parse(text).ok_or_else(|| {
+        format!("'{text}' is not a fidelity switch (one of {})", crate::model::FidelitySwitch::names())
+    })
+}
+
 /// Serde adapters for the same values, for arguments that arrive as a script's table.
 pub(crate) mod de {
     use super::*;
@@ -101,6 +108,29 @@ pub(crate) mod de {
 
     pub fn required_json_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         json_text(d)?.ok_or_else(|| serde::de::Error::custom("a JSON body is required"))
+    }
+
+    pub fn fidelity_switch<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<crate::model::FidelitySwitch, D::Error> {
+        super::fidelity_switch(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+
+    /// `true`/`false`, or the text `on`/`off` a command line takes.
+    pub fn on_off<'de, D: Deserializer<'de>>(d: D) -> Result<crate::ops::OnOff, D::Error> {
+        use crate::ops::OnOff;
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Flag {
+            Bool(bool),
+            Text(String),
+        }
+        match Flag::deserialize(d)? {
+            Flag::Bool(b) => Ok(if b { OnOff::On } else { OnOff::Off }),
+            Flag::Text(t) if t.eq_ignore_ascii_case("on") => Ok(OnOff::On),
+            Flag::Text(t) if t.eq_ignore_ascii_case("off") => Ok(OnOff::Off),
+            Flag::Text(t) => Err(serde::de::Error::custom(format!("'{t}' is not on or off"))),
+        }
     }
 
     pub fn root_scope() -> String {

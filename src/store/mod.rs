@@ -24,6 +24,10 @@ pub use crate::model::audit::{AuditRecord, AuditTarget};
 pub use records::RequestQuery;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 
+/// The meta values every transaction starts from: tenant id, clock, seed and fidelity profile,
+/// as stored (absent in a store with no tenant yet).
+pub type TenantFacts = (Option<String>, Option<String>, Option<String>, Option<String>);
+
 /// Errors opening a store. Everything else surfaces as `rusqlite::Error`.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -367,17 +371,18 @@ impl Tx<'_> {
             .optional()
     }
 
-    /// The tenant id, the clock and the seed in one read: what every transaction starts from.
-    /// Three scalar subqueries, each an index seek: `key IN ('tenant_id', 'clock', 'seed')` made
-    /// SQLite build a temporary b-tree for the list on every call, a tenth of a request's work.
-    pub fn tenant_facts(&self) -> rusqlite::Result<(Option<String>, Option<String>, Option<String>)> {
+    /// The tenant id, the clock, the seed and the fidelity profile in one read: what every
+    /// transaction starts from. Scalar subqueries, each an index seek: `key IN ('tenant_id', ...)`
+    /// made SQLite build a temporary b-tree for the list on every call, a tenth of a request's work.
+    pub fn tenant_facts(&self) -> rusqlite::Result<TenantFacts> {
         self.tx
             .prepare_cached(
                 "SELECT (SELECT value FROM meta WHERE key = 'tenant_id'),
                         (SELECT value FROM meta WHERE key = 'clock'),
-                        (SELECT value FROM meta WHERE key = 'seed')",
+                        (SELECT value FROM meta WHERE key = 'seed'),
+                        (SELECT value FROM meta WHERE key = 'fidelity')",
             )?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> rusqlite::Result<()> {

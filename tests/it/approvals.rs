@@ -11,8 +11,8 @@
 //!
 //! Tests that fail because pimlab disagrees with issue 3, the README or the references are kept
 
-use pimlab::model::IsoDuration;
-use pimlab::model::approval::Decision;
+use pimlab::model::approval::{ApprovalChannel, Decision};
+use pimlab::model::{FidelitySwitch, IsoDuration};
 use serde_json::{Value, json};
 
 use crate::harness::graph::{self, APPROVALS, AS_APPROVER, ASSIGN_INSTANCES, ASSIGN_REQS, AUDITS};
@@ -24,6 +24,14 @@ use crate::harness::{AT, GLOBAL_ADMIN, GLOBAL_READER, PRIV_ROLE_ADMIN, SECURITY_
 // ---------------------------------------------------------------------------------------------
 
 impl graph::Lab {
+    /// Turns on a fidelity switch that lets the Graph approval step API decide what the service's
+    /// cannot (multi-stage approvals, extensions' approvals): for tests of the workflow's
+    /// mechanics, which decide through Graph.
+    fn allow_through_graph(&mut self, switch: FidelitySwitch) {
+        let admin = self.admin.clone();
+        self.engine.set_fidelity(&admin, switch, true).expect("a switch turns on");
+    }
+
     /// Sets the approval rule of `role`.
     #[track_caller]
     fn approval(&mut self, role: &str, setting: Value) {
@@ -375,6 +383,7 @@ fn serial_stage_two_starts_only_after_stage_one_approves_and_then_provisions() {
         SECURITY_ADMIN,
         setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
     );
+    g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let a = g.approval_as(&dev, &id);
     assert_eq!(a["steps"].as_array().unwrap().len(), 2, "{a:#}");
@@ -416,6 +425,7 @@ fn serial_a_deny_in_stage_two_ends_the_request() {
         SECURITY_ADMIN,
         setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
     );
+    g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.decide(&kenji, &id, 1, "Approve");
     g.decide(&dev, &id, 2, "Deny");
@@ -435,6 +445,7 @@ fn serial_a_deny_in_stage_one_ends_it_and_stage_two_never_starts() {
         SECURITY_ADMIN,
         setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
     );
+    g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let before = g.outbox().len();
     g.decide(&kenji, &id, 1, "Deny");
@@ -459,6 +470,7 @@ fn parallel_stages_start_together_and_all_must_approve() {
         SECURITY_ADMIN,
         setting("Parallel", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
     );
+    g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let a = g.approval_as(&dev, &id);
     assert_eq!(step_states(&a), [pair("NotReviewed", "InProgress"), pair("NotReviewed", "InProgress")]);
@@ -485,6 +497,7 @@ fn parallel_a_single_deny_ends_the_request() {
         SECURITY_ADMIN,
         setting("Parallel", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
     );
+    g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.decide(&kenji, &id, 1, "Approve");
     g.decide(&dev, &id, 2, "Deny");
@@ -703,6 +716,7 @@ fn the_stage_timeout_follows_approval_stage_time_out_in_days_and_each_stage_has_
     let mut first = stage(json!([single_user(&kenji)]));
     first["approvalStageTimeOutInDays"] = json!(2);
     g.approval(SECURITY_ADMIN, setting("Serial", vec![first, stage(json!([single_user(&dev)]))]));
+    g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.advance("P1DT12H");
     assert_eq!(g.request(&id)["status"], "PendingApproval");
@@ -1032,8 +1046,10 @@ fn self_extend_waits_for_an_administrator_whose_approval_replaces_the_schedule()
     assert_eq!(asked.ids, [g.admin.caller.as_str()]);
 
     let admin = g.admin.clone();
-    let q =
-        g.engine.decide(&admin, &id, None, Decision::Approve, Some("Fine")).expect("administrator approves");
+    let q = g
+        .engine
+        .decide(&admin, &id, None, Decision::Approve, Some("Fine"), ApprovalChannel::Portal)
+        .expect("administrator approves");
     assert_eq!(q.status.as_str(), "Provisioned");
     let read = g.get(&format!("{ELIG_REQS}/{id}"));
     assert_eq!(read["status"], "Provisioned");
@@ -1075,7 +1091,9 @@ fn an_approved_self_extension_ends_later_than_the_schedule_it_extends() {
         g.send(&session(&lena), "POST", ELIG_REQS, &self_request("selfExtend", &lena, GLOBAL_READER));
     assert_eq!(status, 201, "{q:#}");
     let admin = g.admin.clone();
-    g.engine.decide(&admin, &s(&q["id"]), None, Decision::Approve, Some("Fine")).expect("approve");
+    g.engine
+        .decide(&admin, &s(&q["id"]), None, Decision::Approve, Some("Fine"), ApprovalChannel::Portal)
+        .expect("approve");
     let new = g.list(&format!("{ELIG_SCHEDULES}?$filter=principalId eq '{lena}'"));
     assert_eq!(new.len(), 1, "{new:#?}");
     let end = end_of(&new[0]);
@@ -1096,11 +1114,15 @@ fn self_extend_denied_by_an_administrator_is_denied_and_the_schedule_stays() {
     // A non-administrator cannot decide it.
     let kenji = g.user_id("kenji");
     let before = g.dump();
-    let refused = g.engine.decide(&session(&kenji), &id, None, Decision::Approve, Some("x"));
+    let refused =
+        g.engine.decide(&session(&kenji), &id, None, Decision::Approve, Some("x"), ApprovalChannel::Portal);
     assert_eq!(refused.expect_err("not an administrator").status, 403);
     assert_eq!(g.dump(), before);
     let admin = g.admin.clone();
-    let q = g.engine.decide(&admin, &id, None, Decision::Deny, Some("Review finished")).expect("deny");
+    let q = g
+        .engine
+        .decide(&admin, &id, None, Decision::Deny, Some("Review finished"), ApprovalChannel::Portal)
+        .expect("deny");
     assert_eq!(q.status.as_str(), "Denied");
     assert_eq!(s(&g.get(&format!("{ELIG_REQS}/{id}"))["status"]), "Denied");
     assert_eq!(ids(&g.list(&format!("{ELIG_SCHEDULES}?$filter=principalId eq '{lena}'"))), old);
@@ -1119,15 +1141,19 @@ fn self_renew_approved_by_an_administrator_restores_the_eligibility() {
     assert_eq!(status, 201, "{q:#}");
     assert_eq!(q["status"], "PendingAdminDecision");
     let admin = g.admin.clone();
-    let q = g.engine.decide(&admin, &s(&q["id"]), None, Decision::Approve, Some("ok")).expect("approve");
+    let q = g
+        .engine
+        .decide(&admin, &s(&q["id"]), None, Decision::Approve, Some("ok"), ApprovalChannel::Portal)
+        .expect("approve");
     assert_eq!(q.status.as_str(), "Provisioned");
     let live = g.list(&format!("{ELIG_SCHEDULES}?$filter=principalId eq '{lena}'"));
     assert_eq!(live.len(), 1, "{live:#?}");
     assert_eq!(live[0]["roleDefinitionId"], GLOBAL_READER);
 }
 
-#[test]
-fn with_approval_required_for_extension_self_extend_goes_to_the_approvers() {
+/// A demo lab where Global Reader's extensions need Kenji's approval, and Lena's `selfExtend`
+/// waiting for it: (lab, lena, kenji, the request as Graph returned it).
+fn self_extend_waiting_for_kenji() -> (graph::Lab, String, String, Value) {
     let mut g = graph::Lab::demo_on_file();
     let lena = g.user_id("lena");
     let kenji = g.user_id("kenji");
@@ -1138,6 +1164,13 @@ fn with_approval_required_for_extension_self_extend_goes_to_the_approvers() {
     let (status, q) =
         g.send(&session(&lena), "POST", ELIG_REQS, &self_request("selfExtend", &lena, GLOBAL_READER));
     assert_eq!(status, 201, "{q:#}");
+    (g, lena, kenji, q)
+}
+
+#[test]
+fn with_approval_required_for_extension_self_extend_goes_to_the_approvers() {
+    let (mut g, lena, kenji, q) = self_extend_waiting_for_kenji();
+    g.allow_through_graph(FidelitySwitch::GraphExtensionApprovals);
     assert_eq!(q["status"], "PendingApproval");
     let id = s(&q["id"]);
     assert_eq!(q["approvalId"], id);
@@ -1153,15 +1186,8 @@ fn with_approval_required_for_extension_self_extend_goes_to_the_approvers() {
     assert_eq!(s(&g.get(&format!("{ELIG_REQS}/{id}"))["status"]), "Provisioned");
 
     // Deny through the approvers as well.
-    let mut g = graph::Lab::demo_on_file();
-    let lena = g.user_id("lena");
-    let kenji = g.user_id("kenji");
-    let mut set = setting("SingleStage", vec![stage(json!([single_user(&kenji)]))]);
-    set["isApprovalRequiredForExtension"] = json!(true);
-    set["isApprovalRequired"] = json!(false);
-    g.approval(GLOBAL_READER, set);
-    let (_, q) =
-        g.send(&session(&lena), "POST", ELIG_REQS, &self_request("selfExtend", &lena, GLOBAL_READER));
+    let (mut g, _, kenji, q) = self_extend_waiting_for_kenji();
+    g.allow_through_graph(FidelitySwitch::GraphExtensionApprovals);
     let id = s(&q["id"]);
     g.decide(&kenji, &id, 1, "Deny");
     assert_eq!(s(&g.get(&format!("{ELIG_REQS}/{id}"))["status"]), "Denied");
@@ -1182,6 +1208,7 @@ fn refused_decisions_of_every_kind_leave_the_store_exactly_as_it_was() {
         SECURITY_ADMIN,
         setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
     );
+    g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.decide(&kenji, &id, 1, "Approve");
     let steps = g.step_ids(&id);
@@ -1657,6 +1684,7 @@ fn every_decision_in_a_multi_stage_approval_is_audited() {
         SECURITY_ADMIN,
         setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
     );
+    g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let rows_before = g.audit().len();
     g.decide(&kenji, &id, 1, "Approve");
@@ -2086,4 +2114,139 @@ fn cli_graph_patch_of_a_step_decides_it() {
         r#"{"reviewResult":"Deny","justification":"no"}"#,
     ]);
     assert_eq!((run.code, run.stderr.as_str()), (1, "HTTP 409\n"), "{run}");
+}
+
+// =============================================================================================
+// The Graph approval API's limits (reference §3.12) and the fidelity switches that lift them
+// =============================================================================================
+
+#[test]
+fn graph_cannot_decide_a_multi_stage_approval_unless_the_fidelity_switch_allows_it() {
+    let mut g = graph::Lab::demo_on_file();
+    let chloe = g.user_id("chloe");
+    let kenji = g.user_id("kenji");
+    let dev = g.user_id("dev");
+    g.approval(
+        SECURITY_ADMIN,
+        setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
+    );
+    let id = g.pending_activation(&chloe, SECURITY_ADMIN);
+    let steps = g.step_ids(&id);
+    let before = g.dump();
+    let body = json!({"reviewResult": "Approve", "justification": "Checked"});
+    let refused = g.review(&kenji, &id, &steps[0], &body);
+    let e = assert_error(&refused, 400, "BadRequest");
+    let text = e.to_string();
+    assert!(text.contains("cannot be decided through the Microsoft Graph approval API"), "{e:#}");
+    assert!(text.contains("graph-multi-stage-approvals"), "the switch that would allow it is named: {e:#}");
+    assert_eq!(g.dump(), before, "a refused decision changes nothing");
+    // Reading the approval still works: only deciding is out of Graph's reach.
+    assert_eq!(g.approval_as(&kenji, &id)["steps"].as_array().unwrap().len(), 2);
+
+    // The portal (pimlab approve, pim.approve) decides it as always.
+    let kenji_session = session(&kenji);
+    g.engine
+        .decide(&kenji_session, &id, None, Decision::Approve, Some("Checked"), ApprovalChannel::Portal)
+        .expect("the portal decides stage 1");
+    assert_eq!(g.request(&id)["status"], "PendingApproval");
+
+    // With the switch on, Graph decides stage 2, and the trace says what allowed it.
+    g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
+    g.decide(&dev, &id, 2, "Approve");
+    assert_eq!(g.request(&id)["status"], "Provisioned");
+    let q = g.engine.request(&id, None).expect("stored");
+    let last = q.trace.iter().rfind(|t| t.check == "Approval stage 2").expect("stage 2 in the trace");
+    assert!(last.seen.contains("graph-multi-stage-approvals"), "{last:?}");
+}
+
+#[test]
+fn graph_cannot_decide_an_extension_approval_unless_the_fidelity_switch_allows_it() {
+    let (mut g, _, kenji, q) = self_extend_waiting_for_kenji();
+    let id = s(&q["id"]);
+    let step = g.step_ids(&id)[0].clone();
+    let before = g.dump();
+    let refused = g.review(&kenji, &id, &step, &json!({"reviewResult": "Approve", "justification": "ok"}));
+    let e = assert_error(&refused, 400, "BadRequest");
+    assert!(e.to_string().contains("graph-extension-approvals"), "{e:#}");
+    assert_eq!(g.dump(), before);
+    g.allow_through_graph(FidelitySwitch::GraphExtensionApprovals);
+    g.decide(&kenji, &id, 1, "Approve");
+    assert_eq!(s(&g.get(&format!("{ELIG_REQS}/{id}"))["status"]), "Provisioned");
+}
+
+#[test]
+fn cli_config_fidelity_shows_sets_and_audits_the_switches() {
+    let lab = cli::Lab::demo();
+    let shown = lab.run(&["config", "fidelity"]).ok();
+    shown
+        .out_has("portal-extend-renew-windows   off")
+        .out_has("All off: pimlab does what the Graph API does.");
+    lab.run(&["config", "fidelity", "set", "graph-multi-stage-approvals", "on"])
+        .ok()
+        .out_has("graph-multi-stage-approvals   on");
+    // Setting it again changes nothing and writes no second audit row.
+    lab.run(&["config", "fidelity", "set", "graph-multi-stage-approvals", "on"]).ok();
+    let audit = lab.run(&["audit"]).ok();
+    assert_eq!(audit.stdout.matches("Turn fidelity switch 'graph-multi-stage-approvals' on").count(), 1);
+    let json = lab.run(&["config", "fidelity", "--json"]).ok().json();
+    let on: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["on"] == true)
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(on, ["graph-multi-stage-approvals"]);
+    // An unknown switch or state is a usage error naming the valid ones; nothing changes.
+    lab.fails_unchanged(&["config", "fidelity", "set", "portal-windows", "on"])
+        .usage()
+        .err_has("graph-extension-approvals");
+    lab.fails_unchanged(&["config", "fidelity", "set", "graph-multi-stage-approvals", "maybe"]).usage();
+    // Reading the profile never creates a store.
+    let empty = tempfile::tempdir().unwrap();
+    let run = cli::run_in(empty.path(), &["config", "fidelity"]);
+    assert_ne!(run.code, 0);
+    assert!(!empty.path().join("pimlab.db").exists(), "config fidelity created a store");
+}
+
+#[test]
+fn policy_show_names_the_fidelity_switches_that_change_how_its_approval_plays_out() {
+    let lab = cli::Lab::demo();
+    lab.run(&[
+        "policy",
+        "set",
+        "Security Administrator",
+        "--require-approval",
+        "true",
+        "--approver",
+        "kenji",
+    ])
+    .ok();
+    lab.run(&["policy", "show", "Security Administrator"]).ok().out_lacks("Fidelity");
+    let two_stages = setting("Serial", vec![stage(json!([])), stage(json!([]))]);
+    let body = json!({
+        "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
+        "id": "Approval_EndUser_Assignment",
+        "setting": two_stages,
+    })
+    .to_string();
+    lab.run(&[
+        "policy",
+        "set",
+        "Security Administrator",
+        "--rule",
+        "Approval_EndUser_Assignment",
+        "--body",
+        &body,
+    ])
+    .ok();
+    lab.run(&["policy", "show", "Security Administrator"])
+        .ok()
+        .out_has("graph-multi-stage-approvals off: Graph clients cannot decide these 2 stages");
+    lab.run(&["config", "fidelity", "set", "graph-multi-stage-approvals", "on"]).ok();
+    lab.run(&["config", "fidelity", "set", "portal-extend-renew-windows", "on"]).ok();
+    lab.run(&["policy", "show", "Security Administrator"])
+        .ok()
+        .out_has("graph-multi-stage-approvals on: Graph clients can decide these 2 stages")
+        .out_has("portal-extend-renew-windows on: extend only in the 14 days before the end");
 }

@@ -503,7 +503,7 @@ const ENGINE_ORDER: &[&[&str]] = &[
     &["target"],
     &["provision"],
     &["approvals"],
-    &["lifecycle", "clock", "direct", "queries", "policies", "roles", "hook_admin"],
+    &["lifecycle", "clock", "direct", "queries", "policies", "roles", "hook_admin", "profile"],
     &["seed"],
 ];
 

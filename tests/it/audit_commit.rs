@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use pimlab::engine::{Engine, InitOptions, NewObject, NewRole, PolicyChange, RoleChange, Session};
 use pimlab::hooks::LuaHooks;
-use pimlab::model::approval::Decision;
+use pimlab::model::approval::{ApprovalChannel, Decision};
 use pimlab::model::builtin_roles::GLOBAL_ADMINISTRATOR;
 use pimlab::model::policy;
 use pimlab::model::{
@@ -330,7 +330,9 @@ fn every_kind_of_write_leaves_exactly_its_audit_rows_in_order() {
     lab.expect("an approval rule", &[(me, "Update role setting in PIM")]);
     let pending = lab.e.submit(&as_alice, &activate).unwrap();
     lab.expect("an activation waiting", &[(alice.as_str(), "Add member to role requested (PIM activation)")]);
-    lab.e.decide(&admin, &pending.id, None, Decision::Approve, Some("fine")).unwrap();
+    lab.e
+        .decide(&admin, &pending.id, None, Decision::Approve, Some("fine"), ApprovalChannel::Portal)
+        .unwrap();
     lab.expect(
         "an approval, then the activation it carries out",
         &[
@@ -628,7 +630,9 @@ fn refused_writes_other_than_requests_leave_nothing_at_all() {
         ("someone else's cancel", lab.e.cancel(&as_bob, RequestKind::Assignment, &pending.id).map(drop)),
         (
             "a decision by a non-approver",
-            lab.e.decide(&as_bob, &pending.id, None, Decision::Approve, None).map(drop),
+            lab.e
+                .decide(&as_bob, &pending.id, None, Decision::Approve, None, ApprovalChannel::Portal)
+                .map(drop),
         ),
         (
             "a user with a bad name",

@@ -1502,6 +1502,7 @@ fn non_administrators_get_unauthorized_access_exception() {
 #[test]
 fn extend_window_not_open_far_from_expiry_or_when_permanent() {
     let lab = Lab::demo();
+    lab.run(&["config", "fidelity", "set", "portal-extend-renew-windows", "on"]).ok();
     // Alice's eligibility ends 2025-07-05: extension opens 14 days before.
     lab.fails_unchanged(&["eligible", "extend", "-p", "alice", "-r", GA, "--duration", "P200D", "-j", "x"])
         .refused("PimlabExtendWindowNotOpen", 400)
@@ -1521,11 +1522,26 @@ fn extend_window_not_open_far_from_expiry_or_when_permanent() {
     ])
     .refused("PimlabExtendWindowNotOpen", 400)
     .err_has("never expires");
+    // Each refusal says how to behave as the API does instead.
+    lab.fails_unchanged(&["--as", "alice", "extend", "-r", GA, "-j", "x"])
+        .err_has("pimlab config fidelity set portal-extend-renew-windows off");
+}
+
+#[test]
+fn extend_far_from_expiry_is_accepted_with_the_fidelity_profile_at_its_default() {
+    let lab = Lab::demo();
+    lab.run(&["--as", "alice", "extend", "-r", GA, "-j", "Project runs long"])
+        .ok()
+        .out_has("PendingAdminDecision");
+    lab.run(&["eligible", "extend", "-p", "alice", "-r", GA, "--duration", "P200D", "-j", "x"])
+        .ok()
+        .out_has("Provisioned");
 }
 
 #[test]
 fn renew_window_closed_thirty_days_after_expiry() {
     let lab = Lab::demo();
+    lab.run(&["config", "fidelity", "set", "portal-extend-renew-windows", "on"]).ok();
     // Jonas's assignment ends 2025-02-05T09:00:00Z; renewal closes 30 days later.
     lab.run(&["clock", "set", "2025-03-10T09:00:00Z"]).ok();
     lab.fails_unchanged(&[

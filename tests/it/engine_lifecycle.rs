@@ -14,8 +14,8 @@ use pimlab::engine::{AuditQuery, Engine, InitOptions, NewObject, RequestFilter, 
 use pimlab::model::builtin_roles::{DIRECTORY_READERS, GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR};
 use pimlab::model::policy;
 use pimlab::model::{
-    Action, ApiError, AssignmentType, ExpirationType, IsoDuration, MemberType, NewRequest, PrincipalKind,
-    RequestKind, Schedule, ScheduleRequest, ScheduleState, Status, TicketInfo, Timestamp,
+    Action, ApiError, AssignmentType, ExpirationType, FidelitySwitch, IsoDuration, MemberType, NewRequest,
+    PrincipalKind, RequestKind, Schedule, ScheduleRequest, ScheduleState, Status, TicketInfo, Timestamp,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -1161,10 +1161,19 @@ fn a_second_request_while_one_is_pending_fails_with_pending_role_assignment_requ
     );
 }
 
+impl Lab {
+    /// Turns on the portal's extend and renew windows (off by default, as the API enforces neither).
+    fn portal_windows(&mut self) {
+        let admin = self.admin.clone();
+        self.e.set_fidelity(&admin, FidelitySwitch::PortalExtendRenewWindows, true).expect("switch on");
+    }
+}
+
 #[test]
 fn extend_is_refused_more_than_14_days_before_expiry() {
-    // fidelity::ENFORCE_EXTEND_RENEW_WINDOWS: pimlab enforces the portal's 14-day window.
+    // With the fidelity switch portal-extend-renew-windows on, pimlab enforces the portal's window.
     let mut t = lab();
+    t.portal_windows();
     let alice = t.alice.clone();
     t.admin_submit(req(ELIG, Action::AdminAssign, &alice, USER_ADMIN).lasting(days(30))).unwrap();
     t.advance(days(15)); // 15 days left
@@ -1196,6 +1205,7 @@ fn extend_is_refused_more_than_14_days_before_expiry() {
 #[test]
 fn renew_is_refused_more_than_30_days_after_expiry() {
     let mut t = lab();
+    t.portal_windows();
     let alice = t.alice.clone();
     t.admin_submit(req(ELIG, Action::AdminAssign, &alice, USER_ADMIN).lasting(days(10))).unwrap();
     t.advance(days(10));
@@ -1218,6 +1228,41 @@ fn renew_is_refused_more_than_30_days_after_expiry() {
             "{err}"
         );
     }
+}
+
+/// The API enforces neither window (addendum §5): with the fidelity profile at its default, an
+/// extension months before the end and a renewal weeks after the window would close both go
+/// through, and only the store's memory of ended schedules limits a renewal.
+#[test]
+fn extend_and_renew_windows_are_not_enforced_by_default_as_in_the_api() {
+    let mut t = lab();
+    let alice = t.alice.clone();
+    t.admin_submit(req(ELIG, Action::AdminAssign, &alice, USER_ADMIN).lasting(days(90))).unwrap();
+    t.advance(days(1)); // 89 days left: far outside the portal's 14-day window
+    let extended =
+        t.admin_submit(req(ELIG, Action::AdminExtend, &alice, USER_ADMIN).lasting(days(120))).unwrap();
+    assert_eq!(extended.status, Status::Provisioned);
+    assert!(
+        extended.trace.iter().all(|s| s.check != "ExtendWindow"),
+        "no window check: {:?}",
+        extended.trace
+    );
+    let asked = t.self_submit(req(ELIG, Action::SelfExtend, &alice, USER_ADMIN).lasting(days(200))).unwrap();
+    assert_eq!(asked.status, Status::PendingAdminDecision);
+
+    let bob = t.bob.clone();
+    t.admin_submit(req(ELIG, Action::AdminAssign, &bob, USER_ADMIN).lasting(days(10))).unwrap();
+    t.advance(days(10 + 60)); // ended 60 days ago: the portal's window closed 30 days ago
+    let renewed = t.admin_submit(req(ELIG, Action::AdminRenew, &bob, USER_ADMIN).lasting(days(30))).unwrap();
+    assert_eq!(renewed.status, Status::Provisioned);
+
+    // Past the store's memory of ended schedules there is nothing to renew.
+    let carol = t.carol.clone();
+    t.admin_submit(req(ELIG, Action::AdminAssign, &carol, USER_ADMIN).lasting(days(10))).unwrap();
+    t.advance(days(10 + fidelity::ENDED_SCHEDULE_RETENTION_DAYS + 1));
+    let err =
+        t.admin_submit(req(ELIG, Action::AdminRenew, &carol, USER_ADMIN).lasting(days(30))).unwrap_err();
+    assert_eq!(err.code, "RoleAssignmentDoesNotExist", "{err}");
 }
 
 #[test]
@@ -1765,7 +1810,7 @@ fn refusals() -> Vec<Refusal> {
         },
         Refusal {
             code: fidelity::EXTEND_TOO_EARLY_CODE.as_str(),
-            setup: no_setup,
+            setup: Lab::portal_windows,
             refuse: |t| {
                 let carol = t.carol.clone();
                 t.self_submit(req(ELIG, Action::SelfExtend, &carol, USER_ADMIN).lasting(days(60)))

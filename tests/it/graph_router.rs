@@ -7,6 +7,7 @@
 //! ...). The only thing done outside the router is moving the simulated clock, which Graph has no
 //! endpoint for. Tests that fail because pimlab disagrees with the references are kept and marked
 
+use pimlab::model::FidelitySwitch;
 use serde_json::{Value, json};
 
 use crate::harness::graph::*;
@@ -1674,9 +1675,12 @@ fn pimlab_own_codes_last_global_administrator_and_extend_and_renew_windows() {
     let e = assert_error(&got, 400, "PimlabLastGlobalAdministrator");
     assert_eq!(e["message"], "The last active Global Administrator assignment cannot be removed.");
 
+    let admin = lab.admin.clone();
+    lab.engine.set_fidelity(&admin, FidelitySwitch::PortalExtendRenewWindows, true).unwrap();
     lab.admin_accepted(ELIG_REQS, &request("adminAssign", &uma, USER_ADMIN, after("P60D")));
     let got = lab.admin_submit(ELIG_REQS, &request("adminExtend", &uma, USER_ADMIN, after("P90D")));
-    assert_error(&got, 400, "PimlabExtendWindowNotOpen");
+    let e = assert_error(&got, 400, "PimlabExtendWindowNotOpen");
+    assert!(e["message"].as_str().unwrap().contains("portal-extend-renew-windows"), "{e:#}");
 
     lab.admin_accepted(ELIG_REQS, &request("adminAssign", &uma, HELPDESK_ADMIN, after("PT1H")));
     lab.advance("P31D");

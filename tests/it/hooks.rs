@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use pimlab::engine::{AuditQuery, Engine, HookDecision, HookEvent, InitOptions, RequestFilter, Session};
 use pimlab::hooks::{Limits, LuaHooks};
-use pimlab::model::approval::Decision;
+use pimlab::model::approval::{ApprovalChannel, Decision};
 use pimlab::model::{Action, ApiError, IsoDuration, NewRequest, RequestKind, ScheduleRequest, Status};
 use serde_json::json;
 use tempfile::TempDir;
@@ -301,7 +301,8 @@ fn validate_approval_without_approvers_sends_the_request_to_the_default_approver
     let alice = lab.id("alice");
     assert!(lab.e.schedules(RequestKind::Assignment, Some(&alice), Some(GA)).unwrap().is_empty());
     let admin = lab.admin.clone();
-    let done = lab.e.decide(&admin, &q.id, None, Decision::Approve, Some("fine")).unwrap();
+    let done =
+        lab.e.decide(&admin, &q.id, None, Decision::Approve, Some("fine"), ApprovalChannel::Portal).unwrap();
     assert_eq!(done.status, Status::Provisioned);
 }
 
@@ -321,10 +322,14 @@ fn validate_approval_with_approvers_names_those_approvers() {
     assert_eq!(step.seen, "approval required by kenji@contoso.example, Dev Patel");
     // The break-glass admin is not one of them; kenji is.
     let admin = lab.admin.clone();
-    let err = lab.e.decide(&admin, &q.id, None, Decision::Approve, Some("me")).unwrap_err();
+    let err = lab
+        .e
+        .decide(&admin, &q.id, None, Decision::Approve, Some("me"), ApprovalChannel::Portal)
+        .unwrap_err();
     assert_eq!(err.status, 403, "{err:?}");
     let kenji = lab.session("kenji");
-    let done = lab.e.decide(&kenji, &q.id, None, Decision::Approve, Some("ok")).unwrap();
+    let done =
+        lab.e.decide(&kenji, &q.id, None, Decision::Approve, Some("ok"), ApprovalChannel::Portal).unwrap();
     assert_eq!(done.status, Status::Provisioned);
 }
 
@@ -440,7 +445,10 @@ fn route_adds_approvers_to_the_approval() {
     assert_eq!(step.seen, "added: approvers dev@contoso.example");
     let dev = lab.session("dev");
     assert_eq!(
-        lab.e.decide(&dev, &q.id, None, Decision::Approve, Some("ok")).unwrap().status,
+        lab.e
+            .decide(&dev, &q.id, None, Decision::Approve, Some("ok"), ApprovalChannel::Portal)
+            .unwrap()
+            .status,
         Status::Provisioned
     );
 }
@@ -461,10 +469,16 @@ fn route_with_replace_swaps_the_approvers() {
     let step = q.trace.iter().find(|s| s.check == "hook Route").unwrap();
     assert_eq!(step.seen, "replaced by approvers Dev Patel");
     let kenji = lab.session("kenji");
-    assert!(lab.e.decide(&kenji, &q.id, None, Decision::Approve, Some("me?")).is_err(), "kenji was replaced");
+    assert!(
+        lab.e.decide(&kenji, &q.id, None, Decision::Approve, Some("me?"), ApprovalChannel::Portal).is_err(),
+        "kenji was replaced"
+    );
     let dev = lab.session("dev");
     assert_eq!(
-        lab.e.decide(&dev, &q.id, None, Decision::Approve, Some("ok")).unwrap().status,
+        lab.e
+            .decide(&dev, &q.id, None, Decision::Approve, Some("ok"), ApprovalChannel::Portal)
+            .unwrap()
+            .status,
         Status::Provisioned
     );
 }
@@ -538,7 +552,8 @@ fn completed_runs_when_an_approver_decides_and_when_an_approval_times_out() {
     let q = lab.activate("alice", GA, hours(2)).unwrap();
     assert!(!q.trace.iter().any(|s| s.check == "hook Note"), "not completed yet");
     let kenji = lab.session("kenji");
-    let denied = lab.e.decide(&kenji, &q.id, None, Decision::Deny, Some("no")).unwrap();
+    let denied =
+        lab.e.decide(&kenji, &q.id, None, Decision::Deny, Some("no"), ApprovalChannel::Portal).unwrap();
     let step = denied.trace.iter().find(|s| s.check == "hook Note").expect("completed ran on the denial");
     assert_eq!(step.seen, "reviewed by the SOC: Denied");
 

@@ -26,7 +26,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pimlab::engine::{Engine, InitOptions, RequestFilter, Session};
-use pimlab::model::approval::Decision;
+use pimlab::model::approval::{ApprovalChannel, Decision};
 use pimlab::model::builtin_roles::GLOBAL_ADMINISTRATOR;
 use pimlab::model::time::{from_millis, to_millis};
 use pimlab::model::{
@@ -744,8 +744,14 @@ impl Lab {
                 };
                 let decision = if *approve { Decision::Approve } else { Decision::Deny };
                 let justification = justified.then_some("property test decision");
-                let result =
-                    self.engine.decide(&Session::new(who.clone()), &q.id, None, decision, justification);
+                let result = self.engine.decide(
+                    &Session::new(who.clone()),
+                    &q.id,
+                    None,
+                    decision,
+                    justification,
+                    ApprovalChannel::Portal,
+                );
                 Outcome::other(format!("{decision:?} {} ({} {}) by {who}", q.id, q.action, q.status), result)
             }
             Step::Cancel { canceller, request, cancellable } => {
@@ -1516,7 +1522,9 @@ fn an_approved_self_renewal_whose_end_passed_fails_rather_than_ending_at_once() 
     assert_eq!(q.status, Status::PendingAdminDecision);
     // The administrator approves an hour later, when the asked-for end has passed.
     e.advance_by(&admin, IsoDuration::from_hours(1)).expect("advance");
-    let approved = e.decide(&admin, &q.id, None, Decision::Approve, Some("ok")).expect("decided");
+    let approved = e
+        .decide(&admin, &q.id, None, Decision::Approve, Some("ok"), ApprovalChannel::Portal)
+        .expect("decided");
     assert_eq!(approved.status, Status::Failed, "{approved:?}");
     let now = e.now().expect("now");
     let live = e.instances(RequestKind::Eligibility, Some(&lena), Some(&role)).expect("instances");

@@ -71,6 +71,24 @@ macro_rules! self_activate {
 
 const REFUSALS: &[Refusal] = &[
     Refusal {
+        what: "an extension months before the end, with the portal's windows switched on",
+        setup: &["config fidelity set portal-extend-renew-windows on"],
+        who: "alice",
+        mfa: true,
+        cli: "extend --role 'Global Administrator' --justification 'Project runs long'",
+        graph: (
+            "POST",
+            ELIG_REQS,
+            r#"{"action": "selfExtend", "principalId": "<alice>", "roleDefinitionId": "<Global Administrator>", "directoryScopeId": "/", "justification": "Project runs long"}"#,
+        ),
+        lua: r#"pim.extend{role = "Global Administrator", justification = "Project runs long"}"#,
+        says: Says {
+            cli: &["pimlab config fidelity set portal-extend-renew-windows off"],
+            graph: &["fidelity switch 'portal-extend-renew-windows'"],
+            lua: &["pim.fidelity.set(\"portal-extend-renew-windows\", false)"],
+        },
+    },
+    Refusal {
         what: "an activation breaking every rule of its policy",
         setup: &["policy set 'Global Administrator' --require-ticket true"],
         who: "alice",

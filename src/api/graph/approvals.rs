@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Call, Response, Version, filter_by_current_user_on, not_found_path};
 use crate::api::{body, views};
-use crate::model::approval::Decision;
+use crate::model::approval::{ApprovalChannel, Decision};
 use crate::model::{ApiError, Status};
 
 impl Call<'_> {
@@ -79,7 +79,14 @@ impl Call<'_> {
                         format!("Approval '{id}' does not exist."),
                     ));
                 }
-                self.engine.decide(self.session, id, Some(step_id), decision, justification)?;
+                self.engine.decide(
+                    self.session,
+                    id,
+                    Some(step_id),
+                    decision,
+                    justification,
+                    ApprovalChannel::GraphStepApi,
+                )?;
                 Ok(Response::no_content())
             }
             [id, "steps", step_id] => {

@@ -23,6 +23,10 @@ pub fn cli_words(h: &Hint) -> String {
         Hint::ListRoles => "`pimlab role list` shows them".into(),
         Hint::GiveBody => "--body '{...}' or --body @file.json".into(),
         Hint::ShowHook { name } => format!("see it with `pimlab hook show {name}`"),
+        Hint::FidelitySwitch { name, on } => {
+            let state = if *on { "on" } else { "off" };
+            format!("turn it {state}: `pimlab config fidelity set {name} {state}`")
+        }
         Hint::Text { text } => text.clone(),
     }
 }

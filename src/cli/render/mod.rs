@@ -53,9 +53,11 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
         | Outcome::Object { .. }
         | Outcome::MemberAdded { .. }
         | Outcome::Members(_) => directory::render(engine, names, outcome, out),
-        Outcome::Now(_) | Outcome::ClockMoved { .. } | Outcome::Audit(_) | Outcome::Notifications { .. } => {
-            records::render(engine, names, outcome, out)
-        }
+        Outcome::Now(_)
+        | Outcome::ClockMoved { .. }
+        | Outcome::Fidelity(_)
+        | Outcome::Audit(_)
+        | Outcome::Notifications { .. } => records::render(engine, names, outcome, out),
         Outcome::HookAdded { .. }
         | Outcome::Hooks(_)
         | Outcome::Hook(_)

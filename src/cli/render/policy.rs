@@ -103,6 +103,13 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
             }
         }
     }
+    let fidelity = fidelity_lines(engine, p);
+    if !fidelity.is_empty() {
+        section("Fidelity (switches that change how these settings play out)", &mut out);
+        for l in fidelity {
+            out.push_str(&format!("  {l}\n"));
+        }
+    }
     section("Notifications", &mut out);
     for rule in p.rules.iter() {
         if let PolicyRule::Notification(r) = rule {
@@ -120,4 +127,48 @@ pub fn policy(engine: &mut Engine, names: &mut Names, role: &str, p: &Policy) ->
         }
     }
     out
+}
+
+/// The fidelity switches that bear on `p`: the Graph approval API's limits when the approval
+/// rule runs into them (on or off: either way it changes what a Graph client can do), and the
+/// portal's extend and renew windows when they are enforced.
+fn fidelity_lines(engine: &mut Engine, p: &Policy) -> Vec<String> {
+    use crate::model::FidelitySwitch::*;
+    let Ok(profile) = engine.fidelity() else {
+        return Vec::new();
+    };
+    let state = |s: crate::model::FidelitySwitch| if profile.is_on(s) { "on" } else { "off" };
+    let mut lines = Vec::new();
+    let approval = p.rules.iter().find_map(|r| match r {
+        PolicyRule::Approval(a) => Some(&a.setting),
+        _ => None,
+    });
+    if let Some(s) = approval {
+        let stages = if s.approval_mode == "SingleStage" { 1 } else { s.approval_stages.len() };
+        if s.is_approval_required && stages > 1 {
+            let can = if profile.is_on(GraphMultiStageApprovals) { "can" } else { "cannot" };
+            lines.push(format!(
+                "{} {}: Graph clients {can} decide these {stages} stages (the portal can)",
+                GraphMultiStageApprovals.name(),
+                state(GraphMultiStageApprovals)
+            ));
+        }
+        if s.is_approval_required_for_extension {
+            let can = if profile.is_on(GraphExtensionApprovals) { "can" } else { "cannot" };
+            lines.push(format!(
+                "{} {}: Graph clients {can} decide the approval of an extension or renewal",
+                GraphExtensionApprovals.name(),
+                state(GraphExtensionApprovals)
+            ));
+        }
+    }
+    if profile.is_on(PortalExtendRenewWindows) {
+        lines.push(format!(
+            "{} on: extend only in the {} days before the end, renew only in the {} days after it",
+            PortalExtendRenewWindows.name(),
+            crate::engine::fidelity::EXTEND_WINDOW_DAYS,
+            crate::engine::fidelity::RENEW_WINDOW_DAYS
+        ));
+    }
+    lines
 }

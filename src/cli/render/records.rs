@@ -1,4 +1,5 @@
-//! Time and records for a reader: the clock, the audit trail, the notification outbox.
+//! The lab's state for a reader: the clock, the fidelity profile, the audit trail, the
+//! notification outbox.
 
 use std::io::{self, Write};
 
@@ -33,6 +34,19 @@ pub(super) fn render(
                 "  {} started, {} expired, {} failed, {} timed out, {} requests purged",
                 report.started, report.expired, report.failed, report.timed_out, report.purged_requests
             )
+        }
+        Outcome::Fidelity(profile) => {
+            let mut t = table(&["switch", "state", "origin", "when on"]);
+            for s in crate::model::FidelitySwitch::ALL {
+                let state = if profile.is_on(s) { "on" } else { "off" };
+                t.add_row(vec![s.name(), state, s.origin().as_str(), s.effect()]);
+            }
+            writeln!(out, "{}", finish(&t))?;
+            match profile.switches_on().len() {
+                0 => writeln!(out, "\nAll off: pimlab does what the Graph API does.")?,
+                n => writeln!(out, "\n{n} on: pimlab differs from the Graph API where the table says.")?,
+            }
+            writeln!(out, "Change one with `pimlab config fidelity set NAME on|off`.")
         }
         Outcome::Audit(rows) if rows.is_empty() => writeln!(out, "no audit records"),
         Outcome::Audit(rows) => {

@@ -46,6 +46,14 @@ pub(super) fn vocabulary() -> Vec<Activity> {
         Activity::RequestsPurged(3),
         Activity::SchedulesPurged(2),
         Activity::ClockAdvanced(crate::model::time::parse_timestamp("2025-01-06T10:00:00Z").unwrap()),
+        Activity::FidelitySwitched {
+            switch: crate::model::FidelitySwitch::GraphMultiStageApprovals,
+            on: true,
+        },
+        Activity::FidelitySwitched {
+            switch: crate::model::FidelitySwitch::PortalExtendRenewWindows,
+            on: false,
+        },
         Activity::RoleAssignmentAdded,
         Activity::RoleAssignmentRemoved,
         Activity::RoleDefinitionAdded,
@@ -201,6 +209,8 @@ Approval request escalated in PIM | RoleManagement | success
 Purge 3 schedule request(s) past retention | RoleManagement | success
 Purge 2 ended schedule(s) past retention | RoleManagement | success
 Advance simulated clock to 2025-01-06T10:00:00Z | Simulation | success
+Turn fidelity switch 'graph-multi-stage-approvals' on | Simulation | success
+Turn fidelity switch 'portal-extend-renew-windows' off | Simulation | success
 Add member to role | RoleManagement | success
 Remove member from role | RoleManagement | success
 Add role definition | RoleManagement | success

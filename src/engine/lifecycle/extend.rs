@@ -15,10 +15,12 @@ use crate::engine::validate::{Checks, check_enablement, check_expiration, check_
 use crate::engine::{Ctx, Session, approvals, fidelity, new_id};
 use crate::model::time::format_timestamp;
 use crate::model::{
-    Action, ApiError, AssignmentType, IsoDuration, MemberType, NewRequest, Schedule, ScheduleRequest,
-    ScheduleState, Status,
+    Action, ApiError, AssignmentType, FidelitySwitch, Hint, IsoDuration, MemberType, NewRequest, Schedule,
+    ScheduleRequest, ScheduleState, Status,
 };
 use crate::store::Tx;
+
+const WINDOWS: FidelitySwitch = FidelitySwitch::PortalExtendRenewWindows;
 
 pub(super) fn check_extend_window(checks: &mut Checks, ctx: &Ctx, old: &Schedule) -> Result<(), ApiError> {
     let Some(end) = old.end_at else {
@@ -29,22 +31,32 @@ pub(super) fn check_extend_window(checks: &mut Checks, ctx: &Ctx, old: &Schedule
         )
         .with_detail("Permanent", "scheduleInfo", format!("schedule {} has no expiration", old.id)));
     };
+    if !windows_enforced(ctx) {
+        return Ok(());
+    }
     let window = IsoDuration::from_days(fidelity::EXTEND_WINDOW_DAYS);
     let opens = end - window.as_delta();
-    if fidelity::ENFORCE_EXTEND_RENEW_WINDOWS && ctx.now < opens {
+    if ctx.now < opens {
         return Err(ApiError::new(
             400,
             fidelity::EXTEND_TOO_EARLY_CODE,
-            format!("Extension is only possible in the {} days before expiry (pimlab rule; the real API's code for this is not known).", fidelity::EXTEND_WINDOW_DAYS),
+            format!("Extension is only possible in the {} days before expiry (the portal's rule, enforced because the fidelity switch '{WINDOWS}' is on; the real API does not enforce it).", fidelity::EXTEND_WINDOW_DAYS),
         )
-        .with_detail("ExtendWindow", "scheduleInfo", format!("it ends {}; extension opens {} (now {})", format_timestamp(end), format_timestamp(opens), format_timestamp(ctx.now))));
+        .with_detail("ExtendWindow", "scheduleInfo", format!("it ends {}; extension opens {} (now {})", format_timestamp(end), format_timestamp(opens), format_timestamp(ctx.now)))
+        .with_hint(Hint::FidelitySwitch { name: WINDOWS.name().into(), on: false }));
     }
     checks.pass(
         "ExtendWindow",
         format!("ends {}", format_timestamp(end)),
-        format!("within {window} of expiry"),
+        format!("within {window} of expiry (fidelity switch {WINDOWS})"),
     );
     Ok(())
+}
+
+/// Whether the portal's extend and renew windows apply (a switch of the fidelity profile; the
+/// API enforces neither, addendum §5).
+fn windows_enforced(ctx: &Ctx) -> bool {
+    ctx.fidelity.is_on(WINDOWS)
 }
 
 /// The expired schedule a renewal restores, within the renewal window.
@@ -75,23 +87,24 @@ pub(super) fn renewable(tx: &Tx<'_>, ctx: &Ctx, req: &NewRequest, t: &Target) ->
             "NothingToRenew",
             "principalId",
             format!(
-                "{} has no {} of '{}' that expired in the last {} days",
+                "{} has no expired {} of '{}' to renew (ended schedules are remembered for {} days)",
                 t.principal.display_name,
                 req.kind.as_str(),
                 t.role.display_name,
-                fidelity::RENEW_WINDOW_DAYS
+                fidelity::ENDED_SCHEDULE_RETENTION_DAYS
             ),
         ));
     };
     let ended = last.ended_at.unwrap_or(ctx.now);
     let closes = ended + IsoDuration::from_days(fidelity::RENEW_WINDOW_DAYS).as_delta();
-    if fidelity::ENFORCE_EXTEND_RENEW_WINDOWS && ctx.now > closes {
+    if windows_enforced(ctx) && ctx.now > closes {
         return Err(ApiError::new(
             400,
             fidelity::RENEW_TOO_LATE_CODE,
-            format!("Renewal is only possible up to {} days after expiry (pimlab rule; the real API's code for this is not known).", fidelity::RENEW_WINDOW_DAYS),
+            format!("Renewal is only possible up to {} days after expiry (the portal's rule, enforced because the fidelity switch '{WINDOWS}' is on; the real API does not enforce it).", fidelity::RENEW_WINDOW_DAYS),
         )
-        .with_detail("RenewWindow", "scheduleInfo", format!("it expired {}; renewal closed {}", format_timestamp(ended), format_timestamp(closes))));
+        .with_detail("RenewWindow", "scheduleInfo", format!("it expired {}; renewal closed {}", format_timestamp(ended), format_timestamp(closes)))
+        .with_hint(Hint::FidelitySwitch { name: WINDOWS.name().into(), on: false }));
     }
     Ok(last)
 }
@@ -107,11 +120,13 @@ pub(super) fn admin_renew(
     let answered = reject_if_pending(tx, req.kind, t, Some(req.action))?;
     let info = normalise(req.schedule_info.as_ref(), ctx.now, old.schedule_info.expiration.clone())?;
     let mut checks = t.checks();
-    checks.pass(
-        "RenewWindow",
-        format!("expired {}", old.ended_at.map(format_timestamp).unwrap_or_default()),
-        format!("within {} days", fidelity::RENEW_WINDOW_DAYS),
-    );
+    if windows_enforced(ctx) {
+        checks.pass(
+            "RenewWindow",
+            format!("expired {}", old.ended_at.map(format_timestamp).unwrap_or_default()),
+            format!("within {} days (fidelity switch {WINDOWS})", fidelity::RENEW_WINDOW_DAYS),
+        );
+    }
     let (exp_id, en_id) = admin_rule_ids(req.kind);
     let info = shorten(info, t, &mut checks);
     check_expiration(&mut checks, expiration_rule(&t.policy, exp_id)?, &info);
