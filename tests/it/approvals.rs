@@ -32,6 +32,12 @@ impl graph::Lab {
         self.engine.set_fidelity(&admin, switch, true).expect("a switch turns on");
     }
 
+    /// Two stages in turn: `first` approves, then `second`.
+    fn serial_approval(&mut self, role: &str, first: &str, second: &str) {
+        let stages = vec![stage(json!([single_user(first)])), stage(json!([single_user(second)]))];
+        self.approval(role, setting("Serial", stages));
+    }
+
     /// Sets the approval rule of `role`.
     #[track_caller]
     fn approval(&mut self, role: &str, setting: Value) {
@@ -379,10 +385,7 @@ fn serial_stage_two_starts_only_after_stage_one_approves_and_then_provisions() {
     let chloe = g.user_id("chloe");
     let kenji = g.user_id("kenji");
     let dev = g.user_id("dev");
-    g.approval(
-        SECURITY_ADMIN,
-        setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
-    );
+    g.serial_approval(SECURITY_ADMIN, &kenji, &dev);
     g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let a = g.approval_as(&dev, &id);
@@ -421,10 +424,7 @@ fn serial_a_deny_in_stage_two_ends_the_request() {
     let chloe = g.user_id("chloe");
     let kenji = g.user_id("kenji");
     let dev = g.user_id("dev");
-    g.approval(
-        SECURITY_ADMIN,
-        setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
-    );
+    g.serial_approval(SECURITY_ADMIN, &kenji, &dev);
     g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.decide(&kenji, &id, 1, "Approve");
@@ -441,10 +441,7 @@ fn serial_a_deny_in_stage_one_ends_it_and_stage_two_never_starts() {
     let chloe = g.user_id("chloe");
     let kenji = g.user_id("kenji");
     let dev = g.user_id("dev");
-    g.approval(
-        SECURITY_ADMIN,
-        setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
-    );
+    g.serial_approval(SECURITY_ADMIN, &kenji, &dev);
     g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let before = g.outbox().len();
@@ -674,10 +671,7 @@ fn a_stage_that_waits_past_its_timeout_ends_timed_out_with_its_step_expired() {
     let chloe = g.user_id("chloe");
     let kenji = g.user_id("kenji");
     let dev = g.user_id("dev");
-    g.approval(
-        SECURITY_ADMIN,
-        setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
-    );
+    g.serial_approval(SECURITY_ADMIN, &kenji, &dev);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.advance("PT23H59M");
     assert_eq!(g.request(&id)["status"], "PendingApproval", "one day by default");
@@ -894,10 +888,7 @@ fn cancelling_a_pending_request_cancels_its_steps_and_it_cannot_be_decided_after
     let chloe = g.user_id("chloe");
     let kenji = g.user_id("kenji");
     let dev = g.user_id("dev");
-    g.approval(
-        SECURITY_ADMIN,
-        setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
-    );
+    g.serial_approval(SECURITY_ADMIN, &kenji, &dev);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let (status, body) = g.raw(&session(&chloe), "POST", &format!("{ASSIGN_REQS}/{id}/cancel"), None);
     assert_eq!((status, body), (204, Value::Null));
@@ -1204,10 +1195,7 @@ fn refused_decisions_of_every_kind_leave_the_store_exactly_as_it_was() {
     let kenji = g.user_id("kenji");
     let dev = g.user_id("dev");
     let ben = g.user_id("ben");
-    g.approval(
-        SECURITY_ADMIN,
-        setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
-    );
+    g.serial_approval(SECURITY_ADMIN, &kenji, &dev);
     g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     g.decide(&kenji, &id, 1, "Approve");
@@ -1680,10 +1668,7 @@ fn every_decision_in_a_multi_stage_approval_is_audited() {
     let chloe = g.user_id("chloe");
     let kenji = g.user_id("kenji");
     let dev = g.user_id("dev");
-    g.approval(
-        SECURITY_ADMIN,
-        setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
-    );
+    g.serial_approval(SECURITY_ADMIN, &kenji, &dev);
     g.allow_through_graph(FidelitySwitch::GraphMultiStageApprovals);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let rows_before = g.audit().len();
@@ -2126,10 +2111,7 @@ fn graph_cannot_decide_a_multi_stage_approval_unless_the_fidelity_switch_allows_
     let chloe = g.user_id("chloe");
     let kenji = g.user_id("kenji");
     let dev = g.user_id("dev");
-    g.approval(
-        SECURITY_ADMIN,
-        setting("Serial", vec![stage(json!([single_user(&kenji)])), stage(json!([single_user(&dev)]))]),
-    );
+    g.serial_approval(SECURITY_ADMIN, &kenji, &dev);
     let id = g.pending_activation(&chloe, SECURITY_ADMIN);
     let steps = g.step_ids(&id);
     let before = g.dump();
