@@ -19,6 +19,30 @@ use clap::Parser;
 
 pub use args::Cli;
 
+/// Fits tables to the terminal when stdout is one, or to `PIMLAB_WIDTH` columns when that is set
+/// (`0`: never wrap, even on a terminal). Called once by the binary before [`run`]; without it,
+/// tables are as wide as their rows.
+pub fn fit_tables(pimlab_width: Option<&str>) -> Result<(), String> {
+    let columns = match pimlab_width.map(str::trim) {
+        Some(text) => match text.parse::<u16>() {
+            Ok(0) => None,
+            Ok(n) if n >= MIN_TABLE_WIDTH => Some(n),
+            _ => {
+                return Err(format!(
+                    "PIMLAB_WIDTH is '{text}': give a number of columns from {MIN_TABLE_WIDTH} to {}, or 0 for tables that never wrap",
+                    u16::MAX
+                ));
+            }
+        },
+        None => render::terminal_width(),
+    };
+    render::set_table_width(columns);
+    Ok(())
+}
+
+/// Narrower than this, a table of four columns cannot show a word per cell.
+const MIN_TABLE_WIDTH: u16 = 40;
+
 /// How a command failed, which decides the exit code.
 #[derive(Debug)]
 pub enum CliError {

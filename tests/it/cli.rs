@@ -2267,3 +2267,41 @@ fn a_mistyped_command_is_told_the_closest_command_first() {
     }
     assert!(!lab.db.exists(), "a mistyped command made a store");
 }
+
+/// The words of a command's output, in order (a table's rule lines left out): what wrapping a
+/// table must keep.
+fn words_of(text: &str) -> Vec<&str> {
+    text.split_whitespace().filter(|w| !w.chars().all(|c| c == '─')).collect()
+}
+
+#[test]
+fn tables_fit_pimlab_width_by_wrapping_between_words() {
+    let lab = Lab::demo();
+    let full = lab.run(&["config", "fidelity"]).ok();
+    assert!(full.stdout.lines().any(|l| l.chars().count() > 100), "the unfitted table is wider{full}");
+    let fitted = lab.run_at_width("100", &["config", "fidelity"]).ok();
+    assert!(fitted.stdout.lines().all(|l| l.chars().count() <= 100), "a line is wider than 100{fitted}");
+    let mut a = words_of(&full.stdout);
+    let mut b = words_of(&fitted.stdout);
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "wrapping lost or cut a word");
+    // PIMLAB_WIDTH=0: never wrap, even on a terminal.
+    assert_eq!(lab.run_at_width("0", &["config", "fidelity"]).ok().stdout, full.stdout);
+}
+
+#[test]
+fn a_table_too_wide_to_fit_readably_keeps_its_full_width() {
+    let lab = Lab::demo();
+    let full = lab.run(&["eligible", "list"]).ok();
+    // An id, two times, a type and a status already need more than 80 columns.
+    assert_eq!(lab.run_at_width("80", &["eligible", "list"]).ok().stdout, full.stdout);
+}
+
+#[test]
+fn a_bad_pimlab_width_is_a_usage_error_naming_the_value() {
+    let lab = Lab::demo();
+    for bad in ["wide", "-3", "12", "99999"] {
+        lab.run_at_width(bad, &["config", "fidelity"]).usage().err_has(&format!("PIMLAB_WIDTH is '{bad}'"));
+    }
+}

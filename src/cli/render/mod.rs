@@ -12,8 +12,9 @@ mod requests;
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicU16, Ordering};
 
-use comfy_table::{ContentArrangement, LineStyle, Table, TableStyle};
+use comfy_table::{ColumnConstraint, ContentArrangement, LineStyle, Table, TableStyle, Width};
 
 use crate::engine::Engine;
 use crate::model::time::format_timestamp;
@@ -70,7 +71,28 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
 /// Columns separated by spaces, one rule under the header.
 const STYLE: TableStyle = TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
 
-/// A table with pimlab's look: no wrapping (output must not depend on the terminal).
+/// How many columns tables may take; 0: as many as their rows need (the default, so what is
+/// piped to a program or a file never depends on a terminal). The binary sets it once, at start.
+static TABLE_WIDTH: AtomicU16 = AtomicU16::new(0);
+
+/// Lets tables wrap their cells to fit `columns` (`None`: never wrap).
+pub fn set_table_width(columns: Option<u16>) {
+    TABLE_WIDTH.store(columns.unwrap_or(0), Ordering::Relaxed);
+}
+
+/// The width of the terminal stdout is, if it is one.
+pub fn terminal_width() -> Option<u16> {
+    let probe = Table::new();
+    if probe.is_tty() { probe.width() } else { None }
+}
+
+/// Columns whose values are read (or copied) whole: ids, times, states. When a table is fitted
+/// to a terminal, only the other columns (names, roles, reasons: words) wrap, between words.
+const WHOLE_COLUMNS: &[&str] = &[
+    "id", "time", "created", "added", "start", "end", "status", "type", "state", "kind", "action", "result",
+];
+
+/// A table with pimlab's look, as wide as its rows; [`finish`] fits it to a terminal.
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(STYLE)
@@ -78,6 +100,53 @@ pub fn table(header: &[&str]) -> Table {
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(header.to_vec());
     t
+}
+
+/// `t` wrapped to `width` columns (0: no limit), when it is wider than that and a readable layout
+/// fits: whole columns at their full width, each column of words at least as wide as its longest
+/// word. Otherwise `None`: the table stays as wide as its rows (the terminal wraps its lines, or a
+/// pager scrolls them), which beats words broken into letters.
+fn fitted(t: &Table, width: u16) -> Option<Table> {
+    let rendered = t.lines().map(|l| l.trim_end().chars().count()).max()?;
+    if width == 0 || rendered <= usize::from(width) {
+        return None;
+    }
+    let names: Vec<String> = t.header()?.cell_iter().map(|c| c.content()).collect();
+    let full: Vec<usize> = t.column_max_content_widths().into_iter().map(usize::from).collect();
+    let mut longest_word: Vec<usize> = names.iter().map(|n| longest(n)).collect();
+    for row in t.row_iter() {
+        for (i, cell) in row.cell_iter().enumerate() {
+            if let Some(w) = longest_word.get_mut(i) {
+                *w = (*w).max(longest(&cell.content()));
+            }
+        }
+    }
+    let whole = |i: usize| WHOLE_COLUMNS.contains(&names[i].as_str());
+    let narrowest: Vec<usize> =
+        (0..names.len()).map(|i| if whole(i) { full[i] } else { longest_word[i].min(full[i]) }).collect();
+    // What the style adds around the cells (padding, separators), as rendered now.
+    let frame = rendered.saturating_sub(full.iter().sum());
+    if frame + narrowest.iter().sum::<usize>() > usize::from(width) {
+        return None;
+    }
+    let mut t = t.clone();
+    t.set_width(width).set_content_arrangement(ContentArrangement::Dynamic);
+    for (i, least) in narrowest.into_iter().enumerate() {
+        let Some(c) = t.column_mut(i) else { continue };
+        // A lower boundary counts the column's padding too.
+        let least = u16::try_from(least).unwrap_or(u16::MAX).saturating_add(c.padding_width());
+        c.set_constraint(if whole(i) {
+            ColumnConstraint::ContentWidth
+        } else {
+            ColumnConstraint::LowerBoundary(Width::Fixed(least))
+        });
+    }
+    Some(t)
+}
+
+/// The length of the longest word of `text`, in characters.
+fn longest(text: &str) -> usize {
+    text.split_whitespace().map(|w| w.chars().count()).max().unwrap_or(0)
 }
 
 /// Resolves ids to names for display, remembering what it looked up.
@@ -220,7 +289,8 @@ pub fn schedules_table(engine: &mut Engine, names: &mut Names, rows: &[Schedule]
 
 /// The table as text, without the padding comfy-table leaves at line ends.
 pub fn finish(t: &Table) -> String {
-    t.lines().map(|l| l.trim_end().to_string()).collect::<Vec<_>>().join("\n")
+    let fit = fitted(t, TABLE_WIDTH.load(Ordering::Relaxed));
+    fit.as_ref().unwrap_or(t).lines().map(|l| l.trim_end().to_string()).collect::<Vec<_>>().join("\n")
 }
 
 /// An error for the terminal: the real code and message, then pimlab's explanation.
@@ -239,4 +309,96 @@ pub fn error(e: &ApiError) -> String {
         out.push_str(&format!("  hint: {}\n", hints::cli_words(h)));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn lines(t: &Table) -> Vec<String> {
+        t.lines().map(|l| l.trim_end().to_string()).collect()
+    }
+
+    fn words(lines: &[String]) -> Vec<String> {
+        let mut w: Vec<String> = lines
+            .iter()
+            .flat_map(|l| l.split_whitespace().map(str::to_string))
+            .filter(|w| !w.chars().all(|c| c == '─'))
+            .collect();
+        w.sort();
+        w
+    }
+
+    fn build(header: &[&str], rows: &[Vec<String>]) -> Table {
+        let mut t = table(header);
+        for r in rows {
+            t.add_row(r.clone());
+        }
+        t
+    }
+
+    #[test]
+    fn a_table_that_fits_its_width_is_left_as_it_is() {
+        let t = build(&["name", "id"], &[vec!["Alice".into(), "1".into()]]);
+        assert!(fitted(&t, 0).is_none(), "no limit");
+        assert!(fitted(&t, 200).is_none(), "already narrow enough");
+    }
+
+    #[test]
+    fn words_wrap_between_words_and_ids_and_times_stay_whole() {
+        let rows = vec![vec![
+            "Conditional Access Administrator and a long description of it".to_string(),
+            "2025-01-06T09:00:00Z".to_string(),
+            "cdf580df-bf17-42e2-9130-f4cc95433589".to_string(),
+        ]];
+        let t = build(&["role", "time", "id"], &rows);
+        let fit = fitted(&t, 80).expect("a readable layout fits in 80 columns");
+        let out = lines(&fit);
+        assert!(out.iter().all(|l| l.chars().count() <= 80), "{out:#?}");
+        assert!(out.iter().any(|l| l.contains("cdf580df-bf17-42e2-9130-f4cc95433589")), "{out:#?}");
+        assert!(out.iter().any(|l| l.contains("2025-01-06T09:00:00Z")), "{out:#?}");
+        assert_eq!(words(&out), words(&lines(&t)), "no word lost or broken");
+    }
+
+    #[test]
+    fn a_table_that_cannot_be_fitted_readably_keeps_its_full_width() {
+        let rows =
+            vec![vec!["Administrator".to_string(), "cdf580df-bf17-42e2-9130-f4cc95433589".to_string()]];
+        let t = build(&["role", "id"], &rows);
+        assert!(fitted(&t, 40).is_none(), "the id and the longest word need more than 40 columns");
+    }
+
+    fn word() -> impl Strategy<Value = String> {
+        "[a-zA-Z@.]{1,14}"
+    }
+
+    fn cell() -> impl Strategy<Value = String> {
+        prop::collection::vec(word(), 0..6).prop_map(|w| w.join(" "))
+    }
+
+    proptest! {
+        /// Whatever the cells and the width: a fitted table is no wider than asked, and shows
+        /// every word of every cell whole (a word is never cut, and nothing is dropped).
+        #[test]
+        fn fitting_never_cuts_or_loses_a_word_and_keeps_within_the_width(
+            rows in prop::collection::vec(prop::collection::vec(cell(), 4), 1..6),
+            id in "[0-9a-f]{8}-[0-9a-f]{4}",
+            width in 20u16..160,
+        ) {
+            let rows: Vec<Vec<String>> = rows
+                .into_iter()
+                .map(|mut r| {
+                    r.push(id.clone());
+                    r
+                })
+                .collect();
+            let t = build(&["principal", "role", "reason", "targets", "id"], &rows);
+            if let Some(fit) = fitted(&t, width) {
+                let out = lines(&fit);
+                prop_assert!(out.iter().all(|l| l.chars().count() <= usize::from(width)), "{:#?}", out);
+                prop_assert_eq!(words(&out), words(&lines(&t)));
+            }
+        }
+    }
 }

@@ -124,10 +124,15 @@ impl Run {
     }
 }
 
-/// `pimlab` run in `dir`, with `PIMLAB_DB` unset, no backtraces and stdin closed.
+/// `pimlab` run in `dir`, with `PIMLAB_DB` and `PIMLAB_WIDTH` unset, no backtraces and stdin
+/// closed.
 pub fn pimlab_in(dir: &Path) -> Command {
     let mut c = Command::new(BIN);
-    c.current_dir(dir).env_remove("PIMLAB_DB").env("RUST_BACKTRACE", "0").stdin(Stdio::null());
+    c.current_dir(dir)
+        .env_remove("PIMLAB_DB")
+        .env_remove("PIMLAB_WIDTH")
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null());
     c
 }
 
@@ -189,6 +194,14 @@ impl Lab {
     /// Runs `pimlab --db <lab>/t.db ARGS`.
     pub fn run(&self, args: &[&str]) -> Run {
         run_on(self.dir.path(), &self.db, args)
+    }
+
+    /// Runs `pimlab --db DB ARGS` with tables fitted to `columns` (`PIMLAB_WIDTH`).
+    pub fn run_at_width(&self, columns: &str, args: &[&str]) -> Run {
+        let mut c = pimlab_in(self.dir.path());
+        c.env("PIMLAB_WIDTH", columns).arg("--db").arg(&self.db);
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        run_command(c, &args)
     }
 
     /// Runs the command as given, recording `args` for messages.
