@@ -2305,3 +2305,52 @@ fn a_bad_pimlab_width_is_a_usage_error_naming_the_value() {
         lab.run_at_width(bad, &["config", "fidelity"]).usage().err_has(&format!("PIMLAB_WIDTH is '{bad}'"));
     }
 }
+
+/// What a line of an error on stderr says, without its prefix (`error: CODE (HTTP n): `,
+/// `  - CODE [target]: `, `  hint: `).
+fn said(line: &str) -> &str {
+    let line = line.trim_start();
+    let rest = line.strip_prefix("error: ").or_else(|| line.strip_prefix("- ")).unwrap_or(line);
+    let rest = rest.strip_prefix("hint: ").unwrap_or(rest);
+    match rest.find("): ").or_else(|| rest.find("]: ")) {
+        Some(i) if i < 80 => &rest[i + 3..],
+        _ => rest.split_once(": ").map_or(rest, |(_, r)| r),
+    }
+}
+
+/// Refusals of every kind the command line reports: none says the same thing twice (an invalid
+/// value's detail used to repeat its headline word for word).
+#[test]
+fn no_refusal_prints_its_text_twice() {
+    let lab = Lab::demo();
+    let refused: &[&[&str]] = &[
+        &["clock", "set", "2020-01-01T00:00:00Z"],
+        &["clock", "advance", "P99999999D"],
+        &["hook", "test", "nope", "--request", "{}"],
+        &["request", "show", "nope"],
+        &["activate", "--role", "Nope"],
+        &["eligible", "assign", "-p", "nobody", "-r", "Global Reader"],
+        &["policy", "set", "Global Reader", "--rule", "X", "--body", "{}"],
+        &["--as", "alice", "activate", "-r", GA, "--duration", "PT10H"],
+        &["--as", "alice", "--no-mfa", "activate", "-r", GA, "--duration", "PT1H"],
+        &["eligible", "assign", "-p", "alice", "-r", GA, "--duration", "P400D", "-j", "x"],
+        &["approve", "abcd", "-j", "x"],
+        &["user", "add", "--name", ""],
+        &["role", "delete", "Global Administrator"],
+        &["init", "--demo"],
+    ];
+    let mut report = Vec::new();
+    for args in refused {
+        let run = lab.run(args);
+        assert_ne!(run.code, 0, "{args:?} was not refused{run}");
+        let lines: Vec<&str> = run.stderr.lines().map(said).filter(|l| l.len() > 10).collect();
+        for (i, a) in lines.iter().enumerate() {
+            for b in lines.iter().skip(i + 1) {
+                if a.contains(b) || b.contains(a) {
+                    report.push(format!("{args:?} says twice: {a:?} / {b:?}\n{}", run.stderr));
+                }
+            }
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+}

@@ -297,6 +297,13 @@ pub fn finish(t: &Table) -> String {
 pub fn error(e: &ApiError) -> String {
     let mut out = format!("error: {} (HTTP {}): {}\n", e.code, e.status, e.message);
     for d in &e.details {
+        if e.message.contains(&d.message) {
+            // The headline already says it (a single invalid value): only its fix is new.
+            if let Some(h) = &d.hint {
+                out.push_str(&format!("  hint: {}\n", hints::cli_words(h)));
+            }
+            continue;
+        }
         let fix = d.hint.as_ref().map(|h| format!(". Fix: {}", hints::cli_words(h))).unwrap_or_default();
         // The target is named once: in the message, or as the code itself.
         if d.message.starts_with(&d.target) || d.target == d.code {
