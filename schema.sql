@@ -35,6 +35,19 @@ CREATE TABLE memberships (
 ) WITHOUT ROWID;
 CREATE INDEX memberships_by_member ON memberships (member_id, relation);
 
+-- Azure scopes (arm-pim §2.1): the tenant root management group, which every store has, and the
+-- management groups, subscriptions, resource groups and resources added under it. `key` is the
+-- canonical path in lower case, as ARM compares scopes (schema version 3).
+CREATE TABLE azure_scopes (
+    key          TEXT PRIMARY KEY,
+    path         TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('managementGroup', 'subscription', 'resourceGroup', 'resource')),
+    display_name TEXT NOT NULL,
+    parent_key   TEXT REFERENCES azure_scopes (key),
+    created_at   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX azure_scopes_by_parent ON azure_scopes (parent_key);
+
 CREATE TABLE role_definitions (
     id                 TEXT PRIMARY KEY,
     surface            TEXT NOT NULL DEFAULT 'directory',

@@ -16,6 +16,28 @@ pub fn now(now: Timestamp) -> Value {
     json!({ "now": format_timestamp(now) })
 }
 
+/// `scope add`, `scope list`: an Azure scope as the estate holds it, `id` and `type` as ARM
+/// names them (`expandedProperties.scope`).
+pub fn azure_scope(node: &crate::model::azure_scope::AzureScopeNode) -> Value {
+    json!({
+        "id": node.scope.path(), "name": node.scope.name(), "type": node.scope.kind().arm_type(),
+        "displayName": node.display_name, "parent": node.parent.as_ref().map(|p| p.path()),
+        "createdDateTime": format_timestamp(node.created_at),
+    })
+}
+
+/// `scope show`: the scope, with `ancestors` (nearest first) and `children`.
+pub fn azure_scope_with(
+    node: &crate::model::azure_scope::AzureScopeNode,
+    ancestors: &[crate::model::azure_scope::AzureScopeNode],
+    children: &[crate::model::azure_scope::AzureScopeNode],
+) -> Value {
+    let mut v = azure_scope(node);
+    v["ancestors"] = Value::Array(ancestors.iter().map(azure_scope).collect());
+    v["children"] = Value::Array(children.iter().map(azure_scope).collect());
+    v
+}
+
 /// `config fidelity`: every switch of the profile, in listing order.
 pub fn fidelity(profile: crate::model::FidelityProfile) -> Value {
     let switches: Vec<Value> = crate::model::FidelitySwitch::ALL

@@ -95,6 +95,8 @@ pub(crate) enum Activity {
     RoleDefinitionDeleted,
     /// One rule of a role's settings changed.
     RoleSettingUpdated,
+    /// A management group, subscription, resource group or resource added to the Azure estate.
+    AzureScopeAdded(crate::model::azure_scope::AzureScopeKind),
     /// A user, group, service principal or administrative unit created.
     ObjectAdded(PrincipalKind),
     /// A member (or owner) added to a group or administrative unit.
@@ -122,6 +124,8 @@ pub(crate) enum Category {
     AdministrativeUnit,
     Policy,
     Simulation,
+    /// The Azure estate (management groups, subscriptions, resource groups, resources).
+    ResourceManagement,
 }
 
 impl Category {
@@ -133,6 +137,7 @@ impl Category {
             Category::GroupManagement => "GroupManagement",
             Category::Policy => "Policy",
             Category::Simulation => "Simulation",
+            Category::ResourceManagement => "ResourceManagement",
         }
     }
 }
@@ -147,6 +152,7 @@ impl Activity {
         match self {
             Activity::ClockAdvanced(_) | Activity::FidelitySwitched { .. } => Category::Simulation,
             Activity::ObjectAdded(_) => Category::Directory,
+            Activity::AzureScopeAdded(_) => Category::ResourceManagement,
             Activity::MemberAdded { unit: true, .. } => Category::AdministrativeUnit,
             Activity::MemberAdded { .. } => Category::GroupManagement,
             Activity::HookAdded(_)
@@ -256,6 +262,12 @@ impl fmt::Display for Activity {
             Activity::RoleDefinitionUpdated => f.write_str("Update role definition"),
             Activity::RoleDefinitionDeleted => f.write_str("Delete role definition"),
             Activity::RoleSettingUpdated => f.write_str("Update role setting in PIM"),
+            Activity::AzureScopeAdded(kind) => f.write_str(match kind {
+                crate::model::azure_scope::AzureScopeKind::ManagementGroup => "Add management group",
+                crate::model::azure_scope::AzureScopeKind::Subscription => "Add subscription",
+                crate::model::azure_scope::AzureScopeKind::ResourceGroup => "Add resource group",
+                crate::model::azure_scope::AzureScopeKind::Resource => "Add resource",
+            }),
             Activity::ObjectAdded(kind) => f.write_str(match kind {
                 PrincipalKind::User => "Add user",
                 PrincipalKind::Group => "Add group",

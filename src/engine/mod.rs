@@ -10,6 +10,7 @@
 
 mod approvals;
 mod audit;
+pub mod azure_scopes;
 mod clock;
 mod direct;
 mod directory;

@@ -62,6 +62,8 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Audit, ApiError> {
         runner: None,
         hooks: Default::default(),
     };
+    // Every tenant's Azure estate starts with its root management group.
+    tx.insert_azure_scope(&super::azure_scopes::tenant_root(&tenant_id, opts.at))?;
     for b in BUILTIN_ROLES {
         let role = RoleDefinition {
             id: b.id.to_string(),
@@ -243,6 +245,7 @@ impl Engine {
             }
             Ok(((), audit))
         })?;
+        self.seed_demo_estate(&admin)?;
         let role = |name: &str| -> String {
             crate::model::builtin_roles::BUILTIN_ROLES
                 .iter()
@@ -313,6 +316,53 @@ impl Engine {
                 is_validation_only: false,
             };
             self.submit(&admin, &req)?;
+        }
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// The demo organisation's Azure estate: a management group for the company under the root,
+    /// a production and a development subscription, their resource groups, a key vault and a
+    /// storage account. Subscription ids are fixed (as real ones are, whatever the seed).
+    fn seed_demo_estate(&mut self, admin: &Session) -> Result<(), ApiError> {
+        const PROD: &str = "/subscriptions/8a1f3c52-6d0e-4b7a-9c21-5e4d3f2a1b00";
+        const DEV: &str = "/subscriptions/3c9e7b14-2f5a-4d68-8e03-b1a2c4d5e6f7";
+        let mg = "/providers/Microsoft.Management/managementGroups/contoso";
+        let estate: [(String, &str, Option<&str>); 9] = [
+            (mg.to_string(), "Contoso", None),
+            (PROD.to_string(), "Contoso Production", Some(mg)),
+            (DEV.to_string(), "Contoso Development", Some(mg)),
+            (format!("{PROD}/resourceGroups/rg-prod-app"), "rg-prod-app", None),
+            (format!("{PROD}/resourceGroups/rg-prod-data"), "rg-prod-data", None),
+            (format!("{DEV}/resourceGroups/rg-dev-app"), "rg-dev-app", None),
+            (
+                format!(
+                    "{PROD}/resourceGroups/rg-prod-data/providers/Microsoft.KeyVault/vaults/kv-contoso-prod"
+                ),
+                "kv-contoso-prod",
+                None,
+            ),
+            (
+                format!(
+                    "{PROD}/resourceGroups/rg-prod-data/providers/Microsoft.Storage/storageAccounts/stcontosoprod"
+                ),
+                "stcontosoprod",
+                None,
+            ),
+            (
+                format!("{DEV}/resourceGroups/rg-dev-app/providers/Microsoft.Web/sites/contoso-dev-web"),
+                "contoso-dev-web",
+                None,
+            ),
+        ];
+        for (path, name, parent) in estate {
+            let new = super::azure_scopes::NewAzureScope {
+                path,
+                display_name: Some(name.to_string()),
+                parent: parent.map(str::to_string),
+            };
+            self.add_azure_scope(admin, new)?;
         }
         Ok(())
     }

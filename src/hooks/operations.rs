@@ -113,6 +113,10 @@ fn decode(lua: &Lua, name: &str, args: Value) -> Result<Operation, ApiError> {
         "clock.set" => Operation::Clock { action: Some(ClockAction::Set(d.args()?)) },
         "clock.advance" => Operation::Clock { action: Some(ClockAction::Advance(d.args()?)) },
         "audit" => Operation::Audit(d.args()?),
+        "scope.add" => Operation::Scope { action: ScopeAction::Add(d.args()?) },
+        "scope.list" => Operation::Scope { action: d.none(ScopeAction::List)? },
+        "scope.show" => Operation::Scope { action: ScopeAction::Show(d.args()?) },
+        "scope.tree" => Operation::Scope { action: ScopeAction::Tree(d.args()?) },
         "fidelity.show" => Operation::Config {
             action: ConfigAction::Fidelity { action: d.none(Some(FidelityAction::Show))? },
         },

@@ -153,6 +153,19 @@ pim.clock = {
   advance = function(d) return call("clock.advance", { duration = d }) end,
 }
 
+--- The lab's Azure estate (see `pimlab scope`): `add(path, {name = ..., parent = ...})`, `list()`,
+--- `show(scope)` (with `ancestors` and `children`), `tree([scope])` (nested `children`).
+pim.scope = {
+  add = function(path, options)
+    local args = { path = path }
+    for k, v in pairs(options or {}) do args[k] = v end
+    return call("scope.add", args)
+  end,
+  list = function() return call("scope.list") end,
+  show = function(scope) return call("scope.show", { scope = scope }) end,
+  tree = function(scope) return call("scope.tree", { scope = scope }) end,
+}
+
 --- The store's fidelity profile (see `pimlab config fidelity`): a list of switches, each with its
 --- name, whether it is on, its origin and what it changes. `set` turns one on (true) or off.
 pim.fidelity = {

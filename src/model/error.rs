@@ -104,6 +104,14 @@ error_codes! {
     ActiveDurationTooShort => Policy,
     SubjectNotFound => NotFound,
     RoleNotFound => NotFound,
+    /// ARM: a subscription the tenant does not have.
+    SubscriptionNotFound => NotFound,
+    /// ARM: a resource group its subscription does not have.
+    ResourceGroupNotFound => NotFound,
+    /// ARM: a management group the tenant does not have.
+    ManagementGroupNotFound => NotFound,
+    /// An Azure scope the lab already has.
+    ScopeExists => Conflict,
     InvalidPrincipalForRoleAssignment => User,
     /// A name that fits more than one object.
     AmbiguousName => User,

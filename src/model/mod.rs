@@ -3,6 +3,8 @@
 
 pub mod approval;
 pub mod audit;
+pub mod azure_roles;
+pub mod azure_scope;
 pub mod builtin_roles;
 pub mod directory;
 pub mod error;

@@ -526,6 +526,46 @@ pub enum ClockAction {
 }
 
 #[derive(Debug, Subcommand, Clone)]
+pub enum ScopeAction {
+    /// Add a management group, subscription, resource group or resource to the Azure estate.
+    Add(ScopeAddArgs),
+    /// Every scope of the estate.
+    List,
+    /// One scope: where it sits and what is under it.
+    Show(ScopeName),
+    /// The estate as a tree, from the tenant root (or from SCOPE).
+    Tree(ScopeTreeArgs),
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct ScopeAddArgs {
+    /// The scope's path, as ARM writes it: /providers/Microsoft.Management/managementGroups/NAME,
+    /// /subscriptions/GUID, /subscriptions/GUID/resourceGroups/NAME, or a resource under a
+    /// resource group (.../providers/NAMESPACE/TYPE/NAME).
+    pub path: String,
+    /// Display name (default: the last segment of the path).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// For a management group or subscription: the management group it goes under, by path or
+    /// name (default: the tenant root group). Other scopes sit where their paths say.
+    #[arg(long)]
+    pub parent: Option<String>,
+}
+
+/// One Azure scope, by path (any spelling ARM accepts) or display name.
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct ScopeName {
+    /// The scope: its path, or its display name.
+    pub scope: String,
+}
+
+#[derive(Debug, Args, Clone, Default, Deserialize)]
+pub struct ScopeTreeArgs {
+    /// Where the tree starts (path or name; default: the tenant root group).
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Subcommand, Clone)]
 pub enum ConfigAction {
     /// The fidelity profile: switches for the portal's behaviour and pimlab's extensions, all off
     /// by default (pimlab then does what the Graph API does).

@@ -11,6 +11,7 @@
 //! script may not).
 
 pub mod args;
+mod azure;
 mod clock;
 mod directory;
 mod hooks;
@@ -22,7 +23,7 @@ pub mod values;
 use clap::Subcommand;
 
 pub use args::*;
-pub use outcome::{Outcome, PendingDecision, RequestEvent};
+pub use outcome::{Outcome, PendingDecision, RequestEvent, ScopeTree};
 
 use crate::engine::{Engine, Session};
 use crate::model::{ApiError, PrincipalKind};
@@ -136,6 +137,11 @@ pub enum Operation {
         #[command(subcommand)]
         action: ObjectAction,
     },
+    /// The Azure estate: management groups, subscriptions, resource groups and resources.
+    Scope {
+        #[command(subcommand)]
+        action: ScopeAction,
+    },
     /// The simulated clock.
     Clock {
         #[command(subcommand)]
@@ -185,6 +191,7 @@ impl Operation {
                 matches!(action, ObjectAction::List | ObjectAction::Show(_) | ObjectAction::Members(_))
             }
             Operation::Clock { action } => matches!(action, None | Some(ClockAction::Show)),
+            Operation::Scope { action } => !matches!(action, ScopeAction::Add(_)),
             Operation::Config { action: ConfigAction::Fidelity { action } } => {
                 matches!(action, None | Some(FidelityAction::Show))
             }
@@ -230,6 +237,7 @@ impl Operation {
             Operation::Sp { .. } => "sp".into(),
             Operation::Au { .. } => "au".into(),
             Operation::Clock { .. } => "clock".into(),
+            Operation::Scope { .. } => "scope".into(),
             Operation::Audit(_) => "audit".into(),
             Operation::Config { .. } => "config".into(),
         }
@@ -265,6 +273,7 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
             directory::objects(engine, session, PrincipalKind::AdministrativeUnit, action)
         }
         Operation::Clock { action } => clock::clock(engine, session, action.as_ref()),
+        Operation::Scope { action } => azure::scope(engine, session, action),
         Operation::Audit(a) => clock::audit(engine, a),
         Operation::Config { action: ConfigAction::Fidelity { action } } => {
             clock::fidelity(engine, session, action.as_ref())

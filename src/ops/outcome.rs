@@ -8,6 +8,7 @@ use crate::engine::AdvanceReport;
 use crate::engine::HandlerVerdict;
 use crate::model::approval::{ApprovalStep, Decision, Notification};
 use crate::model::audit::AuditRecord;
+use crate::model::azure_scope::AzureScopeNode;
 use crate::model::hook::Hook;
 use crate::model::policy::{Policy, PolicyRule};
 use crate::model::{
@@ -30,6 +31,13 @@ pub struct PendingDecision {
     pub request: ScheduleRequest,
     pub approvers: Vec<String>,
     pub steps: Vec<ApprovalStep>,
+}
+
+/// A scope and, recursively, the scopes under it.
+#[derive(Debug, Clone)]
+pub struct ScopeTree {
+    pub node: AzureScopeNode,
+    pub children: Vec<ScopeTree>,
 }
 
 #[derive(Debug)]
@@ -89,6 +97,15 @@ pub enum Outcome {
         now: Timestamp,
     },
     Audit(Vec<(AuditRecord, Option<DirectoryObject>)>),
+    ScopeAdded(AzureScopeNode),
+    Scopes(Vec<AzureScopeNode>),
+    Scope {
+        node: AzureScopeNode,
+        /// Nearest first, up to the tenant root.
+        ancestors: Vec<AzureScopeNode>,
+        children: Vec<AzureScopeNode>,
+    },
+    ScopeTree(ScopeTree),
     /// The fidelity profile (after a change, when there was one).
     Fidelity(crate::model::FidelityProfile),
     HookAdded {
@@ -109,6 +126,12 @@ pub enum Outcome {
         verdicts: Vec<HandlerVerdict>,
         outcome: Result<ScheduleRequest, ApiError>,
     },
+}
+
+fn scope_tree_json(t: &ScopeTree) -> Value {
+    let mut v = shapes::azure_scope(&t.node);
+    v["children"] = Value::Array(t.children.iter().map(scope_tree_json).collect());
+    v
 }
 
 fn array<T>(items: &[T], f: impl Fn(&T) -> Value) -> Value {
@@ -152,6 +175,12 @@ impl Outcome {
             Outcome::ClockMoved { report, now } => shapes::clock_report(report, *now),
             Outcome::Audit(rows) => array(rows, |(r, actor)| views::audit_record(r, actor.as_ref())),
             Outcome::Fidelity(profile) => shapes::fidelity(*profile),
+            Outcome::ScopeAdded(node) => shapes::azure_scope(node),
+            Outcome::Scopes(rows) => array(rows, shapes::azure_scope),
+            Outcome::Scope { node, ancestors, children } => {
+                shapes::azure_scope_with(node, ancestors, children)
+            }
+            Outcome::ScopeTree(tree) => scope_tree_json(tree),
             Outcome::HookAdded { hook, handlers, .. } | Outcome::HookUpdated { hook, handlers } => {
                 shapes::hook_added(hook, handlers)
             }

@@ -5,6 +5,7 @@
 //! timeout so that a second process waits for the first instead of failing.
 
 mod approvals;
+mod azure;
 mod cache;
 mod directory;
 mod hooks;
@@ -297,7 +298,8 @@ impl Store {
         tx.tx.execute_batch(
             "DELETE FROM audit; DELETE FROM schedules; DELETE FROM requests; DELETE FROM policy_rules;
              DELETE FROM policies; DELETE FROM role_definitions; DELETE FROM memberships;
-             DELETE FROM directory_objects; DELETE FROM meta; DELETE FROM approval_steps; DELETE FROM notifications; DELETE FROM hooks;",
+             DELETE FROM directory_objects; DELETE FROM meta; DELETE FROM approval_steps; DELETE FROM notifications; DELETE FROM hooks;
+             DELETE FROM azure_scopes;",
         )?;
         tx.commit()
     }

@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const APPLICATION_ID: i64 = 0x5049_4D4C;
 
 /// The schema version this pimlab writes. Bump it with an entry in `upgrade_from`.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -49,6 +49,27 @@ fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
             "ALTER TABLE requests ADD COLUMN ticket_approver_id TEXT;
              ALTER TABLE requests ADD COLUMN ticket_submitter_id TEXT;",
         ),
+        // 2 → 3: the Azure scope tree, with the tenant root management group of a store that
+        // already has a tenant (a new tenant gets it when it is seeded). The table's definition is
+        // repeated from schema.sql on purpose: a step stays as it was when a later version changes
+        // the table.
+        2 => tx.execute_batch(&format!(
+            "CREATE TABLE azure_scopes (
+                 key          TEXT PRIMARY KEY,
+                 path         TEXT NOT NULL,
+                 kind         TEXT NOT NULL CHECK (kind IN ('managementGroup', 'subscription', 'resourceGroup', 'resource')),
+                 display_name TEXT NOT NULL,
+                 parent_key   TEXT REFERENCES azure_scopes (key),
+                 created_at   INTEGER NOT NULL
+             ) WITHOUT ROWID;
+             CREATE INDEX azure_scopes_by_parent ON azure_scopes (parent_key);
+             INSERT INTO azure_scopes (key, path, kind, display_name, parent_key, created_at)
+                 SELECT lower('{root}' || value), '{root}' || value, 'managementGroup', '{name}', NULL,
+                        COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'clock'), 0)
+                 FROM meta WHERE key = 'tenant_id';",
+            root = crate::model::azure_scope::MANAGEMENT_GROUP_PREFIX,
+            name = crate::model::azure_scope::TENANT_ROOT_NAME,
+        )),
         // No released version precedes 1: a store claiming one was not written by pimlab.
         _ => Err(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),

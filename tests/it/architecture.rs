@@ -178,8 +178,10 @@ fn the_wire_format_is_written_in_one_place() {
 const MAX_LINES: usize = 800;
 
 /// The files of `src/` that may be longer, each with the reason.
-const LONG_FILES: &[(&str, &str)] =
-    &[("src/model/builtin_roles.rs", "catalog data: the built-in role definitions, one entry each")];
+const LONG_FILES: &[(&str, &str)] = &[
+    ("src/model/builtin_roles.rs", "catalog data: the built-in role definitions, one entry each"),
+    ("src/model/azure_roles.rs", "catalog data: the built-in Azure role definitions, one entry each"),
+];
 
 #[test]
 fn no_file_in_src_is_over_800_lines_but_catalog_data() {
@@ -498,7 +500,7 @@ const ENGINE_ORDER: &[&[&str]] = &[
     &["fidelity"],
     &["audit", "notify", "validate", "lockout"],
     &["directory"],
-    &["records"],
+    &["records", "azure_scopes"],
     &["extension"],
     &["target"],
     &["provision"],

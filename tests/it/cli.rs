@@ -2194,6 +2194,7 @@ fn a_version_1_store_is_upgraded_and_reads_as_before() {
     conn.execute_batch(
         "ALTER TABLE requests DROP COLUMN ticket_approver_id;
          ALTER TABLE requests DROP COLUMN ticket_submitter_id;
+         DROP TABLE azure_scopes;
          PRAGMA user_version = 1;",
     )
     .unwrap();
@@ -2201,11 +2202,31 @@ fn a_version_1_store_is_upgraded_and_reads_as_before() {
     assert_eq!(lab.run(&["--json", "requests"]).ok().stdout, before);
     let conn = rusqlite::Connection::open(&lab.db).unwrap();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let nulls: i64 = conn
         .query_row("SELECT count(*) FROM requests WHERE ticket_approver_id IS NULL", [], |r| r.get(0))
         .unwrap();
     assert!(nulls > 0);
+}
+
+/// A store written before the Azure estate (schema version 2) opens with a tree of one scope: the
+/// tenant root management group, named after the tenant, added at the store's clock.
+#[test]
+fn a_version_2_store_is_upgraded_with_its_tenant_root_management_group() {
+    let lab = Lab::demo();
+    let conn = rusqlite::Connection::open(&lab.db).unwrap();
+    let tenant: String =
+        conn.query_row("SELECT value FROM meta WHERE key = 'tenant_id'", [], |r| r.get(0)).unwrap();
+    conn.execute_batch("DROP TABLE azure_scopes; PRAGMA user_version = 2;").unwrap();
+    drop(conn);
+    let scopes = lab.run(&["--json", "scope", "list"]).ok().json();
+    let scopes = scopes.as_array().unwrap();
+    assert_eq!(scopes.len(), 1, "{scopes:#?}");
+    assert_eq!(scopes[0]["displayName"], "Tenant Root Group");
+    assert_eq!(scopes[0]["type"], "managementgroup");
+    assert_eq!(scopes[0]["createdDateTime"], AT);
+    assert_eq!(scopes[0]["name"], tenant.as_str());
+    lab.run(&["scope", "add", "/subscriptions/11111111-1111-4111-8111-111111111111"]).ok();
 }
 
 /// `eligible list --mine` lists the caller's eligibilities, and a principal's listing includes what
@@ -2353,4 +2374,68 @@ fn no_refusal_prints_its_text_twice() {
         }
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
+}
+
+/// Every way `scope add` can be wrong: the real ARM code where ARM has one, the value named, and
+/// the store exactly as it was.
+#[test]
+fn a_scope_that_cannot_be_added_is_refused_and_changes_nothing() {
+    let lab = Lab::demo();
+    let prod = "/subscriptions/8a1f3c52-6d0e-4b7a-9c21-5e4d3f2a1b00";
+    let nowhere = "/subscriptions/11111111-1111-4111-8111-111111111111";
+    let cases: Vec<(Vec<String>, &str, u16, &str)> = vec![
+        (vec![prod.into()], "ScopeExists", 409, "already exists"),
+        (
+            vec![prod.to_uppercase().replace("SUBSCRIPTIONS", "subscriptions")],
+            "ScopeExists",
+            409,
+            "already exists",
+        ),
+        (vec![format!("{nowhere}/resourceGroups/rg")], "SubscriptionNotFound", 404, nowhere),
+        (
+            vec![format!("{prod}/resourceGroups/nope/providers/Microsoft.KeyVault/vaults/kv")],
+            "ResourceGroupNotFound",
+            404,
+            "nope",
+        ),
+        (vec!["/subscriptions/not-a-guid".into()], "BadRequest", 400, "'not-a-guid' is not a GUID"),
+        (vec!["/".into()], "BadRequest", 400, "directory"),
+        (
+            vec![nowhere.into(), "--parent".into(), "rg-prod-app".into()],
+            "BadRequest",
+            400,
+            "goes under a management group",
+        ),
+        (vec![nowhere.into(), "--parent".into(), "Atlantis".into()], "ResourceNotFound", 404, "Atlantis"),
+        (
+            vec![format!("{prod}/resourceGroups/rg2"), "--parent".into(), "Contoso".into()],
+            "BadRequest",
+            400,
+            "parent is in its path",
+        ),
+        (vec![nowhere.into(), "--name".into(), "x".repeat(257)], "BadRequest", 400, "256"),
+    ];
+    for (args, code, status, says) in cases {
+        let mut all = vec!["scope", "add"];
+        all.extend(args.iter().map(String::as_str));
+        lab.fails_unchanged(&all).refused(code, status).err_has(says);
+    }
+    lab.fails_unchanged(&["--as", "alice", "scope", "add", nowhere])
+        .refused("UnauthorizedAccessException", 403);
+}
+
+#[test]
+fn scopes_are_found_by_any_spelling_of_their_path_or_by_name() {
+    let lab = Lab::demo();
+    let by_name = lab.run(&["--json", "scope", "show", "rg-prod-data"]).ok().json();
+    let spelled = "providers/Microsoft.Subscription/SUBSCRIPTIONS/8A1F3C52-6D0E-4B7A-9C21-5E4D3F2A1B00/resourcegroups/RG-PROD-DATA/";
+    assert_eq!(lab.run(&["--json", "scope", "show", spelled]).ok().json(), by_name);
+    let ancestors: Vec<&str> =
+        by_name["ancestors"].as_array().unwrap().iter().map(|a| a["displayName"].as_str().unwrap()).collect();
+    assert_eq!(ancestors, ["Contoso Production", "Contoso", "Tenant Root Group"]);
+    assert_eq!(by_name["children"].as_array().unwrap().len(), 2);
+    // Reading the estate never creates a store.
+    let empty = tempfile::tempdir().unwrap();
+    assert_ne!(crate::harness::cli::run_in(empty.path(), &["scope", "list"]).code, 0);
+    assert!(!empty.path().join("pimlab.db").exists());
 }

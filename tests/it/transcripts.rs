@@ -200,3 +200,25 @@ fn policy_show_json_of_global_administrator_is_the_graph_policy_with_its_rules()
     let policy: Value = t.run(&["--json", "policy", "show", GA]).ok().json();
     insta::assert_json_snapshot!(policy);
 }
+
+#[test]
+fn the_demo_azure_estate_as_a_tree_a_list_and_one_scope_in_its_place() {
+    let mut t = Transcript::new();
+    t.run(&["init", "--demo"]);
+    t.run(&["scope", "tree"]);
+    t.run(&["scope", "list"]);
+    t.run(&["scope", "show", "kv-contoso-prod"]);
+    t.run(&[
+        "scope",
+        "add",
+        "/subscriptions/11111111-1111-4111-8111-111111111111",
+        "--name",
+        "Sandbox",
+        "--parent",
+        "Contoso",
+    ]);
+    t.run(&["scope", "add", "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-sandbox"]);
+    t.run(&["scope", "tree", "Contoso"]);
+    t.run(&["--json", "scope", "show", "rg-sandbox"]);
+    insta::assert_snapshot!(t.text());
+}

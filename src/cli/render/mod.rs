@@ -3,6 +3,7 @@
 //! listing is one line saying so ("no requests"), not a table with only its header (`--json`
 //! still gives `[]`).
 
+mod azure;
 mod directory;
 mod hints;
 mod hooks;
@@ -54,6 +55,9 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
         | Outcome::Object { .. }
         | Outcome::MemberAdded { .. }
         | Outcome::Members(_) => directory::render(engine, names, outcome, out),
+        Outcome::ScopeAdded(_) | Outcome::Scopes(_) | Outcome::Scope { .. } | Outcome::ScopeTree(_) => {
+            azure::render(outcome, out)
+        }
         Outcome::Now(_)
         | Outcome::ClockMoved { .. }
         | Outcome::Fidelity(_)

@@ -55,6 +55,10 @@ pub(super) fn vocabulary() -> Vec<Activity> {
             on: false,
         },
         Activity::RoleAssignmentAdded,
+        Activity::AzureScopeAdded(crate::model::azure_scope::AzureScopeKind::ManagementGroup),
+        Activity::AzureScopeAdded(crate::model::azure_scope::AzureScopeKind::Subscription),
+        Activity::AzureScopeAdded(crate::model::azure_scope::AzureScopeKind::ResourceGroup),
+        Activity::AzureScopeAdded(crate::model::azure_scope::AzureScopeKind::Resource),
         Activity::RoleAssignmentRemoved,
         Activity::RoleDefinitionAdded,
         Activity::RoleDefinitionUpdated,
@@ -212,6 +216,10 @@ Advance simulated clock to 2025-01-06T10:00:00Z | Simulation | success
 Turn fidelity switch 'graph-multi-stage-approvals' on | Simulation | success
 Turn fidelity switch 'portal-extend-renew-windows' off | Simulation | success
 Add member to role | RoleManagement | success
+Add management group | ResourceManagement | success
+Add subscription | ResourceManagement | success
+Add resource group | ResourceManagement | success
+Add resource | ResourceManagement | success
 Remove member from role | RoleManagement | success
 Add role definition | RoleManagement | success
 Update role definition | RoleManagement | success
