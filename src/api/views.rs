@@ -393,17 +393,9 @@ pub fn to_beta(v: &mut Value) {
     }
 }
 
-/// The Graph error envelope. pimlab's explanation goes in the standard OData `details`.
-pub fn error(e: &crate::model::ApiError, now: Timestamp, request_id: &str) -> Value {
-    let mut inner = json!({
-        "code": e.code,
-        "message": e.message,
-        "innerError": {
-            "date": format_timestamp(now),
-            "request-id": request_id,
-            "client-request-id": request_id,
-        }
-    });
+/// Adds pimlab's explanation to an error envelope's inner object, as Graph and ARM both carry it:
+/// `details` (code, target, message with its fix) and the whole error's fixes in the message.
+pub(crate) fn explain(e: &crate::model::ApiError, inner: &mut Value) {
     if !e.details.is_empty() {
         let details: Vec<Value> = e
             .details
@@ -421,6 +413,20 @@ pub fn error(e: &crate::model::ApiError, now: Timestamp, request_id: &str) -> Va
         let hints: Vec<String> = e.hints.iter().map(super::hints::graph_words).collect();
         inner["message"] = json!(format!("{} ({})", e.message, hints.join("; ")));
     }
+}
+
+/// The Graph error envelope. pimlab's explanation goes in the standard OData `details`.
+pub fn error(e: &crate::model::ApiError, now: Timestamp, request_id: &str) -> Value {
+    let mut inner = json!({
+        "code": e.code,
+        "message": e.message,
+        "innerError": {
+            "date": format_timestamp(now),
+            "request-id": request_id,
+            "client-request-id": request_id,
+        }
+    });
+    explain(e, &mut inner);
     json!({ "error": inner })
 }
 

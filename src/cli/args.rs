@@ -44,6 +44,7 @@ impl Command {
         match self {
             Command::Op(op) => op.is_read_only(),
             Command::Graph(g) => g.method.eq_ignore_ascii_case("GET"),
+            Command::Arm(a) => a.method.eq_ignore_ascii_case("GET"),
             Command::Completions(_) | Command::Man => true,
             Command::Init(_) | Command::Run(_) | Command::Repl => false,
         }
@@ -85,6 +86,8 @@ pub enum Command {
     Op(Operation),
     /// Send one Microsoft Graph request through the router, as a real client would.
     Graph(GraphArgs),
+    /// Send one Azure Resource Manager request (Microsoft.Authorization) through its router.
+    Arm(ArmArgs),
     /// Run a Lua scenario script (an in-memory store unless --db is given).
     Run(RunArgs),
     /// Open the interactive shell (also what `pimlab` alone does).
@@ -142,6 +145,18 @@ pub struct GraphArgs {
     /// GET, POST, PATCH or DELETE.
     pub method: String,
     /// Path, e.g. /v1.0/roleManagement/directory/roleAssignments?$expand=principal
+    pub path: String,
+    /// JSON body, or @FILE to read it from a file.
+    #[arg(long)]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ArmArgs {
+    /// GET, PUT, PATCH, POST or DELETE.
+    pub method: String,
+    /// Path after the host, with its api-version, e.g.
+    /// /subscriptions/ID/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01
     pub path: String,
     /// JSON body, or @FILE to read it from a file.
     #[arg(long)]

@@ -52,6 +52,7 @@ pub(super) fn dispatch(
                 .into(),
         )),
         Command::Graph(a) => graph_call(engine, &session, a, out, err),
+        Command::Arm(a) => arm_call(engine, &session, a, out, err),
         Command::Op(op) => {
             let outcome = ops::apply(engine, &session, op, Access::TERMINAL)?;
             if cli.json {
@@ -118,6 +119,22 @@ pub(super) fn session_options(cli: &Cli) -> ops::SessionOptions {
 
 pub(super) fn pretty(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("\"{e}\""))
+}
+
+fn arm_call(
+    engine: &mut Engine,
+    session: &Session,
+    a: &super::args::ArmArgs,
+    out: Out<'_>,
+    err: Out<'_>,
+) -> Result<i32, CliError> {
+    let body = a.body.as_deref().map(|b| ops::body_text(b, Access::TERMINAL)).transpose()?;
+    let response = crate::api::arm::handle(engine, session, &a.method, &a.path, body.as_deref());
+    if let Some(b) = &response.body {
+        writeln!(out, "{}", pretty(b))?;
+    }
+    writeln!(err, "{}", response.status_line())?;
+    Ok(if response.is_success() { 0 } else { 1 })
 }
 
 fn graph_call(

@@ -12,7 +12,7 @@ use super::shell::Shell;
 use super::{CliError, report};
 use crate::engine::InitOptions;
 use crate::hooks::Limits;
-use crate::hooks::scenario::{self, ScenarioHost};
+use crate::hooks::scenario::{self, ScenarioHost, WireApi};
 use crate::model::{ApiError, Timestamp};
 use crate::ops::{self, Access, Operation, SessionOptions};
 
@@ -65,7 +65,13 @@ impl ScenarioHost for Host<'_> {
         Ok(ops::apply(self.shell.engine(), &session, op, Access::SCRIPT)?.to_json())
     }
 
-    fn graph(&mut self, method: &str, path: &str, body: Option<&str>) -> (u16, Option<Value>) {
+    fn call_api(
+        &mut self,
+        api: WireApi,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> (u16, Option<Value>) {
         let session = match self.shell.session() {
             Ok(s) => s,
             Err(e) => {
@@ -76,7 +82,11 @@ impl ScenarioHost for Host<'_> {
                 );
             }
         };
-        let r = crate::api::graph::handle(self.shell.engine(), &session, method, path, body);
+        let engine = self.shell.engine();
+        let r = match api {
+            WireApi::Graph => crate::api::graph::handle(engine, &session, method, path, body),
+            WireApi::Arm => crate::api::arm::handle(engine, &session, method, path, body),
+        };
         (r.status, r.body)
     }
 

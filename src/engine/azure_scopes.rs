@@ -25,15 +25,35 @@ pub(crate) fn parse_scope(text: &str) -> Result<AzureScope, ApiError> {
         .map_err(|why| ApiError::bad_request("scope", format!("'{text}' is not an Azure scope: {why}")))
 }
 
-/// The 404 ARM gives for a scope the tenant does not have.
+/// The 404 ARM gives for a scope the tenant does not have, in ARM's words.
 pub(crate) fn scope_not_found(scope: &AzureScope) -> ApiError {
-    let (code, what) = match scope.kind() {
-        AzureScopeKind::ManagementGroup => (ErrorCode::ManagementGroupNotFound, "Management group"),
-        AzureScopeKind::Subscription => (ErrorCode::SubscriptionNotFound, "Subscription"),
-        AzureScopeKind::ResourceGroup => (ErrorCode::ResourceGroupNotFound, "Resource group"),
-        AzureScopeKind::Resource => (ErrorCode::ResourceNotFound, "Resource"),
+    let (code, message) = match scope.kind() {
+        AzureScopeKind::ManagementGroup => (
+            ErrorCode::ManagementGroupNotFound,
+            format!("The management group '{}' could not be found.", scope.name()),
+        ),
+        AzureScopeKind::Subscription => (
+            ErrorCode::SubscriptionNotFound,
+            format!("The subscription '{}' could not be found.", scope.name()),
+        ),
+        AzureScopeKind::ResourceGroup => (
+            ErrorCode::ResourceGroupNotFound,
+            format!("Resource group '{}' could not be found.", scope.name()),
+        ),
+        AzureScopeKind::Resource => (
+            ErrorCode::ResourceNotFound,
+            format!(
+                "The Resource '{}/{}' was not found.",
+                scope.resource_type().unwrap_or_default(),
+                scope.name()
+            ),
+        ),
     };
-    ApiError::new(404, code, format!("{what} '{}' could not be found.", scope.path()))
+    ApiError::new(404, code, message).with_detail(
+        "ScopeNotFound",
+        "scope",
+        format!("the lab's Azure estate has no {}", scope.path()),
+    )
 }
 
 /// The tree's node for `scope`, or its 404.
@@ -148,6 +168,11 @@ impl Engine {
             let row = Entry::new(tx, ctx, &session.caller, Activity::AzureScopeAdded(node.scope.kind()), About::Targets(vec![target]))?;
             Ok((node, Audit::of(row)))
         })
+    }
+
+    /// The node of `scope`, or ARM's 404 for it.
+    pub fn azure_scope_at(&mut self, scope: &AzureScope) -> Result<AzureScopeNode, ApiError> {
+        self.read(|tx, _| node(tx, scope))
     }
 
     /// Every scope of the estate, in the order added (the root first).

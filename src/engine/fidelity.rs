@@ -117,6 +117,26 @@ pub const MAX_DESCRIPTION: usize = 1024;
 /// role is assignable to users, service principals and role-assignable groups.
 pub const ALLOWED_PRINCIPAL_TYPES: &str = "user,servicePrincipal,group";
 
+/// ARM: the `api-version`s each resource family of `Microsoft.Authorization` accepts (arm-pim
+/// reference §0.1). The PIM families list the stable 2020-10-01 and the previews seen; role
+/// assignments and definitions the versions whose specs were seen (2022-04-01 most used).
+pub const ARM_PIM_API_VERSIONS: &[&str] =
+    &["2020-10-01", "2020-10-01-preview", "2022-04-01-preview", "2024-02-01-preview", "2024-09-01-preview"];
+pub const ARM_RBAC_API_VERSIONS: &[&str] =
+    &["2015-07-01", "2017-10-01", "2017-10-01-preview", "2020-10-01", "2022-04-01"];
+pub const ARM_APPROVAL_API_VERSIONS: &[&str] = &["2021-01-01-preview"];
+
+/// ARM: an `api-version` a resource type does not have. The reference saw the message ("The
+/// resource type '...' could not be found in the namespace 'Microsoft.Authorization' for api
+/// version '...'. The supported api-versions are ...") but not its code; ARM pairs that message
+/// with `InvalidResourceType`, so pimlab does (400).
+pub const ARM_UNSUPPORTED_API_VERSION_CODE: ErrorCode = ErrorCode::InvalidResourceType;
+
+/// ARM: a role definition id that names no role. The reference has the message ("The specified
+/// role definition with ID '...' does not exist.") from a validation; pimlab answers a GET of one
+/// with it as 404 `RoleDefinitionDoesNotExist`.
+pub const ARM_ROLE_DEFINITION_NOT_FOUND_CODE: ErrorCode = ErrorCode::RoleDefinitionDoesNotExist;
+
 #[cfg(test)]
 mod tests {
     use crate::model::FidelitySwitch;

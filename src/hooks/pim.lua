@@ -179,6 +179,13 @@ function pim.graph(method, path, body)
   return host.graph(method, path, body)
 end
 
+--- An ARM call through its router (`Microsoft.Authorization`): returns the decoded body and the
+--- status. The path is what follows https://management.azure.com, api-version included.
+function pim.arm(method, path, body)
+  if type(body) == "table" then body = pim.json(body) end
+  return host.arm(method, path, body)
+end
+
 -- Tables marked by pim.array encode as JSON arrays even when empty.
 local ARRAY = { __name = "pim.array" }
 

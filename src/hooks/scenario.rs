@@ -19,8 +19,14 @@ pub trait ScenarioHost {
     fn apply(&mut self, op: &Operation, session: &SessionOptions) -> Result<serde_json::Value, ApiError>;
     /// Parses and runs one command line (words, without `pimlab`): `pim.run`.
     fn command(&mut self, words: &[String]) -> Result<serde_json::Value, ApiError>;
-    /// One Graph call through the router: status and body.
-    fn graph(&mut self, method: &str, path: &str, body: Option<&str>) -> (u16, Option<serde_json::Value>);
+    /// One call of a wire API through its router (Graph, ARM): status and body.
+    fn call_api(
+        &mut self,
+        api: WireApi,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> (u16, Option<serde_json::Value>);
     /// Acts as `principal` (with or without MFA) until `restore_caller`.
     fn set_caller(&mut self, principal: &str, mfa: bool) -> Result<(), ApiError>;
     fn restore_caller(&mut self);
@@ -28,6 +34,13 @@ pub trait ScenarioHost {
     fn now(&mut self) -> Timestamp;
     /// The store's seed (for `math.random`).
     fn seed(&mut self) -> u64;
+}
+
+/// The wire APIs a script can call (`pim.graph`, `pim.arm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireApi {
+    Graph,
+    Arm,
 }
 
 /// How a script ended.
@@ -238,19 +251,24 @@ fn run_chunk(
                 answer(lua, r)
             })?,
         )?;
-        h.raw_set(
-            "graph",
-            scope.create_function(|lua, (method, path, body): (String, String, Option<String>)| {
-                let mut host = host.borrow_mut();
-                let (status, v) = host.graph(&method, &path, body.as_deref());
-                tick(&mut **host);
-                let v = match v {
-                    Some(v) => lua.to_value_with(&v, options)?,
-                    None => Value::Nil,
-                };
-                Ok((v, status))
-            })?,
-        )?;
+        for (name, api) in [("graph", WireApi::Graph), ("arm", WireApi::Arm)] {
+            let (host, tick) = (&host, &tick);
+            h.raw_set(
+                name,
+                scope.create_function(
+                    move |lua, (method, path, body): (String, String, Option<String>)| {
+                        let mut host = host.borrow_mut();
+                        let (status, v) = host.call_api(api, &method, &path, body.as_deref());
+                        tick(&mut **host);
+                        let v = match v {
+                            Some(v) => lua.to_value_with(&v, options)?,
+                            None => Value::Nil,
+                        };
+                        Ok((v, status))
+                    },
+                )?,
+            )?;
+        }
         h.raw_set(
             "set_caller",
             scope.create_function(|lua, (principal, mfa): (String, bool)| {

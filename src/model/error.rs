@@ -112,6 +112,16 @@ error_codes! {
     ManagementGroupNotFound => NotFound,
     /// An Azure scope the lab already has.
     ScopeExists => Conflict,
+    /// ARM: a call without `?api-version=`.
+    MissingApiVersionParameter => User,
+    /// ARM: a resource type (or an `api-version` of one) the namespace does not have.
+    InvalidResourceType => User,
+    /// ARM: a role definition that does not exist.
+    RoleDefinitionDoesNotExist => NotFound,
+    /// ARM: a `$filter` the collection does not support.
+    InvalidFilter => User,
+    /// Something the real API has that pimlab does not model yet (501).
+    PimlabNotModelled => User,
     InvalidPrincipalForRoleAssignment => User,
     /// A name that fits more than one object.
     AmbiguousName => User,

@@ -32,27 +32,7 @@ const SCHEDULE_COLLECTIONS: [&str; 4] = [
     "roleAssignmentScheduleInstances",
 ];
 
-/// A Graph response: the HTTP status and the JSON body (none for 204).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Response {
-    pub status: u16,
-    pub body: Option<Value>,
-}
-
-impl Response {
-    fn ok(body: Value) -> Self {
-        Response { status: 200, body: Some(body) }
-    }
-    fn created(body: Value) -> Self {
-        Response { status: 201, body: Some(body) }
-    }
-    fn no_content() -> Self {
-        Response { status: 204, body: None }
-    }
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-}
+pub use super::response::Response;
 
 /// Which Graph version a request addressed; it shapes `@odata.context`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -392,5 +372,5 @@ fn canonical_segment(segment: String) -> String {
 
 /// A one-line summary of a response for logs: `HTTP 201`.
 pub fn status_line(r: &Response) -> String {
-    format!("HTTP {}", r.status)
+    r.status_line()
 }

@@ -1,0 +1,239 @@
+//! The Azure Resource Manager router for `Microsoft.Authorization`: one function takes a method, a
+//! path (with query) and a body, and returns what ARM would: a status and a JSON body. The CLI's
+//! `arm` command and scripts' `pim.arm` go through here.
+//!
+//! A path is `{scope}/providers/Microsoft.Authorization/{type}[/{name}[/{action}]]?api-version=...`
+//! (arm-pim reference §0.2), `{scope}` being empty (the tenant), a management group, a
+//! subscription, a resource group or a resource. This file splits the path, checks the scope and
+//! the `api-version`, and routes by resource type; each family answers in its own file, and
+//! `views.rs` writes ARM's wire format.
+
+mod role_definitions;
+pub mod views;
+
+use serde_json::Value;
+
+use crate::api::response::Response;
+use crate::engine::{Engine, Session, fidelity};
+use crate::model::azure_scope::AzureScope;
+use crate::model::{ApiError, ErrorCode};
+
+/// The provider segment every `Microsoft.Authorization` path has.
+const PROVIDER: &str = "providers/Microsoft.Authorization";
+
+/// Routes one ARM call.
+pub fn handle(
+    engine: &mut Engine,
+    session: &Session,
+    method: &str,
+    target: &str,
+    body: Option<&str>,
+) -> Response {
+    let method = method.to_ascii_uppercase();
+    match route(engine, session, &method, target, body) {
+        Ok(r) => r,
+        Err(e) => Response { status: e.status, body: Some(views::error(&e)) },
+    }
+}
+
+/// The families of `Microsoft.Authorization` resource types, by the `api-version`s they accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Pim,
+    Rbac,
+    Approvals,
+}
+
+impl Family {
+    fn versions(self) -> &'static [&'static str] {
+        match self {
+            Family::Pim => fidelity::ARM_PIM_API_VERSIONS,
+            Family::Rbac => fidelity::ARM_RBAC_API_VERSIONS,
+            Family::Approvals => fidelity::ARM_APPROVAL_API_VERSIONS,
+        }
+    }
+}
+
+/// Every resource type pimlab knows of `Microsoft.Authorization`, as ARM spells it, with its
+/// family.
+const RESOURCE_TYPES: &[(&str, Family)] = &[
+    ("roleEligibilityScheduleRequests", Family::Pim),
+    ("roleAssignmentScheduleRequests", Family::Pim),
+    ("roleEligibilitySchedules", Family::Pim),
+    ("roleAssignmentSchedules", Family::Pim),
+    ("roleEligibilityScheduleInstances", Family::Pim),
+    ("roleAssignmentScheduleInstances", Family::Pim),
+    ("roleManagementPolicies", Family::Pim),
+    ("roleManagementPolicyAssignments", Family::Pim),
+    ("eligibleChildResources", Family::Pim),
+    ("roleAssignments", Family::Rbac),
+    ("roleDefinitions", Family::Rbac),
+    ("roleAssignmentApprovals", Family::Approvals),
+];
+
+/// One call, split up.
+struct Call {
+    method: String,
+    /// None: the tenant (a path that starts with `/providers/Microsoft.Authorization`).
+    scope: Option<AzureScope>,
+    /// The resource type as ARM spells it (whatever case the caller used).
+    resource_type: &'static str,
+    /// What follows the resource type: a name, then an action (`cancel`, `validate`).
+    rest: Vec<String>,
+    filter: Option<String>,
+}
+
+/// Role definitions are public to every caller and take no body; the caller and the body come
+/// into play with the PIM families (requests), which are not routed yet.
+fn route(
+    engine: &mut Engine,
+    _session: &Session,
+    method: &str,
+    target: &str,
+    _body: Option<&str>,
+) -> Result<Response, ApiError> {
+    let target = target.trim();
+    let without_host = ["https://management.azure.com", "http://management.azure.com"]
+        .iter()
+        .find_map(|host| target.strip_prefix(host))
+        .unwrap_or(target);
+    let (path, raw_query) = without_host.split_once('?').unwrap_or((without_host, ""));
+    let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned();
+    let path = if path.starts_with('/') { path } else { format!("/{path}") };
+    let query = parse_query(raw_query);
+    // ASCII lower-casing keeps byte offsets, so a match in `lower` cuts `path` at the same place.
+    let lower = path.to_ascii_lowercase();
+    let marker = format!("/{}/", PROVIDER.to_ascii_lowercase());
+    let Some(at) = lower.find(&marker) else {
+        return Err(ApiError::new(
+            400,
+            ErrorCode::InvalidResourceType,
+            format!("The request path '{path}' does not name a {PROVIDER} resource type."),
+        )
+        .with_detail(
+            "Path",
+            "path",
+            format!("pimlab's ARM router answers {{scope}}/{PROVIDER}/{{type}}[/{{name}}]"),
+        ));
+    };
+    let scope_text = &path[..at];
+    let tail: Vec<String> =
+        path[at + marker.len()..].split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    let Some(type_text) = tail.first() else {
+        return Err(ApiError::new(
+            400,
+            ErrorCode::InvalidResourceType,
+            "The request path names no resource type.",
+        ));
+    };
+    let version = query.api_version.clone();
+    let Some(&(resource_type, family)) =
+        RESOURCE_TYPES.iter().find(|(t, _)| t.eq_ignore_ascii_case(type_text))
+    else {
+        return Err(ApiError::new(
+            400,
+            ErrorCode::InvalidResourceType,
+            format!(
+                "The resource type '{type_text}' could not be found in the namespace 'Microsoft.Authorization' for api version '{}'.",
+                version.as_deref().unwrap_or("")
+            ),
+        ));
+    };
+    check_api_version(resource_type, family, version.as_deref())?;
+    let scope = if scope_text.trim_matches('/').is_empty() {
+        None
+    } else {
+        // The estate's spelling, whatever the caller's: ids echo the scope as the tree holds it.
+        let scope = crate::engine::azure_scopes::parse_scope(scope_text)?;
+        Some(engine.azure_scope_at(&scope)?.scope)
+    };
+    let mut call = Call {
+        method: method.to_string(),
+        scope,
+        resource_type,
+        rest: tail[1..].to_vec(),
+        filter: query.filter,
+    };
+    call.dispatch()
+}
+
+/// The query options ARM reads: `api-version` and `$filter`.
+struct Query {
+    api_version: Option<String>,
+    filter: Option<String>,
+}
+
+fn parse_query(raw: &str) -> Query {
+    let mut q = Query { api_version: None, filter: None };
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value =
+            percent_encoding::percent_decode_str(&value.replace('+', " ")).decode_utf8_lossy().into_owned();
+        match key.to_ascii_lowercase().as_str() {
+            "api-version" => q.api_version = Some(value),
+            "$filter" | "%24filter" => q.filter = Some(value),
+            _ => {}
+        }
+    }
+    q
+}
+
+/// ARM refuses a call without `api-version`, or with one the resource type does not have.
+fn check_api_version(resource_type: &str, family: Family, version: Option<&str>) -> Result<(), ApiError> {
+    let supported = family.versions();
+    match version {
+        None | Some("") => Err(ApiError::new(
+            400,
+            ErrorCode::MissingApiVersionParameter,
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )),
+        Some(v) if supported.iter().any(|s| s.eq_ignore_ascii_case(v)) => Ok(()),
+        Some(v) => Err(ApiError::new(
+            400,
+            fidelity::ARM_UNSUPPORTED_API_VERSION_CODE,
+            format!(
+                "The resource type '{resource_type}' could not be found in the namespace 'Microsoft.Authorization' for api version '{v}'. The supported api-versions are '{}'.",
+                supported.join(",")
+            ),
+        )),
+    }
+}
+
+impl Call {
+    fn dispatch(&mut self) -> Result<Response, ApiError> {
+        match self.resource_type {
+            "roleDefinitions" => self.role_definitions(),
+            other => Err(ApiError::new(
+                501,
+                ErrorCode::PimlabNotModelled,
+                format!("pimlab does not answer {other} over ARM yet."),
+            )
+            .with_detail(
+                "NotModelled",
+                other,
+                "the Azure resource roles of PIM are being built; role definitions answer today",
+            )),
+        }
+    }
+
+    /// ARM's prefix of ids at the call's scope: `{scope}/providers/Microsoft.Authorization`.
+    fn prefix(&self) -> String {
+        format!("{}/{PROVIDER}", self.scope.as_ref().map(AzureScope::path).unwrap_or(""))
+    }
+
+    fn require_method(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        if allowed.contains(&self.method.as_str()) {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            405,
+            ErrorCode::BadRequest,
+            format!("The requested resource does not support http method '{}'.", self.method),
+        ))
+    }
+}
+
+/// A list as ARM answers it: `{"value": [...]}` (one page; pimlab's lists fit in one).
+fn list(items: Vec<Value>) -> Response {
+    Response::ok(serde_json::json!({ "value": items }))
+}

@@ -1,0 +1,296 @@
+//! The ARM surface (`Microsoft.Authorization` over Azure Resource Manager), through
+//! `pimlab::api::arm::handle` on the demonstration tenant, the `pimlab arm` command and `pim.arm`;
+//! what it answers is checked against the models of the real azure-mgmt-authorization package
+//! where that package can be installed.
+
+use pimlab::api::arm;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use crate::harness::cli;
+use crate::harness::graph::Lab;
+
+const PROD: &str = "/subscriptions/8a1f3c52-6d0e-4b7a-9c21-5e4d3f2a1b00";
+const OWNER: &str = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
+const RBAC: &str = "api-version=2022-04-01";
+/// How many built-in Azure roles the catalog holds.
+const BUILTINS: usize = 38;
+
+fn call(lab: &mut Lab, method: &str, path: &str) -> (u16, Value) {
+    let admin = lab.admin.clone();
+    let r = arm::handle(&mut lab.engine, &admin, method, path, None);
+    (r.status, r.body.unwrap_or(Value::Null))
+}
+
+#[track_caller]
+fn ok(lab: &mut Lab, path: &str) -> Value {
+    let (status, body) = call(lab, "GET", path);
+    assert_eq!(status, 200, "GET {path}: {body:#}");
+    body
+}
+
+#[track_caller]
+fn refused(lab: &mut Lab, method: &str, path: &str, status: u16, code: &str) -> Value {
+    let (got, body) = call(lab, method, path);
+    assert_eq!((got, body["error"]["code"].as_str()), (status, Some(code)), "{method} {path}: {body:#}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body:#}");
+    body
+}
+
+fn definitions(scope: &str, query: &str) -> String {
+    format!("{scope}/providers/Microsoft.Authorization/roleDefinitions?{query}")
+}
+
+#[test]
+fn role_definitions_list_at_every_level_of_the_estate_with_ids_under_that_scope() {
+    let mut lab = Lab::demo_on_file();
+    let scopes = [
+        "",
+        "/providers/Microsoft.Management/managementGroups/contoso",
+        PROD,
+        &format!("{PROD}/resourceGroups/rg-prod-data"),
+        &format!("{PROD}/resourceGroups/rg-prod-data/providers/Microsoft.KeyVault/vaults/kv-contoso-prod"),
+    ];
+    for scope in scopes {
+        let body = ok(&mut lab, &definitions(scope, RBAC));
+        let items = body["value"].as_array().expect("a list");
+        assert_eq!(items.len(), BUILTINS, "at '{scope}'");
+        for item in items {
+            let id = item["id"].as_str().unwrap();
+            assert_eq!(
+                id,
+                format!("{scope}/providers/Microsoft.Authorization/roleDefinitions/{}", s(&item["name"]))
+            );
+            assert_eq!(item["type"], "Microsoft.Authorization/roleDefinitions");
+            assert_eq!(item["properties"]["type"], "BuiltInRole");
+        }
+    }
+}
+
+fn s(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn role_definitions_filter_by_name_and_type_and_refuse_other_filters() {
+    let mut lab = Lab::demo_on_file();
+    let owner = ok(&mut lab, &definitions(PROD, &format!("{RBAC}&$filter=roleName%20eq%20'owner'")));
+    let names: Vec<String> =
+        owner["value"].as_array().unwrap().iter().map(|r| s(&r["properties"]["roleName"])).collect();
+    assert_eq!(names, ["Owner"]);
+    let built_in = ok(&mut lab, &definitions(PROD, &format!("{RBAC}&$filter=type+eq+'BuiltInRole'")));
+    assert_eq!(built_in["value"].as_array().unwrap().len(), BUILTINS);
+    let custom = ok(&mut lab, &definitions(PROD, &format!("{RBAC}&$filter=type eq 'CustomRole'")));
+    assert_eq!(custom["value"], json!([]));
+    for bad in ["roleName ne 'Owner'", "principalId eq 'x'", "roleName eq Owner", "atScopeAndBelow() and x"] {
+        let e = refused(
+            &mut lab,
+            "GET",
+            &definitions(PROD, &format!("{RBAC}&$filter={bad}")),
+            400,
+            "InvalidFilter",
+        );
+        assert!(e.to_string().contains("roleName eq"), "says what is taken: {e:#}");
+    }
+}
+
+#[test]
+fn one_role_definition_by_guid_in_any_case_and_the_404_of_an_unknown_one() {
+    let mut lab = Lab::demo_on_file();
+    let path =
+        format!("{PROD}/providers/Microsoft.Authorization/roleDefinitions/{}?{RBAC}", OWNER.to_uppercase());
+    let owner = ok(&mut lab, &path);
+    assert_eq!(owner["name"], OWNER);
+    assert_eq!(owner["properties"]["permissions"][0]["actions"], json!(["*"]));
+    let unknown = format!(
+        "{PROD}/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-4000-8000-000000000000?{RBAC}"
+    );
+    refused(&mut lab, "GET", &unknown, 404, "RoleDefinitionDoesNotExist");
+    refused(&mut lab, "PUT", &path, 501, "PimlabNotModelled");
+}
+
+#[test]
+fn api_version_is_required_and_must_be_one_the_resource_type_has() {
+    let mut lab = Lab::demo_on_file();
+    refused(&mut lab, "GET", &definitions(PROD, ""), 400, "MissingApiVersionParameter");
+    let e =
+        refused(&mut lab, "GET", &definitions(PROD, "api-version=2099-01-01"), 400, "InvalidResourceType");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("2022-04-01"),
+        "lists the supported ones: {e:#}"
+    );
+    // The PIM families' preview is not a version of roleDefinitions.
+    refused(
+        &mut lab,
+        "GET",
+        &definitions(PROD, "api-version=2020-10-01-preview"),
+        400,
+        "InvalidResourceType",
+    );
+    for v in ["2015-07-01", "2017-10-01", "2017-10-01-preview", "2020-10-01", "2022-04-01"] {
+        ok(&mut lab, &definitions(PROD, &format!("api-version={v}")));
+    }
+}
+
+#[test]
+fn scopes_are_checked_against_the_estate_and_accepted_in_any_spelling() {
+    let mut lab = Lab::demo_on_file();
+    let nowhere = "/subscriptions/11111111-1111-4111-8111-111111111111";
+    refused(&mut lab, "GET", &definitions(nowhere, RBAC), 404, "SubscriptionNotFound");
+    refused(
+        &mut lab,
+        "GET",
+        &definitions(&format!("{PROD}/resourceGroups/rg-none"), RBAC),
+        404,
+        "ResourceGroupNotFound",
+    );
+    refused(&mut lab, "GET", &definitions("/subscriptions/not-a-guid", RBAC), 400, "BadRequest");
+    refused(
+        &mut lab,
+        "GET",
+        &definitions("/providers/Microsoft.Management/managementGroups/none", RBAC),
+        404,
+        "ManagementGroupNotFound",
+    );
+    let spelled = "providers/Microsoft.Subscription/SUBSCRIPTIONS/8A1F3C52-6D0E-4B7A-9C21-5E4D3F2A1B00/resourcegroups/RG-PROD-APP";
+    let body = ok(
+        &mut lab,
+        &format!(
+            "https://management.azure.com/{spelled}/providers/microsoft.authorization/ROLEDEFINITIONS?{RBAC}"
+        ),
+    );
+    assert!(
+        s(&body["value"][0]["id"]).starts_with(&format!("{PROD}/resourceGroups/rg-prod-app/providers/")),
+        "{body:#}"
+    );
+}
+
+#[test]
+fn paths_that_are_not_microsoft_authorization_resources_are_refused_as_arm_refuses_them() {
+    let mut lab = Lab::demo_on_file();
+    refused(
+        &mut lab,
+        "GET",
+        &format!("{PROD}/providers/Microsoft.Authorization/roleThings?{RBAC}"),
+        400,
+        "InvalidResourceType",
+    );
+    refused(&mut lab, "GET", &format!("{PROD}/resourceGroups?{RBAC}"), 400, "InvalidResourceType");
+    refused(&mut lab, "GET", "", 400, "InvalidResourceType");
+    let pim = format!(
+        "{PROD}/providers/Microsoft.Authorization/roleEligibilityScheduleRequests?api-version=2020-10-01"
+    );
+    refused(&mut lab, "GET", &pim, 501, "PimlabNotModelled");
+}
+
+#[test]
+fn the_arm_command_prints_the_body_on_stdout_and_the_status_on_stderr() {
+    let lab = cli::Lab::demo();
+    let path = format!("{PROD}/providers/Microsoft.Authorization/roleDefinitions/{OWNER}?{RBAC}");
+    let got = lab.run(&["arm", "GET", &path]);
+    assert_eq!((got.code, got.stderr.trim()), (0, "HTTP 200"), "{got}");
+    assert_eq!(got.json()["properties"]["roleName"], "Owner");
+    let missing = lab.run(&[
+        "arm",
+        "GET",
+        &format!("{PROD}/providers/Microsoft.Authorization/roleDefinitions/{OWNER}"),
+    ]);
+    assert_eq!((missing.code, missing.stderr.trim()), (1, "HTTP 400"), "{missing}");
+    assert_eq!(missing.json()["error"]["code"], "MissingApiVersionParameter");
+}
+
+#[test]
+fn scripts_call_arm_with_pim_arm() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("arm.lua");
+    std::fs::write(
+        &script,
+        format!(
+            r#"local body, status = pim.arm("GET", "{PROD}/providers/Microsoft.Authorization/roleDefinitions?{RBAC}&$filter=roleName eq 'Reader'")
+pim.expect_eq(status, 200, "status")
+pim.expect_eq(body.value[1].properties.roleName, "Reader", "the Reader role")
+local _, missing = pim.arm("GET", "/subscriptions/11111111-1111-4111-8111-111111111111/providers/Microsoft.Authorization/roleDefinitions?{RBAC}")
+pim.expect_eq(missing, 404, "an unknown subscription")
+"#
+        ),
+    )
+    .unwrap();
+    let run = cli::run_in(dir.path(), &["run", script.to_str().unwrap(), "--demo"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("3 passed, 0 failed"), "{run}");
+}
+
+/// A Python with the azure-mgmt-authorization package: `PIMLAB_AZURE_SDK_PYTHON` (as `.ci/run`
+/// sets it when it could install the package), else `python3` if it has the package.
+fn sdk_python() -> Option<String> {
+    let candidates = [std::env::var("PIMLAB_AZURE_SDK_PYTHON").ok(), Some("python3".to_string())];
+    candidates.into_iter().flatten().find(|python| {
+        std::process::Command::new(python)
+            .args(["-c", "import azure.mgmt.authorization"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+#[test]
+fn every_arm_entity_parses_with_the_real_azure_sdk_models() {
+    let Some(python) = sdk_python() else {
+        eprintln!(
+            "skipped: no Python with azure-mgmt-authorization (set PIMLAB_AZURE_SDK_PYTHON, or run .ci/run, which installs it when the package index is reachable)"
+        );
+        return;
+    };
+    let mut lab = Lab::demo_on_file();
+    let mut docs = Vec::new();
+    for scope in ["", PROD] {
+        for item in ok(&mut lab, &definitions(scope, RBAC))["value"].as_array().unwrap() {
+            docs.push(json!({"model": "v2022_04_01.RoleDefinition", "json": item}));
+        }
+    }
+    let one =
+        ok(&mut lab, &format!("{PROD}/providers/Microsoft.Authorization/roleDefinitions/{OWNER}?{RBAC}"));
+    docs.push(json!({"model": "v2022_04_01.RoleDefinition", "json": one}));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("docs.json");
+    std::fs::write(&file, serde_json::to_string(&docs).unwrap()).unwrap();
+    let checker = crate::harness::root().join("tests/it/sdk/check_arm_models.py");
+    let out = std::process::Command::new(&python).arg(&checker).arg(&file).output().expect("run the checker");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(&format!("{} documents checked, 0 problems", docs.len())), "{text}");
+}
+
+fn segment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("providers".to_string()),
+        Just("Microsoft.Authorization".to_string()),
+        Just("roleDefinitions".to_string()),
+        Just("subscriptions".to_string()),
+        Just("8a1f3c52-6d0e-4b7a-9c21-5e4d3f2a1b00".to_string()),
+        Just("resourceGroups".to_string()),
+        Just(OWNER.to_string()),
+        "[A-Za-z0-9%.\\-_é]{0,12}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// No path, query or method makes the router panic; it always answers a JSON body: a
+    /// resource, a list, or ARM's error envelope with a code and a message.
+    #[test]
+    fn the_arm_router_answers_every_path_without_panicking(
+        segments in prop::collection::vec(segment(), 0..9),
+        query in prop_oneof![Just(RBAC.to_string()), Just(String::new()), "[a-z=&$%' -]{0,30}"],
+        method in prop_oneof![Just("GET"), Just("PUT"), Just("DELETE"), Just("PATCH")],
+    ) {
+        thread_local! { static LAB: std::cell::RefCell<Lab> = std::cell::RefCell::new(Lab::new()); }
+        let path = format!("/{}?{query}", segments.join("/"));
+        let (status, body) = LAB.with(|lab| call(&mut lab.borrow_mut(), method, &path));
+        prop_assert!((200..600).contains(&status));
+        if status >= 400 {
+            prop_assert!(body["error"]["code"].is_string(), "{}", body);
+            prop_assert!(body["error"]["message"].is_string(), "{}", body);
+        }
+    }
+}
