@@ -3,12 +3,11 @@
 
 use super::audit::{About, Activity, Audit, Entry};
 use super::directory::{require_admin, resolve_object, resolve_role};
-use super::records::{end_schedule, role_assignment_does_not_exist, role_assignment_exists};
-use super::{Engine, Session, fidelity, lockout};
-use crate::model::{
-    ApiError, AssignmentType, Expiration, MemberType, PrincipalKind, RequestKind, Schedule, ScheduleInfo,
-    ScheduleState, Status, Surface, Timestamp, ids,
+use super::records::{
+    end_schedule, outside_pim_assignment, role_assignment_does_not_exist, role_assignment_exists,
 };
+use super::{Engine, Session, fidelity, lockout};
+use crate::model::{ApiError, PrincipalKind, RequestKind, Schedule, ScheduleState, ids};
 
 impl Engine {
     /// Creates a permanent active assignment outside PIM.
@@ -98,41 +97,5 @@ impl Engine {
             let row = Entry::new(tx, ctx, &session.caller, Activity::RoleAssignmentRemoved, about)?;
             Ok(((), Audit::of(row)))
         })
-    }
-}
-
-/// A permanent active assignment made outside PIM, from `start`: its schedule and instance share
-/// the role assignment's id `id`, and nothing created it (reference §3.9).
-pub(crate) fn outside_pim_assignment(
-    id: String,
-    principal_id: &str,
-    role_id: &str,
-    directory_scope_id: Option<String>,
-    app_scope_id: Option<String>,
-    start: Timestamp,
-) -> Schedule {
-    Schedule {
-        id: id.clone(),
-        surface: Surface::Directory,
-        kind: RequestKind::Assignment,
-        principal_id: principal_id.to_string(),
-        role_definition_id: role_id.to_string(),
-        directory_scope_id,
-        app_scope_id,
-        member_type: MemberType::Direct,
-        assignment_type: Some(AssignmentType::Assigned),
-        status: Status::Provisioned,
-        state: ScheduleState::Live,
-        created_using: None,
-        created_at: None,
-        modified_at: None,
-        schedule_info: ScheduleInfo { start: Some(start), expiration: Expiration::never() },
-        end_at: None,
-        activated_using: None,
-        instance_id: id,
-        ended_at: None,
-        replaces: None,
-        warn_14_at: None,
-        warn_1_at: None,
     }
 }

@@ -89,6 +89,18 @@ pub(crate) fn role_assignable_groups_of(tx: &Tx<'_>, principal: &str) -> Result<
     Ok(out)
 }
 
+/// Every group `principal` is a member of (Azure RBAC takes any group, not only role-assignable
+/// ones).
+pub(crate) fn user_groups_of(tx: &Tx<'_>, principal: &str) -> Result<Vec<String>, ApiError> {
+    let mut out = Vec::new();
+    for id in tx.containers_of(principal)? {
+        if tx.object(&id)?.is_some_and(|g| g.kind == PrincipalKind::Group) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
 /// Whether `principal` holds `role` at the tenant scope right now, directly or through a group.
 pub(crate) fn holds_role(tx: &Tx<'_>, principal: &str, role: &str) -> Result<bool, ApiError> {
     let mut holders = vec![principal.to_string()];

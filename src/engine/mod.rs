@@ -10,6 +10,7 @@
 
 mod approvals;
 mod audit;
+mod azure_access;
 pub mod azure_scopes;
 mod clock;
 mod direct;
@@ -48,6 +49,7 @@ pub use extension::{
 pub use hook_admin::HandlerVerdict;
 pub use policies::PolicyChange;
 pub use queries::{AuditQuery, RequestFilter};
+pub(crate) use records::request_not_found;
 pub use roles::{NewRole, RoleChange};
 pub use seed::InitOptions;
 

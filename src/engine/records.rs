@@ -5,8 +5,8 @@ use super::{Ctx, Session, fidelity};
 use crate::model::ErrorCode;
 use crate::model::SettledSchedule;
 use crate::model::{
-    ApiError, AssignmentType, IsoDuration, MemberType, NewRequest, RequestKind, Schedule, ScheduleRequest,
-    ScheduleState, Status, ids,
+    ApiError, AssignmentType, Expiration, IsoDuration, MemberType, NewRequest, RequestKind, Schedule,
+    ScheduleInfo, ScheduleRequest, ScheduleState, Status, Surface, Timestamp, ids,
 };
 use crate::store::Tx;
 
@@ -118,12 +118,7 @@ pub(crate) fn new_schedule(
         replaces: None,
         warn_14_at: notice(fidelity::EXPIRY_NOTICE_DAYS[0]),
         warn_1_at: notice(fidelity::EXPIRY_NOTICE_DAYS[1]),
-        instance_id: ids::role_assignment_id(
-            &q.role_definition_id,
-            &q.principal_id,
-            scope,
-            q.kind == RequestKind::Eligibility,
-        ),
+        instance_id: instance_id(q, scope),
         ended_at: None,
     }
 }
@@ -147,4 +142,56 @@ pub(crate) fn end_schedule(
 ) -> Result<(), ApiError> {
     tx.set_schedule_state(&s.id, s.status, state, Some(ctx.now), Some(ctx.now))?;
     Ok(())
+}
+
+/// The id of the instance (and, for an assignment, the role assignment) a request's schedule has
+/// while in effect. Graph derives it from the role, the principal and the scope's object (reference
+/// §3.10); ARM names the backing role assignment with a GUID (arm-pim §1.1), which pimlab derives
+/// from the same three, the scope's whole path included, and whether it is an eligibility.
+fn instance_id(q: &ScheduleRequest, scope: Option<&str>) -> String {
+    let eligibility = q.kind == RequestKind::Eligibility;
+    if q.surface == Surface::AzureResource {
+        let scope = scope.unwrap_or_default().to_ascii_lowercase();
+        return ids::derived_guid(&format!(
+            "{}\u{0}{}\u{0}{scope}\u{0}{eligibility}",
+            q.role_definition_id, q.principal_id
+        ));
+    }
+    ids::role_assignment_id(&q.role_definition_id, &q.principal_id, scope, eligibility)
+}
+
+/// A permanent active assignment made outside PIM, from `start`: its schedule and instance share
+/// the role assignment's id `id`, and nothing created it (reference §3.9).
+pub(crate) fn outside_pim_assignment(
+    id: String,
+    principal_id: &str,
+    role_id: &str,
+    directory_scope_id: Option<String>,
+    app_scope_id: Option<String>,
+    start: Timestamp,
+) -> Schedule {
+    Schedule {
+        id: id.clone(),
+        surface: Surface::Directory,
+        kind: RequestKind::Assignment,
+        principal_id: principal_id.to_string(),
+        role_definition_id: role_id.to_string(),
+        directory_scope_id,
+        app_scope_id,
+        member_type: MemberType::Direct,
+        assignment_type: Some(AssignmentType::Assigned),
+        status: Status::Provisioned,
+        state: ScheduleState::Live,
+        created_using: None,
+        created_at: None,
+        modified_at: None,
+        schedule_info: ScheduleInfo { start: Some(start), expiration: Expiration::never() },
+        end_at: None,
+        activated_using: None,
+        instance_id: id,
+        ended_at: None,
+        replaces: None,
+        warn_14_at: None,
+        warn_1_at: None,
+    }
 }

@@ -94,7 +94,7 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Audit, ApiError> {
     // A permanent Global Administrator assignment made outside PIM, as a new tenant's first
     // administrator has: its schedule and instance share the role assignment's id (reference §3.9).
     let id = ids::role_assignment_id(GLOBAL_ADMINISTRATOR, &admin.id, Some("/"), false);
-    tx.insert_schedule(&super::direct::outside_pim_assignment(
+    tx.insert_schedule(&super::records::outside_pim_assignment(
         id,
         &admin.id,
         GLOBAL_ADMINISTRATOR,
@@ -107,6 +107,18 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Audit, ApiError> {
             id: GLOBAL_ADMINISTRATOR.into(),
             kind: "Role".into(),
             display_name: Some("Global Administrator".into()),
+        },
+        super::directory::target_of(&admin),
+    ]);
+    audit.push(Entry::new(tx, &ctx, "system", Activity::RoleAssignmentAdded, about)?);
+    // And someone who can assign the first Azure roles (see `azure_access::elevated_access`).
+    let elevated = super::azure_access::elevated_access(&tenant_id, &admin.id, opts.at);
+    tx.insert_schedule(&elevated)?;
+    let about = About::Targets(vec![
+        AuditTarget {
+            id: elevated.role_definition_id.clone(),
+            kind: "AzureRole".into(),
+            display_name: Some("User Access Administrator".into()),
         },
         super::directory::target_of(&admin),
     ]);

@@ -18,6 +18,9 @@ pub(crate) struct Target {
     pub(crate) principal: DirectoryObject,
     pub(crate) role: RoleDefinition,
     pub(crate) scope: String,
+    /// The scopes whose eligibilities cover this one: the scope itself for a directory role; for
+    /// an Azure role also every scope above it (lower-case keys), as Azure RBAC inherits (§2.2).
+    pub(crate) covering: Vec<String>,
     pub(crate) policy: Policy,
     /// What the `validate` hooks decided.
     pub(crate) hooks: extension::HookOutcome,
@@ -101,17 +104,14 @@ pub(crate) fn check_role_at_scope(role: &RoleDefinition, scope: &str) -> Result<
 }
 
 pub(crate) fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
+    if req.surface == Surface::AzureResource {
+        return prepare_azure(tx, req);
+    }
     let scope = scope_of(req)?;
     if req.directory_scope_id.is_some() {
         check_directory_scope(tx, &scope)?;
     }
-    let principal = tx.object(&req.principal_id)?.ok_or_else(|| {
-        ApiError::new(
-            400,
-            fidelity::PRINCIPAL_NOT_FOUND_CODE,
-            format!("The principal '{}' does not exist in this tenant.", req.principal_id),
-        )
-    })?;
+    let principal = principal_of(tx, req)?;
     let role = tx.role(&req.role_definition_id)?.ok_or_else(|| {
         ApiError::new(
             400,
@@ -127,28 +127,7 @@ pub(crate) fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError>
             format!("role '{}' is disabled (isEnabled: false) and cannot be assigned", role.display_name),
         ));
     }
-    let invalid = |why: String| ApiError::new(400, fidelity::INVALID_PRINCIPAL_CODE, why);
-    match principal.kind {
-        PrincipalKind::AdministrativeUnit => {
-            return Err(invalid(format!(
-                "'{}' is an administrative unit; it cannot hold roles",
-                principal.display_name
-            )));
-        }
-        PrincipalKind::ServicePrincipal if req.kind == RequestKind::Eligibility => {
-            return Err(invalid(format!(
-                "service principal '{}' cannot be made eligible; service principals can only get active assignments",
-                principal.display_name
-            )));
-        }
-        PrincipalKind::Group if !principal.is_assignable_to_role => {
-            return Err(invalid(format!(
-                "group '{}' is not role-assignable (isAssignableToRole is false); only role-assignable groups can hold directory roles",
-                principal.display_name
-            )));
-        }
-        _ => {}
-    }
+    check_holder(&principal, req.kind, Surface::Directory)?;
     let policy = tx.policy_for(Surface::Directory.as_str(), "/", &role.id)?.ok_or_else(|| {
         ApiError::new(
             500,
@@ -156,11 +135,93 @@ pub(crate) fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError>
             format!("role '{}' has no policy", role.display_name),
         )
     })?;
-    Ok(Target { principal, role, scope, policy, hooks: extension::HookOutcome::default() })
+    let covering = vec![scope.clone()];
+    Ok(Target { principal, role, scope, covering, policy, hooks: extension::HookOutcome::default() })
+}
+
+/// Refuses a principal that cannot hold a role this way: an administrative unit; a service
+/// principal made eligible (it can only be assigned); for a directory role, a group that is not
+/// role-assignable (Azure RBAC takes any group).
+fn check_holder(principal: &DirectoryObject, kind: RequestKind, surface: Surface) -> Result<(), ApiError> {
+    let invalid = |why: String| Err(ApiError::new(400, fidelity::INVALID_PRINCIPAL_CODE, why));
+    match principal.kind {
+        PrincipalKind::AdministrativeUnit => {
+            invalid(format!("'{}' is an administrative unit; it cannot hold roles", principal.display_name))
+        }
+        PrincipalKind::ServicePrincipal if kind == RequestKind::Eligibility => invalid(format!(
+            "service principal '{}' cannot be made eligible; service principals can only get active assignments",
+            principal.display_name
+        )),
+        PrincipalKind::Group if surface == Surface::Directory && !principal.is_assignable_to_role => {
+            invalid(format!(
+                "group '{}' is not role-assignable (isAssignableToRole is false); only role-assignable groups can hold directory roles",
+                principal.display_name
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The principal of a request, or the 400 for one the tenant does not have.
+fn principal_of(tx: &Tx<'_>, req: &NewRequest) -> Result<DirectoryObject, ApiError> {
+    tx.object(&req.principal_id)?.ok_or_else(|| {
+        ApiError::new(
+            400,
+            fidelity::PRINCIPAL_NOT_FOUND_CODE,
+            format!("The principal '{}' does not exist in this tenant.", req.principal_id),
+        )
+    })
+}
+
+/// An Azure resource role's request: its scope in the estate (with those above it), a built-in
+/// Azure role that may be assigned there, a principal that can hold it, the (scope, role) policy.
+fn prepare_azure(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
+    let text = req.directory_scope_id.as_deref().ok_or_else(|| {
+        ApiError::bad_request("scope", "an Azure role is requested at a scope: a management group, subscription, resource group or resource")
+    })?;
+    let chain = super::azure_access::scope_and_ancestors(tx, text)?;
+    let here = &chain[0];
+    let principal = principal_of(tx, req)?;
+    let (azure, role) = super::azure_access::azure_role(&req.role_definition_id)?;
+    let assignable = azure
+        .assignable_scopes
+        .iter()
+        .any(|a| *a == "/" || here.scope.key().starts_with(&a.to_ascii_lowercase()));
+    if !assignable {
+        return Err(ApiError::bad_request(
+            "roleDefinitionId",
+            format!(
+                "'{}' can be assigned only at {}, not at {}",
+                azure.role_name,
+                azure.assignable_scopes.join(", "),
+                here.scope
+            ),
+        ));
+    }
+    check_holder(&principal, req.kind, Surface::AzureResource)?;
+    let policy = super::azure_access::azure_policy(tx, here, &role.id)?;
+    Ok(Target {
+        principal,
+        role,
+        scope: here.scope.path().to_string(),
+        covering: chain.iter().map(|n| n.scope.key()).collect(),
+        policy,
+        hooks: extension::HookOutcome::default(),
+    })
 }
 
 pub(crate) fn scope_matches(s: &Schedule, scope: &str) -> bool {
     s.directory_scope_id.as_deref().or(s.app_scope_id.as_deref()) == Some(scope)
+}
+
+/// Whether `s` (an eligibility) lets its holder act at the target's scope: made there, or, for an
+/// Azure role, at a scope above it.
+fn covers(t: &Target, s: &Schedule) -> bool {
+    if s.surface == Surface::AzureResource {
+        let key = s.directory_scope_id.as_deref().map(str::to_ascii_lowercase);
+        return key.is_some_and(|k| t.covering.contains(&k));
+    }
+    scope_matches(s, &t.scope)
 }
 
 /// Live schedules of the principal itself for the role at the scope.
@@ -190,7 +251,7 @@ pub(crate) fn find_eligibility(
     ctx: &Ctx,
     t: &Target,
 ) -> Result<Option<(Schedule, MemberType)>, ApiError> {
-    let current = |s: &Schedule| s.is_active() && scope_matches(s, &t.scope) && s.start() <= ctx.now;
+    let current = |s: &Schedule| s.is_active() && covers(t, s) && s.start() <= ctx.now;
     if let Some(s) = tx
         .schedules_of(RequestKind::Eligibility, &t.principal.id, &t.role.id, ScheduleState::Live)?
         .into_iter()

@@ -250,6 +250,18 @@ pub struct AzureScopeNode {
     pub created_at: super::Timestamp,
 }
 
+/// The id of the role assignment that gives a tenant's break-glass administrator User Access
+/// Administrator at the tenant root management group (the engine makes it for a new tenant, the
+/// schema's 2 → 3 step for an existing one): derived from what it grants, as an ARM role
+/// assignment's GUID.
+pub fn elevated_access_id(root_path: &str, admin: &str) -> String {
+    super::ids::derived_guid(&format!(
+        "{}\u{0}{}\u{0}{admin}",
+        root_path.to_ascii_lowercase(),
+        super::azure_roles::USER_ACCESS_ADMINISTRATOR
+    ))
+}
+
 /// Whether `text` is a GUID in the 8-4-4-4-12 form.
 pub fn is_guid(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();

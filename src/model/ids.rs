@@ -18,6 +18,15 @@ pub fn nth_guid(seed: u64, n: u64) -> String {
 }
 
 /// Whether `s` is a GUID in any of the usual spellings.
+/// A GUID derived from `text` alone (FNV-1a, then the seeded stream's shape): for ids the service
+/// derives from what they name rather than mints, such as the policy of an Azure (scope, role)
+/// pair that nobody has changed yet.
+pub fn derived_guid(text: &str) -> String {
+    let hash =
+        text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    nth_guid(hash, 0)
+}
+
 pub fn is_guid(s: &str) -> bool {
     Uuid::parse_str(s).is_ok()
 }

@@ -492,6 +492,22 @@ pub fn default_directory_rules() -> Vec<PolicyRule> {
         .collect()
 }
 
+/// The rules of an Azure resource role's policy at a scope before anyone changes them (arm-pim
+/// reference §3.5): as a directory role's, except that eligible and active assignments must
+/// expire (after a year and after six months), as the portal's "permanent not allowed" default.
+pub fn default_azure_resource_rules() -> Vec<PolicyRule> {
+    default_directory_rules()
+        .into_iter()
+        .map(|rule| match rule {
+            PolicyRule::Expiration(mut r) if r.id.starts_with("Expiration_Admin_") => {
+                r.is_expiration_required = true;
+                PolicyRule::Expiration(r)
+            }
+            other => other,
+        })
+        .collect()
+}
+
 /// A role management policy with its rules, as the engine reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {

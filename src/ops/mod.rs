@@ -294,6 +294,20 @@ pub fn scope(engine: &mut Engine, text: &str) -> Result<String, ApiError> {
     })
 }
 
+/// The Azure scope `text` names, if it names one: an ARM path (`/subscriptions/...`,
+/// `/providers/Microsoft.Management/...`, any spelling ARM accepts), or the name of a scope of the
+/// estate that is not also a directory object's (a directory scope wins a name both have).
+pub fn azure_scope(engine: &mut Engine, text: &str) -> Result<Option<String>, ApiError> {
+    let lower = text.trim().trim_start_matches('/').to_ascii_lowercase();
+    if lower.starts_with("subscriptions/") || lower.starts_with("providers/") {
+        return Ok(Some(engine.azure_scope(text)?.0.scope.path().to_string()));
+    }
+    if text.starts_with('/') || engine.resolve_object(text).is_ok() {
+        return Ok(None);
+    }
+    Ok(engine.azure_scope(text).ok().map(|(n, _, _)| n.scope.path().to_string()))
+}
+
 /// JSON given inline, or `@FILE` where the surface may read files.
 pub fn body_text(text: &str, access: Access) -> Result<String, ApiError> {
     match text.strip_prefix('@') {

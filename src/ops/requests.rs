@@ -63,13 +63,19 @@ struct Request<'a> {
 }
 
 fn build(engine: &mut Engine, r: Request<'_>) -> Result<NewRequest, ApiError> {
+    // An Azure scope makes it a request for an Azure resource role, whose name or id the engine
+    // resolves against the Azure catalog.
+    let (surface, scope, role) = match super::azure_scope(engine, r.scope)? {
+        Some(path) => (Surface::AzureResource, path, r.role.to_string()),
+        None => (Surface::Directory, super::scope(engine, r.scope)?, engine.resolve_role(r.role)?.id),
+    };
     Ok(NewRequest {
-        surface: Surface::Directory,
+        surface,
         kind: r.kind,
         action: r.action,
         principal_id: r.principal_id,
-        role_definition_id: engine.resolve_role(r.role)?.id,
-        directory_scope_id: Some(super::scope(engine, r.scope)?),
+        role_definition_id: role,
+        directory_scope_id: Some(scope),
         app_scope_id: None,
         justification: r.options.justification.clone(),
         schedule_info: r.schedule_info,

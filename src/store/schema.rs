@@ -36,6 +36,29 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     tx.commit()
 }
 
+/// Gives an existing tenant's default caller User Access Administrator at the tenant root
+/// management group, as a new tenant's gets it (the engine's `azure_access::elevated_access`).
+fn elevate_default_caller(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    use rusqlite::OptionalExtension;
+    let meta = |key: &str| -> rusqlite::Result<Option<String>> {
+        tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()
+    };
+    let (Some(tenant), Some(admin)) = (meta("tenant_id")?, meta("default_caller")?) else {
+        return Ok(());
+    };
+    let clock: i64 = meta("clock")?.and_then(|c| c.parse().ok()).unwrap_or(0);
+    let root = crate::model::azure_scope::AzureScope::tenant_root(&tenant);
+    let id = crate::model::azure_scope::elevated_access_id(root.path(), &admin);
+    tx.execute(
+        "INSERT OR IGNORE INTO schedules (id, surface, kind, principal_id, role_definition_id, directory_scope_id,
+             member_type, assignment_type, status, state, start_at, expiration_type, instance_id)
+         VALUES (?1, 'azureResource', 'assignment', ?2, ?3, ?4, 'Direct', 'Assigned', 'Provisioned', 'live', ?5,
+             'noExpiration', ?1)",
+        rusqlite::params![id, admin, crate::model::azure_roles::USER_ACCESS_ADMINISTRATOR, root.path(), clock],
+    )?;
+    Ok(())
+}
+
 fn current_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
 }
@@ -50,9 +73,9 @@ fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
              ALTER TABLE requests ADD COLUMN ticket_submitter_id TEXT;",
         ),
         // 2 → 3: the Azure scope tree, with the tenant root management group of a store that
-        // already has a tenant (a new tenant gets it when it is seeded). The table's definition is
-        // repeated from schema.sql on purpose: a step stays as it was when a later version changes
-        // the table.
+        // already has a tenant (a new tenant gets it when it is seeded), and its default caller's
+        // elevated access there. The table's definition is repeated from schema.sql on purpose: a
+        // step stays as it was when a later version changes the table.
         2 => tx.execute_batch(&format!(
             "CREATE TABLE azure_scopes (
                  key          TEXT PRIMARY KEY,
@@ -69,7 +92,8 @@ fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
                  FROM meta WHERE key = 'tenant_id';",
             root = crate::model::azure_scope::MANAGEMENT_GROUP_PREFIX,
             name = crate::model::azure_scope::TENANT_ROOT_NAME,
-        )),
+        ))
+        .and_then(|()| elevate_default_caller(tx)),
         // No released version precedes 1: a store claiming one was not written by pimlab.
         _ => Err(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),

@@ -501,6 +501,7 @@ const ENGINE_ORDER: &[&[&str]] = &[
     &["audit", "notify", "validate", "lockout"],
     &["directory"],
     &["records", "azure_scopes"],
+    &["azure_access"],
     &["extension"],
     &["target"],
     &["provision"],

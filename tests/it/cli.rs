@@ -2439,3 +2439,343 @@ fn scopes_are_found_by_any_spelling_of_their_path_or_by_name() {
     assert_ne!(crate::harness::cli::run_in(empty.path(), &["scope", "list"]).code, 0);
     assert!(!empty.path().join("pimlab.db").exists());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Azure resource roles through the command line (the demo estate)
+// ---------------------------------------------------------------------------------------------
+
+const PROD: &str = "/subscriptions/8a1f3c52-6d0e-4b7a-9c21-5e4d3f2a1b00";
+const DEV: &str = "/subscriptions/3c9e7b14-2f5a-4d68-8e03-b1a2c4d5e6f7";
+
+/// Just-enough access (arm-pim §2.2): an eligibility at a subscription covers the resource groups
+/// and resources below it, not a sibling subscription; the activation is a role assignment at the
+/// scope asked for, and it expires on the simulated clock.
+#[test]
+fn an_azure_eligibility_at_a_subscription_is_activated_at_a_resource_group_below_it() {
+    let lab = Lab::demo();
+    lab.run(&[
+        "eligible",
+        "assign",
+        "-p",
+        "alice",
+        "-r",
+        "Owner",
+        "--scope",
+        PROD,
+        "--duration",
+        "P90D",
+        "-j",
+        "On call",
+    ])
+    .ok()
+    .out_has("Provisioned");
+    lab.run(&[
+        "--as",
+        "alice",
+        "activate",
+        "-r",
+        "Owner",
+        "--scope",
+        "rg-prod-data",
+        "--duration",
+        "2h",
+        "-j",
+        "Rotate the vault keys",
+    ])
+    .ok()
+    .out_has("Provisioned");
+    lab.run(&[
+        "--as",
+        "alice",
+        "activate",
+        "-r",
+        "owner",
+        "--scope",
+        "kv-contoso-prod",
+        "--duration",
+        "1h",
+        "-j",
+        "Just the vault",
+    ])
+    .ok();
+    lab.fails_unchanged(&[
+        "--as",
+        "alice",
+        "activate",
+        "-r",
+        "Owner",
+        "--scope",
+        DEV,
+        "--duration",
+        "1h",
+        "-j",
+        "Not mine",
+    ])
+    .refused("RoleAssignmentRequestPolicyValidationFailed", 400)
+    .err_has("EligibilityRule");
+    let active = lab.run(&["active", "list", "--now", "-p", "alice"]).ok();
+    assert!(
+        active.stdout.contains("rg-prod-data (resourceGroup)") && active.stdout.contains("Owner"),
+        "{active}"
+    );
+    lab.run(&["clock", "advance", "3h"]).ok();
+    assert!(!lab.run(&["active", "list", "--now", "-p", "alice"]).ok().stdout.contains("Owner"));
+}
+
+/// Admin requests for an Azure role need an active Azure role that may write role assignments at
+/// the scope or above it (arm-pim §2.4); a directory administrator role is not enough.
+#[test]
+fn azure_admin_requests_need_an_azure_role_that_may_assign_at_or_above_the_scope() {
+    let lab = Lab::demo();
+    // Dev holds Privileged Role Administrator through Tier-0 only as an eligibility; alice is
+    // eligible for Global Administrator: neither is an Azure role.
+    lab.run(&["--as", "alice", "activate", "-r", "Global Administrator", "--duration", "1h", "-j", "x"]).ok();
+    lab.fails_unchanged(&[
+        "--as",
+        "alice",
+        "eligible",
+        "assign",
+        "-p",
+        "ben",
+        "-r",
+        "Reader",
+        "--scope",
+        PROD,
+        "--duration",
+        "P30D",
+        "-j",
+        "x",
+    ])
+    .refused("UnauthorizedAccessException", 403)
+    .err_has("may write role assignments");
+    // The break-glass administrator (elevated at the tenant root group) makes ben Owner of one
+    // resource group: ben may then assign there, and below it, but not beside it or above it.
+    lab.run(&[
+        "active",
+        "assign",
+        "-p",
+        "ben",
+        "-r",
+        "Owner",
+        "--scope",
+        "rg-prod-app",
+        "--duration",
+        "P30D",
+        "-j",
+        "App team lead",
+    ])
+    .ok();
+    lab.run(&[
+        "--as",
+        "ben",
+        "eligible",
+        "assign",
+        "-p",
+        "chloe",
+        "-r",
+        "Reader",
+        "--scope",
+        "rg-prod-app",
+        "--duration",
+        "P30D",
+        "-j",
+        "Read the app",
+    ])
+    .ok()
+    .out_has("Provisioned");
+    for scope in ["rg-prod-data", PROD] {
+        lab.fails_unchanged(&[
+            "--as",
+            "ben",
+            "eligible",
+            "assign",
+            "-p",
+            "chloe",
+            "-r",
+            "Reader",
+            "--scope",
+            scope,
+            "--duration",
+            "P30D",
+            "-j",
+            "x",
+        ])
+        .refused("UnauthorizedAccessException", 403);
+    }
+}
+
+/// Azure's default role settings (arm-pim §3.5, §7.1): an eligibility or active assignment must
+/// end, within a year or six months; and each scope has its own settings.
+#[test]
+fn azure_default_settings_require_an_end_and_refuse_what_they_do_not_allow() {
+    let lab = Lab::demo();
+    lab.fails_unchanged(&[
+        "eligible",
+        "assign",
+        "-p",
+        "alice",
+        "-r",
+        "Contributor",
+        "--scope",
+        "rg-dev-app",
+        "--permanent",
+        "-j",
+        "x",
+    ])
+    .refused("RoleAssignmentRequestPolicyValidationFailed", 400)
+    .err_has("ExpirationRule")
+    .err_has("P365D");
+    lab.fails_unchanged(&[
+        "active",
+        "assign",
+        "-p",
+        "alice",
+        "-r",
+        "Contributor",
+        "--scope",
+        "rg-dev-app",
+        "--duration",
+        "P200D",
+        "-j",
+        "x",
+    ])
+    .refused("RoleAssignmentRequestPolicyValidationFailed", 400)
+    .err_has("P180D");
+    lab.run(&[
+        "eligible",
+        "assign",
+        "-p",
+        "alice",
+        "-r",
+        "Contributor",
+        "--scope",
+        "rg-dev-app",
+        "--duration",
+        "P365D",
+        "-j",
+        "x",
+    ])
+    .ok();
+}
+
+#[test]
+fn azure_requests_name_a_scope_and_a_role_the_estate_and_the_catalog_have() {
+    let lab = Lab::demo();
+    let assign = |role: &str, scope: &str| {
+        vec![
+            "eligible",
+            "assign",
+            "-p",
+            "alice",
+            "-r",
+            role,
+            "--scope",
+            scope,
+            "--duration",
+            "P30D",
+            "-j",
+            "x",
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>| lab.fails_unchanged(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    run(assign("Owner", "/subscriptions/11111111-1111-4111-8111-111111111111"))
+        .refused("SubscriptionNotFound", 404);
+    run(assign("Owner", &format!("{PROD}/resourceGroups/rg-none"))).refused("ResourceGroupNotFound", 404);
+    run(assign("Global Administrator", PROD)).refused("RoleDefinitionDoesNotExist", 400);
+    run(assign("Reservations Administrator", "rg-prod-app"))
+        .refused("BadRequest", 400)
+        .err_has("/providers/Microsoft.Capacity");
+}
+
+/// The directory's Graph API lists directory roles only: Azure roles live in the same store and
+/// answer over ARM.
+#[test]
+fn graph_lists_no_azure_role_schedules_or_assignments() {
+    let lab = Lab::demo();
+    lab.run(&[
+        "eligible",
+        "assign",
+        "-p",
+        "alice",
+        "-r",
+        "Owner",
+        "--scope",
+        PROD,
+        "--duration",
+        "P90D",
+        "-j",
+        "x",
+    ])
+    .ok();
+    for path in [
+        "/roleManagement/directory/roleAssignments",
+        "/roleManagement/directory/roleEligibilitySchedules",
+        "/roleManagement/directory/roleAssignmentScheduleInstances",
+        "/roleManagement/directory/roleEligibilityScheduleRequests",
+    ] {
+        let run = lab.run(&["graph", "GET", path]);
+        assert_eq!(run.code, 0, "{run}");
+        assert!(
+            !run.stdout.contains("/subscriptions/") && !run.stdout.contains("managementGroups"),
+            "{path}: {run}"
+        );
+    }
+}
+
+/// Found by testing: two activations at Azure scopes whose paths end in no GUID (a resource group
+/// and a resource) got the same instance id and the second failed with a 500. Every scope of the
+/// estate under a subscription gets its own activation, each with its own role assignment.
+#[test]
+fn azure_activations_at_every_scope_below_an_eligibility_have_distinct_role_assignments() {
+    let lab = Lab::demo();
+    lab.run(&[
+        "eligible",
+        "assign",
+        "-p",
+        "alice",
+        "-r",
+        "Reader",
+        "--scope",
+        PROD,
+        "--duration",
+        "P90D",
+        "-j",
+        "x",
+    ])
+    .ok();
+    let below: Vec<String> = lab
+        .run(&["--json", "scope", "list"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .filter(|id| id.starts_with(PROD))
+        .collect();
+    assert_eq!(below.len(), 5, "{below:?}");
+    for scope in &below {
+        lab.run(&[
+            "--as",
+            "alice",
+            "activate",
+            "-r",
+            "Reader",
+            "--scope",
+            scope,
+            "--duration",
+            "1h",
+            "-j",
+            "x",
+        ])
+        .ok();
+    }
+    let active = lab.run(&["--json", "active", "list", "--now", "-p", "alice"]).ok().listing();
+    let mut ids: Vec<&str> = active.iter().filter_map(|a| a["id"].as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), below.len(), "{active:#?}");
+}

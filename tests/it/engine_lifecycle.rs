@@ -15,7 +15,8 @@ use pimlab::model::builtin_roles::{DIRECTORY_READERS, GLOBAL_ADMINISTRATOR, PRIV
 use pimlab::model::policy;
 use pimlab::model::{
     Action, ApiError, AssignmentType, ExpirationType, FidelitySwitch, IsoDuration, MemberType, NewRequest,
-    PrincipalKind, RequestKind, Schedule, ScheduleRequest, ScheduleState, Status, TicketInfo, Timestamp,
+    PrincipalKind, RequestKind, Schedule, ScheduleRequest, ScheduleState, Status, Surface, TicketInfo,
+    Timestamp,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -290,7 +291,20 @@ fn admin_assign_active_is_an_assigned_role_assignment_with_the_documented_id() {
 fn seeded_break_glass_assignment_is_a_non_pim_assignment_keyed_by_the_role_assignment_id() {
     let mut t = lab();
     let admin = t.admin.caller.clone();
-    let s = t.schedules(ASSIGN, &admin);
+    let (s, azure): (Vec<Schedule>, Vec<Schedule>) =
+        t.schedules(ASSIGN, &admin).into_iter().partition(|s| s.surface == Surface::Directory);
+    // Its Azure side: User Access Administrator at the tenant root group, as after Entra's
+    // "elevate access", so that someone can assign the first Azure roles.
+    assert_eq!(azure.len(), 1, "{azure:#?}");
+    assert_eq!(azure[0].role_definition_id, pimlab::model::azure_roles::USER_ACCESS_ADMINISTRATOR);
+    assert!(
+        azure[0]
+            .directory_scope_id
+            .as_deref()
+            .unwrap()
+            .starts_with("/providers/Microsoft.Management/managementGroups/")
+    );
+    assert_eq!(azure[0].id, azure[0].instance_id);
     assert_eq!(s.len(), 1);
     let s = &s[0];
     assert_eq!(s.role_definition_id, GLOBAL_ADMINISTRATOR);

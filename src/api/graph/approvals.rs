@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{Call, Response, Version, filter_by_current_user_on, not_found_path};
 use crate::api::{body, views};
 use crate::model::approval::{ApprovalChannel, Decision};
-use crate::model::{ApiError, Status};
+use crate::model::{ApiError, Status, Surface};
 
 impl Call<'_> {
     /// Beta `roleAssignmentApprovals`: an approval (id = request id) with one step per stage.
@@ -23,6 +23,9 @@ impl Call<'_> {
                 let caller = self.session.caller.clone();
                 let mut items = Vec::new();
                 for (q, approvers) in self.engine.pending_decisions()? {
+                    if q.surface != Surface::Directory {
+                        continue;
+                    }
                     let mine = match on.as_str() {
                         "approver" => approvers.iter().any(|a| a.eq_ignore_ascii_case(&caller)),
                         "createdBy" => q.created_by.eq_ignore_ascii_case(&caller),

@@ -113,6 +113,12 @@ fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
+/// What the directory's Graph API lists: schedules of directory roles (Azure resource roles'
+/// live in the same store, and answer over ARM).
+fn directory_only(rows: Vec<crate::model::Schedule>) -> Vec<crate::model::Schedule> {
+    rows.into_iter().filter(|s| s.surface == crate::model::Surface::Directory).collect()
+}
+
 fn not_found_path(path: &str) -> ApiError {
     ApiError::new(400, ErrorCode::BadRequest, format!("Resource not found for the segment '{path}'."))
 }

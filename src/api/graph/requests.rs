@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::{Call, Response};
 use crate::api::{body, views};
 use crate::engine::RequestFilter;
-use crate::model::{ApiError, RequestKind, ScheduleRequest, Status};
+use crate::model::{ApiError, RequestKind, ScheduleRequest, Status, Surface};
 
 /// Properties a schedule request can be expanded on.
 const REQUEST_EXPANDS: &[&str] =
@@ -90,7 +90,7 @@ impl Call<'_> {
             None => {}
         }
         let mut items = Vec::new();
-        for q in self.engine.requests(&f)? {
+        for q in self.engine.requests(&f)?.into_iter().filter(|q| q.surface == Surface::Directory) {
             if approver_only
                 && (q.status != Status::PendingApproval || !self.engine.is_approver(&caller, &q)?)
             {
@@ -120,6 +120,10 @@ impl Call<'_> {
         let type_name = views::request_type(kind).trim_start_matches("#microsoft.graph.").to_string();
         self.check_expands(REQUEST_EXPANDS, &type_name)?;
         let q = self.engine.request(id, Some(kind))?;
+        if q.surface != Surface::Directory {
+            // Azure resource roles' requests are ARM's, not Graph's.
+            return Err(crate::engine::request_not_found(id));
+        }
         let v = self.render_request(&q)?;
         self.entity(self.context(&format!("roleManagement/directory/{collection}/$entity")), v)
     }

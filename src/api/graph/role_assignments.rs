@@ -1,7 +1,7 @@
 //! `roleManagement/directory/roleAssignments`: active assignments as the directory sees them, and
 //! assignments made outside PIM (create, delete).
 
-use super::{Call, Response, method_not_allowed};
+use super::{Call, Response, directory_only, method_not_allowed};
 use crate::api::{body, views};
 use crate::model::ErrorCode;
 use crate::model::{ApiError, RequestKind, ids};
@@ -55,8 +55,11 @@ impl Call<'_> {
                 )?;
                 let principal = self.query.filter.as_ref().and_then(|f| f.required_eq("principalId"));
                 let role = self.query.filter.as_ref().and_then(|f| f.required_eq("roleDefinitionId"));
-                let rows =
-                    self.engine.instances(RequestKind::Assignment, principal.as_deref(), role.as_deref())?;
+                let rows = directory_only(self.engine.instances(
+                    RequestKind::Assignment,
+                    principal.as_deref(),
+                    role.as_deref(),
+                )?);
                 let mut items = Vec::new();
                 for s in &rows {
                     let mut v = views::role_assignment(s, &tenant);

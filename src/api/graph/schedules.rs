@@ -4,9 +4,9 @@
 use crate::model::ErrorCode;
 use serde_json::Value;
 
-use super::{Call, Response};
+use super::{Call, Response, directory_only};
 use crate::api::views;
-use crate::model::{ApiError, RequestKind, Schedule};
+use crate::model::{ApiError, RequestKind, Schedule, Surface};
 
 /// Properties a schedule or instance can be expanded on (eligibilities: all but `activatedUsing`).
 const SCHEDULE_EXPANDS: &[&str] =
@@ -76,7 +76,7 @@ impl Call<'_> {
             }
             None => (None, Vec::new()),
         };
-        let rows = if instances {
+        let rows = directory_only(if instances {
             self.engine.instances(
                 kind,
                 if mine.is_some() { None } else { principal_filter.as_deref() },
@@ -88,7 +88,7 @@ impl Call<'_> {
                 if mine.is_some() { None } else { principal_filter.as_deref() },
                 role_filter.as_deref(),
             )?
-        };
+        });
         let mut items = Vec::new();
         for s in &rows {
             let via_group = match &mine {
@@ -121,6 +121,7 @@ impl Call<'_> {
         self.require_method(&["GET"])?;
         let found =
             if instances { self.engine.instance(kind, id)? } else { self.engine.schedule(kind, id)? };
+        let found = found.filter(|s| s.surface == Surface::Directory);
         let s = found.ok_or_else(|| {
             ApiError::not_found(ErrorCode::ResourceNotFound, type_name_of(kind, instances), id)
         })?;

@@ -177,7 +177,10 @@ impl Names {
         if let Some(n) = self.roles.get(id) {
             return n.clone();
         }
-        let name = engine.role(id).map(|r| r.display_name).unwrap_or_else(|_| id.to_string());
+        // A directory role, else a built-in Azure role (their GUIDs never meet).
+        let name = engine.role(id).map(|r| r.display_name).unwrap_or_else(|_| {
+            crate::model::azure_roles::builtin(id).map_or_else(|| id.to_string(), |r| r.role_name.to_string())
+        });
         self.roles.insert(id.to_string(), name.clone());
         name
     }
@@ -193,6 +196,9 @@ impl Names {
 
     /// A scope as short as a table cell wants: `/` or the name of the unit or object.
     pub fn short_scope(&mut self, engine: &mut Engine, scope: Option<&str>) -> String {
+        if let Some(node) = scope.and_then(|s| azure_node(engine, s)) {
+            return format!("{} ({})", node.display_name, node.scope.kind());
+        }
         match (scope, self.scope_object(engine, scope)) {
             (Some(s), Some(name)) if s.starts_with("/administrativeUnits/") => {
                 format!("{name} (AU)")
@@ -204,9 +210,18 @@ impl Names {
     }
 
     fn scope_object(&mut self, engine: &mut Engine, scope: Option<&str>) -> Option<String> {
+        if let Some(node) = scope.and_then(|s| azure_node(engine, s)) {
+            return Some(node.display_name);
+        }
         let id = scope.and_then(crate::model::ids::scope_object_id)?;
         engine.object(id).ok().flatten().map(|o| o.display_name)
     }
+}
+
+/// The Azure estate's node for `scope`, when it is an Azure scope the estate has.
+fn azure_node(engine: &mut Engine, scope: &str) -> Option<crate::model::azure_scope::AzureScopeNode> {
+    let parsed = crate::model::azure_scope::AzureScope::parse(scope).ok()?;
+    engine.azure_scope_at(&parsed).ok()
 }
 
 pub fn time(t: Option<Timestamp>) -> String {

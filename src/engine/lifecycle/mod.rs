@@ -53,10 +53,19 @@ pub(crate) fn submit(
             ),
         ));
     }
-    if req.action.is_admin() {
+    if req.action.is_admin() && req.surface != crate::model::Surface::AzureResource {
         require_admin(tx, session, &format!("'{}'", req.action))?;
     }
     let mut t = prepare(tx, req)?;
+    if req.action.is_admin() && req.surface == crate::model::Surface::AzureResource {
+        super::azure_access::require_azure_admin(
+            tx,
+            session,
+            &t.scope,
+            &t.covering,
+            &format!("'{}'", req.action),
+        )?;
+    }
     let provisional = provisional_request(tx, ctx, session, req, &t.principal.id, &t.role.id)?;
     t.hooks = extension::validate(tx, ctx, &provisional, &session.caller)?;
     let t = t;
