@@ -113,8 +113,11 @@ CREATE TABLE requests (
     trace               TEXT NOT NULL DEFAULT '[]', -- JSON decision trace
     -- Beta's ticketInfo (schema version 2).
     ticket_approver_id  TEXT,
-    ticket_submitter_id TEXT
+    ticket_submitter_id TEXT,
+    -- The name an ARM client gave the request in its PUT (schema version 4); Graph requests have none.
+    client_name         TEXT
 );
+CREATE UNIQUE INDEX requests_by_client_name ON requests (client_name COLLATE NOCASE) WHERE client_name IS NOT NULL;
 CREATE INDEX requests_by_target ON requests (principal_id, role_definition_id, status);
 CREATE INDEX requests_by_created ON requests (created_at);
 CREATE INDEX requests_by_canceled ON requests (canceled_at) WHERE canceled_at IS NOT NULL;

@@ -137,6 +137,11 @@ pub const ARM_UNSUPPORTED_API_VERSION_CODE: ErrorCode = ErrorCode::InvalidResour
 /// with it as 404 `RoleDefinitionDoesNotExist`.
 pub const ARM_ROLE_DEFINITION_NOT_FOUND_CODE: ErrorCode = ErrorCode::RoleDefinitionDoesNotExist;
 
+/// ARM: a PUT of a schedule request under a name another request has. The name must be new
+/// ("must be unique per request", arm-pim §1.1); the service's code for a reused one is not in
+/// the reference: pimlab answers 409 `Conflict`.
+pub const ARM_REQUEST_NAME_TAKEN_CODE: ErrorCode = ErrorCode::Conflict;
+
 #[cfg(test)]
 mod tests {
     use crate::model::FidelitySwitch;

@@ -118,6 +118,10 @@ error_codes! {
     InvalidResourceType => User,
     /// ARM: a role definition that does not exist.
     RoleDefinitionDoesNotExist => NotFound,
+    /// ARM: the caller lacks the RBAC action (also any DELETE of a schedule request).
+    AuthorizationFailed => Policy,
+    /// ARM: a request body that is not JSON, or lacks what the resource needs.
+    InvalidRequestContent => User,
     /// ARM: a `$filter` the collection does not support.
     InvalidFilter => User,
     /// Something the real API has that pimlab does not model yet (501).

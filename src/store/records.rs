@@ -149,6 +149,29 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Records the name an ARM client PUT the request under.
+    pub fn set_request_client_name(&self, id: &str, name: &str) -> rusqlite::Result<()> {
+        self.tx.prepare_cached("UPDATE requests SET client_name = ?2 WHERE id = ?1")?.execute([id, name])?;
+        Ok(())
+    }
+
+    /// The id of the request an ARM client PUT under `name`, and the client's name of a request.
+    pub fn request_id_by_client_name(&self, name: &str) -> rusqlite::Result<Option<String>> {
+        self.tx
+            .prepare_cached("SELECT id FROM requests WHERE client_name = ?1 COLLATE NOCASE")?
+            .query_row([name], |r| r.get(0))
+            .optional()
+    }
+
+    pub fn request_client_name(&self, id: &str) -> rusqlite::Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT client_name FROM requests WHERE id = ?1")?
+            .query_row([id], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+
     pub fn request(&self, id: &str) -> rusqlite::Result<Option<ScheduleRequest>> {
         self.tx
             .prepare_cached(&format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1"))?

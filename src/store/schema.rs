@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const APPLICATION_ID: i64 = 0x5049_4D4C;
 
 /// The schema version this pimlab writes. Bump it with an entry in `upgrade_from`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -94,6 +94,12 @@ fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
             name = crate::model::azure_scope::TENANT_ROOT_NAME,
         ))
         .and_then(|()| elevate_default_caller(tx)),
+        // 3 → 4: requests keep the name an ARM client PUT them under.
+        3 => tx.execute_batch(
+            "ALTER TABLE requests ADD COLUMN client_name TEXT;
+             CREATE UNIQUE INDEX requests_by_client_name ON requests (client_name COLLATE NOCASE)
+                 WHERE client_name IS NOT NULL;",
+        ),
         // No released version precedes 1: a store claiming one was not written by pimlab.
         _ => Err(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),

@@ -177,9 +177,8 @@ fn paths_that_are_not_microsoft_authorization_resources_are_refused_as_arm_refus
     );
     refused(&mut lab, "GET", &format!("{PROD}/resourceGroups?{RBAC}"), 400, "InvalidResourceType");
     refused(&mut lab, "GET", "", 400, "InvalidResourceType");
-    let pim = format!(
-        "{PROD}/providers/Microsoft.Authorization/roleEligibilityScheduleRequests?api-version=2020-10-01"
-    );
+    let pim =
+        format!("{PROD}/providers/Microsoft.Authorization/roleEligibilitySchedules?api-version=2020-10-01");
     refused(&mut lab, "GET", &pim, 501, "PimlabNotModelled");
 }
 
@@ -250,14 +249,7 @@ fn every_arm_entity_parses_with_the_real_azure_sdk_models() {
     let one =
         ok(&mut lab, &format!("{PROD}/providers/Microsoft.Authorization/roleDefinitions/{OWNER}?{RBAC}"));
     docs.push(json!({"model": "v2022_04_01.RoleDefinition", "json": one}));
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("docs.json");
-    std::fs::write(&file, serde_json::to_string(&docs).unwrap()).unwrap();
-    let checker = crate::harness::root().join("tests/it/sdk/check_arm_models.py");
-    let out = std::process::Command::new(&python).arg(&checker).arg(&file).output().expect("run the checker");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains(&format!("{} documents checked, 0 problems", docs.len())), "{text}");
+    check_with_sdk(&python, &docs);
 }
 
 fn segment() -> impl Strategy<Value = String> {
@@ -293,4 +285,214 @@ proptest! {
             prop_assert!(body["error"]["message"].is_string(), "{}", body);
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schedule requests over ARM
+// ---------------------------------------------------------------------------------------------
+
+const PIM: &str = "api-version=2020-10-01";
+const CONTRIBUTOR: &str = "b24988ac-6180-42a0-ab88-20f7382dd24c";
+const ELIGIBILITY_NAME: &str = "64caffb6-55c0-4deb-a585-68e948ea1ad6";
+const ACTIVATION_NAME: &str = "fea7a502-9a96-4806-a26f-eee560e52045";
+
+fn put(lab: &mut Lab, who: &pimlab::engine::Session, path: &str, body: &Value) -> (u16, Value) {
+    let r = arm::handle(&mut lab.engine, who, "PUT", path, Some(&body.to_string()));
+    (r.status, r.body.unwrap_or(Value::Null))
+}
+
+fn request_path(scope: &str, collection: &str, name: &str) -> String {
+    format!("{scope}/providers/Microsoft.Authorization/{collection}/{name}?{PIM}")
+}
+
+fn eligibility_body(principal: &str, duration: Option<&str>) -> Value {
+    let expiration = match duration {
+        Some(d) => json!({"type": "AfterDuration", "endDateTime": null, "duration": d}),
+        None => json!({"type": "NoExpiration", "endDateTime": null, "duration": null}),
+    };
+    json!({"properties": {
+        "principalId": principal,
+        "roleDefinitionId": format!("{PROD}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}"),
+        "requestType": "AdminAssign",
+        "scheduleInfo": {"startDateTime": null, "expiration": expiration},
+        "justification": "On-call rotation",
+        "ticketInfo": {"ticketNumber": "CHG-10442", "ticketSystem": "ServiceNow"},
+        "condition": null, "conditionVersion": null,
+    }})
+}
+
+fn activation_body(principal: &str) -> Value {
+    json!({"properties": {
+        "principalId": principal,
+        "roleDefinitionId": format!("/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}"),
+        "requestType": "SelfActivate",
+        "scheduleInfo": {"expiration": {"type": "AfterDuration", "duration": "PT8H"}},
+        "justification": "Hotfix deployment",
+    }})
+}
+
+/// The documented flow (arm-pim §6): an administrator PUTs an eligibility at a subscription under
+/// a GUID of its choosing; the member PUTs an activation at a resource group below it; each comes
+/// back 201 in ARM's shape and is read back by its name.
+#[test]
+fn an_eligibility_and_an_activation_put_over_arm_come_back_in_arms_shape() {
+    let mut lab = Lab::demo_on_file();
+    let alice = lab.user_id("alice");
+    let admin = lab.admin.clone();
+    let path = request_path(PROD, "roleEligibilityScheduleRequests", ELIGIBILITY_NAME);
+    let (status, q) = put(&mut lab, &admin, &path, &eligibility_body(&alice, Some("P365D")));
+    assert_eq!(status, 201, "{q:#}");
+    assert_eq!(q["name"], ELIGIBILITY_NAME);
+    assert_eq!(q["type"], "Microsoft.Authorization/RoleEligibilityScheduleRequests");
+    assert_eq!(
+        s(&q["id"]),
+        format!(
+            "{PROD}/providers/Microsoft.Authorization/roleEligibilityScheduleRequests/{ELIGIBILITY_NAME}"
+        )
+    );
+    let p = &q["properties"];
+    assert_eq!((p["requestType"].as_str(), p["status"].as_str()), (Some("AdminAssign"), Some("Provisioned")));
+    assert_eq!(p["scope"], PROD);
+    assert_eq!(p["principalType"], "User");
+    assert_eq!(
+        p["scheduleInfo"]["expiration"],
+        json!({"type": "AfterDuration", "endDateTime": null, "duration": "P365D"})
+    );
+    assert_eq!(p["ticketInfo"], json!({"ticketNumber": "CHG-10442", "ticketSystem": "ServiceNow"}));
+    assert_eq!(p["expandedProperties"]["roleDefinition"]["displayName"], "Contributor");
+    assert_eq!(p["expandedProperties"]["scope"]["displayName"], "Contoso Production");
+    let schedule = s(&p["targetRoleEligibilityScheduleId"]);
+    assert_ne!(schedule, ELIGIBILITY_NAME, "the schedule has a server GUID, not the request's name (§1.1)");
+    assert_eq!(ok(&mut lab, &path), q, "GET by name answers what the PUT did");
+
+    let rg = format!("{PROD}/resourceGroups/rg-prod-app");
+    let as_alice = crate::harness::graph::session(&alice);
+    let (status, a) = put(
+        &mut lab,
+        &as_alice,
+        &request_path(&rg, "roleAssignmentScheduleRequests", ACTIVATION_NAME),
+        &activation_body(&alice),
+    );
+    assert_eq!(status, 201, "{a:#}");
+    assert_eq!(a["properties"]["status"], "Provisioned");
+    assert_eq!(a["properties"]["linkedRoleEligibilityScheduleId"], schedule.as_str());
+    assert_eq!(a["properties"]["scope"], rg.as_str());
+    // Listed at the subscription (made below it) and at the resource group, not at a sibling.
+    for (scope, n) in
+        [(PROD.to_string(), 1), (rg.clone(), 1), (format!("{PROD}/resourceGroups/rg-prod-data"), 0)]
+    {
+        let listed = ok(
+            &mut lab,
+            &format!("{scope}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests?{PIM}"),
+        );
+        assert_eq!(listed["value"].as_array().unwrap().len(), n, "at {scope}: {listed:#}");
+    }
+}
+
+#[test]
+fn bad_schedule_requests_get_arms_errors_and_change_nothing() {
+    let mut lab = Lab::demo_on_file();
+    let alice = lab.user_id("alice");
+    let admin = lab.admin.clone();
+    let path = request_path(PROD, "roleEligibilityScheduleRequests", ELIGIBILITY_NAME);
+    assert_eq!(put(&mut lab, &admin, &path, &eligibility_body(&alice, Some("P30D"))).0, 201);
+    let before = lab.dump();
+    let other = request_path(PROD, "roleEligibilityScheduleRequests", "0b6d8e0c-55a4-4d3e-9f44-2a1d39a5e6b7");
+    let bob = lab.user_id("ben");
+    let cases: Vec<(String, Value, u16, &str)> = vec![
+        (path.clone(), eligibility_body(&bob, Some("P30D")), 409, "Conflict"),
+        (
+            request_path(PROD, "roleEligibilityScheduleRequests", "not-a-guid"),
+            eligibility_body(&bob, Some("P30D")),
+            400,
+            "BadRequest",
+        ),
+        (other.clone(), json!({"principalId": bob}), 400, "InvalidRequestContent"),
+        (
+            other.clone(),
+            json!({"properties": {"principalId": bob, "requestType": "AdminAssign"}}),
+            400,
+            "InvalidRequestContent",
+        ),
+        (other.clone(), eligibility_body(&bob, None), 400, "RoleAssignmentRequestPolicyValidationFailed"),
+        (
+            other.clone(),
+            json!({"properties": {"principalId": bob, "roleDefinitionId": CONTRIBUTOR, "requestType": "Assign"}}),
+            400,
+            "BadRequest",
+        ),
+        (
+            request_path(
+                "/subscriptions/11111111-1111-4111-8111-111111111111",
+                "roleEligibilityScheduleRequests",
+                "0b6d8e0c-55a4-4d3e-9f44-2a1d39a5e6b7",
+            ),
+            eligibility_body(&bob, Some("P30D")),
+            404,
+            "SubscriptionNotFound",
+        ),
+    ];
+    for (path, body, status, code) in cases {
+        let (got, answer) = put(&mut lab, &admin, &path, &body);
+        assert_eq!(
+            (got, answer["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{path} {body}: {answer:#}"
+        );
+    }
+    let malformed = arm::handle(&mut lab.engine, &admin, "PUT", &other, Some("{not json"));
+    assert_eq!(malformed.status, 400);
+    assert_eq!(malformed.body.unwrap()["error"]["code"], "InvalidRequestContent");
+    refused(&mut lab, "DELETE", &path, 403, "AuthorizationFailed");
+    // A member cannot assign.
+    let as_ben = crate::harness::graph::session(&bob);
+    let (got, answer) = put(&mut lab, &as_ben, &other, &eligibility_body(&bob, Some("P30D")));
+    assert_eq!(
+        (got, answer["error"]["code"].as_str()),
+        (403, Some("UnauthorizedAccessException")),
+        "{answer:#}"
+    );
+    assert_eq!(lab.dump(), before, "refused requests changed the store");
+}
+
+#[test]
+fn every_schedule_request_parses_with_the_real_azure_sdk_models() {
+    let Some(python) = sdk_python() else {
+        eprintln!("skipped: no Python with azure-mgmt-authorization");
+        return;
+    };
+    let mut lab = Lab::demo_on_file();
+    let alice = lab.user_id("alice");
+    let admin = lab.admin.clone();
+    let (_, e) = put(
+        &mut lab,
+        &admin,
+        &request_path(PROD, "roleEligibilityScheduleRequests", ELIGIBILITY_NAME),
+        &eligibility_body(&alice, Some("P365D")),
+    );
+    let rg = format!("{PROD}/resourceGroups/rg-prod-app");
+    let as_alice = crate::harness::graph::session(&alice);
+    let (_, a) = put(
+        &mut lab,
+        &as_alice,
+        &request_path(&rg, "roleAssignmentScheduleRequests", ACTIVATION_NAME),
+        &activation_body(&alice),
+    );
+    let docs = vec![
+        json!({"model": "v2020_10_01.RoleEligibilityScheduleRequest", "json": e}),
+        json!({"model": "v2020_10_01.RoleAssignmentScheduleRequest", "json": a}),
+    ];
+    check_with_sdk(&python, &docs);
+}
+
+/// Runs the model check over `docs`; fails on any problem it reports.
+fn check_with_sdk(python: &str, docs: &[Value]) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("docs.json");
+    std::fs::write(&file, serde_json::to_string(docs).unwrap()).unwrap();
+    let checker = crate::harness::root().join("tests/it/sdk/check_arm_models.py");
+    let out = std::process::Command::new(python).arg(&checker).arg(&file).output().expect("run the checker");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(&format!("{} documents checked, 0 problems", docs.len())), "{text}");
 }

@@ -2195,6 +2195,8 @@ fn a_version_1_store_is_upgraded_and_reads_as_before() {
         "ALTER TABLE requests DROP COLUMN ticket_approver_id;
          ALTER TABLE requests DROP COLUMN ticket_submitter_id;
          DROP TABLE azure_scopes;
+         DROP INDEX requests_by_client_name;
+         ALTER TABLE requests DROP COLUMN client_name;
          PRAGMA user_version = 1;",
     )
     .unwrap();
@@ -2202,7 +2204,7 @@ fn a_version_1_store_is_upgraded_and_reads_as_before() {
     assert_eq!(lab.run(&["--json", "requests"]).ok().stdout, before);
     let conn = rusqlite::Connection::open(&lab.db).unwrap();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, pimlab::store::SCHEMA_VERSION);
     let nulls: i64 = conn
         .query_row("SELECT count(*) FROM requests WHERE ticket_approver_id IS NULL", [], |r| r.get(0))
         .unwrap();
@@ -2217,7 +2219,11 @@ fn a_version_2_store_is_upgraded_with_its_tenant_root_management_group() {
     let conn = rusqlite::Connection::open(&lab.db).unwrap();
     let tenant: String =
         conn.query_row("SELECT value FROM meta WHERE key = 'tenant_id'", [], |r| r.get(0)).unwrap();
-    conn.execute_batch("DROP TABLE azure_scopes; PRAGMA user_version = 2;").unwrap();
+    conn.execute_batch(
+        "DROP TABLE azure_scopes; DROP INDEX requests_by_client_name; ALTER TABLE requests DROP COLUMN client_name;
+         PRAGMA user_version = 2;",
+    )
+    .unwrap();
     drop(conn);
     let scopes = lab.run(&["--json", "scope", "list"]).ok().json();
     let scopes = scopes.as_array().unwrap();

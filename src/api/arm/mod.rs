@@ -8,6 +8,7 @@
 //! the `api-version`, and routes by resource type; each family answers in its own file, and
 //! `views.rs` writes ARM's wire format.
 
+mod requests;
 mod role_definitions;
 pub mod views;
 
@@ -72,7 +73,10 @@ const RESOURCE_TYPES: &[(&str, Family)] = &[
 ];
 
 /// One call, split up.
-struct Call {
+struct Call<'a> {
+    engine: &'a mut Engine,
+    session: &'a Session,
+    body: Option<&'a str>,
     method: String,
     /// None: the tenant (a path that starts with `/providers/Microsoft.Authorization`).
     scope: Option<AzureScope>,
@@ -83,14 +87,12 @@ struct Call {
     filter: Option<String>,
 }
 
-/// Role definitions are public to every caller and take no body; the caller and the body come
-/// into play with the PIM families (requests), which are not routed yet.
 fn route(
     engine: &mut Engine,
-    _session: &Session,
+    session: &Session,
     method: &str,
     target: &str,
-    _body: Option<&str>,
+    body: Option<&str>,
 ) -> Result<Response, ApiError> {
     let target = target.trim();
     let without_host = ["https://management.azure.com", "http://management.azure.com"]
@@ -148,6 +150,9 @@ fn route(
         Some(engine.azure_scope_at(&scope)?.scope)
     };
     let mut call = Call {
+        engine,
+        session,
+        body,
         method: method.to_string(),
         scope,
         resource_type,
@@ -199,10 +204,14 @@ fn check_api_version(resource_type: &str, family: Family, version: Option<&str>)
     }
 }
 
-impl Call {
+impl Call<'_> {
     fn dispatch(&mut self) -> Result<Response, ApiError> {
         match self.resource_type {
             "roleDefinitions" => self.role_definitions(),
+            "roleEligibilityScheduleRequests" => {
+                self.schedule_requests(crate::model::RequestKind::Eligibility)
+            }
+            "roleAssignmentScheduleRequests" => self.schedule_requests(crate::model::RequestKind::Assignment),
             other => Err(ApiError::new(
                 501,
                 ErrorCode::PimlabNotModelled,

@@ -15,7 +15,7 @@ enum RoleFilter {
     Type(String),
 }
 
-impl Call {
+impl Call<'_> {
     pub(super) fn role_definitions(&mut self) -> Result<Response, ApiError> {
         let prefix = self.prefix();
         match self.rest.as_slice() {

@@ -96,6 +96,54 @@ impl Engine {
         )
     }
 
+    /// Submits a request an ARM client PUT under `name` (a GUID it chose): the request keeps its
+    /// own id, as the service mints one, and answers to the name too. A name already used by
+    /// another request is refused and changes nothing.
+    pub fn submit_named(
+        &mut self,
+        session: &Session,
+        req: &NewRequest,
+        name: &str,
+    ) -> Result<ScheduleRequest, ApiError> {
+        let taken = |tx: &Tx<'_>| -> Result<(), ApiError> {
+            match tx.request_id_by_client_name(name)? {
+                Some(_) => Err(ApiError::new(
+                    409,
+                    super::fidelity::ARM_REQUEST_NAME_TAKEN_CODE,
+                    format!(
+                        "A request named '{name}' already exists; every request needs a new name (a GUID)."
+                    ),
+                )),
+                None => Ok(()),
+            }
+        };
+        if req.is_validation_only {
+            return self.rehearse(|tx, ctx| {
+                taken(tx)?;
+                submit(tx, ctx, session, req)
+            });
+        }
+        self.write_or_refuse(
+            |tx, ctx| {
+                taken(tx)?;
+                let (q, audit) = submit(tx, ctx, session, req)?;
+                tx.set_request_client_name(&q.id, name)?;
+                Ok((q, audit))
+            },
+            |tx, ctx, error| audit::refusal(tx, ctx, &session.caller, req, error),
+        )
+    }
+
+    /// The id of the request an ARM client named `name`, if one did.
+    pub fn request_named(&mut self, name: &str) -> Result<Option<String>, ApiError> {
+        self.read(|tx, _| Ok(tx.request_id_by_client_name(name)?))
+    }
+
+    /// The name an ARM client gave request `id`, if it came through ARM.
+    pub fn request_client_name(&mut self, id: &str) -> Result<Option<String>, ApiError> {
+        self.read(|tx, _| Ok(tx.request_client_name(id)?))
+    }
+
     /// Cancels a request (`POST .../{id}/cancel`).
     pub fn cancel(
         &mut self,
