@@ -163,6 +163,11 @@ impl Engine {
     }
 
     /// The role-assignable groups a principal belongs to (for group-derived access).
+    /// Every group `principal` is a member of (Azure RBAC counts any group).
+    pub fn groups_of(&mut self, principal: &str) -> Result<Vec<String>, ApiError> {
+        self.read(|tx, _| super::directory::user_groups_of(tx, principal))
+    }
+
     pub fn role_assignable_groups_of(&mut self, principal: &str) -> Result<Vec<String>, ApiError> {
         self.read(|tx, _| role_assignable_groups_of(tx, principal))
     }

@@ -178,7 +178,7 @@ fn paths_that_are_not_microsoft_authorization_resources_are_refused_as_arm_refus
     refused(&mut lab, "GET", &format!("{PROD}/resourceGroups?{RBAC}"), 400, "InvalidResourceType");
     refused(&mut lab, "GET", "", 400, "InvalidResourceType");
     let pim =
-        format!("{PROD}/providers/Microsoft.Authorization/roleEligibilitySchedules?api-version=2020-10-01");
+        format!("{PROD}/providers/Microsoft.Authorization/roleManagementPolicies?api-version=2020-10-01");
     refused(&mut lab, "GET", &pim, 501, "PimlabNotModelled");
 }
 
@@ -331,6 +331,16 @@ fn activation_body(principal: &str) -> Value {
     }})
 }
 
+/// `alice`'s activation of Contributor at `scope`, PUT as herself; must be 201.
+#[track_caller]
+fn activate_at(lab: &mut Lab, alice: &str, scope: &str) -> Value {
+    let as_alice = crate::harness::graph::session(alice);
+    let path = request_path(scope, "roleAssignmentScheduleRequests", ACTIVATION_NAME);
+    let (status, a) = put(lab, &as_alice, &path, &activation_body(alice));
+    assert_eq!(status, 201, "{a:#}");
+    a
+}
+
 /// The documented flow (arm-pim §6): an administrator PUTs an eligibility at a subscription under
 /// a GUID of its choosing; the member PUTs an activation at a resource group below it; each comes
 /// back 201 in ARM's shape and is read back by its name.
@@ -366,14 +376,7 @@ fn an_eligibility_and_an_activation_put_over_arm_come_back_in_arms_shape() {
     assert_eq!(ok(&mut lab, &path), q, "GET by name answers what the PUT did");
 
     let rg = format!("{PROD}/resourceGroups/rg-prod-app");
-    let as_alice = crate::harness::graph::session(&alice);
-    let (status, a) = put(
-        &mut lab,
-        &as_alice,
-        &request_path(&rg, "roleAssignmentScheduleRequests", ACTIVATION_NAME),
-        &activation_body(&alice),
-    );
-    assert_eq!(status, 201, "{a:#}");
+    let a = activate_at(&mut lab, &alice, &rg);
     assert_eq!(a["properties"]["status"], "Provisioned");
     assert_eq!(a["properties"]["linkedRoleEligibilityScheduleId"], schedule.as_str());
     assert_eq!(a["properties"]["scope"], rg.as_str());
@@ -495,4 +498,138 @@ fn check_with_sdk(python: &str, docs: &[Value]) {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains(&format!("{} documents checked, 0 problems", docs.len())), "{text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schedules, instances and role assignments over ARM: the scope tree walked
+// ---------------------------------------------------------------------------------------------
+
+const MG: &str = "/providers/Microsoft.Management/managementGroups/contoso";
+
+fn collection(lab: &mut Lab, scope: &str, what: &str, filter: &str) -> Vec<Value> {
+    let path = format!("{scope}/providers/Microsoft.Authorization/{what}?{PIM}{filter}");
+    ok(lab, &path)["value"].as_array().cloned().unwrap_or_default()
+}
+
+/// (scope, memberType) of each item, sorted.
+fn placed(items: &[Value]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> =
+        items.iter().map(|i| (s(&i["properties"]["scope"]), s(&i["properties"]["memberType"]))).collect();
+    out.sort();
+    out
+}
+
+/// The walk (arm-pim §2.2): an eligibility at a management group, activated at a resource
+/// group below it; the eligibility shows as inherited at the subscription and at the resource,
+/// the activation as its own at the resource group and inherited at the resource below it,
+/// neither beside them; removing the eligibility at the parent removes it below too.
+#[test]
+fn the_scope_tree_walked_from_a_management_group_down_to_a_resource() {
+    let mut lab = Lab::demo_on_file();
+    let alice = lab.user_id("alice");
+    let admin = lab.admin.clone();
+    let mut body = eligibility_body(&alice, Some("P90D"));
+    body["properties"]["roleDefinitionId"] =
+        json!(format!("/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}"));
+    let (status, e) =
+        put(&mut lab, &admin, &request_path(MG, "roleEligibilityScheduleRequests", ELIGIBILITY_NAME), &body);
+    assert_eq!(status, 201, "{e:#}");
+    let rg = format!("{PROD}/resourceGroups/rg-prod-data");
+    let vault = format!("{rg}/providers/Microsoft.KeyVault/vaults/kv-contoso-prod");
+    activate_at(&mut lab, &alice, &rg);
+
+    let direct = |s: &str| (s.to_string(), "Direct".to_string());
+    let inherited = |s: &str| (s.to_string(), "Inherited".to_string());
+    let mine = format!("&$filter=assignedTo('{alice}')");
+    let eligible_at = |lab: &mut Lab, scope: &str| {
+        placed(&collection(lab, scope, "roleEligibilityScheduleInstances", &mine))
+    };
+    assert_eq!(eligible_at(&mut lab, MG), [direct(MG)]);
+    assert_eq!(eligible_at(&mut lab, PROD), [inherited(MG)]);
+    assert_eq!(eligible_at(&mut lab, &vault), [inherited(MG)]);
+    let active_at = |lab: &mut Lab, scope: &str| {
+        placed(&collection(lab, scope, "roleAssignmentScheduleInstances", &mine))
+    };
+    assert_eq!(active_at(&mut lab, &rg), [direct(&rg)]);
+    assert_eq!(active_at(&mut lab, &vault), [inherited(&rg)]);
+    assert_eq!(active_at(&mut lab, PROD), [direct(&rg)], "listed at the subscription, as made below it");
+    assert_eq!(active_at(&mut lab, &format!("{PROD}/resourceGroups/rg-prod-app")), []);
+    // atScope(): what applies at the scope (made there or above), not what was made below.
+    assert_eq!(
+        placed(&collection(
+            &mut lab,
+            PROD,
+            "roleAssignmentScheduleInstances",
+            &format!("{mine} and atScope()")
+        )),
+        []
+    );
+    // The activation is a role assignment at the resource group, named as its instance.
+    let assignments =
+        collection(&mut lab, &rg, "roleAssignments", &format!("&$filter=principalId eq '{alice}'"));
+    let instance = collection(&mut lab, &rg, "roleAssignmentScheduleInstances", &mine);
+    assert_eq!(assignments.len(), 1, "{assignments:#?}");
+    assert_eq!(assignments[0]["name"], instance[0]["name"]);
+    assert_eq!(s(&instance[0]["properties"]["originRoleAssignmentId"]), s(&assignments[0]["id"]));
+
+    // Removing the eligibility at the management group removes it everywhere below.
+    lab.advance("PT10M");
+    let mut remove = body.clone();
+    remove["properties"]["requestType"] = json!("AdminRemove");
+    remove["properties"]["scheduleInfo"] = Value::Null;
+    let (status, r) = put(
+        &mut lab,
+        &admin,
+        &request_path(MG, "roleEligibilityScheduleRequests", "0b6d8e0c-55a4-4d3e-9f44-2a1d39a5e6b7"),
+        &remove,
+    );
+    assert_eq!(status, 201, "{r:#}");
+    for scope in [MG, PROD, &vault] {
+        assert_eq!(eligible_at(&mut lab, scope), [], "at {scope}");
+    }
+}
+
+#[test]
+fn schedules_instances_and_role_assignments_parse_with_the_real_azure_sdk_models() {
+    let Some(python) = sdk_python() else {
+        eprintln!("skipped: no Python with azure-mgmt-authorization");
+        return;
+    };
+    let mut lab = Lab::demo_on_file();
+    let alice = lab.user_id("alice");
+    let admin = lab.admin.clone();
+    put(
+        &mut lab,
+        &admin,
+        &request_path(PROD, "roleEligibilityScheduleRequests", ELIGIBILITY_NAME),
+        &eligibility_body(&alice, Some("P365D")),
+    );
+    let rg = format!("{PROD}/resourceGroups/rg-prod-app");
+    let as_alice = crate::harness::graph::session(&alice);
+    put(
+        &mut lab,
+        &as_alice,
+        &request_path(&rg, "roleAssignmentScheduleRequests", ACTIVATION_NAME),
+        &activation_body(&alice),
+    );
+    let mut docs = Vec::new();
+    for (what, model) in [
+        ("roleEligibilitySchedules", "v2020_10_01.RoleEligibilitySchedule"),
+        ("roleAssignmentSchedules", "v2020_10_01.RoleAssignmentSchedule"),
+        ("roleEligibilityScheduleInstances", "v2020_10_01.RoleEligibilityScheduleInstance"),
+        ("roleAssignmentScheduleInstances", "v2020_10_01.RoleAssignmentScheduleInstance"),
+    ] {
+        for item in collection(&mut lab, &rg, what, "") {
+            docs.push(json!({"model": model, "json": item}));
+        }
+    }
+    for item in
+        ok(&mut lab, &format!("{rg}/providers/Microsoft.Authorization/roleAssignments?{RBAC}"))["value"]
+            .as_array()
+            .unwrap()
+    {
+        docs.push(json!({"model": "v2022_04_01.RoleAssignment", "json": item}));
+    }
+    assert!(docs.len() >= 6, "{docs:#?}");
+    check_with_sdk(&python, &docs);
 }

@@ -10,14 +10,17 @@
 
 mod requests;
 mod role_definitions;
+mod schedules;
 pub mod views;
 
 use serde_json::Value;
 
 use crate::api::response::Response;
 use crate::engine::{Engine, Session, fidelity};
+use crate::model::RequestKind;
 use crate::model::azure_scope::AzureScope;
 use crate::model::{ApiError, ErrorCode};
+use schedules::Collection;
 
 /// The provider segment every `Microsoft.Authorization` path has.
 const PROVIDER: &str = "providers/Microsoft.Authorization";
@@ -212,6 +215,15 @@ impl Call<'_> {
                 self.schedule_requests(crate::model::RequestKind::Eligibility)
             }
             "roleAssignmentScheduleRequests" => self.schedule_requests(crate::model::RequestKind::Assignment),
+            "roleEligibilitySchedules" => self.read_only(Collection::Schedules(RequestKind::Eligibility)),
+            "roleAssignmentSchedules" => self.read_only(Collection::Schedules(RequestKind::Assignment)),
+            "roleEligibilityScheduleInstances" => {
+                self.read_only(Collection::Instances(RequestKind::Eligibility))
+            }
+            "roleAssignmentScheduleInstances" => {
+                self.read_only(Collection::Instances(RequestKind::Assignment))
+            }
+            "roleAssignments" if self.method == "GET" => self.read_only(Collection::RoleAssignments),
             other => Err(ApiError::new(
                 501,
                 ErrorCode::PimlabNotModelled,

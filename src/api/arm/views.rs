@@ -8,7 +8,8 @@ use crate::model::azure_roles::AzureBuiltinRole;
 use crate::model::azure_scope::{AzureScope, AzureScopeNode};
 use crate::model::time::format_timestamp;
 use crate::model::{
-    ApiError, DirectoryObject, ExpirationType, PrincipalKind, RequestKind, ScheduleInfo, ScheduleRequest,
+    ApiError, DirectoryObject, ExpirationType, PrincipalKind, RequestKind, Schedule, ScheduleInfo,
+    ScheduleRequest,
 };
 
 /// A role definition (2022-04-01 shape), its id under `prefix`
@@ -153,6 +154,193 @@ pub fn schedule_request(
         "name": name,
         "id": format!("{}/providers/Microsoft.Authorization/{collection}/{name}", scope.scope.path()),
         "type": type_name,
+    })
+}
+
+/// `{scope}/providers/Microsoft.Authorization/{collection}/{name}`.
+fn resource_id(scope: &AzureScope, collection: &str, name: &str) -> String {
+    format!("{}/providers/Microsoft.Authorization/{collection}/{name}", scope.path())
+}
+
+/// The properties schedules and instances share, in the samples' order up to `principalType`.
+fn common(
+    s: &Schedule,
+    scope: &AzureScopeNode,
+    principal: Option<&DirectoryObject>,
+) -> serde_json::Map<String, Value> {
+    let mut p = serde_json::Map::new();
+    p.insert("scope".into(), json!(scope.scope.path()));
+    p.insert("roleDefinitionId".into(), json!(role_definition_id(&scope.scope, &s.role_definition_id)));
+    p.insert("principalId".into(), json!(s.principal_id));
+    p.insert("principalType".into(), json!(principal_type(principal)));
+    p
+}
+
+/// `memberType`: `Inherited` when listed below the scope it was made at (arm-pim §2.2), else as held.
+fn member_type(s: &Schedule, inherited: bool) -> &'static str {
+    if inherited {
+        return "Inherited";
+    }
+    match s.member_type {
+        crate::model::MemberType::Group => "Group",
+        _ => "Direct",
+    }
+}
+
+fn assignment_type(s: &Schedule) -> Value {
+    match s.assignment_type {
+        Some(crate::model::AssignmentType::Activated) => json!("Activated"),
+        Some(crate::model::AssignmentType::Assigned) => json!("Assigned"),
+        None => Value::Null,
+    }
+}
+
+/// How ARM names the collections, ids and types of one kind (eligibility or assignment).
+struct KindNames {
+    schedules: &'static str,
+    instances: &'static str,
+    requests: &'static str,
+    request_key: &'static str,
+    schedule_key: &'static str,
+    schedule_type: &'static str,
+    instance_type: &'static str,
+}
+
+impl KindNames {
+    fn of(kind: RequestKind) -> KindNames {
+        match kind {
+            RequestKind::Eligibility => KindNames {
+                schedules: "roleEligibilitySchedules",
+                instances: "roleEligibilityScheduleInstances",
+                requests: "roleEligibilityScheduleRequests",
+                request_key: "roleEligibilityScheduleRequestId",
+                schedule_key: "roleEligibilityScheduleId",
+                schedule_type: "Microsoft.Authorization/RoleEligibilitySchedules",
+                instance_type: "Microsoft.Authorization/RoleEligibilityScheduleInstances",
+            },
+            RequestKind::Assignment => KindNames {
+                schedules: "roleAssignmentSchedules",
+                instances: "roleAssignmentScheduleInstances",
+                requests: "roleAssignmentScheduleRequests",
+                request_key: "roleAssignmentScheduleRequestId",
+                schedule_key: "roleAssignmentScheduleId",
+                schedule_type: "Microsoft.Authorization/RoleAssignmentSchedules",
+                instance_type: "Microsoft.Authorization/RoleAssignmentScheduleInstances",
+            },
+        }
+    }
+}
+
+/// An eligibility or assignment schedule (2020-10-01 shape); `request_name` is the name of the
+/// request that made it (none for an assignment made outside PIM).
+pub fn schedule(
+    s: &Schedule,
+    scope: &AzureScopeNode,
+    principal: Option<&DirectoryObject>,
+    request_name: Option<&str>,
+    inherited: bool,
+) -> Value {
+    let mut p = common(s, scope, principal);
+    let n = KindNames::of(s.kind);
+    let (collection, request_key, requests, type_name) =
+        (n.schedules, n.request_key, n.requests, n.schedule_type);
+    p.insert(request_key.into(), json!(request_name.map(|n| resource_id(&scope.scope, requests, n))));
+    if s.kind == RequestKind::Assignment {
+        p.insert(
+            "linkedRoleEligibilityScheduleId".into(),
+            json!(s.activated_using.as_ref().map(|e| resource_id(
+                &scope.scope,
+                "roleEligibilitySchedules",
+                e
+            ))),
+        );
+        p.insert("assignmentType".into(), assignment_type(s));
+    }
+    p.insert("memberType".into(), json!(member_type(s, inherited)));
+    p.insert("status".into(), json!(s.status.as_str()));
+    p.insert("startDateTime".into(), json!(format_timestamp(s.start())));
+    p.insert("endDateTime".into(), json!(s.end_at.map(format_timestamp)));
+    p.insert("condition".into(), Value::Null);
+    p.insert("conditionVersion".into(), Value::Null);
+    p.insert("createdOn".into(), json!(s.created_at.map(format_timestamp)));
+    p.insert("updatedOn".into(), json!(s.modified_at.or(s.created_at).map(format_timestamp)));
+    p.insert("expandedProperties".into(), expanded(scope, &s.role_definition_id, &s.principal_id, principal));
+    json!({
+        "properties": p,
+        "name": s.id,
+        "id": resource_id(&scope.scope, collection, &s.id),
+        "type": type_name,
+    })
+}
+
+/// An instance: what is in effect now (2020-10-01 shape), named by its role assignment's GUID.
+pub fn instance(
+    s: &Schedule,
+    scope: &AzureScopeNode,
+    principal: Option<&DirectoryObject>,
+    inherited: bool,
+) -> Value {
+    let mut p = common(s, scope, principal);
+    let n = KindNames::of(s.kind);
+    let (collection, schedule_key, schedules, type_name) =
+        (n.instances, n.schedule_key, n.schedules, n.instance_type);
+    p.insert(schedule_key.into(), json!(resource_id(&scope.scope, schedules, &s.id)));
+    if s.kind == RequestKind::Assignment {
+        p.insert(
+            "originRoleAssignmentId".into(),
+            json!(resource_id(&scope.scope, "roleAssignments", &s.instance_id)),
+        );
+    }
+    p.insert("status".into(), json!(s.status.as_str()));
+    p.insert("startDateTime".into(), json!(format_timestamp(s.start())));
+    p.insert("endDateTime".into(), json!(s.end_at.map(format_timestamp)));
+    if s.kind == RequestKind::Assignment {
+        p.insert(
+            "linkedRoleEligibilityScheduleId".into(),
+            json!(s.activated_using.as_ref().map(|e| resource_id(
+                &scope.scope,
+                "roleEligibilitySchedules",
+                e
+            ))),
+        );
+        p.insert("linkedRoleEligibilityScheduleInstanceId".into(), Value::Null);
+        p.insert("assignmentType".into(), assignment_type(s));
+    }
+    p.insert("memberType".into(), json!(member_type(s, inherited)));
+    p.insert("condition".into(), Value::Null);
+    p.insert("conditionVersion".into(), Value::Null);
+    p.insert("createdOn".into(), json!(s.created_at.map(format_timestamp)));
+    p.insert("expandedProperties".into(), expanded(scope, &s.role_definition_id, &s.principal_id, principal));
+    json!({
+        "properties": p,
+        "name": s.instance_id,
+        "id": resource_id(&scope.scope, collection, &s.instance_id),
+        "type": type_name,
+    })
+}
+
+/// A role assignment (2022-04-01 shape): what an active or activated Azure role grants, named by
+/// its GUID. ARM's role assignments carry no inherited flag (§2.2).
+pub fn role_assignment(s: &Schedule, scope: &AzureScopeNode, principal: Option<&DirectoryObject>) -> Value {
+    let when = s.created_at.or(s.schedule_info.start).map(format_timestamp);
+    json!({
+        "properties": {
+            "roleDefinitionId": role_definition_id(&scope.scope, &s.role_definition_id),
+            "principalId": s.principal_id,
+            "principalType": principal_type(principal),
+            "scope": scope.scope.path(),
+            "condition": null,
+            "conditionVersion": null,
+            "createdOn": when,
+            "updatedOn": when,
+            "createdBy": null,
+            "updatedBy": null,
+            "delegatedManagedIdentityResourceId": null,
+            "description": null,
+        },
+        "id": resource_id(&scope.scope, "roleAssignments", &s.instance_id),
+        "type": "Microsoft.Authorization/roleAssignments",
+        "name": s.instance_id,
     })
 }
 
