@@ -126,3 +126,21 @@ pub(crate) fn elevated_access(
     s.surface = Surface::AzureResource;
     s
 }
+
+impl super::Engine {
+    /// The settings of every built-in Azure role at `scope`: each pair's stored policy, or the
+    /// defaults (policies are per scope and not inherited).
+    pub fn azure_policies_at(
+        &mut self,
+        scope: &crate::model::azure_scope::AzureScope,
+    ) -> Result<Vec<(&'static AzureBuiltinRole, Policy)>, ApiError> {
+        self.read(|tx, _| {
+            let here = node(tx, scope)?;
+            let mut out = Vec::new();
+            for role in AZURE_BUILTIN_ROLES {
+                out.push((role, azure_policy(tx, &here, role.id)?));
+            }
+            Ok(out)
+        })
+    }
+}

@@ -178,7 +178,7 @@ fn paths_that_are_not_microsoft_authorization_resources_are_refused_as_arm_refus
     refused(&mut lab, "GET", &format!("{PROD}/resourceGroups?{RBAC}"), 400, "InvalidResourceType");
     refused(&mut lab, "GET", "", 400, "InvalidResourceType");
     let pim =
-        format!("{PROD}/providers/Microsoft.Authorization/roleManagementPolicies?api-version=2020-10-01");
+        format!("{PROD}/providers/Microsoft.Authorization/eligibleChildResources?api-version=2020-10-01");
     refused(&mut lab, "GET", &pim, 501, "PimlabNotModelled");
 }
 
@@ -631,5 +631,99 @@ fn schedules_instances_and_role_assignments_parse_with_the_real_azure_sdk_models
         docs.push(json!({"model": "v2022_04_01.RoleAssignment", "json": item}));
     }
     assert!(docs.len() >= 6, "{docs:#?}");
+    check_with_sdk(&python, &docs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Role management policies over ARM
+// ---------------------------------------------------------------------------------------------
+
+/// Every built-in Azure role has its settings at every scope, Azure's defaults until changed, with
+/// ids of their own per scope (settings are not inherited, §2.2); terraform's lookup by
+/// `roleDefinitionId eq` finds exactly one.
+#[test]
+fn each_scope_has_its_own_role_settings_at_azures_defaults() {
+    let mut lab = Lab::demo_on_file();
+    let at = |lab: &mut Lab, scope: &str, what: &str, filter: &str| {
+        let path = format!("{scope}/providers/Microsoft.Authorization/{what}?{PIM}{filter}");
+        ok(lab, &path)["value"].as_array().cloned().unwrap()
+    };
+    let all = at(&mut lab, PROD, "roleManagementPolicies", "");
+    assert_eq!(all.len(), BUILTINS);
+    let role = format!("{PROD}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}");
+    let mine =
+        at(&mut lab, PROD, "roleManagementPolicies", &format!("&$filter=roleDefinitionId eq '{role}'"));
+    assert_eq!(mine.len(), 1);
+    let policy = &mine[0];
+    let rules = policy["properties"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 17);
+    let rule = |id: &str| rules.iter().find(|r| r["id"] == id).cloned().unwrap();
+    assert_eq!(rule("Expiration_Admin_Eligibility")["ruleType"], "RoleManagementPolicyExpirationRule");
+    assert_eq!(rule("Expiration_Admin_Eligibility")["isExpirationRequired"], true);
+    assert_eq!(rule("Expiration_Admin_Eligibility")["maximumDuration"], "P365D");
+    assert_eq!(rule("Expiration_EndUser_Assignment")["maximumDuration"], "PT8H");
+    assert_eq!(rule("Approval_EndUser_Assignment")["target"]["operations"], json!(["All"]));
+    assert_eq!(policy["properties"]["effectiveRules"], policy["properties"]["rules"]);
+    let name = s(&policy["name"]);
+    assert_eq!(
+        ok(
+            &mut lab,
+            &format!("{PROD}/providers/Microsoft.Authorization/roleManagementPolicies/{name}?{PIM}")
+        ),
+        *policy
+    );
+    // The resource group below has its own Contributor policy, not the subscription's.
+    let rg = format!("{PROD}/resourceGroups/rg-prod-app");
+    let below =
+        at(&mut lab, &rg, "roleManagementPolicies", &format!("&$filter=roleDefinitionId eq '{CONTRIBUTOR}'"));
+    assert_ne!(below[0]["name"], policy["name"]);
+    // Policy assignments: one per role, named {policy}_{role}.
+    let assignments = at(
+        &mut lab,
+        PROD,
+        "roleManagementPolicyAssignments",
+        &format!("&$filter=roleDefinitionId eq '{role}'"),
+    );
+    assert_eq!(s(&assignments[0]["name"]), format!("{name}_{CONTRIBUTOR}"));
+    assert_eq!(s(&assignments[0]["properties"]["policyId"]), s(&policy["id"]));
+    // Changing them over ARM is not modelled yet; bad filters are refused.
+    refused(
+        &mut lab,
+        "PATCH",
+        &format!("{PROD}/providers/Microsoft.Authorization/roleManagementPolicies/{name}?{PIM}"),
+        501,
+        "PimlabNotModelled",
+    );
+    refused(
+        &mut lab,
+        "GET",
+        &format!(
+            "{PROD}/providers/Microsoft.Authorization/roleManagementPolicies?{PIM}&$filter=principalId eq 'x'"
+        ),
+        400,
+        "InvalidFilter",
+    );
+}
+
+#[test]
+fn policies_and_policy_assignments_parse_with_the_real_azure_sdk_models() {
+    let Some(python) = sdk_python() else {
+        eprintln!("skipped: no Python with azure-mgmt-authorization");
+        return;
+    };
+    let mut lab = Lab::demo_on_file();
+    let mut docs = Vec::new();
+    for (what, model) in [
+        ("roleManagementPolicies", "v2020_10_01.RoleManagementPolicy"),
+        ("roleManagementPolicyAssignments", "v2020_10_01.RoleManagementPolicyAssignment"),
+    ] {
+        let path = format!(
+            "{PROD}/providers/Microsoft.Authorization/{what}?{PIM}&$filter=roleDefinitionId eq '{OWNER}'"
+        );
+        for item in ok(&mut lab, &path)["value"].as_array().unwrap() {
+            docs.push(json!({"model": model, "json": item}));
+        }
+    }
+    assert_eq!(docs.len(), 2);
     check_with_sdk(&python, &docs);
 }

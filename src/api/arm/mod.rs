@@ -8,6 +8,7 @@
 //! the `api-version`, and routes by resource type; each family answers in its own file, and
 //! `views.rs` writes ARM's wire format.
 
+mod policies;
 mod requests;
 mod role_definitions;
 mod schedules;
@@ -224,6 +225,8 @@ impl Call<'_> {
                 self.read_only(Collection::Instances(RequestKind::Assignment))
             }
             "roleAssignments" if self.method == "GET" => self.read_only(Collection::RoleAssignments),
+            "roleManagementPolicies" => self.policies(false),
+            "roleManagementPolicyAssignments" => self.policies(true),
             other => Err(ApiError::new(
                 501,
                 ErrorCode::PimlabNotModelled,

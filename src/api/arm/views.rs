@@ -344,6 +344,130 @@ pub fn role_assignment(s: &Schedule, scope: &AzureScopeNode, principal: Option<&
     })
 }
 
+/// A policy rule as ARM writes it: the model keeps Graph's shape, so `@odata.type` becomes
+/// `ruleType`, `operations` are PascalCase, and approvers are `{id, description, isBackup,
+/// userType}` (arm-pim §3.1, §3.2).
+fn arm_rule(rule: &crate::model::policy::PolicyRule) -> Value {
+    let mut v = serde_json::to_value(rule).unwrap_or(Value::Null);
+    let Value::Object(fields) = &mut v else { return v };
+    if let Some(Value::String(t)) = fields.remove("@odata.type") {
+        let kind = t.rsplit('.').next().unwrap_or_default().trim_start_matches("unified").to_string();
+        fields.insert("ruleType".into(), json!(kind));
+    }
+    if let Some(target) = fields.get_mut("target").and_then(Value::as_object_mut) {
+        if let Some(Value::Array(ops)) = target.get_mut("operations") {
+            for op in ops.iter_mut() {
+                if op.as_str().is_some_and(|o| o.eq_ignore_ascii_case("all")) {
+                    *op = json!("All");
+                }
+            }
+        }
+        target.remove("@odata.type");
+        target.entry("targetObjects").or_insert(Value::Null);
+    }
+    if let Some(stages) =
+        fields.get_mut("setting").and_then(|s| s.get_mut("approvalStages")).and_then(Value::as_array_mut)
+    {
+        for stage in stages.iter_mut() {
+            for key in ["primaryApprovers", "escalationApprovers"] {
+                if let Some(Value::Array(approvers)) = stage.get_mut(key) {
+                    for a in approvers.iter_mut() {
+                        *a = arm_approver(a);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(setting) = fields.get_mut("setting").and_then(Value::as_object_mut) {
+        setting.remove("@odata.type");
+    }
+    v
+}
+
+fn arm_approver(a: &Value) -> Value {
+    let group = a.get("@odata.type").and_then(Value::as_str).is_some_and(|t| t.ends_with("groupMembers"));
+    let id =
+        a.get("groupId").or_else(|| a.get("userId")).or_else(|| a.get("id")).cloned().unwrap_or(Value::Null);
+    json!({
+        "id": id,
+        "description": a.get("description").cloned().unwrap_or(Value::Null),
+        "isBackup": a.get("isBackup").cloned().unwrap_or(json!(false)),
+        "userType": if group { "Group" } else { "User" },
+    })
+}
+
+fn scope_ref(scope: &AzureScopeNode) -> Value {
+    json!({ "id": scope.scope.path(), "displayName": scope.display_name, "type": scope.scope.kind().arm_type() })
+}
+
+fn modified_by(policy: &crate::model::policy::Policy, by: Option<&DirectoryObject>) -> Value {
+    match (&policy.last_modified_by, by) {
+        (Some(id), p) => json!({
+            "id": id, "displayName": p.map(|p| p.display_name.as_str()), "type": principal_type(p),
+            "email": p.and_then(|p| p.mail.as_deref().or(p.user_principal_name.as_deref())),
+        }),
+        (None, _) => Value::Null,
+    }
+}
+
+/// A role management policy at a scope (2020-10-01 shape); `effectiveRules` are its rules, as
+/// nothing is inherited (§2.2).
+pub fn policy(
+    policy: &crate::model::policy::Policy,
+    scope: &AzureScopeNode,
+    by: Option<&DirectoryObject>,
+) -> Value {
+    let rules: Vec<Value> = policy.rules.iter().map(arm_rule).collect();
+    json!({
+        "properties": {
+            "scope": scope.scope.path(),
+            "displayName": "Default",
+            "description": "Default",
+            "isOrganizationDefault": false,
+            "lastModifiedBy": modified_by(policy, by),
+            "lastModifiedDateTime": policy.last_modified_at.map(format_timestamp),
+            "rules": rules,
+            "effectiveRules": rules,
+            "policyProperties": { "scope": scope_ref(scope) },
+        },
+        "name": policy.id,
+        "id": resource_id(&scope.scope, "roleManagementPolicies", &policy.id),
+        "type": "Microsoft.Authorization/RoleManagementPolicies",
+    })
+}
+
+/// The assignment of a policy to a role at a scope, named `{policyGuid}_{roleGuid}`.
+pub fn policy_assignment(
+    policy: &crate::model::policy::Policy,
+    role: &AzureBuiltinRole,
+    scope: &AzureScopeNode,
+    by: Option<&DirectoryObject>,
+) -> Value {
+    let name = format!("{}_{}", policy.id, role.id);
+    let policy_id = resource_id(&scope.scope, "roleManagementPolicies", &policy.id);
+    let role_id = role_definition_id(&scope.scope, role.id);
+    json!({
+        "properties": {
+            "scope": scope.scope.path(),
+            "roleDefinitionId": role_id,
+            "policyId": policy_id,
+            "effectiveRules": policy.rules.iter().map(arm_rule).collect::<Vec<_>>(),
+            "policyAssignmentProperties": {
+                "scope": scope_ref(scope),
+                "roleDefinition": { "id": role_id, "displayName": role.role_name, "type": "BuiltInRole" },
+                "policy": {
+                    "id": policy_id,
+                    "lastModifiedBy": modified_by(policy, by),
+                    "lastModifiedDateTime": policy.last_modified_at.map(format_timestamp),
+                },
+            },
+        },
+        "name": name,
+        "id": resource_id(&scope.scope, "roleManagementPolicyAssignments", &name),
+        "type": "Microsoft.Authorization/RoleManagementPolicyAssignment",
+    })
+}
+
 /// ARM's error envelope, with pimlab's explanation as `details` (ARM's `ErrorDetail`: code,
 /// target, message) and any fix in the message.
 pub fn error(e: &ApiError) -> Value {

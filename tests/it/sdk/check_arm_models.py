@@ -5,6 +5,7 @@ unknown properties silently, which would hide a misspelt name).
 Usage: check_arm_models.py FILE, where FILE holds [{"model": "v2022_04_01.RoleDefinition",
 "json": {...}}, ...]. Prints one line per problem; exits 1 if there is any."""
 
+import copy
 import importlib
 import json
 import sys
@@ -16,11 +17,22 @@ def model_class(name):
     return module, getattr(module, cls)
 
 
+def concrete(module, cls, value):
+    """The subclass a polymorphic model's discriminator names (`ruleType` of a policy rule)."""
+    for attr, subtypes in getattr(cls, "_subtype_map", {}).items():
+        key = cls._attribute_map[attr]["key"]
+        name = subtypes.get(value.get(key)) if isinstance(value, dict) else None
+        if name is not None and hasattr(module, name):
+            return getattr(module, name)
+    return cls
+
+
 def unknown_keys(module, cls, value, path):
     """Keys of `value` that `cls`'s attribute map does not name, recursively."""
     problems = []
     if not isinstance(value, dict):
         return problems
+    cls = concrete(module, cls, value)
     known = {}
     for attr in cls._attribute_map.values():
         known[attr["key"].replace("\\.", "\u0000")] = attr["type"]
@@ -52,7 +64,8 @@ def main():
     for doc in docs:
         module, cls = model_class(doc["model"])
         try:
-            cls.deserialize(doc["json"])
+            # msrest takes the discriminator (`ruleType`) out of what it reads: give it a copy.
+            cls.deserialize(copy.deepcopy(doc["json"]))
         except Exception as e:  # the SDK's own error names the property
             problems.append(f"{doc['model']}: does not deserialize: {e}")
             continue
