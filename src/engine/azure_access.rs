@@ -65,6 +65,23 @@ pub(crate) fn azure_policy(tx: &Tx<'_>, scope: &AzureScopeNode, role_id: &str) -
     })
 }
 
+/// The policy of `role` at `scope` as stored, storing the defaults first if no one changed them
+/// (inside the caller's write, so a refused change stores nothing).
+pub(crate) fn stored_azure_policy(
+    tx: &Tx<'_>,
+    scope: &AzureScopeNode,
+    role_id: &str,
+) -> Result<Policy, ApiError> {
+    let key = scope.scope.key();
+    if let Some(p) = tx.policy_for(Surface::AzureResource.as_str(), &key, role_id)? {
+        return Ok(p);
+    }
+    let mut policy = azure_policy(tx, scope, role_id)?;
+    policy.scope_id = key;
+    tx.insert_policy(Surface::AzureResource.as_str(), &policy)?;
+    Ok(policy)
+}
+
 /// The scope named by a request (its canonical path) with the scopes above it, nearest first.
 pub(crate) fn scope_and_ancestors(tx: &Tx<'_>, text: &str) -> Result<Vec<AzureScopeNode>, ApiError> {
     let here = node(tx, &parse_scope(text)?)?;

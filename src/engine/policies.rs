@@ -8,7 +8,7 @@ use super::audit::{About, Activity, Audit, Audited, Entry};
 use super::directory::{require_admin, resolve_role};
 use super::{Engine, Session};
 use crate::model::policy::{Approver, Policy, PolicyRule};
-use crate::model::{ApiError, IsoDuration, PrincipalKind, Surface};
+use crate::model::{ApiError, IsoDuration, PrincipalKind, RoleDefinition, Surface};
 use crate::store::AuditTarget;
 
 fn rule_not_found(policy_id: &str, rule_id: &str) -> ApiError {
@@ -176,41 +176,86 @@ impl Engine {
         self.write(|tx, ctx| {
             require_admin(tx, session, "Changing role settings")?;
             let policy = stored_policy(tx, policy_id)?;
-            let mut approvers = Vec::new();
-            for id in change.approvers.iter().flatten() {
-                let o = tx.object(id)?.ok_or_else(|| {
-                    ApiError::new(400, ErrorCode::SubjectNotFound, format!("approver '{id}' does not exist"))
-                })?;
-                approvers.push(match o.kind {
-                    PrincipalKind::Group => Approver::GroupMembers {
-                        group_id: o.id,
-                        description: Some(o.display_name),
-                        is_backup: None,
-                    },
-                    _ => Approver::SingleUser {
-                        user_id: o.id,
-                        description: Some(o.display_name),
-                        is_backup: None,
-                    },
-                });
-            }
-            let mut rules: Vec<PolicyRule> = Vec::new();
-            for rule in policy.rules.iter() {
-                let mut changed = rule.clone();
-                change.apply_to(&mut changed, &approvers);
-                if let Some((rule_id, patch)) = patches.iter().find(|(id, _)| id == rule.id()) {
-                    changed = merged_rule(&changed, rule_id, patch)?;
-                }
-                if changed != *rule {
-                    rules.push(changed);
-                }
-            }
-            for (rule_id, _) in patches {
-                policy.rule(rule_id).ok_or_else(|| rule_not_found(policy_id, rule_id))?;
-            }
-            write_rules(tx, ctx, session, &policy, rules)
+            apply_change(tx, ctx, session, policy, change, patches)
         })
     }
+
+    /// Changes the settings of Azure role `role` at `scope` (both as commands name them), as
+    /// [`Engine::change_policy`] does: needs an Azure role that may assign there; the pair's
+    /// defaults are stored first if no one changed them before.
+    pub fn change_azure_policy(
+        &mut self,
+        session: &Session,
+        scope: &str,
+        role: &str,
+        change: &PolicyChange,
+        patches: &[(String, Value)],
+    ) -> Result<Vec<PolicyRule>, ApiError> {
+        self.write(|tx, ctx| {
+            let chain = super::azure_access::scope_and_ancestors(tx, scope)?;
+            let keys: Vec<String> = chain.iter().map(|n| n.scope.key()).collect();
+            let here = &chain[0];
+            super::azure_access::require_azure_admin(
+                tx,
+                session,
+                here.scope.path(),
+                &keys,
+                "Changing role settings",
+            )?;
+            let (_, role) = super::azure_access::azure_role(role)?;
+            let policy = super::azure_access::stored_azure_policy(tx, here, &role.id)?;
+            apply_change(tx, ctx, session, policy, change, patches)
+        })
+    }
+
+    /// The settings of Azure role `role` at `scope`: stored, or Azure's defaults.
+    pub fn azure_policy(&mut self, scope: &str, role: &str) -> Result<(RoleDefinition, Policy), ApiError> {
+        self.read(|tx, _| {
+            let chain = super::azure_access::scope_and_ancestors(tx, scope)?;
+            let (_, role) = super::azure_access::azure_role(role)?;
+            let policy = super::azure_access::azure_policy(tx, &chain[0], &role.id)?;
+            Ok((role, policy))
+        })
+    }
+}
+
+/// Applies `change` and `patches` to `policy`; returns the rules that changed.
+fn apply_change(
+    tx: &crate::store::Tx<'_>,
+    ctx: &super::Ctx,
+    session: &Session,
+    policy: Policy,
+    change: &PolicyChange,
+    patches: &[(String, Value)],
+) -> Result<Audited<Vec<PolicyRule>>, ApiError> {
+    let policy_id = policy.id.as_str();
+    let mut approvers = Vec::new();
+    for id in change.approvers.iter().flatten() {
+        let o = tx.object(id)?.ok_or_else(|| {
+            ApiError::new(400, ErrorCode::SubjectNotFound, format!("approver '{id}' does not exist"))
+        })?;
+        approvers.push(match o.kind {
+            PrincipalKind::Group => {
+                Approver::GroupMembers { group_id: o.id, description: Some(o.display_name), is_backup: None }
+            }
+            _ => Approver::SingleUser { user_id: o.id, description: Some(o.display_name), is_backup: None },
+        });
+    }
+    let mut rules: Vec<PolicyRule> = Vec::new();
+    for rule in policy.rules.iter() {
+        let mut changed = rule.clone();
+        change.apply_to(&mut changed, &approvers);
+        if let Some((rule_id, patch)) = patches.iter().find(|(id, _)| id == rule.id()) {
+            changed = merged_rule(&changed, rule_id, patch)?;
+        }
+        if changed != *rule {
+            rules.push(changed);
+        }
+    }
+    for (rule_id, _) in patches {
+        policy.rule(rule_id).ok_or_else(|| rule_not_found(policy_id, rule_id))?;
+    }
+    write_rules(tx, ctx, session, &policy, rules)
 }
 
 fn stored_policy(tx: &crate::store::Tx<'_>, policy_id: &str) -> Result<Policy, ApiError> {
@@ -238,7 +283,10 @@ fn write_rules(
             AuditTarget {
                 id: policy.role_definition_id.clone(),
                 kind: "Role".into(),
-                display_name: role.as_ref().map(|r| r.display_name.clone()),
+                display_name: role.as_ref().map(|r| r.display_name.clone()).or_else(|| {
+                    crate::model::azure_roles::builtin(&policy.role_definition_id)
+                        .map(|r| r.role_name.to_string())
+                }),
             },
             AuditTarget {
                 id: format!("{}/{rule_id}", policy.id),

@@ -117,7 +117,8 @@ pim.role = {
 }
 
 pim.policy = {
-  show = function(role) return call("policy.show", { role = role }) end,
+  --- `scope`: for an Azure role, the scope whose settings to show.
+  show = function(role, scope) return call("policy.show", { role = role, scope = scope }) end,
   set = function(role, options)
     local args = { role = role }
     for k, v in pairs(options or {}) do args[k] = v end

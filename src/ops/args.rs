@@ -312,15 +312,28 @@ pub enum RoleAction {
 #[derive(Debug, Subcommand, Clone)]
 pub enum PolicyAction {
     /// Show a role's settings readably.
-    Show(RoleArg),
+    Show(PolicyShowArgs),
     /// Change a role's settings.
     Set(PolicySetArgs),
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct PolicyShowArgs {
+    /// The role: id or display name (a built-in Azure role's, with an Azure --scope).
+    pub role: String,
+    /// For an Azure role: the scope whose settings to show (an ARM path or a scope's name); each
+    /// scope has its own.
+    #[arg(long)]
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct PolicySetArgs {
     /// The role whose policy (role settings) to change: id or display name.
     pub role: String,
+    /// For an Azure role: the scope whose settings to change (an ARM path or a scope's name).
+    #[arg(long)]
+    pub scope: Option<String>,
     /// Maximum activation duration (Expiration_EndUser_Assignment).
     #[arg(long, value_name = "DURATION", value_parser = values::duration)]
     #[serde(default, deserialize_with = "de::duration")]

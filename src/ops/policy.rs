@@ -14,11 +14,29 @@ pub(super) fn policy(
 ) -> Result<Outcome, ApiError> {
     match action {
         PolicyAction::Show(a) => {
+            if let Some(scope) = azure(engine, a.scope.as_deref())? {
+                let (role, policy) = engine.azure_policy(&scope, &a.role)?;
+                return Ok(Outcome::Policy { role, policy });
+            }
             let role = engine.role(&a.role)?;
             let policy = engine.policy_for_role(&role.id)?;
             Ok(Outcome::Policy { role, policy })
         }
         PolicyAction::Set(a) => set(engine, session, a, access),
+    }
+}
+
+/// The Azure scope a policy command names, if it names one; a directory role's settings have no
+/// scope (they are the tenant's).
+fn azure(engine: &mut Engine, scope: Option<&str>) -> Result<Option<String>, ApiError> {
+    match scope {
+        None => Ok(None),
+        Some(s) => super::azure_scope(engine, s)?.map(Some).ok_or_else(|| {
+            ApiError::bad_request(
+                "scope",
+                format!("'{s}' is not an Azure scope; a directory role's settings are the tenant's and take no --scope"),
+            )
+        }),
     }
 }
 
@@ -28,8 +46,7 @@ fn set(
     a: &PolicySetArgs,
     access: Access,
 ) -> Result<Outcome, ApiError> {
-    let role = engine.role(&a.role)?;
-    let policy = engine.policy_for_role(&role.id)?;
+    let azure_scope = azure(engine, a.scope.as_deref())?;
     let mut patches = Vec::new();
     if let (Some(rule_id), Some(body)) = (&a.rule, &a.body) {
         let patch = crate::api::body::parse_object(&body_text(body, access)?)?;
@@ -62,6 +79,13 @@ fn set(
     if patches.is_empty() && change.is_empty() {
         return Err(ApiError::usage("nothing to change: give at least one setting"));
     }
+    if let Some(scope) = azure_scope {
+        let changed = engine.change_azure_policy(session, &scope, &a.role, &change, &patches)?;
+        let (role, policy) = engine.azure_policy(&scope, &a.role)?;
+        return Ok(Outcome::PolicyChanged { role, changed, policy });
+    }
+    let role = engine.role(&a.role)?;
+    let policy = engine.policy_for_role(&role.id)?;
     let changed = engine.change_policy(session, &policy.id, &change, &patches)?;
     let policy = engine.policy_for_role(&role.id)?;
     Ok(Outcome::PolicyChanged { role, changed, policy })

@@ -2453,6 +2453,25 @@ fn scopes_are_found_by_any_spelling_of_their_path_or_by_name() {
 const PROD: &str = "/subscriptions/8a1f3c52-6d0e-4b7a-9c21-5e4d3f2a1b00";
 const DEV: &str = "/subscriptions/3c9e7b14-2f5a-4d68-8e03-b1a2c4d5e6f7";
 
+/// Alice made eligible for Owner of the production subscription, for 90 days.
+fn alice_eligible_for_owner_of_prod(lab: &Lab) {
+    let args = [
+        "eligible",
+        "assign",
+        "-p",
+        "alice",
+        "-r",
+        "Owner",
+        "--scope",
+        PROD,
+        "--duration",
+        "P90D",
+        "-j",
+        "x",
+    ];
+    lab.run(&args).ok();
+}
+
 /// Just-enough access (arm-pim §2.2): an eligibility at a subscription covers the resource groups
 /// and resources below it, not a sibling subscription; the activation is a role assignment at the
 /// scope asked for, and it expires on the simulated clock.
@@ -2701,21 +2720,7 @@ fn azure_requests_name_a_scope_and_a_role_the_estate_and_the_catalog_have() {
 #[test]
 fn graph_lists_no_azure_role_schedules_or_assignments() {
     let lab = Lab::demo();
-    lab.run(&[
-        "eligible",
-        "assign",
-        "-p",
-        "alice",
-        "-r",
-        "Owner",
-        "--scope",
-        PROD,
-        "--duration",
-        "P90D",
-        "-j",
-        "x",
-    ])
-    .ok();
+    alice_eligible_for_owner_of_prod(&lab);
     for path in [
         "/roleManagement/directory/roleAssignments",
         "/roleManagement/directory/roleEligibilitySchedules",
@@ -2784,4 +2789,90 @@ fn azure_activations_at_every_scope_below_an_eligibility_have_distinct_role_assi
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), below.len(), "{active:#?}");
+}
+
+/// Each scope has its own settings (arm-pim §2.2): requiring approval for Owner on the production
+/// subscription holds there, not on a resource group below it, where the defaults still apply
+/// (which scope's settings govern an activation below an eligibility is unconfirmed; pimlab takes
+/// the scope activated at). Changing them needs an Azure role that may assign there.
+#[test]
+fn azure_role_settings_are_per_scope_and_an_approval_there_is_decided_as_any() {
+    let lab = Lab::demo();
+    lab.run(&[
+        "policy",
+        "set",
+        "Owner",
+        "--scope",
+        "Contoso Production",
+        "--require-approval",
+        "true",
+        "--approver",
+        "kenji",
+    ])
+    .ok()
+    .out_has("Updated Approval_EndUser_Assignment of Owner");
+    lab.run(&["policy", "show", "Owner", "--scope", PROD]).ok().out_has("approval required       yes");
+    lab.run(&["policy", "show", "Owner", "--scope", "rg-prod-app"])
+        .ok()
+        .out_has("approval required       no");
+    alice_eligible_for_owner_of_prod(&lab);
+    let waiting = lab
+        .run(&[
+            "--json",
+            "--as",
+            "alice",
+            "activate",
+            "-r",
+            "Owner",
+            "--scope",
+            PROD,
+            "--duration",
+            "1h",
+            "-j",
+            "Prod change",
+        ])
+        .ok()
+        .json();
+    assert_eq!(waiting["status"], "PendingApproval");
+    let id = waiting["id"].as_str().unwrap();
+    lab.run(&["--as", "kenji", "approve", id, "-j", "Change approved"]).ok().out_has("Provisioned");
+    lab.run(&[
+        "--as",
+        "alice",
+        "activate",
+        "-r",
+        "Owner",
+        "--scope",
+        "rg-prod-app",
+        "--duration",
+        "1h",
+        "-j",
+        "x",
+    ])
+    .ok()
+    .out_has("Provisioned");
+    lab.fails_unchanged(&[
+        "--as",
+        "ben",
+        "policy",
+        "set",
+        "Owner",
+        "--scope",
+        "rg-prod-app",
+        "--activation-max",
+        "2h",
+    ])
+    .refused("UnauthorizedAccessException", 403);
+    lab.fails_unchanged(&[
+        "policy",
+        "set",
+        "Global Administrator",
+        "--scope",
+        "rg-prod-app",
+        "--activation-max",
+        "2h",
+    ])
+    .refused("RoleDefinitionDoesNotExist", 400);
+    lab.fails_unchanged(&["policy", "show", "Global Administrator", "--scope", "/"])
+        .refused("BadRequest", 400);
 }
