@@ -21,6 +21,9 @@ pub(crate) struct Target {
     /// The scopes whose eligibilities cover this one: the scope itself for a directory role; for
     /// an Azure role also every scope above it (lower-case keys), as Azure RBAC inherits (§2.2).
     pub(crate) covering: Vec<String>,
+    /// Which kind of role: a directory role's holders are only role-assignable groups, an Azure
+    /// role's any group.
+    pub(crate) surface: Surface,
     pub(crate) policy: Policy,
     /// What the `validate` hooks decided.
     pub(crate) hooks: extension::HookOutcome,
@@ -136,7 +139,15 @@ pub(crate) fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError>
         )
     })?;
     let covering = vec![scope.clone()];
-    Ok(Target { principal, role, scope, covering, policy, hooks: extension::HookOutcome::default() })
+    Ok(Target {
+        principal,
+        role,
+        scope,
+        covering,
+        surface: Surface::Directory,
+        policy,
+        hooks: extension::HookOutcome::default(),
+    })
 }
 
 /// Refuses a principal that cannot hold a role this way: an administrative unit; a service
@@ -205,6 +216,7 @@ fn prepare_azure(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
         role,
         scope: here.scope.path().to_string(),
         covering: chain.iter().map(|n| n.scope.key()).collect(),
+        surface: Surface::AzureResource,
         policy,
         hooks: extension::HookOutcome::default(),
     })
@@ -260,7 +272,11 @@ pub(crate) fn find_eligibility(
         return Ok(Some((s, MemberType::Direct)));
     }
     if t.principal.kind == PrincipalKind::User {
-        for group in role_assignable_groups_of(tx, &t.principal.id)? {
+        let groups = match t.surface {
+            Surface::AzureResource => super::directory::user_groups_of(tx, &t.principal.id)?,
+            _ => role_assignable_groups_of(tx, &t.principal.id)?,
+        };
+        for group in groups {
             if let Some(s) = tx
                 .schedules_of(RequestKind::Eligibility, &group, &t.role.id, ScheduleState::Live)?
                 .into_iter()

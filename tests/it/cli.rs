@@ -2876,3 +2876,61 @@ fn azure_role_settings_are_per_scope_and_an_approval_there_is_decided_as_any() {
     lab.fails_unchanged(&["policy", "show", "Global Administrator", "--scope", "/"])
         .refused("BadRequest", 400);
 }
+
+/// Found by the least-privilege lesson: a member could not activate an Azure eligibility held by
+/// a group that is not role-assignable, because only role-assignable groups were searched (the
+/// directory's rule). Azure RBAC takes any group.
+#[test]
+fn an_azure_eligibility_held_by_any_group_is_activated_by_its_members() {
+    let lab = Lab::demo();
+    // "All Staff" is a security group that is not role-assignable; alice is in it.
+    let args = [
+        "eligible",
+        "assign",
+        "-p",
+        "All Staff",
+        "-r",
+        "Reader",
+        "--scope",
+        "rg-prod-app",
+        "--duration",
+        "P30D",
+        "-j",
+        "x",
+    ];
+    lab.run(&args).ok();
+    let activated = lab
+        .run(&[
+            "--json",
+            "--as",
+            "alice",
+            "activate",
+            "-r",
+            "Reader",
+            "--scope",
+            "rg-prod-app",
+            "--duration",
+            "1h",
+            "-j",
+            "Look",
+        ])
+        .ok()
+        .json();
+    assert_eq!(activated["status"], "Provisioned");
+    let held = lab.run(&["--json", "active", "list", "--now", "-p", "alice"]).ok().listing();
+    assert!(held.iter().any(|s| s["memberType"] == "Group"), "{held:#?}");
+    // A directory role still needs a role-assignable group.
+    lab.fails_unchanged(&[
+        "eligible",
+        "assign",
+        "-p",
+        "All Staff",
+        "-r",
+        "Global Reader",
+        "--duration",
+        "P30D",
+        "-j",
+        "x",
+    ])
+    .refused("InvalidPrincipalForRoleAssignment", 400);
+}
