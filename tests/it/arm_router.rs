@@ -177,8 +177,9 @@ fn paths_that_are_not_microsoft_authorization_resources_are_refused_as_arm_refus
     );
     refused(&mut lab, "GET", &format!("{PROD}/resourceGroups?{RBAC}"), 400, "InvalidResourceType");
     refused(&mut lab, "GET", "", 400, "InvalidResourceType");
-    let pim =
-        format!("{PROD}/providers/Microsoft.Authorization/eligibleChildResources?api-version=2020-10-01");
+    let pim = format!(
+        "{PROD}/providers/Microsoft.Authorization/roleAssignmentApprovals?api-version=2021-01-01-preview"
+    );
     refused(&mut lab, "GET", &pim, 501, "PimlabNotModelled");
 }
 
@@ -726,4 +727,124 @@ fn policies_and_policy_assignments_parse_with_the_real_azure_sdk_models() {
     }
     assert_eq!(docs.len(), 2);
     check_with_sdk(&python, &docs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// validate and eligibleChildResources
+// ---------------------------------------------------------------------------------------------
+
+/// `validate` runs every check of the PUT and stores nothing; its status says what the PUT would
+/// do: `Granted` when it would take effect, `PendingEvaluation` when an approver must say yes
+/// (arm-pim §1.12); a request the settings refuse is refused the same way.
+#[test]
+fn validate_says_what_a_put_would_do_and_stores_nothing() {
+    let mut lab = Lab::demo_on_file();
+    let alice = lab.user_id("alice");
+    let admin = lab.admin.clone();
+    let validate =
+        |lab: &mut Lab, who: &pimlab::engine::Session, scope: &str, collection: &str, body: &Value| {
+            let path = format!(
+                "{scope}/providers/Microsoft.Authorization/{collection}/{ACTIVATION_NAME}/validate?{PIM}"
+            );
+            let r = arm::handle(&mut lab.engine, who, "POST", &path, Some(&body.to_string()));
+            (r.status, r.body.unwrap_or(Value::Null))
+        };
+    let before = lab.dump();
+    let (status, v) = validate(
+        &mut lab,
+        &admin,
+        PROD,
+        "roleEligibilityScheduleRequests",
+        &eligibility_body(&alice, Some("P90D")),
+    );
+    assert_eq!((status, v["properties"]["status"].as_str()), (200, Some("Granted")), "{v:#}");
+    assert_eq!(lab.dump(), before, "validate stored something");
+    let (status, v) =
+        validate(&mut lab, &admin, PROD, "roleEligibilityScheduleRequests", &eligibility_body(&alice, None));
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (400, Some("RoleAssignmentRequestPolicyValidationFailed")),
+        "{v:#}"
+    );
+
+    // With approval required for Contributor at the subscription, an activation would wait.
+    lab.engine
+        .change_azure_policy(
+            &admin,
+            PROD,
+            CONTRIBUTOR,
+            &pimlab::engine::PolicyChange { require_approval: Some(true), ..Default::default() },
+            &[],
+        )
+        .unwrap();
+    put(
+        &mut lab,
+        &admin,
+        &request_path(PROD, "roleEligibilityScheduleRequests", ELIGIBILITY_NAME),
+        &eligibility_body(&alice, Some("P90D")),
+    );
+    let before = lab.dump();
+    let as_alice = crate::harness::graph::session(&alice);
+    let (status, v) =
+        validate(&mut lab, &as_alice, PROD, "roleAssignmentScheduleRequests", &activation_body(&alice));
+    assert_eq!((status, v["properties"]["status"].as_str()), (200, Some("PendingEvaluation")), "{v:#}");
+    assert_eq!(lab.dump(), before);
+}
+
+#[test]
+fn eligible_child_resources_are_the_scopes_below_and_filter_by_type() {
+    let mut lab = Lab::demo_on_file();
+    let children = |lab: &mut Lab, scope: &str, filter: &str| -> Vec<(String, String)> {
+        let path = format!("{scope}/providers/Microsoft.Authorization/eligibleChildResources?{PIM}{filter}");
+        let mut out: Vec<(String, String)> = ok(lab, &path)["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (s(&c["name"]), s(&c["type"])))
+            .collect();
+        out.sort();
+        out
+    };
+    let pair = |n: &str, t: &str| (n.to_string(), t.to_string());
+    assert_eq!(
+        children(&mut lab, MG, "&$filter=resourceType eq 'subscription'"),
+        [pair("Contoso Development", "subscription"), pair("Contoso Production", "subscription")]
+    );
+    assert_eq!(
+        children(&mut lab, PROD, "&$filter=resourceType eq 'resourcegroup' or resourceType eq 'resource'"),
+        [
+            pair("kv-contoso-prod", "resource"),
+            pair("rg-prod-app", "resourcegroup"),
+            pair("rg-prod-data", "resourcegroup"),
+            pair("stcontosoprod", "resource"),
+        ]
+    );
+    assert_eq!(children(&mut lab, &format!("{PROD}/resourceGroups/rg-prod-app"), ""), []);
+    refused(
+        &mut lab,
+        "GET",
+        &format!("{PROD}/providers/Microsoft.Authorization/eligibleChildResources?{PIM}&$filter=name eq 'x'"),
+        400,
+        "InvalidFilter",
+    );
+    let vault =
+        format!("{PROD}/resourceGroups/rg-prod-data/providers/Microsoft.KeyVault/vaults/kv-contoso-prod");
+    refused(
+        &mut lab,
+        "GET",
+        &format!("{vault}/providers/Microsoft.Authorization/eligibleChildResources?{PIM}"),
+        400,
+        "BadRequest",
+    );
+    if let Some(python) = sdk_python() {
+        let items =
+            ok(&mut lab, &format!("{MG}/providers/Microsoft.Authorization/eligibleChildResources?{PIM}"));
+        let docs: Vec<Value> = items["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| json!({"model": "v2020_10_01.EligibleChildResource", "json": c}))
+            .collect();
+        check_with_sdk(&python, &docs);
+    }
 }

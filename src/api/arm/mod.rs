@@ -8,6 +8,7 @@
 //! the `api-version`, and routes by resource type; each family answers in its own file, and
 //! `views.rs` writes ARM's wire format.
 
+mod children;
 mod policies;
 mod requests;
 mod role_definitions;
@@ -225,6 +226,7 @@ impl Call<'_> {
                 self.read_only(Collection::Instances(RequestKind::Assignment))
             }
             "roleAssignments" if self.method == "GET" => self.read_only(Collection::RoleAssignments),
+            "eligibleChildResources" => self.eligible_child_resources(),
             "roleManagementPolicies" => self.policies(false),
             "roleManagementPolicyAssignments" => self.policies(true),
             other => Err(ApiError::new(

@@ -44,6 +44,10 @@ impl Call<'_> {
                 "DELETE" => Err(delete_refused(self.session, kind, &scope)),
                 _ => self.require_method(&["GET", "PUT"]).map(|()| Response::no_content()),
             },
+            [name, "validate"] => {
+                self.require_method(&["POST"])?;
+                self.validate(kind, &scope, name)
+            }
             [name, "cancel"] => {
                 self.require_method(&["POST"])?;
                 let q = self.named(kind, name)?;
@@ -69,6 +73,28 @@ impl Call<'_> {
         let req = new_request(kind, scope, body)?;
         let q = self.engine.submit_named(self.session, &req, name)?;
         Ok(Response::created(self.render(&q)?))
+    }
+
+    /// `POST .../{name}/validate`: every check a PUT of the same body would run, nothing stored
+    /// (arm-pim §0.2). The status says what the PUT would do: `Granted` when it would take
+    /// effect, `PendingEvaluation` when it would wait for an approver (§1.12).
+    fn validate(&mut self, kind: RequestKind, scope: &AzureScope, name: &str) -> Result<Response, ApiError> {
+        let body = self.body.ok_or_else(|| invalid_content("the request has no body"))?;
+        let mut req = new_request(kind, scope, body)?;
+        req.is_validation_only = true;
+        let q = self.engine.submit(self.session, &req)?;
+        let node = self.engine.azure_scope_at(scope)?;
+        let principal = self.engine.object(&q.principal_id)?;
+        let mut v = views::schedule_request(&q, name, &node, principal.as_ref());
+        let status = match q.status {
+            crate::model::Status::PendingApproval | crate::model::Status::PendingAdminDecision => {
+                "PendingEvaluation"
+            }
+            crate::model::Status::Provisioned | crate::model::Status::Granted => "Granted",
+            other => other.as_str(),
+        };
+        v["properties"]["status"] = serde_json::json!(status);
+        Ok(Response::ok(v))
     }
 
     /// The request a client PUT under `name` (or, for one made elsewhere, with that id).
