@@ -134,6 +134,7 @@ fn start_step(tx: &Tx<'_>, ctx: &Ctx, q: &ScheduleRequest, step: &mut ApprovalSt
             role_id: &q.role_definition_id,
             principal_id: &q.principal_id,
             request_id: Some(&q.id),
+            scope: q.directory_scope_id.as_deref(),
             approvers: &approvers,
             detail: format!(
                 "Stage {} waits for a decision until {}.{}",
@@ -545,6 +546,7 @@ fn requestor_notice(q: &ScheduleRequest, event: Event, detail: String) -> Notice
         role_id: &q.role_definition_id,
         principal_id: &q.principal_id,
         request_id: Some(&q.id),
+        scope: q.directory_scope_id.as_deref(),
         approvers: &[],
         detail,
     }
@@ -630,6 +632,7 @@ pub(crate) fn escalate(tx: &Tx<'_>, ctx: &Ctx, step: &ApprovalStep) -> Result<Au
             role_id: &q.role_definition_id,
             principal_id: &q.principal_id,
             request_id: Some(&q.id),
+            scope: q.directory_scope_id.as_deref(),
             approvers: &approvers,
             detail: format!(
                 "Stage {} has waited {} minute(s).",

@@ -232,6 +232,7 @@ fn announce(tx: &Tx<'_>, ctx: &Ctx, s: &crate::model::Schedule, event: Event) ->
             role_id: &s.role_definition_id,
             principal_id: &s.principal_id,
             request_id: s.created_using.as_deref(),
+            scope: s.directory_scope_id.as_deref(),
             approvers: &[],
             detail,
         },

@@ -90,6 +90,8 @@ pub(crate) struct Notice<'a> {
     /// Who holds (or asked for) the role.
     pub principal_id: &'a str,
     pub request_id: Option<&'a str>,
+    /// Where the role is held: for an Azure role, its scope (whose settings decide the mails).
+    pub scope: Option<&'a str>,
     /// Who may approve, for approver messages.
     pub approvers: &'a [String],
     /// A line about the schedule: when it starts and ends.
@@ -102,6 +104,53 @@ fn admins(tx: &Tx<'_>) -> Result<Vec<String>, ApiError> {
     for role in [GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR] {
         for principal in tx.active_principals_of_role(role, "/")? {
             out.extend(users_of(tx, &principal)?);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The settings of an Azure role at `scope`: stored once changed, else Azure's defaults.
+fn azure_rules(tx: &Tx<'_>, scope: &str, role_id: &str) -> Result<crate::model::policy::Policy, ApiError> {
+    let key = scope.to_ascii_lowercase();
+    if let Some(p) = tx.policy_for(Surface::AzureResource.as_str(), &key, role_id)? {
+        return Ok(p);
+    }
+    Ok(crate::model::policy::Policy {
+        id: String::new(),
+        scope_id: key,
+        scope_type: String::new(),
+        role_definition_id: role_id.to_string(),
+        last_modified_at: None,
+        last_modified_by: None,
+        rules: crate::model::policy::default_azure_resource_rules().into(),
+    })
+}
+
+/// An Azure scope's administrators: users who hold, at the scope or above it, an active Azure role
+/// that may assign roles (Owner, User Access Administrator, ...), directly or through a group.
+fn azure_admins(tx: &Tx<'_>, scope: &str) -> Result<Vec<String>, ApiError> {
+    let mut keys = Vec::new();
+    let mut at = crate::model::azure_scope::AzureScope::parse(scope).ok();
+    while let Some(s) = at {
+        keys.push(s.key());
+        at = tx.azure_scope(&s)?.and_then(|n| n.parent);
+        if keys.len() > 64 {
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    for role in crate::model::azure_roles::AZURE_BUILTIN_ROLES
+        .iter()
+        .filter(|r| r.grants("Microsoft.Authorization/roleAssignments/write"))
+    {
+        for s in tx.live_schedules(crate::model::RequestKind::Assignment, None, Some(role.id))? {
+            let here = s.directory_scope_id.as_deref().map(str::to_ascii_lowercase);
+            if s.surface == Surface::AzureResource && s.is_active() && here.is_some_and(|h| keys.contains(&h))
+            {
+                out.extend(users_of(tx, &s.principal_id)?);
+            }
         }
     }
     out.sort();
@@ -124,10 +173,18 @@ fn address(tx: &Tx<'_>, id: &str) -> Result<Option<String>, ApiError> {
 
 /// Writes the messages `notice` calls for, one per recipient type that gets any.
 pub(crate) fn emit(tx: &Tx<'_>, ctx: &Ctx, notice: &Notice<'_>) -> Result<(), ApiError> {
-    let Some(policy) = tx.policy_for(Surface::Directory.as_str(), "/", notice.role_id)? else {
+    let azure = crate::model::azure_roles::builtin(notice.role_id);
+    let policy = match (azure, notice.scope) {
+        (Some(_), Some(scope)) => Some(azure_rules(tx, scope, notice.role_id)?),
+        _ => tx.policy_for(Surface::Directory.as_str(), "/", notice.role_id)?,
+    };
+    let Some(policy) = policy else {
         return Ok(());
     };
-    let role = tx.role(notice.role_id)?.map_or(notice.role_id.to_string(), |r| r.display_name);
+    let role = match azure {
+        Some(r) => r.role_name.to_string(),
+        None => tx.role(notice.role_id)?.map_or(notice.role_id.to_string(), |r| r.display_name),
+    };
     let principal =
         tx.object(notice.principal_id)?.map_or(notice.principal_id.to_string(), |o| o.display_name);
     for recipient_type in notice.event.recipient_types() {
@@ -146,6 +203,7 @@ pub(crate) fn emit(tx: &Tx<'_>, ctx: &Ctx, notice: &Notice<'_>) -> Result<(), Ap
         let mut ids = Vec::new();
         if rule.is_default_recipients_enabled {
             ids = match *recipient_type {
+                "Admin" if azure.is_some() => azure_admins(tx, notice.scope.unwrap_or_default())?,
                 "Admin" => admins(tx)?,
                 "Requestor" => users_of(tx, notice.principal_id)?,
                 _ => notice.approvers.to_vec(),

@@ -99,6 +99,7 @@ pub(crate) fn announce_provisioned(
             role_id: &q.role_definition_id,
             principal_id: &q.principal_id,
             request_id: Some(&q.id),
+            scope: q.directory_scope_id.as_deref(),
             approvers: &[],
             detail: window,
         },

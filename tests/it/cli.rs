@@ -2934,3 +2934,63 @@ fn an_azure_eligibility_held_by_any_group_is_activated_by_its_members() {
     ])
     .refused("InvalidPrincipalForRoleAssignment", 400);
 }
+
+/// Azure roles mail as directory roles do, under the scope's settings: the requestor, the
+/// approvers, and as admins the holders of an Azure role that may assign at the scope or above
+/// (here the break-glass administrator, elevated at the tenant root group).
+#[test]
+fn azure_role_requests_send_the_mails_their_scopes_settings_call_for() {
+    let lab = Lab::demo();
+    lab.run(&[
+        "policy",
+        "set",
+        "Owner",
+        "--scope",
+        "Contoso Production",
+        "--require-approval",
+        "true",
+        "--approver",
+        "kenji",
+    ])
+    .ok();
+    lab.run(&[
+        "eligible",
+        "assign",
+        "-p",
+        "dev",
+        "-r",
+        "Owner",
+        "--scope",
+        "Contoso Production",
+        "--duration",
+        "P30D",
+        "-j",
+        "x",
+    ])
+    .ok();
+    lab.run(&[
+        "--as",
+        "dev",
+        "activate",
+        "-r",
+        "Owner",
+        "--scope",
+        "Contoso Production",
+        "--duration",
+        "1h",
+        "-j",
+        "x",
+    ])
+    .ok();
+    let mails = lab.run(&["notifications"]).ok().stdout;
+    for (event, to) in [
+        ("EligibleAssignmentMade", "dev@contoso.example (Requestor)"),
+        ("EligibleAssignmentMade", "breakglass@contoso.example (Admin)"),
+        ("ApprovalRequested", "kenji@contoso.example (Approver)"),
+    ] {
+        assert!(
+            mails.lines().any(|l| l.contains(event) && l.contains(to) && l.contains("Owner role")),
+            "no {event} to {to}:\n{mails}"
+        );
+    }
+}

@@ -256,6 +256,7 @@ pub(super) fn self_extend_or_renew(
                         role_id: &q.role_definition_id,
                         principal_id: &q.principal_id,
                         request_id: Some(&q.id),
+                        scope: q.directory_scope_id.as_deref(),
                         approvers: &admins,
                         detail: format!(
                             "{} asks to {} schedule {}.",
