@@ -136,6 +136,8 @@ pub struct HookContext {
     caller_id: String,
     principal_id: String,
     role_id: String,
+    /// The request's scope: an Azure role's settings are its scope's.
+    scope: Option<String>,
     read: [std::cell::OnceCell<Value>; 4],
 }
 
@@ -160,7 +162,7 @@ impl HookContext {
             0 => view.principal(&self.caller_id)?,
             1 => view.principal(&self.principal_id)?,
             2 => view.role(&self.role_id)?,
-            _ => view.policy(&self.role_id)?,
+            _ => view.policy(&self.role_id, self.scope.as_deref())?,
         };
         Ok(self.read[i].get_or_init(|| v))
     }
@@ -181,8 +183,9 @@ pub trait TenantView {
     fn assignments(&self, principal: Option<&str>, role: Option<&str>) -> Result<Value, ApiError>;
     /// The role-assignable groups a principal belongs to.
     fn groups(&self, principal: &str) -> Result<Value, ApiError>;
-    /// The policy of a role at the tenant scope, `{id, rules}` (null when it has none).
-    fn policy(&self, role: &str) -> Result<Value, ApiError>;
+    /// The policy of a role, `{id, rules}` (null when it has none): a directory role's (the
+    /// tenant's), or an Azure role's at `scope`.
+    fn policy(&self, role: &str, scope: Option<&str>) -> Result<Value, ApiError>;
     /// A principal by id, with its role-assignable groups (`{id}` alone when it is unknown).
     fn principal(&self, id: &str) -> Result<Value, ApiError>;
     /// A role definition by id (null when it is unknown).
@@ -263,8 +266,14 @@ impl TenantView for StoreView<'_> {
         let (principal, _) = self.ids(Some(principal), None)?;
         Ok(json!(super::directory::role_assignable_groups_of(self.tx, &principal.unwrap_or_default())?))
     }
-    fn policy(&self, role: &str) -> Result<Value, ApiError> {
-        let policy = self.tx.policy_for(crate::model::Surface::Directory.as_str(), "/", role)?;
+    fn policy(&self, role: &str, scope: Option<&str>) -> Result<Value, ApiError> {
+        let policy = match (crate::model::azure_roles::builtin(role), scope) {
+            (Some(_), Some(scope)) => {
+                let node = super::azure_scopes::node(self.tx, &super::azure_scopes::parse_scope(scope)?)?;
+                Some(super::azure_access::azure_policy(self.tx, &node, role)?)
+            }
+            _ => self.tx.policy_for(crate::model::Surface::Directory.as_str(), "/", role)?,
+        };
         Ok(policy.map_or(Value::Null, |p| json!({ "id": p.id, "rules": &*p.rules })))
     }
     fn principal(&self, id: &str) -> Result<Value, ApiError> {
@@ -280,10 +289,13 @@ impl TenantView for StoreView<'_> {
         })
     }
     fn role(&self, id: &str) -> Result<Value, ApiError> {
-        Ok(self.tx.role(id)?.map_or(Value::Null, |r| {
-            json!({
+        if let Some(r) = self.tx.role(id)? {
+            return Ok(json!({
                 "id": r.id, "displayName": r.display_name, "isBuiltIn": r.is_built_in, "isPrivileged": r.is_privileged,
-            })
+            }));
+        }
+        Ok(crate::model::azure_roles::builtin(id).map_or(Value::Null, |r| {
+            json!({ "id": r.id, "displayName": r.role_name, "isBuiltIn": true, "isPrivileged": r.is_privileged })
         }))
     }
 }
@@ -318,20 +330,34 @@ fn step(
 }
 
 /// The `ctx` table a handler receives: its plain values now, the rest when a hook reads them.
-pub(super) fn context(ctx: &super::Ctx, q: &ScheduleRequest, caller: &str) -> HookContext {
-    HookContext {
+pub(super) fn context(
+    tx: &Tx<'_>,
+    ctx: &super::Ctx,
+    q: &ScheduleRequest,
+    caller: &str,
+) -> Result<HookContext, ApiError> {
+    let mut value = json!({
+        "scope": q.directory_scope_id.clone().or(q.app_scope_id.clone()),
+        "now": format_timestamp(ctx.now),
+        "action": q.action.as_str(),
+        "kind": q.kind.as_str(),
+    });
+    // An Azure role's scope with the scopes above it, nearest first (what reaches it).
+    if q.surface == crate::model::Surface::AzureResource {
+        if let Some(scope) = q.directory_scope_id.as_deref() {
+            let chain = super::azure_access::scope_and_ancestors(tx, scope)?;
+            value["scopeAncestry"] = json!(chain.iter().map(|n| n.scope.path()).collect::<Vec<_>>());
+        }
+    }
+    Ok(HookContext {
         id: next_serial(),
-        value: json!({
-            "scope": q.directory_scope_id.clone().or(q.app_scope_id.clone()),
-            "now": format_timestamp(ctx.now),
-            "action": q.action.as_str(),
-            "kind": q.kind.as_str(),
-        }),
+        value,
         caller_id: caller.to_string(),
         principal_id: q.principal_id.clone(),
         role_id: q.role_definition_id.clone(),
+        scope: q.directory_scope_id.clone(),
         read: Default::default(),
-    }
+    })
 }
 
 /// What the hooks of one transaction share (`Ctx::hooks`): the hooks attached, read once, and the
@@ -358,7 +384,13 @@ impl HookCache {
         Ok(hooks)
     }
 
-    fn context(&self, ctx: &super::Ctx, q: &ScheduleRequest, caller: &str) -> Rc<HookContext> {
+    fn context(
+        &self,
+        tx: &Tx<'_>,
+        ctx: &super::Ctx,
+        q: &ScheduleRequest,
+        caller: &str,
+    ) -> Result<Rc<HookContext>, ApiError> {
         let key = format!(
             "{caller}\n{}\n{}\n{:?}\n{:?}\n{}\n{}\n{}",
             q.principal_id,
@@ -371,12 +403,12 @@ impl HookCache {
         );
         if let Some((k, c)) = &self.0.borrow().context {
             if *k == key {
-                return c.clone();
+                return Ok(c.clone());
             }
         }
-        let built = Rc::new(context(ctx, q, caller));
+        let built = Rc::new(context(tx, ctx, q, caller)?);
         self.0.borrow_mut().context = Some((key, built.clone()));
-        built
+        Ok(built)
     }
 }
 
@@ -413,7 +445,7 @@ pub(crate) fn run(
         return Ok(Vec::new());
     };
     let view = StoreView { tx };
-    let context = ctx.hooks.context(ctx, q, caller);
+    let context = ctx.hooks.context(tx, ctx, q, caller)?;
     let call = HookCall {
         request: q,
         serial: next_serial(),

@@ -209,7 +209,7 @@ impl super::Engine {
             )?;
             q.is_validation_only = true;
             let view = StoreView { tx };
-            let context = context(ctx, &q, &session.caller);
+            let context = context(tx, ctx, &q, &session.caller)?;
             let call = HookCall {
                 request: &q,
                 serial: next_serial(),

@@ -2994,3 +2994,72 @@ fn azure_role_requests_send_the_mails_their_scopes_settings_call_for() {
         );
     }
 }
+
+/// Hooks see an Azure role as they see a directory role (its name, its scope's settings) and the
+/// scope's ancestry, nearest first, so a rule can cover everything under a subscription.
+#[test]
+fn hooks_see_an_azure_roles_scope_ancestry_and_its_scopes_settings() {
+    let lab = Lab::demo();
+    let hook = r#"return { validate = function(request, ctx)
+  if ctx.role.displayName ~= "Owner" or request.action ~= "selfActivate" then return nil end
+  for _, scope in ipairs(ctx.scopeAncestry) do
+    if scope == "/subscriptions/8a1f3c52-6d0e-4b7a-9c21-5e4d3f2a1b00" then
+      local max
+      for _, rule in ipairs(ctx.policy.rules) do
+        if rule.id == "Expiration_EndUser_Assignment" then max = rule.maximumDuration end
+      end
+      return { deny = "ProductionOwner", message = "no Owner activations under production (its settings allow " .. max .. ")" }
+    end
+  end
+end }
+"#;
+    std::fs::write(lab.dir.path().join("prod-owner.lua"), hook).unwrap();
+    lab.run(&["hook", "add", "prod-owner", "--file", "prod-owner.lua"]).ok();
+    for scope in [PROD, DEV] {
+        let args = [
+            "eligible",
+            "assign",
+            "-p",
+            "alice",
+            "-r",
+            "Owner",
+            "--scope",
+            scope,
+            "--duration",
+            "P30D",
+            "-j",
+            "x",
+        ];
+        lab.run(&args).ok();
+    }
+    lab.fails_unchanged(&[
+        "--as",
+        "alice",
+        "activate",
+        "-r",
+        "Owner",
+        "--scope",
+        "kv-contoso-prod",
+        "--duration",
+        "1h",
+        "-j",
+        "x",
+    ])
+    .refused("RoleAssignmentRequestPolicyValidationFailed", 400)
+    .err_has("no Owner activations under production (its settings allow PT8H)");
+    lab.run(&[
+        "--as",
+        "alice",
+        "activate",
+        "-r",
+        "Owner",
+        "--scope",
+        "rg-dev-app",
+        "--duration",
+        "1h",
+        "-j",
+        "x",
+    ])
+    .ok()
+    .out_has("Provisioned");
+}
