@@ -30,6 +30,16 @@ fn as_definition(r: &AzureBuiltinRole) -> RoleDefinition {
     }
 }
 
+/// Every built-in Azure role, as role definitions.
+pub fn azure_roles() -> Vec<RoleDefinition> {
+    AZURE_BUILTIN_ROLES.iter().map(as_definition).collect()
+}
+
+/// The built-in Azure role named by `text` (GUID, role definition id or name), as a role definition.
+pub fn azure_role_definition(text: &str) -> Result<RoleDefinition, ApiError> {
+    azure_role(text).map(|(_, d)| d)
+}
+
 /// The Azure role named by `text`: a GUID, a role definition id in any of its forms, or a role name.
 pub(crate) fn azure_role(text: &str) -> Result<(&'static AzureBuiltinRole, RoleDefinition), ApiError> {
     let guid = role_guid(text);

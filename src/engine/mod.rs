@@ -40,6 +40,7 @@ use crate::model::{ApiError, Timestamp, ids};
 use crate::store::{Store, StoreError, Tx};
 use audit::{Audit, Audited};
 
+pub use azure_access::{azure_role_definition as azure_role, azure_roles};
 pub use clock::AdvanceReport;
 pub use directory::NewObject;
 pub use extension::{

@@ -278,6 +278,10 @@ pub struct RoleListArgs {
     #[arg(long)]
     #[serde(default)]
     pub privileged: bool,
+    /// The built-in Azure resource roles instead of the directory's.
+    #[arg(long)]
+    #[serde(default)]
+    pub azure: bool,
 }
 
 #[derive(Debug, Args, Clone, Deserialize)]

@@ -78,10 +78,15 @@ pub(super) fn role(engine: &mut Engine, session: &Session, action: &RoleAction) 
             Outcome::RoleDeleted(r)
         }
         RoleAction::List(a) => {
-            Outcome::Roles(engine.roles()?.into_iter().filter(|r| !a.privileged || r.is_privileged).collect())
+            let roles = if a.azure { crate::engine::azure_roles() } else { engine.roles()? };
+            Outcome::Roles(roles.into_iter().filter(|r| !a.privileged || r.is_privileged).collect())
         }
         RoleAction::Show(a) => {
-            let role = engine.role(&a.role)?;
+            // A directory role by name or id, else a built-in Azure role (their names differ).
+            let role = match engine.role(&a.role) {
+                Ok(r) => r,
+                Err(e) => crate::engine::azure_role(&a.role).map_err(|_| e)?,
+            };
             let eligible = engine.schedules(RequestKind::Eligibility, None, Some(&role.id))?;
             let active = engine.schedules(RequestKind::Assignment, None, Some(&role.id))?;
             Outcome::Role { role, eligible, active }

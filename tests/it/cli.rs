@@ -3063,3 +3063,24 @@ end }
     .ok()
     .out_has("Provisioned");
 }
+
+#[test]
+fn role_list_azure_and_role_show_of_an_azure_role_with_its_holders() {
+    let lab = Lab::demo();
+    let all = lab.run(&["--json", "role", "list", "--azure"]).ok().listing();
+    assert_eq!(all.len(), 38);
+    let privileged = lab.run(&["role", "list", "--azure", "--privileged"]).ok().stdout;
+    for name in
+        ["Owner", "Contributor", "User Access Administrator", "Role Based Access Control Administrator"]
+    {
+        assert!(privileged.contains(name), "{privileged}");
+    }
+    assert!(!privileged.contains("Reader "), "{privileged}");
+    alice_eligible_for_owner_of_prod(&lab);
+    lab.run(&["role", "show", "owner"])
+        .ok()
+        .out_has("Gives complete control")
+        .out_has("Contoso Production (subscription)");
+    lab.run(&["role", "show", "Global Administrator"]).ok().out_lacks("Contoso Production");
+    lab.fails_unchanged(&["role", "show", "Chief Coffee Officer"]).refused("RoleNotFound", 404);
+}
