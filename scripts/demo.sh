@@ -59,6 +59,14 @@ run eligible extend --principal lena --role "Global Reader" --duration P90D --ju
 step "The same tenant through Microsoft Graph: active role assignments, with the principal expanded"
 run graph GET "/v1.0/roleManagement/directory/roleAssignmentScheduleInstances?\$filter=assignmentType eq 'Activated'&\$expand=principal(\$select=displayName)&\$select=principalId,roleDefinitionId,startDateTime,endDateTime,memberType"
 
+step "Azure resource roles: the estate, and Dev made eligible for Owner of the production subscription"
+run scope tree
+run eligible assign --principal dev --role Owner --scope "Contoso Production" --duration P90D --justification "Platform on-call"
+
+step "Just-enough access: Dev activates Owner on one resource group below it; ARM shows it there, and inherited below"
+run --as dev activate --role Owner --scope rg-prod-data --duration 1h --justification "Rotate the vault keys"
+run arm GET "/subscriptions/8a1f3c52-6d0e-4b7a-9c21-5e4d3f2a1b00/resourceGroups/rg-prod-data/providers/Microsoft.KeyVault/vaults/kv-contoso-prod/providers/Microsoft.Authorization/roleAssignmentScheduleInstances?api-version=2020-10-01"
+
 step "Three hours pass: activations expire on the simulated clock"
 run clock advance PT3H
 run active list --now

@@ -555,6 +555,14 @@ fn the_scope_tree_walked_from_a_management_group_down_to_a_resource() {
     assert_eq!(active_at(&mut lab, &vault), [inherited(&rg)]);
     assert_eq!(active_at(&mut lab, PROD), [direct(&rg)], "listed at the subscription, as made below it");
     assert_eq!(active_at(&mut lab, &format!("{PROD}/resourceGroups/rg-prod-app")), []);
+    // Found by the demo: the activation's link to its eligibility named the activation's scope;
+    // the eligibility is the management group's.
+    let at_rg = collection(&mut lab, &rg, "roleAssignmentScheduleInstances", &mine);
+    let link = s(&at_rg[0]["properties"]["linkedRoleEligibilityScheduleId"]);
+    assert!(
+        link.starts_with(&format!("{MG}/providers/Microsoft.Authorization/roleEligibilitySchedules/")),
+        "{link}"
+    );
     // atScope(): what applies at the scope (made there or above), not what was made below.
     assert_eq!(
         placed(&collection(

@@ -151,11 +151,29 @@ impl Call<'_> {
             None => None,
         };
         let inherited = placement == Placement::Above;
+        // An activation's eligibility may sit higher up the tree: its id names its own scope.
+        let linked = match &s.activated_using {
+            Some(id) => self.engine.schedule_any(id)?.map(|e| {
+                format!(
+                    "{}/providers/Microsoft.Authorization/roleEligibilitySchedules/{}",
+                    e.directory_scope_id.unwrap_or_default(),
+                    e.id
+                )
+            }),
+            None => None,
+        };
         Ok(match what {
-            Collection::Schedules(_) => {
-                views::schedule(s, &node, principal.as_ref(), request_name.as_deref(), inherited)
+            Collection::Schedules(_) => views::schedule(
+                s,
+                &node,
+                principal.as_ref(),
+                request_name.as_deref(),
+                linked.as_deref(),
+                inherited,
+            ),
+            Collection::Instances(_) => {
+                views::instance(s, &node, principal.as_ref(), linked.as_deref(), inherited)
             }
-            Collection::Instances(_) => views::instance(s, &node, principal.as_ref(), inherited),
             Collection::RoleAssignments => views::role_assignment(s, &node, principal.as_ref()),
         })
     }

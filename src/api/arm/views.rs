@@ -232,12 +232,14 @@ impl KindNames {
 }
 
 /// An eligibility or assignment schedule (2020-10-01 shape); `request_name` is the name of the
-/// request that made it (none for an assignment made outside PIM).
+/// request that made it (none for an assignment made outside PIM); `linked`, for an activation,
+/// the full id of the eligibility schedule it came from (at that eligibility's own scope).
 pub fn schedule(
     s: &Schedule,
     scope: &AzureScopeNode,
     principal: Option<&DirectoryObject>,
     request_name: Option<&str>,
+    linked: Option<&str>,
     inherited: bool,
 ) -> Value {
     let mut p = common(s, scope, principal);
@@ -246,14 +248,7 @@ pub fn schedule(
         (n.schedules, n.request_key, n.requests, n.schedule_type);
     p.insert(request_key.into(), json!(request_name.map(|n| resource_id(&scope.scope, requests, n))));
     if s.kind == RequestKind::Assignment {
-        p.insert(
-            "linkedRoleEligibilityScheduleId".into(),
-            json!(s.activated_using.as_ref().map(|e| resource_id(
-                &scope.scope,
-                "roleEligibilitySchedules",
-                e
-            ))),
-        );
+        p.insert("linkedRoleEligibilityScheduleId".into(), json!(linked));
         p.insert("assignmentType".into(), assignment_type(s));
     }
     p.insert("memberType".into(), json!(member_type(s, inherited)));
@@ -278,6 +273,7 @@ pub fn instance(
     s: &Schedule,
     scope: &AzureScopeNode,
     principal: Option<&DirectoryObject>,
+    linked: Option<&str>,
     inherited: bool,
 ) -> Value {
     let mut p = common(s, scope, principal);
@@ -295,14 +291,7 @@ pub fn instance(
     p.insert("startDateTime".into(), json!(format_timestamp(s.start())));
     p.insert("endDateTime".into(), json!(s.end_at.map(format_timestamp)));
     if s.kind == RequestKind::Assignment {
-        p.insert(
-            "linkedRoleEligibilityScheduleId".into(),
-            json!(s.activated_using.as_ref().map(|e| resource_id(
-                &scope.scope,
-                "roleEligibilitySchedules",
-                e
-            ))),
-        );
+        p.insert("linkedRoleEligibilityScheduleId".into(), json!(linked));
         p.insert("linkedRoleEligibilityScheduleInstanceId".into(), Value::Null);
         p.insert("assignmentType".into(), assignment_type(s));
     }
