@@ -41,6 +41,11 @@ pub const APPROVAL_TIMEOUT_STATUS: crate::model::Status = crate::model::Status::
 /// The message of `PendingRoleAssignmentRequest`; the v1.0 text is unknown (addendum §11), so this is invented.
 pub const PENDING_REQUEST_MESSAGE: &str = "There is already a pending request for this role assignment.";
 
+/// ARM: a request for an Azure role while another for the same principal, role and scope still
+/// waits: `RoleAssignmentRequestExists` (arm-pim §4.1; its message was not captured, so the Graph
+/// side's is reused).
+pub const ARM_PENDING_REQUEST_CODE: ErrorCode = ErrorCode::RoleAssignmentRequestExists;
+
 /// Removing the last active Global Administrator: the real code is unknown. pimlab uses this one.
 pub const LAST_GLOBAL_ADMIN_CODE: ErrorCode = ErrorCode::PimlabLastGlobalAdministrator;
 

@@ -100,6 +100,8 @@ error_codes! {
     RoleAssignmentDoesNotExist => NotFound,
     RoleAssignmentRequestNotFound => NotFound,
     PendingRoleAssignmentRequest => Conflict,
+    /// ARM's name for a request while another for the same target waits.
+    RoleAssignmentRequestExists => Conflict,
     RequestCannotBeCancelled => Conflict,
     ActiveDurationTooShort => Policy,
     SubjectNotFound => NotFound,

@@ -856,3 +856,61 @@ fn eligible_child_resources_are_the_scopes_below_and_filter_by_type() {
         check_with_sdk(&python, &docs);
     }
 }
+
+/// Contributor at the production subscription needing approval (by `approvers`, or the default
+/// ones), and alice eligible for it there: her activation will wait.
+fn alice_waits_for_approval(lab: &mut Lab, approvers: Option<Vec<String>>) -> String {
+    let alice = lab.user_id("alice");
+    let admin = lab.admin.clone();
+    let approval =
+        pimlab::engine::PolicyChange { require_approval: Some(true), approvers, ..Default::default() };
+    lab.engine.change_azure_policy(&admin, PROD, CONTRIBUTOR, &approval, &[]).unwrap();
+    let path = request_path(PROD, "roleEligibilityScheduleRequests", ELIGIBILITY_NAME);
+    put(lab, &admin, &path, &eligibility_body(&alice, Some("P90D")));
+    alice
+}
+
+/// A second request while one waits for approval is refused as ARM refuses it (arm-pim §4.1:
+/// `RoleAssignmentRequestExists`; Graph's `PendingRoleAssignmentRequest` for directory roles).
+#[test]
+fn a_request_while_another_waits_is_refused_with_arms_code() {
+    let mut lab = Lab::demo_on_file();
+    let alice = alice_waits_for_approval(&mut lab, None);
+    let as_alice = crate::harness::graph::session(&alice);
+    let first = activate_at(&mut lab, &alice, PROD);
+    assert_eq!(first["properties"]["status"], "PendingApproval");
+    let path = request_path(PROD, "roleAssignmentScheduleRequests", "0b6d8e0c-55a4-4d3e-9f44-2a1d39a5e6b7");
+    let (status, e) = put(&mut lab, &as_alice, &path, &activation_body(&alice));
+    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("RoleAssignmentRequestExists")), "{e:#}");
+}
+
+#[test]
+fn request_lists_filter_as_target_as_requestor_and_as_approver() {
+    let mut lab = Lab::demo_on_file();
+    let kenji = lab.user_id("kenji");
+    let alice = alice_waits_for_approval(&mut lab, Some(vec![kenji.clone()]));
+    activate_at(&mut lab, &alice, PROD);
+    let names = |lab: &mut Lab, who: &str, filter: &str| -> usize {
+        let path = format!(
+            "{PROD}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests?{PIM}&$filter={filter}"
+        );
+        let r = arm::handle(&mut lab.engine, &crate::harness::graph::session(who), "GET", &path, None);
+        assert_eq!(r.status, 200, "{:#}", r.body.clone().unwrap_or_default());
+        r.body.unwrap()["value"].as_array().unwrap().len()
+    };
+    assert_eq!(names(&mut lab, &alice, "asTarget()"), 1);
+    assert_eq!(names(&mut lab, &alice, "asRequestor()"), 1);
+    assert_eq!(names(&mut lab, &alice, "asApprover()"), 0, "nobody approves their own request");
+    assert_eq!(names(&mut lab, &kenji, "asApprover()"), 1);
+    assert_eq!(names(&mut lab, &kenji, "asTarget()"), 0);
+    assert_eq!(names(&mut lab, &kenji, &format!("principalId eq '{alice}'")), 1);
+    refused(
+        &mut lab,
+        "GET",
+        &format!(
+            "{PROD}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests?{PIM}&$filter=status eq 'x'"
+        ),
+        400,
+        "InvalidFilter",
+    );
+}

@@ -27,9 +27,25 @@ impl Call<'_> {
         match rest.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
             [] => {
                 self.require_method(&["GET"])?;
+                let filter = request_filter(self.filter.as_deref())?;
+                let caller = self.session.caller.clone();
+                let groups = self.engine.groups_of(&caller)?;
                 let mut items = Vec::new();
                 for q in self.engine.requests(&Default::default())? {
-                    if q.kind == kind && q.surface == Surface::AzureResource && at_or_below(&q, &scope) {
+                    if q.kind != kind || q.surface != Surface::AzureResource || !at_or_below(&q, &scope) {
+                        continue;
+                    }
+                    let keep = match &filter {
+                        RequestFilter::All => true,
+                        RequestFilter::Principal(p) => q.principal_id.eq_ignore_ascii_case(p),
+                        RequestFilter::AsTarget => {
+                            q.principal_id.eq_ignore_ascii_case(&caller)
+                                || groups.iter().any(|g| g.eq_ignore_ascii_case(&q.principal_id))
+                        }
+                        RequestFilter::AsRequestor => q.created_by.eq_ignore_ascii_case(&caller),
+                        RequestFilter::AsApprover => self.engine.is_approver(&caller, &q)?,
+                    };
+                    if keep {
                         items.push(self.render(&q)?);
                     }
                 }
@@ -114,6 +130,41 @@ impl Call<'_> {
         let principal = self.engine.object(&q.principal_id)?;
         Ok(views::schedule_request(q, &name, &scope, principal.as_ref()))
     }
+}
+
+/// What a request list's `$filter` asks (arm-pim §2.3).
+enum RequestFilter {
+    All,
+    Principal(String),
+    AsTarget,
+    AsRequestor,
+    AsApprover,
+}
+
+/// `principalId eq '...'`, `asTarget()`, `asRequestor()`, `asApprover()`; anything else is refused.
+fn request_filter(filter: Option<&str>) -> Result<RequestFilter, ApiError> {
+    let Some(text) = filter.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(RequestFilter::All);
+    };
+    let lower = text.to_ascii_lowercase();
+    match lower.as_str() {
+        "astarget()" => return Ok(RequestFilter::AsTarget),
+        "asrequestor()" => return Ok(RequestFilter::AsRequestor),
+        "asapprover()" => return Ok(RequestFilter::AsApprover),
+        _ => {}
+    }
+    if lower.starts_with("principalid eq ") {
+        let value = text["principalId eq ".len()..].trim();
+        if let Some(v) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+            return Ok(RequestFilter::Principal(v.to_string()));
+        }
+    }
+    Err(ApiError::new(400, ErrorCode::InvalidFilter, format!("The filter '{text}' is not supported."))
+        .with_detail(
+            "InvalidFilter",
+            "$filter",
+            "schedule requests filter on principalId eq '...', asTarget(), asRequestor() or asApprover()",
+        ))
 }
 
 /// Whether `q` was made at `scope` or below it.

@@ -175,15 +175,16 @@ fn reject_if_pending(
     if answers {
         return Ok(Some(p));
     }
-    Err(ApiError::new(400, ErrorCode::PendingRoleAssignmentRequest, fidelity::PENDING_REQUEST_MESSAGE)
-        .with_detail(
-            "PendingRequest",
-            "id",
-            format!(
-                "request {} ({}) is still {}; cancel it or wait for its decision",
-                p.id, p.action, p.status
-            ),
-        ))
+    // ARM names the same refusal its own way (arm-pim §4.1).
+    let code = match t.surface {
+        crate::model::Surface::AzureResource => fidelity::ARM_PENDING_REQUEST_CODE,
+        _ => ErrorCode::PendingRoleAssignmentRequest,
+    };
+    Err(ApiError::new(400, code, fidelity::PENDING_REQUEST_MESSAGE).with_detail(
+        "PendingRequest",
+        "id",
+        format!("request {} ({}) is still {}; cancel it or wait for its decision", p.id, p.action, p.status),
+    ))
 }
 
 /// Closes a self-service request an administrator has just answered with request `answer`.
