@@ -53,8 +53,9 @@ impl Engine {
     }
 
     /// A request id as people type it: the whole id, any unique beginning of it (4 characters or
-    /// more, as git takes commit ids), or `last` for the newest request. An id that matches
-    /// nothing is returned as given, so that looking it up answers 404 as the service would.
+    /// more, as git takes commit ids), `last` for the newest request, or the name an ARM client
+    /// PUT a request under. An id that matches nothing is returned as given, so that looking it up
+    /// answers 404 as the service would.
     pub fn resolve_request_id(&mut self, text: &str) -> Result<String, ApiError> {
         let text = text.trim();
         self.lookup(|tx| {
@@ -62,6 +63,11 @@ impl Engine {
                 return tx.newest_request_id()?.ok_or_else(|| {
                     ApiError::new(404, ErrorCode::RoleAssignmentRequestNotFound, "There are no requests yet.")
                 });
+            }
+            if tx.request(text)?.is_none() {
+                if let Some(id) = tx.request_id_by_client_name(text)? {
+                    return Ok(id);
+                }
             }
             let looks_like_prefix =
                 text.len() >= 4 && text.len() < 36 && text.chars().all(|c| c.is_ascii_hexdigit() || c == '-');

@@ -914,3 +914,17 @@ fn request_lists_filter_as_target_as_requestor_and_as_approver() {
         "InvalidFilter",
     );
 }
+
+/// A request PUT over ARM is found on the command line by the name its client gave it.
+#[test]
+fn the_command_line_finds_an_arm_request_by_its_clients_name() {
+    let lab = cli::Lab::demo();
+    let alice = lab.run(&["--json", "user", "show", "alice"]).ok().json()["id"].as_str().unwrap().to_string();
+    let body = eligibility_body(&alice, Some("P30D")).to_string();
+    let path = request_path(PROD, "roleEligibilityScheduleRequests", ELIGIBILITY_NAME);
+    let put = lab.run(&["arm", "PUT", &path, "--body", &body]);
+    assert_eq!(put.code, 0, "{put}");
+    let shown = lab.run(&["--json", "request", "show", ELIGIBILITY_NAME]).ok().json();
+    assert_eq!(shown["principalId"], alice.as_str());
+    assert_ne!(shown["id"], ELIGIBILITY_NAME, "the request keeps its own id");
+}
