@@ -7,8 +7,8 @@ use super::directory::{unauthorized, user_groups_of};
 use super::{Session, fidelity};
 use crate::model::azure_roles::{AZURE_BUILTIN_ROLES, AzureBuiltinRole, role_guid};
 use crate::model::azure_scope::AzureScopeNode;
-use crate::model::policy::{Policy, default_azure_resource_rules};
-use crate::model::{ApiError, RequestKind, RoleDefinition, ScheduleState, Surface, ids};
+use crate::model::policy::Policy;
+use crate::model::{ApiError, RequestKind, RoleDefinition, ScheduleState, Surface};
 use crate::store::Tx;
 
 /// The action that lets a principal assign roles at a scope (§2.4).
@@ -64,15 +64,7 @@ pub(crate) fn azure_policy(tx: &Tx<'_>, scope: &AzureScopeNode, role_id: &str) -
     if let Some(p) = tx.policy_for(Surface::AzureResource.as_str(), &key, role_id)? {
         return Ok(p);
     }
-    Ok(Policy {
-        id: ids::derived_guid(&format!("{key}\u{0}{role_id}")),
-        scope_id: scope.scope.path().to_string(),
-        scope_type: scope.scope.kind().arm_type().to_string(),
-        role_definition_id: role_id.to_string(),
-        last_modified_at: None,
-        last_modified_by: None,
-        rules: default_azure_resource_rules().into(),
-    })
+    Ok(Policy::azure_default(&scope.scope, role_id))
 }
 
 /// The policy of `role` at `scope` as stored, storing the defaults first if no one changed them

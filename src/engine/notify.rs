@@ -112,20 +112,18 @@ fn admins(tx: &Tx<'_>) -> Result<Vec<String>, ApiError> {
 }
 
 /// The settings of an Azure role at `scope`: stored once changed, else Azure's defaults.
-fn azure_rules(tx: &Tx<'_>, scope: &str, role_id: &str) -> Result<crate::model::policy::Policy, ApiError> {
-    let key = scope.to_ascii_lowercase();
-    if let Some(p) = tx.policy_for(Surface::AzureResource.as_str(), &key, role_id)? {
-        return Ok(p);
+fn azure_rules(
+    tx: &Tx<'_>,
+    scope: &str,
+    role_id: &str,
+) -> Result<Option<crate::model::policy::Policy>, ApiError> {
+    let Ok(scope) = crate::model::azure_scope::AzureScope::parse(scope) else {
+        return Ok(None);
+    };
+    if let Some(p) = tx.policy_for(Surface::AzureResource.as_str(), &scope.key(), role_id)? {
+        return Ok(Some(p));
     }
-    Ok(crate::model::policy::Policy {
-        id: String::new(),
-        scope_id: key,
-        scope_type: String::new(),
-        role_definition_id: role_id.to_string(),
-        last_modified_at: None,
-        last_modified_by: None,
-        rules: crate::model::policy::default_azure_resource_rules().into(),
-    })
+    Ok(Some(crate::model::policy::Policy::azure_default(&scope, role_id)))
 }
 
 /// An Azure scope's administrators: users who hold, at the scope or above it, an active Azure role
@@ -175,7 +173,7 @@ fn address(tx: &Tx<'_>, id: &str) -> Result<Option<String>, ApiError> {
 pub(crate) fn emit(tx: &Tx<'_>, ctx: &Ctx, notice: &Notice<'_>) -> Result<(), ApiError> {
     let azure = crate::model::azure_roles::builtin(notice.role_id);
     let policy = match (azure, notice.scope) {
-        (Some(_), Some(scope)) => Some(azure_rules(tx, scope, notice.role_id)?),
+        (Some(_), Some(scope)) => azure_rules(tx, scope, notice.role_id)?,
         _ => tx.policy_for(Surface::Directory.as_str(), "/", notice.role_id)?,
     };
     let Some(policy) = policy else {

@@ -523,6 +523,20 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The settings of Azure role `role_id` at `scope` before anyone changes them: Azure's
+    /// defaults, with an id derived from the pair (settings are per scope and not inherited).
+    pub fn azure_default(scope: &super::azure_scope::AzureScope, role_id: &str) -> Policy {
+        Policy {
+            id: super::ids::derived_guid(&format!("{}\u{0}{role_id}", scope.key())),
+            scope_id: scope.path().to_string(),
+            scope_type: scope.kind().arm_type().to_string(),
+            role_definition_id: role_id.to_string(),
+            last_modified_at: None,
+            last_modified_by: None,
+            rules: default_azure_resource_rules().into(),
+        }
+    }
+
     pub fn rule(&self, id: &str) -> Option<&PolicyRule> {
         self.rules.iter().find(|r| r.id() == id)
     }

@@ -3,6 +3,8 @@
 //! access), as `{id, name, type}` with `type` like `subscription` or `resourcegroup`, filtered with
 //! `resourceType eq '...'` (`or` between several).
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
 use super::{Call, list};
@@ -30,10 +32,25 @@ impl Call<'_> {
             None => None,
             Some(f) => Some(resource_types(f)?),
         };
+        // Whose parent is whose, from one read of the estate.
+        let all = self.engine.azure_scopes()?;
+        let parent: HashMap<String, String> =
+            all.iter().filter_map(|n| Some((n.scope.key(), n.parent.as_ref()?.key()))).collect();
+        let below = |key: &str| {
+            let mut at = parent.get(key);
+            // The estate is a tree; the bound only ends a damaged store's loop.
+            for _ in 0..64 {
+                match at {
+                    Some(p) if *p == scope.key() => return true,
+                    Some(p) => at = parent.get(p),
+                    None => return false,
+                }
+            }
+            false
+        };
         let mut items = Vec::new();
-        for node in self.engine.azure_scopes()? {
-            let (_, ancestors, _) = self.engine.azure_scope(node.scope.path())?;
-            if !ancestors.iter().any(|a| a.scope.key() == scope.key()) {
+        for node in &all {
+            if !below(&node.scope.key()) {
                 continue;
             }
             let kind = node.scope.kind().arm_type();
@@ -49,23 +66,17 @@ impl Call<'_> {
 /// `resourceType eq 'subscription' or resourceType eq 'resourcegroup'`: the types asked for.
 fn resource_types(text: &str) -> Result<Vec<String>, ApiError> {
     let refused = || {
-        ApiError::new(400, ErrorCode::InvalidFilter, format!("The filter '{text}' is not supported."))
-            .with_detail(
-                "InvalidFilter",
-                "$filter",
-                "eligible child resources filter on resourceType eq '...', joined with or",
-            )
+        super::unsupported_filter(
+            text,
+            "eligible child resources filter on resourceType eq '...', joined with or",
+        )
     };
     let lower = text.to_ascii_lowercase();
     lower
         .split(" or ")
         .map(|term| {
-            let value = term.trim().strip_prefix("resourcetype eq ").ok_or_else(refused)?.trim();
-            value
-                .strip_prefix('\'')
-                .and_then(|v| v.strip_suffix('\''))
-                .map(str::to_string)
-                .ok_or_else(refused)
+            let value = term.trim().strip_prefix("resourcetype eq ").ok_or_else(refused)?;
+            super::quoted(value).map(str::to_string).ok_or_else(refused)
         })
         .collect()
 }

@@ -259,6 +259,17 @@ impl Call<'_> {
     }
 }
 
+/// ARM's 400 for a `$filter` a collection does not take, saying what it does take.
+fn unsupported_filter(text: &str, takes: &str) -> ApiError {
+    ApiError::new(400, ErrorCode::InvalidFilter, format!("The filter '{text}' is not supported."))
+        .with_detail("InvalidFilter", "$filter", takes)
+}
+
+/// The value of a filter term's single-quoted literal (`'Owner'` gives `Owner`).
+fn quoted(value: &str) -> Option<&str> {
+    value.trim().strip_prefix('\'').and_then(|v| v.strip_suffix('\''))
+}
+
 /// A list as ARM answers it: `{"value": [...]}` (one page; pimlab's lists fit in one).
 fn list(items: Vec<Value>) -> Response {
     Response::ok(serde_json::json!({ "value": items }))

@@ -68,15 +68,12 @@ impl Call<'_> {
 
 /// `roleDefinitionId eq '{id}'`: the role's GUID.
 fn role_filter(text: &str) -> Result<String, ApiError> {
-    let refused = || {
-        ApiError::new(400, ErrorCode::InvalidFilter, format!("The filter '{text}' is not supported."))
-            .with_detail("InvalidFilter", "$filter", "policies filter on roleDefinitionId eq '...'")
-    };
+    let refused = || super::unsupported_filter(text, "policies filter on roleDefinitionId eq '...'");
     let lower = text.to_ascii_lowercase();
     let value = lower
         .strip_prefix("roledefinitionid eq ")
         .map(|_| text["roleDefinitionId eq ".len()..].trim())
         .ok_or_else(refused)?;
-    let quoted = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).ok_or_else(refused)?;
+    let quoted = super::quoted(value).ok_or_else(refused)?;
     role_guid(quoted).ok_or_else(refused)
 }

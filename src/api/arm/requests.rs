@@ -155,16 +155,14 @@ fn request_filter(filter: Option<&str>) -> Result<RequestFilter, ApiError> {
     }
     if lower.starts_with("principalid eq ") {
         let value = text["principalId eq ".len()..].trim();
-        if let Some(v) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+        if let Some(v) = super::quoted(value) {
             return Ok(RequestFilter::Principal(v.to_string()));
         }
     }
-    Err(ApiError::new(400, ErrorCode::InvalidFilter, format!("The filter '{text}' is not supported."))
-        .with_detail(
-            "InvalidFilter",
-            "$filter",
-            "schedule requests filter on principalId eq '...', asTarget(), asRequestor() or asApprover()",
-        ))
+    Err(super::unsupported_filter(
+        text,
+        "schedule requests filter on principalId eq '...', asTarget(), asRequestor() or asApprover()",
+    ))
 }
 
 /// Whether `q` was made at `scope` or below it.

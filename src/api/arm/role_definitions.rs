@@ -73,18 +73,16 @@ fn parse_filter(filter: Option<&str>) -> Result<RoleFilter, ApiError> {
         return Ok(RoleFilter::All);
     };
     let refused = || {
-        ApiError::new(400, ErrorCode::InvalidFilter, format!("The filter '{text}' is not supported."))
-            .with_detail(
-                "InvalidFilter",
-                "$filter",
-                "role definitions filter on roleName eq '...' or type eq 'BuiltInRole'",
-            )
+        super::unsupported_filter(
+            text,
+            "role definitions filter on roleName eq '...' or type eq 'BuiltInRole'",
+        )
     };
     let mut words = text.splitn(3, ' ');
     let (field, op, value) =
         (words.next().unwrap_or(""), words.next().unwrap_or(""), words.next().unwrap_or(""));
     let value = value.trim();
-    let quoted = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).ok_or_else(refused)?;
+    let quoted = super::quoted(value).ok_or_else(refused)?;
     if !op.eq_ignore_ascii_case("eq") || quoted.contains('\'') {
         return Err(refused());
     }

@@ -2,6 +2,8 @@
 //! §1.10, §2.2, §2.3): read-only, listed at a scope with what was made there, above it (shown as
 //! `memberType: Inherited`, their own `scope` kept) and below it, and filtered as ARM documents.
 
+use std::collections::HashMap;
+
 use super::{Call, list, views};
 use crate::api::response::Response;
 use crate::model::azure_scope::AzureScope;
@@ -21,6 +23,40 @@ pub(super) enum Placement {
     At,
     Above,
     Below,
+}
+
+/// Places schedules against the scope a list is made at, reading the estate once per scope: the
+/// listed scope's ancestry up front, each schedule scope's when first met.
+struct Placer {
+    at: String,
+    above: Vec<String>,
+    ancestry: HashMap<String, Vec<String>>,
+}
+
+impl Placer {
+    fn new(call: &mut Call<'_>, scope: &AzureScope) -> Result<Placer, ApiError> {
+        let above = call.engine.azure_scope(scope.path())?.1.iter().map(|n| n.scope.key()).collect();
+        Ok(Placer { at: scope.key(), above, ancestry: HashMap::new() })
+    }
+
+    /// Where `s` sits: at the listed scope, above it (it covers it), below it, or neither (a
+    /// sibling's).
+    fn place(&mut self, call: &mut Call<'_>, s: &Schedule) -> Result<Option<Placement>, ApiError> {
+        let Some(own) = s.directory_scope_id.as_deref() else { return Ok(None) };
+        let own = crate::engine::azure_scopes::parse_scope(own)?;
+        let key = own.key();
+        if key == self.at {
+            return Ok(Some(Placement::At));
+        }
+        if self.above.contains(&key) {
+            return Ok(Some(Placement::Above));
+        }
+        if !self.ancestry.contains_key(&key) {
+            let chain = call.engine.azure_scope(own.path())?.1.iter().map(|n| n.scope.key()).collect();
+            self.ancestry.insert(key.clone(), chain);
+        }
+        Ok(self.ancestry[&key].contains(&self.at).then_some(Placement::Below))
+    }
 }
 
 /// One term of a `$filter`.
@@ -51,12 +87,14 @@ impl Call<'_> {
             .filter(|s| s.surface == Surface::AzureResource && (!in_effect || s.is_active()))
             .collect();
         let rest = self.rest.clone();
+        let mut placer = Placer::new(self, &scope)?;
         match rest.as_slice() {
             [] => {
+                let groups = self.groups_for(&terms)?;
                 let mut items = Vec::new();
                 for s in &rows {
-                    let Some(placement) = self.placement(s, &scope)? else { continue };
-                    if self.passes(&terms, s, placement)? {
+                    let Some(placement) = placer.place(self, s)? else { continue };
+                    if self.passes(&terms, &groups, s, placement) {
                         items.push(self.render_schedule(what, s, placement)?);
                     }
                 }
@@ -76,7 +114,7 @@ impl Call<'_> {
                     )
                 };
                 let s = found.ok_or_else(missing)?;
-                let placement = self.placement(s, &scope)?.ok_or_else(missing)?;
+                let placement = placer.place(self, s)?.ok_or_else(missing)?;
                 Ok(Response::ok(self.render_schedule(what, s, placement)?))
             }
             _ => Err(ApiError::new(
@@ -87,53 +125,47 @@ impl Call<'_> {
         }
     }
 
-    /// Where `s` sits against `scope` in the estate: at it, above it (it covers `scope`), below
-    /// it, or neither (a sibling's).
-    fn placement(&mut self, s: &Schedule, scope: &AzureScope) -> Result<Option<Placement>, ApiError> {
-        let Some(own) = s.directory_scope_id.as_deref() else { return Ok(None) };
-        let own = crate::engine::azure_scopes::parse_scope(own)?;
-        if own.key() == scope.key() {
-            return Ok(Some(Placement::At));
-        }
-        let chain = |call: &mut Self, of: &AzureScope| -> Result<Vec<String>, ApiError> {
-            Ok(call.engine.azure_scope(of.path())?.1.iter().map(|n| n.scope.key()).collect())
-        };
-        if chain(self, scope)?.contains(&own.key()) {
-            return Ok(Some(Placement::Above));
-        }
-        if chain(self, &own)?.contains(&scope.key()) {
-            return Ok(Some(Placement::Below));
-        }
-        Ok(None)
-    }
-
-    fn passes(&mut self, terms: &[Term], s: &Schedule, placement: Placement) -> Result<bool, ApiError> {
+    /// The groups of the principals the filter's terms ask about (`assignedTo`, `asTarget`), read
+    /// once for the whole list.
+    fn groups_for(&mut self, terms: &[Term]) -> Result<HashMap<String, Vec<String>>, ApiError> {
+        let mut groups = HashMap::new();
         for term in terms {
-            let ok = match term {
-                Term::AtScope => placement != Placement::Below,
-                Term::Principal(p) => s.principal_id.eq_ignore_ascii_case(p),
-                Term::Role(r) => {
-                    crate::model::azure_roles::role_guid(r).is_some_and(|g| g == s.role_definition_id)
-                }
-                Term::AssignedTo(p) => self.for_principal(s, p)?,
-                Term::AsTarget => {
-                    let caller = self.session.caller.clone();
-                    self.for_principal(s, &caller)?
-                }
+            let who = match term {
+                Term::AssignedTo(p) => p.clone(),
+                Term::AsTarget => self.session.caller.clone(),
+                _ => continue,
             };
-            if !ok {
-                return Ok(false);
+            if let std::collections::hash_map::Entry::Vacant(slot) = groups.entry(who) {
+                let of = self.engine.groups_of(slot.key())?;
+                slot.insert(of);
             }
         }
-        Ok(true)
+        Ok(groups)
     }
 
-    /// Whether `s` is `principal`'s, directly or through a group it is in.
-    fn for_principal(&mut self, s: &Schedule, principal: &str) -> Result<bool, ApiError> {
-        if s.principal_id.eq_ignore_ascii_case(principal) {
-            return Ok(true);
-        }
-        Ok(self.engine.groups_of(principal)?.iter().any(|g| g.eq_ignore_ascii_case(&s.principal_id)))
+    fn passes(
+        &self,
+        terms: &[Term],
+        groups: &HashMap<String, Vec<String>>,
+        s: &Schedule,
+        placement: Placement,
+    ) -> bool {
+        // Whether `s` is `principal`'s, directly or through a group it is in.
+        let for_principal = |principal: &str| {
+            s.principal_id.eq_ignore_ascii_case(principal)
+                || groups
+                    .get(principal)
+                    .is_some_and(|g| g.iter().any(|g| g.eq_ignore_ascii_case(&s.principal_id)))
+        };
+        terms.iter().all(|term| match term {
+            Term::AtScope => placement != Placement::Below,
+            Term::Principal(p) => s.principal_id.eq_ignore_ascii_case(p),
+            Term::Role(r) => {
+                crate::model::azure_roles::role_guid(r).is_some_and(|g| g == s.role_definition_id)
+            }
+            Term::AssignedTo(p) => for_principal(p),
+            Term::AsTarget => for_principal(&self.session.caller),
+        })
     }
 
     fn render_schedule(
@@ -186,19 +218,13 @@ fn parse_filter(filter: Option<&str>) -> Result<Vec<Term>, ApiError> {
         return Ok(Vec::new());
     };
     let refused = || {
-        ApiError::new(400, ErrorCode::InvalidFilter, format!("The filter '{text}' is not supported.")).with_detail(
-            "InvalidFilter",
-            "$filter",
+        super::unsupported_filter(
+            text,
             "schedules and instances filter on atScope(), principalId eq '...', assignedTo('...'), asTarget(), roleDefinitionId eq '...', joined with and",
         )
     };
-    let quoted = |v: &str| -> Option<String> {
-        let v = v.trim();
-        v.strip_prefix('\'')
-            .and_then(|v| v.strip_suffix('\''))
-            .filter(|v| !v.contains('\''))
-            .map(str::to_string)
-    };
+    // One literal per term: a quote inside it would be another term's.
+    let quoted = |v: &str| super::quoted(v).filter(|v| !v.contains('\'')).map(str::to_string);
     let mut terms = Vec::new();
     let lower = text.to_ascii_lowercase();
     let mut rest = text;
