@@ -928,3 +928,25 @@ fn the_command_line_finds_an_arm_request_by_its_clients_name() {
     assert_eq!(shown["principalId"], alice.as_str());
     assert_ne!(shown["id"], ELIGIBILITY_NAME, "the request keeps its own id");
 }
+
+/// Found on review: the Graph router's lists left Azure roles out, but an Azure activation's
+/// approval could still be read, and decided, by id through Graph's approval API.
+#[test]
+fn graph_neither_shows_nor_decides_an_azure_roles_approval() {
+    let mut lab = Lab::demo_on_file();
+    let kenji = lab.user_id("kenji");
+    let alice = alice_waits_for_approval(&mut lab, Some(vec![kenji.clone()]));
+    activate_at(&mut lab, &alice, PROD);
+    let id = lab.engine.request_named(ACTIVATION_NAME).unwrap().expect("the request has its name");
+    assert!(!lab.engine.approval_steps(&id).unwrap().is_empty(), "the approval exists");
+    let approvals = format!("/beta/roleManagement/directory/roleAssignmentApprovals/{id}");
+    let as_kenji = crate::harness::graph::session(&kenji);
+    let got = pimlab::api::graph::handle(&mut lab.engine, &as_kenji, "GET", &approvals, None);
+    assert_eq!(got.status, 404, "{:#?}", got.body);
+    let steps = lab.engine.approval_steps(&id).unwrap();
+    let body = json!({"reviewResult": "Approve", "justification": "ok"}).to_string();
+    let path = format!("{approvals}/steps/{}", steps[0].id);
+    let got = pimlab::api::graph::handle(&mut lab.engine, &as_kenji, "PATCH", &path, Some(&body));
+    assert_eq!(got.status, 404, "{:#?}", got.body);
+    assert_eq!(lab.engine.request(&id, None).unwrap().status, pimlab::model::Status::PendingApproval);
+}
