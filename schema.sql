@@ -48,6 +48,22 @@ CREATE TABLE azure_scopes (
 ) WITHOUT ROWID;
 CREATE INDEX azure_scopes_by_parent ON azure_scopes (parent_key);
 
+-- A tenant's custom Azure roles (the built-in ones are catalog data). JSON columns hold
+-- `permissions` (array of {actions, notActions, dataActions, notDataActions}) and
+-- `assignableScopes` (array of scope paths).
+CREATE TABLE azure_role_definitions (
+    id                TEXT PRIMARY KEY,
+    role_name         TEXT NOT NULL,
+    description       TEXT NOT NULL,
+    permissions       TEXT NOT NULL,
+    assignable_scopes TEXT NOT NULL,
+    created_at        INTEGER NOT NULL,
+    created_by        TEXT NOT NULL,
+    updated_at        INTEGER NOT NULL,
+    updated_by        TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX azure_role_definitions_by_name ON azure_role_definitions (role_name COLLATE NOCASE);
+
 CREATE TABLE role_definitions (
     id                 TEXT PRIMARY KEY,
     surface            TEXT NOT NULL DEFAULT 'directory',

@@ -69,7 +69,7 @@ local ok = pim.as("ben", function()
     justification = "Read the app's resources"}
 end)
 pim.expect_eq(ok.status, "Provisioned", "Ben may assign roles in his resource group")
-pim.expect_error("UnauthorizedAccessException", function()
+pim.expect_error("AuthorizationFailed", function()
   return pim.as("ben", function()
     return pim.eligible.assign{principal = "chloe", role = "Reader", scope = "Contoso Production", duration = "P30D",
       justification = "Read everything"}

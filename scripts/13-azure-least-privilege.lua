@@ -43,7 +43,7 @@ pim.expect_error("RoleAssignmentRequestPolicyValidationFailed", function()
 end, "the data resource group beside it is out of reach")
 
 section("What the smaller role does not allow")
-pim.expect_error("UnauthorizedAccessException", function()
+pim.expect_error("AuthorizationFailed", function()
   return pim.as("hugo", function()
     return pim.active.assign{principal = "isla", role = "Reader", scope = "rg-prod-app", duration = "P7D",
       justification = "Let Isla look"}

@@ -3,58 +3,111 @@
 //! an eligibility made higher up the tree covers.
 
 use super::azure_scopes::{ancestors, node, parse_scope};
-use super::directory::{unauthorized, user_groups_of};
+use super::directory::user_groups_of;
 use super::{Session, fidelity};
-use crate::model::azure_roles::{AZURE_BUILTIN_ROLES, AzureBuiltinRole, role_guid};
+use crate::model::azure_role::AzureRole;
+use crate::model::azure_roles::role_guid;
 use crate::model::azure_scope::AzureScopeNode;
 use crate::model::policy::Policy;
-use crate::model::{ApiError, RequestKind, RoleDefinition, ScheduleState, Surface};
+use crate::model::{ApiError, ErrorCode, RequestKind, RoleDefinition, ScheduleState, Surface};
 use crate::store::Tx;
 
-/// The action that lets a principal assign roles at a scope (§2.4).
-const ASSIGN_ACTION: &str = "Microsoft.Authorization/roleAssignments/write";
+/// What an Azure administrator does, by the RBAC action it needs at the scope (§2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AzureAdminAction {
+    /// Admin requests (assign, remove, extend...): Owner, User Access Administrator, Role Based
+    /// Access Control Administrator.
+    AssignRoles,
+    /// Role settings: Owner or User Access Administrator ("on the resource", §2.4); Role Based
+    /// Access Control Administrator may assign but not change settings.
+    ManagePolicies,
+    /// Custom role definitions: Owner or User Access Administrator at every assignable scope.
+    DefineRoles,
+}
 
-/// A built-in Azure role as the engine's role definition (its id the lower-case GUID).
-fn as_definition(r: &AzureBuiltinRole) -> RoleDefinition {
+impl AzureAdminAction {
+    fn action(self) -> &'static str {
+        match self {
+            AzureAdminAction::AssignRoles => "Microsoft.Authorization/roleAssignments/write",
+            AzureAdminAction::ManagePolicies => "Microsoft.Authorization/roleManagementPolicies/write",
+            AzureAdminAction::DefineRoles => "Microsoft.Authorization/roleDefinitions/write",
+        }
+    }
+
+    fn holders(self) -> &'static str {
+        match self {
+            AzureAdminAction::AssignRoles => {
+                "Owner, User Access Administrator, Role Based Access Control Administrator"
+            }
+            AzureAdminAction::ManagePolicies | AzureAdminAction::DefineRoles => {
+                "Owner, User Access Administrator"
+            }
+        }
+    }
+}
+
+/// An Azure role as the engine's role definition (its id the lower-case GUID).
+pub fn as_definition(r: &AzureRole) -> RoleDefinition {
     RoleDefinition {
-        id: r.id.to_string(),
-        display_name: r.role_name.to_string(),
-        description: Some(r.description.to_string()),
-        is_built_in: true,
+        id: r.id.clone(),
+        display_name: r.role_name.clone(),
+        description: Some(r.description.clone()),
+        is_built_in: !r.is_custom(),
         is_enabled: true,
-        is_privileged: r.is_privileged,
+        is_privileged: r.is_privileged(),
         template_id: None,
         version: None,
-        allowed_resource_actions: r.permissions.actions.iter().map(|a| a.to_string()).collect(),
+        allowed_resource_actions: r.permissions.iter().flat_map(|p| p.actions.iter().cloned()).collect(),
         inherits_permissions_from: Vec::new(),
     }
 }
 
-/// Every built-in Azure role, as role definitions.
-pub fn azure_roles() -> Vec<RoleDefinition> {
-    AZURE_BUILTIN_ROLES.iter().map(as_definition).collect()
+/// ARM's answer for a role definition that does not exist (or is not visible where asked).
+pub(crate) fn role_not_found(text: &str) -> ApiError {
+    ApiError::new(
+        400,
+        fidelity::ARM_ROLE_DEFINITION_NOT_FOUND_CODE,
+        format!("The specified role definition with ID '{text}' does not exist."),
+    )
+    .with_hint(crate::model::Hint::ListRoles)
 }
 
-/// The built-in Azure role named by `text` (GUID, role definition id or name), as a role definition.
-pub fn azure_role_definition(text: &str) -> Result<RoleDefinition, ApiError> {
-    azure_role(text).map(|(_, d)| d)
+/// The Azure role named by `text`: a GUID, a role definition id in any of its forms, or a role
+/// name; built-in or one of the tenant's custom roles.
+pub(crate) fn azure_role(tx: &Tx<'_>, text: &str) -> Result<AzureRole, ApiError> {
+    let key = role_guid(text).unwrap_or_else(|| text.trim().to_string());
+    tx.azure_role(&key)?.ok_or_else(|| role_not_found(text))
 }
 
-/// The Azure role named by `text`: a GUID, a role definition id in any of its forms, or a role name.
-pub(crate) fn azure_role(text: &str) -> Result<(&'static AzureBuiltinRole, RoleDefinition), ApiError> {
-    let guid = role_guid(text);
-    let found = AZURE_BUILTIN_ROLES
-        .iter()
-        .find(|r| guid.as_deref() == Some(r.id) || r.role_name.eq_ignore_ascii_case(text.trim()));
-    match found {
-        Some(r) => Ok((r, as_definition(r))),
-        None => Err(ApiError::new(
-            400,
-            fidelity::ARM_ROLE_DEFINITION_NOT_FOUND_CODE,
-            format!("The specified role definition with ID '{text}' does not exist."),
-        )
-        .with_hint(crate::model::Hint::ListRoles)),
+/// The Azure role named by `text`, which must be assignable at `scope` (a custom role exists
+/// only at and below its assignable scopes).
+pub(crate) fn azure_role_at(tx: &Tx<'_>, text: &str, scope: &AzureScopeNode) -> Result<AzureRole, ApiError> {
+    let role = azure_role(tx, text)?;
+    if role.assignable_within(&chain_keys(tx, scope)?) {
+        return Ok(role);
     }
+    Err(ApiError::new(
+        400,
+        fidelity::ARM_ROLE_NOT_ASSIGNABLE_CODE,
+        format!("The specified role definition with ID '{}' does not exist.", role.id),
+    )
+    .with_detail(
+        "AssignableScopes",
+        "roleDefinitionId",
+        format!(
+            "'{}' can be assigned only at or below {}, not at {}",
+            role.role_name,
+            role.assignable_scopes.join(", "),
+            scope.scope
+        ),
+    ))
+}
+
+/// The keys of `scope` and of the scopes above it in the estate, nearest first.
+pub(crate) fn chain_keys(tx: &Tx<'_>, scope: &AzureScopeNode) -> Result<Vec<String>, ApiError> {
+    let mut keys = vec![scope.scope.key()];
+    keys.extend(ancestors(tx, scope)?.iter().map(|n| n.scope.key()));
+    Ok(keys)
 }
 
 /// The policy of `role` at `scope`: the one stored once someone changed it, else the defaults,
@@ -92,22 +145,22 @@ pub(crate) fn scope_and_ancestors(tx: &Tx<'_>, text: &str) -> Result<Vec<AzureSc
     Ok(all)
 }
 
-/// Refuses a caller who may not assign roles at `scope`: one needs an active assignment, at the
-/// scope or above it, of a role that grants `Microsoft.Authorization/roleAssignments/write`
-/// (Owner, User Access Administrator, Role Based Access Control Administrator...), directly or
-/// through a group.
+/// Refuses a caller who may not do `what` at `scope`: one needs an active assignment, at the
+/// scope or above it (`keys`: the scope and its ancestors), of a role that grants the action,
+/// directly or through a group.
 pub(crate) fn require_azure_admin(
     tx: &Tx<'_>,
     session: &Session,
+    what: AzureAdminAction,
     scope: &str,
     keys: &[String],
     doing: &str,
 ) -> Result<(), ApiError> {
     let mut holders = vec![session.caller.clone()];
     holders.extend(user_groups_of(tx, &session.caller)?);
-    for role in AZURE_BUILTIN_ROLES.iter().filter(|r| r.grants(ASSIGN_ACTION)) {
+    for role in tx.azure_roles()?.iter().filter(|r| r.grants(what.action())) {
         for holder in &holders {
-            let held = tx.schedules_of(RequestKind::Assignment, holder, role.id, ScheduleState::Live)?;
+            let held = tx.schedules_of(RequestKind::Assignment, holder, &role.id, ScheduleState::Live)?;
             if held.iter().any(|s| {
                 s.surface == Surface::AzureResource
                     && s.is_active()
@@ -117,12 +170,26 @@ pub(crate) fn require_azure_admin(
             }
         }
     }
-    Err(unauthorized().with_fix(
+    let caller = tx.object(&session.caller)?;
+    let client =
+        caller.as_ref().and_then(|o| o.user_principal_name.clone()).unwrap_or(session.caller.clone());
+    Err(ApiError::new(
+        403,
+        ErrorCode::AuthorizationFailed,
+        format!(
+            "The client '{client}' with object id '{}' does not have authorization to perform action '{}' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
+            session.caller,
+            what.action(),
+        ),
+    )
+    .with_fix(
         "AuthorizationFailed",
         "caller",
         format!(
-            "{doing} at {scope} needs an active Azure role there or above that may write role assignments (Owner, User Access Administrator, Role Based Access Control Administrator); the caller {} holds none",
-            tx.object(&session.caller)?.map_or(session.caller.clone(), |o| format!("{} ({})", o.display_name, o.id))
+            "{doing} at {scope} needs an active Azure role there or above that grants {} ({}); the caller {} holds none",
+            what.action(),
+            what.holders(),
+            caller.map_or(session.caller.clone(), |o| format!("{} ({})", o.display_name, o.id))
         ),
         crate::model::Hint::ActAsAdministrator,
     ))
@@ -147,17 +214,68 @@ pub(crate) fn elevated_access(
 }
 
 impl super::Engine {
-    /// The settings of every built-in Azure role at `scope`: each pair's stored policy, or the
-    /// defaults (policies are per scope and not inherited).
+    /// The settings of every Azure role at `scope` (the built-in ones, and the custom ones
+    /// assignable there): each pair's stored policy, or the defaults (policies are per scope and
+    /// not inherited).
     pub fn azure_policies_at(
         &mut self,
         scope: &crate::model::azure_scope::AzureScope,
-    ) -> Result<Vec<(&'static AzureBuiltinRole, Policy)>, ApiError> {
+    ) -> Result<Vec<(AzureRole, Policy)>, ApiError> {
         self.read(|tx, _| {
             let here = node(tx, scope)?;
+            let chain = chain_keys(tx, &here)?;
             let mut out = Vec::new();
-            for role in AZURE_BUILTIN_ROLES {
-                out.push((role, azure_policy(tx, &here, role.id)?));
+            // Every built-in role has settings everywhere (as ARM lists them); a custom role
+            // where it may be assigned.
+            for role in tx.azure_roles()? {
+                if !role.is_custom() || role.assignable_within(&chain) {
+                    let policy = azure_policy(tx, &here, &role.id)?;
+                    out.push((role, policy));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The Azure role named by `text` (GUID, role definition id or name), built-in or custom.
+    pub fn azure_role(&mut self, text: &str) -> Result<AzureRole, ApiError> {
+        self.read(|tx, _| azure_role(tx, text))
+    }
+
+    /// Every Azure role: the built-in ones, then the tenant's custom ones.
+    pub fn azure_roles(&mut self) -> Result<Vec<AzureRole>, ApiError> {
+        self.read(|tx, _| Ok(tx.azure_roles()?))
+    }
+
+    /// The Azure roles a role definition list at `scope` shows: every one at the tenant level
+    /// (`None`); else the built-in ones and the custom ones assignable at the scope, and with
+    /// `below`, also those assignable somewhere below it (`atScopeAndBelow()`).
+    pub fn azure_roles_at(
+        &mut self,
+        scope: Option<&crate::model::azure_scope::AzureScope>,
+        below: bool,
+    ) -> Result<Vec<AzureRole>, ApiError> {
+        self.read(|tx, _| {
+            let all = tx.azure_roles()?;
+            let Some(scope) = scope else { return Ok(all) };
+            let here = node(tx, scope)?;
+            let chain = chain_keys(tx, &here)?;
+            let mut out = Vec::new();
+            for role in all {
+                // ARM lists every built-in role at every scope.
+                let shown = !role.is_custom()
+                    || role.assignable_within(&chain)
+                    || (below && {
+                        let mut under = false;
+                        for a in &role.assignable_scopes {
+                            let at = node(tx, &parse_scope(a)?)?;
+                            under |= chain_keys(tx, &at)?.contains(&here.scope.key());
+                        }
+                        under
+                    });
+                if shown {
+                    out.push(role);
+                }
             }
             Ok(out)
         })

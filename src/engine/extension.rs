@@ -267,7 +267,7 @@ impl TenantView for StoreView<'_> {
         Ok(json!(super::directory::role_assignable_groups_of(self.tx, &principal.unwrap_or_default())?))
     }
     fn policy(&self, role: &str, scope: Option<&str>) -> Result<Value, ApiError> {
-        let policy = match (crate::model::azure_roles::builtin(role), scope) {
+        let policy = match (self.tx.azure_role(role)?, scope) {
             (Some(_), Some(scope)) => {
                 let node = super::azure_scopes::node(self.tx, &super::azure_scopes::parse_scope(scope)?)?;
                 Some(super::azure_access::azure_policy(self.tx, &node, role)?)
@@ -294,8 +294,8 @@ impl TenantView for StoreView<'_> {
                 "id": r.id, "displayName": r.display_name, "isBuiltIn": r.is_built_in, "isPrivileged": r.is_privileged,
             }));
         }
-        Ok(crate::model::azure_roles::builtin(id).map_or(Value::Null, |r| {
-            json!({ "id": r.id, "displayName": r.role_name, "isBuiltIn": true, "isPrivileged": r.is_privileged })
+        Ok(self.tx.azure_role(id)?.map_or(Value::Null, |r| {
+            json!({ "id": r.id, "displayName": r.role_name, "isBuiltIn": !r.is_custom(), "isPrivileged": r.is_privileged() })
         }))
     }
 }

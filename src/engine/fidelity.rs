@@ -142,10 +142,39 @@ pub const ARM_UNSUPPORTED_API_VERSION_CODE: ErrorCode = ErrorCode::InvalidResour
 /// with it as 404 `RoleDefinitionDoesNotExist`.
 pub const ARM_ROLE_DEFINITION_NOT_FOUND_CODE: ErrorCode = ErrorCode::RoleDefinitionDoesNotExist;
 
+/// ARM: a request for a custom role at a scope outside its `assignableScopes`. A custom role is
+/// defined only at and below them, so pimlab answers as for a role that does not exist there
+/// (400, "The specified role definition with ID '...' does not exist."), naming the scopes in its
+/// explanation; the real code is not in the reference.
+pub const ARM_ROLE_NOT_ASSIGNABLE_CODE: ErrorCode = ErrorCode::RoleDefinitionDoesNotExist;
+
+/// ARM: the longest custom role name pimlab accepts (not in the reference; Azure's portal limits
+/// names to a few hundred characters).
+pub const MAX_AZURE_ROLE_NAME: usize = 512;
+
+/// ARM: a custom role may name at most one management group among its assignable scopes (Azure's
+/// documented rule, not in the reference).
+pub const MAX_CUSTOM_ROLE_MANAGEMENT_GROUPS: usize = 1;
+
+/// ARM: deleting a custom role someone holds or is eligible for, or narrowing its assignable
+/// scopes past where it is held. The code `RoleDefinitionHasAssignments` is the one Azure's
+/// tools report; its status is not in the reference: pimlab answers 409.
+pub const ROLE_DEFINITION_IN_USE_STATUS: u16 = 409;
+
 /// ARM: a PUT of a schedule request under a name another request has. The name must be new
 /// ("must be unique per request", arm-pim §1.1); the service's code for a reused one is not in
 /// the reference: pimlab answers 409 `Conflict`.
 pub const ARM_REQUEST_NAME_TAKEN_CODE: ErrorCode = ErrorCode::Conflict;
+
+/// ARM: a PUT of a role management policy. The service answered 400 with this text as the whole
+/// body and no error code (arm-pim §0.2); only PATCH changes a policy.
+pub const ARM_POLICY_PUT_BODY: &str = "Not implemented exception";
+
+/// ARM: DELETE of a role management policy (or of its assignment) answers 200, or 204 when there
+/// was nothing to delete (arm-pim §0.2). What a delete does is not in the reference: a (scope,
+/// role) pair always has a policy, so pimlab puts the pair's settings back to Azure's defaults,
+/// and answers this status when they were at the defaults already (200 when it reset them).
+pub const ARM_POLICY_DELETE_AT_DEFAULTS_STATUS: u16 = 204;
 
 #[cfg(test)]
 mod tests {

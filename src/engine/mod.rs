@@ -11,6 +11,9 @@
 mod approvals;
 mod audit;
 mod azure_access;
+pub use azure_access::as_definition as azure_role_definition;
+mod azure_policies;
+mod azure_roles;
 pub mod azure_scopes;
 mod clock;
 mod direct;
@@ -40,7 +43,6 @@ use crate::model::{ApiError, Timestamp, ids};
 use crate::store::{Store, StoreError, Tx};
 use audit::{Audit, Audited};
 
-pub use azure_access::{azure_role_definition as azure_role, azure_roles};
 pub use clock::AdvanceReport;
 pub use directory::NewObject;
 pub use extension::{

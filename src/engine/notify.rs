@@ -139,11 +139,9 @@ fn azure_admins(tx: &Tx<'_>, scope: &str) -> Result<Vec<String>, ApiError> {
         }
     }
     let mut out = Vec::new();
-    for role in crate::model::azure_roles::AZURE_BUILTIN_ROLES
-        .iter()
-        .filter(|r| r.grants("Microsoft.Authorization/roleAssignments/write"))
+    for role in tx.azure_roles()?.iter().filter(|r| r.grants("Microsoft.Authorization/roleAssignments/write"))
     {
-        for s in tx.live_schedules(crate::model::RequestKind::Assignment, None, Some(role.id))? {
+        for s in tx.live_schedules(crate::model::RequestKind::Assignment, None, Some(&role.id))? {
             let here = s.directory_scope_id.as_deref().map(str::to_ascii_lowercase);
             if s.surface == Surface::AzureResource && s.is_active() && here.is_some_and(|h| keys.contains(&h))
             {
@@ -171,16 +169,20 @@ fn address(tx: &Tx<'_>, id: &str) -> Result<Option<String>, ApiError> {
 
 /// Writes the messages `notice` calls for, one per recipient type that gets any.
 pub(crate) fn emit(tx: &Tx<'_>, ctx: &Ctx, notice: &Notice<'_>) -> Result<(), ApiError> {
-    let azure = crate::model::azure_roles::builtin(notice.role_id);
-    let policy = match (azure, notice.scope) {
+    // Only an Azure scope can hold an Azure role; a directory role's mail skips the lookup.
+    let azure = match notice.scope.map(crate::model::azure_scope::AzureScope::parse) {
+        Some(Ok(_)) => tx.azure_role(notice.role_id)?,
+        _ => None,
+    };
+    let policy = match (&azure, notice.scope) {
         (Some(_), Some(scope)) => azure_rules(tx, scope, notice.role_id)?,
         _ => tx.policy_for(Surface::Directory.as_str(), "/", notice.role_id)?,
     };
     let Some(policy) = policy else {
         return Ok(());
     };
-    let role = match azure {
-        Some(r) => r.role_name.to_string(),
+    let role = match &azure {
+        Some(r) => r.role_name.clone(),
         None => tx.role(notice.role_id)?.map_or(notice.role_id.to_string(), |r| r.display_name),
     };
     let principal =

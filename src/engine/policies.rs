@@ -8,7 +8,7 @@ use super::audit::{About, Activity, Audit, Audited, Entry};
 use super::directory::{require_admin, resolve_role};
 use super::{Engine, Session};
 use crate::model::policy::{Approver, Policy, PolicyRule};
-use crate::model::{ApiError, IsoDuration, PrincipalKind, RoleDefinition, Surface};
+use crate::model::{ApiError, IsoDuration, PrincipalKind, Surface};
 use crate::store::AuditTarget;
 
 fn rule_not_found(policy_id: &str, rule_id: &str) -> ApiError {
@@ -179,48 +179,10 @@ impl Engine {
             apply_change(tx, ctx, session, policy, change, patches)
         })
     }
-
-    /// Changes the settings of Azure role `role` at `scope` (both as commands name them), as
-    /// [`Engine::change_policy`] does: needs an Azure role that may assign there; the pair's
-    /// defaults are stored first if no one changed them before.
-    pub fn change_azure_policy(
-        &mut self,
-        session: &Session,
-        scope: &str,
-        role: &str,
-        change: &PolicyChange,
-        patches: &[(String, Value)],
-    ) -> Result<Vec<PolicyRule>, ApiError> {
-        self.write(|tx, ctx| {
-            let chain = super::azure_access::scope_and_ancestors(tx, scope)?;
-            let keys: Vec<String> = chain.iter().map(|n| n.scope.key()).collect();
-            let here = &chain[0];
-            super::azure_access::require_azure_admin(
-                tx,
-                session,
-                here.scope.path(),
-                &keys,
-                "Changing role settings",
-            )?;
-            let (_, role) = super::azure_access::azure_role(role)?;
-            let policy = super::azure_access::stored_azure_policy(tx, here, &role.id)?;
-            apply_change(tx, ctx, session, policy, change, patches)
-        })
-    }
-
-    /// The settings of Azure role `role` at `scope`: stored, or Azure's defaults.
-    pub fn azure_policy(&mut self, scope: &str, role: &str) -> Result<(RoleDefinition, Policy), ApiError> {
-        self.read(|tx, _| {
-            let chain = super::azure_access::scope_and_ancestors(tx, scope)?;
-            let (_, role) = super::azure_access::azure_role(role)?;
-            let policy = super::azure_access::azure_policy(tx, &chain[0], &role.id)?;
-            Ok((role, policy))
-        })
-    }
 }
 
 /// Applies `change` and `patches` to `policy`; returns the rules that changed.
-fn apply_change(
+pub(super) fn apply_change(
     tx: &crate::store::Tx<'_>,
     ctx: &super::Ctx,
     session: &Session,
@@ -265,7 +227,7 @@ fn stored_policy(tx: &crate::store::Tx<'_>, policy_id: &str) -> Result<Policy, A
 }
 
 /// Checks and stores changed rules, one audit row each.
-fn write_rules(
+pub(super) fn write_rules(
     tx: &crate::store::Tx<'_>,
     ctx: &super::Ctx,
     session: &Session,
@@ -283,10 +245,10 @@ fn write_rules(
             AuditTarget {
                 id: policy.role_definition_id.clone(),
                 kind: "Role".into(),
-                display_name: role.as_ref().map(|r| r.display_name.clone()).or_else(|| {
-                    crate::model::azure_roles::builtin(&policy.role_definition_id)
-                        .map(|r| r.role_name.to_string())
-                }),
+                display_name: match &role {
+                    Some(r) => Some(r.display_name.clone()),
+                    None => tx.azure_role(&policy.role_definition_id)?.map(|r| r.role_name),
+                },
             },
             AuditTarget {
                 id: format!("{}/{rule_id}", policy.id),

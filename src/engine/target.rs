@@ -184,8 +184,8 @@ fn principal_of(tx: &Tx<'_>, req: &NewRequest) -> Result<DirectoryObject, ApiErr
     })
 }
 
-/// An Azure resource role's request: its scope in the estate (with those above it), a built-in
-/// Azure role that may be assigned there, a principal that can hold it, the (scope, role) policy.
+/// An Azure resource role's request: its scope in the estate (with those above it), an Azure
+/// role (built-in or custom) that may be assigned there, a principal that can hold it, the (scope, role) policy.
 fn prepare_azure(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
     let text = req.directory_scope_id.as_deref().ok_or_else(|| {
         ApiError::bad_request("scope", "an Azure role is requested at a scope: a management group, subscription, resource group or resource")
@@ -193,22 +193,11 @@ fn prepare_azure(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
     let chain = super::azure_access::scope_and_ancestors(tx, text)?;
     let here = &chain[0];
     let principal = principal_of(tx, req)?;
-    let (azure, role) = super::azure_access::azure_role(&req.role_definition_id)?;
-    let assignable = azure
-        .assignable_scopes
-        .iter()
-        .any(|a| *a == "/" || here.scope.key().starts_with(&a.to_ascii_lowercase()));
-    if !assignable {
-        return Err(ApiError::bad_request(
-            "roleDefinitionId",
-            format!(
-                "'{}' can be assigned only at {}, not at {}",
-                azure.role_name,
-                azure.assignable_scopes.join(", "),
-                here.scope
-            ),
-        ));
-    }
+    let role = super::azure_access::as_definition(&super::azure_access::azure_role_at(
+        tx,
+        &req.role_definition_id,
+        here,
+    )?);
     check_holder(&principal, req.kind, Surface::AzureResource)?;
     let policy = super::azure_access::azure_policy(tx, here, &role.id)?;
     Ok(Target {

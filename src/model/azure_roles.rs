@@ -697,7 +697,7 @@ fn is_scope_prefix(segments: &[&str]) -> bool {
 }
 
 /// Whether `text` is a GUID in its 8-4-4-4-12 hexadecimal form (either case, no braces).
-fn is_guid(text: &str) -> bool {
+pub(crate) fn is_guid(text: &str) -> bool {
     const GROUPS: [usize; 5] = [8, 4, 4, 4, 12];
     let groups: Vec<&str> = text.split('-').collect();
     groups.len() == GROUPS.len()
@@ -722,8 +722,8 @@ impl AzureBuiltinRole {
 }
 
 /// Whether any of `patterns` matches `action` under ARM's wildcard rules.
-fn matches_any(patterns: &[&str], action: &str) -> bool {
-    patterns.iter().any(|p| wildcard_match(p, action))
+pub(crate) fn matches_any<S: AsRef<str>>(patterns: &[S], action: &str) -> bool {
+    patterns.iter().any(|p| wildcard_match(p.as_ref(), action))
 }
 
 /// Case-insensitive glob match where `*` stands for any run of characters (possibly empty) and every

@@ -120,12 +120,18 @@ error_codes! {
     InvalidResourceType => User,
     /// ARM: a role definition that does not exist.
     RoleDefinitionDoesNotExist => NotFound,
+    /// ARM: a custom role named as another role is.
+    RoleDefinitionWithSameNameExists => Conflict,
+    /// ARM: a custom role someone holds or is eligible for cannot be deleted (or narrowed).
+    RoleDefinitionHasAssignments => Conflict,
     /// ARM: the caller lacks the RBAC action (also any DELETE of a schedule request).
     AuthorizationFailed => Policy,
     /// ARM: a request body that is not JSON, or lacks what the resource needs.
     InvalidRequestContent => User,
     /// ARM: a `$filter` the collection does not support.
     InvalidFilter => User,
+    /// ARM: a role management policy PATCH with a rule that is malformed or not the policy's.
+    InvalidPolicy => User,
     /// Something the real API has that pimlab does not model yet (501).
     PimlabNotModelled => User,
     InvalidPrincipalForRoleAssignment => User,

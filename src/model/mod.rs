@@ -3,6 +3,7 @@
 
 pub mod approval;
 pub mod audit;
+pub mod azure_role;
 pub mod azure_roles;
 pub mod azure_scope;
 pub mod builtin_roles;

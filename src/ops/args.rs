@@ -278,7 +278,7 @@ pub struct RoleListArgs {
     #[arg(long)]
     #[serde(default)]
     pub privileged: bool,
-    /// The built-in Azure resource roles instead of the directory's.
+    /// The Azure resource roles (built-in and custom) instead of the directory's.
     #[arg(long)]
     #[serde(default)]
     pub azure: bool,
@@ -299,6 +299,26 @@ pub struct RoleAddArgs {
     #[arg(long)]
     #[serde(default)]
     pub disabled: bool,
+    /// A custom Azure role instead of a directory role: assignable at and below each --scope.
+    #[arg(long, requires = "scopes")]
+    #[serde(default)]
+    pub azure: bool,
+    /// For --azure: a scope the role may be assigned at or below (ARM path or scope name);
+    /// repeatable.
+    #[arg(long = "scope", value_name = "SCOPE", requires = "azure")]
+    #[serde(default, rename = "scope", alias = "scopes", deserialize_with = "de::one_or_many")]
+    pub scopes: Vec<String>,
+    /// For --azure: an action the role does not grant though --action matches it; repeatable.
+    #[arg(long = "not-action", value_name = "ACTION", requires = "azure")]
+    #[serde(default, rename = "notAction", alias = "notActions", deserialize_with = "de::one_or_many")]
+    pub not_actions: Vec<String>,
+    /// For --azure: a data-plane action the role grants; repeatable.
+    #[arg(long = "data-action", value_name = "ACTION", requires = "azure")]
+    #[serde(default, rename = "dataAction", alias = "dataActions", deserialize_with = "de::one_or_many")]
+    pub data_actions: Vec<String>,
+    /// For --azure: the role definition's GUID (else one from the tenant's generator).
+    #[arg(long, requires = "azure")]
+    pub id: Option<String>,
 }
 
 #[derive(Debug, Subcommand, Clone)]

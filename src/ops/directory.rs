@@ -62,6 +62,21 @@ pub(super) fn objects(
 
 pub(super) fn role(engine: &mut Engine, session: &Session, action: &RoleAction) -> Result<Outcome, ApiError> {
     Ok(match action {
+        RoleAction::Add(a) if a.azure => {
+            let draft = crate::model::azure_role::AzureRoleDraft {
+                role_name: a.name.clone(),
+                description: a.description.clone().unwrap_or_default(),
+                permissions: vec![crate::model::azure_role::AzurePermissions {
+                    actions: a.actions.clone(),
+                    not_actions: a.not_actions.clone(),
+                    data_actions: a.data_actions.clone(),
+                    not_data_actions: Vec::new(),
+                }],
+                assignable_scopes: a.scopes.clone(),
+            };
+            let (role, _) = engine.define_azure_role(session, a.id.as_deref(), &draft)?;
+            Outcome::AzureRoleDefined(role)
+        }
         RoleAction::Add(a) => Outcome::RoleCreated(engine.create_role(
             session,
             NewRole {
@@ -72,20 +87,31 @@ pub(super) fn role(engine: &mut Engine, session: &Session, action: &RoleAction) 
                 template_id: None,
             },
         )?),
-        RoleAction::Delete(a) => {
-            let r = engine.role(&a.role)?;
-            engine.delete_role(session, &r.id)?;
-            Outcome::RoleDeleted(r)
-        }
+        RoleAction::Delete(a) => match engine.role(&a.role) {
+            Ok(r) => {
+                engine.delete_role(session, &r.id)?;
+                Outcome::RoleDeleted(r)
+            }
+            // Not a directory role: a custom Azure role by name or GUID.
+            Err(e) => {
+                let role = engine.azure_role(&a.role).map_err(|_| e)?;
+                engine.delete_azure_role(session, &role.id)?;
+                Outcome::RoleDeleted(crate::engine::azure_role_definition(&role))
+            }
+        },
         RoleAction::List(a) => {
-            let roles = if a.azure { crate::engine::azure_roles() } else { engine.roles()? };
+            let roles = if a.azure {
+                engine.azure_roles()?.iter().map(crate::engine::azure_role_definition).collect()
+            } else {
+                engine.roles()?
+            };
             Outcome::Roles(roles.into_iter().filter(|r| !a.privileged || r.is_privileged).collect())
         }
         RoleAction::Show(a) => {
             // A directory role by name or id, else a built-in Azure role (their names differ).
             let role = match engine.role(&a.role) {
                 Ok(r) => r,
-                Err(e) => crate::engine::azure_role(&a.role).map_err(|_| e)?,
+                Err(e) => crate::engine::azure_role_definition(&engine.azure_role(&a.role).map_err(|_| e)?),
             };
             let eligible = engine.schedules(RequestKind::Eligibility, None, Some(&role.id))?;
             let active = engine.schedules(RequestKind::Assignment, None, Some(&role.id))?;

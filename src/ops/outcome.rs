@@ -60,6 +60,8 @@ pub enum Outcome {
         active: Vec<Schedule>,
     },
     RoleCreated(RoleDefinition),
+    /// A custom Azure role, as defined or replaced.
+    AzureRoleDefined(crate::model::azure_role::AzureRole),
     RoleDeleted(RoleDefinition),
     Policy {
         role: RoleDefinition,
@@ -161,6 +163,9 @@ impl Outcome {
             Outcome::Notifications { rows, .. } => array(rows, views::notification),
             Outcome::Roles(rows) => array(rows, views::role_definition),
             Outcome::Role { role, .. } | Outcome::RoleCreated(role) => views::role_definition(role),
+            Outcome::AzureRoleDefined(role) => {
+                crate::api::arm::views::role_definition("/providers/Microsoft.Authorization", role)
+            }
             Outcome::RoleDeleted(role) => shapes::role_deleted(role),
             Outcome::Policy { policy, .. } => views::policy(policy, true),
             Outcome::PolicyChanged { changed, .. } => {

@@ -6,6 +6,7 @@
 
 mod approvals;
 mod azure;
+mod azure_roles;
 mod cache;
 mod directory;
 mod hooks;

@@ -146,6 +146,16 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// Removes a stored policy and its rules (an Azure pair then reads as its defaults again).
+    pub fn delete_policy(&self, policy_id: &str) -> rusqlite::Result<()> {
+        self.forget_cached();
+        self.tx.prepare_cached("DELETE FROM policy_rules WHERE policy_id = ?1")?.execute([policy_id])?;
+        self.tx.prepare_cached("DELETE FROM policies WHERE id = ?1")?.execute([policy_id])?;
+        Ok(())
+    }
+}
+
 fn rule_json(rule: &PolicyRule) -> String {
     serde_json::to_string(rule).expect("rules serialise")
 }

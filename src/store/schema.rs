@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const APPLICATION_ID: i64 = 0x5049_4D4C;
 
 /// The schema version this pimlab writes. Bump it with an entry in `upgrade_from`.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -99,6 +99,22 @@ fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
             "ALTER TABLE requests ADD COLUMN client_name TEXT;
              CREATE UNIQUE INDEX requests_by_client_name ON requests (client_name COLLATE NOCASE)
                  WHERE client_name IS NOT NULL;",
+        ),
+        // 4 → 5: custom Azure roles.
+        4 => tx.execute_batch(
+            "CREATE TABLE azure_role_definitions (
+                 id                TEXT PRIMARY KEY,
+                 role_name         TEXT NOT NULL,
+                 description       TEXT NOT NULL,
+                 permissions       TEXT NOT NULL,
+                 assignable_scopes TEXT NOT NULL,
+                 created_at        INTEGER NOT NULL,
+                 created_by        TEXT NOT NULL,
+                 updated_at        INTEGER NOT NULL,
+                 updated_by        TEXT NOT NULL
+             ) WITHOUT ROWID;
+             CREATE UNIQUE INDEX azure_role_definitions_by_name
+                 ON azure_role_definitions (role_name COLLATE NOCASE);",
         ),
         // No released version precedes 1: a store claiming one was not written by pimlab.
         _ => Err(rusqlite::Error::SqliteFailure(

@@ -507,6 +507,7 @@ const ENGINE_ORDER: &[&[&str]] = &[
     &["provision"],
     &["approvals"],
     &["lifecycle", "clock", "direct", "queries", "policies", "roles", "hook_admin", "profile"],
+    &["azure_policies", "azure_roles"],
     &["seed"],
 ];
 

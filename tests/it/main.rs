@@ -4,6 +4,8 @@ mod harness;
 
 mod approvals;
 mod architecture;
+mod arm_custom_roles;
+mod arm_policies;
 mod arm_router;
 mod audit_commit;
 mod cli;

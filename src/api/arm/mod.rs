@@ -12,6 +12,7 @@ mod children;
 mod policies;
 mod requests;
 mod role_definitions;
+mod rules;
 mod schedules;
 pub mod views;
 
@@ -251,11 +252,16 @@ impl Call<'_> {
         if allowed.contains(&self.method.as_str()) {
             return Ok(());
         }
-        Err(ApiError::new(
+        Err(self.method_refused())
+    }
+
+    /// ARM's 405 for a method the resource does not have.
+    fn method_refused(&self) -> ApiError {
+        ApiError::new(
             405,
             ErrorCode::BadRequest,
             format!("The requested resource does not support http method '{}'.", self.method),
-        ))
+        )
     }
 }
 
@@ -263,6 +269,42 @@ impl Call<'_> {
 fn unsupported_filter(text: &str, takes: &str) -> ApiError {
     ApiError::new(400, ErrorCode::InvalidFilter, format!("The filter '{text}' is not supported."))
         .with_detail("InvalidFilter", "$filter", takes)
+}
+
+/// ARM's 400 for a body it cannot read, in the words of its deserializer.
+pub(super) fn invalid_content(why: &str) -> ApiError {
+    ApiError::new(
+        400,
+        ErrorCode::InvalidRequestContent,
+        format!("The request content was invalid and could not be deserialized: '{why}'."),
+    )
+}
+
+/// A PUT body's `properties` object: a body that is not JSON, or has none, is ARM's
+/// `InvalidRequestContent`.
+pub(super) fn body_properties(body: &str) -> Result<(Value, serde_json::Map<String, Value>), ApiError> {
+    let value: Value = serde_json::from_str(body).map_err(|e| invalid_content(&e.to_string()))?;
+    let props = value
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .ok_or_else(|| invalid_content("Required property 'properties' not found in JSON"))?;
+    Ok((value, props))
+}
+
+/// A string property of a body's `properties` (absent or null: None), in the words of ARM's
+/// deserializer when it is not a string.
+pub(super) fn property_text(
+    props: &serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<Option<String>, ApiError> {
+    match props.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(invalid_content(&format!(
+            "Error converting value {other} to type 'String'. Path 'properties.{key}'"
+        ))),
+    }
 }
 
 /// The value of a filter term's single-quoted literal (`'Owner'` gives `Owner`).

@@ -85,7 +85,7 @@ impl Call<'_> {
                 format!("a schedule request's name is a GUID the client chooses; '{name}' is not one"),
             ));
         }
-        let body = self.body.ok_or_else(|| invalid_content("the request has no body"))?;
+        let body = self.body.ok_or_else(|| super::invalid_content("the request has no body"))?;
         let req = new_request(kind, scope, body)?;
         let q = self.engine.submit_named(self.session, &req, name)?;
         Ok(Response::created(self.render(&q)?))
@@ -95,13 +95,14 @@ impl Call<'_> {
     /// (arm-pim §0.2). The status says what the PUT would do: `Granted` when it would take
     /// effect, `PendingEvaluation` when it would wait for an approver (§1.12).
     fn validate(&mut self, kind: RequestKind, scope: &AzureScope, name: &str) -> Result<Response, ApiError> {
-        let body = self.body.ok_or_else(|| invalid_content("the request has no body"))?;
+        let body = self.body.ok_or_else(|| super::invalid_content("the request has no body"))?;
         let mut req = new_request(kind, scope, body)?;
         req.is_validation_only = true;
         let q = self.engine.submit(self.session, &req)?;
         let node = self.engine.azure_scope_at(scope)?;
         let principal = self.engine.object(&q.principal_id)?;
-        let mut v = views::schedule_request(&q, name, &node, principal.as_ref());
+        let role = self.engine.azure_role(&q.role_definition_id).ok();
+        let mut v = views::schedule_request(&q, name, &node, principal.as_ref(), role.as_ref());
         let status = match q.status {
             crate::model::Status::PendingApproval | crate::model::Status::PendingAdminDecision => {
                 "PendingEvaluation"
@@ -128,7 +129,8 @@ impl Call<'_> {
         let scope_path = q.directory_scope_id.clone().unwrap_or_default();
         let scope = self.engine.azure_scope_at(&crate::engine::azure_scopes::parse_scope(&scope_path)?)?;
         let principal = self.engine.object(&q.principal_id)?;
-        Ok(views::schedule_request(q, &name, &scope, principal.as_ref()))
+        let role = self.engine.azure_role(&q.role_definition_id).ok();
+        Ok(views::schedule_request(q, &name, &scope, principal.as_ref(), role.as_ref()))
     }
 }
 
@@ -204,35 +206,15 @@ fn delete_refused(session: &crate::engine::Session, kind: RequestKind, scope: &A
     .with_detail("NoDelete", "method", "requests are removed by a new request (AdminRemove), or cancelled while pending")
 }
 
-/// ARM's 400 for a body it cannot read, in the words of its deserializer.
-fn invalid_content(why: &str) -> ApiError {
-    ApiError::new(
-        400,
-        ErrorCode::InvalidRequestContent,
-        format!("The request content was invalid and could not be deserialized: '{why}'."),
-    )
-}
-
 /// The request a PUT body asks for (its `properties`; read-only properties a client echoes back
 /// are ignored, as ARM ignores them).
 fn new_request(kind: RequestKind, scope: &AzureScope, body: &str) -> Result<NewRequest, ApiError> {
-    let value: Value = serde_json::from_str(body).map_err(|e| invalid_content(&e.to_string()))?;
-    let props = value
-        .get("properties")
-        .and_then(Value::as_object)
-        .ok_or_else(|| invalid_content("Required property 'properties' not found in JSON"))?;
-    let text = |key: &str| -> Result<Option<String>, ApiError> {
-        match props.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(invalid_content(&format!(
-                "Error converting value {other} to type 'String'. Path 'properties.{key}'"
-            ))),
-        }
-    };
+    let (_, props) = super::body_properties(body)?;
+    let props = &props;
+    let text = |key: &str| super::property_text(props, key);
     let required = |key: &str| -> Result<String, ApiError> {
         text(key)?.ok_or_else(|| {
-            invalid_content(&format!("Required property '{key}' not found in JSON. Path 'properties'"))
+            super::invalid_content(&format!("Required property '{key}' not found in JSON. Path 'properties'"))
         })
     };
     let request_type = required("requestType")?;

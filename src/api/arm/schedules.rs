@@ -194,17 +194,19 @@ impl Call<'_> {
             }),
             None => None,
         };
+        let role = self.engine.azure_role(&s.role_definition_id).ok();
         Ok(match what {
             Collection::Schedules(_) => views::schedule(
                 s,
                 &node,
                 principal.as_ref(),
+                role.as_ref(),
                 request_name.as_deref(),
                 linked.as_deref(),
                 inherited,
             ),
             Collection::Instances(_) => {
-                views::instance(s, &node, principal.as_ref(), linked.as_deref(), inherited)
+                views::instance(s, &node, principal.as_ref(), role.as_ref(), linked.as_deref(), inherited)
             }
             Collection::RoleAssignments => views::role_assignment(s, &node, principal.as_ref()),
         })

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::model::azure_roles::AzureBuiltinRole;
+use crate::model::azure_role::AzureRole;
 use crate::model::azure_scope::{AzureScope, AzureScopeNode};
 use crate::model::time::format_timestamp;
 use crate::model::{
@@ -15,22 +15,30 @@ use crate::model::{
 /// A role definition (2022-04-01 shape), its id under `prefix`
 /// (`{scope}/providers/Microsoft.Authorization`). Built-in roles carry no creation or update
 /// record pimlab could know, so those are null.
-pub fn role_definition(prefix: &str, role: &AzureBuiltinRole) -> Value {
-    let p = &role.permissions;
+pub fn role_definition(prefix: &str, role: &AzureRole) -> Value {
+    let permissions: Vec<Value> = role
+        .permissions
+        .iter()
+        .map(|p| {
+            json!({
+                "actions": p.actions, "notActions": p.not_actions,
+                "dataActions": p.data_actions, "notDataActions": p.not_data_actions,
+            })
+        })
+        .collect();
+    let at = |s: &Option<crate::model::azure_role::Stamp>| s.as_ref().map(|s| format_timestamp(s.at));
+    let by = |s: &Option<crate::model::azure_role::Stamp>| s.as_ref().map(|s| s.by.clone());
     json!({
         "properties": {
             "roleName": role.role_name,
-            "type": "BuiltInRole",
+            "type": role.role_type.as_str(),
             "description": role.description,
             "assignableScopes": role.assignable_scopes,
-            "permissions": [{
-                "actions": p.actions, "notActions": p.not_actions,
-                "dataActions": p.data_actions, "notDataActions": p.not_data_actions,
-            }],
-            "createdOn": null,
-            "updatedOn": null,
-            "createdBy": null,
-            "updatedBy": null,
+            "permissions": permissions,
+            "createdOn": at(&role.created),
+            "updatedOn": at(&role.updated),
+            "createdBy": by(&role.created),
+            "updatedBy": by(&role.updated),
         },
         "id": format!("{prefix}/roleDefinitions/{}", role.id),
         "type": "Microsoft.Authorization/roleDefinitions",
@@ -61,10 +69,12 @@ fn principal_type(p: Option<&DirectoryObject>) -> &'static str {
 fn expanded(
     scope: &AzureScopeNode,
     role_guid: &str,
+    role: Option<&AzureRole>,
     principal_id: &str,
     p: Option<&DirectoryObject>,
 ) -> Value {
-    let role_name = crate::model::azure_roles::builtin(role_guid).map(|r| r.role_name);
+    let role_name = role.map(|r| r.role_name.as_str());
+    let role_type = role.map_or("BuiltInRole", |r| r.role_type.as_str());
     let mut principal = json!({
         "id": principal_id,
         "displayName": p.map(|p| p.display_name.as_str()),
@@ -76,7 +86,7 @@ fn expanded(
     json!({
         "scope": { "id": scope.scope.path(), "displayName": scope.display_name, "type": scope.scope.kind().arm_type() },
         "roleDefinition": {
-            "id": role_definition_id(&scope.scope, role_guid), "displayName": role_name, "type": "BuiltInRole",
+            "id": role_definition_id(&scope.scope, role_guid), "displayName": role_name, "type": role_type,
         },
         "principal": principal,
     })
@@ -107,6 +117,7 @@ pub fn schedule_request(
     name: &str,
     scope: &AzureScopeNode,
     principal: Option<&DirectoryObject>,
+    role: Option<&AzureRole>,
 ) -> Value {
     let (target, instance, collection, type_name) = match q.kind {
         RequestKind::Eligibility => (
@@ -147,7 +158,7 @@ pub fn schedule_request(
     props.insert("conditionVersion".into(), Value::Null);
     props.insert(
         "expandedProperties".into(),
-        expanded(scope, &q.role_definition_id, &q.principal_id, principal),
+        expanded(scope, &q.role_definition_id, role, &q.principal_id, principal),
     );
     json!({
         "properties": props,
@@ -238,6 +249,7 @@ pub fn schedule(
     s: &Schedule,
     scope: &AzureScopeNode,
     principal: Option<&DirectoryObject>,
+    role: Option<&AzureRole>,
     request_name: Option<&str>,
     linked: Option<&str>,
     inherited: bool,
@@ -259,7 +271,10 @@ pub fn schedule(
     p.insert("conditionVersion".into(), Value::Null);
     p.insert("createdOn".into(), json!(s.created_at.map(format_timestamp)));
     p.insert("updatedOn".into(), json!(s.modified_at.or(s.created_at).map(format_timestamp)));
-    p.insert("expandedProperties".into(), expanded(scope, &s.role_definition_id, &s.principal_id, principal));
+    p.insert(
+        "expandedProperties".into(),
+        expanded(scope, &s.role_definition_id, role, &s.principal_id, principal),
+    );
     json!({
         "properties": p,
         "name": s.id,
@@ -273,6 +288,7 @@ pub fn instance(
     s: &Schedule,
     scope: &AzureScopeNode,
     principal: Option<&DirectoryObject>,
+    role: Option<&AzureRole>,
     linked: Option<&str>,
     inherited: bool,
 ) -> Value {
@@ -299,7 +315,10 @@ pub fn instance(
     p.insert("condition".into(), Value::Null);
     p.insert("conditionVersion".into(), Value::Null);
     p.insert("createdOn".into(), json!(s.created_at.map(format_timestamp)));
-    p.insert("expandedProperties".into(), expanded(scope, &s.role_definition_id, &s.principal_id, principal));
+    p.insert(
+        "expandedProperties".into(),
+        expanded(scope, &s.role_definition_id, role, &s.principal_id, principal),
+    );
     json!({
         "properties": p,
         "name": s.instance_id,
@@ -333,58 +352,6 @@ pub fn role_assignment(s: &Schedule, scope: &AzureScopeNode, principal: Option<&
     })
 }
 
-/// A policy rule as ARM writes it: the model keeps Graph's shape, so `@odata.type` becomes
-/// `ruleType`, `operations` are PascalCase, and approvers are `{id, description, isBackup,
-/// userType}` (arm-pim §3.1, §3.2).
-fn arm_rule(rule: &crate::model::policy::PolicyRule) -> Value {
-    let mut v = serde_json::to_value(rule).unwrap_or(Value::Null);
-    let Value::Object(fields) = &mut v else { return v };
-    if let Some(Value::String(t)) = fields.remove("@odata.type") {
-        let kind = t.rsplit('.').next().unwrap_or_default().trim_start_matches("unified").to_string();
-        fields.insert("ruleType".into(), json!(kind));
-    }
-    if let Some(target) = fields.get_mut("target").and_then(Value::as_object_mut) {
-        if let Some(Value::Array(ops)) = target.get_mut("operations") {
-            for op in ops.iter_mut() {
-                if op.as_str().is_some_and(|o| o.eq_ignore_ascii_case("all")) {
-                    *op = json!("All");
-                }
-            }
-        }
-        target.remove("@odata.type");
-        target.entry("targetObjects").or_insert(Value::Null);
-    }
-    if let Some(stages) =
-        fields.get_mut("setting").and_then(|s| s.get_mut("approvalStages")).and_then(Value::as_array_mut)
-    {
-        for stage in stages.iter_mut() {
-            for key in ["primaryApprovers", "escalationApprovers"] {
-                if let Some(Value::Array(approvers)) = stage.get_mut(key) {
-                    for a in approvers.iter_mut() {
-                        *a = arm_approver(a);
-                    }
-                }
-            }
-        }
-    }
-    if let Some(setting) = fields.get_mut("setting").and_then(Value::as_object_mut) {
-        setting.remove("@odata.type");
-    }
-    v
-}
-
-fn arm_approver(a: &Value) -> Value {
-    let group = a.get("@odata.type").and_then(Value::as_str).is_some_and(|t| t.ends_with("groupMembers"));
-    let id =
-        a.get("groupId").or_else(|| a.get("userId")).or_else(|| a.get("id")).cloned().unwrap_or(Value::Null);
-    json!({
-        "id": id,
-        "description": a.get("description").cloned().unwrap_or(Value::Null),
-        "isBackup": a.get("isBackup").cloned().unwrap_or(json!(false)),
-        "userType": if group { "Group" } else { "User" },
-    })
-}
-
 fn scope_ref(scope: &AzureScopeNode) -> Value {
     json!({ "id": scope.scope.path(), "displayName": scope.display_name, "type": scope.scope.kind().arm_type() })
 }
@@ -406,7 +373,7 @@ pub fn policy(
     scope: &AzureScopeNode,
     by: Option<&DirectoryObject>,
 ) -> Value {
-    let rules: Vec<Value> = policy.rules.iter().map(arm_rule).collect();
+    let rules: Vec<Value> = policy.rules.iter().map(super::rules::to_arm).collect();
     json!({
         "properties": {
             "scope": scope.scope.path(),
@@ -428,22 +395,22 @@ pub fn policy(
 /// The assignment of a policy to a role at a scope, named `{policyGuid}_{roleGuid}`.
 pub fn policy_assignment(
     policy: &crate::model::policy::Policy,
-    role: &AzureBuiltinRole,
+    role: &AzureRole,
     scope: &AzureScopeNode,
     by: Option<&DirectoryObject>,
 ) -> Value {
     let name = format!("{}_{}", policy.id, role.id);
     let policy_id = resource_id(&scope.scope, "roleManagementPolicies", &policy.id);
-    let role_id = role_definition_id(&scope.scope, role.id);
+    let role_id = role_definition_id(&scope.scope, &role.id);
     json!({
         "properties": {
             "scope": scope.scope.path(),
             "roleDefinitionId": role_id,
             "policyId": policy_id,
-            "effectiveRules": policy.rules.iter().map(arm_rule).collect::<Vec<_>>(),
+            "effectiveRules": policy.rules.iter().map(super::rules::to_arm).collect::<Vec<_>>(),
             "policyAssignmentProperties": {
                 "scope": scope_ref(scope),
-                "roleDefinition": { "id": role_id, "displayName": role.role_name, "type": "BuiltInRole" },
+                "roleDefinition": { "id": role_id, "displayName": role.role_name, "type": role.role_type.as_str() },
                 "policy": {
                     "id": policy_id,
                     "lastModifiedBy": modified_by(policy, by),

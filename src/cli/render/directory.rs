@@ -21,6 +21,14 @@ pub(super) fn render(
             r.id,
             r.allowed_resource_actions.len()
         ),
+        Outcome::AzureRoleDefined(r) => writeln!(
+            out,
+            "Defined custom Azure role {} ({}) with {} action(s), assignable at and below {}",
+            r.role_name,
+            r.id,
+            r.permissions.iter().map(|p| p.actions.len() + p.data_actions.len()).sum::<usize>(),
+            r.assignable_scopes.join(", ")
+        ),
         Outcome::RoleDeleted(r) => writeln!(out, "Deleted custom role {} ({})", r.display_name, r.id),
         Outcome::Roles(roles) if roles.is_empty() => writeln!(out, "no roles"),
         Outcome::Roles(roles) => {

@@ -49,6 +49,7 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
         Outcome::Roles(_)
         | Outcome::Role { .. }
         | Outcome::RoleCreated(_)
+        | Outcome::AzureRoleDefined(_)
         | Outcome::RoleDeleted(_)
         | Outcome::Objects { .. }
         | Outcome::ObjectCreated(_)
@@ -178,9 +179,10 @@ impl Names {
             return n.clone();
         }
         // A directory role, else a built-in Azure role (their GUIDs never meet).
-        let name = engine.role(id).map(|r| r.display_name).unwrap_or_else(|_| {
-            crate::model::azure_roles::builtin(id).map_or_else(|| id.to_string(), |r| r.role_name.to_string())
-        });
+        let name = engine
+            .role(id)
+            .map(|r| r.display_name)
+            .unwrap_or_else(|_| engine.azure_role(id).map_or_else(|_| id.to_string(), |r| r.role_name));
         self.roles.insert(id.to_string(), name.clone());
         name
     }

@@ -61,6 +61,7 @@ pub(crate) fn submit(
         super::azure_access::require_azure_admin(
             tx,
             session,
+            super::azure_access::AzureAdminAction::AssignRoles,
             &t.scope,
             &t.covering,
             &format!("'{}'", req.action),
