@@ -281,6 +281,8 @@ pub(crate) fn decide(
     let Ask { request_id, step_id, decision, justification, via } = ask;
     let mut q = tx.request(request_id)?.ok_or_else(|| approval_not_found(request_id))?;
     let justification = justification.map(str::trim).filter(|j| !j.is_empty());
+    // Every surface stores the approver's words with the step: bounded like a request's.
+    super::validate::check_length("justification", justification, fidelity::MAX_JUSTIFICATION)?;
     if q.created_by.eq_ignore_ascii_case(&session.caller)
         || q.principal_id.eq_ignore_ascii_case(&session.caller)
     {
