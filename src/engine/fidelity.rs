@@ -147,6 +147,11 @@ pub const ARM_ROLE_DEFINITION_NOT_FOUND_CODE: ErrorCode = ErrorCode::RoleDefinit
 /// the reference: pimlab answers 409 `Conflict`.
 pub const ARM_REQUEST_NAME_TAKEN_CODE: ErrorCode = ErrorCode::Conflict;
 
+/// ARM approvals: an extension's or renewal's approval cannot be decided over ARM (Microsoft's
+/// approval page: "not supported by the Microsoft ARM API"); how the service refuses is not
+/// documented: pimlab answers 400 `BadRequest`.
+pub const ARM_EXTENSION_APPROVAL_UNSUPPORTED_CODE: ErrorCode = ErrorCode::BadRequest;
+
 #[cfg(test)]
 mod tests {
     use crate::model::FidelitySwitch;
