@@ -4,6 +4,7 @@ mod harness;
 
 mod approvals;
 mod architecture;
+mod arm_approvals;
 mod arm_router;
 mod audit_commit;
 mod cli;
