@@ -281,6 +281,8 @@ pub(crate) fn decide(
     let Ask { request_id, step_id, decision, justification, via } = ask;
     let mut q = tx.request(request_id)?.ok_or_else(|| approval_not_found(request_id))?;
     let justification = justification.map(str::trim).filter(|j| !j.is_empty());
+    // Every surface stores the approver's words with the step: bounded like a request's.
+    super::validate::check_length("justification", justification, fidelity::MAX_JUSTIFICATION)?;
     if q.created_by.eq_ignore_ascii_case(&session.caller)
         || q.principal_id.eq_ignore_ascii_case(&session.caller)
     {
@@ -395,7 +397,9 @@ pub(crate) fn decide(
 
 /// Whether `via` may decide `q`'s approval of `stages` stages: the Graph approval step API can
 /// decide neither a multi-stage approval nor an extension's or renewal's (reference §3.12) unless
-/// the fidelity profile lets it. Returns the switches that allowed it (for the trace).
+/// the fidelity profile lets it; ARM's stage API, which has stages, cannot decide an extension's
+/// or renewal's at all (Microsoft's page on approving Azure resource roles says so). Returns the
+/// switches that allowed it (for the trace).
 fn channel_allows(
     ctx: &Ctx,
     q: &ScheduleRequest,
@@ -403,6 +407,16 @@ fn channel_allows(
     via: ApprovalChannel,
 ) -> Result<Vec<FidelitySwitch>, ApiError> {
     let mut allowed_by = Vec::new();
+    let extension = matches!(q.action, Action::SelfExtend | Action::SelfRenew);
+    if via == ApprovalChannel::ArmStageApi && extension {
+        let what = if q.action == Action::SelfExtend { "An extension's" } else { "A renewal's" };
+        return Err(ApiError::new(
+            400,
+            fidelity::ARM_EXTENSION_APPROVAL_UNSUPPORTED_CODE,
+            format!("{what} approval cannot be decided through the Azure Resource Manager approval API; an approver decides it in the portal."),
+        )
+        .with_detail("ApprovalNotSupportedThroughArm", "reviewResult", format!("request {} ({})", q.id, q.action.as_str())));
+    }
     if via != ApprovalChannel::GraphStepApi {
         return Ok(allowed_by);
     }
@@ -419,7 +433,7 @@ fn channel_allows(
         .with_detail("ApprovalNotSupportedThroughGraph", "reviewResult", format!("request {} ({}); {}", q.id, q.action.as_str(), switch.when_off()))
         .with_hint(Hint::FidelitySwitch { name: switch.name().into(), on: true }))
     };
-    if matches!(q.action, Action::SelfExtend | Action::SelfRenew) {
+    if extension {
         let what =
             if q.action == Action::SelfExtend { "An extension's approval" } else { "A renewal's approval" };
         needs(FidelitySwitch::GraphExtensionApprovals, what.to_string())?;

@@ -176,6 +176,34 @@ pub const ARM_POLICY_PUT_BODY: &str = "Not implemented exception";
 /// and answers this status when they were at the defaults already (200 when it reset them).
 pub const ARM_POLICY_DELETE_AT_DEFAULTS_STATUS: u16 = 204;
 
+/// ARM approvals: the path segment of an approval's stages. The 2021-01-01-preview spec first
+/// named it `steps` and later `stages` (the Python SDK's URL templates and Microsoft's approval
+/// page use `stages`; some spec examples still show `steps`). pimlab writes `stages` in ids and
+/// accepts both on the way in, so a client built from either revision works.
+pub const ARM_APPROVAL_STAGE_SEGMENTS: &[&str] = &["stages", "steps"];
+
+/// ARM approvals: who may read an approval is not documented. pimlab shows one to its approvers
+/// (of any stage, decided or not), to whoever created its request and to its target (the
+/// `asApprover()`, `asCreatedBy()` and `asTarget()` of its list); anyone else asking for it by id,
+/// or deciding a stage they may not decide, gets 403 `AuthorizationFailed`, as ARM answers a
+/// caller without the right, rather than 404.
+pub const ARM_APPROVAL_FORBIDDEN_CODE: ErrorCode = ErrorCode::AuthorizationFailed;
+
+/// ARM approvals: a stage that ended without a review because its request did (cancelled,
+/// denied or timed out at another stage). ARM's stage status has no `Canceled`; pimlab shows
+/// `Completed` with `reviewResult: NotReviewed`.
+pub const ARM_CANCELED_STAGE_STATUS: &str = "Completed";
+
+/// ARM approvals: what a decision (PUT or PATCH of a stage) answers. The spec says 200 with the
+/// stage; Microsoft's approval page says "an empty response". pimlab answers 200 with the stage as
+/// decided (true) — a client that ignores the body sees no difference; false gives 200, no body.
+pub const ARM_DECISION_ANSWERS_STAGE: bool = true;
+
+/// ARM approvals: an extension's or renewal's approval cannot be decided over ARM (Microsoft's
+/// approval page: "not supported by the Microsoft ARM API"); how the service refuses is not
+/// documented: pimlab answers 400 `BadRequest`.
+pub const ARM_EXTENSION_APPROVAL_UNSUPPORTED_CODE: ErrorCode = ErrorCode::BadRequest;
+
 #[cfg(test)]
 mod tests {
     use crate::model::FidelitySwitch;

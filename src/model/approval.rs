@@ -67,6 +67,8 @@ pub enum ApprovalChannel {
     Portal,
     /// `PATCH .../roleAssignmentApprovals/{id}/steps/{stepId}`.
     GraphStepApi,
+    /// ARM's `PUT`/`PATCH .../roleAssignmentApprovals/{id}/stages/{stageId}`.
+    ArmStageApi,
 }
 
 /// What an approver writes.

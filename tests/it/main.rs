@@ -4,6 +4,7 @@ mod harness;
 
 mod approvals;
 mod architecture;
+mod arm_approvals;
 mod arm_custom_roles;
 mod arm_policies;
 mod arm_router;

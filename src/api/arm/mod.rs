@@ -8,6 +8,8 @@
 //! the `api-version`, and routes by resource type; each family answers in its own file, and
 //! `views.rs` writes ARM's wire format.
 
+mod approval_views;
+mod approvals;
 mod children;
 mod policies;
 mod requests;
@@ -230,6 +232,7 @@ impl Call<'_> {
             "eligibleChildResources" => self.eligible_child_resources(),
             "roleManagementPolicies" => self.policies(false),
             "roleManagementPolicyAssignments" => self.policies(true),
+            "roleAssignmentApprovals" => self.approvals(),
             other => Err(ApiError::new(
                 501,
                 ErrorCode::PimlabNotModelled,
@@ -305,6 +308,17 @@ pub(super) fn property_text(
             "Error converting value {other} to type 'String'. Path 'properties.{key}'"
         ))),
     }
+}
+
+/// ARM's 403 for a caller without `action` over `scope`, in the words ARM uses (arm-pim §4.1).
+fn authorization_failed(caller: &str, action: &str, scope: &str) -> ApiError {
+    ApiError::new(
+        403,
+        ErrorCode::AuthorizationFailed,
+        format!(
+            "The client '{caller}' with object id '{caller}' does not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials."
+        ),
+    )
 }
 
 /// The value of a filter term's single-quoted literal (`'Owner'` gives `Owner`).

@@ -168,7 +168,7 @@ fn request_filter(filter: Option<&str>) -> Result<RequestFilter, ApiError> {
 }
 
 /// Whether `q` was made at `scope` or below it.
-fn at_or_below(q: &ScheduleRequest, scope: &AzureScope) -> bool {
+pub(super) fn at_or_below(q: &ScheduleRequest, scope: &AzureScope) -> bool {
     let key = scope.key();
     q.directory_scope_id.as_deref().is_some_and(|s| {
         let s = s.to_ascii_lowercase();
@@ -195,15 +195,16 @@ fn delete_refused(session: &crate::engine::Session, kind: RequestKind, scope: &A
         RequestKind::Eligibility => "roleEligibilityScheduleRequests",
         RequestKind::Assignment => "roleAssignmentScheduleRequests",
     };
-    ApiError::new(
-        403,
-        ErrorCode::AuthorizationFailed,
-        format!(
-            "The client '{c}' with object id '{c}' does not have authorization to perform action 'Microsoft.Authorization/{resource}/delete' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
-            c = session.caller
-        ),
+    super::authorization_failed(
+        &session.caller,
+        &format!("Microsoft.Authorization/{resource}/delete"),
+        scope.path(),
     )
-    .with_detail("NoDelete", "method", "requests are removed by a new request (AdminRemove), or cancelled while pending")
+    .with_detail(
+        "NoDelete",
+        "method",
+        "requests are removed by a new request (AdminRemove), or cancelled while pending",
+    )
 }
 
 /// The request a PUT body asks for (its `properties`; read-only properties a client echoes back

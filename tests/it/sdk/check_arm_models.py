@@ -48,8 +48,14 @@ def unknown_keys(module, cls, value, path):
                 if target is not None and hasattr(target, "_attribute_map"):
                     for i, sub in enumerate(items):
                         problems.extend(unknown_keys(module, target, sub, f"{path}{full}[{i}]."))
-            elif isinstance(item, dict) and any(k.startswith(full + ".") for k in known):
-                walk(item, full + ".")
+            elif any(k.startswith(full + ".") for k in known):
+                # An object the model flattens (`properties.reviewedBy.principalId`): walk it; a
+                # null one (the spec's examples write `"reviewedBy": null`) reads as its fields
+                # all null.
+                if isinstance(item, dict):
+                    walk(item, full + ".")
+                elif item is not None:
+                    problems.append(f"{path}{full}: not an object, which {cls.__name__} reads it as")
             else:
                 problems.append(f"{path}{full}: not a property of {cls.__name__}")
 
