@@ -23,6 +23,9 @@ pub(crate) enum AzureAdminAction {
     ManagePolicies,
     /// Custom role definitions: Owner or User Access Administrator at every assignable scope.
     DefineRoles,
+    /// Reading everyone's schedules, instances and requests: any role that may read role
+    /// assignments (every built-in role's `*/read` or `Microsoft.Authorization/*/read`).
+    ReadAssignments,
 }
 
 impl AzureAdminAction {
@@ -31,6 +34,7 @@ impl AzureAdminAction {
             AzureAdminAction::AssignRoles => "Microsoft.Authorization/roleAssignments/write",
             AzureAdminAction::ManagePolicies => "Microsoft.Authorization/roleManagementPolicies/write",
             AzureAdminAction::DefineRoles => "Microsoft.Authorization/roleDefinitions/write",
+            AzureAdminAction::ReadAssignments => "Microsoft.Authorization/roleAssignments/read",
         }
     }
 
@@ -42,6 +46,7 @@ impl AzureAdminAction {
             AzureAdminAction::ManagePolicies | AzureAdminAction::DefineRoles => {
                 "Owner, User Access Administrator"
             }
+            AzureAdminAction::ReadAssignments => "Reader, or any role that may read role assignments",
         }
     }
 }
@@ -145,6 +150,26 @@ pub(crate) fn scope_and_ancestors(tx: &Tx<'_>, text: &str) -> Result<Vec<AzureSc
     Ok(all)
 }
 
+/// Whether `principal` holds, directly or through a group, an active Azure role granting `what`'s
+/// action at one of `keys` (a scope and its ancestors).
+fn holds(tx: &Tx<'_>, principal: &str, what: AzureAdminAction, keys: &[String]) -> Result<bool, ApiError> {
+    let mut holders = vec![principal.to_string()];
+    holders.extend(user_groups_of(tx, principal)?);
+    for role in tx.azure_roles()?.iter().filter(|r| r.grants(what.action())) {
+        for holder in &holders {
+            let held = tx.schedules_of(RequestKind::Assignment, holder, &role.id, ScheduleState::Live)?;
+            if held.iter().any(|s| {
+                s.surface == Surface::AzureResource
+                    && s.is_active()
+                    && s.directory_scope_id.as_deref().is_some_and(|p| keys.contains(&p.to_ascii_lowercase()))
+            }) {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
 /// Refuses a caller who may not do `what` at `scope`: one needs an active assignment, at the
 /// scope or above it (`keys`: the scope and its ancestors), of a role that grants the action,
 /// directly or through a group.
@@ -156,19 +181,8 @@ pub(crate) fn require_azure_admin(
     keys: &[String],
     doing: &str,
 ) -> Result<(), ApiError> {
-    let mut holders = vec![session.caller.clone()];
-    holders.extend(user_groups_of(tx, &session.caller)?);
-    for role in tx.azure_roles()?.iter().filter(|r| r.grants(what.action())) {
-        for holder in &holders {
-            let held = tx.schedules_of(RequestKind::Assignment, holder, &role.id, ScheduleState::Live)?;
-            if held.iter().any(|s| {
-                s.surface == Surface::AzureResource
-                    && s.is_active()
-                    && s.directory_scope_id.as_deref().is_some_and(|p| keys.contains(&p.to_ascii_lowercase()))
-            }) {
-                return Ok(());
-            }
-        }
+    if holds(tx, &session.caller, what, keys)? {
+        return Ok(());
     }
     let caller = tx.object(&session.caller)?;
     let client =
@@ -234,6 +248,20 @@ impl super::Engine {
                 }
             }
             Ok(out)
+        })
+    }
+
+    /// Whether the caller may read everyone's role assignments, schedules and requests at
+    /// `scope` (an active Azure role there or above that grants
+    /// `Microsoft.Authorization/roleAssignments/read`, §2.4).
+    pub fn may_read_azure_assignments(
+        &mut self,
+        session: &Session,
+        scope: &crate::model::azure_scope::AzureScope,
+    ) -> Result<bool, ApiError> {
+        self.read(|tx, _| {
+            let here = node(tx, scope)?;
+            holds(tx, &session.caller, AzureAdminAction::ReadAssignments, &chain_keys(tx, &here)?)
         })
     }
 

@@ -161,6 +161,12 @@ pub const MAX_CUSTOM_ROLE_MANAGEMENT_GROUPS: usize = 1;
 /// tools report; its status is not in the reference: pimlab answers 409.
 pub const ROLE_DEFINITION_IN_USE_STATUS: u16 = 409;
 
+/// ARM: a caller without read rights at a scope (no active Azure role there or above that may
+/// read role assignments) who lists schedules, instances, requests or role assignments without
+/// `$filter=asTarget()`, or reads one that is not theirs. The reference has the message (§2.4)
+/// but not the code or status: pimlab answers 403 `AuthorizationFailed`.
+pub const ARM_READ_NEEDS_AS_TARGET_CODE: ErrorCode = ErrorCode::AuthorizationFailed;
+
 /// ARM: a PUT of a schedule request under a name another request has. The name must be new
 /// ("must be unique per request", arm-pim §1.1); the service's code for a reused one is not in
 /// the reference: pimlab answers 409 `Conflict`.

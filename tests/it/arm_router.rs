@@ -894,7 +894,11 @@ fn request_lists_filter_as_target_as_requestor_and_as_approver() {
     let mut lab = Lab::demo_on_file();
     let kenji = lab.user_id("kenji");
     let alice = alice_waits_for_approval(&mut lab, Some(vec![kenji.clone()]));
-    activate_at(&mut lab, &alice, PROD);
+    let waiting = activate_at(&mut lab, &alice, PROD);
+    // Her own request, waiting: she reads it by name though she may not read everyone's.
+    let mine = request_path(PROD, "roleAssignmentScheduleRequests", waiting["name"].as_str().unwrap());
+    let r = arm::handle(&mut lab.engine, &crate::harness::graph::session(&alice), "GET", &mine, None);
+    assert_eq!(r.status, 200, "{:#}", r.body.unwrap_or_default());
     let names = |lab: &mut Lab, who: &str, filter: &str| -> usize {
         let path = format!(
             "{PROD}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests?{PIM}&$filter={filter}"
@@ -908,7 +912,16 @@ fn request_lists_filter_as_target_as_requestor_and_as_approver() {
     assert_eq!(names(&mut lab, &alice, "asApprover()"), 0, "nobody approves their own request");
     assert_eq!(names(&mut lab, &kenji, "asApprover()"), 1);
     assert_eq!(names(&mut lab, &kenji, "asTarget()"), 0);
-    assert_eq!(names(&mut lab, &kenji, &format!("principalId eq '{alice}'")), 1);
+    // Kenji may not read everyone's requests (§2.4); the administrator may.
+    let by_principal = format!(
+        "{PROD}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests?{PIM}&$filter=principalId eq '{alice}'"
+    );
+    let r = arm::handle(&mut lab.engine, &crate::harness::graph::session(&kenji), "GET", &by_principal, None);
+    assert_eq!(r.status, 403, "{:#}", r.body.unwrap_or_default());
+    assert_eq!(ok(&mut lab, &by_principal)["value"].as_array().unwrap().len(), 1);
+    // A request at the subscription is listed at the management group above it.
+    let at_mg = format!("{MG}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests?{PIM}");
+    assert_eq!(ok(&mut lab, &at_mg)["value"].as_array().unwrap().len(), 1);
     refused(
         &mut lab,
         "GET",
@@ -918,6 +931,68 @@ fn request_lists_filter_as_target_as_requestor_and_as_approver() {
         400,
         "InvalidFilter",
     );
+}
+
+/// Who may read (arm-pim §2.4): a member without an Azure role that may read role assignments
+/// lists only with `$filter=asTarget()`, and reads one item only if it is theirs; the refusal
+/// says so in ARM's words. A Reader at the scope reads everything there.
+#[test]
+fn a_member_without_read_rights_sees_only_their_own_through_as_target() {
+    let mut lab = Lab::demo_on_file();
+    let admin = lab.admin.clone();
+    let alice = lab.user_id("alice");
+    let ben = lab.user_id("ben");
+    let path = request_path(PROD, "roleEligibilityScheduleRequests", ELIGIBILITY_NAME);
+    assert_eq!(put(&mut lab, &admin, &path, &eligibility_body(&alice, Some("P90D"))).0, 201);
+    let get = |lab: &mut Lab, who: &str, path: &str| {
+        let r = arm::handle(&mut lab.engine, &crate::harness::graph::session(who), "GET", path, None);
+        (r.status, r.body.unwrap_or(Value::Null))
+    };
+    let instances = format!("{PROD}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances?{PIM}");
+    for who in [&alice, &ben] {
+        let (status, body) = get(&mut lab, who, &instances);
+        assert_eq!((status, body["error"]["code"].as_str()), (403, Some("AuthorizationFailed")), "{body:#}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert_eq!(
+            message,
+            format!(
+                "The requestor {who} does not have permissions for this request. Please use $filter=asTarget() to filter on the requestor's assignments."
+            )
+        );
+    }
+    // Once active, Alice's Contributor may read role assignments: she reads everything there.
+    let activation = activate_at(&mut lab, &alice, PROD);
+    assert_eq!(get(&mut lab, &alice, &instances).0, 200);
+    let (status, mine) = get(&mut lab, &ben, &format!("{instances}&$filter=asTarget()"));
+    assert_eq!((status, mine["value"].as_array().map(Vec::len)), (200, Some(0)), "{mine:#}");
+    let (status, mine) = get(&mut lab, &alice, &format!("{instances}&$filter=asTarget()"));
+    assert_eq!(status, 200, "{mine:#}");
+    let name = mine["value"][0]["name"].as_str().unwrap().to_string();
+    let one =
+        format!("{PROD}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances/{name}?{PIM}");
+    assert_eq!(get(&mut lab, &alice, &one).0, 200);
+    assert_eq!(get(&mut lab, &ben, &one).0, 403, "not his");
+    let request = request_path(PROD, "roleAssignmentScheduleRequests", activation["name"].as_str().unwrap());
+    assert_eq!(get(&mut lab, &ben, &request).0, 403, "not his request");
+    // Ben made Reader of the subscription reads everything there.
+    let reader = json!({"properties": {
+        "principalId": ben, "requestType": "AdminAssign",
+        "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
+        "scheduleInfo": {"expiration": {"type": "AfterDuration", "duration": "P30D"}},
+        "justification": "Audit",
+    }});
+    let path = request_path(PROD, "roleAssignmentScheduleRequests", "9f1e2d3c-4b5a-4968-8776-655443322110");
+    assert_eq!(put(&mut lab, &admin, &path, &reader).0, 201);
+    let (status, all) = get(&mut lab, &ben, &instances);
+    assert_eq!(status, 200, "{all:#}");
+    let holders: Vec<&str> = all["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["properties"]["principalId"].as_str())
+        .collect();
+    assert!(holders.contains(&alice.as_str()) && holders.contains(&ben.as_str()), "{holders:?}");
+    assert_eq!(get(&mut lab, &ben, &one).0, 200);
 }
 
 /// A request PUT over ARM is found on the command line by the name its client gave it.
@@ -954,4 +1029,38 @@ fn graph_neither_shows_nor_decides_an_azure_roles_approval() {
     let got = pimlab::api::graph::handle(&mut lab.engine, &as_kenji, "PATCH", &path, Some(&body));
     assert_eq!(got.status, 404, "{:#?}", got.body);
     assert_eq!(lab.engine.request(&id, None).unwrap().status, pimlab::model::Status::PendingApproval);
+}
+
+/// The caller may be an application (arm-pim §2.4): a service principal holding Owner of a
+/// subscription assigns there over ARM, and its own assignment reads `principalType:
+/// ServicePrincipal`; without the role it is refused like anyone.
+#[test]
+fn a_service_principal_holding_owner_assigns_over_arm() {
+    let mut lab = Lab::demo_on_file();
+    let admin = lab.admin.clone();
+    let app = lab.service_principal("deploy-pipeline");
+    let alice = lab.user_id("alice");
+    let owner_for_app = json!({"properties": {
+        "principalId": app, "requestType": "AdminAssign",
+        "roleDefinitionId": format!("/providers/Microsoft.Authorization/roleDefinitions/{OWNER}"),
+        "scheduleInfo": {"expiration": {"type": "AfterDuration", "duration": "P30D"}},
+        "justification": "The pipeline manages production access",
+    }});
+    let as_app = crate::harness::graph::session(&app);
+    let grant = request_path(PROD, "roleEligibilityScheduleRequests", "a1b2c3d4-0000-4000-8000-00000000000a");
+    let before = lab.dump();
+    let (status, refused) = put(&mut lab, &as_app, &grant, &eligibility_body(&alice, Some("P30D")));
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (403, Some("AuthorizationFailed")),
+        "{refused:#}"
+    );
+    assert_eq!(lab.dump(), before);
+    let path = request_path(PROD, "roleAssignmentScheduleRequests", "a1b2c3d4-0000-4000-8000-00000000000b");
+    let (status, made) = put(&mut lab, &admin, &path, &owner_for_app);
+    assert_eq!(status, 201, "{made:#}");
+    assert_eq!(made["properties"]["principalType"], "ServicePrincipal");
+    let (status, made) = put(&mut lab, &as_app, &grant, &eligibility_body(&alice, Some("P30D")));
+    assert_eq!(status, 201, "{made:#}");
+    assert_eq!(made["properties"]["requestorId"], json!(app));
 }

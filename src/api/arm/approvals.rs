@@ -12,7 +12,6 @@
 use serde_json::{Map, Value};
 
 use super::invalid_content as invalid;
-use super::requests::at_or_below;
 use super::{Call, approval_views, list};
 use crate::api::response::Response;
 use crate::engine::fidelity;
@@ -101,7 +100,7 @@ impl Call<'_> {
         let filter = parse_filter(self.filter.as_deref())?;
         let mut items = Vec::new();
         for q in self.engine.requests(&Default::default())? {
-            if q.surface != Surface::AzureResource || q.approval_id.is_none() || !self.covers(&q) {
+            if q.surface != Surface::AzureResource || q.approval_id.is_none() || !self.covers(&q)? {
                 continue;
             }
             let Some(seen) = self.seen(q)? else { continue };
@@ -135,7 +134,7 @@ impl Call<'_> {
             Err(e) if e.status >= 500 => return Err(e),
             Err(_) => return Err(not_found()),
         };
-        if q.surface != Surface::AzureResource || q.approval_id.is_none() || !self.covers(&q) {
+        if q.surface != Surface::AzureResource || q.approval_id.is_none() || !self.covers(&q)? {
             return Err(not_found());
         }
         let seen = self.seen(q)?.ok_or_else(not_found)?;
@@ -179,8 +178,8 @@ impl Call<'_> {
     }
 
     /// Whether `q` was made at the call's scope or below it (every request, at the tenant).
-    fn covers(&self, q: &ScheduleRequest) -> bool {
-        self.scope.as_ref().is_none_or(|scope| at_or_below(q, scope))
+    fn covers(&mut self, q: &ScheduleRequest) -> Result<bool, ApiError> {
+        self.made_at_or_below(q.directory_scope_id.as_deref())
     }
 
     fn render_approval(&mut self, seen: &Seen) -> Result<Value, ApiError> {

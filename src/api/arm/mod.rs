@@ -246,6 +246,59 @@ impl Call<'_> {
         }
     }
 
+    /// Whether something made at `path` sits at the call's scope or below it in the estate's tree
+    /// (a subscription is below its management group, which its path does not show); at the
+    /// tenant, everything does.
+    fn made_at_or_below(&mut self, path: Option<&str>) -> Result<bool, ApiError> {
+        let Some(scope) = self.scope.clone() else { return Ok(true) };
+        let Some(own) = path.and_then(|p| AzureScope::parse(p).ok()) else { return Ok(false) };
+        if own.key() == scope.key() {
+            return Ok(true);
+        }
+        let (_, above, _) = self.engine.azure_scope(own.path())?;
+        Ok(above.iter().any(|n| n.scope.key() == scope.key()))
+    }
+
+    /// Whether the caller may read everyone's role assignments, schedules and requests at the
+    /// call's scope (arm-pim §2.4); at the tenant level, whether they may at the tenant root.
+    fn may_read_all(&mut self) -> Result<bool, ApiError> {
+        let scope = match self.scope.clone() {
+            Some(s) => s,
+            None => AzureScope::tenant_root(&self.engine.tenant_id()?),
+        };
+        self.engine.may_read_azure_assignments(self.session, &scope)
+    }
+
+    /// A caller without read rights sees only their own items (arm-pim §2.4): a list needs
+    /// `$filter=asTarget()` (`own_only`), and one item must be theirs (`own`).
+    fn require_read(&mut self, own: bool) -> Result<(), ApiError> {
+        if own || self.may_read_all()? {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            403,
+            fidelity::ARM_READ_NEEDS_AS_TARGET_CODE,
+            format!(
+                "The requestor {} does not have permissions for this request. Please use $filter=asTarget() to filter on the requestor's assignments.",
+                self.session.caller
+            ),
+        )
+        .with_detail(
+            "ReadRights",
+            "caller",
+            "reading everyone's items at a scope needs an active Azure role there or above that may read role assignments (Reader, or any role granting Microsoft.Authorization/roleAssignments/read)",
+        ))
+    }
+
+    /// Whether `principal` is the caller or one of the caller's groups.
+    fn is_callers(&mut self, principal: &str) -> Result<bool, ApiError> {
+        if principal.eq_ignore_ascii_case(&self.session.caller) {
+            return Ok(true);
+        }
+        let caller = self.session.caller.clone();
+        Ok(self.engine.groups_of(&caller)?.iter().any(|g| g.eq_ignore_ascii_case(principal)))
+    }
+
     /// ARM's prefix of ids at the call's scope: `{scope}/providers/Microsoft.Authorization`.
     fn prefix(&self) -> String {
         format!("{}/{PROVIDER}", self.scope.as_ref().map(AzureScope::path).unwrap_or(""))

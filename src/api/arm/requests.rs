@@ -28,11 +28,20 @@ impl Call<'_> {
             [] => {
                 self.require_method(&["GET"])?;
                 let filter = request_filter(self.filter.as_deref())?;
+                // Lists of one's own requests need no read rights (§2.4).
+                let own_only = matches!(
+                    filter,
+                    RequestFilter::AsTarget | RequestFilter::AsRequestor | RequestFilter::AsApprover
+                );
+                self.require_read(own_only)?;
                 let caller = self.session.caller.clone();
                 let groups = self.engine.groups_of(&caller)?;
                 let mut items = Vec::new();
                 for q in self.engine.requests(&Default::default())? {
-                    if q.kind != kind || q.surface != Surface::AzureResource || !at_or_below(&q, &scope) {
+                    if q.kind != kind
+                        || q.surface != Surface::AzureResource
+                        || !self.made_at_or_below(q.directory_scope_id.as_deref())?
+                    {
                         continue;
                     }
                     let keep = match &filter {
@@ -55,6 +64,10 @@ impl Call<'_> {
                 "PUT" => self.put(kind, &scope, name),
                 "GET" => {
                     let q = self.named(kind, name)?;
+                    let own = self.is_callers(&q.principal_id)?
+                        || q.created_by.eq_ignore_ascii_case(&self.session.caller)
+                        || self.engine.is_approver(&self.session.caller.clone(), &q)?;
+                    self.require_read(own)?;
                     Ok(Response::ok(self.render(&q)?))
                 }
                 "DELETE" => Err(delete_refused(self.session, kind, &scope)),
@@ -165,15 +178,6 @@ fn request_filter(filter: Option<&str>) -> Result<RequestFilter, ApiError> {
         text,
         "schedule requests filter on principalId eq '...', asTarget(), asRequestor() or asApprover()",
     ))
-}
-
-/// Whether `q` was made at `scope` or below it.
-pub(super) fn at_or_below(q: &ScheduleRequest, scope: &AzureScope) -> bool {
-    let key = scope.key();
-    q.directory_scope_id.as_deref().is_some_and(|s| {
-        let s = s.to_ascii_lowercase();
-        s == key || s.starts_with(&format!("{key}/"))
-    })
 }
 
 fn not_found(kind: RequestKind, name: &str) -> ApiError {

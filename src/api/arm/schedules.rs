@@ -90,6 +90,7 @@ impl Call<'_> {
         let mut placer = Placer::new(self, &scope)?;
         match rest.as_slice() {
             [] => {
+                self.require_read(terms.iter().any(|t| matches!(t, Term::AsTarget)))?;
                 let groups = self.groups_for(&terms)?;
                 let mut items = Vec::new();
                 for s in &rows {
@@ -115,6 +116,8 @@ impl Call<'_> {
                 };
                 let s = found.ok_or_else(missing)?;
                 let placement = placer.place(self, s)?.ok_or_else(missing)?;
+                let own = self.is_callers(&s.principal_id)?;
+                self.require_read(own)?;
                 Ok(Response::ok(self.render_schedule(what, s, placement)?))
             }
             _ => Err(ApiError::new(
