@@ -48,6 +48,18 @@ CREATE TABLE azure_scopes (
 ) WITHOUT ROWID;
 CREATE INDEX azure_scopes_by_parent ON azure_scopes (parent_key);
 
+-- The Microsoft Graph permissions granted to the tenant's applications (service principals):
+-- delegated scopes (`oauth2PermissionGrants`) and application roles (`appRoleAssignments`).
+CREATE TABLE app_permissions (
+    id         TEXT PRIMARY KEY,
+    app_id     TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('delegated', 'application')),
+    permission TEXT NOT NULL,
+    granted_at INTEGER NOT NULL,
+    granted_by TEXT NOT NULL,
+    UNIQUE (app_id, kind, permission)
+);
+
 -- A tenant's custom Azure roles (the built-in ones are catalog data). JSON columns hold
 -- `permissions` (array of {actions, notActions, dataActions, notDataActions}) and
 -- `assignableScopes` (array of scope paths).
@@ -131,7 +143,9 @@ CREATE TABLE requests (
     ticket_approver_id  TEXT,
     ticket_submitter_id TEXT,
     -- The name an ARM client gave the request in its PUT (schema version 4); Graph requests have none.
-    client_name         TEXT
+    client_name         TEXT,
+    -- The creator was an application acting as itself, not a signed-in user.
+    created_by_app      INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX requests_by_client_name ON requests (client_name COLLATE NOCASE) WHERE client_name IS NOT NULL;
 CREATE INDEX requests_by_target ON requests (principal_id, role_definition_id, status);

@@ -73,6 +73,12 @@ pub fn request_property(q: &ScheduleRequest, name: &str) -> Option<Value> {
         "isValidationOnly" => q.is_validation_only.into(),
         "targetScheduleId" => q.target_schedule_id.as_deref().into(),
         "justification" => q.justification.as_deref().into(),
+        // An application acting as itself is named under `application`, a user under `user`.
+        "createdBy" if q.created_by_app => json!({
+            "application": {"displayName": null, "id": q.created_by},
+            "device": null,
+            "user": null,
+        }),
         "createdBy" => json!({
             "application": null,
             "device": null,
@@ -457,6 +463,7 @@ mod tests {
             created_at: Timestamp::UNIX_EPOCH,
             completed_at: None,
             created_by: "p1".into(),
+            created_by_app: false,
             activated_using: None,
             canceled_at: None,
             trace: Vec::new(),

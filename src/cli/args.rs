@@ -20,6 +20,12 @@ pub struct Cli {
     #[arg(long = "as", global = true, value_name = "PRINCIPAL")]
     pub as_principal: Option<String>,
 
+    /// Call through this application (its service principal's name or id): for the --as user
+    /// with the app's delegated scopes, or, without --as, as the app itself with its application
+    /// permissions.
+    #[arg(long, global = true, value_name = "APP")]
+    pub app: Option<String>,
+
     /// The session did not satisfy multi-factor authentication.
     #[arg(long, global = true)]
     pub no_mfa: bool,

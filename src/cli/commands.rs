@@ -39,6 +39,7 @@ pub(super) fn dispatch(
         },
         mfa,
         auth_contexts: Vec::new(),
+        client: crate::engine::Client::FirstParty,
     };
     let session = session_options(cli).session(engine, &base)?;
     match command {
@@ -114,6 +115,7 @@ pub(super) fn session_options(cli: &Cli) -> ops::SessionOptions {
         as_principal: cli.as_principal.clone(),
         no_mfa: cli.no_mfa,
         auth_contexts: cli.auth_contexts.clone(),
+        app: cli.app.clone(),
     }
 }
 

@@ -499,7 +499,10 @@ mod tests {
     #[test]
     fn commands_at_the_start_of_a_line() {
         assert_eq!(at_end("eli"), (0, vec!["eligible ".to_string()]));
-        assert_eq!(words("a"), ["activate", "active", "approvals", "approve", "arm", "as", "au", "audit"]);
+        assert_eq!(
+            words("a"),
+            ["activate", "active", "app", "approvals", "approve", "arm", "as", "au", "audit"]
+        );
         let all = words("");
         for w in ["init", "eligible", "request", "clock", "graph", "lua", "as", "exit", "help"] {
             assert!(all.contains(&w.to_string()), "{w} missing from {all:?}");

@@ -65,7 +65,12 @@ impl Shell {
             Some(c) => c.clone(),
             None => self.engine.default_caller()?,
         };
-        Ok(crate::engine::Session { caller, mfa: self.mfa, auth_contexts: Vec::new() })
+        Ok(crate::engine::Session {
+            caller,
+            mfa: self.mfa,
+            auth_contexts: Vec::new(),
+            client: crate::engine::Client::FirstParty,
+        })
     }
 
     /// Runs a parsed command line.

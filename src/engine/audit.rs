@@ -113,6 +113,11 @@ pub(crate) enum Activity {
     HookUpdated(String),
     /// A `completed` hook failed on an outcome the clock produced (its message).
     HookFailed(String),
+    /// An application was granted a Microsoft Graph permission (or had one taken away).
+    AppPermission {
+        kind: crate::model::permissions::PermissionKind,
+        granted: bool,
+    },
 }
 
 /// The audit log's category of an activity.
@@ -126,6 +131,8 @@ pub(crate) enum Category {
     Simulation,
     /// The Azure estate (management groups, subscriptions, resource groups, resources).
     ResourceManagement,
+    /// Applications, their permissions and consent.
+    ApplicationManagement,
 }
 
 impl Category {
@@ -138,6 +145,7 @@ impl Category {
             Category::Policy => "Policy",
             Category::Simulation => "Simulation",
             Category::ResourceManagement => "ResourceManagement",
+            Category::ApplicationManagement => "ApplicationManagement",
         }
     }
 }
@@ -153,6 +161,7 @@ impl Activity {
             Activity::ClockAdvanced(_) | Activity::FidelitySwitched { .. } => Category::Simulation,
             Activity::ObjectAdded(_) => Category::Directory,
             Activity::AzureScopeAdded(_) => Category::ResourceManagement,
+            Activity::AppPermission { .. } => Category::ApplicationManagement,
             Activity::MemberAdded { unit: true, .. } => Category::AdministrativeUnit,
             Activity::MemberAdded { .. } => Category::GroupManagement,
             Activity::HookAdded(_)
@@ -281,6 +290,21 @@ impl fmt::Display for Activity {
             Activity::HookRemoved(name) => write!(f, "Remove policy hook '{name}'"),
             Activity::HookUpdated(name) => write!(f, "Update policy hook '{name}'"),
             Activity::HookFailed(message) => write!(f, "Policy hook failed: {message}"),
+            // Entra's names for consent to an application's permissions.
+            Activity::AppPermission { kind, granted } => f.write_str(match (kind, granted) {
+                (crate::model::permissions::PermissionKind::Application, true) => {
+                    "Add app role assignment to service principal"
+                }
+                (crate::model::permissions::PermissionKind::Application, false) => {
+                    "Remove app role assignment from service principal"
+                }
+                (crate::model::permissions::PermissionKind::Delegated, true) => {
+                    "Add delegated permission grant"
+                }
+                (crate::model::permissions::PermissionKind::Delegated, false) => {
+                    "Remove delegated permission grant"
+                }
+            }),
         }
     }
 }

@@ -111,6 +111,12 @@ pub(crate) fn holds_role(tx: &Tx<'_>, principal: &str, role: &str) -> Result<boo
 
 /// Admin actions need an active Privileged Role Administrator or Global Administrator.
 pub(crate) fn require_admin(tx: &Tx<'_>, session: &Session, doing: &str) -> Result<(), ApiError> {
+    // An application acting as itself needs its application permission, not a directory role
+    // (reference §8); every surface checks that permission before a call reaches the engine
+    // (`engine::calling::check_access`).
+    if session.is_app_only() {
+        return Ok(());
+    }
     if holds_role(tx, &session.caller, GLOBAL_ADMINISTRATOR)?
         || holds_role(tx, &session.caller, PRIVILEGED_ROLE_ADMINISTRATOR)?
     {

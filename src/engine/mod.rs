@@ -12,9 +12,11 @@ mod approvals;
 mod audit;
 mod azure_access;
 pub use azure_access::as_definition as azure_role_definition;
+pub use calling::check_access;
 mod azure_policies;
 mod azure_roles;
 pub mod azure_scopes;
+mod calling;
 mod clock;
 mod direct;
 mod directory;
@@ -59,18 +61,42 @@ pub use seed::InitOptions;
 /// Who is calling, and what their session proves.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
-    /// The caller's object id.
+    /// The caller's object id: the signed-in user, or, for an app-only call, the application's
+    /// service principal.
     pub caller: String,
     /// The session satisfied multi-factor authentication.
     pub mfa: bool,
     /// Authentication-context claims (`c1`, ...) the session carries.
     pub auth_contexts: Vec<String>,
+    /// The application the call is made through, and the permissions it brings.
+    pub client: Client,
 }
 
 impl Session {
     pub fn new(caller: impl Into<String>) -> Self {
-        Session { caller: caller.into(), mfa: true, auth_contexts: Vec::new() }
+        Session { caller: caller.into(), mfa: true, auth_contexts: Vec::new(), client: Client::FirstParty }
     }
+
+    /// Whether an application calls as itself, with no signed-in user.
+    pub fn is_app_only(&self) -> bool {
+        matches!(self.client, Client::AppOnly { .. })
+    }
+}
+
+/// The application a session calls through (issue 11: the calling context).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Client {
+    /// pimlab's own first-party client, consented for every delegated scope PIM uses: what a
+    /// session has always been (`--as USER` without `--app`). Only the directory roles of the
+    /// user decide what it may do.
+    #[default]
+    FirstParty,
+    /// A service principal of the tenant acting for the signed-in user (`--as USER --app SP`),
+    /// with the delegated scopes it was granted.
+    Delegated { app: String, scopes: Vec<String> },
+    /// A service principal acting as itself (`--app SP`), with the application permissions it was
+    /// granted; the session's caller is the service principal.
+    AppOnly { app: String, roles: Vec<String> },
 }
 
 /// The pimlab engine over one store.

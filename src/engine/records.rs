@@ -74,6 +74,7 @@ pub(crate) fn record(
         created_at: ctx.now,
         completed_at: None,
         created_by: session.caller.clone(),
+        created_by_app: session.is_app_only(),
         activated_using: None,
         canceled_at: None,
         trace: Vec::new(),

@@ -15,7 +15,7 @@ use crate::ops::*;
 
 /// The operation `name` (as the `pim` API names it: `"eligible.assign"`, `"activate"`, ...) with
 /// the arguments in `args` (a table, or nil for none), and what the table says about the session
-/// (`as`, `no_mfa`, `auth_context`: the command line's global flags).
+/// (`as`, `no_mfa`, `auth_context`, `app`: the command line's global flags).
 pub fn operation(lua: &Lua, name: &str, args: Value) -> Result<(Operation, SessionOptions), ApiError> {
     let (args, session) = session_options(lua, name, args)?;
     Ok((decode(lua, name, args)?, session))
@@ -28,11 +28,16 @@ fn session_options(lua: &Lua, name: &str, args: Value) -> Result<(Value, Session
     };
     let bad = |key: &str, want: &str| ApiError::usage(format!("pim.{name}: '{key}' must be {want}"));
     let get = |key: &str| t.raw_get::<Value>(key).unwrap_or(Value::Nil);
-    let (who, no_mfa, claims) = (get("as"), get("no_mfa"), get("auth_context"));
-    if who.is_nil() && no_mfa.is_nil() && claims.is_nil() {
+    let (who, no_mfa, claims, app) = (get("as"), get("no_mfa"), get("auth_context"), get("app"));
+    if who.is_nil() && no_mfa.is_nil() && claims.is_nil() && app.is_nil() {
         return Ok((args, SessionOptions::default()));
     }
     let mut options = SessionOptions::default();
+    match app {
+        Value::Nil => {}
+        Value::String(s) => options.app = Some(s.to_string_lossy().to_string()),
+        _ => return Err(bad("app", "an application's name or id")),
+    }
     match who {
         Value::Nil => {}
         Value::String(s) => options.as_principal = Some(s.to_string_lossy().to_string()),
@@ -58,7 +63,7 @@ fn session_options(lua: &Lua, name: &str, args: Value) -> Result<(Value, Session
     let copy = lua.create_table().map_err(|e| ApiError::usage(e.to_string()))?;
     for pair in t.pairs::<Value, Value>() {
         let (k, v) = pair.map_err(|e| ApiError::usage(e.to_string()))?;
-        if !matches!(&k, Value::String(s) if matches!(s.to_str().as_deref(), Ok("as" | "no_mfa" | "auth_context")))
+        if !matches!(&k, Value::String(s) if matches!(s.to_str().as_deref(), Ok("as" | "no_mfa" | "auth_context" | "app")))
         {
             copy.raw_set(k, v).map_err(|e| ApiError::usage(e.to_string()))?;
         }
@@ -113,6 +118,10 @@ fn decode(lua: &Lua, name: &str, args: Value) -> Result<Operation, ApiError> {
         "clock.set" => Operation::Clock { action: Some(ClockAction::Set(d.args()?)) },
         "clock.advance" => Operation::Clock { action: Some(ClockAction::Advance(d.args()?)) },
         "audit" => Operation::Audit(d.args()?),
+        "app.add" => Operation::App { action: AppAction::Add(d.args()?) },
+        "app.grant" => Operation::App { action: AppAction::Grant(d.args()?) },
+        "app.revoke" => Operation::App { action: AppAction::Revoke(d.args()?) },
+        "app.show" => Operation::App { action: AppAction::Show(d.args()?) },
         "scope.add" => Operation::Scope { action: ScopeAction::Add(d.args()?) },
         "scope.list" => Operation::Scope { action: d.none(ScopeAction::List)? },
         "scope.show" => Operation::Scope { action: ScopeAction::Show(d.args()?) },

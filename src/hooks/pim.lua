@@ -154,6 +154,26 @@ pim.clock = {
   advance = function(d) return call("clock.advance", { duration = d }) end,
 }
 
+--- Applications and their Microsoft Graph permissions (see `pimlab app`): `add(name)`,
+--- `grant(app, permission, {application = true})` (without it, a delegated scope),
+--- `revoke(app, permission, {application = true})`, `show(app)`. Any call takes `app = NAME` to
+--- come through that application: with `as`, for that user; without, as the application itself.
+local function app_permission(name, permission, options)
+  local args = { name = name, permission = permission }
+  for k, v in pairs(options or {}) do args[k] = v end
+  return args
+end
+pim.app = {
+  add = function(name, options)
+    local args = { name = name }
+    for k, v in pairs(options or {}) do args[k] = v end
+    return call("app.add", args)
+  end,
+  grant = function(name, permission, options) return call("app.grant", app_permission(name, permission, options)) end,
+  revoke = function(name, permission, options) return call("app.revoke", app_permission(name, permission, options)) end,
+  show = function(name) return call("app.show", { name = name }) end,
+}
+
 --- The lab's Azure estate (see `pimlab scope`): `add(path, {name = ..., parent = ...})`, `list()`,
 --- `show(scope)` (with `ancestors` and `children`), `tree([scope])` (nested `children`).
 pim.scope = {

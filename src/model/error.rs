@@ -94,6 +94,8 @@ error_codes! {
     InternalServerError => Internal,
     ServiceUnavailable => Conflict,
     UnauthorizedAccessException => Policy,
+    /// Graph's code for a call whose token lacks the permission (addendum §6).
+    UnknownError => Policy,
     RoleAssignmentRequestPolicyValidationFailed => Policy,
     RoleAssignmentRequestAcrsValidationFailed => Policy,
     RoleAssignmentExists => Conflict,

@@ -13,6 +13,7 @@ pub mod fidelity;
 pub mod hint;
 pub mod hook;
 pub mod ids;
+pub mod permissions;
 pub mod policy;
 pub mod request;
 pub mod time;

@@ -417,6 +417,9 @@ pub struct ScheduleRequest {
     pub created_at: Timestamp,
     pub completed_at: Option<Timestamp>,
     pub created_by: String,
+    /// The creator was an application acting as itself (Graph's `createdBy.application`), not a
+    /// signed-in user.
+    pub created_by_app: bool,
     /// For activations: the eligibility schedule that allowed it.
     pub activated_using: Option<String>,
     pub canceled_at: Option<Timestamp>,

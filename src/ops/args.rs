@@ -322,6 +322,40 @@ pub struct RoleAddArgs {
 }
 
 #[derive(Debug, Subcommand, Clone)]
+pub enum AppAction {
+    /// Register an application: a service principal calls can come through.
+    Add(AppAddArgs),
+    /// Grant an application a Microsoft Graph permission (admin consent): a delegated scope, or
+    /// with --application an application permission.
+    Grant(AppPermissionArgs),
+    /// Take a permission back.
+    Revoke(AppPermissionArgs),
+    /// Show an application and the permissions it holds.
+    Show(ObjectName),
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct AppAddArgs {
+    /// The application's display name.
+    pub name: String,
+    /// What it is for.
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct AppPermissionArgs {
+    /// The application: its service principal's id or display name.
+    pub name: String,
+    /// The permission, e.g. RoleEligibilitySchedule.ReadWrite.Directory.
+    pub permission: String,
+    /// An application permission (the app acts as itself) instead of a delegated scope.
+    #[arg(long)]
+    #[serde(default)]
+    pub application: bool,
+}
+
+#[derive(Debug, Subcommand, Clone)]
 pub enum RoleAction {
     /// List role definitions.
     List(RoleListArgs),

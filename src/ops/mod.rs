@@ -10,6 +10,7 @@
 //! (`hook add --file`, `--body @FILE`); [`Access`] says whether the surface may read one (a
 //! script may not).
 
+mod apps;
 pub mod args;
 mod azure;
 mod clock;
@@ -50,14 +51,25 @@ pub struct SessionOptions {
     pub as_principal: Option<String>,
     pub no_mfa: bool,
     pub auth_contexts: Vec<String>,
+    /// The application the call comes through (`--app`; a script's `app` key).
+    pub app: Option<String>,
 }
 
 impl SessionOptions {
-    /// The session `base` as these options change it.
+    /// The session `base` as these options change it: `--as` a user (only users sign in), and
+    /// `--app` the application the call comes through, for that user (delegated) or, without
+    /// `--as`, as itself (app-only).
     pub fn session(&self, engine: &mut Engine, base: &Session) -> Result<Session, ApiError> {
         let mut session = base.clone();
         if let Some(p) = &self.as_principal {
-            session.caller = engine.resolve_object(p)?.id;
+            session.caller = apps::signed_in_user(engine, p)?;
+        }
+        if let Some(app) = &self.app {
+            let (sp, client) = engine.client_for(app, self.as_principal.is_some())?;
+            if session.is_app_only() || self.as_principal.is_none() {
+                session.caller = sp;
+            }
+            session.client = client;
         }
         session.mfa = session.mfa && !self.no_mfa;
         session.auth_contexts.extend(self.auth_contexts.iter().cloned());
@@ -132,6 +144,11 @@ pub enum Operation {
         #[command(subcommand)]
         action: ObjectAction,
     },
+    /// Applications and the Microsoft Graph permissions they hold.
+    App {
+        #[command(subcommand)]
+        action: AppAction,
+    },
     /// Administrative units (scopes).
     Au {
         #[command(subcommand)]
@@ -163,7 +180,13 @@ pub fn apply(
     op: &Operation,
     access: Access,
 ) -> Result<Outcome, ApiError> {
-    run(engine, session, op, access).map_err(|e| e.during(&format!("running `{}`", op.name())))
+    let checked = match apps::needs(engine, op)? {
+        Some(needed) => crate::engine::check_access(session, needed),
+        None => Ok(()),
+    };
+    checked
+        .and_then(|()| run(engine, session, op, access))
+        .map_err(|e| e.during(&format!("running `{}`", op.name())))
 }
 
 impl Operation {
@@ -192,6 +215,7 @@ impl Operation {
             }
             Operation::Clock { action } => matches!(action, None | Some(ClockAction::Show)),
             Operation::Scope { action } => !matches!(action, ScopeAction::Add(_)),
+            Operation::App { action } => matches!(action, AppAction::Show(_)),
             Operation::Config { action: ConfigAction::Fidelity { action } } => {
                 matches!(action, None | Some(FidelityAction::Show))
             }
@@ -235,6 +259,7 @@ impl Operation {
             Operation::User { .. } => "user".into(),
             Operation::Group { .. } => "group".into(),
             Operation::Sp { .. } => "sp".into(),
+            Operation::App { .. } => "app".into(),
             Operation::Au { .. } => "au".into(),
             Operation::Clock { .. } => "clock".into(),
             Operation::Scope { .. } => "scope".into(),
@@ -274,6 +299,7 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
         }
         Operation::Clock { action } => clock::clock(engine, session, action.as_ref()),
         Operation::Scope { action } => azure::scope(engine, session, action),
+        Operation::App { action } => apps::app(engine, session, action),
         Operation::Audit(a) => clock::audit(engine, a),
         Operation::Config { action: ConfigAction::Fidelity { action } } => {
             clock::fidelity(engine, session, action.as_ref())

@@ -63,6 +63,11 @@ pub enum Outcome {
     /// A custom Azure role, as defined or replaced.
     AzureRoleDefined(crate::model::azure_role::AzureRole),
     RoleDeleted(RoleDefinition),
+    /// An application's service principal and the permissions it holds.
+    App {
+        app: crate::model::DirectoryObject,
+        permissions: Vec<crate::model::permissions::AppPermission>,
+    },
     Policy {
         role: RoleDefinition,
         policy: Policy,
@@ -167,6 +172,7 @@ impl Outcome {
                 crate::api::arm::views::role_definition("/providers/Microsoft.Authorization", role)
             }
             Outcome::RoleDeleted(role) => shapes::role_deleted(role),
+            Outcome::App { app, permissions } => shapes::app(app, permissions),
             Outcome::Policy { policy, .. } => views::policy(policy, true),
             Outcome::PolicyChanged { changed, .. } => {
                 serde_json::to_value(changed).unwrap_or_else(|e| Value::String(e.to_string()))

@@ -5,6 +5,7 @@
 //! timeout so that a second process waits for the first instead of failing.
 
 mod approvals;
+mod apps;
 mod azure;
 mod azure_roles;
 mod cache;

@@ -14,7 +14,7 @@ const REQUEST_COLUMNS: &str = "id, surface, kind, action, status, principal_id, 
      directory_scope_id, app_scope_id, justification, has_schedule_info, start_at, expiration_type, \
      expiration_end, expiration_duration, ticket_number, ticket_system, target_schedule_id, approval_id, \
      created_at, completed_at, created_by, activated_using, canceled_at, trace, ticket_approver_id, \
-     ticket_submitter_id";
+     ticket_submitter_id, created_by_app";
 
 fn conversion_error(what: &str, value: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -71,6 +71,7 @@ fn request_from_row(r: &Row<'_>) -> rusqlite::Result<ScheduleRequest> {
         created_at: from_millis(r.get(19)?),
         completed_at: r.get::<_, Option<i64>>(20)?.map(from_millis),
         created_by: r.get(21)?,
+        created_by_app: r.get(27)?,
         activated_using: r.get(22)?,
         canceled_at: r.get::<_, Option<i64>>(23)?.map(from_millis),
         trace: serde_json::from_str(&trace).unwrap_or_default(),
@@ -92,7 +93,7 @@ impl Tx<'_> {
         let s = q.schedule_info.as_ref();
         self.tx
             .prepare_cached(&format!(
-                "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
+                "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)"
             ))?
             .execute(params![
                 q.id,
@@ -122,6 +123,7 @@ impl Tx<'_> {
                 serde_json::to_string(&q.trace).expect("trace serialises"),
                 q.ticket_info.approver_identity_id,
                 q.ticket_info.submitter_identity_id,
+                q.created_by_app,
             ])?;
         Ok(())
     }

@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const APPLICATION_ID: i64 = 0x5049_4D4C;
 
 /// The schema version this pimlab writes. Bump it with an entry in `upgrade_from`.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -115,6 +115,20 @@ fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
              ) WITHOUT ROWID;
              CREATE UNIQUE INDEX azure_role_definitions_by_name
                  ON azure_role_definitions (role_name COLLATE NOCASE);",
+        ),
+        // 5 → 6: the permissions granted to applications, and requests made by one acting as
+        // itself.
+        5 => tx.execute_batch(
+            "ALTER TABLE requests ADD COLUMN created_by_app INTEGER NOT NULL DEFAULT 0;
+             CREATE TABLE app_permissions (
+                 id         TEXT PRIMARY KEY,
+                 app_id     TEXT NOT NULL,
+                 kind       TEXT NOT NULL CHECK (kind IN ('delegated', 'application')),
+                 permission TEXT NOT NULL,
+                 granted_at INTEGER NOT NULL,
+                 granted_by TEXT NOT NULL,
+                 UNIQUE (app_id, kind, permission)
+             );",
         ),
         // No released version precedes 1: a store claiming one was not written by pimlab.
         _ => Err(rusqlite::Error::SqliteFailure(

@@ -500,6 +500,7 @@ const ENGINE_ORDER: &[&[&str]] = &[
     &["fidelity"],
     &["audit", "notify", "validate", "lockout"],
     &["directory"],
+    &["calling"],
     &["records", "azure_scopes"],
     &["azure_access"],
     &["extension"],

@@ -2198,6 +2198,8 @@ fn a_version_1_store_is_upgraded_and_reads_as_before() {
          DROP INDEX requests_by_client_name;
          ALTER TABLE requests DROP COLUMN client_name;
          DROP TABLE azure_role_definitions;
+         DROP TABLE app_permissions;
+         ALTER TABLE requests DROP COLUMN created_by_app;
          PRAGMA user_version = 1;",
     )
     .unwrap();
@@ -2222,7 +2224,8 @@ fn a_version_2_store_is_upgraded_with_its_tenant_root_management_group() {
         conn.query_row("SELECT value FROM meta WHERE key = 'tenant_id'", [], |r| r.get(0)).unwrap();
     conn.execute_batch(
         "DROP TABLE azure_scopes; DROP INDEX requests_by_client_name; ALTER TABLE requests DROP COLUMN client_name;
-         DROP TABLE azure_role_definitions; PRAGMA user_version = 2;",
+         DROP TABLE azure_role_definitions; DROP TABLE app_permissions;
+         ALTER TABLE requests DROP COLUMN created_by_app; PRAGMA user_version = 2;",
     )
     .unwrap();
     drop(conn);
@@ -2241,7 +2244,11 @@ fn a_version_2_store_is_upgraded_with_its_tenant_root_management_group() {
 fn a_version_4_store_is_upgraded_and_takes_custom_azure_roles() {
     let lab = Lab::demo();
     let conn = rusqlite::Connection::open(&lab.db).unwrap();
-    conn.execute_batch("DROP TABLE azure_role_definitions; PRAGMA user_version = 4;").unwrap();
+    conn.execute_batch(
+        "DROP TABLE azure_role_definitions; DROP TABLE app_permissions;
+         ALTER TABLE requests DROP COLUMN created_by_app; PRAGMA user_version = 4;",
+    )
+    .unwrap();
     drop(conn);
     lab.run(&["role", "list", "--azure"]).ok().out_has("Owner");
     lab.run(&["role", "add", "Reader Plus", "--azure", "--scope", "rg-prod-app", "--action", "*/read"])

@@ -675,6 +675,7 @@ impl Lab {
             caller: who.to_string(),
             mfa,
             auth_contexts: if auth_context { vec!["c1".to_string()] } else { Vec::new() },
+            client: Default::default(),
         }
     }
 

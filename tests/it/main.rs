@@ -9,6 +9,7 @@ mod arm_custom_roles;
 mod arm_policies;
 mod arm_router;
 mod audit_commit;
+mod calling;
 mod cli;
 mod docs;
 mod engine_lifecycle;

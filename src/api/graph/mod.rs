@@ -9,6 +9,7 @@ mod approvals;
 mod audit_logs;
 mod batch;
 mod directory_objects;
+mod permissions;
 mod policies;
 mod requests;
 mod role_assignments;
@@ -243,6 +244,9 @@ impl Call<'_> {
         }
         let segs: Vec<String> = self.segments.clone();
         let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+        if let Some(needed) = permissions::access_for(&self.method, &s) {
+            crate::engine::check_access(self.session, needed)?;
+        }
         match s.as_slice() {
             ["roleManagement", "directory", rest @ ..] => self.directory(rest),
             ["policies", "roleManagementPolicies", rest @ ..] => self.policies(rest),

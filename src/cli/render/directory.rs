@@ -30,6 +30,22 @@ pub(super) fn render(
             r.assignable_scopes.join(", ")
         ),
         Outcome::RoleDeleted(r) => writeln!(out, "Deleted custom role {} ({})", r.display_name, r.id),
+        Outcome::App { app, permissions } => {
+            writeln!(out, "application {} ({})", app.display_name, app.id)?;
+            if permissions.is_empty() {
+                return writeln!(out, "  no Microsoft Graph permissions granted");
+            }
+            let mut t = table(&["kind", "permission", "granted", "by"]);
+            for p in permissions {
+                t.add_row(vec![
+                    p.kind.as_str().to_string(),
+                    p.permission.clone(),
+                    crate::model::time::format_timestamp(p.granted_at),
+                    names.principal(engine, &p.granted_by),
+                ]);
+            }
+            writeln!(out, "{}", finish(&t))
+        }
         Outcome::Roles(roles) if roles.is_empty() => writeln!(out, "no roles"),
         Outcome::Roles(roles) => {
             let mut t = table(&["role", "privileged", "built-in", "id"]);

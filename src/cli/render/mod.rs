@@ -50,6 +50,7 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
         | Outcome::Role { .. }
         | Outcome::RoleCreated(_)
         | Outcome::AzureRoleDefined(_)
+        | Outcome::App { .. }
         | Outcome::RoleDeleted(_)
         | Outcome::Objects { .. }
         | Outcome::ObjectCreated(_)
