@@ -12,9 +12,13 @@
 local GA = "Global Administrator"
 local BREAK_GLASS = "breakglass@contoso.example"
 local function section(title) print("") print("== " .. title) end
+-- Reading everyone's assignments needs a role that may read them: the break-glass account's, as
+-- long as it holds one, then the current Global Administrator's.
+local reader = BREAK_GLASS
+local function read(fn) return pim.as(reader, fn) end
 local function holders()
   local names = {}
-  for _, a in ipairs(pim.active.list{role = GA, now = true}) do
+  for _, a in ipairs(read(function() return pim.active.list{role = GA, now = true} end)) do
     names[#names + 1] = pim.principal(a.principalId).displayName .. (a.endDateTime and (" until " .. a.endDateTime) or " (permanent)")
   end
   return names
@@ -40,6 +44,7 @@ pim.expect_eq(sam.status, "Provisioned", "Sam is an active Global Administrator 
 pim.clock.advance("PT10M")
 local removed = pim.active.remove{principal = BREAK_GLASS, role = GA, justification = "Retire the shared account"}
 pim.expect_eq(removed.status, "Revoked", "now the break-glass account can be removed")
+reader = "Sam Okafor"
 print("holders: " .. table.concat(holders(), ", "))
 
 section("Sam is the last one")
@@ -55,7 +60,8 @@ local report = pim.clock.advance("P8D")
 for _, event in ipairs(report.events) do print("  " .. event) end
 pim.expect_eq(report.expired, 0, "nothing expired")
 pim.expect_eq(#holders(), 1, "Sam is still Global Administrator")
-pim.expect_eq(pim.active.list{role = GA, now = true}[1].endDateTime, nil, "with no end date any more")
+pim.expect_eq(read(function() return pim.active.list{role = GA, now = true} end)[1].endDateTime, nil,
+  "with no end date any more")
 local audit = pim.audit{role = GA}
 pim.expect_eq(audit[#audit].activityDisplayName, "Keep member in role in PIM (last Global Administrator)",
   "the audit trail says why")
@@ -72,7 +78,8 @@ end)
 pim.expect_eq(act.status, "Provisioned", "Rita activates for an hour")
 report = pim.clock.advance("PT2H")
 pim.expect_eq(report.expired, 1, "her activation expires as usual")
-pim.expect_eq(#pim.eligible.list{principal = "Rita Gomez", role = GA}, 1, "her eligibility remains")
+pim.expect_eq(#read(function() return pim.eligible.list{principal = "Rita Gomez", role = GA} end), 1,
+  "her eligibility remains")
 
 section("The way out: assign another one first")
 pim.as("Sam Okafor", function()
@@ -83,4 +90,5 @@ local gone = pim.as("Rita Gomez", function()
   return pim.active.remove{principal = "Sam Okafor", role = GA, justification = "Sam leaves the team"}
 end)
 pim.expect_eq(gone.status, "Revoked", "with Rita in place, Sam's assignment can go")
+reader = "Rita Gomez"
 pim.expect_eq(#holders(), 1, "and there is still exactly one Global Administrator")

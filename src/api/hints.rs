@@ -21,6 +21,7 @@ pub fn graph_words(h: &Hint) -> String {
             "give an end (\"scheduleInfo\": {{\"expiration\": {{\"type\": \"afterDuration\", \"duration\": \"{at_most}\"}}}})"
         ),
         Hint::ActAsPrincipal => "sign in as that principal (self-service requests are for the caller)".into(),
+        Hint::ReadOwn => "read your own with filterByCurrentUser(on='principal')".into(),
         Hint::ActAsAdministrator => {
             "activate Privileged Role Administrator or Global Administrator first, or sign in as an administrator"
                 .into()

@@ -63,7 +63,41 @@ fn application(tx: &Tx<'_>, text: &str) -> Result<crate::model::DirectoryObject,
     Ok(o)
 }
 
+/// Refuses a caller who may not read everyone's directory-role requests, schedules and instances
+/// (`own`: the item, or every item asked for, is the caller's, which anyone may read).
+fn require_reader(tx: &Tx<'_>, session: &Session, own: bool) -> Result<(), ApiError> {
+    // An application acting as itself reads with its application permission, checked already.
+    if own || session.is_app_only() {
+        return Ok(());
+    }
+    for role in super::fidelity::PIM_READER_ROLES {
+        if super::directory::holds_role(tx, &session.caller, role)? {
+            return Ok(());
+        }
+    }
+    Err(unauthorized().with_fix(
+        "NotAReader",
+        "caller",
+        "reading everyone's requests, schedules and instances needs an active Global Administrator, Privileged Role Administrator, Global Reader, Security Administrator or Security Reader role; anyone reads their own",
+        crate::model::Hint::ReadOwn,
+    ))
+}
+
 impl Engine {
+    /// Refuses a caller who may not read everyone's directory-role requests, schedules and
+    /// instances, unless what is read is their own (`own`); see `fidelity::PIM_READER_ROLES`.
+    pub fn require_pim_reader(&mut self, session: &Session, own: bool) -> Result<(), ApiError> {
+        self.read(|tx, _| require_reader(tx, session, own))
+    }
+
+    /// Whether `principal` is the caller or a group the caller is in.
+    pub fn is_callers(&mut self, session: &Session, principal: &str) -> Result<bool, ApiError> {
+        if principal.eq_ignore_ascii_case(&session.caller) {
+            return Ok(true);
+        }
+        Ok(self.groups_of(&session.caller)?.iter().any(|g| g.eq_ignore_ascii_case(principal)))
+    }
+
     /// The client of a call through application `app`: for the signed-in user with its delegated
     /// scopes (`signed_in`), else as itself with its application permissions. Returns the
     /// service principal's id with the client.

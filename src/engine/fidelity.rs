@@ -122,6 +122,19 @@ pub const MAX_DESCRIPTION: usize = 1024;
 /// role is assignable to users, service principals and role-assignable groups.
 pub const ALLOWED_PRINCIPAL_TYPES: &str = "user,servicePrincipal,group";
 
+/// Graph: the directory roles that let a signed-in user read everyone's PIM requests, schedules
+/// and instances of directory roles (anyone reads their own, through `filterByCurrentUser`). The
+/// reference does not list them; these are the roles Microsoft's PIM pages name as able to view
+/// assignments: Global Administrator, Privileged Role Administrator, Global Reader, Security
+/// Administrator, Security Reader (template ids).
+pub const PIM_READER_ROLES: &[&str] = &[
+    "62e90394-69f5-4237-9190-012177145e10",
+    "e8611ab8-c189-46e8-94e1-60213ab1f814",
+    "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
+    "194ae4cb-b126-40b2-bd5b-6091b380977d",
+    "5d6b6bb7-de71-4623-b4af-96380a352509",
+];
+
 /// ARM: the `api-version`s each resource family of `Microsoft.Authorization` accepts (arm-pim
 /// reference §0.1). The PIM families list the stable 2020-10-01 and the previews seen; role
 /// assignments and definitions the versions whose specs were seen (2022-04-01 most used).

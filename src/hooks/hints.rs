@@ -15,6 +15,7 @@ pub fn script_words(h: &Hint) -> String {
         Hint::GiveEnd { at_most } => format!("give an end, e.g. duration = \"{at_most}\""),
         Hint::ActAsPrincipal => "act as that principal (pim.as)".into(),
         Hint::ActAsAdministrator => "activate one first, or act as an administrator (pim.as)".into(),
+        Hint::ReadOwn => "ask for your own (mine = true), or act as a reader (pim.as)".into(),
         Hint::ReplaceTenant => "start from a new store".into(),
         Hint::InitTenant => "the store has no tenant yet".into(),
         Hint::StartAfresh => "start from a new store".into(),

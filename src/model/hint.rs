@@ -31,6 +31,8 @@ pub enum Hint {
     ActAsPrincipal,
     /// Activate an administrator role first, or act as an administrator.
     ActAsAdministrator,
+    /// Read only one's own items (the caller holds no role that reads everyone's).
+    ReadOwn,
     /// Replace the store's tenant deliberately (everything in it is lost).
     ReplaceTenant,
     /// Create the store's tenant first.

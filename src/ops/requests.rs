@@ -125,6 +125,8 @@ fn list_schedules(
         (Some(p), false) => Some(engine.resolve_object(p)?.id),
         (None, false) => None,
     };
+    let own = principal.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&session.caller));
+    engine.require_pim_reader(session, own)?;
     let role = l.role.as_deref().map(|r| engine.resolve_role(r)).transpose()?.map(|r| r.id);
     let mut rows = held(engine, kind, l.now, principal.as_deref(), role.as_deref())?;
     // One principal's: also what it holds through its role-assignable groups, shown as Graph
@@ -220,6 +222,8 @@ pub(super) fn list_requests(
     if a.mine {
         principal = Some(session.caller.clone());
     }
+    let own = principal.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&session.caller));
+    engine.require_pim_reader(session, own)?;
     let filter = RequestFilter {
         kind: a.kind.map(KindArg::kind),
         principal_id: principal,
@@ -243,7 +247,7 @@ pub(super) fn request(
     Ok(match action {
         RequestAction::Show(a) => {
             let id = engine.resolve_request_id(&a.id)?;
-            Outcome::Request(engine.request(&id, None)?, RequestEvent::Shown)
+            Outcome::Request(readable_request(engine, session, &id)?, RequestEvent::Shown)
         }
         RequestAction::Cancel(a) => {
             let id = engine.resolve_request_id(&a.id)?;
@@ -252,9 +256,24 @@ pub(super) fn request(
         }
         RequestAction::Explain(a) => {
             let id = engine.resolve_request_id(&a.id)?;
-            Outcome::Request(engine.request(&id, None)?, RequestEvent::Explained)
+            Outcome::Request(readable_request(engine, session, &id)?, RequestEvent::Explained)
         }
     })
+}
+
+/// A request the caller may read: their own (for them, made by them, or waiting for their
+/// decision), or anyone's with a reader's role.
+fn readable_request(
+    engine: &mut Engine,
+    session: &Session,
+    id: &str,
+) -> Result<crate::model::ScheduleRequest, ApiError> {
+    let q = engine.request(id, None)?;
+    let own = engine.is_callers(session, &q.principal_id)?
+        || q.created_by.eq_ignore_ascii_case(&session.caller)
+        || engine.is_approver(&session.caller, &q)?;
+    engine.require_pim_reader(session, own)?;
+    Ok(q)
 }
 
 pub(super) fn approvals(

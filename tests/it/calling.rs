@@ -278,3 +278,41 @@ proptest! {
         }
     }
 }
+
+/// Anyone reads their own requests and schedules; reading everyone's needs a role that may
+/// (`fidelity::PIM_READER_ROLES`), on the command line and over Graph alike.
+#[test]
+fn members_read_their_own_and_readers_read_everyones() {
+    let lab = Lab::demo();
+    lab.fails_unchanged(&["--as", "alice", "eligible", "list"])
+        .refused("UnauthorizedAccessException", 403)
+        .err_has("--mine");
+    lab.run(&["--as", "alice", "eligible", "list", "--mine"]).ok().out_has("Global Administrator");
+    lab.fails_unchanged(&["--as", "alice", "requests"]).refused("UnauthorizedAccessException", 403);
+    lab.run(&["--as", "alice", "requests", "--mine"]).ok();
+    let graph = |who: &str, path: &str| lab.run(&["--as", who, "graph", "GET", path]);
+    let all = graph("alice", "/roleManagement/directory/roleEligibilitySchedules");
+    assert_eq!(all.code, 1, "{all}");
+    assert!(all.stdout.contains("filterByCurrentUser(on='principal')"), "{all}");
+    let mine = graph_ok(graph(
+        "alice",
+        "/roleManagement/directory/roleEligibilitySchedules/filterByCurrentUser(on='principal')",
+    ));
+    assert!(!mine["value"].as_array().unwrap().is_empty());
+    // Her own request by id, yes; Chloe's, no.
+    let ids = |who: &str| -> Vec<String> {
+        let v = lab.run(&["--json", "requests", "--principal", who]).ok().json();
+        v.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+    };
+    let (hers, his) = (ids("alice")[0].clone(), ids("chloe")[0].clone());
+    let one = |id: &str| format!("/roleManagement/directory/roleEligibilityScheduleRequests/{id}");
+    graph_ok(graph("alice", &one(&hers)));
+    assert_eq!(graph("alice", &one(&his)).code, 1);
+    lab.fails_unchanged(&["--as", "alice", "request", "show", &his])
+        .refused("UnauthorizedAccessException", 403);
+    // Made an active Global Reader, Ben reads everyone's.
+    lab.run(&["active", "assign", "-p", "ben", "-r", "Global Reader", "--duration", "P7D", "-j", "Audit"])
+        .ok();
+    lab.run(&["--as", "ben", "eligible", "list"]).ok().out_has("alice");
+    graph_ok(graph("ben", &one(&hers)));
+}

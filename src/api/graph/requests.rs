@@ -64,6 +64,7 @@ impl Call<'_> {
             return Ok(Response::created(v));
         }
         self.require_method(&["GET"])?;
+        self.engine.require_pim_reader(self.session, current_user.is_some())?;
         self.check_expands(REQUEST_EXPANDS, &type_name)?;
         // Every property but `customData` (never set), and the navigation properties.
         let filterable: Vec<&str> = views::REQUEST_PROPERTIES
@@ -124,6 +125,10 @@ impl Call<'_> {
             // Azure resource roles' requests are ARM's, not Graph's.
             return Err(crate::engine::request_not_found(id));
         }
+        let own = self.engine.is_callers(self.session, &q.principal_id)?
+            || q.created_by.eq_ignore_ascii_case(&self.session.caller)
+            || self.engine.is_approver(&self.session.caller, &q)?;
+        self.engine.require_pim_reader(self.session, own)?;
         let v = self.render_request(&q)?;
         self.entity(self.context(&format!("roleManagement/directory/{collection}/$entity")), v)
     }

@@ -37,6 +37,7 @@ impl Call<'_> {
         current_user: Option<()>,
     ) -> Result<Response, ApiError> {
         self.require_method(&["GET"])?;
+        self.engine.require_pim_reader(self.session, current_user.is_some())?;
         let type_name = type_name_of(kind, instances);
         let expands: &[&str] =
             if kind == RequestKind::Assignment { SCHEDULE_EXPANDS } else { &SCHEDULE_EXPANDS[..4] };
@@ -125,6 +126,8 @@ impl Call<'_> {
         let s = found.ok_or_else(|| {
             ApiError::not_found(ErrorCode::ResourceNotFound, type_name_of(kind, instances), id)
         })?;
+        let own = self.engine.is_callers(self.session, &s.principal_id)?;
+        self.engine.require_pim_reader(self.session, own)?;
         let v = self.render_schedule(&s, instances)?;
         self.entity(self.context(&format!("roleManagement/directory/{collection}/$entity")), v)
     }

@@ -15,6 +15,7 @@ pub fn cli_words(h: &Hint) -> String {
         Hint::GiveEnd { at_most } => format!("give an end, e.g. --duration {at_most}"),
         Hint::ActAsPrincipal => "act --as that principal".into(),
         Hint::ActAsAdministrator => "activate one first, or act --as an administrator".into(),
+        Hint::ReadOwn => "list your own with --mine, or act --as a reader".into(),
         Hint::ReplaceTenant => "use --force to replace it".into(),
         Hint::InitTenant => "run `pimlab init` first".into(),
         Hint::StartAfresh => {
