@@ -9,6 +9,7 @@ mod azure;
 mod azure_roles;
 mod cache;
 mod directory;
+mod groups;
 mod hooks;
 mod policies;
 mod records;
