@@ -9,6 +9,8 @@ mod approvals;
 mod audit_logs;
 mod batch;
 mod directory_objects;
+mod group_views;
+mod groups;
 mod policies;
 mod requests;
 mod role_assignments;
@@ -245,6 +247,7 @@ impl Call<'_> {
         let s: Vec<&str> = segs.iter().map(String::as_str).collect();
         match s.as_slice() {
             ["roleManagement", "directory", rest @ ..] => self.directory(rest),
+            ["identityGovernance", "privilegedAccess", "group", rest @ ..] => self.groups(rest),
             ["policies", "roleManagementPolicies", rest @ ..] => self.policies(rest),
             ["policies", "roleManagementPolicyAssignments", rest @ ..] => self.policy_assignments(rest),
             ["users", rest @ ..] => self.objects(PrincipalKind::User, "users", rest),
@@ -364,6 +367,17 @@ fn canonical_segment(segment: String) -> String {
         "$batch",
         "roleAssignmentApprovals",
         "steps",
+        "identityGovernance",
+        "privilegedAccess",
+        "group",
+        "eligibilityScheduleRequests",
+        "assignmentScheduleRequests",
+        "eligibilitySchedules",
+        "assignmentSchedules",
+        "eligibilityScheduleInstances",
+        "assignmentScheduleInstances",
+        "assignmentApprovals",
+        "stages",
     ];
     if let Some(k) = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(&segment)) {
         return (*k).to_string();
