@@ -34,6 +34,18 @@ fn members(lab: &mut Lab, group: &str, relation: &str) -> Vec<String> {
     lab.list(&format!("/v1.0/groups/{group}/{relation}")).iter().map(|m| s(&m["id"])).collect()
 }
 
+/// The approval rule of a policy that asks `approver` to approve every activation.
+fn approval_rule(approver: &str) -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
+        "setting": {"isApprovalRequired": true, "approvalMode": "SingleStage", "isRequestorJustificationRequired": true,
+            "isApprovalRequiredForExtension": false,
+            "approvalStages": [{"approvalStageTimeOutInDays": 1, "isApproverJustificationRequired": true,
+                "escalationTimeInMinutes": 0, "isEscalationEnabled": false, "escalationApprovers": [],
+                "primaryApprovers": [{"@odata.type": "#microsoft.graph.singleUser", "userId": approver}]}]}
+    })
+}
+
 /// A demo tenant on file with a new security group and a user who is not in it.
 fn lab_with_group() -> (Lab, String, String) {
     let mut lab = Lab::demo_on_file();
@@ -410,14 +422,7 @@ fn approval_through_assignment_approvals_stages() {
         &lab.list(&format!("{POLICY_ASSIGNMENTS}?$filter={filter} and roleDefinitionId eq 'member'"))[0]["policyId"]
     );
     let admin = lab.admin.clone();
-    let approval = json!({
-        "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
-        "setting": {"isApprovalRequired": true, "approvalMode": "SingleStage", "isRequestorJustificationRequired": true,
-            "isApprovalRequiredForExtension": false,
-            "approvalStages": [{"approvalStageTimeOutInDays": 1, "isApproverJustificationRequired": true,
-                "escalationTimeInMinutes": 0, "isEscalationEnabled": false, "escalationApprovers": [],
-                "primaryApprovers": [{"@odata.type": "#microsoft.graph.singleUser", "userId": alice}]}]}
-    });
+    let approval = approval_rule(&alice);
     let (status, out) = lab.send(
         &admin,
         "PATCH",
@@ -496,4 +501,77 @@ fn a_group_owner_administers_the_group_and_a_stranger_does_not() {
     );
     assert_error(&got, 403, "UnauthorizedAccessException");
     assert_eq!(lab.dump(), before);
+}
+
+/// A Python with the real msgraph-sdk: `PIMLAB_GRAPH_SDK_PYTHON` (what `.ci/run` installs), else
+/// `python3` when it has the package.
+fn graph_sdk_python() -> Option<String> {
+    crate::arm_router::python_with(
+        "PIMLAB_GRAPH_SDK_PYTHON",
+        "import msgraph.generated.models, kiota_serialization_json",
+    )
+}
+
+#[test]
+fn every_group_entity_parses_with_the_real_graph_sdk_models() {
+    let Some(python) = graph_sdk_python() else {
+        eprintln!("skipped: no Python with msgraph-sdk");
+        return;
+    };
+    let (mut lab, group, ben) = lab_with_group();
+    let alice = lab.user_id("alice");
+    let elig = lab.admin_accepted(
+        &path("eligibilityScheduleRequests"),
+        &group_request("adminAssign", &ben, &group, "member", after("P30D")),
+    );
+    let owner = lab.admin_accepted(
+        &path("assignmentScheduleRequests"),
+        &group_request("adminAssign", &alice, &group, "owner", after("P30D")),
+    );
+    let me = session(&ben);
+    let act = lab.accepted(
+        &me,
+        &path("assignmentScheduleRequests"),
+        &group_request("selfActivate", &ben, &group, "member", after("PT1H")),
+    );
+    let mut docs = vec![
+        json!({"model": "PrivilegedAccessGroupEligibilityScheduleRequest", "json": elig}),
+        json!({"model": "PrivilegedAccessGroupAssignmentScheduleRequest", "json": owner}),
+        json!({"model": "PrivilegedAccessGroupAssignmentScheduleRequest", "json": act}),
+    ];
+    for (c, model) in [
+        ("eligibilitySchedules", "PrivilegedAccessGroupEligibilitySchedule"),
+        ("assignmentSchedules", "PrivilegedAccessGroupAssignmentSchedule"),
+        ("eligibilityScheduleInstances", "PrivilegedAccessGroupEligibilityScheduleInstance"),
+        ("assignmentScheduleInstances", "PrivilegedAccessGroupAssignmentScheduleInstance"),
+        ("assignmentScheduleRequests", "PrivilegedAccessGroupAssignmentScheduleRequest"),
+    ] {
+        let items = lab.list(&format!("{}?$filter=groupId eq '{group}'", path(c)));
+        assert!(!items.is_empty(), "{c}");
+        docs.extend(items.into_iter().map(|json| json!({"model": model, "json": json})));
+    }
+    // An approval and its stage: the member policy asks for one (a group's first PATCH).
+    let filter = format!("scopeId eq '{group}' and scopeType eq 'Group'");
+    let policy = s(&lab.list(&format!("{POLICIES}?$filter={filter}"))[0]["id"]);
+    let admin = lab.admin.clone();
+    let rule = approval_rule(&alice);
+    let (status, out) =
+        lab.send(&admin, "PATCH", &format!("{POLICIES}/{policy}/rules/Approval_EndUser_Assignment"), &rule);
+    assert_eq!(status, 204, "{out:#}");
+    let emma = lab.user_id("emma");
+    lab.admin_accepted(
+        &path("eligibilityScheduleRequests"),
+        &group_request("adminAssign", &emma, &group, "member", after("P30D")),
+    );
+    let asked = lab.accepted(
+        &session(&emma),
+        &path("assignmentScheduleRequests"),
+        &group_request("selfActivate", &emma, &group, "member", after("PT1H")),
+    );
+    let mut approval = lab.get(&format!("{}/{}", path("assignmentApprovals"), s(&asked["id"])));
+    approval.as_object_mut().unwrap().remove("@odata.context");
+    let stage = approval["stages"][0].clone();
+    docs.push(json!({"model": "Approval", "json": approval}));
+    docs.push(json!({"model": "ApprovalStage", "json": stage}));
+    crate::arm_router::check_with(&python, "check_graph_models.py", &docs);
 }
