@@ -293,6 +293,12 @@ impl TenantView for StoreView<'_> {
         })
     }
     fn role(&self, id: &str) -> Result<Value, ApiError> {
+        // A PIM for Groups relationship is no role of the catalog; `ctx.groupId` names its group.
+        if let Some(access) = crate::model::group::GroupAccess::parse(id) {
+            return Ok(json!({
+                "id": access.as_str(), "displayName": access.title(), "isBuiltIn": true, "isPrivileged": false,
+            }));
+        }
         if let Some(r) = self.tx.role(id)? {
             return Ok(json!({
                 "id": r.id, "displayName": r.display_name, "isBuiltIn": r.is_built_in, "isPrivileged": r.is_privileged,
