@@ -215,6 +215,19 @@ fn parse_schedule_info(m: &Map<String, Value>) -> Result<ScheduleInfo, ApiError>
     Ok(ScheduleInfo { start, expiration })
 }
 
+/// The properties a schedule request body may have whatever its surface; each surface adds how
+/// it names the role and the scope.
+const REQUEST_FIELDS: [&str; 8] = [
+    "action",
+    "principalId",
+    "justification",
+    "scheduleInfo",
+    "ticketInfo",
+    "isValidationOnly",
+    "customData",
+    "targetScheduleId",
+];
+
 /// A `unifiedRole{Eligibility,Assignment}ScheduleRequest` body.
 /// `beta`: the body was sent to Graph beta, whose `ticketInfo` has two more properties.
 pub fn schedule_request(kind: RequestKind, text: &str, beta: bool) -> Result<NewRequest, ApiError> {
@@ -223,23 +236,9 @@ pub fn schedule_request(kind: RequestKind, text: &str, beta: bool) -> Result<New
         RequestKind::Eligibility => "unifiedRoleEligibilityScheduleRequest",
         RequestKind::Assignment => "unifiedRoleAssignmentScheduleRequest",
     };
-    only_known(
-        &m,
-        &[
-            "action",
-            "principalId",
-            "roleDefinitionId",
-            "directoryScopeId",
-            "appScopeId",
-            "justification",
-            "scheduleInfo",
-            "ticketInfo",
-            "isValidationOnly",
-            "customData",
-            "targetScheduleId",
-        ],
-        type_name,
-    )?;
+    let mut known = REQUEST_FIELDS.to_vec();
+    known.extend(["roleDefinitionId", "directoryScopeId", "appScopeId"]);
+    only_known(&m, &known, type_name)?;
     let action_text = string(&m, "action", "action")?
         .ok_or_else(|| ApiError::bad_request("action", "the action is required, e.g. \"adminAssign\""))?;
     let action = Action::parse(&action_text).ok_or_else(|| {
@@ -296,6 +295,29 @@ pub fn schedule_request(kind: RequestKind, text: &str, beta: bool) -> Result<New
         ticket_info,
         is_validation_only: boolean(&m, "isValidationOnly", "isValidationOnly")?.unwrap_or(false),
     })
+}
+
+/// A `privilegedAccessGroup{Eligibility,Assignment}ScheduleRequest` body: the group's request is
+/// a directory request's with `accessId` for the role and `groupId` for the scope (reference §6),
+/// so it is read by the same parser once its own names are checked and mapped.
+pub fn group_schedule_request(kind: RequestKind, text: &str, beta: bool) -> Result<NewRequest, ApiError> {
+    let mut m = parse_object(text)?;
+    let type_name = match kind {
+        RequestKind::Eligibility => "privilegedAccessGroupEligibilityScheduleRequest",
+        RequestKind::Assignment => "privilegedAccessGroupAssignmentScheduleRequest",
+    };
+    let mut known = REQUEST_FIELDS.to_vec();
+    known.extend(["accessId", "groupId"]);
+    only_known(&m, &known, type_name)?;
+    for (own, directory) in [("accessId", "roleDefinitionId"), ("groupId", "directoryScopeId")] {
+        let value = string(&m, own, own)?
+            .ok_or_else(|| ApiError::bad_request(own, format!("the {own} is required")))?;
+        m.remove(own);
+        m.insert(directory.to_string(), Value::String(value));
+    }
+    let mut req = schedule_request(kind, &Value::Object(m).to_string(), beta)?;
+    req.surface = Surface::Group;
+    Ok(req)
 }
 
 /// A `unifiedRoleAssignment` body (`POST /roleManagement/directory/roleAssignments`): principal,

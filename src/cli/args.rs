@@ -83,6 +83,9 @@ impl Cli {
     }
 }
 
+// A command line is parsed once per run; the size of the largest operation costs nothing worth
+// boxing it for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the tenant: built-in roles, default policies, a break-glass Global Administrator.

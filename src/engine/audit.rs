@@ -105,6 +105,10 @@ pub(crate) enum Activity {
         /// The container is an administrative unit (Entra logs these under their own name).
         unit: bool,
     },
+    /// A member (or owner) taken out of a group: PIM for Groups ending an active membership.
+    MemberRemoved {
+        owner: bool,
+    },
     /// A policy hook added (its name).
     HookAdded(String),
     /// A policy hook removed (its name).
@@ -163,7 +167,7 @@ impl Activity {
             Activity::AzureScopeAdded(_) => Category::ResourceManagement,
             Activity::AppPermission { .. } => Category::ApplicationManagement,
             Activity::MemberAdded { unit: true, .. } => Category::AdministrativeUnit,
-            Activity::MemberAdded { .. } => Category::GroupManagement,
+            Activity::MemberAdded { .. } | Activity::MemberRemoved { .. } => Category::GroupManagement,
             Activity::HookAdded(_)
             | Activity::HookRemoved(_)
             | Activity::HookUpdated(_)
@@ -286,6 +290,8 @@ impl fmt::Display for Activity {
             Activity::MemberAdded { unit: true, .. } => f.write_str("Add member to administrative unit"),
             Activity::MemberAdded { owner: true, .. } => f.write_str("Add owner to group"),
             Activity::MemberAdded { owner: false, .. } => f.write_str("Add member to group"),
+            Activity::MemberRemoved { owner: true } => f.write_str("Remove owner from group"),
+            Activity::MemberRemoved { owner: false } => f.write_str("Remove member from group"),
             Activity::HookAdded(name) => write!(f, "Add policy hook '{name}'"),
             Activity::HookRemoved(name) => write!(f, "Remove policy hook '{name}'"),
             Activity::HookUpdated(name) => write!(f, "Update policy hook '{name}'"),

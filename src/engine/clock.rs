@@ -5,7 +5,7 @@
 use super::audit::{About, Activity, Audit, Entry};
 use super::notify::{self, Audience, Event, Notice};
 use super::records::end_schedule;
-use super::{Ctx, Engine, Session, approvals, fidelity, set_clock};
+use super::{Ctx, Engine, Session, approvals, fidelity, group_access, set_clock};
 use crate::model::time::format_timestamp;
 use crate::model::{
     ApiError, AssignmentType, IsoDuration, RequestKind, Schedule, ScheduleState, Status, Timestamp,
@@ -90,11 +90,13 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             })?;
             continue;
         }
+        let watch = watch_membership(tx, &s)?;
         tx.set_schedule_state(&s.id, s.status, ScheduleState::Expired, s.end_at, None)?;
         let activation = s.assignment_type == Some(AssignmentType::Activated);
         audit.push(
             by_the_service(Activity::Expired { kind: s.kind, activation }, &s)?.reason("expired".to_string()),
         );
+        group_access::settle_into(watch, tx, ctx, &mut audit)?;
         if s.assignment_type != Some(AssignmentType::Activated) {
             announce(tx, ctx, &s, Event::Expired)?;
         }
@@ -139,6 +141,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
                 .note(|| Ok(format!("{} failed {} ({why})", format_timestamp(ctx.now), describe(tx, &s)?)))?;
             continue;
         }
+        let watch = watch_membership(tx, &s)?;
         tx.set_schedule_state(&s.id, Status::Provisioned, ScheduleState::Live, None, Some(ctx.now))?;
         if let Some(q) = request.as_mut() {
             if q.status == Status::Granted {
@@ -147,6 +150,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             }
         }
         audit.push(by_the_service(Activity::Started, &s)?.reason("start time reached".to_string()));
+        group_access::settle_into(watch, tx, ctx, &mut audit)?;
         report.started += 1;
         report.note(|| Ok(format!("{} started {}", format_timestamp(ctx.now), describe(tx, &s)?)))?;
     }
@@ -346,6 +350,18 @@ impl Engine {
             Ok(report)
         })
     }
+}
+
+/// Watches the group membership a schedule's start or end may change (see `group_access`).
+fn watch_membership(tx: &Tx<'_>, s: &Schedule) -> Result<Option<group_access::MembershipWatch>, ApiError> {
+    group_access::watch(
+        tx,
+        s.surface,
+        s.kind,
+        s.directory_scope_id.as_deref(),
+        &s.principal_id,
+        &s.role_definition_id,
+    )
 }
 
 #[cfg(test)]

@@ -267,7 +267,11 @@ impl TenantView for StoreView<'_> {
         Ok(json!(super::directory::role_assignable_groups_of(self.tx, &principal.unwrap_or_default())?))
     }
     fn policy(&self, role: &str, scope: Option<&str>) -> Result<Value, ApiError> {
+        let group_access = crate::model::group::GroupAccess::parse(role);
         let policy = match (self.tx.azure_role(role)?, scope) {
+            (None, Some(group)) if group_access.is_some() => group_access
+                .map(|a| super::group_access::group_policy(self.tx, &group.to_ascii_lowercase(), a))
+                .transpose()?,
             (Some(_), Some(scope)) => {
                 let node = super::azure_scopes::node(self.tx, &super::azure_scopes::parse_scope(scope)?)?;
                 Some(super::azure_access::azure_policy(self.tx, &node, role)?)
@@ -289,6 +293,12 @@ impl TenantView for StoreView<'_> {
         })
     }
     fn role(&self, id: &str) -> Result<Value, ApiError> {
+        // A PIM for Groups relationship is no role of the catalog; `ctx.groupId` names its group.
+        if let Some(access) = crate::model::group::GroupAccess::parse(id) {
+            return Ok(json!({
+                "id": access.as_str(), "displayName": access.title(), "isBuiltIn": true, "isPrivileged": false,
+            }));
+        }
         if let Some(r) = self.tx.role(id)? {
             return Ok(json!({
                 "id": r.id, "displayName": r.display_name, "isBuiltIn": r.is_built_in, "isPrivileged": r.is_privileged,
@@ -341,7 +351,13 @@ pub(super) fn context(
         "now": format_timestamp(ctx.now),
         "action": q.action.as_str(),
         "kind": q.kind.as_str(),
+        "surface": q.surface.as_str(),
     });
+    // A PIM for Groups request's group and relationship, in the group API's names.
+    if q.surface == crate::model::Surface::Group {
+        value["groupId"] = json!(q.directory_scope_id);
+        value["accessId"] = json!(q.role_definition_id);
+    }
     // An Azure role's scope with the scopes above it, nearest first (what reaches it).
     if q.surface == crate::model::Surface::AzureResource {
         if let Some(scope) = q.directory_scope_id.as_deref() {

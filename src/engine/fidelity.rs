@@ -223,6 +223,38 @@ pub const ARM_DECISION_ANSWERS_STAGE: bool = true;
 /// documented: pimlab answers 400 `BadRequest`.
 pub const ARM_EXTENSION_APPROVAL_UNSUPPORTED_CODE: ErrorCode = ErrorCode::BadRequest;
 
+/// PIM for Groups (reference §6): a group that cannot be governed (dynamic membership, or a
+/// mail-only distribution group) is refused with 400 `BadRequest`; the real code is not documented.
+pub const GROUP_NOT_GOVERNABLE_CODE: ErrorCode = ErrorCode::BadRequest;
+
+/// PIM for Groups: a list without `$filter` on `groupId` or `principalId` is refused (the docs
+/// say the filter is required); the status and code are not documented: pimlab answers 400
+/// `BadRequest`.
+pub const GROUP_LIST_FILTER_MISSING_CODE: ErrorCode = ErrorCode::BadRequest;
+
+/// PIM for Groups' default policy (reference §6: "justification only on activation"): read as
+/// "an administrator's active assignment needs none", unlike a directory role's.
+pub const GROUP_ADMIN_ASSIGNMENT_NEEDS_JUSTIFICATION: bool = false;
+
+/// PIM for Groups: besides Global and Privileged Role Administrators, a group's owners (outside
+/// PIM or through it) administer its memberships and settings, as the portal lets them. Which
+/// roles the service accepts for a group that is not role-assignable is not modelled.
+pub const GROUP_OWNERS_ADMINISTER_GROUP: bool = true;
+
+/// PIM for Groups: a group's policies are read before it is onboarded under ids derived from the
+/// group and the relationship (`Group_{groupId}_{guid}`); the docs say the ids change when the
+/// group is onboarded, so onboarding stores them under new GUIDs from the store's generator.
+pub const GROUP_POLICY_IDS_CHANGE_AT_ONBOARDING: bool = true;
+
+/// PIM for Groups: the group API writes `assignmentType`/`memberType` lowercase, as its CSDL
+/// enums are (`assigned`, `activated`, `direct`, `group`), although one documented example shows
+/// them capitalised.
+pub const GROUP_ENUMS_LOWERCASE: bool = true;
+
+/// PIM for Groups: a principal who is already a member outside PIM may still be given a PIM
+/// membership (the docs are silent); the membership added outside PIM outlives it.
+pub const GROUP_PIM_OVER_DIRECT_MEMBERSHIP_ALLOWED: bool = true;
+
 #[cfg(test)]
 mod tests {
     use crate::model::FidelitySwitch;

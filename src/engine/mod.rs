@@ -22,6 +22,8 @@ mod direct;
 mod directory;
 pub mod extension;
 pub mod fidelity;
+mod group_access;
+mod group_policies;
 mod hook_admin;
 mod lifecycle;
 mod lockout;

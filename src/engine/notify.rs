@@ -174,16 +174,26 @@ pub(crate) fn emit(tx: &Tx<'_>, ctx: &Ctx, notice: &Notice<'_>) -> Result<(), Ap
         Some(Ok(_)) => tx.azure_role(notice.role_id)?,
         _ => None,
     };
+    let group_access = crate::model::group::GroupAccess::parse(notice.role_id);
     let policy = match (&azure, notice.scope) {
         (Some(_), Some(scope)) => azure_rules(tx, scope, notice.role_id)?,
+        // A group's request onboarded it, so its policy is stored by the time anything is mailed.
+        (None, Some(group)) if group_access.is_some() => {
+            tx.policy_for(Surface::Group.as_str(), group, notice.role_id)?
+        }
         _ => tx.policy_for(Surface::Directory.as_str(), "/", notice.role_id)?,
     };
     let Some(policy) = policy else {
         return Ok(());
     };
-    let role = match &azure {
-        Some(r) => r.role_name.clone(),
-        None => tx.role(notice.role_id)?.map_or(notice.role_id.to_string(), |r| r.display_name),
+    let role = match (&azure, group_access, notice.scope) {
+        (Some(r), _, _) => r.role_name.clone(),
+        (None, Some(access), Some(group)) => format!(
+            "{} of {}",
+            access.title(),
+            tx.object(group)?.map_or(group.to_string(), |g| g.display_name)
+        ),
+        _ => tx.role(notice.role_id)?.map_or(notice.role_id.to_string(), |r| r.display_name),
     };
     let principal =
         tx.object(notice.principal_id)?.map_or(notice.principal_id.to_string(), |o| o.display_name);

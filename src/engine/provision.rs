@@ -6,7 +6,7 @@ use super::notify::{self, Audience, Event, Notice};
 use super::records::{grant, new_schedule};
 use super::target::{Target, find_eligibility, live_for, new_record, prepare};
 use super::validate::Checks;
-use super::{Ctx, Session, extension, fidelity, new_id};
+use super::{Ctx, Session, extension, fidelity, group_access, new_id};
 use crate::model::SettledSchedule;
 use crate::model::time::format_timestamp;
 use crate::model::{
@@ -180,6 +180,7 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
             q.activated_using = Some(elig.id.clone());
             let schedule =
                 new_schedule(ctx, q, &info, member_type, Some(AssignmentType::Activated), Some(elig.id));
+            let watch = watch_membership(tx, q)?;
             tx.insert_schedule(&schedule)?;
             tx.update_request(q)?;
             let activity = Activity::request(q.kind, q.action, false, Outcome::Completed);
@@ -187,7 +188,9 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
                 .reason(q.justification.clone());
             announce_provisioned(tx, ctx, q, &schedule)?;
             extension::completed(tx, ctx, q)?;
-            Ok(Audit::of(row))
+            let mut audit = Audit::of(row);
+            group_access::settle_into(watch, tx, ctx, &mut audit)?;
+            Ok(audit)
         }
         Action::SelfExtend | Action::SelfRenew => {
             let Some(old) = q.target_schedule_id.as_deref().map(|id| tx.schedule(id)).transpose()?.flatten()
@@ -232,6 +235,7 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
                 }
                 _ => {}
             }
+            let watch = watch_membership(tx, q)?;
             tx.set_schedule_state(
                 &old.id,
                 old.status,
@@ -252,8 +256,26 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
             tx.update_request(q)?;
             announce_provisioned(tx, ctx, q, &schedule)?;
             extension::completed(tx, ctx, q)?;
-            Ok(Audit::none("the approver's row records the extension or renewal"))
+            let mut audit = Audit::none("the approver's row records the extension or renewal");
+            // A renewed group assignment makes its principal a member again.
+            group_access::settle_into(watch, tx, ctx, &mut audit)?;
+            Ok(audit)
         }
         other => fail(q, format!("{other} requests are not decided by approvers")),
     }
+}
+
+/// Watches the group membership an approved request may start (see `group_access`).
+fn watch_membership(
+    tx: &Tx<'_>,
+    q: &ScheduleRequest,
+) -> Result<Option<group_access::MembershipWatch>, ApiError> {
+    group_access::watch(
+        tx,
+        q.surface,
+        q.kind,
+        q.directory_scope_id.as_deref(),
+        &q.principal_id,
+        &q.role_definition_id,
+    )
 }

@@ -148,10 +148,12 @@ pub(crate) fn end_schedule(
 /// The id of the instance (and, for an assignment, the role assignment) a request's schedule has
 /// while in effect. Graph derives it from the role, the principal and the scope's object (reference
 /// §3.10); ARM names the backing role assignment with a GUID (arm-pim §1.1), which pimlab derives
-/// from the same three, the scope's whole path included, and whether it is an eligibility.
+/// from the same three, the scope's whole path included, and whether it is an eligibility. A PIM
+/// for Groups instance gets a GUID the same way (its role is not a GUID to encode); the group API
+/// shows it behind the group and the relationship.
 fn instance_id(q: &ScheduleRequest, scope: Option<&str>) -> String {
     let eligibility = q.kind == RequestKind::Eligibility;
-    if q.surface == Surface::AzureResource {
+    if q.surface != Surface::Directory {
         let scope = scope.unwrap_or_default().to_ascii_lowercase();
         return ids::derived_guid(&format!(
             "{}\u{0}{}\u{0}{scope}\u{0}{eligibility}",

@@ -107,8 +107,10 @@ pub(crate) fn check_role_at_scope(role: &RoleDefinition, scope: &str) -> Result<
 }
 
 pub(crate) fn prepare(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
-    if req.surface == Surface::AzureResource {
-        return prepare_azure(tx, req);
+    match req.surface {
+        Surface::AzureResource => return prepare_azure(tx, req),
+        Surface::Group => return prepare_group(tx, req),
+        Surface::Directory => {}
     }
     let scope = scope_of(req)?;
     if req.directory_scope_id.is_some() {
@@ -209,6 +211,56 @@ fn prepare_azure(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
         policy,
         hooks: extension::HookOutcome::default(),
     })
+}
+
+/// A PIM for Groups request: a group PIM may govern (its id is the scope), a relationship to it
+/// (`member` or `owner`, the role), a principal that can hold it, the group's policy for it.
+fn prepare_group(tx: &Tx<'_>, req: &NewRequest) -> Result<Target, ApiError> {
+    let group_id = req.directory_scope_id.as_deref().ok_or_else(|| {
+        ApiError::bad_request(
+            "groupId",
+            "a membership or ownership is requested in a group: groupId is required",
+        )
+    })?;
+    let group = super::group_access::governable_group(tx, group_id)?;
+    let access = super::group_access::access(&req.role_definition_id)?;
+    let principal = principal_of(tx, req)?;
+    check_holder(&principal, req.kind, Surface::Group)?;
+    let invalid = |why: String| Err(ApiError::new(400, fidelity::INVALID_PRINCIPAL_CODE, why));
+    if principal.id == group.id {
+        return invalid(format!("group '{}' cannot be a member or owner of itself", group.display_name));
+    }
+    if access == crate::model::group::GroupAccess::Owner && principal.kind == PrincipalKind::Group {
+        return invalid(format!(
+            "'{}' is a group; a group's owners are users or service principals",
+            principal.display_name
+        ));
+    }
+    if !fidelity::GROUP_PIM_OVER_DIRECT_MEMBERSHIP_ALLOWED
+        && tx.has_direct_membership(&group.id, &principal.id, access.as_str())?
+    {
+        return Err(record_exists_outside_pim(&principal, &group));
+    }
+    let policy = super::group_access::group_policy(tx, &group.id, access)?;
+    Ok(Target {
+        role: super::group_access::access_definition(access, &group),
+        scope: group.id.clone(),
+        covering: vec![group.id.clone()],
+        principal,
+        surface: Surface::Group,
+        policy,
+        hooks: extension::HookOutcome::default(),
+    })
+}
+
+/// A PIM membership asked for someone who is already a member outside PIM (when the fidelity
+/// choice refuses it).
+fn record_exists_outside_pim(principal: &DirectoryObject, group: &DirectoryObject) -> ApiError {
+    super::records::role_assignment_exists().with_detail(
+        "MemberOutsidePim",
+        "principalId",
+        format!("'{}' is already a member of '{}' outside PIM", principal.display_name, group.display_name),
+    )
 }
 
 pub(crate) fn scope_matches(s: &Schedule, scope: &str) -> bool {

@@ -240,9 +240,14 @@ fn known_keys<A: clap::Args + 'static>() -> &'static [String] {
             let command = A::augment_args(clap::Command::new("pim"));
             let mut keys: Vec<String> = command
                 .get_arguments()
-                .map(|a| match a.get_long() {
-                    Some(long) => long.replace('-', "_"),
-                    None => a.get_id().to_string(),
+                .flat_map(|a| {
+                    let name = match a.get_long() {
+                        Some(long) => long.replace('-', "_"),
+                        None => a.get_id().to_string(),
+                    };
+                    // A flag's other visible names (`--access` for `--role`) are keys too.
+                    let aliases = a.get_visible_aliases().unwrap_or_default();
+                    std::iter::once(name).chain(aliases.into_iter().map(|x| x.replace('-', "_")))
                 })
                 .collect();
             // Fields clap does not show (`#[arg(skip)]`) but scripts give.

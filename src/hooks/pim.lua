@@ -117,8 +117,12 @@ pim.role = {
 }
 
 pim.policy = {
-  --- `scope`: for an Azure role, the scope whose settings to show.
-  show = function(role, scope) return call("policy.show", { role = role, scope = scope }) end,
+  --- `where`: for an Azure role, the scope whose settings to show; or a table, `{group = G}` for
+  --- a group's `member` or `owner` settings (PIM for Groups), `{scope = S}`.
+  show = function(role, where)
+    if type(where) == "table" then return call("policy.show", { role = role, scope = where.scope, group = where.group }) end
+    return call("policy.show", { role = role, scope = where })
+  end,
   set = function(role, options)
     local args = { role = role }
     for k, v in pairs(options or {}) do args[k] = v end

@@ -10,6 +10,7 @@ pub mod builtin_roles;
 pub mod directory;
 pub mod error;
 pub mod fidelity;
+pub mod group;
 pub mod hint;
 pub mod hook;
 pub mod ids;

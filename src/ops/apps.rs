@@ -70,6 +70,11 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
         Ok(scope != "/" && azure_scope(engine, scope)?.is_some())
     };
     Ok(Some(match op {
+        Operation::Eligible { action: AdminAction::List(l) } | Operation::Active { action: AdminAction::List(l) }
+            if l.group.is_some() =>
+        {
+            Access::ReadGroupAccess
+        }
         Operation::Eligible { action: AdminAction::List(_) } => Access::ReadEligibility,
         Operation::Active { action: AdminAction::List(_) } => Access::ReadAssignment,
         Operation::Eligible { action } | Operation::Active { action } => {
@@ -81,6 +86,9 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
                 | AdminAction::Renew(a) => &a.target,
                 AdminAction::List(_) => unreachable!("matched above"),
             };
+            if target.group.is_some() {
+                return Ok(Some(Access::WriteGroupAccess));
+            }
             if azure(engine, &target.scope)? {
                 return Ok(None);
             }
@@ -90,12 +98,15 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
                 Access::WriteAssignment
             }
         }
+        Operation::Activate(a) if a.group.is_some() => Access::WriteGroupAccess,
         Operation::Activate(a) => {
             if azure(engine, &a.scope)? {
                 return Ok(None);
             }
             Access::WriteAssignment
         }
+        Operation::Deactivate(a) if a.group.is_some() => Access::WriteGroupAccess,
+        Operation::Extend(a) | Operation::Renew(a) if a.group.is_some() => Access::WriteGroupAccess,
         Operation::Deactivate(_) | Operation::Extend(_) | Operation::Renew(_) => Access::WriteAssignment,
         Operation::Requests(_)
         | Operation::Request { action: RequestAction::Show(_) | RequestAction::Explain(_) } => {
@@ -105,6 +116,8 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
         Operation::Approvals(_) | Operation::Approve(_) | Operation::Deny(_) => Access::Approvals,
         Operation::Role { action: RoleAction::List(_) | RoleAction::Show(_) } => Access::ReadRoles,
         Operation::Role { .. } => Access::WriteRoles,
+        Operation::Policy { action: PolicyAction::Show(a) } if a.group.is_some() => Access::ReadGroupPolicy,
+        Operation::Policy { action: PolicyAction::Set(a) } if a.group.is_some() => Access::WriteGroupPolicy,
         Operation::Policy { action: PolicyAction::Show(a) } => match &a.scope {
             Some(s) if azure(engine, s)? => return Ok(None),
             _ => Access::ReadPolicy,

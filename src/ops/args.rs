@@ -39,13 +39,18 @@ pub struct TargetArgs {
     /// Principal: id, user principal name or display name.
     #[arg(long, short)]
     pub principal: String,
-    /// Role: id or display name.
-    #[arg(long, short)]
+    /// Role: id or display name; with --group, `member` or `owner` (also spelt --access).
+    #[arg(long, short, visible_alias = "access")]
+    #[serde(alias = "access")]
     pub role: String,
     /// Scope: "/" (tenant), an administrative unit's name or id, or a directory scope path.
     #[arg(long, default_value = "/")]
     #[serde(default = "de::root_scope")]
     pub scope: String,
+    /// PIM for Groups: the group (id or display name) whose membership or ownership this is;
+    /// --access (or --role) is then `member` or `owner`.
+    #[arg(long, value_name = "GROUP", conflicts_with = "scope")]
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default, Deserialize)]
@@ -102,9 +107,13 @@ pub struct ListArgs {
     #[arg(long, conflicts_with = "principal")]
     #[serde(default)]
     pub mine: bool,
-    /// Only this role's (id or display name).
-    #[arg(long, short)]
+    /// Only this role's (id or display name); with --group, `member` or `owner` (--access).
+    #[arg(long, short, visible_alias = "access")]
+    #[serde(alias = "access")]
     pub role: Option<String>,
+    /// Only PIM for Groups memberships and ownerships of this group (id or display name).
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
     /// Only those in effect now (instances), not future ones.
     #[arg(long)]
     #[serde(default)]
@@ -113,16 +122,21 @@ pub struct ListArgs {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct ActivateArgs {
-    /// The role to activate (id or display name).
-    #[arg(long, short)]
+    /// The role to activate (id or display name); with --group, `member` or `owner` (--access).
+    #[arg(long, short, visible_alias = "access")]
+    #[serde(alias = "access")]
     pub role: String,
     /// Where: "/" (tenant), an administrative unit's name or id, or a directory scope path.
     #[arg(long, default_value = "/")]
     #[serde(default = "de::root_scope")]
     pub scope: String,
     /// Activate for a role-assignable group you belong to, rather than for yourself.
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", conflicts_with = "group")]
     pub for_group: Option<String>,
+    /// PIM for Groups: the group (id or display name) whose membership or ownership this is;
+    /// --access (or --role) is then `member` or `owner`.
+    #[arg(long, value_name = "GROUP", conflicts_with = "scope")]
+    pub group: Option<String>,
     /// When the activation starts (default: now); a time in ISO 8601.
     #[arg(long, value_name = "TIME", value_parser = values::time)]
     #[serde(default, deserialize_with = "de::time")]
@@ -138,16 +152,21 @@ pub struct ActivateArgs {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct SelfArgs {
-    /// The role (id or display name).
-    #[arg(long, short)]
+    /// The role (id or display name); with --group, `member` or `owner` (--access).
+    #[arg(long, short, visible_alias = "access")]
+    #[serde(alias = "access")]
     pub role: String,
     /// Where: "/" (tenant), an administrative unit's name or id, or a directory scope path.
     #[arg(long, default_value = "/")]
     #[serde(default = "de::root_scope")]
     pub scope: String,
     /// For a role-assignable group you belong to, rather than for yourself.
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", conflicts_with = "group")]
     pub for_group: Option<String>,
+    /// PIM for Groups: the group (id or display name) whose membership or ownership this is;
+    /// --access (or --role) is then `member` or `owner`.
+    #[arg(long, value_name = "GROUP", conflicts_with = "scope")]
+    pub group: Option<String>,
     #[command(flatten)]
     #[serde(flatten)]
     pub options: RequestOptions,
@@ -155,13 +174,18 @@ pub struct SelfArgs {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct SelfChangeArgs {
-    /// The role (id or display name).
-    #[arg(long, short)]
+    /// The role (id or display name); with --group, `member` or `owner` (--access).
+    #[arg(long, short, visible_alias = "access")]
+    #[serde(alias = "access")]
     pub role: String,
     /// Where: "/" (tenant), an administrative unit's name or id, or a directory scope path.
     #[arg(long, default_value = "/")]
     #[serde(default = "de::root_scope")]
     pub scope: String,
+    /// PIM for Groups: the group (id or display name) whose membership or ownership this is;
+    /// --access (or --role) is then `member` or `owner`.
+    #[arg(long, value_name = "GROUP", conflicts_with = "scope")]
+    pub group: Option<String>,
     /// The active assignment rather than the eligibility.
     #[arg(long)]
     #[serde(default)]
@@ -377,21 +401,31 @@ pub enum PolicyAction {
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct PolicyShowArgs {
-    /// The role: id or display name (a built-in Azure role's, with an Azure --scope).
+    /// The role: id or display name (a built-in Azure role's, with an Azure --scope); with
+    /// --group, `member` or `owner`.
+    #[serde(alias = "access")]
     pub role: String,
     /// For an Azure role: the scope whose settings to show (an ARM path or a scope's name); each
     /// scope has its own.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "group")]
     pub scope: Option<String>,
+    /// PIM for Groups: the group (id or display name) whose member or owner settings to show.
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct PolicySetArgs {
-    /// The role whose policy (role settings) to change: id or display name.
+    /// The role whose policy (role settings) to change: id or display name; with --group,
+    /// `member` or `owner`.
+    #[serde(alias = "access")]
     pub role: String,
     /// For an Azure role: the scope whose settings to change (an ARM path or a scope's name).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "group")]
     pub scope: Option<String>,
+    /// PIM for Groups: the group (id or display name) whose member or owner settings to change.
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
     /// Maximum activation duration (Expiration_EndUser_Assignment).
     #[arg(long, value_name = "DURATION", value_parser = values::duration)]
     #[serde(default, deserialize_with = "de::duration")]

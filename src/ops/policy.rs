@@ -14,6 +14,10 @@ pub(super) fn policy(
 ) -> Result<Outcome, ApiError> {
     match action {
         PolicyAction::Show(a) => {
+            if let Some(group) = &a.group {
+                let (role, policy) = group_policy(engine, group, &a.role)?;
+                return Ok(Outcome::Policy { role, policy });
+            }
             if let Some(scope) = azure(engine, a.scope.as_deref())? {
                 let (role, policy) = engine.azure_policy(&scope, &a.role)?;
                 return Ok(Outcome::Policy { role, policy });
@@ -24,6 +28,19 @@ pub(super) fn policy(
         }
         PolicyAction::Set(a) => set(engine, session, a, access),
     }
+}
+
+/// A group's member or owner settings, with the relationship as the role they are about.
+fn group_policy(
+    engine: &mut Engine,
+    group: &str,
+    access: &str,
+) -> Result<(crate::model::RoleDefinition, crate::model::policy::Policy), ApiError> {
+    let (group, role) = engine.group_access(group, access)?;
+    let policy = engine.group_policies(&group.id)?.into_iter().find(|p| p.role_definition_id == role.id);
+    let policy = policy
+        .ok_or_else(|| ApiError::internal(format!("group '{}' has no {} policy", group.id, role.id)))?;
+    Ok((role, policy))
 }
 
 /// The Azure scope a policy command names, if it names one; a directory role's settings have no
@@ -78,6 +95,12 @@ fn set(
     };
     if patches.is_empty() && change.is_empty() {
         return Err(ApiError::usage("nothing to change: give at least one setting"));
+    }
+    if let Some(group) = &a.group {
+        let (_, policy) = group_policy(engine, group, &a.role)?;
+        let changed = engine.change_group_policy(session, &policy.id, &change, &patches)?;
+        let (role, policy) = group_policy(engine, group, &a.role)?;
+        return Ok(Outcome::PolicyChanged { role, changed, policy });
     }
     if let Some(scope) = azure_scope {
         let changed = engine.change_azure_policy(session, &scope, &a.role, &change, &patches)?;

@@ -58,6 +58,8 @@ struct Request<'a> {
     principal_id: String,
     role: &'a str,
     scope: &'a str,
+    /// PIM for Groups: the group, whose relationship `role` names.
+    group: Option<&'a str>,
     schedule_info: Option<ScheduleInfo>,
     options: &'a RequestOptions,
 }
@@ -65,9 +67,16 @@ struct Request<'a> {
 fn build(engine: &mut Engine, r: Request<'_>) -> Result<NewRequest, ApiError> {
     // An Azure scope makes it a request for an Azure resource role, whose name or id the engine
     // resolves against the Azure catalog.
-    let (surface, scope, role) = match super::azure_scope(engine, r.scope)? {
-        Some(path) => (Surface::AzureResource, path, r.role.to_string()),
-        None => (Surface::Directory, super::scope(engine, r.scope)?, engine.resolve_role(r.role)?.id),
+    // A group makes it a PIM for Groups request: the group is the scope, `member` or `owner` the role.
+    let (surface, scope, role) = match r.group {
+        Some(group) => {
+            let (group, access) = engine.group_access(group, r.role)?;
+            (Surface::Group, group.id, access.id)
+        }
+        None => match super::azure_scope(engine, r.scope)? {
+            Some(path) => (Surface::AzureResource, path, r.role.to_string()),
+            None => (Surface::Directory, super::scope(engine, r.scope)?, engine.resolve_role(r.role)?.id),
+        },
     };
     Ok(NewRequest {
         surface,
@@ -107,6 +116,7 @@ pub(super) fn admin(
             principal_id,
             role: &a.target.role,
             scope: &a.target.scope,
+            group: a.target.group.as_deref(),
             schedule_info: schedule_info(&a.schedule),
             options: &a.options,
         },
@@ -125,6 +135,9 @@ fn list_schedules(
         (Some(p), false) => Some(engine.resolve_object(p)?.id),
         (None, false) => None,
     };
+    if let Some(group) = &l.group {
+        return list_group(engine, kind, l, group, principal.as_deref());
+    }
     let own = principal.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(&session.caller));
     engine.require_pim_reader(session, own)?;
     let role = l.role.as_deref().map(|r| engine.resolve_role(r)).transpose()?.map(|r| r.id);
@@ -140,6 +153,27 @@ fn list_schedules(
             }
         }
     }
+    Ok(if l.now { Outcome::Instances(rows) } else { Outcome::Schedules(rows) })
+}
+
+/// A group's PIM memberships and ownerships (one relationship's, with --access), of one
+/// principal when given.
+fn list_group(
+    engine: &mut Engine,
+    kind: RequestKind,
+    l: &ListArgs,
+    group: &str,
+    principal: Option<&str>,
+) -> Result<Outcome, ApiError> {
+    let (group, access) = engine.group_access(group, l.role.as_deref().unwrap_or("member"))?;
+    let rows: Vec<_> = held(engine, kind, l.now, principal, None)?
+        .into_iter()
+        .filter(|s| {
+            s.surface == Surface::Group
+                && s.directory_scope_id.as_deref() == Some(group.id.as_str())
+                && (l.role.is_none() || s.role_definition_id == access.id)
+        })
+        .collect();
     Ok(if l.now { Outcome::Instances(rows) } else { Outcome::Schedules(rows) })
 }
 
@@ -168,6 +202,7 @@ pub(super) fn activate(
             principal_id,
             role: &a.role,
             scope: &a.scope,
+            group: a.group.as_deref(),
             schedule_info: starting(a.start, a.duration.map(Expiration::after)),
             options: &a.options,
         },
@@ -185,6 +220,7 @@ pub(super) fn deactivate(engine: &mut Engine, session: &Session, a: &SelfArgs) -
             principal_id,
             role: &a.role,
             scope: &a.scope,
+            group: a.group.as_deref(),
             schedule_info: None,
             options: &a.options,
         },
@@ -206,6 +242,7 @@ pub(super) fn self_change(
             principal_id: session.caller.clone(),
             role: &a.role,
             scope: &a.scope,
+            group: a.group.as_deref(),
             schedule_info: schedule_info(&a.schedule),
             options: &a.options,
         },

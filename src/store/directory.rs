@@ -116,19 +116,27 @@ impl Tx<'_> {
         Ok(n > 0)
     }
 
-    /// Ids of the direct members (or owners) of a group or administrative unit.
+    /// Ids of the direct members (or owners) of a group or administrative unit: those added to
+    /// it, and those whose PIM for Groups membership (or ownership) is in effect now, which is a
+    /// membership exactly while its schedule is (see `groups.rs`).
     pub fn members(&self, container: &str, relation: &str) -> rusqlite::Result<Vec<String>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT member_id FROM memberships WHERE container_id = ?1 AND relation = ?2 ORDER BY member_id",
-        )?;
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT member_id FROM memberships WHERE container_id = ?1 AND relation = ?2
+             UNION SELECT principal_id FROM schedules WHERE {} AND directory_scope_id = ?1 AND role_definition_id = ?2
+             ORDER BY 1",
+            super::groups::PIM_MEMBERSHIP
+        ))?;
         stmt.query_map([container, relation], |r| r.get(0))?.collect()
     }
 
-    /// Ids of the groups (and units) `member` belongs to directly.
+    /// Ids of the groups (and units) `member` belongs to directly, through PIM for Groups too.
     pub fn containers_of(&self, member: &str) -> rusqlite::Result<Vec<String>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT container_id FROM memberships WHERE member_id = ?1 AND relation = 'member' ORDER BY container_id",
-        )?;
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT container_id FROM memberships WHERE member_id = ?1 AND relation = 'member'
+             UNION SELECT directory_scope_id FROM schedules WHERE {} AND principal_id = ?1 AND role_definition_id = 'member'
+             ORDER BY 1",
+            super::groups::PIM_MEMBERSHIP
+        ))?;
         stmt.query_map([member], |r| r.get(0))?.collect()
     }
 

@@ -10,6 +10,7 @@ mod azure;
 mod azure_roles;
 mod cache;
 mod directory;
+mod groups;
 mod hooks;
 mod policies;
 mod records;

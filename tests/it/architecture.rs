@@ -502,13 +502,13 @@ const ENGINE_ORDER: &[&[&str]] = &[
     &["directory"],
     &["calling"],
     &["records", "azure_scopes"],
-    &["azure_access"],
+    &["azure_access", "group_access"],
     &["extension"],
     &["target"],
     &["provision"],
     &["approvals"],
     &["lifecycle", "clock", "direct", "queries", "policies", "roles", "hook_admin", "profile"],
-    &["azure_policies", "azure_roles"],
+    &["azure_policies", "azure_roles", "group_policies"],
     &["seed"],
 ];
 

@@ -233,12 +233,14 @@ pim.expect_eq(missing, 404, "an unknown subscription")
 /// A Python with the azure-mgmt-authorization package: `PIMLAB_AZURE_SDK_PYTHON` (as `.ci/run`
 /// sets it when it could install the package), else `python3` if it has the package.
 pub(crate) fn sdk_python() -> Option<String> {
-    let candidates = [std::env::var("PIMLAB_AZURE_SDK_PYTHON").ok(), Some("python3".to_string())];
+    python_with("PIMLAB_AZURE_SDK_PYTHON", "import azure.mgmt.authorization")
+}
+
+/// The Python that `env` names, else `python3`, whichever can run `import` (an SDK's check).
+pub(crate) fn python_with(env: &str, import: &str) -> Option<String> {
+    let candidates = [std::env::var(env).ok(), Some("python3".to_string())];
     candidates.into_iter().flatten().find(|python| {
-        std::process::Command::new(python)
-            .args(["-c", "import azure.mgmt.authorization"])
-            .output()
-            .is_ok_and(|o| o.status.success())
+        std::process::Command::new(python).args(["-c", import]).output().is_ok_and(|o| o.status.success())
     })
 }
 
@@ -503,10 +505,15 @@ fn every_schedule_request_parses_with_the_real_azure_sdk_models() {
 
 /// Runs the model check over `docs`; fails on any problem it reports.
 pub(crate) fn check_with_sdk(python: &str, docs: &[Value]) {
+    check_with(python, "check_arm_models.py", docs)
+}
+
+/// Runs the SDK check `checker` (in tests/it/sdk) over `docs`; fails on any problem it reports.
+pub(crate) fn check_with(python: &str, checker: &str, docs: &[Value]) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("docs.json");
     std::fs::write(&file, serde_json::to_string(docs).unwrap()).unwrap();
-    let checker = crate::harness::root().join("tests/it/sdk/check_arm_models.py");
+    let checker = crate::harness::root().join("tests/it/sdk").join(checker);
     let out = std::process::Command::new(python).arg(&checker).arg(&file).output().expect("run the checker");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));

@@ -1626,7 +1626,7 @@ fn pairs_and_length_see_every_field_of_the_request_and_ctx() {
       .. #ctx.principal.groups .. " " .. tostring(#ctx.policy.rules > 0) }"#;
     assert_eq!(
         probe(&mut lab, body),
-        "action,assignments,caller,eligibilities,groups,kind,now,policy,principal,role,scope | true true true | 1 1 true"
+        "action,assignments,caller,eligibilities,groups,kind,now,policy,principal,role,scope,surface | true true true | 1 1 true"
     );
 }
 

@@ -16,6 +16,7 @@ mod engine_lifecycle;
 mod graph_annotations;
 mod graph_bodies;
 mod graph_router;
+mod groups_graph;
 mod hooks;
 mod lifecycle_properties;
 mod repl;

@@ -18,22 +18,9 @@ impl Call<'_> {
         }
         match rest {
             [f] if f.starts_with("filterByCurrentUser") => {
-                self.require_method(&["GET"])?;
-                let on = filter_by_current_user_on(f, &["approver", "createdBy", "target"])?;
-                let caller = self.session.caller.clone();
                 let mut items = Vec::new();
-                for (q, approvers) in self.engine.pending_decisions()? {
-                    if q.surface != Surface::Directory {
-                        continue;
-                    }
-                    let mine = match on.as_str() {
-                        "approver" => approvers.iter().any(|a| a.eq_ignore_ascii_case(&caller)),
-                        "createdBy" => q.created_by.eq_ignore_ascii_case(&caller),
-                        _ => q.principal_id.eq_ignore_ascii_case(&caller),
-                    };
-                    if mine && q.status == Status::PendingApproval {
-                        items.push(self.approval_json(&q.id)?);
-                    }
+                for id in self.current_users_approvals(f, Surface::Directory)? {
+                    items.push(self.approval_json(&id)?);
                 }
                 self.collection(self.context("Collection(approval)"), items)
             }
@@ -50,31 +37,8 @@ impl Call<'_> {
                 self.collection(self.context(&context), items)
             }
             [id, "steps", step_id] if self.method == "PATCH" => {
-                let body = body::parse_object(self.body_text()?)?;
-                for key in body.keys() {
-                    if !key.starts_with("@odata.")
-                        && !["reviewResult", "justification"].contains(&key.as_str())
-                    {
-                        return Err(ApiError::new(
-                            400,
-                            ErrorCode::BadRequest,
-                            format!(
-                                "The property '{key}' does not exist on type 'microsoft.graph.approvalStep'. Make sure to only use property names that are defined by the type."
-                            ),
-                        ));
-                    }
-                }
-                let result = body.get("reviewResult").and_then(Value::as_str).ok_or_else(|| {
-                    ApiError::bad_request("reviewResult", "reviewResult is required: \"Approve\" or \"Deny\"")
-                })?;
-                let decision = Decision::parse(result).ok_or_else(|| {
-                    ApiError::new(400, ErrorCode::BadRequest, format!("Requested value '{result}' was not found.")).with_detail(
-                        "InvalidValue",
-                        "reviewResult",
-                        format!("'{result}' is not Approve or Deny (write Approve/Deny; they read back as Approved/Denied)"),
-                    )
-                })?;
-                let justification = body.get("justification").and_then(Value::as_str);
+                let (decision, justification) = decision_body(self.body_text()?, "approvalStep")?;
+                let justification = justification.as_deref();
                 if self.directory_approval_steps(id)?.is_empty() {
                     return Err(ApiError::new(
                         404,
@@ -118,6 +82,31 @@ impl Call<'_> {
         }
     }
 
+    /// `.../filterByCurrentUser(on='approver'|'createdBy'|'target')` of approvals: the ids of the
+    /// approvals on `surface` still waiting that the caller may decide, asked for, or is the
+    /// target of.
+    pub(super) fn current_users_approvals(
+        &mut self,
+        segment: &str,
+        surface: Surface,
+    ) -> Result<Vec<String>, ApiError> {
+        self.require_method(&["GET"])?;
+        let on = filter_by_current_user_on(segment, &["approver", "createdBy", "target"])?;
+        let caller = self.session.caller.clone();
+        let mut ids = Vec::new();
+        for (q, approvers) in self.engine.pending_decisions()? {
+            let mine = match on.as_str() {
+                "approver" => approvers.iter().any(|a| a.eq_ignore_ascii_case(&caller)),
+                "createdBy" => q.created_by.eq_ignore_ascii_case(&caller),
+                _ => q.principal_id.eq_ignore_ascii_case(&caller),
+            };
+            if q.surface == surface && mine && q.status == Status::PendingApproval {
+                ids.push(q.id);
+            }
+        }
+        Ok(ids)
+    }
+
     /// An approval with its steps, as the caller sees it (`assignedToMe`).
     /// The steps of approval `id` when it is a directory role's: an Azure role's approval is
     /// ARM's, and Graph answers as if it did not exist, as for its requests and schedules.
@@ -133,6 +122,17 @@ impl Call<'_> {
 
     fn approval_json(&mut self, id: &str) -> Result<Value, ApiError> {
         let steps = self.directory_approval_steps(id)?;
+        let rendered = self.render_steps(id, &steps)?;
+        Ok(serde_json::json!({ "id": steps[0].approval_id, "steps": rendered }))
+    }
+
+    /// An approval's steps (or stages) as the caller sees them (`assignedToMe`, who reviewed);
+    /// none means the approval does not exist.
+    pub(super) fn render_steps(
+        &mut self,
+        id: &str,
+        steps: &[crate::model::approval::ApprovalStep],
+    ) -> Result<Vec<Value>, ApiError> {
         if steps.is_empty() {
             return Err(ApiError::new(
                 404,
@@ -142,7 +142,7 @@ impl Call<'_> {
         }
         let caller = self.session.caller.clone();
         let mut rendered = Vec::new();
-        for step in &steps {
+        for step in steps {
             let mine = self.engine.may_decide_step(&caller, step)?;
             let reviewer = match &step.reviewed_by {
                 Some(r) => self.engine.object(r)?,
@@ -150,6 +150,34 @@ impl Call<'_> {
             };
             rendered.push(views::approval_step(step, mine, reviewer.as_ref()));
         }
-        Ok(serde_json::json!({ "id": steps[0].approval_id, "steps": rendered }))
+        Ok(rendered)
     }
+}
+
+/// A decision's body (`PATCH .../steps/{id}` or `.../stages/{id}`): `reviewResult` (`Approve` or
+/// `Deny`) and an optional `justification`, and nothing else of `type_name`.
+pub(super) fn decision_body(text: &str, type_name: &str) -> Result<(Decision, Option<String>), ApiError> {
+    let body = body::parse_object(text)?;
+    for key in body.keys() {
+        if !key.starts_with("@odata.") && !["reviewResult", "justification"].contains(&key.as_str()) {
+            return Err(ApiError::new(
+                400,
+                ErrorCode::BadRequest,
+                format!(
+                    "The property '{key}' does not exist on type 'microsoft.graph.{type_name}'. Make sure to only use property names that are defined by the type."
+                ),
+            ));
+        }
+    }
+    let result = body.get("reviewResult").and_then(Value::as_str).ok_or_else(|| {
+        ApiError::bad_request("reviewResult", "reviewResult is required: \"Approve\" or \"Deny\"")
+    })?;
+    let decision = Decision::parse(result).ok_or_else(|| {
+        ApiError::new(400, ErrorCode::BadRequest, format!("Requested value '{result}' was not found.")).with_detail(
+            "InvalidValue",
+            "reviewResult",
+            format!("'{result}' is not Approve or Deny (write Approve/Deny; they read back as Approved/Denied)"),
+        )
+    })?;
+    Ok((decision, body.get("justification").and_then(Value::as_str).map(str::to_string)))
 }

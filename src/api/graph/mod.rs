@@ -9,6 +9,8 @@ mod approvals;
 mod audit_logs;
 mod batch;
 mod directory_objects;
+mod group_views;
+mod groups;
 mod permissions;
 mod policies;
 mod requests;
@@ -244,11 +246,12 @@ impl Call<'_> {
         }
         let segs: Vec<String> = self.segments.clone();
         let s: Vec<&str> = segs.iter().map(String::as_str).collect();
-        if let Some(needed) = permissions::access_for(&self.method, &s) {
+        if let Some(needed) = permissions::access_for(&self.method, &s, &self.raw_query) {
             crate::engine::check_access(self.session, needed)?;
         }
         match s.as_slice() {
             ["roleManagement", "directory", rest @ ..] => self.directory(rest),
+            ["identityGovernance", "privilegedAccess", "group", rest @ ..] => self.groups(rest),
             ["policies", "roleManagementPolicies", rest @ ..] => self.policies(rest),
             ["policies", "roleManagementPolicyAssignments", rest @ ..] => self.policy_assignments(rest),
             ["users", rest @ ..] => self.objects(PrincipalKind::User, "users", rest),
@@ -368,6 +371,17 @@ fn canonical_segment(segment: String) -> String {
         "$batch",
         "roleAssignmentApprovals",
         "steps",
+        "identityGovernance",
+        "privilegedAccess",
+        "group",
+        "eligibilityScheduleRequests",
+        "assignmentScheduleRequests",
+        "eligibilitySchedules",
+        "assignmentSchedules",
+        "eligibilityScheduleInstances",
+        "assignmentScheduleInstances",
+        "assignmentApprovals",
+        "stages",
     ];
     if let Some(k) = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(&segment)) {
         return (*k).to_string();

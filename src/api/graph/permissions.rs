@@ -7,9 +7,24 @@ use crate::model::permissions::Access;
 /// The kind of call `method` on `segments` (the path after the version) is, for permissions;
 /// None for what needs none (`$batch`, whose parts are checked one by one, and unknown paths,
 /// which answer 404 anyway).
-pub(super) fn access_for(method: &str, segments: &[&str]) -> Option<Access> {
+pub(super) fn access_for(method: &str, segments: &[&str], raw_query: &str) -> Option<Access> {
     let read = method == "GET";
+    // A group's policies share the routes of the directory's: the id (`Group_...`) or the
+    // filter (`scopeType eq 'Group'`) tells them apart.
+    let about_group = |id: Option<&&str>| {
+        id.is_some_and(|i| i.starts_with("Group_"))
+            || percent_encoding::percent_decode_str(raw_query)
+                .decode_utf8_lossy()
+                .replace('+', " ")
+                .to_ascii_lowercase()
+                .contains("scopetype eq 'group'")
+    };
     Some(match segments {
+        ["policies", "roleManagementPolicies" | "roleManagementPolicyAssignments", rest @ ..]
+            if about_group(rest.first()) =>
+        {
+            if read { Access::ReadGroupPolicy } else { Access::WriteGroupPolicy }
+        }
         ["roleManagement", "directory", rest @ ..] => match rest {
             ["roleDefinitions", ..] | ["roleAssignments", ..] => {
                 if read {
@@ -67,7 +82,7 @@ mod tests {
         let path = |p: &str| p.split('/').map(str::to_string).collect::<Vec<_>>();
         let at = |m: &str, p: &str| {
             let segs = path(p);
-            access_for(m, &segs.iter().map(String::as_str).collect::<Vec<_>>())
+            access_for(m, &segs.iter().map(String::as_str).collect::<Vec<_>>(), "")
         };
         assert_eq!(
             at("GET", "roleManagement/directory/roleEligibilityScheduleRequests"),
@@ -87,5 +102,6 @@ mod tests {
         );
         assert_eq!(at("PATCH", "policies/roleManagementPolicies/x/rules/y"), Some(Access::WritePolicy));
         assert_eq!(at("POST", "$batch"), None);
+        assert_eq!(at("PATCH", "policies/roleManagementPolicies/Group_x_y/rules/z"), Some(Access::WriteGroupPolicy));
     }
 }

@@ -9,6 +9,26 @@ use crate::api::{body, views};
 use crate::model::ApiError;
 
 impl Call<'_> {
+    /// The group whose policies the caller filtered on (`scopeId eq '{groupId}' and scopeType eq
+    /// 'Group'`), if it did.
+    fn policy_group(&self) -> Option<String> {
+        let f = self.query.filter.as_ref()?;
+        let scope_type = f.required_eq("scopeType")?;
+        scope_type
+            .eq_ignore_ascii_case(crate::model::group::GROUP_SCOPE_TYPE)
+            .then(|| f.required_eq("scopeId"))?
+    }
+
+    /// The policies the caller filtered on: a group's two, or the directory roles' under the
+    /// scope type asked for.
+    fn filtered_policies(&mut self, with_rules: bool) -> Result<Vec<crate::model::policy::Policy>, ApiError> {
+        if let Some(group) = self.policy_group() {
+            return self.engine.group_policies(&group);
+        }
+        let scope_type = self.policy_scope_type(true)?;
+        Ok(self.engine.policies(with_rules)?.iter().map(|p| Self::policy_view(p, &scope_type)).collect())
+    }
+
     /// The scope type the caller filtered on (`DirectoryRole` or `Directory`); it prefixes policy ids.
     fn policy_scope_type(&self, required: bool) -> Result<String, ApiError> {
         let f = self.query.filter.as_ref();
@@ -36,6 +56,13 @@ impl Call<'_> {
     }
 
     fn find_policy(&mut self, id: &str) -> Result<(crate::model::policy::Policy, String), ApiError> {
+        if id.starts_with("Group_") {
+            let p = self
+                .engine
+                .group_policy_by_id(id)?
+                .ok_or_else(|| ApiError::not_found(ErrorCode::ResourceNotFound, "Policy", id))?;
+            return Ok((p, crate::model::group::GROUP_SCOPE_TYPE.to_string()));
+        }
         let (stored, scope_type) = match id.strip_prefix("Directory_") {
             Some(rest) => (format!("DirectoryRole_{rest}"), "Directory"),
             None => (id.to_string(), "DirectoryRole"),
@@ -64,14 +91,8 @@ impl Call<'_> {
                     ],
                     "unifiedRoleManagementPolicy",
                 )?;
-                let scope_type = self.policy_scope_type(true)?;
                 let with_rules = !self.query.expand.is_empty();
-                let items = self
-                    .engine
-                    .policies(with_rules)?
-                    .iter()
-                    .map(|p| self.policy_json(&Self::policy_view(p, &scope_type)))
-                    .collect();
+                let items = self.filtered_policies(with_rules)?.iter().map(|p| self.policy_json(p)).collect();
                 self.collection(self.context("policies/roleManagementPolicies"), items)
             }
             [id] => {
@@ -91,9 +112,20 @@ impl Call<'_> {
                 )
             }
             [id, "rules" | "effectiveRules", rule_id] => {
-                let (p, _) = self.find_policy(id)?;
+                let (p, scope_type) = self.find_policy(id)?;
                 if self.method == "PATCH" {
                     let patch = body::parse_object(self.body_text()?)?;
+                    if scope_type == crate::model::group::GROUP_SCOPE_TYPE {
+                        // The group's first settings change onboards it (reference §6).
+                        let patches = [(rule_id.to_string(), Value::Object(patch))];
+                        self.engine.change_group_policy(
+                            self.session,
+                            &p.id,
+                            &Default::default(),
+                            &patches,
+                        )?;
+                        return Ok(Response::no_content());
+                    }
                     let stored_id = p.id.replacen("Directory_", "DirectoryRole_", 1);
                     self.engine.update_rule(self.session, &stored_id, rule_id, &Value::Object(patch))?;
                     return Ok(Response::no_content());
@@ -156,14 +188,8 @@ impl Call<'_> {
                     &["scopeId", "scopeType", "roleDefinitionId", "policyId", "id"],
                     "unifiedRoleManagementPolicyAssignment",
                 )?;
-                let scope_type = self.policy_scope_type(true)?;
                 let with_rules = self.query.expand_item("policy").is_some();
-                let items = self
-                    .engine
-                    .policies(with_rules)?
-                    .iter()
-                    .map(|p| embed(self, &Self::policy_view(p, &scope_type)))
-                    .collect();
+                let items = self.filtered_policies(with_rules)?.iter().map(|p| embed(self, p)).collect();
                 self.collection(self.context("policies/roleManagementPolicyAssignments"), items)
             }
             [id] => {

@@ -67,6 +67,8 @@ pub(super) fn vocabulary() -> Vec<Activity> {
         Activity::MemberAdded { owner: false, unit: false },
         Activity::MemberAdded { owner: false, unit: true },
         Activity::MemberAdded { owner: true, unit: false },
+        Activity::MemberRemoved { owner: false },
+        Activity::MemberRemoved { owner: true },
         Activity::HookAdded("Freeze".into()),
         Activity::HookRemoved("Freeze".into()),
         Activity::HookUpdated("Freeze".into()),
@@ -228,6 +230,8 @@ Update role setting in PIM | RoleManagement | success
 Add member to group | GroupManagement | success
 Add member to administrative unit | AdministrativeUnit | success
 Add owner to group | GroupManagement | success
+Remove member from group | GroupManagement | success
+Remove owner from group | GroupManagement | success
 Add policy hook 'Freeze' | Policy | success
 Remove policy hook 'Freeze' | Policy | success
 Update policy hook 'Freeze' | Policy | success

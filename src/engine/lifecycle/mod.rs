@@ -15,7 +15,7 @@ use super::directory::{require_admin, unauthorized};
 use super::records::provisional_request;
 use super::target::{Target, new_record, prepare};
 use super::validate::Checks;
-use super::{Ctx, Engine, Session, extension, fidelity, new_id};
+use super::{Ctx, Engine, Session, extension, fidelity, group_access, new_id};
 use crate::model::ErrorCode;
 use crate::model::SettledSchedule;
 use crate::model::policy::{self, Policy};
@@ -53,10 +53,14 @@ pub(crate) fn submit(
             ),
         ));
     }
-    if req.action.is_admin() && req.surface != crate::model::Surface::AzureResource {
+    if req.action.is_admin() && req.surface == crate::model::Surface::Directory {
         require_admin(tx, session, &format!("'{}'", req.action))?;
     }
     let mut t = prepare(tx, req)?;
+    if req.surface == crate::model::Surface::Group {
+        group_request(tx, ctx, session, req, &mut t)?;
+    }
+    let watch = group_access::watch(tx, req.surface, req.kind, Some(&t.scope), &t.principal.id, &t.role.id)?;
     if req.action.is_admin() && req.surface == crate::model::Surface::AzureResource {
         super::azure_access::require_azure_admin(
             tx,
@@ -69,8 +73,23 @@ pub(crate) fn submit(
     }
     let provisional = provisional_request(tx, ctx, session, req, &t.principal.id, &t.role.id)?;
     t.hooks = extension::validate(tx, ctx, &provisional, &session.caller)?;
+    if req.surface == crate::model::Surface::Group && req.kind == RequestKind::Assignment {
+        // What the membership brings with it, so that `request explain` shows the chain.
+        let group = group_access::governable_group(tx, &t.scope)?;
+        let roles = group_access::directory_roles_of(tx, &group)?;
+        if !roles.is_empty() {
+            t.hooks.steps.push(crate::model::TraceStep {
+                check: "GroupHoldsDirectoryRoles".into(),
+                rule: None,
+                passed: true,
+                seen: format!("'{}' holds {}", group.display_name, roles.join(", ")),
+                limit: "its members hold them through it while they are members".into(),
+                fix: None,
+            });
+        }
+    }
     let t = t;
-    let (mut q, audit) = match req.action {
+    let (mut q, mut audit) = match req.action {
         Action::AdminAssign => admin::admin_assign(tx, ctx, session, req, &t)?,
         Action::AdminUpdate | Action::AdminExtend => admin::admin_replace(tx, ctx, session, req, &t)?,
         Action::AdminRenew => extend::admin_renew(tx, ctx, session, req, &t)?,
@@ -80,7 +99,29 @@ pub(crate) fn submit(
         Action::SelfExtend | Action::SelfRenew => extend::self_extend_or_renew(tx, ctx, session, req, &t)?,
     };
     q.is_validation_only = req.is_validation_only;
+    if !req.is_validation_only {
+        group_access::settle_into(watch, tx, ctx, &mut audit)?;
+    }
     Ok((q, audit))
+}
+
+/// What a PIM for Groups request needs before its action: an administrator of the group for an
+/// admin action, and the group onboarded (its first request, §6), with its own policy.
+fn group_request(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    req: &NewRequest,
+    t: &mut Target,
+) -> Result<(), ApiError> {
+    let group = group_access::governable_group(tx, &t.scope)?;
+    if req.action.is_admin() {
+        group_access::require_group_admin(tx, session, &group, &format!("'{}'", req.action))?;
+    }
+    if group_access::onboard(tx, ctx, &group.id)? {
+        t.policy = group_access::group_policy(tx, &group.id, group_access::access(&t.role.id)?)?;
+    }
+    Ok(())
 }
 
 impl Engine {

@@ -1,6 +1,6 @@
--- pimlab run scripts/14-automation-account.lua --demo
+-- pimlab run scripts/15-automation-account.lua --demo
 --
--- Lesson 14: an automation account and the permissions it holds.
+-- Lesson 15: an automation account and the permissions it holds.
 --
 -- Contoso's "Nightly Sync Automation" is an application: it calls Microsoft Graph as itself
 -- (app-only), with the application permissions an administrator consented to, and no directory

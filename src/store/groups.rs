@@ -1,0 +1,40 @@
+//! PIM for Groups in the store: which memberships are PIM's. A group's member or owner
+//! assignment (surface `group`, the group's id as its scope, `member` or `owner` as its role) is a
+//! membership exactly while it is in effect, as an instance is (schema.sql), so a membership
+//! cannot outlive its schedule or start before it. `members` and `containers_of` (directory.rs)
+//! read both kinds.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::Tx;
+
+/// The schedules that are memberships now: live, provisioned group assignments.
+pub(super) const PIM_MEMBERSHIP: &str =
+    "surface = 'group' AND kind = 'assignment' AND state = 'live' AND status = 'Provisioned'";
+
+impl Tx<'_> {
+    /// Whether `member` was added to `group` as `relation` outside PIM (a row of its own).
+    pub fn has_direct_membership(&self, group: &str, member: &str, relation: &str) -> rusqlite::Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT 1 FROM memberships WHERE container_id = ?1 AND member_id = ?2 AND relation = ?3",
+            )?
+            .query_row(params![group, member, relation], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Whether a PIM for Groups assignment makes `member` a `relation` of `group` now.
+    pub fn has_pim_membership(&self, group: &str, member: &str, relation: &str) -> rusqlite::Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT 1 FROM schedules WHERE {PIM_MEMBERSHIP}
+                 AND directory_scope_id = ?1 AND principal_id = ?2 AND role_definition_id = ?3 LIMIT 1"
+            ))?
+            .query_row(params![group, member, relation], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+}
