@@ -50,5 +50,5 @@ end, "role settings change only for a signed-in administrator")
 
 section("What the account holds")
 local shown = pim.app.show(APP)
-for _, p in ipairs(shown.appRoleAssignments) do print("  application  " .. p.appRoleValue) end
+for _, p in ipairs(shown.permissions) do print("  " .. p.kind .. "  " .. p.permission) end
 pim.expect_eq(#shown.appRoleAssignments, 2, "two application permissions, nothing more")

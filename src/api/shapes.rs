@@ -92,43 +92,30 @@ pub fn pending_decision(q: &ScheduleRequest, approvers: &[String]) -> Value {
     v
 }
 
-/// An application: its service principal as Graph writes it, with the Microsoft Graph permissions
-/// it holds in the two shapes Graph keeps them: `appRoleAssignments` (application permissions)
-/// and `oauth2PermissionGrants` (delegated scopes, consented for all users).
+/// An application: its service principal as Graph writes it, the Microsoft Graph permissions it
+/// holds by name, and the same in the two shapes Graph keeps them: `appRoleAssignments`
+/// (application permissions) and `oauth2PermissionGrants` (delegated scopes, consented for all
+/// users).
 pub fn app(
     sp: &crate::model::DirectoryObject,
     permissions: &[crate::model::permissions::AppPermission],
 ) -> Value {
-    use crate::model::permissions::PermissionKind;
-    let roles: Vec<Value> = permissions
+    // The permissions by name first: Graph's objects name an application permission only by
+    // its app role's id.
+    let named: Vec<Value> = permissions
         .iter()
-        .filter(|p| p.kind == PermissionKind::Application)
         .map(|p| {
             json!({
-                "id": p.id, "principalId": sp.id, "principalDisplayName": sp.display_name,
-                "principalType": "ServicePrincipal", "resourceDisplayName": "Microsoft Graph",
-                "appRoleValue": p.permission,
-                "createdDateTime": crate::model::time::format_timestamp(p.granted_at),
+                "id": p.id, "kind": p.kind.as_str(), "permission": p.permission,
+                "grantedDateTime": crate::model::time::format_timestamp(p.granted_at), "grantedBy": p.granted_by,
             })
         })
         .collect();
-    let scopes: Vec<&str> = permissions
-        .iter()
-        .filter(|p| p.kind == PermissionKind::Delegated)
-        .map(|p| p.permission.as_str())
-        .collect();
-    let grants = if scopes.is_empty() {
-        Vec::new()
-    } else {
-        vec![json!({
-            "clientId": sp.id, "consentType": "AllPrincipals", "principalId": null,
-            "resourceDisplayName": "Microsoft Graph", "scope": scopes.join(" "),
-        })]
-    };
     json!({
         "servicePrincipal": views::directory_object(sp),
-        "appRoleAssignments": roles,
-        "oauth2PermissionGrants": grants,
+        "permissions": named,
+        "appRoleAssignments": views::app_role_assignments(sp, permissions),
+        "oauth2PermissionGrants": views::permission_grants(sp, permissions),
     })
 }
 

@@ -436,6 +436,58 @@ pub fn error(e: &crate::model::ApiError, now: Timestamp, request_id: &str) -> Va
     json!({ "error": inner })
 }
 
+/// The app id of Microsoft Graph, the resource every permission pimlab knows belongs to.
+pub const MICROSOFT_GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// An application's application permissions as Graph lists them (`appRoleAssignment`). The app
+/// role's id is derived from the permission's name: the real GUIDs are Microsoft Graph's own and
+/// not in the references.
+pub fn app_role_assignments(
+    sp: &crate::model::DirectoryObject,
+    permissions: &[crate::model::permissions::AppPermission],
+) -> Vec<Value> {
+    use crate::model::permissions::PermissionKind;
+    permissions
+        .iter()
+        .filter(|p| p.kind == PermissionKind::Application)
+        .map(|p| {
+            json!({
+                "id": p.id,
+                "appRoleId": crate::model::ids::derived_guid(&format!("{MICROSOFT_GRAPH_APP_ID}/{}", p.permission)),
+                "createdDateTime": format_timestamp(p.granted_at),
+                "deletedDateTime": null,
+                "principalDisplayName": sp.display_name,
+                "principalId": sp.id,
+                "principalType": "ServicePrincipal",
+                "resourceDisplayName": "Microsoft Graph",
+                "resourceId": crate::model::ids::derived_guid(MICROSOFT_GRAPH_APP_ID),
+            })
+        })
+        .collect()
+}
+
+/// An application's delegated scopes as Graph lists them: one `oauth2PermissionGrant`, consented
+/// for all users, its `scope` the space-separated scopes.
+pub fn permission_grants(
+    sp: &crate::model::DirectoryObject,
+    permissions: &[crate::model::permissions::AppPermission],
+) -> Vec<Value> {
+    use crate::model::permissions::PermissionKind;
+    let scopes: Vec<&crate::model::permissions::AppPermission> =
+        permissions.iter().filter(|p| p.kind == PermissionKind::Delegated).collect();
+    match scopes.first() {
+        None => Vec::new(),
+        Some(first) => vec![json!({
+            "id": first.id,
+            "clientId": sp.id,
+            "consentType": "AllPrincipals",
+            "principalId": null,
+            "resourceId": crate::model::ids::derived_guid(MICROSOFT_GRAPH_APP_ID),
+            "scope": scopes.iter().map(|p| p.permission.as_str()).collect::<Vec<_>>().join(" "),
+        })],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

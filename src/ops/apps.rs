@@ -70,7 +70,8 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
         Ok(scope != "/" && azure_scope(engine, scope)?.is_some())
     };
     Ok(Some(match op {
-        Operation::Eligible { action: AdminAction::List(l) } | Operation::Active { action: AdminAction::List(l) }
+        Operation::Eligible { action: AdminAction::List(l) }
+        | Operation::Active { action: AdminAction::List(l) }
             if l.group.is_some() =>
         {
             Access::ReadGroupAccess

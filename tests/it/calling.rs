@@ -233,7 +233,7 @@ fn scripts_grant_and_call_through_an_app() {
 local app = "Nightly Sync Automation"
 pim.app.grant(app, "RoleEligibilitySchedule.ReadWrite.Directory", {application = true})
 local shown = pim.app.show(app)
-pim.expect_eq(shown.appRoleAssignments[1].appRoleValue, "RoleEligibilitySchedule.ReadWrite.Directory", "granted")
+pim.expect_eq(shown.permissions[1].permission, "RoleEligibilitySchedule.ReadWrite.Directory", "granted")
 local made = pim.eligible.assign{principal = "alice", role = "Security Reader", duration = "P30D",
   justification = "Review", app = app}
 pim.expect_eq(made.status, "Provisioned", "assigned through the app")
@@ -315,4 +315,118 @@ fn members_read_their_own_and_readers_read_everyones() {
         .ok();
     lab.run(&["--as", "ben", "eligible", "list"]).ok().out_has("alice");
     graph_ok(graph("ben", &one(&hers)));
+}
+
+/// An application's permissions read as Graph keeps them: `appRoleAssignments` of its service
+/// principal, and the `oauth2PermissionGrants` filtered on its `clientId` (required); both parse
+/// with the real msgraph-sdk models.
+#[test]
+fn app_permissions_read_as_graph_objects() {
+    let lab = Lab::demo();
+    grant(&lab, "RoleManagement.Read.Directory", true);
+    grant(&lab, "RoleAssignmentSchedule.ReadWrite.Directory", false);
+    grant(&lab, "User.Read", false);
+    let sp = lab.run(&["--json", "app", "show", APP]).ok().json()["servicePrincipal"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let roles = graph_ok(lab.run(&["graph", "GET", &format!("/servicePrincipals/{sp}/appRoleAssignments")]));
+    let roles = roles["value"].as_array().unwrap().clone();
+    assert_eq!(roles.len(), 1);
+    assert_eq!(roles[0]["principalId"], json!(sp));
+    assert_eq!(roles[0]["resourceDisplayName"], "Microsoft Graph");
+    let grants =
+        graph_ok(lab.run(&["graph", "GET", &format!("/oauth2PermissionGrants?$filter=clientId eq '{sp}'")]));
+    let grants = grants["value"].as_array().unwrap().clone();
+    assert_eq!(grants[0]["scope"], "RoleAssignmentSchedule.ReadWrite.Directory User.Read");
+    assert_eq!(grants[0]["consentType"], "AllPrincipals");
+    let run = lab.run(&["graph", "GET", "/oauth2PermissionGrants"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stdout.contains("clientId"), "{run}");
+    if let Some(python) = crate::groups_graph::graph_sdk_python() {
+        let mut docs: Vec<Value> =
+            roles.into_iter().map(|j| json!({"model": "AppRoleAssignment", "json": j})).collect();
+        docs.extend(grants.into_iter().map(|j| json!({"model": "OAuth2PermissionGrant", "json": j})));
+        crate::arm_router::check_with(&python, "check_graph_models.py", &docs);
+    } else {
+        eprintln!("skipped the model check: no Python with msgraph-sdk");
+    }
+}
+
+/// PIM for Groups through an application takes the group permissions, not the directory's.
+#[test]
+fn group_calls_through_an_app_take_the_group_permissions() {
+    let lab = Lab::demo();
+    grant(&lab, "RoleEligibilitySchedule.ReadWrite.Directory", true);
+    let assign = [
+        "--app",
+        APP,
+        "eligible",
+        "assign",
+        "-p",
+        "ben",
+        "--group",
+        "Tier-0 Admins",
+        "--access",
+        "member",
+        "--duration",
+        "P30D",
+        "-j",
+        "On call",
+    ];
+    lab.fails_unchanged(&assign).refused("UnknownError", 403).err_has(
+        "PrivilegedAccess.ReadWrite.AzureADGroup,PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
+    );
+    grant(&lab, "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup", true);
+    lab.run(&assign).ok().out_has("Provisioned");
+}
+
+/// A hook sees where a group's membership leads (`ctx.groupRoles`), so a rule that guards
+/// privileged roles can guard the way to them through a group.
+#[test]
+fn a_hook_guards_group_membership_that_leads_to_a_privileged_role() {
+    let lab = Lab::demo();
+    let hook = lab.file(
+        "guard.lua",
+        r#"return {
+  validate = function(request, ctx)
+    if ctx.action ~= "selfActivate" then return nil end
+    for _, r in ipairs(ctx.groupRoles or {}) do
+      if r.isPrivileged then
+        return {deny = "PrivilegedGroup", message = "membership leads to " .. r.displayName}
+      end
+    end
+  end,
+}"#,
+    );
+    lab.run(&["hook", "add", "guard", "--file", &hook]).ok();
+    lab.run(&[
+        "eligible",
+        "assign",
+        "-p",
+        "ben",
+        "--group",
+        "Tier-0 Admins",
+        "--access",
+        "member",
+        "--duration",
+        "P30D",
+        "-j",
+        "On call",
+    ])
+    .ok();
+    lab.fails_unchanged(&[
+        "--as",
+        "ben",
+        "activate",
+        "--group",
+        "Tier-0 Admins",
+        "--access",
+        "member",
+        "--duration",
+        "1h",
+        "-j",
+        "INC-7",
+    ])
+    .err_has("membership leads to Privileged Role Administrator");
 }

@@ -505,7 +505,7 @@ fn a_group_owner_administers_the_group_and_a_stranger_does_not() {
 
 /// A Python with the real msgraph-sdk: `PIMLAB_GRAPH_SDK_PYTHON` (what `.ci/run` installs), else
 /// `python3` when it has the package.
-fn graph_sdk_python() -> Option<String> {
+pub(crate) fn graph_sdk_python() -> Option<String> {
     crate::arm_router::python_with(
         "PIMLAB_GRAPH_SDK_PYTHON",
         "import msgraph.generated.models, kiota_serialization_json",

@@ -66,6 +66,14 @@ impl Call<'_> {
                 let v = views::directory_object(&o);
                 self.entity(self.context(&format!("{collection}/$entity")), v)
             }
+            ([id, "appRoleAssignments"], "GET") if kind == PrincipalKind::ServicePrincipal => {
+                let (sp, held) = self.engine.app_permissions(id)?;
+                let items = views::app_role_assignments(&sp, &held);
+                self.collection(
+                    self.context(&format!("servicePrincipals('{}')/appRoleAssignments", sp.id)),
+                    items,
+                )
+            }
             ([id, rel @ ("members" | "owners")], "GET") => {
                 let relation = if *rel == "members" { "member" } else { "owner" };
                 let items = self.engine.members(id, relation)?.iter().map(views::directory_object).collect();
@@ -79,6 +87,22 @@ impl Call<'_> {
             }
             _ => Err(method_not_allowed(&self.method, &self.path())),
         }
+    }
+
+    /// `GET /oauth2PermissionGrants?$filter=clientId eq '{id}'`: an application's delegated
+    /// scopes (the filter on `clientId` is required: pimlab keeps grants per application).
+    pub(super) fn permission_grants(&mut self) -> Result<Response, ApiError> {
+        self.require_method(&["GET"])?;
+        let client = self.query.filter.as_ref().and_then(|f| f.required_eq("clientId")).ok_or_else(|| {
+            ApiError::new(400, ErrorCode::BadRequest, "The filter on clientId is required.").with_detail(
+                "MissingFilter",
+                "$filter",
+                "add $filter=clientId eq '{servicePrincipalId}'",
+            )
+        })?;
+        let (sp, held) = self.engine.app_permissions(&client)?;
+        let items = views::permission_grants(&sp, &held);
+        self.collection(self.context("oauth2PermissionGrants"), items)
     }
 
     /// `GET /me`: the caller.

@@ -263,6 +263,7 @@ impl Call<'_> {
                 self.objects(PrincipalKind::AdministrativeUnit, "directory/administrativeUnits", rest)
             }
             ["me"] => self.me(),
+            ["oauth2PermissionGrants"] => self.permission_grants(),
             ["auditLogs", "directoryAudits"] => self.audit(),
             ["$batch"] => self.batch(),
             _ => Err(not_found_path(&self.path())),

@@ -23,7 +23,11 @@ pub(super) fn access_for(method: &str, segments: &[&str], raw_query: &str) -> Op
         ["policies", "roleManagementPolicies" | "roleManagementPolicyAssignments", rest @ ..]
             if about_group(rest.first()) =>
         {
-            if read { Access::ReadGroupPolicy } else { Access::WriteGroupPolicy }
+            if read {
+                Access::ReadGroupPolicy
+            } else {
+                Access::WriteGroupPolicy
+            }
         }
         ["roleManagement", "directory", rest @ ..] => match rest {
             ["roleDefinitions", ..] | ["roleAssignments", ..] => {
@@ -68,6 +72,7 @@ pub(super) fn access_for(method: &str, segments: &[&str], raw_query: &str) -> Op
             }
         }
         ["me", ..] => Access::Me,
+        ["oauth2PermissionGrants", ..] => Access::ReadDirectory,
         ["auditLogs", ..] => Access::ReadAudit,
         _ => return None,
     })
@@ -102,6 +107,9 @@ mod tests {
         );
         assert_eq!(at("PATCH", "policies/roleManagementPolicies/x/rules/y"), Some(Access::WritePolicy));
         assert_eq!(at("POST", "$batch"), None);
-        assert_eq!(at("PATCH", "policies/roleManagementPolicies/Group_x_y/rules/z"), Some(Access::WriteGroupPolicy));
+        assert_eq!(
+            at("PATCH", "policies/roleManagementPolicies/Group_x_y/rules/z"),
+            Some(Access::WriteGroupPolicy)
+        );
     }
 }
