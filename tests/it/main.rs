@@ -17,6 +17,7 @@ mod graph_annotations;
 mod graph_bodies;
 mod graph_router;
 mod groups_graph;
+mod groups_properties;
 mod hooks;
 mod lifecycle_properties;
 mod repl;
