@@ -22,7 +22,9 @@ CREATE TABLE directory_objects (
     app_id                TEXT,
     account_enabled       INTEGER NOT NULL DEFAULT 1,
     group_types           TEXT NOT NULL DEFAULT '[]',  -- JSON array: Unified, DynamicMembership
-    created_at            INTEGER NOT NULL
+    created_at            INTEGER NOT NULL,
+    -- Groups synchronised from an on-premises directory (schema version 7).
+    on_premises_sync      INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX directory_objects_by_name ON directory_objects (display_name COLLATE NOCASE);
 

@@ -406,6 +406,8 @@ pub fn directory_object(kind: PrincipalKind, text: &str) -> Result<NewObject, Ap
         app_id: string(&m, "appId", "appId")?,
         account_enabled: boolean(&m, "accountEnabled", "accountEnabled")?,
         group_types: string_list(&m, "groupTypes")?,
+        // Read-only in Graph: synchronisation sets it, not a client.
+        on_premises_sync_enabled: false,
         members: binds(&m, "members@odata.bind")?,
         owners: binds(&m, "owners@odata.bind")?,
     })

@@ -266,6 +266,11 @@ pub fn directory_object(o: &DirectoryObject) -> Value {
             v.insert("securityEnabled".into(), o.security_enabled.into());
             v.insert("mailEnabled".into(), o.mail_enabled.into());
             v.insert("groupTypes".into(), json!(o.group_types));
+            // Graph writes null for a cloud-only group.
+            v.insert(
+                "onPremisesSyncEnabled".into(),
+                if o.on_premises_sync_enabled { json!(true) } else { Value::Null },
+            );
             v.insert("createdDateTime".into(), format_timestamp(o.created_at).into());
         }
         PrincipalKind::ServicePrincipal => {

@@ -24,6 +24,8 @@ pub struct NewObject {
     /// `None` means enabled.
     pub account_enabled: Option<bool>,
     pub group_types: Vec<String>,
+    /// Groups: synchronised from on-premises (a lab setting: Graph cannot create one).
+    pub on_premises_sync_enabled: bool,
     /// Members and owners to add at creation (`members@odata.bind`), by id.
     pub members: Vec<String>,
     pub owners: Vec<String>,
@@ -233,6 +235,7 @@ pub(crate) fn create_object(
         app_id,
         account_enabled: new.account_enabled.unwrap_or(true),
         group_types: new.group_types.clone(),
+        on_premises_sync_enabled: new.on_premises_sync_enabled && kind == PrincipalKind::Group,
         created_at: ctx.now,
     };
     tx.insert_object(&object)?;

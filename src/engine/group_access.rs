@@ -47,6 +47,12 @@ pub(crate) fn governable_group(tx: &Tx<'_>, group_id: &str) -> Result<DirectoryO
             o.display_name
         ));
     }
+    if o.on_premises_sync_enabled {
+        return refuse(format!(
+            "group '{}' is synchronised from on-premises (onPremisesSyncEnabled); PIM for Groups cannot govern a group managed on-premises",
+            o.display_name
+        ));
+    }
     if !o.security_enabled && !o.group_types.iter().any(|t| t == "Unified") {
         return refuse(format!(
             "group '{}' is a distribution group (neither security-enabled nor Microsoft 365); PIM for Groups governs security and Microsoft 365 groups",

@@ -60,6 +60,9 @@ pub struct DirectoryObject {
     pub account_enabled: bool,
     /// Groups: `Unified` (Microsoft 365), `DynamicMembership`.
     pub group_types: Vec<String>,
+    /// Groups: synchronised from an on-premises directory (Graph's read-only
+    /// `onPremisesSyncEnabled`); such a group is managed there, not in the cloud.
+    pub on_premises_sync_enabled: bool,
     pub created_at: Timestamp,
 }
 

@@ -563,6 +563,11 @@ pub struct ObjectAddArgs {
     #[arg(long)]
     #[serde(default)]
     pub role_assignable: bool,
+    /// Groups: synchronised from an on-premises directory (a lab setting; such a group is
+    /// managed on-premises, and PIM for Groups cannot govern it).
+    #[arg(long)]
+    #[serde(default)]
+    pub synced: bool,
 }
 
 /// One directory object, by id, user principal name or display name.

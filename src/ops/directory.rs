@@ -22,6 +22,7 @@ pub(super) fn objects(
                 description: a.description.clone(),
                 is_assignable_to_role: a.role_assignable,
                 security_enabled: kind == PrincipalKind::Group,
+                on_premises_sync_enabled: a.synced,
                 ..Default::default()
             },
         )?),

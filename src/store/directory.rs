@@ -7,7 +7,7 @@ use crate::model::time::{from_millis, to_millis};
 use crate::model::{DirectoryObject, PrincipalKind, RoleDefinition};
 
 const OBJECT_COLUMNS: &str = "id, kind, display_name, user_principal_name, mail, description, \
-     is_assignable_to_role, security_enabled, mail_enabled, app_id, account_enabled, created_at, group_types";
+     is_assignable_to_role, security_enabled, mail_enabled, app_id, account_enabled, created_at, group_types, on_premises_sync";
 
 fn object_from_row(r: &Row<'_>) -> rusqlite::Result<DirectoryObject> {
     let kind: String = r.get(1)?;
@@ -25,6 +25,7 @@ fn object_from_row(r: &Row<'_>) -> rusqlite::Result<DirectoryObject> {
         account_enabled: r.get(10)?,
         created_at: from_millis(r.get(11)?),
         group_types: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
+        on_premises_sync_enabled: r.get(13)?,
     })
 }
 
@@ -53,7 +54,7 @@ impl Tx<'_> {
         self.forget_cached();
         self.tx
             .prepare_cached(&format!(
-                "INSERT INTO directory_objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                "INSERT INTO directory_objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
             ))?
             .execute(params![
                 o.id,
@@ -69,6 +70,7 @@ impl Tx<'_> {
                 o.account_enabled,
                 to_millis(o.created_at),
                 serde_json::to_string(&o.group_types).unwrap_or_default(),
+                o.on_premises_sync_enabled,
             ])?;
         Ok(())
     }

@@ -429,6 +429,7 @@ mod tests {
             app_id: None,
             account_enabled: true,
             group_types: Vec::new(),
+            on_premises_sync_enabled: false,
             created_at: crate::model::time::from_millis(0),
         }
     }

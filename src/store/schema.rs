@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const APPLICATION_ID: i64 = 0x5049_4D4C;
 
 /// The schema version this pimlab writes. Bump it with an entry in `upgrade_from`.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -129,6 +129,10 @@ fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
                  granted_by TEXT NOT NULL,
                  UNIQUE (app_id, kind, permission)
              );",
+        ),
+        // 6 → 7: groups synchronised from on-premises (PIM for Groups cannot govern them).
+        6 => tx.execute_batch(
+            "ALTER TABLE directory_objects ADD COLUMN on_premises_sync INTEGER NOT NULL DEFAULT 0;",
         ),
         // No released version precedes 1: a store claiming one was not written by pimlab.
         _ => Err(rusqlite::Error::SqliteFailure(

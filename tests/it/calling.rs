@@ -430,3 +430,35 @@ fn a_hook_guards_group_membership_that_leads_to_a_privileged_role() {
     ])
     .err_has("membership leads to Privileged Role Administrator");
 }
+
+/// A group synchronised from on-premises (`group add --synced`, as a lab sets one up: Graph
+/// cannot create one) reads `onPremisesSyncEnabled: true`, and PIM for Groups refuses to govern
+/// it, changing nothing; a cloud group beside it is governed.
+#[test]
+fn a_group_synced_from_on_premises_is_not_governed_by_pim_for_groups() {
+    let lab = Lab::demo();
+    lab.run(&["group", "add", "Legacy Admins", "--synced"]).ok();
+    lab.run(&["group", "add", "Cloud Admins"]).ok();
+    let shown = lab.run(&["--json", "group", "show", "Legacy Admins"]).ok().json();
+    assert_eq!(shown["onPremisesSyncEnabled"], true, "{shown:#}");
+    let cloud = lab.run(&["--json", "group", "show", "Cloud Admins"]).ok().json();
+    assert_eq!(cloud["onPremisesSyncEnabled"], Value::Null, "{cloud:#}");
+    let assign = |group: &'static str| {
+        [
+            "eligible",
+            "assign",
+            "-p",
+            "ben",
+            "--group",
+            group,
+            "--access",
+            "member",
+            "--duration",
+            "P30D",
+            "-j",
+            "On call",
+        ]
+    };
+    lab.fails_unchanged(&assign("Legacy Admins")).refused("BadRequest", 400).err_has("on-premises");
+    lab.run(&assign("Cloud Admins")).ok().out_has("Provisioned");
+}

@@ -2200,6 +2200,7 @@ fn a_version_1_store_is_upgraded_and_reads_as_before() {
          DROP TABLE azure_role_definitions;
          DROP TABLE app_permissions;
          ALTER TABLE requests DROP COLUMN created_by_app;
+         ALTER TABLE directory_objects DROP COLUMN on_premises_sync;
          PRAGMA user_version = 1;",
     )
     .unwrap();
@@ -2225,7 +2226,8 @@ fn a_version_2_store_is_upgraded_with_its_tenant_root_management_group() {
     conn.execute_batch(
         "DROP TABLE azure_scopes; DROP INDEX requests_by_client_name; ALTER TABLE requests DROP COLUMN client_name;
          DROP TABLE azure_role_definitions; DROP TABLE app_permissions;
-         ALTER TABLE requests DROP COLUMN created_by_app; PRAGMA user_version = 2;",
+         ALTER TABLE requests DROP COLUMN created_by_app;
+         ALTER TABLE directory_objects DROP COLUMN on_premises_sync; PRAGMA user_version = 2;",
     )
     .unwrap();
     drop(conn);
@@ -2246,7 +2248,8 @@ fn a_version_4_store_is_upgraded_and_takes_custom_azure_roles() {
     let conn = rusqlite::Connection::open(&lab.db).unwrap();
     conn.execute_batch(
         "DROP TABLE azure_role_definitions; DROP TABLE app_permissions;
-         ALTER TABLE requests DROP COLUMN created_by_app; PRAGMA user_version = 4;",
+         ALTER TABLE requests DROP COLUMN created_by_app;
+         ALTER TABLE directory_objects DROP COLUMN on_premises_sync; PRAGMA user_version = 4;",
     )
     .unwrap();
     drop(conn);
