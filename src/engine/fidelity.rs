@@ -180,6 +180,11 @@ pub const ROLE_DEFINITION_IN_USE_STATUS: u16 = 409;
 /// but not the code or status: pimlab answers 403 `AuthorizationFailed`.
 pub const ARM_READ_NEEDS_AS_TARGET_CODE: ErrorCode = ErrorCode::AuthorizationFailed;
 
+/// ARM: a call an application makes for a user without the Azure Service Management scope
+/// `user_impersonation`. Azure's sign-in would refuse to issue such a token (consent first), so
+/// the real answer is never seen; pimlab answers ARM's 401 for an unusable token.
+pub const ARM_SCOPE_MISSING_CODE: ErrorCode = ErrorCode::InvalidAuthenticationToken;
+
 /// ARM: a PUT of a schedule request under a name another request has. The name must be new
 /// ("must be unique per request", arm-pim §1.1); the service's code for a reused one is not in
 /// the reference: pimlab answers 409 `Conflict`.

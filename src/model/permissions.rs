@@ -72,6 +72,9 @@ pub const PERMISSIONS: &[&str] = &[
     "Group.ReadWrite.All",
     "Application.Read.All",
     "AuditLog.Read.All",
+    // Azure Service Management (Azure Resource Manager): the one delegated scope an application
+    // needs to call ARM for a user; what the user may do there is Azure RBAC's.
+    "user_impersonation",
 ];
 
 /// The permission as Graph spells it, whatever case `text` uses.
@@ -112,6 +115,8 @@ pub enum Access {
     /// The signed-in user (`/me`).
     Me,
     ReadAudit,
+    /// Any Azure Resource Manager call made for a user.
+    AzureManagement,
 }
 
 const READ_ROLES: &[&str] = &[
@@ -176,6 +181,7 @@ const WRITE_DIRECTORY: &[&str] = &["Directory.ReadWrite.All", "User.ReadWrite.Al
 const ME: &[&str] =
     &["User.Read", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
 const READ_AUDIT: &[&str] = &["AuditLog.Read.All"];
+const AZURE_MANAGEMENT: &[&str] = &["user_impersonation"];
 
 impl Access {
     /// The permissions any one of which lets the call through, in the order the service names
@@ -198,6 +204,7 @@ impl Access {
             Access::WriteDirectory => WRITE_DIRECTORY,
             Access::Me => ME,
             Access::ReadAudit => READ_AUDIT,
+            Access::AzureManagement => AZURE_MANAGEMENT,
         }
     }
 
@@ -235,6 +242,7 @@ mod tests {
             Access::WriteDirectory,
             Access::Me,
             Access::ReadAudit,
+            Access::AzureManagement,
         ];
         for access in all {
             for p in access.accepted() {

@@ -253,13 +253,13 @@ proptest! {
     fn a_call_passes_exactly_when_a_held_permission_is_accepted(
         held in proptest::sample::subsequence(pimlab::model::permissions::PERMISSIONS.to_vec(), 0..6),
         app_only in any::<bool>(),
-        which in 0usize..19,
+        which in 0usize..20,
     ) {
         use pimlab::model::permissions::Access::*;
         let all = [ReadRoles, WriteRoles, ReadEligibility, ReadEligibilityRequests, WriteEligibility,
             ReadAssignment, ReadAssignmentRequests, WriteAssignment, ReadPolicy, WritePolicy, Approvals,
             ReadGroupAccess, WriteGroupAccess, ReadGroupPolicy, WriteGroupPolicy, ReadDirectory,
-            WriteDirectory, Me, ReadAudit];
+            WriteDirectory, Me, ReadAudit, AzureManagement];
         let access = all[which];
         let held: Vec<String> = held.iter().map(|p| p.to_ascii_lowercase()).collect();
         let mut session = pimlab::engine::Session::new("caller");
@@ -461,4 +461,24 @@ fn a_group_synced_from_on_premises_is_not_governed_by_pim_for_groups() {
     };
     lab.fails_unchanged(&assign("Legacy Admins")).refused("BadRequest", 400).err_has("on-premises");
     lab.run(&assign("Cloud Admins")).ok().out_has("Provisioned");
+}
+
+/// Azure Resource Manager answers to Azure RBAC, not to Graph permissions: an application calling
+/// it for a user needs only the Azure Service Management scope `user_impersonation` (without it
+/// the token is refused, 401); acting as itself it needs none, and its RBAC roles decide.
+#[test]
+fn arm_calls_through_an_app_need_user_impersonation_for_a_user_only() {
+    let lab = Lab::demo();
+    let path = "/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01&$filter=roleName eq 'Owner'";
+    let run = lab.run(&["--as", "alice", "--app", APP, "arm", "GET", path]);
+    assert_eq!(run.code, 1, "{run}");
+    let refused: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(refused["error"]["code"], "InvalidAuthenticationToken", "{refused:#}");
+    assert!(run.stderr.contains("HTTP 401"), "{run}");
+    grant(&lab, "user_impersonation", false);
+    let run = lab.run(&["--as", "alice", "--app", APP, "arm", "GET", path]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, "HTTP 200\n"), "{run}");
+    // As itself, the application needs no scope: Azure RBAC decides.
+    let run = lab.run(&["--app", APP, "arm", "GET", path]);
+    assert_eq!(run.code, 0, "{run}");
 }

@@ -39,10 +39,29 @@ pub fn handle(
     body: Option<&str>,
 ) -> Response {
     let method = method.to_ascii_uppercase();
-    match route(engine, session, &method, target, body) {
+    let routed = delegated_scope(session).and_then(|()| route(engine, session, &method, target, body));
+    match routed {
         Ok(r) => r,
         Err(e) => Response { status: e.status, body: Some(views::error(&e)) },
     }
+}
+
+/// An application calling ARM for a user needs the Azure Service Management scope
+/// `user_impersonation`; acting as itself it needs none (Azure RBAC alone decides). Without it ARM
+/// refuses the token (`ARM_SCOPE_MISSING_CODE`; Azure's sign-in would not issue such a token).
+fn delegated_scope(session: &Session) -> Result<(), ApiError> {
+    if !matches!(session.client, crate::engine::Client::Delegated { .. }) {
+        return Ok(());
+    }
+    crate::engine::check_access(session, crate::model::permissions::Access::AzureManagement).map_err(|e| {
+        let mut refused = ApiError::new(
+            401,
+            fidelity::ARM_SCOPE_MISSING_CODE,
+            "The access token is invalid: it does not carry the user_impersonation scope of Azure Service Management.",
+        );
+        refused.details = e.details;
+        refused
+    })
 }
 
 /// The families of `Microsoft.Authorization` resource types, by the `api-version`s they accept.
