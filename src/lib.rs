@@ -11,4 +11,5 @@ pub mod engine;
 pub mod hooks;
 pub mod model;
 pub mod ops;
+pub mod serve;
 pub mod store;

@@ -51,7 +51,7 @@ impl Command {
             Command::Op(op) => op.is_read_only(),
             Command::Graph(g) => g.method.eq_ignore_ascii_case("GET"),
             Command::Arm(a) => a.method.eq_ignore_ascii_case("GET"),
-            Command::Completions(_) | Command::Man => true,
+            Command::Completions(_) | Command::Man | Command::Token(_) | Command::Serve(_) => true,
             Command::Init(_) | Command::Run(_) | Command::Repl => false,
         }
     }
@@ -106,6 +106,31 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print pimlab's manual page, in roff (e.g. `pimlab man > ~/.local/share/man/man1/pimlab.1`).
     Man,
+    /// Serve Microsoft Graph and Azure Resource Manager over HTTP on one port, for real clients.
+    Serve(ServeArgs),
+    /// Print a bearer token for `serve`: for the --as user, through the --app application, or
+    /// for the application alone.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port (0: any free one; the address is printed).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// A call without a bearer token acts as the tenant's default caller (else 401).
+    #[arg(long)]
+    pub allow_anonymous: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// An authentication-context claim the token carries (acrs), e.g. c1; repeatable.
+    #[arg(long = "acr", value_name = "CLAIM")]
+    pub acrs: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -52,6 +52,17 @@ pub(super) fn dispatch(
              terminal, not inside a session"
                 .into(),
         )),
+        Command::Serve(_) => unreachable!("served before a shell opens"),
+        Command::Token(a) => {
+            let request = crate::serve::token::TokenRequest {
+                user: cli.as_principal.clone(),
+                app: cli.app.clone(),
+                mfa: !cli.no_mfa,
+                auth_contexts: cli.auth_contexts.iter().chain(&a.acrs).cloned().collect(),
+            };
+            writeln!(out, "{}", crate::serve::token::mint(engine, &request)?)?;
+            Ok(0)
+        }
         Command::Graph(a) => graph_call(engine, &session, a, out, err),
         Command::Arm(a) => arm_call(engine, &session, a, out, err),
         Command::Op(op) => {

@@ -105,6 +105,25 @@ impl From<std::io::Error> for CliError {
     }
 }
 
+/// `pimlab serve`: serves the store until Ctrl-C.
+fn serve(cli: &Cli, a: &args::ServeArgs) -> Result<i32, CliError> {
+    let db = cli.store_path();
+    if !db.exists() {
+        return Err(CliError::Usage(format!(
+            "there is no store at {}: create one with `pimlab init --demo` first",
+            db.display()
+        )));
+    }
+    let options = crate::serve::ServeOptions {
+        db,
+        bind: a.bind.clone(),
+        port: a.port,
+        allow_anonymous: a.allow_anonymous,
+    };
+    crate::serve::run(&options).map_err(CliError::Usage)?;
+    Ok(0)
+}
+
 /// Runs pimlab with these arguments, writing to `out` and `err`; returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let (out, err) = (&mut terminal::Escaped::new(out), &mut terminal::Escaped::new(err));
@@ -119,6 +138,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
         Some(args::Command::Run(a)) => scenario::run(&cli, a, out, err),
         Some(args::Command::Completions(a)) => help_files::completions(a.shell, out),
         Some(args::Command::Man) => help_files::man_page(out),
+        Some(args::Command::Serve(a)) => serve(&cli, a),
         Some(command) => {
             let path = cli.store_path();
             if !path.exists() && command.is_read_only() {

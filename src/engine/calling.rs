@@ -186,6 +186,21 @@ impl Engine {
         })
     }
 
+    /// The service principal whose application id (or object id) is `app_id`, as a token's
+    /// `appid` names it.
+    pub fn app_by_app_id(&mut self, app_id: &str) -> Result<Option<String>, ApiError> {
+        self.read(|tx, _| {
+            Ok(tx
+                .objects(PrincipalKind::ServicePrincipal)?
+                .into_iter()
+                .find(|o| {
+                    o.id.eq_ignore_ascii_case(app_id)
+                        || o.app_id.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(app_id))
+                })
+                .map(|o| o.id))
+        })
+    }
+
     /// An application's service principal and the permissions it holds.
     pub fn app_permissions(
         &mut self,

@@ -126,6 +126,8 @@ error_codes! {
     RoleDefinitionWithSameNameExists => Conflict,
     /// ARM: a custom role someone holds or is eligible for cannot be deleted (or narrowed).
     RoleDefinitionHasAssignments => Conflict,
+    /// ARM: a call without a token.
+    AuthenticationFailed => Policy,
     /// ARM: a token ARM cannot use (here: an app's call for a user without `user_impersonation`).
     InvalidAuthenticationToken => Policy,
     /// ARM: the caller lacks the RBAC action (also any DELETE of a schedule request).

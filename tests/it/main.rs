@@ -26,6 +26,7 @@ mod router_fuzz;
 mod sandbox;
 mod sandbox_patterns;
 mod scripts;
+mod serve;
 mod store_caches;
 mod surface_words;
 mod transcripts;

@@ -84,6 +84,11 @@ pub fn handle(
     }
 }
 
+/// A refusal made before a call reaches the router (an unusable token), as Graph sends it.
+pub fn refusal(engine: &mut Engine, method: &str, target: &str, e: ApiError) -> Response {
+    error_response(engine, method, target, None, e)
+}
+
 /// A refusal of `method target` as Graph sends it.
 fn error_response(
     engine: &mut Engine,
