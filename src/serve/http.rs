@@ -63,6 +63,9 @@ async fn call(
         return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     };
     let text = (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned());
+    // Links in answers name the server as this client reached it.
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let root = format!("http://{host}");
     let (reply, answer) = oneshot::channel::<Answer>();
     let job = Job {
         api,
@@ -70,6 +73,7 @@ async fn call(
         target: target.clone(),
         body: text,
         authorization: headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string),
+        root,
         reply,
     };
     if shared.jobs.send(job).is_err() {

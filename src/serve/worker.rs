@@ -30,6 +30,8 @@ pub(super) struct Job {
     pub body: Option<String>,
     /// The `Authorization` header, if any.
     pub authorization: Option<String>,
+    /// The server as the client reached it (`http://HOST`): Graph's links point there.
+    pub root: String,
     pub reply: oneshot::Sender<Answer>,
 }
 
@@ -93,7 +95,9 @@ fn answer(engine: &mut Engine, job: &Job, allow_anonymous: bool) -> Answer {
         }
     };
     let r = match job.api {
-        Api::Graph => graph::handle(engine, &session, &job.method, &job.target, job.body.as_deref()),
+        Api::Graph => {
+            graph::handle_at(engine, &session, &job.root, &job.method, &job.target, job.body.as_deref())
+        }
         Api::Arm => arm::handle(engine, &session, &job.method, &job.target, job.body.as_deref()),
     };
     Answer { status: r.status, body: r.body, caller: session.caller }

@@ -216,3 +216,37 @@ fn anonymous_calls_act_as_the_default_caller_when_allowed() {
         "{me:#}"
     );
 }
+
+/// Links point at the server that answered, and following `@odata.nextLink` gets every item.
+#[test]
+fn links_name_the_server_and_next_links_page_through_everything() {
+    let lab = Lab::demo();
+    let server = serve(&lab, &[]);
+    let admin = token(&lab, &["--as", "breakglass"]);
+    let (_, all) = send(&server, "GET", "/v1.0/roleManagement/directory/roleDefinitions", Some(&admin), None);
+    let total = all["value"].as_array().unwrap().len();
+    assert!(
+        all["@odata.context"].as_str().unwrap().starts_with(&format!("{}/v1.0/$metadata#", server.base)),
+        "{}",
+        all["@odata.context"]
+    );
+    let mut path = "/v1.0/roleManagement/directory/roleDefinitions?$top=25".to_string();
+    let mut seen = 0;
+    let mut pages = 0;
+    loop {
+        let (status, page) = send(&server, "GET", &path, Some(&admin), None);
+        assert_eq!(status, 200, "{page:#}");
+        seen += page["value"].as_array().unwrap().len();
+        pages += 1;
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => {
+                assert!(next.starts_with(&server.base), "{next}");
+                path = next[server.base.len()..].to_string();
+            }
+            None => break,
+        }
+        assert!(pages < 100, "next links never end");
+    }
+    assert_eq!(seen, total);
+    assert!(pages > 1);
+}

@@ -3,7 +3,7 @@
 use crate::model::ErrorCode;
 use serde_json::{Map, Value};
 
-use super::{Call, Response, error_response, handle};
+use super::{Call, Response, error_response, handle_at};
 use crate::api::body;
 use crate::model::ApiError;
 
@@ -68,6 +68,7 @@ impl Call<'_> {
         }
         let version = self.version;
         let session = self.session;
+        let root = self.root;
         let responses = self.engine.batch(|engine| {
             parsed
                 .iter()
@@ -78,7 +79,7 @@ impl Call<'_> {
                         let e = ApiError::bad_request("url", NESTED_BATCH_MESSAGE);
                         error_response(engine, method, &target, body.as_deref(), e)
                     } else {
-                        handle(engine, session, method, &target, body.as_deref())
+                        handle_at(engine, session, root, method, &target, body.as_deref())
                     };
                     let mut out = Map::new();
                     out.insert("id".into(), id.clone().into());

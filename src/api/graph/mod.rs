@@ -67,6 +67,9 @@ struct Call<'a> {
     entity_type: std::cell::RefCell<Option<(String, Vec<String>)>>,
     /// The path ended in `/$count`: a collection answers with its number of items alone.
     count_only: bool,
+    /// Where the service answers (`https://graph.microsoft.com`, or a `pimlab serve`): links in
+    /// answers (`@odata.context`, `@odata.nextLink`) point there.
+    root: &'a str,
 }
 
 /// Routes one Graph call.
@@ -77,8 +80,20 @@ pub fn handle(
     target: &str,
     body: Option<&str>,
 ) -> Response {
+    handle_at(engine, session, views::GRAPH_ROOT, method, target, body)
+}
+
+/// Routes one Graph call answered at `root` (a server's own address): its links point there.
+pub fn handle_at(
+    engine: &mut Engine,
+    session: &Session,
+    root: &str,
+    method: &str,
+    target: &str,
+    body: Option<&str>,
+) -> Response {
     let method = method.to_ascii_uppercase();
-    match route(engine, session, &method, target, body) {
+    match route(engine, session, root, &method, target, body) {
         Ok(r) => r,
         Err(e) => error_response(engine, &method, target, body, e),
     }
@@ -155,6 +170,7 @@ fn split_key(segment: &str) -> Vec<String> {
 fn route(
     engine: &mut Engine,
     session: &Session,
+    root: &str,
     method: &str,
     target: &str,
     body: Option<&str>,
@@ -195,6 +211,7 @@ fn route(
         body,
         entity_type: Default::default(),
         count_only: false,
+        root: root.trim_end_matches('/'),
     };
     let mut response = call.dispatch()?;
     if version == Version::Beta {
@@ -217,7 +234,7 @@ impl Call<'_> {
     }
 
     fn context(&self, fragment: &str) -> String {
-        format!("{}/{}/$metadata#{fragment}", views::GRAPH_ROOT, self.version.as_str())
+        format!("{}/{}/$metadata#{fragment}", self.root, self.version.as_str())
     }
 
     /// An entity as a create answers it: `@odata.context` (`{collection}/$entity`) first, then

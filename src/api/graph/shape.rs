@@ -104,7 +104,7 @@ impl Call<'_> {
                 q.push_str(&format!("$skip={}", skip + top));
                 out.insert(
                     "@odata.nextLink".into(),
-                    format!("{}/{}/{}?{q}", views::GRAPH_ROOT, self.version.as_str(), self.path()).into(),
+                    format!("{}/{}/{}?{q}", self.root, self.version.as_str(), self.path()).into(),
                 );
             }
         }
