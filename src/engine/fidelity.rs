@@ -185,6 +185,10 @@ pub const ARM_READ_NEEDS_AS_TARGET_CODE: ErrorCode = ErrorCode::AuthorizationFai
 /// the real answer is never seen; pimlab answers ARM's 401 for an unusable token.
 pub const ARM_SCOPE_MISSING_CODE: ErrorCode = ErrorCode::InvalidAuthenticationToken;
 
+/// ARM: how many items one page of a list holds before a `nextLink` (with `$skipToken`) asks
+/// for the next. ARM pages server-side; the size is not in the reference.
+pub const ARM_PAGE_SIZE: usize = 100;
+
 /// ARM: a PUT of a schedule request under a name another request has. The name must be new
 /// ("must be unique per request", arm-pim §1.1); the service's code for a reused one is not in
 /// the reference: pimlab answers 409 `Conflict`.

@@ -30,7 +30,8 @@ pub(super) struct Job {
     pub body: Option<String>,
     /// The `Authorization` header, if any.
     pub authorization: Option<String>,
-    /// The server as the client reached it (`http://HOST`): Graph's links point there.
+    /// The server as the client reached it (`http://HOST`): Graph's links and ARM's next links
+    /// point there.
     pub root: String,
     pub reply: oneshot::Sender<Answer>,
 }
@@ -98,7 +99,9 @@ fn answer(engine: &mut Engine, job: &Job, allow_anonymous: bool) -> Answer {
         Api::Graph => {
             graph::handle_at(engine, &session, &job.root, &job.method, &job.target, job.body.as_deref())
         }
-        Api::Arm => arm::handle(engine, &session, &job.method, &job.target, job.body.as_deref()),
+        Api::Arm => {
+            arm::handle_at(engine, &session, &job.root, &job.method, &job.target, job.body.as_deref())
+        }
     };
     Answer { status: r.status, body: r.body, caller: session.caller }
 }

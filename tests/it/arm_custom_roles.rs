@@ -445,3 +445,42 @@ fn the_command_line_defines_and_uses_a_custom_azure_role() {
     lab.fails_unchanged(&["role", "delete", "VM Operator"]).refused("RoleDefinitionHasAssignments", 409);
     lab.run(&["role", "add", "X", "--scope", "rg-prod-app", "--action", "a/b"]).usage();
 }
+
+/// ARM pages a long list: 100 items and a `nextLink` (the same call with `$skipToken`), which
+/// gives the rest; together, every role once.
+#[test]
+fn a_long_list_pages_with_next_links() {
+    let mut lab = Lab::demo_on_file();
+    let admin = lab.admin.clone();
+    for i in 0..70 {
+        let mut body = operator_body(&[PROD]);
+        let name = format!("{:08x}-0000-4000-8000-{:012x}", i + 1, i + 1);
+        body["name"] = json!(name);
+        body["properties"]["roleName"] = json!(format!("Generated Role {i:02}"));
+        let (status, made) = handle(&mut lab, &admin, "PUT", &definition(PROD, &name), Some(&body));
+        assert_eq!(status, 201, "{made:#}");
+    }
+    let first = format!("{PROD}/providers/Microsoft.Authorization/roleDefinitions?{RBAC}");
+    let (status, page) = handle(&mut lab, &admin, "GET", &first, None);
+    assert_eq!(status, 200, "{page:#}");
+    assert_eq!(page["value"].as_array().unwrap().len(), 100);
+    let next = page["nextLink"].as_str().expect("a next link").to_string();
+    assert!(
+        next.starts_with("https://management.azure.com/subscriptions/") && next.contains("$skipToken=100"),
+        "{next}"
+    );
+    let (status, rest) = handle(&mut lab, &admin, "GET", &next, None);
+    assert_eq!(status, 200, "{rest:#}");
+    assert_eq!(rest["value"].as_array().unwrap().len(), 38 + 70 - 100);
+    assert!(rest.get("nextLink").is_none(), "{rest:#}");
+    let mut names: Vec<Value> = page["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["value"].as_array().unwrap())
+        .map(|r| r["name"].clone())
+        .collect();
+    names.sort_by_key(|n| n.to_string());
+    names.dedup();
+    assert_eq!(names.len(), 108);
+}

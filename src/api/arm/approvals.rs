@@ -12,7 +12,7 @@
 use serde_json::{Map, Value};
 
 use super::invalid_content as invalid;
-use super::{Call, approval_views, list};
+use super::{Call, approval_views};
 use crate::api::response::Response;
 use crate::engine::fidelity;
 use crate::model::approval::{ApprovalChannel, ApprovalStep, Decision, StepStatus};
@@ -70,7 +70,8 @@ impl Call<'_> {
             [id, stages] if is_stages(stages) => {
                 self.require_method(&["GET"])?;
                 let seen = self.visible_approval(id)?;
-                Ok(list(self.render_stages(&seen)?))
+                let stages = self.render_stages(&seen)?;
+                Ok(self.list(stages))
             }
             [id, stages, stage_id] if is_stages(stages) => match self.method.as_str() {
                 "GET" => {
@@ -114,7 +115,7 @@ impl Call<'_> {
                 items.push(self.render_approval(&seen)?);
             }
         }
-        Ok(list(items))
+        Ok(self.list(items))
     }
 
     /// Approval `id` as the caller may see it: 404 when there is none (here), 403 when the caller

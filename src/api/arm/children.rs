@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::{Call, list};
+use super::Call;
 use crate::api::response::Response;
 use crate::model::azure_scope::AzureScopeKind;
 use crate::model::{ApiError, ErrorCode};
@@ -59,7 +59,7 @@ impl Call<'_> {
             }
             items.push(json!({ "id": node.scope.path(), "name": node.display_name, "type": kind }));
         }
-        Ok(list(items))
+        Ok(self.list(items))
     }
 }
 

@@ -30,6 +30,9 @@ use schedules::Collection;
 /// The provider segment every `Microsoft.Authorization` path has.
 const PROVIDER: &str = "providers/Microsoft.Authorization";
 
+/// Where ARM answers; `nextLink`s point there unless a server says otherwise.
+pub const ARM_ROOT: &str = "https://management.azure.com";
+
 /// Routes one ARM call.
 pub fn handle(
     engine: &mut Engine,
@@ -38,8 +41,20 @@ pub fn handle(
     target: &str,
     body: Option<&str>,
 ) -> Response {
+    handle_at(engine, session, ARM_ROOT, method, target, body)
+}
+
+/// Routes one ARM call answered at `root` (a server's own address): next links point there.
+pub fn handle_at(
+    engine: &mut Engine,
+    session: &Session,
+    root: &str,
+    method: &str,
+    target: &str,
+    body: Option<&str>,
+) -> Response {
     let method = method.to_ascii_uppercase();
-    let routed = delegated_scope(session).and_then(|()| route(engine, session, &method, target, body));
+    let routed = delegated_scope(session).and_then(|()| route(engine, session, root, &method, target, body));
     match routed {
         Ok(r) => r,
         Err(e) => Response { status: e.status, body: Some(views::error(&e)) },
@@ -112,11 +127,18 @@ struct Call<'a> {
     /// What follows the resource type: a name, then an action (`cancel`, `validate`).
     rest: Vec<String>,
     filter: Option<String>,
+    /// Where the call was answered and what it asked, for a list's `nextLink`.
+    root: String,
+    path: String,
+    raw_query: String,
+    /// How many items earlier pages gave (`$skipToken`).
+    skip: usize,
 }
 
 fn route(
     engine: &mut Engine,
     session: &Session,
+    root: &str,
     method: &str,
     target: &str,
     body: Option<&str>,
@@ -185,18 +207,23 @@ fn route(
         resource_type,
         rest: tail[1..].to_vec(),
         filter: query.filter,
+        root: root.trim_end_matches('/').to_string(),
+        path: path.clone(),
+        raw_query: raw_query.to_string(),
+        skip: query.skip,
     };
     call.dispatch()
 }
 
-/// The query options ARM reads: `api-version` and `$filter`.
+/// The query options ARM reads: `api-version`, `$filter`, and a next link's `$skipToken`.
 struct Query {
     api_version: Option<String>,
     filter: Option<String>,
+    skip: usize,
 }
 
 fn parse_query(raw: &str) -> Query {
-    let mut q = Query { api_version: None, filter: None };
+    let mut q = Query { api_version: None, filter: None, skip: 0 };
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let value =
@@ -204,6 +231,7 @@ fn parse_query(raw: &str) -> Query {
         match key.to_ascii_lowercase().as_str() {
             "api-version" => q.api_version = Some(value),
             "$filter" | "%24filter" => q.filter = Some(value),
+            "$skiptoken" | "%24skiptoken" => q.skip = value.trim().parse().unwrap_or(0),
             _ => {}
         }
     }
@@ -398,7 +426,28 @@ fn quoted(value: &str) -> Option<&str> {
     value.trim().strip_prefix('\'').and_then(|v| v.strip_suffix('\''))
 }
 
-/// A list as ARM answers it: `{"value": [...]}` (one page; pimlab's lists fit in one).
-fn list(items: Vec<Value>) -> Response {
-    Response::ok(serde_json::json!({ "value": items }))
+impl Call<'_> {
+    /// A list as ARM answers it: `{"value": [...]}`, a page at a time, with a `nextLink` (the
+    /// same call with `$skipToken`) while more items remain.
+    fn list(&self, items: Vec<Value>) -> Response {
+        let page = fidelity::ARM_PAGE_SIZE;
+        let rest = items.len().saturating_sub(self.skip);
+        let value: Vec<Value> = items.into_iter().skip(self.skip).take(page).collect();
+        let mut body = serde_json::json!({ "value": value });
+        if rest > page {
+            let kept: Vec<&str> = self
+                .raw_query
+                .split('&')
+                .filter(|p| !p.is_empty() && !p.to_ascii_lowercase().starts_with("$skiptoken="))
+                .collect();
+            body["nextLink"] = serde_json::json!(format!(
+                "{}{}?{}&$skipToken={}",
+                self.root,
+                self.path,
+                kept.join("&"),
+                self.skip + page
+            ));
+        }
+        Response::ok(body)
+    }
 }

@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Call, list, rules, views};
+use super::{Call, rules, views};
 use crate::api::response::Response;
 use crate::engine::fidelity;
 use crate::model::azure_role::AzureRole;
@@ -70,7 +70,7 @@ impl Call<'_> {
             }
             items.push(self.view(scope, &Found { role, policy }, assignments)?);
         }
-        Ok(list(items))
+        Ok(self.list(items))
     }
 
     /// The policy named `name` at `scope` (an assignment is named `{policy}_{role}`).

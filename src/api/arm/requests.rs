@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Call, list, views};
+use super::{Call, views};
 use crate::api::response::Response;
 use crate::model::azure_scope::{AzureScope, is_guid};
 use crate::model::time::{parse_human_duration, parse_timestamp};
@@ -58,7 +58,7 @@ impl Call<'_> {
                         items.push(self.render(&q)?);
                     }
                 }
-                Ok(list(items))
+                Ok(self.list(items))
             }
             [name] => match self.method.as_str() {
                 "PUT" => self.put(kind, &scope, name),

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::{Call, list, views};
+use super::{Call, views};
 use crate::api::response::Response;
 use crate::model::azure_role::{AzurePermissions, AzureRole, AzureRoleDraft};
 use crate::model::azure_roles::role_guid;
@@ -36,7 +36,7 @@ impl Call<'_> {
                     .filter(|r| matches(&filter, r))
                     .map(|r| views::role_definition(&prefix, r))
                     .collect();
-                Ok(list(items))
+                Ok(self.list(items))
             }
             ("GET", [name]) => {
                 let role = self.visible_role(name)?;

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{Call, list, views};
+use super::{Call, views};
 use crate::api::response::Response;
 use crate::model::azure_scope::AzureScope;
 use crate::model::{ApiError, ErrorCode, RequestKind, Schedule, Surface};
@@ -99,7 +99,7 @@ impl Call<'_> {
                         items.push(self.render_schedule(what, s, placement)?);
                     }
                 }
-                Ok(list(items))
+                Ok(self.list(items))
             }
             [name] => {
                 let found = rows.iter().find(|s| {
