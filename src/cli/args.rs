@@ -124,6 +124,13 @@ pub struct ServeArgs {
     /// A call without a bearer token acts as the tenant's default caller (else 401).
     #[arg(long)]
     pub allow_anonymous: bool,
+    /// Serve HTTPS with a self-signed certificate made at start-up (the Azure and Graph SDKs send
+    /// tokens over HTTPS only); it is written to --certificate for clients to trust.
+    #[arg(long)]
+    pub tls: bool,
+    /// Where --tls writes its certificate (PEM) [default: the store's path with .cert.pem].
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub certificate: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

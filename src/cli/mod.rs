@@ -115,10 +115,17 @@ fn serve(cli: &Cli, a: &args::ServeArgs) -> Result<i32, CliError> {
         )));
     }
     let options = crate::serve::ServeOptions {
-        db,
+        db: db.clone(),
         bind: a.bind.clone(),
         port: a.port,
         allow_anonymous: a.allow_anonymous,
+        tls_certificate: a.tls.then(|| {
+            a.certificate.clone().unwrap_or_else(|| {
+                let mut name = db.clone().into_os_string();
+                name.push(".cert.pem");
+                name.into()
+            })
+        }),
     };
     crate::serve::run(&options).map_err(CliError::Usage)?;
     Ok(0)

@@ -18,16 +18,20 @@ use super::worker::{Answer, Api, Job};
 #[derive(Clone)]
 struct Shared {
     jobs: mpsc::Sender<Job>,
+    tls: bool,
 }
 
 pub(super) async fn serve(options: &ServeOptions, jobs: mpsc::Sender<Job>) -> Result<(), String> {
+    let app =
+        Router::new().fallback(call).with_state(Shared { jobs, tls: options.tls_certificate.is_some() });
+    if let Some(file) = &options.tls_certificate {
+        return serve_tls(options, file, app).await;
+    }
     let listener = tokio::net::TcpListener::bind((options.bind.as_str(), options.port))
         .await
         .map_err(|e| format!("could not listen on {}:{}: {e}", options.bind, options.port))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("listening on http://{addr}");
-    let _ = std::io::stdout().flush();
-    let app = Router::new().fallback(call).with_state(Shared { jobs });
+    announce(&format!("http://{addr}"));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -35,6 +39,47 @@ pub(super) async fn serve(options: &ServeOptions, jobs: mpsc::Sender<Job>) -> Re
         })
         .await
         .map_err(|e| format!("the server failed: {e}"))
+}
+
+/// HTTPS with a certificate made now for `localhost` and the bound address, its PEM written to
+/// `file` for clients to trust.
+async fn serve_tls(options: &ServeOptions, file: &std::path::Path, app: Router) -> Result<(), String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let names = vec!["localhost".to_string(), options.bind.clone()];
+    let made = rcgen::generate_simple_self_signed(names)
+        .map_err(|e| format!("could not make a certificate: {e}"))?;
+    let (cert, key) = (made.cert.pem(), made.key_pair.serialize_pem());
+    std::fs::write(file, &cert)
+        .map_err(|e| format!("could not write the certificate to {}: {e}", file.display()))?;
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem(cert.into_bytes(), key.into_bytes())
+        .await
+        .map_err(|e| format!("could not use the certificate: {e}"))?;
+    let ip: std::net::IpAddr = options.bind.parse().map_err(|e| format!("--bind {}: {e}", options.bind))?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("shutting down");
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    });
+    let waiter = handle.clone();
+    let certificate = file.display().to_string();
+    tokio::spawn(async move {
+        if let Some(addr) = waiter.listening().await {
+            announce(&format!("https://{addr} (certificate: {certificate})"));
+        }
+    });
+    axum_server::bind_rustls(std::net::SocketAddr::new(ip, options.port), config)
+        .handle(handle)
+        .serve(app.into_make_service())
+        .await
+        .map_err(|e| format!("could not serve on {}:{}: {e}", options.bind, options.port))
+}
+
+/// The first line on stdout: where the server listens, so a caller can find an ephemeral port.
+fn announce(url: &str) {
+    println!("listening on {url}");
+    let _ = std::io::stdout().flush();
 }
 
 /// Which API a path is for: Graph's versions (or its `$batch`), else ARM's scopes and providers.
@@ -64,8 +109,14 @@ async fn call(
     };
     let text = (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned());
     // Links in answers name the server as this client reached it.
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let root = format!("http://{host}");
+    // HTTP/2 names the server in the URI's authority, HTTP/1.1 in the Host header.
+    let host = uri
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| headers.get(header::HOST).and_then(|h| h.to_str().ok()))
+        .unwrap_or("localhost");
+    let scheme = if shared.tls { "https" } else { "http" };
+    let root = format!("{scheme}://{host}");
     let (reply, answer) = oneshot::channel::<Answer>();
     let job = Job {
         api,

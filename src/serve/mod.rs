@@ -18,6 +18,9 @@ pub struct ServeOptions {
     /// 0: any free port (the address actually bound is printed).
     pub port: u16,
     pub allow_anonymous: bool,
+    /// Serve HTTPS with a self-signed certificate made at start-up (the Azure and Graph SDKs
+    /// send bearer tokens over HTTPS only), written to this file for clients to trust.
+    pub tls_certificate: Option<PathBuf>,
 }
 
 /// Serves until Ctrl-C (or a failure to bind), printing `listening on http://ADDR` on stdout

@@ -250,3 +250,36 @@ fn links_name_the_server_and_next_links_page_through_everything() {
     assert_eq!(seen, total);
     assert!(pages > 1);
 }
+
+/// The real azure-mgmt-authorization client, unmodified, against `serve --tls`: it trusts the
+/// certificate the server wrote, sends a token from `pimlab token`, lists role definitions,
+/// assigns an eligibility and reads it back, lists role settings.
+#[test]
+fn the_real_azure_sdk_talks_to_serve_over_https() {
+    let Some(python) = crate::arm_router::sdk_python() else {
+        eprintln!("skipped: no Python with azure-mgmt-authorization");
+        return;
+    };
+    let lab = Lab::demo();
+    let cert = lab.dir.path().join("server.pem");
+    let server = serve(&lab, &["--tls", "--certificate", cert.to_str().unwrap()]);
+    let base = server.base.split_whitespace().next().unwrap().to_string();
+    assert!(base.starts_with("https://127.0.0.1:"), "{}", server.base);
+    let admin = token(&lab, &["--as", "breakglass"]);
+    let alice = lab.run(&["--json", "user", "show", "alice"]).ok().json()["id"].as_str().unwrap().to_string();
+    let script = crate::harness::root().join("tests/it/sdk/drive_arm_server.py");
+    let out = std::process::Command::new(&python)
+        .arg(&script)
+        .args([
+            base.as_str(),
+            admin.as_str(),
+            cert.to_str().unwrap(),
+            "8a1f3c52-6d0e-4b7a-9c21-5e4d3f2a1b00",
+            alice.as_str(),
+        ])
+        .output()
+        .expect("run the SDK script");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("eligibility request") && text.contains("Provisioned"), "{text}");
+}
