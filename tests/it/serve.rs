@@ -283,3 +283,28 @@ fn the_real_azure_sdk_talks_to_serve_over_https() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("eligibility request") && text.contains("Provisioned"), "{text}");
 }
+
+/// The real msgraph-sdk client against `serve --tls`: pointed at the server (base URL, trusted
+/// certificate, the host its authentication provider may send the token to), it reads a user, the
+/// role definitions and the caller's own eligibilities.
+#[test]
+fn the_real_graph_sdk_talks_to_serve_over_https() {
+    let Some(python) = crate::groups_graph::graph_sdk_python() else {
+        eprintln!("skipped: no Python with msgraph-sdk");
+        return;
+    };
+    let lab = Lab::demo();
+    let cert = lab.dir.path().join("server.pem");
+    let server = serve(&lab, &["--tls", "--certificate", cert.to_str().unwrap()]);
+    let base = server.base.split_whitespace().next().unwrap().to_string();
+    let alice = token(&lab, &["--as", "alice"]);
+    let script = crate::harness::root().join("tests/it/sdk/drive_graph_server.py");
+    let out = std::process::Command::new(&python)
+        .arg(&script)
+        .args([base.as_str(), alice.as_str(), cert.to_str().unwrap(), "alice@contoso.example"])
+        .output()
+        .expect("run the SDK script");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("my eligibilities:"), "{text}");
+}
