@@ -52,7 +52,9 @@ pub(super) fn dispatch(
              terminal, not inside a session"
                 .into(),
         )),
-        Command::Serve(_) => unreachable!("served before a shell opens"),
+        Command::Serve(_) => Err(CliError::Usage(
+            "`serve` runs from a terminal as `pimlab serve`, not inside a session".into(),
+        )),
         Command::Token(a) => {
             let request = crate::serve::token::TokenRequest {
                 user: cli.as_principal.clone(),

@@ -78,15 +78,23 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
         }
         Operation::Eligible { action: AdminAction::List(_) } => Access::ReadEligibility,
         Operation::Active { action: AdminAction::List(_) } => Access::ReadAssignment,
-        Operation::Eligible { action } | Operation::Active { action } => {
-            let target = match action {
+        Operation::Eligible {
+            action:
                 AdminAction::Assign(a)
                 | AdminAction::Update(a)
                 | AdminAction::Remove(a)
                 | AdminAction::Extend(a)
-                | AdminAction::Renew(a) => &a.target,
-                AdminAction::List(_) => unreachable!("matched above"),
-            };
+                | AdminAction::Renew(a),
+        }
+        | Operation::Active {
+            action:
+                AdminAction::Assign(a)
+                | AdminAction::Update(a)
+                | AdminAction::Remove(a)
+                | AdminAction::Extend(a)
+                | AdminAction::Renew(a),
+        } => {
+            let target = &a.target;
             if target.group.is_some() {
                 return Ok(Some(Access::WriteGroupAccess));
             }

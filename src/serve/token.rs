@@ -101,12 +101,11 @@ pub fn mint(engine: &mut Engine, request: &TokenRequest) -> Result<String, ApiEr
 
 /// Why a token cannot be used: Graph's and ARM's 401.
 fn invalid(why: impl Into<String>) -> ApiError {
-    ApiError::new(
-        401,
-        ErrorCode::InvalidAuthenticationToken,
-        "Access token validation failure. Invalid audience.",
+    ApiError::new(401, ErrorCode::InvalidAuthenticationToken, "Access token validation failure.").with_detail(
+        "InvalidToken",
+        "Authorization",
+        why,
     )
-    .with_detail("InvalidToken", "Authorization", why)
 }
 
 /// The claims of a bearer token, without checking a signature (pimlab's tokens have none).

@@ -308,3 +308,15 @@ fn the_real_graph_sdk_talks_to_serve_over_https() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("my eligibilities:"), "{text}");
 }
+
+/// `serve` is a terminal's command: inside a REPL session it is refused as a usage error, not
+/// run (and nothing panics).
+#[test]
+fn serve_inside_a_session_is_a_usage_error() {
+    let lab = Lab::demo();
+    let mut c = lab.command();
+    c.arg("--db").arg(&lab.db).arg("repl");
+    let run = crate::harness::repl::pipe(c, "repl".into(), "serve --port 0\n");
+    assert_ne!(run.code, 0, "{run}");
+    assert!(run.stderr.contains("`serve` runs from a terminal"), "{run}");
+}
