@@ -36,6 +36,18 @@ pub(super) fn app(engine: &mut Engine, session: &Session, action: &AppAction) ->
     Ok(Outcome::App { app, permissions })
 }
 
+/// The arguments of an administrator's request; None for a listing.
+fn admin_args(action: &AdminAction) -> Option<&AdminArgs> {
+    match action {
+        AdminAction::Assign(a)
+        | AdminAction::Update(a)
+        | AdminAction::Remove(a)
+        | AdminAction::Extend(a)
+        | AdminAction::Renew(a) => Some(a),
+        AdminAction::List(_) => None,
+    }
+}
+
 fn kind(a: &AppPermissionArgs) -> PermissionKind {
     if a.application { PermissionKind::Application } else { PermissionKind::Delegated }
 }
@@ -76,35 +88,15 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
         {
             Access::ReadGroupAccess
         }
-        Operation::Eligible { action: AdminAction::List(_) } => Access::ReadEligibility,
-        Operation::Active { action: AdminAction::List(_) } => Access::ReadAssignment,
-        Operation::Eligible {
-            action:
-                AdminAction::Assign(a)
-                | AdminAction::Update(a)
-                | AdminAction::Remove(a)
-                | AdminAction::Extend(a)
-                | AdminAction::Renew(a),
-        }
-        | Operation::Active {
-            action:
-                AdminAction::Assign(a)
-                | AdminAction::Update(a)
-                | AdminAction::Remove(a)
-                | AdminAction::Extend(a)
-                | AdminAction::Renew(a),
-        } => {
-            let target = &a.target;
-            if target.group.is_some() {
-                return Ok(Some(Access::WriteGroupAccess));
-            }
-            if azure(engine, &target.scope)? {
-                return Ok(None);
-            }
-            if matches!(op, Operation::Eligible { .. }) {
-                Access::WriteEligibility
-            } else {
-                Access::WriteAssignment
+        Operation::Eligible { action } | Operation::Active { action } => {
+            let eligible = matches!(op, Operation::Eligible { .. });
+            match admin_args(action) {
+                None if eligible => Access::ReadEligibility,
+                None => Access::ReadAssignment,
+                Some(a) if a.target.group.is_some() => Access::WriteGroupAccess,
+                Some(a) if azure(engine, &a.target.scope)? => return Ok(None),
+                Some(_) if eligible => Access::WriteEligibility,
+                Some(_) => Access::WriteAssignment,
             }
         }
         Operation::Activate(a) if a.group.is_some() => Access::WriteGroupAccess,
