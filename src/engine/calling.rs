@@ -98,6 +98,18 @@ impl Engine {
         Ok(self.groups_of(&session.caller)?.iter().any(|g| g.eq_ignore_ascii_case(principal)))
     }
 
+    /// Whether request `q` is the caller's to read without a reader's role: for them (or a group
+    /// of theirs), made by them, or waiting for their decision.
+    pub fn is_own_request(
+        &mut self,
+        session: &Session,
+        q: &crate::model::ScheduleRequest,
+    ) -> Result<bool, ApiError> {
+        Ok(self.is_callers(session, &q.principal_id)?
+            || q.created_by.eq_ignore_ascii_case(&session.caller)
+            || self.is_approver(&session.caller, q)?)
+    }
+
     /// The client of a call through application `app`: for the signed-in user with its delegated
     /// scopes (`signed_in`), else as itself with its application permissions. Returns the
     /// service principal's id with the client.

@@ -306,9 +306,7 @@ fn readable_request(
     id: &str,
 ) -> Result<crate::model::ScheduleRequest, ApiError> {
     let q = engine.request(id, None)?;
-    let own = engine.is_callers(session, &q.principal_id)?
-        || q.created_by.eq_ignore_ascii_case(&session.caller)
-        || engine.is_approver(&session.caller, &q)?;
+    let own = engine.is_own_request(session, &q)?;
     engine.require_pim_reader(session, own)?;
     Ok(q)
 }

@@ -99,9 +99,13 @@ impl Call<'_> {
     /// caller stands in (see `ARM_APPROVAL_FORBIDDEN_CODE`), narrowed by the filter.
     fn list_approvals(&mut self) -> Result<Response, ApiError> {
         let filter = parse_filter(self.filter.as_deref())?;
+        let mut placer = self.placer()?;
         let mut items = Vec::new();
         for q in self.engine.requests(&Default::default())? {
-            if q.surface != Surface::AzureResource || q.approval_id.is_none() || !self.covers(&q)? {
+            if q.surface != Surface::AzureResource
+                || q.approval_id.is_none()
+                || !self.made_at_or_below(&mut placer, q.directory_scope_id.as_deref())?
+            {
                 continue;
             }
             let Some(seen) = self.seen(q)? else { continue };
@@ -135,7 +139,11 @@ impl Call<'_> {
             Err(e) if e.status >= 500 => return Err(e),
             Err(_) => return Err(not_found()),
         };
-        if q.surface != Surface::AzureResource || q.approval_id.is_none() || !self.covers(&q)? {
+        let mut placer = self.placer()?;
+        if q.surface != Surface::AzureResource
+            || q.approval_id.is_none()
+            || !self.made_at_or_below(&mut placer, q.directory_scope_id.as_deref())?
+        {
             return Err(not_found());
         }
         let seen = self.seen(q)?.ok_or_else(not_found)?;
@@ -176,11 +184,6 @@ impl Call<'_> {
         }
         let open = ApprovalStep { status: StepStatus::InProgress, ..step.clone() };
         self.engine.may_decide_step(user, &open)
-    }
-
-    /// Whether `q` was made at the call's scope or below it (every request, at the tenant).
-    fn covers(&mut self, q: &ScheduleRequest) -> Result<bool, ApiError> {
-        self.made_at_or_below(q.directory_scope_id.as_deref())
     }
 
     fn render_approval(&mut self, seen: &Seen) -> Result<Value, ApiError> {

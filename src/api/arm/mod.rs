@@ -25,7 +25,7 @@ use crate::engine::{Engine, Session, fidelity};
 use crate::model::RequestKind;
 use crate::model::azure_scope::AzureScope;
 use crate::model::{ApiError, ErrorCode};
-use schedules::Collection;
+use schedules::{Collection, Placement, Placer};
 
 /// The provider segment every `Microsoft.Authorization` path has.
 const PROVIDER: &str = "providers/Microsoft.Authorization";
@@ -293,17 +293,26 @@ impl Call<'_> {
         }
     }
 
-    /// Whether something made at `path` sits at the call's scope or below it in the estate's tree
-    /// (a subscription is below its management group, which its path does not show); at the
-    /// tenant, everything does.
-    fn made_at_or_below(&mut self, path: Option<&str>) -> Result<bool, ApiError> {
-        let Some(scope) = self.scope.clone() else { return Ok(true) };
-        let Some(own) = path.and_then(|p| AzureScope::parse(p).ok()) else { return Ok(false) };
-        if own.key() == scope.key() {
-            return Ok(true);
+    /// A list's test of where requests were made, against the call's scope; none at the tenant,
+    /// where every request counts.
+    fn placer(&mut self) -> Result<Option<Placer>, ApiError> {
+        match self.scope.clone() {
+            Some(scope) => Ok(Some(Placer::new(self, &scope)?)),
+            None => Ok(None),
         }
-        let (_, above, _) = self.engine.azure_scope(own.path())?;
-        Ok(above.iter().any(|n| n.scope.key() == scope.key()))
+    }
+
+    /// Whether something made at `path` sits at the call's scope or below it in the estate's tree
+    /// (a subscription is below its management group, which its path does not show).
+    fn made_at_or_below(
+        &mut self,
+        placer: &mut Option<Placer>,
+        path: Option<&str>,
+    ) -> Result<bool, ApiError> {
+        match placer {
+            None => Ok(true),
+            Some(p) => Ok(matches!(p.place_path(self, path)?, Some(Placement::At | Placement::Below))),
+        }
     }
 
     /// Whether the caller may read everyone's role assignments, schedules and requests at the
@@ -335,15 +344,6 @@ impl Call<'_> {
             "caller",
             "reading everyone's items at a scope needs an active Azure role there or above that may read role assignments (Reader, or any role granting Microsoft.Authorization/roleAssignments/read)",
         ))
-    }
-
-    /// Whether `principal` is the caller or one of the caller's groups.
-    fn is_callers(&mut self, principal: &str) -> Result<bool, ApiError> {
-        if principal.eq_ignore_ascii_case(&self.session.caller) {
-            return Ok(true);
-        }
-        let caller = self.session.caller.clone();
-        Ok(self.engine.groups_of(&caller)?.iter().any(|g| g.eq_ignore_ascii_case(principal)))
     }
 
     /// ARM's prefix of ids at the call's scope: `{scope}/providers/Microsoft.Authorization`.

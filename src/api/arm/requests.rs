@@ -36,11 +36,12 @@ impl Call<'_> {
                 self.require_read(own_only)?;
                 let caller = self.session.caller.clone();
                 let groups = self.engine.groups_of(&caller)?;
+                let mut placer = self.placer()?;
                 let mut items = Vec::new();
                 for q in self.engine.requests(&Default::default())? {
                     if q.kind != kind
                         || q.surface != Surface::AzureResource
-                        || !self.made_at_or_below(q.directory_scope_id.as_deref())?
+                        || !self.made_at_or_below(&mut placer, q.directory_scope_id.as_deref())?
                     {
                         continue;
                     }
@@ -64,9 +65,7 @@ impl Call<'_> {
                 "PUT" => self.put(kind, &scope, name),
                 "GET" => {
                     let q = self.named(kind, name)?;
-                    let own = self.is_callers(&q.principal_id)?
-                        || q.created_by.eq_ignore_ascii_case(&self.session.caller)
-                        || self.engine.is_approver(&self.session.caller.clone(), &q)?;
+                    let own = self.engine.is_own_request(self.session, &q)?;
                     self.require_read(own)?;
                     Ok(Response::ok(self.render(&q)?))
                 }

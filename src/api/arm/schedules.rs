@@ -25,16 +25,16 @@ pub(super) enum Placement {
     Below,
 }
 
-/// Places schedules against the scope a list is made at, reading the estate once per scope: the
-/// listed scope's ancestry up front, each schedule scope's when first met.
-struct Placer {
+/// Places schedules (and requests) against the scope a list is made at, reading the estate once
+/// per scope: the listed scope's ancestry up front, each other scope's when first met.
+pub(super) struct Placer {
     at: String,
     above: Vec<String>,
     ancestry: HashMap<String, Vec<String>>,
 }
 
 impl Placer {
-    fn new(call: &mut Call<'_>, scope: &AzureScope) -> Result<Placer, ApiError> {
+    pub(super) fn new(call: &mut Call<'_>, scope: &AzureScope) -> Result<Placer, ApiError> {
         let above = call.engine.azure_scope(scope.path())?.1.iter().map(|n| n.scope.key()).collect();
         Ok(Placer { at: scope.key(), above, ancestry: HashMap::new() })
     }
@@ -42,7 +42,16 @@ impl Placer {
     /// Where `s` sits: at the listed scope, above it (it covers it), below it, or neither (a
     /// sibling's).
     fn place(&mut self, call: &mut Call<'_>, s: &Schedule) -> Result<Option<Placement>, ApiError> {
-        let Some(own) = s.directory_scope_id.as_deref() else { return Ok(None) };
+        self.place_path(call, s.directory_scope_id.as_deref())
+    }
+
+    /// Where something made at `own` sits, as [`Placer::place`] says.
+    pub(super) fn place_path(
+        &mut self,
+        call: &mut Call<'_>,
+        own: Option<&str>,
+    ) -> Result<Option<Placement>, ApiError> {
+        let Some(own) = own else { return Ok(None) };
         let own = crate::engine::azure_scopes::parse_scope(own)?;
         let key = own.key();
         if key == self.at {
@@ -116,7 +125,7 @@ impl Call<'_> {
                 };
                 let s = found.ok_or_else(missing)?;
                 let placement = placer.place(self, s)?.ok_or_else(missing)?;
-                let own = self.is_callers(&s.principal_id)?;
+                let own = self.engine.is_callers(self.session, &s.principal_id)?;
                 self.require_read(own)?;
                 Ok(Response::ok(self.render_schedule(what, s, placement)?))
             }

@@ -125,9 +125,7 @@ impl Call<'_> {
             // Azure resource roles' requests are ARM's, not Graph's.
             return Err(crate::engine::request_not_found(id));
         }
-        let own = self.engine.is_callers(self.session, &q.principal_id)?
-            || q.created_by.eq_ignore_ascii_case(&self.session.caller)
-            || self.engine.is_approver(&self.session.caller, &q)?;
+        let own = self.engine.is_own_request(self.session, &q)?;
         self.engine.require_pim_reader(self.session, own)?;
         let v = self.render_request(&q)?;
         self.entity(self.context(&format!("roleManagement/directory/{collection}/$entity")), v)
