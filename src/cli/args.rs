@@ -52,7 +52,10 @@ impl Command {
             Command::Graph(g) => g.method.eq_ignore_ascii_case("GET"),
             Command::Arm(a) => a.method.eq_ignore_ascii_case("GET"),
             Command::Completions(_) | Command::Man | Command::Token(_) | Command::Serve(_) => true,
-            Command::Init(_) | Command::Run(_) | Command::Repl => false,
+            Command::Export(_) => true,
+            Command::Apply(a) => a.what_if,
+            Command::Import(a) => a.dry_run,
+            Command::Init(_) | Command::Run(_) | Command::Repl | Command::Mark(_) => false,
         }
     }
 }
@@ -111,6 +114,79 @@ pub enum Command {
     /// Print a bearer token for `serve`: for the --as user, through the --app application, or
     /// for the application alone.
     Token(TokenArgs),
+    /// Bring an organisation in: CSV files of users, groups, memberships, eligibilities and
+    /// assignments, or Graph/ARM JSON as the real APIs return it (a folder: every file in it).
+    Import(ImportArgs),
+    /// Write the tenant as Graph/ARM JSON or an EasyPIM configuration, or the changes since a
+    /// mark as the real calls that would make them.
+    Export(ExportArgs),
+    /// Remember the tenant as it is now, under NAME, for `export --since NAME`.
+    Mark(MarkArgs),
+    /// Apply an EasyPIM configuration (pim-config.json) to the store, as EasyPIM's orchestrator
+    /// would apply it to a tenant.
+    Apply(ApplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// CSV or JSON files, or folders of them.
+    #[arg(required = true, value_name = "FILE")]
+    pub paths: Vec<PathBuf>,
+    /// Print what would change; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// graph (method, URL, body), http (an .http file), powershell, az (az rest lines), json (the
+    /// whole tenant, for import) or easypim (an EasyPIM configuration).
+    #[arg(long, value_enum, default_value = "graph")]
+    pub format: ExportFormat,
+    /// Export the changes made since this mark (`pimlab mark NAME`) [default: since the tenant
+    /// was created].
+    #[arg(long, value_name = "MARK")]
+    pub since: Option<String>,
+    /// Write here instead of standard output (for json: a folder, one file per collection).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormat {
+    Graph,
+    Http,
+    #[value(name = "powershell")]
+    PowerShell,
+    Az,
+    Json,
+    #[value(name = "easypim")]
+    EasyPim,
+}
+
+#[derive(Debug, Args)]
+pub struct MarkArgs {
+    /// The mark's name.
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The EasyPIM configuration file.
+    pub config: PathBuf,
+    /// Report what applying would do (EasyPIM's -WhatIf); change nothing.
+    #[arg(long)]
+    pub what_if: bool,
+    /// delta adds and updates; initial also removes what the file does not declare (except
+    /// ProtectedUsers).
+    #[arg(long, value_enum, default_value = "delta")]
+    pub mode: ApplyMode,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ApplyMode {
+    Delta,
+    Initial,
 }
 
 #[derive(Debug, Args)]

@@ -65,6 +65,10 @@ pub(super) fn dispatch(
             writeln!(out, "{}", crate::serve::token::mint(engine, &request)?)?;
             Ok(0)
         }
+        Command::Import(a) => super::exchange::import(engine, &session, a, out, err),
+        Command::Export(a) => super::exchange::export(engine, &session, a, out),
+        Command::Mark(a) => super::exchange::mark(engine, &session, a, out),
+        Command::Apply(a) => super::exchange::apply(engine, &session, a, out),
         Command::Graph(a) => graph_call(engine, &session, a, out, err),
         Command::Arm(a) => arm_call(engine, &session, a, out, err),
         Command::Op(op) => {

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod editor;
+mod exchange;
 mod help_files;
 mod line;
 mod render;

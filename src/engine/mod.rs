@@ -289,6 +289,22 @@ impl Engine {
         result
     }
 
+    /// Runs `f` as [`Engine::atomically`] would, then discards everything it did, whatever it
+    /// returned: a dry run (`import --dry-run`, `apply --what-if`) that reports exactly what the
+    /// real run would do. Refused inside an open batch, which could not be undone alone.
+    pub(crate) fn trial<T>(
+        &mut self,
+        f: impl FnOnce(&mut Engine) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let opened = self.store.begin_batch(crate::store::Batch::Whole)?;
+        if !opened {
+            return Err(ApiError::internal("a dry run cannot start inside an open batch"));
+        }
+        let result = f(self);
+        self.store.end_batch(false)?;
+        result
+    }
+
     /// After a panic was caught mid-operation (a bug): whatever batch was open is discarded, so
     /// the next operation starts from the store as last committed.
     pub fn recover_from_panic(&mut self) {

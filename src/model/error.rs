@@ -152,6 +152,12 @@ error_codes! {
     HookNotFound => NotFound,
     StoreAlreadyInitialized => Conflict,
     StoreNotInitialized => Conflict,
+    /// An import file pimlab cannot read (the message names the file, line and column).
+    PimlabImportInvalid => User,
+    /// An EasyPIM configuration EasyPIM itself would refuse (the message names the entry).
+    PimlabEasyPimConfigInvalid => User,
+    /// `export --since` a mark the store does not have.
+    PimlabMarkNotFound => NotFound,
     /// Arguments a surface cannot use (a command line's usage error).
     Usage => Usage,
 }

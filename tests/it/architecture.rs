@@ -244,8 +244,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("src/hooks/operations.rs", &["model", "engine", "api", "ops"]),
     ("src/hooks/", &["model", "engine"]),
     ("src/serve/", &["model", "engine", "api", "hooks"]),
-    ("src/cli/", &["model", "store", "engine", "api", "ops", "hooks", "serve"]),
-    ("src/lib.rs", &["model", "store", "engine", "api", "ops", "hooks", "serve", "cli"]),
+    ("src/exchange/", &["model", "engine", "api", "ops"]),
+    ("src/cli/", &["model", "store", "engine", "api", "ops", "hooks", "serve", "exchange"]),
+    ("src/lib.rs", &["model", "store", "engine", "api", "ops", "hooks", "serve", "exchange", "cli"]),
     ("src/main.rs", &["cli"]),
 ];
 
