@@ -268,3 +268,11 @@ CREATE TABLE audit (
     targets    TEXT NOT NULL  -- JSON array of {id, type, displayName}
 );
 CREATE INDEX audit_by_time ON audit (at);
+
+-- Marks (schema version 8): the tenant as `pimlab mark NAME` saw it, as the Graph/ARM collections
+-- `export --format json` writes, for `export --since NAME`. The lab's bookmarks, not the tenant's.
+CREATE TABLE marks (
+    name     TEXT PRIMARY KEY COLLATE NOCASE,
+    taken_at INTEGER NOT NULL,
+    snapshot TEXT NOT NULL
+) WITHOUT ROWID;

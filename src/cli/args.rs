@@ -55,7 +55,8 @@ impl Command {
             Command::Export(_) => true,
             Command::Apply(a) => a.what_if,
             Command::Import(a) => a.dry_run,
-            Command::Init(_) | Command::Run(_) | Command::Repl | Command::Mark(_) => false,
+            Command::Mark(m) => m.name.is_none(),
+            Command::Init(_) | Command::Run(_) | Command::Repl => false,
         }
     }
 }
@@ -166,8 +167,8 @@ pub enum ExportFormat {
 
 #[derive(Debug, Args)]
 pub struct MarkArgs {
-    /// The mark's name.
-    pub name: String,
+    /// The mark's name (a mark of the same name moves here); without one, the marks are listed.
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -50,7 +50,7 @@ pub(super) fn mark(
     a: &MarkArgs,
     out: Out<'_>,
 ) -> Result<i32, CliError> {
-    exchange::export::mark(engine, session, &a.name, out)?;
+    exchange::export::mark(engine, session, a.name.as_deref(), out)?;
     Ok(0)
 }
 

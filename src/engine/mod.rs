@@ -27,6 +27,7 @@ mod group_policies;
 mod hook_admin;
 mod lifecycle;
 mod lockout;
+mod marks;
 mod notify;
 mod policies;
 mod profile;
@@ -54,6 +55,7 @@ pub use extension::{
     TenantView,
 };
 pub use hook_admin::HandlerVerdict;
+pub use marks::Mark;
 pub use policies::PolicyChange;
 pub use queries::{AuditQuery, RequestFilter};
 pub(crate) use records::request_not_found;

@@ -44,6 +44,10 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Audit, ApiError> {
     tx.set_meta("seed", &opts.seed.to_string())?;
     tx.set_meta("domain", &opts.domain)?;
     tx.set_meta("clock", &to_millis(opts.at).to_string())?;
+    // What the tenant was created with, so that it can be made again as it was (`export`'s
+    // default baseline).
+    tx.set_meta("created_at", &crate::model::time::format_timestamp(opts.at))?;
+    tx.set_meta("created_with_demo", if opts.demo { "true" } else { "false" })?;
     let probe = Ctx {
         now: opts.at,
         tenant_id: String::new(),

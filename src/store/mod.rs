@@ -12,6 +12,7 @@ mod cache;
 mod directory;
 mod groups;
 mod hooks;
+mod marks;
 mod policies;
 mod records;
 mod schedules;
@@ -302,7 +303,8 @@ impl Store {
             "DELETE FROM audit; DELETE FROM schedules; DELETE FROM requests; DELETE FROM policy_rules;
              DELETE FROM policies; DELETE FROM role_definitions; DELETE FROM memberships;
              DELETE FROM directory_objects; DELETE FROM meta; DELETE FROM approval_steps; DELETE FROM notifications; DELETE FROM hooks;
-             DELETE FROM azure_scopes;",
+             DELETE FROM azure_scopes; DELETE FROM app_permissions; DELETE FROM azure_role_definitions;
+             DELETE FROM marks;",
         )?;
         tx.commit()
     }

@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const APPLICATION_ID: i64 = 0x5049_4D4C;
 
 /// The schema version this pimlab writes. Bump it with an entry in `upgrade_from`.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -133,6 +133,14 @@ fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
         // 6 → 7: groups synchronised from on-premises (PIM for Groups cannot govern them).
         6 => tx.execute_batch(
             "ALTER TABLE directory_objects ADD COLUMN on_premises_sync INTEGER NOT NULL DEFAULT 0;",
+        ),
+        // 7 → 8: marks, for `export --since`.
+        7 => tx.execute_batch(
+            "CREATE TABLE marks (
+                 name     TEXT PRIMARY KEY COLLATE NOCASE,
+                 taken_at INTEGER NOT NULL,
+                 snapshot TEXT NOT NULL
+             ) WITHOUT ROWID;",
         ),
         // No released version precedes 1: a store claiming one was not written by pimlab.
         _ => Err(rusqlite::Error::SqliteFailure(

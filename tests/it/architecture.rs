@@ -515,7 +515,7 @@ const ENGINE_ORDER: &[&[&str]] = &[
     &["approvals"],
     &["lifecycle", "clock", "direct", "queries", "policies", "roles", "hook_admin", "profile"],
     &["azure_policies", "azure_roles", "group_policies"],
-    &["seed"],
+    &["seed", "marks"],
 ];
 
 #[test]

@@ -2201,6 +2201,7 @@ fn a_version_1_store_is_upgraded_and_reads_as_before() {
          DROP TABLE app_permissions;
          ALTER TABLE requests DROP COLUMN created_by_app;
          ALTER TABLE directory_objects DROP COLUMN on_premises_sync;
+         DROP TABLE marks;
          PRAGMA user_version = 1;",
     )
     .unwrap();
@@ -2227,7 +2228,7 @@ fn a_version_2_store_is_upgraded_with_its_tenant_root_management_group() {
         "DROP TABLE azure_scopes; DROP INDEX requests_by_client_name; ALTER TABLE requests DROP COLUMN client_name;
          DROP TABLE azure_role_definitions; DROP TABLE app_permissions;
          ALTER TABLE requests DROP COLUMN created_by_app;
-         ALTER TABLE directory_objects DROP COLUMN on_premises_sync; PRAGMA user_version = 2;",
+         ALTER TABLE directory_objects DROP COLUMN on_premises_sync; DROP TABLE marks; PRAGMA user_version = 2;",
     )
     .unwrap();
     drop(conn);
@@ -2249,7 +2250,7 @@ fn a_version_4_store_is_upgraded_and_takes_custom_azure_roles() {
     conn.execute_batch(
         "DROP TABLE azure_role_definitions; DROP TABLE app_permissions;
          ALTER TABLE requests DROP COLUMN created_by_app;
-         ALTER TABLE directory_objects DROP COLUMN on_premises_sync; PRAGMA user_version = 4;",
+         ALTER TABLE directory_objects DROP COLUMN on_premises_sync; DROP TABLE marks; PRAGMA user_version = 4;",
     )
     .unwrap();
     drop(conn);
@@ -2257,6 +2258,45 @@ fn a_version_4_store_is_upgraded_and_takes_custom_azure_roles() {
     lab.run(&["role", "add", "Reader Plus", "--azure", "--scope", "rg-prod-app", "--action", "*/read"])
         .ok()
         .out_has("Defined custom Azure role Reader Plus");
+}
+
+/// A store written before marks (schema version 7, which also kept no record of how its tenant
+/// was created) takes a mark, and exports its changes since its creation from the break-glass
+/// administrator's creation time and a tenant without the demonstration organisation.
+#[test]
+fn a_version_7_store_is_upgraded_and_takes_marks() {
+    let lab = Lab::demo();
+    let conn = rusqlite::Connection::open(&lab.db).unwrap();
+    conn.execute_batch(
+        "DROP TABLE marks; DELETE FROM meta WHERE key IN ('created_at', 'created_with_demo');
+         PRAGMA user_version = 7;",
+    )
+    .unwrap();
+    drop(conn);
+    lab.run(&["mark", "upgraded"]).ok().out_has("Set the mark 'upgraded'");
+    lab.run(&["export", "--since", "upgraded"]).ok().out_has("Nothing to do");
+    lab.run(&["export"])
+        .ok()
+        .out_has("since the tenant was created (2025-01-06T09:00:00Z)")
+        .out_has("Create the user Alice Andersen");
+}
+
+/// `init --force` empties every table: an earlier tenant's application grants, custom Azure roles
+/// and marks went with it (they were left behind before, and a new tenant's apps inherited the
+/// old grants).
+#[test]
+fn init_force_forgets_the_old_tenant_s_app_grants_custom_azure_roles_and_marks() {
+    let lab = Lab::demo();
+    lab.run(&["app", "add", "Pipeline"]).ok();
+    lab.run(&["app", "grant", "Pipeline", "RoleManagement.Read.Directory", "--application"]).ok();
+    lab.run(&["role", "add", "Reader Plus", "--azure", "--scope", "rg-prod-app", "--action", "*/read"]).ok();
+    lab.run(&["mark", "old"]).ok();
+    lab.run(&["init", "--force", "--demo", "--seed", "7", "--at", AT]).ok();
+    let conn = rusqlite::Connection::open(&lab.db).unwrap();
+    for table in ["app_permissions", "azure_role_definitions", "marks"] {
+        let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0, "{table} kept rows of the old tenant");
+    }
 }
 
 /// `eligible list --mine` lists the caller's eligibilities, and a principal's listing includes what
