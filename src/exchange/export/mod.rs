@@ -2,7 +2,7 @@
 //! mark as the real requests that would make them (Graph/ARM calls, an `.http` file, PowerShell,
 //! `az rest`); the tenant's policies and assignments as an EasyPIM configuration.
 
-mod collect_tmp;
+pub mod collect;
 mod diff;
 pub mod json;
 mod plan;
@@ -115,7 +115,7 @@ fn as_created(options: &InitOptions) -> Result<Vec<Value>, ApiError> {
 
 /// The tenant's collections, as `export --format json` writes them, without their file names.
 fn documents(engine: &mut Engine, session: &Session) -> Result<Vec<Value>, ApiError> {
-    collect_tmp::collect(engine, session)
+    Ok(collect::collect(engine, session)?.into_iter().map(|c| c.document).collect())
 }
 
 /// `pimlab mark [NAME]`: remembers the tenant as it is now, for `export --since NAME`; without a
