@@ -10,6 +10,8 @@ use serde_json::Value;
 use crate::harness::cli::Lab;
 
 const SUB: &str = "/subscriptions/8a1f3c52-6d0e-4b7a-9c21-5e4d3f2a1b00";
+/// A group of the demonstration organisation, governed by PIM for Groups in the tests.
+const HELPDESK: &str = "Helpdesk Tier 1";
 
 /// The changes the tests make after the mark `before`.
 fn change(lab: &Lab) {
@@ -41,7 +43,21 @@ fn change(lab: &Lab) {
         "P30D",
     ])
     .ok();
-    lab.run(&["policy", "set", "Reader", "--scope", SUB, "--require-mfa", "true"]).ok();
+    lab.run(&["policy", "set", "Reader", "--scope", SUB, "--activation-max", "PT4H"]).ok();
+    lab.run(&[
+        "eligible",
+        "assign",
+        "--principal",
+        "Zed Zulu",
+        "--group",
+        HELPDESK,
+        "--access",
+        "member",
+        "--duration",
+        "P30D",
+    ])
+    .ok();
+    lab.run(&["policy", "set", "member", "--group", HELPDESK, "--require-justification", "false"]).ok();
 }
 
 fn marked_and_changed() -> Lab {
@@ -192,6 +208,20 @@ fn state(lab: &Lab) -> BTreeSet<String> {
             p["endDateTime"]
         ));
     }
+    let helpdesk = lab.object_id("group", HELPDESK);
+    let filter = format!(
+        "/v1.0/identityGovernance/privilegedAccess/group/eligibilitySchedules?$filter=groupId eq '{helpdesk}'"
+    );
+    for s in graph(lab, &filter)["value"].as_array().unwrap() {
+        out.insert(format!(
+            "group eligible {} {} {}",
+            names[s["principalId"].as_str().unwrap()],
+            s["accessId"],
+            s["scheduleInfo"]
+        ));
+    }
+    let member_policy = lab.run(&["policy", "show", "member", "--group", HELPDESK, "--json"]).json();
+    out.insert(format!("group member policy {}", member_policy["rules"]));
     out.insert(format!("rules {}", lab.policy("User Administrator")["rules"]));
     let reader = lab.run(&["policy", "show", "Reader", "--scope", SUB, "--json"]).json();
     out.insert(format!("azure reader {}", reader));

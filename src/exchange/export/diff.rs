@@ -245,14 +245,21 @@ impl Planner<'_> {
     }
 
     fn policies(&mut self) {
-        for (key, rules) in &self.after.policies {
-            let old = self.before.policies.get(key);
-            let changed: Vec<&Value> = rules
-                .iter()
-                .filter(|(id, rule)| old.and_then(|o| o.get(*id)) != Some(*rule))
-                .map(|(_, r)| r)
-                .collect();
-            if changed.is_empty() || old.is_none() && !self.is_new_role_or_group(key) {
+        for (key, policy) in &self.after.policies {
+            let changed: Vec<&Value> = match self.before.policies.get(key) {
+                // A policy both snapshots hold: the rules that differ.
+                Some(old) => policy
+                    .rules
+                    .iter()
+                    .filter(|(id, rule)| old.rules.get(*id) != Some(*rule))
+                    .map(|(_, r)| r)
+                    .collect(),
+                // A new role's or group's policy: its rules if someone changed them; a new one
+                // starts with the defaults, as it would in the tenant.
+                None if policy.changed => policy.rules.values().collect(),
+                None => Vec::new(),
+            };
+            if changed.is_empty() {
                 continue;
             }
             let role = self.role_name(key);
@@ -316,11 +323,6 @@ impl Planner<'_> {
                 }
             }
         }
-    }
-
-    /// A group's policies exist only once the group is governed; a new custom role's with it.
-    fn is_new_role_or_group(&self, key: &PolicyKey) -> bool {
-        self.created.contains_key(&key.scope) || self.created.contains_key(&key.role)
     }
 
     fn role_name(&self, key: &PolicyKey) -> String {

@@ -21,6 +21,14 @@ pub struct GrantKey {
     pub scope: String,
 }
 
+/// A policy's rules by id, and whether anyone changed it (a policy nobody changed holds the
+/// defaults a new role or group starts with).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub changed: bool,
+    pub rules: BTreeMap<String, Value>,
+}
+
 /// A role's policy, by the scope and role it governs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PolicyKey {
@@ -42,7 +50,7 @@ pub struct Snapshot {
     /// What each grant's schedule says (the Graph or ARM item).
     pub grants: BTreeMap<GrantKey, Value>,
     /// Each policy's rules by id.
-    pub policies: BTreeMap<PolicyKey, BTreeMap<String, Value>>,
+    pub policies: BTreeMap<PolicyKey, Policy>,
     /// Activations: users make them, so a plan only mentions them.
     pub activations: usize,
 }
@@ -71,7 +79,10 @@ impl Snapshot {
 
     fn add(&mut self, item: &Value) {
         if let Some(arm_type) = item.get("type").and_then(Value::as_str) {
-            self.add_arm(&arm_type.to_ascii_lowercase(), item);
+            // ARM spells some types in the plural (`RoleEligibilitySchedules`), others not
+            // (`RoleManagementPolicyAssignment`).
+            let arm_type = arm_type.to_ascii_lowercase();
+            self.add_arm(arm_type.strip_suffix('s').unwrap_or(&arm_type), item);
             return;
         }
         let odata = item.get("@odata.type").and_then(Value::as_str).unwrap_or_default();
@@ -111,7 +122,9 @@ impl Snapshot {
                 let surface = if text(item, "scopeType") == "Group" { "group" } else { "directory" };
                 let key =
                     PolicyKey { surface, scope: text(item, "scopeId"), role: text(item, "roleDefinitionId") };
-                self.policies.insert(key, rules_by_id(item["policy"].get("rules")));
+                let policy = &item["policy"];
+                let changed = !policy["lastModifiedDateTime"].is_null();
+                self.policies.insert(key, Policy { changed, rules: rules_by_id(policy.get("rules")) });
             }
             _ => {}
         }
@@ -148,9 +161,9 @@ impl Snapshot {
     fn add_arm(&mut self, arm_type: &str, item: &Value) {
         let p = &item["properties"];
         match arm_type {
-            "microsoft.authorization/roleeligibilityschedules"
-            | "microsoft.authorization/roleassignmentschedules" => {
-                let eligible = arm_type.ends_with("roleeligibilityschedules");
+            "microsoft.authorization/roleeligibilityschedule"
+            | "microsoft.authorization/roleassignmentschedule" => {
+                let eligible = arm_type.ends_with("roleeligibilityschedule");
                 if !eligible && text(p, "assignmentType") == "Activated" {
                     self.activations += 1;
                     return;
@@ -171,15 +184,16 @@ impl Snapshot {
                     self.grants.insert(key, item.clone());
                 }
             }
-            "microsoft.authorization/rolemanagementpolicyassignments" => {
+            "microsoft.authorization/rolemanagementpolicyassignment" => {
                 let key = PolicyKey {
                     surface: "azure",
                     scope: text(p, "scope"),
                     role: guid_of(&text(p, "roleDefinitionId")),
                 };
-                self.policies.insert(key, rules_by_id(p.get("effectiveRules")));
+                let changed = !p["policyAssignmentProperties"]["policy"]["lastModifiedDateTime"].is_null();
+                self.policies.insert(key, Policy { changed, rules: rules_by_id(p.get("effectiveRules")) });
             }
-            "microsoft.authorization/roledefinitions" if text(p, "type") == "CustomRole" => {
+            "microsoft.authorization/roledefinition" if text(p, "type") == "CustomRole" => {
                 self.azure_roles.insert(guid_of(&text(item, "id")), item.clone());
             }
             _ => {}
@@ -189,4 +203,57 @@ impl Snapshot {
 
 fn rules_by_id(rules: Option<&Value>) -> BTreeMap<String, Value> {
     rules.and_then(Value::as_array).into_iter().flatten().map(|r| (text(r, "id"), r.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn arm(kind: &str, properties: Value) -> Value {
+        json!({"value": [{"type": kind, "name": "n", "id": "/x/n", "properties": properties}]})
+    }
+
+    /// ARM names some types in the plural and some not, and clients vary the case: each spelling
+    /// lands where it belongs (a schedule spelt one way was once left out of every plan).
+    #[test]
+    fn arm_items_are_sorted_whatever_the_spelling_of_their_type() {
+        let schedule = json!({"scope": "/subscriptions/s", "principalId": "p", "memberType": "Direct",
+            "roleDefinitionId": "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/ACDD72A7"});
+        for kind in [
+            "Microsoft.Authorization/RoleEligibilitySchedules",
+            "Microsoft.Authorization/roleEligibilitySchedule",
+            "microsoft.authorization/roleeligibilityschedules",
+        ] {
+            let s = Snapshot::from_documents([&arm(kind, schedule.clone())]);
+            let key = s.grants.keys().next().unwrap_or_else(|| panic!("{kind} was left out"));
+            assert_eq!(
+                (key.surface, key.kind, key.role.as_str()),
+                ("azure", "eligible", "acdd72a7"),
+                "{kind}"
+            );
+        }
+        let policy = json!({"scope": "/subscriptions/s", "roleDefinitionId": "/r/ACDD72A7", "effectiveRules": [],
+            "policyAssignmentProperties": {"policy": {"lastModifiedDateTime": "2025-01-06T09:00:00Z"}}});
+        for kind in [
+            "Microsoft.Authorization/RoleManagementPolicyAssignment",
+            "Microsoft.Authorization/roleManagementPolicyAssignments",
+        ] {
+            let s = Snapshot::from_documents([&arm(kind, policy.clone())]);
+            assert!(s.policies.values().all(|p| p.changed) && s.policies.len() == 1, "{kind}");
+        }
+    }
+
+    #[test]
+    fn activations_and_grants_through_groups_are_not_grants_to_make() {
+        let doc = json!({"value": [
+            {"@odata.type": "#microsoft.graph.unifiedRoleAssignmentSchedule", "assignmentType": "Activated",
+             "memberType": "Direct", "principalId": "p", "roleDefinitionId": "r", "directoryScopeId": "/"},
+            {"@odata.type": "#microsoft.graph.unifiedRoleEligibilitySchedule", "memberType": "Group",
+             "principalId": "p", "roleDefinitionId": "r", "directoryScopeId": "/"}
+        ]});
+        let s = Snapshot::from_documents([&doc]);
+        assert!(s.grants.is_empty());
+        assert_eq!(s.activations, 1);
+    }
 }
