@@ -61,6 +61,12 @@ pub fn handle_at(
     }
 }
 
+/// The rules of an Azure role's settings nobody has changed, as ARM writes them (the exported
+/// plan compares a changed policy with them).
+pub fn default_policy_rules() -> Vec<Value> {
+    crate::model::policy::default_azure_resource_rules().iter().map(rules::to_arm).collect()
+}
+
 /// An application calling ARM for a user needs the Azure Service Management scope
 /// `user_impersonation`; acting as itself it needs none (Azure RBAC alone decides). Without it ARM
 /// refuses the token (`ARM_SCOPE_MISSING_CODE`; Azure's sign-in would not issue such a token).

@@ -256,6 +256,19 @@ impl Planner<'_> {
                     .collect(),
                 // A new role's or group's policy: its rules if someone changed them; a new one
                 // starts with the defaults, as it would in the tenant.
+                // An Azure role's settings at a scope: against the settings it started with.
+                None if policy.changed && key.surface == "azure" => {
+                    let defaults: BTreeMap<String, Value> = crate::api::arm::default_policy_rules()
+                        .into_iter()
+                        .map(|r| (r["id"].as_str().unwrap_or_default().to_string(), r))
+                        .collect();
+                    policy
+                        .rules
+                        .iter()
+                        .filter(|(id, rule)| defaults.get(*id) != Some(*rule))
+                        .map(|(_, r)| r)
+                        .collect()
+                }
                 None if policy.changed => policy.rules.values().collect(),
                 None => Vec::new(),
             };
