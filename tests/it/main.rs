@@ -12,6 +12,7 @@ mod audit_commit;
 mod calling;
 mod cli;
 mod docs;
+mod easypim;
 mod engine_lifecycle;
 mod graph_annotations;
 mod graph_bodies;

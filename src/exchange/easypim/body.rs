@@ -85,11 +85,10 @@ pub fn read(
         |key: &str, notes: &mut Vec<String>| -> Result<Option<IsoDuration>, crate::model::ApiError> {
             match text(map, key) {
                 None => Ok(None),
-                Some(t) => policy_duration(t, kind, key).map_err(|e| invalid(origin, e)).map(|d| {
+                Some(t) => policy_duration(t, kind, key).map_err(|e| invalid(origin, e)).inspect(|d| {
                     if d.is_none() {
                         notes.push(format!("{origin}: {key} '{t}' is zero; EasyPIM drops zero durations"));
                     }
-                    d
                 }),
             }
         };

@@ -404,15 +404,7 @@ pub fn group_access(text: &str) -> Option<String> {
     ["member", "owner"].into_iter().find(|a| a.eq_ignore_ascii_case(text.trim())).map(str::to_string)
 }
 
-/// `8-4-4-4-12` hex digits.
-pub fn is_guid(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
-}
+pub use crate::model::azure_scope::is_guid;
 
 /// The root sections EasyPIM reads (unknown keys such as `TenantId` or `_metadata` are not).
 const READ_SECTIONS: [&str; 14] = [

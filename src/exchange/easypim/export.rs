@@ -135,8 +135,8 @@ fn body(p: &Policy) -> Map<String, Value> {
     if let Some(v) = list(ENABLEMENT_ADMIN_ASSIGNMENT) {
         b.insert("ActiveAssignmentRequirement".into(), v);
     }
-    if let Some(r) = p.rule(APPROVAL_END_USER_ASSIGNMENT) {
-        if let PolicyRule::Approval(a) = r {
+    if let Some(PolicyRule::Approval(a)) = p.rule(APPROVAL_END_USER_ASSIGNMENT) {
+        {
             b.insert("ApprovalRequired".into(), json!(a.setting.is_approval_required));
             let approvers: Vec<Value> = a
                 .setting
@@ -195,11 +195,13 @@ fn approver(a: &Approver) -> Value {
     }
 }
 
+/// One assignment: the list it goes in, the fields that name its block, the entry.
+type Row = (&'static str, Vec<(String, String)>, Value);
+
 /// The eligible and active assignments (not activations, not inherited ones), one block per role
 /// (role and scope for Azure, group and relationship for groups), in a stable order.
 fn assignments(engine: &mut Engine, notes: &mut Vec<String>) -> Result<Map<String, Value>, ApiError> {
-    // (list, block key fields, entry)
-    let mut rows: Vec<(&str, Vec<(String, String)>, Value)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let now = engine.now()?;
     for (kind, active) in [(RequestKind::Eligibility, false), (RequestKind::Assignment, true)] {
         for s in engine.schedules(kind, None, None)? {
@@ -254,7 +256,7 @@ fn assignments(engine: &mut Engine, notes: &mut Vec<String>) -> Result<Map<Strin
             rows.push((list, keys, Value::Object(entry)));
         }
     }
-    let key = |r: &(&str, Vec<(String, String)>, Value)| {
+    let key = |r: &Row| {
         (
             r.0.to_string(),
             r.1.clone(),

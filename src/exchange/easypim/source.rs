@@ -14,6 +14,7 @@ pub fn invalid(origin: &str, problem: impl AsRef<str>) -> ApiError {
 }
 
 /// The configuration's JSON, and what reading it relied on (quirks and leniencies to report).
+#[derive(Debug)]
 pub struct Parsed {
     pub root: Map<String, Value>,
     pub notes: Vec<String>,
