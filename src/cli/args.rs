@@ -182,6 +182,36 @@ pub struct ApplyArgs {
     /// ProtectedUsers).
     #[arg(long, value_enum, default_value = "delta")]
     pub mode: ApplyMode,
+    /// Which domains to touch (EasyPIM's -Operations); cleanup runs only with all.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
+    pub operations: Vec<ApplyDomain>,
+    /// Leave policies alone (EasyPIM's -SkipPolicies).
+    #[arg(long)]
+    pub skip_policies: bool,
+    /// Create no assignments and run no cleanup (-SkipAssignments).
+    #[arg(long)]
+    pub skip_assignments: bool,
+    /// Run no cleanup (-SkipCleanup).
+    #[arg(long)]
+    pub skip_cleanup: bool,
+    /// Also change the policies of Privileged Role Administrator, Security Administrator, User
+    /// Access Administrator and Azure Owner (never Global Administrator).
+    #[arg(long)]
+    pub allow_protected_roles: bool,
+    /// Write the assignments cleanup would remove here: a folder, a .json or a .csv file.
+    #[arg(long, value_name = "PATH")]
+    pub would_remove_export: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApplyDomain {
+    All,
+    #[value(name = "entra-roles", alias = "EntraRoles")]
+    EntraRoles,
+    #[value(name = "azure-roles", alias = "AzureRoles")]
+    AzureRoles,
+    #[value(name = "group-roles", alias = "GroupRoles")]
+    GroupRoles,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::CliError;
-use super::args::{ApplyArgs, ApplyMode, ExportArgs, ExportFormat, ImportArgs, MarkArgs};
+use super::args::{ApplyArgs, ApplyDomain, ApplyMode, ExportArgs, ExportFormat, ImportArgs, MarkArgs};
 use crate::engine::{Engine, Session};
 use crate::exchange::{self, NoProgress};
 
@@ -64,7 +64,25 @@ pub(super) fn apply(
         ApplyMode::Delta => exchange::easypim::Mode::Delta,
         ApplyMode::Initial => exchange::easypim::Mode::Initial,
     };
-    let options = exchange::easypim::ApplyOptions { config: &a.config, what_if: a.what_if, mode };
-    exchange::easypim::apply(engine, session, &options, out)?;
-    Ok(0)
+    let all = a.operations.contains(&ApplyDomain::All);
+    let has = |d: ApplyDomain| all || a.operations.contains(&d);
+    let domains = exchange::easypim::Domains {
+        entra: has(ApplyDomain::EntraRoles),
+        azure: has(ApplyDomain::AzureRoles),
+        groups: has(ApplyDomain::GroupRoles),
+    };
+    let options = exchange::easypim::ApplyOptions {
+        what_if: a.what_if,
+        mode,
+        domains,
+        skip_policies: a.skip_policies,
+        skip_assignments: a.skip_assignments,
+        skip_cleanup: a.skip_cleanup,
+        allow_protected_roles: a.allow_protected_roles,
+        would_remove_export: a.would_remove_export.as_ref(),
+        ..exchange::easypim::ApplyOptions::new(&a.config)
+    };
+    let applied = exchange::easypim::apply(engine, session, &options, out)?;
+    // Like a dry run whose request would be refused: the report on stdout, exit 1.
+    Ok(if applied.failed > 0 { 1 } else { 0 })
 }

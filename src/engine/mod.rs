@@ -309,6 +309,24 @@ impl Engine {
         result
     }
 
+    /// Runs `f` as [`Engine::batch`] does (each write a savepoint that succeeds or fails alone,
+    /// so one refused item does not stop the rest), in one transaction that is kept only when
+    /// `keep` is true and `f` succeeded: `apply` keeps it, `apply --what-if` runs the same items
+    /// and discards them. Refused inside an open batch, which could not be undone alone.
+    pub(crate) fn items_batch<T>(
+        &mut self,
+        keep: bool,
+        f: impl FnOnce(&mut Engine) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let opened = self.store.begin_batch(crate::store::Batch::Savepoints)?;
+        if !opened {
+            return Err(ApiError::internal("a run of items cannot start inside an open batch"));
+        }
+        let result = f(self);
+        self.store.end_batch(keep && result.is_ok())?;
+        result
+    }
+
     /// After a panic was caught mid-operation (a bug): whatever batch was open is discarded, so
     /// the next operation starts from the store as last committed.
     pub fn recover_from_panic(&mut self) {

@@ -12,6 +12,7 @@ mod audit_commit;
 mod calling;
 mod cli;
 mod docs;
+mod easypim;
 mod engine_lifecycle;
 mod exchange_export;
 mod graph_annotations;
