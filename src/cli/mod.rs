@@ -88,9 +88,12 @@ fn closest_first(mut e: clap::Error) -> clap::Error {
     ] {
         let Some(ContextValue::String(typed)) = e.get(typed).cloned() else { continue };
         if let Some(ContextValue::Strings(mut list)) = e.get(suggested).cloned() {
+            // Equally close, a word that begins with what was typed comes first: the user was
+            // still typing it (`appl`: `apply` before `app`).
             list.sort_by_key(|s| {
                 (
                     strsim::damerau_levenshtein(s.trim_start_matches('-'), typed.trim_start_matches('-')),
+                    !s.starts_with(typed.as_str()),
                     s.clone(),
                 )
             });
