@@ -122,6 +122,8 @@ pub(crate) enum Activity {
         kind: crate::model::permissions::PermissionKind,
         granted: bool,
     },
+    /// `import` wrote something as a file had it (what, and whether it was created or updated).
+    Imported(String),
 }
 
 /// The audit log's category of an activity.
@@ -162,7 +164,9 @@ impl Activity {
 
     pub(crate) fn category(&self) -> Category {
         match self {
-            Activity::ClockAdvanced(_) | Activity::FidelitySwitched { .. } => Category::Simulation,
+            Activity::ClockAdvanced(_) | Activity::FidelitySwitched { .. } | Activity::Imported(_) => {
+                Category::Simulation
+            }
             Activity::ObjectAdded(_) => Category::Directory,
             Activity::AzureScopeAdded(_) => Category::ResourceManagement,
             Activity::AppPermission { .. } => Category::ApplicationManagement,
@@ -269,6 +273,7 @@ impl fmt::Display for Activity {
             Activity::FidelitySwitched { switch, on } => {
                 write!(f, "Turn fidelity switch '{switch}' {}", if *on { "on" } else { "off" })
             }
+            Activity::Imported(what) => write!(f, "Import {what}"),
             Activity::RoleAssignmentAdded => f.write_str("Add member to role"),
             Activity::RoleAssignmentRemoved => f.write_str("Remove member from role"),
             Activity::RoleDefinitionAdded => f.write_str("Add role definition"),

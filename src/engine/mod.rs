@@ -25,6 +25,7 @@ pub mod fidelity;
 mod group_access;
 mod group_policies;
 mod hook_admin;
+mod import;
 mod lifecycle;
 mod lockout;
 mod notify;
@@ -54,6 +55,7 @@ pub use extension::{
     TenantView,
 };
 pub use hook_admin::HandlerVerdict;
+pub use import::{Change, TenantFacts};
 pub use policies::PolicyChange;
 pub use queries::{AuditQuery, RequestFilter};
 pub(crate) use records::request_not_found;

@@ -65,18 +65,7 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Audit, ApiError> {
     // Every tenant's Azure estate starts with its root management group.
     tx.insert_azure_scope(&super::azure_scopes::tenant_root(&tenant_id, opts.at))?;
     for b in BUILTIN_ROLES {
-        let role = RoleDefinition {
-            id: b.id.to_string(),
-            display_name: b.display_name.to_string(),
-            description: Some(b.description.to_string()),
-            is_built_in: true,
-            is_enabled: true,
-            is_privileged: b.is_privileged,
-            template_id: Some(b.id.to_string()),
-            version: Some("1".to_string()),
-            allowed_resource_actions: b.allowed_resource_actions.iter().map(|s| s.to_string()).collect(),
-            inherits_permissions_from: b.inherits_permissions_from.iter().map(|s| s.to_string()).collect(),
-        };
+        let role = builtin_role(b);
         super::roles::insert_role_with_default_policy(tx, &ctx, &role)?;
     }
     let (admin, mut audit) = create_object(
@@ -124,6 +113,22 @@ fn seed_tenant(tx: &Tx<'_>, opts: &InitOptions) -> Result<Audit, ApiError> {
     ]);
     audit.push(Entry::new(tx, &ctx, "system", Activity::RoleAssignmentAdded, about)?);
     Ok(audit)
+}
+
+/// A built-in directory role as a new tenant stores it.
+pub(crate) fn builtin_role(b: &crate::model::builtin_roles::BuiltinRole) -> RoleDefinition {
+    RoleDefinition {
+        id: b.id.to_string(),
+        display_name: b.display_name.to_string(),
+        description: Some(b.description.to_string()),
+        is_built_in: true,
+        is_enabled: true,
+        is_privileged: b.is_privileged,
+        template_id: Some(b.id.to_string()),
+        version: Some("1".to_string()),
+        allowed_resource_actions: b.allowed_resource_actions.iter().map(|s| s.to_string()).collect(),
+        inherits_permissions_from: b.inherits_permissions_from.iter().map(|s| s.to_string()).collect(),
+    }
 }
 
 pub(crate) fn already_initialized() -> ApiError {

@@ -47,6 +47,14 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Gives a scope another display name.
+    pub fn rename_azure_scope(&self, scope: &AzureScope, display_name: &str) -> rusqlite::Result<()> {
+        self.tx
+            .prepare_cached("UPDATE azure_scopes SET display_name = ?2 WHERE key = ?1")?
+            .execute(params![scope.key(), display_name])?;
+        Ok(())
+    }
+
     /// The scope whose key is `scope`'s, if the tree has it.
     pub fn azure_scope(&self, scope: &AzureScope) -> rusqlite::Result<Option<AzureScopeNode>> {
         self.tx

@@ -51,10 +51,29 @@ fn role_from_row(r: &Row<'_>) -> rusqlite::Result<RoleDefinition> {
 
 impl Tx<'_> {
     pub fn insert_object(&self, o: &DirectoryObject) -> rusqlite::Result<()> {
+        self.write_object(o, "")
+    }
+
+    /// Replaces the properties of the object with `o`'s id (an import's newer version).
+    pub fn update_object(&self, o: &DirectoryObject) -> rusqlite::Result<()> {
+        self.write_object(
+            o,
+            " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, display_name = excluded.display_name,
+             user_principal_name = excluded.user_principal_name, mail = excluded.mail,
+             description = excluded.description, is_assignable_to_role = excluded.is_assignable_to_role,
+             security_enabled = excluded.security_enabled, mail_enabled = excluded.mail_enabled,
+             app_id = excluded.app_id, account_enabled = excluded.account_enabled,
+             created_at = excluded.created_at, group_types = excluded.group_types,
+             on_premises_sync = excluded.on_premises_sync",
+        )
+    }
+
+    /// Inserts `o`, with `on_conflict` (empty: a second object with its id is an error).
+    fn write_object(&self, o: &DirectoryObject, on_conflict: &str) -> rusqlite::Result<()> {
         self.forget_cached();
         self.tx
             .prepare_cached(&format!(
-                "INSERT INTO directory_objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                "INSERT INTO directory_objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14){on_conflict}"
             ))?
             .execute(params![
                 o.id,

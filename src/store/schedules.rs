@@ -102,6 +102,12 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Removes a schedule (an import replacing it with a file's version).
+    pub fn delete_schedule(&self, id: &str) -> rusqlite::Result<()> {
+        self.tx.prepare_cached("DELETE FROM schedules WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+
     /// Moves a schedule along its life: status, state, and when it ended.
     pub fn set_schedule_state(
         &self,

@@ -38,7 +38,18 @@ impl Call<'_> {
                     ],
                     type_name,
                 )?;
-                let items = self.engine.objects(kind)?.iter().map(views::directory_object).collect();
+                let expands: &[&str] = match kind {
+                    PrincipalKind::Group => &["members", "owners"],
+                    PrincipalKind::AdministrativeUnit => &["members"],
+                    _ => &[],
+                };
+                self.check_expands(expands, type_name)?;
+                let mut items = Vec::new();
+                for o in self.engine.objects(kind)? {
+                    let mut v = views::directory_object(&o);
+                    self.expand_relations(&mut v, &o.id, expands)?;
+                    items.push(v);
+                }
                 self.collection(self.context(collection), items)
             }
             ([id], "GET") => {
@@ -87,6 +98,26 @@ impl Call<'_> {
             }
             _ => Err(method_not_allowed(&self.method, &self.path())),
         }
+    }
+
+    /// Embeds the `members` and `owners` a list was expanded on (`$expand=members`), each the
+    /// related directory objects as Graph lists them, ordered by id.
+    fn expand_relations(
+        &mut self,
+        v: &mut serde_json::Value,
+        id: &str,
+        allowed: &[&str],
+    ) -> Result<(), ApiError> {
+        for rel in allowed {
+            if self.query.expand_item(rel).is_none() && !self.query.expand.iter().any(|e| e.name == "*") {
+                continue;
+            }
+            let relation = if *rel == "members" { "member" } else { "owner" };
+            let mut related = self.engine.members(id, relation)?;
+            related.sort_by(|a, b| a.id.cmp(&b.id));
+            v[*rel] = related.iter().map(views::directory_object).collect::<Vec<_>>().into();
+        }
+        Ok(())
     }
 
     /// `GET /oauth2PermissionGrants?$filter=clientId eq '{id}'`: an application's delegated

@@ -1,20 +1,113 @@
 //! `export --format json`: the whole tenant as the Graph and ARM collections the real APIs return
-//! (read through the routers, so the wire format is made in one place), which `import` reads back
-//! to the same state.
+//! (read through the routers, so the wire format is made in one place, see [`super::collect`]),
+//! which `import` reads back to the same state. With `--out DIR` each collection is a file of DIR
+//! beside `pimlab-tenant.json` (what a real export cannot carry: the tenant's id and domain, the
+//! simulated clock, the seed and id counter, the default caller, the fidelity profile); without
+//! it, one document `{"collections": [{"file", "path", "document"}, ...]}` goes to the output.
+//! Same store, same bytes: every collection is ordered by id.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use serde_json::{Value, json};
+
+use super::collect::{Collection, collect};
 use crate::engine::{Engine, Session};
 use crate::model::ApiError;
+use crate::model::time::format_timestamp;
+
+/// The file holding the lab's own facts about the tenant.
+pub const TENANT_FILE: &str = "pimlab-tenant.json";
 
 /// Writes the tenant's collections: into the folder `out_path`, one file each, or as one JSON
 /// document to `out`.
 pub fn write(
-    _engine: &mut Engine,
-    _session: &Session,
-    _out_path: Option<&PathBuf>,
-    _out: &mut dyn Write,
+    engine: &mut Engine,
+    session: &Session,
+    out_path: Option<&PathBuf>,
+    out: &mut dyn Write,
 ) -> Result<(), ApiError> {
-    Err(ApiError::new(501, crate::model::ErrorCode::PimlabNotModelled, "export --format json is being built"))
+    let mut collections = collect(engine, session)?;
+    for c in &mut collections {
+        sort_by_id(&mut c.document);
+    }
+    collections.push(tenant_collection(engine)?);
+    match out_path {
+        Some(dir) => write_folder(dir, &collections, out),
+        None => {
+            let all: Vec<Value> = collections
+                .iter()
+                .map(|c| json!({ "file": c.file, "path": c.path, "document": c.document }))
+                .collect();
+            let text = pretty(&json!({ "collections": all }));
+            out.write_all(text.as_bytes()).map_err(|e| io_error("the output", &e))
+        }
+    }
+}
+
+/// The lab's own facts, as the document of [`TENANT_FILE`].
+fn tenant_collection(engine: &mut Engine) -> Result<Collection, ApiError> {
+    let facts = engine.tenant_facts()?;
+    Ok(Collection {
+        file: TENANT_FILE.into(),
+        path: "pimlab's own facts about the tenant".into(),
+        document: json!({
+            "pimlab": "tenant",
+            "tenantId": facts.tenant_id,
+            "domain": facts.domain,
+            "clock": format_timestamp(facts.clock),
+            "seed": facts.seed,
+            "nextId": facts.next_id,
+            "defaultCaller": facts.default_caller,
+            "fidelity": facts.fidelity,
+        }),
+    })
+}
+
+/// Orders a collection's items by id (the routers list in the store's order, which an import
+/// does not keep).
+fn sort_by_id(document: &mut Value) {
+    if let Some(items) = document.get_mut("value").and_then(Value::as_array_mut) {
+        items.sort_by(|a, b| a["id"].as_str().unwrap_or("").cmp(b["id"].as_str().unwrap_or("")));
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(v).expect("JSON values serialise");
+    text.push('\n');
+    text
+}
+
+/// Writes one file per collection into `dir`, created if missing. A folder that holds anything
+/// but a previous export (which has a [`TENANT_FILE`]) is refused, naming it.
+fn write_folder(dir: &Path, collections: &[Collection], out: &mut dyn Write) -> Result<(), ApiError> {
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(refused(format!("{} is a file, not a folder", dir.display())));
+        }
+        let mut entries = std::fs::read_dir(dir).map_err(|e| io_error(&dir.display().to_string(), &e))?;
+        let not_empty = entries.next().is_some();
+        if not_empty && !dir.join(TENANT_FILE).is_file() {
+            return Err(refused(format!(
+                "{} is not empty and holds no {TENANT_FILE}: it does not look like a previous export, so nothing was written",
+                dir.display()
+            )));
+        }
+    } else {
+        std::fs::create_dir_all(dir).map_err(|e| io_error(&dir.display().to_string(), &e))?;
+    }
+    for c in collections {
+        let path = dir.join(&c.file);
+        std::fs::write(&path, pretty(&c.document)).map_err(|e| io_error(&path.display().to_string(), &e))?;
+    }
+    writeln!(out, "exported {} collection(s) to {}", collections.len(), dir.display())
+        .map_err(|e| io_error("the output", &e))
+}
+
+fn refused(message: String) -> ApiError {
+    ApiError::new(400, crate::model::ErrorCode::PimlabImportInvalid, message)
+}
+
+fn io_error(what: &str, e: &std::io::Error) -> ApiError {
+    ApiError::internal(format!("export: writing {what} failed: {e}"))
 }

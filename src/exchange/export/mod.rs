@@ -2,6 +2,7 @@
 //! mark as the real requests that would make them (Graph/ARM calls, an `.http` file, PowerShell,
 //! `az rest`); the tenant's policies and assignments as an EasyPIM configuration.
 
+pub mod collect;
 pub mod json;
 
 use std::io::Write;

@@ -1,0 +1,316 @@
+//! Importing a tenant's state as it is, keeping its ids: directory objects and memberships, custom
+//! roles, schedules, policies with their rules, the Azure estate, custom Azure roles and
+//! applications' permissions; and the lab's own facts (tenant id, clock, seed) of a tenant created
+//! from an export. Each item is one write with its audit row, made by whoever runs the import;
+//! `import` runs them all inside one `Engine::atomically`.
+//!
+//! An item whose id the store already has is replaced by the file's version (`Updated`), or left
+//! as it is when identical (`Unchanged`). A role's policy takes the file's id and rules, replacing
+//! the store's policy of that role.
+
+use super::audit::{About, Activity, Audit, Entry};
+use super::{Ctx, Engine, Session};
+use crate::model::azure_role::AzureRole;
+use crate::model::azure_scope::AzureScopeNode;
+use crate::model::builtin_roles::BUILTIN_ROLES;
+use crate::model::permissions::AppPermission;
+use crate::model::policy::Policy;
+use crate::model::time::to_millis;
+use crate::model::{ApiError, DirectoryObject, RoleDefinition, Schedule, Surface, Timestamp};
+use crate::store::{AuditTarget, Tx};
+
+/// What importing one item did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// What a real export cannot carry but a lab tenant is made of (`pimlab-tenant.json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantFacts {
+    pub tenant_id: String,
+    pub domain: String,
+    pub clock: Timestamp,
+    pub seed: u64,
+    /// The id generator's position.
+    pub next_id: u64,
+    /// The store's default caller (its break-glass administrator).
+    pub default_caller: String,
+    /// The fidelity profile as the store keeps it.
+    pub fidelity: String,
+}
+
+fn invalid(message: String) -> ApiError {
+    ApiError::new(400, crate::model::ErrorCode::PimlabImportInvalid, message)
+}
+
+/// One audit row about an imported item.
+fn row(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    session: &Session,
+    what: &str,
+    change: Change,
+    id: &str,
+) -> Result<Audit, ApiError> {
+    if change == Change::Unchanged {
+        return Ok(Audit::none("an identical item changes nothing"));
+    }
+    let verb = if change == Change::Created { "created" } else { "updated" };
+    let target = AuditTarget { id: id.to_string(), kind: what.to_string(), display_name: None };
+    let entry = Entry::new(
+        tx,
+        ctx,
+        &session.caller,
+        Activity::Imported(format!("{what} {verb}")),
+        About::Targets(vec![target]),
+    )?;
+    Ok(Audit::of(entry))
+}
+
+impl Engine {
+    /// The lab's own facts about the tenant.
+    pub fn tenant_facts(&mut self) -> Result<TenantFacts, ApiError> {
+        self.read(|tx, ctx| {
+            Ok(TenantFacts {
+                tenant_id: ctx.tenant_id.clone(),
+                domain: tx.meta("domain")?.unwrap_or_default(),
+                clock: ctx.now,
+                seed: ctx.seed,
+                next_id: tx.meta("next_id")?.and_then(|v| v.parse().ok()).unwrap_or(0),
+                default_caller: tx.meta("default_caller")?.unwrap_or_default(),
+                fidelity: ctx.fidelity.to_stored(),
+            })
+        })
+    }
+
+    /// Creates a tenant from its facts in an empty store: the built-in roles, each with a policy
+    /// at the defaults (which the import's policies then replace), and the tenant root management
+    /// group; no user. The facts' id counter, clock and default caller are set by
+    /// [`Engine::finish_tenant`] once everything is in.
+    pub fn create_tenant(&mut self, facts: &TenantFacts) -> Result<(), ApiError> {
+        {
+            let tx = self.store.write()?;
+            if tx.meta("tenant_id")?.is_some() {
+                return Err(super::seed::already_initialized());
+            }
+            tx.set_meta("seed", &facts.seed.to_string())?;
+            tx.set_meta("domain", &facts.domain)?;
+            tx.set_meta("clock", &to_millis(facts.clock).to_string())?;
+            tx.set_meta("tenant_id", &facts.tenant_id)?;
+            tx.set_meta("fidelity", &facts.fidelity)?;
+            let ctx = Ctx {
+                now: facts.clock,
+                tenant_id: facts.tenant_id.clone(),
+                seed: facts.seed,
+                fidelity: Default::default(),
+                runner: None,
+                hooks: Default::default(),
+            };
+            tx.insert_azure_scope(&super::azure_scopes::tenant_root(&facts.tenant_id, facts.clock))?;
+            for b in BUILTIN_ROLES {
+                super::roles::insert_role_with_default_policy(&tx, &ctx, &super::seed::builtin_role(b))?;
+            }
+            let target = AuditTarget {
+                id: facts.tenant_id.clone(),
+                kind: "Tenant".into(),
+                display_name: Some(facts.domain.clone()),
+            };
+            let entry = Entry::new(
+                &tx,
+                &ctx,
+                "system",
+                Activity::Imported("tenant created".into()),
+                About::Targets(vec![target]),
+            )?;
+            super::commit(tx, Audit::of(entry))?;
+        }
+        Ok(())
+    }
+
+    /// Sets what the tenant's facts say once the import is in: the id generator's position (never
+    /// back), the clock and the default caller, who must exist.
+    pub fn finish_tenant(&mut self, facts: &TenantFacts) -> Result<(), ApiError> {
+        self.write(|tx, _| {
+            if tx.object(&facts.default_caller)?.is_none() {
+                return Err(invalid(format!(
+                    "the tenant's default caller '{}' is not among the imported users",
+                    facts.default_caller
+                )));
+            }
+            let at = tx.meta("next_id")?.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            tx.set_meta("next_id", &at.max(facts.next_id).to_string())?;
+            tx.set_meta("clock", &to_millis(facts.clock).to_string())?;
+            tx.set_meta("default_caller", &facts.default_caller)?;
+            Ok(((), Audit::none("the tenant's own facts; the tenant's creation was recorded")))
+        })
+    }
+
+    /// A user, group, service principal or administrative unit with its id.
+    pub fn import_object(&mut self, session: &Session, o: &DirectoryObject) -> Result<Change, ApiError> {
+        self.write(|tx, ctx| {
+            let change = match tx.object(&o.id)? {
+                None => {
+                    tx.insert_object(o)?;
+                    Change::Created
+                }
+                Some(old) if &old == o => Change::Unchanged,
+                Some(_) => {
+                    tx.update_object(o)?;
+                    Change::Updated
+                }
+            };
+            Ok((change, row(tx, ctx, session, o.kind.as_str(), change, &o.id)?))
+        })
+    }
+
+    /// A membership (or ownership) outside PIM.
+    pub fn import_membership(
+        &mut self,
+        session: &Session,
+        container: &str,
+        member: &str,
+        relation: &str,
+    ) -> Result<Change, ApiError> {
+        self.write(|tx, ctx| {
+            let added = !tx.has_direct_membership(container, member, relation)?
+                && tx.add_membership(container, member, relation)?;
+            let change = if added { Change::Created } else { Change::Unchanged };
+            Ok((change, row(tx, ctx, session, relation, change, &format!("{container}/{member}"))?))
+        })
+    }
+
+    /// A custom directory role; a new one gets a policy at the defaults, which an imported policy
+    /// then replaces.
+    pub fn import_role(&mut self, session: &Session, r: &RoleDefinition) -> Result<Change, ApiError> {
+        self.write(|tx, ctx| {
+            let change = match tx.role(&r.id)? {
+                None => {
+                    super::roles::insert_role_with_default_policy(tx, ctx, r)?;
+                    Change::Created
+                }
+                Some(old) if &old == r => Change::Unchanged,
+                Some(_) => {
+                    tx.update_role(r)?;
+                    Change::Updated
+                }
+            };
+            Ok((change, row(tx, ctx, session, "roleDefinition", change, &r.id)?))
+        })
+    }
+
+    /// A schedule with its id (the file's version replaces the store's).
+    pub fn import_schedule(&mut self, session: &Session, s: &Schedule) -> Result<Change, ApiError> {
+        self.write(|tx, ctx| {
+            let change = match tx.schedule(&s.id)? {
+                None => Change::Created,
+                Some(old) if &old == s => Change::Unchanged,
+                Some(_) => {
+                    tx.delete_schedule(&s.id)?;
+                    Change::Updated
+                }
+            };
+            if change != Change::Unchanged {
+                tx.insert_schedule(s)?;
+            }
+            Ok((change, row(tx, ctx, session, "schedule", change, &s.id)?))
+        })
+    }
+
+    /// A role's policy: it replaces the store's policy of the same role and scope (whatever its
+    /// id), rules and all.
+    pub fn import_policy(
+        &mut self,
+        session: &Session,
+        surface: Surface,
+        p: &Policy,
+    ) -> Result<Change, ApiError> {
+        self.write(|tx, ctx| {
+            let old = match tx.policy(&p.id)? {
+                Some(old) => Some(old),
+                None => tx.policy_for(surface.as_str(), &p.scope_id, &p.role_definition_id)?,
+            };
+            let change = match old {
+                None => Change::Created,
+                Some(old) if &old == p => Change::Unchanged,
+                Some(old) => {
+                    tx.delete_policy(&old.id)?;
+                    Change::Updated
+                }
+            };
+            if change != Change::Unchanged {
+                tx.insert_policy(surface.as_str(), p)?;
+            }
+            Ok((change, row(tx, ctx, session, "policy", change, &p.id)?))
+        })
+    }
+
+    /// A scope of the Azure estate under one it has (the parent must be there first).
+    pub fn import_azure_scope(
+        &mut self,
+        session: &Session,
+        node: &AzureScopeNode,
+    ) -> Result<Change, ApiError> {
+        self.write(|tx, ctx| {
+            let change = match tx.azure_scope(&node.scope)? {
+                Some(old) if old.display_name == node.display_name => Change::Unchanged,
+                Some(_) => {
+                    tx.rename_azure_scope(&node.scope, &node.display_name)?;
+                    Change::Updated
+                }
+                None => {
+                    let parent = node
+                        .parent
+                        .as_ref()
+                        .ok_or_else(|| invalid(format!("the Azure scope {} has no parent", node.scope)))?;
+                    if tx.azure_scope(parent)?.is_none() {
+                        return Err(super::azure_scopes::scope_not_found(parent));
+                    }
+                    tx.insert_azure_scope(node)?;
+                    Change::Created
+                }
+            };
+            Ok((change, row(tx, ctx, session, node.scope.kind().as_str(), change, node.scope.path())?))
+        })
+    }
+
+    /// A custom Azure role.
+    pub fn import_azure_role(&mut self, session: &Session, role: &AzureRole) -> Result<Change, ApiError> {
+        self.write(|tx, ctx| {
+            let change = match tx.azure_custom_role(&role.id)? {
+                None => Change::Created,
+                Some(old) if &old == role => Change::Unchanged,
+                Some(_) => Change::Updated,
+            };
+            if change != Change::Unchanged {
+                tx.put_azure_role(role)?;
+            }
+            Ok((change, row(tx, ctx, session, "azureRoleDefinition", change, &role.id)?))
+        })
+    }
+
+    /// A Microsoft Graph permission an application holds.
+    pub fn import_app_permission(
+        &mut self,
+        session: &Session,
+        p: &AppPermission,
+    ) -> Result<Change, ApiError> {
+        self.write(|tx, ctx| {
+            let held = tx.app_permissions(&p.app_id)?;
+            let change = match held.iter().find(|h| h.kind == p.kind && h.permission == p.permission) {
+                Some(h) if h == p => Change::Unchanged,
+                Some(_) => {
+                    tx.delete_app_permission(&p.app_id, p.kind, &p.permission)?;
+                    Change::Updated
+                }
+                None => Change::Created,
+            };
+            if change != Change::Unchanged {
+                tx.insert_app_permission(p)?;
+            }
+            Ok((change, row(tx, ctx, session, "appPermission", change, &p.id)?))
+        })
+    }
+}
