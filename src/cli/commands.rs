@@ -31,6 +31,13 @@ pub(super) fn dispatch(
     if let Command::Init(a) = command {
         return init(engine, store, a, out);
     }
+    if let Command::Import(a) = command {
+        // An import into a new store creates its tenant from the export's pimlab-tenant.json
+        // (or, without one, as every new store is made) inside the import's transaction.
+        if !engine.is_initialized()? {
+            return super::exchange::import(engine, &Session::new(caller.unwrap_or_default()), a, out, err);
+        }
+    }
     ensure_tenant(engine, store, err)?;
     let base = Session {
         caller: match caller {

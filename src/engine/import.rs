@@ -86,9 +86,8 @@ impl Engine {
         })
     }
 
-    /// Creates a tenant from its facts in an empty store: the built-in roles, each with a policy
-    /// at the defaults (which the import's policies then replace), and the tenant root management
-    /// group; no user. The facts' id counter, clock and default caller are set by
+    /// Creates a tenant from its facts in an empty store: the built-in roles and the tenant root
+    /// management group; no user. The facts' id counter, clock and default caller are set by
     /// [`Engine::finish_tenant`] once everything is in.
     pub fn create_tenant(&mut self, facts: &TenantFacts) -> Result<(), ApiError> {
         {
@@ -110,8 +109,10 @@ impl Engine {
                 hooks: Default::default(),
             };
             tx.insert_azure_scope(&super::azure_scopes::tenant_root(&facts.tenant_id, facts.clock))?;
+            // Their policies come with the import; `finish_tenant` gives any role left without one
+            // its defaults.
             for b in BUILTIN_ROLES {
-                super::roles::insert_role_with_default_policy(&tx, &ctx, &super::seed::builtin_role(b))?;
+                tx.insert_role(&super::seed::builtin_role(b))?;
             }
             let target = AuditTarget {
                 id: facts.tenant_id.clone(),
@@ -133,7 +134,12 @@ impl Engine {
     /// Sets what the tenant's facts say once the import is in: the id generator's position (never
     /// back), the clock and the default caller, who must exist.
     pub fn finish_tenant(&mut self, facts: &TenantFacts) -> Result<(), ApiError> {
-        self.write(|tx, _| {
+        self.write(|tx, ctx| {
+            for role in tx.roles()? {
+                if tx.policy_for(Surface::Directory.as_str(), "/", &role.id)?.is_none() {
+                    super::roles::insert_default_policy(tx, ctx, &role)?;
+                }
+            }
             if tx.object(&facts.default_caller)?.is_none() {
                 return Err(invalid(format!(
                     "the tenant's default caller '{}' is not among the imported users",
@@ -201,9 +207,51 @@ impl Engine {
         })
     }
 
-    /// A schedule with its id (the file's version replaces the store's).
+    /// A schedule with its id (the file's version replaces the store's). What the wire does not
+    /// show follows from what it does: its instance's id, when it ends, its expiry notices, and
+    /// for an activation the eligibility it used (the principal's live one for the role and scope).
     pub fn import_schedule(&mut self, session: &Session, s: &Schedule) -> Result<Change, ApiError> {
         self.write(|tx, ctx| {
+            let mut s = s.clone();
+            let scope = s.directory_scope_id.clone().or(s.app_scope_id.clone());
+            s.instance_id = match s.created_using {
+                None => s.id.clone(),
+                Some(_) => super::records::instance_id_of(
+                    s.surface,
+                    s.kind,
+                    &s.role_definition_id,
+                    &s.principal_id,
+                    scope.as_deref(),
+                ),
+            };
+            s.end_at = s.schedule_info.end_from(s.start());
+            let activation = s.assignment_type == Some(crate::model::AssignmentType::Activated);
+            let notice = |days: i64| {
+                s.end_at
+                    .map(|e| e - crate::model::IsoDuration::from_days(days).as_delta())
+                    .filter(|t| s.created_using.is_some() && !activation && *t > ctx.now)
+            };
+            (s.warn_14_at, s.warn_1_at) = (
+                notice(super::fidelity::EXPIRY_NOTICE_DAYS[0]),
+                notice(super::fidelity::EXPIRY_NOTICE_DAYS[1]),
+            );
+            if activation {
+                let used = tx.schedules_of(
+                    crate::model::RequestKind::Eligibility,
+                    &s.principal_id,
+                    &s.role_definition_id,
+                    crate::model::ScheduleState::Live,
+                )?;
+                s.activated_using = used
+                    .into_iter()
+                    .find(|e| {
+                        e.surface == s.surface
+                            && e.directory_scope_id == s.directory_scope_id
+                            && e.app_scope_id == s.app_scope_id
+                    })
+                    .map(|e| e.id);
+            }
+            let s = &s;
             let change = match tx.schedule(&s.id)? {
                 None => Change::Created,
                 Some(old) if &old == s => Change::Unchanged,
@@ -228,10 +276,13 @@ impl Engine {
         p: &Policy,
     ) -> Result<Change, ApiError> {
         self.write(|tx, ctx| {
-            let old = match tx.policy(&p.id)? {
-                Some(old) => Some(old),
-                None => tx.policy_for(surface.as_str(), &p.scope_id, &p.role_definition_id)?,
-            };
+            let old = tx.policy_for(surface.as_str(), &p.scope_id, &p.role_definition_id)?;
+            if let Some(other) = tx.policy(&p.id)?.filter(|o| old.as_ref().is_none_or(|old| old.id != o.id)) {
+                return Err(invalid(format!(
+                    "policy '{}' is the store's policy of role '{}' at '{}', not of role '{}'",
+                    p.id, other.role_definition_id, other.scope_id, p.role_definition_id
+                )));
+            }
             let change = match old {
                 None => Change::Created,
                 Some(old) if &old == p => Change::Unchanged,

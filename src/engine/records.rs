@@ -152,15 +152,23 @@ pub(crate) fn end_schedule(
 /// for Groups instance gets a GUID the same way (its role is not a GUID to encode); the group API
 /// shows it behind the group and the relationship.
 fn instance_id(q: &ScheduleRequest, scope: Option<&str>) -> String {
-    let eligibility = q.kind == RequestKind::Eligibility;
-    if q.surface != Surface::Directory {
+    instance_id_of(q.surface, q.kind, &q.role_definition_id, &q.principal_id, scope)
+}
+
+/// The instance id of a schedule of `kind` for `principal` in `role` at `scope` on `surface`.
+pub(crate) fn instance_id_of(
+    surface: Surface,
+    kind: RequestKind,
+    role: &str,
+    principal: &str,
+    scope: Option<&str>,
+) -> String {
+    let eligibility = kind == RequestKind::Eligibility;
+    if surface != Surface::Directory {
         let scope = scope.unwrap_or_default().to_ascii_lowercase();
-        return ids::derived_guid(&format!(
-            "{}\u{0}{}\u{0}{scope}\u{0}{eligibility}",
-            q.role_definition_id, q.principal_id
-        ));
+        return ids::derived_guid(&format!("{role}\u{0}{principal}\u{0}{scope}\u{0}{eligibility}"));
     }
-    ids::role_assignment_id(&q.role_definition_id, &q.principal_id, scope, eligibility)
+    ids::role_assignment_id(role, principal, scope, eligibility)
 }
 
 /// A permanent active assignment made outside PIM, from `start`: its schedule and instance share

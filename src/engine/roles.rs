@@ -193,6 +193,11 @@ pub(crate) fn insert_role_with_default_policy(
     role: &RoleDefinition,
 ) -> Result<(), ApiError> {
     tx.insert_role(role)?;
+    insert_default_policy(tx, ctx, role)
+}
+
+/// Stores a directory role's policy at the defaults.
+pub(crate) fn insert_default_policy(tx: &Tx<'_>, ctx: &Ctx, role: &RoleDefinition) -> Result<(), ApiError> {
     let policy_id = format!("DirectoryRole_{}_{}", ctx.tenant_id, new_id(tx, ctx)?);
     tx.insert_policy(
         Surface::Directory.as_str(),

@@ -15,6 +15,7 @@ mod docs;
 mod easypim;
 mod engine_lifecycle;
 mod exchange_export;
+mod exchange_json;
 mod graph_annotations;
 mod graph_bodies;
 mod graph_router;

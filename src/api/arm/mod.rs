@@ -14,7 +14,7 @@ mod children;
 mod policies;
 mod requests;
 mod role_definitions;
-mod rules;
+pub(crate) mod rules;
 mod schedules;
 pub mod views;
 

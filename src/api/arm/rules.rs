@@ -58,7 +58,7 @@ fn arm_approver(a: &Value) -> Value {
 /// whole (ARM replaces rules by id, §3.6): every field its type has must be there; an unknown
 /// field, a wrong type or an impossible value is refused. `Err((field, problem))`, the field's
 /// path within the rule.
-pub(super) fn from_arm(v: &Value) -> Result<PolicyRule, (String, String)> {
+pub(crate) fn from_arm(v: &Value) -> Result<PolicyRule, (String, String)> {
     let Value::Object(fields) = v else {
         return Err(("".into(), format!("a rule is a JSON object, not {v}")));
     };

@@ -123,7 +123,7 @@ pub fn collect(engine: &mut Engine, session: &Session) -> Result<Vec<Collection>
 /// changed role settings made there (`atScope()`: not the inherited copies).
 fn azure(engine: &mut Engine, session: &Session) -> Result<Vec<Collection>, ApiError> {
     let mut nodes = engine.azure_scopes()?;
-    nodes.sort_by(|a, b| a.scope.key().cmp(&b.scope.key()));
+    nodes.sort_by_key(|n| n.scope.key());
     let provider = "providers/Microsoft.Authorization";
     let roles = arm_all(
         engine,
@@ -151,6 +151,9 @@ fn azure(engine: &mut Engine, session: &Session) -> Result<Vec<Collection>, ApiE
                 format!("{}/{provider}/{resource}?api-version={PIM_VERSION}{filter}", node.scope.path());
             items.extend(items_of(arm_all(engine, session, &path)?));
         }
+        // A schedule is listed at every scope below the one it lives at too (`Inherited`): keep
+        // it where it lives.
+        items.retain(|s| s["properties"]["memberType"] != "Inherited");
         if resource.starts_with("roleManagementPolicies") {
             // ARM lists every role's settings at every scope, at the defaults until changed; the
             // export keeps those someone changed.

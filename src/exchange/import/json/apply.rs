@@ -1,0 +1,234 @@
+//! Applies the JSON collections of all the files together, in dependency order: the Azure estate,
+//! directory objects, their memberships and permissions, custom roles, schedules (eligibilities
+//! before the activations that used them), role settings, then Azure schedules. A reference to
+//! something neither the files nor the store has refuses the import, naming the file, the item
+//! and the id; the caller's transaction then leaves the store as it was.
+
+use super::convert::{self, At};
+use super::{JsonFile, Kind, Part, phase, prepare, tally};
+use crate::engine::{Change, Engine, Session};
+use crate::exchange::Progress;
+use crate::exchange::import::Summary;
+use crate::model::azure_scope::{AzureScope, AzureScopeNode};
+use crate::model::{ApiError, Surface};
+
+/// The kinds pimlab reads but does not import yet: their items are counted, not applied.
+const NOT_YET: &[Kind] =
+    &[Kind::AzureRoleDefinitions, Kind::GroupEligibilitySchedules, Kind::GroupAssignmentSchedules];
+
+/// Imports one item: what it changed.
+type ItemImport<'a> =
+    dyn FnMut(&mut Engine, &At<'_>, &serde_json::Value) -> Result<Vec<Change>, ApiError> + 'a;
+
+/// Applies the JSON files, all of them together, in dependency order.
+pub fn apply(
+    engine: &mut Engine,
+    session: &Session,
+    files: &[JsonFile],
+    progress: &dyn Progress,
+    summary: &mut Summary,
+) -> Result<(), ApiError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let (session, facts) = prepare(engine, session, files)?;
+    let session = &session;
+    let now = engine.now()?;
+    let parts = |kind: Kind| files.iter().flat_map(|f| &f.parts).filter(move |p| p.kind == kind);
+    let mut each = |kind: Kind, engine: &mut Engine, f: &mut ItemImport<'_>| -> Result<(), ApiError> {
+        let all: Vec<&Part> = parts(kind).collect();
+        let total = all.iter().map(|p| p.items.len()).sum();
+        if total == 0 {
+            return Ok(());
+        }
+        phase(progress, kind.label(), total);
+        let mut changes = Vec::new();
+        for part in all {
+            for (index, item) in part.items.iter().enumerate() {
+                changes.extend(f(engine, &At { origin: &part.origin, index }, item)?);
+                progress.advance(1);
+            }
+        }
+        progress.finish();
+        tally(summary, kind.label(), &changes);
+        Ok(())
+    };
+    each(Kind::AzureEstate, engine, &mut |e, at, item| {
+        let node = convert::estate(at, item, now)?;
+        ensure_scope(e, session, at, &node.scope, Some(node.clone()))
+    })?;
+    for kind in [Kind::Users, Kind::Groups, Kind::ServicePrincipals, Kind::AdministrativeUnits] {
+        each(kind, engine, &mut |e, at, item| {
+            Ok(vec![e.import_object(session, &convert::object(at, kind, item, now)?)?])
+        })?;
+    }
+    let mut memberships = Vec::new();
+    for kind in [Kind::Groups, Kind::AdministrativeUnits] {
+        for part in parts(kind) {
+            for (index, item) in part.items.iter().enumerate() {
+                let at = At { origin: &part.origin, index };
+                let container = convert::object(&at, kind, item, now)?.id;
+                for (relation, member) in convert::members(&at, item)? {
+                    require_object(engine, &at, &member)?;
+                    memberships.push(engine.import_membership(session, &container, &member, relation)?);
+                }
+            }
+        }
+    }
+    each(Kind::AppRoleAssignments, engine, &mut |e, at, item| {
+        let p = convert::app_role(at, item, now)?;
+        require_object(e, at, &p.app_id)?;
+        Ok(vec![e.import_app_permission(session, &granted_by(p, session))?])
+    })?;
+    each(Kind::PermissionGrants, engine, &mut |e, at, item| {
+        let mut out = Vec::new();
+        for p in convert::grants(at, item, now)? {
+            require_object(e, at, &p.app_id)?;
+            out.push(e.import_app_permission(session, &granted_by(p, session))?);
+        }
+        Ok(out)
+    })?;
+    each(Kind::RoleDefinitions, engine, &mut |e, at, item| {
+        Ok(vec![e.import_role(session, &convert::role(at, item)?)?])
+    })?;
+    for kind in [Kind::RoleEligibilitySchedules, Kind::RoleAssignmentSchedules] {
+        each(kind, engine, &mut |e, at, item| {
+            let s = convert::schedule(at, kind, item)?;
+            require_object(e, at, &s.principal_id)?;
+            if e.roles()?.iter().all(|r| r.id != s.role_definition_id) {
+                return Err(at.error(
+                    "roleDefinitionId",
+                    format!("'{}' is neither imported nor in the store", s.role_definition_id),
+                ));
+            }
+            Ok(vec![e.import_schedule(session, &s)?])
+        })?;
+    }
+    each(Kind::PolicyAssignments, engine, &mut |e, at, item| {
+        let (surface, policy) = convert::policy_assignment(at, item)?;
+        match surface {
+            Surface::Group => {
+                require_object(e, at, &policy.scope_id)?;
+                // A group not onboarded shows its policies at the defaults: importing them
+                // unchanged must not onboard it.
+                if e.group_policies(&policy.scope_id)?.contains(&policy) {
+                    return Ok(vec![Change::Unchanged]);
+                }
+            }
+            _ => {
+                if e.roles()?.iter().all(|r| r.id != policy.role_definition_id) {
+                    return Err(at.error(
+                        "roleDefinitionId",
+                        format!("'{}' is neither imported nor in the store", policy.role_definition_id),
+                    ));
+                }
+            }
+        }
+        Ok(vec![e.import_policy(session, surface, &policy)?])
+    })?;
+    let mut roles = std::collections::BTreeMap::new();
+    for part in parts(Kind::AzurePolicyAssignments) {
+        for (index, item) in part.items.iter().enumerate() {
+            let (policy, role) = convert::arm_policy_role(&At { origin: &part.origin, index }, item)?;
+            roles.insert(policy, role);
+        }
+    }
+    each(Kind::AzurePolicies, engine, &mut |e, at, item| {
+        let policy = convert::arm_policy(at, item, &roles)?;
+        let scope = AzureScope::parse(&policy.scope_id).map_err(|e| at.error("properties.scope", e))?;
+        ensure_scope(e, session, at, &scope, None)?;
+        Ok(vec![e.import_policy(session, Surface::AzureResource, &policy)?])
+    })?;
+    for kind in [Kind::AzureEligibilitySchedules, Kind::AzureAssignmentSchedules] {
+        each(kind, engine, &mut |e, at, item| {
+            let s = convert::arm_schedule(at, kind, item)?;
+            if s.member_type == crate::model::MemberType::Inherited {
+                // A copy of a schedule that lives at a scope above: imported from there.
+                return Ok(vec![Change::Unchanged]);
+            }
+            require_object(e, at, &s.principal_id)?;
+            if e.azure_role(&s.role_definition_id).is_err() {
+                return Err(at.error(
+                    "properties.roleDefinitionId",
+                    format!(
+                        "'{}' is neither a built-in Azure role nor a custom one in the store",
+                        s.role_definition_id
+                    ),
+                ));
+            }
+            let scope = AzureScope::parse(s.directory_scope_id.as_deref().unwrap_or_default())
+                .map_err(|e| at.error("properties.scope", e))?;
+            let mut changes = ensure_scope(e, session, at, &scope, None)?;
+            changes.push(e.import_schedule(session, &s)?);
+            // Only the schedule counts here; the scopes it made are counted with the estate.
+            Ok(changes.split_off(changes.len() - 1))
+        })?;
+    }
+    tally(summary, "memberships", &memberships);
+    for kind in NOT_YET {
+        let n: usize = parts(*kind).map(|p| p.items.len()).sum();
+        if n > 0 {
+            summary.add(&format!("{} not imported (pimlab does not import them yet)", kind.label()), n);
+        }
+    }
+    if let Some(facts) = facts {
+        engine.finish_tenant(&facts)?;
+    }
+    Ok(())
+}
+
+/// Refuses a reference to an object neither the files nor the store holds.
+fn require_object(engine: &mut Engine, at: &At<'_>, id: &str) -> Result<(), ApiError> {
+    match engine.object(id)? {
+        Some(_) => Ok(()),
+        None => Err(at.error("id", format!("'{id}' is neither among the imported objects nor in the store"))),
+    }
+}
+
+/// A permission granted by whoever runs the import, as the wire does not say who consented.
+fn granted_by(
+    mut p: crate::model::permissions::AppPermission,
+    session: &Session,
+) -> crate::model::permissions::AppPermission {
+    p.granted_by = session.caller.clone();
+    p
+}
+
+/// Makes sure `scope` is in the estate, with the scopes above it (a subscription or management
+/// group with no known parent goes under the tenant root). `node` is the file's own version of it.
+fn ensure_scope(
+    engine: &mut Engine,
+    session: &Session,
+    at: &At<'_>,
+    scope: &AzureScope,
+    node: Option<AzureScopeNode>,
+) -> Result<Vec<Change>, ApiError> {
+    let known = engine.azure_scopes()?;
+    if node.is_none() && known.iter().any(|n| n.scope.key() == scope.key()) {
+        return Ok(Vec::new());
+    }
+    let now = engine.now()?;
+    let root = AzureScope::tenant_root(&engine.tenant_id()?);
+    let node = node.unwrap_or_else(|| AzureScopeNode {
+        scope: scope.clone(),
+        display_name: scope.name().to_string(),
+        parent: scope.path_parent(),
+        created_at: now,
+    });
+    let mut node = node;
+    if node.parent.is_none() && node.scope.key() != root.key() {
+        node.parent = Some(root);
+    }
+    let mut changes = Vec::new();
+    if let Some(parent) = node.parent.clone() {
+        if !known.iter().any(|n| n.scope.key() == parent.key()) {
+            changes.extend(ensure_scope(engine, session, at, &parent, None)?);
+        }
+    }
+    if node.parent.is_none() {
+        // The tenant root is every store's own.
+        return Ok(vec![Change::Unchanged]);
+    }
+    changes.push(engine.import_azure_scope(session, &node).map_err(|e| at.error("scope", e.message))?);
+    Ok(changes)
+}
