@@ -515,8 +515,8 @@ const ENGINE_ORDER: &[&[&str]] = &[
     &["approvals"],
     &["lifecycle", "clock", "direct", "queries", "policies", "roles", "hook_admin", "profile"],
     &["azure_policies", "azure_roles", "group_policies"],
-    &["seed", "marks"],
-    &["import"],
+    &["seed"],
+    &["marks", "import"],
 ];
 
 #[test]
