@@ -14,7 +14,7 @@ use super::plan::{Binding, Piece, Plan, Service, pieces};
 pub fn write(plan: &Plan, format: Format, header: &str, out: &mut dyn Write) -> io::Result<()> {
     // Every format's comments start with `#` (an .http file, PowerShell and sh alike).
     let comment = "#";
-    writeln!(out, "{comment} {header}")?;
+    writeln!(out, "{comment} {}", one_line(header))?;
     if plan.calls.is_empty() {
         writeln!(out, "{comment} Nothing to do: the tenant is as it was.")?;
     } else if plan.calls.iter().any(|c| c.binds.is_some()) {
@@ -27,7 +27,7 @@ pub fn write(plan: &Plan, format: Format, header: &str, out: &mut dyn Write) -> 
         writeln!(out, "{comment} New objects get their ids from the tenant: later calls use {how}.")?;
     }
     for note in &plan.notes {
-        writeln!(out, "{comment} Not exported: {note}")?;
+        writeln!(out, "{comment} Not exported: {}", one_line(note))?;
     }
     match format {
         Format::Http => http(plan, out),
@@ -35,6 +35,12 @@ pub fn write(plan: &Plan, format: Format, header: &str, out: &mut dyn Write) -> 
         Format::Az => az(plan, out),
         _ => graph(plan, out),
     }
+}
+
+/// Text for a comment line: a line break in a name would end the comment and turn the rest of the
+/// name into code (a shell command, a PowerShell statement).
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 fn body_text(body: &Value, pretty: bool) -> String {
@@ -56,7 +62,7 @@ fn substitute(text: &str, lit: impl Fn(&str) -> String, var_text: impl Fn(&str) 
 fn graph(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     for (i, call) in plan.calls.iter().enumerate() {
         writeln!(out)?;
-        writeln!(out, "# {}. {}", i + 1, call.title)?;
+        writeln!(out, "# {}. {}", i + 1, one_line(&call.title))?;
         writeln!(out, "{} {}{}", call.method, call.service.root(), call.path)?;
         if let Some(body) = &call.body {
             writeln!(out, "{}", body_text(body, true))?;
@@ -77,7 +83,7 @@ fn http(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     let var = |v: &str| format!("{{{{{v}.response.body.{}}}}}", json_path(plan, v));
     for (i, call) in plan.calls.iter().enumerate() {
         writeln!(out)?;
-        writeln!(out, "### {}. {}", i + 1, call.title)?;
+        writeln!(out, "### {}. {}", i + 1, one_line(&call.title))?;
         if let Some(b) = &call.binds {
             writeln!(out, "# @name {}", b.var)?;
         }
@@ -146,7 +152,7 @@ fn powershell(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     let var = |v: &str| format!("$({v})");
     for (i, call) in plan.calls.iter().enumerate() {
         writeln!(out)?;
-        writeln!(out, "# {}. {}", i + 1, call.title)?;
+        writeln!(out, "# {}. {}", i + 1, one_line(&call.title))?;
         let path = substitute(&call.path, ps_escape, var);
         let body = call.body.as_ref().map(|b| substitute(&body_text(b, true), ps_here_escape, var));
         let invocation = match call.service {
@@ -213,7 +219,7 @@ fn az(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     let var = |v: &str| format!("'\"${v}\"'");
     for (i, call) in plan.calls.iter().enumerate() {
         writeln!(out)?;
-        writeln!(out, "# {}. {}", i + 1, call.title)?;
+        writeln!(out, "# {}. {}", i + 1, one_line(&call.title))?;
         let url = format!("{}{}", call.service.root(), call.path);
         let mut line = format!(
             "az rest --method {} --url '{}'",
@@ -316,6 +322,68 @@ mod tests {
     fn every_format_lists_what_cannot_be_exported() {
         for f in [Format::Graph, Format::Http, Format::PowerShell, Format::Az] {
             assert!(text(f).contains("# Not exported: the hook 'tickets' (Lua)"), "{f:?}");
+        }
+    }
+
+    /// Runs an `az` plan with a stand-in `az` (a shell function that reports each argument,
+    /// ended by a NUL, each call ended by \x01, and answers `ID-1`), and returns each call's
+    /// arguments.
+    fn run_az(plan: &Plan) -> Vec<Vec<String>> {
+        let mut script = String::from(
+            "az() { for a in \"$@\"; do printf '%s\\000' \"$a\" >&2; done; printf '\\001' >&2; echo ID-1; }\n",
+        );
+        let mut out = Vec::new();
+        write(plan, Format::Az, "test", &mut out).unwrap();
+        script.push_str(&String::from_utf8(out).unwrap());
+        let run = std::process::Command::new("sh").arg("-c").arg(&script).output().expect("sh runs");
+        assert!(run.status.success(), "{}\n{script}", String::from_utf8_lossy(&run.stderr));
+        String::from_utf8(run.stderr)
+            .unwrap()
+            .split('\u{1}')
+            .filter(|c| !c.is_empty())
+            .map(|c| c.split_terminator('\0').map(str::to_string).collect())
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// Whatever a user's text holds (quotes, `$`, backticks, braces, newlines), the shell
+        /// hands `az` exactly the JSON the plan means, with an earlier call's answer spliced in.
+        #[test]
+        fn az_lines_give_az_the_plan_s_own_json(name in "[ -~\n\u{e9}\u{2014}]{0,24}") {
+            let plan = Plan {
+                calls: vec![
+                    Call {
+                        title: format!("Create {name}"),
+                        service: Service::Graph,
+                        method: "POST",
+                        path: "/v1.0/groups".into(),
+                        body: Some(json!({"displayName": name})),
+                        binds: Some(Binding { var: "group_x".into(), field: "id".into() }),
+                    },
+                    Call {
+                        title: "Use it".into(),
+                        service: Service::Graph,
+                        method: "POST",
+                        path: format!("/v1.0/groups/{}/members/$ref?$filter=x eq '{}'", super::super::plan::reference("group_x"), name.replace('\n', " ")),
+                        body: Some(json!({"principalId": super::super::plan::reference("group_x"), "note": name})),
+                        binds: None,
+                    },
+                ],
+                notes: Vec::new(),
+            };
+            let calls = run_az(&plan);
+            proptest::prop_assert_eq!(calls.len(), 2);
+            let body = |c: &Vec<String>| -> Value {
+                let i = c.iter().position(|a| a == "--body").unwrap();
+                serde_json::from_str(&c[i + 1]).unwrap()
+            };
+            proptest::prop_assert_eq!(body(&calls[0]), json!({"displayName": name}));
+            proptest::prop_assert_eq!(body(&calls[1]), json!({"principalId": "ID-1", "note": name}));
+            let url = &calls[1][calls[1].iter().position(|a| a == "--url").unwrap() + 1];
+            let want = format!("https://graph.microsoft.com/v1.0/groups/ID-1/members/$ref?$filter=x eq '{}'", name.replace('\n', " "));
+            proptest::prop_assert_eq!(url, &want);
         }
     }
 }
