@@ -12,6 +12,8 @@ use crate::store::{AuditTarget, Tx};
 /// What a caller supplies to create a directory object.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewObject {
+    /// The object's id, when it must keep one it has elsewhere (an import); a new one otherwise.
+    pub id: Option<String>,
     pub kind: Option<PrincipalKind>,
     pub display_name: String,
     pub user_principal_name: Option<String>,
@@ -211,7 +213,10 @@ pub(crate) fn create_object(
             "a role-assignable group cannot have dynamic membership",
         ));
     }
-    let id = new_id(tx, ctx)?;
+    let id = match new.id {
+        Some(id) => given_id(tx, id.trim())?,
+        None => new_id(tx, ctx)?,
+    };
     let app_id = match kind {
         PrincipalKind::ServicePrincipal => Some(match new.app_id {
             Some(a) if ids::is_guid(&a) => a,
@@ -253,6 +258,22 @@ pub(crate) fn create_object(
         }
     }
     Ok((object, audit))
+}
+
+/// An id the caller chose: a GUID no object has yet (kept in lower case, as the store keys ids).
+fn given_id(tx: &Tx<'_>, id: &str) -> Result<String, ApiError> {
+    if !ids::is_guid(id) {
+        return Err(ApiError::bad_request("id", format!("'{id}' is not a GUID")));
+    }
+    let id = id.to_ascii_lowercase();
+    if tx.object(&id)?.is_some() {
+        return Err(ApiError::new(
+            400,
+            ErrorCode::Request_BadRequest,
+            format!("Another object with the same value for property id already exists: '{id}'."),
+        ));
+    }
+    Ok(id)
 }
 
 pub(crate) fn target_of(o: &DirectoryObject) -> AuditTarget {
