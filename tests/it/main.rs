@@ -13,6 +13,7 @@ mod calling;
 mod cli;
 mod docs;
 mod engine_lifecycle;
+mod exchange_csv;
 mod graph_annotations;
 mod graph_bodies;
 mod graph_router;

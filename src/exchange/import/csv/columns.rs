@@ -130,7 +130,8 @@ impl Kind {
 pub struct Header {
     /// The column names as the file spells them.
     pub names: Vec<String>,
-    columns: [Option<usize>; FIELD_COUNT],
+    /// By field (`Field as usize`).
+    columns: Vec<Option<usize>>,
 }
 
 impl Header {
@@ -158,7 +159,7 @@ pub fn read(path: &Path, line: u64, names: &[&str]) -> Result<(Kind, Header), Ap
             ),
         )
     })?;
-    let mut columns = [None; FIELD_COUNT];
+    let mut columns = vec![None; FIELD_COUNT];
     for (i, name) in lower.iter().enumerate() {
         let spelt = names[i].trim();
         let Some(field) = kind.fields().iter().find(|f| f.name().eq_ignore_ascii_case(name)) else {

@@ -20,7 +20,7 @@ use ::csv::{ReaderBuilder, StringRecord};
 use super::Summary;
 use crate::engine::{Engine, Session};
 use crate::exchange::Progress;
-use crate::model::ApiError;
+use crate::model::{ApiError, ErrorCode};
 use columns::{Field, Header, Kind};
 use place::{at_cell, at_line};
 
@@ -47,17 +47,17 @@ impl CsvFile {
     }
 
     /// The engine refused what `line` asked for: its own error, with the file and line in front,
-    /// and the column where the error names a field the file has.
-    fn refused(&self, line: u64, e: ApiError) -> ApiError {
-        let column = e.details.iter().find_map(|d| {
-            let field = columns::Field::named(&d.target)?;
-            let column = self.header.column(field)?;
-            Some((column, &self.header.names[column]))
-        });
-        match column {
-            Some((column, name)) => {
-                let name = name.clone();
-                place::engine_refused(&self.path, line, Some((column, &name)), e)
+    /// and the column: the field the error names, if the file has it; else `about`, the column
+    /// the refusal is about when the error names none (a membership's member, an unknown role).
+    fn refused(&self, line: u64, about: Option<Field>, e: ApiError) -> ApiError {
+        let named = e.details.iter().find_map(|d| self.header.column(Field::named(&d.target)?));
+        let about = match e.code {
+            ErrorCode::RoleNotFound | ErrorCode::RoleDefinitionDoesNotExist => Some(Field::Role),
+            _ => about,
+        };
+        match named.or_else(|| self.header.column(about?)) {
+            Some(column) => {
+                place::engine_refused(&self.path, line, Some((column, &self.header.names[column])), e)
             }
             None => place::engine_refused(&self.path, line, None, e),
         }

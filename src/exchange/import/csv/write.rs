@@ -5,6 +5,7 @@
 //! real ones; a refusal comes back as the engine gave it, with its line in front.
 
 use super::super::Summary;
+use super::columns::Field;
 use super::names::Origin;
 use super::plan::Plan;
 use crate::engine::{Client, Engine, NewObject, Session, check_access};
@@ -69,7 +70,7 @@ pub fn run(
         let mut news = news;
         phase(progress, what, count, |_| {
             let (file, line, new) = news.next().expect("one object per step");
-            let o = engine.create_object(session, new).map_err(|e| file.refused(line, e))?;
+            let o = engine.create_object(session, new).map_err(|e| file.refused(line, None, e))?;
             ids[created.next().expect("one entry per object created")] = Some(o.id);
             Ok(())
         })?;
@@ -84,7 +85,7 @@ pub fn run(
         owners += usize::from(m.row.owner);
         engine
             .add_member(session, &id(m.group), &id(m.member), relation)
-            .map_err(|e| m.file.refused(m.row.line, e))
+            .map_err(|e| m.file.refused(m.row.line, Some(Field::Member), e))
     })?;
     add(summary, "group members", plan.memberships.len() - owners);
     add(summary, "group owners", owners);
@@ -95,7 +96,7 @@ pub fn run(
         let mut args = a.row.args.clone();
         args.target.group = a.group.map(id);
         let req = crate::ops::admin_request(engine, a.row.kind, Action::AdminAssign, id(a.principal), &args)
-            .map_err(|e| a.file.refused(a.row.line, e))?;
+            .map_err(|e| a.file.refused(a.row.line, None, e))?;
         let needed = match (req.surface, a.row.kind) {
             (Surface::AzureResource, _) => None,
             (Surface::Group, _) => Some(Access::WriteGroupAccess),
@@ -103,9 +104,9 @@ pub fn run(
             (Surface::Directory, RequestKind::Assignment) => Some(Access::WriteAssignment),
         };
         if let Some(needed) = needed {
-            permitted(session, needed).map_err(|e| a.file.refused(a.row.line, e))?;
+            permitted(session, needed).map_err(|e| a.file.refused(a.row.line, None, e))?;
         }
-        engine.submit_within(session, &req).map_err(|e| a.file.refused(a.row.line, e))?;
+        engine.submit_within(session, &req).map_err(|e| a.file.refused(a.row.line, None, e))?;
         counts[usize::from(a.row.kind == RequestKind::Assignment)] += 1;
         Ok(())
     })?;
