@@ -42,9 +42,11 @@ impl Bar {
         if !std::io::stderr().is_terminal() {
             return None;
         }
-        let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        // Hidden until the first phase starts, so no empty bar is ever drawn.
+        let bar = indicatif::ProgressBar::hidden();
+        // `wide_bar` fits the line to the terminal: a line that wrapped would be redrawn below itself.
         let style = indicatif::ProgressStyle::with_template(
-            "{msg:>18} [{bar:30}] {human_pos}/{human_len} ({per_sec}, {eta} left)",
+            "{msg:>16} [{wide_bar}] {human_pos}/{human_len} {eta} left",
         )
         .ok()?
         .progress_chars("=> ");
@@ -58,6 +60,9 @@ impl Progress for Bar {
         self.0.reset();
         self.0.set_length(total);
         self.0.set_message(phase.to_string());
+        if self.0.is_hidden() {
+            self.0.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
     }
 
     fn advance(&self, n: u64) {

@@ -315,6 +315,29 @@ fn piped_output_has_no_progress_bar() {
     assert!(!run.stdout.contains('\u{1b}'), "control sequences on a pipe{run}");
 }
 
+/// On a terminal (a pseudo-terminal made by util-linux's `script`), the bar is drawn on standard
+/// error, phase by phase, and cleared; the summary still follows.
+#[test]
+fn a_terminal_gets_a_progress_bar() {
+    let lab = lab_with_files();
+    let command =
+        format!("{} --db {} import {}", crate::harness::cli::BIN, lab.db.display(), FILES.join(" "));
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(lab.dir.path())
+        .env_remove("PIMLAB_DB")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("util-linux's script runs");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    for phase in ["users [", "groups [", "memberships [", "role assignments ["] {
+        assert!(screen.contains(phase), "no bar for {phase:?} in {screen:?}");
+    }
+    assert!(screen.contains("\u{1b}[2K"), "the bar is never cleared: {screen:?}");
+    assert!(screen.contains("4 file(s): imported"), "{screen:?}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
