@@ -291,6 +291,16 @@ fn every_class_of_error_names_the_line_and_column_and_imports_nothing() {
 }
 
 #[test]
+fn a_header_without_rows_imports_nothing_and_says_so() {
+    let lab = Lab::demo();
+    std::fs::write(lab.path("empty.csv"), "\u{feff}principal,role,type\r\n").unwrap();
+    let before = lab.dump();
+    let run = lab.run(&["import", "empty.csv"]).ok();
+    assert_eq!(run.stdout, "1 file(s): imported\n  nothing\n");
+    assert_eq!(lab.dump(), before);
+}
+
+#[test]
 fn ten_thousand_users_import() {
     let lab = Lab::demo();
     let mut users = String::from("userPrincipalName,displayName\n");
