@@ -394,6 +394,8 @@ pub fn directory_object(kind: PrincipalKind, text: &str) -> Result<NewObject, Ap
     only_known(&m, allowed, type_name)?;
     let display_name = string(&m, "displayName", "displayName")?.unwrap_or_default();
     Ok(NewObject {
+        // Read-only in Graph: the service mints it.
+        id: None,
         kind: Some(kind),
         display_name,
         user_principal_name: string(&m, "userPrincipalName", "userPrincipalName")?,

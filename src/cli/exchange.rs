@@ -6,7 +6,7 @@ use std::io::Write;
 use super::CliError;
 use super::args::{ApplyArgs, ApplyDomain, ApplyMode, ExportArgs, ExportFormat, ImportArgs, MarkArgs};
 use crate::engine::{Engine, Session};
-use crate::exchange::{self, NoProgress};
+use crate::exchange::{self, NoProgress, Progress};
 
 type Out<'a> = &'a mut dyn Write;
 
@@ -17,10 +17,61 @@ pub(super) fn import(
     out: Out<'_>,
     _err: Out<'_>,
 ) -> Result<i32, CliError> {
-    let options =
-        exchange::import::ImportOptions { paths: &a.paths, dry_run: a.dry_run, progress: &NoProgress };
-    exchange::import::run(engine, session, &options, out)?;
+    let bar = Bar::on_terminal();
+    let progress: &dyn Progress = match &bar {
+        Some(bar) => bar,
+        None => &NoProgress,
+    };
+    let options = exchange::import::ImportOptions { paths: &a.paths, dry_run: a.dry_run, progress };
+    let result = exchange::import::run(engine, session, &options, out);
+    if let Some(bar) = bar {
+        bar.0.finish_and_clear();
+    }
+    result?;
     Ok(0)
+}
+
+/// A progress bar on standard error, drawn only when standard error is a terminal: piped or
+/// redirected, a long command prints nothing but its result. It is cleared when the command
+/// ends, so what stays on the screen is the summary alone.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn on_terminal() -> Option<Bar> {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        // Hidden until the first phase starts, so no empty bar is ever drawn.
+        let bar = indicatif::ProgressBar::hidden();
+        // `wide_bar` fits the line to the terminal: a line that wrapped would be redrawn below itself.
+        let style = indicatif::ProgressStyle::with_template(
+            "{msg:>16} [{wide_bar}] {human_pos}/{human_len} {eta} left",
+        )
+        .ok()?
+        .progress_chars("=> ");
+        bar.set_style(style);
+        Some(Bar(bar))
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, phase: &str, total: u64) {
+        self.0.reset();
+        self.0.set_length(total);
+        self.0.set_message(phase.to_string());
+        if self.0.is_hidden() {
+            self.0.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+
+    fn finish(&self) {
+        self.0.set_position(self.0.length().unwrap_or(0));
+    }
 }
 
 pub(super) fn export(

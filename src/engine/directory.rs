@@ -12,6 +12,8 @@ use crate::store::{AuditTarget, Tx};
 /// What a caller supplies to create a directory object.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewObject {
+    /// The object's id, when it must keep one it has elsewhere (an import); a new one otherwise.
+    pub id: Option<String>,
     pub kind: Option<PrincipalKind>,
     pub display_name: String,
     pub user_principal_name: Option<String>,
@@ -104,11 +106,15 @@ pub(crate) fn user_groups_of(tx: &Tx<'_>, principal: &str) -> Result<Vec<String>
 }
 
 /// Whether `principal` holds `role` at the tenant scope right now, directly or through a group.
+/// Every administrator's write asks, so it reads only the holders' ids, and looks for the
+/// principal's groups only when the principal does not hold the role itself.
 pub(crate) fn holds_role(tx: &Tx<'_>, principal: &str, role: &str) -> Result<bool, ApiError> {
-    let mut holders = vec![principal.to_string()];
-    holders.extend(role_assignable_groups_of(tx, principal)?);
-    let active = tx.active_assignments_of_role(role, "/")?;
-    Ok(active.iter().any(|s| holders.iter().any(|h| h.eq_ignore_ascii_case(&s.principal_id))))
+    let holders = tx.active_principals_of_role(role, "/")?;
+    if holders.iter().any(|h| h.eq_ignore_ascii_case(principal)) {
+        return Ok(true);
+    }
+    let groups = role_assignable_groups_of(tx, principal)?;
+    Ok(holders.iter().any(|h| groups.iter().any(|g| g.eq_ignore_ascii_case(h))))
 }
 
 /// Admin actions need an active Privileged Role Administrator or Global Administrator.
@@ -211,7 +217,10 @@ pub(crate) fn create_object(
             "a role-assignable group cannot have dynamic membership",
         ));
     }
-    let id = new_id(tx, ctx)?;
+    let id = match new.id {
+        Some(id) => given_id(tx, id.trim())?,
+        None => new_id(tx, ctx)?,
+    };
     let app_id = match kind {
         PrincipalKind::ServicePrincipal => Some(match new.app_id {
             Some(a) if ids::is_guid(&a) => a,
@@ -253,6 +262,22 @@ pub(crate) fn create_object(
         }
     }
     Ok((object, audit))
+}
+
+/// An id the caller chose: a GUID no object has yet (kept in lower case, as the store keys ids).
+fn given_id(tx: &Tx<'_>, id: &str) -> Result<String, ApiError> {
+    if !ids::is_guid(id) {
+        return Err(ApiError::bad_request("id", format!("'{id}' is not a GUID")));
+    }
+    let id = id.to_ascii_lowercase();
+    if tx.object(&id)?.is_some() {
+        return Err(ApiError::new(
+            400,
+            ErrorCode::Request_BadRequest,
+            format!("Another object with the same value for property id already exists: '{id}'."),
+        ));
+    }
+    Ok(id)
 }
 
 pub(crate) fn target_of(o: &DirectoryObject) -> AuditTarget {

@@ -25,6 +25,7 @@ use clap::Subcommand;
 
 pub use args::*;
 pub use outcome::{Outcome, PendingDecision, RequestEvent, ScopeTree};
+pub(crate) use requests::admin_request;
 
 use crate::engine::{Engine, Session};
 use crate::model::{ApiError, PrincipalKind};

@@ -108,11 +108,24 @@ pub(super) fn admin(
         AdminAction::List(l) => return list_schedules(engine, session, kind, l),
     };
     let principal_id = engine.resolve_object(&a.target.principal)?.id;
-    let req = build(
+    let req = admin_request(engine, kind, act, principal_id, a)?;
+    submitted(engine, session, req)
+}
+
+/// The request an administrator's action makes of its arguments, for `principal_id` (resolved
+/// already): `eligible assign` and `active assign` build theirs with it, and so does `import`.
+pub(crate) fn admin_request(
+    engine: &mut Engine,
+    kind: RequestKind,
+    action: Action,
+    principal_id: String,
+    a: &AdminArgs,
+) -> Result<NewRequest, ApiError> {
+    build(
         engine,
         Request {
             kind,
-            action: act,
+            action,
             principal_id,
             role: &a.target.role,
             scope: &a.target.scope,
@@ -120,8 +133,7 @@ pub(super) fn admin(
             schedule_info: schedule_info(&a.schedule),
             options: &a.options,
         },
-    )?;
-    submitted(engine, session, req)
+    )
 }
 
 fn list_schedules(

@@ -75,18 +75,24 @@ impl Caches {
 
 /// Rides along with each `Tx`: when the `Tx` is dropped without its `commit`, the work in it is
 /// rolled back, and if cached tables were written, entries read since are dropped. `outermost`
-/// says whether this `Tx` is the transaction (its end settles `written`) or a savepoint in one.
+/// says whether this `Tx` is the transaction (its end settles `written`) or a part of a batch;
+/// `undone_on_drop` whether that part is a savepoint, rolled back when dropped. A part of a batch
+/// that succeeds or fails whole (`Batch::Whole`) is undone only with the batch, which settles
+/// the caches when it ends: dropping it keeps them, as they still describe what the open
+/// transaction sees (clearing them there made every lookup inside an import start from an empty
+/// cache, and clearing a cache that had grown to every object read made a long batch quadratic).
 pub(crate) struct Guard<'a> {
     pub(crate) caches: &'a RefCell<Caches>,
     pub(crate) outermost: bool,
+    pub(crate) undone_on_drop: bool,
     pub(crate) committed: bool,
     /// The caches were validated against `data_version` in this transaction.
     pub(crate) validated: Cell<bool>,
 }
 
 impl<'a> Guard<'a> {
-    pub(crate) fn new(caches: &'a RefCell<Caches>, outermost: bool) -> Self {
-        Guard { caches, outermost, committed: false, validated: Cell::new(false) }
+    pub(crate) fn new(caches: &'a RefCell<Caches>, outermost: bool, undone_on_drop: bool) -> Self {
+        Guard { caches, outermost, undone_on_drop, committed: false, validated: Cell::new(false) }
     }
 }
 
@@ -95,7 +101,7 @@ impl Drop for Guard<'_> {
         let mut caches = self.caches.borrow_mut();
         if self.outermost {
             caches.transaction_ended(self.committed);
-        } else if !self.committed && caches.written {
+        } else if self.undone_on_drop && !self.committed && caches.written {
             caches.clear();
         }
     }

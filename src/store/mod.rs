@@ -259,7 +259,8 @@ impl Store {
 
     fn scope(&mut self, behavior: TransactionBehavior) -> rusqlite::Result<Tx<'_>> {
         let tx = Scope::begin(&self.conn, self.batch, behavior)?;
-        let guard = cache::Guard::new(&self.caches, self.batch == Batch::None);
+        let guard =
+            cache::Guard::new(&self.caches, self.batch == Batch::None, self.batch == Batch::Savepoints);
         // No other connection can reach an in-memory store: nothing to check its caches against.
         guard.validated.set(self.path.is_none());
         Ok(Tx { tx, guard })

@@ -14,6 +14,7 @@ mod cli;
 mod docs;
 mod easypim;
 mod engine_lifecycle;
+mod exchange_csv;
 mod exchange_export;
 mod exchange_json;
 mod graph_annotations;

@@ -138,6 +138,16 @@ impl Engine {
         )
     }
 
+    /// Submits a request as one step of a whole made inside [`Engine::atomically`] (an import):
+    /// a refusal is returned, not recorded, because the whole is undone with it.
+    pub fn submit_within(
+        &mut self,
+        session: &Session,
+        req: &NewRequest,
+    ) -> Result<ScheduleRequest, ApiError> {
+        self.write(|tx, ctx| submit(tx, ctx, session, req))
+    }
+
     /// Submits a request an ARM client PUT under `name` (a GUID it chose): the request keeps its
     /// own id, as the service mints one, and answers to the name too. A name already used by
     /// another request is refused and changes nothing.

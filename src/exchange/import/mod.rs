@@ -73,6 +73,10 @@ pub fn run(
     for (what, n) in &summary.lines {
         writeln!(out, "  {what:<width$}  {n}").map_err(io_error)?;
     }
+    if summary.lines.is_empty() {
+        // Files with a header and no rows: say so rather than print a heading over nothing.
+        writeln!(out, "  nothing").map_err(io_error)?;
+    }
     if options.dry_run {
         writeln!(out, "(dry run: nothing was changed)").map_err(io_error)?;
     }

@@ -341,11 +341,14 @@ pub struct Workspace {
 impl Workspace {
     pub fn new() -> Workspace {
         let dir = tempfile::tempdir().expect("temp dir");
-        let scripts = super::root().join("scripts");
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(&scripts, dir.path().join("scripts")).expect("link scripts/");
-        #[cfg(windows)]
-        std::os::windows::fs::symlink_dir(&scripts, dir.path().join("scripts")).expect("link scripts/");
+        // The scripts and the docs' example files, at the paths the docs give them.
+        for folder in ["scripts", "docs"] {
+            let target = super::root().join(folder);
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(&target, dir.path().join(folder)).expect("link a folder");
+            #[cfg(windows)]
+            std::os::windows::fs::symlink_dir(&target, dir.path().join(folder)).expect("link a folder");
+        }
         Workspace { dir }
     }
 
