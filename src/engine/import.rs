@@ -172,7 +172,8 @@ impl Engine {
         })
     }
 
-    /// A membership (or ownership) outside PIM.
+    /// A membership (or ownership) outside PIM. One a live PIM for Groups assignment already
+    /// makes (a group's `members` list shows both) is that assignment's, and left to it.
     pub fn import_membership(
         &mut self,
         session: &Session,
@@ -182,6 +183,7 @@ impl Engine {
     ) -> Result<Change, ApiError> {
         self.write(|tx, ctx| {
             let added = !tx.has_direct_membership(container, member, relation)?
+                && !tx.has_pim_membership(container, member, relation)?
                 && tx.add_membership(container, member, relation)?;
             let change = if added { Change::Created } else { Change::Unchanged };
             Ok((change, row(tx, ctx, session, relation, change, &format!("{container}/{member}"))?))
@@ -209,7 +211,8 @@ impl Engine {
 
     /// A schedule with its id (the file's version replaces the store's). What the wire does not
     /// show follows from what it does: its instance's id, when it ends, its expiry notices, and
-    /// for an activation the eligibility it used (the principal's live one for the role and scope).
+    /// for an activation the eligibility it used (the one it names, if the store has it, else the
+    /// principal's live one for the role and scope).
     pub fn import_schedule(&mut self, session: &Session, s: &Schedule) -> Result<Change, ApiError> {
         self.write(|tx, ctx| {
             let mut s = s.clone();
@@ -235,7 +238,13 @@ impl Engine {
                 notice(super::fidelity::EXPIRY_NOTICE_DAYS[0]),
                 notice(super::fidelity::EXPIRY_NOTICE_DAYS[1]),
             );
-            if activation {
+            let named = match s.activated_using.take() {
+                Some(id) => tx.schedule(&id)?.filter(|e| e.kind == crate::model::RequestKind::Eligibility),
+                None => None,
+            };
+            if let Some(named) = named.filter(|_| activation) {
+                s.activated_using = Some(named.id);
+            } else if activation {
                 let used = tx.schedules_of(
                     crate::model::RequestKind::Eligibility,
                     &s.principal_id,
@@ -327,9 +336,19 @@ impl Engine {
         })
     }
 
-    /// A custom Azure role.
+    /// A custom Azure role with its id, its creation and update stamps. Its id may be neither a
+    /// built-in role's nor a directory role's, and its name not another role's.
     pub fn import_azure_role(&mut self, session: &Session, role: &AzureRole) -> Result<Change, ApiError> {
         self.write(|tx, ctx| {
+            if tx.azure_role(&role.id)?.is_some_and(|r| !r.is_custom()) || tx.role(&role.id)?.is_some() {
+                return Err(invalid(format!("'{}' is the id of a built-in or directory role", role.id)));
+            }
+            if let Some(other) = tx.azure_role(&role.role_name)?.filter(|o| o.id != role.id) {
+                return Err(invalid(format!(
+                    "another Azure role ('{}') is already named '{}'",
+                    other.id, role.role_name
+                )));
+            }
             let change = match tx.azure_custom_role(&role.id)? {
                 None => Change::Created,
                 Some(old) if &old == role => Change::Unchanged,

@@ -10,11 +10,8 @@ use crate::engine::{Change, Engine, Session};
 use crate::exchange::Progress;
 use crate::exchange::import::Summary;
 use crate::model::azure_scope::{AzureScope, AzureScopeNode};
+use crate::model::policy::Policy;
 use crate::model::{ApiError, Surface};
-
-/// The kinds pimlab reads but does not import yet: their items are counted, not applied.
-const NOT_YET: &[Kind] =
-    &[Kind::AzureRoleDefinitions, Kind::GroupEligibilitySchedules, Kind::GroupAssignmentSchedules];
 
 /// Imports one item: what it changed.
 type ItemImport<'a> =
@@ -60,6 +57,25 @@ pub fn apply(
     for kind in [Kind::Users, Kind::Groups, Kind::ServicePrincipals, Kind::AdministrativeUnits] {
         each(kind, engine, &mut |e, at, item| {
             Ok(vec![e.import_object(session, &convert::object(at, kind, item, now)?)?])
+        })?;
+    }
+    // Before the memberships: a live group assignment *is* a membership, which the group's
+    // `members` list shows too and must not come back as a second one added outside PIM.
+    for kind in [Kind::GroupEligibilitySchedules, Kind::GroupAssignmentSchedules] {
+        each(kind, engine, &mut |e, at, item| {
+            let s = convert::group_schedule(at, kind, item)?;
+            require_object(e, at, &s.principal_id)?;
+            let group = s.directory_scope_id.clone().unwrap_or_default();
+            match e.object(&group)? {
+                Some(o) if o.kind == crate::model::PrincipalKind::Group => {}
+                _ => {
+                    return Err(at.error(
+                        "groupId",
+                        format!("'{group}' is neither among the imported groups nor a group in the store"),
+                    ));
+                }
+            }
+            Ok(vec![e.import_schedule(session, &s)?])
         })?;
     }
     let mut memberships = Vec::new();
@@ -126,6 +142,25 @@ pub fn apply(
         }
         Ok(vec![e.import_policy(session, surface, &policy)?])
     })?;
+    // Before the Azure settings and schedules that name them.
+    each(Kind::AzureRoleDefinitions, engine, &mut |e, at, item| {
+        let role = convert::azure_role(at, item)?;
+        if !role.is_custom() {
+            return match e.azure_role(&role.id) {
+                Ok(known) if !known.is_custom() => Ok(vec![Change::Unchanged]),
+                _ => {
+                    Err(at.error("name", format!("'{}' is not a built-in Azure role pimlab knows", role.id)))
+                }
+            };
+        }
+        // The scopes it may be assigned at are in the estate (made there if missing; counted
+        // with the estate, not here).
+        for path in role.assignable_scopes.iter().filter(|p| p.as_str() != "/") {
+            let scope = AzureScope::parse(path).map_err(|e| at.error("properties.assignableScopes", e))?;
+            ensure_scope(e, session, at, &scope, None)?;
+        }
+        Ok(vec![e.import_azure_role(session, &role).map_err(|err| at.error("name", err.message))?])
+    })?;
     let mut roles = std::collections::BTreeMap::new();
     for part in parts(Kind::AzurePolicyAssignments) {
         for (index, item) in part.items.iter().enumerate() {
@@ -137,6 +172,11 @@ pub fn apply(
         let policy = convert::arm_policy(at, item, &roles)?;
         let scope = AzureScope::parse(&policy.scope_id).map_err(|e| at.error("properties.scope", e))?;
         ensure_scope(e, session, at, &scope, None)?;
+        if e.azure_policy(&policy.scope_id, &policy.role_definition_id)
+            .is_ok_and(|(_, old)| same_in_arm(&old, &policy))
+        {
+            return Ok(vec![Change::Unchanged]);
+        }
         Ok(vec![e.import_policy(session, Surface::AzureResource, &policy)?])
     })?;
     for kind in [Kind::AzureEligibilitySchedules, Kind::AzureAssignmentSchedules] {
@@ -165,16 +205,21 @@ pub fn apply(
         })?;
     }
     tally(summary, "memberships", &memberships);
-    for kind in NOT_YET {
-        let n: usize = parts(*kind).map(|p| p.items.len()).sum();
-        if n > 0 {
-            summary.add(&format!("{} not imported (pimlab does not import them yet)", kind.label()), n);
-        }
-    }
     if let Some(facts) = facts {
         engine.finish_tenant(&facts)?;
     }
     Ok(())
+}
+
+/// Whether two Azure policies are the same as ARM writes them: its rule spelling does not carry
+/// every field of the model's rules (an approver's `isBackup` left unset reads back as false), so
+/// an identical import must compare there, or it would count as a change.
+fn same_in_arm(old: &Policy, new: &Policy) -> bool {
+    let arm = |p: &Policy| p.rules.iter().map(crate::api::arm::rules::to_arm).collect::<Vec<_>>();
+    (&old.id, &old.role_definition_id, &old.last_modified_at, &old.last_modified_by)
+        == (&new.id, &new.role_definition_id, &new.last_modified_at, &new.last_modified_by)
+        && old.scope_id.eq_ignore_ascii_case(&new.scope_id)
+        && arm(old) == arm(new)
 }
 
 /// Refuses a reference to an object neither the files nor the store holds.
