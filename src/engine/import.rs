@@ -40,6 +40,10 @@ pub struct TenantFacts {
     pub default_caller: String,
     /// The fidelity profile as the store keeps it.
     pub fidelity: String,
+    /// The options the tenant was first created with (`init`'s time and `--demo`), from which
+    /// `export` without `--since` makes the tenant as it was then: none for an export that does
+    /// not carry them (the import's store then counts from its own creation).
+    pub created: Option<(Timestamp, bool)>,
 }
 
 fn invalid(message: String) -> ApiError {
@@ -82,6 +86,10 @@ impl Engine {
                 next_id: tx.meta("next_id")?.and_then(|v| v.parse().ok()).unwrap_or(0),
                 default_caller: tx.meta("default_caller")?.unwrap_or_default(),
                 fidelity: ctx.fidelity.to_stored(),
+                created: match tx.meta("created_at")?.map(|t| crate::model::time::parse_timestamp(&t)) {
+                    Some(Ok(at)) => Some((at, tx.meta("created_with_demo")?.is_some_and(|d| d == "true"))),
+                    _ => None,
+                },
             })
         })
     }
@@ -100,6 +108,10 @@ impl Engine {
             tx.set_meta("clock", &to_millis(facts.clock).to_string())?;
             tx.set_meta("tenant_id", &facts.tenant_id)?;
             tx.set_meta("fidelity", &facts.fidelity)?;
+            if let Some((at, demo)) = facts.created {
+                tx.set_meta("created_at", &crate::model::time::format_timestamp(at))?;
+                tx.set_meta("created_with_demo", if demo { "true" } else { "false" })?;
+            }
             let ctx = Ctx {
                 now: facts.clock,
                 tenant_id: facts.tenant_id.clone(),

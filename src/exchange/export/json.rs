@@ -2,8 +2,8 @@
 //! (read through the routers, so the wire format is made in one place, see [`super::collect`]),
 //! which `import` reads back to the same state. With `--out DIR` each collection is a file of DIR
 //! beside `pimlab-tenant.json` (what a real export cannot carry: the tenant's id and domain, the
-//! simulated clock, the seed and id counter, the default caller, the fidelity profile); without
-//! it, one document `{"collections": [{"file", "path", "document"}, ...]}` goes to the output.
+//! simulated clock, the seed and id counter, the default caller, the fidelity profile, the time
+//! and options it was created with); without it, one document `{"collections": [{"file", "path", "document"}, ...]}` goes to the output.
 //! Same store, same bytes: every collection is ordered by id.
 
 use std::io::Write;
@@ -48,20 +48,21 @@ pub fn write(
 /// The lab's own facts, as the document of [`TENANT_FILE`].
 fn tenant_collection(engine: &mut Engine) -> Result<Collection, ApiError> {
     let facts = engine.tenant_facts()?;
-    Ok(Collection {
-        file: TENANT_FILE.into(),
-        path: "pimlab's own facts about the tenant".into(),
-        document: json!({
-            "pimlab": "tenant",
-            "tenantId": facts.tenant_id,
-            "domain": facts.domain,
-            "clock": format_timestamp(facts.clock),
-            "seed": facts.seed,
-            "nextId": facts.next_id,
-            "defaultCaller": facts.default_caller,
-            "fidelity": facts.fidelity,
-        }),
-    })
+    let mut document = json!({
+        "pimlab": "tenant",
+        "tenantId": facts.tenant_id,
+        "domain": facts.domain,
+        "clock": format_timestamp(facts.clock),
+        "seed": facts.seed,
+        "nextId": facts.next_id,
+        "defaultCaller": facts.default_caller,
+        "fidelity": facts.fidelity,
+    });
+    if let Some((at, demo)) = facts.created {
+        document["createdAt"] = json!(format_timestamp(at));
+        document["createdWithDemo"] = json!(demo);
+    }
+    Ok(Collection { file: TENANT_FILE.into(), path: "pimlab's own facts about the tenant".into(), document })
 }
 
 /// Orders a collection's items by id (the routers list in the store's order, which an import
