@@ -3,8 +3,9 @@
 //! which `import` reads back to the same state. With `--out DIR` each collection is a file of DIR
 //! beside `pimlab-tenant.json` (what a real export cannot carry: the tenant's id and domain, the
 //! simulated clock, the seed and id counter, the default caller, the fidelity profile, the time
-//! and options it was created with); without it, one document `{"collections": [{"file", "path", "document"}, ...]}` goes to the output.
-//! Same store, same bytes: every collection is ordered by id.
+//! and options it was created with); without it, one document
+//! `{"collections": [{"file", "path", "document"}, ...]}` goes to the output. Same store, same
+//! bytes: every collection is ordered by id.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
