@@ -5,6 +5,7 @@
 //! writes without `--out` (`{"collections": [...]}`).
 
 mod apply;
+mod arm_form;
 mod convert;
 
 use std::path::Path;

@@ -4,13 +4,13 @@
 //! something neither the files nor the store has refuses the import, naming the file, the item
 //! and the id; the caller's transaction then leaves the store as it was.
 
+use super::arm_form;
 use super::convert::{self, At};
 use super::{JsonFile, Kind, Part, phase, prepare, tally};
 use crate::engine::{Change, Engine, Session};
 use crate::exchange::Progress;
 use crate::exchange::import::Summary;
 use crate::model::azure_scope::{AzureScope, AzureScopeNode};
-use crate::model::policy::Policy;
 use crate::model::{ApiError, Surface};
 
 /// Imports one item: what it changed.
@@ -56,7 +56,15 @@ pub fn apply(
     })?;
     for kind in [Kind::Users, Kind::Groups, Kind::ServicePrincipals, Kind::AdministrativeUnits] {
         each(kind, engine, &mut |e, at, item| {
-            Ok(vec![e.import_object(session, &convert::object(at, kind, item, now)?)?])
+            let mut object = convert::object(at, kind, item, now)?;
+            // A creation time the wire does not show (a service principal's, an administrative
+            // unit's) is the store's when it has the object, else the import's.
+            if item.get("createdDateTime").is_none_or(serde_json::Value::is_null) {
+                if let Some(old) = e.object(&object.id)? {
+                    object.created_at = old.created_at;
+                }
+            }
+            Ok(vec![e.import_object(session, &object)?])
         })?;
     }
     // Before the memberships: a live group assignment *is* a membership, which the group's
@@ -173,7 +181,7 @@ pub fn apply(
         let scope = AzureScope::parse(&policy.scope_id).map_err(|e| at.error("properties.scope", e))?;
         ensure_scope(e, session, at, &scope, None)?;
         if e.azure_policy(&policy.scope_id, &policy.role_definition_id)
-            .is_ok_and(|(_, old)| same_in_arm(&old, &policy))
+            .is_ok_and(|(_, old)| arm_form::same_policy(&old, &policy))
         {
             return Ok(vec![Change::Unchanged]);
         }
@@ -199,7 +207,11 @@ pub fn apply(
             let scope = AzureScope::parse(s.directory_scope_id.as_deref().unwrap_or_default())
                 .map_err(|e| at.error("properties.scope", e))?;
             let mut changes = ensure_scope(e, session, at, &scope, None)?;
-            changes.push(e.import_schedule(session, &s)?);
+            let stored = e.schedule(s.kind, &s.id)?;
+            changes.push(match stored {
+                Some(old) if arm_form::same_schedule(&old, &s) => Change::Unchanged,
+                _ => e.import_schedule(session, &s)?,
+            });
             // Only the schedule counts here; the scopes it made are counted with the estate.
             Ok(changes.split_off(changes.len() - 1))
         })?;
@@ -209,17 +221,6 @@ pub fn apply(
         engine.finish_tenant(&facts)?;
     }
     Ok(())
-}
-
-/// Whether two Azure policies are the same as ARM writes them: its rule spelling does not carry
-/// every field of the model's rules (an approver's `isBackup` left unset reads back as false), so
-/// an identical import must compare there, or it would count as a change.
-fn same_in_arm(old: &Policy, new: &Policy) -> bool {
-    let arm = |p: &Policy| p.rules.iter().map(crate::api::arm::rules::to_arm).collect::<Vec<_>>();
-    (&old.id, &old.role_definition_id, &old.last_modified_at, &old.last_modified_by)
-        == (&new.id, &new.role_definition_id, &new.last_modified_at, &new.last_modified_by)
-        && old.scope_id.eq_ignore_ascii_case(&new.scope_id)
-        && arm(old) == arm(new)
 }
 
 /// Refuses a reference to an object neither the files nor the store holds.
