@@ -348,10 +348,18 @@ impl Engine {
         })
     }
 
-    /// A custom Azure role with its id, its creation and update stamps. Its id may be neither a
-    /// built-in role's nor a directory role's, and its name not another role's.
+    /// A custom Azure role with its id, its creation and update stamps (none in the file: the
+    /// store's, or made now by whoever imports it). Its id may be neither a built-in role's nor a directory
+    /// role's, and its name not another role's.
     pub fn import_azure_role(&mut self, session: &Session, role: &AzureRole) -> Result<Change, ApiError> {
         self.write(|tx, ctx| {
+            let stored = tx.azure_custom_role(&role.id)?;
+            let mut role = role.clone();
+            let stamp = crate::model::azure_role::Stamp { at: ctx.now, by: session.caller.clone() };
+            role.created = role.created.or(stored.as_ref().and_then(|s| s.created.clone())).or(Some(stamp));
+            role.updated =
+                role.updated.or(stored.as_ref().and_then(|s| s.updated.clone())).or(role.created.clone());
+            let role = &role;
             if tx.azure_role(&role.id)?.is_some_and(|r| !r.is_custom()) || tx.role(&role.id)?.is_some() {
                 return Err(invalid(format!("'{}' is the id of a built-in or directory role", role.id)));
             }
@@ -361,7 +369,7 @@ impl Engine {
                     other.id, role.role_name
                 )));
             }
-            let change = match tx.azure_custom_role(&role.id)? {
+            let change = match stored {
                 None => Change::Created,
                 Some(old) if &old == role => Change::Unchanged,
                 Some(_) => Change::Updated,
