@@ -21,8 +21,9 @@ const OPERATOR: &str = "7d3c2b1a-0f9e-4d8c-b7a6-5e4f3a2b1c0d";
 /// The demo organisation and everything else a tenant can hold: a custom directory role with an
 /// eligibility, an eligibility at an administrative unit, a custom Azure role eligible at a
 /// resource group, an Azure eligibility, activation and changed setting, PIM for Groups (an
-/// eligible member who activated, an active owner, a changed group policy), an application
-/// permission, an active assignment with an end date, and a clock advance.
+/// eligible member who activated, an active owner, a changed group policy), an application's
+/// permissions (application and delegated), an active assignment with an end date, and a clock
+/// advance.
 fn rich() -> Lab {
     let lab = Lab::demo();
     let body = serde_json::json!({"properties": {
@@ -48,6 +49,8 @@ fn rich() -> Lab {
         "--as ben activate --group 'Security Desk' --access member --duration PT2H -j 'Alert 7731'",
         "policy set member --group 'Security Desk' --activation-max PT4H",
         "app grant 'Nightly Sync Automation' RoleManagement.Read.Directory --application",
+        "app grant 'Nightly Sync Automation' RoleManagement.Read.Directory",
+        "app grant 'Nightly Sync Automation' PrivilegedAccess.Read.AzureADGroup",
         "active assign -p chloe -r 'Reports Reader' --duration P10D -j audit",
         "clock advance PT1H",
     ] {

@@ -3,7 +3,7 @@
 //! which `import` reads back to the same state. With `--out DIR` each collection is a file of DIR
 //! beside `pimlab-tenant.json` (what a real export cannot carry: the tenant's id and domain, the
 //! simulated clock, the seed and id counter, the default caller, the fidelity profile, the time
-//! and options it was created with); without it, one document
+//! and options it was created with, who granted applications' permissions and when); without it, one document
 //! `{"collections": [{"file", "path", "document"}, ...]}` goes to the output. Same store, same
 //! bytes: every collection is ordered by id.
 
@@ -63,7 +63,30 @@ fn tenant_collection(engine: &mut Engine) -> Result<Collection, ApiError> {
         document["createdAt"] = json!(format_timestamp(at));
         document["createdWithDemo"] = json!(demo);
     }
+    document["grants"] = Value::Array(grants(engine)?);
     Ok(Collection { file: TENANT_FILE.into(), path: "pimlab's own facts about the tenant".into(), document })
+}
+
+/// What the wire does not show of the permissions applications hold: every permission's own id
+/// (an `oauth2PermissionGrant` shows only its first scope's), when and by whom it was granted.
+/// Ordered by application, kind and permission.
+fn grants(engine: &mut Engine) -> Result<Vec<Value>, ApiError> {
+    let mut all = Vec::new();
+    for sp in engine.objects(crate::model::PrincipalKind::ServicePrincipal)? {
+        all.extend(engine.app_permissions(&sp.id)?.1);
+    }
+    all.sort_by(|a, b| {
+        (&a.app_id, a.kind.as_str(), &a.permission).cmp(&(&b.app_id, b.kind.as_str(), &b.permission))
+    });
+    Ok(all
+        .into_iter()
+        .map(|p| {
+            json!({
+                "appId": p.app_id, "kind": p.kind.as_str(), "permission": p.permission, "id": p.id,
+                "grantedAt": format_timestamp(p.granted_at), "grantedBy": p.granted_by,
+            })
+        })
+        .collect())
 }
 
 /// Orders a collection's items by id (the routers list in the store's order, which an import

@@ -79,6 +79,9 @@ pub struct Part {
 pub struct JsonFile {
     pub parts: Vec<Part>,
     pub tenant: Option<TenantFacts>,
+    /// `pimlab-tenant.json`'s record of the permissions applications hold (what the wire does
+    /// not show of them).
+    pub grants: Vec<crate::model::permissions::AppPermission>,
 }
 
 /// Reads and checks one JSON file.
@@ -86,7 +89,7 @@ pub fn parse(path: &Path, text: &str) -> Result<JsonFile, ApiError> {
     let name = path.display().to_string();
     let value: Value = serde_json::from_str(text)
         .map_err(|e| invalid(format!("{name}: line {}, column {}: not JSON: {e}", e.line(), e.column())))?;
-    let mut file = JsonFile { parts: Vec::new(), tenant: None };
+    let mut file = JsonFile { parts: Vec::new(), tenant: None, grants: Vec::new() };
     match value.get("collections") {
         Some(Value::Array(all)) => {
             for (i, c) in all.iter().enumerate() {
@@ -106,6 +109,7 @@ pub fn parse(path: &Path, text: &str) -> Result<JsonFile, ApiError> {
 fn place(origin: &str, document: &Value, file: &mut JsonFile) -> Result<(), ApiError> {
     if document.get("pimlab").and_then(Value::as_str) == Some("tenant") {
         file.tenant = Some(convert::tenant(origin, document)?);
+        file.grants = convert::grant_facts(origin, document)?;
         return Ok(());
     }
     let items = match document.get("value") {

@@ -11,6 +11,7 @@ use crate::engine::{Change, Engine, Session};
 use crate::exchange::Progress;
 use crate::exchange::import::Summary;
 use crate::model::azure_scope::{AzureScope, AzureScopeNode};
+use crate::model::permissions::AppPermission;
 use crate::model::{ApiError, Surface};
 
 /// Imports one item: what it changed.
@@ -29,6 +30,7 @@ pub fn apply(
         return Ok(());
     }
     let (session, facts) = prepare(engine, session, files)?;
+    let recorded: Vec<AppPermission> = files.iter().flat_map(|f| f.grants.iter().cloned()).collect();
     let session = &session;
     let now = engine.now()?;
     let parts = |kind: Kind| files.iter().flat_map(|f| &f.parts).filter(move |p| p.kind == kind);
@@ -102,13 +104,15 @@ pub fn apply(
     each(Kind::AppRoleAssignments, engine, &mut |e, at, item| {
         let p = convert::app_role(at, item, now)?;
         require_object(e, at, &p.app_id)?;
-        Ok(vec![e.import_app_permission(session, &granted_by(p, session))?])
+        let p = with_unseen(e, p, &recorded, session, true)?;
+        Ok(vec![e.import_app_permission(session, &p)?])
     })?;
     each(Kind::PermissionGrants, engine, &mut |e, at, item| {
         let mut out = Vec::new();
         for p in convert::grants(at, item, now)? {
             require_object(e, at, &p.app_id)?;
-            out.push(e.import_app_permission(session, &granted_by(p, session))?);
+            let p = with_unseen(e, p, &recorded, session, false)?;
+            out.push(e.import_app_permission(session, &p)?);
         }
         Ok(out)
     })?;
@@ -231,13 +235,37 @@ fn require_object(engine: &mut Engine, at: &At<'_>, id: &str) -> Result<(), ApiE
     }
 }
 
-/// A permission granted by whoever runs the import, as the wire does not say who consented.
-fn granted_by(
-    mut p: crate::model::permissions::AppPermission,
+/// What the wire does not show of a permission: its own id (an `oauth2PermissionGrant` shows
+/// its first scope's), who granted it and, for a delegated one (`time_shown` false), when. From
+/// an export's record of it (`recorded`), else from the store when it holds the permission,
+/// else the import's caller (and the import's time).
+fn with_unseen(
+    engine: &mut Engine,
+    mut p: AppPermission,
+    recorded: &[AppPermission],
     session: &Session,
-) -> crate::model::permissions::AppPermission {
-    p.granted_by = session.caller.clone();
-    p
+    time_shown: bool,
+) -> Result<AppPermission, ApiError> {
+    let same = |h: &AppPermission| h.app_id == p.app_id && h.kind == p.kind && h.permission == p.permission;
+    if let Some(r) = recorded.iter().find(|r| same(r)) {
+        return Ok(AppPermission {
+            id: r.id.clone(),
+            granted_by: r.granted_by.clone(),
+            granted_at: r.granted_at,
+            ..p
+        });
+    }
+    let held = engine.app_permissions(&p.app_id).map(|(_, held)| held).unwrap_or_default();
+    match held.into_iter().find(|h| same(h)) {
+        Some(h) => {
+            p.granted_by = h.granted_by;
+            if !time_shown {
+                (p.id, p.granted_at) = (h.id, h.granted_at);
+            }
+        }
+        None => p.granted_by = session.caller.clone(),
+    }
+    Ok(p)
 }
 
 /// Makes sure `scope` is in the estate, with the scopes above it (a subscription or management

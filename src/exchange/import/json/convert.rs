@@ -514,3 +514,21 @@ pub fn azure_role(at: &At<'_>, item: &Value) -> Result<AzureRole, ApiError> {
         updated: stamp("updatedOn", "updatedBy")?,
     })
 }
+
+/// `pimlab-tenant.json`'s `grants`: each permission an application holds, with its own id, when
+/// and by whom it was granted.
+pub fn grant_facts(origin: &str, doc: &Value) -> Result<Vec<AppPermission>, ApiError> {
+    let mut out = Vec::new();
+    for (index, g) in doc["grants"].as_array().into_iter().flatten().enumerate() {
+        let at = At { origin, index };
+        out.push(AppPermission {
+            id: text(&at, g, "id")?.to_string(),
+            app_id: text(&at, g, "appId")?.to_ascii_lowercase(),
+            kind: parse_enum(&at, g, "kind", PermissionKind::parse)?,
+            permission: text(&at, g, "permission")?.to_string(),
+            granted_at: time(&at, g, "grantedAt")?.ok_or_else(|| at.error("grantedAt", "missing"))?,
+            granted_by: text(&at, g, "grantedBy")?.to_string(),
+        });
+    }
+    Ok(out)
+}
