@@ -413,10 +413,7 @@ pub fn tenant(origin: &str, doc: &Value) -> Result<TenantFacts, ApiError> {
         next_id: number("nextId")?,
         default_caller: text(&at, doc, "defaultCaller")?.to_ascii_lowercase(),
         fidelity: doc.get("fidelity").and_then(Value::as_str).unwrap_or("").to_string(),
-        created: match time(&at, doc, "createdAt")? {
-            Some(created) => Some((created, flag(doc, "createdWithDemo", false))),
-            None => None,
-        },
+        created: time(&at, doc, "createdAt")?.map(|created| (created, flag(doc, "createdWithDemo", false))),
     })
 }
 
