@@ -185,20 +185,42 @@ impl Engine {
     }
 
     /// A membership (or ownership) outside PIM. One a live PIM for Groups assignment already
-    /// makes (a group's `members` list shows both) is that assignment's, and left to it.
+    /// makes (a group's `members` list shows both as one) is that assignment's, and left to it,
+    /// unless `beside_pim`: the export recorded that it was added outside PIM too.
     pub fn import_membership(
         &mut self,
         session: &Session,
         container: &str,
         member: &str,
         relation: &str,
+        beside_pim: bool,
     ) -> Result<Change, ApiError> {
         self.write(|tx, ctx| {
             let added = !tx.has_direct_membership(container, member, relation)?
-                && !tx.has_pim_membership(container, member, relation)?
+                && (beside_pim || !tx.has_pim_membership(container, member, relation)?)
                 && tx.add_membership(container, member, relation)?;
             let change = if added { Change::Created } else { Change::Unchanged };
             Ok((change, row(tx, ctx, session, relation, change, &format!("{container}/{member}"))?))
+        })
+    }
+
+    /// The memberships added outside PIM that a live PIM for Groups assignment also makes, as
+    /// (group, member, relation): the Graph lists show each once, so an export records them.
+    pub fn memberships_beside_pim(&mut self) -> Result<Vec<(String, String, String)>, ApiError> {
+        self.read(|tx, _| {
+            let mut out = Vec::new();
+            for s in tx.live_schedules(crate::model::RequestKind::Assignment, None, None)? {
+                let group = s.directory_scope_id.clone().unwrap_or_default();
+                if s.surface == Surface::Group
+                    && s.status == crate::model::Status::Provisioned
+                    && tx.has_direct_membership(&group, &s.principal_id, &s.role_definition_id)?
+                {
+                    out.push((group, s.principal_id, s.role_definition_id));
+                }
+            }
+            out.sort();
+            out.dedup();
+            Ok(out)
         })
     }
 
@@ -224,7 +246,8 @@ impl Engine {
     /// A schedule with its id (the file's version replaces the store's). What the wire does not
     /// show follows from what it does: its instance's id, when it ends, its expiry notices, and
     /// for an activation the eligibility it used (the one it names, if the store has it, else the
-    /// principal's live one for the role and scope).
+    /// principal's live one for the role and scope). One that has ended by the store's clock is
+    /// left out.
     pub fn import_schedule(&mut self, session: &Session, s: &Schedule) -> Result<Change, ApiError> {
         self.write(|tx, ctx| {
             let mut s = s.clone();
@@ -240,6 +263,11 @@ impl Engine {
                 ),
             };
             s.end_at = s.schedule_info.end_from(s.start());
+            if s.end_at.is_some_and(|end| end <= ctx.now) {
+                // Over by the store's clock (an older export imported later): history, which an
+                // import does not bring back.
+                return Ok((Change::Unchanged, Audit::none("a schedule that has ended is not imported")));
+            }
             let activation = s.assignment_type == Some(crate::model::AssignmentType::Activated);
             let notice = |days: i64| {
                 s.end_at

@@ -3,7 +3,8 @@
 //! which `import` reads back to the same state. With `--out DIR` each collection is a file of DIR
 //! beside `pimlab-tenant.json` (what a real export cannot carry: the tenant's id and domain, the
 //! simulated clock, the seed and id counter, the default caller, the fidelity profile, the time
-//! and options it was created with, who granted applications' permissions and when); without it, one document
+//! and options it was created with, who granted applications' permissions and when, the
+//! memberships added outside PIM that a PIM for Groups assignment also makes); without it, one document
 //! `{"collections": [{"file", "path", "document"}, ...]}` goes to the output. Same store, same
 //! bytes: every collection is ordered by id.
 
@@ -64,6 +65,14 @@ fn tenant_collection(engine: &mut Engine) -> Result<Collection, ApiError> {
         document["createdWithDemo"] = json!(demo);
     }
     document["grants"] = Value::Array(grants(engine)?);
+    let beside: Vec<Value> = engine
+        .memberships_beside_pim()?
+        .into_iter()
+        .map(
+            |(group, member, relation)| json!({ "groupId": group, "memberId": member, "relation": relation }),
+        )
+        .collect();
+    document["membershipsBesidePim"] = Value::Array(beside);
     Ok(Collection { file: TENANT_FILE.into(), path: "pimlab's own facts about the tenant".into(), document })
 }
 

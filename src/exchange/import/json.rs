@@ -82,6 +82,9 @@ pub struct JsonFile {
     /// `pimlab-tenant.json`'s record of the permissions applications hold (what the wire does
     /// not show of them).
     pub grants: Vec<crate::model::permissions::AppPermission>,
+    /// Its record of the memberships added outside PIM that a PIM for Groups assignment also
+    /// makes: (group, member, relation).
+    pub beside_pim: Vec<(String, String, String)>,
 }
 
 /// Reads and checks one JSON file.
@@ -89,7 +92,7 @@ pub fn parse(path: &Path, text: &str) -> Result<JsonFile, ApiError> {
     let name = path.display().to_string();
     let value: Value = serde_json::from_str(text)
         .map_err(|e| invalid(format!("{name}: line {}, column {}: not JSON: {e}", e.line(), e.column())))?;
-    let mut file = JsonFile { parts: Vec::new(), tenant: None, grants: Vec::new() };
+    let mut file = JsonFile { parts: Vec::new(), tenant: None, grants: Vec::new(), beside_pim: Vec::new() };
     match value.get("collections") {
         Some(Value::Array(all)) => {
             for (i, c) in all.iter().enumerate() {
@@ -110,6 +113,7 @@ fn place(origin: &str, document: &Value, file: &mut JsonFile) -> Result<(), ApiE
     if document.get("pimlab").and_then(Value::as_str) == Some("tenant") {
         file.tenant = Some(convert::tenant(origin, document)?);
         file.grants = convert::grant_facts(origin, document)?;
+        file.beside_pim = convert::beside_pim(origin, document)?;
         return Ok(());
     }
     let items = match document.get("value") {

@@ -31,6 +31,8 @@ pub fn apply(
     }
     let (session, facts) = prepare(engine, session, files)?;
     let recorded: Vec<AppPermission> = files.iter().flat_map(|f| f.grants.iter().cloned()).collect();
+    let beside_pim: Vec<(String, String, String)> =
+        files.iter().flat_map(|f| f.beside_pim.iter().cloned()).collect();
     let session = &session;
     let now = engine.now()?;
     let parts = |kind: Kind| files.iter().flat_map(|f| &f.parts).filter(move |p| p.kind == kind);
@@ -89,6 +91,19 @@ pub fn apply(
         })?;
     }
     let mut memberships = Vec::new();
+    let mut pim_made = Vec::new();
+    for part in parts(Kind::GroupAssignmentSchedules) {
+        for (index, item) in part.items.iter().enumerate() {
+            let s = convert::group_schedule(&At { origin: &part.origin, index }, part.kind, item)?;
+            if s.status == crate::model::Status::Provisioned {
+                pim_made.push((
+                    s.directory_scope_id.unwrap_or_default(),
+                    s.principal_id,
+                    s.role_definition_id,
+                ));
+            }
+        }
+    }
     for kind in [Kind::Groups, Kind::AdministrativeUnits] {
         for part in parts(kind) {
             for (index, item) in part.items.iter().enumerate() {
@@ -96,7 +111,16 @@ pub fn apply(
                 let container = convert::object(&at, kind, item, now)?.id;
                 for (relation, member) in convert::members(&at, item)? {
                     require_object(engine, &at, &member)?;
-                    memberships.push(engine.import_membership(session, &container, &member, relation)?);
+                    let key = (container.clone(), member.clone(), relation.to_string());
+                    let beside = beside_pim.contains(&key);
+                    if pim_made.contains(&key) && !beside {
+                        // The files' own group assignment makes it (even one that ended by the
+                        // store's clock and was left out).
+                        memberships.push(Change::Unchanged);
+                        continue;
+                    }
+                    memberships
+                        .push(engine.import_membership(session, &container, &member, relation, beside)?);
                 }
             }
         }

@@ -529,3 +529,18 @@ pub fn grant_facts(origin: &str, doc: &Value) -> Result<Vec<AppPermission>, ApiE
     }
     Ok(out)
 }
+
+/// `pimlab-tenant.json`'s `membershipsBesidePim`: (group, member, relation).
+pub fn beside_pim(origin: &str, doc: &Value) -> Result<Vec<(String, String, String)>, ApiError> {
+    let mut out = Vec::new();
+    for (index, m) in doc["membershipsBesidePim"].as_array().into_iter().flatten().enumerate() {
+        let at = At { origin, index };
+        let relation = parse_enum(&at, m, "relation", GroupAccess::parse)?.as_str().to_string();
+        out.push((
+            text(&at, m, "groupId")?.to_ascii_lowercase(),
+            text(&at, m, "memberId")?.to_ascii_lowercase(),
+            relation,
+        ));
+    }
+    Ok(out)
+}
