@@ -78,12 +78,17 @@ pub struct Part {
 /// One JSON file, read and checked.
 pub struct JsonFile {
     pub parts: Vec<Part>,
-    pub tenant: Option<TenantFacts>,
-    /// `pimlab-tenant.json`'s record of the permissions applications hold (what the wire does
-    /// not show of them).
+    /// What `pimlab-tenant.json` says, when this is that file.
+    pub tenant: Option<Box<TenantRecord>>,
+}
+
+/// `pimlab-tenant.json`: the lab's own facts about the tenant, and what the wire does not show.
+pub struct TenantRecord {
+    pub facts: TenantFacts,
+    /// The permissions applications hold, with their own ids, when and by whom granted.
     pub grants: Vec<crate::model::permissions::AppPermission>,
-    /// Its record of the memberships added outside PIM that a PIM for Groups assignment also
-    /// makes: (group, member, relation).
+    /// The memberships added outside PIM that a PIM for Groups assignment also makes: (group,
+    /// member, relation).
     pub beside_pim: Vec<(String, String, String)>,
 }
 
@@ -92,7 +97,7 @@ pub fn parse(path: &Path, text: &str) -> Result<JsonFile, ApiError> {
     let name = path.display().to_string();
     let value: Value = serde_json::from_str(text)
         .map_err(|e| invalid(format!("{name}: line {}, column {}: not JSON: {e}", e.line(), e.column())))?;
-    let mut file = JsonFile { parts: Vec::new(), tenant: None, grants: Vec::new(), beside_pim: Vec::new() };
+    let mut file = JsonFile { parts: Vec::new(), tenant: None };
     match value.get("collections") {
         Some(Value::Array(all)) => {
             for (i, c) in all.iter().enumerate() {
@@ -111,9 +116,11 @@ pub fn parse(path: &Path, text: &str) -> Result<JsonFile, ApiError> {
 /// Tells what one document is and adds it to `file`.
 fn place(origin: &str, document: &Value, file: &mut JsonFile) -> Result<(), ApiError> {
     if document.get("pimlab").and_then(Value::as_str) == Some("tenant") {
-        file.tenant = Some(convert::tenant(origin, document)?);
-        file.grants = convert::grant_facts(origin, document)?;
-        file.beside_pim = convert::beside_pim(origin, document)?;
+        file.tenant = Some(Box::new(TenantRecord {
+            facts: convert::tenant(origin, document)?,
+            grants: convert::grant_facts(origin, document)?,
+            beside_pim: convert::beside_pim(origin, document)?,
+        }));
         return Ok(());
     }
     let items = match document.get("value") {
@@ -217,7 +224,7 @@ pub fn prepare(
     if engine.is_initialized()? {
         return Ok((session.clone(), None));
     }
-    match files.iter().find_map(|f| f.tenant.clone()) {
+    match files.iter().find_map(|f| f.tenant.as_ref().map(|t| t.facts.clone())) {
         Some(facts) => {
             engine.create_tenant(&facts)?;
             Ok((Session::new(facts.default_caller.clone()), Some(facts)))

@@ -30,9 +30,10 @@ pub fn apply(
         return Ok(());
     }
     let (session, facts) = prepare(engine, session, files)?;
-    let recorded: Vec<AppPermission> = files.iter().flat_map(|f| f.grants.iter().cloned()).collect();
+    let records = || files.iter().filter_map(|f| f.tenant.as_deref());
+    let recorded: Vec<AppPermission> = records().flat_map(|t| t.grants.iter().cloned()).collect();
     let beside_pim: Vec<(String, String, String)> =
-        files.iter().flat_map(|f| f.beside_pim.iter().cloned()).collect();
+        records().flat_map(|t| t.beside_pim.iter().cloned()).collect();
     let session = &session;
     let now = engine.now()?;
     let parts = |kind: Kind| files.iter().flat_map(|f| &f.parts).filter(move |p| p.kind == kind);
