@@ -40,6 +40,10 @@ pub struct TenantFacts {
     pub default_caller: String,
     /// The fidelity profile as the store keeps it.
     pub fidelity: String,
+    /// The options the tenant was first created with (`init`'s time and `--demo`), from which
+    /// `export` without `--since` makes the tenant as it was then: none for an export that does
+    /// not carry them (the import's store then counts from its own creation).
+    pub created: Option<(Timestamp, bool)>,
 }
 
 fn invalid(message: String) -> ApiError {
@@ -82,6 +86,10 @@ impl Engine {
                 next_id: tx.meta("next_id")?.and_then(|v| v.parse().ok()).unwrap_or(0),
                 default_caller: tx.meta("default_caller")?.unwrap_or_default(),
                 fidelity: ctx.fidelity.to_stored(),
+                created: match tx.meta("created_at")?.map(|t| crate::model::time::parse_timestamp(&t)) {
+                    Some(Ok(at)) => Some((at, tx.meta("created_with_demo")?.is_some_and(|d| d == "true"))),
+                    _ => None,
+                },
             })
         })
     }
@@ -100,6 +108,10 @@ impl Engine {
             tx.set_meta("clock", &to_millis(facts.clock).to_string())?;
             tx.set_meta("tenant_id", &facts.tenant_id)?;
             tx.set_meta("fidelity", &facts.fidelity)?;
+            if let Some((at, demo)) = facts.created {
+                tx.set_meta("created_at", &crate::model::time::format_timestamp(at))?;
+                tx.set_meta("created_with_demo", if demo { "true" } else { "false" })?;
+            }
             let ctx = Ctx {
                 now: facts.clock,
                 tenant_id: facts.tenant_id.clone(),
@@ -172,19 +184,43 @@ impl Engine {
         })
     }
 
-    /// A membership (or ownership) outside PIM.
+    /// A membership (or ownership) outside PIM. One a live PIM for Groups assignment already
+    /// makes (a group's `members` list shows both as one) is that assignment's, and left to it,
+    /// unless `beside_pim`: the export recorded that it was added outside PIM too.
     pub fn import_membership(
         &mut self,
         session: &Session,
         container: &str,
         member: &str,
         relation: &str,
+        beside_pim: bool,
     ) -> Result<Change, ApiError> {
         self.write(|tx, ctx| {
             let added = !tx.has_direct_membership(container, member, relation)?
+                && (beside_pim || !tx.has_pim_membership(container, member, relation)?)
                 && tx.add_membership(container, member, relation)?;
             let change = if added { Change::Created } else { Change::Unchanged };
             Ok((change, row(tx, ctx, session, relation, change, &format!("{container}/{member}"))?))
+        })
+    }
+
+    /// The memberships added outside PIM that a live PIM for Groups assignment also makes, as
+    /// (group, member, relation): the Graph lists show each once, so an export records them.
+    pub fn memberships_beside_pim(&mut self) -> Result<Vec<(String, String, String)>, ApiError> {
+        self.read(|tx, _| {
+            let mut out = Vec::new();
+            for s in tx.live_schedules(crate::model::RequestKind::Assignment, None, None)? {
+                let group = s.directory_scope_id.clone().unwrap_or_default();
+                if s.surface == Surface::Group
+                    && s.status == crate::model::Status::Provisioned
+                    && tx.has_direct_membership(&group, &s.principal_id, &s.role_definition_id)?
+                {
+                    out.push((group, s.principal_id, s.role_definition_id));
+                }
+            }
+            out.sort();
+            out.dedup();
+            Ok(out)
         })
     }
 
@@ -209,7 +245,9 @@ impl Engine {
 
     /// A schedule with its id (the file's version replaces the store's). What the wire does not
     /// show follows from what it does: its instance's id, when it ends, its expiry notices, and
-    /// for an activation the eligibility it used (the principal's live one for the role and scope).
+    /// for an activation the eligibility it used (the one it names, if the store has it, else the
+    /// principal's live one for the role and scope). One that has ended by the store's clock is
+    /// left out.
     pub fn import_schedule(&mut self, session: &Session, s: &Schedule) -> Result<Change, ApiError> {
         self.write(|tx, ctx| {
             let mut s = s.clone();
@@ -225,6 +263,11 @@ impl Engine {
                 ),
             };
             s.end_at = s.schedule_info.end_from(s.start());
+            if s.end_at.is_some_and(|end| end <= ctx.now) {
+                // Over by the store's clock (an older export imported later): history, which an
+                // import does not bring back.
+                return Ok((Change::Unchanged, Audit::none("a schedule that has ended is not imported")));
+            }
             let activation = s.assignment_type == Some(crate::model::AssignmentType::Activated);
             let notice = |days: i64| {
                 s.end_at
@@ -235,7 +278,13 @@ impl Engine {
                 notice(super::fidelity::EXPIRY_NOTICE_DAYS[0]),
                 notice(super::fidelity::EXPIRY_NOTICE_DAYS[1]),
             );
-            if activation {
+            let named = match s.activated_using.take() {
+                Some(id) => tx.schedule(&id)?.filter(|e| e.kind == crate::model::RequestKind::Eligibility),
+                None => None,
+            };
+            if let Some(named) = named.filter(|_| activation) {
+                s.activated_using = Some(named.id);
+            } else if activation {
                 let used = tx.schedules_of(
                     crate::model::RequestKind::Eligibility,
                     &s.principal_id,
@@ -327,10 +376,28 @@ impl Engine {
         })
     }
 
-    /// A custom Azure role.
+    /// A custom Azure role with its id, its creation and update stamps (none in the file: the
+    /// store's, or made now by whoever imports it). Its id may be neither a built-in role's nor a directory
+    /// role's, and its name not another role's.
     pub fn import_azure_role(&mut self, session: &Session, role: &AzureRole) -> Result<Change, ApiError> {
         self.write(|tx, ctx| {
-            let change = match tx.azure_custom_role(&role.id)? {
+            let stored = tx.azure_custom_role(&role.id)?;
+            let mut role = role.clone();
+            let stamp = crate::model::azure_role::Stamp { at: ctx.now, by: session.caller.clone() };
+            role.created = role.created.or(stored.as_ref().and_then(|s| s.created.clone())).or(Some(stamp));
+            role.updated =
+                role.updated.or(stored.as_ref().and_then(|s| s.updated.clone())).or(role.created.clone());
+            let role = &role;
+            if tx.azure_role(&role.id)?.is_some_and(|r| !r.is_custom()) || tx.role(&role.id)?.is_some() {
+                return Err(invalid(format!("'{}' is the id of a built-in or directory role", role.id)));
+            }
+            if let Some(other) = tx.azure_role(&role.role_name)?.filter(|o| o.id != role.id) {
+                return Err(invalid(format!(
+                    "another Azure role ('{}') is already named '{}'",
+                    other.id, role.role_name
+                )));
+            }
+            let change = match stored {
                 None => Change::Created,
                 Some(old) if &old == role => Change::Unchanged,
                 Some(_) => Change::Updated,

@@ -11,7 +11,7 @@ use crate::model::policy::{PolicyRule, parse_rule};
 const GRAPH_RULE_PREFIX: &str = "#microsoft.graph.unified";
 
 /// A policy rule as ARM writes it.
-pub(super) fn to_arm(rule: &PolicyRule) -> Value {
+pub(crate) fn to_arm(rule: &PolicyRule) -> Value {
     let mut v = serde_json::to_value(rule).unwrap_or(Value::Null);
     let Value::Object(fields) = &mut v else { return v };
     if let Some(Value::String(t)) = fields.remove("@odata.type") {

@@ -2,9 +2,11 @@
 //! (read through the routers, so the wire format is made in one place, see [`super::collect`]),
 //! which `import` reads back to the same state. With `--out DIR` each collection is a file of DIR
 //! beside `pimlab-tenant.json` (what a real export cannot carry: the tenant's id and domain, the
-//! simulated clock, the seed and id counter, the default caller, the fidelity profile); without
-//! it, one document `{"collections": [{"file", "path", "document"}, ...]}` goes to the output.
-//! Same store, same bytes: every collection is ordered by id.
+//! simulated clock, the seed and id counter, the default caller, the fidelity profile, the time
+//! and options it was created with, who granted applications' permissions and when, the
+//! memberships added outside PIM that a PIM for Groups assignment also makes); without it, one document
+//! `{"collections": [{"file", "path", "document"}, ...]}` goes to the output. Same store, same
+//! bytes: every collection is ordered by id.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,20 +50,52 @@ pub fn write(
 /// The lab's own facts, as the document of [`TENANT_FILE`].
 fn tenant_collection(engine: &mut Engine) -> Result<Collection, ApiError> {
     let facts = engine.tenant_facts()?;
-    Ok(Collection {
-        file: TENANT_FILE.into(),
-        path: "pimlab's own facts about the tenant".into(),
-        document: json!({
-            "pimlab": "tenant",
-            "tenantId": facts.tenant_id,
-            "domain": facts.domain,
-            "clock": format_timestamp(facts.clock),
-            "seed": facts.seed,
-            "nextId": facts.next_id,
-            "defaultCaller": facts.default_caller,
-            "fidelity": facts.fidelity,
-        }),
-    })
+    let mut document = json!({
+        "pimlab": "tenant",
+        "tenantId": facts.tenant_id,
+        "domain": facts.domain,
+        "clock": format_timestamp(facts.clock),
+        "seed": facts.seed,
+        "nextId": facts.next_id,
+        "defaultCaller": facts.default_caller,
+        "fidelity": facts.fidelity,
+    });
+    if let Some((at, demo)) = facts.created {
+        document["createdAt"] = json!(format_timestamp(at));
+        document["createdWithDemo"] = json!(demo);
+    }
+    document["grants"] = Value::Array(grants(engine)?);
+    let beside: Vec<Value> = engine
+        .memberships_beside_pim()?
+        .into_iter()
+        .map(
+            |(group, member, relation)| json!({ "groupId": group, "memberId": member, "relation": relation }),
+        )
+        .collect();
+    document["membershipsBesidePim"] = Value::Array(beside);
+    Ok(Collection { file: TENANT_FILE.into(), path: "pimlab's own facts about the tenant".into(), document })
+}
+
+/// What the wire does not show of the permissions applications hold: every permission's own id
+/// (an `oauth2PermissionGrant` shows only its first scope's), when and by whom it was granted.
+/// Ordered by application, kind and permission.
+fn grants(engine: &mut Engine) -> Result<Vec<Value>, ApiError> {
+    let mut all = Vec::new();
+    for sp in engine.objects(crate::model::PrincipalKind::ServicePrincipal)? {
+        all.extend(engine.app_permissions(&sp.id)?.1);
+    }
+    all.sort_by(|a, b| {
+        (&a.app_id, a.kind.as_str(), &a.permission).cmp(&(&b.app_id, b.kind.as_str(), &b.permission))
+    });
+    Ok(all
+        .into_iter()
+        .map(|p| {
+            json!({
+                "appId": p.app_id, "kind": p.kind.as_str(), "permission": p.permission, "id": p.id,
+                "grantedAt": format_timestamp(p.granted_at), "grantedBy": p.granted_by,
+            })
+        })
+        .collect())
 }
 
 /// Orders a collection's items by id (the routers list in the store's order, which an import

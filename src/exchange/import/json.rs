@@ -5,6 +5,7 @@
 //! writes without `--out` (`{"collections": [...]}`).
 
 mod apply;
+mod arm_form;
 mod convert;
 
 use std::path::Path;
@@ -77,7 +78,18 @@ pub struct Part {
 /// One JSON file, read and checked.
 pub struct JsonFile {
     pub parts: Vec<Part>,
-    pub tenant: Option<TenantFacts>,
+    /// What `pimlab-tenant.json` says, when this is that file.
+    pub tenant: Option<Box<TenantRecord>>,
+}
+
+/// `pimlab-tenant.json`: the lab's own facts about the tenant, and what the wire does not show.
+pub struct TenantRecord {
+    pub facts: TenantFacts,
+    /// The permissions applications hold, with their own ids, when and by whom granted.
+    pub grants: Vec<crate::model::permissions::AppPermission>,
+    /// The memberships added outside PIM that a PIM for Groups assignment also makes: (group,
+    /// member, relation).
+    pub beside_pim: Vec<(String, String, String)>,
 }
 
 /// Reads and checks one JSON file.
@@ -104,7 +116,11 @@ pub fn parse(path: &Path, text: &str) -> Result<JsonFile, ApiError> {
 /// Tells what one document is and adds it to `file`.
 fn place(origin: &str, document: &Value, file: &mut JsonFile) -> Result<(), ApiError> {
     if document.get("pimlab").and_then(Value::as_str) == Some("tenant") {
-        file.tenant = Some(convert::tenant(origin, document)?);
+        file.tenant = Some(Box::new(TenantRecord {
+            facts: convert::tenant(origin, document)?,
+            grants: convert::grant_facts(origin, document)?,
+            beside_pim: convert::beside_pim(origin, document)?,
+        }));
         return Ok(());
     }
     let items = match document.get("value") {
@@ -208,7 +224,7 @@ pub fn prepare(
     if engine.is_initialized()? {
         return Ok((session.clone(), None));
     }
-    match files.iter().find_map(|f| f.tenant.clone()) {
+    match files.iter().find_map(|f| f.tenant.as_ref().map(|t| t.facts.clone())) {
         Some(facts) => {
             engine.create_tenant(&facts)?;
             Ok((Session::new(facts.default_caller.clone()), Some(facts)))

@@ -4,17 +4,15 @@
 //! something neither the files nor the store has refuses the import, naming the file, the item
 //! and the id; the caller's transaction then leaves the store as it was.
 
+use super::arm_form;
 use super::convert::{self, At};
 use super::{JsonFile, Kind, Part, phase, prepare, tally};
 use crate::engine::{Change, Engine, Session};
 use crate::exchange::Progress;
 use crate::exchange::import::Summary;
 use crate::model::azure_scope::{AzureScope, AzureScopeNode};
+use crate::model::permissions::AppPermission;
 use crate::model::{ApiError, Surface};
-
-/// The kinds pimlab reads but does not import yet: their items are counted, not applied.
-const NOT_YET: &[Kind] =
-    &[Kind::AzureRoleDefinitions, Kind::GroupEligibilitySchedules, Kind::GroupAssignmentSchedules];
 
 /// Imports one item: what it changed.
 type ItemImport<'a> =
@@ -32,6 +30,10 @@ pub fn apply(
         return Ok(());
     }
     let (session, facts) = prepare(engine, session, files)?;
+    let records = || files.iter().filter_map(|f| f.tenant.as_deref());
+    let recorded: Vec<AppPermission> = records().flat_map(|t| t.grants.iter().cloned()).collect();
+    let beside_pim: Vec<(String, String, String)> =
+        records().flat_map(|t| t.beside_pim.iter().cloned()).collect();
     let session = &session;
     let now = engine.now()?;
     let parts = |kind: Kind| files.iter().flat_map(|f| &f.parts).filter(move |p| p.kind == kind);
@@ -59,10 +61,50 @@ pub fn apply(
     })?;
     for kind in [Kind::Users, Kind::Groups, Kind::ServicePrincipals, Kind::AdministrativeUnits] {
         each(kind, engine, &mut |e, at, item| {
-            Ok(vec![e.import_object(session, &convert::object(at, kind, item, now)?)?])
+            let mut object = convert::object(at, kind, item, now)?;
+            // A creation time the wire does not show (a service principal's, an administrative
+            // unit's) is the store's when it has the object, else the import's.
+            if item.get("createdDateTime").is_none_or(serde_json::Value::is_null) {
+                if let Some(old) = e.object(&object.id)? {
+                    object.created_at = old.created_at;
+                }
+            }
+            Ok(vec![e.import_object(session, &object)?])
+        })?;
+    }
+    // Before the memberships: a live group assignment *is* a membership, which the group's
+    // `members` list shows too and must not come back as a second one added outside PIM.
+    for kind in [Kind::GroupEligibilitySchedules, Kind::GroupAssignmentSchedules] {
+        each(kind, engine, &mut |e, at, item| {
+            let s = convert::group_schedule(at, kind, item)?;
+            require_object(e, at, &s.principal_id)?;
+            let group = s.directory_scope_id.clone().unwrap_or_default();
+            match e.object(&group)? {
+                Some(o) if o.kind == crate::model::PrincipalKind::Group => {}
+                _ => {
+                    return Err(at.error(
+                        "groupId",
+                        format!("'{group}' is neither among the imported groups nor a group in the store"),
+                    ));
+                }
+            }
+            Ok(vec![e.import_schedule(session, &s)?])
         })?;
     }
     let mut memberships = Vec::new();
+    let mut pim_made = Vec::new();
+    for part in parts(Kind::GroupAssignmentSchedules) {
+        for (index, item) in part.items.iter().enumerate() {
+            let s = convert::group_schedule(&At { origin: &part.origin, index }, part.kind, item)?;
+            if s.status == crate::model::Status::Provisioned {
+                pim_made.push((
+                    s.directory_scope_id.unwrap_or_default(),
+                    s.principal_id,
+                    s.role_definition_id,
+                ));
+            }
+        }
+    }
     for kind in [Kind::Groups, Kind::AdministrativeUnits] {
         for part in parts(kind) {
             for (index, item) in part.items.iter().enumerate() {
@@ -70,7 +112,16 @@ pub fn apply(
                 let container = convert::object(&at, kind, item, now)?.id;
                 for (relation, member) in convert::members(&at, item)? {
                     require_object(engine, &at, &member)?;
-                    memberships.push(engine.import_membership(session, &container, &member, relation)?);
+                    let key = (container.clone(), member.clone(), relation.to_string());
+                    let beside = beside_pim.contains(&key);
+                    if pim_made.contains(&key) && !beside {
+                        // The files' own group assignment makes it (even one that ended by the
+                        // store's clock and was left out).
+                        memberships.push(Change::Unchanged);
+                        continue;
+                    }
+                    memberships
+                        .push(engine.import_membership(session, &container, &member, relation, beside)?);
                 }
             }
         }
@@ -78,13 +129,15 @@ pub fn apply(
     each(Kind::AppRoleAssignments, engine, &mut |e, at, item| {
         let p = convert::app_role(at, item, now)?;
         require_object(e, at, &p.app_id)?;
-        Ok(vec![e.import_app_permission(session, &granted_by(p, session))?])
+        let p = with_unseen(e, p, &recorded, session, true)?;
+        Ok(vec![e.import_app_permission(session, &p)?])
     })?;
     each(Kind::PermissionGrants, engine, &mut |e, at, item| {
         let mut out = Vec::new();
         for p in convert::grants(at, item, now)? {
             require_object(e, at, &p.app_id)?;
-            out.push(e.import_app_permission(session, &granted_by(p, session))?);
+            let p = with_unseen(e, p, &recorded, session, false)?;
+            out.push(e.import_app_permission(session, &p)?);
         }
         Ok(out)
     })?;
@@ -126,6 +179,25 @@ pub fn apply(
         }
         Ok(vec![e.import_policy(session, surface, &policy)?])
     })?;
+    // Before the Azure settings and schedules that name them.
+    each(Kind::AzureRoleDefinitions, engine, &mut |e, at, item| {
+        let role = convert::azure_role(at, item)?;
+        if !role.is_custom() {
+            return match e.azure_role(&role.id) {
+                Ok(known) if !known.is_custom() => Ok(vec![Change::Unchanged]),
+                _ => {
+                    Err(at.error("name", format!("'{}' is not a built-in Azure role pimlab knows", role.id)))
+                }
+            };
+        }
+        // The scopes it may be assigned at are in the estate (made there if missing; counted
+        // with the estate, not here).
+        for path in role.assignable_scopes.iter().filter(|p| p.as_str() != "/") {
+            let scope = AzureScope::parse(path).map_err(|e| at.error("properties.assignableScopes", e))?;
+            ensure_scope(e, session, at, &scope, None)?;
+        }
+        Ok(vec![e.import_azure_role(session, &role).map_err(|err| at.error("name", err.message))?])
+    })?;
     let mut roles = std::collections::BTreeMap::new();
     for part in parts(Kind::AzurePolicyAssignments) {
         for (index, item) in part.items.iter().enumerate() {
@@ -137,6 +209,11 @@ pub fn apply(
         let policy = convert::arm_policy(at, item, &roles)?;
         let scope = AzureScope::parse(&policy.scope_id).map_err(|e| at.error("properties.scope", e))?;
         ensure_scope(e, session, at, &scope, None)?;
+        if e.azure_policy(&policy.scope_id, &policy.role_definition_id)
+            .is_ok_and(|(_, old)| arm_form::same_policy(&old, &policy))
+        {
+            return Ok(vec![Change::Unchanged]);
+        }
         Ok(vec![e.import_policy(session, Surface::AzureResource, &policy)?])
     })?;
     for kind in [Kind::AzureEligibilitySchedules, Kind::AzureAssignmentSchedules] {
@@ -159,18 +236,16 @@ pub fn apply(
             let scope = AzureScope::parse(s.directory_scope_id.as_deref().unwrap_or_default())
                 .map_err(|e| at.error("properties.scope", e))?;
             let mut changes = ensure_scope(e, session, at, &scope, None)?;
-            changes.push(e.import_schedule(session, &s)?);
+            let stored = e.schedule(s.kind, &s.id)?;
+            changes.push(match stored {
+                Some(old) if arm_form::same_schedule(&old, &s) => Change::Unchanged,
+                _ => e.import_schedule(session, &s)?,
+            });
             // Only the schedule counts here; the scopes it made are counted with the estate.
             Ok(changes.split_off(changes.len() - 1))
         })?;
     }
     tally(summary, "memberships", &memberships);
-    for kind in NOT_YET {
-        let n: usize = parts(*kind).map(|p| p.items.len()).sum();
-        if n > 0 {
-            summary.add(&format!("{} not imported (pimlab does not import them yet)", kind.label()), n);
-        }
-    }
     if let Some(facts) = facts {
         engine.finish_tenant(&facts)?;
     }
@@ -185,13 +260,37 @@ fn require_object(engine: &mut Engine, at: &At<'_>, id: &str) -> Result<(), ApiE
     }
 }
 
-/// A permission granted by whoever runs the import, as the wire does not say who consented.
-fn granted_by(
-    mut p: crate::model::permissions::AppPermission,
+/// What the wire does not show of a permission: its own id (an `oauth2PermissionGrant` shows
+/// its first scope's), who granted it and, for a delegated one (`time_shown` false), when. From
+/// an export's record of it (`recorded`), else from the store when it holds the permission,
+/// else the import's caller (and the import's time).
+fn with_unseen(
+    engine: &mut Engine,
+    mut p: AppPermission,
+    recorded: &[AppPermission],
     session: &Session,
-) -> crate::model::permissions::AppPermission {
-    p.granted_by = session.caller.clone();
-    p
+    time_shown: bool,
+) -> Result<AppPermission, ApiError> {
+    let same = |h: &AppPermission| h.app_id == p.app_id && h.kind == p.kind && h.permission == p.permission;
+    if let Some(r) = recorded.iter().find(|r| same(r)) {
+        return Ok(AppPermission {
+            id: r.id.clone(),
+            granted_by: r.granted_by.clone(),
+            granted_at: r.granted_at,
+            ..p
+        });
+    }
+    let held = engine.app_permissions(&p.app_id).map(|(_, held)| held).unwrap_or_default();
+    match held.into_iter().find(|h| same(h)) {
+        Some(h) => {
+            p.granted_by = h.granted_by;
+            if !time_shown {
+                (p.id, p.granted_at) = (h.id, h.granted_at);
+            }
+        }
+        None => p.granted_by = session.caller.clone(),
+    }
+    Ok(p)
 }
 
 /// Makes sure `scope` is in the estate, with the scopes above it (a subscription or management

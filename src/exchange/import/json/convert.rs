@@ -7,7 +7,9 @@ use serde_json::Value;
 use super::{Kind, Part};
 use crate::engine::TenantFacts;
 use crate::exchange::import::invalid;
+use crate::model::azure_role::{AzurePermissions, AzureRole, AzureRoleType, Stamp};
 use crate::model::azure_scope::{AzureScope, AzureScopeNode};
+use crate::model::group::GroupAccess;
 use crate::model::permissions::{AppPermission, PERMISSIONS, PermissionKind};
 use crate::model::policy::{Policy, PolicyRule};
 use crate::model::time::parse_timestamp;
@@ -50,11 +52,12 @@ pub fn check(part: &Part) -> Result<(), ApiError> {
             Kind::AppRoleAssignments => drop(app_role(&at, item, now)?),
             Kind::PermissionGrants => drop(grants(&at, item, now)?),
             Kind::AzureEstate => drop(estate(&at, item, now)?),
-            Kind::AzureRoleDefinitions
-            | Kind::GroupEligibilitySchedules
-            | Kind::GroupAssignmentSchedules
-            | Kind::AzurePolicies
-            | Kind::AzurePolicyAssignments => {}
+            Kind::GroupEligibilitySchedules | Kind::GroupAssignmentSchedules => {
+                drop(group_schedule(&at, part.kind, item)?)
+            }
+            Kind::AzureRoleDefinitions => drop(azure_role(&at, item)?),
+            Kind::AzurePolicyAssignments => drop(arm_policy_role(&at, item)?),
+            Kind::AzurePolicies => {}
         }
     }
     Ok(())
@@ -169,11 +172,29 @@ fn parse_enum<T>(
 
 /// A directory role's eligibility or assignment schedule (Graph).
 pub fn schedule(at: &At<'_>, kind: Kind, item: &Value) -> Result<Schedule, ApiError> {
-    let request_kind = if kind == Kind::RoleEligibilitySchedules {
-        RequestKind::Eligibility
-    } else {
-        RequestKind::Assignment
-    };
+    let mut s = graph_schedule(at, kind == Kind::RoleEligibilitySchedules, item)?;
+    s.role_definition_id = text(at, item, "roleDefinitionId")?.to_ascii_lowercase();
+    s.directory_scope_id = optional_text(item, "directoryScopeId");
+    s.app_scope_id = optional_text(item, "appScopeId");
+    Ok(s)
+}
+
+/// A PIM for Groups eligibility or assignment schedule (`privilegedAccessGroup*Schedule`): stored
+/// as every schedule is, its relationship (`accessId`) as its role and its group as its scope,
+/// under the id inside the group API's composite `{groupId}_{accessId}_{id}`.
+pub fn group_schedule(at: &At<'_>, kind: Kind, item: &Value) -> Result<Schedule, ApiError> {
+    let mut s = graph_schedule(at, kind == Kind::GroupEligibilitySchedules, item)?;
+    s.surface = Surface::Group;
+    s.id = crate::model::group::inner_id(&s.id).to_string();
+    s.role_definition_id = parse_enum(at, item, "accessId", GroupAccess::parse)?.as_str().to_string();
+    s.directory_scope_id = Some(text(at, item, "groupId")?.to_ascii_lowercase());
+    Ok(s)
+}
+
+/// What a directory role's and a group's schedules share (Graph's `scheduleInfo`, enums in any
+/// case: the group API writes them in lower case); the role and scope are the caller's to fill.
+fn graph_schedule(at: &At<'_>, eligibility: bool, item: &Value) -> Result<Schedule, ApiError> {
+    let request_kind = if eligibility { RequestKind::Eligibility } else { RequestKind::Assignment };
     let info = &item["scheduleInfo"];
     let expiration = &info["expiration"];
     let expiration = Expiration {
@@ -198,12 +219,14 @@ pub fn schedule(at: &At<'_>, kind: Kind, item: &Value) -> Result<Schedule, ApiEr
         surface: Surface::Directory,
         kind: request_kind,
         principal_id: text(at, item, "principalId")?.to_ascii_lowercase(),
-        role_definition_id: text(at, item, "roleDefinitionId")?.to_ascii_lowercase(),
-        directory_scope_id: optional_text(item, "directoryScopeId"),
-        app_scope_id: optional_text(item, "appScopeId"),
-        member_type: parse_enum(at, item, "memberType", MemberType::parse)?,
+        role_definition_id: String::new(),
+        directory_scope_id: None,
+        app_scope_id: None,
+        member_type: parse_enum(at, item, "memberType", |v| MemberType::parse(&pascal(v)))?,
         assignment_type: match request_kind {
-            RequestKind::Assignment => Some(parse_enum(at, item, "assignmentType", AssignmentType::parse)?),
+            RequestKind::Assignment => {
+                Some(parse_enum(at, item, "assignmentType", |v| AssignmentType::parse(&pascal(v)))?)
+            }
             RequestKind::Eligibility => None,
         },
         status: parse_enum(at, item, "status", Status::parse)?,
@@ -220,6 +243,12 @@ pub fn schedule(at: &At<'_>, kind: Kind, item: &Value) -> Result<Schedule, ApiEr
         warn_14_at: None,
         warn_1_at: None,
     })
+}
+
+/// `direct` as `Direct`: the model's enums parse the directory API's spelling.
+fn pascal(v: &str) -> String {
+    let mut chars = v.chars();
+    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
 }
 
 /// An Azure role's eligibility or assignment schedule (ARM): its name is its id, its role the
@@ -265,7 +294,9 @@ pub fn arm_schedule(at: &At<'_>, kind: Kind, item: &Value) -> Result<Schedule, A
             },
         },
         end_at: None,
-        activated_using: None,
+        // An activation names the eligibility it used, which may be at a scope above its own.
+        activated_using: optional_text(p, "linkedRoleEligibilityScheduleId")
+            .map(|l| l.rsplit('/').next().unwrap_or(&l).to_string()),
         instance_id: String::new(),
         ended_at: None,
         replaces: None,
@@ -382,6 +413,7 @@ pub fn tenant(origin: &str, doc: &Value) -> Result<TenantFacts, ApiError> {
         next_id: number("nextId")?,
         default_caller: text(&at, doc, "defaultCaller")?.to_ascii_lowercase(),
         fidelity: doc.get("fidelity").and_then(Value::as_str).unwrap_or("").to_string(),
+        created: time(&at, doc, "createdAt")?.map(|created| (created, flag(doc, "createdWithDemo", false))),
     })
 }
 
@@ -425,4 +457,90 @@ pub fn arm_policy_role(at: &At<'_>, item: &Value) -> Result<(String, String), Ap
         Ok(v.rsplit('/').next().unwrap_or(v).to_ascii_lowercase())
     };
     Ok((last("policyId")?, last("roleDefinitionId")?))
+}
+
+/// A custom Azure role definition (ARM `roleDefinitions`, 2022-04-01 shape): its name is its id.
+/// A permission block's properties beyond the four pimlab models (`condition`, ...) are ignored.
+pub fn azure_role(at: &At<'_>, item: &Value) -> Result<AzureRole, ApiError> {
+    let p = &item["properties"];
+    let id = text(at, item, "name")?.to_ascii_lowercase();
+    if !crate::model::ids::is_guid(&id) {
+        return Err(at.error("name", format!("'{id}' is not a GUID")));
+    }
+    let role_type = match p.get("type").and_then(Value::as_str) {
+        Some(t) if t.eq_ignore_ascii_case("BuiltInRole") => AzureRoleType::BuiltInRole,
+        Some(t) if t.eq_ignore_ascii_case("CustomRole") => AzureRoleType::CustomRole,
+        other => {
+            return Err(at.error(
+                "properties.type",
+                format!("{} is neither CustomRole nor BuiltInRole", other.unwrap_or("absent")),
+            ));
+        }
+    };
+    let mut permissions = Vec::new();
+    for (i, block) in p["permissions"].as_array().into_iter().flatten().enumerate() {
+        let mut block = block.clone();
+        if let Some(m) = block.as_object_mut() {
+            m.retain(|k, _| ["actions", "notActions", "dataActions", "notDataActions"].contains(&k.as_str()));
+        }
+        let block: AzurePermissions = serde_json::from_value(block)
+            .map_err(|e| at.error(&format!("properties.permissions[{i}]"), e))?;
+        permissions.push(block);
+    }
+    let mut assignable_scopes = Vec::new();
+    for (i, scope) in p["assignableScopes"].as_array().into_iter().flatten().enumerate() {
+        let field = format!("properties.assignableScopes[{i}]");
+        let scope = scope.as_str().ok_or_else(|| at.error(&field, "not a string"))?;
+        let path = match scope.trim() {
+            "/" => "/".to_string(),
+            other => AzureScope::parse(other).map_err(|e| at.error(&field, e))?.path().to_string(),
+        };
+        assignable_scopes.push(path);
+    }
+    let stamp = |on: &str, by: &str| -> Result<Option<Stamp>, ApiError> {
+        Ok(time(at, p, on)?.map(|at| Stamp { at, by: optional_text(p, by).unwrap_or_default() }))
+    };
+    Ok(AzureRole {
+        id,
+        role_name: text(at, p, "roleName")?.to_string(),
+        description: optional_text(p, "description").unwrap_or_default(),
+        role_type,
+        permissions,
+        assignable_scopes,
+        created: stamp("createdOn", "createdBy")?,
+        updated: stamp("updatedOn", "updatedBy")?,
+    })
+}
+
+/// `pimlab-tenant.json`'s `grants`: each permission an application holds, with its own id, when
+/// and by whom it was granted.
+pub fn grant_facts(origin: &str, doc: &Value) -> Result<Vec<AppPermission>, ApiError> {
+    let mut out = Vec::new();
+    for (index, g) in doc["grants"].as_array().into_iter().flatten().enumerate() {
+        let at = At { origin, index };
+        out.push(AppPermission {
+            id: text(&at, g, "id")?.to_string(),
+            app_id: text(&at, g, "appId")?.to_ascii_lowercase(),
+            kind: parse_enum(&at, g, "kind", PermissionKind::parse)?,
+            permission: text(&at, g, "permission")?.to_string(),
+            granted_at: time(&at, g, "grantedAt")?.ok_or_else(|| at.error("grantedAt", "missing"))?,
+            granted_by: text(&at, g, "grantedBy")?.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// `pimlab-tenant.json`'s `membershipsBesidePim`: (group, member, relation).
+pub fn beside_pim(origin: &str, doc: &Value) -> Result<Vec<(String, String, String)>, ApiError> {
+    let mut out = Vec::new();
+    for (index, m) in doc["membershipsBesidePim"].as_array().into_iter().flatten().enumerate() {
+        let at = At { origin, index };
+        let relation = parse_enum(&at, m, "relation", GroupAccess::parse)?.as_str().to_string();
+        out.push((
+            text(&at, m, "groupId")?.to_ascii_lowercase(),
+            text(&at, m, "memberId")?.to_ascii_lowercase(),
+            relation,
+        ));
+    }
+    Ok(out)
 }
