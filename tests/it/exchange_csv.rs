@@ -445,3 +445,19 @@ fn check(text: &str) {
         }
     }
 }
+
+/// A CSV import is the first command of a new store: the store gets its tenant as any new store
+/// does, then the rows (it used to fail with `StoreNotInitialized`, the tenant never made).
+#[test]
+fn a_csv_import_into_a_new_store_makes_its_tenant_first() {
+    let lab = Lab::empty();
+    let users = lab.path("users.csv");
+    std::fs::write(&users, "userPrincipalName,displayName\nerik@contoso.example,Erik Eriksen\n").unwrap();
+    let roles = lab.path("roles.csv");
+    std::fs::write(&roles, "principal,role,type,duration\nerik,User Administrator,eligible,P30D\n").unwrap();
+    let run = lab.run(&["import", users.to_str().unwrap(), roles.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("2 file(s): imported"), "{run}");
+    lab.run(&["eligible", "list", "--principal", "erik"]).ok().out_has("User Administrator");
+    lab.run(&["user", "show", "breakglass"]).ok();
+}

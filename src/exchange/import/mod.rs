@@ -63,7 +63,19 @@ pub fn run(
     let apply = |e: &mut Engine| -> Result<Summary, ApiError> {
         let mut summary = Summary::default();
         json::apply(e, session, &jsons, options.progress, &mut summary)?;
-        csv::apply(e, session, &csvs, options.progress, &mut summary)?;
+        // Into a new store (no caller yet), the JSON files' import made the tenant, or it is made
+        // now as every new store is; the CSV rows are written as its default caller.
+        let new_store_caller;
+        let csv_session = if session.caller.is_empty() {
+            if !e.is_initialized()? {
+                e.init(&crate::engine::InitOptions::default())?;
+            }
+            new_store_caller = Session::new(e.default_caller()?);
+            &new_store_caller
+        } else {
+            session
+        };
+        csv::apply(e, csv_session, &csvs, options.progress, &mut summary)?;
         Ok(summary)
     };
     let summary = if options.dry_run { engine.trial(apply)? } else { engine.atomically(apply)? };
