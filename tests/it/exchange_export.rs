@@ -364,3 +364,13 @@ fn marks_are_listed_and_a_mark_of_the_same_name_moves() {
     let long = "m".repeat(101);
     lab.fails_unchanged(&["mark", &long]).err_has("a mark's name has 1 to 100 characters");
 }
+
+#[test]
+fn since_is_refused_with_formats_that_write_the_whole_tenant() {
+    let lab = Lab::demo();
+    lab.run(&["mark", "m"]).ok();
+    for format in ["json", "easypim"] {
+        lab.fails_unchanged(&["export", "--since", "m", "--format", format])
+            .err_has("--format json and easypim write the whole tenant");
+    }
+}

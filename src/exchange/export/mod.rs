@@ -52,6 +52,16 @@ pub fn run(
     options: &ExportOptions<'_>,
     out: &mut dyn Write,
 ) -> Result<(), ApiError> {
+    if let (Some(mark), Format::Json | Format::EasyPim) = (options.since, options.format) {
+        return Err(ApiError::new(
+            400,
+            ErrorCode::Usage,
+            format!(
+                "--since {mark} exports the changes since a mark as calls (--format graph, http, powershell or az); \
+                 --format json and easypim write the whole tenant"
+            ),
+        ));
+    }
     match options.format {
         Format::Json => json::write(engine, session, options.out_path, out),
         Format::EasyPim => crate::exchange::easypim::export(engine, session, out),
