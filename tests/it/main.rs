@@ -33,3 +33,4 @@ mod serve;
 mod store_caches;
 mod surface_words;
 mod transcripts;
+mod who;
