@@ -83,6 +83,8 @@ pub struct Chain {
     pub schedule_id: String,
     /// `eligibility` or `assignment`: what the schedule gives its holder.
     pub kind: &'static str,
+    /// For an assignment: `Assigned` (by an administrator) or `Activated` (from an eligibility).
+    pub assignment_type: Option<&'static str>,
     /// Where the schedule was made.
     pub scope: String,
     /// Made at a scope above the one asked about (an Azure parent scope, or the whole tenant for

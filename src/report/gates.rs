@@ -208,6 +208,7 @@ impl<'e> Reader<'e> {
             via: Chain {
                 schedule_id: s.id.clone(),
                 kind: s.kind.as_str(),
+                assignment_type: s.assignment_type.map(|a| a.as_str()),
                 scope,
                 inherited,
                 group: link.map(|(l, _)| l),

@@ -134,6 +134,33 @@ fn who_holds_a_role_now_counts_active_holders_directly_and_through_a_pim_members
 }
 
 #[test]
+fn an_activation_makes_its_principal_an_active_holder_for_the_activation_window() {
+    let lab = org();
+    lab.run(&[
+        "--as",
+        "dev",
+        "activate",
+        "--role",
+        "Privileged Role Administrator",
+        "--duration",
+        "2h",
+        "-j",
+        "Audit",
+    ])
+    .ok();
+    let r = who(&lab, &["Privileged Role Administrator"]);
+    assert_eq!(rows(&r, "holders", "principal"), vec![row("dev", "active", "assignment")]);
+    assert_eq!(r["holders"][0]["via"]["assignmentType"], "Activated");
+    assert_eq!(r["holders"][0]["window"]["end"], "2025-01-06T11:00:00Z");
+    lab.run(&["who", "Privileged Role Administrator"]).ok().out_has("direct activation");
+    // Two hours later it is over; the group's eligibility remains, for both members.
+    lab.run(&["clock", "advance", "2h"]).ok();
+    assert_eq!(rows(&who(&lab, &["Privileged Role Administrator"]), "holders", "principal"), vec![]);
+    let could = who(&lab, &["Privileged Role Administrator", "--could"]);
+    assert_eq!(rows(&could, "holders", "principal").len(), 2);
+}
+
+#[test]
 fn who_could_adds_eligible_principals_with_their_chain_and_what_stands_in_the_way() {
     let lab = org();
     let r = who(&lab, &["Security Reader", "--could"]);

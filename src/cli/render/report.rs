@@ -81,7 +81,11 @@ fn holds(h: Holding) -> &'static str {
 
 /// The chain in words: `eligible member of Tier-0 Admins → group's eligibility`.
 fn via(engine: &mut Engine, names: &mut Names, h: &Holder) -> String {
-    let grant = if h.via.kind == "eligibility" { "eligibility" } else { "assignment" };
+    let grant = match (h.via.kind, h.via.assignment_type) {
+        ("eligibility", _) => "eligibility",
+        (_, Some("Activated")) => "activation",
+        _ => "assignment",
+    };
     let mut text = match &h.via.group {
         None => format!("direct {grant}"),
         Some(link) => {
