@@ -172,3 +172,35 @@ pub struct Holder {
     /// Empty for an active holder.
     pub obstacles: Vec<Obstacle>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::time::parse_timestamp;
+
+    fn t(text: &str) -> Timestamp {
+        parse_timestamp(text).expect("a time")
+    }
+
+    #[test]
+    fn a_chain_gives_the_role_where_its_windows_overlap() {
+        let role = Window { start: t("2025-01-01T00:00:00Z"), end: None };
+        let membership = Window { start: t("2025-02-01T00:00:00Z"), end: Some(t("2025-03-01T00:00:00Z")) };
+        assert_eq!(role.and(membership), membership);
+        assert_eq!(membership.and(role), membership);
+        let earlier = Window { start: t("2024-12-01T00:00:00Z"), end: Some(t("2025-02-15T00:00:00Z")) };
+        assert_eq!(
+            membership.and(earlier),
+            Window { start: t("2025-02-01T00:00:00Z"), end: Some(t("2025-02-15T00:00:00Z")) }
+        );
+        assert_eq!(earlier_end(None, None), None, "permanent and permanent stay permanent");
+    }
+
+    #[test]
+    fn a_time_is_past_now_or_future_against_the_clock() {
+        let now = t("2025-01-06T09:00:00Z");
+        assert_eq!(When::of(t("2025-01-06T08:59:59Z"), now), When::Past);
+        assert_eq!(When::of(now, now), When::Now);
+        assert_eq!(When::of(t("2025-01-06T09:00:01Z"), now), When::Future);
+    }
+}

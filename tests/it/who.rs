@@ -347,3 +347,92 @@ fn who_and_access_as_json() {
     insta::assert_json_snapshot!("who_could_security_reader", who(&lab, &["Security Reader", "--could"]));
     insta::assert_json_snapshot!("access_ben", lab.run(&["--json", "access", "ben"]).ok().json());
 }
+
+// ---------------------------------------------------------------------------------------------
+// The generator: `who --could` at any time agrees with the windows the schedules were made with
+// ---------------------------------------------------------------------------------------------
+
+mod windows {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use pimlab::engine::{Engine, InitOptions, Session};
+    use pimlab::model::{Action, Expiration, IsoDuration, NewRequest, RequestKind, ScheduleInfo, Surface};
+    use pimlab::report::{Place, WhoQuery};
+
+    const ROLE: &str = "Teams Administrator";
+    const USERS: [&str; 4] = ["ben", "chloe", "hugo", "isla"];
+
+    /// One schedule to make: who, eligible or active, starting `start` hours after the clock, for
+    /// `hours` hours.
+    fn plan() -> impl Strategy<Value = Vec<(usize, bool, i64, i64)>> {
+        prop::collection::vec((0..USERS.len(), any::<bool>(), 0i64..100, 6i64..200), 1..6)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Schedules made (some refused, as overlapping ones are), the clock moved on (some start,
+        /// some expire), then asked about times past, present and future: the holders are exactly
+        /// those whose window covers the time, active or eligible as made.
+        #[test]
+        fn who_could_at_any_time_is_the_schedules_whose_window_covers_it(
+            plan in plan(),
+            moved in 0i64..150,
+            asked in prop::collection::vec(0i64..320, 1..5),
+        ) {
+            let mut engine = Engine::in_memory().expect("in-memory store");
+            let summary = engine.init(&InitOptions { demo: true, ..InitOptions::default() }).expect("init --demo");
+            let admin = Session::new(summary.break_glass_id);
+            let role = engine.role(ROLE).expect("the role").id;
+            let t0 = engine.now().expect("clock");
+            let hours = |h: i64| IsoDuration::from_hours(h).as_delta();
+            let mut made = Vec::new();
+            for (user, eligible, start, lasting) in plan {
+                let principal = engine.resolve_object(USERS[user]).expect("a demo user");
+                let kind = if eligible { RequestKind::Eligibility } else { RequestKind::Assignment };
+                let req = NewRequest {
+                    surface: Surface::Directory,
+                    kind,
+                    action: Action::AdminAssign,
+                    principal_id: principal.id,
+                    role_definition_id: role.clone(),
+                    directory_scope_id: Some("/".into()),
+                    app_scope_id: None,
+                    justification: Some("generated".into()),
+                    schedule_info: Some(ScheduleInfo {
+                        start: Some(t0 + hours(start)),
+                        expiration: Expiration::after(IsoDuration::from_hours(lasting)),
+                    }),
+                    ticket_info: None,
+                    is_validation_only: false,
+                };
+                if engine.submit(&admin, &req).is_ok() {
+                    let name = principal.user_principal_name.unwrap_or_default();
+                    made.push((name, eligible, t0 + hours(start), t0 + hours(start + lasting)));
+                }
+            }
+            prop_assert!(!made.is_empty(), "the first schedule made is never refused");
+            engine.advance_by(&admin, IsoDuration::from_hours(moved)).expect("the clock moves");
+            for at in asked {
+                let at = t0 + hours(at);
+                let q = WhoQuery { role: ROLE.into(), place: Place::Directory(Some("/".into())), at: Some(at), could: true };
+                let report = pimlab::report::who(&mut engine, &q).expect("who");
+                let got: BTreeSet<(String, String)> = report
+                    .holders
+                    .iter()
+                    .map(|h| (h.principal.name.clone(), format!("{:?}", h.holds)))
+                    .collect();
+                let expected: BTreeSet<(String, String)> = made
+                    .iter()
+                    .filter(|(_, _, start, end)| *start <= at && at < *end)
+                    .map(|(name, eligible, _, _)| {
+                        (name.clone(), if *eligible { "Eligible" } else { "Active" }.to_string())
+                    })
+                    .collect();
+                prop_assert_eq!(got, expected, "at {} (clock moved {}h)", at, moved);
+            }
+        }
+    }
+}
