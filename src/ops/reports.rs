@@ -14,8 +14,20 @@ pub(super) fn who(engine: &mut Engine, a: &WhoArgs) -> Result<Outcome, ApiError>
             None => Place::Directory(Some(super::scope(engine, text)?)),
         },
     };
+    let directory = matches!(place, Place::Directory(_));
     let q = WhoQuery { role: a.role.clone(), place, at: a.at, could: a.could };
-    Ok(Outcome::Who(crate::report::who(engine, &q)?))
+    match crate::report::who(engine, &q) {
+        // An Azure role asked about without an Azure scope: say where it lives.
+        Err(e) if directory && engine.azure_role(&a.role).is_ok() => Err(e.with_detail(
+            "AzureRoleNeedsScope",
+            "scope",
+            format!(
+                "'{}' is an Azure role: give --scope, a management group, subscription, resource group or resource",
+                a.role
+            ),
+        )),
+        answer => Ok(Outcome::Who(answer?)),
+    }
 }
 
 pub(super) fn access(engine: &mut Engine, a: &AccessArgs) -> Result<Outcome, ApiError> {

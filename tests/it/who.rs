@@ -322,6 +322,7 @@ fn unknown_roles_principals_and_scopes_are_refused_by_name() {
     let lab = org();
     lab.fails_unchanged(&["who", "Chief Everything Officer"]).err_has("Chief Everything Officer");
     lab.fails_unchanged(&["access", "nobody-here"]).err_has("nobody-here");
+    lab.fails_unchanged(&["who", "Owner"]).err_has("'Owner' is an Azure role: give --scope");
     lab.fails_unchanged(&["who", "Owner", "--scope", "/subscriptions/00000000-0000-0000-0000-000000000000"])
         .err_has("00000000-0000-0000-0000-000000000000");
     lab.run(&["who", "Owner", "--at", "yesterday"]).usage();
