@@ -13,5 +13,6 @@ pub mod exchange;
 pub mod hooks;
 pub mod model;
 pub mod ops;
+pub mod report;
 pub mod serve;
 pub mod store;

@@ -501,7 +501,19 @@ mod tests {
         assert_eq!(at_end("eli"), (0, vec!["eligible ".to_string()]));
         assert_eq!(
             words("a"),
-            ["activate", "active", "app", "apply", "approvals", "approve", "arm", "as", "au", "audit"]
+            [
+                "access",
+                "activate",
+                "active",
+                "app",
+                "apply",
+                "approvals",
+                "approve",
+                "arm",
+                "as",
+                "au",
+                "audit"
+            ]
         );
         let all = words("");
         for w in ["init", "eligible", "request", "clock", "graph", "lua", "as", "exit", "help"] {

@@ -235,3 +235,28 @@ impl Engine {
         })
     }
 }
+
+impl Engine {
+    /// Schedules of either kind, on every surface, whose window covers `at` (past: those that
+    /// were in effect then, as long as the store keeps ended schedules; future: those already
+    /// made), for a role, a principal or both. A future-dated update that has started by `at`
+    /// hides the schedule it replaces.
+    pub fn schedules_covering(
+        &mut self,
+        at: Timestamp,
+        role: Option<&str>,
+        principal: Option<&str>,
+    ) -> Result<Vec<Schedule>, ApiError> {
+        self.read(|tx, _| {
+            let all = tx.schedules_covering(at, role, principal)?;
+            let replaced: Vec<String> = all.iter().filter_map(|s| s.replaces.clone()).collect();
+            Ok(all.into_iter().filter(|s| !replaced.contains(&s.id)).collect())
+        })
+    }
+
+    /// Who approves when a policy names no approvers: the Privileged Role Administrators and
+    /// Global Administrators in effect now (ids).
+    pub fn default_approvers(&mut self) -> Result<Vec<String>, ApiError> {
+        self.read(|tx, _| super::approvals::default_approvers(tx))
+    }
+}

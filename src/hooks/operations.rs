@@ -118,6 +118,8 @@ fn decode(lua: &Lua, name: &str, args: Value) -> Result<Operation, ApiError> {
         "clock.set" => Operation::Clock { action: Some(ClockAction::Set(d.args()?)) },
         "clock.advance" => Operation::Clock { action: Some(ClockAction::Advance(d.args()?)) },
         "audit" => Operation::Audit(d.args()?),
+        "who" => Operation::Who(d.args()?),
+        "access" => Operation::Access(d.args()?),
         "app.add" => Operation::App { action: AppAction::Add(d.args()?) },
         "app.grant" => Operation::App { action: AppAction::Grant(d.args()?) },
         "app.revoke" => Operation::App { action: AppAction::Revoke(d.args()?) },

@@ -79,6 +79,17 @@ pim.approvals = op("approvals")
 pim.notifications = op("notifications")
 pim.audit = op("audit")
 
+-- Who holds (or, with could = true, could hold) a role; what a principal holds.
+local function with_first(name, key)
+  return function(first, options)
+    local args = { [key] = first }
+    for k, v in pairs(options or {}) do args[k] = v end
+    return call(name, args)
+  end
+end
+pim.who = with_first("who", "role")
+pim.access = with_first("access", "principal")
+
 function pim.request(id) return call("request.show", { id = id }) end
 function pim.cancel(id) return call("request.cancel", { id = id }) end
 function pim.explain(id) return call("request.explain", { id = id }) end

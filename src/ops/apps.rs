@@ -115,6 +115,9 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
         }
         Operation::Request { action: RequestAction::Cancel(_) } => Access::WriteAssignment,
         Operation::Approvals(_) | Operation::Approve(_) | Operation::Deny(_) => Access::Approvals,
+        // Who holds a role reads assignments; who could, and a principal's access, eligibilities too.
+        Operation::Who(a) if !a.could => Access::ReadAssignment,
+        Operation::Who(_) | Operation::Access(_) => Access::ReadEligibility,
         Operation::Role { action: RoleAction::List(_) | RoleAction::Show(_) } => Access::ReadRoles,
         Operation::Role { .. } => Access::WriteRoles,
         Operation::Policy { action: PolicyAction::Show(a) } if a.group.is_some() => Access::ReadGroupPolicy,

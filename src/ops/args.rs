@@ -731,3 +731,34 @@ pub struct AuditArgs {
     #[arg(long, short)]
     pub role: Option<String>,
 }
+
+/// `who ROLE`: who holds a role, and who could.
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct WhoArgs {
+    /// The role: id or display name (a directory role, or with an Azure --scope an Azure role).
+    pub role: String,
+    /// Where: `/`, an administrative unit, or an Azure scope (path or name); default every
+    /// directory scope.
+    #[arg(long)]
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// When (ISO 8601; default now): a past time reads history, a future one the schedules made.
+    #[arg(long, value_name = "TIME", value_parser = values::time)]
+    #[serde(default, deserialize_with = "de::time")]
+    pub at: Option<Timestamp>,
+    /// Also who could hold it by activating, with what stands in the way.
+    #[arg(long)]
+    #[serde(default)]
+    pub could: bool,
+}
+
+/// `access PRINCIPAL`: every role a principal holds or could hold.
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct AccessArgs {
+    /// The principal: id, user principal name or display name.
+    pub principal: String,
+    /// When (ISO 8601; default now).
+    #[arg(long, value_name = "TIME", value_parser = values::time)]
+    #[serde(default, deserialize_with = "de::time")]
+    pub at: Option<Timestamp>,
+}

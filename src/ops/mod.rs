@@ -18,6 +18,7 @@ mod directory;
 mod hooks;
 mod outcome;
 mod policy;
+mod reports;
 mod requests;
 pub mod values;
 
@@ -167,6 +168,10 @@ pub enum Operation {
     },
     /// The audit trail.
     Audit(AuditArgs),
+    /// Who holds a role at a scope and time; with --could, who could, and what stands in the way.
+    Who(WhoArgs),
+    /// Every role a principal holds or could hold at a time, and through what.
+    Access(AccessArgs),
     /// Settings of the lab itself (not of the tenant): the fidelity profile.
     Config {
         #[command(subcommand)]
@@ -205,7 +210,9 @@ impl Operation {
             Operation::Requests(_)
             | Operation::Approvals(_)
             | Operation::Notifications(_)
-            | Operation::Audit(_) => true,
+            | Operation::Audit(_)
+            | Operation::Who(_)
+            | Operation::Access(_) => true,
             Operation::Request { action } => !matches!(action, RequestAction::Cancel(_)),
             Operation::Role { action } => matches!(action, RoleAction::List(_) | RoleAction::Show(_)),
             Operation::Policy { action } => matches!(action, PolicyAction::Show(_)),
@@ -269,6 +276,8 @@ impl Operation {
             Operation::Clock { .. } => "clock".into(),
             Operation::Scope { .. } => "scope".into(),
             Operation::Audit(_) => "audit".into(),
+            Operation::Who(_) => "who".into(),
+            Operation::Access(_) => "access".into(),
             Operation::Config { .. } => "config".into(),
         }
     }
@@ -306,6 +315,8 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
         Operation::Scope { action } => azure::scope(engine, session, action),
         Operation::App { action } => apps::app(engine, session, action),
         Operation::Audit(a) => clock::audit(engine, a),
+        Operation::Who(a) => reports::who(engine, a),
+        Operation::Access(a) => reports::access(engine, a),
         Operation::Config { action: ConfigAction::Fidelity { action } } => {
             clock::fidelity(engine, session, action.as_ref())
         }

@@ -42,6 +42,10 @@ pub struct ScopeTree {
 
 #[derive(Debug)]
 pub enum Outcome {
+    /// Who holds (or could hold) a role.
+    Who(crate::report::WhoReport),
+    /// What a principal holds (or could hold).
+    Access(crate::report::AccessReport),
     Request(ScheduleRequest, RequestEvent),
     Requests(Vec<ScheduleRequest>),
     /// Current and future schedules.
@@ -159,6 +163,8 @@ impl Outcome {
     /// [`crate::api::shapes`]) where it has none.
     pub fn to_json(&self) -> Value {
         match self {
+            Outcome::Who(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
+            Outcome::Access(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Request(q, RequestEvent::Explained) => shapes::explain(q),
             Outcome::Request(q, _) => views::request(q),
             Outcome::Requests(rows) => array(rows, views::request),

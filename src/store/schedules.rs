@@ -192,6 +192,40 @@ impl Tx<'_> {
         .collect()
     }
 
+    /// Schedules of either kind and any state whose window covers `at`: started by then, neither
+    /// ended (removed, expired, replaced) nor due to end by then. A future `at` finds the live
+    /// schedules already made; a past one the ended schedules the store still keeps. Narrowed to a
+    /// role, a principal, or both, in start order.
+    pub fn schedules_covering(
+        &self,
+        at: Timestamp,
+        role_id: Option<&str>,
+        principal_id: Option<&str>,
+    ) -> rusqlite::Result<Vec<Schedule>> {
+        // One statement per filter combination, so that SQLite uses an index (see `live_schedules`).
+        let filter = match (role_id, principal_id) {
+            (Some(_), Some(_)) => "role_definition_id = ?2 AND principal_id = ?3",
+            (Some(_), None) => "role_definition_id = ?2 AND ?3 IS NULL",
+            (None, Some(_)) => "?2 IS NULL AND principal_id = ?3",
+            (None, None) => "?2 IS NULL AND ?3 IS NULL",
+        };
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules
+             WHERE {filter} AND start_at <= ?1 AND (end_at IS NULL OR end_at > ?1)
+               AND (state = 'live' OR ended_at > ?1)
+             ORDER BY start_at, id"
+        ))?;
+        stmt.query_map(
+            params![
+                to_millis(at),
+                role_id.map(str::to_ascii_lowercase),
+                principal_id.map(str::to_ascii_lowercase)
+            ],
+            schedule_from_row,
+        )?
+        .collect()
+    }
+
     /// Active (in-effect) assignment schedules for a role at a scope, across principals.
     pub fn active_assignments_of_role(&self, role_id: &str, scope: &str) -> rusqlite::Result<Vec<Schedule>> {
         let mut stmt = self.tx.prepare_cached(&format!(

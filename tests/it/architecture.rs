@@ -239,14 +239,18 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("src/store/", &["model"]),
     ("src/engine/", &["model", "store"]),
     ("src/api/", &["model", "engine"]),
-    ("src/ops/", &["model", "engine", "api"]),
+    ("src/report/", &["model", "engine"]),
+    ("src/ops/", &["model", "engine", "api", "report"]),
     ("src/hooks/scenario.rs", &["model", "engine", "api", "ops"]),
     ("src/hooks/operations.rs", &["model", "engine", "api", "ops"]),
     ("src/hooks/", &["model", "engine"]),
     ("src/serve/", &["model", "engine", "api", "hooks"]),
     ("src/exchange/", &["model", "engine", "api", "ops"]),
-    ("src/cli/", &["model", "store", "engine", "api", "ops", "hooks", "serve", "exchange"]),
-    ("src/lib.rs", &["model", "store", "engine", "api", "ops", "hooks", "serve", "exchange", "cli"]),
+    ("src/cli/", &["model", "store", "engine", "api", "ops", "hooks", "serve", "exchange", "report"]),
+    (
+        "src/lib.rs",
+        &["model", "store", "engine", "api", "ops", "hooks", "serve", "exchange", "cli", "report"],
+    ),
     ("src/main.rs", &["cli"]),
 ];
 

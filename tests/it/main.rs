@@ -34,3 +34,4 @@ mod serve;
 mod store_caches;
 mod surface_words;
 mod transcripts;
+mod who;

@@ -9,6 +9,7 @@ mod hints;
 mod hooks;
 mod policy;
 mod records;
+mod report;
 mod requests;
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
         Outcome::Request(..) | Outcome::Requests(_) | Outcome::Approvals(_) => {
             requests::render(engine, names, outcome, out)
         }
+        Outcome::Who(_) | Outcome::Access(_) => report::render(engine, names, outcome, out),
         Outcome::Schedules(rows) if rows.is_empty() => writeln!(out, "no assignments"),
         Outcome::Instances(rows) if rows.is_empty() => writeln!(out, "no assignments in effect now"),
         Outcome::Schedules(rows) | Outcome::Instances(rows) => {
