@@ -10,6 +10,19 @@ use crate::exchange::{self, NoProgress, Progress};
 
 type Out<'a> = &'a mut dyn Write;
 
+/// Runs an exchange command on a buffer and then writes what it wrote to `out`, so that a closed
+/// pipe (`pimlab export | head`) is the command line's usual quiet end, not an internal error of
+/// the library. What was written before a refusal is still shown.
+fn buffered<T>(
+    out: Out<'_>,
+    f: impl FnOnce(&mut Vec<u8>) -> Result<T, crate::model::ApiError>,
+) -> Result<T, CliError> {
+    let mut buf = Vec::new();
+    let result = f(&mut buf);
+    out.write_all(&buf)?;
+    Ok(result?)
+}
+
 pub(super) fn import(
     engine: &mut Engine,
     session: &Session,
@@ -23,7 +36,7 @@ pub(super) fn import(
         None => &NoProgress,
     };
     let options = exchange::import::ImportOptions { paths: &a.paths, dry_run: a.dry_run, progress };
-    let result = exchange::import::run(engine, session, &options, out);
+    let result = buffered(out, |buf| exchange::import::run(engine, session, &options, buf));
     if let Some(bar) = bar {
         bar.0.finish_and_clear();
     }
@@ -91,7 +104,7 @@ pub(super) fn export(
     };
     let options =
         exchange::export::ExportOptions { format, since: a.since.as_deref(), out_path: a.out.as_ref() };
-    exchange::export::run(engine, session, &options, out)?;
+    buffered(out, |buf| exchange::export::run(engine, session, &options, buf))?;
     Ok(0)
 }
 
@@ -101,7 +114,7 @@ pub(super) fn mark(
     a: &MarkArgs,
     out: Out<'_>,
 ) -> Result<i32, CliError> {
-    exchange::export::mark(engine, session, a.name.as_deref(), out)?;
+    buffered(out, |buf| exchange::export::mark(engine, session, a.name.as_deref(), buf))?;
     Ok(0)
 }
 
@@ -133,7 +146,7 @@ pub(super) fn apply(
         would_remove_export: a.would_remove_export.as_ref(),
         ..exchange::easypim::ApplyOptions::new(&a.config)
     };
-    let applied = exchange::easypim::apply(engine, session, &options, out)?;
+    let applied = buffered(out, |buf| exchange::easypim::apply(engine, session, &options, buf))?;
     // Like a dry run whose request would be refused: the report on stdout, exit 1.
     Ok(if applied.failed > 0 { 1 } else { 0 })
 }

@@ -374,3 +374,20 @@ fn since_is_refused_with_formats_that_write_the_whole_tenant() {
             .err_has("--format json and easypim write the whole tenant");
     }
 }
+
+/// `pimlab export --format json | head -1` ends quietly, as every command does when its reader goes away (it
+/// reported an internal error of the library: the plan was written by the exchange layer, which
+/// turned the closed pipe into a 500).
+#[test]
+fn an_export_whose_reader_goes_away_ends_quietly() {
+    let lab = marked_and_changed();
+    let script = format!(
+        "'{}' --db '{}' export --format json | head -1 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
+        crate::harness::cli::BIN,
+        lab.db.display()
+    );
+    let run = std::process::Command::new("bash").arg("-c").arg(&script).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!stderr.contains("error"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "0", "{stderr}");
+}
