@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::plan::{Binding, Call, Plan, Service, reference, variable};
-use super::snapshot::{GrantKey, PolicyKey, Snapshot};
+use super::snapshot::{GrantKey, PolicyKey, Snapshot, text};
 
 /// The ARM `api-version` the plan's PIM calls name.
 const ARM_PIM_VERSION: &str = "2020-10-01";
@@ -15,10 +15,6 @@ const ARM_PIM_VERSION: &str = "2020-10-01";
 const ARM_RBAC_VERSION: &str = "2022-04-01";
 /// What the plan's requests give as their justification.
 const JUSTIFICATION: &str = "Planned in pimlab";
-
-fn text(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
-}
 
 /// Builds calls, naming objects the plan creates by variables.
 struct Planner<'a> {
@@ -296,7 +292,7 @@ impl Planner<'_> {
                     )
                     .binds =
                         Some(Binding { var: var.clone(), field: "value.0.properties.policyId".to_string() });
-                    let rules: Vec<Value> = changed.into_iter().map(arm_rule).collect();
+                    let rules: Vec<Value> = changed.into_iter().map(rule_body).collect();
                     let title =
                         format!("Change {} rule(s) of {role}'s settings at {}", rules.len(), key.scope);
                     let path = format!("{}?api-version={ARM_PIM_VERSION}", reference(&var));
@@ -318,10 +314,7 @@ impl Planner<'_> {
                     self.call(format!("Find the policy of {role}"), Service::Graph, "GET", path, None)
                         .binds = Some(Binding { var: var.clone(), field: "value.0.policyId".to_string() });
                     for rule in changed {
-                        let mut body = rule.clone();
-                        if let Some(o) = body.as_object_mut() {
-                            o.retain(|k, _| !k.ends_with("@odata.context"));
-                        }
+                        let body = rule_body(rule);
                         let id = text(rule, "id");
                         let path =
                             format!("/v1.0/policies/roleManagementPolicies/{}/rules/{id}", reference(&var));
@@ -526,8 +519,9 @@ fn schedule(key: &GrantKey, item: &Value) -> Value {
     json!({"startDateTime": info.get("startDateTime").cloned().unwrap_or(Value::Null), "expiration": expiration})
 }
 
-/// A policy rule as ARM's PATCH takes it: the rule without the listing's extras.
-fn arm_rule(rule: &Value) -> Value {
+/// A policy rule as a PATCH (Graph's or ARM's) takes it: the rule without the listing's
+/// annotations.
+fn rule_body(rule: &Value) -> Value {
     let mut r = rule.clone();
     if let Some(o) = r.as_object_mut() {
         o.retain(|k, _| !k.ends_with("@odata.context"));

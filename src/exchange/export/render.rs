@@ -104,17 +104,7 @@ fn http(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
 
 /// The binding of `var` in `plan`, as a JSONPath (`$.value[0].policyId`).
 fn json_path(plan: &Plan, var: &str) -> String {
-    let field = field_of(plan, var);
-    let mut path = String::from("$");
-    for part in field.split('.') {
-        if part.chars().all(|c| c.is_ascii_digit()) {
-            path.push_str(&format!("[{part}]"));
-        } else {
-            path.push('.');
-            path.push_str(part);
-        }
-    }
-    path
+    format!("${}", member_access(field_of(plan, var)))
 }
 
 fn field_of<'a>(plan: &'a Plan, var: &str) -> &'a str {
@@ -126,7 +116,8 @@ fn field_of<'a>(plan: &'a Plan, var: &str) -> &'a str {
         .unwrap_or("id")
 }
 
-/// A binding's field as a member access (`.value[0].policyId`), for PowerShell.
+/// A binding's field as a member access (`.value[0].policyId`): PowerShell's, and the tail of a
+/// JSONPath and of a JMESPath.
 fn member_access(field: &str) -> String {
     field
         .split('.')
@@ -198,18 +189,7 @@ fn sh_quote(text: &str) -> String {
 
 /// A binding's field as a JMESPath (`value[0].policyId`), for `az rest --query`.
 fn jmes_path(field: &str) -> String {
-    let mut path = String::new();
-    for part in field.split('.') {
-        if part.chars().all(|c| c.is_ascii_digit()) {
-            path.push_str(&format!("[{part}]"));
-        } else {
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(part);
-        }
-    }
-    path
+    member_access(field).trim_start_matches('.').to_string()
 }
 
 fn az(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {

@@ -55,7 +55,8 @@ pub struct Snapshot {
     pub activations: usize,
 }
 
-fn text(v: &Value, key: &str) -> String {
+/// A string property of an item, empty when it has none.
+pub fn text(v: &Value, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
 }
 
