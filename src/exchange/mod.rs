@@ -11,22 +11,4 @@ pub mod easypim;
 pub mod export;
 pub mod import;
 
-/// How a long command reports how far it got (the command line draws a bar on a terminal and
-/// nothing when piped; tests and scripts pass [`NoProgress`]).
-pub trait Progress {
-    /// A new phase of `total` steps (e.g. "users", 10 000).
-    fn start(&self, phase: &str, total: u64);
-    /// `n` more steps of the current phase are done.
-    fn advance(&self, n: u64);
-    /// The current phase is over.
-    fn finish(&self);
-}
-
-/// Reports nothing.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn start(&self, _phase: &str, _total: u64) {}
-    fn advance(&self, _n: u64) {}
-    fn finish(&self) {}
-}
+pub use crate::model::progress::{NoProgress, Progress};

@@ -16,6 +16,7 @@ pub mod hook;
 pub mod ids;
 pub mod permissions;
 pub mod policy;
+pub mod progress;
 pub mod request;
 pub mod time;
 
@@ -23,5 +24,6 @@ pub use directory::{DirectoryObject, PrincipalKind, RoleDefinition};
 pub use error::{ApiError, ErrorCode, ErrorDetail, ErrorKind};
 pub use fidelity::{FidelityProfile, FidelitySwitch};
 pub use hint::Hint;
+pub use progress::{NoProgress, Progress};
 pub use request::*;
 pub use time::{IsoDuration, Timestamp};
