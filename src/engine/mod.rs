@@ -158,6 +158,23 @@ impl Engine {
         })
     }
 
+    /// Writes a consistent copy of this engine's store to a new file at `dest` (`pimlab fork`):
+    /// as of one instant, even while another process writes the original.
+    pub fn fork_to(&self, dest: &Path) -> Result<(), StoreError> {
+        self.store.copy_to(dest)
+    }
+
+    /// A private in-memory copy of this engine's store, with the same hook runner: what-if runs
+    /// and replays change it, never the original.
+    pub fn fork_in_memory(&self) -> Result<Engine, StoreError> {
+        Ok(Engine {
+            store: self.store.copy_in_memory()?,
+            runner: self.runner.clone(),
+            calls: Default::default(),
+            clock_override: None,
+        })
+    }
+
     /// The number of this call among the calls this engine has answered (0, 1, 2, ...): with the
     /// simulated time, it tells apart two identical calls in one session, reproducibly, without
     /// writing to the store (a read must not consume the store's id generator).

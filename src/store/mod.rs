@@ -10,6 +10,7 @@ mod azure;
 mod azure_roles;
 mod cache;
 mod directory;
+mod fork;
 mod groups;
 mod hooks;
 mod marks;
