@@ -206,7 +206,11 @@ pub trait HookRunner {
     ) -> Result<Option<HookDecision>, HookFailure>;
     /// Loads a property file (`check`, `fuzz`): its properties, ready to be judged at instants.
     /// `file` names it in messages. A host without properties refuses.
-    fn properties(&self, file: &str, source: &str) -> Result<Box<dyn crate::model::property::Judge>, ApiError> {
+    fn properties(
+        &self,
+        file: &str,
+        source: &str,
+    ) -> Result<Box<dyn crate::model::property::Judge>, ApiError> {
         let _ = source;
         Err(ApiError::usage(format!("this host cannot run the properties of '{file}'")))
     }

@@ -276,10 +276,16 @@ impl Engine {
 
     /// Loads a property file through the hook host (the Lua sandbox): see
     /// [`HookRunner::properties`].
-    pub fn properties(&self, file: &str, source: &str) -> Result<Box<dyn crate::model::property::Judge>, ApiError> {
+    pub fn properties(
+        &self,
+        file: &str,
+        source: &str,
+    ) -> Result<Box<dyn crate::model::property::Judge>, ApiError> {
         match &self.runner {
             Some(runner) => runner.properties(file, source),
-            None => Err(ApiError::usage(format!("no Lua host is installed to run the properties of '{file}'"))),
+            None => {
+                Err(ApiError::usage(format!("no Lua host is installed to run the properties of '{file}'")))
+            }
         }
     }
 

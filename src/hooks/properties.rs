@@ -189,12 +189,17 @@ impl Judge for LuaProperties {
                end\n\
              end\n",
             file = self.file,
-            library = LIBRARY,
+            library = code_of(LIBRARY),
             source = self.source,
             chunk = lua_string(&format!("={}", self.file)),
             name_lua = lua_string(name),
         )
     }
+}
+
+/// Lua source without its comment lines (the library as a printed script carries it).
+fn code_of(source: &str) -> String {
+    source.lines().filter(|l| !l.trim_start().starts_with("--")).map(|l| format!("{l}\n")).collect()
 }
 
 /// `text` as a Lua string literal.
@@ -266,7 +271,10 @@ mod tests {
     #[test]
     fn a_file_that_does_not_load_is_refused_with_its_line() {
         for (source, expected) in [
-            ("property(\"a\", function(t) return true end)\nproperty(\"a\", function(t) return true end)", "p.lua:2"),
+            (
+                "property(\"a\", function(t) return true end)\nproperty(\"a\", function(t) return true end)",
+                "p.lua:2",
+            ),
             ("x = = 1", "p.lua:1"),
             ("local x = 1", "declares no property"),
             ("property(1, 2)", "p.lua:1"),

@@ -386,7 +386,11 @@ fn as_table(lua: &Lua, value: Value) -> mlua::Result<Table> {
 }
 
 impl HookRunner for LuaHooks {
-    fn properties(&self, file: &str, source: &str) -> Result<Box<dyn crate::model::property::Judge>, ApiError> {
+    fn properties(
+        &self,
+        file: &str,
+        source: &str,
+    ) -> Result<Box<dyn crate::model::property::Judge>, ApiError> {
         Ok(Box::new(super::properties::load(file, source)?))
     }
 

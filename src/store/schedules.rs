@@ -228,8 +228,9 @@ impl Tx<'_> {
 
     /// Every schedule of any state, in start order.
     pub fn all_schedules(&self) -> rusqlite::Result<Vec<Schedule>> {
-        let mut stmt =
-            self.tx.prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY start_at, id"))?;
+        let mut stmt = self
+            .tx
+            .prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY start_at, id"))?;
         stmt.query_map([], schedule_from_row)?.collect()
     }
 
