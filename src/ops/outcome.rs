@@ -3,7 +3,6 @@
 
 use serde_json::Value;
 
-pub use super::fuzz::{FuzzReport, FuzzStep, Violation};
 use crate::api::{shapes, views};
 use crate::engine::AdvanceReport;
 use crate::engine::HandlerVerdict;
@@ -15,6 +14,7 @@ use crate::model::policy::{Policy, PolicyRule};
 use crate::model::{
     Action, ApiError, DirectoryObject, PrincipalKind, RoleDefinition, Schedule, ScheduleRequest, Timestamp,
 };
+pub use crate::report::{FuzzReport, FuzzStep, Violation};
 
 /// What happened to the request an outcome carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,7 @@
 mod access;
 mod chain;
 mod check;
+mod fuzzed;
 mod gates;
 mod history;
 mod who;
@@ -19,5 +20,6 @@ mod who;
 pub use access::{AccessReport, access};
 pub use chain::{Chain, GroupLink, Holder, Holding, Membership, Named, Obstacle, ObstacleKind, When, Window};
 pub use check::{Answer, CheckReport, PropertyResult, Status, check, judge_at};
+pub use fuzzed::{FuzzReport, FuzzStep, Violation};
 pub use history::{EVENTS_BEFORE, Event, Moment, history, leading_to};
 pub use who::{Place, WhoQuery, WhoReport, who};

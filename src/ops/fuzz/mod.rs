@@ -11,63 +11,18 @@ mod steps;
 
 use std::collections::HashMap;
 
-use serde::Serialize;
-
 use self::steps::{Act, Generator, RequestRef, Step};
 use super::{FuzzArgs, Outcome};
 use crate::engine::{Engine, Session};
+use crate::model::ApiError;
 use crate::model::property::{Judge, Verdict};
-use crate::model::time::format_timestamp;
-use crate::model::{ApiError, Timestamp};
-use crate::report::Status;
+use crate::report::{FuzzReport, FuzzStep, Status, Violation};
 
 /// The most steps one run may take.
 pub const MAX_STEPS: usize = 10_000;
 /// How many draws a step may take before the clock moves instead (a draw can find nothing to act
 /// on, or a step the tenant refuses: a role already active, an approval needed first).
 const DRAWS_PER_STEP: usize = 8;
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FuzzReport {
-    pub file: String,
-    pub seed: u64,
-    /// The steps asked for.
-    pub steps: usize,
-    /// The steps taken (fewer when a property broke first).
-    pub taken: usize,
-    pub properties: Vec<String>,
-    pub violation: Option<Violation>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Violation {
-    pub property: String,
-    pub status: Status,
-    pub message: Option<String>,
-    /// After which step it broke (0: the store broke it before any step).
-    pub after_step: usize,
-    #[serde(serialize_with = "time")]
-    pub at: Timestamp,
-    /// The shortest steps found that break it, in order.
-    pub shrunk: Vec<FuzzStep>,
-    /// Those steps as a Lua scenario, ending with the property's check.
-    pub script: String,
-}
-
-/// One step as people read it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FuzzStep {
-    /// Who takes it: a user's principal name, or `None` for the administrator.
-    pub by: Option<String>,
-    pub does: String,
-}
-
-fn time<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format_timestamp(*t))
-}
 
 /// What a fuzz run shares: the store, the caller, the administrator, the properties.
 struct Run<'a> {
