@@ -204,6 +204,16 @@ pub trait HookRunner {
         event: HookEvent,
         call: &HookCall<'_>,
     ) -> Result<Option<HookDecision>, HookFailure>;
+    /// Loads a property file (`check`, `fuzz`): its properties, ready to be judged at instants.
+    /// `file` names it in messages. A host without properties refuses.
+    fn properties(
+        &self,
+        file: &str,
+        source: &str,
+    ) -> Result<Box<dyn crate::model::property::Judge>, ApiError> {
+        let _ = source;
+        Err(ApiError::usage(format!("this host cannot run the properties of '{file}'")))
+    }
 }
 
 fn schedule_value(s: &Schedule) -> Value {

@@ -274,6 +274,21 @@ impl Engine {
         }
     }
 
+    /// Loads a property file through the hook host (the Lua sandbox): see
+    /// [`HookRunner::properties`].
+    pub fn properties(
+        &self,
+        file: &str,
+        source: &str,
+    ) -> Result<Box<dyn crate::model::property::Judge>, ApiError> {
+        match &self.runner {
+            Some(runner) => runner.properties(file, source),
+            None => {
+                Err(ApiError::usage(format!("no Lua host is installed to run the properties of '{file}'")))
+            }
+        }
+    }
+
     /// Installs the host that runs policy hooks (the Lua sandbox of `crate::hooks`). Without
     /// one, a tenant with hooks refuses the requests they would judge.
     pub fn set_hook_runner(&mut self, runner: Rc<dyn HookRunner>) {

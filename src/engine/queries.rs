@@ -254,6 +254,11 @@ impl Engine {
         })
     }
 
+    /// Every schedule the store keeps, of any state, in start order: the history `check` walks.
+    pub fn schedule_history(&mut self) -> Result<Vec<Schedule>, ApiError> {
+        self.read(|tx, _| Ok(tx.all_schedules()?))
+    }
+
     /// Who approves when a policy names no approvers: the Privileged Role Administrators and
     /// Global Administrators in effect now (ids).
     pub fn default_approvers(&mut self) -> Result<Vec<String>, ApiError> {

@@ -8,6 +8,7 @@ mod hints;
 mod memory;
 mod operations;
 mod patterns;
+pub mod properties;
 pub mod runner;
 pub mod sandbox;
 pub mod scenario;

@@ -43,7 +43,7 @@ use super::sandbox::{self, Limits, Prelude};
 use crate::engine::{
     Hook, HookCall, HookContext, HookDecision, HookEvent, HookFailure, HookRunner, RequestProperties,
 };
-use crate::model::Timestamp;
+use crate::model::{ApiError, Timestamp};
 
 const HANDLERS: [&str; 3] = ["validate", "route", "completed"];
 
@@ -386,6 +386,14 @@ fn as_table(lua: &Lua, value: Value) -> mlua::Result<Table> {
 }
 
 impl HookRunner for LuaHooks {
+    fn properties(
+        &self,
+        file: &str,
+        source: &str,
+    ) -> Result<Box<dyn crate::model::property::Judge>, ApiError> {
+        Ok(Box::new(super::properties::load(file, source)?))
+    }
+
     fn check(&self, name: &str, source: &str) -> Result<Vec<String>, HookFailure> {
         // A state of its own: nothing of a hook that is not yet stored stays behind.
         let p = Prepared::new(self.limits).map_err(|e| failure(name, &e))?;

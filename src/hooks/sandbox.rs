@@ -44,6 +44,8 @@ pub const HOOK_DEADLINE: Duration = Duration::from_millis(250 * DEBUG_SLOWDOWN);
 pub const SCENARIO_DEADLINE: Duration = Duration::from_secs(10 * 60);
 /// How long one REPL `lua` line may take.
 pub const REPL_LINE_DEADLINE: Duration = Duration::from_secs(60);
+/// How long one property may take at one instant (the budget is what a loop meets first).
+pub const PROPERTY_DEADLINE: Duration = Duration::from_secs(5 * DEBUG_SLOWDOWN);
 /// How much longer a debug build's hook deadline is (see [`HOOK_DEADLINE`]).
 const DEBUG_SLOWDOWN: u64 = if cfg!(debug_assertions) { 8 } else { 1 };
 
@@ -56,6 +58,10 @@ impl Limits {
         Limits { memory: 256 * 1024 * 1024, instructions: 200_000_000, deadline: SCENARIO_DEADLINE };
     /// For one REPL `lua` line.
     pub const REPL_LINE: Limits = Limits { deadline: REPL_LINE_DEADLINE, ..Limits::SCENARIO };
+    /// For one property at one instant (`check`, `fuzz`): a property runs at every instant of a
+    /// history, so each judgement must be quick.
+    pub const PROPERTY: Limits =
+        Limits { memory: 64 * 1024 * 1024, instructions: 5_000_000, deadline: PROPERTY_DEADLINE };
 }
 
 /// The engine's JSON as Lua values (`null` is `nil`), built the way mlua's serde path builds them

@@ -158,6 +158,9 @@ error_codes! {
     PimlabEasyPimConfigInvalid => User,
     /// `export --since` a mark the store does not have.
     PimlabMarkNotFound => NotFound,
+    /// A property file (`check`, `fuzz`) that does not load: a syntax error, an error while it
+    /// runs, no property, or two of one name (the message names the file and line).
+    PimlabPropertiesInvalid => User,
     /// Arguments a surface cannot use (a command line's usage error).
     Usage => Usage,
 }

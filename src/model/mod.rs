@@ -17,6 +17,7 @@ pub mod ids;
 pub mod permissions;
 pub mod policy;
 pub mod progress;
+pub mod property;
 pub mod request;
 pub mod time;
 

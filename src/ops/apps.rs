@@ -118,6 +118,8 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
         // Who holds a role reads assignments; who could, and a principal's access, eligibilities too.
         Operation::Who(a) if !a.could => Access::ReadAssignment,
         Operation::Who(_) | Operation::Access(_) => Access::ReadEligibility,
+        // Properties read who holds and could hold roles, as of every instant.
+        Operation::Check(_) | Operation::Fuzz(_) => Access::ReadEligibility,
         Operation::Role { action: RoleAction::List(_) | RoleAction::Show(_) } => Access::ReadRoles,
         Operation::Role { .. } => Access::WriteRoles,
         Operation::Policy { action: PolicyAction::Show(a) } if a.group.is_some() => Access::ReadGroupPolicy,

@@ -762,3 +762,35 @@ pub struct AccessArgs {
     #[serde(default, deserialize_with = "de::time")]
     pub at: Option<Timestamp>,
 }
+
+/// `check PROPS.lua`: properties judged at every instant of the store's history.
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct CheckArgs {
+    /// The property file (Lua): `property("name", function(t) return ... end)`, one or more.
+    pub props: PathBuf,
+}
+
+/// `fuzz --seed N --steps K --props PROPS.lua`: random valid steps against a private copy of the
+/// store, the properties checked after each; a violation shrunk to a script `run` replays.
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct FuzzArgs {
+    /// The seed of the step generator: the same seed gives the same steps.
+    #[arg(long, default_value_t = 1)]
+    #[serde(default = "first_seed")]
+    pub seed: u64,
+    /// How many steps to take (at most 10000).
+    #[arg(long, default_value_t = 100)]
+    #[serde(default = "fuzz_steps")]
+    pub steps: usize,
+    /// The property file (Lua), as `check` takes it.
+    #[arg(long, value_name = "PROPS.lua")]
+    pub props: PathBuf,
+}
+
+fn first_seed() -> u64 {
+    1
+}
+
+fn fuzz_steps() -> usize {
+    100
+}

@@ -13,8 +13,10 @@
 mod apps;
 pub mod args;
 mod azure;
+mod check;
 mod clock;
 mod directory;
+mod fuzz;
 mod hooks;
 mod outcome;
 mod policy;
@@ -25,7 +27,7 @@ pub mod values;
 use clap::Subcommand;
 
 pub use args::*;
-pub use outcome::{Outcome, PendingDecision, RequestEvent, ScopeTree};
+pub use outcome::{FuzzReport, FuzzStep, Outcome, PendingDecision, RequestEvent, ScopeTree, Violation};
 pub(crate) use requests::admin_request;
 
 use crate::engine::{Engine, Session};
@@ -172,6 +174,11 @@ pub enum Operation {
     Who(WhoArgs),
     /// Every role a principal holds or could hold at a time, and through what.
     Access(AccessArgs),
+    /// Judge Lua properties at every instant of the store's history: the first that breaks each.
+    Check(CheckArgs),
+    /// Random valid steps on a private copy of the store, checking properties after each; a
+    /// violation is shrunk to a Lua script `pimlab run` replays.
+    Fuzz(FuzzArgs),
     /// Settings of the lab itself (not of the tenant): the fidelity profile.
     Config {
         #[command(subcommand)]
@@ -212,7 +219,9 @@ impl Operation {
             | Operation::Notifications(_)
             | Operation::Audit(_)
             | Operation::Who(_)
-            | Operation::Access(_) => true,
+            | Operation::Access(_)
+            | Operation::Check(_)
+            | Operation::Fuzz(_) => true,
             Operation::Request { action } => !matches!(action, RequestAction::Cancel(_)),
             Operation::Role { action } => matches!(action, RoleAction::List(_) | RoleAction::Show(_)),
             Operation::Policy { action } => matches!(action, PolicyAction::Show(_)),
@@ -278,6 +287,8 @@ impl Operation {
             Operation::Audit(_) => "audit".into(),
             Operation::Who(_) => "who".into(),
             Operation::Access(_) => "access".into(),
+            Operation::Check(_) => "check".into(),
+            Operation::Fuzz(_) => "fuzz".into(),
             Operation::Config { .. } => "config".into(),
         }
     }
@@ -317,6 +328,8 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
         Operation::Audit(a) => clock::audit(engine, a),
         Operation::Who(a) => reports::who(engine, a),
         Operation::Access(a) => reports::access(engine, a),
+        Operation::Check(a) => check::check(engine, session, a, access),
+        Operation::Fuzz(a) => fuzz::fuzz(engine, session, a, access),
         Operation::Config { action: ConfigAction::Fidelity { action } } => {
             clock::fidelity(engine, session, action.as_ref())
         }

@@ -14,6 +14,7 @@ use crate::model::policy::{Policy, PolicyRule};
 use crate::model::{
     Action, ApiError, DirectoryObject, PrincipalKind, RoleDefinition, Schedule, ScheduleRequest, Timestamp,
 };
+pub use crate::report::{FuzzReport, FuzzStep, Violation};
 
 /// What happened to the request an outcome carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,10 @@ pub enum Outcome {
     Who(crate::report::WhoReport),
     /// What a principal holds (or could hold).
     Access(crate::report::AccessReport),
+    /// Properties judged over the store's history.
+    Check(crate::report::CheckReport),
+    /// Random steps on a copy of the store, and the shortest script that breaks a property.
+    Fuzz(FuzzReport),
     Request(ScheduleRequest, RequestEvent),
     Requests(Vec<ScheduleRequest>),
     /// Current and future schedules.
@@ -155,6 +160,8 @@ impl Outcome {
     pub fn exit_code(&self) -> i32 {
         match self {
             Outcome::HookTested { outcome: Err(_), .. } => 1,
+            Outcome::Check(r) if !r.all_held() => 1,
+            Outcome::Fuzz(r) if r.violation.is_some() => 1,
             _ => 0,
         }
     }
@@ -165,6 +172,8 @@ impl Outcome {
         match self {
             Outcome::Who(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Access(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
+            Outcome::Check(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
+            Outcome::Fuzz(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Request(q, RequestEvent::Explained) => shapes::explain(q),
             Outcome::Request(q, _) => views::request(q),
             Outcome::Requests(rows) => array(rows, views::request),

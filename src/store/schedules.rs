@@ -226,6 +226,14 @@ impl Tx<'_> {
         .collect()
     }
 
+    /// Every schedule of any state, in start order.
+    pub fn all_schedules(&self) -> rusqlite::Result<Vec<Schedule>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY start_at, id"))?;
+        stmt.query_map([], schedule_from_row)?.collect()
+    }
+
     /// Active (in-effect) assignment schedules for a role at a scope, across principals.
     pub fn active_assignments_of_role(&self, role_id: &str, scope: &str) -> rusqlite::Result<Vec<Schedule>> {
         let mut stmt = self.tx.prepare_cached(&format!(

@@ -24,6 +24,7 @@ mod groups_graph;
 mod groups_properties;
 mod hooks;
 mod lifecycle_properties;
+mod properties;
 mod repl;
 mod robustness;
 mod router_fuzz;
