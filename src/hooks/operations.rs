@@ -119,6 +119,8 @@ fn decode(lua: &Lua, name: &str, args: Value) -> Result<Operation, ApiError> {
         "clock.advance" => Operation::Clock { action: Some(ClockAction::Advance(d.args()?)) },
         "audit" => Operation::Audit(d.args()?),
         "who" => Operation::Who(d.args()?),
+        "check" => Operation::Check(d.source_only(|a: &mut CheckArgs| &mut a.props)?),
+        "fuzz" => Operation::Fuzz(d.source_only(|a: &mut FuzzArgs| &mut a.props)?),
         "access" => Operation::Access(d.args()?),
         "app.add" => Operation::App { action: AppAction::Add(d.args()?) },
         "app.grant" => Operation::App { action: AppAction::Grant(d.args()?) },
@@ -205,8 +207,8 @@ impl Decoder<'_> {
         }
     }
 
-    /// `hook add` or `hook update` from a script: the source is given, never read from a file
-    /// (`file` picks the arguments' file field, which a script may not set).
+    /// `hook add`, `hook update`, `check` or `fuzz` from a script: the Lua source is given, never
+    /// read from a file (`file` picks the arguments' file field, which a script may not set).
     fn source_only<A: DeserializeOwned + clap::Args + 'static>(
         &self,
         file: fn(&mut A) -> &mut Option<std::path::PathBuf>,
@@ -214,7 +216,7 @@ impl Decoder<'_> {
         let mut a: A = self.args()?;
         if file(&mut a).take().is_some() {
             return Err(ApiError::usage(format!(
-                "pim.{}: scripts cannot read files; give the hook's source",
+                "pim.{}: scripts cannot read files; give the Lua source itself (`source`)",
                 self.name
             )));
         }
@@ -253,8 +255,13 @@ fn known_keys<A: clap::Args + 'static>() -> &'static [String] {
                 })
                 .collect();
             // Fields clap does not show (`#[arg(skip)]`) but scripts give.
-            if TypeId::of::<A>() == TypeId::of::<HookAddArgs>()
-                || TypeId::of::<A>() == TypeId::of::<HookUpdateArgs>()
+            if [
+                TypeId::of::<HookAddArgs>(),
+                TypeId::of::<HookUpdateArgs>(),
+                TypeId::of::<CheckArgs>(),
+                TypeId::of::<FuzzArgs>(),
+            ]
+            .contains(&TypeId::of::<A>())
             {
                 keys.push("source".into());
             }

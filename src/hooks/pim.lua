@@ -90,6 +90,10 @@ end
 pim.who = with_first("who", "role")
 pim.access = with_first("access", "principal")
 
+-- Properties over time: `source` is the property file's text (scripts read no files).
+pim.check = with_first("check", "source")
+pim.fuzz = op("fuzz")
+
 function pim.request(id) return call("request.show", { id = id }) end
 function pim.cancel(id) return call("request.cancel", { id = id }) end
 function pim.explain(id) return call("request.explain", { id = id }) end

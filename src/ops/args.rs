@@ -767,7 +767,12 @@ pub struct AccessArgs {
 #[derive(Debug, Args, Clone, Deserialize)]
 pub struct CheckArgs {
     /// The property file (Lua): `property("name", function(t) return ... end)`, one or more.
-    pub props: PathBuf,
+    #[arg(required = true)]
+    #[serde(default)]
+    pub props: Option<PathBuf>,
+    /// The properties themselves (scripts give them this way; they cannot read files).
+    #[arg(skip)]
+    pub source: Option<String>,
 }
 
 /// `fuzz --seed N --steps K --props PROPS.lua`: random valid steps against a private copy of the
@@ -783,8 +788,12 @@ pub struct FuzzArgs {
     #[serde(default = "fuzz_steps")]
     pub steps: usize,
     /// The property file (Lua), as `check` takes it.
-    #[arg(long, value_name = "PROPS.lua")]
-    pub props: PathBuf,
+    #[arg(long, value_name = "PROPS.lua", required = true)]
+    #[serde(default)]
+    pub props: Option<PathBuf>,
+    /// The properties themselves (scripts give them this way; they cannot read files).
+    #[arg(skip)]
+    pub source: Option<String>,
 }
 
 fn first_seed() -> u64 {

@@ -15,20 +15,29 @@ pub(super) fn check(
     a: &CheckArgs,
     access: super::Access,
 ) -> Result<Outcome, ApiError> {
-    let (file, judge) = load(engine, &a.props, access)?;
+    let (file, judge) = load(engine, &a.props, &a.source, access)?;
     let mut answer = |engine: &mut Engine, at, q: &Question| answer(engine, session, at, q);
     Ok(Outcome::Check(crate::report::check(engine, judge.as_ref(), &file, &mut answer)?))
 }
 
-/// Reads and loads a property file: its name (for messages) and its properties.
+/// Loads the properties, given as text (scripts) or read from their file (the command line): the
+/// name messages give them, and the loaded properties.
 pub(super) fn load(
     engine: &mut Engine,
-    path: &std::path::Path,
+    path: &Option<std::path::PathBuf>,
+    source: &Option<String>,
     access: super::Access,
 ) -> Result<(String, Box<dyn Judge>), ApiError> {
-    let source = super::read_file(path, "property", access)?;
-    let file =
-        path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().to_string());
+    let (file, source) = match (source, path) {
+        (Some(text), _) => ("properties".to_string(), text.clone()),
+        (None, Some(path)) => (
+            path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().to_string()),
+            super::read_file(path, "property", access)?,
+        ),
+        (None, None) => {
+            return Err(ApiError::usage("give the properties: a Lua file (or, from a script, `source`)"));
+        }
+    };
     let judge = engine.properties(&file, &source)?;
     Ok((file, judge))
 }

@@ -77,7 +77,7 @@ pub(super) fn fuzz(
     if a.steps > MAX_STEPS {
         return Err(ApiError::usage(format!("--steps {}: at most {MAX_STEPS} steps", a.steps)));
     }
-    let (file, judge) = super::check::load(engine, &a.props, access)?;
+    let (file, judge) = super::check::load(engine, &a.props, &a.source, access)?;
     let run = Run { session, admin: Session::new(engine.default_caller()?), judge: judge.as_ref() };
     let mut fork = copy(engine)?;
     let mut generator = Generator::new(a.seed, &mut fork)?;
