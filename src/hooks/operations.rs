@@ -120,6 +120,8 @@ fn decode(lua: &Lua, name: &str, args: Value) -> Result<Operation, ApiError> {
         "audit" => Operation::Audit(d.args()?),
         "who" => Operation::Who(d.args()?),
         "access" => Operation::Access(d.args()?),
+        "report.activity" => Operation::Report { action: ReportAction::Activity(d.args()?) },
+        "timeline" => Operation::Timeline(d.args()?),
         "app.add" => Operation::App { action: AppAction::Add(d.args()?) },
         "app.grant" => Operation::App { action: AppAction::Grant(d.args()?) },
         "app.revoke" => Operation::App { action: AppAction::Revoke(d.args()?) },

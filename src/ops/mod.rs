@@ -7,8 +7,8 @@
 //! the JSON as a Lua value; a refusal reaches every surface as the same structured `ApiError`.
 //!
 //! Nothing here prints. The one thing an operation may need from outside the tenant is a file
-//! (`hook add --file`, `--body @FILE`); [`Access`] says whether the surface may read one (a
-//! script may not).
+//! (`hook add --file`, `--body @FILE`) or, for a picture, a file to write (`timeline --out`);
+//! [`Access`] says whether the surface may read or write one (a script may do neither).
 
 mod apps;
 pub mod args;
@@ -26,6 +26,7 @@ use clap::Subcommand;
 
 pub use args::*;
 pub use outcome::{Outcome, PendingDecision, RequestEvent, ScopeTree};
+pub use reports::PictureFormat;
 pub(crate) use requests::admin_request;
 
 use crate::engine::{Engine, Session};
@@ -37,13 +38,16 @@ pub struct Access {
     /// May read files named in arguments (`--file`, `@FILE`): the command line and the REPL may;
     /// scripts may not (the sandbox promises no file reads).
     pub read_files: bool,
+    /// May write files named in arguments (`timeline --out`): the command line and the REPL
+    /// may; scripts may not (they get what would have been written as a value).
+    pub write_files: bool,
 }
 
 impl Access {
     /// The command line and the REPL.
-    pub const TERMINAL: Access = Access { read_files: true };
+    pub const TERMINAL: Access = Access { read_files: true, write_files: true };
     /// Lua scenarios and REPL Lua lines.
-    pub const SCRIPT: Access = Access { read_files: false };
+    pub const SCRIPT: Access = Access { read_files: false, write_files: false };
 }
 
 /// What a single call may say about its session besides its arguments: the command line's global
@@ -172,6 +176,14 @@ pub enum Operation {
     Who(WhoArgs),
     /// Every role a principal holds or could hold at a time, and through what.
     Access(AccessArgs),
+    /// Reports over the store's history.
+    Report {
+        #[command(subcommand)]
+        action: ReportAction,
+    },
+    /// A Gantt-style picture of a period: eligibility windows, activations, approvals waiting,
+    /// refusals and expiries, written as SVG or as a self-contained HTML page.
+    Timeline(TimelineArgs),
     /// Settings of the lab itself (not of the tenant): the fidelity profile.
     Config {
         #[command(subcommand)]
@@ -212,7 +224,9 @@ impl Operation {
             | Operation::Notifications(_)
             | Operation::Audit(_)
             | Operation::Who(_)
-            | Operation::Access(_) => true,
+            | Operation::Access(_)
+            | Operation::Report { .. }
+            | Operation::Timeline(_) => true,
             Operation::Request { action } => !matches!(action, RequestAction::Cancel(_)),
             Operation::Role { action } => matches!(action, RoleAction::List(_) | RoleAction::Show(_)),
             Operation::Policy { action } => matches!(action, PolicyAction::Show(_)),
@@ -278,6 +292,8 @@ impl Operation {
             Operation::Audit(_) => "audit".into(),
             Operation::Who(_) => "who".into(),
             Operation::Access(_) => "access".into(),
+            Operation::Report { action: ReportAction::Activity(_) } => "report activity".into(),
+            Operation::Timeline(_) => "timeline".into(),
             Operation::Config { .. } => "config".into(),
         }
     }
@@ -317,6 +333,8 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
         Operation::Audit(a) => clock::audit(engine, a),
         Operation::Who(a) => reports::who(engine, a),
         Operation::Access(a) => reports::access(engine, a),
+        Operation::Report { action: ReportAction::Activity(a) } => reports::activity(engine, a),
+        Operation::Timeline(a) => reports::timeline(engine, a, access),
         Operation::Config { action: ConfigAction::Fidelity { action } } => {
             clock::fidelity(engine, session, action.as_ref())
         }

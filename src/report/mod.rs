@@ -4,13 +4,21 @@
 //! `who` (who holds a role at a time, and with `could` who could hold it without an
 //! administrator's help) and `access` (the same from a principal's side) share one vocabulary,
 //! [`Holder`]: a principal, the chain through which it holds the role, the window, and what
-//! stands in the way.
+//! stands in the way. `activity` and `timeline` look back over a period of the store's history
+//! (`history`): the first as numbers, the second as a picture (SVG or a self-contained HTML
+//! page, as text the surface writes where the user asked).
 
 mod access;
+mod activity;
 mod chain;
 mod gates;
+mod history;
+pub mod timeline;
 mod who;
 
 pub use access::{AccessReport, access};
+pub use activity::{ActivityReport, ActivityRow, GroupBy, Wait, activity};
 pub use chain::{Chain, GroupLink, Holder, Holding, Membership, Named, Obstacle, ObstacleKind, When, Window};
+pub use history::Period;
+pub use timeline::{Timeline, TimelineQuery, timeline};
 pub use who::{Place, WhoQuery, WhoReport, who};
