@@ -76,6 +76,11 @@ pub struct Wait {
     pub max: String,
 }
 
+/// One holding: principal, role, scope, and whether it was activated.
+type HoldingKey = (String, String, String, bool);
+/// A stretch of time, `[from, to)`.
+type Span = (Timestamp, Timestamp);
+
 /// What one row adds up before it is a row.
 #[derive(Default)]
 struct Tally {
@@ -228,8 +233,7 @@ pub fn activity(
     }
     // Active assignments, joined per holding first, so that a schedule and the one that replaced
     // it are not counted twice.
-    let mut holdings: BTreeMap<(String, String, String, bool), (usize, Vec<(Timestamp, Timestamp)>)> =
-        BTreeMap::new();
+    let mut holdings: BTreeMap<HoldingKey, (usize, Vec<Span>)> = BTreeMap::new();
     for (i, held) in h.held.iter().enumerate().filter(|(_, x)| x.is_active_assignment()) {
         let Some(span) = period.clip(held.start, held.end) else { continue };
         let key = (held.principal.id.clone(), held.role.id.clone(), held.scope.clone(), held.activated);

@@ -32,27 +32,102 @@ fn week() -> Lab {
     let lab = Lab::demo();
     for args in [
         &["policy", "set", "Security Administrator", "--require-approval", "true", "--approver", "kenji"][..],
-        &["policy", "set", "Conditional Access Administrator", "--require-approval", "true", "--approver", "kenji"],
+        &[
+            "policy",
+            "set",
+            "Conditional Access Administrator",
+            "--require-approval",
+            "true",
+            "--approver",
+            "kenji",
+        ],
         &["group", "add", DESK, "--role-assignable"],
-        &["active", "assign", "-p", DESK, "-r", "Security Reader", "--permanent", "-j", "the desk reads reports"],
-        &["eligible", "assign", "-p", "ben", "--group", DESK, "--access", "member", "--duration", "P90D", "-j", "rota"],
+        &[
+            "active",
+            "assign",
+            "-p",
+            DESK,
+            "-r",
+            "Security Reader",
+            "--permanent",
+            "-j",
+            "the desk reads reports",
+        ],
+        &[
+            "eligible",
+            "assign",
+            "-p",
+            "ben",
+            "--group",
+            DESK,
+            "--access",
+            "member",
+            "--duration",
+            "P90D",
+            "-j",
+            "rota",
+        ],
     ] {
         lab.run(args).ok();
     }
-    lab.run(&["--as", "alice", "activate", "-r", "Global Administrator", "--duration", "2h", "-j", "INC-1001 mailbox"])
-        .ok();
+    lab.run(&[
+        "--as",
+        "alice",
+        "activate",
+        "-r",
+        "Global Administrator",
+        "--duration",
+        "2h",
+        "-j",
+        "INC-1001 mailbox",
+    ])
+    .ok();
     let waits = lab
-        .run(&["--json", "--as", "chloe", "activate", "-r", "Security Administrator", "--duration", "4h", "-j", "alerts"])
+        .run(&[
+            "--json",
+            "--as",
+            "chloe",
+            "activate",
+            "-r",
+            "Security Administrator",
+            "--duration",
+            "4h",
+            "-j",
+            "alerts",
+        ])
         .ok();
     lab.run(&["--as", "lena", "activate", "-r", "Global Reader", "--duration", "12h", "-j", "all day"])
         .refused("RoleAssignmentRequestPolicyValidationFailed", 400);
-    lab.run(&["--as", "ben", "activate", "--group", DESK, "--access", "member", "--duration", "2h", "-j", "triage"])
-        .ok();
+    lab.run(&[
+        "--as",
+        "ben",
+        "activate",
+        "--group",
+        DESK,
+        "--access",
+        "member",
+        "--duration",
+        "2h",
+        "-j",
+        "triage",
+    ])
+    .ok();
     lab.run(&["clock", "advance", "3h"]).ok();
     lab.run(&["--as", "kenji", "approve", &id(&waits), "-j", "go ahead"]).ok();
     lab.run(&["clock", "advance", "1d"]).ok();
     let denied = lab
-        .run(&["--json", "--as", "isla", "activate", "-r", "Conditional Access Administrator", "--duration", "1h", "-j", "policy tweak"])
+        .run(&[
+            "--json",
+            "--as",
+            "isla",
+            "activate",
+            "-r",
+            "Conditional Access Administrator",
+            "--duration",
+            "1h",
+            "-j",
+            "policy tweak",
+        ])
         .ok();
     lab.run(&["clock", "advance", "1h"]).ok();
     lab.run(&["--as", "kenji", "deny", &id(&denied), "-j", "not this week"]).ok();
@@ -84,7 +159,10 @@ fn the_week_by_role_counts_activations_refusals_denials_approvals_and_hours() {
     assert_eq!((sec["approved"].as_u64(), sec["jitHours"].as_f64()), (Some(1), Some(4.0)));
     assert_eq!(sec["approvalWait"], serde_json::json!({"min": "PT3H", "median": "PT3H", "max": "PT3H"}));
     let ca = row(&r, "Conditional Access Administrator");
-    assert_eq!((ca["activations"].as_u64(), ca["denied"].as_u64(), ca["jitHours"].as_f64()), (Some(1), Some(1), Some(0.0)));
+    assert_eq!(
+        (ca["activations"].as_u64(), ca["denied"].as_u64(), ca["jitHours"].as_f64()),
+        (Some(1), Some(1), Some(0.0))
+    );
     assert_eq!(row(&r, "Global Reader")["refused"], 1, "the refusal comes from the audit trail");
     // The group chain: ben's membership is its own just-in-time holding, the group's role standing.
     let membership = row(&r, &format!("member of {DESK}"));
@@ -93,7 +171,12 @@ fn the_week_by_role_counts_activations_refusals_denials_approvals_and_hours() {
     assert_eq!((reader["peakHolders"].as_u64(), reader["standingHours"].as_f64()), (Some(2), Some(336.0)));
     let total = &r["total"];
     assert_eq!(
-        (total["activations"].as_u64(), total["refused"].as_u64(), total["denied"].as_u64(), total["approved"].as_u64()),
+        (
+            total["activations"].as_u64(),
+            total["refused"].as_u64(),
+            total["denied"].as_u64(),
+            total["approved"].as_u64()
+        ),
         (Some(4), Some(1), Some(1), Some(1))
     );
 }
@@ -126,7 +209,10 @@ fn by_principal_and_by_day_add_up_to_the_same_totals() {
 fn activity_as_table_json_and_csv() {
     let lab = week();
     insta::assert_snapshot!("activity_table", lab.run(&["report", "activity"]).ok().stdout);
-    insta::assert_snapshot!("activity_by_day_table", lab.run(&["report", "activity", "--by", "day"]).ok().stdout);
+    insta::assert_snapshot!(
+        "activity_by_day_table",
+        lab.run(&["report", "activity", "--by", "day"]).ok().stdout
+    );
     let csv = lab.run(&["report", "activity", "--by", "principal", "--format", "csv"]).ok().stdout;
     insta::assert_snapshot!("activity_by_principal_csv", csv);
     let json = lab.run(&["report", "activity", "--format", "json"]).ok().json();
@@ -138,12 +224,21 @@ fn activity_as_table_json_and_csv() {
 fn a_window_narrows_the_report_and_an_empty_one_is_refused_by_name() {
     let lab = week();
     let tuesday = lab
-        .run(&["--json", "report", "activity", "--since", "2025-01-07T00:00:00Z", "--until", "2025-01-08T00:00:00Z"])
+        .run(&[
+            "--json",
+            "report",
+            "activity",
+            "--since",
+            "2025-01-07T00:00:00Z",
+            "--until",
+            "2025-01-08T00:00:00Z",
+        ])
         .ok()
         .json();
     assert_eq!(tuesday["total"]["activations"], 1, "only isla's, on Tuesday");
     assert_eq!(tuesday["total"]["denied"], 1);
-    let run = lab.fails_unchanged(&["report", "activity", "--since", WEEK_END, "--until", "2025-01-06T00:00:00Z"]);
+    let run =
+        lab.fails_unchanged(&["report", "activity", "--since", WEEK_END, "--until", "2025-01-06T00:00:00Z"]);
     assert!(run.stderr.contains("2025-01-06T00:00:00Z") && run.stderr.contains(WEEK_END), "{run}");
 }
 
@@ -238,7 +333,11 @@ fn the_timeline_draws_a_known_activation_in_its_colour_where_its_times_fall() {
     }
     assert_ne!(rgb(&pixels, end + 6.0, middle), GREEN, "the activation ends at 11:00 (x={end})");
     assert_ne!(rgb(&pixels, start + 2.0, lanes[1].1 + 13.0), GREEN, "breakglass did not activate");
-    assert_eq!(rgb(&pixels, g.x("2025-01-06T12:00:00Z"), lanes[1].1 + 13.0), PURPLE, "its standing assignment");
+    assert_eq!(
+        rgb(&pixels, g.x("2025-01-06T12:00:00Z"), lanes[1].1 + 13.0),
+        PURPLE,
+        "its standing assignment"
+    );
     // Not blank: the picture holds the lanes, the marks and the legend, in several colours.
     let colours: std::collections::BTreeSet<[u8; 4]> =
         pixels.pixels().iter().map(|c| [c.red(), c.green(), c.blue(), c.alpha()]).collect();
@@ -253,10 +352,18 @@ fn the_whole_tenant_gets_a_lane_per_privileged_role_with_waits_refusals_denials_
     lab.run(&["timeline", "--out", out.to_str().unwrap()]).ok();
     let svg = std::fs::read_to_string(&out).unwrap();
     let names: Vec<String> = lanes(&svg).into_iter().map(|(n, _)| n).collect();
-    for role in ["Global Administrator", "Security Administrator", "Conditional Access Administrator", "Global Reader"] {
+    for role in [
+        "Global Administrator",
+        "Security Administrator",
+        "Conditional Access Administrator",
+        "Global Reader",
+    ] {
         assert!(names.iter().any(|n| n == role), "{role} has no lane: {names:?}");
     }
-    assert!(!names.iter().any(|n| n == "Directory Readers"), "Directory Readers is not privileged: {names:?}");
+    assert!(
+        !names.iter().any(|n| n == "Directory Readers"),
+        "Directory Readers is not privileged: {names:?}"
+    );
     for kind in ["eligible", "assigned", "activated", "waiting", "refused", "denied", "expired"] {
         assert!(svg.contains(&format!("class=\"mark {kind}\"")), "no {kind} mark");
     }
@@ -269,7 +376,11 @@ fn the_whole_tenant_gets_a_lane_per_privileged_role_with_waits_refusals_denials_
     assert_eq!(rgb(&pixels, g.x("2025-01-06T14:00:00Z"), top + 13.0), GREEN);
     let again = lab.path("again.svg");
     lab.run(&["timeline", "--out", again.to_str().unwrap()]).ok();
-    assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&out).unwrap(), "the same store, the same bytes");
+    assert_eq!(
+        std::fs::read(&again).unwrap(),
+        std::fs::read(&out).unwrap(),
+        "the same store, the same bytes"
+    );
 }
 
 #[test]
@@ -295,7 +406,8 @@ fn a_timeline_is_written_only_as_svg_or_html_and_a_script_gets_its_svg_back() {
     let run = lab.run(&["timeline", "--out", png.to_str().unwrap()]).usage();
     assert!(run.stderr.contains("week.png") && run.stderr.contains(".png"), "{run}");
     assert!(!png.exists(), "nothing written");
-    lab.run(&["timeline", "--role", "Global Administrator", "--principal", "alice", "--out", "x.svg"]).usage();
+    lab.run(&["timeline", "--role", "Global Administrator", "--principal", "alice", "--out", "x.svg"])
+        .usage();
     lab.run(&["timeline", "--role", "No Such Role", "--out", "x.svg"]).refused("RoleNotFound", 404);
     let script = lab.file(
         "t.lua",

@@ -239,8 +239,7 @@ pub fn timeline(engine: &mut Engine, q: &TimelineQuery) -> Result<Timeline, ApiE
     }
     for lane in &mut lanes {
         // Bars first, so the markers are drawn over them.
-        lane.marks
-            .sort_by(|a, b| (!a.kind.is_bar(), a.start, a.kind).cmp(&(!b.kind.is_bar(), b.start, b.kind)));
+        lane.marks.sort_by_key(|m| (!m.kind.is_bar(), m.start, m.kind));
     }
     lanes.sort_by(|a, b| (&a.label, &a.id).cmp(&(&b.label, &b.id)));
     Ok(Timeline { about, period: h.period, now: h.now, lanes })
