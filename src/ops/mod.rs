@@ -18,6 +18,7 @@ mod directory;
 mod hooks;
 mod outcome;
 mod policy;
+mod report_args;
 mod reports;
 mod requests;
 pub mod values;
@@ -26,7 +27,7 @@ use clap::Subcommand;
 
 pub use args::*;
 pub use outcome::{Outcome, PendingDecision, RequestEvent, ScopeTree};
-pub use reports::PictureFormat;
+pub use report_args::*;
 pub(crate) use requests::admin_request;
 
 use crate::engine::{Engine, Session};

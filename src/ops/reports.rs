@@ -2,9 +2,7 @@
 //! against the tenant, the answer computed by `report`. A timeline is the one report written to
 //! a file the user names (`--out`), here, where [`Access`] says whether the surface may.
 
-use std::path::Path;
-
-use super::{Access, AccessArgs, ActivityArgs, ActivityBy, Outcome, TimelineArgs, WhoArgs};
+use super::{Access, AccessArgs, ActivityArgs, ActivityBy, Outcome, PictureFormat, TimelineArgs, WhoArgs};
 use crate::engine::Engine;
 use crate::model::ApiError;
 use crate::report::timeline::{html, svg};
@@ -46,36 +44,6 @@ pub(super) fn activity(engine: &mut Engine, a: &ActivityArgs) -> Result<Outcome,
     };
     let report = crate::report::activity(engine, a.since, a.until, by)?;
     Ok(Outcome::Activity { report, format: a.format })
-}
-
-/// What a timeline is written as, by its file's extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PictureFormat {
-    Svg,
-    Html,
-}
-
-impl PictureFormat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PictureFormat::Svg => "svg",
-            PictureFormat::Html => "html",
-        }
-    }
-
-    /// The format `path` asks for, refusing any other extension by name.
-    fn of(path: &Path) -> Result<PictureFormat, ApiError> {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
-        match ext.as_str() {
-            "svg" => Ok(PictureFormat::Svg),
-            "html" => Ok(PictureFormat::Html),
-            _ => Err(ApiError::usage(format!(
-                "'{}': a timeline is written as FILE.svg or FILE.html, not {}",
-                path.display(),
-                if ext.is_empty() { "a file without an extension".to_string() } else { format!(".{ext}") }
-            ))),
-        }
-    }
 }
 
 /// `timeline`: written to `--out` where the surface may write files; a script gets the SVG back.
