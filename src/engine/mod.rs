@@ -24,6 +24,7 @@ pub mod extension;
 pub mod fidelity;
 mod group_access;
 mod group_policies;
+mod history;
 mod hook_admin;
 mod import;
 mod lifecycle;
@@ -55,6 +56,7 @@ pub use extension::{
     Hook, HookCall, HookContext, HookDecision, HookEvent, HookFailure, HookRunner, RequestProperties,
     TenantView,
 };
+pub use history::Refusal;
 pub use hook_admin::HandlerVerdict;
 pub use import::{Change, TenantFacts};
 pub use marks::Mark;

@@ -122,6 +122,8 @@ fn decode(lua: &Lua, name: &str, args: Value) -> Result<Operation, ApiError> {
         "check" => Operation::Check(d.source_only(|a: &mut CheckArgs| &mut a.props)?),
         "fuzz" => Operation::Fuzz(d.source_only(|a: &mut FuzzArgs| &mut a.props)?),
         "access" => Operation::Access(d.args()?),
+        "report.activity" => Operation::Report { action: ReportAction::Activity(d.args()?) },
+        "timeline" => Operation::Timeline(d.args()?),
         "app.add" => Operation::App { action: AppAction::Add(d.args()?) },
         "app.grant" => Operation::App { action: AppAction::Grant(d.args()?) },
         "app.revoke" => Operation::App { action: AppAction::Revoke(d.args()?) },

@@ -93,6 +93,11 @@ pim.access = with_first("access", "principal")
 -- Properties over time: `source` is the property file's text (scripts read no files).
 pim.check = with_first("check", "source")
 pim.fuzz = op("fuzz")
+-- Reports over the store's history: `pim.report.activity{by = "day"}` (the numbers) and
+-- `pim.timeline{role = R}` (the picture: a script cannot write files, so the SVG comes back as
+-- the result's `svg`, beside its lanes and marks).
+pim.report = { activity = op("report.activity") }
+pim.timeline = op("timeline")
 
 function pim.request(id) return call("request.show", { id = id }) end
 function pim.cancel(id) return call("request.cancel", { id = id }) end

@@ -140,6 +140,8 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
             ObjectAction::Add(_) | ObjectAction::AddMember(_) => Access::WriteDirectory,
         },
         Operation::Audit(_) => Access::ReadAudit,
+        // The history reports read refusals back from the audit trail.
+        Operation::Report { .. } | Operation::Timeline(_) => Access::ReadAudit,
         Operation::App { .. }
         | Operation::Notifications(_)
         | Operation::Hook { .. }

@@ -7,8 +7,8 @@
 //! the JSON as a Lua value; a refusal reaches every surface as the same structured `ApiError`.
 //!
 //! Nothing here prints. The one thing an operation may need from outside the tenant is a file
-//! (`hook add --file`, `--body @FILE`); [`Access`] says whether the surface may read one (a
-//! script may not).
+//! (`hook add --file`, `--body @FILE`) or, for a picture, a file to write (`timeline --out`);
+//! [`Access`] says whether the surface may read or write one (a script may do neither).
 
 mod apps;
 pub mod args;
@@ -20,6 +20,7 @@ mod fuzz;
 mod hooks;
 mod outcome;
 mod policy;
+mod report_args;
 mod reports;
 mod requests;
 pub mod values;
@@ -28,6 +29,7 @@ use clap::Subcommand;
 
 pub use args::*;
 pub use outcome::{FuzzReport, FuzzStep, Outcome, PendingDecision, RequestEvent, ScopeTree, Violation};
+pub use report_args::*;
 pub(crate) use requests::admin_request;
 
 use crate::engine::{Engine, Session};
@@ -39,13 +41,16 @@ pub struct Access {
     /// May read files named in arguments (`--file`, `@FILE`): the command line and the REPL may;
     /// scripts may not (the sandbox promises no file reads).
     pub read_files: bool,
+    /// May write files named in arguments (`timeline --out`): the command line and the REPL
+    /// may; scripts may not (they get what would have been written as a value).
+    pub write_files: bool,
 }
 
 impl Access {
     /// The command line and the REPL.
-    pub const TERMINAL: Access = Access { read_files: true };
+    pub const TERMINAL: Access = Access { read_files: true, write_files: true };
     /// Lua scenarios and REPL Lua lines.
-    pub const SCRIPT: Access = Access { read_files: false };
+    pub const SCRIPT: Access = Access { read_files: false, write_files: false };
 }
 
 /// What a single call may say about its session besides its arguments: the command line's global
@@ -179,6 +184,14 @@ pub enum Operation {
     /// Random valid steps on a private copy of the store, checking properties after each; a
     /// violation is shrunk to a Lua script `pimlab run` replays.
     Fuzz(FuzzArgs),
+    /// Reports over the store's history.
+    Report {
+        #[command(subcommand)]
+        action: ReportAction,
+    },
+    /// A Gantt-style picture of a period: eligibility windows, activations, approvals waiting,
+    /// refusals and expiries, written as SVG or as a self-contained HTML page.
+    Timeline(TimelineArgs),
     /// Settings of the lab itself (not of the tenant): the fidelity profile.
     Config {
         #[command(subcommand)]
@@ -221,7 +234,9 @@ impl Operation {
             | Operation::Who(_)
             | Operation::Access(_)
             | Operation::Check(_)
-            | Operation::Fuzz(_) => true,
+            | Operation::Fuzz(_)
+            | Operation::Report { .. }
+            | Operation::Timeline(_) => true,
             Operation::Request { action } => !matches!(action, RequestAction::Cancel(_)),
             Operation::Role { action } => matches!(action, RoleAction::List(_) | RoleAction::Show(_)),
             Operation::Policy { action } => matches!(action, PolicyAction::Show(_)),
@@ -289,6 +304,8 @@ impl Operation {
             Operation::Access(_) => "access".into(),
             Operation::Check(_) => "check".into(),
             Operation::Fuzz(_) => "fuzz".into(),
+            Operation::Report { action: ReportAction::Activity(_) } => "report activity".into(),
+            Operation::Timeline(_) => "timeline".into(),
             Operation::Config { .. } => "config".into(),
         }
     }
@@ -330,6 +347,8 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
         Operation::Access(a) => reports::access(engine, a),
         Operation::Check(a) => check::check(engine, session, a, access),
         Operation::Fuzz(a) => fuzz::fuzz(engine, session, a, access),
+        Operation::Report { action: ReportAction::Activity(a) } => reports::activity(engine, a),
+        Operation::Timeline(a) => reports::timeline(engine, a, access),
         Operation::Config { action: ConfigAction::Fidelity { action } } => {
             clock::fidelity(engine, session, action.as_ref())
         }

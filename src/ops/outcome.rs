@@ -51,6 +51,18 @@ pub enum Outcome {
     Check(crate::report::CheckReport),
     /// Random steps on a copy of the store, and the shortest script that breaks a property.
     Fuzz(FuzzReport),
+    /// `report activity`, and how the command line prints it.
+    Activity {
+        report: crate::report::ActivityReport,
+        format: super::ReportFormat,
+    },
+    /// A timeline: written to a file, or (for a script) its picture as text.
+    Timeline {
+        timeline: crate::report::Timeline,
+        format: super::PictureFormat,
+        written: Option<std::path::PathBuf>,
+        picture: Option<String>,
+    },
     Request(ScheduleRequest, RequestEvent),
     Requests(Vec<ScheduleRequest>),
     /// Current and future schedules.
@@ -174,6 +186,19 @@ impl Outcome {
             Outcome::Access(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Check(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Fuzz(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
+            Outcome::Activity { report, .. } => {
+                serde_json::to_value(report).unwrap_or_else(|e| Value::String(e.to_string()))
+            }
+            Outcome::Timeline { timeline, format, written, picture } => {
+                let mut v = serde_json::to_value(timeline).unwrap_or_else(|e| Value::String(e.to_string()));
+                v["format"] = Value::from(format.as_str());
+                match (written, picture) {
+                    (Some(path), _) => v["file"] = Value::from(path.display().to_string()),
+                    (None, Some(text)) => v[format.as_str()] = Value::from(text.as_str()),
+                    (None, None) => {}
+                }
+                v
+            }
             Outcome::Request(q, RequestEvent::Explained) => shapes::explain(q),
             Outcome::Request(q, _) => views::request(q),
             Outcome::Requests(rows) => array(rows, views::request),

@@ -6,7 +6,7 @@ use serde::{Serialize, Serializer};
 use crate::model::Timestamp;
 use crate::model::time::format_timestamp;
 
-fn time<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+pub(super) fn time<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_timestamp(*t))
 }
 

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::chain::When;
-use super::history::{Event, history, leading_to};
+use super::instants::{Event, history, leading_to};
 use crate::engine::Engine;
 use crate::model::property::{Judge, Question, TenantAt, Verdict};
 use crate::model::time::format_timestamp;

@@ -4,22 +4,30 @@
 //! `who` (who holds a role at a time, and with `could` who could hold it without an
 //! administrator's help) and `access` (the same from a principal's side) share one vocabulary,
 //! [`Holder`]: a principal, the chain through which it holds the role, the window, and what
-//! stands in the way.
+//! stands in the way. `activity` and `timeline` look back over a period of the store's history
+//! (`history`): the first as numbers, the second as a picture (SVG or a self-contained HTML
+//! page, as text the surface writes where the user asked).
 //!
-//! `check` (properties judged at every instant of the history, `history`: the instants and what
+//! `check` (properties judged at every instant of the history, `instants`: the instants and what
 //! happened at each) runs a property file's properties through `model::property`'s traits.
 
 mod access;
+mod activity;
 mod chain;
 mod check;
 mod fuzzed;
 mod gates;
 mod history;
+mod instants;
+pub mod timeline;
 mod who;
 
 pub use access::{AccessReport, access};
+pub use activity::{ActivityReport, ActivityRow, GroupBy, Wait, activity};
 pub use chain::{Chain, GroupLink, Holder, Holding, Membership, Named, Obstacle, ObstacleKind, When, Window};
 pub use check::{Answer, CheckReport, PropertyResult, Status, check, judge_at};
 pub use fuzzed::{FuzzReport, FuzzStep, Violation};
-pub use history::{EVENTS_BEFORE, Event, Moment, history, leading_to};
+pub use instants::{EVENTS_BEFORE, Event, Moment, history, leading_to};
+pub use history::Period;
+pub use timeline::{Timeline, TimelineQuery, timeline};
 pub use who::{Place, WhoQuery, WhoReport, who};

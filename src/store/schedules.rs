@@ -234,6 +234,19 @@ impl Tx<'_> {
         stmt.query_map([], schedule_from_row)?.collect()
     }
 
+    /// Schedules of either kind and any state whose window overlaps `[from, to)`: started before
+    /// `to`, neither ended nor due to end by `from`. The history reports (activity, timeline)
+    /// read a stretch of time with one statement, in start order.
+    pub fn schedules_overlapping(&self, from: Timestamp, to: Timestamp) -> rusqlite::Result<Vec<Schedule>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules
+             WHERE start_at < ?2 AND (end_at IS NULL OR end_at > ?1)
+               AND (state = 'live' OR ended_at > ?1)
+             ORDER BY start_at, id"
+        ))?;
+        stmt.query_map(params![to_millis(from), to_millis(to)], schedule_from_row)?.collect()
+    }
+
     /// Active (in-effect) assignment schedules for a role at a scope, across principals.
     pub fn active_assignments_of_role(&self, role_id: &str, scope: &str) -> rusqlite::Result<Vec<Schedule>> {
         let mut stmt = self.tx.prepare_cached(&format!(

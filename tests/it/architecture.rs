@@ -517,7 +517,7 @@ const ENGINE_ORDER: &[&[&str]] = &[
     &["target"],
     &["provision"],
     &["approvals"],
-    &["lifecycle", "clock", "direct", "queries", "policies", "roles", "hook_admin", "profile"],
+    &["lifecycle", "clock", "direct", "queries", "history", "policies", "roles", "hook_admin", "profile"],
     &["azure_policies", "azure_roles", "group_policies"],
     &["seed"],
     &["marks", "import"],

@@ -26,6 +26,7 @@ mod hooks;
 mod lifecycle_properties;
 mod properties;
 mod repl;
+mod reports;
 mod robustness;
 mod router_fuzz;
 mod sandbox;

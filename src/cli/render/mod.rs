@@ -6,6 +6,7 @@
 mod azure;
 mod directory;
 mod hints;
+mod history;
 mod hooks;
 mod policy;
 mod properties;
@@ -33,6 +34,7 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
         }
         Outcome::Who(_) | Outcome::Access(_) => report::render(engine, names, outcome, out),
         Outcome::Check(_) | Outcome::Fuzz(_) => properties::render(outcome, out),
+        Outcome::Activity { .. } | Outcome::Timeline { .. } => history::render(outcome, out),
         Outcome::Schedules(rows) if rows.is_empty() => writeln!(out, "no assignments"),
         Outcome::Instances(rows) if rows.is_empty() => writeln!(out, "no assignments in effect now"),
         Outcome::Schedules(rows) | Outcome::Instances(rows) => {
