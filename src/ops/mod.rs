@@ -15,6 +15,7 @@ pub mod args;
 mod azure;
 mod clock;
 mod directory;
+mod forks;
 mod hooks;
 mod outcome;
 mod policy;
@@ -25,6 +26,7 @@ pub mod values;
 use clap::Subcommand;
 
 pub use args::*;
+pub use forks::{DiffArgs, ForkArgs, Forked, open_store};
 pub use outcome::{Outcome, PendingDecision, RequestEvent, ScopeTree};
 pub(crate) use requests::admin_request;
 
@@ -172,6 +174,10 @@ pub enum Operation {
     Who(WhoArgs),
     /// Every role a principal holds or could hold at a time, and through what.
     Access(AccessArgs),
+    /// Copy the store, as of one instant, to a new file (safe while others write to it).
+    Fork(ForkArgs),
+    /// Who gains and who loses which privilege between two stores of one tenant, when, and why.
+    Diff(DiffArgs),
     /// Settings of the lab itself (not of the tenant): the fidelity profile.
     Config {
         #[command(subcommand)]
@@ -212,7 +218,9 @@ impl Operation {
             | Operation::Notifications(_)
             | Operation::Audit(_)
             | Operation::Who(_)
-            | Operation::Access(_) => true,
+            | Operation::Access(_)
+            | Operation::Fork(_)
+            | Operation::Diff(_) => true,
             Operation::Request { action } => !matches!(action, RequestAction::Cancel(_)),
             Operation::Role { action } => matches!(action, RoleAction::List(_) | RoleAction::Show(_)),
             Operation::Policy { action } => matches!(action, PolicyAction::Show(_)),
@@ -278,6 +286,8 @@ impl Operation {
             Operation::Audit(_) => "audit".into(),
             Operation::Who(_) => "who".into(),
             Operation::Access(_) => "access".into(),
+            Operation::Fork(_) => "fork".into(),
+            Operation::Diff(_) => "diff".into(),
             Operation::Config { .. } => "config".into(),
         }
     }
@@ -317,6 +327,8 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
         Operation::Audit(a) => clock::audit(engine, a),
         Operation::Who(a) => reports::who(engine, a),
         Operation::Access(a) => reports::access(engine, a),
+        Operation::Fork(a) => forks::fork(engine, a, access),
+        Operation::Diff(a) => forks::diff(a, access),
         Operation::Config { action: ConfigAction::Fidelity { action } } => {
             clock::fidelity(engine, session, action.as_ref())
         }

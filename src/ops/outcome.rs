@@ -46,6 +46,10 @@ pub enum Outcome {
     Who(crate::report::WhoReport),
     /// What a principal holds (or could hold).
     Access(crate::report::AccessReport),
+    /// A store copied to a new file.
+    Forked(super::Forked),
+    /// Two stores' privileges compared.
+    Diff(crate::report::PrivilegeDiff),
     Request(ScheduleRequest, RequestEvent),
     Requests(Vec<ScheduleRequest>),
     /// Current and future schedules.
@@ -165,6 +169,8 @@ impl Outcome {
         match self {
             Outcome::Who(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Access(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
+            Outcome::Forked(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
+            Outcome::Diff(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Request(q, RequestEvent::Explained) => shapes::explain(q),
             Outcome::Request(q, _) => views::request(q),
             Outcome::Requests(rows) => array(rows, views::request),

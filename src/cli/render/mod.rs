@@ -8,6 +8,7 @@ mod directory;
 mod hints;
 mod hooks;
 mod policy;
+mod privilege_diff;
 mod records;
 mod report;
 mod requests;
@@ -31,6 +32,8 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
             requests::render(engine, names, outcome, out)
         }
         Outcome::Who(_) | Outcome::Access(_) => report::render(engine, names, outcome, out),
+        Outcome::Forked(f) => writeln!(out, "Forked tenant {} as of {} to {}", f.tenant_id, f.clock, f.path),
+        Outcome::Diff(d) => privilege_diff::render(engine, names, d, out),
         Outcome::Schedules(rows) if rows.is_empty() => writeln!(out, "no assignments"),
         Outcome::Instances(rows) if rows.is_empty() => writeln!(out, "no assignments in effect now"),
         Outcome::Schedules(rows) | Outcome::Instances(rows) => {
