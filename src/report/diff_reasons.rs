@@ -59,28 +59,33 @@ pub(super) fn reasons(
 ) -> Result<Vec<Reason>, ApiError> {
     let groups: Vec<&str> =
         c.via.iter().filter_map(|v| v.group.as_ref()).map(|g| g.group.id.as_str()).collect();
-    let mut who: Vec<&str> = vec![c.privilege.principal.id.as_str()];
-    who.extend(&groups);
-    let mut what: Vec<&str> = vec![c.privilege.role.id.as_str(), c.privilege.scope.id.as_str()];
-    what.extend(&groups);
+    let principal = [c.privilege.principal.id.as_str()];
+    let mut links: Vec<&str> = vec![c.privilege.role.id.as_str(), c.privilege.scope.id.as_str()];
+    links.extend(&groups);
+    let role = [c.privilege.role.id.as_str()];
+    // The principal's own rows about the role or a group on the chain; the chain's groups' rows
+    // about the role; the role's policy changes.
+    let about = [(&principal[..], &links[..]), (&groups[..], &role[..])];
     let mut out = Vec::new();
     for (side, rows, engine) in [(Side::A, parted_a, a), (Side::B, parted_b, b)] {
-        for row in pick(rows, &who, &what) {
+        for row in pick(rows, &about, &role) {
             out.push(reason(side, row, engine)?);
         }
     }
     Ok(out)
 }
 
-/// The rows about `who` and `what`, policy changes of `what`, and the rows of their requests.
-fn pick<'r>(rows: &'r [AuditRecord], who: &[&str], what: &[&str]) -> Vec<&'r AuditRecord> {
+/// The rows that name one of `who` and one of its `what`, policy changes of `role`, and the other
+/// rows of their requests.
+fn pick<'r>(rows: &'r [AuditRecord], about: &[(&[&str], &[&str])], role: &[&str]) -> Vec<&'r AuditRecord> {
     let names = |row: &AuditRecord, ids: &[&str]| {
         row.targets.iter().any(|t| ids.iter().any(|id| id.eq_ignore_ascii_case(&t.id)))
     };
     let direct: Vec<&AuditRecord> = rows
         .iter()
         .filter(|r| {
-            (names(r, who) && names(r, what)) || (r.activity.starts_with(POLICY_CHANGE) && names(r, what))
+            about.iter().any(|(who, what)| names(r, who) && names(r, what))
+                || (r.activity.starts_with(POLICY_CHANGE) && names(r, role))
         })
         .collect();
     let requests: Vec<&str> = direct.iter().filter_map(|r| r.request_id.as_deref()).collect();

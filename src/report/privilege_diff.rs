@@ -163,22 +163,11 @@ pub fn privilege_diff(
     instants.sort();
     instants.dedup();
     let (parted_a, parted_b) = divergence(a, b)?;
-    let changes = {
+    let mut changes = {
         let mut ra = Reader::new(a, Some(at))?;
         let mut rb = Reader::new(b, Some(at))?;
         compare(&mut ra, &mut rb, &instants)?
     };
-    let mut changes: Vec<Change> = changes
-        .into_iter()
-        .map(|(direction, held, from, until)| Change {
-            direction,
-            privilege: held.privilege,
-            from,
-            until,
-            via: held.via,
-            because: Vec::new(),
-        })
-        .collect();
     for c in &mut changes {
         c.because = reasons(c, &parted_a, &parted_b, a, b)?;
     }
@@ -199,11 +188,7 @@ pub fn privilege_diff(
 type Open = BTreeMap<(Direction, Key), (Held, Timestamp)>;
 
 /// Both stores' holdings at each instant, differences merged into windows.
-fn compare(
-    a: &mut Reader<'_>,
-    b: &mut Reader<'_>,
-    instants: &[Timestamp],
-) -> Result<Vec<(Direction, Held, Timestamp, Option<Timestamp>)>, ApiError> {
+fn compare(a: &mut Reader<'_>, b: &mut Reader<'_>, instants: &[Timestamp]) -> Result<Vec<Change>, ApiError> {
     let (mut names_a, mut names_b) = (ScopeNames::default(), ScopeNames::default());
     let mut open: Open = BTreeMap::new();
     let mut done = Vec::new();
@@ -225,7 +210,7 @@ fn compare(
         let ended: Vec<(Direction, Key)> = open.keys().filter(|k| !now.contains_key(*k)).cloned().collect();
         for k in ended {
             if let Some((held, from)) = open.remove(&k) {
-                done.push((k.0, held, from, Some(t)));
+                done.push(change(k.0, held, from, Some(t)));
             }
         }
         for (k, held) in now {
@@ -243,8 +228,13 @@ fn compare(
             }
         }
     }
-    done.extend(open.into_iter().map(|(k, (held, from))| (k.0, held, from, None)));
+    done.extend(open.into_iter().map(|(k, (held, from))| change(k.0, held, from, None)));
     Ok(done)
+}
+
+/// A difference found, before its reasons are looked up.
+fn change(direction: Direction, held: Held, from: Timestamp, until: Option<Timestamp>) -> Change {
+    Change { direction, privilege: held.privilege, from, until, via: held.via, because: Vec::new() }
 }
 
 /// Requests waiting for a decision in `this` store that do not wait in `other`.
