@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::values::{self, de};
-use super::{Access, Outcome};
+use super::{Access, Forked, Outcome};
 use crate::engine::Engine;
 use crate::model::time::{IsoDuration, format_timestamp};
 use crate::model::{ApiError, ErrorCode, Timestamp};
@@ -37,16 +37,6 @@ pub struct DiffArgs {
     #[arg(long, value_name = "PERIOD", value_parser = values::duration)]
     #[serde(default, deserialize_with = "de::duration")]
     pub over: Option<IsoDuration>,
-}
-
-/// What `fork` made.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Forked {
-    pub path: String,
-    pub tenant_id: String,
-    /// The clock of the fork (the original's when it was copied).
-    pub clock: String,
 }
 
 fn refuse_script(access: Access, what: &str) -> Result<(), ApiError> {

@@ -26,8 +26,8 @@ pub mod values;
 use clap::Subcommand;
 
 pub use args::*;
-pub use forks::{DiffArgs, ForkArgs, Forked, open_store};
-pub use outcome::{Outcome, PendingDecision, RequestEvent, ScopeTree};
+pub use forks::{DiffArgs, ForkArgs, open_store};
+pub use outcome::{Forked, Outcome, PendingDecision, RequestEvent, ScopeTree};
 pub(crate) use requests::admin_request;
 
 use crate::engine::{Engine, Session};

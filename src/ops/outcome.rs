@@ -47,7 +47,7 @@ pub enum Outcome {
     /// What a principal holds (or could hold).
     Access(crate::report::AccessReport),
     /// A store copied to a new file.
-    Forked(super::Forked),
+    Forked(Forked),
     /// Two stores' privileges compared.
     Diff(crate::report::PrivilegeDiff),
     Request(ScheduleRequest, RequestEvent),
@@ -213,4 +213,14 @@ impl Outcome {
             Outcome::HookTested { verdicts, outcome, .. } => shapes::hook_test(verdicts, outcome),
         }
     }
+}
+
+/// What `fork` made.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Forked {
+    pub path: String,
+    pub tenant_id: String,
+    /// The clock of the fork (the original's when it was copied).
+    pub clock: String,
 }
