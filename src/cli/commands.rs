@@ -51,9 +51,13 @@ pub(super) fn dispatch(
     let session = session_options(cli).session(engine, &base)?;
     match command {
         Command::Init(_) => unreachable!("handled above"),
-        Command::Run(_) | Command::Repl | Command::Whatif(_) => {
-            Err(CliError::Usage("`run`, `whatif` and `repl` cannot be used from inside a session".into()))
+        Command::Run(_) | Command::Repl => {
+            Err(CliError::Usage("`run` and `repl` cannot be used from inside a session".into()))
         }
+        Command::Whatif(_) => Err(CliError::Usage(
+            "`whatif` forks a store file: run it as `pimlab whatif` from a terminal, not inside a session"
+                .into(),
+        )),
         Command::Completions(_) | Command::Man => Err(CliError::Usage(
             "`completions` and `man` write files for a shell or a manual: run them as `pimlab ...` from a \
              terminal, not inside a session"
