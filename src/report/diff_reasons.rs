@@ -121,3 +121,46 @@ fn reason(store: Side, row: &AuditRecord, engine: &mut Engine) -> Result<Reason,
         request,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::audit::AuditTarget;
+
+    fn row(seq: i64, activity: &str, targets: &[&str], request: Option<&str>) -> AuditRecord {
+        AuditRecord {
+            seq,
+            at: Timestamp::default(),
+            actor_id: "admin".into(),
+            activity: activity.into(),
+            category: "RoleManagement".into(),
+            result: "success".into(),
+            reason: None,
+            request_id: request.map(str::to_string),
+            targets: targets
+                .iter()
+                .map(|id| AuditTarget { id: id.to_string(), kind: "x".into(), display_name: None })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_privileges_reasons_are_its_own_rows_its_groups_rows_about_the_role_and_their_requests() {
+        let rows = [
+            row(1, "Add group", &["night"], None),
+            row(2, "Add member to group", &["night", "ben"], None),
+            row(3, "Add member to group", &["night", "emma"], None),
+            row(4, "Add member to role in PIM requested", &["reader", "night"], Some("q1")),
+            row(5, "Approve", &["someone"], Some("q1")),
+            row(6, "Update role setting in PIM", &["reader"], None),
+            row(7, "Update role setting in PIM", &["other role"], None),
+            row(8, "Add member to role in PIM requested", &["reader", "ben"], Some("q2")),
+        ];
+        let (principal, groups, role) = (["ben"], ["night"], ["reader"]);
+        let links = ["reader", "/", "night"];
+        let about = [(&principal[..], &links[..]), (&groups[..], &role[..])];
+        let picked: Vec<i64> = pick(&rows, &about, &role).iter().map(|r| r.seq).collect();
+        // Not the group's creation, nor emma's membership, nor another role's settings.
+        assert_eq!(picked, [2, 4, 5, 6, 8]);
+    }
+}
