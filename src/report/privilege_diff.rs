@@ -248,10 +248,15 @@ fn waiting_in(side: Side, this: &mut Engine, other: &mut Engine) -> Result<Vec<W
         }
         Ok(all)
     };
-    let theirs: Vec<String> = pending(other)?.into_iter().map(|q| q.id).collect();
+    // Two stores parted from one seed give their next requests the same ids: a request is the
+    // same one only if it is also for the same principal, role and action, made at the same time.
+    let same = |q: &crate::model::ScheduleRequest| {
+        (q.id.clone(), q.principal_id.clone(), q.role_definition_id.clone(), q.action, q.created_at)
+    };
+    let theirs: Vec<_> = pending(other)?.iter().map(same).collect();
     let mut reader = Reader::new(this, None)?;
     let mut out = Vec::new();
-    for q in pending(reader.engine)?.into_iter().filter(|q| !theirs.contains(&q.id)) {
+    for q in pending(reader.engine)?.into_iter().filter(|q| !theirs.contains(&same(q))) {
         let role = match q.surface {
             crate::model::Surface::Group => {
                 Named { id: q.role_definition_id.clone(), name: q.role_definition_id.clone() }

@@ -256,6 +256,33 @@ fn diff_names_who_gains_and_loses_what_when_and_why() {
 }
 
 #[test]
+fn requests_waiting_in_each_store_are_told_apart_even_when_the_seed_gave_them_one_id() {
+    let lab = Lab::demo();
+    lab.run(&["policy", "set", "Privileged Role Administrator", "--require-approval", "true"]).ok();
+    lab.run(&["fork", "b.db"]).ok();
+    let activate = ["activate", "-r", "Privileged Role Administrator", "-j", "waiting", "--duration", "1h"];
+    lab.run(&[&["--as", "alice"][..], &activate].concat()).ok();
+    let mut in_b = vec!["--db", "b.db", "--as", "dev"];
+    in_b.extend_from_slice(&activate);
+    crate::harness::cli::run_in(lab.dir.path(), &in_b).ok();
+    let d = lab.run(&["--json", "diff", "t.db", "b.db"]).ok().json();
+    let waiting: Vec<(String, String)> = d["waiting"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (s(&w["store"]), s(&w["principal"]["name"])))
+        .collect();
+    assert_eq!(
+        waiting,
+        [
+            ("a".to_string(), "alice@contoso.example".to_string()),
+            ("b".to_string(), "dev@contoso.example".to_string())
+        ]
+    );
+    assert!(changes(&d).is_empty(), "nothing waiting is a privilege");
+}
+
+#[test]
 fn diff_reads_as_a_table_and_a_story_and_as_json() {
     let lab = forked();
     let text = [
