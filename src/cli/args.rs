@@ -57,6 +57,8 @@ impl Command {
             Command::Import(a) => a.dry_run,
             Command::Mark(m) => m.name.is_none(),
             Command::Init(_) | Command::Run(_) | Command::Repl => false,
+            // It changes only its private copy of the store.
+            Command::Whatif(_) => true,
         }
     }
 }
@@ -103,6 +105,9 @@ pub enum Command {
     Arm(ArmArgs),
     /// Run a Lua scenario script (an in-memory store unless --db is given).
     Run(RunArgs),
+    /// Run a Lua scenario on a private copy of the store (--db) and show what it would change:
+    /// who would gain and lose which privilege, when, and why. The store itself is not touched.
+    Whatif(WhatifArgs),
     /// Open the interactive shell (also what `pimlab` alone does).
     Repl,
     /// Print the shell completion script for SHELL (e.g. `pimlab completions bash >
@@ -267,6 +272,16 @@ pub struct RunArgs {
     /// Give the new tenant the demonstration organisation; with --db, only when the store is new.
     #[arg(long)]
     pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WhatifArgs {
+    /// The scenario (a script `pimlab run` would run).
+    pub script: PathBuf,
+    /// Compare over at least this period from the store's clock (ISO 8601 duration, e.g. P7D)
+    /// [default: as far as the scenario moved the clock].
+    #[arg(long, value_name = "PERIOD", value_parser = crate::ops::values::duration)]
+    pub over: Option<crate::model::time::IsoDuration>,
 }
 
 #[derive(Debug, Args)]

@@ -54,6 +54,10 @@ pub(super) fn dispatch(
         Command::Run(_) | Command::Repl => {
             Err(CliError::Usage("`run` and `repl` cannot be used from inside a session".into()))
         }
+        Command::Whatif(_) => Err(CliError::Usage(
+            "`whatif` forks a store file: run it as `pimlab whatif` from a terminal, not inside a session"
+                .into(),
+        )),
         Command::Completions(_) | Command::Man => Err(CliError::Usage(
             "`completions` and `man` write files for a shell or a manual: run them as `pimlab ...` from a \
              terminal, not inside a session"

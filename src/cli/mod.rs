@@ -12,6 +12,7 @@ pub mod repl;
 pub mod scenario;
 pub mod shell;
 mod terminal;
+mod whatif;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -147,11 +148,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &cli.command {
         None | Some(args::Command::Repl) => repl::run(&cli, out, err),
         Some(args::Command::Run(a)) => scenario::run(&cli, a, out, err),
+        Some(args::Command::Whatif(a)) => whatif::run(&cli, a, out, err),
         Some(args::Command::Completions(a)) => help_files::completions(a.shell, out),
         Some(args::Command::Man) => help_files::man_page(out),
         Some(args::Command::Serve(a)) => serve(&cli, a),
         Some(command) => {
-            let path = cli.store_path();
+            // `diff A B` reads its two files; A stands for the store (no pimlab.db is needed).
+            let path = match command {
+                args::Command::Op(crate::ops::Operation::Diff(d)) => d.a.clone(),
+                _ => cli.store_path(),
+            };
             if !path.exists() && command.is_read_only() {
                 return Err(CliError::Usage(format!(
                     "there is no store at {}: nothing to read yet. Create one with `pimlab init --demo` (a \

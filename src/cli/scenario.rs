@@ -129,15 +129,28 @@ pub fn run(cli: &Cli, a: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
              start afresh with `pimlab --db {db} init --force` and its own --seed/--at/--demo"
         )));
     }
+    Ok(if play(cli, &mut shell, &a.script, &source, out, err)? { 0 } else { 1 })
+}
+
+/// Runs a script's source on a shell (as --as/--no-mfa say), streaming what it prints to `out`,
+/// then its error to `err` and `N passed, M failed` to `out`; returns whether it passed.
+pub(super) fn play(
+    cli: &Cli,
+    shell: &mut Shell,
+    script: &std::path::Path,
+    source: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<bool, CliError> {
     if cli.as_principal.is_some() || cli.no_mfa {
         shell.set_caller(cli.as_principal.as_deref(), !cli.no_mfa)?;
     }
-    let name = a.script.file_name().map_or("script".to_string(), |n| n.to_string_lossy().to_string());
-    let mut host = Host::new(&mut shell);
+    let name = script.file_name().map_or("script".to_string(), |n| n.to_string_lossy().to_string());
+    let mut host = Host::new(shell);
     // Each line goes out as it is printed: kept until the script ended, printed lines grew the
     // process past the script's memory limit.
     let mut failed_write = None;
-    let outcome = scenario::run(&source, &name, &mut host, &mut |line| {
+    let outcome = scenario::run(source, &name, &mut host, &mut |line| {
         if failed_write.is_none() {
             failed_write = writeln!(out, "{line}").err();
         }
@@ -149,7 +162,7 @@ pub fn run(cli: &Cli, a: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         writeln!(err, "error: {e}")?;
     }
     writeln!(out, "{} passed, {} failed", outcome.passed, outcome.failed)?;
-    Ok(if outcome.ok() { 0 } else { 1 })
+    Ok(outcome.ok())
 }
 
 /// Runs one Lua line in the REPL; prints what it prints and its value.

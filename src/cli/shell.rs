@@ -23,12 +23,17 @@ pub struct Shell {
 impl Shell {
     /// Opens the store at `path`, or a private in-memory one. Policy hooks run in the Lua host.
     pub fn open(path: Option<&Path>) -> Result<Shell, CliError> {
-        let (mut engine, store) = match path {
+        let (engine, store) = match path {
             Some(p) => (Engine::open(p)?, p.display().to_string()),
             None => (Engine::in_memory()?, "an in-memory store".to_string()),
         };
+        Ok(Shell::over(engine, &store))
+    }
+
+    /// A shell over an engine already open (a private fork), named `store` in messages.
+    pub fn over(mut engine: Engine, store: &str) -> Shell {
         engine.set_hook_runner(Rc::new(crate::hooks::LuaHooks::new(crate::api::views::REQUEST)));
-        Ok(Shell { engine, store, caller: None, mfa: true, lua: None })
+        Shell { engine, store: store.to_string(), caller: None, mfa: true, lua: None }
     }
 
     pub fn engine(&mut self) -> &mut Engine {

@@ -259,6 +259,16 @@ impl Engine {
         self.read(|tx, _| Ok(tx.all_schedules()?))
     }
 
+    /// The instants in `(from, until]` at which a schedule starts or ends (see
+    /// `Tx::schedule_boundaries`): where holdings can change.
+    pub fn schedule_boundaries(
+        &mut self,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<Timestamp>, ApiError> {
+        self.read(|tx, _| Ok(tx.schedule_boundaries(from, until)?))
+    }
+
     /// Who approves when a policy names no approvers: the Privileged Role Administrators and
     /// Global Administrators in effect now (ids).
     pub fn default_approvers(&mut self) -> Result<Vec<String>, ApiError> {

@@ -152,6 +152,12 @@ error_codes! {
     HookNotFound => NotFound,
     StoreAlreadyInitialized => Conflict,
     StoreNotInitialized => Conflict,
+    /// `fork` onto a file that exists: a fork never overwrites.
+    PimlabForkTargetExists => Conflict,
+    /// A store file named for `diff` that does not exist, is not a pimlab store, or holds no tenant.
+    PimlabStoreUnavailable => User,
+    /// `diff` of two stores of different tenants: their principals and roles cannot be matched.
+    PimlabDifferentTenants => User,
     /// An import file pimlab cannot read (the message names the file, line and column).
     PimlabImportInvalid => User,
     /// An EasyPIM configuration EasyPIM itself would refuse (the message names the entry).

@@ -147,6 +147,8 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
         | Operation::Hook { .. }
         | Operation::Scope { .. }
         | Operation::Clock { .. }
+        | Operation::Fork(_)
+        | Operation::Diff(_)
         | Operation::Config { .. } => return Ok(None),
     }))
 }

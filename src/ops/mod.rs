@@ -16,6 +16,7 @@ mod azure;
 mod check;
 mod clock;
 mod directory;
+mod forks;
 mod fuzz;
 mod hooks;
 mod outcome;
@@ -28,7 +29,10 @@ pub mod values;
 use clap::Subcommand;
 
 pub use args::*;
-pub use outcome::{FuzzReport, FuzzStep, Outcome, PendingDecision, RequestEvent, ScopeTree, Violation};
+pub use forks::{DiffArgs, ForkArgs, open_store};
+pub use outcome::{
+    Forked, FuzzReport, FuzzStep, Outcome, PendingDecision, RequestEvent, ScopeTree, Violation,
+};
 pub use report_args::*;
 pub(crate) use requests::admin_request;
 
@@ -192,6 +196,10 @@ pub enum Operation {
     /// A Gantt-style picture of a period: eligibility windows, activations, approvals waiting,
     /// refusals and expiries, written as SVG or as a self-contained HTML page.
     Timeline(TimelineArgs),
+    /// Copy the store, as of one instant, to a new file (safe while others write to it).
+    Fork(ForkArgs),
+    /// Who gains and who loses which privilege between two stores of one tenant, when, and why.
+    Diff(DiffArgs),
     /// Settings of the lab itself (not of the tenant): the fidelity profile.
     Config {
         #[command(subcommand)]
@@ -236,7 +244,9 @@ impl Operation {
             | Operation::Check(_)
             | Operation::Fuzz(_)
             | Operation::Report { .. }
-            | Operation::Timeline(_) => true,
+            | Operation::Timeline(_)
+            | Operation::Fork(_)
+            | Operation::Diff(_) => true,
             Operation::Request { action } => !matches!(action, RequestAction::Cancel(_)),
             Operation::Role { action } => matches!(action, RoleAction::List(_) | RoleAction::Show(_)),
             Operation::Policy { action } => matches!(action, PolicyAction::Show(_)),
@@ -306,6 +316,8 @@ impl Operation {
             Operation::Fuzz(_) => "fuzz".into(),
             Operation::Report { action: ReportAction::Activity(_) } => "report activity".into(),
             Operation::Timeline(_) => "timeline".into(),
+            Operation::Fork(_) => "fork".into(),
+            Operation::Diff(_) => "diff".into(),
             Operation::Config { .. } => "config".into(),
         }
     }
@@ -349,6 +361,8 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
         Operation::Fuzz(a) => fuzz::fuzz(engine, session, a, access),
         Operation::Report { action: ReportAction::Activity(a) } => reports::activity(engine, a),
         Operation::Timeline(a) => reports::timeline(engine, a, access),
+        Operation::Fork(a) => forks::fork(engine, a, access),
+        Operation::Diff(a) => forks::diff(a, access),
         Operation::Config { action: ConfigAction::Fidelity { action } } => {
             clock::fidelity(engine, session, action.as_ref())
         }

@@ -63,6 +63,10 @@ pub enum Outcome {
         written: Option<std::path::PathBuf>,
         picture: Option<String>,
     },
+    /// A store copied to a new file.
+    Forked(Forked),
+    /// Two stores' privileges compared.
+    Diff(crate::report::PrivilegeDiff),
     Request(ScheduleRequest, RequestEvent),
     Requests(Vec<ScheduleRequest>),
     /// Current and future schedules.
@@ -199,6 +203,8 @@ impl Outcome {
                 }
                 v
             }
+            Outcome::Forked(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
+            Outcome::Diff(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Request(q, RequestEvent::Explained) => shapes::explain(q),
             Outcome::Request(q, _) => views::request(q),
             Outcome::Requests(rows) => array(rows, views::request),
@@ -241,4 +247,14 @@ impl Outcome {
             Outcome::HookTested { verdicts, outcome, .. } => shapes::hook_test(verdicts, outcome),
         }
     }
+}
+
+/// What `fork` made.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Forked {
+    pub path: String,
+    pub tenant_id: String,
+    /// The clock of the fork (the original's when it was copied).
+    pub clock: String,
 }

@@ -50,6 +50,12 @@ impl<'e> Reader<'e> {
         self.now
     }
 
+    /// Reads at another time from now on, keeping the names, settings and hooks looked up.
+    pub(super) fn move_to(&mut self, at: Timestamp) {
+        self.at = at;
+        self.memberships_at = None;
+    }
+
     /// A directory object's name (a user's principal name when it has one), by id.
     pub(super) fn object(&mut self, id: &str) -> Result<Named, ApiError> {
         if let Some(n) = self.names.get(id) {

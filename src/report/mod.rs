@@ -10,15 +10,22 @@
 //!
 //! `check` (properties judged at every instant of the history, `instants`: the instants and what
 //! happened at each) runs a property file's properties through `model::property`'s traits.
+//!
+//! `privilege_diff` compares two stores of one tenant (a store and its fork): every privilege
+//! each holds at the same instants ([`holdings`], the same chains for the whole tenant), who gains
+//! and who loses which, when, and the audit rows that explain it ([`diff_reasons`]).
 
 mod access;
 mod activity;
 mod chain;
 mod check;
+mod diff_reasons;
 mod fuzzed;
 mod gates;
 mod history;
+mod holdings;
 mod instants;
+mod privilege_diff;
 pub mod timeline;
 mod who;
 
@@ -26,8 +33,13 @@ pub use access::{AccessReport, access};
 pub use activity::{ActivityReport, ActivityRow, GroupBy, Wait, activity};
 pub use chain::{Chain, GroupLink, Holder, Holding, Membership, Named, Obstacle, ObstacleKind, When, Window};
 pub use check::{Answer, CheckReport, PropertyResult, Status, check, judge_at};
+pub use diff_reasons::{Reason, RequestFacts};
 pub use fuzzed::{FuzzReport, FuzzStep, Violation};
-pub use instants::{EVENTS_BEFORE, Event, Moment, history, leading_to};
 pub use history::Period;
+pub use holdings::Privilege;
+pub use instants::{EVENTS_BEFORE, Event, Moment, history, leading_to};
+pub use privilege_diff::{
+    Change, DiffQuery, Direction, Over, PrivilegeDiff, Side, StoreFacts, Waiting, privilege_diff,
+};
 pub use timeline::{Timeline, TimelineQuery, timeline};
 pub use who::{Place, WhoQuery, WhoReport, who};

@@ -289,6 +289,18 @@ impl Tx<'_> {
         })
     }
 
+    /// Every instant in `(from, until]` at which some schedule starts, ends or ended early: the
+    /// only instants at which who holds what can change (a privilege diff samples exactly these).
+    pub fn schedule_boundaries(&self, from: Timestamp, until: Timestamp) -> rusqlite::Result<Vec<Timestamp>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT t FROM (SELECT start_at AS t FROM schedules UNION SELECT end_at FROM schedules
+                            UNION SELECT ended_at FROM schedules)
+             WHERE t > ?1 AND t <= ?2 ORDER BY t",
+        )?;
+        stmt.query_map(params![to_millis(from), to_millis(until)], |r| r.get::<_, i64>(0).map(from_millis))?
+            .collect()
+    }
+
     /// Live schedules whose end is at or before `t`.
     pub fn schedules_ending_by(&self, t: Timestamp) -> rusqlite::Result<Vec<Schedule>> {
         let mut stmt = self.tx.prepare_cached(&format!(

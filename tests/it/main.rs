@@ -17,6 +17,7 @@ mod engine_lifecycle;
 mod exchange_csv;
 mod exchange_export;
 mod exchange_json;
+mod forks;
 mod graph_annotations;
 mod graph_bodies;
 mod graph_router;

@@ -9,6 +9,7 @@ mod hints;
 mod history;
 mod hooks;
 mod policy;
+mod privilege_diff;
 mod properties;
 mod records;
 mod report;
@@ -35,6 +36,8 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
         Outcome::Who(_) | Outcome::Access(_) => report::render(engine, names, outcome, out),
         Outcome::Check(_) | Outcome::Fuzz(_) => properties::render(outcome, out),
         Outcome::Activity { .. } | Outcome::Timeline { .. } => history::render(outcome, out),
+        Outcome::Forked(f) => writeln!(out, "Forked tenant {} as of {} to {}", f.tenant_id, f.clock, f.path),
+        Outcome::Diff(d) => privilege_diff::render(engine, names, d, out),
         Outcome::Schedules(rows) if rows.is_empty() => writeln!(out, "no assignments"),
         Outcome::Instances(rows) if rows.is_empty() => writeln!(out, "no assignments in effect now"),
         Outcome::Schedules(rows) | Outcome::Instances(rows) => {

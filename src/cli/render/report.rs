@@ -7,7 +7,7 @@ use super::{Names, finish, table};
 use crate::engine::Engine;
 use crate::model::time::format_timestamp;
 use crate::ops::Outcome;
-use crate::report::{Holder, Holding, Membership, Obstacle, ObstacleKind, When};
+use crate::report::{Chain, Holder, Holding, Membership, Obstacle, ObstacleKind, When};
 
 pub(super) fn render(
     engine: &mut Engine,
@@ -72,21 +72,25 @@ fn when(at: crate::model::Timestamp, w: When) -> String {
     }
 }
 
-fn holds(h: Holding) -> &'static str {
+pub(super) fn holds(h: Holding) -> &'static str {
     match h {
         Holding::Active => "active",
         Holding::Eligible => "eligible",
     }
 }
 
-/// The chain in words: `eligible member of Tier-0 Admins → group's eligibility`.
 fn via(engine: &mut Engine, names: &mut Names, h: &Holder) -> String {
-    let grant = match (h.via.kind, h.via.assignment_type) {
+    chain(engine, names, &h.via)
+}
+
+/// A chain in words: `eligible member of Tier-0 Admins → group's eligibility`.
+pub(super) fn chain(engine: &mut Engine, names: &mut Names, via: &Chain) -> String {
+    let grant = match (via.kind, via.assignment_type) {
         ("eligibility", _) => "eligibility",
         (_, Some("Activated")) => "activation",
         _ => "assignment",
     };
-    let mut text = match &h.via.group {
+    let mut text = match &via.group {
         None => format!("direct {grant}"),
         Some(link) => {
             let member = match link.membership {
@@ -97,8 +101,8 @@ fn via(engine: &mut Engine, names: &mut Names, h: &Holder) -> String {
             format!("{member} of {} → group's {grant}", link.group.name)
         }
     };
-    if h.via.inherited {
-        text.push_str(&format!(" (inherited from {})", names.short_scope(engine, Some(&h.via.scope))));
+    if via.inherited {
+        text.push_str(&format!(" (inherited from {})", names.short_scope(engine, Some(&via.scope))));
     }
     text
 }
