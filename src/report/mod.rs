@@ -7,6 +7,7 @@
 //! stands in the way.
 
 mod access;
+pub mod alerts;
 mod chain;
 mod gates;
 mod who;
