@@ -90,6 +90,21 @@ end
 pim.who = with_first("who", "role")
 pim.access = with_first("access", "principal")
 
+-- PIM alerts: pim.alerts() (or pim.alerts{}) gives every alert; pim.alerts.config(),
+-- pim.alerts.set(ALERT, {globalAdminCountThreshold = 3}), pim.alerts.dismiss(ALERT),
+-- pim.alerts.refresh([ALERT]).
+pim.alerts = setmetatable({
+  config = op("alerts.config"),
+  set = function(alert, settings)
+    local pairs_ = {}
+    for k, v in pairs(settings or {}) do pairs_[#pairs_ + 1] = tostring(k) .. "=" .. tostring(v) end
+    table.sort(pairs_)
+    return call("alerts.set", { alert = alert, settings = pairs_ })
+  end,
+  dismiss = function(alert) return call("alerts.dismiss", { alert = alert }) end,
+  refresh = function(alert) return call("alerts.refresh", { alert = alert }) end,
+}, { __call = function(_, options) return call("alerts", options) end })
+
 function pim.request(id) return call("request.show", { id = id }) end
 function pim.cancel(id) return call("request.cancel", { id = id }) end
 function pim.explain(id) return call("request.explain", { id = id }) end

@@ -138,6 +138,8 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
             ObjectAction::Add(_) | ObjectAction::AddMember(_) => Access::WriteDirectory,
         },
         Operation::Audit(_) => Access::ReadAudit,
+        Operation::Alerts { action: None | Some(AlertsAction::Config) } => Access::ReadAlerts,
+        Operation::Alerts { .. } => Access::WriteAlerts,
         Operation::App { .. }
         | Operation::Notifications(_)
         | Operation::Hook { .. }

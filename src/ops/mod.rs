@@ -10,6 +10,7 @@
 //! (`hook add --file`, `--body @FILE`); [`Access`] says whether the surface may read one (a
 //! script may not).
 
+mod alerts;
 mod apps;
 pub mod args;
 mod azure;
@@ -172,6 +173,11 @@ pub enum Operation {
     Who(WhoArgs),
     /// Every role a principal holds or could hold at a time, and through what.
     Access(AccessArgs),
+    /// PIM alerts at the tenant's clock: what fires, the affected items and how to fix each.
+    Alerts {
+        #[command(subcommand)]
+        action: Option<AlertsAction>,
+    },
     /// Settings of the lab itself (not of the tenant): the fidelity profile.
     Config {
         #[command(subcommand)]
@@ -226,6 +232,7 @@ impl Operation {
                 matches!(action, ObjectAction::List | ObjectAction::Show(_) | ObjectAction::Members(_))
             }
             Operation::Clock { action } => matches!(action, None | Some(ClockAction::Show)),
+            Operation::Alerts { action } => matches!(action, None | Some(AlertsAction::Config)),
             Operation::Scope { action } => !matches!(action, ScopeAction::Add(_)),
             Operation::App { action } => matches!(action, AppAction::Show(_)),
             Operation::Config { action: ConfigAction::Fidelity { action } } => {
@@ -278,6 +285,7 @@ impl Operation {
             Operation::Audit(_) => "audit".into(),
             Operation::Who(_) => "who".into(),
             Operation::Access(_) => "access".into(),
+            Operation::Alerts { .. } => "alerts".into(),
             Operation::Config { .. } => "config".into(),
         }
     }
@@ -317,6 +325,7 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
         Operation::Audit(a) => clock::audit(engine, a),
         Operation::Who(a) => reports::who(engine, a),
         Operation::Access(a) => reports::access(engine, a),
+        Operation::Alerts { action } => alerts::alerts(engine, session, action.as_ref()),
         Operation::Config { action: ConfigAction::Fidelity { action } } => {
             clock::fidelity(engine, session, action.as_ref())
         }

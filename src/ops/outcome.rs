@@ -46,6 +46,10 @@ pub enum Outcome {
     Who(crate::report::WhoReport),
     /// What a principal holds (or could hold).
     Access(crate::report::AccessReport),
+    /// PIM alerts (all, or the one dismissed).
+    Alerts(crate::report::alerts::AlertsReport),
+    /// Alerts' settings (all, or the one changed).
+    AlertConfig(Vec<crate::report::alerts::AlertConfig>),
     Request(ScheduleRequest, RequestEvent),
     Requests(Vec<ScheduleRequest>),
     /// Current and future schedules.
@@ -165,6 +169,10 @@ impl Outcome {
         match self {
             Outcome::Who(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Access(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
+            Outcome::Alerts(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
+            Outcome::AlertConfig(r) => {
+                serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string()))
+            }
             Outcome::Request(q, RequestEvent::Explained) => shapes::explain(q),
             Outcome::Request(q, _) => views::request(q),
             Outcome::Requests(rows) => array(rows, views::request),

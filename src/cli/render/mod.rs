@@ -3,6 +3,7 @@
 //! listing is one line saying so ("no requests"), not a table with only its header (`--json`
 //! still gives `[]`).
 
+mod alerts;
 mod azure;
 mod directory;
 mod hints;
@@ -31,6 +32,7 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
             requests::render(engine, names, outcome, out)
         }
         Outcome::Who(_) | Outcome::Access(_) => report::render(engine, names, outcome, out),
+        Outcome::Alerts(_) | Outcome::AlertConfig(_) => alerts::render(engine, names, outcome, out),
         Outcome::Schedules(rows) if rows.is_empty() => writeln!(out, "no assignments"),
         Outcome::Instances(rows) if rows.is_empty() => writeln!(out, "no assignments in effect now"),
         Outcome::Schedules(rows) | Outcome::Instances(rows) => {

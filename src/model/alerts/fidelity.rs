@@ -36,3 +36,9 @@ pub const AUTH_CONTEXT_COUNTS_AS_MFA: bool = true;
 /// Roles that do not require MFA are reported only when someone is eligible for them (only an
 /// activation can skip MFA).
 pub const NO_MFA_ONLY_WITH_ELIGIBLE: bool = true;
+/// The refusal of an alert list without `$filter=scopeId eq '/' and scopeType eq 'DirectoryRole'`
+/// (the documented requests carry it; the service's wording is not documented).
+pub const LIST_FILTER_MISSING: &str = "The request requires a filter on scopeId and scopeType.";
+/// pimlab's own alerts (too many privileged role holders, permanent active assignments) have no
+/// Graph type: the Graph surface shows the real service's six alerts only.
+pub const OWN_ALERTS_ON_GRAPH: bool = false;

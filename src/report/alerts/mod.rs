@@ -4,6 +4,7 @@
 //! lookups they share.
 
 mod activity;
+mod config;
 mod counts;
 mod mfa;
 mod outside_pim;
@@ -17,6 +18,7 @@ use crate::engine::{AlertFacts, AlertState, Engine};
 use crate::model::alerts::{AlertKind, Severity};
 use crate::model::time::format_timestamp;
 use crate::model::{ApiError, IsoDuration, Timestamp};
+pub use config::{AlertConfig, Setting, config_of};
 use tenant::Tenant;
 
 /// Every alert at the tenant's clock.
