@@ -115,7 +115,7 @@ pub struct Incident {
 
 /// How to fix an incident, in the tenant's terms; each surface words it (a command, a call).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "action", rename_all = "camelCase")]
+#[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Fix {
     /// Remove a role assignment made outside PIM (by its id) and give the role through PIM, as an
     /// eligibility, if it is needed.
