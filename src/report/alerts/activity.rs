@@ -126,3 +126,24 @@ pub(super) fn sequential(t: &Tenant<'_>, s: &AlertSettings) -> Found {
     );
     Found { measured, incidents }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::time::from_millis;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The busiest window agrees with counting, for every activation, those within the
+        /// interval from it.
+        #[test]
+        fn the_busiest_window_is_the_brute_force_count(mut minutes in proptest::collection::vec(0i64..600, 1..40), interval in 1i64..120) {
+            minutes.sort_unstable();
+            let times: Vec<Timestamp> = minutes.iter().map(|m| from_millis(m * 60_000)).collect();
+            let (count, start, end) = busiest_window(&times, IsoDuration::from_minutes(interval));
+            let brute = minutes.iter().map(|a| minutes.iter().filter(|b| **b >= *a && **b - *a <= interval).count()).max().unwrap();
+            prop_assert_eq!(count, brute);
+            prop_assert!(end >= start && (end - start) <= IsoDuration::from_minutes(interval).as_delta());
+        }
+    }
+}
