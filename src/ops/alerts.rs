@@ -1,7 +1,10 @@
 //! `alerts`: the report, the settings, and the changes (set, dismiss, refresh). An alert is named
 //! as `model::alerts::AlertKind::parse` takes it; a setting as `NAME=VALUE`.
 
-use super::{AlertsAction, Outcome};
+use clap::{Args, Subcommand};
+use serde::Deserialize;
+
+use super::Outcome;
 use crate::engine::{AlertChange, Engine, Session};
 use crate::model::alerts::{AlertKind, SettingValue};
 use crate::model::{ApiError, ErrorCode};
@@ -72,4 +75,42 @@ pub(super) fn alerts(
             Ok(Outcome::Alerts(report))
         }
     }
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum AlertsAction {
+    /// Every alert's settings: on or off, its thresholds with their defaults and ranges.
+    Config,
+    /// Change an alert's settings: `isEnabled=false`, `globalAdminCountThreshold=3`, `duration=P14D`.
+    Set(AlertSetArgs),
+    /// Dismiss an alert as it is now: it comes back when a new incident appears, or on refresh.
+    Dismiss(AlertArgs),
+    /// Scan again: dismissed alerts that still fire come back.
+    Refresh(AlertRefreshArgs),
+}
+
+/// `alerts set ALERT SETTING=VALUE...`.
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct AlertSetArgs {
+    /// The alert: its name (`TooManyGlobalAdminsAssignedToTenantAlert`), without `Alert`, or a
+    /// unique beginning of it (`TooManyGlobalAdmins`, `stale`).
+    pub alert: String,
+    /// Settings as NAME=VALUE (`alerts config` lists each alert's).
+    #[arg(value_name = "SETTING=VALUE", required = true)]
+    pub settings: Vec<String>,
+}
+
+/// An alert named.
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct AlertArgs {
+    /// The alert (as for `alerts set`).
+    pub alert: String,
+}
+
+/// `alerts refresh [ALERT]`.
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct AlertRefreshArgs {
+    /// One alert (as for `alerts set`); default every alert.
+    #[serde(default)]
+    pub alert: Option<String>,
 }

@@ -3,7 +3,7 @@
 
 use super::args::*;
 use super::outcome::Outcome;
-use super::{Operation, azure_scope};
+use super::{AlertsAction, Operation, azure_scope};
 use crate::engine::{Engine, NewObject, Session};
 use crate::model::permissions::{Access, PermissionKind};
 use crate::model::{ApiError, PrincipalKind};

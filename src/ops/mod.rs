@@ -25,6 +25,7 @@ pub mod values;
 
 use clap::Subcommand;
 
+pub use alerts::{AlertArgs, AlertRefreshArgs, AlertSetArgs, AlertsAction};
 pub use args::*;
 pub use outcome::{Outcome, PendingDecision, RequestEvent, ScopeTree};
 pub(crate) use requests::admin_request;
