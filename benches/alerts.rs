@@ -15,6 +15,9 @@
 //! each actor's last audit row. No computing: the ratio engine/raw is what the alerts cost on top
 //! of reading.
 //!
+//! First run (2 shared cores, a full `cargo test` running beside it, 2026-12): 50,003 incidents in
+//! 857 ms, the raw rows in 52 ms (16.5x).
+//!
 //! Performance is measured, never asserted: a figure above the aim (one second) prints `ABOVE`.
 
 mod common;
