@@ -276,3 +276,17 @@ CREATE TABLE marks (
     taken_at INTEGER NOT NULL,
     snapshot TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- PIM alerts (schema version 9): what the tenant changed of an alert's configuration (a row only
+-- for an alert changed from its defaults), and its dismissal. `settings` is a JSON object of the
+-- thresholds set, by their Graph names; `dismissed` the JSON array of the incident ids dismissed
+-- (the alert is active again when an incident outside it appears, or after a refresh).
+CREATE TABLE alert_settings (
+    alert        TEXT PRIMARY KEY,
+    is_enabled   INTEGER NOT NULL DEFAULT 1,
+    settings     TEXT NOT NULL DEFAULT '{}',
+    dismissed    TEXT,
+    dismissed_at INTEGER,
+    dismissed_by TEXT,
+    updated_at   INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -505,6 +505,7 @@ mod tests {
                 "access",
                 "activate",
                 "active",
+                "alerts",
                 "app",
                 "apply",
                 "approvals",

@@ -95,6 +95,12 @@ pub(crate) enum Activity {
     RoleDefinitionDeleted,
     /// One rule of a role's settings changed.
     RoleSettingUpdated,
+    /// A PIM alert's configuration changed (on or off, thresholds).
+    AlertConfigured,
+    /// A PIM alert dismissed.
+    AlertDismissed,
+    /// PIM alerts refreshed (scanned again).
+    AlertsRefreshed,
     /// A management group, subscription, resource group or resource added to the Azure estate.
     AzureScopeAdded(crate::model::azure_scope::AzureScopeKind),
     /// A user, group, service principal or administrative unit created.
@@ -280,6 +286,9 @@ impl fmt::Display for Activity {
             Activity::RoleDefinitionUpdated => f.write_str("Update role definition"),
             Activity::RoleDefinitionDeleted => f.write_str("Delete role definition"),
             Activity::RoleSettingUpdated => f.write_str("Update role setting in PIM"),
+            Activity::AlertConfigured => f.write_str("Update alert configuration in PIM"),
+            Activity::AlertDismissed => f.write_str("Dismiss alert in PIM"),
+            Activity::AlertsRefreshed => f.write_str("Refresh alerts in PIM"),
             Activity::AzureScopeAdded(kind) => f.write_str(match kind {
                 crate::model::azure_scope::AzureScopeKind::ManagementGroup => "Add management group",
                 crate::model::azure_scope::AzureScopeKind::Subscription => "Add subscription",

@@ -8,6 +8,7 @@
 //! nothing. Time comes from the store's simulated clock and ids from its seeded
 //! generator: nothing here reads the wall clock or a global random source.
 
+mod alerts;
 mod approvals;
 mod audit;
 mod azure_access;
@@ -50,6 +51,7 @@ use crate::model::{ApiError, Timestamp, ids};
 use crate::store::{Store, StoreError, Tx};
 use audit::{Audit, Audited};
 
+pub use alerts::{AlertChange, AlertFacts, AlertState, Dismissal};
 pub use clock::AdvanceReport;
 pub use directory::NewObject;
 pub use extension::{

@@ -98,6 +98,20 @@ pim.fuzz = op("fuzz")
 -- the result's `svg`, beside its lanes and marks).
 pim.report = { activity = op("report.activity") }
 pim.timeline = op("timeline")
+-- PIM alerts: pim.alerts() (or pim.alerts{}) gives every alert; pim.alerts.config(),
+-- pim.alerts.set(ALERT, {globalAdminCountThreshold = 3}), pim.alerts.dismiss(ALERT),
+-- pim.alerts.refresh([ALERT]).
+pim.alerts = setmetatable({
+  config = op("alerts.config"),
+  set = function(alert, settings)
+    local pairs_ = {}
+    for k, v in pairs(settings or {}) do pairs_[#pairs_ + 1] = tostring(k) .. "=" .. tostring(v) end
+    table.sort(pairs_)
+    return call("alerts.set", { alert = alert, settings = pairs_ })
+  end,
+  dismiss = function(alert) return call("alerts.dismiss", { alert = alert }) end,
+  refresh = function(alert) return call("alerts.refresh", { alert = alert }) end,
+}, { __call = function(_, options) return call("alerts", options) end })
 
 function pim.request(id) return call("request.show", { id = id }) end
 function pim.cancel(id) return call("request.cancel", { id = id }) end

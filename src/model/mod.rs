@@ -1,6 +1,7 @@
 //! Plain data: ids, principals, roles, scopes, schedules, requests, policies. No I/O, no rules
 //! beyond what a value must satisfy to exist.
 
+pub mod alerts;
 pub mod approval;
 pub mod audit;
 pub mod azure_role;

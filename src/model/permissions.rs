@@ -72,6 +72,8 @@ pub const PERMISSIONS: &[&str] = &[
     "Group.ReadWrite.All",
     "Application.Read.All",
     "AuditLog.Read.All",
+    "RoleManagementAlert.Read.Directory",
+    "RoleManagementAlert.ReadWrite.Directory",
     // Azure Service Management (Azure Resource Manager): the one delegated scope an application
     // needs to call ARM for a user; what the user may do there is Azure RBAC's.
     "user_impersonation",
@@ -115,6 +117,10 @@ pub enum Access {
     /// The signed-in user (`/me`).
     Me,
     ReadAudit,
+    /// PIM alerts, their definitions, configurations and incidents.
+    ReadAlerts,
+    /// Alert configurations changed, alerts dismissed or refreshed.
+    WriteAlerts,
     /// Any Azure Resource Manager call made for a user.
     AzureManagement,
 }
@@ -181,6 +187,9 @@ const WRITE_DIRECTORY: &[&str] = &["Directory.ReadWrite.All", "User.ReadWrite.Al
 const ME: &[&str] =
     &["User.Read", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
 const READ_AUDIT: &[&str] = &["AuditLog.Read.All"];
+const READ_ALERTS: &[&str] =
+    &["RoleManagementAlert.Read.Directory", "RoleManagementAlert.ReadWrite.Directory"];
+const WRITE_ALERTS: &[&str] = &["RoleManagementAlert.ReadWrite.Directory"];
 const AZURE_MANAGEMENT: &[&str] = &["user_impersonation"];
 
 impl Access {
@@ -204,6 +213,8 @@ impl Access {
             Access::WriteDirectory => WRITE_DIRECTORY,
             Access::Me => ME,
             Access::ReadAudit => READ_AUDIT,
+            Access::ReadAlerts => READ_ALERTS,
+            Access::WriteAlerts => WRITE_ALERTS,
             Access::AzureManagement => AZURE_MANAGEMENT,
         }
     }

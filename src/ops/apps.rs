@@ -3,7 +3,7 @@
 
 use super::args::*;
 use super::outcome::Outcome;
-use super::{Operation, azure_scope};
+use super::{AlertsAction, Operation, azure_scope};
 use crate::engine::{Engine, NewObject, Session};
 use crate::model::permissions::{Access, PermissionKind};
 use crate::model::{ApiError, PrincipalKind};
@@ -142,6 +142,8 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
         Operation::Audit(_) => Access::ReadAudit,
         // The history reports read refusals back from the audit trail.
         Operation::Report { .. } | Operation::Timeline(_) => Access::ReadAudit,
+        Operation::Alerts { action: None | Some(AlertsAction::Config) } => Access::ReadAlerts,
+        Operation::Alerts { .. } => Access::WriteAlerts,
         Operation::App { .. }
         | Operation::Notifications(_)
         | Operation::Hook { .. }

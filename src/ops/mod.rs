@@ -10,6 +10,7 @@
 //! (`hook add --file`, `--body @FILE`) or, for a picture, a file to write (`timeline --out`);
 //! [`Access`] says whether the surface may read or write one (a script may do neither).
 
+mod alerts;
 mod apps;
 pub mod args;
 mod azure;
@@ -28,6 +29,7 @@ pub mod values;
 
 use clap::Subcommand;
 
+pub use alerts::{AlertArgs, AlertRefreshArgs, AlertSetArgs, AlertsAction};
 pub use args::*;
 pub use forks::{DiffArgs, ForkArgs, open_store};
 pub use outcome::{
@@ -200,6 +202,11 @@ pub enum Operation {
     Fork(ForkArgs),
     /// Who gains and who loses which privilege between two stores of one tenant, when, and why.
     Diff(DiffArgs),
+    /// PIM alerts at the tenant's clock: what fires, the affected items and how to fix each.
+    Alerts {
+        #[command(subcommand)]
+        action: Option<AlertsAction>,
+    },
     /// Settings of the lab itself (not of the tenant): the fidelity profile.
     Config {
         #[command(subcommand)]
@@ -260,6 +267,7 @@ impl Operation {
                 matches!(action, ObjectAction::List | ObjectAction::Show(_) | ObjectAction::Members(_))
             }
             Operation::Clock { action } => matches!(action, None | Some(ClockAction::Show)),
+            Operation::Alerts { action } => matches!(action, None | Some(AlertsAction::Config)),
             Operation::Scope { action } => !matches!(action, ScopeAction::Add(_)),
             Operation::App { action } => matches!(action, AppAction::Show(_)),
             Operation::Config { action: ConfigAction::Fidelity { action } } => {
@@ -318,6 +326,7 @@ impl Operation {
             Operation::Timeline(_) => "timeline".into(),
             Operation::Fork(_) => "fork".into(),
             Operation::Diff(_) => "diff".into(),
+            Operation::Alerts { .. } => "alerts".into(),
             Operation::Config { .. } => "config".into(),
         }
     }
@@ -363,6 +372,7 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
         Operation::Timeline(a) => reports::timeline(engine, a, access),
         Operation::Fork(a) => forks::fork(engine, a, access),
         Operation::Diff(a) => forks::diff(a, access),
+        Operation::Alerts { action } => alerts::alerts(engine, session, action.as_ref()),
         Operation::Config { action: ConfigAction::Fidelity { action } } => {
             clock::fidelity(engine, session, action.as_ref())
         }

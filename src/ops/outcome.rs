@@ -67,6 +67,10 @@ pub enum Outcome {
     Forked(Forked),
     /// Two stores' privileges compared.
     Diff(crate::report::PrivilegeDiff),
+    /// PIM alerts (all, or the one dismissed).
+    Alerts(crate::report::alerts::AlertsReport),
+    /// Alerts' settings (all, or the one changed).
+    AlertConfig(Vec<crate::report::alerts::AlertConfig>),
     Request(ScheduleRequest, RequestEvent),
     Requests(Vec<ScheduleRequest>),
     /// Current and future schedules.
@@ -205,6 +209,10 @@ impl Outcome {
             }
             Outcome::Forked(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Diff(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
+            Outcome::Alerts(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
+            Outcome::AlertConfig(r) => {
+                serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string()))
+            }
             Outcome::Request(q, RequestEvent::Explained) => shapes::explain(q),
             Outcome::Request(q, _) => views::request(q),
             Outcome::Requests(rows) => array(rows, views::request),

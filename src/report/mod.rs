@@ -17,6 +17,7 @@
 
 mod access;
 mod activity;
+pub mod alerts;
 mod chain;
 mod check;
 mod diff_reasons;

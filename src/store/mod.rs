@@ -4,6 +4,7 @@
 //! is not a pimlab store or was written by a newer pimlab, and opened in WAL mode with a busy
 //! timeout so that a second process waits for the first instead of failing.
 
+mod alerts;
 mod approvals;
 mod apps;
 mod azure;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 pub use crate::model::audit::{AuditRecord, AuditTarget};
+pub use alerts::AlertRow;
 pub use records::RequestQuery;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 
@@ -306,7 +308,7 @@ impl Store {
              DELETE FROM policies; DELETE FROM role_definitions; DELETE FROM memberships;
              DELETE FROM directory_objects; DELETE FROM meta; DELETE FROM approval_steps; DELETE FROM notifications; DELETE FROM hooks;
              DELETE FROM azure_scopes; DELETE FROM app_permissions; DELETE FROM azure_role_definitions;
-             DELETE FROM marks;",
+             DELETE FROM marks; DELETE FROM alert_settings;",
         )?;
         tx.commit()
     }

@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const APPLICATION_ID: i64 = 0x5049_4D4C;
 
 /// The schema version this pimlab writes. Bump it with an entry in `upgrade_from`.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -140,6 +140,18 @@ fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
                  name     TEXT PRIMARY KEY COLLATE NOCASE,
                  taken_at INTEGER NOT NULL,
                  snapshot TEXT NOT NULL
+             ) WITHOUT ROWID;",
+        ),
+        // 8 → 9: PIM alerts' configurations and dismissals.
+        8 => tx.execute_batch(
+            "CREATE TABLE alert_settings (
+                 alert        TEXT PRIMARY KEY,
+                 is_enabled   INTEGER NOT NULL DEFAULT 1,
+                 settings     TEXT NOT NULL DEFAULT '{}',
+                 dismissed    TEXT,
+                 dismissed_at INTEGER,
+                 dismissed_by TEXT,
+                 updated_at   INTEGER NOT NULL
              ) WITHOUT ROWID;",
         ),
         // No released version precedes 1: a store claiming one was not written by pimlab.

@@ -2202,7 +2202,7 @@ fn a_version_1_store_is_upgraded_and_reads_as_before() {
          ALTER TABLE requests DROP COLUMN created_by_app;
          ALTER TABLE directory_objects DROP COLUMN on_premises_sync;
          DROP TABLE marks;
-         PRAGMA user_version = 1;",
+         DROP TABLE alert_settings; PRAGMA user_version = 1;",
     )
     .unwrap();
     drop(conn);
@@ -2228,7 +2228,7 @@ fn a_version_2_store_is_upgraded_with_its_tenant_root_management_group() {
         "DROP TABLE azure_scopes; DROP INDEX requests_by_client_name; ALTER TABLE requests DROP COLUMN client_name;
          DROP TABLE azure_role_definitions; DROP TABLE app_permissions;
          ALTER TABLE requests DROP COLUMN created_by_app;
-         ALTER TABLE directory_objects DROP COLUMN on_premises_sync; DROP TABLE marks; PRAGMA user_version = 2;",
+         ALTER TABLE directory_objects DROP COLUMN on_premises_sync; DROP TABLE marks; DROP TABLE alert_settings; PRAGMA user_version = 2;",
     )
     .unwrap();
     drop(conn);
@@ -2250,7 +2250,7 @@ fn a_version_4_store_is_upgraded_and_takes_custom_azure_roles() {
     conn.execute_batch(
         "DROP TABLE azure_role_definitions; DROP TABLE app_permissions;
          ALTER TABLE requests DROP COLUMN created_by_app;
-         ALTER TABLE directory_objects DROP COLUMN on_premises_sync; DROP TABLE marks; PRAGMA user_version = 4;",
+         ALTER TABLE directory_objects DROP COLUMN on_premises_sync; DROP TABLE marks; DROP TABLE alert_settings; PRAGMA user_version = 4;",
     )
     .unwrap();
     drop(conn);
@@ -2268,7 +2268,7 @@ fn a_version_7_store_is_upgraded_and_takes_marks() {
     let lab = Lab::demo();
     let conn = rusqlite::Connection::open(&lab.db).unwrap();
     conn.execute_batch(
-        "DROP TABLE marks; DELETE FROM meta WHERE key IN ('created_at', 'created_with_demo');
+        "DROP TABLE marks; DROP TABLE alert_settings; DELETE FROM meta WHERE key IN ('created_at', 'created_with_demo');
          PRAGMA user_version = 7;",
     )
     .unwrap();
@@ -2281,6 +2281,22 @@ fn a_version_7_store_is_upgraded_and_takes_marks() {
         .out_has("Create the user Alice Andersen");
 }
 
+/// A store written before alerts had settings (schema version 8) is upgraded: every alert at its
+/// defaults, then a threshold changed and kept.
+#[test]
+fn a_version_8_store_is_upgraded_and_keeps_alert_settings() {
+    let lab = Lab::demo();
+    let conn = rusqlite::Connection::open(&lab.db).unwrap();
+    conn.execute_batch("DROP TABLE alert_settings; PRAGMA user_version = 8;").unwrap();
+    drop(conn);
+    lab.run(&["alerts", "config"]).ok().out_has("globalAdminCountThreshold");
+    lab.run(&["alerts", "set", "stale", "duration=P14D"]).ok();
+    lab.run(&["alerts", "config"]).ok().out_has("P14D");
+    let conn = rusqlite::Connection::open(&lab.db).unwrap();
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(v, pimlab::store::SCHEMA_VERSION);
+}
+
 /// `init --force` empties every table: an earlier tenant's application grants, custom Azure roles
 /// and marks went with it (they were left behind before, and a new tenant's apps inherited the
 /// old grants).
@@ -2291,9 +2307,10 @@ fn init_force_forgets_the_old_tenant_s_app_grants_custom_azure_roles_and_marks()
     lab.run(&["app", "grant", "Pipeline", "RoleManagement.Read.Directory", "--application"]).ok();
     lab.run(&["role", "add", "Reader Plus", "--azure", "--scope", "rg-prod-app", "--action", "*/read"]).ok();
     lab.run(&["mark", "old"]).ok();
+    lab.run(&["alerts", "set", "stale", "duration=P14D"]).ok();
     lab.run(&["init", "--force", "--demo", "--seed", "7", "--at", AT]).ok();
     let conn = rusqlite::Connection::open(&lab.db).unwrap();
-    for table in ["app_permissions", "azure_role_definitions", "marks"] {
+    for table in ["app_permissions", "azure_role_definitions", "marks", "alert_settings"] {
         let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap();
         assert_eq!(n, 0, "{table} kept rows of the old tenant");
     }

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod alerts;
 mod approvals;
 mod architecture;
 mod arm_approvals;

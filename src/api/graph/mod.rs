@@ -5,6 +5,8 @@
 //! This file parses the path and holds the routing table; each resource family answers in its own
 //! file, and `shape.rs` applies the query options to what they render.
 
+mod alert_views;
+mod alerts;
 mod approvals;
 mod audit_logs;
 mod batch;
@@ -274,6 +276,9 @@ impl Call<'_> {
         match s.as_slice() {
             ["roleManagement", "directory", rest @ ..] => self.directory(rest),
             ["identityGovernance", "privilegedAccess", "group", rest @ ..] => self.groups(rest),
+            ["identityGovernance", "roleManagementAlerts", rest @ ..] if self.version == Version::Beta => {
+                self.role_management_alerts(rest)
+            }
             ["policies", "roleManagementPolicies", rest @ ..] => self.policies(rest),
             ["policies", "roleManagementPolicyAssignments", rest @ ..] => self.policy_assignments(rest),
             ["users", rest @ ..] => self.objects(PrincipalKind::User, "users", rest),
@@ -405,6 +410,14 @@ fn canonical_segment(segment: String) -> String {
         "assignmentScheduleInstances",
         "assignmentApprovals",
         "stages",
+        "roleManagementAlerts",
+        "alerts",
+        "alertDefinitions",
+        "alertConfigurations",
+        "alertIncidents",
+        "alertDefinition",
+        "alertConfiguration",
+        "refresh",
     ];
     if let Some(k) = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(&segment)) {
         return (*k).to_string();

@@ -74,6 +74,13 @@ pub(super) fn access_for(method: &str, segments: &[&str], raw_query: &str) -> Op
         ["me", ..] => Access::Me,
         ["oauth2PermissionGrants", ..] => Access::ReadDirectory,
         ["auditLogs", ..] => Access::ReadAudit,
+        ["identityGovernance", "roleManagementAlerts", ..] => {
+            if read {
+                Access::ReadAlerts
+            } else {
+                Access::WriteAlerts
+            }
+        }
         _ => return None,
     })
 }

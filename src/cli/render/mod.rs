@@ -3,6 +3,7 @@
 //! listing is one line saying so ("no requests"), not a table with only its header (`--json`
 //! still gives `[]`).
 
+mod alerts;
 mod azure;
 mod directory;
 mod hints;
@@ -38,6 +39,7 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
         Outcome::Activity { .. } | Outcome::Timeline { .. } => history::render(outcome, out),
         Outcome::Forked(f) => writeln!(out, "Forked tenant {} as of {} to {}", f.tenant_id, f.clock, f.path),
         Outcome::Diff(d) => privilege_diff::render(engine, names, d, out),
+        Outcome::Alerts(_) | Outcome::AlertConfig(_) => alerts::render(engine, names, outcome, out),
         Outcome::Schedules(rows) if rows.is_empty() => writeln!(out, "no assignments"),
         Outcome::Instances(rows) if rows.is_empty() => writeln!(out, "no assignments in effect now"),
         Outcome::Schedules(rows) | Outcome::Instances(rows) => {

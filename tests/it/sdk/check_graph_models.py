@@ -7,7 +7,7 @@ value it does not know as null, also without a word).
 
 Usage: check_graph_models.py FILE, where FILE holds [{"model":
 "PrivilegedAccessGroupAssignmentScheduleRequest", "json": {...}}, ...] (the class name of a model
-in `msgraph.generated.models`). Prints one line per problem; exits 1 if there is any."""
+in `msgraph.generated.models`; with `"package": "msgraph_beta"`, in the beta SDK's). Prints one line per problem; exits 1 if there is any."""
 
 import dataclasses
 import enum
@@ -21,10 +21,11 @@ from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactor
 from kiota_serialization_json.json_serialization_writer import JsonSerializationWriter
 
 
-def model_class(name):
-    """`PrivilegedAccessGroupAssignmentSchedule` from `msgraph.generated.models.privileged_access_group_assignment_schedule`."""
+def model_class(name, package="msgraph"):
+    """`PrivilegedAccessGroupAssignmentSchedule` from `msgraph.generated.models.privileged_access_group_assignment_schedule`
+    (`package` is `msgraph_beta` for the beta SDK's models, msgraph-beta-sdk)."""
     module = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-    return getattr(importlib.import_module(f"msgraph.generated.models.{module}"), name)
+    return getattr(importlib.import_module(f"{package}.generated.models.{module}"), name)
 
 
 def unknown_properties(value, path):
@@ -83,7 +84,7 @@ def main():
     for doc in docs:
         name = doc["model"]
         try:
-            cls = model_class(name)
+            cls = model_class(name, doc.get("package", "msgraph"))
             node = factory.get_root_parse_node("application/json", json.dumps(doc["json"]).encode("utf-8"))
             parsed = node.get_object_value(cls)
         except Exception as e:  # the SDK's own error names the property or the value
