@@ -24,6 +24,7 @@ pub mod extension;
 pub mod fidelity;
 mod group_access;
 mod group_policies;
+mod history;
 mod hook_admin;
 mod import;
 mod lifecycle;

@@ -120,6 +120,7 @@ fn decode(lua: &Lua, name: &str, args: Value) -> Result<Operation, ApiError> {
         "audit" => Operation::Audit(d.args()?),
         "who" => Operation::Who(d.args()?),
         "access" => Operation::Access(d.args()?),
+        "replay" => Operation::Replay(d.args()?),
         "app.add" => Operation::App { action: AppAction::Add(d.args()?) },
         "app.grant" => Operation::App { action: AppAction::Grant(d.args()?) },
         "app.revoke" => Operation::App { action: AppAction::Revoke(d.args()?) },

@@ -118,6 +118,8 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
         // Who holds a role reads assignments; who could, and a principal's access, eligibilities too.
         Operation::Who(a) if !a.could => Access::ReadAssignment,
         Operation::Who(_) | Operation::Access(_) => Access::ReadEligibility,
+        // A replay reads every request and the settings; it changes only its private copy.
+        Operation::Replay(_) => Access::ReadAssignmentRequests,
         Operation::Role { action: RoleAction::List(_) | RoleAction::Show(_) } => Access::ReadRoles,
         Operation::Role { .. } => Access::WriteRoles,
         Operation::Policy { action: PolicyAction::Show(a) } if a.group.is_some() => Access::ReadGroupPolicy,

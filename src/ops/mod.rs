@@ -18,6 +18,8 @@ mod directory;
 mod hooks;
 mod outcome;
 mod policy;
+mod replay;
+mod replay_args;
 mod reports;
 mod requests;
 pub mod values;
@@ -26,6 +28,7 @@ use clap::Subcommand;
 
 pub use args::*;
 pub use outcome::{Outcome, PendingDecision, RequestEvent, ScopeTree};
+pub use replay_args::{PolicySpec, ReplayArgs, policy_change};
 pub(crate) use requests::admin_request;
 
 use crate::engine::{Engine, Session};
@@ -172,6 +175,9 @@ pub enum Operation {
     Who(WhoArgs),
     /// Every role a principal holds or could hold at a time, and through what.
     Access(AccessArgs),
+    /// Play the store's requests again under other policies (or a hook), on a private copy, and
+    /// report which outcomes change.
+    Replay(ReplayArgs),
     /// Settings of the lab itself (not of the tenant): the fidelity profile.
     Config {
         #[command(subcommand)]
@@ -186,6 +192,17 @@ pub fn apply(
     op: &Operation,
     access: Access,
 ) -> Result<Outcome, ApiError> {
+    apply_with_progress(engine, session, op, access, &crate::model::NoProgress)
+}
+
+/// Runs one operation for `session`, reporting how far a long one (a replay) got to `progress`.
+pub fn apply_with_progress(
+    engine: &mut Engine,
+    session: &Session,
+    op: &Operation,
+    access: Access,
+    progress: &dyn crate::model::Progress,
+) -> Result<Outcome, ApiError> {
     // pimlab's own client holds every permission: only an application's call is looked up.
     let checked = match session.client {
         crate::engine::Client::FirstParty => Ok(()),
@@ -195,7 +212,10 @@ pub fn apply(
         },
     };
     checked
-        .and_then(|()| run(engine, session, op, access))
+        .and_then(|()| match op {
+            Operation::Replay(a) => replay::replay(engine, a, access, progress),
+            _ => run(engine, session, op, access),
+        })
         .map_err(|e| e.during(&format!("running `{}`", op.name())))
 }
 
@@ -212,7 +232,8 @@ impl Operation {
             | Operation::Notifications(_)
             | Operation::Audit(_)
             | Operation::Who(_)
-            | Operation::Access(_) => true,
+            | Operation::Access(_)
+            | Operation::Replay(_) => true,
             Operation::Request { action } => !matches!(action, RequestAction::Cancel(_)),
             Operation::Role { action } => matches!(action, RoleAction::List(_) | RoleAction::Show(_)),
             Operation::Policy { action } => matches!(action, PolicyAction::Show(_)),
@@ -278,6 +299,7 @@ impl Operation {
             Operation::Audit(_) => "audit".into(),
             Operation::Who(_) => "who".into(),
             Operation::Access(_) => "access".into(),
+            Operation::Replay(_) => "replay".into(),
             Operation::Config { .. } => "config".into(),
         }
     }
@@ -317,6 +339,7 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
         Operation::Audit(a) => clock::audit(engine, a),
         Operation::Who(a) => reports::who(engine, a),
         Operation::Access(a) => reports::access(engine, a),
+        Operation::Replay(a) => replay::replay(engine, a, access, &crate::model::NoProgress),
         Operation::Config { action: ConfigAction::Fidelity { action } } => {
             clock::fidelity(engine, session, action.as_ref())
         }

@@ -46,6 +46,8 @@ pub enum Outcome {
     Who(crate::report::WhoReport),
     /// What a principal holds (or could hold).
     Access(crate::report::AccessReport),
+    /// What a replay under other settings changed.
+    Replay(crate::report::ReplayReport),
     Request(ScheduleRequest, RequestEvent),
     Requests(Vec<ScheduleRequest>),
     /// Current and future schedules.
@@ -165,6 +167,7 @@ impl Outcome {
         match self {
             Outcome::Who(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Access(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
+            Outcome::Replay(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Request(q, RequestEvent::Explained) => shapes::explain(q),
             Outcome::Request(q, _) => views::request(q),
             Outcome::Requests(rows) => array(rows, views::request),

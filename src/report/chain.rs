@@ -6,11 +6,11 @@ use serde::{Serialize, Serializer};
 use crate::model::Timestamp;
 use crate::model::time::format_timestamp;
 
-fn time<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+pub(super) fn time<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_timestamp(*t))
 }
 
-fn maybe_time<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+pub(super) fn maybe_time<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
     match t {
         Some(t) => s.serialize_str(&format_timestamp(*t)),
         None => s.serialize_none(),

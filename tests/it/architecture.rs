@@ -520,7 +520,7 @@ const ENGINE_ORDER: &[&[&str]] = &[
     &["lifecycle", "clock", "direct", "queries", "policies", "roles", "hook_admin", "profile"],
     &["azure_policies", "azure_roles", "group_policies"],
     &["seed"],
-    &["marks", "import"],
+    &["marks", "import", "history"],
 ];
 
 #[test]

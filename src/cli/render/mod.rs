@@ -9,6 +9,7 @@ mod hints;
 mod hooks;
 mod policy;
 mod records;
+mod replay;
 mod report;
 mod requests;
 
@@ -31,6 +32,7 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
             requests::render(engine, names, outcome, out)
         }
         Outcome::Who(_) | Outcome::Access(_) => report::render(engine, names, outcome, out),
+        Outcome::Replay(r) => replay::render(r, out),
         Outcome::Schedules(rows) if rows.is_empty() => writeln!(out, "no assignments"),
         Outcome::Instances(rows) if rows.is_empty() => writeln!(out, "no assignments in effect now"),
         Outcome::Schedules(rows) | Outcome::Instances(rows) => {

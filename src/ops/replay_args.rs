@@ -1,0 +1,118 @@
+//! `replay`'s arguments, and its `--policy "ROLE: SETTING=VALUE ..."` vocabulary, which is
+//! `policy set`'s: each SETTING is one of its flags without the dashes (`require-approval=true`,
+//! `approver=kenji`, `activation-max=PT2H`), parsed by the same grammar, so replay and `policy
+//! set` cannot drift apart.
+
+use std::path::PathBuf;
+
+use clap::{Args, FromArgMatches};
+use serde::{Deserialize, Deserializer};
+
+use super::PolicySetArgs;
+use super::values::{self, de};
+use crate::model::Timestamp;
+
+/// One `--policy`: the text as given (for the report) and the `policy set` it stands for.
+#[derive(Debug, Clone)]
+pub struct PolicySpec {
+    pub text: String,
+    pub args: PolicySetArgs,
+}
+
+/// `replay`: the store's history played again under other settings.
+#[derive(Debug, Args, Clone, Deserialize)]
+pub struct ReplayArgs {
+    /// A change to replay under: "ROLE: SETTING=VALUE ...", each SETTING one of `policy set`'s
+    /// flags without its dashes (require-approval=true approver=kenji activation-max=PT2H
+    /// require-mfa=true require-justification=true require-ticket=true ...); repeatable.
+    #[arg(long = "policy", value_name = "ROLE: SETTING=VALUE ...", value_parser = policy_change)]
+    #[serde(default, rename = "policy", alias = "policies", deserialize_with = "policy_changes")]
+    pub policies: Vec<PolicySpec>,
+    /// A policy hook (Lua file) to attach, for every role, on the replay's fork only.
+    #[arg(long, value_name = "F.lua")]
+    #[serde(default)]
+    pub hook: Option<PathBuf>,
+    /// The hook's source itself (scripts give it this way; they cannot read files).
+    #[arg(skip)]
+    #[serde(default)]
+    pub hook_source: Option<String>,
+    /// Replay only the requests made from this time on (ISO 8601); earlier ones stay as history.
+    #[arg(long, value_name = "TIME", value_parser = values::time)]
+    #[serde(default, deserialize_with = "de::time")]
+    pub since: Option<Timestamp>,
+}
+
+/// `"Global Administrator: require-approval=true approver=kenji"` as the `policy set` it means.
+/// An unknown setting is refused naming the valid ones; a bad value with `policy set`'s own words.
+pub fn policy_change(text: &str) -> Result<PolicySpec, String> {
+    let Some((role, settings)) = text.split_once(':') else {
+        return Err(format!("'{text}' is not \"ROLE: SETTING=VALUE ...\" (no ':' after the role)"));
+    };
+    let role = role.trim();
+    if role.is_empty() {
+        return Err(format!("'{text}' names no role before ':'"));
+    }
+    let command = PolicySetArgs::augment_args(clap::Command::new("policy set").no_binary_name(true));
+    let known: Vec<&str> = command.get_arguments().filter_map(|a| a.get_long()).collect();
+    let mut argv = vec![role.to_string()];
+    for token in settings.split_whitespace() {
+        let (name, value) = match token.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (token, None),
+        };
+        if !known.contains(&name) {
+            return Err(format!(
+                "'{name}' is not a setting of `policy set` (the settings: {})",
+                known.join(", ")
+            ));
+        }
+        argv.push(format!("--{name}"));
+        argv.extend(value.map(str::to_string));
+    }
+    if argv.len() == 1 {
+        return Err(format!("'{text}' changes nothing: give SETTING=VALUE after the role"));
+    }
+    let words = |e: clap::Error| -> String {
+        let text = e.to_string();
+        let lines: Vec<&str> = text
+            .lines()
+            .map(|l| l.trim().trim_start_matches("error: "))
+            .filter(|l| !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:"))
+            .collect();
+        format!("in the policy of '{role}': {}", lines.join(" "))
+    };
+    let matches = command.try_get_matches_from(argv).map_err(words)?;
+    let args = PolicySetArgs::from_arg_matches(&matches).map_err(words)?;
+    Ok(PolicySpec { text: text.trim().to_string(), args })
+}
+
+/// A script's `policy = "..."` or `policy = {"...", "..."}`.
+fn policy_changes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PolicySpec>, D::Error> {
+    de::one_or_many(d)?.iter().map(|t| policy_change(t).map_err(serde::de::Error::custom)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_is_policy_sets_flags_without_their_dashes() {
+        let p =
+            policy_change("Global Administrator: require-approval=true approver=kenji activation-max=PT2H")
+                .expect("parses");
+        assert_eq!(p.args.role, "Global Administrator");
+        assert_eq!(p.args.require_approval, Some(true));
+        assert_eq!(p.args.approvers, vec!["kenji".to_string()]);
+        assert_eq!(p.args.activation_max.map(|d| d.to_string()).as_deref(), Some("PT2H"));
+    }
+
+    #[test]
+    fn unknown_settings_and_bad_values_are_refused_by_name() {
+        let e = policy_change("Global Administrator: mfa=on").unwrap_err();
+        assert!(e.contains("'mfa'") && e.contains("require-mfa"), "{e}");
+        let e = policy_change("Global Administrator: require-mfa=maybe").unwrap_err();
+        assert!(e.contains("maybe") && e.contains("require-mfa"), "{e}");
+        assert!(policy_change("Global Administrator").unwrap_err().contains("':'"));
+        assert!(policy_change("Global Administrator:").unwrap_err().contains("changes nothing"));
+    }
+}
