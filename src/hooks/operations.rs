@@ -120,7 +120,7 @@ fn decode(lua: &Lua, name: &str, args: Value) -> Result<Operation, ApiError> {
         "audit" => Operation::Audit(d.args()?),
         "who" => Operation::Who(d.args()?),
         "access" => Operation::Access(d.args()?),
-        "replay" => Operation::Replay(d.args()?),
+        "replay" => Operation::Replay(d.source_only(|a: &mut ReplayArgs| &mut a.hook)?),
         "app.add" => Operation::App { action: AppAction::Add(d.args()?) },
         "app.grant" => Operation::App { action: AppAction::Grant(d.args()?) },
         "app.revoke" => Operation::App { action: AppAction::Revoke(d.args()?) },
@@ -256,6 +256,7 @@ fn known_keys<A: clap::Args + 'static>() -> &'static [String] {
             // Fields clap does not show (`#[arg(skip)]`) but scripts give.
             if TypeId::of::<A>() == TypeId::of::<HookAddArgs>()
                 || TypeId::of::<A>() == TypeId::of::<HookUpdateArgs>()
+                || TypeId::of::<A>() == TypeId::of::<ReplayArgs>()
             {
                 keys.push("source".into());
             }

@@ -90,7 +90,7 @@ end
 pim.who = with_first("who", "role")
 pim.access = with_first("access", "principal")
 -- The backtest: the history replayed under other settings (policy = "ROLE: SETTING=VALUE ...",
--- or a list of them; hook_source = a hook's Lua source), on a private copy.
+-- or a list of them; source = a hook's Lua source), on a private copy.
 pim.replay = op("replay")
 
 function pim.request(id) return call("request.show", { id = id }) end

@@ -32,9 +32,9 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "F.lua")]
     #[serde(default)]
     pub hook: Option<PathBuf>,
-    /// The hook's source itself (scripts give it this way; they cannot read files).
+    /// The hook's source itself (scripts give it as `source`; they cannot read files).
     #[arg(skip)]
-    #[serde(default)]
+    #[serde(default, rename = "source")]
     pub hook_source: Option<String>,
     /// Replay only the requests made from this time on (ISO 8601); earlier ones stay as history.
     #[arg(long, value_name = "TIME", value_parser = values::time)]

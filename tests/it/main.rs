@@ -25,6 +25,7 @@ mod groups_properties;
 mod hooks;
 mod lifecycle_properties;
 mod repl;
+mod replay;
 mod robustness;
 mod router_fuzz;
 mod sandbox;

@@ -51,7 +51,7 @@ pub use fate::{Answer, Fate};
 use history::History;
 
 use crate::engine::Engine;
-use crate::model::{ApiError, Progress, ScheduleRequest, Timestamp};
+use crate::model::{Action, ApiError, Progress, ScheduleRequest, Timestamp};
 
 /// A replayed request that asked for longer than the (changed) policy allows is replayed asking
 /// for the maximum, as the portal's slider would have made its requester do, and reported as
@@ -197,9 +197,11 @@ pub fn replay(
         }
         let Some(kind) = compare::classify(&before[n], &after[n]) else { continue };
         let mut change = names.change(engine, stored, kind, &before[n], &after[n], history.until)?;
-        // A deactivation refused because the activation before it never happened is a knock-on.
+        // A deactivation (or extension, removal) refused because the grant before it changed is
+        // a knock-on of that change, not a change of its own making.
         let target = (stored.principal_id.clone(), stored.role_definition_id.clone());
-        if !touched.insert(target) {
+        let acts_on_a_grant = !matches!(stored.action, Action::SelfActivate | Action::AdminAssign);
+        if !touched.insert(target) && acts_on_a_grant {
             change.detail.push_str(" (after an earlier change for this principal and role)");
         }
         report.totals.add(kind);

@@ -11,8 +11,7 @@ use super::{ASSUME_MFA_WHEN_UNRECORDED, SHORTEN_TO_MAXIMUM};
 use crate::engine::{Client, Engine, Session};
 use crate::model::approval::ApprovalChannel;
 use crate::model::{
-    ApiError, ErrorCode, Expiration, ExpirationType, Hint, NewRequest, Progress, ScheduleInfo,
-    ScheduleRequest, Timestamp,
+    ApiError, ErrorCode, Expiration, Hint, NewRequest, Progress, ScheduleInfo, ScheduleRequest, Timestamp,
 };
 
 /// Plays `h` on `fork` and gives each request's fate, in the order of `h.requests`.
@@ -159,28 +158,11 @@ fn session_of(q: &ScheduleRequest) -> Session {
 /// The body the request was submitted with, as far as the stored request tells: a start that was
 /// the moment it was processed (or approved) is "now" again; a future start is kept.
 fn body_of(q: &ScheduleRequest, decided_at: Option<Timestamp>) -> NewRequest {
-    let schedule_info = q.schedule_info.as_ref().map(|info| ScheduleInfo {
-        start: info.start.filter(|s| *s > q.created_at && Some(*s) != decided_at),
-        expiration: match info.expiration.kind {
-            ExpirationType::NotSpecified => Expiration::never(),
-            _ => info.expiration.clone(),
-        },
-    });
-    let ticket = &q.ticket_info;
-    let has_ticket = ticket.number.is_some() || ticket.system.is_some();
-    NewRequest {
-        surface: q.surface,
-        kind: q.kind,
-        action: q.action,
-        principal_id: q.principal_id.clone(),
-        role_definition_id: q.role_definition_id.clone(),
-        directory_scope_id: q.directory_scope_id.clone(),
-        app_scope_id: q.app_scope_id.clone(),
-        justification: q.justification.clone(),
-        schedule_info,
-        ticket_info: has_ticket.then(|| ticket.clone()),
-        is_validation_only: false,
+    let mut body = q.body();
+    if let Some(info) = body.schedule_info.as_mut() {
+        info.start = info.start.filter(|s| *s > q.created_at && Some(*s) != decided_at);
     }
+    body
 }
 
 /// Reads again the requests still waiting, and records those whose wait ended (timed out, or
