@@ -35,7 +35,8 @@ pub enum Answer {
 #[serde(rename_all = "camelCase")]
 pub struct Fate {
     pub answer: Answer,
-    /// A refusal's error code and the policy rules that failed (`JustificationRule`).
+    /// A refusal's error code and the policy rules (or hook denials) that failed
+    /// (`JustificationRule`, `WeekendFreeze`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -78,7 +79,7 @@ impl Fate {
     pub fn refused(e: &ApiError) -> Fate {
         let mut rules: Vec<String> = Vec::new();
         for d in &e.details {
-            if !d.code.is_empty() && d.code.ends_with("Rule") && !rules.contains(&d.code) {
+            if !d.code.is_empty() && !rules.contains(&d.code) {
                 rules.push(d.code.clone());
             }
         }

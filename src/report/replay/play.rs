@@ -122,19 +122,16 @@ fn submit(
     Ok((fate, id))
 }
 
-/// The maximum duration a refusal names when the only thing wrong was asking for too long.
+/// The maximum duration a policy refusal names when the request asked for too long (whatever
+/// else failed: the retry at the maximum shows what remains).
 fn maximum_allowed(e: &ApiError) -> Option<crate::model::IsoDuration> {
-    if e.code != ErrorCode::RoleAssignmentRequestPolicyValidationFailed || e.details.is_empty() {
+    if e.code != ErrorCode::RoleAssignmentRequestPolicyValidationFailed {
         return None;
     }
-    let mut max = None;
-    for d in &e.details {
-        match &d.hint {
-            Some(Hint::AtMost { duration }) if d.code == "ExpirationRule" => max = Some(*duration),
-            _ => return None,
-        }
-    }
-    max
+    e.details.iter().find_map(|d| match &d.hint {
+        Some(Hint::AtMost { duration }) if d.code == "ExpirationRule" => Some(*duration),
+        _ => None,
+    })
 }
 
 /// The session the request came in: its caller (an application acting as itself, when it was
