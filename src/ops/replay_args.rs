@@ -1,12 +1,13 @@
 //! `replay`'s arguments, and its `--policy "ROLE: SETTING=VALUE ..."` vocabulary, which is
 //! `policy set`'s: each SETTING is one of its flags without the dashes (`require-approval=true`,
-//! `approver=kenji`, `activation-max=PT2H`), parsed by the same grammar, so replay and `policy
-//! set` cannot drift apart.
+//! `approver=kenji`, `activation-max=PT2H`), read into `policy set`'s own arguments, so replay
+//! and `policy set` cannot drift apart.
 
 use std::path::PathBuf;
 
-use clap::{Args, FromArgMatches};
+use clap::Args;
 use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 
 use super::PolicySetArgs;
 use super::values::{self, de};
@@ -42,8 +43,10 @@ pub struct ReplayArgs {
     pub since: Option<Timestamp>,
 }
 
-/// `"Global Administrator: require-approval=true approver=kenji"` as the `policy set` it means.
-/// An unknown setting is refused naming the valid ones; a bad value with `policy set`'s own words.
+/// `"Global Administrator: require-approval=true approver=kenji"` as the `policy set` it means:
+/// each SETTING is one of its flags (a script's key, `-` or `_` alike), read by the same serde
+/// grammar a script's `pim.policy.set` goes through. An unknown setting is refused naming the
+/// valid ones; a bad value naming the value.
 pub fn policy_change(text: &str) -> Result<PolicySpec, String> {
     let Some((role, settings)) = text.split_once(':') else {
         return Err(format!("'{text}' is not \"ROLE: SETTING=VALUE ...\" (no ':' after the role)"));
@@ -52,37 +55,42 @@ pub fn policy_change(text: &str) -> Result<PolicySpec, String> {
     if role.is_empty() {
         return Err(format!("'{text}' names no role before ':'"));
     }
-    let command = PolicySetArgs::augment_args(clap::Command::new("policy set").no_binary_name(true));
-    let known: Vec<&str> = command.get_arguments().filter_map(|a| a.get_long()).collect();
-    let mut argv = vec![role.to_string()];
+    let mut fields = serde_json::Map::new();
+    fields.insert("role".into(), Value::String(role.to_string()));
     for token in settings.split_whitespace() {
-        let (name, value) = match token.split_once('=') {
-            Some((name, value)) => (name, Some(value)),
-            None => (token, None),
+        let (name, value) = token.split_once('=').unwrap_or((token, "true"));
+        let value = match value {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            other => Value::String(other.to_string()),
         };
-        if !known.contains(&name) {
-            return Err(format!(
-                "'{name}' is not a setting of `policy set` (the settings: {})",
-                known.join(", ")
-            ));
+        match fields.entry(name.replace('-', "_")) {
+            // A repeated setting (`approver=a approver=b`) is a list.
+            serde_json::map::Entry::Occupied(mut o) => match o.get_mut() {
+                Value::Array(list) => list.push(value),
+                first => *first = Value::Array(vec![first.take(), value]),
+            },
+            serde_json::map::Entry::Vacant(v) => {
+                v.insert(value);
+            }
         }
-        argv.push(format!("--{name}"));
-        argv.extend(value.map(str::to_string));
     }
-    if argv.len() == 1 {
+    if fields.len() == 1 {
         return Err(format!("'{text}' changes nothing: give SETTING=VALUE after the role"));
     }
-    let words = |e: clap::Error| -> String {
-        let text = e.to_string();
-        let lines: Vec<&str> = text
-            .lines()
-            .map(|l| l.trim().trim_start_matches("error: "))
-            .filter(|l| !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:"))
-            .collect();
-        format!("in the policy of '{role}': {}", lines.join(" "))
-    };
-    let matches = command.try_get_matches_from(argv).map_err(words)?;
-    let args = PolicySetArgs::from_arg_matches(&matches).map_err(words)?;
+    let args: PolicySetArgs = serde_json::from_value(Value::Object(fields)).map_err(|e| {
+        let message = e.to_string();
+        let message = match message.split_once(", expected one of ") {
+            Some((unknown, valid)) => {
+                format!(
+                    "{unknown} is not a setting of `policy set` (the settings: {})",
+                    valid.replace('_', "-")
+                )
+            }
+            None => message,
+        };
+        format!("in the policy of '{role}': {message}")
+    })?;
     Ok(PolicySpec { text: text.trim().to_string(), args })
 }
 
@@ -109,7 +117,7 @@ mod tests {
     #[test]
     fn unknown_settings_and_bad_values_are_refused_by_name() {
         let e = policy_change("Global Administrator: mfa=on").unwrap_err();
-        assert!(e.contains("'mfa'") && e.contains("require-mfa"), "{e}");
+        assert!(e.contains("`mfa`") && e.contains("require-mfa"), "{e}");
         let e = policy_change("Global Administrator: require-mfa=maybe").unwrap_err();
         assert!(e.contains("maybe") && e.contains("require-mfa"), "{e}");
         assert!(policy_change("Global Administrator").unwrap_err().contains("':'"));

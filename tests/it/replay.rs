@@ -117,7 +117,10 @@ fn requiring_approval_turns_activations_into_waits_with_the_decisions_history_ha
     let refused = changes(&r, "refused");
     assert_eq!(refused.len(), 1, "{r:#}");
     assert_eq!(refused[0].0, "selfDeactivate");
-    assert!(refused[0].2.starts_with("RoleAssignmentDoesNotExist (after an earlier change"), "{r:#}");
+    assert!(
+        refused[0].2.starts_with("RoleAssignmentDoesNotExist (NotActivated) (after an earlier change"),
+        "{r:#}"
+    );
     assert_eq!(
         r["totals"],
         json!({"refused": 1, "waited": 3, "shortened": 0, "lengthened": 0, "granted": 0, "other": 0})
@@ -238,7 +241,7 @@ fn unknown_roles_settings_and_values_are_refused_by_name_and_change_nothing() {
     let run = lab.fails_unchanged(&["replay", "--policy", "Global Admin: require-mfa=true"]);
     assert!(run.stderr.contains("Global Admin"), "{run}");
     let run = lab.fails_unchanged(&["replay", "--policy", "Global Administrator: mfa=on"]);
-    assert!(run.stderr.contains("'mfa'") && run.stderr.contains("require-mfa"), "{run}");
+    assert!(run.stderr.contains("`mfa`") && run.stderr.contains("require-mfa"), "{run}");
     let run = lab.fails_unchanged(&["replay", "--policy", "Global Administrator: require-mfa=maybe"]);
     assert!(run.stderr.contains("maybe"), "{run}");
     let run = lab.fails_unchanged(&["replay", "--policy", "Global Administrator: approver=nobody-here"]);
