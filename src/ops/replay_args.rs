@@ -78,7 +78,7 @@ pub fn policy_change(text: &str) -> Result<PolicySpec, String> {
     if fields.len() == 1 {
         return Err(format!("'{text}' changes nothing: give SETTING=VALUE after the role"));
     }
-    let args: PolicySetArgs = serde_json::from_value(Value::Object(fields)).map_err(|e| {
+    let args: PolicySetArgs = serde_json::from_value(Value::Object(fields.clone())).map_err(|e| {
         let message = e.to_string();
         let message = match message.split_once(", expected one of ") {
             Some((unknown, valid)) => {
@@ -87,11 +87,27 @@ pub fn policy_change(text: &str) -> Result<PolicySpec, String> {
                     valid.replace('_', "-")
                 )
             }
-            None => message,
+            None => format!("{}{message}", bad_setting(&fields)),
         };
         format!("in the policy of '{role}': {message}")
     })?;
     Ok(PolicySpec { text: text.trim().to_string(), args })
+}
+
+/// `require-mfa=maybe: ` for the first setting that does not read alone, to name it beside the
+/// reader's message (which names only the value).
+fn bad_setting(fields: &serde_json::Map<String, Value>) -> String {
+    for (name, value) in fields.iter().filter(|(name, _)| *name != "role") {
+        let alone = serde_json::json!({ "role": fields["role"], name.as_str(): value });
+        if serde_json::from_value::<PolicySetArgs>(alone).is_err() {
+            let shown = match value {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            return format!("{}={shown}: ", name.replace('_', "-"));
+        }
+    }
+    String::new()
 }
 
 /// A script's `policy = "..."` or `policy = {"...", "..."}`.
