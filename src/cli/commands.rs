@@ -83,7 +83,18 @@ pub(super) fn dispatch(
         Command::Graph(a) => graph_call(engine, &session, a, out, err),
         Command::Arm(a) => arm_call(engine, &session, a, out, err),
         Command::Op(op) => {
-            let outcome = ops::apply(engine, &session, op, Access::TERMINAL)?;
+            // A replay reports its progress: a bar on a terminal.
+            let bar =
+                matches!(op, ops::Operation::Replay(_)).then(super::exchange::Bar::on_terminal).flatten();
+            let progress: &dyn crate::model::Progress = match &bar {
+                Some(bar) => bar,
+                None => &crate::model::NoProgress,
+            };
+            let outcome = ops::apply_with_progress(engine, &session, op, Access::TERMINAL, progress);
+            if let Some(bar) = bar {
+                bar.clear();
+            }
+            let outcome = outcome?;
             if cli.json {
                 writeln!(out, "{}", pretty(&outcome.to_json()))?;
             } else {

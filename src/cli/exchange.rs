@@ -1,5 +1,5 @@
 //! The command line's side of `import`, `export`, `mark` and `apply`: flags into the exchange
-//! layer's options, and a progress bar on a terminal.
+//! layer's options, and a progress bar on a terminal (which `replay` draws too).
 
 use std::io::Write;
 
@@ -38,7 +38,7 @@ pub(super) fn import(
     let options = exchange::import::ImportOptions { paths: &a.paths, dry_run: a.dry_run, progress };
     let result = buffered(out, |buf| exchange::import::run(engine, session, &options, buf));
     if let Some(bar) = bar {
-        bar.0.finish_and_clear();
+        bar.clear();
     }
     result?;
     Ok(0)
@@ -47,10 +47,10 @@ pub(super) fn import(
 /// A progress bar on standard error, drawn only when standard error is a terminal: piped or
 /// redirected, a long command prints nothing but its result. It is cleared when the command
 /// ends, so what stays on the screen is the summary alone.
-struct Bar(indicatif::ProgressBar);
+pub(super) struct Bar(indicatif::ProgressBar);
 
 impl Bar {
-    fn on_terminal() -> Option<Bar> {
+    pub(super) fn on_terminal() -> Option<Bar> {
         use std::io::IsTerminal;
         if !std::io::stderr().is_terminal() {
             return None;
@@ -65,6 +65,11 @@ impl Bar {
         .progress_chars("=> ");
         bar.set_style(style);
         Some(Bar(bar))
+    }
+
+    /// The command is over: the bar leaves the screen.
+    pub(super) fn clear(self) {
+        self.0.finish_and_clear();
     }
 }
 

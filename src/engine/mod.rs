@@ -37,6 +37,7 @@ mod profile;
 mod provision;
 mod queries;
 mod records;
+mod rewind;
 mod roles;
 mod seed;
 mod target;

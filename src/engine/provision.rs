@@ -111,19 +111,7 @@ pub(crate) fn announce_provisioned(
 /// extension or renewal replaces its schedule. Anything that no longer holds fails the request.
 /// Returns the audit row of an activation carried out (the approval's own row is the caller's).
 pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -> Result<Audit, ApiError> {
-    let req = NewRequest {
-        surface: q.surface,
-        kind: q.kind,
-        action: q.action,
-        principal_id: q.principal_id.clone(),
-        role_definition_id: q.role_definition_id.clone(),
-        directory_scope_id: q.directory_scope_id.clone(),
-        app_scope_id: q.app_scope_id.clone(),
-        justification: q.justification.clone(),
-        schedule_info: q.schedule_info.clone(),
-        ticket_info: Some(q.ticket_info.clone()),
-        is_validation_only: false,
-    };
+    let req = q.body();
     let t = prepare(tx, &req)?;
     let fail = |q: &mut ScheduleRequest, why: String| -> Result<Audit, ApiError> {
         q.status = Status::Failed;

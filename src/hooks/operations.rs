@@ -129,6 +129,7 @@ fn decode(lua: &Lua, name: &str, args: Value) -> Result<Operation, ApiError> {
         "alerts.set" => Operation::Alerts { action: Some(AlertsAction::Set(d.args()?)) },
         "alerts.dismiss" => Operation::Alerts { action: Some(AlertsAction::Dismiss(d.args()?)) },
         "alerts.refresh" => Operation::Alerts { action: Some(AlertsAction::Refresh(d.args()?)) },
+        "replay" => Operation::Replay(d.source_only(|a: &mut ReplayArgs| &mut a.hook)?),
         "app.add" => Operation::App { action: AppAction::Add(d.args()?) },
         "app.grant" => Operation::App { action: AppAction::Grant(d.args()?) },
         "app.revoke" => Operation::App { action: AppAction::Revoke(d.args()?) },
@@ -267,6 +268,7 @@ fn known_keys<A: clap::Args + 'static>() -> &'static [String] {
                 TypeId::of::<HookUpdateArgs>(),
                 TypeId::of::<CheckArgs>(),
                 TypeId::of::<FuzzArgs>(),
+                TypeId::of::<ReplayArgs>(),
             ]
             .contains(&TypeId::of::<A>())
             {

@@ -89,6 +89,9 @@ local function with_first(name, key)
 end
 pim.who = with_first("who", "role")
 pim.access = with_first("access", "principal")
+-- The backtest: the history replayed under other settings (policy = "ROLE: SETTING=VALUE ...",
+-- or a list of them; source = a hook's Lua source), on a private copy.
+pim.replay = op("replay")
 
 -- Properties over time: `source` is the property file's text (scripts read no files).
 pim.check = with_first("check", "source")

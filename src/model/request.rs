@@ -426,6 +426,25 @@ pub struct ScheduleRequest {
     pub trace: Vec<TraceStep>,
 }
 
+impl ScheduleRequest {
+    /// The request's fields as a body to submit again (after an approval, or in a replay).
+    pub fn body(&self) -> NewRequest {
+        NewRequest {
+            surface: self.surface,
+            kind: self.kind,
+            action: self.action,
+            principal_id: self.principal_id.clone(),
+            role_definition_id: self.role_definition_id.clone(),
+            directory_scope_id: self.directory_scope_id.clone(),
+            app_scope_id: self.app_scope_id.clone(),
+            justification: self.justification.clone(),
+            schedule_info: self.schedule_info.clone(),
+            ticket_info: Some(self.ticket_info.clone()),
+            is_validation_only: false,
+        }
+    }
+}
+
 /// Where a schedule is in its life. Only `Live` schedules are listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScheduleState {

@@ -120,6 +120,8 @@ pub(super) fn needs(engine: &mut Engine, op: &Operation) -> Result<Option<Access
         Operation::Who(_) | Operation::Access(_) => Access::ReadEligibility,
         // Properties read who holds and could hold roles, as of every instant.
         Operation::Check(_) | Operation::Fuzz(_) => Access::ReadEligibility,
+        // A replay reads every request and the settings; it changes only its private copy.
+        Operation::Replay(_) => Access::ReadAssignmentRequests,
         Operation::Role { action: RoleAction::List(_) | RoleAction::Show(_) } => Access::ReadRoles,
         Operation::Role { .. } => Access::WriteRoles,
         Operation::Policy { action: PolicyAction::Show(a) } if a.group.is_some() => Access::ReadGroupPolicy,

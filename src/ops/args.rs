@@ -415,6 +415,7 @@ pub struct PolicyShowArgs {
 }
 
 #[derive(Debug, Args, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PolicySetArgs {
     /// The role whose policy (role settings) to change: id or display name; with --group,
     /// `member` or `owner`.

@@ -22,6 +22,8 @@ mod fuzz;
 mod hooks;
 mod outcome;
 mod policy;
+mod replay;
+mod replay_args;
 mod report_args;
 mod reports;
 mod requests;
@@ -35,6 +37,7 @@ pub use forks::{DiffArgs, ForkArgs, open_store};
 pub use outcome::{
     Forked, FuzzReport, FuzzStep, Outcome, PendingDecision, RequestEvent, ScopeTree, Violation,
 };
+pub use replay_args::{PolicySpec, ReplayArgs, policy_change};
 pub use report_args::*;
 pub(crate) use requests::admin_request;
 
@@ -207,6 +210,9 @@ pub enum Operation {
         #[command(subcommand)]
         action: Option<AlertsAction>,
     },
+    /// Play the store's requests again under other policies (or a hook), on a private copy, and
+    /// report which outcomes change.
+    Replay(ReplayArgs),
     /// Settings of the lab itself (not of the tenant): the fidelity profile.
     Config {
         #[command(subcommand)]
@@ -221,6 +227,17 @@ pub fn apply(
     op: &Operation,
     access: Access,
 ) -> Result<Outcome, ApiError> {
+    apply_with_progress(engine, session, op, access, &crate::model::NoProgress)
+}
+
+/// Runs one operation for `session`, reporting how far a long one (a replay) got to `progress`.
+pub fn apply_with_progress(
+    engine: &mut Engine,
+    session: &Session,
+    op: &Operation,
+    access: Access,
+    progress: &dyn crate::model::Progress,
+) -> Result<Outcome, ApiError> {
     // pimlab's own client holds every permission: only an application's call is looked up.
     let checked = match session.client {
         crate::engine::Client::FirstParty => Ok(()),
@@ -230,7 +247,10 @@ pub fn apply(
         },
     };
     checked
-        .and_then(|()| run(engine, session, op, access))
+        .and_then(|()| match op {
+            Operation::Replay(a) => replay::replay(engine, a, access, progress),
+            _ => run(engine, session, op, access),
+        })
         .map_err(|e| e.during(&format!("running `{}`", op.name())))
 }
 
@@ -253,7 +273,8 @@ impl Operation {
             | Operation::Report { .. }
             | Operation::Timeline(_)
             | Operation::Fork(_)
-            | Operation::Diff(_) => true,
+            | Operation::Diff(_)
+            | Operation::Replay(_) => true,
             Operation::Request { action } => !matches!(action, RequestAction::Cancel(_)),
             Operation::Role { action } => matches!(action, RoleAction::List(_) | RoleAction::Show(_)),
             Operation::Policy { action } => matches!(action, PolicyAction::Show(_)),
@@ -327,6 +348,7 @@ impl Operation {
             Operation::Fork(_) => "fork".into(),
             Operation::Diff(_) => "diff".into(),
             Operation::Alerts { .. } => "alerts".into(),
+            Operation::Replay(_) => "replay".into(),
             Operation::Config { .. } => "config".into(),
         }
     }
@@ -373,6 +395,7 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
         Operation::Fork(a) => forks::fork(engine, a, access),
         Operation::Diff(a) => forks::diff(a, access),
         Operation::Alerts { action } => alerts::alerts(engine, session, action.as_ref()),
+        Operation::Replay(a) => replay::replay(engine, a, access, &crate::model::NoProgress),
         Operation::Config { action: ConfigAction::Fidelity { action } } => {
             clock::fidelity(engine, session, action.as_ref())
         }

@@ -71,6 +71,8 @@ pub enum Outcome {
     Alerts(crate::report::alerts::AlertsReport),
     /// Alerts' settings (all, or the one changed).
     AlertConfig(Vec<crate::report::alerts::AlertConfig>),
+    /// What a replay under other settings changed.
+    Replay(crate::report::ReplayReport),
     Request(ScheduleRequest, RequestEvent),
     Requests(Vec<ScheduleRequest>),
     /// Current and future schedules.
@@ -213,6 +215,7 @@ impl Outcome {
             Outcome::AlertConfig(r) => {
                 serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string()))
             }
+            Outcome::Replay(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Request(q, RequestEvent::Explained) => shapes::explain(q),
             Outcome::Request(q, _) => views::request(q),
             Outcome::Requests(rows) => array(rows, views::request),

@@ -57,7 +57,8 @@ fn azure(engine: &mut Engine, scope: Option<&str>) -> Result<Option<String>, Api
     }
 }
 
-fn set(
+/// `policy set`: also how a replay changes its fork's settings.
+pub(super) fn set(
     engine: &mut Engine,
     session: &Session,
     a: &PolicySetArgs,

@@ -1,5 +1,6 @@
 //! Read-only reports over the engine: typed answers to questions about a tenant, which the
-//! surfaces render (a table, or JSON). Nothing here writes to the store or prints.
+//! surfaces render (a table, or JSON). Nothing here writes to the store asked about or prints
+//! (`replay` writes only to private in-memory forks of it).
 //!
 //! `who` (who holds a role at a time, and with `could` who could hold it without an
 //! administrator's help) and `access` (the same from a principal's side) share one vocabulary,
@@ -27,6 +28,7 @@ mod history;
 mod holdings;
 mod instants;
 mod privilege_diff;
+pub mod replay;
 pub mod timeline;
 mod who;
 
@@ -42,5 +44,6 @@ pub use instants::{EVENTS_BEFORE, Event, Moment, history, leading_to};
 pub use privilege_diff::{
     Change, DiffQuery, Direction, Over, PrivilegeDiff, Side, StoreFacts, Waiting, privilege_diff,
 };
+pub use replay::{ReplayQuery, ReplayReport, replay};
 pub use timeline::{Timeline, TimelineQuery, timeline};
 pub use who::{Place, WhoQuery, WhoReport, who};

@@ -73,6 +73,16 @@ impl Tx<'_> {
         stmt.query_map([approval_id.to_ascii_lowercase()], step_from_row)?.collect()
     }
 
+    /// Steps an approver decided at or after `since`, in the order they were decided: the
+    /// decisions a replay makes again.
+    pub fn steps_decided_since(&self, since: Timestamp) -> rusqlite::Result<Vec<ApprovalStep>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {STEP_COLUMNS} FROM approval_steps
+             WHERE reviewed_at >= ?1 AND reviewed_by IS NOT NULL ORDER BY reviewed_at, approval_id, stage"
+        ))?;
+        stmt.query_map([to_millis(since)], step_from_row)?.collect()
+    }
+
     pub fn step(&self, id: &str) -> rusqlite::Result<Option<ApprovalStep>> {
         self.tx
             .prepare_cached(&format!("SELECT {STEP_COLUMNS} FROM approval_steps WHERE id = ?1"))?

@@ -17,6 +17,7 @@ mod hooks;
 mod marks;
 mod policies;
 mod records;
+mod rewind;
 mod schedules;
 mod schema;
 
@@ -30,6 +31,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 pub use crate::model::audit::{AuditRecord, AuditTarget};
 pub use alerts::AlertRow;
 pub use records::RequestQuery;
+pub use rewind::Rewound;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 
 /// The meta values every transaction starts from: tenant id, clock, seed and fidelity profile,

@@ -531,7 +531,7 @@ const ENGINE_ORDER: &[&[&str]] = &[
     ],
     &["azure_policies", "azure_roles", "group_policies"],
     &["seed"],
-    &["marks", "import"],
+    &["marks", "import", "rewind"],
 ];
 
 #[test]

@@ -28,6 +28,7 @@ mod hooks;
 mod lifecycle_properties;
 mod properties;
 mod repl;
+mod replay;
 mod reports;
 mod robustness;
 mod router_fuzz;

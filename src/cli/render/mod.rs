@@ -13,6 +13,7 @@ mod policy;
 mod privilege_diff;
 mod properties;
 mod records;
+mod replay;
 mod report;
 mod requests;
 
@@ -40,6 +41,7 @@ pub fn outcome(engine: &mut Engine, outcome: &Outcome, out: &mut dyn Write) -> s
         Outcome::Forked(f) => writeln!(out, "Forked tenant {} as of {} to {}", f.tenant_id, f.clock, f.path),
         Outcome::Diff(d) => privilege_diff::render(engine, names, d, out),
         Outcome::Alerts(_) | Outcome::AlertConfig(_) => alerts::render(engine, names, outcome, out),
+        Outcome::Replay(r) => replay::render(r, out),
         Outcome::Schedules(rows) if rows.is_empty() => writeln!(out, "no assignments"),
         Outcome::Instances(rows) if rows.is_empty() => writeln!(out, "no assignments in effect now"),
         Outcome::Schedules(rows) | Outcome::Instances(rows) => {
