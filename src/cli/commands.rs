@@ -83,9 +83,9 @@ pub(super) fn dispatch(
         Command::Graph(a) => graph_call(engine, &session, a, out, err),
         Command::Arm(a) => arm_call(engine, &session, a, out, err),
         Command::Op(op) => {
-            // A replay reports its progress: a bar on a terminal.
-            let bar =
-                matches!(op, ops::Operation::Replay(_)).then(super::exchange::Bar::on_terminal).flatten();
+            // A replay and a clock advance report their progress: a bar on a terminal.
+            let long = matches!(op, ops::Operation::Replay(_) | ops::Operation::Clock { action: Some(_) });
+            let bar = long.then(super::exchange::Bar::on_terminal).flatten();
             let progress: &dyn crate::model::Progress = match &bar {
                 Some(bar) => bar,
                 None => &crate::model::NoProgress,

@@ -6,10 +6,11 @@ use super::audit::{About, Activity, Audit, Entry};
 use super::notify::{self, Audience, Event, Notice};
 use super::records::end_schedule;
 use super::{Ctx, Engine, Session, approvals, fidelity, group_access, set_clock};
-use crate::model::time::format_timestamp;
+use crate::model::time::{format_timestamp, to_millis};
 use crate::model::{
     ApiError, AssignmentType, IsoDuration, RequestKind, Schedule, ScheduleState, Status, Timestamp,
 };
+use crate::model::{NoProgress, Progress};
 use crate::store::Tx;
 
 /// What an advance did, for the user.
@@ -283,19 +284,46 @@ enum Destination {
 impl Engine {
     /// Moves the clock forward to `target`, processing every due event in time order.
     pub fn advance_to(&mut self, session: &Session, target: Timestamp) -> Result<AdvanceReport, ApiError> {
-        self.advance(session, Destination::To(target))
+        self.advance(session, Destination::To(target), &NoProgress)
     }
 
     /// Moves the clock forward by `by`.
     pub fn advance_by(&mut self, session: &Session, by: IsoDuration) -> Result<AdvanceReport, ApiError> {
-        self.advance(session, Destination::By(by))
+        self.advance(session, Destination::By(by), &NoProgress)
+    }
+
+    /// [`Engine::advance_to`], reporting to `progress` how much of the simulated span is done
+    /// (in simulated minutes) as each due instant is processed: a long advance over a big tenant
+    /// shows how far it got.
+    pub fn advance_to_reporting(
+        &mut self,
+        session: &Session,
+        target: Timestamp,
+        progress: &dyn Progress,
+    ) -> Result<AdvanceReport, ApiError> {
+        self.advance(session, Destination::To(target), progress)
+    }
+
+    /// [`Engine::advance_by`], reporting its progress as [`Engine::advance_to_reporting`] does.
+    pub fn advance_by_reporting(
+        &mut self,
+        session: &Session,
+        by: IsoDuration,
+        progress: &dyn Progress,
+    ) -> Result<AdvanceReport, ApiError> {
+        self.advance(session, Destination::By(by), progress)
     }
 
     /// The whole advance holds the store's write lock (one transaction, `Engine::atomically`), so
     /// another process's advance or request cannot slip between reading the clock and moving it:
     /// advances never lose time nor move the clock back. A failure leaves the clock, and
     /// everything else, where it was.
-    fn advance(&mut self, session: &Session, destination: Destination) -> Result<AdvanceReport, ApiError> {
+    fn advance(
+        &mut self,
+        session: &Session,
+        destination: Destination,
+        progress: &dyn Progress,
+    ) -> Result<AdvanceReport, ApiError> {
         self.atomically(|e| {
             let from = e.now()?;
             let target = match destination {
@@ -322,19 +350,26 @@ impl Engine {
                 ));
             }
             let mut report = AdvanceReport { from: Some(from), to: Some(target), ..Default::default() };
+            progress.start("simulated minutes", minutes_between(from, target));
+            let mut reached = from;
             loop {
                 let done = e.write(|tx, ctx| {
                     let Some(next) = next_event(tx)?.filter(|t| *t <= target) else {
-                        return Ok((true, Audit::none("nothing else falls due before the target")));
+                        return Ok((None, Audit::none("nothing else falls due before the target")));
                     };
                     set_clock(tx, next)?;
                     let audit = process_instant(tx, &ctx.at(next), &mut report)?;
-                    Ok((false, audit))
+                    Ok((Some(next), audit))
                 })?;
-                if done {
-                    break;
+                match done {
+                    Some(next) => {
+                        progress.advance(minutes_between(from, next) - minutes_between(from, reached));
+                        reached = next;
+                    }
+                    None => break,
                 }
             }
+            progress.finish();
             e.write(|tx, ctx| {
                 set_clock(tx, target)?;
                 let ctx = &ctx.at(target);
@@ -350,6 +385,12 @@ impl Engine {
             Ok(report)
         })
     }
+}
+
+/// Whole simulated minutes from `from` to `to` (0 when `to` is not later): the unit a clock
+/// advance reports its progress in.
+fn minutes_between(from: Timestamp, to: Timestamp) -> u64 {
+    u64::try_from((to_millis(to) - to_millis(from)) / 60_000).unwrap_or(0)
 }
 
 /// Watches the group membership a schedule's start or end may change (see `group_access`).

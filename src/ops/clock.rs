@@ -10,11 +10,12 @@ pub(super) fn clock(
     engine: &mut Engine,
     session: &Session,
     action: Option<&ClockAction>,
+    progress: &dyn crate::model::Progress,
 ) -> Result<Outcome, ApiError> {
     let report = match action {
         None | Some(ClockAction::Show) => return Ok(Outcome::Now(engine.now()?)),
-        Some(ClockAction::Set(a)) => engine.advance_to(session, a.time)?,
-        Some(ClockAction::Advance(a)) => engine.advance_by(session, a.duration)?,
+        Some(ClockAction::Set(a)) => engine.advance_to_reporting(session, a.time, progress)?,
+        Some(ClockAction::Advance(a)) => engine.advance_by_reporting(session, a.duration, progress)?,
     };
     Ok(Outcome::ClockMoved { report, now: engine.now()? })
 }

@@ -230,7 +230,8 @@ pub fn apply(
     apply_with_progress(engine, session, op, access, &crate::model::NoProgress)
 }
 
-/// Runs one operation for `session`, reporting how far a long one (a replay) got to `progress`.
+/// Runs one operation for `session`, reporting how far a long one (a replay, a clock advance)
+/// got to `progress`.
 pub fn apply_with_progress(
     engine: &mut Engine,
     session: &Session,
@@ -249,6 +250,7 @@ pub fn apply_with_progress(
     checked
         .and_then(|()| match op {
             Operation::Replay(a) => replay::replay(engine, a, access, progress),
+            Operation::Clock { action } => clock::clock(engine, session, action.as_ref(), progress),
             _ => run(engine, session, op, access),
         })
         .map_err(|e| e.during(&format!("running `{}`", op.name())))
@@ -382,7 +384,9 @@ fn run(engine: &mut Engine, session: &Session, op: &Operation, access: Access) -
         Operation::Au { action } => {
             directory::objects(engine, session, PrincipalKind::AdministrativeUnit, action)
         }
-        Operation::Clock { action } => clock::clock(engine, session, action.as_ref()),
+        Operation::Clock { action } => {
+            clock::clock(engine, session, action.as_ref(), &crate::model::NoProgress)
+        }
         Operation::Scope { action } => azure::scope(engine, session, action),
         Operation::App { action } => apps::app(engine, session, action),
         Operation::Audit(a) => clock::audit(engine, a),

@@ -3166,3 +3166,26 @@ fn role_list_azure_and_role_show_of_an_azure_role_with_its_holders() {
     lab.run(&["role", "show", "Global Administrator"]).ok().out_lacks("Contoso Production");
     lab.fails_unchanged(&["role", "show", "Chief Coffee Officer"]).refused("RoleNotFound", 404);
 }
+
+/// A clock advance reports its progress in simulated minutes: on a terminal (a pseudo-terminal
+/// made by util-linux's `script`) a bar is drawn on standard error and cleared, and the story
+/// follows; piped, nothing but the story.
+#[test]
+fn a_clock_advance_draws_a_progress_bar_on_a_terminal_only() {
+    let lab = Lab::demo();
+    let piped = lab.run(&["clock", "advance", "P7D"]).ok();
+    assert!(!piped.stdout.contains('\u{1b}'), "control sequences on a pipe{piped}");
+    let command = format!("{} --db {} clock advance P7D", crate::harness::cli::BIN, lab.db.display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(lab.dir.path())
+        .env_remove("PIMLAB_DB")
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux's script runs");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(screen.contains("simulated minutes ["), "no bar in {screen:?}");
+    assert!(screen.contains("\u{1b}[2K"), "the bar is never cleared: {screen:?}");
+    assert!(screen.contains("2025-01-20T09:00:00Z"), "the story follows the bar: {screen:?}");
+}

@@ -1965,3 +1965,36 @@ fn the_same_seed_and_calls_give_identical_ids_and_state() {
     assert_ne!(ids_a, ids_c, "the seed drives the ids");
     assert!(ids_a.iter().all(|id| Uuid::parse_str(id).is_ok()));
 }
+
+/// What a long command reported: its phases and every step.
+#[derive(Default)]
+struct Recorded(std::cell::RefCell<Vec<(String, u64)>>, std::cell::Cell<u64>);
+
+impl pimlab::model::Progress for Recorded {
+    fn start(&self, phase: &str, total: u64) {
+        self.0.borrow_mut().push((phase.to_string(), total));
+    }
+    fn advance(&self, n: u64) {
+        self.1.set(self.1.get() + n);
+    }
+    fn finish(&self) {}
+}
+
+#[test]
+fn a_clock_advance_reports_its_progress_in_simulated_minutes_up_to_the_last_due_instant() {
+    let mut l = lab();
+    l.make_eligible(&l.alice.clone(), HELPDESK_ADMIN);
+    l.activate(&l.alice.clone(), HELPDESK_ADMIN, hours(2)).expect("activated");
+    let progress = Recorded::default();
+    let admin = l.admin.clone();
+    let report = l.e.advance_by_reporting(&admin, days(1), &progress).expect("advance");
+    assert_eq!(
+        progress.0.borrow().as_slice(),
+        &[("simulated minutes".to_string(), 24 * 60)],
+        "one phase, the whole span"
+    );
+    // The activation's expiry two hours in is the one instant due (and its notices); the bar
+    // stops there and the advance ends at the target.
+    assert_eq!(progress.1.get(), 2 * 60, "progress up to the last due instant: {report:?}");
+    assert_eq!(report.to, Some(l.now()), "and the clock is at the target");
+}
