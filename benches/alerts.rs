@@ -28,7 +28,6 @@ use std::time::{Duration, Instant};
 
 use pimlab::engine::Session;
 use pimlab::model::builtin_roles::BUILTIN_ROLES;
-use pimlab::model::{Action, Expiration, IsoDuration, NewRequest, RequestKind, ScheduleInfo, Surface};
 use rusqlite::Connection;
 
 const USERS: usize = 10_000;
@@ -54,40 +53,6 @@ fn privileged_roles() -> Vec<&'static str> {
     out
 }
 
-fn eligible(principal: &str, role: &str) -> NewRequest {
-    NewRequest {
-        surface: Surface::Directory,
-        kind: RequestKind::Eligibility,
-        action: Action::AdminAssign,
-        principal_id: principal.to_string(),
-        role_definition_id: role.to_string(),
-        directory_scope_id: Some("/".into()),
-        app_scope_id: None,
-        justification: Some(ASSIGN_JUSTIFICATION.into()),
-        schedule_info: Some(ScheduleInfo {
-            start: None,
-            expiration: Expiration::after(IsoDuration::from_days(180)),
-        }),
-        ticket_info: None,
-        is_validation_only: false,
-    }
-}
-
-fn best(mut f: impl FnMut() -> usize) -> (Duration, usize) {
-    let mut fastest = Duration::MAX;
-    let mut rows = 0;
-    for _ in 0..RUNS {
-        let t = Instant::now();
-        rows = f();
-        fastest = fastest.min(t.elapsed());
-    }
-    (fastest, rows)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
 fn main() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("alerts.db");
@@ -100,7 +65,7 @@ fn main() {
                 for (i, user) in block.iter().enumerate() {
                     let n = chunk * 500 + i;
                     for k in 0..PER_USER {
-                        e.submit(&admin, &eligible(user, roles[(n + k * 2) % ROLES]))
+                        e.submit(&admin, &eligibility(user, roles[(n + k * 2) % ROLES]))
                             .expect("an eligibility");
                     }
                 }
@@ -120,12 +85,12 @@ fn main() {
         setup.elapsed().as_secs_f64()
     );
 
-    let (alerts, incidents) = best(|| {
+    let (alerts, incidents) = best(RUNS, || {
         let r = pimlab::report::alerts::alerts(&mut engine).expect("alerts");
         r.alerts.iter().map(|a| a.incidents.len()).sum()
     });
     let db = Connection::open(&path).expect("open the store");
-    let (raw, rows) = best(|| raw_rows(&db));
+    let (raw, rows) = best(RUNS, || raw_rows(&db));
     let verdict = if alerts <= AIM { "ok" } else { "ABOVE" };
     println!(
         "alerts (all eight): {incidents} incidents in {} ({verdict}; aim < 1 s) | raw query baseline: {rows} rows in {} | engine/raw {:.1}x",

@@ -32,11 +32,9 @@ use common::*;
 use std::time::{Duration, Instant};
 
 use pimlab::engine::NewObject;
+use pimlab::model::PrincipalKind;
 use pimlab::model::builtin_roles::BUILTIN_ROLES;
 use pimlab::model::time::to_millis;
-use pimlab::model::{
-    Action, Expiration, IsoDuration, NewRequest, PrincipalKind, RequestKind, ScheduleInfo, Surface,
-};
 use pimlab::report::{Place, WhoQuery};
 use rusqlite::Connection;
 
@@ -60,40 +58,6 @@ fn roles() -> Vec<&'static str> {
             .take(ROLES - 1),
     );
     out
-}
-
-fn eligibility(principal: &str, role: &str) -> NewRequest {
-    NewRequest {
-        surface: Surface::Directory,
-        kind: RequestKind::Eligibility,
-        action: Action::AdminAssign,
-        principal_id: principal.to_string(),
-        role_definition_id: role.to_string(),
-        directory_scope_id: Some("/".into()),
-        app_scope_id: None,
-        justification: Some(ASSIGN_JUSTIFICATION.into()),
-        schedule_info: Some(ScheduleInfo {
-            start: None,
-            expiration: Expiration::after(IsoDuration::from_days(180)),
-        }),
-        ticket_info: None,
-        is_validation_only: false,
-    }
-}
-
-fn best(mut f: impl FnMut() -> usize) -> (Duration, usize) {
-    let mut fastest = Duration::MAX;
-    let mut rows = 0;
-    for _ in 0..RUNS {
-        let t = Instant::now();
-        rows = f();
-        fastest = fastest.min(t.elapsed());
-    }
-    (fastest, rows)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
 fn main() {
@@ -153,12 +117,12 @@ fn main() {
         at: None,
         could: true,
     };
-    let (who, holders) = best(|| pimlab::report::who(&mut engine, &q).expect("who").holders.len());
+    let (who, holders) = best(RUNS, || pimlab::report::who(&mut engine, &q).expect("who").holders.len());
     let (access, holdings) =
-        best(|| pimlab::report::access(&mut engine, &users[0], None).expect("access").holdings.len());
+        best(RUNS, || pimlab::report::access(&mut engine, &users[0], None).expect("access").holdings.len());
 
     let db = Connection::open(&path).expect("open the store read-only");
-    let (raw, raw_rows) = best(|| raw_who(&db, HELPDESK_ADMINISTRATOR, to_millis(now)));
+    let (raw, raw_rows) = best(RUNS, || raw_who(&db, HELPDESK_ADMINISTRATOR, to_millis(now)));
     assert!(raw_rows >= holders, "the baseline reads at least the rows the report shows");
 
     let verdict = |d: Duration| if d <= AIM { "ok" } else { "ABOVE" };

@@ -19,9 +19,10 @@ pub enum ReportAction {
     Activity(ActivityArgs),
 }
 
-/// `report activity`.
+/// The stretch of the store's history a report covers, as `--since`/`--until` (a script's
+/// `since`/`until` keys).
 #[derive(Debug, Args, Clone, Default, Deserialize)]
-pub struct ActivityArgs {
+pub struct PeriodArgs {
     /// From this time (ISO 8601; default: the start of the store's history).
     #[arg(long, value_name = "TIME", value_parser = values::time)]
     #[serde(default, deserialize_with = "de::time")]
@@ -30,6 +31,14 @@ pub struct ActivityArgs {
     #[arg(long, value_name = "TIME", value_parser = values::time)]
     #[serde(default, deserialize_with = "de::time")]
     pub until: Option<Timestamp>,
+}
+
+/// `report activity`.
+#[derive(Debug, Args, Clone, Default, Deserialize)]
+pub struct ActivityArgs {
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub period: PeriodArgs,
     /// One row per role, principal or day.
     #[arg(long, value_enum, default_value_t = ActivityBy::Role)]
     #[serde(default)]
@@ -69,14 +78,9 @@ pub struct TimelineArgs {
     #[arg(long, short)]
     #[serde(default)]
     pub principal: Option<String>,
-    /// From this time (ISO 8601; default: the start of the store's history).
-    #[arg(long, value_name = "TIME", value_parser = values::time)]
-    #[serde(default, deserialize_with = "de::time")]
-    pub since: Option<Timestamp>,
-    /// Up to this time (ISO 8601; default: now, the tenant's clock).
-    #[arg(long, value_name = "TIME", value_parser = values::time)]
-    #[serde(default, deserialize_with = "de::time")]
-    pub until: Option<Timestamp>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub period: PeriodArgs,
     /// The file to write: FILE.svg (a picture) or FILE.html (a page with hover details). A
     /// script leaves it out and gets the SVG back as text.
     #[arg(long, value_name = "FILE", required = true)]

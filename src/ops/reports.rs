@@ -42,7 +42,7 @@ pub(super) fn activity(engine: &mut Engine, a: &ActivityArgs) -> Result<Outcome,
         ActivityBy::Principal => GroupBy::Principal,
         ActivityBy::Day => GroupBy::Day,
     };
-    let report = crate::report::activity(engine, a.since, a.until, by)?;
+    let report = crate::report::activity(engine, a.period.since, a.period.until, by)?;
     Ok(Outcome::Activity { report, format: a.format })
 }
 
@@ -59,8 +59,8 @@ pub(super) fn timeline(engine: &mut Engine, a: &TimelineArgs, access: Access) ->
     let q = TimelineQuery {
         role: a.role.clone(),
         principal: a.principal.clone(),
-        since: a.since,
-        until: a.until,
+        since: a.period.since,
+        until: a.period.until,
     };
     let timeline = crate::report::timeline(engine, &q)?;
     let format = format.unwrap_or(PictureFormat::Svg);
