@@ -73,6 +73,43 @@ impl Bar {
     }
 }
 
+/// A spinner on standard error for a command whose length is unknown in advance (a script), drawn
+/// only when standard error is a terminal, with a line saying how far it got. Cloned, it is the
+/// same spinner (the script's printing steps it aside while a line goes out).
+#[derive(Clone)]
+pub(super) struct Spinner(indicatif::ProgressBar);
+
+impl Spinner {
+    pub(super) fn on_terminal() -> Option<Spinner> {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let spinner = indicatif::ProgressBar::new_spinner();
+        let style = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})").ok()?;
+        spinner.set_style(style);
+        spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        // No steady tick: its thread would draw while the command holds standard error's lock.
+        Some(Spinner(spinner))
+    }
+
+    /// Redraws it with `message`.
+    pub(super) fn say(&self, message: &str) {
+        self.0.set_message(message.to_string());
+        self.0.tick();
+    }
+
+    /// Runs `f` (which writes to the terminal) with the spinner off the screen.
+    pub(super) fn suspend<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.0.suspend(f)
+    }
+
+    /// The command is over: the spinner leaves the screen.
+    pub(super) fn clear(self) {
+        self.0.finish_and_clear();
+    }
+}
+
 impl Progress for Bar {
     fn start(&self, phase: &str, total: u64) {
         self.0.reset();

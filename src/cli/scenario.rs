@@ -20,12 +20,41 @@ use crate::ops::{self, Access, Operation, SessionOptions};
 pub struct Host<'a> {
     pub shell: &'a mut Shell,
     saved: Vec<(Option<String>, bool)>,
+    /// Where `pimlab run` shows how far a script got, on a terminal.
+    ticker: Option<Ticker>,
 }
 
 impl<'a> Host<'a> {
     pub fn new(shell: &'a mut Shell) -> Self {
-        Host { shell, saved: Vec::new() }
+        Host { shell, saved: Vec::new(), ticker: None }
     }
+
+    /// One more operation was run: the spinner, if there is one, says so now and then.
+    fn tick(&mut self) {
+        if let Some(t) = &mut self.ticker {
+            t.operations += 1;
+            if t.operations % TICK_EVERY == 1 {
+                let clock = self.shell.engine().now().map(crate::model::time::format_timestamp);
+                let operations = t.operations;
+                t.spinner.say(&format!(
+                    "operations: {operations}, simulated clock {}",
+                    clock.as_deref().unwrap_or("unknown")
+                ));
+            }
+        }
+    }
+}
+
+/// Every how many operations the spinner turns and its line is rewritten: often enough to follow
+/// a script doing a few hundred operations a second, rarely enough that reading the clock costs
+/// nothing measurable.
+const TICK_EVERY: u64 = 100;
+
+/// A script's progress: its length is unknown in advance, so a spinner with the operations run
+/// and the simulated clock, not a bar.
+struct Ticker {
+    spinner: super::exchange::Spinner,
+    operations: u64,
 }
 
 /// A command-line failure as a structured error (what scripts receive).
@@ -45,7 +74,9 @@ impl ScenarioHost for Host<'_> {
         if *options != SessionOptions::default() {
             session = options.session(self.shell.engine(), &session)?;
         }
-        Ok(ops::apply(self.shell.engine(), &session, op, Access::SCRIPT)?.to_json())
+        let outcome = ops::apply(self.shell.engine(), &session, op, Access::SCRIPT);
+        self.tick();
+        Ok(outcome?.to_json())
     }
 
     fn command(&mut self, words: &[String]) -> Result<Value, ApiError> {
@@ -62,7 +93,9 @@ impl ScenarioHost for Host<'_> {
         };
         let session = self.shell.session().map_err(structured)?;
         let session = super::commands::session_options(&cli).session(self.shell.engine(), &session)?;
-        Ok(ops::apply(self.shell.engine(), &session, op, Access::SCRIPT)?.to_json())
+        let outcome = ops::apply(self.shell.engine(), &session, op, Access::SCRIPT);
+        self.tick();
+        Ok(outcome?.to_json())
     }
 
     fn call_api(
@@ -87,6 +120,7 @@ impl ScenarioHost for Host<'_> {
             WireApi::Graph => crate::api::graph::handle(engine, &session, method, path, body),
             WireApi::Arm => crate::api::arm::handle(engine, &session, method, path, body),
         };
+        self.tick();
         (r.status, r.body)
     }
 
@@ -129,11 +163,15 @@ pub fn run(cli: &Cli, a: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
              start afresh with `pimlab --db {db} init --force` and its own --seed/--at/--demo"
         )));
     }
-    Ok(if play(cli, &mut shell, &a.script, &source, out, err)? { 0 } else { 1 })
+    let spinner = super::exchange::Spinner::on_terminal();
+    let passed = play(cli, &mut shell, &a.script, &source, out, err, spinner)?;
+    Ok(if passed { 0 } else { 1 })
 }
 
 /// Runs a script's source on a shell (as --as/--no-mfa say), streaming what it prints to `out`,
-/// then its error to `err` and `N passed, M failed` to `out`; returns whether it passed.
+/// then its error to `err` and `N passed, M failed` to `out`; returns whether it passed. Its
+/// operations run in a rolling batch (`store/rolling.rs`), committed however the script ends;
+/// `spinner`, when given, shows how far it got.
 pub(super) fn play(
     cli: &Cli,
     shell: &mut Shell,
@@ -141,20 +179,34 @@ pub(super) fn play(
     source: &str,
     out: &mut dyn Write,
     err: &mut dyn Write,
+    spinner: Option<super::exchange::Spinner>,
 ) -> Result<bool, CliError> {
     if cli.as_principal.is_some() || cli.no_mfa {
         shell.set_caller(cli.as_principal.as_deref(), !cli.no_mfa)?;
     }
     let name = script.file_name().map_or("script".to_string(), |n| n.to_string_lossy().to_string());
+    let rolling = shell.engine().begin_rolling()?;
     let mut host = Host::new(shell);
+    host.ticker = spinner.clone().map(|spinner| Ticker { spinner, operations: 0 });
     // Each line goes out as it is printed: kept until the script ended, printed lines grew the
-    // process past the script's memory limit.
+    // process past the script's memory limit. The spinner steps aside while a line is written.
     let mut failed_write = None;
     let outcome = scenario::run(source, &name, &mut host, &mut |line| {
         if failed_write.is_none() {
-            failed_write = writeln!(out, "{line}").err();
+            failed_write = match &spinner {
+                Some(s) => s.suspend(|| writeln!(out, "{line}")),
+                None => writeln!(out, "{line}"),
+            }
+            .err();
         }
     });
+    drop(host);
+    if let Some(s) = spinner {
+        s.clear();
+    }
+    if rolling {
+        shell.engine().end_rolling()?;
+    }
     if let Some(e) = failed_write {
         return Err(e.into());
     }
@@ -178,6 +230,11 @@ pub fn eval_line(shell: &mut Shell, code: &str, out: &mut dyn Write, err: &mut d
         }
         Err(e) => return report(CliError::Api(e), out, err),
     }
+    // A line's operations share commits, as a script's do.
+    let rolling = match shell.engine().begin_rolling() {
+        Ok(rolling) => rolling,
+        Err(e) => return report(CliError::Api(e), out, err),
+    };
     // The session is taken out while the line runs: the host borrows the shell.
     let session = shell.lua.take();
     let mut host = Host::new(shell);
@@ -196,6 +253,11 @@ pub fn eval_line(shell: &mut Shell, code: &str, out: &mut dyn Write, err: &mut d
     });
     drop(host);
     shell.lua = Some(session);
+    if rolling {
+        if let Err(e) = shell.engine().end_rolling() {
+            return report(CliError::Api(e), out, err);
+        }
+    }
     match &outcome.value {
         Some(v) => {
             let _ = writeln!(out, "{v}");

@@ -27,11 +27,11 @@ pub fn run(cli: &Cli, a: &WhatifArgs, out: &mut dyn Write, err: &mut dyn Write) 
     // With --json, stdout carries the diff alone: what the script prints goes to stderr.
     let passed = if cli.json {
         let mut failure = Vec::new();
-        let passed = scenario::play(cli, &mut shell, &a.script, &source, err, &mut failure)?;
+        let passed = scenario::play(cli, &mut shell, &a.script, &source, err, &mut failure, None)?;
         err.write_all(&failure)?;
         passed
     } else {
-        scenario::play(cli, &mut shell, &a.script, &source, out, err)?
+        scenario::play(cli, &mut shell, &a.script, &source, out, err, None)?
     };
     let end = shell.engine().now()?;
     let mut until = end;

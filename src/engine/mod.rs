@@ -165,6 +165,7 @@ impl Engine {
 
     /// Writes a consistent copy of this engine's store to a new file at `dest` (`pimlab fork`):
     /// as of one instant, even while another process writes the original.
+    /// Inside a rolling batch, what the batch holds is committed first, so the copy holds it.
     pub fn fork_to(&self, dest: &Path) -> Result<(), StoreError> {
         self.store.copy_to(dest)
     }
@@ -362,6 +363,19 @@ impl Engine {
         let result = f(self);
         self.store.end_batch(keep && result.is_ok())?;
         result
+    }
+
+    /// Runs a scenario's operations in a rolling batch (`store/rolling.rs`): from now until
+    /// [`Engine::end_rolling`], writes share transactions, committed once per simulated instant
+    /// (a clock advance runs in its own) or every few thousand operations, each write still a
+    /// savepoint that succeeds or fails alone. Returns whether this call started it.
+    pub fn begin_rolling(&mut self) -> Result<bool, ApiError> {
+        Ok(self.store.begin_rolling()?)
+    }
+
+    /// Ends the rolling batch, committing what it holds.
+    pub fn end_rolling(&mut self) -> Result<(), ApiError> {
+        Ok(self.store.end_rolling()?)
     }
 
     /// After a panic was caught mid-operation (a bug): whatever batch was open is discarded, so

@@ -20,6 +20,7 @@ impl Store {
     pub fn copy_to(&self, dest: &Path) -> Result<(), StoreError> {
         let shown = dest.display().to_string();
         let wrap = |source| StoreError::Sqlite { path: shown.clone(), source };
+        self.settle().map_err(wrap)?;
         let mut target = Connection::open(dest).map_err(wrap)?;
         copy_all(&self.conn, &mut target).map_err(wrap)?;
         drop(target);
@@ -31,6 +32,7 @@ impl Store {
     /// original.
     pub fn copy_in_memory(&self) -> Result<Store, StoreError> {
         let wrap = |source| StoreError::Sqlite { path: ":memory:".into(), source };
+        self.settle().map_err(wrap)?;
         let mut target = Connection::open_in_memory().map_err(wrap)?;
         copy_all(&self.conn, &mut target).map_err(wrap)?;
         Store::prepare(target, None, ":memory:")

@@ -18,6 +18,7 @@ mod marks;
 mod policies;
 mod records;
 mod rewind;
+mod rolling;
 mod schedules;
 mod schema;
 
@@ -82,13 +83,17 @@ pub struct Store {
     /// the hooks (see `cache.rs` for when entries are dropped).
     caches: RefCell<cache::Caches>,
     /// An open batch, and what each `write`/`read` inside it is.
-    batch: Batch,
+    batch: std::cell::Cell<Batch>,
+    /// A scenario's rolling batch, when one runs (see `rolling.rs`). A cell, as `batch` is: a
+    /// copy of the store (`&self`) first commits what the rolling batch holds.
+    rolling: std::cell::Cell<Option<rolling::Rolling>>,
 }
 
 /// Whether a batch transaction is open, and how the transactions inside it are kept apart.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub enum Batch {
     /// No batch: each `write`/`read` is a transaction of its own.
+    #[default]
     None,
     /// Each `write`/`read` is a savepoint: it succeeds or fails alone (Graph's `$batch`).
     Savepoints,
@@ -241,8 +246,13 @@ impl Store {
         // Hooks, approvals and the transaction statements add to the hot set; the default cache
         // of 16 would evict them.
         conn.set_prepared_statement_cache_capacity(96);
-        let mut store =
-            Store { conn, path, caches: RefCell::new(cache::Caches::default()), batch: Batch::None };
+        let mut store = Store {
+            conn,
+            path,
+            caches: RefCell::new(cache::Caches::default()),
+            batch: Default::default(),
+            rolling: Default::default(),
+        };
         schema::migrate(&mut store.conn).map_err(wrap)?;
         Ok(store)
     }
@@ -263,9 +273,10 @@ impl Store {
     }
 
     fn scope(&mut self, behavior: TransactionBehavior) -> rusqlite::Result<Tx<'_>> {
-        let tx = Scope::begin(&self.conn, self.batch, behavior)?;
-        let guard =
-            cache::Guard::new(&self.caches, self.batch == Batch::None, self.batch == Batch::Savepoints);
+        self.roll_on()?;
+        let batch = self.batch.get();
+        let tx = Scope::begin(&self.conn, batch, behavior)?;
+        let guard = cache::Guard::new(&self.caches, batch == Batch::None, batch == Batch::Savepoints);
         // No other connection can reach an in-memory store: nothing to check its caches against.
         guard.validated.set(self.path.is_none());
         Ok(Tx { tx, guard })
@@ -275,19 +286,28 @@ impl Store {
     /// operation still succeeds or fails alone, but they share one commit. Graph's `$batch` and
     /// bulk loads use it; the commit is what costs most on a disk.
     /// Returns whether this call opened it (a batch inside a batch is part of the outer one).
+    ///
+    /// A rolling batch (a scenario's) is not an outer batch to join: what it holds is committed
+    /// first, and the new batch runs on its own; the rolling batch resumes after it.
     pub fn begin_batch(&mut self, kind: Batch) -> rusqlite::Result<bool> {
-        if self.batch != Batch::None || kind == Batch::None {
+        if kind == Batch::None {
+            return Ok(false);
+        }
+        self.settle()?;
+        if self.batch.get() != Batch::None {
             return Ok(false);
         }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        self.batch = kind;
+        self.batch.set(kind);
         Ok(true)
     }
 
     /// Ends a batch, keeping (`commit`) or discarding everything in it.
-    pub fn end_batch(&mut self, commit: bool) -> rusqlite::Result<()> {
-        if self.batch != Batch::None {
-            self.batch = Batch::None;
+    pub fn end_batch(&self, commit: bool) -> rusqlite::Result<()> {
+        if self.batch.get() != Batch::None {
+            self.batch.set(Batch::None);
+            // Whoever ended it, a rolling batch's transaction is over: the next one starts afresh.
+            self.rolling_discarded();
             let ended = self.conn.execute_batch(if commit { "COMMIT" } else { "ROLLBACK" });
             self.caches.borrow_mut().transaction_ended(commit && ended.is_ok());
             ended?;

@@ -3167,6 +3167,22 @@ fn role_list_azure_and_role_show_of_an_azure_role_with_its_holders() {
     lab.fails_unchanged(&["role", "show", "Chief Coffee Officer"]).refused("RoleNotFound", 404);
 }
 
+/// What `pimlab --db LAB ARGS` shows on a (pseudo-)terminal made by util-linux's `script`, which
+/// must succeed: the screen, standard output and standard error together.
+fn on_a_terminal(lab: &Lab, args: &str) -> String {
+    let command = format!("{} --db {} {args}", crate::harness::cli::BIN, lab.db.display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(lab.dir.path())
+        .env_remove("PIMLAB_DB")
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux's script runs");
+    let screen = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{screen}");
+    screen
+}
+
 /// A clock advance reports its progress in simulated minutes: on a terminal (a pseudo-terminal
 /// made by util-linux's `script`) a bar is drawn on standard error and cleared, and the story
 /// follows; piped, nothing but the story.
@@ -3175,17 +3191,52 @@ fn a_clock_advance_draws_a_progress_bar_on_a_terminal_only() {
     let lab = Lab::demo();
     let piped = lab.run(&["clock", "advance", "P7D"]).ok();
     assert!(!piped.stdout.contains('\u{1b}'), "control sequences on a pipe{piped}");
-    let command = format!("{} --db {} clock advance P7D", crate::harness::cli::BIN, lab.db.display());
-    let out = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(lab.dir.path())
-        .env_remove("PIMLAB_DB")
-        .stdin(Stdio::null())
-        .output()
-        .expect("util-linux's script runs");
-    let screen = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{screen}");
+    let screen = on_a_terminal(&lab, "clock advance P7D");
     assert!(screen.contains("simulated minutes ["), "no bar in {screen:?}");
     assert!(screen.contains("\u{1b}[2K"), "the bar is never cleared: {screen:?}");
     assert!(screen.contains("2025-01-20T09:00:00Z"), "the story follows the bar: {screen:?}");
+}
+
+#[test]
+fn a_script_run_shows_a_spinner_with_its_operations_on_a_terminal_only() {
+    let lab = Lab::demo();
+    let script = lab.file(
+        "busy",
+        r#"for i = 1, 2000 do pim.user(string.format("Busy %04d", i)) end
+           pim.clock.advance("P1D")
+           print("done")"#,
+    );
+    let piped = lab.run(&["run", &script]).ok();
+    // The same script again, on a terminal, on a tenant of its own (the first one made its users).
+    let lab = Lab::demo();
+    let script = lab.file("busy", &std::fs::read_to_string(&script).unwrap());
+    assert!(
+        !piped.stdout.contains('\u{1b}') && !piped.stderr.contains('\u{1b}'),
+        "control sequences on a pipe{piped}"
+    );
+    let screen = on_a_terminal(&lab, &format!("run {script}"));
+    // The first operation draws it; later ones as often as the terminal's redraw rate allows.
+    assert!(
+        screen.contains("operations: 1, simulated clock 2025-01-06T09:00:00Z"),
+        "no spinner line in {screen:?}"
+    );
+    assert!(screen.contains("\u{1b}[2K"), "the spinner is never cleared: {screen:?}");
+    assert!(
+        screen.contains("done") && screen.contains("0 passed, 0 failed"),
+        "the script's output: {screen:?}"
+    );
+}
+
+#[test]
+fn a_script_that_fails_half_way_keeps_what_it_did_before_the_failure() {
+    let lab = Lab::demo();
+    let script = lab.file(
+        "half",
+        r#"pim.user("Kept Before")
+           pim.activate{role = "No Such Role", justification = "x"}
+           pim.user("Never Made")"#,
+    );
+    lab.run(&["run", &script]).err_has("No Such Role");
+    let users = lab.run(&["user", "list"]).ok().stdout;
+    assert!(users.contains("Kept Before") && !users.contains("Never Made"), "{users}");
 }

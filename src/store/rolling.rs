@@ -1,0 +1,205 @@
+//! A scenario's rolling batch: its writes share transactions, committed every so often, instead
+//! of one commit each.
+//!
+//! A commit is what a write costs most on a disk (the WAL's append, and now and then its
+//! checkpoint): a scenario that commits each of its 42,000 requests spends nearly half its time
+//! committing. Inside a rolling batch each write is a savepoint, so a refused request still
+//! changes nothing (invariant 3), but the commits are shared. The batch is committed:
+//! - when an engine-level batch begins (a clock advance, an import, Graph's `$batch`), which then
+//!   runs in a transaction of its own: so a scenario commits once per simulated instant;
+//! - every [`ROLLING_LIMIT`] transactions, so that the WAL and what a crash loses stay bounded;
+//! - when the scenario ends, however it ends.
+//!
+//! - when the store is copied (a fork), so that the copy holds everything done so far (SQLite's
+//!   backup cannot read a connection in the middle of its own write transaction).
+//!
+//! The next read or write after a commit opens the next batch. While it is open, the scenario's
+//! process holds the store's write lock: another process's write waits for the next commit (the
+//! busy timeout is a minute; a batch of [`ROLLING_LIMIT`] requests takes well under that).
+
+use super::{Batch, Store};
+
+/// Transactions (reads and writes) in one rolling batch at most.
+pub const ROLLING_LIMIT: usize = 4096;
+
+/// An open scenario's batching.
+#[derive(Clone, Copy)]
+pub(super) struct Rolling {
+    /// Whether its transaction is open now.
+    open: bool,
+    /// Transactions run in the open one.
+    used: usize,
+}
+
+impl Store {
+    /// Starts a rolling batch: from now until [`Store::end_rolling`], reads and writes share
+    /// transactions. Returns whether this call started it (a rolling batch inside an open batch
+    /// or another rolling batch is part of that one).
+    pub fn begin_rolling(&mut self) -> rusqlite::Result<bool> {
+        if self.rolling.get().is_some() || self.batch.get() != Batch::None {
+            return Ok(false);
+        }
+        self.rolling.set(Some(Rolling { open: false, used: 0 }));
+        Ok(true)
+    }
+
+    /// Ends the rolling batch, committing what it holds.
+    pub fn end_rolling(&mut self) -> rusqlite::Result<()> {
+        let settled = self.settle();
+        self.rolling.set(None);
+        settled
+    }
+
+    /// Commits what the rolling batch holds now, if it holds anything; the next read or write
+    /// opens the next one.
+    pub(crate) fn settle(&self) -> rusqlite::Result<()> {
+        match self.rolling.get() {
+            Some(r) if r.open => {
+                self.rolling.set(Some(Rolling { open: false, used: 0 }));
+                self.end_batch(true)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Before a transaction: opens the rolling batch's transaction if none is open, or, when the
+    /// open one is full, commits it and opens the next.
+    pub(super) fn roll_on(&self) -> rusqlite::Result<()> {
+        if self.rolling.get().is_some_and(|r| r.open && r.used >= ROLLING_LIMIT) {
+            self.settle()?;
+        }
+        let Some(mut r) = self.rolling.get() else {
+            return Ok(());
+        };
+        if !r.open && self.batch.get() == Batch::None {
+            self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+            self.batch.set(Batch::Savepoints);
+            r.open = true;
+        }
+        if r.open {
+            r.used += 1;
+        }
+        self.rolling.set(Some(r));
+        Ok(())
+    }
+
+    /// A rolling batch's transaction ended (committed, or discarded after a panic): the next
+    /// read or write opens the next one.
+    pub(super) fn rolling_discarded(&self) {
+        if self.rolling.get().is_some() {
+            self.rolling.set(Some(Rolling { open: false, used: 0 }));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::user;
+
+    fn id(n: usize) -> String {
+        format!("00000000-0000-0000-0000-{n:012x}")
+    }
+
+    /// A second connection to the same file: what another process sees.
+    fn others_see(path: &std::path::Path, n: usize) -> bool {
+        let other = rusqlite::Connection::open(path).unwrap();
+        other
+            .query_row("SELECT count(*) FROM directory_objects WHERE id = ?1", [id(n)], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap()
+            == 1
+    }
+
+    fn add(store: &mut Store, n: usize) {
+        let tx = store.write().unwrap();
+        let mut u = user(&id(n));
+        u.user_principal_name = Some(format!("user{n}@contoso.example"));
+        tx.insert_object(&u).unwrap();
+        tx.commit().unwrap();
+    }
+
+    fn file_store() -> (tempfile::TempDir, std::path::PathBuf, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rolling.db");
+        let store = Store::open(&path).unwrap();
+        (dir, path, store)
+    }
+
+    #[test]
+    fn a_rolling_batch_commits_when_it_ends_and_not_before() {
+        let (_dir, path, mut store) = file_store();
+        assert!(store.begin_rolling().unwrap());
+        add(&mut store, 1);
+        assert!(!others_see(&path, 1), "committed before the batch ended");
+        store.end_rolling().unwrap();
+        assert!(others_see(&path, 1));
+    }
+
+    #[test]
+    fn a_write_undone_inside_a_rolling_batch_is_undone_alone() {
+        let (_dir, path, mut store) = file_store();
+        store.begin_rolling().unwrap();
+        add(&mut store, 1);
+        {
+            let tx = store.write().unwrap();
+            tx.insert_object(&user(&id(2))).unwrap();
+            // Dropped without commit: a refused request.
+        }
+        add(&mut store, 3);
+        store.end_rolling().unwrap();
+        assert!(others_see(&path, 1) && !others_see(&path, 2) && others_see(&path, 3));
+    }
+
+    #[test]
+    fn an_engine_batch_inside_a_rolling_batch_commits_it_first_and_runs_on_its_own() {
+        let (_dir, path, mut store) = file_store();
+        store.begin_rolling().unwrap();
+        add(&mut store, 1);
+        // A dry run (`Engine::trial`) needs a batch of its own, to throw away whole.
+        assert!(store.begin_batch(Batch::Whole).unwrap(), "the batch was not opened");
+        assert!(others_see(&path, 1), "what the rolling batch held was not committed first");
+        add(&mut store, 2);
+        store.end_batch(false).unwrap();
+        assert!(!others_see(&path, 2));
+        // The rolling batch resumes.
+        add(&mut store, 3);
+        assert!(!others_see(&path, 3));
+        store.end_rolling().unwrap();
+        assert!(others_see(&path, 3) && !others_see(&path, 2));
+    }
+
+    #[test]
+    fn a_full_rolling_batch_is_committed_and_the_next_one_opened() {
+        let (_dir, path, mut store) = file_store();
+        store.begin_rolling().unwrap();
+        for n in 0..ROLLING_LIMIT + 1 {
+            add(&mut store, n);
+        }
+        assert!(others_see(&path, 0), "the first batch was not committed when full");
+        assert!(!others_see(&path, ROLLING_LIMIT), "the next batch was committed early");
+        store.end_rolling().unwrap();
+        assert!(others_see(&path, ROLLING_LIMIT));
+    }
+
+    #[test]
+    fn a_copy_made_inside_a_rolling_batch_holds_what_it_did() {
+        let (_dir, _path, mut store) = file_store();
+        store.begin_rolling().unwrap();
+        add(&mut store, 1);
+        let mut copy = store.copy_in_memory().unwrap();
+        assert!(copy.read().unwrap().object(&id(1)).unwrap().is_some());
+        store.end_rolling().unwrap();
+    }
+
+    #[test]
+    fn a_rolling_batch_inside_an_open_batch_is_part_of_it() {
+        let (_dir, path, mut store) = file_store();
+        store.begin_batch(Batch::Savepoints).unwrap();
+        assert!(!store.begin_rolling().unwrap());
+        add(&mut store, 1);
+        store.end_batch(true).unwrap();
+        assert!(others_see(&path, 1));
+    }
+}
