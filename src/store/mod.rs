@@ -239,6 +239,10 @@ impl Store {
             // hooks, and 0.5% with this cache).
             conn.pragma_update(None, "cache_size", -65_536).map_err(wrap)?;
         }
+        // A savepoint (each write inside a batch) copies every page it changes to a statement
+        // journal, a temporary file by default: in memory, no system call per page (perf on a
+        // scenario in a rolling batch: the journal's writes were a fifth of its time).
+        conn.pragma_update(None, "temp_store", "MEMORY").map_err(wrap)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(wrap)?;
         // Without the query-planner stability guarantee, the bundled SQLite re-prepares some cached
         // statements on every use (they were planned for particular parameter values).
