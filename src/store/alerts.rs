@@ -101,9 +101,15 @@ impl Tx<'_> {
 
     /// Each actor's last row in the audit trail.
     pub fn last_acts(&self) -> rusqlite::Result<HashMap<String, Timestamp>> {
-        self.tx
+        let acts: Vec<(i64, i64)> = self
+            .tx
             .prepare_cached("SELECT actor_id, max(at) FROM audit GROUP BY actor_id")?
-            .query_map([], |r| Ok((r.get(0)?, from_millis(r.get(1)?))))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        acts.into_iter()
+            .map(|(actor, at)| {
+                Ok((self.word(super::texts::Dictionary::Audit, actor)?.to_string(), from_millis(at)))
+            })
             .collect()
     }
 }

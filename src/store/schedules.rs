@@ -203,18 +203,34 @@ impl Tx<'_> {
         principal_id: Option<&str>,
     ) -> rusqlite::Result<Vec<Schedule>> {
         // One statement per filter combination, so that SQLite uses an index (see `live_schedules`).
-        let filter = match (role_id, principal_id) {
-            (Some(_), Some(_)) => "role_definition_id = ?2 AND principal_id = ?3",
-            (Some(_), None) => "role_definition_id = ?2 AND ?3 IS NULL",
-            (None, Some(_)) => "?2 IS NULL AND principal_id = ?3",
-            (None, None) => "?2 IS NULL AND ?3 IS NULL",
+        // A role alone is found live through `schedules_live_by_role` and ended after `at` through
+        // `schedules_ended`: the two halves of `state = 'live' OR ended_at > ?1`.
+        let sql = match (role_id, principal_id) {
+            (Some(_), None) => format!(
+                "SELECT {SCHEDULE_COLUMNS} FROM schedules
+                 WHERE role_definition_id = ?2 AND ?3 IS NULL AND start_at <= ?1 AND (end_at IS NULL OR end_at > ?1)
+                   AND state = 'live'
+                 UNION ALL
+                 SELECT {SCHEDULE_COLUMNS} FROM schedules
+                 WHERE role_definition_id = ?2 AND ?3 IS NULL AND start_at <= ?1 AND (end_at IS NULL OR end_at > ?1)
+                   AND state <> 'live' AND ended_at > ?1
+                 ORDER BY start_at, id"
+            ),
+            (role, principal) => {
+                let filter = match (role, principal) {
+                    (Some(_), Some(_)) => "role_definition_id = ?2 AND principal_id = ?3",
+                    (None, Some(_)) => "?2 IS NULL AND principal_id = ?3",
+                    _ => "?2 IS NULL AND ?3 IS NULL",
+                };
+                format!(
+                    "SELECT {SCHEDULE_COLUMNS} FROM schedules
+                     WHERE {filter} AND start_at <= ?1 AND (end_at IS NULL OR end_at > ?1)
+                       AND (state = 'live' OR ended_at > ?1)
+                     ORDER BY start_at, id"
+                )
+            }
         };
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {SCHEDULE_COLUMNS} FROM schedules
-             WHERE {filter} AND start_at <= ?1 AND (end_at IS NULL OR end_at > ?1)
-               AND (state = 'live' OR ended_at > ?1)
-             ORDER BY start_at, id"
-        ))?;
+        let mut stmt = self.tx.prepare_cached(&sql)?;
         stmt.query_map(
             params![
                 to_millis(at),

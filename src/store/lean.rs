@@ -1,0 +1,201 @@
+//! The step from schema version 9 to 10, the lean store: what can be derived is derived when
+//! read. Messages keep their inputs, not their text (a message whose text no letter renders
+//! exactly keeps its text); decision traces, the audit's words and targets, and the outbox's
+//! names and addresses become numbers in the dictionaries; indexes no query needs go. Every row
+//! keeps its number (`seq`, `rowid`), and every read gives what it gave before.
+//!
+//! The tables' definitions are repeated from schema.sql on purpose: a step stays as it was when a
+//! later version changes a table.
+
+use std::cell::RefCell;
+
+use rusqlite::Connection;
+
+use super::{Tx, cache};
+use crate::model::TraceStep;
+use crate::model::audit::{AuditRecord, AuditTarget};
+use crate::model::mail::{Content, Letter, Outgoing};
+use crate::model::time::from_millis;
+
+/// Creates the dictionaries and the new tables, converts every row, drops what is gone.
+pub(super) fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE texts (
+                 id   INTEGER PRIMARY KEY,
+                 text TEXT NOT NULL UNIQUE
+             );
+             CREATE TABLE audit_texts (
+                 id   INTEGER PRIMARY KEY,
+                 text TEXT NOT NULL UNIQUE
+             );
+             DROP INDEX IF EXISTS notifications_by_time;
+             ALTER TABLE notifications RENAME TO notifications_v9;
+             CREATE TABLE notifications (
+                 seq            INTEGER PRIMARY KEY,
+                 at             INTEGER NOT NULL,
+                 event          INTEGER NOT NULL,             -- texts: RoleActivated, ExpiringIn14Days, Hook:NAME
+                 rule_id        INTEGER,                      -- texts: the notification rule that sent it
+                 recipient_type INTEGER NOT NULL,             -- texts: Admin, Requestor, Approver, Hook
+                 recipients     BLOB NOT NULL,                -- texts, packed: the addresses
+                 recipient_ids  BLOB NOT NULL,                -- texts, packed: the object ids (default recipients)
+                 request_id     TEXT,
+                 critical       INTEGER NOT NULL,
+                 role           INTEGER,                      -- texts: a letter's role
+                 principal      INTEGER,                      -- texts: a letter's principal
+                 starts_at      INTEGER,                      -- a letter's window: from
+                 ends_at        INTEGER,                      -- until (null: permanent)
+                 justification  INTEGER,                      -- texts: the window's justification
+                 detail         TEXT,                         -- a letter's detail line, when it is no window
+                 subject        TEXT,                         -- a message given whole
+                 body           TEXT
+             );
+             DROP INDEX IF EXISTS audit_by_time;
+             ALTER TABLE audit RENAME TO audit_v9;
+             CREATE TABLE audit (
+                 seq        INTEGER PRIMARY KEY,
+                 at         INTEGER NOT NULL,
+                 actor_id   INTEGER NOT NULL,  -- audit_texts
+                 activity   INTEGER NOT NULL,  -- audit_texts
+                 category   INTEGER NOT NULL,  -- audit_texts
+                 result     TEXT NOT NULL,     -- success, failure
+                 reason     INTEGER,           -- audit_texts
+                 request_id TEXT,
+                 targets    BLOB NOT NULL      -- audit_texts, packed: each target's JSON {id, type, displayName}
+             );
+             DROP INDEX IF EXISTS requests_by_client_name;
+             DROP INDEX IF EXISTS requests_by_target;
+             DROP INDEX IF EXISTS requests_by_created;
+             DROP INDEX IF EXISTS requests_by_canceled;
+             DROP INDEX IF EXISTS requests_by_status;
+             ALTER TABLE requests RENAME TO requests_v9;
+             CREATE TABLE requests (
+                 id                  TEXT PRIMARY KEY,
+                 surface             TEXT NOT NULL,
+                 kind                TEXT NOT NULL CHECK (kind IN ('eligibility', 'assignment')),
+                 action              TEXT NOT NULL,
+                 status              TEXT NOT NULL,
+                 principal_id        TEXT NOT NULL,
+                 role_definition_id  TEXT NOT NULL,
+                 directory_scope_id  TEXT,
+                 app_scope_id        TEXT,
+                 justification       TEXT,
+                 has_schedule_info   INTEGER NOT NULL,
+                 start_at            INTEGER,
+                 expiration_type     TEXT,
+                 expiration_end      INTEGER,
+                 expiration_duration TEXT,
+                 ticket_number       TEXT,
+                 ticket_system       TEXT,
+                 target_schedule_id  TEXT,
+                 approval_id         TEXT,
+                 created_at          INTEGER NOT NULL,
+                 completed_at        INTEGER,
+                 created_by          TEXT NOT NULL,
+                 activated_using     TEXT,
+                 canceled_at         INTEGER,
+                 trace               BLOB NOT NULL,  -- the decision trace, packed (texts; src/store/records.rs)
+                 -- Beta's ticketInfo (schema version 2).
+                 ticket_approver_id  TEXT,
+                 ticket_submitter_id TEXT,
+                 -- The name an ARM client gave the request in its PUT (schema version 4); Graph requests have none.
+                 client_name         TEXT,
+                 -- The creator was an application acting as itself, not a signed-in user.
+                 created_by_app      INTEGER NOT NULL DEFAULT 0
+             );
+             INSERT INTO requests (rowid, id, surface, kind, action, status, principal_id, role_definition_id, directory_scope_id, app_scope_id, justification, has_schedule_info, start_at, expiration_type, expiration_end, expiration_duration, ticket_number, ticket_system, target_schedule_id, approval_id, created_at, completed_at, created_by, activated_using, canceled_at, ticket_approver_id, ticket_submitter_id, client_name, created_by_app, trace)
+                 SELECT rowid, id, surface, kind, action, status, principal_id, role_definition_id, directory_scope_id, app_scope_id, justification, has_schedule_info, start_at, expiration_type, expiration_end, expiration_duration, ticket_number, ticket_system, target_schedule_id, approval_id, created_at, completed_at, created_by, activated_using, canceled_at, ticket_approver_id, ticket_submitter_id, client_name, created_by_app, x'' FROM requests_v9;
+             DROP INDEX IF EXISTS schedules_by_role;",
+    )?;
+    let caches = RefCell::new(cache::Caches::default());
+    let tx = Tx::within(conn, &caches);
+    tx.convert_notifications()?;
+    tx.convert_audit()?;
+    tx.convert_traces()?;
+    drop(tx);
+    conn.execute_batch(
+        "DROP TABLE notifications_v9;
+         DROP TABLE audit_v9;
+         DROP TABLE requests_v9;
+         CREATE UNIQUE INDEX requests_by_client_name ON requests (client_name COLLATE NOCASE) WHERE client_name IS NOT NULL;
+         CREATE INDEX requests_pending ON requests (principal_id, role_definition_id)
+             WHERE status = 'PendingAdminDecision' OR status = 'PendingApproval' OR status = 'PendingApprovalProvisioning';
+         CREATE INDEX requests_by_created ON requests (created_at);
+         CREATE INDEX requests_by_canceled ON requests (canceled_at) WHERE canceled_at IS NOT NULL;
+         CREATE INDEX schedules_live_by_role ON schedules (role_definition_id, kind) WHERE state = 'live';",
+    )
+}
+
+/// A JSON list as schema 9 kept it; what does not parse reads as empty, as it did.
+fn list<T: serde::de::DeserializeOwned>(json: &str) -> Vec<T> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+impl Tx<'_> {
+    /// Each message as a letter when one renders its text exactly, else as its text.
+    fn convert_notifications(&self) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare(
+            "SELECT seq, at, event, rule_id, recipient_type, recipients, recipient_ids, subject, body, request_id,
+                    critical
+             FROM notifications_v9 ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (event, recipient_type): (String, String) = (r.get(2)?, r.get(4)?);
+            let (subject, body): (String, String) = (r.get(7)?, r.get(8)?);
+            let request_id: Option<String> = r.get(9)?;
+            let content =
+                match Letter::recover(&event, &recipient_type, request_id.as_deref(), &subject, &body) {
+                    Some(letter) => Content::Letter(letter),
+                    None => Content::Given { subject, body },
+                };
+            let message = Outgoing {
+                at: from_millis(r.get(1)?),
+                event,
+                rule_id: r.get(3)?,
+                recipient_type,
+                recipients: list(&r.get::<_, String>(5)?),
+                recipient_ids: list(&r.get::<_, String>(6)?),
+                content: &content,
+                request_id,
+                critical: r.get(10)?,
+            };
+            self.insert_notification_numbered(Some(r.get(0)?), &message)?;
+        }
+        Ok(())
+    }
+
+    fn convert_audit(&self) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare(
+            "SELECT seq, at, actor_id, activity, category, result, reason, request_id, targets
+             FROM audit_v9 ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let row = AuditRecord {
+                seq: r.get(0)?,
+                at: from_millis(r.get(1)?),
+                actor_id: r.get(2)?,
+                activity: r.get(3)?,
+                category: r.get(4)?,
+                result: r.get(5)?,
+                reason: r.get(6)?,
+                request_id: r.get(7)?,
+                targets: list::<AuditTarget>(&r.get::<_, String>(8)?),
+            };
+            self.insert_audit_numbered(Some(row.seq), &row)?;
+        }
+        Ok(())
+    }
+
+    fn convert_traces(&self) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare("SELECT rowid, trace FROM requests_v9 ORDER BY rowid")?;
+        let mut rows = stmt.query([])?;
+        let mut update = self.tx.prepare("UPDATE requests SET trace = ?2 WHERE rowid = ?1")?;
+        while let Some(r) = rows.next()? {
+            let rowid: i64 = r.get(0)?;
+            let trace: Vec<TraceStep> = list(&r.get::<_, String>(1)?);
+            update.execute(rusqlite::params![rowid, self.pack_trace(&trace)?])?;
+        }
+        Ok(())
+    }
+}
