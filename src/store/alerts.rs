@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use rusqlite::params;
 
 use super::Tx;
+use super::keys::id;
 use crate::model::Timestamp;
 use crate::model::time::{from_millis, to_millis};
 
@@ -82,7 +83,7 @@ impl Tx<'_> {
                    AND status IN ('Provisioned', 'Granted', 'Revoked') AND created_at >= ?1
                  ORDER BY created_at, id",
             )?
-            .query_map([to_millis(since)], |r| Ok((r.get(0)?, r.get(1)?, from_millis(r.get(2)?))))?
+            .query_map([to_millis(since)], |r| Ok((id(r, 0)?, id(r, 1)?, from_millis(r.get(2)?))))?
             .collect()
     }
 
@@ -95,7 +96,7 @@ impl Tx<'_> {
                    AND status IN ('Provisioned', 'Granted', 'Revoked')
                  GROUP BY principal_id, role_definition_id",
             )?
-            .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), from_millis(r.get(2)?))))?
+            .query_map([], |r| Ok(((id(r, 0)?, id(r, 1)?), from_millis(r.get(2)?))))?
             .collect()
     }
 

@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
+use super::keys::{Key, id, key, opt_id};
 use super::texts::{Dictionary, damaged};
 use crate::model::Timestamp;
 use crate::model::approval::{ApprovalStep, Notification, ReviewResult, StepStatus};
@@ -25,7 +26,7 @@ fn step_from_row(r: &Row<'_>) -> rusqlite::Result<ApprovalStep> {
     };
     Ok(ApprovalStep {
         id: r.get(0)?,
-        approval_id: r.get(1)?,
+        approval_id: id(r, 1)?,
         stage: r.get(2)?,
         status: StepStatus::parse(&status).ok_or_else(|| bad("step status", &status))?,
         review_result: ReviewResult::parse(&result).ok_or_else(|| bad("review result", &result))?,
@@ -51,7 +52,7 @@ impl Tx<'_> {
             ))?
             .execute(params![
                 s.id,
-                s.approval_id,
+                Key(&s.approval_id),
                 s.stage,
                 s.status.as_str(),
                 s.review_result.as_str(),
@@ -72,7 +73,7 @@ impl Tx<'_> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {STEP_COLUMNS} FROM approval_steps WHERE approval_id = ?1 ORDER BY stage"
         ))?;
-        stmt.query_map([approval_id.to_ascii_lowercase()], step_from_row)?.collect()
+        stmt.query_map([Key(&approval_id.to_ascii_lowercase())], step_from_row)?.collect()
     }
 
     /// Steps an approver decided at or after `since`, in the order they were decided: the
@@ -190,7 +191,7 @@ impl Tx<'_> {
                 self.word_id(Dictionary::Texts, &n.recipient_type)?,
                 self.pack_words(Dictionary::Texts, n.recipients.iter().map(String::as_str))?,
                 self.pack_words(Dictionary::Texts, n.recipient_ids.iter().map(String::as_str))?,
-                n.request_id,
+                key(n.request_id.as_deref()),
                 n.critical,
                 role,
                 principal,
@@ -216,7 +217,7 @@ impl Tx<'_> {
         while let Some(r) = rows.next()? {
             let event = self.word(Dictionary::Texts, r.get(2)?)?;
             let recipient_type = self.word(Dictionary::Texts, r.get(4)?)?;
-            let request_id: Option<String> = r.get(7)?;
+            let request_id = opt_id(r, 7)?;
             let (subject, body) = match (r.get::<_, Option<String>>(15)?, r.get::<_, Option<String>>(16)?) {
                 (Some(subject), Some(body)) => (subject, body),
                 _ => {

@@ -7,6 +7,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::Tx;
+use super::keys::Key;
 
 /// The schedules that are memberships now: live, provisioned group assignments.
 pub(super) const PIM_MEMBERSHIP: &str =
@@ -33,7 +34,7 @@ impl Tx<'_> {
                 "SELECT 1 FROM schedules WHERE {PIM_MEMBERSHIP}
                  AND directory_scope_id = ?1 AND principal_id = ?2 AND role_definition_id = ?3 LIMIT 1"
             ))?
-            .query_row(params![group, member, relation], |_| Ok(()))
+            .query_row(params![Key(group), Key(member), Key(relation)], |_| Ok(()))
             .optional()?
             .is_some())
     }

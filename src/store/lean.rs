@@ -11,6 +11,9 @@ use std::cell::RefCell;
 
 use rusqlite::Connection;
 
+use rusqlite::types::Value;
+
+use super::keys::key_value;
 use super::{Tx, cache};
 use crate::model::TraceStep;
 use crate::model::audit::{AuditRecord, AuditTarget};
@@ -111,6 +114,34 @@ pub(super) fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
     tx.convert_notifications()?;
     tx.convert_audit()?;
     tx.convert_traces()?;
+    tx.rekey(
+        "requests",
+        &[
+            "id",
+            "principal_id",
+            "role_definition_id",
+            "directory_scope_id",
+            "app_scope_id",
+            "target_schedule_id",
+            "approval_id",
+            "created_by",
+            "activated_using",
+        ],
+    )?;
+    tx.rekey(
+        "schedules",
+        &[
+            "id",
+            "principal_id",
+            "role_definition_id",
+            "directory_scope_id",
+            "app_scope_id",
+            "created_using",
+            "activated_using",
+            "replaces",
+        ],
+    )?;
+    tx.rekey("approval_steps", &["approval_id"])?;
     drop(tx);
     conn.execute_batch(
         "DROP TABLE notifications_v9;
@@ -187,14 +218,36 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Each request's trace packed.
     fn convert_traces(&self) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare("SELECT rowid, trace FROM requests_v9 ORDER BY rowid")?;
         let mut rows = stmt.query([])?;
         let mut update = self.tx.prepare("UPDATE requests SET trace = ?2 WHERE rowid = ?1")?;
         while let Some(r) = rows.next()? {
-            let rowid: i64 = r.get(0)?;
             let trace: Vec<TraceStep> = list(&r.get::<_, String>(1)?);
-            update.execute(rusqlite::params![rowid, self.pack_trace(&trace)?])?;
+            update.execute(rusqlite::params![r.get::<_, i64>(0)?, self.pack_trace(&trace)?])?;
+        }
+        Ok(())
+    }
+
+    /// Every row's ids in `columns` of `table` as the store keeps them now (`keys.rs`).
+    fn rekey(&self, table: &str, columns: &[&str]) -> rusqlite::Result<()> {
+        let rows: Vec<Vec<Value>> = self
+            .tx
+            .prepare(&format!("SELECT rowid, {} FROM {table}", columns.join(", ")))?
+            .query_map([], |r| {
+                let mut row = vec![Value::Integer(r.get(0)?)];
+                for i in 1..=columns.len() {
+                    row.push(key_value(r.get::<_, Option<String>>(i)?.as_deref()));
+                }
+                Ok(row)
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let set: Vec<String> = columns.iter().enumerate().map(|(i, c)| format!("{c} = ?{}", i + 2)).collect();
+        let mut update =
+            self.tx.prepare(&format!("UPDATE {table} SET {} WHERE rowid = ?1", set.join(", ")))?;
+        for row in rows {
+            update.execute(rusqlite::params_from_iter(row))?;
         }
         Ok(())
     }

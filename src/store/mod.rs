@@ -14,6 +14,7 @@ mod directory;
 mod fork;
 mod groups;
 mod hooks;
+mod keys;
 mod lean;
 mod marks;
 mod policies;

@@ -4,6 +4,7 @@ use crate::model::audit::AuditRecord;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
+use super::keys::{Key, id, key, opt_id};
 use super::texts::{Dictionary, Unpack, damaged, push_varint};
 use crate::model::audit::AuditTarget;
 use crate::model::time::{from_millis, to_millis};
@@ -62,15 +63,15 @@ impl Tx<'_> {
         };
         let trace = self.unpack_trace(r.get_ref(24)?.as_blob_or_null()?.unwrap_or_default())?;
         Ok(ScheduleRequest {
-            id: r.get(0)?,
+            id: id(r, 0)?,
             surface: Surface::parse(&surface).ok_or_else(|| conversion_error("surface", &surface))?,
             kind: RequestKind::parse(&kind).ok_or_else(|| conversion_error("kind", &kind))?,
             action: Action::parse(&action).ok_or_else(|| conversion_error("action", &action))?,
             status: Status::parse(&status).ok_or_else(|| conversion_error("status", &status))?,
-            principal_id: r.get(5)?,
-            role_definition_id: r.get(6)?,
-            directory_scope_id: r.get(7)?,
-            app_scope_id: r.get(8)?,
+            principal_id: id(r, 5)?,
+            role_definition_id: id(r, 6)?,
+            directory_scope_id: opt_id(r, 7)?,
+            app_scope_id: opt_id(r, 8)?,
             justification: r.get(9)?,
             schedule_info,
             ticket_info: TicketInfo {
@@ -80,13 +81,13 @@ impl Tx<'_> {
                 submitter_identity_id: r.get(26)?,
             },
             is_validation_only: false,
-            target_schedule_id: r.get(17)?,
-            approval_id: r.get(18)?,
+            target_schedule_id: opt_id(r, 17)?,
+            approval_id: opt_id(r, 18)?,
             created_at: from_millis(r.get(19)?),
             completed_at: r.get::<_, Option<i64>>(20)?.map(from_millis),
-            created_by: r.get(21)?,
+            created_by: id(r, 21)?,
             created_by_app: r.get(27)?,
-            activated_using: r.get(22)?,
+            activated_using: opt_id(r, 22)?,
             canceled_at: r.get::<_, Option<i64>>(23)?.map(from_millis),
             trace,
         })
@@ -175,15 +176,15 @@ impl Tx<'_> {
                 "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)"
             ))?
             .execute(params![
-                q.id,
+                Key(&q.id),
                 q.surface.as_str(),
                 q.kind.as_str(),
                 q.action.as_str(),
                 q.status.as_str(),
-                q.principal_id,
-                q.role_definition_id,
-                q.directory_scope_id,
-                q.app_scope_id,
+                Key(&q.principal_id),
+                Key(&q.role_definition_id),
+                key(q.directory_scope_id.as_deref()),
+                key(q.app_scope_id.as_deref()),
                 q.justification,
                 s.is_some(),
                 s.and_then(|s| s.start).map(to_millis),
@@ -192,12 +193,12 @@ impl Tx<'_> {
                 s.and_then(|s| s.expiration.duration).map(|d| d.to_string()),
                 q.ticket_info.number,
                 q.ticket_info.system,
-                q.target_schedule_id,
-                q.approval_id,
+                key(q.target_schedule_id.as_deref()),
+                key(q.approval_id.as_deref()),
                 to_millis(q.created_at),
                 q.completed_at.map(to_millis),
-                q.created_by,
-                q.activated_using,
+                Key(&q.created_by),
+                key(q.activated_using.as_deref()),
                 q.canceled_at.map(to_millis),
                 self.pack_trace(&q.trace)?,
                 q.ticket_info.approver_identity_id,
@@ -217,12 +218,12 @@ impl Tx<'_> {
                  WHERE id = ?1",
             )?
             .execute(params![
-                q.id,
+                Key(&q.id),
                 q.status.as_str(),
                 q.completed_at.map(to_millis),
                 q.canceled_at.map(to_millis),
-                q.target_schedule_id,
-                q.approval_id,
+                key(q.target_schedule_id.as_deref()),
+                key(q.approval_id.as_deref()),
                 s.is_some(),
                 s.and_then(|s| s.start).map(to_millis),
                 self.pack_trace(&q.trace)?,
@@ -232,7 +233,9 @@ impl Tx<'_> {
 
     /// Records the name an ARM client PUT the request under.
     pub fn set_request_client_name(&self, id: &str, name: &str) -> rusqlite::Result<()> {
-        self.tx.prepare_cached("UPDATE requests SET client_name = ?2 WHERE id = ?1")?.execute([id, name])?;
+        self.tx
+            .prepare_cached("UPDATE requests SET client_name = ?2 WHERE id = ?1")?
+            .execute(params![Key(id), name])?;
         Ok(())
     }
 
@@ -240,7 +243,7 @@ impl Tx<'_> {
     pub fn request_id_by_client_name(&self, name: &str) -> rusqlite::Result<Option<String>> {
         self.tx
             .prepare_cached("SELECT id FROM requests WHERE client_name = ?1 COLLATE NOCASE")?
-            .query_row([name], |r| r.get(0))
+            .query_row([name], |r| id(r, 0))
             .optional()
     }
 
@@ -248,7 +251,7 @@ impl Tx<'_> {
         Ok(self
             .tx
             .prepare_cached("SELECT client_name FROM requests WHERE id = ?1")?
-            .query_row([id], |r| r.get::<_, Option<String>>(0))
+            .query_row([Key(id)], |r| r.get::<_, Option<String>>(0))
             .optional()?
             .flatten())
     }
@@ -256,23 +259,32 @@ impl Tx<'_> {
     pub fn request(&self, id: &str) -> rusqlite::Result<Option<ScheduleRequest>> {
         self.tx
             .prepare_cached(&format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1"))?
-            .query_row([id.to_ascii_lowercase()], |r| self.request_from_row(r))
+            .query_row([Key(&id.to_ascii_lowercase())], |r| self.request_from_row(r))
             .optional()
     }
 
     /// Ids of requests beginning with `prefix` (case-insensitive), at most `limit`, in id order.
+    /// Every id is read, as SQLite's prefix test read every key before ids were kept as bytes.
     pub fn request_ids_starting_with(&self, prefix: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT id FROM requests WHERE substr(id, 1, length(?1)) = ?1 ORDER BY id LIMIT ?2",
-        )?;
-        stmt.query_map(params![prefix.to_ascii_lowercase(), limit as i64], |r| r.get(0))?.collect()
+        let prefix = prefix.to_ascii_lowercase();
+        let mut stmt = self.tx.prepare_cached("SELECT id FROM requests")?;
+        let mut ids = Vec::new();
+        for found in stmt.query_map([], |r| id(r, 0))? {
+            let found = found?;
+            if found.starts_with(&prefix) {
+                ids.push(found);
+            }
+        }
+        ids.sort();
+        ids.truncate(limit);
+        Ok(ids)
     }
 
     /// The id of the newest request.
     pub fn newest_request_id(&self) -> rusqlite::Result<Option<String>> {
         self.tx
             .prepare_cached("SELECT id FROM requests ORDER BY created_at DESC, rowid DESC LIMIT 1")?
-            .query_row([], |r| r.get(0))
+            .query_row([], |r| id(r, 0))
             .optional()
     }
 
@@ -288,10 +300,10 @@ impl Tx<'_> {
         stmt.query_map(
             params![
                 q.kind.map(|k| k.as_str()),
-                q.principal_id.map(str::to_ascii_lowercase),
-                q.role_definition_id.map(str::to_ascii_lowercase),
+                key(q.principal_id.map(str::to_ascii_lowercase).as_deref()),
+                key(q.role_definition_id.map(str::to_ascii_lowercase).as_deref()),
                 q.status.map(|s| s.as_str()),
-                q.created_by.map(str::to_ascii_lowercase)
+                key(q.created_by.map(str::to_ascii_lowercase).as_deref())
             ],
             |r| self.request_from_row(r),
         )?
@@ -314,9 +326,10 @@ impl Tx<'_> {
         let mut pending = Vec::new();
         for sql in PENDING.iter() {
             let mut stmt = self.tx.prepare_cached(sql)?;
-            let rows = stmt.query_map(params![principal_id, role_id, kind.as_str(), scope], |r| {
-                self.request_from_row(r)
-            })?;
+            let rows = stmt
+                .query_map(params![Key(principal_id), Key(role_id), kind.as_str(), Key(scope)], |r| {
+                    self.request_from_row(r)
+                })?;
             for row in rows {
                 pending.push(row?);
             }
@@ -338,8 +351,8 @@ impl Tx<'_> {
         ] {
             let mut stmt = self.tx.prepare_cached(sql)?;
             let at = if sql.contains("created_at") { created_before } else { canceled_before };
-            for id in stmt.query_map([to_millis(at)], |r| r.get(0))? {
-                ids.push(id?);
+            for found in stmt.query_map([to_millis(at)], |r| id(r, 0))? {
+                ids.push(found?);
             }
         }
         ids.sort();
@@ -388,7 +401,7 @@ impl Tx<'_> {
                 word(&a.category)?,
                 a.result,
                 a.reason.as_deref().map(word).transpose()?,
-                a.request_id,
+                key(a.request_id.as_deref()),
                 targets,
             ])?;
         Ok(())
@@ -418,7 +431,7 @@ impl Tx<'_> {
                 category: word(r.get(4)?)?,
                 result: r.get(5)?,
                 reason: r.get::<_, Option<i64>>(6)?.map(word).transpose()?,
-                request_id: r.get(7)?,
+                request_id: opt_id(r, 7)?,
                 targets,
             });
         }

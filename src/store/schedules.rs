@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
+use super::keys::{Key, id, key, opt_id};
 use crate::model::time::{from_millis, to_millis};
 use crate::model::{
     AssignmentType, Expiration, ExpirationType, IsoDuration, MemberType, RequestKind, Schedule, ScheduleInfo,
@@ -31,13 +32,13 @@ fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
     let exp_type: String = r.get(15)?;
     let duration: Option<String> = r.get(17)?;
     Ok(Schedule {
-        id: r.get(0)?,
+        id: id(r, 0)?,
         surface: Surface::parse(&surface).ok_or_else(|| bad("surface", &surface))?,
         kind: RequestKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
-        principal_id: r.get(3)?,
-        role_definition_id: r.get(4)?,
-        directory_scope_id: r.get(5)?,
-        app_scope_id: r.get(6)?,
+        principal_id: id(r, 3)?,
+        role_definition_id: id(r, 4)?,
+        directory_scope_id: opt_id(r, 5)?,
+        app_scope_id: opt_id(r, 6)?,
         member_type: MemberType::parse(&member).ok_or_else(|| bad("memberType", &member))?,
         assignment_type: match assignment {
             Some(a) => Some(AssignmentType::parse(&a).ok_or_else(|| bad("assignmentType", &a))?),
@@ -45,7 +46,7 @@ fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
         },
         status: Status::parse(&status).ok_or_else(|| bad("status", &status))?,
         state: ScheduleState::parse(&state).ok_or_else(|| bad("state", &state))?,
-        created_using: r.get(11)?,
+        created_using: opt_id(r, 11)?,
         created_at: r.get::<_, Option<i64>>(12)?.map(from_millis),
         modified_at: r.get::<_, Option<i64>>(13)?.map(from_millis),
         schedule_info: ScheduleInfo {
@@ -57,13 +58,26 @@ fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
             },
         },
         end_at: r.get::<_, Option<i64>>(18)?.map(from_millis),
-        activated_using: r.get(19)?,
+        activated_using: opt_id(r, 19)?,
         instance_id: r.get(20)?,
         ended_at: r.get::<_, Option<i64>>(21)?.map(from_millis),
-        replaces: r.get(22)?,
+        replaces: opt_id(r, 22)?,
         warn_14_at: r.get::<_, Option<i64>>(23)?.map(from_millis),
         warn_1_at: r.get::<_, Option<i64>>(24)?.map(from_millis),
     })
+}
+
+/// Schedules in the order `ORDER BY <time>, id` gave when every id was text: SQLite puts a GUID kept
+/// as bytes (keys.rs) after every id kept as text (the ids of assignments made outside PIM), so
+/// each statement's rows are put in (time, id) order again here, the ids compared as text.
+fn in_order(mut rows: Vec<Schedule>, time: fn(&Schedule) -> Option<Timestamp>) -> Vec<Schedule> {
+    rows.sort_by(|a, b| time(a).cmp(&time(b)).then_with(|| a.id.cmp(&b.id)));
+    rows
+}
+
+/// In (start, id) order: see [`in_order`].
+fn by_start(rows: Vec<Schedule>) -> Vec<Schedule> {
+    in_order(rows, |s| Some(s.start()))
 }
 
 impl Tx<'_> {
@@ -73,18 +87,18 @@ impl Tx<'_> {
                 "INSERT INTO schedules ({SCHEDULE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
             ))?
             .execute(params![
-                s.id,
+                Key(&s.id),
                 s.surface.as_str(),
                 s.kind.as_str(),
-                s.principal_id,
-                s.role_definition_id,
-                s.directory_scope_id,
-                s.app_scope_id,
+                Key(&s.principal_id),
+                Key(&s.role_definition_id),
+                key(s.directory_scope_id.as_deref()),
+                key(s.app_scope_id.as_deref()),
                 s.member_type.as_str(),
                 s.assignment_type.map(|a| a.as_str()),
                 s.status.as_str(),
                 s.state.as_str(),
-                s.created_using,
+                key(s.created_using.as_deref()),
                 s.created_at.map(to_millis),
                 s.modified_at.map(to_millis),
                 to_millis(s.start()),
@@ -92,10 +106,10 @@ impl Tx<'_> {
                 s.schedule_info.expiration.end.map(to_millis),
                 s.schedule_info.expiration.duration.map(|d| d.to_string()),
                 s.end_at.map(to_millis),
-                s.activated_using,
+                key(s.activated_using.as_deref()),
                 s.instance_id,
                 s.ended_at.map(to_millis),
-                s.replaces,
+                key(s.replaces.as_deref()),
                 s.warn_14_at.map(to_millis),
                 s.warn_1_at.map(to_millis),
             ])?;
@@ -104,7 +118,7 @@ impl Tx<'_> {
 
     /// Removes a schedule (an import replacing it with a file's version).
     pub fn delete_schedule(&self, id: &str) -> rusqlite::Result<()> {
-        self.tx.prepare_cached("DELETE FROM schedules WHERE id = ?1")?.execute([id])?;
+        self.tx.prepare_cached("DELETE FROM schedules WHERE id = ?1")?.execute([Key(id)])?;
         Ok(())
     }
 
@@ -123,14 +137,20 @@ impl Tx<'_> {
                  warn_14_at = CASE WHEN ?3 = 'live' THEN warn_14_at END, warn_1_at = CASE WHEN ?3 = 'live' THEN warn_1_at END
              WHERE id = ?1",
             )?
-            .execute(params![id, status.as_str(), state.as_str(), ended_at.map(to_millis), modified_at.map(to_millis)])?;
+            .execute(params![
+                Key(id),
+                status.as_str(),
+                state.as_str(),
+                ended_at.map(to_millis),
+                modified_at.map(to_millis)
+            ])?;
         Ok(())
     }
 
     pub fn schedule(&self, id: &str) -> rusqlite::Result<Option<Schedule>> {
         self.tx
             .prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = ?1"))?
-            .query_row([id], schedule_from_row)
+            .query_row([Key(id)], schedule_from_row)
             .optional()
     }
 
@@ -157,8 +177,11 @@ impl Tx<'_> {
              WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND state = ?4
              ORDER BY start_at, id"
         ))?;
-        stmt.query_map(params![principal_id, role_id, kind.as_str(), state.as_str()], schedule_from_row)?
-            .collect()
+        let rows = stmt.query_map(
+            params![Key(principal_id), Key(role_id), kind.as_str(), state.as_str()],
+            schedule_from_row,
+        )?;
+        rows.collect::<rusqlite::Result<_>>().map(by_start)
     }
 
     /// Live schedules of a kind, optionally narrowed to a principal or role, in start order.
@@ -184,12 +207,13 @@ impl Tx<'_> {
         stmt.query_map(
             params![
                 kind.as_str(),
-                principal_id.map(str::to_ascii_lowercase),
-                role_id.map(str::to_ascii_lowercase)
+                key(principal_id.map(str::to_ascii_lowercase).as_deref()),
+                key(role_id.map(str::to_ascii_lowercase).as_deref())
             ],
             schedule_from_row,
         )?
-        .collect()
+        .collect::<rusqlite::Result<_>>()
+        .map(by_start)
     }
 
     /// Schedules of either kind and any state whose window covers `at`: started by then, neither
@@ -234,12 +258,13 @@ impl Tx<'_> {
         stmt.query_map(
             params![
                 to_millis(at),
-                role_id.map(str::to_ascii_lowercase),
-                principal_id.map(str::to_ascii_lowercase)
+                key(role_id.map(str::to_ascii_lowercase).as_deref()),
+                key(principal_id.map(str::to_ascii_lowercase).as_deref())
             ],
             schedule_from_row,
         )?
-        .collect()
+        .collect::<rusqlite::Result<_>>()
+        .map(by_start)
     }
 
     /// Every schedule of any state, in start order.
@@ -247,7 +272,7 @@ impl Tx<'_> {
         let mut stmt = self
             .tx
             .prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY start_at, id"))?;
-        stmt.query_map([], schedule_from_row)?.collect()
+        stmt.query_map([], schedule_from_row)?.collect::<rusqlite::Result<_>>().map(by_start)
     }
 
     /// Schedules of either kind and any state whose window overlaps `[from, to)`: started before
@@ -260,7 +285,9 @@ impl Tx<'_> {
                AND (state = 'live' OR ended_at > ?1)
              ORDER BY start_at, id"
         ))?;
-        stmt.query_map(params![to_millis(from), to_millis(to)], schedule_from_row)?.collect()
+        stmt.query_map(params![to_millis(from), to_millis(to)], schedule_from_row)?
+            .collect::<rusqlite::Result<_>>()
+            .map(by_start)
     }
 
     /// Active (in-effect) assignment schedules for a role at a scope, across principals.
@@ -271,7 +298,9 @@ impl Tx<'_> {
                AND coalesce(directory_scope_id, app_scope_id) = ?2
              ORDER BY start_at, id"
         ))?;
-        stmt.query_map(params![role_id, scope], schedule_from_row)?.collect()
+        stmt.query_map(params![Key(role_id), Key(scope)], schedule_from_row)?
+            .collect::<rusqlite::Result<_>>()
+            .map(by_start)
     }
 
     /// Who holds a role at a scope now: the principals of its in-effect assignment schedules, in
@@ -279,12 +308,15 @@ impl Tx<'_> {
     /// it reads one column rather than whole schedules.
     pub fn active_principals_of_role(&self, role_id: &str, scope: &str) -> rusqlite::Result<Vec<String>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT principal_id FROM schedules
+            "SELECT principal_id, start_at, id FROM schedules
              WHERE role_definition_id = ?1 AND kind = 'assignment' AND state = 'live' AND status = 'Provisioned'
-               AND coalesce(directory_scope_id, app_scope_id) = ?2
-             ORDER BY start_at, id",
+               AND coalesce(directory_scope_id, app_scope_id) = ?2",
         )?;
-        stmt.query_map(params![role_id, scope], |r| r.get(0))?.collect()
+        let mut rows: Vec<(String, i64, String)> = stmt
+            .query_map(params![Key(role_id), Key(scope)], |r| Ok((id(r, 0)?, r.get(1)?, id(r, 2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
+        Ok(rows.into_iter().map(|(principal, _, _)| principal).collect())
     }
 
     /// When the next live schedule starts or ends, whichever is first.
@@ -322,7 +354,8 @@ impl Tx<'_> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 'live' AND end_at <= ?1 ORDER BY end_at, id"
         ))?;
-        stmt.query_map([to_millis(t)], schedule_from_row)?.collect()
+        let rows = stmt.query_map([to_millis(t)], schedule_from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(in_order(rows, |s| s.end_at))
     }
 
     /// Live, not-yet-started schedules whose start is at or before `t`.
@@ -330,7 +363,7 @@ impl Tx<'_> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 'live' AND status = 'Granted' AND start_at <= ?1 ORDER BY start_at, id"
         ))?;
-        stmt.query_map([to_millis(t)], schedule_from_row)?.collect()
+        stmt.query_map([to_millis(t)], schedule_from_row)?.collect::<rusqlite::Result<_>>().map(by_start)
     }
 
     /// Forgets an ended schedule with this id, so a new one can take the id (a role assignment
@@ -339,7 +372,7 @@ impl Tx<'_> {
         Ok(self
             .tx
             .prepare_cached("DELETE FROM schedules WHERE id = ?1 AND state <> 'live'")?
-            .execute([id])?
+            .execute([Key(id)])?
             > 0)
     }
 
@@ -364,7 +397,7 @@ impl Tx<'_> {
     pub fn keep_schedule_forever(&self, id: &str) -> rusqlite::Result<()> {
         self.tx
             .prepare_cached("UPDATE schedules SET end_at = NULL, expiration_type = 'noExpiration', expiration_end = NULL, expiration_duration = NULL, warn_14_at = NULL, warn_1_at = NULL WHERE id = ?1")?
-            .execute([id])?;
+            .execute([Key(id)])?;
         Ok(())
     }
 }
@@ -390,9 +423,12 @@ impl Tx<'_> {
             let mut stmt = self.tx.prepare_cached(&format!(
                 "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE {column} <= ?1 ORDER BY {column}, id"
             ))?;
-            for s in stmt.query_map([to_millis(t)], schedule_from_row)? {
-                out.push((s?, days));
-            }
+            let rows = stmt.query_map([to_millis(t)], schedule_from_row)?.collect::<rusqlite::Result<_>>()?;
+            let due = in_order(
+                rows,
+                if days == 14 { |s: &Schedule| s.warn_14_at } else { |s: &Schedule| s.warn_1_at },
+            );
+            out.extend(due.into_iter().map(|s| (s, days)));
         }
         Ok(out)
     }
@@ -404,7 +440,7 @@ impl Tx<'_> {
         } else {
             "UPDATE schedules SET warn_1_at = NULL WHERE id = ?1"
         };
-        self.tx.prepare_cached(sql)?.execute([id])?;
+        self.tx.prepare_cached(sql)?.execute([Key(id)])?;
         Ok(())
     }
 }

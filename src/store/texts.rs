@@ -67,16 +67,6 @@ pub(super) fn text_of(conn: &Connection, dict: Dictionary, id: i64) -> rusqlite:
     })
 }
 
-/// `ids` packed as varints.
-#[cfg(test)]
-pub(super) fn pack(ids: impl IntoIterator<Item = i64>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for id in ids {
-        push_varint(&mut out, id);
-    }
-    out
-}
-
 pub(super) fn push_varint(out: &mut Vec<u8>, n: i64) {
     let mut n = n as u64;
     loop {
@@ -187,6 +177,14 @@ pub(super) fn damaged(what: &str) -> rusqlite::Error {
 mod tests {
     use super::*;
     use crate::store::Store;
+
+    fn pack(ids: impl IntoIterator<Item = i64>) -> Vec<u8> {
+        let mut out = Vec::new();
+        for id in ids {
+            push_varint(&mut out, id);
+        }
+        out
+    }
 
     #[test]
     fn varints_pack_and_unpack_every_size() {
