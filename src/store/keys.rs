@@ -35,6 +35,37 @@ pub(super) fn key(id: Option<&str>) -> Option<Key<'_>> {
     id.map(Key)
 }
 
+/// An id that is most often the row's own (a request's schedule is the request's id, a request
+/// is made by its principal, a schedule by the request of its id): then it is kept as an empty
+/// blob, which no id is, and read back as the row's own.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Ref<'a> {
+    Own,
+    Other(Key<'a>),
+}
+
+impl ToSql for Ref<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Ref::Own => Ok(ToSqlOutput::Borrowed(ValueRef::Blob(&[]))),
+            Ref::Other(key) => key.to_sql(),
+        }
+    }
+}
+
+/// `id` as a [`Ref`] from a row whose own id is `own`.
+pub(super) fn reference<'a>(id: Option<&'a str>, own: &str) -> Option<Ref<'a>> {
+    id.map(|id| if id == own { Ref::Own } else { Ref::Other(Key(id)) })
+}
+
+/// The optional id in column `i` of a row whose own id is `own` (see [`Ref`]).
+pub(super) fn opt_ref(r: &rusqlite::Row<'_>, i: usize, own: &str) -> rusqlite::Result<Option<String>> {
+    match r.get_ref(i)? {
+        ValueRef::Blob([]) => Ok(Some(own.to_string())),
+        _ => opt_id(r, i),
+    }
+}
+
 /// An optional id as a value to bind, as [`Key`] binds it.
 pub(super) fn key_value(id: Option<&str>) -> rusqlite::types::Value {
     use rusqlite::types::Value;

@@ -142,6 +142,14 @@ pub(super) fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
         ],
     )?;
     tx.rekey("approval_steps", &["approval_id"])?;
+    // An id that is the row's own is kept as an empty blob (keys.rs); a live schedule's
+    // `ended_at` holds its planned end (schedules.rs).
+    conn.execute_batch(
+        "UPDATE requests SET target_schedule_id = x'' WHERE target_schedule_id = id;
+         UPDATE requests SET created_by = x'' WHERE created_by = principal_id;
+         UPDATE schedules SET created_using = x'' WHERE created_using = id;
+         UPDATE schedules SET ended_at = end_at WHERE state = 'live';",
+    )?;
     drop(tx);
     conn.execute_batch(
         "DROP TABLE notifications_v9;

@@ -4,7 +4,7 @@ use crate::model::audit::AuditRecord;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
-use super::keys::{Key, id, key, opt_id};
+use super::keys::{Key, id, key, opt_id, opt_ref, reference};
 use super::texts::{Dictionary, Unpack, damaged, push_varint};
 use crate::model::audit::AuditTarget;
 use crate::model::time::{from_millis, to_millis};
@@ -62,13 +62,13 @@ impl Tx<'_> {
             None
         };
         let trace = self.unpack_trace(r.get_ref(24)?.as_blob_or_null()?.unwrap_or_default())?;
+        let (own, principal) = (id(r, 0)?, id(r, 5)?);
         Ok(ScheduleRequest {
-            id: id(r, 0)?,
             surface: Surface::parse(&surface).ok_or_else(|| conversion_error("surface", &surface))?,
             kind: RequestKind::parse(&kind).ok_or_else(|| conversion_error("kind", &kind))?,
             action: Action::parse(&action).ok_or_else(|| conversion_error("action", &action))?,
             status: Status::parse(&status).ok_or_else(|| conversion_error("status", &status))?,
-            principal_id: id(r, 5)?,
+            principal_id: principal.clone(),
             role_definition_id: id(r, 6)?,
             directory_scope_id: opt_id(r, 7)?,
             app_scope_id: opt_id(r, 8)?,
@@ -81,15 +81,16 @@ impl Tx<'_> {
                 submitter_identity_id: r.get(26)?,
             },
             is_validation_only: false,
-            target_schedule_id: opt_id(r, 17)?,
+            target_schedule_id: opt_ref(r, 17, &own)?,
             approval_id: opt_id(r, 18)?,
             created_at: from_millis(r.get(19)?),
             completed_at: r.get::<_, Option<i64>>(20)?.map(from_millis),
-            created_by: id(r, 21)?,
+            created_by: opt_ref(r, 21, &principal)?.unwrap_or_default(),
             created_by_app: r.get(27)?,
             activated_using: opt_id(r, 22)?,
             canceled_at: r.get::<_, Option<i64>>(23)?.map(from_millis),
             trace,
+            id: own,
         })
     }
 
@@ -193,11 +194,11 @@ impl Tx<'_> {
                 s.and_then(|s| s.expiration.duration).map(|d| d.to_string()),
                 q.ticket_info.number,
                 q.ticket_info.system,
-                key(q.target_schedule_id.as_deref()),
+                reference(q.target_schedule_id.as_deref(), &q.id),
                 key(q.approval_id.as_deref()),
                 to_millis(q.created_at),
                 q.completed_at.map(to_millis),
-                Key(&q.created_by),
+                reference(Some(&q.created_by), &q.principal_id),
                 key(q.activated_using.as_deref()),
                 q.canceled_at.map(to_millis),
                 self.pack_trace(&q.trace)?,
@@ -222,7 +223,7 @@ impl Tx<'_> {
                 q.status.as_str(),
                 q.completed_at.map(to_millis),
                 q.canceled_at.map(to_millis),
-                key(q.target_schedule_id.as_deref()),
+                reference(q.target_schedule_id.as_deref(), &q.id),
                 key(q.approval_id.as_deref()),
                 s.is_some(),
                 s.and_then(|s| s.start).map(to_millis),
@@ -294,7 +295,7 @@ impl Tx<'_> {
             "SELECT {REQUEST_COLUMNS} FROM requests
              WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR principal_id = ?2)
                AND (?3 IS NULL OR role_definition_id = ?3) AND (?4 IS NULL OR status = ?4)
-               AND (?5 IS NULL OR created_by = ?5)
+               AND (?5 IS NULL OR iif(created_by = x'', principal_id, created_by) = ?5)
              ORDER BY created_at, rowid"
         ))?;
         stmt.query_map(

@@ -1108,10 +1108,13 @@ fn pairs(rows: Vec<Vec<Option<String>>>) -> BTreeSet<(String, String)> {
 impl Lab {
     /// Remembers every schedule and request as now seen (purges forget them; the lab does not).
     fn observe(&mut self) {
+        // A schedule's `created_using` is an empty blob where it is its own id, and a live
+        // schedule's `ended_at` holds its planned end.
         let found = rows(
             &self.conn,
             "SELECT id, kind, principal_id, role_definition_id, coalesce(directory_scope_id, app_scope_id),
-                    member_type, assignment_type, status, state, created_using, start_at, end_at, ended_at,
+                    member_type, assignment_type, status, state, iif(created_using = x'', id, created_using),
+                    start_at, end_at, iif(state = 'live', NULL, ended_at),
                     activated_using
              FROM schedules",
             [],
