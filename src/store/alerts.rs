@@ -79,8 +79,8 @@ impl Tx<'_> {
         self.tx
             .prepare_cached(
                 "SELECT principal_id, role_definition_id, created_at FROM requests
-                 WHERE action = 'selfActivate' AND surface = 'directory'
-                   AND status IN ('Provisioned', 'Granted', 'Revoked') AND created_at >= ?1
+                 WHERE action = 0 /* selfActivate */ AND surface = 0 /* directory */
+                   AND status IN (0 /* Provisioned */, 1 /* Granted */, 4 /* Revoked */) AND created_at >= ?1
                  ORDER BY created_at, id",
             )?
             .query_map([to_millis(since)], |r| Ok((id(r, 0)?, id(r, 1)?, from_millis(r.get(2)?))))?
@@ -92,8 +92,8 @@ impl Tx<'_> {
         self.tx
             .prepare_cached(
                 "SELECT principal_id, role_definition_id, max(created_at) FROM requests
-                 WHERE action = 'selfActivate' AND surface = 'directory'
-                   AND status IN ('Provisioned', 'Granted', 'Revoked')
+                 WHERE action = 0 /* selfActivate */ AND surface = 0 /* directory */
+                   AND status IN (0 /* Provisioned */, 1 /* Granted */, 4 /* Revoked */)
                  GROUP BY principal_id, role_definition_id",
             )?
             .query_map([], |r| Ok(((id(r, 0)?, id(r, 1)?), from_millis(r.get(2)?))))?

@@ -10,8 +10,7 @@ use super::Tx;
 use super::keys::Key;
 
 /// The schedules that are memberships now: live, provisioned group assignments.
-pub(super) const PIM_MEMBERSHIP: &str =
-    "surface = 'group' AND kind = 'assignment' AND state = 'live' AND status = 'Provisioned'";
+pub(super) const PIM_MEMBERSHIP: &str = "surface = 1 /* group */ AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */";
 
 impl Tx<'_> {
     /// Whether `member` was added to `group` as `relation` outside PIM (a row of its own).

@@ -10,6 +10,7 @@ mod apps;
 mod azure;
 mod azure_roles;
 mod cache;
+mod codes;
 mod directory;
 mod fork;
 mod groups;

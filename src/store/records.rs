@@ -4,13 +4,14 @@ use crate::model::audit::AuditRecord;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
+use super::codes::{C, coded, opt_coded};
 use super::keys::{Key, id, key, opt_id, opt_ref, reference};
 use super::texts::{Dictionary, Unpack, damaged, push_varint};
 use crate::model::audit::AuditTarget;
 use crate::model::time::{from_millis, to_millis};
 use crate::model::{
-    Action, Expiration, ExpirationType, Hint, IsoDuration, RequestKind, ScheduleInfo, ScheduleRequest,
-    Status, Surface, TicketInfo, Timestamp, TraceStep,
+    Expiration, ExpirationType, Hint, IsoDuration, RequestKind, ScheduleInfo, ScheduleRequest, Status,
+    TicketInfo, Timestamp, TraceStep,
 };
 
 const REQUEST_COLUMNS: &str = "id, surface, kind, action, status, principal_id, role_definition_id, \
@@ -19,41 +20,26 @@ const REQUEST_COLUMNS: &str = "id, surface, kind, action, status, principal_id, 
      created_at, completed_at, created_by, activated_using, canceled_at, trace, ticket_approver_id, \
      ticket_submitter_id, created_by_app";
 
-/// The statements of `pending_requests_for`, one per status waiting for a decision.
-static PENDING: std::sync::LazyLock<[String; 3]> = std::sync::LazyLock::new(|| {
-    ["PendingAdminDecision", "PendingApproval", "PendingApprovalProvisioning"].map(|status| {
+/// The statements of `pending_requests_for`, one per status waiting for a decision (codes.rs).
+static PENDING: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    ["3 /* PendingAdminDecision */", "2 /* PendingApproval */"].map(|status| {
         format!(
             "SELECT {REQUEST_COLUMNS} FROM requests
-             WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND status = '{status}'
+             WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND status = {status}
                AND coalesce(directory_scope_id, app_scope_id) = ?4"
         )
     })
 });
 
-fn conversion_error(what: &str, value: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Text,
-        format!("unknown {what} '{value}' in the store").into(),
-    )
-}
-
 impl Tx<'_> {
     fn request_from_row(&self, r: &Row<'_>) -> rusqlite::Result<ScheduleRequest> {
-        let surface: String = r.get(1)?;
-        let kind: String = r.get(2)?;
-        let action: String = r.get(3)?;
-        let status: String = r.get(4)?;
         let has_schedule: bool = r.get(10)?;
         let schedule_info = if has_schedule {
-            let exp_type: Option<String> = r.get(12)?;
-            let exp_type = exp_type.as_deref().unwrap_or("notSpecified");
             let duration: Option<String> = r.get(14)?;
             Some(ScheduleInfo {
                 start: r.get::<_, Option<i64>>(11)?.map(from_millis),
                 expiration: Expiration {
-                    kind: ExpirationType::parse(exp_type)
-                        .ok_or_else(|| conversion_error("expiration type", exp_type))?,
+                    kind: opt_coded(r, 12)?.unwrap_or(ExpirationType::NotSpecified),
                     end: r.get::<_, Option<i64>>(13)?.map(from_millis),
                     duration: duration.as_deref().and_then(|d| IsoDuration::parse(d).ok()),
                 },
@@ -64,10 +50,10 @@ impl Tx<'_> {
         let trace = self.unpack_trace(r.get_ref(24)?.as_blob_or_null()?.unwrap_or_default())?;
         let (own, principal) = (id(r, 0)?, id(r, 5)?);
         Ok(ScheduleRequest {
-            surface: Surface::parse(&surface).ok_or_else(|| conversion_error("surface", &surface))?,
-            kind: RequestKind::parse(&kind).ok_or_else(|| conversion_error("kind", &kind))?,
-            action: Action::parse(&action).ok_or_else(|| conversion_error("action", &action))?,
-            status: Status::parse(&status).ok_or_else(|| conversion_error("status", &status))?,
+            surface: coded(r, 1)?,
+            kind: coded(r, 2)?,
+            action: coded(r, 3)?,
+            status: coded(r, 4)?,
             principal_id: principal.clone(),
             role_definition_id: id(r, 6)?,
             directory_scope_id: opt_id(r, 7)?,
@@ -178,10 +164,10 @@ impl Tx<'_> {
             ))?
             .execute(params![
                 Key(&q.id),
-                q.surface.as_str(),
-                q.kind.as_str(),
-                q.action.as_str(),
-                q.status.as_str(),
+                C(q.surface),
+                C(q.kind),
+                C(q.action),
+                C(q.status),
                 Key(&q.principal_id),
                 Key(&q.role_definition_id),
                 key(q.directory_scope_id.as_deref()),
@@ -189,7 +175,7 @@ impl Tx<'_> {
                 q.justification,
                 s.is_some(),
                 s.and_then(|s| s.start).map(to_millis),
-                s.map(|s| s.expiration.kind.as_str()),
+                s.map(|s| C(s.expiration.kind)),
                 s.and_then(|s| s.expiration.end).map(to_millis),
                 s.and_then(|s| s.expiration.duration).map(|d| d.to_string()),
                 q.ticket_info.number,
@@ -220,7 +206,7 @@ impl Tx<'_> {
             )?
             .execute(params![
                 Key(&q.id),
-                q.status.as_str(),
+                C(q.status),
                 q.completed_at.map(to_millis),
                 q.canceled_at.map(to_millis),
                 reference(q.target_schedule_id.as_deref(), &q.id),
@@ -300,10 +286,10 @@ impl Tx<'_> {
         ))?;
         stmt.query_map(
             params![
-                q.kind.map(|k| k.as_str()),
+                q.kind.map(C),
                 key(q.principal_id.map(str::to_ascii_lowercase).as_deref()),
                 key(q.role_definition_id.map(str::to_ascii_lowercase).as_deref()),
-                q.status.map(|s| s.as_str()),
+                q.status.map(C),
                 key(q.created_by.map(str::to_ascii_lowercase).as_deref())
             ],
             |r| self.request_from_row(r),
@@ -320,15 +306,16 @@ impl Tx<'_> {
         scope: &str,
     ) -> rusqlite::Result<Vec<ScheduleRequest>> {
         // One statement per status, each naming its status as `requests_pending`'s condition does,
-        // so SQLite may use that partial index: `status IN (three values)` made it build a
-        // temporary b-tree for the list on every request, and a bound status cannot prove the
-        // index's condition. The statuses go in alphabetical order, the order the rows came in
-        // when the index held every status.
+        // so SQLite may use that partial index: `status IN (...)` made it build a temporary
+        // b-tree for the list on every request, and a bound status cannot prove the index's
+        // condition. The statuses go in alphabetical order, the order the rows came in when an
+        // index held every status (`PendingApprovalProvisioning`, which was asked for too, is no
+        // status a request is ever stored with).
         let mut pending = Vec::new();
         for sql in PENDING.iter() {
             let mut stmt = self.tx.prepare_cached(sql)?;
             let rows = stmt
-                .query_map(params![Key(principal_id), Key(role_id), kind.as_str(), Key(scope)], |r| {
+                .query_map(params![Key(principal_id), Key(role_id), C(kind), Key(scope)], |r| {
                     self.request_from_row(r)
                 })?;
             for row in rows {

@@ -37,16 +37,16 @@ impl Tx<'_> {
         // A future-dated schedule that started after `from` waits for its start again (first, so
         // that the schedule it took over from may be in effect again without two instances).
         self.tx.execute(
-            "UPDATE schedules SET status = 'Granted'
-             WHERE state = 'live' AND status = 'Provisioned' AND start_at > ?1",
+            "UPDATE schedules SET status = 1 /* Granted */
+             WHERE state = 1 /* live */ AND status = 0 /* Provisioned */ AND start_at > ?1",
             [t],
         )?;
         // Ended after `from`, or at `from` by a request (an expiry at `from` came before it). A
         // live schedule's `ended_at` holds its planned end (schedules.rs).
         let schedules_restored = self.tx.execute(
-            "UPDATE schedules SET state = 'live', ended_at = end_at
-             WHERE state <> 'live' AND created_using IS NOT NULL
-               AND (ended_at > ?1 OR (ended_at = ?1 AND state <> 'expired'))",
+            "UPDATE schedules SET state = 1 /* live */, ended_at = end_at
+             WHERE state <> 1 /* live */ AND created_using IS NOT NULL
+               AND (ended_at > ?1 OR (ended_at = ?1 AND state <> 0 /* expired */))",
             [t],
         )?;
         self.set_meta("clock", &t.to_string())?;

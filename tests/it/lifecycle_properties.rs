@@ -1064,6 +1064,26 @@ const KNOWN_BUGS: [(&str, &str); 0] = [];
 // The invariants
 // ---------------------------------------------------------------------------------------------
 
+/// The statuses in the order of their codes (src/store/codes.rs).
+const STATUSES: &[&str] = &[
+    "Provisioned",
+    "Granted",
+    "PendingApproval",
+    "PendingAdminDecision",
+    "Revoked",
+    "Canceled",
+    "Denied",
+    "Failed",
+    "TimedOut",
+    "PendingEvaluation",
+];
+
+/// `CASE column WHEN 0 THEN 'first' ... END`: a column the store keeps as codes, as its words.
+fn words(column: &str, words: &[&str]) -> String {
+    let arms: Vec<String> = words.iter().enumerate().map(|(i, w)| format!("WHEN {i} THEN '{w}'")).collect();
+    format!("CASE {column} {} END", arms.join(" "))
+}
+
 /// Rows of a query, each as a vector of its columns as text (NULL as `None`; a GUID, which the
 /// store keeps as its 16 bytes, spelled out).
 fn rows(conn: &rusqlite::Connection, sql: &str, params: impl rusqlite::Params) -> Vec<Vec<Option<String>>> {
@@ -1108,17 +1128,22 @@ fn pairs(rows: Vec<Vec<Option<String>>>) -> BTreeSet<(String, String)> {
 impl Lab {
     /// Remembers every schedule and request as now seen (purges forget them; the lab does not).
     fn observe(&mut self) {
-        // A schedule's `created_using` is an empty blob where it is its own id, and a live
-        // schedule's `ended_at` holds its planned end.
-        let found = rows(
-            &self.conn,
-            "SELECT id, kind, principal_id, role_definition_id, coalesce(directory_scope_id, app_scope_id),
-                    member_type, assignment_type, status, state, iif(created_using = x'', id, created_using),
-                    start_at, end_at, iif(state = 'live', NULL, ended_at),
+        // The store keeps the vocabularies as numbers (the words as src/store/codes.rs has them),
+        // a schedule's `created_using` as an empty blob where it is its own id, and a live
+        // schedule's `ended_at` as its planned end.
+        let sql = format!(
+            "SELECT id, {}, principal_id, role_definition_id, coalesce(directory_scope_id, app_scope_id),
+                    {}, {}, {}, {},
+                    iif(created_using = x'', id, created_using), start_at, end_at, iif(state = 1, NULL, ended_at),
                     activated_using
              FROM schedules",
-            [],
+            words("kind", &["assignment", "eligibility"]),
+            words("member_type", &["Direct", "Group", "Inherited"]),
+            words("assignment_type", &["Activated", "Assigned"]),
+            words("status", STATUSES),
+            words("state", &["expired", "live", "removed", "replaced"]),
         );
+        let found = rows(&self.conn, &sql, []);
         for r in found {
             let s = SeenSchedule {
                 id: r[0].clone().unwrap_or_default(),
@@ -1138,7 +1163,18 @@ impl Lab {
             };
             self.schedules.insert(s.id.clone(), s);
         }
-        for r in rows(&self.conn, "SELECT id, action FROM requests", []) {
+        let actions = [
+            "selfActivate",
+            "adminAssign",
+            "adminUpdate",
+            "adminRemove",
+            "selfDeactivate",
+            "adminExtend",
+            "adminRenew",
+            "selfExtend",
+            "selfRenew",
+        ];
+        for r in rows(&self.conn, &format!("SELECT id, {} FROM requests", words("action", &actions)), []) {
             let action = Action::parse(r[1].as_deref().unwrap_or_default()).expect("a known action");
             self.request_actions.insert(r[0].clone().unwrap_or_default(), action);
         }
@@ -1265,7 +1301,7 @@ impl Lab {
         let orphans = rows(
             &self.conn,
             "SELECT id FROM instances i WHERE NOT EXISTS
-               (SELECT 1 FROM schedules s WHERE s.id = i.id AND s.state = 'live' AND s.status = 'Provisioned')",
+               (SELECT 1 FROM schedules s WHERE s.id = i.id AND s.state = 1 /* live */ AND s.status = 0 /* Provisioned */)",
             [],
         );
         let doubles = rows(
@@ -1275,8 +1311,8 @@ impl Lab {
         );
         let overdue = rows(
             &self.conn,
-            "SELECT id, status, start_at, end_at FROM schedules WHERE state = 'live'
-               AND ((status = 'Granted' AND start_at <= ?1) OR end_at <= ?1 OR status NOT IN ('Granted', 'Provisioned'))",
+            "SELECT id, status, start_at, end_at FROM schedules WHERE state = 1 /* live */
+               AND ((status = 1 /* Granted */ AND start_at <= ?1) OR end_at <= ?1 OR status NOT IN (0, 1))",
             [now],
         );
         if !orphans.is_empty() || !doubles.is_empty() || !overdue.is_empty() {
