@@ -1,6 +1,26 @@
 -- pimlab store schema. The version lives in PRAGMA user_version (set by the code, see
 -- src/store/schema.rs). Times are INTEGER milliseconds since the Unix epoch, UTC: sortable and
 -- indexable; the wire format is produced by the api layer.
+--
+-- What can be derived is derived when read (schema version 10): a mail's subject and body are
+-- rendered from its inputs, and a text that recurs from row to row (a name, an address, a
+-- decision trace's checks and values, the audit's words) is kept once in a dictionary and named
+-- by its number. Every index says which queries need it; no other index is kept, since each
+-- costs its bytes in every row it covers.
+
+-- The dictionaries (schema version 10): `texts` for the outbox and the decision traces,
+-- `audit_texts` for the audit trail alone (a refused request's audit row, which commits when the
+-- rest is rolled back, adds words to it and to nothing else). An entry never changes while the
+-- store lives. Lists of numbers are packed into a BLOB as unsigned LEB128 varints
+-- (src/store/texts.rs).
+CREATE TABLE texts (
+    id   INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+);
+CREATE TABLE audit_texts (
+    id   INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+);
 
 -- Tenant-wide settings: tenant id, domain, seed, id counter, simulated clock, default caller.
 CREATE TABLE meta (
@@ -114,13 +134,15 @@ CREATE TABLE policy_rules (
     PRIMARY KEY (policy_id, rule_id)
 ) WITHOUT ROWID;
 
--- roleEligibilityScheduleRequests and roleAssignmentScheduleRequests.
+-- roleEligibilityScheduleRequests and roleAssignmentScheduleRequests. GUIDs are kept as their 16
+-- bytes (src/store/keys.rs; an empty blob in target_schedule_id and created_by: the request's own
+-- id, its principal); the closed vocabularies as small numbers (src/store/codes.rs).
 CREATE TABLE requests (
     id                  TEXT PRIMARY KEY,
-    surface             TEXT NOT NULL,
-    kind                TEXT NOT NULL CHECK (kind IN ('eligibility', 'assignment')),
-    action              TEXT NOT NULL,
-    status              TEXT NOT NULL,
+    surface             INTEGER NOT NULL,  -- 0 directory, 1 group, 2 azureResource
+    kind                INTEGER NOT NULL CHECK (kind IN (0, 1)),  -- 0 assignment, 1 eligibility
+    action              INTEGER NOT NULL,  -- 0 selfActivate, 1 adminAssign, ... (codes.rs)
+    status              INTEGER NOT NULL,  -- 0 Provisioned, 1 Granted, 2 PendingApproval, ... (codes.rs)
     principal_id        TEXT NOT NULL,
     role_definition_id  TEXT NOT NULL,
     directory_scope_id  TEXT,
@@ -128,7 +150,7 @@ CREATE TABLE requests (
     justification       TEXT,
     has_schedule_info   INTEGER NOT NULL,
     start_at            INTEGER,
-    expiration_type     TEXT,
+    expiration_type     INTEGER,  -- 0 afterDuration, 1 afterDateTime, 2 noExpiration, 3 notSpecified
     expiration_end      INTEGER,
     expiration_duration TEXT,
     ticket_number       TEXT,
@@ -140,7 +162,7 @@ CREATE TABLE requests (
     created_by          TEXT NOT NULL,
     activated_using     TEXT,
     canceled_at         INTEGER,
-    trace               TEXT NOT NULL DEFAULT '[]', -- JSON decision trace
+    trace               BLOB NOT NULL,  -- the decision trace, packed (texts; src/store/records.rs)
     -- Beta's ticketInfo (schema version 2).
     ticket_approver_id  TEXT,
     ticket_submitter_id TEXT,
@@ -149,60 +171,106 @@ CREATE TABLE requests (
     -- The creator was an application acting as itself, not a signed-in user.
     created_by_app      INTEGER NOT NULL DEFAULT 0
 );
+-- An ARM client's name for its request, looked up by name; unique.
 CREATE UNIQUE INDEX requests_by_client_name ON requests (client_name COLLATE NOCASE) WHERE client_name IS NOT NULL;
-CREATE INDEX requests_by_target ON requests (principal_id, role_definition_id, status);
+-- The requests still waiting for a decision for a target (every request asks: pending_requests_for,
+-- one statement per status, each naming its status as written here); only those few rows.
+CREATE INDEX requests_pending ON requests (principal_id, role_definition_id)
+    WHERE status = 3 /* PendingAdminDecision */ OR status = 2 /* PendingApproval */;
+-- Creation order: the purge of old requests and when it is next due (min), the newest request,
+-- listings in creation order, activations since a time (alerts), a replay's rewind.
 CREATE INDEX requests_by_created ON requests (created_at);
+-- The purge of cancelled requests and when it is next due; only cancelled rows.
 CREATE INDEX requests_by_canceled ON requests (canceled_at) WHERE canceled_at IS NOT NULL;
-CREATE INDEX requests_by_status ON requests (status, completed_at);
 
 -- roleEligibilitySchedules and roleAssignmentSchedules. A schedule that is live and Provisioned
 -- is in effect: it is an instance, and (for assignments) a unifiedRoleAssignment; see the views.
+-- GUIDs are kept as their 16 bytes (an empty blob in created_using: the schedule's own id), the
+-- closed vocabularies as small numbers, as in requests.
 CREATE TABLE schedules (
     id                  TEXT PRIMARY KEY,
-    surface             TEXT NOT NULL,
-    kind                TEXT NOT NULL CHECK (kind IN ('eligibility', 'assignment')),
+    surface             INTEGER NOT NULL,  -- 0 directory, 1 group, 2 azureResource
+    kind                INTEGER NOT NULL CHECK (kind IN (0, 1)),  -- 0 assignment, 1 eligibility
     principal_id        TEXT NOT NULL,
     role_definition_id  TEXT NOT NULL,
     directory_scope_id  TEXT,
     app_scope_id        TEXT,
-    member_type         TEXT NOT NULL,
-    assignment_type     TEXT,
-    status              TEXT NOT NULL,
-    state               TEXT NOT NULL CHECK (state IN ('live', 'expired', 'removed', 'replaced')),
+    member_type         INTEGER NOT NULL,  -- 0 Direct, 1 Group, 2 Inherited
+    assignment_type     INTEGER,           -- 0 Activated, 1 Assigned
+    status              INTEGER NOT NULL,  -- as requests.status
+    state               INTEGER NOT NULL CHECK (state IN (0, 1, 2, 3)),  -- 0 expired, 1 live, 2 removed, 3 replaced
     created_using       TEXT,
     created_at          INTEGER,
     modified_at         INTEGER,
     start_at            INTEGER NOT NULL,
-    expiration_type     TEXT NOT NULL,
+    expiration_type     INTEGER NOT NULL,  -- as requests.expiration_type
     expiration_end      INTEGER,
     expiration_duration TEXT,
     end_at              INTEGER,
     activated_using     TEXT,
     instance_id         TEXT NOT NULL,
-    ended_at            INTEGER,
+    ended_at            INTEGER,        -- when it ended; while live, its planned end (schedules.rs)
     replaces            TEXT,           -- a future-dated update replaces this schedule when it starts
     warn_14_at          INTEGER,        -- when the 14-day expiry notice is due (null: sent or none)
     warn_1_at           INTEGER         -- when the 1-day expiry notice is due
 );
+-- A principal's schedules for a role, in any state: what a request checks (its eligibility, its
+-- live assignment), a renewal's expired schedules, a principal's memberships through PIM for
+-- Groups, and what a principal held at a past time (access).
 CREATE INDEX schedules_by_target ON schedules (principal_id, role_definition_id, kind, state);
-CREATE INDEX schedules_live_by_end ON schedules (end_at) WHERE state = 'live';
-CREATE INDEX schedules_live_by_start ON schedules (start_at) WHERE state = 'live' AND status = 'Granted';
-CREATE INDEX schedules_ended ON schedules (ended_at) WHERE state <> 'live';
-CREATE INDEX schedules_by_role ON schedules (role_definition_id, kind, state);
--- At most one instance per id at a time.
-CREATE UNIQUE INDEX schedules_one_instance ON schedules (instance_id) WHERE state = 'live' AND status = 'Provisioned';
+-- The clock: the next live schedule to end, and those due to end by an instant.
+CREATE INDEX schedules_live_by_end ON schedules (end_at) WHERE state = 1 /* live */;
+-- The clock: the next future schedule to start, and those due to start by an instant.
+CREATE INDEX schedules_live_by_start ON schedules (start_at) WHERE state = 1 /* live */ AND status = 1 /* Granted */;
+-- The purge of ended schedules and when it is next due; what was in effect at a past time
+-- (ended after it).
+CREATE INDEX schedules_ended ON schedules (ended_at) WHERE state <> 1 /* live */;
+-- Who holds a role now: every mail to administrators (the holders of two roles), a group's
+-- members through PIM for Groups, who holds or could hold a role (who); only live rows.
+CREATE INDEX schedules_live_by_role ON schedules (role_definition_id, kind) WHERE state = 1 /* live */;
+-- At most one instance per id at a time; an instance found by its id.
+CREATE UNIQUE INDEX schedules_one_instance ON schedules (instance_id) WHERE state = 1 /* live */ AND status = 0 /* Provisioned */;
 
 -- Instances exist exactly while a schedule is in effect; deriving them keeps the 1:1 rules true.
+-- The views spell the codes as their words and a schedule's own id as itself, for a person (or a
+-- test) reading the store.
 CREATE VIEW instances AS
-    SELECT * FROM schedules WHERE state = 'live' AND status = 'Provisioned';
+    SELECT id,
+           CASE surface WHEN 0 THEN 'directory' WHEN 1 THEN 'group' WHEN 2 THEN 'azureResource' END AS surface,
+           CASE kind WHEN 0 THEN 'assignment' WHEN 1 THEN 'eligibility' END AS kind,
+           principal_id,
+           role_definition_id,
+           directory_scope_id,
+           app_scope_id,
+           CASE member_type WHEN 0 THEN 'Direct' WHEN 1 THEN 'Group' WHEN 2 THEN 'Inherited' END AS member_type,
+           CASE assignment_type WHEN 0 THEN 'Activated' WHEN 1 THEN 'Assigned' END AS assignment_type,
+           CASE status WHEN 0 THEN 'Provisioned' WHEN 1 THEN 'Granted' WHEN 2 THEN 'PendingApproval' WHEN 3 THEN 'PendingAdminDecision' WHEN 4 THEN 'Revoked' WHEN 5 THEN 'Canceled' WHEN 6 THEN 'Denied' WHEN 7 THEN 'Failed' WHEN 8 THEN 'TimedOut' WHEN 9 THEN 'PendingEvaluation' END AS status,
+           CASE state WHEN 0 THEN 'expired' WHEN 1 THEN 'live' WHEN 2 THEN 'removed' WHEN 3 THEN 'replaced' END AS state,
+           iif(created_using = x'', id, created_using) AS created_using,
+           created_at,
+           modified_at,
+           start_at,
+           CASE expiration_type WHEN 0 THEN 'afterDuration' WHEN 1 THEN 'afterDateTime' WHEN 2 THEN 'noExpiration' WHEN 3 THEN 'notSpecified' END AS expiration_type,
+           expiration_end,
+           expiration_duration,
+           end_at,
+           activated_using,
+           instance_id,
+           NULL AS ended_at,
+           replaces,
+           warn_14_at,
+           warn_1_at
+    FROM schedules WHERE state = 1 /* live */ AND status = 0 /* Provisioned */;
 
 -- unifiedRoleAssignment is 1:1 with assignment instances (reference §3.9).
 CREATE VIEW role_assignments AS
     SELECT instance_id AS id, principal_id, role_definition_id, directory_scope_id, app_scope_id,
-           id AS schedule_id, member_type, assignment_type
+           id AS schedule_id, CASE member_type WHEN 0 THEN 'Direct' WHEN 1 THEN 'Group' WHEN 2 THEN 'Inherited' END AS member_type,
+           CASE assignment_type WHEN 0 THEN 'Activated' WHEN 1 THEN 'Assigned' END AS assignment_type
     FROM schedules
-    WHERE kind = 'assignment' AND state = 'live' AND status = 'Provisioned';
+    WHERE kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */;
 
+-- The clock: expiry notices due; only rows with a notice still to send.
 CREATE INDEX schedules_warn_14 ON schedules (warn_14_at) WHERE warn_14_at IS NOT NULL;
 CREATE INDEX schedules_warn_1 ON schedules (warn_1_at) WHERE warn_1_at IS NOT NULL;
 
@@ -228,21 +296,31 @@ CREATE TABLE approval_steps (
 CREATE INDEX approval_steps_due ON approval_steps (due_at) WHERE status = 'InProgress';
 CREATE INDEX approval_steps_escalation ON approval_steps (escalation_at) WHERE status = 'InProgress' AND escalated = 0;
 
--- The outbox: every message the real service would mail.
+-- The outbox: every message the real service would mail. A message keeps what it was written
+-- from, and its subject and body are rendered when it is read (src/model/mail.rs): a letter
+-- keeps the role and principal as it named them (so a later rename changes no mail), and its
+-- detail line as a window (starts_at, ends_at, justification) or as text; a message given whole
+-- (a hook's, or one kept from before schema version 10 that no letter renders exactly) keeps
+-- its subject and body. The listing reads every row in order, so no index but the key.
 CREATE TABLE notifications (
     seq            INTEGER PRIMARY KEY,
     at             INTEGER NOT NULL,
-    event          TEXT NOT NULL,
-    rule_id        TEXT,                         -- the notification rule that sent it
-    recipient_type TEXT NOT NULL,                -- Admin, Requestor, Approver
-    recipients     TEXT NOT NULL,                -- JSON array of addresses
-    recipient_ids  TEXT NOT NULL,                -- JSON array of object ids (default recipients)
-    subject        TEXT NOT NULL,
-    body           TEXT NOT NULL,
+    event          INTEGER NOT NULL,             -- texts: RoleActivated, ExpiringIn14Days, Hook:NAME
+    rule_id        INTEGER,                      -- texts: the notification rule that sent it
+    recipient_type INTEGER NOT NULL,             -- texts: Admin, Requestor, Approver, Hook
+    recipients     BLOB NOT NULL,                -- texts, packed: the addresses
+    recipient_ids  BLOB NOT NULL,                -- texts, packed: the object ids (default recipients)
     request_id     TEXT,
-    critical       INTEGER NOT NULL
+    critical       INTEGER NOT NULL,
+    role           INTEGER,                      -- texts: a letter's role
+    principal      INTEGER,                      -- texts: a letter's principal
+    starts_at      INTEGER,                      -- a letter's window: from
+    ends_at        INTEGER,                      -- until (null: permanent)
+    justification  INTEGER,                      -- texts: the window's justification
+    detail         TEXT,                         -- a letter's detail line, when it is no window
+    subject        TEXT,                         -- a message given whole
+    body           TEXT
 );
-CREATE INDEX notifications_by_time ON notifications (at);
 
 -- Policy hooks: Lua sources with what they are attached to; they run in `position` order.
 CREATE TABLE hooks (
@@ -255,19 +333,20 @@ CREATE TABLE hooks (
     position           INTEGER NOT NULL
 );
 
--- The audit trail: one row per state change, written in the same transaction.
+-- The audit trail: one row per state change, written in the same transaction. Its words are
+-- numbers in `audit_texts`; its result stays plain text, which a refusal's row is found by. Every
+-- read of it goes through the whole trail in order, so no index but the key.
 CREATE TABLE audit (
     seq        INTEGER PRIMARY KEY,
     at         INTEGER NOT NULL,
-    actor_id   TEXT NOT NULL,
-    activity   TEXT NOT NULL,
-    category   TEXT NOT NULL,
-    result     TEXT NOT NULL,
-    reason     TEXT,
+    actor_id   INTEGER NOT NULL,  -- audit_texts
+    activity   INTEGER NOT NULL,  -- audit_texts
+    category   INTEGER NOT NULL,  -- audit_texts
+    result     TEXT NOT NULL,     -- success, failure
+    reason     INTEGER,           -- audit_texts
     request_id TEXT,
-    targets    TEXT NOT NULL  -- JSON array of {id, type, displayName}
+    targets    BLOB NOT NULL      -- audit_texts, packed: each target's JSON {id, type, displayName}
 );
-CREATE INDEX audit_by_time ON audit (at);
 
 -- Marks (schema version 8): the tenant as `pimlab mark NAME` saw it, as the Graph/ARM collections
 -- `export --format json` writes, for `export --since NAME`. The lab's bookmarks, not the tenant's.

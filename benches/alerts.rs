@@ -100,18 +100,19 @@ fn main() {
     );
 }
 
-/// The rows the alerts are made of, with plain SQL.
+/// The rows the alerts are made of, with plain SQL (the store keeps the vocabularies as numbers,
+/// src/store/codes.rs).
 fn raw_rows(db: &Connection) -> usize {
     let count = |sql: &str| -> usize {
         let mut s = db.prepare_cached(sql).expect("prepare");
         s.query_map([], |r| r.get::<_, rusqlite::types::Value>(0)).expect("query").count()
     };
     count(
-        "SELECT id || principal_id || role_definition_id || start_at || ifnull(end_at, '') FROM schedules WHERE state = 'live' AND surface = 'directory'",
+        "SELECT id || principal_id || role_definition_id || start_at || ifnull(end_at, '') FROM schedules WHERE state = 1 /* live */ AND surface = 0 /* directory */",
     ) + count("SELECT id || display_name || ifnull(user_principal_name, '') FROM directory_objects")
         + count("SELECT rule_id || body FROM policy_rules")
         + count(
-            "SELECT principal_id || role_definition_id || created_at FROM requests WHERE action = 'selfActivate'",
+            "SELECT principal_id || role_definition_id || created_at FROM requests WHERE action = 0 /* selfActivate */",
         )
         + count("SELECT actor_id || max(at) FROM audit GROUP BY actor_id")
 }

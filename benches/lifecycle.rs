@@ -446,6 +446,8 @@ enum Slot {
     Instance {
         eligibility: bool,
     },
+    /// One of the ids, as the store keeps a GUID: its 16 bytes (src/store/keys.rs).
+    Guid(Piece),
 }
 
 /// One table's row, as an insert statement and the recipe of each parameter.
@@ -475,6 +477,14 @@ fn plan_row(table: &str, columns: &[String], values: &[Value], t: &Ids<'_>) -> R
         let slot = match value {
             Value::Integer(n) if *n >= TIMES_FROM => Slot::Time(n - t.now),
             Value::Text(s) if name == "instance_id" => Slot::Instance { eligibility: s.ends_with("-e") },
+            Value::Blob(b) if b.len() == 16 => [
+                (t.request, Piece::RequestId),
+                (t.eligibility, Piece::EligibilityId),
+                (t.principal, Piece::Principal),
+            ]
+            .into_iter()
+            .find(|(id, _)| guid_bytes(id) == Some(b.clone()))
+            .map_or(Slot::Const(value.clone()), |(_, p)| Slot::Guid(p)),
             Value::Text(s) => Slot::Text(pieces(s, t)),
             other => Slot::Const(other.clone()),
         };
@@ -532,6 +542,14 @@ fn fill(plan: &RowPlan, ids: &Ids<'_>, out: &mut Vec<Value>) {
                 Some("/"),
                 *eligibility,
             )),
+            Slot::Guid(p) => Value::Blob(
+                guid_bytes(match p {
+                    Piece::RequestId => ids.request,
+                    Piece::EligibilityId => ids.eligibility,
+                    _ => ids.principal,
+                })
+                .expect("a GUID"),
+            ),
             Slot::Text(pieces) => {
                 if let [Piece::Lit(s)] = pieces.as_slice() {
                     Value::Text(s.clone())
@@ -555,6 +573,11 @@ fn fill(plan: &RowPlan, ids: &Ids<'_>, out: &mut Vec<Value>) {
 /// The three rows the engine wrote for one request: requests, schedules, audit.
 struct Template {
     rows: Vec<RowPlan>,
+}
+
+/// A GUID's 16 bytes, as the store keeps it (src/store/keys.rs).
+fn guid_bytes(id: &str) -> Option<Vec<u8>> {
+    uuid::Uuid::parse_str(id).ok().filter(|u| u.to_string() == id).map(|u| u.as_bytes().to_vec())
 }
 
 fn read_row(conn: &Connection, sql: &str, key: &str) -> (Vec<String>, Vec<Value>) {
@@ -584,9 +607,10 @@ fn capture_templates() -> (Template, Template) {
     let template = |request: &str, eligibility: &str| {
         let ids = Ids { request, eligibility, principal: user, now };
         let rows = [
-            ("requests", "SELECT * FROM requests WHERE id = ?1"),
-            ("schedules", "SELECT * FROM schedules WHERE id = ?1"),
-            ("audit", "SELECT * FROM audit WHERE request_id = ?1"),
+            // A GUID is kept as its 16 bytes.
+            ("requests", "SELECT * FROM requests WHERE id = unhex(replace(?1, '-', ''))"),
+            ("schedules", "SELECT * FROM schedules WHERE id = unhex(replace(?1, '-', ''))"),
+            ("audit", "SELECT * FROM audit WHERE request_id = unhex(replace(?1, '-', ''))"),
         ]
         .into_iter()
         .map(|(table, sql)| {

@@ -139,13 +139,15 @@ fn main() {
 /// The rows `who --could` is made of, with plain SQL: the role's schedules covering `at`, and the
 /// members of each group among their principals.
 fn raw_who(db: &Connection, role: &str, at: i64) -> usize {
+    // The store keeps a GUID as its 16 bytes (src/store/keys.rs) and a state or surface as its
+    // number (src/store/codes.rs); memberships keep their ids as text.
     let mut schedules = db
         .prepare_cached(
-            "SELECT principal_id FROM schedules WHERE role_definition_id = ?1 AND start_at <= ?2
-               AND (end_at IS NULL OR end_at > ?2) AND (state = 'live' OR ended_at > ?2)",
+            "SELECT principal_id FROM schedules WHERE role_definition_id = unhex(replace(?1, '-', '')) AND start_at <= ?2
+               AND (end_at IS NULL OR end_at > ?2) AND (state = 1 OR ended_at > ?2)",
         )
         .expect("prepare");
-    let principals: Vec<String> = schedules
+    let principals: Vec<Vec<u8>> = schedules
         .query_map(rusqlite::params![role, at], |r| r.get(0))
         .expect("query")
         .map(|r| r.expect("row"))
@@ -153,13 +155,16 @@ fn raw_who(db: &Connection, role: &str, at: i64) -> usize {
     let mut members = db
         .prepare_cached(
             "SELECT member_id FROM memberships WHERE container_id = ?1 AND relation = 'member'
-             UNION SELECT principal_id FROM schedules WHERE surface = 'group' AND state = 'live'
-               AND directory_scope_id = ?1 AND role_definition_id = 'member'",
+             UNION SELECT lower(hex(principal_id)) FROM schedules WHERE surface = 1 AND state = 1
+               AND directory_scope_id = ?2 AND role_definition_id = 'member'",
         )
         .expect("prepare");
     let mut rows = 0;
     for p in &principals {
-        let n = members.query_map([p], |r| r.get::<_, String>(0)).expect("query").count();
+        let hex: String = p.iter().map(|b| format!("{b:02x}")).collect();
+        let text = format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]);
+        let n =
+            members.query_map(rusqlite::params![text, p], |r| r.get::<_, String>(0)).expect("query").count();
         rows += if n == 0 { 1 } else { n };
     }
     rows

@@ -7,7 +7,7 @@
 
 use super::audit::{About, Activity, Audit, Audited, Entry, Outcome, Verdict};
 use super::directory::{require_admin, role_assignable_groups_of, unauthorized};
-use super::notify::{self, Audience, Event, Notice};
+use super::notify::{self, Audience, Detail, Event, Notice};
 use super::{Ctx, Engine, Session, fidelity, new_id};
 use crate::model::ErrorCode;
 use crate::model::approval::{ApprovalChannel, ApprovalStep, Decision, ReviewResult, StepStatus};
@@ -136,12 +136,12 @@ fn start_step(tx: &Tx<'_>, ctx: &Ctx, q: &ScheduleRequest, step: &mut ApprovalSt
             request_id: Some(&q.id),
             scope: q.directory_scope_id.as_deref(),
             approvers: &approvers,
-            detail: format!(
+            detail: Detail::Text(format!(
                 "Stage {} waits for a decision until {}.{}",
                 step.stage,
                 step.due_at.map(format_timestamp).unwrap_or_default(),
                 q.justification.as_ref().map(|j| format!(" Justification: {j}")).unwrap_or_default()
-            ),
+            )),
         },
     )
 }
@@ -562,7 +562,7 @@ fn requestor_notice(q: &ScheduleRequest, event: Event, detail: String) -> Notice
         request_id: Some(&q.id),
         scope: q.directory_scope_id.as_deref(),
         approvers: &[],
-        detail,
+        detail: Detail::Text(detail),
     }
 }
 
@@ -648,10 +648,10 @@ pub(crate) fn escalate(tx: &Tx<'_>, ctx: &Ctx, step: &ApprovalStep) -> Result<Au
             request_id: Some(&q.id),
             scope: q.directory_scope_id.as_deref(),
             approvers: &approvers,
-            detail: format!(
+            detail: Detail::Text(format!(
                 "Stage {} has waited {} minute(s).",
                 step.stage, step.settings.escalation_time_in_minutes
-            ),
+            )),
         },
     )?;
     Ok(Audit::of(escalated))

@@ -3,7 +3,7 @@
 //! instant in its own transaction, so a long advance never holds everything in memory at once.
 
 use super::audit::{About, Activity, Audit, Entry};
-use super::notify::{self, Audience, Event, Notice};
+use super::notify::{self, Audience, Detail, Event, Notice};
 use super::records::end_schedule;
 use super::{Ctx, Engine, Session, approvals, fidelity, group_access, set_clock};
 use crate::model::time::{format_timestamp, to_millis};
@@ -226,8 +226,11 @@ fn announce(tx: &Tx<'_>, ctx: &Ctx, s: &crate::model::Schedule, event: Event) ->
         RequestKind::Eligibility => Audience::AdminEligibility,
         RequestKind::Assignment => Audience::AdminAssignment,
     };
-    let detail =
-        format!("{} ends {}.", describe(tx, s)?, s.end_at.map_or("never".to_string(), format_timestamp));
+    let detail = Detail::Text(format!(
+        "{} ends {}.",
+        describe(tx, s)?,
+        s.end_at.map_or("never".to_string(), format_timestamp)
+    ));
     notify::emit(
         tx,
         ctx,

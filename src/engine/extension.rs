@@ -735,16 +735,14 @@ pub(crate) fn completed_before_insert(
                         }
                     }
                 }
-                tx.insert_notification(&crate::model::approval::Notification {
-                    seq: 0,
+                tx.insert_notification(&crate::model::mail::Outgoing {
                     at: ctx.now,
                     event: format!("Hook:{}", hook.name),
                     rule_id: None,
                     recipient_type: "Hook".into(),
                     recipients,
                     recipient_ids: ids,
-                    subject,
-                    body,
+                    content: &crate::model::mail::Content::Given { subject, body },
                     request_id: Some(q.id.clone()),
                     critical: false,
                 })?;

@@ -2,8 +2,8 @@
 //! event the real service mails about writes one message per recipient type to the outbox.
 
 use super::{Ctx, fidelity};
-use crate::model::approval::Notification;
 use crate::model::builtin_roles::{GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR};
+use crate::model::mail::{Content, Letter, Outgoing};
 use crate::model::policy::PolicyRule;
 use crate::model::{ApiError, PrincipalKind, Surface};
 use crate::store::Tx;
@@ -29,57 +29,22 @@ impl Audience {
     }
 }
 
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Event {
-    EligibleAssigned,
-    ActiveAssigned,
-    Activated,
-    ApprovalRequested,
-    Escalated,
-    Approved,
-    Denied,
-    TimedOut,
-    /// Approved, but it could not be carried out.
-    Failed,
-    Expiring {
-        days: i64,
-    },
-    Expired,
+pub(crate) use crate::model::mail::{Detail, Event};
+
+/// The recipient types told about an event.
+fn recipient_types(event: Event) -> &'static [&'static str] {
+    match event {
+        Event::EligibleAssigned | Event::ActiveAssigned | Event::Activated => &["Admin", "Requestor"],
+        Event::ApprovalRequested | Event::Escalated => &["Approver"],
+        Event::Approved | Event::Denied | Event::TimedOut | Event::Failed => &["Requestor"],
+        Event::Expiring { .. } | Event::Expired => &["Admin", "Requestor"],
+    }
 }
 
-impl Event {
-    fn name(self) -> String {
-        match self {
-            Event::EligibleAssigned => "EligibleAssignmentMade".into(),
-            Event::ActiveAssigned => "ActiveAssignmentMade".into(),
-            Event::Activated => "RoleActivated".into(),
-            Event::ApprovalRequested => "ApprovalRequested".into(),
-            Event::Escalated => "ApprovalEscalated".into(),
-            Event::Approved => "RequestApproved".into(),
-            Event::Denied => "RequestDenied".into(),
-            Event::TimedOut => "RequestTimedOut".into(),
-            Event::Failed => "RequestFailed".into(),
-            Event::Expiring { days } => format!("ExpiringIn{days}Days"),
-            Event::Expired => "Expired".into(),
-        }
-    }
-
-    /// The recipient types told about it.
-    fn recipient_types(self) -> &'static [&'static str] {
-        match self {
-            Event::EligibleAssigned | Event::ActiveAssigned | Event::Activated => &["Admin", "Requestor"],
-            Event::ApprovalRequested | Event::Escalated => &["Approver"],
-            Event::Approved | Event::Denied | Event::TimedOut | Event::Failed => &["Requestor"],
-            Event::Expiring { .. } | Event::Expired => &["Admin", "Requestor"],
-        }
-    }
-
-    /// Whether a "critical only" rule still sends it: the messages that ask someone to act.
-    fn critical(self) -> bool {
-        fidelity::CRITICAL_NOTIFICATIONS.contains(&self.name().as_str())
-            || matches!(self, Event::Expiring { .. } if fidelity::CRITICAL_NOTIFICATIONS.contains(&"Expiring"))
-    }
+/// Whether a "critical only" rule still sends it: the messages that ask someone to act.
+fn critical(event: Event) -> bool {
+    fidelity::CRITICAL_NOTIFICATIONS.contains(&event.name().as_str())
+        || matches!(event, Event::Expiring { .. } if fidelity::CRITICAL_NOTIFICATIONS.contains(&"Expiring"))
 }
 
 /// One event to announce.
@@ -94,8 +59,8 @@ pub(crate) struct Notice<'a> {
     pub scope: Option<&'a str>,
     /// Who may approve, for approver messages.
     pub approvers: &'a [String],
-    /// A line about the schedule: when it starts and ends.
-    pub detail: String,
+    /// The line under the first: when the schedule starts and ends, or what happened.
+    pub detail: Detail,
 }
 
 /// Users who hold Global Administrator or Privileged Role Administrator now: the default admin recipients.
@@ -197,14 +162,17 @@ pub(crate) fn emit(tx: &Tx<'_>, ctx: &Ctx, notice: &Notice<'_>) -> Result<(), Ap
     };
     let principal =
         tx.object(notice.principal_id)?.map_or(notice.principal_id.to_string(), |o| o.display_name);
-    for recipient_type in notice.event.recipient_types() {
+    // The names as they are now: the mail says them so for good, whatever is renamed later.
+    let content =
+        Content::Letter(Letter { event: notice.event, role, principal, detail: notice.detail.clone() });
+    for recipient_type in recipient_types(notice.event) {
         let rule_id = format!("Notification_{recipient_type}_{}", notice.audience.suffix());
         let Some(PolicyRule::Notification(rule)) = policy.rule(&rule_id) else {
             continue;
         };
         let level_allows = match rule.notification_level.as_str() {
             "None" => false,
-            "Critical" => notice.event.critical(),
+            "Critical" => critical(notice.event),
             _ => true,
         };
         if !level_allows {
@@ -234,63 +202,17 @@ pub(crate) fn emit(tx: &Tx<'_>, ctx: &Ctx, notice: &Notice<'_>) -> Result<(), Ap
         if recipients.is_empty() {
             continue;
         }
-        let (subject, body) = message(notice, &role, &principal, recipient_type);
-        tx.insert_notification(&Notification {
-            seq: 0,
+        tx.insert_notification(&Outgoing {
             at: ctx.now,
             event: notice.event.name(),
             rule_id: Some(rule_id),
             recipient_type: recipient_type.to_string(),
             recipients,
             recipient_ids: ids,
-            subject,
-            body,
+            content: &content,
             request_id: notice.request_id.map(str::to_string),
-            critical: notice.event.critical(),
+            critical: critical(notice.event),
         })?;
     }
     Ok(())
-}
-
-/// The subject and body of a message, in the manner of PIM's mails.
-fn message(n: &Notice<'_>, role: &str, principal: &str, recipient_type: &str) -> (String, String) {
-    let subject = match n.event {
-        Event::EligibleAssigned => format!("PIM: {principal} has been made eligible for the {role} role"),
-        Event::ActiveAssigned => format!("PIM: {principal} has been assigned the {role} role"),
-        Event::Activated => format!("PIM: {principal} activated the {role} role"),
-        Event::ApprovalRequested => format!("PIM: Approval required: {principal} requests the {role} role"),
-        Event::Escalated => format!("PIM: Approval overdue: {principal} still waits for the {role} role"),
-        Event::Approved => format!("PIM: Your request for the {role} role was approved"),
-        Event::Denied => format!("PIM: Your request for the {role} role was denied"),
-        Event::TimedOut => format!("PIM: Your request for the {role} role expired without a decision"),
-        Event::Failed => format!("PIM: Your request for the {role} role could not be carried out"),
-        Event::Expiring { days } => {
-            format!(
-                "PIM: {principal}'s {role} role expires in {days} day{}",
-                if days == 1 { "" } else { "s" }
-            )
-        }
-        Event::Expired => format!("PIM: {principal}'s {role} role has expired"),
-    };
-    let action = match (n.event, recipient_type) {
-        (Event::ApprovalRequested | Event::Escalated, _) => {
-            "Review the request in Privileged Identity Management: Approve requests"
-        }
-        (Event::Expiring { .. }, "Requestor") => {
-            "To keep the role, ask for an extension in Privileged Identity Management."
-        }
-        (Event::Expiring { .. }, _) => {
-            "To keep the role, extend the assignment in Privileged Identity Management."
-        }
-        (Event::Expired, "Requestor") => {
-            "To get it back, ask for a renewal within 30 days in Privileged Identity Management."
-        }
-        _ => "No action is needed.",
-    };
-    let mut body = format!("{subject}.\n{}\n", n.detail);
-    if let Some(id) = n.request_id {
-        body.push_str(&format!("Request: {id}\n"));
-    }
-    body.push_str(action);
-    (subject, body)
 }

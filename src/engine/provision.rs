@@ -2,7 +2,7 @@
 //! administrator) approve it (`fulfil_approved`), with the notice that access was granted.
 
 use super::audit::{About, Activity, Audit, Audited, Entry, Outcome, VALIDATION_ONLY};
-use super::notify::{self, Audience, Event, Notice};
+use super::notify::{self, Audience, Detail, Event, Notice};
 use super::records::{grant, new_schedule};
 use super::target::{Target, find_eligibility, live_for, new_record, prepare};
 use super::validate::Checks;
@@ -84,12 +84,11 @@ pub(crate) fn announce_provisioned(
         (RequestKind::Eligibility, _) => (Event::EligibleAssigned, Audience::AdminEligibility),
         (RequestKind::Assignment, _) => (Event::ActiveAssigned, Audience::AdminAssignment),
     };
-    let window = format!(
-        "From {} until {}.{}",
-        format_timestamp(schedule.start()),
-        schedule.end_at.map_or("it is removed (permanent)".to_string(), format_timestamp),
-        q.justification.as_ref().map(|j| format!(" Justification: {j}")).unwrap_or_default()
-    );
+    let window = Detail::Window {
+        start: schedule.start(),
+        end: schedule.end_at,
+        justification: q.justification.clone(),
+    };
     notify::emit(
         tx,
         ctx,

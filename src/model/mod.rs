@@ -15,6 +15,7 @@ pub mod group;
 pub mod hint;
 pub mod hook;
 pub mod ids;
+pub mod mail;
 pub mod permissions;
 pub mod policy;
 pub mod progress;

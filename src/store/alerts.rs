@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use rusqlite::params;
 
 use super::Tx;
+use super::keys::id;
 use crate::model::Timestamp;
 use crate::model::time::{from_millis, to_millis};
 
@@ -78,11 +79,11 @@ impl Tx<'_> {
         self.tx
             .prepare_cached(
                 "SELECT principal_id, role_definition_id, created_at FROM requests
-                 WHERE action = 'selfActivate' AND surface = 'directory'
-                   AND status IN ('Provisioned', 'Granted', 'Revoked') AND created_at >= ?1
+                 WHERE action = 0 /* selfActivate */ AND surface = 0 /* directory */
+                   AND status IN (0 /* Provisioned */, 1 /* Granted */, 4 /* Revoked */) AND created_at >= ?1
                  ORDER BY created_at, id",
             )?
-            .query_map([to_millis(since)], |r| Ok((r.get(0)?, r.get(1)?, from_millis(r.get(2)?))))?
+            .query_map([to_millis(since)], |r| Ok((id(r, 0)?, id(r, 1)?, from_millis(r.get(2)?))))?
             .collect()
     }
 
@@ -91,19 +92,25 @@ impl Tx<'_> {
         self.tx
             .prepare_cached(
                 "SELECT principal_id, role_definition_id, max(created_at) FROM requests
-                 WHERE action = 'selfActivate' AND surface = 'directory'
-                   AND status IN ('Provisioned', 'Granted', 'Revoked')
+                 WHERE action = 0 /* selfActivate */ AND surface = 0 /* directory */
+                   AND status IN (0 /* Provisioned */, 1 /* Granted */, 4 /* Revoked */)
                  GROUP BY principal_id, role_definition_id",
             )?
-            .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), from_millis(r.get(2)?))))?
+            .query_map([], |r| Ok(((id(r, 0)?, id(r, 1)?), from_millis(r.get(2)?))))?
             .collect()
     }
 
     /// Each actor's last row in the audit trail.
     pub fn last_acts(&self) -> rusqlite::Result<HashMap<String, Timestamp>> {
-        self.tx
+        let acts: Vec<(i64, i64)> = self
+            .tx
             .prepare_cached("SELECT actor_id, max(at) FROM audit GROUP BY actor_id")?
-            .query_map([], |r| Ok((r.get(0)?, from_millis(r.get(1)?))))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        acts.into_iter()
+            .map(|(actor, at)| {
+                Ok((self.word(super::texts::Dictionary::Audit, actor)?.to_string(), from_millis(at)))
+            })
             .collect()
     }
 }

@@ -3,8 +3,11 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
+use super::keys::{Key, id, key, opt_id};
+use super::texts::{Dictionary, damaged};
 use crate::model::Timestamp;
 use crate::model::approval::{ApprovalStep, Notification, ReviewResult, StepStatus};
+use crate::model::mail::{Content, Detail, Event, Letter, Outgoing};
 use crate::model::time::{from_millis, to_millis};
 
 const STEP_COLUMNS: &str = "id, approval_id, stage, status, review_result, reviewed_by, reviewed_at, justification, \
@@ -23,7 +26,7 @@ fn step_from_row(r: &Row<'_>) -> rusqlite::Result<ApprovalStep> {
     };
     Ok(ApprovalStep {
         id: r.get(0)?,
-        approval_id: r.get(1)?,
+        approval_id: id(r, 1)?,
         stage: r.get(2)?,
         status: StepStatus::parse(&status).ok_or_else(|| bad("step status", &status))?,
         review_result: ReviewResult::parse(&result).ok_or_else(|| bad("review result", &result))?,
@@ -49,7 +52,7 @@ impl Tx<'_> {
             ))?
             .execute(params![
                 s.id,
-                s.approval_id,
+                Key(&s.approval_id),
                 s.stage,
                 s.status.as_str(),
                 s.review_result.as_str(),
@@ -70,7 +73,7 @@ impl Tx<'_> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {STEP_COLUMNS} FROM approval_steps WHERE approval_id = ?1 ORDER BY stage"
         ))?;
-        stmt.query_map([approval_id.to_ascii_lowercase()], step_from_row)?.collect()
+        stmt.query_map([Key(&approval_id.to_ascii_lowercase())], step_from_row)?.collect()
     }
 
     /// Steps an approver decided at or after `since`, in the order they were decided: the
@@ -137,50 +140,117 @@ impl Tx<'_> {
             .execute([])
     }
 
-    pub fn insert_notification(&self, n: &Notification) -> rusqlite::Result<()> {
+    /// Writes a message's inputs (a letter's names and detail, or a given subject and body): its
+    /// text is rendered when it is read.
+    pub fn insert_notification(&self, n: &Outgoing<'_>) -> rusqlite::Result<()> {
+        self.insert_notification_numbered(None, n)
+    }
+
+    /// Writes a message as number `seq`, or as the next number.
+    pub(super) fn insert_notification_numbered(
+        &self,
+        seq: Option<i64>,
+        n: &Outgoing<'_>,
+    ) -> rusqlite::Result<()> {
+        let words = |text: Option<&str>| text.map(|t| self.word_id(Dictionary::Texts, t)).transpose();
+        let (mut role, mut principal, mut starts_at, mut ends_at, mut justification) =
+            (None, None, None, None, None);
+        let (mut detail, mut subject, mut body) = (None, None, None);
+        match n.content {
+            Content::Letter(letter) => {
+                role = words(Some(&letter.role))?;
+                principal = words(Some(&letter.principal))?;
+                match &letter.detail {
+                    // Kept as its parts when the store's milliseconds hold its times exactly.
+                    Detail::Window { start, end, justification: why }
+                        if [Some(*start), *end]
+                            .into_iter()
+                            .flatten()
+                            .all(|t| from_millis(to_millis(t)) == t) =>
+                    {
+                        starts_at = Some(to_millis(*start));
+                        ends_at = end.map(to_millis);
+                        justification = words(why.as_deref())?;
+                    }
+                    other => detail = Some(other.render()),
+                }
+            }
+            Content::Given { subject: s, body: b } => (subject, body) = (Some(s.as_str()), Some(b.as_str())),
+        }
         self.tx
             .prepare_cached(
-                "INSERT INTO notifications (at, event, rule_id, recipient_type, recipients, recipient_ids, subject, body, request_id, critical)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO notifications (seq, at, event, rule_id, recipient_type, recipients, recipient_ids,
+                     request_id, critical, role, principal, starts_at, ends_at, justification, detail, subject, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?
             .execute(params![
+                seq,
                 to_millis(n.at),
-                n.event,
-                n.rule_id,
-                n.recipient_type,
-                serde_json::to_string(&n.recipients).expect("strings serialise"),
-                serde_json::to_string(&n.recipient_ids).expect("strings serialise"),
-                n.subject,
-                n.body,
-                n.request_id,
+                self.word_id(Dictionary::Texts, &n.event)?,
+                words(n.rule_id.as_deref())?,
+                self.word_id(Dictionary::Texts, &n.recipient_type)?,
+                self.pack_words(Dictionary::Texts, n.recipients.iter().map(String::as_str))?,
+                self.pack_words(Dictionary::Texts, n.recipient_ids.iter().map(String::as_str))?,
+                key(n.request_id.as_deref()),
                 n.critical,
+                role,
+                principal,
+                starts_at,
+                ends_at,
+                justification,
+                detail,
+                subject,
+                body,
             ])?;
         Ok(())
     }
 
-    /// The outbox, oldest first, from `since`.
+    /// The outbox, oldest first, from `since`: each message rendered as it was sent.
     pub fn notifications(&self, since: Option<Timestamp>) -> rusqlite::Result<Vec<Notification>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT seq, at, event, rule_id, recipient_type, recipients, recipient_ids, subject, body, request_id, critical
+            "SELECT seq, at, event, rule_id, recipient_type, recipients, recipient_ids, request_id, critical,
+                    role, principal, starts_at, ends_at, justification, detail, subject, body
              FROM notifications WHERE ?1 IS NULL OR at >= ?1 ORDER BY seq",
         )?;
-        stmt.query_map([since.map(to_millis)], |r| {
-            let recipients: String = r.get(5)?;
-            let ids: String = r.get(6)?;
-            Ok(Notification {
+        let mut rows = stmt.query([since.map(to_millis)])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let event = self.word(Dictionary::Texts, r.get(2)?)?;
+            let recipient_type = self.word(Dictionary::Texts, r.get(4)?)?;
+            let request_id = opt_id(r, 7)?;
+            let (subject, body) = match (r.get::<_, Option<String>>(15)?, r.get::<_, Option<String>>(16)?) {
+                (Some(subject), Some(body)) => (subject, body),
+                _ => {
+                    let event = Event::parse(&event).ok_or_else(|| damaged("a notification's event"))?;
+                    let detail = match r.get::<_, Option<i64>>(11)? {
+                        Some(start) => Detail::Window {
+                            start: from_millis(start),
+                            end: r.get::<_, Option<i64>>(12)?.map(from_millis),
+                            justification: self.word_opt(Dictionary::Texts, r.get(13)?)?,
+                        },
+                        None => Detail::Text(r.get::<_, Option<String>>(14)?.unwrap_or_default()),
+                    };
+                    let name = |i: usize| -> rusqlite::Result<String> {
+                        Ok(self.word_opt(Dictionary::Texts, r.get(i)?)?.unwrap_or_default())
+                    };
+                    let letter = Letter { event, role: name(9)?, principal: name(10)?, detail };
+                    letter.render(&recipient_type, request_id.as_deref())
+                }
+            };
+            out.push(Notification {
                 seq: r.get(0)?,
                 at: from_millis(r.get(1)?),
-                event: r.get(2)?,
-                rule_id: r.get(3)?,
-                recipient_type: r.get(4)?,
-                recipients: serde_json::from_str(&recipients).unwrap_or_default(),
-                recipient_ids: serde_json::from_str(&ids).unwrap_or_default(),
-                subject: r.get(7)?,
-                body: r.get(8)?,
-                request_id: r.get(9)?,
-                critical: r.get(10)?,
-            })
-        })?
-        .collect()
+                event: event.to_string(),
+                rule_id: self.word_opt(Dictionary::Texts, r.get(3)?)?,
+                recipient_type: recipient_type.to_string(),
+                recipients: self.unpack_words(Dictionary::Texts, &r.get::<_, Vec<u8>>(5)?)?,
+                recipient_ids: self.unpack_words(Dictionary::Texts, &r.get::<_, Vec<u8>>(6)?)?,
+                subject,
+                body,
+                request_id,
+                critical: r.get(8)?,
+            });
+        }
+        Ok(out)
     }
 }

@@ -1,5 +1,5 @@
 //! What the store remembers between reads: policies and their parsed rules, directory objects,
-//! role definitions and the hooks. A request reads its principal, its role and its role's
+//! role definitions, the hooks and the dictionaries' words. A request reads its principal, its role and its role's
 //! seventeen rules half a dozen times (resolving, checking, auditing, addressing mail), and a
 //! scenario reads the same few thousand rows for hours; these rows change rarely.
 //!
@@ -36,10 +36,35 @@ pub(crate) struct Caches {
     pub(crate) policies: HashMap<String, Option<Policy>>,
     /// Every hook, in the order they run.
     pub(crate) hooks: Option<Rc<Vec<crate::model::hook::Hook>>>,
+    /// The words of the two dictionaries (`texts.rs`), by `Dictionary` number. No write changes
+    /// an entry, so only another connection's commit or a rollback drops them.
+    pub(crate) words: [Words; 2],
+}
+
+/// One dictionary's words read or added so far, both ways.
+#[derive(Default)]
+pub(crate) struct Words {
+    pub(crate) by_text: HashMap<Rc<str>, i64>,
+    pub(crate) by_id: HashMap<i64, Rc<str>>,
+}
+
+impl Words {
+    /// At most this many words are remembered: a long run meets new words for ever (a trace's
+    /// values, the audit's reasons), and memory stays flat.
+    const MAX: usize = 50_000;
+
+    pub(crate) fn remember(&mut self, id: i64, text: Rc<str>) {
+        if self.by_id.len() >= Self::MAX {
+            self.by_text.clear();
+            self.by_id.clear();
+        }
+        self.by_text.insert(text.clone(), id);
+        self.by_id.insert(id, text);
+    }
 }
 
 impl Caches {
-    fn clear(&mut self) {
+    fn clear_rows(&mut self) {
         self.rules.clear();
         self.objects.clear();
         self.roles.clear();
@@ -48,8 +73,25 @@ impl Caches {
         self.hooks = None;
     }
 
-    /// The store is about to change cached rows in the open transaction.
+    fn clear(&mut self) {
+        self.clear_rows();
+        self.words = Default::default();
+    }
+
+    /// The store is about to change cached rows in the open transaction (the dictionaries' words
+    /// stay: no write changes one).
     pub(crate) fn forget(&mut self) {
+        self.clear_rows();
+        self.written = true;
+    }
+
+    /// The open transaction added a dictionary word: a rollback takes it back.
+    pub(crate) fn added_word(&mut self) {
+        self.written = true;
+    }
+
+    /// The store is about to empty every table, the dictionaries' too.
+    pub(crate) fn forget_everything(&mut self) {
         self.clear();
         self.written = true;
     }

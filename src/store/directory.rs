@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
+use super::keys::{Key, id, opt_id};
 use crate::model::time::{from_millis, to_millis};
 use crate::model::{DirectoryObject, PrincipalKind, RoleDefinition};
 
@@ -141,24 +142,46 @@ impl Tx<'_> {
     /// it, and those whose PIM for Groups membership (or ownership) is in effect now, which is a
     /// membership exactly while its schedule is (see `groups.rs`).
     pub fn members(&self, container: &str, relation: &str) -> rusqlite::Result<Vec<String>> {
+        // Two statements, merged here: a schedule keeps its ids as bytes (keys.rs), a membership
+        // row as text, so SQL's UNION would not see the same id in both.
+        let mut ids: Vec<String> = self
+            .tx
+            .prepare_cached("SELECT member_id FROM memberships WHERE container_id = ?1 AND relation = ?2")?
+            .query_map([container, relation], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT member_id FROM memberships WHERE container_id = ?1 AND relation = ?2
-             UNION SELECT principal_id FROM schedules WHERE {} AND directory_scope_id = ?1 AND role_definition_id = ?2
-             ORDER BY 1",
+            "SELECT principal_id FROM schedules WHERE {} AND directory_scope_id = ?1 AND role_definition_id = ?2",
             super::groups::PIM_MEMBERSHIP
         ))?;
-        stmt.query_map([container, relation], |r| r.get(0))?.collect()
+        for found in stmt.query_map(params![Key(container), Key(relation)], |r| id(r, 0))? {
+            ids.push(found?);
+        }
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
     }
 
     /// Ids of the groups (and units) `member` belongs to directly, through PIM for Groups too.
     pub fn containers_of(&self, member: &str) -> rusqlite::Result<Vec<String>> {
+        // Two statements, merged here (see `members`).
+        let mut ids: Vec<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT container_id FROM memberships WHERE member_id = ?1 AND relation = 'member'",
+            )?
+            .query_map([member], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT container_id FROM memberships WHERE member_id = ?1 AND relation = 'member'
-             UNION SELECT directory_scope_id FROM schedules WHERE {} AND principal_id = ?1 AND role_definition_id = 'member'
-             ORDER BY 1",
+            "SELECT directory_scope_id FROM schedules WHERE {} AND principal_id = ?1 AND role_definition_id = 'member'",
             super::groups::PIM_MEMBERSHIP
         ))?;
-        stmt.query_map([member], |r| r.get(0))?.collect()
+        for found in stmt.query_map([Key(member)], |r| opt_id(r, 0))? {
+            // A membership schedule always has its group as its scope.
+            ids.extend(found?);
+        }
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
     }
 
     pub fn insert_role(&self, r: &RoleDefinition) -> rusqlite::Result<()> {

@@ -7,10 +7,10 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::Tx;
+use super::keys::Key;
 
 /// The schedules that are memberships now: live, provisioned group assignments.
-pub(super) const PIM_MEMBERSHIP: &str =
-    "surface = 'group' AND kind = 'assignment' AND state = 'live' AND status = 'Provisioned'";
+pub(super) const PIM_MEMBERSHIP: &str = "surface = 1 /* group */ AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */";
 
 impl Tx<'_> {
     /// Whether `member` was added to `group` as `relation` outside PIM (a row of its own).
@@ -33,7 +33,7 @@ impl Tx<'_> {
                 "SELECT 1 FROM schedules WHERE {PIM_MEMBERSHIP}
                  AND directory_scope_id = ?1 AND principal_id = ?2 AND role_definition_id = ?3 LIMIT 1"
             ))?
-            .query_row(params![group, member, relation], |_| Ok(()))
+            .query_row(params![Key(group), Key(member), Key(relation)], |_| Ok(()))
             .optional()?
             .is_some())
     }

@@ -10,10 +10,13 @@ mod apps;
 mod azure;
 mod azure_roles;
 mod cache;
+mod codes;
 mod directory;
 mod fork;
 mod groups;
 mod hooks;
+mod keys;
+mod lean;
 mod marks;
 mod policies;
 mod records;
@@ -21,6 +24,7 @@ mod rewind;
 mod rolling;
 mod schedules;
 mod schema;
+mod texts;
 
 use crate::model::ErrorCode;
 use std::cell::RefCell;
@@ -328,13 +332,14 @@ impl Store {
     /// Empties every table (for `init --force`), keeping the schema.
     pub fn wipe(&mut self) -> rusqlite::Result<()> {
         let tx = self.write()?;
-        tx.forget_cached();
+        // The dictionaries go too: every number they gave means nothing now.
+        tx.guard.caches.borrow_mut().forget_everything();
         tx.tx.execute_batch(
             "DELETE FROM audit; DELETE FROM schedules; DELETE FROM requests; DELETE FROM policy_rules;
              DELETE FROM policies; DELETE FROM role_definitions; DELETE FROM memberships;
              DELETE FROM directory_objects; DELETE FROM meta; DELETE FROM approval_steps; DELETE FROM notifications; DELETE FROM hooks;
              DELETE FROM azure_scopes; DELETE FROM app_permissions; DELETE FROM azure_role_definitions;
-             DELETE FROM marks; DELETE FROM alert_settings;",
+             DELETE FROM marks; DELETE FROM alert_settings; DELETE FROM texts; DELETE FROM audit_texts;",
         )?;
         tx.commit()
     }
@@ -358,6 +363,17 @@ fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
             }
             other => return other,
         }
+    }
+}
+
+impl<'a> Tx<'a> {
+    /// A `Tx` inside a transaction someone else opened and ends (a schema upgrade's), with caches
+    /// of its own: what the store's row conversions need, without a `Store`.
+    fn within(conn: &'a Connection, caches: &'a RefCell<cache::Caches>) -> Tx<'a> {
+        let tx = Scope { conn, batch: Batch::Whole, ended: false };
+        let guard = cache::Guard::new(caches, false, false);
+        guard.validated.set(true);
+        Tx { tx, guard }
     }
 }
 

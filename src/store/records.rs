@@ -4,10 +4,14 @@ use crate::model::audit::AuditRecord;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
+use super::codes::{C, coded, opt_coded};
+use super::keys::{Key, id, key, opt_id, opt_ref, reference};
+use super::texts::{Dictionary, Unpack, damaged, push_varint};
+use crate::model::audit::AuditTarget;
 use crate::model::time::{from_millis, to_millis};
 use crate::model::{
-    Action, Expiration, ExpirationType, IsoDuration, RequestKind, ScheduleInfo, ScheduleRequest, Status,
-    Surface, TicketInfo, Timestamp,
+    Expiration, ExpirationType, Hint, IsoDuration, RequestKind, ScheduleInfo, ScheduleRequest, Status,
+    TicketInfo, Timestamp, TraceStep,
 };
 
 const REQUEST_COLUMNS: &str = "id, surface, kind, action, status, principal_id, role_definition_id, \
@@ -16,66 +20,129 @@ const REQUEST_COLUMNS: &str = "id, surface, kind, action, status, principal_id, 
      created_at, completed_at, created_by, activated_using, canceled_at, trace, ticket_approver_id, \
      ticket_submitter_id, created_by_app";
 
-fn conversion_error(what: &str, value: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Text,
-        format!("unknown {what} '{value}' in the store").into(),
-    )
-}
-
-fn request_from_row(r: &Row<'_>) -> rusqlite::Result<ScheduleRequest> {
-    let surface: String = r.get(1)?;
-    let kind: String = r.get(2)?;
-    let action: String = r.get(3)?;
-    let status: String = r.get(4)?;
-    let has_schedule: bool = r.get(10)?;
-    let schedule_info = if has_schedule {
-        let exp_type: Option<String> = r.get(12)?;
-        let exp_type = exp_type.as_deref().unwrap_or("notSpecified");
-        let duration: Option<String> = r.get(14)?;
-        Some(ScheduleInfo {
-            start: r.get::<_, Option<i64>>(11)?.map(from_millis),
-            expiration: Expiration {
-                kind: ExpirationType::parse(exp_type)
-                    .ok_or_else(|| conversion_error("expiration type", exp_type))?,
-                end: r.get::<_, Option<i64>>(13)?.map(from_millis),
-                duration: duration.as_deref().and_then(|d| IsoDuration::parse(d).ok()),
-            },
-        })
-    } else {
-        None
-    };
-    let trace: String = r.get(24)?;
-    Ok(ScheduleRequest {
-        id: r.get(0)?,
-        surface: Surface::parse(&surface).ok_or_else(|| conversion_error("surface", &surface))?,
-        kind: RequestKind::parse(&kind).ok_or_else(|| conversion_error("kind", &kind))?,
-        action: Action::parse(&action).ok_or_else(|| conversion_error("action", &action))?,
-        status: Status::parse(&status).ok_or_else(|| conversion_error("status", &status))?,
-        principal_id: r.get(5)?,
-        role_definition_id: r.get(6)?,
-        directory_scope_id: r.get(7)?,
-        app_scope_id: r.get(8)?,
-        justification: r.get(9)?,
-        schedule_info,
-        ticket_info: TicketInfo {
-            number: r.get(15)?,
-            system: r.get(16)?,
-            approver_identity_id: r.get(25)?,
-            submitter_identity_id: r.get(26)?,
-        },
-        is_validation_only: false,
-        target_schedule_id: r.get(17)?,
-        approval_id: r.get(18)?,
-        created_at: from_millis(r.get(19)?),
-        completed_at: r.get::<_, Option<i64>>(20)?.map(from_millis),
-        created_by: r.get(21)?,
-        created_by_app: r.get(27)?,
-        activated_using: r.get(22)?,
-        canceled_at: r.get::<_, Option<i64>>(23)?.map(from_millis),
-        trace: serde_json::from_str(&trace).unwrap_or_default(),
+/// The statements of `pending_requests_for`, one per status waiting for a decision (codes.rs).
+static PENDING: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    ["3 /* PendingAdminDecision */", "2 /* PendingApproval */"].map(|status| {
+        format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests
+             WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND status = {status}
+               AND coalesce(directory_scope_id, app_scope_id) = ?4"
+        )
     })
+});
+
+impl Tx<'_> {
+    fn request_from_row(&self, r: &Row<'_>) -> rusqlite::Result<ScheduleRequest> {
+        let has_schedule: bool = r.get(10)?;
+        let schedule_info = if has_schedule {
+            let duration: Option<String> = r.get(14)?;
+            Some(ScheduleInfo {
+                start: r.get::<_, Option<i64>>(11)?.map(from_millis),
+                expiration: Expiration {
+                    kind: opt_coded(r, 12)?.unwrap_or(ExpirationType::NotSpecified),
+                    end: r.get::<_, Option<i64>>(13)?.map(from_millis),
+                    duration: duration.as_deref().and_then(|d| IsoDuration::parse(d).ok()),
+                },
+            })
+        } else {
+            None
+        };
+        let trace = self.unpack_trace(r.get_ref(24)?.as_blob_or_null()?.unwrap_or_default())?;
+        let (own, principal) = (id(r, 0)?, id(r, 5)?);
+        Ok(ScheduleRequest {
+            surface: coded(r, 1)?,
+            kind: coded(r, 2)?,
+            action: coded(r, 3)?,
+            status: coded(r, 4)?,
+            principal_id: principal.clone(),
+            role_definition_id: id(r, 6)?,
+            directory_scope_id: opt_id(r, 7)?,
+            app_scope_id: opt_id(r, 8)?,
+            justification: r.get(9)?,
+            schedule_info,
+            ticket_info: TicketInfo {
+                number: r.get(15)?,
+                system: r.get(16)?,
+                approver_identity_id: r.get(25)?,
+                submitter_identity_id: r.get(26)?,
+            },
+            is_validation_only: false,
+            target_schedule_id: opt_ref(r, 17, &own)?,
+            approval_id: opt_id(r, 18)?,
+            created_at: from_millis(r.get(19)?),
+            completed_at: r.get::<_, Option<i64>>(20)?.map(from_millis),
+            created_by: opt_ref(r, 21, &principal)?.unwrap_or_default(),
+            created_by_app: r.get(27)?,
+            activated_using: opt_id(r, 22)?,
+            canceled_at: r.get::<_, Option<i64>>(23)?.map(from_millis),
+            trace,
+            id: own,
+        })
+    }
+
+    /// A decision trace packed (schema version 10): per step the numbers in `texts` of its check,
+    /// then a flag byte (1: passed, 2: a rule name follows, 4: a fix follows), then the rule's,
+    /// the value seen, the limit, and the fix as its JSON. Checks, limits and most values recur
+    /// from request to request, so a step takes a few bytes.
+    pub(super) fn pack_trace(&self, trace: &[TraceStep]) -> rusqlite::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        for step in trace {
+            let flags = i64::from(step.passed)
+                | i64::from(step.rule.is_some()) << 1
+                | i64::from(step.fix.is_some()) << 2;
+            push_varint(&mut out, self.word_id(Dictionary::Texts, &step.check)?);
+            push_varint(&mut out, flags);
+            if let Some(rule) = &step.rule {
+                push_varint(&mut out, self.word_id(Dictionary::Texts, rule)?);
+            }
+            push_varint(&mut out, self.word_id(Dictionary::Texts, &step.seen)?);
+            push_varint(&mut out, self.word_id(Dictionary::Texts, &step.limit)?);
+            if let Some(fix) = &step.fix {
+                let json = serde_json::to_string(fix).expect("a hint serialises");
+                push_varint(&mut out, self.word_id(Dictionary::Texts, &json)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The steps of a packed trace. A damaged trace reads as none, as a damaged JSON trace did.
+    fn unpack_trace(&self, bytes: &[u8]) -> rusqlite::Result<Vec<TraceStep>> {
+        let mut reader = Unpack(bytes);
+        let mut steps = Vec::new();
+        let word = |id: i64| self.word(Dictionary::Texts, id).map(|t| t.to_string());
+        while !reader.is_empty() {
+            let (Some(check), Some(flags)) = (reader.next_id(), reader.next_id()) else {
+                return Ok(Vec::new());
+            };
+            let rule = if flags & 2 != 0 {
+                let Some(rule) = reader.next_id() else { return Ok(Vec::new()) };
+                Some(word(rule)?)
+            } else {
+                None
+            };
+            let (Some(seen), Some(limit)) = (reader.next_id(), reader.next_id()) else {
+                return Ok(Vec::new());
+            };
+            let fix = if flags & 4 != 0 {
+                let Some(fix) = reader.next_id() else { return Ok(Vec::new()) };
+                match serde_json::from_str::<Hint>(&self.word(Dictionary::Texts, fix)?) {
+                    Ok(hint) => Some(hint),
+                    Err(_) => return Ok(Vec::new()),
+                }
+            } else {
+                None
+            };
+            steps.push(TraceStep {
+                check: word(check)?,
+                rule,
+                passed: flags & 1 != 0,
+                seen: word(seen)?,
+                limit: word(limit)?,
+                fix,
+            });
+        }
+        Ok(steps)
+    }
 }
 
 /// Filters the request listing can push into SQL; everything else is OData over the JSON.
@@ -96,31 +163,31 @@ impl Tx<'_> {
                 "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)"
             ))?
             .execute(params![
-                q.id,
-                q.surface.as_str(),
-                q.kind.as_str(),
-                q.action.as_str(),
-                q.status.as_str(),
-                q.principal_id,
-                q.role_definition_id,
-                q.directory_scope_id,
-                q.app_scope_id,
+                Key(&q.id),
+                C(q.surface),
+                C(q.kind),
+                C(q.action),
+                C(q.status),
+                Key(&q.principal_id),
+                Key(&q.role_definition_id),
+                key(q.directory_scope_id.as_deref()),
+                key(q.app_scope_id.as_deref()),
                 q.justification,
                 s.is_some(),
                 s.and_then(|s| s.start).map(to_millis),
-                s.map(|s| s.expiration.kind.as_str()),
+                s.map(|s| C(s.expiration.kind)),
                 s.and_then(|s| s.expiration.end).map(to_millis),
                 s.and_then(|s| s.expiration.duration).map(|d| d.to_string()),
                 q.ticket_info.number,
                 q.ticket_info.system,
-                q.target_schedule_id,
-                q.approval_id,
+                reference(q.target_schedule_id.as_deref(), &q.id),
+                key(q.approval_id.as_deref()),
                 to_millis(q.created_at),
                 q.completed_at.map(to_millis),
-                q.created_by,
-                q.activated_using,
+                reference(Some(&q.created_by), &q.principal_id),
+                key(q.activated_using.as_deref()),
                 q.canceled_at.map(to_millis),
-                serde_json::to_string(&q.trace).expect("trace serialises"),
+                self.pack_trace(&q.trace)?,
                 q.ticket_info.approver_identity_id,
                 q.ticket_info.submitter_identity_id,
                 q.created_by_app,
@@ -138,22 +205,24 @@ impl Tx<'_> {
                  WHERE id = ?1",
             )?
             .execute(params![
-                q.id,
-                q.status.as_str(),
+                Key(&q.id),
+                C(q.status),
                 q.completed_at.map(to_millis),
                 q.canceled_at.map(to_millis),
-                q.target_schedule_id,
-                q.approval_id,
+                reference(q.target_schedule_id.as_deref(), &q.id),
+                key(q.approval_id.as_deref()),
                 s.is_some(),
                 s.and_then(|s| s.start).map(to_millis),
-                serde_json::to_string(&q.trace).expect("trace serialises"),
+                self.pack_trace(&q.trace)?,
             ])?;
         Ok(())
     }
 
     /// Records the name an ARM client PUT the request under.
     pub fn set_request_client_name(&self, id: &str, name: &str) -> rusqlite::Result<()> {
-        self.tx.prepare_cached("UPDATE requests SET client_name = ?2 WHERE id = ?1")?.execute([id, name])?;
+        self.tx
+            .prepare_cached("UPDATE requests SET client_name = ?2 WHERE id = ?1")?
+            .execute(params![Key(id), name])?;
         Ok(())
     }
 
@@ -161,7 +230,7 @@ impl Tx<'_> {
     pub fn request_id_by_client_name(&self, name: &str) -> rusqlite::Result<Option<String>> {
         self.tx
             .prepare_cached("SELECT id FROM requests WHERE client_name = ?1 COLLATE NOCASE")?
-            .query_row([name], |r| r.get(0))
+            .query_row([name], |r| id(r, 0))
             .optional()
     }
 
@@ -169,7 +238,7 @@ impl Tx<'_> {
         Ok(self
             .tx
             .prepare_cached("SELECT client_name FROM requests WHERE id = ?1")?
-            .query_row([id], |r| r.get::<_, Option<String>>(0))
+            .query_row([Key(id)], |r| r.get::<_, Option<String>>(0))
             .optional()?
             .flatten())
     }
@@ -177,23 +246,32 @@ impl Tx<'_> {
     pub fn request(&self, id: &str) -> rusqlite::Result<Option<ScheduleRequest>> {
         self.tx
             .prepare_cached(&format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1"))?
-            .query_row([id.to_ascii_lowercase()], request_from_row)
+            .query_row([Key(&id.to_ascii_lowercase())], |r| self.request_from_row(r))
             .optional()
     }
 
     /// Ids of requests beginning with `prefix` (case-insensitive), at most `limit`, in id order.
+    /// Every id is read, as SQLite's prefix test read every key before ids were kept as bytes.
     pub fn request_ids_starting_with(&self, prefix: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT id FROM requests WHERE substr(id, 1, length(?1)) = ?1 ORDER BY id LIMIT ?2",
-        )?;
-        stmt.query_map(params![prefix.to_ascii_lowercase(), limit as i64], |r| r.get(0))?.collect()
+        let prefix = prefix.to_ascii_lowercase();
+        let mut stmt = self.tx.prepare_cached("SELECT id FROM requests")?;
+        let mut ids = Vec::new();
+        for found in stmt.query_map([], |r| id(r, 0))? {
+            let found = found?;
+            if found.starts_with(&prefix) {
+                ids.push(found);
+            }
+        }
+        ids.sort();
+        ids.truncate(limit);
+        Ok(ids)
     }
 
     /// The id of the newest request.
     pub fn newest_request_id(&self) -> rusqlite::Result<Option<String>> {
         self.tx
             .prepare_cached("SELECT id FROM requests ORDER BY created_at DESC, rowid DESC LIMIT 1")?
-            .query_row([], |r| r.get(0))
+            .query_row([], |r| id(r, 0))
             .optional()
     }
 
@@ -203,18 +281,18 @@ impl Tx<'_> {
             "SELECT {REQUEST_COLUMNS} FROM requests
              WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR principal_id = ?2)
                AND (?3 IS NULL OR role_definition_id = ?3) AND (?4 IS NULL OR status = ?4)
-               AND (?5 IS NULL OR created_by = ?5)
+               AND (?5 IS NULL OR iif(created_by = x'', principal_id, created_by) = ?5)
              ORDER BY created_at, rowid"
         ))?;
         stmt.query_map(
             params![
-                q.kind.map(|k| k.as_str()),
-                q.principal_id.map(str::to_ascii_lowercase),
-                q.role_definition_id.map(str::to_ascii_lowercase),
-                q.status.map(|s| s.as_str()),
-                q.created_by.map(str::to_ascii_lowercase)
+                q.kind.map(C),
+                key(q.principal_id.map(str::to_ascii_lowercase).as_deref()),
+                key(q.role_definition_id.map(str::to_ascii_lowercase).as_deref()),
+                q.status.map(C),
+                key(q.created_by.map(str::to_ascii_lowercase).as_deref())
             ],
-            request_from_row,
+            |r| self.request_from_row(r),
         )?
         .collect()
     }
@@ -227,18 +305,19 @@ impl Tx<'_> {
         role_id: &str,
         scope: &str,
     ) -> rusqlite::Result<Vec<ScheduleRequest>> {
-        // One index seek per status: `status IN (three values)` made SQLite build a temporary
-        // b-tree for the list on every request. The statuses go in the index's (alphabetical)
-        // order, so the rows come back in the order the single query gave them.
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests
-             WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND status = ?4
-               AND coalesce(directory_scope_id, app_scope_id) = ?5"
-        ))?;
+        // One statement per status, each naming its status as `requests_pending`'s condition does,
+        // so SQLite may use that partial index: `status IN (...)` made it build a temporary
+        // b-tree for the list on every request, and a bound status cannot prove the index's
+        // condition. The statuses go in alphabetical order, the order the rows came in when an
+        // index held every status (`PendingApprovalProvisioning`, which was asked for too, is no
+        // status a request is ever stored with).
         let mut pending = Vec::new();
-        for status in ["PendingAdminDecision", "PendingApproval", "PendingApprovalProvisioning"] {
+        for sql in PENDING.iter() {
+            let mut stmt = self.tx.prepare_cached(sql)?;
             let rows = stmt
-                .query_map(params![principal_id, role_id, kind.as_str(), status, scope], request_from_row)?;
+                .query_map(params![Key(principal_id), Key(role_id), C(kind), Key(scope)], |r| {
+                    self.request_from_row(r)
+                })?;
             for row in rows {
                 pending.push(row?);
             }
@@ -260,8 +339,8 @@ impl Tx<'_> {
         ] {
             let mut stmt = self.tx.prepare_cached(sql)?;
             let at = if sql.contains("created_at") { created_before } else { canceled_before };
-            for id in stmt.query_map([to_millis(at)], |r| r.get(0))? {
-                ids.push(id?);
+            for found in stmt.query_map([to_millis(at)], |r| id(r, 0))? {
+                ids.push(found?);
             }
         }
         ids.sort();
@@ -284,21 +363,34 @@ impl Tx<'_> {
 }
 
 impl Tx<'_> {
+    /// Writes an audit row: its actor, words, reason and targets as numbers in `audit_texts`
+    /// (each target as its JSON), its result as plain text (what a refusal's row is found by).
     pub fn insert_audit(&self, a: &AuditRecord) -> rusqlite::Result<()> {
+        self.insert_audit_numbered(None, a)
+    }
+
+    /// Writes an audit row as number `seq`, or as the next number.
+    pub(super) fn insert_audit_numbered(&self, seq: Option<i64>, a: &AuditRecord) -> rusqlite::Result<()> {
+        let word = |text: &str| self.word_id(Dictionary::Audit, text);
+        let mut targets = Vec::new();
+        for t in &a.targets {
+            push_varint(&mut targets, word(&serde_json::to_string(t).expect("a target serialises"))?);
+        }
         self.tx
             .prepare_cached(
-                "INSERT INTO audit (at, actor_id, activity, category, result, reason, request_id, targets)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO audit (seq, at, actor_id, activity, category, result, reason, request_id, targets)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
+                seq,
                 to_millis(a.at),
-                a.actor_id,
-                a.activity,
-                a.category,
+                word(&a.actor_id)?,
+                word(&a.activity)?,
+                word(&a.category)?,
                 a.result,
-                a.reason,
-                a.request_id,
-                serde_json::to_string(&a.targets).expect("targets serialise"),
+                a.reason.as_deref().map(word).transpose()?,
+                key(a.request_id.as_deref()),
+                targets,
             ])?;
         Ok(())
     }
@@ -308,20 +400,29 @@ impl Tx<'_> {
             "SELECT seq, at, actor_id, activity, category, result, reason, request_id, targets
              FROM audit WHERE ?1 IS NULL OR at >= ?1 ORDER BY seq",
         )?;
-        stmt.query_map([since.map(to_millis)], |r| {
-            let targets: String = r.get(8)?;
-            Ok(AuditRecord {
+        let mut rows = stmt.query([since.map(to_millis)])?;
+        let mut out = Vec::new();
+        let word = |id: i64| self.word(Dictionary::Audit, id).map(|t| t.to_string());
+        while let Some(r) = rows.next()? {
+            let mut targets = Vec::new();
+            for json in self.unpack_words(Dictionary::Audit, r.get_ref(8)?.as_blob()?)? {
+                targets.push(
+                    serde_json::from_str::<AuditTarget>(&json)
+                        .map_err(|_| damaged("an audit row's target"))?,
+                );
+            }
+            out.push(AuditRecord {
                 seq: r.get(0)?,
                 at: from_millis(r.get(1)?),
-                actor_id: r.get(2)?,
-                activity: r.get(3)?,
-                category: r.get(4)?,
+                actor_id: word(r.get(2)?)?,
+                activity: word(r.get(3)?)?,
+                category: word(r.get(4)?)?,
                 result: r.get(5)?,
-                reason: r.get(6)?,
-                request_id: r.get(7)?,
-                targets: serde_json::from_str(&targets).unwrap_or_default(),
-            })
-        })?
-        .collect()
+                reason: r.get::<_, Option<i64>>(6)?.map(word).transpose()?,
+                request_id: opt_id(r, 7)?,
+                targets,
+            });
+        }
+        Ok(out)
     }
 }

@@ -28,20 +28,25 @@ impl Tx<'_> {
             .execute(&format!("DELETE FROM notifications WHERE at > ?1 OR request_id IN ({later})"), [t])?;
         self.tx.execute(&format!("DELETE FROM audit WHERE at > ?1 OR request_id IN ({later})"), [t])?;
         let schedules_forgotten =
-            self.tx.execute(&format!("DELETE FROM schedules WHERE created_using IN ({later})"), [t])?;
+            // `created_using` is an empty blob where it is the schedule's own id (keys.rs).
+            self.tx.execute(
+                &format!("DELETE FROM schedules WHERE iif(created_using = x'', id, created_using) IN ({later})"),
+                [t],
+            )?;
         let requests = self.tx.execute("DELETE FROM requests WHERE created_at >= ?1", [t])?;
         // A future-dated schedule that started after `from` waits for its start again (first, so
         // that the schedule it took over from may be in effect again without two instances).
         self.tx.execute(
-            "UPDATE schedules SET status = 'Granted'
-             WHERE state = 'live' AND status = 'Provisioned' AND start_at > ?1",
+            "UPDATE schedules SET status = 1 /* Granted */
+             WHERE state = 1 /* live */ AND status = 0 /* Provisioned */ AND start_at > ?1",
             [t],
         )?;
-        // Ended after `from`, or at `from` by a request (an expiry at `from` came before it).
+        // Ended after `from`, or at `from` by a request (an expiry at `from` came before it). A
+        // live schedule's `ended_at` holds its planned end (schedules.rs).
         let schedules_restored = self.tx.execute(
-            "UPDATE schedules SET state = 'live', ended_at = NULL
-             WHERE state <> 'live' AND created_using IS NOT NULL
-               AND (ended_at > ?1 OR (ended_at = ?1 AND state <> 'expired'))",
+            "UPDATE schedules SET state = 1 /* live */, ended_at = end_at
+             WHERE state <> 1 /* live */ AND created_using IS NOT NULL
+               AND (ended_at > ?1 OR (ended_at = ?1 AND state <> 0 /* expired */))",
             [t],
         )?;
         self.set_meta("clock", &t.to_string())?;

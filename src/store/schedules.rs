@@ -3,67 +3,87 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
+use super::codes::{C, coded, opt_coded};
+use super::keys::{Key, id, key, opt_id, opt_ref, reference};
 use crate::model::time::{from_millis, to_millis};
 use crate::model::{
-    AssignmentType, Expiration, ExpirationType, IsoDuration, MemberType, RequestKind, Schedule, ScheduleInfo,
-    ScheduleState, Status, Surface, Timestamp,
+    Expiration, IsoDuration, RequestKind, Schedule, ScheduleInfo, ScheduleState, Status, Timestamp,
 };
 
 const SCHEDULE_COLUMNS: &str = "id, surface, kind, principal_id, role_definition_id, directory_scope_id, \
      app_scope_id, member_type, assignment_type, status, state, created_using, created_at, modified_at, \
      start_at, expiration_type, expiration_end, expiration_duration, end_at, activated_using, instance_id, ended_at, replaces, warn_14_at, warn_1_at";
 
-fn bad(what: &str, value: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Text,
-        format!("unknown {what} '{value}' in the store").into(),
-    )
-}
-
 fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
-    let surface: String = r.get(1)?;
-    let kind: String = r.get(2)?;
-    let member: String = r.get(7)?;
-    let assignment: Option<String> = r.get(8)?;
-    let status: String = r.get(9)?;
-    let state: String = r.get(10)?;
-    let exp_type: String = r.get(15)?;
     let duration: Option<String> = r.get(17)?;
+    let own = id(r, 0)?;
+    let state: ScheduleState = coded(r, 10)?;
     Ok(Schedule {
-        id: r.get(0)?,
-        surface: Surface::parse(&surface).ok_or_else(|| bad("surface", &surface))?,
-        kind: RequestKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
-        principal_id: r.get(3)?,
-        role_definition_id: r.get(4)?,
-        directory_scope_id: r.get(5)?,
-        app_scope_id: r.get(6)?,
-        member_type: MemberType::parse(&member).ok_or_else(|| bad("memberType", &member))?,
-        assignment_type: match assignment {
-            Some(a) => Some(AssignmentType::parse(&a).ok_or_else(|| bad("assignmentType", &a))?),
-            None => None,
-        },
-        status: Status::parse(&status).ok_or_else(|| bad("status", &status))?,
-        state: ScheduleState::parse(&state).ok_or_else(|| bad("state", &state))?,
-        created_using: r.get(11)?,
+        surface: coded(r, 1)?,
+        kind: coded(r, 2)?,
+        principal_id: id(r, 3)?,
+        role_definition_id: id(r, 4)?,
+        directory_scope_id: opt_id(r, 5)?,
+        app_scope_id: opt_id(r, 6)?,
+        member_type: coded(r, 7)?,
+        assignment_type: opt_coded(r, 8)?,
+        status: coded(r, 9)?,
+        state,
+        created_using: opt_ref(r, 11, &own)?,
         created_at: r.get::<_, Option<i64>>(12)?.map(from_millis),
         modified_at: r.get::<_, Option<i64>>(13)?.map(from_millis),
         schedule_info: ScheduleInfo {
             start: Some(from_millis(r.get(14)?)),
             expiration: Expiration {
-                kind: ExpirationType::parse(&exp_type).ok_or_else(|| bad("expiration type", &exp_type))?,
+                kind: coded(r, 15)?,
                 end: r.get::<_, Option<i64>>(16)?.map(from_millis),
                 duration: duration.as_deref().and_then(|d| IsoDuration::parse(d).ok()),
             },
         },
         end_at: r.get::<_, Option<i64>>(18)?.map(from_millis),
-        activated_using: r.get(19)?,
+        activated_using: opt_id(r, 19)?,
         instance_id: r.get(20)?,
-        ended_at: r.get::<_, Option<i64>>(21)?.map(from_millis),
-        replaces: r.get(22)?,
+        // While live, the column holds the planned end (see `insert_schedule`).
+        ended_at: match state {
+            ScheduleState::Live => None,
+            _ => r.get::<_, Option<i64>>(21)?.map(from_millis),
+        },
+        replaces: opt_id(r, 22)?,
         warn_14_at: r.get::<_, Option<i64>>(23)?.map(from_millis),
         warn_1_at: r.get::<_, Option<i64>>(24)?.map(from_millis),
+        id: own,
     })
+}
+
+/// What the `ended_at` column holds: when the schedule ended, or, while it is live, when it is
+/// planned to end (`end_at`), so that the row keeps its size when it ends. A row that grows in a
+/// full page makes SQLite split the page: on the 42,000-request scenario, where nearly every
+/// schedule is an activation that expires, the ended rows grew by nine bytes each (a null end
+/// became a time) and left 1.9 MB of pages half empty. Every read of the column is of an ended
+/// schedule (`state <> 1 /* live */`), or of every instant a schedule starts, ends or ended, among
+/// which the planned ends are already.
+fn ended_at_column(
+    state: ScheduleState,
+    ended_at: Option<Timestamp>,
+    end_at: Option<Timestamp>,
+) -> Option<i64> {
+    match state {
+        ScheduleState::Live => end_at.map(to_millis),
+        _ => ended_at.map(to_millis),
+    }
+}
+
+/// Schedules in the order `ORDER BY <time>, id` gave when every id was text: SQLite puts a GUID kept
+/// as bytes (keys.rs) after every id kept as text (the ids of assignments made outside PIM), so
+/// each statement's rows are put in (time, id) order again here, the ids compared as text.
+fn in_order(mut rows: Vec<Schedule>, time: fn(&Schedule) -> Option<Timestamp>) -> Vec<Schedule> {
+    rows.sort_by(|a, b| time(a).cmp(&time(b)).then_with(|| a.id.cmp(&b.id)));
+    rows
+}
+
+/// In (start, id) order: see [`in_order`].
+fn by_start(rows: Vec<Schedule>) -> Vec<Schedule> {
+    in_order(rows, |s| Some(s.start()))
 }
 
 impl Tx<'_> {
@@ -73,29 +93,29 @@ impl Tx<'_> {
                 "INSERT INTO schedules ({SCHEDULE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
             ))?
             .execute(params![
-                s.id,
-                s.surface.as_str(),
-                s.kind.as_str(),
-                s.principal_id,
-                s.role_definition_id,
-                s.directory_scope_id,
-                s.app_scope_id,
-                s.member_type.as_str(),
-                s.assignment_type.map(|a| a.as_str()),
-                s.status.as_str(),
-                s.state.as_str(),
-                s.created_using,
+                Key(&s.id),
+                C(s.surface),
+                C(s.kind),
+                Key(&s.principal_id),
+                Key(&s.role_definition_id),
+                key(s.directory_scope_id.as_deref()),
+                key(s.app_scope_id.as_deref()),
+                C(s.member_type),
+                s.assignment_type.map(C),
+                C(s.status),
+                C(s.state),
+                reference(s.created_using.as_deref(), &s.id),
                 s.created_at.map(to_millis),
                 s.modified_at.map(to_millis),
                 to_millis(s.start()),
-                s.schedule_info.expiration.kind.as_str(),
+                C(s.schedule_info.expiration.kind),
                 s.schedule_info.expiration.end.map(to_millis),
                 s.schedule_info.expiration.duration.map(|d| d.to_string()),
                 s.end_at.map(to_millis),
-                s.activated_using,
+                key(s.activated_using.as_deref()),
                 s.instance_id,
-                s.ended_at.map(to_millis),
-                s.replaces,
+                ended_at_column(s.state, s.ended_at, s.end_at),
+                key(s.replaces.as_deref()),
                 s.warn_14_at.map(to_millis),
                 s.warn_1_at.map(to_millis),
             ])?;
@@ -104,7 +124,7 @@ impl Tx<'_> {
 
     /// Removes a schedule (an import replacing it with a file's version).
     pub fn delete_schedule(&self, id: &str) -> rusqlite::Result<()> {
-        self.tx.prepare_cached("DELETE FROM schedules WHERE id = ?1")?.execute([id])?;
+        self.tx.prepare_cached("DELETE FROM schedules WHERE id = ?1")?.execute([Key(id)])?;
         Ok(())
     }
 
@@ -119,18 +139,26 @@ impl Tx<'_> {
     ) -> rusqlite::Result<()> {
         self.tx
             .prepare_cached(
-                "UPDATE schedules SET status = ?2, state = ?3, ended_at = ?4, modified_at = coalesce(?5, modified_at),
-                 warn_14_at = CASE WHEN ?3 = 'live' THEN warn_14_at END, warn_1_at = CASE WHEN ?3 = 'live' THEN warn_1_at END
+                "UPDATE schedules SET status = ?2, state = ?3, ended_at = iif(?3 = 1 /* live */, end_at, ?4),
+                 modified_at = coalesce(?5, modified_at),
+                 warn_14_at = CASE WHEN ?3 = 1 /* live */ THEN warn_14_at END,
+                 warn_1_at = CASE WHEN ?3 = 1 /* live */ THEN warn_1_at END
              WHERE id = ?1",
             )?
-            .execute(params![id, status.as_str(), state.as_str(), ended_at.map(to_millis), modified_at.map(to_millis)])?;
+            .execute(params![
+                Key(id),
+                C(status),
+                C(state),
+                ended_at.map(to_millis),
+                modified_at.map(to_millis)
+            ])?;
         Ok(())
     }
 
     pub fn schedule(&self, id: &str) -> rusqlite::Result<Option<Schedule>> {
         self.tx
             .prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = ?1"))?
-            .query_row([id], schedule_from_row)
+            .query_row([Key(id)], schedule_from_row)
             .optional()
     }
 
@@ -138,7 +166,7 @@ impl Tx<'_> {
     pub fn active_schedule_by_instance(&self, instance_id: &str) -> rusqlite::Result<Option<Schedule>> {
         self.tx
             .prepare_cached(&format!(
-                "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE instance_id = ?1 AND state = 'live' AND status = 'Provisioned'"
+                "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE instance_id = ?1 AND state = 1 /* live */ AND status = 0 /* Provisioned */"
             ))?
             .query_row([instance_id], schedule_from_row)
             .optional()
@@ -157,8 +185,9 @@ impl Tx<'_> {
              WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND state = ?4
              ORDER BY start_at, id"
         ))?;
-        stmt.query_map(params![principal_id, role_id, kind.as_str(), state.as_str()], schedule_from_row)?
-            .collect()
+        let rows =
+            stmt.query_map(params![Key(principal_id), Key(role_id), C(kind), C(state)], schedule_from_row)?;
+        rows.collect::<rusqlite::Result<_>>().map(by_start)
     }
 
     /// Live schedules of a kind, optionally narrowed to a principal or role, in start order.
@@ -178,18 +207,19 @@ impl Tx<'_> {
         };
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
-             WHERE kind = ?1 AND state = 'live' {filter}
+             WHERE kind = ?1 AND state = 1 /* live */ {filter}
              ORDER BY start_at, id"
         ))?;
         stmt.query_map(
             params![
-                kind.as_str(),
-                principal_id.map(str::to_ascii_lowercase),
-                role_id.map(str::to_ascii_lowercase)
+                C(kind),
+                key(principal_id.map(str::to_ascii_lowercase).as_deref()),
+                key(role_id.map(str::to_ascii_lowercase).as_deref())
             ],
             schedule_from_row,
         )?
-        .collect()
+        .collect::<rusqlite::Result<_>>()
+        .map(by_start)
     }
 
     /// Schedules of either kind and any state whose window covers `at`: started by then, neither
@@ -203,27 +233,44 @@ impl Tx<'_> {
         principal_id: Option<&str>,
     ) -> rusqlite::Result<Vec<Schedule>> {
         // One statement per filter combination, so that SQLite uses an index (see `live_schedules`).
-        let filter = match (role_id, principal_id) {
-            (Some(_), Some(_)) => "role_definition_id = ?2 AND principal_id = ?3",
-            (Some(_), None) => "role_definition_id = ?2 AND ?3 IS NULL",
-            (None, Some(_)) => "?2 IS NULL AND principal_id = ?3",
-            (None, None) => "?2 IS NULL AND ?3 IS NULL",
+        // A role alone is found live through `schedules_live_by_role` and ended after `at` through
+        // `schedules_ended`: the two halves of `state = 1 /* live */ OR ended_at > ?1`.
+        let sql = match (role_id, principal_id) {
+            (Some(_), None) => format!(
+                "SELECT {SCHEDULE_COLUMNS} FROM schedules
+                 WHERE role_definition_id = ?2 AND ?3 IS NULL AND start_at <= ?1 AND (end_at IS NULL OR end_at > ?1)
+                   AND state = 1 /* live */
+                 UNION ALL
+                 SELECT {SCHEDULE_COLUMNS} FROM schedules
+                 WHERE role_definition_id = ?2 AND ?3 IS NULL AND start_at <= ?1 AND (end_at IS NULL OR end_at > ?1)
+                   AND state <> 1 /* live */ AND ended_at > ?1
+                 ORDER BY start_at, id"
+            ),
+            (role, principal) => {
+                let filter = match (role, principal) {
+                    (Some(_), Some(_)) => "role_definition_id = ?2 AND principal_id = ?3",
+                    (None, Some(_)) => "?2 IS NULL AND principal_id = ?3",
+                    _ => "?2 IS NULL AND ?3 IS NULL",
+                };
+                format!(
+                    "SELECT {SCHEDULE_COLUMNS} FROM schedules
+                     WHERE {filter} AND start_at <= ?1 AND (end_at IS NULL OR end_at > ?1)
+                       AND (state = 1 /* live */ OR ended_at > ?1)
+                     ORDER BY start_at, id"
+                )
+            }
         };
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {SCHEDULE_COLUMNS} FROM schedules
-             WHERE {filter} AND start_at <= ?1 AND (end_at IS NULL OR end_at > ?1)
-               AND (state = 'live' OR ended_at > ?1)
-             ORDER BY start_at, id"
-        ))?;
+        let mut stmt = self.tx.prepare_cached(&sql)?;
         stmt.query_map(
             params![
                 to_millis(at),
-                role_id.map(str::to_ascii_lowercase),
-                principal_id.map(str::to_ascii_lowercase)
+                key(role_id.map(str::to_ascii_lowercase).as_deref()),
+                key(principal_id.map(str::to_ascii_lowercase).as_deref())
             ],
             schedule_from_row,
         )?
-        .collect()
+        .collect::<rusqlite::Result<_>>()
+        .map(by_start)
     }
 
     /// Every schedule of any state, in start order.
@@ -231,7 +278,7 @@ impl Tx<'_> {
         let mut stmt = self
             .tx
             .prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY start_at, id"))?;
-        stmt.query_map([], schedule_from_row)?.collect()
+        stmt.query_map([], schedule_from_row)?.collect::<rusqlite::Result<_>>().map(by_start)
     }
 
     /// Schedules of either kind and any state whose window overlaps `[from, to)`: started before
@@ -241,21 +288,25 @@ impl Tx<'_> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
              WHERE start_at < ?2 AND (end_at IS NULL OR end_at > ?1)
-               AND (state = 'live' OR ended_at > ?1)
+               AND (state = 1 /* live */ OR ended_at > ?1)
              ORDER BY start_at, id"
         ))?;
-        stmt.query_map(params![to_millis(from), to_millis(to)], schedule_from_row)?.collect()
+        stmt.query_map(params![to_millis(from), to_millis(to)], schedule_from_row)?
+            .collect::<rusqlite::Result<_>>()
+            .map(by_start)
     }
 
     /// Active (in-effect) assignment schedules for a role at a scope, across principals.
     pub fn active_assignments_of_role(&self, role_id: &str, scope: &str) -> rusqlite::Result<Vec<Schedule>> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
-             WHERE role_definition_id = ?1 AND kind = 'assignment' AND state = 'live' AND status = 'Provisioned'
+             WHERE role_definition_id = ?1 AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */
                AND coalesce(directory_scope_id, app_scope_id) = ?2
              ORDER BY start_at, id"
         ))?;
-        stmt.query_map(params![role_id, scope], schedule_from_row)?.collect()
+        stmt.query_map(params![Key(role_id), Key(scope)], schedule_from_row)?
+            .collect::<rusqlite::Result<_>>()
+            .map(by_start)
     }
 
     /// Who holds a role at a scope now: the principals of its in-effect assignment schedules, in
@@ -263,12 +314,15 @@ impl Tx<'_> {
     /// it reads one column rather than whole schedules.
     pub fn active_principals_of_role(&self, role_id: &str, scope: &str) -> rusqlite::Result<Vec<String>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT principal_id FROM schedules
-             WHERE role_definition_id = ?1 AND kind = 'assignment' AND state = 'live' AND status = 'Provisioned'
-               AND coalesce(directory_scope_id, app_scope_id) = ?2
-             ORDER BY start_at, id",
+            "SELECT principal_id, start_at, id FROM schedules
+             WHERE role_definition_id = ?1 AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */
+               AND coalesce(directory_scope_id, app_scope_id) = ?2",
         )?;
-        stmt.query_map(params![role_id, scope], |r| r.get(0))?.collect()
+        let mut rows: Vec<(String, i64, String)> = stmt
+            .query_map(params![Key(role_id), Key(scope)], |r| Ok((id(r, 0)?, r.get(1)?, id(r, 2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
+        Ok(rows.into_iter().map(|(principal, _, _)| principal).collect())
     }
 
     /// When the next live schedule starts or ends, whichever is first.
@@ -276,12 +330,12 @@ impl Tx<'_> {
         let start: Option<i64> = self
             .tx
             .prepare_cached(
-                "SELECT min(start_at) FROM schedules WHERE state = 'live' AND status = 'Granted'",
+                "SELECT min(start_at) FROM schedules WHERE state = 1 /* live */ AND status = 1 /* Granted */",
             )?
             .query_row([], |r| r.get(0))?;
         let end: Option<i64> = self
             .tx
-            .prepare_cached("SELECT min(end_at) FROM schedules WHERE state = 'live'")?
+            .prepare_cached("SELECT min(end_at) FROM schedules WHERE state = 1 /* live */")?
             .query_row([], |r| r.get(0))?;
         Ok(match (start, end) {
             (Some(a), Some(b)) => Some(from_millis(a.min(b))),
@@ -304,17 +358,18 @@ impl Tx<'_> {
     /// Live schedules whose end is at or before `t`.
     pub fn schedules_ending_by(&self, t: Timestamp) -> rusqlite::Result<Vec<Schedule>> {
         let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 'live' AND end_at <= ?1 ORDER BY end_at, id"
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 1 /* live */ AND end_at <= ?1 ORDER BY end_at, id"
         ))?;
-        stmt.query_map([to_millis(t)], schedule_from_row)?.collect()
+        let rows = stmt.query_map([to_millis(t)], schedule_from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(in_order(rows, |s| s.end_at))
     }
 
     /// Live, not-yet-started schedules whose start is at or before `t`.
     pub fn schedules_starting_by(&self, t: Timestamp) -> rusqlite::Result<Vec<Schedule>> {
         let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 'live' AND status = 'Granted' AND start_at <= ?1 ORDER BY start_at, id"
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 1 /* live */ AND status = 1 /* Granted */ AND start_at <= ?1 ORDER BY start_at, id"
         ))?;
-        stmt.query_map([to_millis(t)], schedule_from_row)?.collect()
+        stmt.query_map([to_millis(t)], schedule_from_row)?.collect::<rusqlite::Result<_>>().map(by_start)
     }
 
     /// Forgets an ended schedule with this id, so a new one can take the id (a role assignment
@@ -322,22 +377,22 @@ impl Tx<'_> {
     pub fn forget_ended_schedule(&self, id: &str) -> rusqlite::Result<bool> {
         Ok(self
             .tx
-            .prepare_cached("DELETE FROM schedules WHERE id = ?1 AND state <> 'live'")?
-            .execute([id])?
+            .prepare_cached("DELETE FROM schedules WHERE id = ?1 AND state <> 1 /* live */")?
+            .execute([Key(id)])?
             > 0)
     }
 
     /// Forgets ended schedules older than `before` (past the renewal window).
     pub fn purge_schedules(&self, before: Timestamp) -> rusqlite::Result<usize> {
         self.tx
-            .prepare_cached("DELETE FROM schedules WHERE state <> 'live' AND ended_at <= ?1")?
+            .prepare_cached("DELETE FROM schedules WHERE state <> 1 /* live */ AND ended_at <= ?1")?
             .execute([to_millis(before)])
     }
 
     pub fn next_schedule_purge(&self) -> rusqlite::Result<Option<Timestamp>> {
         let t: Option<i64> = self
             .tx
-            .prepare_cached("SELECT min(ended_at) FROM schedules WHERE state <> 'live'")?
+            .prepare_cached("SELECT min(ended_at) FROM schedules WHERE state <> 1 /* live */")?
             .query_row([], |r| r.get(0))?;
         Ok(t.map(from_millis))
     }
@@ -347,8 +402,8 @@ impl Tx<'_> {
     /// Removes a schedule's end (lock-out protection of the last Global Administrator).
     pub fn keep_schedule_forever(&self, id: &str) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached("UPDATE schedules SET end_at = NULL, expiration_type = 'noExpiration', expiration_end = NULL, expiration_duration = NULL, warn_14_at = NULL, warn_1_at = NULL WHERE id = ?1")?
-            .execute([id])?;
+            .prepare_cached("UPDATE schedules SET end_at = NULL, ended_at = NULL, expiration_type = 2 /* noExpiration */, expiration_end = NULL, expiration_duration = NULL, warn_14_at = NULL, warn_1_at = NULL WHERE id = ?1")?
+            .execute([Key(id)])?;
         Ok(())
     }
 }
@@ -374,9 +429,12 @@ impl Tx<'_> {
             let mut stmt = self.tx.prepare_cached(&format!(
                 "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE {column} <= ?1 ORDER BY {column}, id"
             ))?;
-            for s in stmt.query_map([to_millis(t)], schedule_from_row)? {
-                out.push((s?, days));
-            }
+            let rows = stmt.query_map([to_millis(t)], schedule_from_row)?.collect::<rusqlite::Result<_>>()?;
+            let due = in_order(
+                rows,
+                if days == 14 { |s: &Schedule| s.warn_14_at } else { |s: &Schedule| s.warn_1_at },
+            );
+            out.extend(due.into_iter().map(|s| (s, days)));
         }
         Ok(out)
     }
@@ -388,7 +446,7 @@ impl Tx<'_> {
         } else {
             "UPDATE schedules SET warn_1_at = NULL WHERE id = ?1"
         };
-        self.tx.prepare_cached(sql)?.execute([id])?;
+        self.tx.prepare_cached(sql)?.execute([Key(id)])?;
         Ok(())
     }
 }

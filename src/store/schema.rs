@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const APPLICATION_ID: i64 = 0x5049_4D4C;
 
 /// The schema version this pimlab writes. Bump it with an entry in `upgrade_from`.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -154,6 +154,9 @@ fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
                  updated_at   INTEGER NOT NULL
              ) WITHOUT ROWID;",
         ),
+        // 9 → 10: the lean store (see `lean.rs`): messages keep their inputs, traces, the audit's
+        // words and the outbox's names become numbers in two dictionaries, unused indexes go.
+        9 => super::lean::upgrade(tx),
         // No released version precedes 1: a store claiming one was not written by pimlab.
         _ => Err(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),

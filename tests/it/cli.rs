@@ -14,7 +14,7 @@ use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-use crate::harness::cli::{Lab, Run, bytes_of};
+use crate::harness::cli::{Lab, Run, bytes_of, v9_output};
 use crate::harness::{AT, GLOBAL_ADMIN as GA_ID};
 
 const GA: &str = "Global Administrator";
@@ -2184,12 +2184,12 @@ fn beta_ticket_info_keeps_who_approved_and_who_raised_the_ticket() {
 }
 
 /// A store written before beta's ticket properties (schema version 1) opens and is upgraded in
-/// place: its requests read as before, with the new properties empty.
+/// place: its requests read as before, with the new properties empty. (Each of these tests turns
+/// the schema-9 store of `fixtures/v9`, which an older pimlab made, back into the older version.)
 #[test]
 fn a_version_1_store_is_upgraded_and_reads_as_before() {
-    let lab = Lab::demo();
-    lab.run(&["--as", "alice", "activate", "-r", "Global Administrator", "--duration", "1h", "-j", "x"]).ok();
-    let before = lab.run(&["--json", "requests"]).ok().stdout;
+    let lab = Lab::v9();
+    let before = v9_output("--json requests");
     let conn = rusqlite::Connection::open(&lab.db).unwrap();
     conn.execute_batch(
         "ALTER TABLE requests DROP COLUMN ticket_approver_id;
@@ -2220,10 +2220,14 @@ fn a_version_1_store_is_upgraded_and_reads_as_before() {
 /// tenant root management group, named after the tenant, added at the store's clock.
 #[test]
 fn a_version_2_store_is_upgraded_with_its_tenant_root_management_group() {
-    let lab = Lab::demo();
+    let lab = Lab::v9();
     let conn = rusqlite::Connection::open(&lab.db).unwrap();
     let tenant: String =
         conn.query_row("SELECT value FROM meta WHERE key = 'tenant_id'", [], |r| r.get(0)).unwrap();
+    let clock: String =
+        conn.query_row("SELECT value FROM meta WHERE key = 'clock'", [], |r| r.get(0)).unwrap();
+    let clock =
+        pimlab::model::time::format_timestamp(pimlab::model::time::from_millis(clock.parse().unwrap()));
     conn.execute_batch(
         "DROP TABLE azure_scopes; DROP INDEX requests_by_client_name; ALTER TABLE requests DROP COLUMN client_name;
          DROP TABLE azure_role_definitions; DROP TABLE app_permissions;
@@ -2237,7 +2241,7 @@ fn a_version_2_store_is_upgraded_with_its_tenant_root_management_group() {
     assert_eq!(scopes.len(), 1, "{scopes:#?}");
     assert_eq!(scopes[0]["displayName"], "Tenant Root Group");
     assert_eq!(scopes[0]["type"], "managementgroup");
-    assert_eq!(scopes[0]["createdDateTime"], AT);
+    assert_eq!(scopes[0]["createdDateTime"], clock.as_str());
     assert_eq!(scopes[0]["name"], tenant.as_str());
     lab.run(&["scope", "add", "/subscriptions/11111111-1111-4111-8111-111111111111"]).ok();
 }
@@ -2245,7 +2249,7 @@ fn a_version_2_store_is_upgraded_with_its_tenant_root_management_group() {
 /// A store written before custom Azure roles (schema version 4) opens and takes one.
 #[test]
 fn a_version_4_store_is_upgraded_and_takes_custom_azure_roles() {
-    let lab = Lab::demo();
+    let lab = Lab::v9();
     let conn = rusqlite::Connection::open(&lab.db).unwrap();
     conn.execute_batch(
         "DROP TABLE azure_role_definitions; DROP TABLE app_permissions;
@@ -2265,7 +2269,7 @@ fn a_version_4_store_is_upgraded_and_takes_custom_azure_roles() {
 /// administrator's creation time and a tenant without the demonstration organisation.
 #[test]
 fn a_version_7_store_is_upgraded_and_takes_marks() {
-    let lab = Lab::demo();
+    let lab = Lab::v9();
     let conn = rusqlite::Connection::open(&lab.db).unwrap();
     conn.execute_batch(
         "DROP TABLE marks; DROP TABLE alert_settings; DELETE FROM meta WHERE key IN ('created_at', 'created_with_demo');
@@ -2285,7 +2289,7 @@ fn a_version_7_store_is_upgraded_and_takes_marks() {
 /// defaults, then a threshold changed and kept.
 #[test]
 fn a_version_8_store_is_upgraded_and_keeps_alert_settings() {
-    let lab = Lab::demo();
+    let lab = Lab::v9();
     let conn = rusqlite::Connection::open(&lab.db).unwrap();
     conn.execute_batch("DROP TABLE alert_settings; PRAGMA user_version = 8;").unwrap();
     drop(conn);

@@ -1468,7 +1468,8 @@ fn the_last_global_administrator_eligibility_does_not_expire() {
         let conn = rusqlite::Connection::open(&path).expect("raw open");
         let gone = conn
             .execute(
-                "DELETE FROM schedules WHERE kind = 'assignment' AND role_definition_id = ?1",
+                // The store keeps a GUID as its 16 bytes, a kind as its code.
+                "DELETE FROM schedules WHERE kind = 0 /* assignment */ AND lower(hex(role_definition_id)) = replace(?1, '-', '')",
                 [GLOBAL_ADMINISTRATOR],
             )
             .expect("delete");

@@ -997,6 +997,9 @@ fn dump_queries(conn: &rusqlite::Connection) -> Vec<(String, String)> {
         .unwrap();
     tables
         .into_iter()
+        // The audit trail's dictionary: a refused request's audit row may add words to it, and
+        // the audit rows kept are compared by their numbers in it.
+        .filter(|table| table != "audit_texts")
         .map(|table| {
             let columns: Vec<String> = conn
                 .prepare(&format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"))
@@ -1007,8 +1010,12 @@ fn dump_queries(conn: &rusqlite::Connection) -> Vec<(String, String)> {
                 .unwrap();
             // Plain text rather than quote(): five times faster, and a change of type alone does not
             // matter here.
-            let row =
-                columns.iter().map(|c| format!("ifnull(\"{c}\", 'NULL')")).collect::<Vec<_>>().join(" || ' | ' || ");
+            // A blob (a GUID kept as its bytes, a packed list) as hex, so the line stays text.
+            let row = columns
+                .iter()
+                .map(|c| format!("ifnull(iif(typeof(\"{c}\") = 'blob', hex(\"{c}\"), \"{c}\"), 'NULL')"))
+                .collect::<Vec<_>>()
+                .join(" || ' | ' || ");
             let filter = if table == "audit" { " WHERE result <> 'failure'" } else { "" };
             let without_rowid = conn
                 .prepare(&format!("SELECT rowid FROM \"{table}\" LIMIT 0"))
@@ -1057,7 +1064,28 @@ const KNOWN_BUGS: [(&str, &str); 0] = [];
 // The invariants
 // ---------------------------------------------------------------------------------------------
 
-/// Rows of a query, each as a vector of its columns as text (NULL as `None`).
+/// The statuses in the order of their codes (src/store/codes.rs).
+const STATUSES: &[&str] = &[
+    "Provisioned",
+    "Granted",
+    "PendingApproval",
+    "PendingAdminDecision",
+    "Revoked",
+    "Canceled",
+    "Denied",
+    "Failed",
+    "TimedOut",
+    "PendingEvaluation",
+];
+
+/// `CASE column WHEN 0 THEN 'first' ... END`: a column the store keeps as codes, as its words.
+fn words(column: &str, words: &[&str]) -> String {
+    let arms: Vec<String> = words.iter().enumerate().map(|(i, w)| format!("WHEN {i} THEN '{w}'")).collect();
+    format!("CASE {column} {} END", arms.join(" "))
+}
+
+/// Rows of a query, each as a vector of its columns as text (NULL as `None`; a GUID, which the
+/// store keeps as its 16 bytes, spelled out).
 fn rows(conn: &rusqlite::Connection, sql: &str, params: impl rusqlite::Params) -> Vec<Vec<Option<String>>> {
     let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     let n = stmt.column_count();
@@ -1068,6 +1096,17 @@ fn rows(conn: &rusqlite::Connection, sql: &str, params: impl rusqlite::Params) -
                     rusqlite::types::ValueRef::Null => None,
                     rusqlite::types::ValueRef::Integer(v) => Some(v.to_string()),
                     rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                    rusqlite::types::ValueRef::Blob(b) if b.len() == 16 => {
+                        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+                        Some(format!(
+                            "{}-{}-{}-{}-{}",
+                            &hex[..8],
+                            &hex[8..12],
+                            &hex[12..16],
+                            &hex[16..20],
+                            &hex[20..]
+                        ))
+                    }
                     other => Some(format!("{other:?}")),
                 })
             })
@@ -1089,14 +1128,22 @@ fn pairs(rows: Vec<Vec<Option<String>>>) -> BTreeSet<(String, String)> {
 impl Lab {
     /// Remembers every schedule and request as now seen (purges forget them; the lab does not).
     fn observe(&mut self) {
-        let found = rows(
-            &self.conn,
-            "SELECT id, kind, principal_id, role_definition_id, coalesce(directory_scope_id, app_scope_id),
-                    member_type, assignment_type, status, state, created_using, start_at, end_at, ended_at,
+        // The store keeps the vocabularies as numbers (the words as src/store/codes.rs has them),
+        // a schedule's `created_using` as an empty blob where it is its own id, and a live
+        // schedule's `ended_at` as its planned end.
+        let sql = format!(
+            "SELECT id, {}, principal_id, role_definition_id, coalesce(directory_scope_id, app_scope_id),
+                    {}, {}, {}, {},
+                    iif(created_using = x'', id, created_using), start_at, end_at, iif(state = 1, NULL, ended_at),
                     activated_using
              FROM schedules",
-            [],
+            words("kind", &["assignment", "eligibility"]),
+            words("member_type", &["Direct", "Group", "Inherited"]),
+            words("assignment_type", &["Activated", "Assigned"]),
+            words("status", STATUSES),
+            words("state", &["expired", "live", "removed", "replaced"]),
         );
+        let found = rows(&self.conn, &sql, []);
         for r in found {
             let s = SeenSchedule {
                 id: r[0].clone().unwrap_or_default(),
@@ -1116,7 +1163,18 @@ impl Lab {
             };
             self.schedules.insert(s.id.clone(), s);
         }
-        for r in rows(&self.conn, "SELECT id, action FROM requests", []) {
+        let actions = [
+            "selfActivate",
+            "adminAssign",
+            "adminUpdate",
+            "adminRemove",
+            "selfDeactivate",
+            "adminExtend",
+            "adminRenew",
+            "selfExtend",
+            "selfRenew",
+        ];
+        for r in rows(&self.conn, &format!("SELECT id, {} FROM requests", words("action", &actions)), []) {
             let action = Action::parse(r[1].as_deref().unwrap_or_default()).expect("a known action");
             self.request_actions.insert(r[0].clone().unwrap_or_default(), action);
         }
@@ -1243,7 +1301,7 @@ impl Lab {
         let orphans = rows(
             &self.conn,
             "SELECT id FROM instances i WHERE NOT EXISTS
-               (SELECT 1 FROM schedules s WHERE s.id = i.id AND s.state = 'live' AND s.status = 'Provisioned')",
+               (SELECT 1 FROM schedules s WHERE s.id = i.id AND s.state = 1 /* live */ AND s.status = 0 /* Provisioned */)",
             [],
         );
         let doubles = rows(
@@ -1253,8 +1311,8 @@ impl Lab {
         );
         let overdue = rows(
             &self.conn,
-            "SELECT id, status, start_at, end_at FROM schedules WHERE state = 'live'
-               AND ((status = 'Granted' AND start_at <= ?1) OR end_at <= ?1 OR status NOT IN ('Granted', 'Provisioned'))",
+            "SELECT id, status, start_at, end_at FROM schedules WHERE state = 1 /* live */
+               AND ((status = 1 /* Granted */ AND start_at <= ?1) OR end_at <= ?1 OR status NOT IN (0, 1))",
             [now],
         );
         if !orphans.is_empty() || !doubles.is_empty() || !overdue.is_empty() {
@@ -1352,8 +1410,10 @@ impl Lab {
         let n: i64 = self
             .conn
             .query_row(
+                // The store keeps a GUID as its 16 bytes.
                 "SELECT count(*) FROM role_assignments
-                 WHERE role_definition_id = ?1 AND directory_scope_id = '/' AND assignment_type = 'Assigned'",
+                 WHERE lower(hex(role_definition_id)) = replace(?1, '-', '') AND directory_scope_id = '/'
+                   AND assignment_type = 'Assigned'",
                 [GLOBAL_ADMINISTRATOR],
                 |r| r.get(0),
             )

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::engine::audit::{About, Activity, Audit, Audited, Entry, Outcome, VALIDATION_ONLY};
 use crate::engine::directory::{role_assignable_groups_of, unauthorized};
-use crate::engine::notify::{self, Event, Notice};
+use crate::engine::notify::{self, Detail, Event, Notice};
 use crate::engine::provision::{Holding, provision};
 use crate::engine::records::{role_assignment_does_not_exist, role_assignment_exists};
 use crate::engine::target::{Target, live_for, new_record, scope_matches};
@@ -258,12 +258,12 @@ pub(super) fn self_extend_or_renew(
                         request_id: Some(&q.id),
                         scope: q.directory_scope_id.as_deref(),
                         approvers: &admins,
-                        detail: format!(
+                        detail: Detail::Text(format!(
                             "{} asks to {} schedule {}.",
                             t.principal.display_name,
                             if req.action == Action::SelfExtend { "extend" } else { "renew" },
                             target.id
-                        ),
+                        )),
                     },
                 )?;
             }

@@ -169,6 +169,16 @@ impl Lab {
         Lab { dir, db }
     }
 
+    /// A store as a pimlab that wrote schema version 9 left it (`tests/it/fixtures/v9`: the
+    /// demonstration tenant with the pinned seed and clock, then `scenario.lua`), not yet opened
+    /// by this pimlab.
+    pub fn v9() -> Lab {
+        let lab = Lab::empty();
+        let mut out = std::fs::File::create(&lab.db).expect("the store file");
+        std::io::copy(&mut gunzip("v9/store.db.gz"), &mut out).expect("the v9 store");
+        lab
+    }
+
     /// The demonstration tenant with the pinned seed (7) and clock.
     pub fn demo() -> Lab {
         Lab::demo_seeded("7")
@@ -459,4 +469,36 @@ pub fn command_line_advice(text: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// A gzipped file under tests/it/fixtures, being read.
+fn gunzip(name: &str) -> flate2::read::GzDecoder<std::fs::File> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fixtures").join(name);
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+}
+
+/// What the pimlab that made the v9 store ([`Lab::v9`]) printed, command by command
+/// (`tests/it/fixtures/v9/make.sh`): each command's line (`$ pimlab ARGS`) and what it printed.
+pub fn v9_transcript() -> Vec<(String, String)> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut gunzip("v9/transcript.txt.gz"), &mut text).expect("the transcript");
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        match line.strip_prefix("$ pimlab ") {
+            Some(command) => out.push((command.trim_end().to_string(), String::new())),
+            None => out.last_mut().expect("a command first").1.push_str(line),
+        }
+    }
+    out
+}
+
+/// What the v9 transcript shows for `command` (its line after `$ pimlab `).
+pub fn v9_output(command: &str) -> String {
+    v9_transcript()
+        .into_iter()
+        .find(|(c, _)| c == command)
+        .unwrap_or_else(|| panic!("{command} is not in the transcript"))
+        .1
 }

@@ -33,7 +33,9 @@ impl FileTenant {
 
 /// Every row of every table of a store, except the audit rows of refused requests: what
 /// "unchanged" means for a refusal (ARCHITECTURE.md, invariant 3: a refused request leaves only
-/// its own audit record). Read-only, through plain SQLite.
+/// its own audit record). The audit rows are shown with their words, read from the audit trail's
+/// dictionary (`audit_texts`), which is left out itself: a refusal's row may add words to it.
+/// Read-only, through plain SQLite.
 pub fn logical_dump(db: &Path) -> String {
     let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .expect("open the store read-only");
@@ -44,23 +46,97 @@ pub fn logical_dump(db: &Path) -> String {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    tables.retain(|t| !t.starts_with("sqlite_"));
+    tables.retain(|t| !t.starts_with("sqlite_") && t != "audit_texts");
     let mut out = String::new();
     for table in tables {
-        let filter = if table == "audit" { " WHERE result <> 'failure'" } else { "" };
+        out.push_str(&format!("== {table}\n"));
+        if table == "audit" {
+            for row in audit_rows(&conn).into_iter().filter(|r| r.result != "failure") {
+                out.push_str(&format!("{row:?}\n"));
+            }
+            continue;
+        }
         // WITHOUT ROWID tables come in primary-key order already.
         let mut stmt = conn
-            .prepare(&format!("SELECT * FROM {table}{filter} ORDER BY rowid"))
-            .or_else(|_| conn.prepare(&format!("SELECT * FROM {table}{filter}")))
+            .prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))
+            .or_else(|_| conn.prepare(&format!("SELECT * FROM {table}")))
             .unwrap();
         let columns = stmt.column_count();
         let mut rows = stmt.query([]).unwrap();
-        out.push_str(&format!("== {table}\n"));
         while let Some(row) = rows.next().unwrap() {
             let values: Vec<String> =
                 (0..columns).map(|i| format!("{:?}", row.get_ref(i).unwrap())).collect();
             out.push_str(&values.join(" | "));
             out.push('\n');
+        }
+    }
+    out
+}
+
+/// One audit row with its words read from the audit trail's dictionary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub activity: String,
+    pub category: String,
+    pub result: String,
+    pub reason: Option<String>,
+    /// As SQLite holds it (a GUID as its 16 bytes).
+    pub request_id: Option<String>,
+    /// Each target's JSON.
+    pub targets: Vec<String>,
+}
+
+/// Every audit row, in sequence order, through plain SQLite: the numbers in `audit_texts` read
+/// back (`targets` packs them as LEB128 varints).
+pub fn audit_rows(conn: &rusqlite::Connection) -> Vec<AuditRow> {
+    let words: std::collections::HashMap<i64, String> = conn
+        .prepare("SELECT id, text FROM audit_texts")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let word = |id: i64| words.get(&id).unwrap_or_else(|| panic!("audit word {id} missing")).clone();
+    let mut stmt = conn
+        .prepare(
+            "SELECT seq, at, actor_id, activity, category, result, reason, request_id, targets
+             FROM audit ORDER BY seq",
+        )
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            let packed: Vec<u8> = r.get(8)?;
+            Ok(AuditRow {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                actor: word(r.get(2)?),
+                activity: word(r.get(3)?),
+                category: word(r.get(4)?),
+                result: r.get(5)?,
+                reason: r.get::<_, Option<i64>>(6)?.map(word),
+                request_id: match r.get_ref(7)? {
+                    rusqlite::types::ValueRef::Null => None,
+                    id => Some(format!("{id:?}")),
+                },
+                targets: varints(&packed).into_iter().map(word).collect(),
+            })
+        })
+        .unwrap();
+    rows.collect::<Result<_, _>>().unwrap()
+}
+
+/// The numbers of a blob packed as unsigned LEB128 varints.
+pub fn varints(bytes: &[u8]) -> Vec<i64> {
+    let (mut out, mut n, mut shift) = (Vec::new(), 0i64, 0);
+    for &b in bytes {
+        n |= i64::from(b & 0x7f) << shift;
+        shift += 7;
+        if b & 0x80 == 0 {
+            out.push(n);
+            (n, shift) = (0, 0);
         }
     }
     out
