@@ -18,12 +18,28 @@ use std::rc::Rc;
 use crate::model::policy::{Policy, PolicyRule};
 use crate::model::{DirectoryObject, RoleDefinition};
 
+/// The rows behind one kind of entry, as a write names what it changes.
+#[derive(Clone, Copy)]
+pub(crate) enum Cached {
+    /// `directory_objects`.
+    Objects,
+    /// `role_definitions`.
+    Roles,
+    /// `policies` and `policy_rules`.
+    Policies,
+    /// `hooks`.
+    Hooks,
+}
+
 #[derive(Default)]
 pub(crate) struct Caches {
     /// `PRAGMA data_version` when the entries were read.
     data_version: Option<i64>,
     /// The open transaction wrote cached tables: a rollback must drop what was read since.
     written: bool,
+    /// How many times cached tables were written (or words added), ever: a savepoint rolled back
+    /// drops entries only if this moved while it was open.
+    changes: u64,
     /// Parsed rules by policy id.
     pub(crate) rules: HashMap<String, Rc<[PolicyRule]>>,
     /// Directory objects by lower-case id (`None`: known not to exist).
@@ -78,22 +94,39 @@ impl Caches {
         self.words = Default::default();
     }
 
-    /// The store is about to change cached rows in the open transaction (the dictionaries' words
-    /// stay: no write changes one).
-    pub(crate) fn forget(&mut self) {
-        self.clear_rows();
-        self.written = true;
+    /// The store is about to change the rows behind `which` in the open transaction: only those
+    /// entries go (adding a user leaves the policies' parsed rules; the dictionaries' words stay,
+    /// as no write changes one).
+    pub(crate) fn forget(&mut self, which: Cached) {
+        match which {
+            Cached::Objects => self.objects.clear(),
+            Cached::Roles => {
+                self.roles.clear();
+                self.role_names.clear();
+            }
+            Cached::Policies => {
+                self.rules.clear();
+                self.policies.clear();
+            }
+            Cached::Hooks => self.hooks = None,
+        }
+        self.wrote();
     }
 
     /// The open transaction added a dictionary word: a rollback takes it back.
     pub(crate) fn added_word(&mut self) {
-        self.written = true;
+        self.wrote();
     }
 
     /// The store is about to empty every table, the dictionaries' too.
     pub(crate) fn forget_everything(&mut self) {
         self.clear();
+        self.wrote();
+    }
+
+    fn wrote(&mut self) {
         self.written = true;
+        self.changes += 1;
     }
 
     /// Drops everything unless `version` (this transaction's `PRAGMA data_version`) is the one the
@@ -123,8 +156,13 @@ impl Caches {
 /// the caches when it ends: dropping it keeps them, as they still describe what the open
 /// transaction sees (clearing them there made every lookup inside an import start from an empty
 /// cache, and clearing a cache that had grown to every object read made a long batch quadratic).
+/// A savepoint rolled back drops entries only if cached tables were written while it was open:
+/// a read dropped after an earlier write of the batch undoes nothing (dropping them there made a
+/// scenario re-read and re-parse every policy and word of each request).
 pub(crate) struct Guard<'a> {
     pub(crate) caches: &'a RefCell<Caches>,
+    /// `Caches::changes` when this `Tx` began.
+    changes_at_start: u64,
     pub(crate) outermost: bool,
     pub(crate) undone_on_drop: bool,
     pub(crate) committed: bool,
@@ -134,7 +172,15 @@ pub(crate) struct Guard<'a> {
 
 impl<'a> Guard<'a> {
     pub(crate) fn new(caches: &'a RefCell<Caches>, outermost: bool, undone_on_drop: bool) -> Self {
-        Guard { caches, outermost, undone_on_drop, committed: false, validated: Cell::new(false) }
+        let changes_at_start = caches.borrow().changes;
+        Guard {
+            caches,
+            changes_at_start,
+            outermost,
+            undone_on_drop,
+            committed: false,
+            validated: Cell::new(false),
+        }
     }
 }
 
@@ -143,7 +189,7 @@ impl Drop for Guard<'_> {
         let mut caches = self.caches.borrow_mut();
         if self.outermost {
             caches.transaction_ended(self.committed);
-        } else if self.undone_on_drop && !self.committed && caches.written {
+        } else if self.undone_on_drop && !self.committed && caches.changes != self.changes_at_start {
             caches.clear();
         }
     }
@@ -183,5 +229,71 @@ mod tests {
         // ... but the batch as a whole is discarded.
         store.end_batch(false).unwrap();
         assert_eq!(store.read().unwrap().object(id).unwrap(), None);
+    }
+
+    /// A user of its own name (`user`'s all share one).
+    fn someone(id: &str) -> crate::model::DirectoryObject {
+        crate::model::DirectoryObject {
+            user_principal_name: Some(format!("{id}@contoso.example")),
+            ..user(id)
+        }
+    }
+
+    fn remembers_object(store: &Store, id: &str) -> bool {
+        store.caches.borrow().objects.contains_key(id)
+    }
+
+    fn a_policy(id: &str) -> crate::model::policy::Policy {
+        crate::model::policy::Policy {
+            id: id.to_string(),
+            scope_id: "/".to_string(),
+            scope_type: "Directory".to_string(),
+            role_definition_id: "r1".to_string(),
+            last_modified_at: None,
+            last_modified_by: None,
+            rules: crate::model::policy::default_directory_rules().into(),
+        }
+    }
+
+    #[test]
+    fn a_read_dropped_after_a_write_in_a_batch_keeps_what_the_caches_remember() {
+        let mut store = Store::open_in_memory().unwrap();
+        let (a, b) = ("00000000-0000-0000-0000-0000000000a1", "00000000-0000-0000-0000-0000000000b2");
+        store.begin_batch(crate::store::Batch::Savepoints).unwrap();
+        let tx = store.write().unwrap();
+        tx.insert_object(&someone(a)).unwrap();
+        tx.insert_object(&someone(b)).unwrap();
+        tx.commit().unwrap();
+        // Read, remembered, and the read dropped (rolled back) with nothing written in it.
+        assert!(store.read().unwrap().object(a).unwrap().is_some());
+        assert!(remembers_object(&store, a));
+        assert!(store.read().unwrap().object(b).unwrap().is_some());
+        assert!(remembers_object(&store, a), "a read undoes nothing, so it forgets nothing");
+        // A savepoint that wrote and is rolled back still drops what was read.
+        {
+            let tx = store.write().unwrap();
+            tx.insert_object(&someone("00000000-0000-0000-0000-0000000000c3")).unwrap();
+            assert!(tx.object(a).unwrap().is_some());
+        }
+        assert!(!remembers_object(&store, a));
+        store.end_batch(true).unwrap();
+    }
+
+    #[test]
+    fn adding_a_user_keeps_the_parsed_policy_rules() {
+        let mut store = Store::open_in_memory().unwrap();
+        let tx = store.write().unwrap();
+        tx.insert_policy("entra", &a_policy("p1")).unwrap();
+        tx.commit().unwrap();
+        let tx = store.write().unwrap();
+        let before = tx.policy_for("entra", "/", "r1").unwrap().expect("the policy");
+        tx.insert_object(&someone("00000000-0000-0000-0000-0000000000d4")).unwrap();
+        let after = tx.policy_for("entra", "/", "r1").unwrap().expect("the policy");
+        assert!(std::rc::Rc::ptr_eq(&before.rules, &after.rules), "the rules were parsed again");
+        // Changing a policy does forget them.
+        tx.update_rule("p1", &before.rules[0], crate::model::time::from_millis(0), "me").unwrap();
+        let changed = tx.policy_for("entra", "/", "r1").unwrap().expect("the policy");
+        assert!(!std::rc::Rc::ptr_eq(&before.rules, &changed.rules));
+        tx.commit().unwrap();
     }
 }

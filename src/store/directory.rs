@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
+use super::cache::Cached;
 use super::keys::{Key, id, opt_id};
 use crate::model::time::{from_millis, to_millis};
 use crate::model::{DirectoryObject, PrincipalKind, RoleDefinition};
@@ -71,7 +72,7 @@ impl Tx<'_> {
 
     /// Inserts `o`, with `on_conflict` (empty: a second object with its id is an error).
     fn write_object(&self, o: &DirectoryObject, on_conflict: &str) -> rusqlite::Result<()> {
-        self.forget_cached();
+        self.forget_cached(Cached::Objects);
         self.tx
             .prepare_cached(&format!(
                 "INSERT INTO directory_objects ({OBJECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14){on_conflict}"
@@ -185,7 +186,7 @@ impl Tx<'_> {
     }
 
     pub fn insert_role(&self, r: &RoleDefinition) -> rusqlite::Result<()> {
-        self.forget_cached();
+        self.forget_cached(Cached::Roles);
         self.tx
             .prepare_cached(&format!(
                 "INSERT INTO role_definitions ({ROLE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -244,7 +245,7 @@ impl Tx<'_> {
 
 impl Tx<'_> {
     pub fn update_role(&self, r: &RoleDefinition) -> rusqlite::Result<()> {
-        self.forget_cached();
+        self.forget_cached(Cached::Roles);
         self.tx
             .prepare_cached(
                 "UPDATE role_definitions SET display_name = ?2, description = ?3, is_enabled = ?4, allowed_actions = ?5 WHERE id = ?1",
@@ -261,7 +262,8 @@ impl Tx<'_> {
 
     /// Deletes a role definition with its policy.
     pub fn delete_role(&self, id: &str) -> rusqlite::Result<()> {
-        self.forget_cached();
+        self.forget_cached(Cached::Roles);
+        self.forget_cached(Cached::Policies);
         self.tx.execute(
             "DELETE FROM policy_rules WHERE policy_id IN (SELECT id FROM policies WHERE role_definition_id = ?1)",
             [id],

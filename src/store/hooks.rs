@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
+use super::cache::Cached;
 use crate::model::hook::Hook;
 use crate::model::time::{from_millis, to_millis};
 
@@ -23,7 +24,7 @@ fn hook_from_row(r: &Row<'_>) -> rusqlite::Result<Hook> {
 impl Tx<'_> {
     /// Stores a new hook after every other one.
     pub fn insert_hook(&self, h: &Hook) -> rusqlite::Result<()> {
-        self.forget_cached();
+        self.forget_cached(Cached::Hooks);
         self.tx
             .prepare_cached(&format!(
                 "INSERT INTO hooks ({HOOK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT coalesce(max(position), 0) + 1 FROM hooks))"
@@ -54,13 +55,13 @@ impl Tx<'_> {
 
     /// Replaces a hook's source, keeping its place in the order, its role and its scope.
     pub fn update_hook_source(&self, name: &str, source: &str) -> rusqlite::Result<bool> {
-        self.forget_cached();
+        self.forget_cached(Cached::Hooks);
         Ok(self.tx.prepare_cached("UPDATE hooks SET source = ?2 WHERE name = ?1")?.execute([name, source])?
             > 0)
     }
 
     pub fn delete_hook(&self, name: &str) -> rusqlite::Result<bool> {
-        self.forget_cached();
+        self.forget_cached(Cached::Hooks);
         Ok(self.tx.prepare_cached("DELETE FROM hooks WHERE name = ?1")?.execute([name])? > 0)
     }
 }

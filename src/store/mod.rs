@@ -412,9 +412,9 @@ impl Tx<'_> {
         Ok(found)
     }
 
-    /// This transaction is about to change cached rows: forget them.
-    fn forget_cached(&self) {
-        self.guard.caches.borrow_mut().forget();
+    /// This transaction is about to change the rows behind `which`: forget those entries.
+    fn forget_cached(&self, which: cache::Cached) {
+        self.guard.caches.borrow_mut().forget(which);
     }
 
     pub fn meta(&self, key: &str) -> rusqlite::Result<Option<String>> {

@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
+use super::cache::Cached;
 use crate::model::policy::{Policy, PolicyRule};
 use crate::model::time::{from_millis, to_millis};
 
@@ -24,7 +25,7 @@ fn policy_from_row(r: &Row<'_>) -> rusqlite::Result<Policy> {
 
 impl Tx<'_> {
     pub fn insert_policy(&self, surface: &str, p: &Policy) -> rusqlite::Result<()> {
-        self.forget_cached();
+        self.forget_cached(Cached::Policies);
         self.tx
             .prepare_cached(&format!(
                 "INSERT INTO policies (surface, {POLICY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -135,7 +136,7 @@ impl Tx<'_> {
         at: crate::model::Timestamp,
         by: &str,
     ) -> rusqlite::Result<()> {
-        self.forget_cached();
+        self.forget_cached(Cached::Policies);
         self.tx
             .prepare_cached("UPDATE policy_rules SET body = ?3 WHERE policy_id = ?1 AND rule_id = ?2")?
             .execute(params![policy_id, rule.id(), rule_json(rule)])?;
@@ -149,7 +150,7 @@ impl Tx<'_> {
 impl Tx<'_> {
     /// Removes a stored policy and its rules (an Azure pair then reads as its defaults again).
     pub fn delete_policy(&self, policy_id: &str) -> rusqlite::Result<()> {
-        self.forget_cached();
+        self.forget_cached(Cached::Policies);
         self.tx.prepare_cached("DELETE FROM policy_rules WHERE policy_id = ?1")?.execute([policy_id])?;
         self.tx.prepare_cached("DELETE FROM policies WHERE id = ?1")?.execute([policy_id])?;
         Ok(())
