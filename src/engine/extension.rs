@@ -370,13 +370,11 @@ pub(super) fn context(
         // What the membership leads to: the directory roles the group is eligible for or holds,
         // so a hook that guards privileged roles can guard the way to them through a group.
         let group = q.directory_scope_id.as_deref().unwrap_or_default();
+        let held = tx.live_directory_roles_of(group)?;
         let mut roles: Vec<Value> = Vec::new();
         for kind in [crate::model::RequestKind::Eligibility, crate::model::RequestKind::Assignment] {
-            for s in tx.live_schedules(kind, Some(group), None)? {
-                if s.surface != crate::model::Surface::Directory {
-                    continue;
-                }
-                if let Some(r) = tx.role(&s.role_definition_id)? {
+            for (_, role) in held.iter().filter(|(k, _)| *k == kind) {
+                if let Some(r) = tx.role(role)? {
                     if !roles.iter().any(|v| v["id"] == json!(r.id)) {
                         roles.push(json!({ "id": r.id, "displayName": r.display_name, "isPrivileged": r.is_privileged }));
                     }

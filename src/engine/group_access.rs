@@ -275,14 +275,11 @@ pub(crate) fn directory_roles_of(tx: &Tx<'_>, group: &DirectoryObject) -> Result
     if !group.is_assignable_to_role {
         return Ok(Vec::new());
     }
+    let held = tx.live_directory_roles_of(&group.id)?;
     let mut out = Vec::new();
     for (kind, how) in [(RequestKind::Assignment, "active"), (RequestKind::Eligibility, "eligible")] {
-        for s in tx.live_schedules(kind, Some(&group.id), None)? {
-            if s.surface != Surface::Directory {
-                continue;
-            }
-            let name =
-                tx.role(&s.role_definition_id)?.map_or(s.role_definition_id.clone(), |r| r.display_name);
+        for (_, role) in held.iter().filter(|(k, _)| *k == kind) {
+            let name = tx.role(role)?.map_or(role.clone(), |r| r.display_name);
             out.push(format!("{name} ({how})"));
         }
     }

@@ -35,6 +35,9 @@ pub(crate) enum Cached {
 pub(crate) struct Caches {
     /// `PRAGMA data_version` when the entries were read.
     data_version: Option<i64>,
+    /// The open batch has checked `data_version` already. A batch holds the write lock from its
+    /// `BEGIN IMMEDIATE` on, so no other connection can commit until it ends: once is enough.
+    checked_in_batch: bool,
     /// The open transaction wrote cached tables: a rollback must drop what was read since.
     written: bool,
     /// How many times cached tables were written (or words added), ever: a savepoint rolled back
@@ -44,6 +47,9 @@ pub(crate) struct Caches {
     pub(crate) rules: HashMap<String, Rc<[PolicyRule]>>,
     /// Directory objects by lower-case id (`None`: known not to exist).
     pub(crate) objects: HashMap<String, Option<DirectoryObject>>,
+    /// Objects by the name `objects_named` was given, as it is (a user principal name matches
+    /// exactly, a display name without regard to case).
+    pub(crate) object_names: HashMap<String, Vec<DirectoryObject>>,
     /// Role definitions by lower-case id.
     pub(crate) roles: HashMap<String, Option<RoleDefinition>>,
     /// Role definitions by lower-case display name.
@@ -83,6 +89,7 @@ impl Caches {
     fn clear_rows(&mut self) {
         self.rules.clear();
         self.objects.clear();
+        self.object_names.clear();
         self.roles.clear();
         self.role_names.clear();
         self.policies.clear();
@@ -99,7 +106,10 @@ impl Caches {
     /// as no write changes one).
     pub(crate) fn forget(&mut self, which: Cached) {
         match which {
-            Cached::Objects => self.objects.clear(),
+            Cached::Objects => {
+                self.objects.clear();
+                self.object_names.clear();
+            }
             Cached::Roles => {
                 self.roles.clear();
                 self.role_names.clear();
@@ -138,6 +148,11 @@ impl Caches {
         }
     }
 
+    /// Whether a part of a batch must check `data_version`: only the batch's first does.
+    pub(crate) fn check_in_batch(&mut self) -> bool {
+        !std::mem::replace(&mut self.checked_in_batch, true)
+    }
+
     /// The outermost transaction ended: committed, its reads are the store's rows; rolled back
     /// after a write, they may not be.
     pub(crate) fn transaction_ended(&mut self, committed: bool) {
@@ -145,6 +160,7 @@ impl Caches {
             self.clear();
         }
         self.written = false;
+        self.checked_in_batch = false;
     }
 }
 

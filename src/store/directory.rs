@@ -111,15 +111,22 @@ impl Tx<'_> {
     }
 
     /// Objects whose user principal name or display name is `name` (case-insensitive).
+    /// Remembered: a scenario names the same group or role holder in every request.
     pub fn objects_named(&self, name: &str) -> rusqlite::Result<Vec<DirectoryObject>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {OBJECT_COLUMNS} FROM directory_objects
-             WHERE user_principal_name = ?1
-             UNION
-             SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE display_name = ?1 COLLATE NOCASE
-             ORDER BY created_at, id"
-        ))?;
-        stmt.query_map([name], object_from_row)?.collect()
+        self.remembered(
+            |c| &mut c.object_names,
+            name.to_string(),
+            || {
+                let mut stmt = self.tx.prepare_cached(&format!(
+                    "SELECT {OBJECT_COLUMNS} FROM directory_objects
+                     WHERE user_principal_name = ?1
+                     UNION
+                     SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE display_name = ?1 COLLATE NOCASE
+                     ORDER BY created_at, id"
+                ))?;
+                stmt.query_map([name], object_from_row)?.collect()
+            },
+        )
     }
 
     pub fn objects(&self, kind: PrincipalKind) -> rusqlite::Result<Vec<DirectoryObject>> {

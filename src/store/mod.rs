@@ -385,11 +385,15 @@ impl Tx<'_> {
     }
 
     /// The caches, checked once per transaction against `PRAGMA data_version` (which moves when
-    /// another connection commits), before the first cached read.
+    /// another connection commits), before the first cached read; in a batch, once per batch.
     fn caches(&self) -> rusqlite::Result<std::cell::RefMut<'_, cache::Caches>> {
         if !self.guard.validated.get() {
-            let version: i64 = self.tx.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
-            self.guard.caches.borrow_mut().validate(version);
+            let check = self.guard.outermost || self.guard.caches.borrow_mut().check_in_batch();
+            if check {
+                let version: i64 =
+                    self.tx.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
+                self.guard.caches.borrow_mut().validate(version);
+            }
             self.guard.validated.set(true);
         }
         Ok(self.guard.caches.borrow_mut())

@@ -190,6 +190,27 @@ impl Tx<'_> {
         rows.collect::<rusqlite::Result<_>>().map(by_start)
     }
 
+    /// The directory roles `principal_id` holds through live schedules, as (kind, role id) in
+    /// (start, id) order: what a group's members come to hold, without reading whole schedules
+    /// (a hook's context and a membership's trace ask it on every request for a group).
+    pub fn live_directory_roles_of(
+        &self,
+        principal_id: &str,
+    ) -> rusqlite::Result<Vec<(RequestKind, String)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT start_at, id, kind, role_definition_id FROM schedules
+             WHERE principal_id = ?1 AND state = 1 /* live */ AND surface = 0 /* directory */",
+        )?;
+        let mut rows: Vec<(i64, String, RequestKind, String)> = stmt
+            .query_map(params![Key(&principal_id.to_ascii_lowercase())], |r| {
+                Ok((r.get(0)?, id(r, 1)?, coded(r, 2)?, id(r, 3)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        // As `in_order`: the ids compared as text.
+        rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        Ok(rows.into_iter().map(|(_, _, kind, role)| (kind, role)).collect())
+    }
+
     /// Live schedules of a kind, optionally narrowed to a principal or role, in start order.
     pub fn live_schedules(
         &self,
