@@ -198,7 +198,7 @@ CREATE TABLE schedules (
     member_type         INTEGER NOT NULL,  -- 0 Direct, 1 Group, 2 Inherited
     assignment_type     INTEGER,           -- 0 Activated, 1 Assigned
     status              INTEGER NOT NULL,  -- as requests.status
-    state               INTEGER NOT NULL CHECK (state IN (0, 1, 2, 3)),  -- 0 expired, 1 live, 2 removed, 3 replaced
+    state               INTEGER NOT NULL CHECK (state = 0 OR state = 1 OR state = 2 OR state = 3),  -- 0 expired, 1 live, 2 removed, 3 replaced (no IN list: schema.rs)
     created_using       TEXT,
     created_at          INTEGER,
     modified_at         INTEGER,

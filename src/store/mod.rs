@@ -114,6 +114,9 @@ struct Scope<'a> {
     conn: &'a Connection,
     batch: Batch,
     ended: bool,
+    /// A read that is part of a batch, with no savepoint to undo it: the connection's count of
+    /// changed rows when it began, which it must not move.
+    read_only_from: Option<u64>,
 }
 
 impl<'a> Scope<'a> {
@@ -128,7 +131,7 @@ impl<'a> Scope<'a> {
         if let Some(sql) = sql {
             conn.prepare_cached(sql)?.execute([])?;
         }
-        Ok(Scope { conn, batch, ended: false })
+        Ok(Scope { conn, batch, ended: false, read_only_from: None })
     }
 
     fn commit(mut self) -> rusqlite::Result<()> {
@@ -149,6 +152,12 @@ impl<'a> Scope<'a> {
 /// (SQLite rolls back on some errors), so a top-level rollback is only sent while one is open.
 impl Drop for Scope<'_> {
     fn drop(&mut self) {
+        if let Some(from) = self.read_only_from {
+            debug_assert!(
+                std::thread::panicking() || self.conn.total_changes() == from,
+                "a read inside a batch changed the store, and nothing can undo it"
+            );
+        }
         if self.ended {
             return;
         }
@@ -283,8 +292,17 @@ impl Store {
     fn scope(&mut self, behavior: TransactionBehavior) -> rusqlite::Result<Tx<'_>> {
         self.roll_on()?;
         let batch = self.batch.get();
-        let tx = Scope::begin(&self.conn, batch, behavior)?;
-        let guard = cache::Guard::new(&self.caches, batch == Batch::None, batch == Batch::Savepoints);
+        // A read inside a batch is simply part of it: it changes nothing, so a savepoint would
+        // have nothing to undo (its SAVEPOINT, ROLLBACK TO and RELEASE were a quarter of the
+        // statements of a scenario's request). `Scope` checks, in debug builds, that it changed
+        // nothing.
+        let reading = matches!(behavior, TransactionBehavior::Deferred);
+        let part = if batch == Batch::Savepoints && reading { Batch::Whole } else { batch };
+        let mut tx = Scope::begin(&self.conn, part, behavior)?;
+        if reading && part == Batch::Whole {
+            tx.read_only_from = Some(self.conn.total_changes());
+        }
+        let guard = cache::Guard::new(&self.caches, batch == Batch::None, part == Batch::Savepoints);
         // No other connection can reach an in-memory store: nothing to check its caches against.
         guard.validated.set(self.path.is_none());
         Ok(Tx { tx, guard })
@@ -370,7 +388,7 @@ impl<'a> Tx<'a> {
     /// A `Tx` inside a transaction someone else opened and ends (a schema upgrade's), with caches
     /// of its own: what the store's row conversions need, without a `Store`.
     fn within(conn: &'a Connection, caches: &'a RefCell<cache::Caches>) -> Tx<'a> {
-        let tx = Scope { conn, batch: Batch::Whole, ended: false };
+        let tx = Scope { conn, batch: Batch::Whole, ended: false, read_only_from: None };
         let guard = cache::Guard::new(caches, false, false);
         guard.validated.set(true);
         Tx { tx, guard }
@@ -450,16 +468,21 @@ impl Tx<'_> {
     }
 
     /// Takes the next value of a numeric meta counter (id generator, policy generation).
+    /// A read and a write: one upsert with `RETURNING` made SQLite buffer the returned row in a
+    /// temporary b-tree, built afresh on every request.
     pub fn bump_counter(&self, key: &str) -> rusqlite::Result<u64> {
-        let n: i64 = self
+        let taken: Option<i64> = self
             .tx
-            .prepare_cached(
-                "INSERT INTO meta (key, value) VALUES (?1, '1')
-                 ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
-                 RETURNING CAST(value AS INTEGER)",
-            )?
-            .query_row([key], |r| r.get(0))?;
-        Ok((n - 1) as u64)
+            .prepare_cached("SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?;
+        let sql = match taken {
+            Some(_) => "UPDATE meta SET value = ?2 WHERE key = ?1",
+            None => "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+        };
+        let n = taken.unwrap_or(0);
+        self.tx.prepare_cached(sql)?.execute(rusqlite::params![key, (n + 1).to_string()])?;
+        Ok(n as u64)
     }
 }
 

@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const APPLICATION_ID: i64 = 0x5049_4D4C;
 
 /// The schema version this pimlab writes. Bump it with an entry in `upgrade_from`.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -56,6 +56,39 @@ fn elevate_default_caller(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()
              'noExpiration', ?1)",
         rusqlite::params![id, admin, crate::model::azure_roles::USER_ACCESS_ADMINISTRATOR, root.path(), clock],
     )?;
+    Ok(())
+}
+
+/// How schema 10 checked a schedule's state, and how 11 does. SQLite tests `IN` with more than
+/// two values against a temporary b-tree it builds for the list, and ran this check on every
+/// insert and update of a schedule: a twentieth of a scenario's work. Equalities test the same.
+const STATE_CHECK_10: &str = "CHECK (state IN (0, 1, 2, 3))";
+const STATE_CHECK_11: &str = "CHECK (state = 0 OR state = 1 OR state = 2 OR state = 3)";
+
+/// Rewrites the check in the table's stored definition, as SQLite documents for a change that
+/// leaves every row as it is (lang_altertable.html, "making other kinds of table schema
+/// changes"): no table is rebuilt, however large. The schema version moves so that every
+/// connection reads the definition again.
+fn state_check(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    /// Turns `writable_schema` off again however the step ends.
+    struct Writable<'a>(&'a Connection);
+    impl Drop for Writable<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.execute_batch("PRAGMA writable_schema = OFF");
+        }
+    }
+    let schema_version: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    tx.execute_batch("PRAGMA writable_schema = ON")?;
+    let writable = Writable(tx);
+    let changed = tx.execute(
+        "UPDATE sqlite_schema SET sql = replace(sql, ?1, ?2)
+         WHERE type = 'table' AND name = 'schedules' AND instr(sql, ?1) > 0",
+        [STATE_CHECK_10, STATE_CHECK_11],
+    )?;
+    if changed > 0 {
+        tx.execute_batch(&format!("PRAGMA schema_version = {}", schema_version + 1))?;
+    }
+    drop(writable);
     Ok(())
 }
 
@@ -157,10 +190,77 @@ fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
         // 9 → 10: the lean store (see `lean.rs`): messages keep their inputs, traces, the audit's
         // words and the outbox's names become numbers in two dictionaries, unused indexes go.
         9 => super::lean::upgrade(tx),
+        // 10 → 11: the check on `schedules.state` written as equalities (see `state_check`).
+        10 => state_check(tx),
         // No released version precedes 1: a store claiming one was not written by pimlab.
         _ => Err(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
             Some(format!("no pimlab wrote schema version {version}; there is no way to upgrade it")),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedules_sql(conn: &Connection) -> String {
+        conn.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'schedules'", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    }
+
+    /// Opcodes of an insert of a schedule in state `state`.
+    fn insert_opcodes(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn.prepare("EXPLAIN INSERT INTO schedules (id, surface, kind, principal_id, role_definition_id, member_type, status, state, start_at, expiration_type, instance_id) VALUES ('s', 0, 0, 'p', 'r', 0, 0, ?1, 0, 0, 'i')").unwrap();
+        stmt.query_map([1], |r| r.get::<_, String>(1)).unwrap().map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn an_upgraded_store_checks_a_schedules_state_without_building_a_list() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        // Made a schema-10 store again: its check as 10 wrote it.
+        conn.execute_batch("PRAGMA writable_schema = ON").unwrap();
+        let version: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0)).unwrap();
+        conn.execute(
+            "UPDATE sqlite_schema SET sql = replace(sql, ?1, ?2) WHERE name = 'schedules'",
+            [STATE_CHECK_11, STATE_CHECK_10],
+        )
+        .unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA schema_version = {}; PRAGMA writable_schema = OFF; PRAGMA user_version = 10;",
+            version + 1
+        ))
+        .unwrap();
+        assert!(schedules_sql(&conn).contains(STATE_CHECK_10));
+        assert!(insert_opcodes(&conn).iter().any(|op| op == "OpenEphemeral"), "10 builds the list");
+
+        migrate(&mut conn).unwrap();
+
+        assert!(schedules_sql(&conn).contains(STATE_CHECK_11));
+        assert!(!insert_opcodes(&conn).iter().any(|op| op == "OpenEphemeral"));
+        let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(integrity, "ok");
+        // The check still refuses what it refused, and lets through what it let through.
+        let insert = |state: i64| {
+            conn.execute(
+                "INSERT INTO schedules (id, surface, kind, principal_id, role_definition_id, member_type, status, state, start_at, expiration_type, instance_id) VALUES (?1, 0, 0, 'p', 'r', 0, 0, ?2, 0, 0, ?1)",
+                rusqlite::params![format!("s{state}"), state],
+            )
+        };
+        for state in 0..=3 {
+            insert(state).unwrap();
+        }
+        assert!(insert(4).is_err());
+        assert!(insert(-1).is_err());
+    }
+
+    #[test]
+    fn a_new_store_has_the_check_an_upgraded_one_gets() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        assert!(schedules_sql(&conn).contains(STATE_CHECK_11));
     }
 }
