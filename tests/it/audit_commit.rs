@@ -114,55 +114,25 @@ fn open(db: &Path) -> rusqlite::Connection {
 }
 
 impl Lab {
-    /// Every audit row, in sequence order, its words read from the audit trail's dictionary
-    /// (`audit_texts`; `targets` packs their numbers as LEB128 varints, each a target's JSON) and
-    /// its request id from its 16 bytes.
+    /// Every audit row, in sequence order, as the harness reads it from plain SQLite, each
+    /// target's JSON parsed.
     fn rows(&self) -> Vec<Row> {
-        let conn = open(&self.db);
-        let words: std::collections::HashMap<i64, String> = conn
-            .prepare("SELECT id, text FROM audit_texts")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let word = |id: i64| words[&id].clone();
-        let mut stmt = conn
-            .prepare(
-                "SELECT seq, at, actor_id, activity, category, result, reason, lower(hex(request_id)), targets
-                 FROM audit ORDER BY seq",
-            )
-            .unwrap();
-        stmt.query_map([], |r| {
-            let packed: Vec<u8> = r.get(8)?;
-            let (mut targets, mut n, mut shift) = (Vec::new(), 0i64, 0);
-            for b in packed {
-                n |= i64::from(b & 0x7f) << shift;
-                shift += 7;
-                if b & 0x80 == 0 {
-                    targets.push(serde_json::from_str::<Value>(&word(n)).unwrap());
-                    (n, shift) = (0, 0);
-                }
-            }
-            let hex: String = r.get(7)?;
-            let request_id = (!hex.is_empty()).then(|| {
-                format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
-            });
-            Ok(Row {
-                seq: r.get(0)?,
-                at: r.get(1)?,
-                actor: word(r.get(2)?),
-                activity: word(r.get(3)?),
-                category: word(r.get(4)?),
-                result: r.get(5)?,
-                reason: r.get::<_, Option<i64>>(6)?.map(word),
-                request_id,
-                targets: Value::Array(targets),
+        crate::harness::store::audit_rows(&open(&self.db))
+            .into_iter()
+            .map(|r| Row {
+                seq: r.seq,
+                at: r.at,
+                actor: r.actor,
+                activity: r.activity,
+                category: r.category,
+                result: r.result,
+                reason: r.reason,
+                request_id: r.request_id,
+                targets: Value::Array(
+                    r.targets.iter().map(|t| serde_json::from_str(t).expect("a target's JSON")).collect(),
+                ),
             })
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+            .collect()
     }
 
     /// Every row of every table but the audit trail's (`audit` and its dictionary, to which a

@@ -83,7 +83,7 @@ pub struct AuditRow {
     pub category: String,
     pub result: String,
     pub reason: Option<String>,
-    /// As SQLite holds it (a GUID as its 16 bytes).
+    /// Spelled as the engine spells it (the store keeps a GUID as its 16 bytes).
     pub request_id: Option<String>,
     /// Each target's JSON.
     pub targets: Vec<String>,
@@ -117,15 +117,28 @@ pub fn audit_rows(conn: &rusqlite::Connection) -> Vec<AuditRow> {
                 category: word(r.get(4)?),
                 result: r.get(5)?,
                 reason: r.get::<_, Option<i64>>(6)?.map(word),
-                request_id: match r.get_ref(7)? {
-                    rusqlite::types::ValueRef::Null => None,
-                    id => Some(format!("{id:?}")),
-                },
+                request_id: spelled_id(r.get_ref(7)?),
                 targets: varints(&packed).into_iter().map(word).collect(),
             })
         })
         .unwrap();
     rows.collect::<Result<_, _>>().unwrap()
+}
+
+/// An id column as the engine spells it: a GUID kept as its 16 bytes in its canonical form,
+/// any other id as its text.
+pub fn spelled_id(value: rusqlite::types::ValueRef<'_>) -> Option<String> {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Null => None,
+        ValueRef::Blob(bytes) => {
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(hex.len(), 32, "an id kept as bytes is a GUID's 16");
+            Some(format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]))
+        }
+        ValueRef::Text(text) => Some(String::from_utf8_lossy(text).into_owned()),
+        other => panic!("an id column holds {other:?}"),
+    }
 }
 
 /// The numbers of a blob packed as unsigned LEB128 varints.
