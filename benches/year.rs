@@ -345,8 +345,9 @@ fn year() {
     let (first_size, first_requests) = after_first.expect("a first day");
     let first_bytes = first_size.saturating_sub(bytes_before);
     let later = days().saturating_sub(1) as u64;
+    // A one-day sample has no later day: its first day stands for every day.
     let later_bytes_per_day =
-        if later == 0 { first_bytes } else { bytes_after.saturating_sub(first_size) / later };
+        bytes_after.saturating_sub(first_size).checked_div(later).unwrap_or(first_bytes);
     let year_bytes = first_bytes + later_bytes_per_day * (WORKING_DAYS_IN_A_YEAR - 1);
     let year_requests = (first_requests - requests_before) * WORKING_DAYS_IN_A_YEAR;
     println!(
