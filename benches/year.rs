@@ -41,7 +41,8 @@
 //! schedule, its audit row), with the same figures.
 //!
 //! `PIMLAB_BENCH_YEAR_USERS` and `PIMLAB_BENCH_YEAR_DAYS` (default 10,000 and 5) change the
-//! organisation's size and the sample's length. The aims (issue 14): the year under two minutes,
+//! organisation's size and the sample's length; `PIMLAB_BENCH_YEAR_STORE` keeps the store at that
+//! path (a new file) to look into afterwards. The aims (issue 14): the year under two minutes,
 //! under 800 bytes per request; a figure above its aim prints `ABOVE`. Performance is measured,
 //! never asserted.
 
@@ -288,7 +289,11 @@ fn day_ops(teams: usize) -> DayOps {
 
 fn year() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("year.db");
+    // Kept where `PIMLAB_BENCH_YEAR_STORE` says, to look into afterwards (what each table holds).
+    let path = match std::env::var_os("PIMLAB_BENCH_YEAR_STORE") {
+        Some(kept) => std::path::PathBuf::from(kept),
+        None => dir.path().join("year.db"),
+    };
     let users = users();
     let mut org = organisation(&path, users);
     let ops = day_ops(users.div_ceil(TEAM_SIZE));
