@@ -75,7 +75,9 @@ fn ended_at_column(
 
 /// Schedules in the order `ORDER BY <time>, id` gave when every id was text: SQLite puts a GUID kept
 /// as bytes (keys.rs) after every id kept as text (the ids of assignments made outside PIM), so
-/// each statement's rows are put in (time, id) order again here, the ids compared as text.
+/// each statement's rows are put in (time, id) order here, the ids compared as text. The
+/// statements that feed it have no `ORDER BY`: SQLite's sort (a sorter opened on every request)
+/// would only be thrown away.
 fn in_order(mut rows: Vec<Schedule>, time: fn(&Schedule) -> Option<Timestamp>) -> Vec<Schedule> {
     rows.sort_by(|a, b| time(a).cmp(&time(b)).then_with(|| a.id.cmp(&b.id)));
     rows
@@ -182,8 +184,7 @@ impl Tx<'_> {
     ) -> rusqlite::Result<Vec<Schedule>> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
-             WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND state = ?4
-             ORDER BY start_at, id"
+             WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND state = ?4"
         ))?;
         let rows =
             stmt.query_map(params![Key(principal_id), Key(role_id), C(kind), C(state)], schedule_from_row)?;
@@ -228,8 +229,7 @@ impl Tx<'_> {
         };
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
-             WHERE kind = ?1 AND state = 1 /* live */ {filter}
-             ORDER BY start_at, id"
+             WHERE kind = ?1 AND state = 1 /* live */ {filter}"
         ))?;
         stmt.query_map(
             params![
@@ -264,8 +264,7 @@ impl Tx<'_> {
                  UNION ALL
                  SELECT {SCHEDULE_COLUMNS} FROM schedules
                  WHERE role_definition_id = ?2 AND ?3 IS NULL AND start_at <= ?1 AND (end_at IS NULL OR end_at > ?1)
-                   AND state <> 1 /* live */ AND ended_at > ?1
-                 ORDER BY start_at, id"
+                   AND state <> 1 /* live */ AND ended_at > ?1"
             ),
             (role, principal) => {
                 let filter = match (role, principal) {
@@ -276,8 +275,7 @@ impl Tx<'_> {
                 format!(
                     "SELECT {SCHEDULE_COLUMNS} FROM schedules
                      WHERE {filter} AND start_at <= ?1 AND (end_at IS NULL OR end_at > ?1)
-                       AND (state = 1 /* live */ OR ended_at > ?1)
-                     ORDER BY start_at, id"
+                       AND (state = 1 /* live */ OR ended_at > ?1)"
                 )
             }
         };
@@ -296,9 +294,7 @@ impl Tx<'_> {
 
     /// Every schedule of any state, in start order.
     pub fn all_schedules(&self) -> rusqlite::Result<Vec<Schedule>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY start_at, id"))?;
+        let mut stmt = self.tx.prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules"))?;
         stmt.query_map([], schedule_from_row)?.collect::<rusqlite::Result<_>>().map(by_start)
     }
 
@@ -309,8 +305,7 @@ impl Tx<'_> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
              WHERE start_at < ?2 AND (end_at IS NULL OR end_at > ?1)
-               AND (state = 1 /* live */ OR ended_at > ?1)
-             ORDER BY start_at, id"
+               AND (state = 1 /* live */ OR ended_at > ?1)"
         ))?;
         stmt.query_map(params![to_millis(from), to_millis(to)], schedule_from_row)?
             .collect::<rusqlite::Result<_>>()
@@ -322,8 +317,7 @@ impl Tx<'_> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
              WHERE role_definition_id = ?1 AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */
-               AND coalesce(directory_scope_id, app_scope_id) = ?2
-             ORDER BY start_at, id"
+               AND coalesce(directory_scope_id, app_scope_id) = ?2"
         ))?;
         stmt.query_map(params![Key(role_id), Key(scope)], schedule_from_row)?
             .collect::<rusqlite::Result<_>>()
@@ -379,7 +373,7 @@ impl Tx<'_> {
     /// Live schedules whose end is at or before `t`.
     pub fn schedules_ending_by(&self, t: Timestamp) -> rusqlite::Result<Vec<Schedule>> {
         let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 1 /* live */ AND end_at <= ?1 ORDER BY end_at, id"
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 1 /* live */ AND end_at <= ?1"
         ))?;
         let rows = stmt.query_map([to_millis(t)], schedule_from_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(in_order(rows, |s| s.end_at))
@@ -388,7 +382,7 @@ impl Tx<'_> {
     /// Live, not-yet-started schedules whose start is at or before `t`.
     pub fn schedules_starting_by(&self, t: Timestamp) -> rusqlite::Result<Vec<Schedule>> {
         let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 1 /* live */ AND status = 1 /* Granted */ AND start_at <= ?1 ORDER BY start_at, id"
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 1 /* live */ AND status = 1 /* Granted */ AND start_at <= ?1"
         ))?;
         stmt.query_map([to_millis(t)], schedule_from_row)?.collect::<rusqlite::Result<_>>().map(by_start)
     }
@@ -447,9 +441,9 @@ impl Tx<'_> {
     pub fn expiry_warnings_due_by(&self, t: Timestamp) -> rusqlite::Result<Vec<(Schedule, i64)>> {
         let mut out = Vec::new();
         for (column, days) in [("warn_14_at", 14), ("warn_1_at", 1)] {
-            let mut stmt = self.tx.prepare_cached(&format!(
-                "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE {column} <= ?1 ORDER BY {column}, id"
-            ))?;
+            let mut stmt = self
+                .tx
+                .prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE {column} <= ?1"))?;
             let rows = stmt.query_map([to_millis(t)], schedule_from_row)?.collect::<rusqlite::Result<_>>()?;
             let due = in_order(
                 rows,
