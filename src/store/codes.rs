@@ -137,18 +137,15 @@ pub(super) fn words_to_codes<T: Coded>(column: &str) -> String {
 mod tests {
     use super::*;
 
-    fn words<T: Coded>() -> Vec<&'static str> {
-        T::TABLE.iter().map(|v| v.word()).collect()
-    }
-
-    /// Every store holds these numbers: a table may only grow at its end. A change here is a
-    /// change of the storage format, which needs an upgrade step (schema.rs).
+    /// Every store holds these numbers: a table may only grow at its end, and a change is a
+    /// change of the storage format, which needs an upgrade step (schema.rs). The vocabularies
+    /// the views spell are pinned by `the_views_spell_the_words` (against schema.sql's text);
+    /// actions have no view, so their order is pinned here.
     #[test]
-    fn the_codes_never_move() {
-        assert_eq!(words::<Surface>(), ["directory", "group", "azureResource"]);
-        assert_eq!(words::<RequestKind>(), ["assignment", "eligibility"]);
+    fn the_action_codes_never_move() {
+        let words: Vec<&str> = Action::TABLE.iter().map(|v| v.word()).collect();
         assert_eq!(
-            words::<Action>(),
+            words,
             [
                 "selfActivate",
                 "adminAssign",
@@ -161,42 +158,6 @@ mod tests {
                 "selfRenew"
             ]
         );
-        assert_eq!(
-            words::<Status>(),
-            [
-                "Provisioned",
-                "Granted",
-                "PendingApproval",
-                "PendingAdminDecision",
-                "Revoked",
-                "Canceled",
-                "Denied",
-                "Failed",
-                "TimedOut",
-                "PendingEvaluation"
-            ]
-        );
-        assert_eq!(words::<ScheduleState>(), ["expired", "live", "removed", "replaced"]);
-        assert_eq!(words::<MemberType>(), ["Direct", "Group", "Inherited"]);
-        assert_eq!(words::<AssignmentType>(), ["Activated", "Assigned"]);
-        assert_eq!(
-            words::<ExpirationType>(),
-            ["afterDuration", "afterDateTime", "noExpiration", "notSpecified"]
-        );
-    }
-
-    /// A value the model gains must gain a code too (at the table's end): `code` has none to give
-    /// a value missing from its table.
-    #[test]
-    fn every_value_of_the_model_has_a_code() {
-        for status in Status::ALL {
-            assert!(Status::TABLE.contains(&status), "{status:?} has no code");
-        }
-        for action in Action::ALL {
-            assert!(Action::TABLE.contains(&action), "{action:?} has no code");
-        }
-        assert_eq!(Status::TABLE.len(), Status::ALL.len());
-        assert_eq!(Action::TABLE.len(), Action::ALL.len());
     }
 
     /// `CASE column WHEN code THEN 'word' ... END`: a column of codes as words (the views).

@@ -1097,15 +1097,7 @@ fn rows(conn: &rusqlite::Connection, sql: &str, params: impl rusqlite::Params) -
                     rusqlite::types::ValueRef::Integer(v) => Some(v.to_string()),
                     rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
                     rusqlite::types::ValueRef::Blob(b) if b.len() == 16 => {
-                        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-                        Some(format!(
-                            "{}-{}-{}-{}-{}",
-                            &hex[..8],
-                            &hex[8..12],
-                            &hex[12..16],
-                            &hex[16..20],
-                            &hex[20..]
-                        ))
+                        Some(crate::harness::store::spelled_guid(b))
                     }
                     other => Some(format!("{other:?}")),
                 })

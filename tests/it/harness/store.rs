@@ -132,13 +132,18 @@ pub fn spelled_id(value: rusqlite::types::ValueRef<'_>) -> Option<String> {
     match value {
         ValueRef::Null => None,
         ValueRef::Blob(bytes) => {
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            assert_eq!(hex.len(), 32, "an id kept as bytes is a GUID's 16");
-            Some(format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]))
+            assert_eq!(bytes.len(), 16, "an id kept as bytes is a GUID's 16");
+            Some(spelled_guid(bytes))
         }
         ValueRef::Text(text) => Some(String::from_utf8_lossy(text).into_owned()),
         other => panic!("an id column holds {other:?}"),
     }
+}
+
+/// A GUID kept as its 16 bytes, in its canonical form (8-4-4-4-12 lower-case hex digits).
+pub fn spelled_guid(bytes: &[u8]) -> String {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 /// The numbers of a blob packed as unsigned LEB128 varints.
