@@ -7,6 +7,10 @@
 -- decision trace's checks and values, the audit's words) is kept once in a dictionary and named
 -- by its number. Every index says which queries need it; no other index is kept, since each
 -- costs its bytes in every row it covers.
+--
+-- A time that nearly always equals, or lies close to, another of its row (schema version 12) is
+-- kept as the milliseconds after that one: SQLite stores 0 in no bytes and a working day's
+-- offset in four, where a time since the epoch takes six.
 
 -- The dictionaries (schema version 10): `texts` for the outbox and the decision traces,
 -- `audit_texts` for the audit trail alone (a refused request's audit row, which commits when the
@@ -136,7 +140,9 @@ CREATE TABLE policy_rules (
 
 -- roleEligibilityScheduleRequests and roleAssignmentScheduleRequests. GUIDs are kept as their 16
 -- bytes (src/store/keys.rs; an empty blob in target_schedule_id and created_by: the request's own
--- id, its principal); the closed vocabularies as small numbers (src/store/codes.rs).
+-- id, its principal); the closed vocabularies as small numbers (src/store/codes.rs). The
+-- justification is a number in `texts`, as its mails name it; the schedule's start and the
+-- completion are milliseconds after `created_at` (schema version 12).
 CREATE TABLE requests (
     id                  TEXT PRIMARY KEY,
     surface             INTEGER NOT NULL,  -- 0 directory, 1 group, 2 azureResource
@@ -147,9 +153,9 @@ CREATE TABLE requests (
     role_definition_id  TEXT NOT NULL,
     directory_scope_id  TEXT,
     app_scope_id        TEXT,
-    justification       TEXT,
+    justification       INTEGER,           -- texts
     has_schedule_info   INTEGER NOT NULL,
-    start_at            INTEGER,
+    start_after         INTEGER,           -- the schedule's start, after created_at
     expiration_type     INTEGER,  -- 0 afterDuration, 1 afterDateTime, 2 noExpiration, 3 notSpecified
     expiration_end      INTEGER,
     expiration_duration TEXT,
@@ -158,7 +164,7 @@ CREATE TABLE requests (
     target_schedule_id  TEXT,
     approval_id         TEXT,
     created_at          INTEGER NOT NULL,
-    completed_at        INTEGER,
+    completed_after     INTEGER,           -- after created_at
     created_by          TEXT NOT NULL,
     activated_using     TEXT,
     canceled_at         INTEGER,
@@ -299,7 +305,7 @@ CREATE INDEX approval_steps_escalation ON approval_steps (escalation_at) WHERE s
 -- The outbox: every message the real service would mail. A message keeps what it was written
 -- from, and its subject and body are rendered when it is read (src/model/mail.rs): a letter
 -- keeps the role and principal as it named them (so a later rename changes no mail), and its
--- detail line as a window (starts_at, ends_at, justification) or as text; a message given whole
+-- detail line as a window (starts_after, lasts, justification) or as text; a message given whole
 -- (a hook's, or one kept from before schema version 10 that no letter renders exactly) keeps
 -- its subject and body. The listing reads every row in order, so no index but the key.
 CREATE TABLE notifications (
@@ -314,8 +320,8 @@ CREATE TABLE notifications (
     critical       INTEGER NOT NULL,
     role           INTEGER,                      -- texts: a letter's role
     principal      INTEGER,                      -- texts: a letter's principal
-    starts_at      INTEGER,                      -- a letter's window: from
-    ends_at        INTEGER,                      -- until (null: permanent)
+    starts_after   INTEGER,                      -- a letter's window: from, after `at`
+    lasts          INTEGER,                      -- its length (null: permanent)
     justification  INTEGER,                      -- texts: the window's justification
     detail         TEXT,                         -- a letter's detail line, when it is no window
     subject        TEXT,                         -- a message given whole
@@ -334,15 +340,15 @@ CREATE TABLE hooks (
 );
 
 -- The audit trail: one row per state change, written in the same transaction. Its words are
--- numbers in `audit_texts`; its result stays plain text, which a refusal's row is found by. Every
--- read of it goes through the whole trail in order, so no index but the key.
+-- numbers in `audit_texts`; its result a code (schema version 12; a refusal's row is found by
+-- `result = 1`). Every read of it goes through the whole trail in order, so no index but the key.
 CREATE TABLE audit (
     seq        INTEGER PRIMARY KEY,
     at         INTEGER NOT NULL,
     actor_id   INTEGER NOT NULL,  -- audit_texts
     activity   INTEGER NOT NULL,  -- audit_texts
     category   INTEGER NOT NULL,  -- audit_texts
-    result     TEXT NOT NULL,     -- success, failure
+    result     INTEGER NOT NULL CHECK (result = 0 OR result = 1),  -- 0 success, 1 failure
     reason     INTEGER,           -- audit_texts
     request_id TEXT,
     targets    BLOB NOT NULL      -- audit_texts, packed: each target's JSON {id, type, displayName}

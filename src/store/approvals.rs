@@ -146,70 +146,95 @@ impl Tx<'_> {
         self.insert_notification_numbered(None, n)
     }
 
-    /// Writes a message as number `seq`, or as the next number.
+    /// Writes a message as number `seq`, or as the next number: its window as its start after
+    /// the message's time and its length (schema version 12).
     pub(super) fn insert_notification_numbered(
         &self,
         seq: Option<i64>,
         n: &Outgoing<'_>,
     ) -> rusqlite::Result<()> {
-        let words = |text: Option<&str>| text.map(|t| self.word_id(Dictionary::Texts, t)).transpose();
-        let (mut role, mut principal, mut starts_at, mut ends_at, mut justification) =
-            (None, None, None, None, None);
-        let (mut detail, mut subject, mut body) = (None, None, None);
-        match n.content {
-            Content::Letter(letter) => {
-                role = words(Some(&letter.role))?;
-                principal = words(Some(&letter.principal))?;
-                match &letter.detail {
-                    // Kept as its parts when the store's milliseconds hold its times exactly.
-                    Detail::Window { start, end, justification: why }
-                        if [Some(*start), *end]
-                            .into_iter()
-                            .flatten()
-                            .all(|t| from_millis(to_millis(t)) == t) =>
-                    {
-                        starts_at = Some(to_millis(*start));
-                        ends_at = end.map(to_millis);
-                        justification = words(why.as_deref())?;
-                    }
-                    other => detail = Some(other.render()),
-                }
-            }
-            Content::Given { subject: s, body: b } => (subject, body) = (Some(s.as_str()), Some(b.as_str())),
-        }
+        let row = self.message_row(n)?;
+        let at = to_millis(n.at);
+        let (starts_after, lasts) = match row.window {
+            Some((start, end)) => (Some(start - at), end.map(|end| end - start)),
+            None => (None, None),
+        };
         self.tx
             .prepare_cached(
                 "INSERT INTO notifications (seq, at, event, rule_id, recipient_type, recipients, recipient_ids,
-                     request_id, critical, role, principal, starts_at, ends_at, justification, detail, subject, body)
+                     request_id, critical, role, principal, starts_after, lasts, justification, detail, subject, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?
             .execute(params![
                 seq,
-                to_millis(n.at),
-                self.word_id(Dictionary::Texts, &n.event)?,
-                words(n.rule_id.as_deref())?,
-                self.word_id(Dictionary::Texts, &n.recipient_type)?,
-                self.pack_words(Dictionary::Texts, n.recipients.iter().map(String::as_str))?,
-                self.pack_words(Dictionary::Texts, n.recipient_ids.iter().map(String::as_str))?,
+                at,
+                row.event,
+                row.rule_id,
+                row.recipient_type,
+                row.recipients,
+                row.recipient_ids,
                 key(n.request_id.as_deref()),
                 n.critical,
-                role,
-                principal,
-                starts_at,
-                ends_at,
-                justification,
-                detail,
-                subject,
-                body,
+                row.role,
+                row.principal,
+                starts_after,
+                lasts,
+                row.justification,
+                row.detail,
+                row.subject,
+                row.body,
             ])?;
         Ok(())
+    }
+
+    /// What a message's row holds but its number, time, request and criticality: its words as
+    /// numbers in `texts`, a letter's window in milliseconds since the epoch.
+    pub(super) fn message_row<'n>(&self, n: &Outgoing<'n>) -> rusqlite::Result<MessageRow<'n>> {
+        let words = |text: Option<&str>| text.map(|t| self.word_id(Dictionary::Texts, t)).transpose();
+        let mut row = MessageRow {
+            event: self.word_id(Dictionary::Texts, &n.event)?,
+            rule_id: words(n.rule_id.as_deref())?,
+            recipient_type: self.word_id(Dictionary::Texts, &n.recipient_type)?,
+            recipients: self.pack_words(Dictionary::Texts, n.recipients.iter().map(String::as_str))?,
+            recipient_ids: self.pack_words(Dictionary::Texts, n.recipient_ids.iter().map(String::as_str))?,
+            role: None,
+            principal: None,
+            window: None,
+            justification: None,
+            detail: None,
+            subject: None,
+            body: None,
+        };
+        match n.content {
+            Content::Letter(letter) => {
+                row.role = words(Some(&letter.role))?;
+                row.principal = words(Some(&letter.principal))?;
+                match &letter.detail {
+                    // Kept as its parts when the store's milliseconds hold its times exactly.
+                    Detail::Window { start, end, justification: why }
+                        if [Some(n.at), Some(*start), *end]
+                            .into_iter()
+                            .flatten()
+                            .all(|t| from_millis(to_millis(t)) == t) =>
+                    {
+                        row.window = Some((to_millis(*start), end.map(to_millis)));
+                        row.justification = words(why.as_deref())?;
+                    }
+                    other => row.detail = Some(other.render()),
+                }
+            }
+            Content::Given { subject, body } => {
+                (row.subject, row.body) = (Some(subject.as_str()), Some(body.as_str()));
+            }
+        }
+        Ok(row)
     }
 
     /// The outbox, oldest first, from `since`: each message rendered as it was sent.
     pub fn notifications(&self, since: Option<Timestamp>) -> rusqlite::Result<Vec<Notification>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT seq, at, event, rule_id, recipient_type, recipients, recipient_ids, request_id, critical,
-                    role, principal, starts_at, ends_at, justification, detail, subject, body
+                    role, principal, starts_after, lasts, justification, detail, subject, body
              FROM notifications WHERE ?1 IS NULL OR at >= ?1 ORDER BY seq",
         )?;
         let mut rows = stmt.query([since.map(to_millis)])?;
@@ -218,14 +243,17 @@ impl Tx<'_> {
             let event = self.word(Dictionary::Texts, r.get(2)?)?;
             let recipient_type = self.word(Dictionary::Texts, r.get(4)?)?;
             let request_id = opt_id(r, 7)?;
+            let at: i64 = r.get(1)?;
             let (subject, body) = match (r.get::<_, Option<String>>(15)?, r.get::<_, Option<String>>(16)?) {
                 (Some(subject), Some(body)) => (subject, body),
                 _ => {
                     let event = Event::parse(&event).ok_or_else(|| damaged("a notification's event"))?;
                     let detail = match r.get::<_, Option<i64>>(11)? {
-                        Some(start) => Detail::Window {
-                            start: from_millis(start),
-                            end: r.get::<_, Option<i64>>(12)?.map(from_millis),
+                        Some(after) => Detail::Window {
+                            start: from_millis(at.saturating_add(after)),
+                            end: r
+                                .get::<_, Option<i64>>(12)?
+                                .map(|lasts| from_millis(at.saturating_add(after).saturating_add(lasts))),
                             justification: self.word_opt(Dictionary::Texts, r.get(13)?)?,
                         },
                         None => Detail::Text(r.get::<_, Option<String>>(14)?.unwrap_or_default()),
@@ -239,7 +267,7 @@ impl Tx<'_> {
             };
             out.push(Notification {
                 seq: r.get(0)?,
-                at: from_millis(r.get(1)?),
+                at: from_millis(at),
                 event: event.to_string(),
                 rule_id: self.word_opt(Dictionary::Texts, r.get(3)?)?,
                 recipient_type: recipient_type.to_string(),
@@ -253,4 +281,21 @@ impl Tx<'_> {
         }
         Ok(out)
     }
+}
+
+/// A message's row as `Tx::message_row` makes it.
+pub(super) struct MessageRow<'n> {
+    pub event: i64,
+    pub rule_id: Option<i64>,
+    pub recipient_type: i64,
+    pub recipients: Vec<u8>,
+    pub recipient_ids: Vec<u8>,
+    pub role: Option<i64>,
+    pub principal: Option<i64>,
+    /// A letter's window (start, end) in milliseconds since the epoch.
+    pub window: Option<(i64, Option<i64>)>,
+    pub justification: Option<i64>,
+    pub detail: Option<String>,
+    pub subject: Option<&'n str>,
+    pub body: Option<&'n str>,
 }

@@ -17,7 +17,7 @@ use super::keys::key_value;
 use super::{Tx, cache};
 use crate::model::audit::{AuditRecord, AuditTarget};
 use crate::model::mail::{Content, Letter, Outgoing};
-use crate::model::time::from_millis;
+use crate::model::time::{from_millis, to_millis};
 use crate::model::{
     Action, AssignmentType, ExpirationType, MemberType, RequestKind, ScheduleState, Status, Surface,
     TraceStep,
@@ -310,7 +310,7 @@ impl Tx<'_> {
                 request_id,
                 critical: r.get(10)?,
             };
-            self.insert_notification_numbered(Some(r.get(0)?), &message)?;
+            self.insert_message_10(r.get(0)?, &message)?;
         }
         Ok(())
     }
@@ -333,8 +333,65 @@ impl Tx<'_> {
                 request_id: r.get(7)?,
                 targets: list::<AuditTarget>(&r.get::<_, String>(8)?),
             };
-            self.insert_audit_numbered(Some(row.seq), &row)?;
+            self.insert_audit_10(&row)?;
         }
+        Ok(())
+    }
+
+    /// Writes a message as schema 10 keeps it: its window in milliseconds since the epoch.
+    fn insert_message_10(&self, seq: i64, n: &Outgoing<'_>) -> rusqlite::Result<()> {
+        let row = self.message_row(n)?;
+        let (starts_at, ends_at) = match row.window {
+            Some((start, end)) => (Some(start), end),
+            None => (None, None),
+        };
+        self.tx
+            .prepare_cached(
+                "INSERT INTO notifications (seq, at, event, rule_id, recipient_type, recipients, recipient_ids,
+                     request_id, critical, role, principal, starts_at, ends_at, justification, detail, subject, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            )?
+            .execute(rusqlite::params![
+                seq,
+                to_millis(n.at),
+                row.event,
+                row.rule_id,
+                row.recipient_type,
+                row.recipients,
+                row.recipient_ids,
+                key_value(n.request_id.as_deref()),
+                n.critical,
+                row.role,
+                row.principal,
+                starts_at,
+                ends_at,
+                row.justification,
+                row.detail,
+                row.subject,
+                row.body,
+            ])?;
+        Ok(())
+    }
+
+    /// Writes an audit row as schema 10 keeps it: its result as text.
+    fn insert_audit_10(&self, a: &AuditRecord) -> rusqlite::Result<()> {
+        let words = self.audit_words(a)?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO audit (seq, at, actor_id, activity, category, result, reason, request_id, targets)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(rusqlite::params![
+                a.seq,
+                to_millis(a.at),
+                words.actor,
+                words.activity,
+                words.category,
+                a.result,
+                words.reason,
+                key_value(a.request_id.as_deref()),
+                words.targets,
+            ])?;
         Ok(())
     }
 

@@ -11,6 +11,7 @@ mod azure;
 mod azure_roles;
 mod cache;
 mod codes;
+mod compact;
 mod directory;
 mod fork;
 mod groups;

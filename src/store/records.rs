@@ -15,9 +15,9 @@ use crate::model::{
 };
 
 const REQUEST_COLUMNS: &str = "id, surface, kind, action, status, principal_id, role_definition_id, \
-     directory_scope_id, app_scope_id, justification, has_schedule_info, start_at, expiration_type, \
+     directory_scope_id, app_scope_id, justification, has_schedule_info, start_after, expiration_type, \
      expiration_end, expiration_duration, ticket_number, ticket_system, target_schedule_id, approval_id, \
-     created_at, completed_at, created_by, activated_using, canceled_at, trace, ticket_approver_id, \
+     created_at, completed_after, created_by, activated_using, canceled_at, trace, ticket_approver_id, \
      ticket_submitter_id, created_by_app";
 
 /// The statements of `pending_requests_for`, one per status waiting for a decision (codes.rs).
@@ -33,11 +33,16 @@ static PENDING: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
 
 impl Tx<'_> {
     fn request_from_row(&self, r: &Row<'_>) -> rusqlite::Result<ScheduleRequest> {
+        let created_at: i64 = r.get(19)?;
+        // Kept as the milliseconds after the request's creation (schema version 12).
+        let after_creation = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
+            Ok(r.get::<_, Option<i64>>(i)?.map(|offset| from_millis(created_at.saturating_add(offset))))
+        };
         let has_schedule: bool = r.get(10)?;
         let schedule_info = if has_schedule {
             let duration: Option<String> = r.get(14)?;
             Some(ScheduleInfo {
-                start: r.get::<_, Option<i64>>(11)?.map(from_millis),
+                start: after_creation(11)?,
                 expiration: Expiration {
                     kind: opt_coded(r, 12)?.unwrap_or(ExpirationType::NotSpecified),
                     end: r.get::<_, Option<i64>>(13)?.map(from_millis),
@@ -58,7 +63,7 @@ impl Tx<'_> {
             role_definition_id: id(r, 6)?,
             directory_scope_id: opt_id(r, 7)?,
             app_scope_id: opt_id(r, 8)?,
-            justification: r.get(9)?,
+            justification: self.word_opt(Dictionary::Texts, r.get(9)?)?,
             schedule_info,
             ticket_info: TicketInfo {
                 number: r.get(15)?,
@@ -69,8 +74,8 @@ impl Tx<'_> {
             is_validation_only: false,
             target_schedule_id: opt_ref(r, 17, &own)?,
             approval_id: opt_id(r, 18)?,
-            created_at: from_millis(r.get(19)?),
-            completed_at: r.get::<_, Option<i64>>(20)?.map(from_millis),
+            created_at: from_millis(created_at),
+            completed_at: after_creation(20)?,
             created_by: opt_ref(r, 21, &principal)?.unwrap_or_default(),
             created_by_app: r.get(27)?,
             activated_using: opt_id(r, 22)?,
@@ -158,6 +163,7 @@ pub struct RequestQuery<'a> {
 impl Tx<'_> {
     pub fn insert_request(&self, q: &ScheduleRequest) -> rusqlite::Result<()> {
         let s = q.schedule_info.as_ref();
+        let created_at = to_millis(q.created_at);
         self.tx
             .prepare_cached(&format!(
                 "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)"
@@ -172,9 +178,9 @@ impl Tx<'_> {
                 Key(&q.role_definition_id),
                 key(q.directory_scope_id.as_deref()),
                 key(q.app_scope_id.as_deref()),
-                q.justification,
+                q.justification.as_deref().map(|j| self.word_id(Dictionary::Texts, j)).transpose()?,
                 s.is_some(),
-                s.and_then(|s| s.start).map(to_millis),
+                s.and_then(|s| s.start).map(|t| to_millis(t) - created_at),
                 s.map(|s| C(s.expiration.kind)),
                 s.and_then(|s| s.expiration.end).map(to_millis),
                 s.and_then(|s| s.expiration.duration).map(|d| d.to_string()),
@@ -182,8 +188,8 @@ impl Tx<'_> {
                 q.ticket_info.system,
                 reference(q.target_schedule_id.as_deref(), &q.id),
                 key(q.approval_id.as_deref()),
-                to_millis(q.created_at),
-                q.completed_at.map(to_millis),
+                created_at,
+                q.completed_at.map(|t| to_millis(t) - created_at),
                 reference(Some(&q.created_by), &q.principal_id),
                 key(q.activated_using.as_deref()),
                 q.canceled_at.map(to_millis),
@@ -198,21 +204,22 @@ impl Tx<'_> {
     /// Rewrites a request's mutable fields (status, times, schedule, trace).
     pub fn update_request(&self, q: &ScheduleRequest) -> rusqlite::Result<()> {
         let s = q.schedule_info.as_ref();
+        let created_at = to_millis(q.created_at);
         self.tx
             .prepare_cached(
-                "UPDATE requests SET status = ?2, completed_at = ?3, canceled_at = ?4, target_schedule_id = ?5,
-                 approval_id = ?6, has_schedule_info = ?7, start_at = ?8, trace = ?9
+                "UPDATE requests SET status = ?2, completed_after = ?3, canceled_at = ?4, target_schedule_id = ?5,
+                 approval_id = ?6, has_schedule_info = ?7, start_after = ?8, trace = ?9
                  WHERE id = ?1",
             )?
             .execute(params![
                 Key(&q.id),
                 C(q.status),
-                q.completed_at.map(to_millis),
+                q.completed_at.map(|t| to_millis(t) - created_at),
                 q.canceled_at.map(to_millis),
                 reference(q.target_schedule_id.as_deref(), &q.id),
                 key(q.approval_id.as_deref()),
                 s.is_some(),
-                s.and_then(|s| s.start).map(to_millis),
+                s.and_then(|s| s.start).map(|t| to_millis(t) - created_at),
                 self.pack_trace(&q.trace)?,
             ])?;
         Ok(())
@@ -362,20 +369,44 @@ impl Tx<'_> {
     }
 }
 
+/// An audit row's words as `Tx::audit_words` numbers them.
+pub(super) struct AuditWords {
+    pub actor: i64,
+    pub activity: i64,
+    pub category: i64,
+    pub reason: Option<i64>,
+    pub targets: Vec<u8>,
+}
+
+/// An audit row's result as the store keeps it (schema version 12): its position here.
+pub(super) const AUDIT_RESULTS: [&str; 2] = ["success", "failure"];
+
+fn audit_result_code(result: &str) -> rusqlite::Result<i64> {
+    AUDIT_RESULTS.iter().position(|r| *r == result).map(|p| p as i64).ok_or_else(|| {
+        rusqlite::Error::ToSqlConversionFailure(
+            format!("an audit result is success or failure, not {result:?}").into(),
+        )
+    })
+}
+
+fn audit_result_word(code: i64) -> rusqlite::Result<&'static str> {
+    usize::try_from(code)
+        .ok()
+        .and_then(|c| AUDIT_RESULTS.get(c))
+        .copied()
+        .ok_or_else(|| damaged("an audit row's result"))
+}
+
 impl Tx<'_> {
     /// Writes an audit row: its actor, words, reason and targets as numbers in `audit_texts`
-    /// (each target as its JSON), its result as plain text (what a refusal's row is found by).
+    /// (each target as its JSON), its result as a code (`AUDIT_RESULTS`).
     pub fn insert_audit(&self, a: &AuditRecord) -> rusqlite::Result<()> {
         self.insert_audit_numbered(None, a)
     }
 
     /// Writes an audit row as number `seq`, or as the next number.
     pub(super) fn insert_audit_numbered(&self, seq: Option<i64>, a: &AuditRecord) -> rusqlite::Result<()> {
-        let word = |text: &str| self.word_id(Dictionary::Audit, text);
-        let mut targets = Vec::new();
-        for t in &a.targets {
-            push_varint(&mut targets, word(&serde_json::to_string(t).expect("a target serialises"))?);
-        }
+        let words = self.audit_words(a)?;
         self.tx
             .prepare_cached(
                 "INSERT INTO audit (seq, at, actor_id, activity, category, result, reason, request_id, targets)
@@ -384,15 +415,31 @@ impl Tx<'_> {
             .execute(params![
                 seq,
                 to_millis(a.at),
-                word(&a.actor_id)?,
-                word(&a.activity)?,
-                word(&a.category)?,
-                a.result,
-                a.reason.as_deref().map(word).transpose()?,
+                words.actor,
+                words.activity,
+                words.category,
+                audit_result_code(&a.result)?,
+                words.reason,
                 key(a.request_id.as_deref()),
-                targets,
+                words.targets,
             ])?;
         Ok(())
+    }
+
+    /// An audit row's words as numbers in `audit_texts`, its targets packed.
+    pub(super) fn audit_words(&self, a: &AuditRecord) -> rusqlite::Result<AuditWords> {
+        let word = |text: &str| self.word_id(Dictionary::Audit, text);
+        let mut targets = Vec::new();
+        for t in &a.targets {
+            push_varint(&mut targets, word(&serde_json::to_string(t).expect("a target serialises"))?);
+        }
+        Ok(AuditWords {
+            actor: word(&a.actor_id)?,
+            activity: word(&a.activity)?,
+            category: word(&a.category)?,
+            reason: a.reason.as_deref().map(word).transpose()?,
+            targets,
+        })
     }
 
     pub fn audit(&self, since: Option<Timestamp>) -> rusqlite::Result<Vec<AuditRecord>> {
@@ -417,7 +464,7 @@ impl Tx<'_> {
                 actor_id: word(r.get(2)?)?,
                 activity: word(r.get(3)?)?,
                 category: word(r.get(4)?)?,
-                result: r.get(5)?,
+                result: audit_result_word(r.get(5)?)?.to_string(),
                 reason: r.get::<_, Option<i64>>(6)?.map(word).transpose()?,
                 request_id: opt_id(r, 7)?,
                 targets,

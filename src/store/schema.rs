@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const APPLICATION_ID: i64 = 0x5049_4D4C;
 
 /// The schema version this pimlab writes. Bump it with an entry in `upgrade_from`.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -192,6 +192,9 @@ fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
         9 => super::lean::upgrade(tx),
         // 10 → 11: the check on `schedules.state` written as equalities (see `state_check`).
         10 => state_check(tx),
+        // 11 → 12: requests' justifications as numbers in `texts`, times that follow another of
+        // their row as offsets from it, the audit's result as a code (see `compact.rs`).
+        11 => super::compact::upgrade(tx),
         // No released version precedes 1: a store claiming one was not written by pimlab.
         _ => Err(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
@@ -221,7 +224,8 @@ mod tests {
     fn an_upgraded_store_checks_a_schedules_state_without_building_a_list() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
-        // Made a schema-10 store again: its check as 10 wrote it.
+        // Its schedules' check made as schema 10 wrote it (the step from 10 is the one under test;
+        // the whole chain from an older store runs in `tests/it/lean_store.rs`).
         conn.execute_batch("PRAGMA writable_schema = ON").unwrap();
         let version: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0)).unwrap();
         conn.execute(
@@ -237,7 +241,9 @@ mod tests {
         assert!(schedules_sql(&conn).contains(STATE_CHECK_10));
         assert!(insert_opcodes(&conn).iter().any(|op| op == "OpenEphemeral"), "10 builds the list");
 
-        migrate(&mut conn).unwrap();
+        let tx = conn.transaction().unwrap();
+        upgrade_from(&tx, 10).unwrap();
+        tx.commit().unwrap();
 
         assert!(schedules_sql(&conn).contains(STATE_CHECK_11));
         assert!(!insert_opcodes(&conn).iter().any(|op| op == "OpenEphemeral"));

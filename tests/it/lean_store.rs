@@ -68,6 +68,9 @@ fn layout(db: &Path) -> BTreeMap<String, String> {
 fn a_version_9_store_is_upgraded_and_prints_what_the_pimlab_that_made_it_printed() {
     let lab = Lab::v9();
     assert_eq!(version(&lab.db), 9, "the fixture is a schema-9 store");
+    let failures = count(&lab.db, "SELECT count(*) FROM audit WHERE result = 'failure'");
+    let justified = count(&lab.db, "SELECT count(*) FROM requests WHERE justification IS NOT NULL");
+    let windows = count(&lab.db, "SELECT count(*) FROM notifications WHERE instr(body, '\nFrom ') > 0");
     let transcript = v9_transcript();
     assert!(transcript.len() > 50, "the transcript has every command and every request's story");
     for (command, printed) in &transcript {
@@ -116,6 +119,21 @@ fn a_version_9_store_is_upgraded_and_prints_what_the_pimlab_that_made_it_printed
         let sql = format!("SELECT count(*) FROM {table} WHERE typeof({column}) <> 'blob'");
         assert_eq!(count(&lab.db, &sql), 0, "{table}.{column} is packed: {sql}");
     }
+    // Schema 12: a justification is a number in `texts`, a result a code, a window an offset.
+    assert!(failures > 0 && justified > 0, "the fixture has refusals and justifications");
+    assert_eq!(count(&lab.db, "SELECT count(*) FROM audit WHERE result = 1 /* failure */"), failures);
+    assert_eq!(count(&lab.db, "SELECT count(*) FROM audit WHERE typeof(result) <> 'integer'"), 0);
+    assert_eq!(
+        count(&lab.db, "SELECT count(*) FROM requests r JOIN texts t ON t.id = r.justification"),
+        justified,
+        "every justification is a number in texts"
+    );
+    assert!(windows > 0, "the fixture's mails name windows");
+    assert_eq!(
+        count(&lab.db, "SELECT count(*) FROM notifications WHERE starts_after IS NOT NULL"),
+        windows,
+        "every window is kept as its parts"
+    );
     let guid_text = "typeof(id) = 'text' AND id GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-*'";
     assert_eq!(
         count(&lab.db, &format!("SELECT count(*) FROM schedules WHERE {guid_text}")),

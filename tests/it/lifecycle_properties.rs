@@ -715,7 +715,7 @@ impl Lab {
         let count = |sql: &str| -> i64 { self.conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
         Dump {
             tables,
-            failures: count("SELECT count(*) FROM audit WHERE result = 'failure'"),
+            failures: count("SELECT count(*) FROM audit WHERE result = 1 /* failure */"),
             audit_rows: count("SELECT count(*) FROM audit"),
         }
     }
@@ -1016,7 +1016,7 @@ fn dump_queries(conn: &rusqlite::Connection) -> Vec<(String, String)> {
                 .map(|c| format!("ifnull(iif(typeof(\"{c}\") = 'blob', hex(\"{c}\"), \"{c}\"), 'NULL')"))
                 .collect::<Vec<_>>()
                 .join(" || ' | ' || ");
-            let filter = if table == "audit" { " WHERE result <> 'failure'" } else { "" };
+            let filter = if table == "audit" {  " WHERE result <> 1 /* failure */" } else { "" };
             let without_rowid = conn
                 .prepare(&format!("SELECT rowid FROM \"{table}\" LIMIT 0"))
                 .is_err();

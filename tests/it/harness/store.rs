@@ -115,7 +115,12 @@ pub fn audit_rows(conn: &rusqlite::Connection) -> Vec<AuditRow> {
                 actor: word(r.get(2)?),
                 activity: word(r.get(3)?),
                 category: word(r.get(4)?),
-                result: r.get(5)?,
+                // Kept as a code (schema version 12).
+                result: match r.get::<_, i64>(5)? {
+                    0 => "success".to_string(),
+                    1 => "failure".to_string(),
+                    other => panic!("audit result code {other}"),
+                },
                 reason: r.get::<_, Option<i64>>(6)?.map(word),
                 request_id: spelled_id(r.get_ref(7)?),
                 targets: varints(&packed).into_iter().map(word).collect(),
@@ -164,5 +169,5 @@ pub fn varints(bytes: &[u8]) -> Vec<i64> {
 pub fn failure_audits(db: &Path) -> i64 {
     let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .expect("open the store read-only");
-    conn.query_row("SELECT count(*) FROM audit WHERE result = 'failure'", [], |r| r.get(0)).unwrap()
+    conn.query_row("SELECT count(*) FROM audit WHERE result = 1 /* failure */", [], |r| r.get(0)).unwrap()
 }
