@@ -199,7 +199,7 @@ pub fn role_definition(r: &RoleDefinition) -> Value {
         "templateId": r.template_id,
         "version": r.version,
         "rolePermissions": [{
-            "allowedResourceActions": r.allowed_resource_actions,
+            "allowedResourceActions": &*r.allowed_resource_actions,
             "condition": null,
         }],
     })

@@ -63,7 +63,7 @@ pub fn as_definition(r: &AzureRole) -> RoleDefinition {
         template_id: None,
         version: None,
         allowed_resource_actions: r.permissions.iter().flat_map(|p| p.actions.iter().cloned()).collect(),
-        inherits_permissions_from: Vec::new(),
+        inherits_permissions_from: Default::default(),
     }
 }
 

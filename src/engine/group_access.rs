@@ -74,8 +74,8 @@ pub(crate) fn access_definition(access: GroupAccess, group: &DirectoryObject) ->
         is_privileged: group.is_assignable_to_role,
         template_id: None,
         version: None,
-        allowed_resource_actions: Vec::new(),
-        inherits_permissions_from: Vec::new(),
+        allowed_resource_actions: Default::default(),
+        inherits_permissions_from: Default::default(),
     }
 }
 

@@ -90,8 +90,8 @@ impl Engine {
                 is_privileged: false,
                 template_id: Some(id.clone()),
                 version: None,
-                allowed_resource_actions: new.allowed_resource_actions.clone(),
-                inherits_permissions_from: Vec::new(),
+                allowed_resource_actions: new.allowed_resource_actions.clone().into(),
+                inherits_permissions_from: Default::default(),
             };
             insert_role_with_default_policy(tx, ctx, &role)?;
             let about = About::Targets(vec![target(&role)]);
@@ -137,7 +137,7 @@ impl Engine {
             }
             if let Some(a) = change.allowed_resource_actions {
                 check_actions(&a)?;
-                r.allowed_resource_actions = a;
+                r.allowed_resource_actions = a.into();
             }
             if let Some(e) = change.is_enabled {
                 r.is_enabled = e;

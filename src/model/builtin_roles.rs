@@ -941,7 +941,7 @@ mod tests {
             template_id: None,
             version: None,
             allowed_resource_actions: actions.iter().map(|a| a.to_string()).collect(),
-            inherits_permissions_from: Vec::new(),
+            inherits_permissions_from: Default::default(),
         };
         for (actions, assignable) in [
             (&["microsoft.directory/users/password/update"][..], true),

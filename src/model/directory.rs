@@ -1,6 +1,7 @@
 //! Directory objects: users, groups, service principals, administrative units, and role definitions.
 
 use super::time::Timestamp;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PrincipalKind {
@@ -77,6 +78,8 @@ pub struct RoleDefinition {
     pub is_privileged: bool,
     pub template_id: Option<String>,
     pub version: Option<String>,
-    pub allowed_resource_actions: Vec<String>,
-    pub inherits_permissions_from: Vec<String>,
+    /// Shared: the store's cache hands out a role on every request, and a built-in role has
+    /// dozens of actions.
+    pub allowed_resource_actions: Arc<[String]>,
+    pub inherits_permissions_from: Arc<[String]>,
 }

@@ -52,7 +52,7 @@ impl Tx<'_> {
             ))?
             .execute(params![
                 s.id,
-                Key(&s.approval_id),
+                Key::new(&s.approval_id),
                 s.stage,
                 s.status.as_str(),
                 s.review_result.as_str(),
@@ -73,7 +73,7 @@ impl Tx<'_> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {STEP_COLUMNS} FROM approval_steps WHERE approval_id = ?1 ORDER BY stage"
         ))?;
-        stmt.query_map([Key(&approval_id.to_ascii_lowercase())], step_from_row)?.collect()
+        stmt.query_map([Key::new(&approval_id.to_ascii_lowercase())], step_from_row)?.collect()
     }
 
     /// Steps an approver decided at or after `since`, in the order they were decided: the

@@ -46,8 +46,8 @@ fn role_from_row(r: &Row<'_>) -> rusqlite::Result<RoleDefinition> {
         is_privileged: r.get(5)?,
         template_id: r.get(6)?,
         version: r.get(7)?,
-        allowed_resource_actions: serde_json::from_str(&actions).unwrap_or_default(),
-        inherits_permissions_from: serde_json::from_str(&inherits).unwrap_or_default(),
+        allowed_resource_actions: serde_json::from_str::<Vec<String>>(&actions).unwrap_or_default().into(),
+        inherits_permissions_from: serde_json::from_str::<Vec<String>>(&inherits).unwrap_or_default().into(),
     })
 }
 
@@ -97,14 +97,14 @@ impl Tx<'_> {
     }
 
     pub fn object(&self, id: &str) -> rusqlite::Result<Option<DirectoryObject>> {
-        let key = id.to_ascii_lowercase();
+        let key = lower_case(id);
         self.remembered(
             |c| &mut c.objects,
-            key.clone(),
+            &key,
             || {
                 self.tx
                     .prepare_cached(&format!("SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE id = ?1"))?
-                    .query_row([&key], object_from_row)
+                    .query_row([&*key], object_from_row)
                     .optional()
             },
         )
@@ -115,7 +115,7 @@ impl Tx<'_> {
     pub fn objects_named(&self, name: &str) -> rusqlite::Result<Vec<DirectoryObject>> {
         self.remembered(
             |c| &mut c.object_names,
-            name.to_string(),
+            name,
             || {
                 let mut stmt = self.tx.prepare_cached(&format!(
                     "SELECT {OBJECT_COLUMNS} FROM directory_objects
@@ -161,7 +161,7 @@ impl Tx<'_> {
             "SELECT principal_id FROM schedules WHERE {} AND directory_scope_id = ?1 AND role_definition_id = ?2",
             super::groups::PIM_MEMBERSHIP
         ))?;
-        for found in stmt.query_map(params![Key(container), Key(relation)], |r| id(r, 0))? {
+        for found in stmt.query_map(params![Key::new(container), Key::new(relation)], |r| id(r, 0))? {
             ids.push(found?);
         }
         ids.sort();
@@ -183,7 +183,7 @@ impl Tx<'_> {
             "SELECT directory_scope_id FROM schedules WHERE {} AND principal_id = ?1 AND role_definition_id = 'member'",
             super::groups::PIM_MEMBERSHIP
         ))?;
-        for found in stmt.query_map([Key(member)], |r| opt_id(r, 0))? {
+        for found in stmt.query_map([Key::new(member)], |r| opt_id(r, 0))? {
             // A membership schedule always has its group as its scope.
             ids.extend(found?);
         }
@@ -207,21 +207,21 @@ impl Tx<'_> {
                 r.is_privileged,
                 r.template_id,
                 r.version,
-                serde_json::to_string(&r.allowed_resource_actions).unwrap_or_default(),
-                serde_json::to_string(&r.inherits_permissions_from).unwrap_or_default(),
+                serde_json::to_string(&*r.allowed_resource_actions).unwrap_or_default(),
+                serde_json::to_string(&*r.inherits_permissions_from).unwrap_or_default(),
             ])?;
         Ok(())
     }
 
     pub fn role(&self, id: &str) -> rusqlite::Result<Option<RoleDefinition>> {
-        let key = id.to_ascii_lowercase();
+        let key = lower_case(id);
         self.remembered(
             |c| &mut c.roles,
-            key.clone(),
+            &key,
             || {
                 self.tx
                     .prepare_cached(&format!("SELECT {ROLE_COLUMNS} FROM role_definitions WHERE id = ?1"))?
-                    .query_row([&key], role_from_row)
+                    .query_row([&*key], role_from_row)
                     .optional()
             },
         )
@@ -231,7 +231,7 @@ impl Tx<'_> {
         // NOCASE folds ASCII letters only, as this key does.
         self.remembered(
             |c| &mut c.role_names,
-            name.to_ascii_lowercase(),
+            &name.to_ascii_lowercase(),
             || {
                 self.tx
                     .prepare_cached(&format!(
@@ -262,7 +262,7 @@ impl Tx<'_> {
                 r.display_name,
                 r.description,
                 r.is_enabled,
-                serde_json::to_string(&r.allowed_resource_actions).unwrap_or_default(),
+                serde_json::to_string(&*r.allowed_resource_actions).unwrap_or_default(),
             ])?;
         Ok(())
     }
@@ -278,5 +278,14 @@ impl Tx<'_> {
         self.tx.execute("DELETE FROM policies WHERE role_definition_id = ?1", [id])?;
         self.tx.execute("DELETE FROM role_definitions WHERE id = ?1", [id])?;
         Ok(())
+    }
+}
+
+/// `id` in lower case, borrowed when it already is (as every id pimlab makes is): the caches' keys.
+fn lower_case(id: &str) -> std::borrow::Cow<'_, str> {
+    if id.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(id.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(id)
     }
 }

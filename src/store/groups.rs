@@ -33,7 +33,7 @@ impl Tx<'_> {
                 "SELECT 1 FROM schedules WHERE {PIM_MEMBERSHIP}
                  AND directory_scope_id = ?1 AND principal_id = ?2 AND role_definition_id = ?3 LIMIT 1"
             ))?
-            .query_row(params![Key(group), Key(member), Key(relation)], |_| Ok(()))
+            .query_row(params![Key::new(group), Key::new(member), Key::new(relation)], |_| Ok(()))
             .optional()?
             .is_some())
     }

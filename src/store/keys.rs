@@ -17,22 +17,32 @@
 use rusqlite::ToSql;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 
-/// An id to bind: a GUID's 16 bytes, or the text.
+/// An id to bind: a GUID's 16 bytes, or the text. The bytes are worked out once, when the key is
+/// made, so that binding borrows them rather than allocating a blob per statement.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Key<'a>(pub(super) &'a str);
+pub(super) struct Key<'a> {
+    text: &'a str,
+    guid: Option<[u8; 16]>,
+}
+
+impl<'a> Key<'a> {
+    pub(super) fn new(text: &'a str) -> Self {
+        Key { text, guid: guid_bytes(text) }
+    }
+}
 
 impl ToSql for Key<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match guid_bytes(self.0) {
-            Some(bytes) => ToSqlOutput::Owned(rusqlite::types::Value::Blob(bytes.to_vec())),
-            None => ToSqlOutput::Borrowed(ValueRef::Text(self.0.as_bytes())),
-        })
+        Ok(ToSqlOutput::Borrowed(match &self.guid {
+            Some(bytes) => ValueRef::Blob(bytes),
+            None => ValueRef::Text(self.text.as_bytes()),
+        }))
     }
 }
 
 /// An optional id to bind.
 pub(super) fn key(id: Option<&str>) -> Option<Key<'_>> {
-    id.map(Key)
+    id.map(Key::new)
 }
 
 /// An id that is most often the row's own (a request's schedule is the request's id, a request
@@ -55,7 +65,7 @@ impl ToSql for Ref<'_> {
 
 /// `id` as a [`Ref`] from a row whose own id is `own`.
 pub(super) fn reference<'a>(id: Option<&'a str>, own: &str) -> Option<Ref<'a>> {
-    id.map(|id| if id == own { Ref::Own } else { Ref::Other(Key(id)) })
+    id.map(|id| if id == own { Ref::Own } else { Ref::Other(Key::new(id)) })
 }
 
 /// The optional id in column `i` of a row whose own id is `own` (see [`Ref`]).
@@ -190,11 +200,11 @@ mod tests {
     fn an_id_goes_in_and_comes_out_the_same() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         for text in ["729827e3-9c14-49f7-bb1b-9608f156bbb8", "member", "/administrativeUnits/x"] {
-            let back: Id = conn.query_row("SELECT ?1", [Key(text)], |r| r.get(0)).unwrap();
+            let back: Id = conn.query_row("SELECT ?1", [Key::new(text)], |r| r.get(0)).unwrap();
             assert_eq!(back.0, text);
         }
         let kind: String = conn
-            .query_row("SELECT typeof(?1)", [Key("729827e3-9c14-49f7-bb1b-9608f156bbb8")], |r| r.get(0))
+            .query_row("SELECT typeof(?1)", [Key::new("729827e3-9c14-49f7-bb1b-9608f156bbb8")], |r| r.get(0))
             .unwrap();
         assert_eq!(kind, "blob");
     }

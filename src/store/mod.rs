@@ -422,16 +422,16 @@ impl Tx<'_> {
     /// and remembered (see `cache.rs` for when entries are dropped).
     fn remembered<T: Clone>(
         &self,
-        pick: fn(&mut cache::Caches) -> &mut std::collections::HashMap<String, T>,
-        key: String,
+        pick: fn(&mut cache::Caches) -> &mut cache::HashMap<String, T>,
+        key: &str,
         load: impl FnOnce() -> rusqlite::Result<T>,
     ) -> rusqlite::Result<T> {
-        if let Some(found) = pick(&mut *self.caches()?).get(&key) {
+        if let Some(found) = pick(&mut *self.caches()?).get(key) {
             return Ok(found.clone());
         }
         // The cache is not borrowed while `load` runs: loading may read other cached rows.
         let found = load()?;
-        pick(&mut *self.caches()?).insert(key, found.clone());
+        pick(&mut *self.caches()?).insert(key.to_string(), found.clone());
         Ok(found)
     }
 

@@ -53,7 +53,7 @@ impl Tx<'_> {
         let id = &policy.id;
         policy.rules = self.remembered(
             |c| &mut c.rules,
-            id.clone(),
+            id,
             || {
                 let mut stmt = self.tx.prepare_cached(
                     "SELECT rule_id, body FROM policy_rules WHERE policy_id = ?1 ORDER BY position",
@@ -99,7 +99,7 @@ impl Tx<'_> {
     ) -> rusqlite::Result<Option<Policy>> {
         let role_id = role_id.to_ascii_lowercase();
         let key = format!("{surface}\u{0}{scope_id}\u{0}{role_id}");
-        self.remembered(|c| &mut c.policies, key, || {
+        self.remembered(|c| &mut c.policies, &key, || {
             let mut found = self
                 .tx
                 .prepare_cached(&format!(

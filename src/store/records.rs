@@ -169,13 +169,13 @@ impl Tx<'_> {
                 "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)"
             ))?
             .execute(params![
-                Key(&q.id),
+                Key::new(&q.id),
                 C(q.surface),
                 C(q.kind),
                 C(q.action),
                 C(q.status),
-                Key(&q.principal_id),
-                Key(&q.role_definition_id),
+                Key::new(&q.principal_id),
+                Key::new(&q.role_definition_id),
                 key(q.directory_scope_id.as_deref()),
                 key(q.app_scope_id.as_deref()),
                 q.justification.as_deref().map(|j| self.word_id(Dictionary::Texts, j)).transpose()?,
@@ -212,7 +212,7 @@ impl Tx<'_> {
                  WHERE id = ?1",
             )?
             .execute(params![
-                Key(&q.id),
+                Key::new(&q.id),
                 C(q.status),
                 q.completed_at.map(|t| to_millis(t) - created_at),
                 q.canceled_at.map(to_millis),
@@ -229,7 +229,7 @@ impl Tx<'_> {
     pub fn set_request_client_name(&self, id: &str, name: &str) -> rusqlite::Result<()> {
         self.tx
             .prepare_cached("UPDATE requests SET client_name = ?2 WHERE id = ?1")?
-            .execute(params![Key(id), name])?;
+            .execute(params![Key::new(id), name])?;
         Ok(())
     }
 
@@ -245,7 +245,7 @@ impl Tx<'_> {
         Ok(self
             .tx
             .prepare_cached("SELECT client_name FROM requests WHERE id = ?1")?
-            .query_row([Key(id)], |r| r.get::<_, Option<String>>(0))
+            .query_row([Key::new(id)], |r| r.get::<_, Option<String>>(0))
             .optional()?
             .flatten())
     }
@@ -253,7 +253,7 @@ impl Tx<'_> {
     pub fn request(&self, id: &str) -> rusqlite::Result<Option<ScheduleRequest>> {
         self.tx
             .prepare_cached(&format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1"))?
-            .query_row([Key(&id.to_ascii_lowercase())], |r| self.request_from_row(r))
+            .query_row([Key::new(&id.to_ascii_lowercase())], |r| self.request_from_row(r))
             .optional()
     }
 
@@ -321,10 +321,10 @@ impl Tx<'_> {
         let mut pending = Vec::new();
         for sql in PENDING.iter() {
             let mut stmt = self.tx.prepare_cached(sql)?;
-            let rows = stmt
-                .query_map(params![Key(principal_id), Key(role_id), C(kind), Key(scope)], |r| {
-                    self.request_from_row(r)
-                })?;
+            let rows = stmt.query_map(
+                params![Key::new(principal_id), Key::new(role_id), C(kind), Key::new(scope)],
+                |r| self.request_from_row(r),
+            )?;
             for row in rows {
                 pending.push(row?);
             }

@@ -95,11 +95,11 @@ impl Tx<'_> {
                 "INSERT INTO schedules ({SCHEDULE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
             ))?
             .execute(params![
-                Key(&s.id),
+                Key::new(&s.id),
                 C(s.surface),
                 C(s.kind),
-                Key(&s.principal_id),
-                Key(&s.role_definition_id),
+                Key::new(&s.principal_id),
+                Key::new(&s.role_definition_id),
                 key(s.directory_scope_id.as_deref()),
                 key(s.app_scope_id.as_deref()),
                 C(s.member_type),
@@ -126,7 +126,7 @@ impl Tx<'_> {
 
     /// Removes a schedule (an import replacing it with a file's version).
     pub fn delete_schedule(&self, id: &str) -> rusqlite::Result<()> {
-        self.tx.prepare_cached("DELETE FROM schedules WHERE id = ?1")?.execute([Key(id)])?;
+        self.tx.prepare_cached("DELETE FROM schedules WHERE id = ?1")?.execute([Key::new(id)])?;
         Ok(())
     }
 
@@ -148,7 +148,7 @@ impl Tx<'_> {
              WHERE id = ?1",
             )?
             .execute(params![
-                Key(id),
+                Key::new(id),
                 C(status),
                 C(state),
                 ended_at.map(to_millis),
@@ -160,7 +160,7 @@ impl Tx<'_> {
     pub fn schedule(&self, id: &str) -> rusqlite::Result<Option<Schedule>> {
         self.tx
             .prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = ?1"))?
-            .query_row([Key(id)], schedule_from_row)
+            .query_row([Key::new(id)], schedule_from_row)
             .optional()
     }
 
@@ -186,8 +186,10 @@ impl Tx<'_> {
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
              WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND state = ?4"
         ))?;
-        let rows =
-            stmt.query_map(params![Key(principal_id), Key(role_id), C(kind), C(state)], schedule_from_row)?;
+        let rows = stmt.query_map(
+            params![Key::new(principal_id), Key::new(role_id), C(kind), C(state)],
+            schedule_from_row,
+        )?;
         rows.collect::<rusqlite::Result<_>>().map(by_start)
     }
 
@@ -203,7 +205,7 @@ impl Tx<'_> {
              WHERE principal_id = ?1 AND state = 1 /* live */ AND surface = 0 /* directory */",
         )?;
         let mut rows: Vec<(i64, String, RequestKind, String)> = stmt
-            .query_map(params![Key(&principal_id.to_ascii_lowercase())], |r| {
+            .query_map(params![Key::new(&principal_id.to_ascii_lowercase())], |r| {
                 Ok((r.get(0)?, id(r, 1)?, coded(r, 2)?, id(r, 3)?))
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -319,7 +321,7 @@ impl Tx<'_> {
              WHERE role_definition_id = ?1 AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */
                AND coalesce(directory_scope_id, app_scope_id) = ?2"
         ))?;
-        stmt.query_map(params![Key(role_id), Key(scope)], schedule_from_row)?
+        stmt.query_map(params![Key::new(role_id), Key::new(scope)], schedule_from_row)?
             .collect::<rusqlite::Result<_>>()
             .map(by_start)
     }
@@ -334,7 +336,9 @@ impl Tx<'_> {
                AND coalesce(directory_scope_id, app_scope_id) = ?2",
         )?;
         let mut rows: Vec<(String, i64, String)> = stmt
-            .query_map(params![Key(role_id), Key(scope)], |r| Ok((id(r, 0)?, r.get(1)?, id(r, 2)?)))?
+            .query_map(params![Key::new(role_id), Key::new(scope)], |r| {
+                Ok((id(r, 0)?, r.get(1)?, id(r, 2)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         rows.sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
         Ok(rows.into_iter().map(|(principal, _, _)| principal).collect())
@@ -393,7 +397,7 @@ impl Tx<'_> {
         Ok(self
             .tx
             .prepare_cached("DELETE FROM schedules WHERE id = ?1 AND state <> 1 /* live */")?
-            .execute([Key(id)])?
+            .execute([Key::new(id)])?
             > 0)
     }
 
@@ -418,7 +422,7 @@ impl Tx<'_> {
     pub fn keep_schedule_forever(&self, id: &str) -> rusqlite::Result<()> {
         self.tx
             .prepare_cached("UPDATE schedules SET end_at = NULL, ended_at = NULL, expiration_type = 2 /* noExpiration */, expiration_end = NULL, expiration_duration = NULL, warn_14_at = NULL, warn_1_at = NULL WHERE id = ?1")?
-            .execute([Key(id)])?;
+            .execute([Key::new(id)])?;
         Ok(())
     }
 }
@@ -461,7 +465,7 @@ impl Tx<'_> {
         } else {
             "UPDATE schedules SET warn_1_at = NULL WHERE id = ?1"
         };
-        self.tx.prepare_cached(sql)?.execute([Key(id)])?;
+        self.tx.prepare_cached(sql)?.execute([Key::new(id)])?;
         Ok(())
     }
 }

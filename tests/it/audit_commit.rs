@@ -270,7 +270,7 @@ fn every_kind_of_write_leaves_exactly_its_audit_rows_in_order() {
     let role = NewRole {
         display_name: "Auditor".into(),
         description: None,
-        allowed_resource_actions: vec!["microsoft.directory/auditLogs/allProperties/read".into()],
+        allowed_resource_actions: ["microsoft.directory/auditLogs/allProperties/read".to_string()].into(),
         is_enabled: true,
         template_id: None,
     };

@@ -46,7 +46,7 @@ fn a_long_lived_engine_sees_a_role_and_a_user_another_process_added() {
     let new_role = NewRole {
         display_name: "Desk Auditor".into(),
         description: None,
-        allowed_resource_actions: vec!["microsoft.directory/users/standard/read".into()],
+        allowed_resource_actions: ["microsoft.directory/users/standard/read".to_string()].into(),
         is_enabled: true,
         template_id: None,
     };

@@ -47,7 +47,7 @@ impl Call<'_> {
             let mut v = view(r);
             if expand {
                 let mut parents = Vec::new();
-                for p in &r.inherits_permissions_from {
+                for p in r.inherits_permissions_from.iter() {
                     parents.push(view(&engine.role(p)?));
                 }
                 v["inheritsPermissionsFrom"] = Value::Array(parents);
@@ -84,7 +84,7 @@ impl Call<'_> {
             (Some(id), Some(_)) => {
                 let r = self.role_by_id(id)?;
                 let mut items = Vec::new();
-                for p in &r.inherits_permissions_from {
+                for p in r.inherits_permissions_from.iter() {
                     items.push(view(&self.engine.role(p)?));
                 }
                 self.collection(

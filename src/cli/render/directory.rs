@@ -70,7 +70,7 @@ pub(super) fn render(
                 r.is_built_in, r.is_privileged, r.is_enabled
             )?;
             writeln!(out, "  permissions:")?;
-            for a in &r.allowed_resource_actions {
+            for a in r.allowed_resource_actions.iter() {
                 writeln!(out, "    {a}")?;
             }
             holders(engine, names, eligible, active, out)

@@ -137,7 +137,7 @@ pub fn members(at: &At<'_>, item: &Value) -> Result<Vec<(&'static str, String)>,
 
 /// A custom directory role (`unifiedRoleDefinition`).
 pub fn role(at: &At<'_>, item: &Value) -> Result<RoleDefinition, ApiError> {
-    let actions = item["rolePermissions"]
+    let actions: Vec<String> = item["rolePermissions"]
         .as_array()
         .map(|ps| {
             ps.iter()
@@ -155,8 +155,8 @@ pub fn role(at: &At<'_>, item: &Value) -> Result<RoleDefinition, ApiError> {
         is_privileged: flag(item, "isPrivileged", false),
         template_id: optional_text(item, "templateId"),
         version: optional_text(item, "version"),
-        allowed_resource_actions: actions,
-        inherits_permissions_from: Vec::new(),
+        allowed_resource_actions: actions.into(),
+        inherits_permissions_from: Default::default(),
     })
 }
 
