@@ -7,6 +7,8 @@ mod editor;
 mod exchange;
 mod help_files;
 mod line;
+#[cfg(test)]
+mod plans;
 mod render;
 pub mod repl;
 pub mod scenario;

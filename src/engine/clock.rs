@@ -209,7 +209,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             .collect();
         let activity = Activity::RequestsPurged(purged.len());
         audit.push(Entry::new(tx, ctx, fidelity::SYSTEM_ACTOR, activity, About::Targets(targets))?);
-        tx.purge_steps()?;
+        tx.purge_steps(&purged)?;
     }
     let forgotten = tx.purge_schedules(ctx.now - days(fidelity::ENDED_SCHEDULE_RETENTION_DAYS))?;
     if forgotten > 0 {

@@ -133,11 +133,15 @@ impl Tx<'_> {
         stmt.query_map([to_millis(t)], step_from_row)?.collect()
     }
 
-    /// Forgets the steps of purged requests.
-    pub fn purge_steps(&self) -> rusqlite::Result<usize> {
-        self.tx
-            .prepare_cached("DELETE FROM approval_steps WHERE approval_id NOT IN (SELECT id FROM requests)")?
-            .execute([])
+    /// Forgets the steps of the requests `purged`, each found through its approval's key: asking
+    /// for the steps of no request left read every step at every purge.
+    pub fn purge_steps(&self, purged: &[String]) -> rusqlite::Result<usize> {
+        let mut stmt = self.tx.prepare_cached("DELETE FROM approval_steps WHERE approval_id = ?1")?;
+        let mut forgotten = 0;
+        for id in purged {
+            forgotten += stmt.execute([Key::new(id)])?;
+        }
+        Ok(forgotten)
     }
 
     /// Writes a message's inputs (a letter's names and detail, or a given subject and body): its

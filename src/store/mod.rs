@@ -25,6 +25,7 @@ mod rewind;
 mod rolling;
 mod schedules;
 mod schema;
+pub(crate) mod statement_log;
 mod texts;
 
 use crate::model::ErrorCode;
@@ -217,6 +218,7 @@ impl Store {
     }
 
     fn prepare(conn: Connection, path: Option<PathBuf>, shown: &str) -> Result<Store, StoreError> {
+        let conn = statement_log::logging(conn);
         let wrap = |source| StoreError::Sqlite { path: shown.to_string(), source };
         conn.busy_timeout(Duration::from_secs(60)).map_err(wrap)?;
         // The first read of the header tells us whether this is SQLite at all.

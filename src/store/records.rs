@@ -362,8 +362,11 @@ impl Tx<'_> {
     ) -> rusqlite::Result<Option<Timestamp>> {
         let created: Option<i64> =
             self.tx.prepare_cached("SELECT min(created_at) FROM requests")?.query_row([], |r| r.get(0))?;
-        let canceled: Option<i64> =
-            self.tx.prepare_cached("SELECT min(canceled_at) FROM requests")?.query_row([], |r| r.get(0))?;
+        let canceled: Option<i64> = self
+            .tx
+            // The condition lets SQLite use `requests_by_canceled`: it does not infer it from min().
+            .prepare_cached("SELECT min(canceled_at) FROM requests WHERE canceled_at IS NOT NULL")?
+            .query_row([], |r| r.get(0))?;
         let due = [created.map(|t| t + retention_ms), canceled.map(|t| t + canceled_retention_ms)];
         Ok(due.into_iter().flatten().min().map(from_millis))
     }

@@ -1630,6 +1630,25 @@ fn requests_are_purged_after_45_days_but_their_schedule_keeps_the_id() {
 }
 
 #[test]
+fn a_purged_requests_approval_steps_go_with_it_and_no_others() {
+    // The purge deletes the steps of the requests it purged, found by their approval's key
+    // (it once asked for the steps of no request left, reading every step at every purge).
+    let mut t = lab();
+    let alice = t.alice.clone();
+    t.make_eligible(&alice, USER_ADMIN);
+    t.require_approval(USER_ADMIN);
+    let old = t.activate(&alice, USER_ADMIN, hours(1)).unwrap();
+    assert!(!t.e.approval_steps(&old.id).unwrap().is_empty(), "the approval has its steps");
+    t.advance(days(40));
+    let recent = t.activate(&alice, USER_ADMIN, hours(1)).unwrap();
+    t.advance(days(5));
+    expect_err(t.e.request(&old.id, None), 404, "RoleAssignmentRequestNotFound");
+    assert!(t.e.approval_steps(&old.id).unwrap().is_empty(), "the purged request's steps are gone");
+    assert_eq!(t.request(&recent.id).id, recent.id);
+    assert!(!t.e.approval_steps(&recent.id).unwrap().is_empty(), "a kept request keeps its steps");
+}
+
+#[test]
 fn cancelled_requests_are_purged_30_days_after_cancellation() {
     let mut t = lab();
     let alice = t.alice.clone();
