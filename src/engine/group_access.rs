@@ -196,8 +196,7 @@ pub(crate) fn require_group_admin(
 
 /// Whether `principal` is `access` of the group now, outside PIM or through it.
 fn is_holder(tx: &Tx<'_>, group: &str, principal: &str, access: &str) -> Result<bool, ApiError> {
-    Ok(tx.has_direct_membership(group, principal, access)?
-        || tx.has_pim_membership(group, principal, access)?)
+    Ok(tx.is_group_holder(group, principal, access)?)
 }
 
 /// A group membership (or ownership) looked at before a change, to tell after it whether the

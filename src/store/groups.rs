@@ -25,6 +25,21 @@ impl Tx<'_> {
             .is_some())
     }
 
+    /// Whether `member` is a `relation` of `group` now, outside PIM or through it: the two
+    /// questions in one statement, asked before and after every change of a group assignment.
+    pub fn is_group_holder(&self, group: &str, member: &str, relation: &str) -> rusqlite::Result<bool> {
+        self.tx
+            .prepare_cached(&format!(
+                "SELECT EXISTS (SELECT 1 FROM memberships WHERE container_id = ?1 AND member_id = ?2 AND relation = ?3)
+                     OR EXISTS (SELECT 1 FROM schedules WHERE {PIM_MEMBERSHIP}
+                                  AND directory_scope_id = ?4 AND principal_id = ?5 AND role_definition_id = ?6)"
+            ))?
+            .query_row(
+                params![group, member, relation, Key::new(group), Key::new(member), Key::new(relation)],
+                |r| r.get(0),
+            )
+    }
+
     /// Whether a PIM for Groups assignment makes `member` a `relation` of `group` now.
     pub fn has_pim_membership(&self, group: &str, member: &str, relation: &str) -> rusqlite::Result<bool> {
         Ok(self

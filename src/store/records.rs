@@ -20,15 +20,17 @@ const REQUEST_COLUMNS: &str = "id, surface, kind, action, status, principal_id, 
      created_at, completed_after, created_by, activated_using, canceled_at, trace, ticket_approver_id, \
      ticket_submitter_id, created_by_app";
 
-/// The statements of `pending_requests_for`, one per status waiting for a decision (codes.rs).
-static PENDING: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
-    ["3 /* PendingAdminDecision */", "2 /* PendingApproval */"].map(|status| {
-        format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests
-             WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND status = {status}
-               AND coalesce(directory_scope_id, app_scope_id) = ?4"
-        )
-    })
+/// The statement of `pending_requests_for`. Its status condition is written as
+/// `requests_pending`'s, so SQLite may use that partial index: `status IN (...)` made it build a
+/// temporary b-tree for the list on every request, and a bound status cannot prove the index's
+/// condition.
+static PENDING: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests
+         WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3
+           AND (status = 3 /* PendingAdminDecision */ OR status = 2 /* PendingApproval */)
+           AND coalesce(directory_scope_id, app_scope_id) = ?4"
+    )
 });
 
 impl Tx<'_> {
@@ -312,23 +314,16 @@ impl Tx<'_> {
         role_id: &str,
         scope: &str,
     ) -> rusqlite::Result<Vec<ScheduleRequest>> {
-        // One statement per status, each naming its status as `requests_pending`'s condition does,
-        // so SQLite may use that partial index: `status IN (...)` made it build a temporary
-        // b-tree for the list on every request, and a bound status cannot prove the index's
-        // condition. The statuses go in alphabetical order, the order the rows came in when an
-        // index held every status (`PendingApprovalProvisioning`, which was asked for too, is no
-        // status a request is ever stored with).
-        let mut pending = Vec::new();
-        for sql in PENDING.iter() {
-            let mut stmt = self.tx.prepare_cached(sql)?;
-            let rows = stmt.query_map(
-                params![Key::new(principal_id), Key::new(role_id), C(kind), Key::new(scope)],
-                |r| self.request_from_row(r),
-            )?;
-            for row in rows {
-                pending.push(row?);
-            }
-        }
+        let mut stmt = self.tx.prepare_cached(&PENDING)?;
+        let mut pending = stmt
+            .query_map(params![Key::new(principal_id), Key::new(role_id), C(kind), Key::new(scope)], |r| {
+                self.request_from_row(r)
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        // The statuses in alphabetical order, each in the index's order, as the rows came when an
+        // index held every status (`PendingApprovalProvisioning`, asked for too then, is no status
+        // a request is ever stored with).
+        pending.sort_by_key(|q| q.status != Status::PendingAdminDecision);
         Ok(pending)
     }
 
