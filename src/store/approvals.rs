@@ -216,7 +216,7 @@ impl Tx<'_> {
                 match &letter.detail {
                     // Kept as its parts when the store's milliseconds hold its times exactly.
                     Detail::Window { start, end, justification: why }
-                        if [Some(n.at), Some(*start), *end]
+                        if [Some(*start), *end]
                             .into_iter()
                             .flatten()
                             .all(|t| from_millis(to_millis(t)) == t) =>

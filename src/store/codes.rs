@@ -1,5 +1,6 @@
 //! The closed vocabularies of requests and schedules (surface, kind, action, status, state,
-//! member type, assignment type, expiration type) as the store keeps them (schema version 10): a
+//! member type, assignment type, expiration type; schema version 10) and the audit's result
+//! (schema version 12) as the store keeps them: a
 //! small number, its place in the vocabulary's table below, instead of the word. The commonest
 //! value of each comes first: SQLite keeps 0 and 1 in no bytes at all, and any other code in one.
 //! The tables only ever grow at their end, as the numbers are in every store.
@@ -93,6 +94,33 @@ coded!(
         ExpirationType::NotSpecified,
     ]
 );
+
+/// An audit row's result. `AuditRecord` carries it as its word; the store keeps its code.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum AuditResult {
+    Success,
+    Failure,
+}
+
+impl AuditResult {
+    fn as_str(self) -> &'static str {
+        match self {
+            AuditResult::Success => "success",
+            AuditResult::Failure => "failure",
+        }
+    }
+
+    /// The result `word` names; an error naming it when it is neither.
+    pub(super) fn parse(word: &str) -> rusqlite::Result<Self> {
+        Self::TABLE.iter().copied().find(|r| r.word() == word).ok_or_else(|| {
+            rusqlite::Error::ToSqlConversionFailure(
+                format!("an audit result is success or failure, not {word:?}").into(),
+            )
+        })
+    }
+}
+
+coded!(AuditResult, "audit result", [AuditResult::Success, AuditResult::Failure]);
 
 /// A value bound as its code.
 #[derive(Debug, Clone, Copy)]
@@ -196,6 +224,7 @@ mod tests {
             ExpirationType::AfterDateTime,
             ExpirationType::AfterDuration,
         ]);
+        covers(&[AuditResult::Failure, AuditResult::Success]);
     }
 
     /// The numbers statements and schema.sql write as literals, each beside its word.
@@ -215,6 +244,8 @@ mod tests {
         assert_eq!(ScheduleState::Live.code(), 1);
         assert_eq!(AssignmentType::Assigned.code(), 1);
         assert_eq!(ExpirationType::NoExpiration.code(), 2);
+        assert_eq!(AuditResult::Success.code(), 0);
+        assert_eq!(AuditResult::Failure.code(), 1);
     }
 
     /// The views of schema.sql spell every code back as its word.

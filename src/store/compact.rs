@@ -13,6 +13,7 @@ use std::cell::RefCell;
 
 use rusqlite::Connection;
 
+use super::codes::{AuditResult, words_to_codes};
 use super::texts::Dictionary;
 use super::{Tx, cache};
 
@@ -24,8 +25,8 @@ pub(super) fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
          ALTER TABLE audit RENAME TO audit_v11;",
     )?;
     conn.execute_batch(TABLES)?;
-    // A result other than these two, which no pimlab wrote, stops the step at the NOT NULL.
-    conn.execute_batch(
+    // A result other than success or failure, which no pimlab wrote, stops the step at the NOT NULL.
+    conn.execute_batch(&format!(
         "INSERT INTO requests (rowid, id, surface, kind, action, status, principal_id, role_definition_id,
              directory_scope_id, app_scope_id, justification, has_schedule_info, start_after, expiration_type,
              expiration_end, expiration_duration, ticket_number, ticket_system, target_schedule_id, approval_id,
@@ -43,10 +44,10 @@ pub(super) fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
              critical, role, principal, starts_at - at, ends_at - starts_at, justification, detail, subject, body
          FROM notifications_v11;
          INSERT INTO audit (seq, at, actor_id, activity, category, result, reason, request_id, targets)
-         SELECT seq, at, actor_id, activity, category, CASE result WHEN 'success' THEN 0 WHEN 'failure' THEN 1 END,
-             reason, request_id, targets
+         SELECT seq, at, actor_id, activity, category, {}, reason, request_id, targets
          FROM audit_v11;",
-    )?;
+        words_to_codes::<AuditResult>("result"),
+    ))?;
     justifications_as_words(conn)?;
     conn.execute_batch(
         "DROP TABLE requests_v11;

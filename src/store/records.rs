@@ -4,7 +4,7 @@ use crate::model::audit::AuditRecord;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
-use super::codes::{C, coded, opt_coded};
+use super::codes::{AuditResult, C, Coded, coded, opt_coded};
 use super::keys::{Key, id, key, opt_id, opt_ref, reference};
 use super::texts::{Dictionary, Unpack, damaged, push_varint};
 use crate::model::audit::AuditTarget;
@@ -376,28 +376,9 @@ pub(super) struct AuditWords {
     pub targets: Vec<u8>,
 }
 
-/// An audit row's result as the store keeps it (schema version 12): its position here.
-pub(super) const AUDIT_RESULTS: [&str; 2] = ["success", "failure"];
-
-fn audit_result_code(result: &str) -> rusqlite::Result<i64> {
-    AUDIT_RESULTS.iter().position(|r| *r == result).map(|p| p as i64).ok_or_else(|| {
-        rusqlite::Error::ToSqlConversionFailure(
-            format!("an audit result is success or failure, not {result:?}").into(),
-        )
-    })
-}
-
-fn audit_result_word(code: i64) -> rusqlite::Result<&'static str> {
-    usize::try_from(code)
-        .ok()
-        .and_then(|c| AUDIT_RESULTS.get(c))
-        .copied()
-        .ok_or_else(|| damaged("an audit row's result"))
-}
-
 impl Tx<'_> {
     /// Writes an audit row: its actor, words, reason and targets as numbers in `audit_texts`
-    /// (each target as its JSON), its result as a code (`AUDIT_RESULTS`).
+    /// (each target as its JSON), its result as a code (`codes::AuditResult`).
     pub fn insert_audit(&self, a: &AuditRecord) -> rusqlite::Result<()> {
         self.insert_audit_numbered(None, a)
     }
@@ -416,7 +397,7 @@ impl Tx<'_> {
                 words.actor,
                 words.activity,
                 words.category,
-                audit_result_code(&a.result)?,
+                C(AuditResult::parse(&a.result)?),
                 words.reason,
                 key(a.request_id.as_deref()),
                 words.targets,
@@ -462,7 +443,7 @@ impl Tx<'_> {
                 actor_id: word(r.get(2)?)?,
                 activity: word(r.get(3)?)?,
                 category: word(r.get(4)?)?,
-                result: audit_result_word(r.get(5)?)?.to_string(),
+                result: coded::<AuditResult>(r, 5)?.word().to_string(),
                 reason: r.get::<_, Option<i64>>(6)?.map(word).transpose()?,
                 request_id: opt_id(r, 7)?,
                 targets,
