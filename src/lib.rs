@@ -16,3 +16,10 @@ pub mod ops;
 pub mod report;
 pub mod serve;
 pub mod store;
+
+/// Every program built on the library (the binary, its benches and tests) allocates through
+/// mimalloc: a request makes and frees a few hundred small strings, rows and Lua values, and
+/// glibc's allocator spent a fifth of a request's instructions on them (callgrind, the year
+/// bench's working day). Declared here, not in `main.rs`, so the benches measure what ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

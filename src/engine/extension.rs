@@ -138,12 +138,14 @@ pub struct HookContext {
     role_id: String,
     /// The request's scope: an Azure role's settings are its scope's.
     scope: Option<String>,
-    read: [std::cell::OnceCell<Value>; 4],
+    /// A PIM for Groups request's group, whose directory roles `groupRoles` lists.
+    group: Option<String>,
+    read: [std::cell::OnceCell<Value>; 5],
 }
 
 impl HookContext {
     /// The fields read on first use, in the order of [`HookContext::field`].
-    pub const LAZY: [&'static str; 4] = ["caller", "principal", "role", "policy"];
+    pub const LAZY: [&'static str; 5] = ["caller", "principal", "role", "policy", "groupRoles"];
 
     /// A lazily read field of `ctx` (one of [`HookContext::LAZY`]), read through `view` on first
     /// use: `caller` and `principal` as `{id, displayName, userPrincipalName, type, groups}` (just
@@ -162,7 +164,11 @@ impl HookContext {
             0 => view.principal(&self.caller_id)?,
             1 => view.principal(&self.principal_id)?,
             2 => view.role(&self.role_id)?,
-            _ => view.policy(&self.role_id, self.scope.as_deref())?,
+            3 => view.policy(&self.role_id, self.scope.as_deref())?,
+            _ => match &self.group {
+                Some(group) => view.group_roles(group)?,
+                None => Value::Null,
+            },
         };
         Ok(self.read[i].get_or_init(|| v))
     }
@@ -190,6 +196,9 @@ pub trait TenantView {
     fn principal(&self, id: &str) -> Result<Value, ApiError>;
     /// A role definition by id (null when it is unknown).
     fn role(&self, id: &str) -> Result<Value, ApiError>;
+    /// The directory roles a group is eligible for or holds (eligible first), each once, as
+    /// `{id, displayName, isPrivileged}`: where a membership of it leads.
+    fn group_roles(&self, group: &str) -> Result<Value, ApiError>;
 }
 
 /// Runs hooks. Implemented by the Lua host; the engine calls it inside the request's transaction.
@@ -302,6 +311,21 @@ impl TenantView for StoreView<'_> {
             None => json!({ "id": id }),
         })
     }
+    fn group_roles(&self, group: &str) -> Result<Value, ApiError> {
+        // So a hook that guards privileged roles can guard the way to them through a group.
+        let held = self.tx.live_directory_roles_of(group)?;
+        let mut roles: Vec<Value> = Vec::new();
+        for kind in [RequestKind::Eligibility, RequestKind::Assignment] {
+            for (_, role) in held.iter().filter(|(k, _)| *k == kind) {
+                if let Some(r) = self.tx.role(role)? {
+                    if !roles.iter().any(|v| v["id"] == json!(r.id)) {
+                        roles.push(json!({ "id": r.id, "displayName": r.display_name, "isPrivileged": r.is_privileged }));
+                    }
+                }
+            }
+        }
+        Ok(Value::Array(roles))
+    }
     fn role(&self, id: &str) -> Result<Value, ApiError> {
         // A PIM for Groups relationship is no role of the catalog; `ctx.groupId` names its group.
         if let Some(access) = crate::model::group::GroupAccess::parse(id) {
@@ -367,21 +391,8 @@ pub(super) fn context(
     if q.surface == crate::model::Surface::Group {
         value["groupId"] = json!(q.directory_scope_id);
         value["accessId"] = json!(q.role_definition_id);
-        // What the membership leads to: the directory roles the group is eligible for or holds,
-        // so a hook that guards privileged roles can guard the way to them through a group.
-        let group = q.directory_scope_id.as_deref().unwrap_or_default();
-        let held = tx.live_directory_roles_of(group)?;
-        let mut roles: Vec<Value> = Vec::new();
-        for kind in [crate::model::RequestKind::Eligibility, crate::model::RequestKind::Assignment] {
-            for (_, role) in held.iter().filter(|(k, _)| *k == kind) {
-                if let Some(r) = tx.role(role)? {
-                    if !roles.iter().any(|v| v["id"] == json!(r.id)) {
-                        roles.push(json!({ "id": r.id, "displayName": r.display_name, "isPrivileged": r.is_privileged }));
-                    }
-                }
-            }
-        }
-        value["groupRoles"] = json!(roles);
+        // What the membership leads to, `groupRoles`, is read when a hook first asks (a lazy
+        // field): most hooks never do, and it is two reads of the store.
     }
     // An Azure role's scope with the scopes above it, nearest first (what reaches it).
     if q.surface == crate::model::Surface::AzureResource {
@@ -397,6 +408,7 @@ pub(super) fn context(
         principal_id: q.principal_id.clone(),
         role_id: q.role_definition_id.clone(),
         scope: q.directory_scope_id.clone(),
+        group: if q.surface == crate::model::Surface::Group { q.directory_scope_id.clone() } else { None },
         read: Default::default(),
     })
 }

@@ -216,24 +216,18 @@ impl Prepared {
         Ok(main)
     }
 
-    /// The inner table of the call's request, one per event (loaded as it is read).
-    fn request(&mut self, shape: RequestProperties, call: &HookCall<'_>) -> mlua::Result<Table> {
+    /// The inner table of the call's request, one per event, empty until a hook reads it: its
+    /// plain values all at once on the first read (a dozen short strings cost less than a call
+    /// into the host for each), its objects one by one. A hook that never reads the request (a
+    /// rule on the time or the role) costs no conversion at all: converting it up front was a
+    /// twentieth of a request's instructions in the year bench, whose hooks read only `ctx`.
+    fn request(&mut self, call: &HookCall<'_>) -> mlua::Result<Table> {
         if let Some((serial, t)) = &self.request {
             if *serial == call.serial {
                 return Ok(t.clone());
             }
         }
         let t = Prelude::request_table(&self.lua)?;
-        // Its plain values at once (a dozen short strings cost less than one call into the host
-        // to ask for one); its objects when a hook first reads them.
-        sandbox::host_work(&self.lua, |lua| {
-            for &name in shape.names.iter().filter(|n| !shape.objects.contains(n)) {
-                if let Some(value) = (shape.property)(call.request, name) {
-                    sandbox::set_json(lua, &t, name, &value, None)?;
-                }
-            }
-            Ok(())
-        })?;
         self.request = Some((call.serial, t.clone()));
         Ok(t)
     }
@@ -264,7 +258,7 @@ impl Prepared {
         let name = hook.name.as_str();
         let fail = |e: &mlua::Error| failure(name, e);
         let main = self.main(hook)?;
-        let request = self.request(shape, call).map_err(|e| fail(&e))?;
+        let request = self.request(call).map_err(|e| fail(&e))?;
         let context = self.context(call).map_err(|e| fail(&e))?;
         self.restart(call.now, call.seed ^ fxhash(&call.request.id));
         let (lua, prelude) = (&self.lua, &self.prelude);
@@ -274,11 +268,25 @@ impl Prepared {
             // `ctx` queries.
             let host = scope.create_function(move |lua, (kind, arg): (mlua::String, Value)| {
                 let answer = match &*kind.as_bytes() {
+                    b"plain" => {
+                        // The event's request's plain values (not its objects), into the inner
+                        // table every call of the event views, on a hook's first read of it.
+                        let request = call.request;
+                        return sandbox::host_work(lua, |lua| {
+                            if let Value::Table(inner) = arg {
+                                for &name in shape.names.iter().filter(|n| !shape.objects.contains(n)) {
+                                    if let Some(value) = (shape.property)(request, name) {
+                                        sandbox::set_json(lua, &inner, name, &value, None)?;
+                                    }
+                                }
+                            }
+                            Ok(Value::Nil)
+                        });
+                    }
                     b"request" => {
                         // The event's request as `shape` shows it, for the inner table every call
-                        // of the event views (which holds its plain values already): one object
-                        // (a string key), or every property not read yet (the table, for `pairs`
-                        // and `#`).
+                        // of the event views: one property (a string key), or every property not
+                        // read yet (the table, for `pairs` and `#`).
                         let request = call.request;
                         return sandbox::host_work(lua, |lua| match arg {
                             Value::String(name) => {
@@ -300,7 +308,7 @@ impl Prepared {
                             _ => Ok(Value::Nil),
                         });
                     }
-                    field @ (b"caller" | b"principal" | b"role" | b"policy") => {
+                    field @ (b"caller" | b"principal" | b"role" | b"policy" | b"groupRoles") => {
                         let field = std::str::from_utf8(field).unwrap_or_default();
                         let value = call
                             .context

@@ -295,9 +295,9 @@ local ctx_functions = {
 }
 -- The fields an inner table loads are asked of the host of the call under way, each once per
 -- inner table (`asked_of[inner]`, so a field that is nil is not asked for again): a request's
--- objects (the host puts its plain values in when it makes the table) as `host("request", name)`,
--- or every property not read yet, for `pairs` and `#`, as `host("request", inner)`; ctx's
--- `CONTEXT_FIELDS` as `host(name)`.
+-- plain values all at once on its first read, as `host("plain", inner)`, and its objects as
+-- `host("request", name)`, or every property not read yet, for `pairs` and `#`, as
+-- `host("request", inner)`; ctx's `CONTEXT_FIELDS` as `host(name)`.
 local asked_of = setmetatable({}, { __mode = "k" })
 local function first_ask(inner, k)
   local asked = asked_of[inner]
@@ -310,12 +310,19 @@ local function first_ask(inner, k)
   asked[k] = true
   return true
 end
+-- (`true` is no property's name: the key under which `asked_of` remembers the plain values.)
+local PLAIN = true
 local function load_request(inner, k)
   if k == nil then
     ask("request", inner)
     return nil
   end
   if not first_ask(inner, k) then return nil end
+  if first_ask(inner, PLAIN) then
+    ask("plain", inner)
+    local v = rawget(inner, k)
+    if v ~= nil then return v end
+  end
   local v = ask("request", k)
   if v ~= nil then inner[k] = v end
   return v
@@ -374,8 +381,8 @@ end
 
 -- One hook call: `host` answers its queries and first reads until the next call; its chunk `main`
 -- and the handler for `event` run (see `run`) in an environment no earlier call has changed, with
--- views that no earlier call has changed of the request and ctx inner tables (made by the host
--- with their plain values; both load the rest as it is read). When the
+-- views that no earlier call has changed of the request and ctx inner tables (made empty by the
+-- host, the request's, or with its plain values, ctx's; both load the rest as it is read). When the
 -- last call left its environment untouched (the usual case), this one reuses it, and its views
 -- too if they are of the same inner tables; otherwise it returns "fresh", a new environment and
 -- metatable for strings, which the host installs (as the state's globals, for `load`, and as the

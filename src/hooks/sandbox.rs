@@ -375,9 +375,9 @@ impl Prelude {
 
     /// One hook call (the prelude's `call`): from now until the next call begins, `host(kind, arg)`
     /// answers its `ctx` queries (`eligibilities`, `assignments`, `groups`) and loads the fields
-    /// of the inner tables as they are first read: the request's objects (`host("request",
-    /// name)`, or `host("request", inner)` for every property not read yet) and ctx's context
-    /// fields (`host(name)`). The hook's chunk `main` runs, and its handler for `event`, in a global
+    /// of the inner tables as they are first read: the request's plain values together
+    /// (`host("plain", inner)`), its objects (`host("request", name)`, or `host("request", inner)`
+    /// for every property not read yet) and ctx's context fields (`host(name)`). The hook's chunk `main` runs, and its handler for `event`, in a global
     /// environment no earlier call has changed, given views of the `request` and `ctx` inner
     /// tables no earlier call has changed (the `ctx` one with the query functions). Returns what
     /// the prelude's `run` returns.

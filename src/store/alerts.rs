@@ -28,7 +28,7 @@ impl Tx<'_> {
     /// Every alert's row (alerts never changed have none).
     pub fn alert_rows(&self) -> rusqlite::Result<Vec<AlertRow>> {
         self.tx
-            .prepare_cached(
+            .cached(
                 "SELECT alert, is_enabled, settings, dismissed, dismissed_at, dismissed_by
                  FROM alert_settings ORDER BY alert",
             )?
@@ -53,7 +53,7 @@ impl Tx<'_> {
     /// Writes an alert's row whole.
     pub fn save_alert_row(&self, row: &AlertRow, at: Timestamp) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached(
+            .cached(
                 "INSERT OR REPLACE INTO alert_settings
                      (alert, is_enabled, settings, dismissed, dismissed_at, dismissed_by, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -77,7 +77,7 @@ impl Tx<'_> {
         since: Timestamp,
     ) -> rusqlite::Result<Vec<(String, String, Timestamp)>> {
         self.tx
-            .prepare_cached(
+            .cached(
                 "SELECT principal_id, role_definition_id, created_at FROM requests
                  WHERE action = 0 /* selfActivate */ AND surface = 0 /* directory */
                    AND status IN (0 /* Provisioned */, 1 /* Granted */, 4 /* Revoked */) AND created_at >= ?1
@@ -90,7 +90,7 @@ impl Tx<'_> {
     /// The last directory-role activation of each principal and role that has one.
     pub fn last_directory_activations(&self) -> rusqlite::Result<HashMap<(String, String), Timestamp>> {
         self.tx
-            .prepare_cached(
+            .cached(
                 "SELECT principal_id, role_definition_id, max(created_at) FROM requests
                  WHERE action = 0 /* selfActivate */ AND surface = 0 /* directory */
                    AND status IN (0 /* Provisioned */, 1 /* Granted */, 4 /* Revoked */)
@@ -104,7 +104,7 @@ impl Tx<'_> {
     pub fn last_acts(&self) -> rusqlite::Result<HashMap<String, Timestamp>> {
         let acts: Vec<(i64, i64)> = self
             .tx
-            .prepare_cached("SELECT actor_id, max(at) FROM audit GROUP BY actor_id")?
+            .cached("SELECT actor_id, max(at) FROM audit GROUP BY actor_id")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         acts.into_iter()

@@ -47,7 +47,7 @@ impl Tx<'_> {
     /// Inserts a step, or rewrites it if it exists.
     pub fn save_step(&self, s: &ApprovalStep) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached(&format!(
+            .cached(sql!(
                 "INSERT OR REPLACE INTO approval_steps ({STEP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
             ))?
             .execute(params![
@@ -70,7 +70,7 @@ impl Tx<'_> {
 
     /// The steps of one approval, stage by stage.
     pub fn steps(&self, approval_id: &str) -> rusqlite::Result<Vec<ApprovalStep>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.tx.cached(sql!(
             "SELECT {STEP_COLUMNS} FROM approval_steps WHERE approval_id = ?1 ORDER BY stage"
         ))?;
         stmt.query_map([Key::new(&approval_id.to_ascii_lowercase())], step_from_row)?.collect()
@@ -79,7 +79,7 @@ impl Tx<'_> {
     /// Steps an approver decided at or after `since`, in the order they were decided: the
     /// decisions a replay makes again.
     pub fn steps_decided_since(&self, since: Timestamp) -> rusqlite::Result<Vec<ApprovalStep>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.tx.cached(sql!(
             "SELECT {STEP_COLUMNS} FROM approval_steps
              WHERE reviewed_at >= ?1 AND reviewed_by IS NOT NULL ORDER BY reviewed_at, approval_id, stage"
         ))?;
@@ -88,14 +88,14 @@ impl Tx<'_> {
 
     pub fn step(&self, id: &str) -> rusqlite::Result<Option<ApprovalStep>> {
         self.tx
-            .prepare_cached(&format!("SELECT {STEP_COLUMNS} FROM approval_steps WHERE id = ?1"))?
+            .cached(sql!("SELECT {STEP_COLUMNS} FROM approval_steps WHERE id = ?1"))?
             .query_row([id.to_ascii_lowercase()], step_from_row)
             .optional()
     }
 
     /// Steps in progress, for listing what waits for whom.
     pub fn steps_in_progress(&self) -> rusqlite::Result<Vec<ApprovalStep>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.tx.cached(sql!(
             "SELECT {STEP_COLUMNS} FROM approval_steps WHERE status = 'InProgress' ORDER BY started_at, approval_id"
         ))?;
         stmt.query_map([], step_from_row)?.collect()
@@ -105,11 +105,11 @@ impl Tx<'_> {
     pub fn next_step_event(&self) -> rusqlite::Result<Option<Timestamp>> {
         let due: Option<i64> = self
             .tx
-            .prepare_cached("SELECT min(due_at) FROM approval_steps WHERE status = 'InProgress'")?
+            .cached("SELECT min(due_at) FROM approval_steps WHERE status = 'InProgress'")?
             .query_row([], |r| r.get(0))?;
         let escalation: Option<i64> = self
             .tx
-            .prepare_cached(
+            .cached(
                 "SELECT min(escalation_at) FROM approval_steps WHERE status = 'InProgress' AND escalated = 0",
             )?
             .query_row([], |r| r.get(0))?;
@@ -118,7 +118,7 @@ impl Tx<'_> {
 
     /// Steps in progress whose timeout has come by `t`.
     pub fn steps_due_by(&self, t: Timestamp) -> rusqlite::Result<Vec<ApprovalStep>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.tx.cached(sql!(
             "SELECT {STEP_COLUMNS} FROM approval_steps WHERE status = 'InProgress' AND due_at <= ?1 ORDER BY due_at, id"
         ))?;
         stmt.query_map([to_millis(t)], step_from_row)?.collect()
@@ -126,7 +126,7 @@ impl Tx<'_> {
 
     /// Steps in progress whose escalation has come by `t` and was not yet announced.
     pub fn steps_escalating_by(&self, t: Timestamp) -> rusqlite::Result<Vec<ApprovalStep>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.tx.cached(sql!(
             "SELECT {STEP_COLUMNS} FROM approval_steps
              WHERE status = 'InProgress' AND escalated = 0 AND escalation_at <= ?1 ORDER BY escalation_at, id"
         ))?;
@@ -136,7 +136,7 @@ impl Tx<'_> {
     /// Forgets the steps of the requests `purged`, each found through its approval's key: asking
     /// for the steps of no request left read every step at every purge.
     pub fn purge_steps(&self, purged: &[String]) -> rusqlite::Result<usize> {
-        let mut stmt = self.tx.prepare_cached("DELETE FROM approval_steps WHERE approval_id = ?1")?;
+        let mut stmt = self.tx.cached("DELETE FROM approval_steps WHERE approval_id = ?1")?;
         let mut forgotten = 0;
         for id in purged {
             forgotten += stmt.execute([Key::new(id)])?;
@@ -164,7 +164,7 @@ impl Tx<'_> {
             None => (None, None),
         };
         self.tx
-            .prepare_cached(
+            .cached(
                 "INSERT INTO notifications (seq, at, event, rule_id, recipient_type, recipients, recipient_ids,
                      request_id, critical, role, principal, starts_after, lasts, justification, detail, subject, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
@@ -236,7 +236,7 @@ impl Tx<'_> {
 
     /// The outbox, oldest first, from `since`: each message rendered as it was sent.
     pub fn notifications(&self, since: Option<Timestamp>) -> rusqlite::Result<Vec<Notification>> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.tx.cached(
             "SELECT seq, at, event, rule_id, recipient_type, recipients, recipient_ids, request_id, critical,
                     role, principal, starts_after, lasts, justification, detail, subject, body
              FROM notifications WHERE ?1 IS NULL OR at >= ?1 ORDER BY seq",

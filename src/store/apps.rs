@@ -30,9 +30,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<AppPermission> {
 impl Tx<'_> {
     pub fn insert_app_permission(&self, p: &AppPermission) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached(&format!(
-                "INSERT INTO app_permissions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-            ))?
+            .cached(sql!("INSERT INTO app_permissions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))?
             .execute(params![
                 p.id,
                 p.app_id,
@@ -53,16 +51,14 @@ impl Tx<'_> {
     ) -> rusqlite::Result<bool> {
         let n = self
             .tx
-            .prepare_cached(
-                "DELETE FROM app_permissions WHERE app_id = ?1 AND kind = ?2 AND permission = ?3",
-            )?
+            .cached("DELETE FROM app_permissions WHERE app_id = ?1 AND kind = ?2 AND permission = ?3")?
             .execute(params![app_id, kind.as_str(), permission])?;
         Ok(n > 0)
     }
 
     /// An application's grants, delegated first, each kind by name.
     pub fn app_permissions(&self, app_id: &str) -> rusqlite::Result<Vec<AppPermission>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.tx.cached(sql!(
             "SELECT {COLUMNS} FROM app_permissions WHERE app_id = ?1 ORDER BY kind DESC, permission"
         ))?;
         stmt.query_map([app_id], from_row)?.collect()

@@ -32,7 +32,7 @@ fn scope_from_row(r: &Row<'_>) -> rusqlite::Result<AzureScopeNode> {
 impl Tx<'_> {
     pub fn insert_azure_scope(&self, node: &AzureScopeNode) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached(
+            .cached(
                 "INSERT INTO azure_scopes (key, path, kind, display_name, parent_key, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
@@ -50,7 +50,7 @@ impl Tx<'_> {
     /// Gives a scope another display name.
     pub fn rename_azure_scope(&self, scope: &AzureScope, display_name: &str) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached("UPDATE azure_scopes SET display_name = ?2 WHERE key = ?1")?
+            .cached("UPDATE azure_scopes SET display_name = ?2 WHERE key = ?1")?
             .execute(params![scope.key(), display_name])?;
         Ok(())
     }
@@ -58,24 +58,23 @@ impl Tx<'_> {
     /// The scope whose key is `scope`'s, if the tree has it.
     pub fn azure_scope(&self, scope: &AzureScope) -> rusqlite::Result<Option<AzureScopeNode>> {
         self.tx
-            .prepare_cached(&format!("SELECT {SCOPE_COLUMNS} FROM azure_scopes WHERE key = ?1"))?
+            .cached(sql!("SELECT {SCOPE_COLUMNS} FROM azure_scopes WHERE key = ?1"))?
             .query_row([scope.key()], scope_from_row)
             .optional()
     }
 
     /// Every scope, in the order they were added.
     pub fn azure_scopes(&self) -> rusqlite::Result<Vec<AzureScopeNode>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(&format!("SELECT {SCOPE_COLUMNS} FROM azure_scopes ORDER BY created_at, key"))?;
+        let mut stmt =
+            self.tx.cached(sql!("SELECT {SCOPE_COLUMNS} FROM azure_scopes ORDER BY created_at, key"))?;
         stmt.query_map([], scope_from_row)?.collect()
     }
 
     /// The scopes directly under `scope`.
     pub fn azure_children(&self, scope: &AzureScope) -> rusqlite::Result<Vec<AzureScopeNode>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {SCOPE_COLUMNS} FROM azure_scopes WHERE parent_key = ?1 ORDER BY key"
-        ))?;
+        let mut stmt = self
+            .tx
+            .cached(sql!("SELECT {SCOPE_COLUMNS} FROM azure_scopes WHERE parent_key = ?1 ORDER BY key"))?;
         stmt.query_map([scope.key()], scope_from_row)?.collect()
     }
 }

@@ -48,7 +48,7 @@ impl Tx<'_> {
         let permissions = serde_json::to_string(&role.permissions).expect("permissions serialise");
         let scopes = serde_json::to_string(&role.assignable_scopes).expect("scopes serialise");
         self.tx
-            .prepare_cached(&format!(
+            .cached(sql!(
                 "INSERT OR REPLACE INTO azure_role_definitions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
             ))?
             .execute(params![
@@ -66,14 +66,14 @@ impl Tx<'_> {
     }
 
     pub fn delete_azure_role(&self, id: &str) -> rusqlite::Result<()> {
-        self.tx.prepare_cached("DELETE FROM azure_role_definitions WHERE id = ?1")?.execute([id])?;
+        self.tx.cached("DELETE FROM azure_role_definitions WHERE id = ?1")?.execute([id])?;
         Ok(())
     }
 
     /// The custom role with this GUID (lower case), or named this (any case).
     pub fn azure_custom_role(&self, id_or_name: &str) -> rusqlite::Result<Option<AzureRole>> {
         self.tx
-            .prepare_cached(&format!(
+            .cached(sql!(
                 "SELECT {COLUMNS} FROM azure_role_definitions WHERE id = lower(?1) OR role_name = ?1 COLLATE NOCASE"
             ))?
             .query_row([id_or_name.trim()], role_from_row)
@@ -98,9 +98,9 @@ impl Tx<'_> {
 
     /// Every custom role, by name.
     pub fn azure_custom_roles(&self) -> rusqlite::Result<Vec<AzureRole>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM azure_role_definitions ORDER BY role_name COLLATE NOCASE"
-        ))?;
+        let mut stmt = self
+            .tx
+            .cached(sql!("SELECT {COLUMNS} FROM azure_role_definitions ORDER BY role_name COLLATE NOCASE"))?;
         stmt.query_map([], role_from_row)?.collect()
     }
 }

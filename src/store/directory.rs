@@ -1,5 +1,6 @@
 //! Rows of `directory_objects`, `memberships` and `role_definitions`.
 
+use super::groups::PIM_MEMBERSHIP;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
@@ -103,7 +104,7 @@ impl Tx<'_> {
             &key,
             || {
                 self.tx
-                    .prepare_cached(&format!("SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE id = ?1"))?
+                    .cached(sql!("SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE id = ?1"))?
                     .query_row([&*key], object_from_row)
                     .optional()
             },
@@ -117,7 +118,7 @@ impl Tx<'_> {
             |c| &mut c.object_names,
             name,
             || {
-                let mut stmt = self.tx.prepare_cached(&format!(
+                let mut stmt = self.tx.cached(sql!(
                     "SELECT {OBJECT_COLUMNS} FROM directory_objects
                      WHERE user_principal_name = ?1
                      UNION
@@ -130,7 +131,7 @@ impl Tx<'_> {
     }
 
     pub fn objects(&self, kind: PrincipalKind) -> rusqlite::Result<Vec<DirectoryObject>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.tx.cached(sql!(
             "SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE kind = ?1 ORDER BY created_at, display_name, id"
         ))?;
         stmt.query_map([kind.as_str()], object_from_row)?.collect()
@@ -139,7 +140,7 @@ impl Tx<'_> {
     pub fn add_membership(&self, container: &str, member: &str, relation: &str) -> rusqlite::Result<bool> {
         let n = self
             .tx
-            .prepare_cached(
+            .cached(
                 "INSERT OR IGNORE INTO memberships (container_id, member_id, relation) VALUES (?1, ?2, ?3)",
             )?
             .execute([container, member, relation])?;
@@ -154,12 +155,11 @@ impl Tx<'_> {
         // row as text, so SQL's UNION would not see the same id in both.
         let mut ids: Vec<String> = self
             .tx
-            .prepare_cached("SELECT member_id FROM memberships WHERE container_id = ?1 AND relation = ?2")?
+            .cached("SELECT member_id FROM memberships WHERE container_id = ?1 AND relation = ?2")?
             .query_map([container, relation], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT principal_id FROM schedules WHERE {} AND directory_scope_id = ?1 AND role_definition_id = ?2",
-            super::groups::PIM_MEMBERSHIP
+        let mut stmt = self.tx.cached(sql!(
+            "SELECT principal_id FROM schedules WHERE {PIM_MEMBERSHIP} AND directory_scope_id = ?1 AND role_definition_id = ?2"
         ))?;
         for found in stmt.query_map(params![Key::new(container), Key::new(relation)], |r| id(r, 0))? {
             ids.push(found?);
@@ -174,14 +174,11 @@ impl Tx<'_> {
         // Two statements, merged here (see `members`).
         let mut ids: Vec<String> = self
             .tx
-            .prepare_cached(
-                "SELECT container_id FROM memberships WHERE member_id = ?1 AND relation = 'member'",
-            )?
+            .cached("SELECT container_id FROM memberships WHERE member_id = ?1 AND relation = 'member'")?
             .query_map([member], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT directory_scope_id FROM schedules WHERE {} AND principal_id = ?1 AND role_definition_id = 'member'",
-            super::groups::PIM_MEMBERSHIP
+        let mut stmt = self.tx.cached(sql!(
+            "SELECT directory_scope_id FROM schedules WHERE {PIM_MEMBERSHIP} AND principal_id = ?1 AND role_definition_id = 'member'"
         ))?;
         for found in stmt.query_map([Key::new(member)], |r| opt_id(r, 0))? {
             // A membership schedule always has its group as its scope.
@@ -195,7 +192,7 @@ impl Tx<'_> {
     pub fn insert_role(&self, r: &RoleDefinition) -> rusqlite::Result<()> {
         self.forget_cached(Cached::Roles);
         self.tx
-            .prepare_cached(&format!(
+            .cached(sql!(
                 "INSERT INTO role_definitions ({ROLE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
             ))?
             .execute(params![
@@ -220,7 +217,7 @@ impl Tx<'_> {
             &key,
             || {
                 self.tx
-                    .prepare_cached(&format!("SELECT {ROLE_COLUMNS} FROM role_definitions WHERE id = ?1"))?
+                    .cached(sql!("SELECT {ROLE_COLUMNS} FROM role_definitions WHERE id = ?1"))?
                     .query_row([&*key], role_from_row)
                     .optional()
             },
@@ -234,7 +231,7 @@ impl Tx<'_> {
             &name.to_ascii_lowercase(),
             || {
                 self.tx
-                    .prepare_cached(&format!(
+                    .cached(sql!(
                         "SELECT {ROLE_COLUMNS} FROM role_definitions WHERE display_name = ?1 COLLATE NOCASE"
                     ))?
                     .query_row([name], role_from_row)
@@ -244,8 +241,7 @@ impl Tx<'_> {
     }
 
     pub fn roles(&self) -> rusqlite::Result<Vec<RoleDefinition>> {
-        let mut stmt =
-            self.tx.prepare_cached(&format!("SELECT {ROLE_COLUMNS} FROM role_definitions ORDER BY rowid"))?;
+        let mut stmt = self.tx.cached(sql!("SELECT {ROLE_COLUMNS} FROM role_definitions ORDER BY rowid"))?;
         stmt.query_map([], role_from_row)?.collect()
     }
 }
@@ -254,7 +250,7 @@ impl Tx<'_> {
     pub fn update_role(&self, r: &RoleDefinition) -> rusqlite::Result<()> {
         self.forget_cached(Cached::Roles);
         self.tx
-            .prepare_cached(
+            .cached(
                 "UPDATE role_definitions SET display_name = ?2, description = ?3, is_enabled = ?4, allowed_actions = ?5 WHERE id = ?1",
             )?
             .execute(params![

@@ -17,9 +17,7 @@ impl Tx<'_> {
     pub fn has_direct_membership(&self, group: &str, member: &str, relation: &str) -> rusqlite::Result<bool> {
         Ok(self
             .tx
-            .prepare_cached(
-                "SELECT 1 FROM memberships WHERE container_id = ?1 AND member_id = ?2 AND relation = ?3",
-            )?
+            .cached("SELECT 1 FROM memberships WHERE container_id = ?1 AND member_id = ?2 AND relation = ?3")?
             .query_row(params![group, member, relation], |_| Ok(()))
             .optional()?
             .is_some())
@@ -29,7 +27,7 @@ impl Tx<'_> {
     /// questions in one statement, asked before and after every change of a group assignment.
     pub fn is_group_holder(&self, group: &str, member: &str, relation: &str) -> rusqlite::Result<bool> {
         self.tx
-            .prepare_cached(&format!(
+            .cached(sql!(
                 "SELECT EXISTS (SELECT 1 FROM memberships WHERE container_id = ?1 AND member_id = ?2 AND relation = ?3)
                      OR EXISTS (SELECT 1 FROM schedules WHERE {PIM_MEMBERSHIP}
                                   AND directory_scope_id = ?4 AND principal_id = ?5 AND role_definition_id = ?6)"
@@ -44,7 +42,7 @@ impl Tx<'_> {
     pub fn has_pim_membership(&self, group: &str, member: &str, relation: &str) -> rusqlite::Result<bool> {
         Ok(self
             .tx
-            .prepare_cached(&format!(
+            .cached(sql!(
                 "SELECT 1 FROM schedules WHERE {PIM_MEMBERSHIP}
                  AND directory_scope_id = ?1 AND principal_id = ?2 AND role_definition_id = ?3 LIMIT 1"
             ))?

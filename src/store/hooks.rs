@@ -26,7 +26,7 @@ impl Tx<'_> {
     pub fn insert_hook(&self, h: &Hook) -> rusqlite::Result<()> {
         self.forget_cached(Cached::Hooks);
         self.tx
-            .prepare_cached(&format!(
+            .cached(sql!(
                 "INSERT INTO hooks ({HOOK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT coalesce(max(position), 0) + 1 FROM hooks))"
             ))?
             .execute(params![h.name, h.source, h.role_definition_id, h.scope, h.added_by, to_millis(h.added_at)])?;
@@ -38,8 +38,7 @@ impl Tx<'_> {
         if let Some(hooks) = &self.caches()?.hooks {
             return Ok(hooks.clone());
         }
-        let mut stmt =
-            self.tx.prepare_cached(&format!("SELECT {HOOK_COLUMNS} FROM hooks ORDER BY position"))?;
+        let mut stmt = self.tx.cached(sql!("SELECT {HOOK_COLUMNS} FROM hooks ORDER BY position"))?;
         let hooks: std::rc::Rc<Vec<Hook>> =
             std::rc::Rc::new(stmt.query_map([], hook_from_row)?.collect::<Result<_, _>>()?);
         self.caches()?.hooks = Some(hooks.clone());
@@ -48,7 +47,7 @@ impl Tx<'_> {
 
     pub fn hook(&self, name: &str) -> rusqlite::Result<Option<Hook>> {
         self.tx
-            .prepare_cached(&format!("SELECT {HOOK_COLUMNS} FROM hooks WHERE name = ?1"))?
+            .cached(sql!("SELECT {HOOK_COLUMNS} FROM hooks WHERE name = ?1"))?
             .query_row([name], hook_from_row)
             .optional()
     }
@@ -56,12 +55,11 @@ impl Tx<'_> {
     /// Replaces a hook's source, keeping its place in the order, its role and its scope.
     pub fn update_hook_source(&self, name: &str, source: &str) -> rusqlite::Result<bool> {
         self.forget_cached(Cached::Hooks);
-        Ok(self.tx.prepare_cached("UPDATE hooks SET source = ?2 WHERE name = ?1")?.execute([name, source])?
-            > 0)
+        Ok(self.tx.cached("UPDATE hooks SET source = ?2 WHERE name = ?1")?.execute([name, source])? > 0)
     }
 
     pub fn delete_hook(&self, name: &str) -> rusqlite::Result<bool> {
         self.forget_cached(Cached::Hooks);
-        Ok(self.tx.prepare_cached("DELETE FROM hooks WHERE name = ?1")?.execute([name])? > 0)
+        Ok(self.tx.cached("DELETE FROM hooks WHERE name = ?1")?.execute([name])? > 0)
     }
 }

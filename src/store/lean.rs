@@ -346,7 +346,7 @@ impl Tx<'_> {
             None => (None, None),
         };
         self.tx
-            .prepare_cached(
+            .cached(
                 "INSERT INTO notifications (seq, at, event, rule_id, recipient_type, recipients, recipient_ids,
                      request_id, critical, role, principal, starts_at, ends_at, justification, detail, subject, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
@@ -377,7 +377,7 @@ impl Tx<'_> {
     fn insert_audit_10(&self, a: &AuditRecord) -> rusqlite::Result<()> {
         let words = self.audit_words(a)?;
         self.tx
-            .prepare_cached(
+            .cached(
                 "INSERT INTO audit (seq, at, actor_id, activity, category, result, reason, request_id, targets)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?

@@ -4,7 +4,18 @@
 //! is not a pimlab store or was written by a newer pimlab, and opened in WAL mode with a busy
 //! timeout so that a second process waits for the first instead of failing.
 
+/// A statement's text put together from constants (a table's column list), once, as the
+/// `&'static str` the kept statements are found by (`statements.rs`). Only constants may be
+/// named in it: the text is made on first use and never again.
+macro_rules! sql {
+    ($($text:tt)*) => {{
+        static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        TEXT.get_or_init(|| format!($($text)*)).as_str()
+    }};
+}
+
 mod alerts;
+mod allocator;
 mod approvals;
 mod apps;
 mod azure;
@@ -26,6 +37,7 @@ mod rolling;
 mod schedules;
 mod schema;
 pub(crate) mod statement_log;
+mod statements;
 mod texts;
 
 use crate::model::ErrorCode;
@@ -83,7 +95,7 @@ impl From<rusqlite::Error> for crate::model::ApiError {
 
 /// An open store.
 pub struct Store {
-    conn: Connection,
+    conn: statements::Db,
     path: Option<PathBuf>,
     /// Rows read before: policies and their parsed rules, directory objects, role definitions and
     /// the hooks (see `cache.rs` for when entries are dropped).
@@ -114,6 +126,8 @@ pub enum Batch {
 /// afresh every time, and a request runs several transactions.
 struct Scope<'a> {
     conn: &'a Connection,
+    /// The store's kept statements (none for a schema upgrade's `Tx`, on the bare connection).
+    kept: Option<&'a statements::Db>,
     batch: Batch,
     ended: bool,
     /// A read that is part of a batch, with no savepoint to undo it: the connection's count of
@@ -122,7 +136,7 @@ struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    fn begin(conn: &'a Connection, batch: Batch, behavior: TransactionBehavior) -> rusqlite::Result<Self> {
+    fn begin(db: &'a statements::Db, batch: Batch, behavior: TransactionBehavior) -> rusqlite::Result<Self> {
         let sql = match (batch, behavior) {
             (Batch::Whole, _) => None,
             (Batch::Savepoints, _) => Some("SAVEPOINT pimlab_scope"),
@@ -131,9 +145,17 @@ impl<'a> Scope<'a> {
             (Batch::None, _) => Some("BEGIN DEFERRED"),
         };
         if let Some(sql) = sql {
-            conn.prepare_cached(sql)?.execute([])?;
+            db.cached(sql)?.execute([])?;
         }
-        Ok(Scope { conn, batch, ended: false, read_only_from: None })
+        Ok(Scope { conn: db, kept: Some(db), batch, ended: false, read_only_from: None })
+    }
+
+    /// The kept statement for `sql` (see `statements.rs`).
+    fn cached(&self, sql: &'static str) -> rusqlite::Result<statements::Held<'a>> {
+        match self.kept {
+            Some(db) => db.cached(sql),
+            None => statements::Held::cached(self.conn, sql),
+        }
     }
 
     fn commit(mut self) -> rusqlite::Result<()> {
@@ -143,7 +165,7 @@ impl<'a> Scope<'a> {
             Batch::None => Some("COMMIT"),
         };
         if let Some(sql) = sql {
-            self.conn.prepare_cached(sql)?.execute([])?;
+            self.cached(sql)?.execute([])?;
         }
         self.ended = true;
         Ok(())
@@ -167,12 +189,11 @@ impl Drop for Scope<'_> {
             // Undone with the whole batch, by whoever opened it.
             Ok(0)
         } else if self.batch == Batch::Savepoints {
-            self.conn
-                .prepare_cached("ROLLBACK TO pimlab_scope")
+            self.cached("ROLLBACK TO pimlab_scope")
                 .and_then(|mut s| s.execute([]))
-                .and_then(|_| self.conn.prepare_cached("RELEASE pimlab_scope")?.execute([]))
+                .and_then(|_| self.cached("RELEASE pimlab_scope")?.execute([]))
         } else if !self.conn.is_autocommit() {
-            self.conn.prepare_cached("ROLLBACK").and_then(|mut s| s.execute([]))
+            self.cached("ROLLBACK").and_then(|mut s| s.execute([]))
         } else {
             Ok(0)
         };
@@ -200,6 +221,7 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
         let wrap = |source| StoreError::Sqlite { path: shown.clone(), source };
+        allocator::install();
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -212,13 +234,14 @@ impl Store {
 
     /// A private in-memory store, for scenarios and tests.
     pub fn open_in_memory() -> Result<Store, StoreError> {
+        allocator::install();
         let conn = Connection::open_in_memory()
             .map_err(|source| StoreError::Sqlite { path: ":memory:".into(), source })?;
         Self::prepare(conn, None, ":memory:")
     }
 
     fn prepare(conn: Connection, path: Option<PathBuf>, shown: &str) -> Result<Store, StoreError> {
-        let conn = statement_log::logging(conn);
+        let mut conn = statement_log::logging(conn);
         let wrap = |source| StoreError::Sqlite { path: shown.to_string(), source };
         conn.busy_timeout(Duration::from_secs(60)).map_err(wrap)?;
         // The first read of the header tells us whether this is SQLite at all.
@@ -266,14 +289,15 @@ impl Store {
         // Hooks, approvals and the transaction statements add to the hot set; the default cache
         // of 16 would evict them.
         conn.set_prepared_statement_cache_capacity(96);
-        let mut store = Store {
-            conn,
+        // Before the statements are kept (`statements.rs`): migrating needs the connection alone.
+        schema::migrate(&mut conn).map_err(wrap)?;
+        let store = Store {
+            conn: statements::Db::new(conn),
             path,
             caches: RefCell::new(cache::Caches::default()),
             batch: Default::default(),
             rolling: Default::default(),
         };
-        schema::migrate(&mut store.conn).map_err(wrap)?;
         Ok(store)
     }
 
@@ -391,7 +415,7 @@ impl<'a> Tx<'a> {
     /// A `Tx` inside a transaction someone else opened and ends (a schema upgrade's), with caches
     /// of its own: what the store's row conversions need, without a `Store`.
     fn within(conn: &'a Connection, caches: &'a RefCell<cache::Caches>) -> Tx<'a> {
-        let tx = Scope { conn, batch: Batch::Whole, ended: false, read_only_from: None };
+        let tx = Scope { conn, kept: None, batch: Batch::Whole, ended: false, read_only_from: None };
         let guard = cache::Guard::new(caches, false, false);
         guard.validated.set(true);
         Tx { tx, guard }
@@ -411,8 +435,7 @@ impl Tx<'_> {
         if !self.guard.validated.get() {
             let check = self.guard.outermost || self.guard.caches.borrow_mut().check_in_batch();
             if check {
-                let version: i64 =
-                    self.tx.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
+                let version: i64 = self.tx.cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
                 self.guard.caches.borrow_mut().validate(version);
             }
             self.guard.validated.set(true);
@@ -443,10 +466,7 @@ impl Tx<'_> {
     }
 
     pub fn meta(&self, key: &str) -> rusqlite::Result<Option<String>> {
-        self.tx
-            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-            .query_row([key], |r| r.get(0))
-            .optional()
+        self.tx.cached("SELECT value FROM meta WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()
     }
 
     /// The tenant id, the clock, the seed and the fidelity profile in one read: what every
@@ -454,7 +474,7 @@ impl Tx<'_> {
     /// made SQLite build a temporary b-tree for the list on every call, a tenth of a request's work.
     pub fn tenant_facts(&self) -> rusqlite::Result<TenantFacts> {
         self.tx
-            .prepare_cached(
+            .cached(
                 "SELECT (SELECT value FROM meta WHERE key = 'tenant_id'),
                         (SELECT value FROM meta WHERE key = 'clock'),
                         (SELECT value FROM meta WHERE key = 'seed'),
@@ -465,7 +485,7 @@ impl Tx<'_> {
 
     pub fn set_meta(&self, key: &str, value: &str) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
+            .cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
             .execute([key, value])?;
         Ok(())
     }
@@ -476,7 +496,7 @@ impl Tx<'_> {
     pub fn bump_counter(&self, key: &str) -> rusqlite::Result<u64> {
         let taken: Option<i64> = self
             .tx
-            .prepare_cached("SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1")?
+            .cached("SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1")?
             .query_row([key], |r| r.get(0))
             .optional()?;
         let sql = match taken {
@@ -484,7 +504,7 @@ impl Tx<'_> {
             None => "INSERT INTO meta (key, value) VALUES (?1, ?2)",
         };
         let n = taken.unwrap_or(0);
-        self.tx.prepare_cached(sql)?.execute(rusqlite::params![key, (n + 1).to_string()])?;
+        self.tx.cached(sql)?.execute(rusqlite::params![key, (n + 1).to_string()])?;
         Ok(n as u64)
     }
 }
@@ -492,6 +512,40 @@ impl Tx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `sql!` makes its text once, so a value named in it would be frozen at its first use: every
+    /// name in every `sql!` text of the store must be a constant's (upper case).
+    #[test]
+    fn every_sql_text_names_only_constants() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let whole = std::fs::read_to_string(&path).unwrap();
+            let source = whole.split("#[cfg(test)]").next().unwrap_or_default();
+            for (at, _) in source.match_indices("sql!(") {
+                let call = source[at + "sql!(".len()..].trim_start();
+                let literal = call.strip_prefix('"').expect("`sql!` is given a string literal");
+                let end = literal.find('"').expect("the literal ends");
+                assert!(
+                    literal[end + 1..].trim_start().starts_with(')'),
+                    "{}: `sql!` is given arguments after its text",
+                    path.display()
+                );
+                let text = literal[..end].replace("{{", "").replace("}}", "");
+                for name in text.split('{').skip(1).map(|t| t.split('}').next().unwrap_or_default()) {
+                    assert!(
+                        !name.is_empty()
+                            && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+                        "{}: `sql!` names `{{{name}}}`, which is not a constant",
+                        path.display()
+                    );
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen > 10, "found {seen} uses of sql!");
+    }
 
     pub(super) fn user(id: &str) -> crate::model::DirectoryObject {
         crate::model::DirectoryObject {

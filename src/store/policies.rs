@@ -27,7 +27,7 @@ impl Tx<'_> {
     pub fn insert_policy(&self, surface: &str, p: &Policy) -> rusqlite::Result<()> {
         self.forget_cached(Cached::Policies);
         self.tx
-            .prepare_cached(&format!(
+            .cached(sql!(
                 "INSERT INTO policies (surface, {POLICY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
             ))?
             .execute(params![
@@ -41,7 +41,7 @@ impl Tx<'_> {
             ])?;
         for (position, rule) in p.rules.iter().enumerate() {
             self.tx
-                .prepare_cached(
+                .cached(
                     "INSERT INTO policy_rules (policy_id, position, rule_id, body) VALUES (?1, ?2, ?3, ?4)",
                 )?
                 .execute(params![p.id, position as i64, rule.id(), rule_json(rule)])?;
@@ -55,7 +55,7 @@ impl Tx<'_> {
             |c| &mut c.rules,
             id,
             || {
-                let mut stmt = self.tx.prepare_cached(
+                let mut stmt = self.tx.cached(
                     "SELECT rule_id, body FROM policy_rules WHERE policy_id = ?1 ORDER BY position",
                 )?;
                 let bodies: Vec<(String, String)> =
@@ -78,7 +78,7 @@ impl Tx<'_> {
     pub fn policy(&self, id: &str) -> rusqlite::Result<Option<Policy>> {
         let found = self
             .tx
-            .prepare_cached(&format!("SELECT {POLICY_COLUMNS} FROM policies WHERE id = ?1"))?
+            .cached(sql!("SELECT {POLICY_COLUMNS} FROM policies WHERE id = ?1"))?
             .query_row([id], policy_from_row)
             .optional()?;
         match found {
@@ -102,7 +102,7 @@ impl Tx<'_> {
         self.remembered(|c| &mut c.policies, &key, || {
             let mut found = self
                 .tx
-                .prepare_cached(&format!(
+                .cached(sql!(
                     "SELECT {POLICY_COLUMNS} FROM policies WHERE surface = ?1 AND scope_id = ?2 AND role_definition_id = ?3"
                 ))?
                 .query_row([surface, scope_id, &role_id], policy_from_row)
@@ -116,9 +116,9 @@ impl Tx<'_> {
 
     /// Every policy of a surface, with rules when `with_rules`.
     pub fn policies(&self, surface: &str, with_rules: bool) -> rusqlite::Result<Vec<Policy>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {POLICY_COLUMNS} FROM policies WHERE surface = ?1 ORDER BY rowid"
-        ))?;
+        let mut stmt = self
+            .tx
+            .cached(sql!("SELECT {POLICY_COLUMNS} FROM policies WHERE surface = ?1 ORDER BY rowid"))?;
         let mut all: Vec<Policy> = stmt.query_map([surface], policy_from_row)?.collect::<Result<_, _>>()?;
         if with_rules {
             for p in &mut all {
@@ -138,10 +138,10 @@ impl Tx<'_> {
     ) -> rusqlite::Result<()> {
         self.forget_cached(Cached::Policies);
         self.tx
-            .prepare_cached("UPDATE policy_rules SET body = ?3 WHERE policy_id = ?1 AND rule_id = ?2")?
+            .cached("UPDATE policy_rules SET body = ?3 WHERE policy_id = ?1 AND rule_id = ?2")?
             .execute(params![policy_id, rule.id(), rule_json(rule)])?;
         self.tx
-            .prepare_cached("UPDATE policies SET last_modified_at = ?2, last_modified_by = ?3 WHERE id = ?1")?
+            .cached("UPDATE policies SET last_modified_at = ?2, last_modified_by = ?3 WHERE id = ?1")?
             .execute(params![policy_id, to_millis(at), by])?;
         Ok(())
     }
@@ -151,8 +151,8 @@ impl Tx<'_> {
     /// Removes a stored policy and its rules (an Azure pair then reads as its defaults again).
     pub fn delete_policy(&self, policy_id: &str) -> rusqlite::Result<()> {
         self.forget_cached(Cached::Policies);
-        self.tx.prepare_cached("DELETE FROM policy_rules WHERE policy_id = ?1")?.execute([policy_id])?;
-        self.tx.prepare_cached("DELETE FROM policies WHERE id = ?1")?.execute([policy_id])?;
+        self.tx.cached("DELETE FROM policy_rules WHERE policy_id = ?1")?.execute([policy_id])?;
+        self.tx.cached("DELETE FROM policies WHERE id = ?1")?.execute([policy_id])?;
         Ok(())
     }
 }

@@ -167,7 +167,7 @@ impl Tx<'_> {
         let s = q.schedule_info.as_ref();
         let created_at = to_millis(q.created_at);
         self.tx
-            .prepare_cached(&format!(
+            .cached(sql!(
                 "INSERT INTO requests ({REQUEST_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)"
             ))?
             .execute(params![
@@ -208,7 +208,7 @@ impl Tx<'_> {
         let s = q.schedule_info.as_ref();
         let created_at = to_millis(q.created_at);
         self.tx
-            .prepare_cached(
+            .cached(
                 "UPDATE requests SET status = ?2, completed_after = ?3, canceled_at = ?4, target_schedule_id = ?5,
                  approval_id = ?6, has_schedule_info = ?7, start_after = ?8, trace = ?9
                  WHERE id = ?1",
@@ -230,7 +230,7 @@ impl Tx<'_> {
     /// Records the name an ARM client PUT the request under.
     pub fn set_request_client_name(&self, id: &str, name: &str) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached("UPDATE requests SET client_name = ?2 WHERE id = ?1")?
+            .cached("UPDATE requests SET client_name = ?2 WHERE id = ?1")?
             .execute(params![Key::new(id), name])?;
         Ok(())
     }
@@ -238,7 +238,7 @@ impl Tx<'_> {
     /// The id of the request an ARM client PUT under `name`, and the client's name of a request.
     pub fn request_id_by_client_name(&self, name: &str) -> rusqlite::Result<Option<String>> {
         self.tx
-            .prepare_cached("SELECT id FROM requests WHERE client_name = ?1 COLLATE NOCASE")?
+            .cached("SELECT id FROM requests WHERE client_name = ?1 COLLATE NOCASE")?
             .query_row([name], |r| id(r, 0))
             .optional()
     }
@@ -246,7 +246,7 @@ impl Tx<'_> {
     pub fn request_client_name(&self, id: &str) -> rusqlite::Result<Option<String>> {
         Ok(self
             .tx
-            .prepare_cached("SELECT client_name FROM requests WHERE id = ?1")?
+            .cached("SELECT client_name FROM requests WHERE id = ?1")?
             .query_row([Key::new(id)], |r| r.get::<_, Option<String>>(0))
             .optional()?
             .flatten())
@@ -254,7 +254,7 @@ impl Tx<'_> {
 
     pub fn request(&self, id: &str) -> rusqlite::Result<Option<ScheduleRequest>> {
         self.tx
-            .prepare_cached(&format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1"))?
+            .cached(sql!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1"))?
             .query_row([Key::new(&id.to_ascii_lowercase())], |r| self.request_from_row(r))
             .optional()
     }
@@ -263,7 +263,7 @@ impl Tx<'_> {
     /// Every id is read, as SQLite's prefix test read every key before ids were kept as bytes.
     pub fn request_ids_starting_with(&self, prefix: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
         let prefix = prefix.to_ascii_lowercase();
-        let mut stmt = self.tx.prepare_cached("SELECT id FROM requests")?;
+        let mut stmt = self.tx.cached("SELECT id FROM requests")?;
         let mut ids = Vec::new();
         for found in stmt.query_map([], |r| id(r, 0))? {
             let found = found?;
@@ -279,14 +279,14 @@ impl Tx<'_> {
     /// The id of the newest request.
     pub fn newest_request_id(&self) -> rusqlite::Result<Option<String>> {
         self.tx
-            .prepare_cached("SELECT id FROM requests ORDER BY created_at DESC, rowid DESC LIMIT 1")?
+            .cached("SELECT id FROM requests ORDER BY created_at DESC, rowid DESC LIMIT 1")?
             .query_row([], |r| id(r, 0))
             .optional()
     }
 
     /// Requests in creation order, narrowed by whatever the query pins down.
     pub fn requests(&self, q: &RequestQuery<'_>) -> rusqlite::Result<Vec<ScheduleRequest>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.tx.cached(sql!(
             "SELECT {REQUEST_COLUMNS} FROM requests
              WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR principal_id = ?2)
                AND (?3 IS NULL OR role_definition_id = ?3) AND (?4 IS NULL OR status = ?4)
@@ -314,7 +314,7 @@ impl Tx<'_> {
         role_id: &str,
         scope: &str,
     ) -> rusqlite::Result<Vec<ScheduleRequest>> {
-        let mut stmt = self.tx.prepare_cached(&PENDING)?;
+        let mut stmt = self.tx.cached(PENDING.as_str())?;
         let mut pending = stmt
             .query_map(params![Key::new(principal_id), Key::new(role_id), C(kind), Key::new(scope)], |r| {
                 self.request_from_row(r)
@@ -339,7 +339,7 @@ impl Tx<'_> {
             "DELETE FROM requests WHERE created_at <= ?1 RETURNING id",
             "DELETE FROM requests WHERE canceled_at <= ?1 RETURNING id",
         ] {
-            let mut stmt = self.tx.prepare_cached(sql)?;
+            let mut stmt = self.tx.cached(sql)?;
             let at = if sql.contains("created_at") { created_before } else { canceled_before };
             for found in stmt.query_map([to_millis(at)], |r| id(r, 0))? {
                 ids.push(found?);
@@ -356,11 +356,11 @@ impl Tx<'_> {
         canceled_retention_ms: i64,
     ) -> rusqlite::Result<Option<Timestamp>> {
         let created: Option<i64> =
-            self.tx.prepare_cached("SELECT min(created_at) FROM requests")?.query_row([], |r| r.get(0))?;
+            self.tx.cached("SELECT min(created_at) FROM requests")?.query_row([], |r| r.get(0))?;
         let canceled: Option<i64> = self
             .tx
             // The condition lets SQLite use `requests_by_canceled`: it does not infer it from min().
-            .prepare_cached("SELECT min(canceled_at) FROM requests WHERE canceled_at IS NOT NULL")?
+            .cached("SELECT min(canceled_at) FROM requests WHERE canceled_at IS NOT NULL")?
             .query_row([], |r| r.get(0))?;
         let due = [created.map(|t| t + retention_ms), canceled.map(|t| t + canceled_retention_ms)];
         Ok(due.into_iter().flatten().min().map(from_millis))
@@ -387,7 +387,7 @@ impl Tx<'_> {
     pub(super) fn insert_audit_numbered(&self, seq: Option<i64>, a: &AuditRecord) -> rusqlite::Result<()> {
         let words = self.audit_words(a)?;
         self.tx
-            .prepare_cached(
+            .cached(
                 "INSERT INTO audit (seq, at, actor_id, activity, category, result, reason, request_id, targets)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
@@ -422,7 +422,7 @@ impl Tx<'_> {
     }
 
     pub fn audit(&self, since: Option<Timestamp>) -> rusqlite::Result<Vec<AuditRecord>> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.tx.cached(
             "SELECT seq, at, actor_id, activity, category, result, reason, request_id, targets
              FROM audit WHERE ?1 IS NULL OR at >= ?1 ORDER BY seq",
         )?;

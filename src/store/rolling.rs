@@ -84,7 +84,7 @@ impl Store {
             return Ok(());
         };
         if !r.open && self.batch.get() == Batch::None {
-            self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+            self.conn.cached("BEGIN IMMEDIATE")?.execute([])?;
             self.batch.set(Batch::Savepoints);
             r.open = true;
         }

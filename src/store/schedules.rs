@@ -91,7 +91,7 @@ fn by_start(rows: Vec<Schedule>) -> Vec<Schedule> {
 impl Tx<'_> {
     pub fn insert_schedule(&self, s: &Schedule) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached(&format!(
+            .cached(sql!(
                 "INSERT INTO schedules ({SCHEDULE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
             ))?
             .execute(params![
@@ -126,7 +126,7 @@ impl Tx<'_> {
 
     /// Removes a schedule (an import replacing it with a file's version).
     pub fn delete_schedule(&self, id: &str) -> rusqlite::Result<()> {
-        self.tx.prepare_cached("DELETE FROM schedules WHERE id = ?1")?.execute([Key::new(id)])?;
+        self.tx.cached("DELETE FROM schedules WHERE id = ?1")?.execute([Key::new(id)])?;
         Ok(())
     }
 
@@ -140,7 +140,7 @@ impl Tx<'_> {
         modified_at: Option<Timestamp>,
     ) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached(
+            .cached(
                 "UPDATE schedules SET status = ?2, state = ?3, ended_at = iif(?3 = 1 /* live */, end_at, ?4),
                  modified_at = coalesce(?5, modified_at),
                  warn_14_at = CASE WHEN ?3 = 1 /* live */ THEN warn_14_at END,
@@ -159,7 +159,7 @@ impl Tx<'_> {
 
     pub fn schedule(&self, id: &str) -> rusqlite::Result<Option<Schedule>> {
         self.tx
-            .prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = ?1"))?
+            .cached(sql!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = ?1"))?
             .query_row([Key::new(id)], schedule_from_row)
             .optional()
     }
@@ -167,7 +167,7 @@ impl Tx<'_> {
     /// The schedule whose instance has this id and is in effect.
     pub fn active_schedule_by_instance(&self, instance_id: &str) -> rusqlite::Result<Option<Schedule>> {
         self.tx
-            .prepare_cached(&format!(
+            .cached(sql!(
                 "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE instance_id = ?1 AND state = 1 /* live */ AND status = 0 /* Provisioned */"
             ))?
             .query_row([instance_id], schedule_from_row)
@@ -182,7 +182,7 @@ impl Tx<'_> {
         role_id: &str,
         state: ScheduleState,
     ) -> rusqlite::Result<Vec<Schedule>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.tx.cached(sql!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
              WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND state = ?4"
         ))?;
@@ -200,7 +200,7 @@ impl Tx<'_> {
         &self,
         principal_id: &str,
     ) -> rusqlite::Result<Vec<(RequestKind, String)>> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.tx.cached(
             "SELECT start_at, id, kind, role_definition_id FROM schedules
              WHERE principal_id = ?1 AND state = 1 /* live */ AND surface = 0 /* directory */",
         )?;
@@ -296,7 +296,7 @@ impl Tx<'_> {
 
     /// Every schedule of any state, in start order.
     pub fn all_schedules(&self) -> rusqlite::Result<Vec<Schedule>> {
-        let mut stmt = self.tx.prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules"))?;
+        let mut stmt = self.tx.cached(sql!("SELECT {SCHEDULE_COLUMNS} FROM schedules"))?;
         stmt.query_map([], schedule_from_row)?.collect::<rusqlite::Result<_>>().map(by_start)
     }
 
@@ -304,7 +304,7 @@ impl Tx<'_> {
     /// `to`, neither ended nor due to end by `from`. The history reports (activity, timeline)
     /// read a stretch of time with one statement, in start order.
     pub fn schedules_overlapping(&self, from: Timestamp, to: Timestamp) -> rusqlite::Result<Vec<Schedule>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.tx.cached(sql!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
              WHERE start_at < ?2 AND (end_at IS NULL OR end_at > ?1)
                AND (state = 1 /* live */ OR ended_at > ?1)"
@@ -316,7 +316,7 @@ impl Tx<'_> {
 
     /// Active (in-effect) assignment schedules for a role at a scope, across principals.
     pub fn active_assignments_of_role(&self, role_id: &str, scope: &str) -> rusqlite::Result<Vec<Schedule>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.tx.cached(sql!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules
              WHERE role_definition_id = ?1 AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */
                AND coalesce(directory_scope_id, app_scope_id) = ?2"
@@ -330,7 +330,7 @@ impl Tx<'_> {
     /// the order of `active_assignments_of_role`. Every notification to administrators asks, so
     /// it reads one column rather than whole schedules.
     pub fn active_principals_of_role(&self, role_id: &str, scope: &str) -> rusqlite::Result<Vec<String>> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.tx.cached(
             "SELECT principal_id, start_at, id FROM schedules
              WHERE role_definition_id = ?1 AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */
                AND coalesce(directory_scope_id, app_scope_id) = ?2",
@@ -348,13 +348,13 @@ impl Tx<'_> {
     pub fn next_schedule_event(&self) -> rusqlite::Result<Option<Timestamp>> {
         let start: Option<i64> = self
             .tx
-            .prepare_cached(
+            .cached(
                 "SELECT min(start_at) FROM schedules WHERE state = 1 /* live */ AND status = 1 /* Granted */",
             )?
             .query_row([], |r| r.get(0))?;
         let end: Option<i64> = self
             .tx
-            .prepare_cached("SELECT min(end_at) FROM schedules WHERE state = 1 /* live */")?
+            .cached("SELECT min(end_at) FROM schedules WHERE state = 1 /* live */")?
             .query_row([], |r| r.get(0))?;
         Ok(match (start, end) {
             (Some(a), Some(b)) => Some(from_millis(a.min(b))),
@@ -365,7 +365,7 @@ impl Tx<'_> {
     /// Every instant in `(from, until]` at which some schedule starts, ends or ended early: the
     /// only instants at which who holds what can change (a privilege diff samples exactly these).
     pub fn schedule_boundaries(&self, from: Timestamp, until: Timestamp) -> rusqlite::Result<Vec<Timestamp>> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.tx.cached(
             "SELECT t FROM (SELECT start_at AS t FROM schedules UNION SELECT end_at FROM schedules
                             UNION SELECT ended_at FROM schedules)
              WHERE t > ?1 AND t <= ?2 ORDER BY t",
@@ -376,7 +376,7 @@ impl Tx<'_> {
 
     /// Live schedules whose end is at or before `t`.
     pub fn schedules_ending_by(&self, t: Timestamp) -> rusqlite::Result<Vec<Schedule>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.tx.cached(sql!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 1 /* live */ AND end_at <= ?1"
         ))?;
         let rows = stmt.query_map([to_millis(t)], schedule_from_row)?.collect::<rusqlite::Result<_>>()?;
@@ -385,7 +385,7 @@ impl Tx<'_> {
 
     /// Live, not-yet-started schedules whose start is at or before `t`.
     pub fn schedules_starting_by(&self, t: Timestamp) -> rusqlite::Result<Vec<Schedule>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.tx.cached(sql!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE state = 1 /* live */ AND status = 1 /* Granted */ AND start_at <= ?1"
         ))?;
         stmt.query_map([to_millis(t)], schedule_from_row)?.collect::<rusqlite::Result<_>>().map(by_start)
@@ -396,7 +396,7 @@ impl Tx<'_> {
     pub fn forget_ended_schedule(&self, id: &str) -> rusqlite::Result<bool> {
         Ok(self
             .tx
-            .prepare_cached("DELETE FROM schedules WHERE id = ?1 AND state <> 1 /* live */")?
+            .cached("DELETE FROM schedules WHERE id = ?1 AND state <> 1 /* live */")?
             .execute([Key::new(id)])?
             > 0)
     }
@@ -404,14 +404,14 @@ impl Tx<'_> {
     /// Forgets ended schedules older than `before` (past the renewal window).
     pub fn purge_schedules(&self, before: Timestamp) -> rusqlite::Result<usize> {
         self.tx
-            .prepare_cached("DELETE FROM schedules WHERE state <> 1 /* live */ AND ended_at <= ?1")?
+            .cached("DELETE FROM schedules WHERE state <> 1 /* live */ AND ended_at <= ?1")?
             .execute([to_millis(before)])
     }
 
     pub fn next_schedule_purge(&self) -> rusqlite::Result<Option<Timestamp>> {
         let t: Option<i64> = self
             .tx
-            .prepare_cached("SELECT min(ended_at) FROM schedules WHERE state <> 1 /* live */")?
+            .cached("SELECT min(ended_at) FROM schedules WHERE state <> 1 /* live */")?
             .query_row([], |r| r.get(0))?;
         Ok(t.map(from_millis))
     }
@@ -421,7 +421,7 @@ impl Tx<'_> {
     /// Removes a schedule's end (lock-out protection of the last Global Administrator).
     pub fn keep_schedule_forever(&self, id: &str) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached("UPDATE schedules SET end_at = NULL, ended_at = NULL, expiration_type = 2 /* noExpiration */, expiration_end = NULL, expiration_duration = NULL, warn_14_at = NULL, warn_1_at = NULL WHERE id = ?1")?
+            .cached("UPDATE schedules SET end_at = NULL, ended_at = NULL, expiration_type = 2 /* noExpiration */, expiration_end = NULL, expiration_duration = NULL, warn_14_at = NULL, warn_1_at = NULL WHERE id = ?1")?
             .execute([Key::new(id)])?;
         Ok(())
     }
@@ -432,11 +432,11 @@ impl Tx<'_> {
     pub fn next_expiry_warning(&self) -> rusqlite::Result<Option<Timestamp>> {
         let a: Option<i64> = self
             .tx
-            .prepare_cached("SELECT min(warn_14_at) FROM schedules WHERE warn_14_at IS NOT NULL")?
+            .cached("SELECT min(warn_14_at) FROM schedules WHERE warn_14_at IS NOT NULL")?
             .query_row([], |r| r.get(0))?;
         let b: Option<i64> = self
             .tx
-            .prepare_cached("SELECT min(warn_1_at) FROM schedules WHERE warn_1_at IS NOT NULL")?
+            .cached("SELECT min(warn_1_at) FROM schedules WHERE warn_1_at IS NOT NULL")?
             .query_row([], |r| r.get(0))?;
         Ok([a, b].into_iter().flatten().min().map(from_millis))
     }
@@ -444,10 +444,11 @@ impl Tx<'_> {
     /// Live schedules with an expiry notice due by `t`: `(schedule, days before the end)`.
     pub fn expiry_warnings_due_by(&self, t: Timestamp) -> rusqlite::Result<Vec<(Schedule, i64)>> {
         let mut out = Vec::new();
-        for (column, days) in [("warn_14_at", 14), ("warn_1_at", 1)] {
-            let mut stmt = self
-                .tx
-                .prepare_cached(&format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE {column} <= ?1"))?;
+        for (sql, days) in [
+            (sql!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE warn_14_at <= ?1"), 14),
+            (sql!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE warn_1_at <= ?1"), 1),
+        ] {
+            let mut stmt = self.tx.cached(sql)?;
             let rows = stmt.query_map([to_millis(t)], schedule_from_row)?.collect::<rusqlite::Result<_>>()?;
             let due = in_order(
                 rows,
@@ -465,7 +466,7 @@ impl Tx<'_> {
         } else {
             "UPDATE schedules SET warn_1_at = NULL WHERE id = ?1"
         };
-        self.tx.prepare_cached(sql)?.execute([Key::new(id)])?;
+        self.tx.cached(sql)?.execute([Key::new(id)])?;
         Ok(())
     }
 }

@@ -11,7 +11,7 @@
 
 use std::rc::Rc;
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::OptionalExtension;
 
 use super::Tx;
 
@@ -48,17 +48,17 @@ impl Dictionary {
 }
 
 /// The number of `text` in `dict`, added if it is not there yet; and whether it was added.
-pub(super) fn find_or_add(conn: &Connection, dict: Dictionary, text: &str) -> rusqlite::Result<(i64, bool)> {
-    if let Some(id) = conn.prepare_cached(dict.find_sql())?.query_row([text], |r| r.get(0)).optional()? {
+fn find_or_add(conn: &super::Scope<'_>, dict: Dictionary, text: &str) -> rusqlite::Result<(i64, bool)> {
+    if let Some(id) = conn.cached(dict.find_sql())?.query_row([text], |r| r.get(0)).optional()? {
         return Ok((id, false));
     }
-    conn.prepare_cached(dict.add_sql())?.execute([text])?;
+    conn.cached(dict.add_sql())?.execute([text])?;
     Ok((conn.last_insert_rowid(), true))
 }
 
 /// The text numbered `id` in `dict`; a number the dictionary lacks is a damaged store.
-pub(super) fn text_of(conn: &Connection, dict: Dictionary, id: i64) -> rusqlite::Result<String> {
-    conn.prepare_cached(dict.get_sql())?.query_row([id], |r| r.get(0)).optional()?.ok_or_else(|| {
+fn text_of(conn: &super::Scope<'_>, dict: Dictionary, id: i64) -> rusqlite::Result<String> {
+    conn.cached(dict.get_sql())?.query_row([id], |r| r.get(0)).optional()?.ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(
             0,
             rusqlite::types::Type::Integer,
