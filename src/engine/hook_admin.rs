@@ -2,7 +2,8 @@
 //! detaching, listing, and a dry run of one hook on a request (`hook test`). The running of hooks
 //! inside requests is in [`super::extension`].
 
-use super::extension::{HookCall, HookDecision, HookEvent, HookFailure, StoreView, context, next_serial};
+use super::extension::{HookCall, HookDecision, HookEvent, HookFailure, StoreView};
+use super::hook_context::{context, next_serial};
 use crate::model::ErrorCode;
 use crate::model::hook::Hook;
 use crate::model::{ApiError, ScheduleRequest};

@@ -27,6 +27,7 @@ mod group_access;
 mod group_policies;
 mod history;
 mod hook_admin;
+mod hook_context;
 mod import;
 mod lifecycle;
 mod lockout;
@@ -55,12 +56,10 @@ use audit::{Audit, Audited};
 pub use alerts::{AlertChange, AlertFacts, AlertState, Dismissal};
 pub use clock::AdvanceReport;
 pub use directory::NewObject;
-pub use extension::{
-    Hook, HookCall, HookContext, HookDecision, HookEvent, HookFailure, HookRunner, RequestProperties,
-    TenantView,
-};
+pub use extension::{Hook, HookCall, HookDecision, HookEvent, HookFailure, HookRunner, RequestProperties};
 pub use history::Refusal;
 pub use hook_admin::HandlerVerdict;
+pub use hook_context::{HookContext, TenantView};
 pub use import::{Change, TenantFacts};
 pub use marks::Mark;
 pub use policies::PolicyChange;
@@ -132,7 +131,7 @@ pub(crate) struct Ctx {
     /// Runs policy hooks, when a host for them is installed.
     pub runner: Option<Rc<dyn HookRunner>>,
     /// What the hooks of this transaction share (the hooks attached, the request's `ctx`).
-    pub hooks: extension::HookCache,
+    pub hooks: hook_context::HookCache,
 }
 
 impl Ctx {

@@ -513,6 +513,7 @@ const ENGINE_ORDER: &[&[&str]] = &[
     &["calling"],
     &["records", "azure_scopes"],
     &["azure_access", "group_access"],
+    &["hook_context"],
     &["extension"],
     &["target"],
     &["provision"],
