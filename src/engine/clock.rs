@@ -91,7 +91,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             })?;
             continue;
         }
-        let watch = watch_membership(tx, &s)?;
+        let watch = group_access::watch_ending(tx, &s)?;
         tx.set_schedule_state(&s.id, s.status, ScheduleState::Expired, s.end_at, None)?;
         let activation = s.assignment_type == Some(AssignmentType::Activated);
         audit.push(

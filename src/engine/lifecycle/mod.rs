@@ -100,7 +100,12 @@ pub(crate) fn submit(
     };
     q.is_validation_only = req.is_validation_only;
     if !req.is_validation_only {
-        group_access::settle_into(watch, tx, ctx, &mut audit)?;
+        if req.action == Action::SelfActivate && q.status == crate::model::Status::Provisioned {
+            // Carried out at once: its schedule is live and provisioned.
+            group_access::settle_into_holding(watch, tx, ctx, &mut audit)?;
+        } else {
+            group_access::settle_into(watch, tx, ctx, &mut audit)?;
+        }
     }
     Ok((q, audit))
 }
