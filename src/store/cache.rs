@@ -70,6 +70,18 @@ pub(crate) struct Caches {
 pub(crate) struct Words {
     pub(crate) by_text: HashMap<Rc<str>, i64>,
     pub(crate) by_id: HashMap<i64, Rc<str>>,
+    /// The audit trail's targets by object id: each target's type, display name and the number
+    /// of its JSON, so that a row naming a target met before is written without serialising it
+    /// again (a request writes four or five rows, each naming two or three targets). Every
+    /// number here is also in `by_text`, and goes when it goes.
+    pub(crate) targets: HashMap<Box<str>, Vec<TargetWord>>,
+}
+
+/// A target's type and display name, and the number of its JSON in the audit dictionary.
+pub(crate) struct TargetWord {
+    pub(crate) kind: Box<str>,
+    pub(crate) display_name: Option<Box<str>>,
+    pub(crate) id: i64,
 }
 
 impl Words {
@@ -81,6 +93,7 @@ impl Words {
         if self.by_id.len() >= Self::MAX {
             self.by_text.clear();
             self.by_id.clear();
+            self.targets.clear();
         }
         self.by_text.insert(text.clone(), id);
         self.by_id.insert(id, text);

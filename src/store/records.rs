@@ -4,6 +4,7 @@ use crate::model::audit::AuditRecord;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
+use super::cache::TargetWord;
 use super::codes::{AuditResult, C, Coded, coded, opt_coded};
 use super::keys::{Key, id, key, opt_id, opt_ref, reference};
 use super::texts::{Dictionary, Unpack, damaged, push_varint};
@@ -410,7 +411,7 @@ impl Tx<'_> {
         let word = |text: &str| self.word_id(Dictionary::Audit, text);
         let mut targets = Vec::new();
         for t in &a.targets {
-            push_varint(&mut targets, word(&serde_json::to_string(t).expect("a target serialises"))?);
+            push_varint(&mut targets, self.target_word(t)?);
         }
         Ok(AuditWords {
             actor: word(&a.actor_id)?,
@@ -419,6 +420,32 @@ impl Tx<'_> {
             reason: a.reason.as_deref().map(word).transpose()?,
             targets,
         })
+    }
+
+    /// The number of an audit target's JSON in the audit dictionary: remembered by the target
+    /// (`Words::targets`), else serialised and looked up as any other word.
+    fn target_word(&self, t: &AuditTarget) -> rusqlite::Result<i64> {
+        let same =
+            |w: &&TargetWord| *w.kind == *t.kind && w.display_name.as_deref() == t.display_name.as_deref();
+        let remembered = self.caches()?.words[Dictionary::Audit as usize]
+            .targets
+            .get(t.id.as_str())
+            .and_then(|known| known.iter().find(same).map(|w| w.id));
+        if let Some(id) = remembered {
+            return Ok(id);
+        }
+        let id = self.word_id(Dictionary::Audit, &serde_json::to_string(t).expect("a target serialises"))?;
+        // Remembered after `word_id`, which may have emptied the dictionary's memory to make room.
+        self.caches()?.words[Dictionary::Audit as usize]
+            .targets
+            .entry(t.id.as_str().into())
+            .or_default()
+            .push(TargetWord {
+                kind: t.kind.as_str().into(),
+                display_name: t.display_name.as_deref().map(Into::into),
+                id,
+            });
+        Ok(id)
     }
 
     pub fn audit(&self, since: Option<Timestamp>) -> rusqlite::Result<Vec<AuditRecord>> {
@@ -450,5 +477,68 @@ impl Tx<'_> {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn target(id: &str, kind: &str, name: Option<&str>) -> AuditTarget {
+        AuditTarget { id: id.into(), kind: kind.into(), display_name: name.map(Into::into) }
+    }
+
+    fn row(targets: Vec<AuditTarget>) -> AuditRecord {
+        AuditRecord {
+            seq: 0,
+            at: Timestamp::default(),
+            actor_id: "system".into(),
+            activity: "Add member to role".into(),
+            category: "RoleManagement".into(),
+            result: "success".into(),
+            reason: None,
+            request_id: None,
+            targets,
+        }
+    }
+
+    fn targets_read_back(store: &mut Store) -> Vec<Vec<AuditTarget>> {
+        let tx = store.read().unwrap();
+        tx.audit(None).unwrap().into_iter().map(|a| a.targets).collect()
+    }
+
+    #[test]
+    fn an_audit_target_renamed_or_retyped_is_written_as_it_is_now() {
+        let mut store = Store::open_in_memory().unwrap();
+        let written = vec![
+            vec![target("u1", "User", Some("Ada")), target("r1", "Role", Some("Helpdesk Administrator"))],
+            vec![target("u1", "User", Some("Ada")), target("r1", "Role", Some("Helpdesk Administrator"))],
+            vec![target("u1", "User", Some("Ada Lovelace"))],
+            vec![target("u1", "User", None), target("u1", "Group", Some("Ada Lovelace"))],
+            vec![target("u1", "User", Some("Ada"))],
+        ];
+        let tx = store.write().unwrap();
+        for targets in &written {
+            tx.insert_audit(&row(targets.clone())).unwrap();
+        }
+        tx.commit().unwrap();
+        assert_eq!(targets_read_back(&mut store), written);
+    }
+
+    #[test]
+    fn an_audit_target_first_written_in_a_rolled_back_transaction_is_written_again() {
+        let mut store = Store::open_in_memory().unwrap();
+        {
+            let tx = store.write().unwrap();
+            tx.insert_audit(&row(vec![target("u1", "User", Some("Ada"))])).unwrap();
+            // Dropped without commit: the row and its dictionary word are rolled back.
+        }
+        let tx = store.write().unwrap();
+        // Takes the number the lost word had: a remembered target would now name this.
+        tx.word_id(Dictionary::Audit, "an unrelated word").unwrap();
+        tx.insert_audit(&row(vec![target("u1", "User", Some("Ada"))])).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(targets_read_back(&mut store), vec![vec![target("u1", "User", Some("Ada"))]]);
     }
 }
