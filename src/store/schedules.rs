@@ -344,6 +344,23 @@ impl Tx<'_> {
         Ok(rows.into_iter().map(|(principal, _, _)| principal).collect())
     }
 
+    /// The principals `active_principals_of_role` finds for either of two roles, in one
+    /// statement and in no particular order: the default recipients of every admin mail come
+    /// from two roles.
+    pub fn active_principals_of_either_role(
+        &self,
+        roles: [&str; 2],
+        scope: &str,
+    ) -> rusqlite::Result<Vec<String>> {
+        let mut stmt = self.tx.cached(
+            "SELECT principal_id FROM schedules
+             WHERE role_definition_id IN (?1, ?2) AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */
+               AND coalesce(directory_scope_id, app_scope_id) = ?3",
+        )?;
+        stmt.query_map(params![Key::new(roles[0]), Key::new(roles[1]), Key::new(scope)], |r| id(r, 0))?
+            .collect()
+    }
+
     /// When the next live schedule starts or ends, whichever is first.
     pub fn next_schedule_event(&self) -> rusqlite::Result<Option<Timestamp>> {
         let start: Option<i64> = self

@@ -63,6 +63,27 @@ impl graph::Lab {
         self.set_rule(role, rule, &body);
     }
 
+    /// `adminAssign` of `role` to `principal` at the tenant's root for 30 days, by the tenant's
+    /// administrator, into `collection` (eligibility or assignment requests); must give 201.
+    #[track_caller]
+    fn admin_assign_for_30_days(
+        &mut self,
+        collection: &str,
+        principal: &str,
+        role: &str,
+        why: &str,
+    ) -> Value {
+        let body = json!({
+            "action": "adminAssign", "principalId": principal, "roleDefinitionId": role,
+            "directoryScopeId": "/", "justification": why,
+            "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": "P30D"}},
+        });
+        let admin = self.admin.clone();
+        let (status, q) = self.send(&admin, "POST", collection, &body);
+        assert_eq!(status, 201, "{q:#}");
+        q
+    }
+
     /// `selfActivate` of `role` for `who` (PT2H, with a justification).
     fn activate(&mut self, who: &str, role: &str) -> (u16, Value) {
         self.activate_with(who, role, "PT2H", Some("Investigate alert 7731"))
@@ -1242,18 +1263,44 @@ fn k(event: &str, recipient: &str, rule: &str) -> (String, String, String) {
 }
 
 #[test]
+fn admin_mail_goes_once_to_every_user_holding_global_or_privileged_role_administrator() {
+    let mut g = graph::Lab::demo_on_file();
+    let (chloe, kenji, ben) = (g.user_id("chloe"), g.user_id("kenji"), g.user_id("ben"));
+    let tier0 = g.group("Tier 0 operators", true);
+    g.add_member(&tier0, &chloe);
+    g.add_member(&tier0, &kenji);
+    // Chloe holds both roles: directly, and through the group.
+    for (principal, role) in [(&tier0, PRIV_ROLE_ADMIN), (&chloe, GLOBAL_ADMIN)] {
+        g.admin_assign_for_30_days(ASSIGN_REQS, principal, role, "Tier 0");
+    }
+    // Who holds either role now, by the instances, the group's members in its place.
+    let mut holders: Vec<String> = Vec::new();
+    for role in [GLOBAL_ADMIN, PRIV_ROLE_ADMIN] {
+        for i in g.list(&format!("{ASSIGN_INSTANCES}?$filter=roleDefinitionId eq '{role}'")) {
+            match s(&i["principalId"]) {
+                p if p == tier0 => holders.extend([chloe.clone(), kenji.clone()]),
+                p => holders.push(p),
+            }
+        }
+    }
+    holders.sort();
+    holders.dedup();
+    assert!(holders.len() >= 3, "the tenant's own administrator, Chloe and Kenji: {holders:?}");
+
+    let before = g.outbox().len();
+    g.admin_assign_for_30_days(ELIG_REQS, &ben, GLOBAL_READER, "Audit");
+    let mail = g.mail_since(before);
+    assert_eq!(mail[0].recipient_type, "Admin");
+    assert_eq!(mail[0].ids, holders, "every holder once, in order");
+}
+
+#[test]
 fn an_eligible_assignment_tells_the_admins_and_the_assignee() {
     let mut g = graph::Lab::demo_on_file();
     let ben = g.user_id("ben");
     let before = g.outbox().len();
     let admin = g.admin.clone();
-    let body = json!({
-        "action": "adminAssign", "principalId": ben, "roleDefinitionId": GLOBAL_READER,
-        "directoryScopeId": "/", "justification": "Audit",
-        "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": "P30D"}},
-    });
-    let (status, q) = g.send(&admin, "POST", ELIG_REQS, &body);
-    assert_eq!(status, 201, "{q:#}");
+    let q = g.admin_assign_for_30_days(ELIG_REQS, &ben, GLOBAL_READER, "Audit");
     let mail = g.mail_since(before);
     assert_eq!(
         kinds(&mail),
@@ -1274,14 +1321,7 @@ fn an_active_assignment_tells_the_admins_and_the_assignee() {
     let mut g = graph::Lab::demo_on_file();
     let ben = g.user_id("ben");
     let before = g.outbox().len();
-    let admin = g.admin.clone();
-    let body = json!({
-        "action": "adminAssign", "principalId": ben, "roleDefinitionId": GLOBAL_READER,
-        "directoryScopeId": "/", "justification": "Audit",
-        "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": "P30D"}},
-    });
-    let (status, q) = g.send(&admin, "POST", ASSIGN_REQS, &body);
-    assert_eq!(status, 201, "{q:#}");
+    g.admin_assign_for_30_days(ASSIGN_REQS, &ben, GLOBAL_READER, "Audit");
     let mail = g.mail_since(before);
     assert_eq!(
         kinds(&mail),
@@ -1356,17 +1396,9 @@ fn an_approval_asks_the_approvers_then_tells_the_requester_of_the_outcome() {
 fn eligibilities_and_assignments_are_noticed_14_days_and_1_day_before_and_at_expiry() {
     let mut g = graph::Lab::demo_on_file();
     let ben = g.user_id("ben");
-    let admin = g.admin.clone();
-    let body = json!({
-        "action": "adminAssign", "principalId": ben, "roleDefinitionId": GLOBAL_READER,
-        "directoryScopeId": "/", "justification": "Audit",
-        "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": "P30D"}},
-    });
-    let (status, q) = g.send(&admin, "POST", ELIG_REQS, &body);
-    assert_eq!(status, 201, "{q:#}");
+    let q = g.admin_assign_for_30_days(ELIG_REQS, &ben, GLOBAL_READER, "Audit");
     let id = s(&q["id"]);
-    let (status, _) = g.send(&admin, "POST", ASSIGN_REQS, &body);
-    assert_eq!(status, 201);
+    g.admin_assign_for_30_days(ASSIGN_REQS, &ben, GLOBAL_READER, "Audit");
     let assign_id = {
         let found = g.list(&format!("{ASSIGN_REQS}?$filter=principalId eq '{ben}'"));
         s(&found[0]["id"])
