@@ -1,5 +1,5 @@
 //! What the store remembers between reads: policies and their parsed rules, directory objects,
-//! role definitions, the hooks and the dictionaries' words. A request reads its principal, its role and its role's
+//! role definitions, the hooks, the dictionaries' words and the `meta` values. A request reads its principal, its role and its role's
 //! seventeen rules half a dozen times (resolving, checking, auditing, addressing mail), and a
 //! scenario reads the same few thousand rows for hours; these rows change rarely.
 //!
@@ -63,6 +63,16 @@ pub(crate) struct Caches {
     /// The words of the two dictionaries (`texts.rs`), by `Dictionary` number. No write changes
     /// an entry, so only another connection's commit or a rollback drops them.
     pub(crate) words: [Words; 2],
+    /// The `meta` table's values by key (`None`: known not to be there), written through by
+    /// this store's own writes. Every operation reads the tenant's facts (four keys) and every
+    /// request takes an id from the `next_id` counter: four statements a request, before.
+    pub(crate) meta: HashMap<String, Option<Rc<str>>>,
+    /// How many times `meta` was written, ever: a savepoint rolled back drops the meta entries
+    /// if this moved while it was open. Kept apart from `changes`, as nearly every write takes
+    /// an id: a refused request that took one must not cost every other cache its entries.
+    meta_changes: u64,
+    /// The open transaction wrote `meta`: a rollback drops the meta entries.
+    meta_written: bool,
 }
 
 /// One dictionary's words read or added so far, both ways.
@@ -109,6 +119,7 @@ impl Caches {
         self.role_names.clear();
         self.policies.clear();
         self.hooks = None;
+        self.meta.clear();
     }
 
     fn clear(&mut self) {
@@ -136,6 +147,13 @@ impl Caches {
             Cached::Hooks => self.hooks = None,
         }
         self.wrote();
+    }
+
+    /// The open transaction wrote `value` (`None`: removed) under `key` in `meta`.
+    pub(crate) fn wrote_meta(&mut self, key: &str, value: Option<Rc<str>>) {
+        self.meta.insert(key.to_string(), value);
+        self.meta_written = true;
+        self.meta_changes += 1;
     }
 
     /// The open transaction added a dictionary word: a rollback takes it back.
@@ -174,7 +192,11 @@ impl Caches {
         if self.written && !committed {
             self.clear();
         }
+        if self.meta_written && !committed {
+            self.meta.clear();
+        }
         self.written = false;
+        self.meta_written = false;
         self.checked_in_batch = false;
     }
 }
@@ -194,6 +216,8 @@ pub(crate) struct Guard<'a> {
     pub(crate) caches: &'a RefCell<Caches>,
     /// `Caches::changes` when this `Tx` began.
     changes_at_start: u64,
+    /// `Caches::meta_changes` when this `Tx` began.
+    meta_changes_at_start: u64,
     pub(crate) outermost: bool,
     pub(crate) undone_on_drop: bool,
     pub(crate) committed: bool,
@@ -203,10 +227,14 @@ pub(crate) struct Guard<'a> {
 
 impl<'a> Guard<'a> {
     pub(crate) fn new(caches: &'a RefCell<Caches>, outermost: bool, undone_on_drop: bool) -> Self {
-        let changes_at_start = caches.borrow().changes;
+        let (changes_at_start, meta_changes_at_start) = {
+            let c = caches.borrow();
+            (c.changes, c.meta_changes)
+        };
         Guard {
             caches,
             changes_at_start,
+            meta_changes_at_start,
             outermost,
             undone_on_drop,
             committed: false,
@@ -220,8 +248,12 @@ impl Drop for Guard<'_> {
         let mut caches = self.caches.borrow_mut();
         if self.outermost {
             caches.transaction_ended(self.committed);
-        } else if self.undone_on_drop && !self.committed && caches.changes != self.changes_at_start {
-            caches.clear();
+        } else if self.undone_on_drop && !self.committed {
+            if caches.changes != self.changes_at_start {
+                caches.clear();
+            } else if caches.meta_changes != self.meta_changes_at_start {
+                caches.meta.clear();
+            }
         }
     }
 }
@@ -326,5 +358,58 @@ mod tests {
         let changed = tx.policy_for("entra", "/", "r1").unwrap().expect("the policy");
         assert!(!std::rc::Rc::ptr_eq(&before.rules, &changed.rules));
         tx.commit().unwrap();
+    }
+
+    #[test]
+    fn an_id_taken_in_a_rolled_back_savepoint_is_taken_again_and_the_other_caches_stay() {
+        let mut store = Store::open_in_memory().unwrap();
+        let a = "00000000-0000-0000-0000-0000000000e5";
+        store.begin_batch(crate::store::Batch::Savepoints).unwrap();
+        let tx = store.write().unwrap();
+        tx.insert_object(&someone(a)).unwrap();
+        assert_eq!(tx.bump_counter("next_id").unwrap(), 0);
+        tx.commit().unwrap();
+        assert!(store.read().unwrap().object(a).unwrap().is_some());
+        {
+            // A refused request that took an id: rolled back.
+            let tx = store.write().unwrap();
+            assert_eq!(tx.bump_counter("next_id").unwrap(), 1);
+        }
+        assert!(remembers_object(&store, a), "taking an id is no reason to forget the directory");
+        let tx = store.write().unwrap();
+        assert_eq!(tx.bump_counter("next_id").unwrap(), 1, "the rolled-back id is taken again");
+        tx.commit().unwrap();
+        store.end_batch(true).unwrap();
+        assert_eq!(store.read().unwrap().meta("next_id").unwrap().as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn a_meta_value_written_in_a_rolled_back_transaction_is_not_remembered() {
+        let mut store = Store::open_in_memory().unwrap();
+        let tx = store.write().unwrap();
+        tx.set_meta("clock", "1").unwrap();
+        tx.commit().unwrap();
+        {
+            let tx = store.write().unwrap();
+            tx.set_meta("clock", "2").unwrap();
+            assert_eq!(tx.meta("clock").unwrap().as_deref(), Some("2"), "a write is read back at once");
+        }
+        assert_eq!(store.read().unwrap().meta("clock").unwrap().as_deref(), Some("1"));
+        assert_eq!(store.read().unwrap().tenant_facts().unwrap().1.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn a_meta_value_another_connection_commits_is_read_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meta.db");
+        let mut store = Store::open(&path).unwrap();
+        let tx = store.write().unwrap();
+        tx.set_meta("clock", "1").unwrap();
+        tx.commit().unwrap();
+        assert_eq!(store.read().unwrap().meta("clock").unwrap().as_deref(), Some("1"));
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.execute("UPDATE meta SET value = '7' WHERE key = 'clock'", []).unwrap();
+        assert_eq!(store.read().unwrap().meta("clock").unwrap().as_deref(), Some("7"));
+        assert_eq!(store.write().unwrap().bump_counter("clock").unwrap(), 7);
     }
 }

@@ -43,6 +43,7 @@ mod texts;
 use crate::model::ErrorCode;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
@@ -466,46 +467,60 @@ impl Tx<'_> {
     }
 
     pub fn meta(&self, key: &str) -> rusqlite::Result<Option<String>> {
-        self.tx.cached("SELECT value FROM meta WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()
+        Ok(self.meta_value(key)?.map(|v| v.to_string()))
     }
 
-    /// The tenant id, the clock, the seed and the fidelity profile in one read: what every
-    /// transaction starts from. Scalar subqueries, each an index seek: `key IN ('tenant_id', ...)`
-    /// made SQLite build a temporary b-tree for the list on every call, a tenth of a request's work.
+    /// A `meta` value, remembered (`cache.rs`): read by every operation, it changes when this
+    /// store writes it (which writes the cache through) or another connection commits.
+    fn meta_value(&self, key: &str) -> rusqlite::Result<Option<Rc<str>>> {
+        if let Some(found) = self.caches()?.meta.get(key) {
+            return Ok(found.clone());
+        }
+        let found: Option<Rc<str>> = self
+            .tx
+            .cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get::<_, String>(0))
+            .optional()?
+            .map(Rc::from);
+        self.caches()?.meta.insert(key.to_string(), found.clone());
+        Ok(found)
+    }
+
+    /// The tenant id, the clock, the seed and the fidelity profile: what every transaction
+    /// starts from, remembered between transactions as every `meta` value is.
     pub fn tenant_facts(&self) -> rusqlite::Result<TenantFacts> {
-        self.tx
-            .cached(
-                "SELECT (SELECT value FROM meta WHERE key = 'tenant_id'),
-                        (SELECT value FROM meta WHERE key = 'clock'),
-                        (SELECT value FROM meta WHERE key = 'seed'),
-                        (SELECT value FROM meta WHERE key = 'fidelity')",
-            )?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        let value = |key: &str| self.meta_value(key).map(|v| v.map(|v| v.to_string()));
+        Ok((value("tenant_id")?, value("clock")?, value("seed")?, value("fidelity")?))
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> rusqlite::Result<()> {
         self.tx
             .cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
             .execute([key, value])?;
+        self.guard.caches.borrow_mut().wrote_meta(key, Some(Rc::from(value)));
         Ok(())
     }
 
-    /// Takes the next value of a numeric meta counter (id generator, policy generation).
-    /// A read and a write: one upsert with `RETURNING` made SQLite buffer the returned row in a
-    /// temporary b-tree, built afresh on every request.
+    /// Takes the next value of a numeric meta counter (id generator, policy generation): the
+    /// value remembered (or read), then one write.
     pub fn bump_counter(&self, key: &str) -> rusqlite::Result<u64> {
-        let taken: Option<i64> = self
-            .tx
-            .cached("SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1")?
-            .query_row([key], |r| r.get(0))
-            .optional()?;
+        let taken = self.meta_value(key)?;
+        // As SQLite's `CAST(value AS INTEGER)` reads it: the leading digits, 0 if none.
+        let n: u64 = match &taken {
+            Some(v) => {
+                let digits = v.trim_start().bytes().take_while(u8::is_ascii_digit).count();
+                v.trim_start()[..digits].parse().unwrap_or(0)
+            }
+            None => 0,
+        };
         let sql = match taken {
             Some(_) => "UPDATE meta SET value = ?2 WHERE key = ?1",
             None => "INSERT INTO meta (key, value) VALUES (?1, ?2)",
         };
-        let n = taken.unwrap_or(0);
-        self.tx.cached(sql)?.execute(rusqlite::params![key, (n + 1).to_string()])?;
-        Ok(n as u64)
+        let next = (n + 1).to_string();
+        self.tx.cached(sql)?.execute(rusqlite::params![key, next])?;
+        self.guard.caches.borrow_mut().wrote_meta(key, Some(Rc::from(next.as_str())));
+        Ok(n)
     }
 }
 
