@@ -26,7 +26,7 @@ fn holders(tx: &Tx<'_>, role: &str) -> Result<Vec<String>, ApiError> {
     for s in tx.active_assignments_of_role(role, "/")? {
         match tx.object(&s.principal_id)? {
             Some(o) if o.kind == PrincipalKind::Group => out.extend(tx.members(&o.id, "member")?),
-            Some(o) if o.kind == PrincipalKind::User => out.push(o.id),
+            Some(o) if o.kind == PrincipalKind::User => out.push(o.id.clone()),
             _ => {}
         }
     }
@@ -231,7 +231,11 @@ pub(crate) fn open(
 fn describe_ids(tx: &Tx<'_>, ids: &[String]) -> Result<String, ApiError> {
     let mut names = Vec::new();
     for id in ids {
-        names.push(tx.object(id)?.map_or(id.clone(), |o| o.user_principal_name.unwrap_or(o.display_name)));
+        names.push(
+            tx.object(id)?.map_or(id.clone(), |o| {
+                o.user_principal_name.clone().unwrap_or_else(|| o.display_name.clone())
+            }),
+        );
     }
     Ok(format!("approvers {}", names.join(", ")))
 }
@@ -241,7 +245,7 @@ fn already_decided(tx: &Tx<'_>, step: &ApprovalStep) -> ApiError {
         .reviewed_by
         .as_deref()
         .and_then(|id| tx.object(id).ok().flatten())
-        .map_or_else(|| step.reviewed_by.clone().unwrap_or_default(), |o| o.display_name);
+        .map_or_else(|| step.reviewed_by.clone().unwrap_or_default(), |o| o.display_name.clone());
     ApiError::new(409, fidelity::ALREADY_DECIDED_CODE, "The approval step has already been reviewed.")
         .with_detail(
             "AlreadyDecided",
@@ -464,7 +468,7 @@ fn conclude(
     decided: Decided<'_>,
 ) -> Result<Audit, ApiError> {
     let Decided { decision, justification, step, allowed_by } = decided;
-    let who = tx.object(&session.caller)?.map_or(session.caller.clone(), |o| o.display_name);
+    let who = tx.object(&session.caller)?.map_or(session.caller.clone(), |o| o.display_name.clone());
     let stage_name =
         step.as_ref().map_or("administrator decision".to_string(), |s| format!("Approval stage {}", s.stage));
     let through = if allowed_by.is_empty() {

@@ -490,7 +490,7 @@ fn role_and_principal(tx: &Tx<'_>, principal_id: &str, role_id: &str) -> Result<
         AuditTarget {
             id: principal_id.to_string(),
             kind: principal.as_ref().map(|p| capitalise(p.kind.as_str())).unwrap_or_else(|| "Other".into()),
-            display_name: principal.map(|p| p.display_name),
+            display_name: principal.map(|p| p.display_name.clone()),
         },
     ])
 }

@@ -255,7 +255,7 @@ fn describe(tx: &Tx<'_>, s: &crate::model::Schedule) -> Result<String, ApiError>
         _ => "assignment",
     };
     let role = tx.role(&s.role_definition_id)?.map_or(s.role_definition_id.clone(), |r| r.display_name);
-    let who = tx.object(&s.principal_id)?.map_or(s.principal_id.clone(), |o| o.display_name);
+    let who = tx.object(&s.principal_id)?.map_or(s.principal_id.clone(), |o| o.display_name.clone());
     Ok(format!("{what} of {role} for {who} (schedule {})", s.id))
 }
 

@@ -37,7 +37,7 @@ pub struct NewObject {
 pub(crate) fn resolve_object(tx: &Tx<'_>, text: &str, what: &str) -> Result<DirectoryObject, ApiError> {
     let text = text.trim();
     if let Some(o) = tx.object(text)? {
-        return Ok(o);
+        return Ok(std::rc::Rc::unwrap_or_clone(o));
     }
     let mut found = tx.objects_named(text)?;
     if found.is_empty() && !text.contains('@') {

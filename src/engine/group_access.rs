@@ -28,7 +28,10 @@ pub(crate) fn access(text: &str) -> Result<GroupAccess, ApiError> {
 
 /// The group `group_id` names, when PIM for Groups may govern it: a security or Microsoft 365
 /// group, not one with dynamic membership (§6). It need not be role-assignable.
-pub(crate) fn governable_group(tx: &Tx<'_>, group_id: &str) -> Result<DirectoryObject, ApiError> {
+pub(crate) fn governable_group(
+    tx: &Tx<'_>,
+    group_id: &str,
+) -> Result<std::rc::Rc<DirectoryObject>, ApiError> {
     let o = tx.object(group_id)?.ok_or_else(|| {
         ApiError::new(
             404,

@@ -25,7 +25,7 @@ impl Engine {
             let named = resolve_object(tx, group, "Group")?;
             let group = governable_group(tx, &named.id)?;
             let definition = access_definition(access(access_id)?, &group);
-            Ok((group, definition))
+            Ok((std::rc::Rc::unwrap_or_clone(group), definition))
         })
     }
 

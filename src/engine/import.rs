@@ -174,7 +174,7 @@ impl Engine {
                     tx.insert_object(o)?;
                     Change::Created
                 }
-                Some(old) if &old == o => Change::Unchanged,
+                Some(old) if *old == *o => Change::Unchanged,
                 Some(_) => {
                     tx.update_object(o)?;
                     Change::Updated

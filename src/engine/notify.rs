@@ -122,14 +122,14 @@ fn azure_admins(tx: &Tx<'_>, scope: &str) -> Result<Vec<String>, ApiError> {
 /// A user, or the members of a group.
 fn users_of(tx: &Tx<'_>, id: &str) -> Result<Vec<String>, ApiError> {
     Ok(match tx.object(id)? {
-        Some(o) if o.kind == PrincipalKind::User => vec![o.id],
+        Some(o) if o.kind == PrincipalKind::User => vec![o.id.clone()],
         Some(o) if o.kind == PrincipalKind::Group => tx.members(&o.id, "member")?,
         _ => Vec::new(),
     })
 }
 
 fn address(tx: &Tx<'_>, id: &str) -> Result<Option<String>, ApiError> {
-    Ok(tx.object(id)?.and_then(|o| o.mail.or(o.user_principal_name)))
+    Ok(tx.object(id)?.and_then(|o| o.mail.clone().or_else(|| o.user_principal_name.clone())))
 }
 
 /// Writes the messages `notice` calls for, one per recipient type that gets any.
@@ -156,12 +156,12 @@ pub(crate) fn emit(tx: &Tx<'_>, ctx: &Ctx, notice: &Notice<'_>) -> Result<(), Ap
         (None, Some(access), Some(group)) => format!(
             "{} of {}",
             access.title(),
-            tx.object(group)?.map_or(group.to_string(), |g| g.display_name)
+            tx.object(group)?.map_or(group.to_string(), |g| g.display_name.clone())
         ),
         _ => tx.role(notice.role_id)?.map_or(notice.role_id.to_string(), |r| r.display_name),
     };
     let principal =
-        tx.object(notice.principal_id)?.map_or(notice.principal_id.to_string(), |o| o.display_name);
+        tx.object(notice.principal_id)?.map_or(notice.principal_id.to_string(), |o| o.display_name.clone());
     // The names as they are now: the mail says them so for good, whatever is renamed later.
     let content =
         Content::Letter(Letter { event: notice.event, role, principal, detail: notice.detail.clone() });

@@ -197,10 +197,16 @@ pub(super) fn apply_change(
             ApiError::new(400, ErrorCode::SubjectNotFound, format!("approver '{id}' does not exist"))
         })?;
         approvers.push(match o.kind {
-            PrincipalKind::Group => {
-                Approver::GroupMembers { group_id: o.id, description: Some(o.display_name), is_backup: None }
-            }
-            _ => Approver::SingleUser { user_id: o.id, description: Some(o.display_name), is_backup: None },
+            PrincipalKind::Group => Approver::GroupMembers {
+                group_id: o.id.clone(),
+                description: Some(o.display_name.clone()),
+                is_backup: None,
+            },
+            _ => Approver::SingleUser {
+                user_id: o.id.clone(),
+                description: Some(o.display_name.clone()),
+                is_backup: None,
+            },
         });
     }
     let mut rules: Vec<PolicyRule> = Vec::new();

@@ -152,7 +152,7 @@ impl Engine {
     }
 
     pub fn object(&mut self, id: &str) -> Result<Option<DirectoryObject>, ApiError> {
-        self.read(|tx, _| Ok(tx.object(id)?))
+        self.read(|tx, _| Ok(tx.object(id)?.map(std::rc::Rc::unwrap_or_clone)))
     }
 
     /// Direct members (or owners) of a group or unit.
@@ -161,7 +161,7 @@ impl Engine {
             let mut out = Vec::new();
             for id in tx.members(container, relation)? {
                 if let Some(o) = tx.object(&id)? {
-                    out.push(o);
+                    out.push(std::rc::Rc::unwrap_or_clone(o));
                 }
             }
             Ok(out)

@@ -177,7 +177,7 @@ fn check_holder(principal: &DirectoryObject, kind: RequestKind, surface: Surface
 
 /// The principal of a request, or the 400 for one the tenant does not have.
 fn principal_of(tx: &Tx<'_>, req: &NewRequest) -> Result<DirectoryObject, ApiError> {
-    tx.object(&req.principal_id)?.ok_or_else(|| {
+    tx.object(&req.principal_id)?.map(std::rc::Rc::unwrap_or_clone).ok_or_else(|| {
         ApiError::new(
             400,
             fidelity::PRINCIPAL_NOT_FOUND_CODE,

@@ -48,7 +48,7 @@ pub(crate) struct Caches {
     /// Parsed rules by policy id.
     pub(crate) rules: HashMap<String, Rc<[PolicyRule]>>,
     /// Directory objects by lower-case id (`None`: known not to exist).
-    pub(crate) objects: HashMap<String, Option<DirectoryObject>>,
+    pub(crate) objects: HashMap<String, Option<Rc<DirectoryObject>>>,
     /// Objects by the name `objects_named` was given, as it is (a user principal name matches
     /// exactly, a display name without regard to case).
     pub(crate) object_names: HashMap<String, Vec<DirectoryObject>>,

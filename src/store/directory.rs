@@ -1,5 +1,7 @@
 //! Rows of `directory_objects`, `memberships` and `role_definitions`.
 
+use std::rc::Rc;
+
 use super::groups::PIM_MEMBERSHIP;
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -97,16 +99,21 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub fn object(&self, id: &str) -> rusqlite::Result<Option<DirectoryObject>> {
+    /// The object with id `id` (any case), shared with the store's cache: a request looks up
+    /// its caller, principal, group and mail recipients a dozen times, and a copy of each would
+    /// allocate every one of its strings again.
+    pub fn object(&self, id: &str) -> rusqlite::Result<Option<Rc<DirectoryObject>>> {
         let key = lower_case(id);
         self.remembered(
             |c| &mut c.objects,
             &key,
             || {
-                self.tx
+                Ok(self
+                    .tx
                     .cached(sql!("SELECT {OBJECT_COLUMNS} FROM directory_objects WHERE id = ?1"))?
                     .query_row([&*key], object_from_row)
-                    .optional()
+                    .optional()?
+                    .map(Rc::new))
             },
         )
     }

@@ -588,7 +588,10 @@ mod tests {
         let tx = store.write().unwrap();
         assert_eq!(tx.object(id).unwrap(), None);
         tx.insert_object(&user(id)).unwrap();
-        assert_eq!(tx.object(&id.to_ascii_uppercase()).unwrap().map(|o| o.display_name), Some("Zoe".into()));
+        assert_eq!(
+            tx.object(&id.to_ascii_uppercase()).unwrap().map(|o| o.display_name.clone()),
+            Some("Zoe".into())
+        );
         tx.commit().unwrap();
     }
 
