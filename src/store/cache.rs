@@ -149,9 +149,9 @@ impl Caches {
         self.wrote();
     }
 
-    /// The open transaction wrote `value` (`None`: removed) under `key` in `meta`.
-    pub(crate) fn wrote_meta(&mut self, key: &str, value: Option<Rc<str>>) {
-        self.meta.insert(key.to_string(), value);
+    /// The open transaction wrote `value` under `key` in `meta`.
+    pub(crate) fn wrote_meta(&mut self, key: &str, value: &str) {
+        self.meta.insert(key.to_string(), Some(Rc::from(value)));
         self.meta_written = true;
         self.meta_changes += 1;
     }

@@ -287,8 +287,9 @@ impl Store {
         // Without the query-planner stability guarantee, the bundled SQLite re-prepares some cached
         // statements on every use (they were planned for particular parameter values).
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(wrap)?;
-        // Hooks, approvals and the transaction statements add to the hot set; the default cache
-        // of 16 would evict them.
+        // rusqlite's cache serves the few statements made from run-time values and a schema
+        // upgrade's `Tx` (every row conversion of the store, on the bare connection); the rest
+        // are kept by `statements.rs`. The default cache of 16 would evict an upgrade's.
         conn.set_prepared_statement_cache_capacity(96);
         // Before the statements are kept (`statements.rs`): migrating needs the connection alone.
         schema::migrate(&mut conn).map_err(wrap)?;
@@ -473,17 +474,18 @@ impl Tx<'_> {
     /// A `meta` value, remembered (`cache.rs`): read by every operation, it changes when this
     /// store writes it (which writes the cache through) or another connection commits.
     fn meta_value(&self, key: &str) -> rusqlite::Result<Option<Rc<str>>> {
-        if let Some(found) = self.caches()?.meta.get(key) {
-            return Ok(found.clone());
-        }
-        let found: Option<Rc<str>> = self
-            .tx
-            .cached("SELECT value FROM meta WHERE key = ?1")?
-            .query_row([key], |r| r.get::<_, String>(0))
-            .optional()?
-            .map(Rc::from);
-        self.caches()?.meta.insert(key.to_string(), found.clone());
-        Ok(found)
+        self.remembered(
+            |c| &mut c.meta,
+            key,
+            || {
+                Ok(self
+                    .tx
+                    .cached("SELECT value FROM meta WHERE key = ?1")?
+                    .query_row([key], |r| r.get::<_, String>(0))
+                    .optional()?
+                    .map(Rc::from))
+            },
+        )
     }
 
     /// The tenant id, the clock, the seed and the fidelity profile: what every transaction
@@ -497,29 +499,19 @@ impl Tx<'_> {
         self.tx
             .cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
             .execute([key, value])?;
-        self.guard.caches.borrow_mut().wrote_meta(key, Some(Rc::from(value)));
+        self.guard.caches.borrow_mut().wrote_meta(key, value);
         Ok(())
     }
 
     /// Takes the next value of a numeric meta counter (id generator, policy generation): the
     /// value remembered (or read), then one write.
     pub fn bump_counter(&self, key: &str) -> rusqlite::Result<u64> {
-        let taken = self.meta_value(key)?;
         // As SQLite's `CAST(value AS INTEGER)` reads it: the leading digits, 0 if none.
-        let n: u64 = match &taken {
-            Some(v) => {
-                let digits = v.trim_start().bytes().take_while(u8::is_ascii_digit).count();
-                v.trim_start()[..digits].parse().unwrap_or(0)
-            }
-            None => 0,
-        };
-        let sql = match taken {
-            Some(_) => "UPDATE meta SET value = ?2 WHERE key = ?1",
-            None => "INSERT INTO meta (key, value) VALUES (?1, ?2)",
-        };
-        let next = (n + 1).to_string();
-        self.tx.cached(sql)?.execute(rusqlite::params![key, next])?;
-        self.guard.caches.borrow_mut().wrote_meta(key, Some(Rc::from(next.as_str())));
+        let n: u64 = self.meta_value(key)?.map_or(0, |v| {
+            let v = v.trim_start();
+            v[..v.bytes().take_while(u8::is_ascii_digit).count()].parse().unwrap_or(0)
+        });
+        self.set_meta(key, &(n + 1).to_string())?;
         Ok(n)
     }
 }
