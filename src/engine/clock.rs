@@ -142,7 +142,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
                 .note(|| Ok(format!("{} failed {} ({why})", format_timestamp(ctx.now), describe(tx, &s)?)))?;
             continue;
         }
-        let watch = watch_membership(tx, &s)?;
+        let watch = group_access::watch_schedule(tx, &s)?;
         tx.set_schedule_state(&s.id, Status::Provisioned, ScheduleState::Live, None, Some(ctx.now))?;
         if let Some(q) = request.as_mut() {
             if q.status == Status::Granted {
@@ -394,18 +394,6 @@ impl Engine {
 /// advance reports its progress in.
 fn minutes_between(from: Timestamp, to: Timestamp) -> u64 {
     u64::try_from((to_millis(to) - to_millis(from)) / 60_000).unwrap_or(0)
-}
-
-/// Watches the group membership a schedule's start or end may change (see `group_access`).
-fn watch_membership(tx: &Tx<'_>, s: &Schedule) -> Result<Option<group_access::MembershipWatch>, ApiError> {
-    group_access::watch(
-        tx,
-        s.surface,
-        s.kind,
-        s.directory_scope_id.as_deref(),
-        &s.principal_id,
-        &s.role_definition_id,
-    )
 }
 
 #[cfg(test)]

@@ -211,6 +211,25 @@ pub(crate) struct MembershipWatch {
     was: bool,
 }
 
+/// Whether `principal` is `access` of the group now: what the caller `knows`, else asked of the
+/// store (debug builds ask anyway, and check that the caller was right).
+fn holds(
+    tx: &Tx<'_>,
+    group: &str,
+    principal: &str,
+    access: GroupAccess,
+    knows: Option<bool>,
+) -> Result<bool, ApiError> {
+    let asked = || is_holder(tx, group, principal, access.as_str());
+    match knows {
+        Some(known) => {
+            debug_assert_eq!(asked()?, known, "the caller's answer is the store's");
+            Ok(known)
+        }
+        None => asked(),
+    }
+}
+
 /// Watches the membership a change to a group assignment may start or end; `None` for anything
 /// else (eligibilities, other surfaces).
 pub(crate) fn watch(
@@ -221,37 +240,55 @@ pub(crate) fn watch(
     principal: &str,
     role: &str,
 ) -> Result<Option<MembershipWatch>, ApiError> {
+    watch_knowing(tx, surface, kind, group, principal, role, None)
+}
+
+/// As [`watch`], when the caller `knows` whether the principal holds the access now.
+fn watch_knowing(
+    tx: &Tx<'_>,
+    surface: Surface,
+    kind: RequestKind,
+    group: Option<&str>,
+    principal: &str,
+    role: &str,
+    knows: Option<bool>,
+) -> Result<Option<MembershipWatch>, ApiError> {
     let (Surface::Group, RequestKind::Assignment, Some(group), Some(access)) =
         (surface, kind, group, GroupAccess::parse(role))
     else {
         return Ok(None);
     };
-    let was = is_holder(tx, group, principal, access.as_str())?;
+    let was = holds(tx, group, principal, access, knows)?;
     Ok(Some(MembershipWatch { group: group.to_string(), principal: principal.to_string(), access, was }))
 }
 
-/// As [`watch`], for a live, provisioned schedule `s` about to end: until it does, its principal
-/// holds its access of the group (the schedule itself makes them), so the store is not asked.
-/// About half of a clock's expiries in a PIM for Groups organisation.
+/// Watches the membership schedule `s` may change as it starts or ends.
+pub(crate) fn watch_schedule(tx: &Tx<'_>, s: &Schedule) -> Result<Option<MembershipWatch>, ApiError> {
+    schedule_watch(tx, s, None)
+}
+
+/// As [`watch_schedule`], for a schedule about to end: while it is live and provisioned, its
+/// principal holds its access of the group (the schedule itself makes them), so the store is not
+/// asked. About half of a clock's expiries in a PIM for Groups organisation.
 pub(crate) fn watch_ending(tx: &Tx<'_>, s: &Schedule) -> Result<Option<MembershipWatch>, ApiError> {
-    let (Surface::Group, RequestKind::Assignment, Some(group), Some(access)) =
-        (s.surface, s.kind, s.directory_scope_id.as_deref(), GroupAccess::parse(&s.role_definition_id))
-    else {
-        return Ok(None);
-    };
-    if !(s.state == ScheduleState::Live && s.status == Status::Provisioned) {
-        return watch(tx, s.surface, s.kind, Some(group), &s.principal_id, &s.role_definition_id);
-    }
-    debug_assert!(
-        is_holder(tx, group, &s.principal_id, access.as_str())?,
-        "a live provisioned schedule holds"
-    );
-    Ok(Some(MembershipWatch {
-        group: group.to_string(),
-        principal: s.principal_id.clone(),
-        access,
-        was: true,
-    }))
+    let holding = s.state == ScheduleState::Live && s.status == Status::Provisioned;
+    schedule_watch(tx, s, holding.then_some(true))
+}
+
+fn schedule_watch(
+    tx: &Tx<'_>,
+    s: &Schedule,
+    knows: Option<bool>,
+) -> Result<Option<MembershipWatch>, ApiError> {
+    watch_knowing(
+        tx,
+        s.surface,
+        s.kind,
+        s.directory_scope_id.as_deref(),
+        &s.principal_id,
+        &s.role_definition_id,
+        knows,
+    )
 }
 
 impl MembershipWatch {
@@ -289,24 +326,12 @@ pub(crate) fn settle_into(
     ctx: &Ctx,
     audit: &mut super::audit::Audit,
 ) -> Result<(), ApiError> {
-    settle_known_into(watch, None, tx, ctx, audit)
+    settle_into_knowing(watch, None, tx, ctx, audit)
 }
 
-/// As [`settle_into`], when the change just made is a live, provisioned schedule of the watched
-/// access (an activation carried out at once): its principal holds the access now, so the store
-/// is not asked.
-pub(crate) fn settle_into_holding(
-    watch: Option<MembershipWatch>,
-    tx: &Tx<'_>,
-    ctx: &Ctx,
-    audit: &mut super::audit::Audit,
-) -> Result<(), ApiError> {
-    settle_known_into(watch, Some(true), tx, ctx, audit)
-}
-
-/// Settles `watch` into `audit`, asking the store whether the principal holds the access now
-/// unless the caller already `knows`.
-fn settle_known_into(
+/// As [`settle_into`], when the caller `knows` whether the principal holds the access after the
+/// change (an activation carried out at once: its schedule is live and provisioned).
+pub(crate) fn settle_into_knowing(
     watch: Option<MembershipWatch>,
     knows: Option<bool>,
     tx: &Tx<'_>,
@@ -316,14 +341,7 @@ fn settle_known_into(
     let Some(watch) = watch else {
         return Ok(());
     };
-    let asked = || is_holder(tx, &watch.group, &watch.principal, watch.access.as_str());
-    let now = match knows {
-        Some(known) => {
-            debug_assert_eq!(asked()?, known, "the caller's answer is the store's");
-            known
-        }
-        None => asked()?,
-    };
+    let now = holds(tx, &watch.group, &watch.principal, watch.access, knows)?;
     if let Some(row) = watch.settle_as(tx, ctx, now)? {
         audit.push(row);
     }

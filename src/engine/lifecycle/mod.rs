@@ -100,12 +100,9 @@ pub(crate) fn submit(
     };
     q.is_validation_only = req.is_validation_only;
     if !req.is_validation_only {
-        if req.action == Action::SelfActivate && q.status == crate::model::Status::Provisioned {
-            // Carried out at once: its schedule is live and provisioned.
-            group_access::settle_into_holding(watch, tx, ctx, &mut audit)?;
-        } else {
-            group_access::settle_into(watch, tx, ctx, &mut audit)?;
-        }
+        // An activation carried out at once: its schedule is live and provisioned.
+        let holding = req.action == Action::SelfActivate && q.status == crate::model::Status::Provisioned;
+        group_access::settle_into_knowing(watch, holding.then_some(true), tx, ctx, &mut audit)?;
     }
     Ok((q, audit))
 }
