@@ -97,7 +97,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         audit.push(
             by_the_service(Activity::Expired { kind: s.kind, activation }, &s)?.reason("expired".to_string()),
         );
-        group_access::settle_into(watch, tx, ctx, &mut audit)?;
+        group_access::settle_into(watch, None, tx, ctx, &mut audit)?;
         if s.assignment_type != Some(AssignmentType::Activated) {
             announce(tx, ctx, &s, Event::Expired)?;
         }
@@ -142,7 +142,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
                 .note(|| Ok(format!("{} failed {} ({why})", format_timestamp(ctx.now), describe(tx, &s)?)))?;
             continue;
         }
-        let watch = group_access::watch_schedule(tx, &s)?;
+        let watch = group_access::watch_schedule(tx, &s, None)?;
         tx.set_schedule_state(&s.id, Status::Provisioned, ScheduleState::Live, None, Some(ctx.now))?;
         if let Some(q) = request.as_mut() {
             if q.status == Status::Granted {
@@ -151,7 +151,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             }
         }
         audit.push(by_the_service(Activity::Started, &s)?.reason("start time reached".to_string()));
-        group_access::settle_into(watch, tx, ctx, &mut audit)?;
+        group_access::settle_into(watch, None, tx, ctx, &mut audit)?;
         report.started += 1;
         report.note(|| Ok(format!("{} started {}", format_timestamp(ctx.now), describe(tx, &s)?)))?;
     }

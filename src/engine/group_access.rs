@@ -231,20 +231,9 @@ fn holds(
 }
 
 /// Watches the membership a change to a group assignment may start or end; `None` for anything
-/// else (eligibilities, other surfaces).
+/// else (eligibilities, other surfaces). The caller may already know whether the principal
+/// holds the access now (`knows`); else the store is asked.
 pub(crate) fn watch(
-    tx: &Tx<'_>,
-    surface: Surface,
-    kind: RequestKind,
-    group: Option<&str>,
-    principal: &str,
-    role: &str,
-) -> Result<Option<MembershipWatch>, ApiError> {
-    watch_knowing(tx, surface, kind, group, principal, role, None)
-}
-
-/// As [`watch`], when the caller `knows` whether the principal holds the access now.
-fn watch_knowing(
     tx: &Tx<'_>,
     surface: Surface,
     kind: RequestKind,
@@ -262,25 +251,13 @@ fn watch_knowing(
     Ok(Some(MembershipWatch { group: group.to_string(), principal: principal.to_string(), access, was }))
 }
 
-/// Watches the membership schedule `s` may change as it starts or ends.
-pub(crate) fn watch_schedule(tx: &Tx<'_>, s: &Schedule) -> Result<Option<MembershipWatch>, ApiError> {
-    schedule_watch(tx, s, None)
-}
-
-/// As [`watch_schedule`], for a schedule about to end: while it is live and provisioned, its
-/// principal holds its access of the group (the schedule itself makes them), so the store is not
-/// asked. About half of a clock's expiries in a PIM for Groups organisation.
-pub(crate) fn watch_ending(tx: &Tx<'_>, s: &Schedule) -> Result<Option<MembershipWatch>, ApiError> {
-    let holding = s.state == ScheduleState::Live && s.status == Status::Provisioned;
-    schedule_watch(tx, s, holding.then_some(true))
-}
-
-fn schedule_watch(
+/// Watches the membership schedule `s` may change as it starts or ends (`knows`: as [`watch`]).
+pub(crate) fn watch_schedule(
     tx: &Tx<'_>,
     s: &Schedule,
     knows: Option<bool>,
 ) -> Result<Option<MembershipWatch>, ApiError> {
-    watch_knowing(
+    watch(
         tx,
         s.surface,
         s.kind,
@@ -289,6 +266,14 @@ fn schedule_watch(
         &s.role_definition_id,
         knows,
     )
+}
+
+/// As [`watch_schedule`], for a schedule about to end: while it is live and provisioned, its
+/// principal holds its access of the group (the schedule itself makes them), so the store is not
+/// asked. About half of a clock's expiries in a PIM for Groups organisation.
+pub(crate) fn watch_ending(tx: &Tx<'_>, s: &Schedule) -> Result<Option<MembershipWatch>, ApiError> {
+    let holding = s.state == ScheduleState::Live && s.status == Status::Provisioned;
+    watch_schedule(tx, s, holding.then_some(true))
 }
 
 impl MembershipWatch {
@@ -319,19 +304,10 @@ impl MembershipWatch {
     }
 }
 
-/// Adds the row of a watched membership's change, if any, to `audit`.
+/// Adds the row of a watched membership's change, if any, to `audit`. The caller may already
+/// know whether the principal holds the access after the change (`knows`: an activation carried
+/// out at once, whose schedule is live and provisioned); else the store is asked.
 pub(crate) fn settle_into(
-    watch: Option<MembershipWatch>,
-    tx: &Tx<'_>,
-    ctx: &Ctx,
-    audit: &mut super::audit::Audit,
-) -> Result<(), ApiError> {
-    settle_into_knowing(watch, None, tx, ctx, audit)
-}
-
-/// As [`settle_into`], when the caller `knows` whether the principal holds the access after the
-/// change (an activation carried out at once: its schedule is live and provisioned).
-pub(crate) fn settle_into_knowing(
     watch: Option<MembershipWatch>,
     knows: Option<bool>,
     tx: &Tx<'_>,

@@ -176,7 +176,7 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
             announce_provisioned(tx, ctx, q, &schedule)?;
             extension::completed(tx, ctx, q)?;
             let mut audit = Audit::of(row);
-            group_access::settle_into(watch, tx, ctx, &mut audit)?;
+            group_access::settle_into(watch, None, tx, ctx, &mut audit)?;
             Ok(audit)
         }
         Action::SelfExtend | Action::SelfRenew => {
@@ -245,7 +245,7 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
             extension::completed(tx, ctx, q)?;
             let mut audit = Audit::none("the approver's row records the extension or renewal");
             // A renewed group assignment makes its principal a member again.
-            group_access::settle_into(watch, tx, ctx, &mut audit)?;
+            group_access::settle_into(watch, None, tx, ctx, &mut audit)?;
             Ok(audit)
         }
         other => fail(q, format!("{other} requests are not decided by approvers")),
@@ -264,5 +264,6 @@ fn watch_membership(
         q.directory_scope_id.as_deref(),
         &q.principal_id,
         &q.role_definition_id,
+        None,
     )
 }

@@ -60,7 +60,8 @@ pub(crate) fn submit(
     if req.surface == crate::model::Surface::Group {
         group_request(tx, ctx, session, req, &mut t)?;
     }
-    let watch = group_access::watch(tx, req.surface, req.kind, Some(&t.scope), &t.principal.id, &t.role.id)?;
+    let watch =
+        group_access::watch(tx, req.surface, req.kind, Some(&t.scope), &t.principal.id, &t.role.id, None)?;
     if req.action.is_admin() && req.surface == crate::model::Surface::AzureResource {
         super::azure_access::require_azure_admin(
             tx,
@@ -102,7 +103,7 @@ pub(crate) fn submit(
     if !req.is_validation_only {
         // An activation carried out at once: its schedule is live and provisioned.
         let holding = req.action == Action::SelfActivate && q.status == crate::model::Status::Provisioned;
-        group_access::settle_into_knowing(watch, holding.then_some(true), tx, ctx, &mut audit)?;
+        group_access::settle_into(watch, holding.then_some(true), tx, ctx, &mut audit)?;
     }
     Ok((q, audit))
 }
