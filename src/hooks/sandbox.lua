@@ -111,6 +111,19 @@ end
 -- Library functions that can run long or allocate much inside one C call, where the instruction
 -- hook cannot stop them, charge their work to the budget first (the pattern functions are the
 -- host's own, counting matcher). Tail calls, so their errors name the script's line.
+-- `os.date("*t")` and `os.date("!*t")` (exactly, as in Lua: any other format is text, the
+-- host's alone, by a tail call so that its errors name the script's line): the host gives the
+-- fields, the table is made here.
+local host_date, date_fields = os.date, __sandbox_date_fields
+_G.__sandbox_date_fields = nil
+os.date = function(format, time)
+  if format == "*t" or format == "!*t" then
+    local year, month, day, hour, min, sec, wday, yday = date_fields(format, time)
+    return { year = year, month = month, day = day, hour = hour, min = min, sec = sec,
+             wday = wday, yday = yday, isdst = false }
+  end
+  return host_date(format, time)
+end
 local rep = string.rep
 string.rep = function(s, n, sep)
   if guard("rep", s, n, sep) then return "" end

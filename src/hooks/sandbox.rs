@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use chrono::{Datelike, TimeZone, Timelike, Utc};
-use mlua::{ChunkMode, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use mlua::{ChunkMode, Either, Lua, LuaOptions, MultiValue, StdLib, Table, Value, Variadic, ffi};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
@@ -67,8 +67,9 @@ impl Limits {
 /// The engine's JSON as Lua values (`null` is `nil`), built the way mlua's serde path builds them
 /// but much faster inside [`host_work`]: there, keys and string values go straight onto Lua's
 /// stack, where mlua's serializer makes a registry handle for every string (which cost more than
-/// all the rest of a hook call). `arrays`: a metatable for every array (mlua's
-/// `array_metatable`, so that a script's tables convert back to JSON arrays, empty ones included).
+/// all the rest of a hook call), and a table's entries are stored by [`fill`], a few hundred at a
+/// time. `arrays`: a metatable for every array (mlua's `array_metatable`, so that a script's
+/// tables convert back to JSON arrays, empty ones included).
 pub fn json_to_lua(lua: &Lua, value: &serde_json::Value, arrays: Option<&Table>) -> mlua::Result<Value> {
     use serde_json::Value as J;
     Ok(match value {
@@ -81,12 +82,9 @@ pub fn json_to_lua(lua: &Lua, value: &serde_json::Value, arrays: Option<&Table>)
         J::String(s) => Value::String(lua.create_string(s)?),
         J::Array(items) => {
             let t = lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, item) in items.iter().enumerate() {
-                match item {
-                    J::String(s) => t.raw_set(i + 1, s.as_str())?,
-                    other => t.raw_set(i + 1, json_to_lua(lua, other, arrays)?)?,
-                }
-            }
+            let items =
+                items.iter().map(|item| entry(lua, item, arrays)).collect::<mlua::Result<Vec<_>>>()?;
+            fill(lua, &t, Layout::Array, items)?;
             if let Some(mt) = arrays {
                 t.set_metatable(Some(mt.clone()))?;
             }
@@ -95,12 +93,80 @@ pub fn json_to_lua(lua: &Lua, value: &serde_json::Value, arrays: Option<&Table>)
         J::Object(fields) => {
             // At its final size: growing a table as fields arrive rehashes it again and again.
             let t = lua.create_table_with_capacity(0, fields.len())?;
-            for (k, v) in fields {
-                set_json(lua, &t, k, v, arrays)?;
+            let mut pairs = Vec::with_capacity(2 * fields.len());
+            for (k, v) in fields.iter().filter(|(_, v)| !v.is_null()) {
+                pairs.push(Either::Left(k.as_str()));
+                pairs.push(entry(lua, v, arrays)?);
             }
+            fill(lua, &t, Layout::Pairs, pairs)?;
             Value::Table(t)
         }
     })
+}
+
+/// One value for [`fill`]: a string as it is (pushed straight onto the stack), anything else
+/// converted.
+fn entry<'v>(
+    lua: &Lua,
+    value: &'v serde_json::Value,
+    arrays: Option<&Table>,
+) -> mlua::Result<Either<&'v str, Value>> {
+    Ok(match value {
+        serde_json::Value::String(s) => Either::Left(s.as_str()),
+        other => Either::Right(json_to_lua(lua, other, arrays)?),
+    })
+}
+
+/// How [`fill`] reads its values.
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    /// Items 1, 2, 3...
+    Array,
+    /// Keys and values in turn.
+    Pairs,
+}
+
+/// Stores `values` in the new table `t`, as [`Layout`] says, a few hundred in each protected call
+/// of Lua's own API. `Table::raw_set` takes mlua's lock, a stack guard and the table's registry
+/// handle for every entry: for a request's or a context's dozen fields that was most of their
+/// conversion.
+fn fill(lua: &Lua, t: &Table, layout: Layout, values: Vec<Either<&str, Value>>) -> mlua::Result<()> {
+    /// Values per call: an even number (pairs stay together), far below Lua's stack limit.
+    const CHUNK: usize = 256;
+    let mut first = 1;
+    let mut values = values.into_iter().peekable();
+    while values.peek().is_some() {
+        let chunk: Variadic<Either<&str, Value>> = values.by_ref().take(CHUNK).collect();
+        let (n, from) = (chunk.len() as std::ffi::c_int, first);
+        first += match layout {
+            Layout::Array => n as i64,
+            Layout::Pairs => 0,
+        };
+        // SAFETY: only Lua's own API, on the stack `exec_raw` gives: the table at 1 and the chunk's
+        // values at 2..=n + 1, all of them left in place (nothing is returned). A memory error in
+        // `lua_rawset` unwinds through this closure, which owns nothing that needs dropping.
+        unsafe {
+            lua.exec_raw::<()>((t, chunk), |state| {
+                match layout {
+                    Layout::Array => {
+                        for i in 0..n {
+                            ffi::lua_pushvalue(state, i + 2);
+                            ffi::lua_rawseti(state, 1, from + i as i64);
+                        }
+                    }
+                    Layout::Pairs => {
+                        for i in (0..n).step_by(2) {
+                            ffi::lua_pushvalue(state, i + 2);
+                            ffi::lua_pushvalue(state, i + 3);
+                            ffi::lua_rawset(state, 1);
+                        }
+                    }
+                }
+                ffi::lua_settop(state, 0);
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Puts `value` into `t` under `key` as [`json_to_lua`] would convert it (`null` left out), a
@@ -219,11 +285,11 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
             }
         })?,
     )?;
+    let date_clock = clock.clone();
     os.raw_set(
         "date",
         lua.create_function(move |lua, (format, time): (Option<String>, Option<i64>)| {
-            let now = clock.get();
-            let now_secs = now.timestamp();
+            let now = date_clock.get();
             let format = format.unwrap_or_else(|| "%c".into());
             // chrono builds the result outside Lua's memory limit: both are bounded.
             if format.len() > MAX_DATE_FORMAT {
@@ -234,23 +300,7 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
             }
             charge(lua, format.len() as u64)?;
             let format = format.strip_prefix('!').unwrap_or(&format).to_string();
-            let t = Utc.timestamp_opt(time.unwrap_or(now_secs), 0).single().unwrap_or(now);
-            if format.starts_with("*t") {
-                // Nine fields: small and bounded, so built as the host's own work.
-                return host_work(lua, |lua| {
-                    let table = lua.create_table_with_capacity(0, 9)?;
-                    table.raw_set("year", t.year())?;
-                    table.raw_set("month", t.month())?;
-                    table.raw_set("day", t.day())?;
-                    table.raw_set("hour", t.hour())?;
-                    table.raw_set("min", t.minute())?;
-                    table.raw_set("sec", t.second())?;
-                    table.raw_set("wday", t.weekday().number_from_sunday())?;
-                    table.raw_set("yday", t.ordinal())?;
-                    table.raw_set("isdst", false)?;
-                    Ok(Value::Table(table))
-                });
-            }
+            let t = Utc.timestamp_opt(time.unwrap_or(now.timestamp()), 0).single().unwrap_or(now);
             let mut out = String::new();
             use std::fmt::Write as _;
             if write!(out, "{}", t.format(&format)).is_err() {
@@ -262,7 +312,27 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
                     out.len()
                 )));
             }
-            Ok(Value::String(lua.create_string(out)?))
+            Ok(out)
+        })?,
+    )?;
+    // `os.date("*t")`'s fields, which the prelude's `os.date` puts into a table (the format comes
+    // first, unread, so that a bad time is still argument 2): a table constructor in Lua costs a
+    // tenth of nine `raw_set`s from here.
+    globals.raw_set(
+        "__sandbox_date_fields",
+        lua.create_function(move |_, (_, time): (Value, Option<i64>)| {
+            let now = clock.get();
+            let t = Utc.timestamp_opt(time.unwrap_or(now.timestamp()), 0).single().unwrap_or(now);
+            Ok((
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second(),
+                t.weekday().number_from_sunday(),
+                t.ordinal(),
+            ))
         })?,
     )?;
     let clock_used = lua.app_data_ref::<Budget>().map(|b| b.used()).expect("set above");
@@ -440,6 +510,90 @@ mod tests {
     }
 
     const SPIN: &str = "local n = 0 for i = 1, 20000 do n = n + i end return n";
+
+    #[test]
+    fn json_becomes_the_same_lua_tables_however_many_entries_a_table_has() {
+        let lua = state(1_000_000);
+        let items: Vec<serde_json::Value> =
+            (0..600)
+                .map(|i| {
+                    if i % 100 == 7 {
+                        serde_json::Value::Null
+                    } else {
+                        serde_json::json!(format!("item {i}"))
+                    }
+                })
+                .collect();
+        let fields: serde_json::Map<String, serde_json::Value> =
+            (0..300).map(|i| (format!("f{i}"), serde_json::json!(i))).collect();
+        let value = serde_json::json!({
+            "items": items,
+            "fields": fields,
+            "nested": { "a": [1, 2.5, true, { "b": "c" }], "gone": null, "empty": {}, "none": [] },
+            "name": "Approver 0",
+        });
+        let converted = host_work(&lua, |lua| json_to_lua(lua, &value, None)).expect("converted");
+        lua.globals().raw_set("v", converted).expect("set");
+        let read =
+            |chunk: &str| -> String { lua.load(chunk).eval().unwrap_or_else(|e| panic!("{chunk}: {e}")) };
+        assert_eq!(read("return v.name"), "Approver 0");
+        // Every item where it was, across the chunks `fill` stores at a time; a null is a hole.
+        assert_eq!(
+            read("return v.items[1] .. '|' .. v.items[256] .. '|' .. v.items[257] .. '|' .. v.items[600]"),
+            "item 0|item 255|item 256|item 599"
+        );
+        assert_eq!(read("return tostring(v.items[8]) .. '|' .. tostring(v.items[508])"), "nil|nil");
+        assert_eq!(read("local n = 0 for _ in pairs(v.items) do n = n + 1 end return tostring(n)"), "594");
+        assert_eq!(
+            read(
+                "local n, s = 0, 0 for k, x in pairs(v.fields) do n = n + 1 s = s + x end return n .. ' ' .. s"
+            ),
+            "300 44850"
+        );
+        assert_eq!(read("return v.fields.f0 .. ' ' .. v.fields.f299"), "0 299");
+        assert_eq!(
+            read("local a = v.nested.a return a[1] .. ' ' .. a[2] .. ' ' .. tostring(a[3]) .. ' ' .. a[4].b"),
+            "1 2.5 true c"
+        );
+        assert_eq!(
+            read(
+                "return tostring(v.nested.gone) .. ' ' .. tostring(next(v.nested.empty)) .. ' ' .. #v.nested.none"
+            ),
+            "nil nil 0"
+        );
+    }
+
+    #[test]
+    fn os_date_star_t_is_a_table_of_every_field_of_the_simulated_clock() {
+        let now = crate::model::time::parse_timestamp("2026-03-07T21:04:05Z").expect("a time");
+        let lua = new_state(Limits::HOOK, Rc::new(Cell::new(now)), 1).expect("state");
+        arm(&lua).expect("armed");
+        let fields = r#"
+            local function fields(t)
+              return table.concat({ t.year, t.month, t.day, t.hour, t.min, t.sec, t.wday, t.yday,
+                                    tostring(t.isdst) }, " ")
+            end
+        "#;
+        let read = |chunk: &str| -> String {
+            lua.load(format!("{fields} {chunk}")).eval().unwrap_or_else(|e| panic!("{chunk}: {e}"))
+        };
+        // A Saturday (wday 7, Sunday is 1), the 66th day of the year.
+        assert_eq!(read(r#"return fields(os.date("*t"))"#), "2026 3 7 21 4 5 7 66 false");
+        assert_eq!(read(r#"return fields(os.date("!*t"))"#), "2026 3 7 21 4 5 7 66 false");
+        // An explicit time: 2025-01-06T09:00:00Z, a Monday.
+        assert_eq!(read(r#"return fields(os.date("*t", 1736154000))"#), "2025 1 6 9 0 0 2 6 false");
+        // Each call gives a table of its own, and the other formats still give text.
+        assert_eq!(
+            read(r#"local a = os.date("*t") a.year = 1 return fields(os.date("*t"))"#),
+            "2026 3 7 21 4 5 7 66 false"
+        );
+        assert_eq!(read(r#"return os.date("%Y-%m-%d %H:%M")"#), "2026-03-07 21:04");
+        // As in Lua, only "*t" and "!*t" exactly make a table; anything longer is a format.
+        assert_eq!(read(r#"return os.date("*t %Y")"#), "*t 2026");
+        assert_eq!(read("return tostring(__sandbox_date_fields)"), "nil");
+        let bad = lua.load(r#"return os.date("*t", "soon")"#).exec().expect_err("not a time").to_string();
+        assert!(bad.contains("bad argument"), "{bad}");
+    }
 
     #[test]
     fn the_budget_is_shared_by_every_chunk_until_it_is_restarted() {
