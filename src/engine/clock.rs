@@ -92,7 +92,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             continue;
         }
         let watch = group_access::watch_ending(tx, &s)?;
-        tx.set_schedule_state(&s.id, s.status, ScheduleState::Expired, s.end_at, None)?;
+        tx.set_schedule_state(&s, s.status, ScheduleState::Expired, s.end_at, None)?;
         let activation = s.assignment_type == Some(AssignmentType::Activated);
         audit.push(
             by_the_service(Activity::Expired { kind: s.kind, activation }, &s)?.reason("expired".to_string()),
@@ -108,7 +108,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         let mut conflict = tx.active_schedule_by_instance(&s.instance_id)?;
         if let Some(c) = conflict.as_ref().filter(|c| s.replaces.as_deref() == Some(c.id.as_str())) {
             // A future-dated update takes over from the schedule it replaces.
-            tx.set_schedule_state(&c.id, c.status, ScheduleState::Replaced, Some(ctx.now), Some(ctx.now))?;
+            tx.set_schedule_state(c, c.status, ScheduleState::Replaced, Some(ctx.now), Some(ctx.now))?;
             conflict = None;
         }
         let eligibility_gone = match (&s.activated_using, s.assignment_type) {
@@ -143,7 +143,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
             continue;
         }
         let watch = group_access::watch_schedule(tx, &s, None)?;
-        tx.set_schedule_state(&s.id, Status::Provisioned, ScheduleState::Live, None, Some(ctx.now))?;
+        tx.set_schedule_state(&s, Status::Provisioned, ScheduleState::Live, None, Some(ctx.now))?;
         if let Some(q) = request.as_mut() {
             if q.status == Status::Granted {
                 q.status = Status::Provisioned;

@@ -224,7 +224,7 @@ pub(crate) fn fulfil_approved(tx: &Tx<'_>, ctx: &Ctx, q: &mut ScheduleRequest) -
             }
             let watch = watch_membership(tx, q)?;
             tx.set_schedule_state(
-                &old.id,
+                &old,
                 old.status,
                 ScheduleState::Replaced,
                 old.ended_at.or(Some(ctx.now)),

@@ -141,7 +141,7 @@ pub(crate) fn end_schedule(
     s: &Schedule,
     state: ScheduleState,
 ) -> Result<(), ApiError> {
-    tx.set_schedule_state(&s.id, s.status, state, Some(ctx.now), Some(ctx.now))?;
+    tx.set_schedule_state(s, s.status, state, Some(ctx.now), Some(ctx.now))?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! What the store remembers between reads: policies and their parsed rules, directory objects,
-//! role definitions, the hooks, the dictionaries' words and the `meta` values. A request reads its principal, its role and its role's
+//! role definitions, the hooks, live eligibility schedules, the dictionaries' words and the `meta`
+//! values. A request reads its principal, its role and its role's
 //! seventeen rules half a dozen times (resolving, checking, auditing, addressing mail), and a
 //! scenario reads the same few thousand rows for hours; these rows change rarely.
 //!
@@ -18,7 +19,7 @@ pub(crate) type HashMap<K, V> = foldhash::HashMap<K, V>;
 use std::rc::Rc;
 
 use crate::model::policy::{Policy, PolicyRule};
-use crate::model::{DirectoryObject, RoleDefinition};
+use crate::model::{DirectoryObject, RoleDefinition, Schedule};
 
 /// The rows behind one kind of entry, as a write names what it changes.
 #[derive(Clone, Copy)]
@@ -31,6 +32,8 @@ pub(crate) enum Cached {
     Policies,
     /// `hooks`.
     Hooks,
+    /// Eligibility schedules (`schedules` rows of kind 1).
+    Eligibilities,
 }
 
 #[derive(Default)]
@@ -60,6 +63,10 @@ pub(crate) struct Caches {
     pub(crate) policies: HashMap<String, Option<Policy>>,
     /// Every hook, in the order they run.
     pub(crate) hooks: Option<Rc<Vec<crate::model::hook::Hook>>>,
+    /// Live eligibility schedules by principal and role id (NUL-separated, as asked): every
+    /// activation reads the eligibility it is made under, and eligibilities change rarely
+    /// beside the activations and expiries of assignments, which leave these entries be.
+    pub(crate) eligibilities: HashMap<String, Rc<[Schedule]>>,
     /// The words of the two dictionaries (`texts.rs`), by `Dictionary` number. No write changes
     /// an entry, so only another connection's commit or a rollback drops them.
     pub(crate) words: [Words; 2],
@@ -119,6 +126,7 @@ impl Caches {
         self.role_names.clear();
         self.policies.clear();
         self.hooks = None;
+        self.eligibilities.clear();
         self.meta.clear();
     }
 
@@ -145,6 +153,7 @@ impl Caches {
                 self.policies.clear();
             }
             Cached::Hooks => self.hooks = None,
+            Cached::Eligibilities => self.eligibilities.clear(),
         }
         self.wrote();
     }

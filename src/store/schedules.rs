@@ -1,8 +1,11 @@
 //! Rows of `schedules` (and so of the `instances` and `role_assignments` views).
 
+use std::rc::Rc;
+
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
+use super::cache::Cached;
 use super::codes::{C, coded, opt_coded};
 use super::keys::{Key, id, key, opt_id, opt_ref, reference};
 use crate::model::time::{from_millis, to_millis};
@@ -90,6 +93,7 @@ fn by_start(rows: Vec<Schedule>) -> Vec<Schedule> {
 
 impl Tx<'_> {
     pub fn insert_schedule(&self, s: &Schedule) -> rusqlite::Result<()> {
+        self.writing_schedule(Some(s));
         self.tx
             .cached(sql!(
                 "INSERT INTO schedules ({SCHEDULE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
@@ -126,6 +130,7 @@ impl Tx<'_> {
 
     /// Removes a schedule (an import replacing it with a file's version).
     pub fn delete_schedule(&self, id: &str) -> rusqlite::Result<()> {
+        self.writing_schedule(None);
         self.tx.cached("DELETE FROM schedules WHERE id = ?1")?.execute([Key::new(id)])?;
         Ok(())
     }
@@ -133,12 +138,13 @@ impl Tx<'_> {
     /// Moves a schedule along its life: status, state, and when it ended.
     pub fn set_schedule_state(
         &self,
-        id: &str,
+        s: &Schedule,
         status: Status,
         state: ScheduleState,
         ended_at: Option<Timestamp>,
         modified_at: Option<Timestamp>,
     ) -> rusqlite::Result<()> {
+        self.writing_schedule(Some(s));
         self.tx
             .cached(
                 "UPDATE schedules SET status = ?2, state = ?3, ended_at = iif(?3 = 1 /* live */, end_at, ?4),
@@ -148,7 +154,7 @@ impl Tx<'_> {
              WHERE id = ?1",
             )?
             .execute(params![
-                Key::new(id),
+                Key::new(&s.id),
                 C(status),
                 C(state),
                 ended_at.map(to_millis),
@@ -174,7 +180,8 @@ impl Tx<'_> {
             .optional()
     }
 
-    /// Schedules of one principal for one role (any scope), in the given state.
+    /// Schedules of one principal for one role (any scope), in the given state. Live
+    /// eligibilities are remembered (`cache.rs`): every activation reads the one it is made under.
     pub fn schedules_of(
         &self,
         kind: RequestKind,
@@ -182,15 +189,31 @@ impl Tx<'_> {
         role_id: &str,
         state: ScheduleState,
     ) -> rusqlite::Result<Vec<Schedule>> {
-        let mut stmt = self.tx.cached(sql!(
-            "SELECT {SCHEDULE_COLUMNS} FROM schedules
-             WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND state = ?4"
-        ))?;
-        let rows = stmt.query_map(
-            params![Key::new(principal_id), Key::new(role_id), C(kind), C(state)],
-            schedule_from_row,
-        )?;
-        rows.collect::<rusqlite::Result<_>>().map(by_start)
+        let read = || -> rusqlite::Result<Vec<Schedule>> {
+            let mut stmt = self.tx.cached(sql!(
+                "SELECT {SCHEDULE_COLUMNS} FROM schedules
+                 WHERE principal_id = ?1 AND role_definition_id = ?2 AND kind = ?3 AND state = ?4"
+            ))?;
+            let rows = stmt.query_map(
+                params![Key::new(principal_id), Key::new(role_id), C(kind), C(state)],
+                schedule_from_row,
+            )?;
+            rows.collect::<rusqlite::Result<_>>().map(by_start)
+        };
+        if (kind, state) != (RequestKind::Eligibility, ScheduleState::Live) {
+            return read();
+        }
+        let key = format!("{principal_id}\0{role_id}");
+        let live = self.remembered(|c| &mut c.eligibilities, &key, || read().map(Rc::from))?;
+        Ok(live.to_vec())
+    }
+
+    /// This transaction is about to write `s` (or, given `None`, a schedule of any kind): the
+    /// remembered eligibilities go if it may be one.
+    fn writing_schedule(&self, s: Option<&Schedule>) {
+        if s.is_none_or(|s| s.kind == RequestKind::Eligibility) {
+            self.forget_cached(Cached::Eligibilities);
+        }
     }
 
     /// The directory roles `principal_id` holds through live schedules, as (kind, role id) in
@@ -346,7 +369,9 @@ impl Tx<'_> {
 
     /// The principals `active_principals_of_role` finds for either of two roles, in one
     /// statement and in no particular order: the default recipients of every admin mail come
-    /// from two roles.
+    /// from two roles. A `UNION ALL` of one search per role, not `role_definition_id IN (?1,
+    /// ?2)`: SQLite builds a temporary b-tree for a bound `IN` list on every run, which cost this
+    /// statement three quarters of its time.
     pub fn active_principals_of_either_role(
         &self,
         roles: [&str; 2],
@@ -354,7 +379,11 @@ impl Tx<'_> {
     ) -> rusqlite::Result<Vec<String>> {
         let mut stmt = self.tx.cached(
             "SELECT principal_id FROM schedules
-             WHERE role_definition_id IN (?1, ?2) AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */
+             WHERE role_definition_id = ?1 AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */
+               AND coalesce(directory_scope_id, app_scope_id) = ?3
+             UNION ALL
+             SELECT principal_id FROM schedules
+             WHERE role_definition_id = ?2 AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */
                AND coalesce(directory_scope_id, app_scope_id) = ?3",
         )?;
         stmt.query_map(params![Key::new(roles[0]), Key::new(roles[1]), Key::new(scope)], |r| id(r, 0))?
@@ -437,6 +466,7 @@ impl Tx<'_> {
 impl Tx<'_> {
     /// Removes a schedule's end (lock-out protection of the last Global Administrator).
     pub fn keep_schedule_forever(&self, id: &str) -> rusqlite::Result<()> {
+        self.writing_schedule(None);
         self.tx
             .cached("UPDATE schedules SET end_at = NULL, ended_at = NULL, expiration_type = 2 /* noExpiration */, expiration_end = NULL, expiration_duration = NULL, warn_14_at = NULL, warn_1_at = NULL WHERE id = ?1")?
             .execute([Key::new(id)])?;
@@ -483,7 +513,123 @@ impl Tx<'_> {
         } else {
             "UPDATE schedules SET warn_1_at = NULL WHERE id = ?1"
         };
+        self.writing_schedule(None);
         self.tx.cached(sql)?.execute([Key::new(id)])?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AssignmentType, Expiration, ExpirationType, MemberType, ScheduleInfo, Surface};
+    use crate::store::{Batch, Store};
+
+    const PRINCIPAL: &str = "00000000-0000-0000-0000-0000000000a1";
+    const ROLE: &str = "62e90394-69f5-4237-9190-012177145e10";
+
+    fn schedule(id: &str, kind: RequestKind) -> Schedule {
+        let start = from_millis(1_767_600_000_000);
+        Schedule {
+            id: id.into(),
+            surface: Surface::Directory,
+            kind,
+            principal_id: PRINCIPAL.into(),
+            role_definition_id: ROLE.into(),
+            directory_scope_id: Some("/".into()),
+            app_scope_id: None,
+            member_type: MemberType::Direct,
+            assignment_type: (kind == RequestKind::Assignment).then_some(AssignmentType::Activated),
+            status: Status::Provisioned,
+            state: ScheduleState::Live,
+            created_using: None,
+            created_at: Some(start),
+            modified_at: None,
+            schedule_info: ScheduleInfo {
+                start: Some(start),
+                expiration: Expiration { kind: ExpirationType::NoExpiration, end: None, duration: None },
+            },
+            end_at: None,
+            activated_using: None,
+            instance_id: format!("{id}-instance"),
+            ended_at: None,
+            replaces: None,
+            warn_14_at: None,
+            warn_1_at: None,
+        }
+    }
+
+    fn live_eligibilities(tx: &Tx<'_>) -> Vec<String> {
+        let live = tx.schedules_of(RequestKind::Eligibility, PRINCIPAL, ROLE, ScheduleState::Live).unwrap();
+        live.into_iter().map(|s| s.id).collect()
+    }
+
+    fn remembered(store: &mut Store) -> usize {
+        store.read().unwrap().caches().unwrap().eligibilities.len()
+    }
+
+    #[test]
+    fn a_remembered_eligibility_changes_with_every_write_of_an_eligibility() {
+        let mut store = Store::open_in_memory().unwrap();
+        assert!(live_eligibilities(&store.read().unwrap()).is_empty(), "none yet, and that is remembered");
+        let e = schedule("00000000-0000-0000-0000-0000000000e1", RequestKind::Eligibility);
+        let tx = store.write().unwrap();
+        tx.insert_schedule(&e).unwrap();
+        assert_eq!(live_eligibilities(&tx), [e.id.as_str()], "a new eligibility is seen at once");
+        tx.commit().unwrap();
+        assert_eq!(live_eligibilities(&store.read().unwrap()), [e.id.as_str()]);
+        let tx = store.write().unwrap();
+        tx.set_schedule_state(&e, e.status, ScheduleState::Expired, Some(e.start()), None).unwrap();
+        assert!(live_eligibilities(&tx).is_empty(), "an expired eligibility is not live");
+        tx.commit().unwrap();
+        assert!(live_eligibilities(&store.read().unwrap()).is_empty());
+    }
+
+    #[test]
+    fn an_activation_and_its_expiry_keep_the_remembered_eligibilities() {
+        let mut store = Store::open_in_memory().unwrap();
+        let e = schedule("00000000-0000-0000-0000-0000000000e2", RequestKind::Eligibility);
+        let tx = store.write().unwrap();
+        tx.insert_schedule(&e).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(live_eligibilities(&store.read().unwrap()), [e.id.as_str()]);
+        assert_eq!(remembered(&mut store), 1);
+        let a = schedule("00000000-0000-0000-0000-0000000000a2", RequestKind::Assignment);
+        let tx = store.write().unwrap();
+        tx.insert_schedule(&a).unwrap();
+        tx.set_schedule_state(&a, a.status, ScheduleState::Expired, Some(a.start()), None).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(remembered(&mut store), 1, "assignments are no eligibility's business");
+        assert_eq!(live_eligibilities(&store.read().unwrap()), [e.id.as_str()]);
+    }
+
+    #[test]
+    fn an_eligibility_added_in_a_rolled_back_savepoint_is_not_remembered() {
+        let mut store = Store::open_in_memory().unwrap();
+        store.begin_batch(Batch::Savepoints).unwrap();
+        {
+            let tx = store.write().unwrap();
+            tx.insert_schedule(&schedule("00000000-0000-0000-0000-0000000000e3", RequestKind::Eligibility))
+                .unwrap();
+            assert_eq!(live_eligibilities(&tx).len(), 1);
+            // Dropped without commit: this savepoint is rolled back, the batch goes on.
+        }
+        assert!(live_eligibilities(&store.read().unwrap()).is_empty());
+        store.end_batch(true).unwrap();
+        assert!(live_eligibilities(&store.read().unwrap()).is_empty());
+    }
+
+    #[test]
+    fn an_eligibility_another_connection_adds_is_read_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("eligibilities.db");
+        let mut ours = Store::open(&path).unwrap();
+        assert!(live_eligibilities(&ours.read().unwrap()).is_empty());
+        let mut theirs = Store::open(&path).unwrap();
+        let tx = theirs.write().unwrap();
+        tx.insert_schedule(&schedule("00000000-0000-0000-0000-0000000000e4", RequestKind::Eligibility))
+            .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(live_eligibilities(&ours.read().unwrap()).len(), 1);
     }
 }

@@ -110,13 +110,7 @@ pub(super) fn admin_replace(
     if !req.is_validation_only {
         let waiting = (!old.is_active()).then(|| old.replaces.clone()).flatten();
         if !old.is_active() || !starts_later {
-            tx.set_schedule_state(
-                &old.id,
-                old.status,
-                ScheduleState::Replaced,
-                Some(ctx.now),
-                Some(ctx.now),
-            )?;
+            tx.set_schedule_state(&old, old.status, ScheduleState::Replaced, Some(ctx.now), Some(ctx.now))?;
         }
         match (starts_later, waiting) {
             (true, Some(current)) => replaces = Some(current),
@@ -124,7 +118,7 @@ pub(super) fn admin_replace(
             (false, Some(current)) => {
                 if let Some(c) = tx.schedule(&current)?.filter(|c| c.state == ScheduleState::Live) {
                     tx.set_schedule_state(
-                        &c.id,
+                        &c,
                         c.status,
                         ScheduleState::Replaced,
                         Some(ctx.now),

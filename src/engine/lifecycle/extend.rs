@@ -133,7 +133,7 @@ pub(super) fn admin_renew(
     check_enablement(&mut checks, enablement_rule(&t.policy, en_id)?, req, session.mfa);
     fail_if_checks_failed(&checks)?;
     if !req.is_validation_only {
-        tx.set_schedule_state(&old.id, old.status, ScheduleState::Replaced, old.ended_at, Some(ctx.now))?;
+        tx.set_schedule_state(&old, old.status, ScheduleState::Replaced, old.ended_at, Some(ctx.now))?;
     }
     let (q, audit) = provision(tx, ctx, session, req, t, info, checks, Holding::direct(req.kind))?;
     close_answered(tx, ctx, answered, &q)?;
