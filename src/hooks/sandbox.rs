@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use chrono::{Datelike, TimeZone, Timelike, Utc};
-use mlua::{ChunkMode, Either, Lua, LuaOptions, MultiValue, StdLib, Table, Value, Variadic, ffi};
+use mlua::{ChunkMode, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
@@ -67,9 +67,8 @@ impl Limits {
 /// The engine's JSON as Lua values (`null` is `nil`), built the way mlua's serde path builds them
 /// but much faster inside [`host_work`]: there, keys and string values go straight onto Lua's
 /// stack, where mlua's serializer makes a registry handle for every string (which cost more than
-/// all the rest of a hook call), and a table's entries are stored by [`fill`], a few hundred at a
-/// time. `arrays`: a metatable for every array (mlua's `array_metatable`, so that a script's
-/// tables convert back to JSON arrays, empty ones included).
+/// all the rest of a hook call). `arrays`: a metatable for every array (mlua's
+/// `array_metatable`, so that a script's tables convert back to JSON arrays, empty ones included).
 pub fn json_to_lua(lua: &Lua, value: &serde_json::Value, arrays: Option<&Table>) -> mlua::Result<Value> {
     use serde_json::Value as J;
     Ok(match value {
@@ -82,9 +81,12 @@ pub fn json_to_lua(lua: &Lua, value: &serde_json::Value, arrays: Option<&Table>)
         J::String(s) => Value::String(lua.create_string(s)?),
         J::Array(items) => {
             let t = lua.create_table_with_capacity(items.len(), 0)?;
-            let items =
-                items.iter().map(|item| entry(lua, item, arrays)).collect::<mlua::Result<Vec<_>>>()?;
-            fill(lua, &t, Layout::Array, items)?;
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    J::String(s) => t.raw_set(i + 1, s.as_str())?,
+                    other => t.raw_set(i + 1, json_to_lua(lua, other, arrays)?)?,
+                }
+            }
             if let Some(mt) = arrays {
                 t.set_metatable(Some(mt.clone()))?;
             }
@@ -93,80 +95,12 @@ pub fn json_to_lua(lua: &Lua, value: &serde_json::Value, arrays: Option<&Table>)
         J::Object(fields) => {
             // At its final size: growing a table as fields arrive rehashes it again and again.
             let t = lua.create_table_with_capacity(0, fields.len())?;
-            let mut pairs = Vec::with_capacity(2 * fields.len());
-            for (k, v) in fields.iter().filter(|(_, v)| !v.is_null()) {
-                pairs.push(Either::Left(k.as_str()));
-                pairs.push(entry(lua, v, arrays)?);
+            for (k, v) in fields {
+                set_json(lua, &t, k, v, arrays)?;
             }
-            fill(lua, &t, Layout::Pairs, pairs)?;
             Value::Table(t)
         }
     })
-}
-
-/// One value for [`fill`]: a string as it is (pushed straight onto the stack), anything else
-/// converted.
-fn entry<'v>(
-    lua: &Lua,
-    value: &'v serde_json::Value,
-    arrays: Option<&Table>,
-) -> mlua::Result<Either<&'v str, Value>> {
-    Ok(match value {
-        serde_json::Value::String(s) => Either::Left(s.as_str()),
-        other => Either::Right(json_to_lua(lua, other, arrays)?),
-    })
-}
-
-/// How [`fill`] reads its values.
-#[derive(Clone, Copy, PartialEq)]
-enum Layout {
-    /// Items 1, 2, 3...
-    Array,
-    /// Keys and values in turn.
-    Pairs,
-}
-
-/// Stores `values` in the new table `t`, as [`Layout`] says, a few hundred in each protected call
-/// of Lua's own API. `Table::raw_set` takes mlua's lock, a stack guard and the table's registry
-/// handle for every entry: for a request's or a context's dozen fields that was most of their
-/// conversion.
-fn fill(lua: &Lua, t: &Table, layout: Layout, values: Vec<Either<&str, Value>>) -> mlua::Result<()> {
-    /// Values per call: an even number (pairs stay together), far below Lua's stack limit.
-    const CHUNK: usize = 256;
-    let mut first = 1;
-    let mut values = values.into_iter().peekable();
-    while values.peek().is_some() {
-        let chunk: Variadic<Either<&str, Value>> = values.by_ref().take(CHUNK).collect();
-        let (n, from) = (chunk.len() as std::ffi::c_int, first);
-        first += match layout {
-            Layout::Array => n as i64,
-            Layout::Pairs => 0,
-        };
-        // SAFETY: only Lua's own API, on the stack `exec_raw` gives: the table at 1 and the chunk's
-        // values at 2..=n + 1, all of them left in place (nothing is returned). A memory error in
-        // `lua_rawset` unwinds through this closure, which owns nothing that needs dropping.
-        unsafe {
-            lua.exec_raw::<()>((t, chunk), |state| {
-                match layout {
-                    Layout::Array => {
-                        for i in 0..n {
-                            ffi::lua_pushvalue(state, i + 2);
-                            ffi::lua_rawseti(state, 1, from + i as i64);
-                        }
-                    }
-                    Layout::Pairs => {
-                        for i in (0..n).step_by(2) {
-                            ffi::lua_pushvalue(state, i + 2);
-                            ffi::lua_pushvalue(state, i + 3);
-                            ffi::lua_rawset(state, 1);
-                        }
-                    }
-                }
-                ffi::lua_settop(state, 0);
-            })?;
-        }
-    }
-    Ok(())
 }
 
 /// Puts `value` into `t` under `key` as [`json_to_lua`] would convert it (`null` left out), a
@@ -512,7 +446,7 @@ mod tests {
     const SPIN: &str = "local n = 0 for i = 1, 20000 do n = n + i end return n";
 
     #[test]
-    fn json_becomes_the_same_lua_tables_however_many_entries_a_table_has() {
+    fn json_becomes_the_same_lua_tables_however_large() {
         let lua = state(1_000_000);
         let items: Vec<serde_json::Value> =
             (0..600)
@@ -537,7 +471,7 @@ mod tests {
         let read =
             |chunk: &str| -> String { lua.load(chunk).eval().unwrap_or_else(|e| panic!("{chunk}: {e}")) };
         assert_eq!(read("return v.name"), "Approver 0");
-        // Every item where it was, across the chunks `fill` stores at a time; a null is a hole.
+        // Every item where it was; a null is a hole.
         assert_eq!(
             read("return v.items[1] .. '|' .. v.items[256] .. '|' .. v.items[257] .. '|' .. v.items[600]"),
             "item 0|item 255|item 256|item 599"
