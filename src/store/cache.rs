@@ -1,6 +1,6 @@
 //! What the store remembers between reads: policies and their parsed rules, directory objects,
-//! role definitions, the hooks, live eligibility schedules, the dictionaries' words and the `meta`
-//! values. A request reads its principal, its role and its role's
+//! role definitions, the hooks, live eligibility schedules, the directory roles a principal
+//! holds, the dictionaries' words and the `meta` values. A request reads its principal, its role and its role's
 //! seventeen rules half a dozen times (resolving, checking, auditing, addressing mail), and a
 //! scenario reads the same few thousand rows for hours; these rows change rarely.
 //!
@@ -19,7 +19,7 @@ pub(crate) type HashMap<K, V> = foldhash::HashMap<K, V>;
 use std::rc::Rc;
 
 use crate::model::policy::{Policy, PolicyRule};
-use crate::model::{DirectoryObject, RoleDefinition, Schedule};
+use crate::model::{DirectoryObject, RequestKind, RoleDefinition, Schedule};
 
 /// The rows behind one kind of entry, as a write names what it changes.
 #[derive(Clone, Copy)]
@@ -67,6 +67,10 @@ pub(crate) struct Caches {
     /// activation reads the eligibility it is made under, and eligibilities change rarely
     /// beside the activations and expiries of assignments, which leave these entries be.
     pub(crate) eligibilities: HashMap<String, Rc<[Schedule]>>,
+    /// The directory roles a principal holds through live schedules, by lower-case principal
+    /// id (`live_directory_roles_of`): what a group's members come to hold, which every request
+    /// for a group's membership reads. A write of a directory schedule drops its principal's.
+    pub(crate) directory_roles: HashMap<String, Rc<[(RequestKind, String)]>>,
     /// The words of the two dictionaries (`texts.rs`), by `Dictionary` number. No write changes
     /// an entry, so only another connection's commit or a rollback drops them.
     pub(crate) words: [Words; 2],
@@ -127,6 +131,7 @@ impl Caches {
         self.policies.clear();
         self.hooks = None;
         self.eligibilities.clear();
+        self.directory_roles.clear();
         self.meta.clear();
     }
 
@@ -154,6 +159,18 @@ impl Caches {
             }
             Cached::Hooks => self.hooks = None,
             Cached::Eligibilities => self.eligibilities.clear(),
+        }
+        self.wrote();
+    }
+
+    /// The store is about to write a directory schedule of `principal` (lower-case), or, given
+    /// `None`, any schedule: the directory roles remembered for it go.
+    pub(crate) fn forget_directory_roles(&mut self, principal: Option<&str>) {
+        match principal {
+            Some(p) => {
+                self.directory_roles.remove(p);
+            }
+            None => self.directory_roles.clear(),
         }
         self.wrote();
     }

@@ -10,7 +10,7 @@ use super::codes::{C, coded, opt_coded};
 use super::keys::{Key, id, key, opt_id, opt_ref, reference};
 use crate::model::time::{from_millis, to_millis};
 use crate::model::{
-    Expiration, IsoDuration, RequestKind, Schedule, ScheduleInfo, ScheduleState, Status, Timestamp,
+    Expiration, IsoDuration, RequestKind, Schedule, ScheduleInfo, ScheduleState, Status, Surface, Timestamp,
 };
 
 const SCHEDULE_COLUMNS: &str = "id, surface, kind, principal_id, role_definition_id, directory_scope_id, \
@@ -209,32 +209,46 @@ impl Tx<'_> {
     }
 
     /// This transaction is about to write `s` (or, given `None`, a schedule of any kind): the
-    /// remembered eligibilities go if it may be one.
+    /// remembered eligibilities go if it may be one, and its principal's remembered directory
+    /// roles if it may be a directory schedule.
     fn writing_schedule(&self, s: Option<&Schedule>) {
         if s.is_none_or(|s| s.kind == RequestKind::Eligibility) {
             self.forget_cached(Cached::Eligibilities);
+        }
+        match s {
+            None => self.guard.caches.borrow_mut().forget_directory_roles(None),
+            Some(s) if s.surface == Surface::Directory => {
+                let principal = s.principal_id.to_ascii_lowercase();
+                self.guard.caches.borrow_mut().forget_directory_roles(Some(&principal));
+            }
+            Some(_) => {}
         }
     }
 
     /// The directory roles `principal_id` holds through live schedules, as (kind, role id) in
     /// (start, id) order: what a group's members come to hold, without reading whole schedules
     /// (a hook's context and a membership's trace ask it on every request for a group).
+    /// Remembered until a directory schedule of the principal is written (`cache.rs`).
     pub fn live_directory_roles_of(
         &self,
         principal_id: &str,
     ) -> rusqlite::Result<Vec<(RequestKind, String)>> {
-        let mut stmt = self.tx.cached(
-            "SELECT start_at, id, kind, role_definition_id FROM schedules
-             WHERE principal_id = ?1 AND state = 1 /* live */ AND surface = 0 /* directory */",
-        )?;
-        let mut rows: Vec<(i64, String, RequestKind, String)> = stmt
-            .query_map(params![Key::new(&principal_id.to_ascii_lowercase())], |r| {
-                Ok((r.get(0)?, id(r, 1)?, coded(r, 2)?, id(r, 3)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        // As `in_order`: the ids compared as text.
-        rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-        Ok(rows.into_iter().map(|(_, _, kind, role)| (kind, role)).collect())
+        let principal = principal_id.to_ascii_lowercase();
+        let read = || -> rusqlite::Result<Rc<[(RequestKind, String)]>> {
+            let mut stmt = self.tx.cached(
+                "SELECT start_at, id, kind, role_definition_id FROM schedules
+                 WHERE principal_id = ?1 AND state = 1 /* live */ AND surface = 0 /* directory */",
+            )?;
+            let mut rows: Vec<(i64, String, RequestKind, String)> = stmt
+                .query_map(params![Key::new(&principal)], |r| {
+                    Ok((r.get(0)?, id(r, 1)?, coded(r, 2)?, id(r, 3)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            // As `in_order`: the ids compared as text.
+            rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            Ok(rows.into_iter().map(|(_, _, kind, role)| (kind, role)).collect())
+        };
+        Ok(self.remembered(|c| &mut c.directory_roles, &principal, read)?.to_vec())
     }
 
     /// Live schedules of a kind, optionally narrowed to a principal or role, in start order.
@@ -631,5 +645,81 @@ mod tests {
             .unwrap();
         tx.commit().unwrap();
         assert_eq!(live_eligibilities(&ours.read().unwrap()).len(), 1);
+    }
+
+    fn directory_roles(tx: &Tx<'_>, principal: &str) -> Vec<(RequestKind, String)> {
+        tx.live_directory_roles_of(principal).unwrap()
+    }
+
+    #[test]
+    fn a_principal_s_remembered_directory_roles_follow_its_directory_schedules() {
+        let mut store = Store::open_in_memory().unwrap();
+        assert!(directory_roles(&store.read().unwrap(), PRINCIPAL).is_empty(), "none yet, remembered");
+        let a = schedule("00000000-0000-0000-0000-0000000000b1", RequestKind::Assignment);
+        let tx = store.write().unwrap();
+        tx.insert_schedule(&a).unwrap();
+        assert_eq!(directory_roles(&tx, PRINCIPAL), [(RequestKind::Assignment, ROLE.to_string())]);
+        tx.commit().unwrap();
+        // Asked in upper case, it is the same principal and the same entry.
+        assert_eq!(
+            directory_roles(&store.read().unwrap(), &PRINCIPAL.to_ascii_uppercase()),
+            [(RequestKind::Assignment, ROLE.to_string())]
+        );
+        // The schedule named in upper case, its expiry still drops the entry.
+        let shouted = Schedule { principal_id: PRINCIPAL.to_ascii_uppercase(), ..a.clone() };
+        let tx = store.write().unwrap();
+        tx.set_schedule_state(&shouted, a.status, ScheduleState::Expired, Some(a.start()), None).unwrap();
+        tx.commit().unwrap();
+        assert!(
+            directory_roles(&store.read().unwrap(), PRINCIPAL).is_empty(),
+            "an expired assignment holds nothing"
+        );
+    }
+
+    #[test]
+    fn a_group_membership_schedule_keeps_the_remembered_directory_roles() {
+        let mut store = Store::open_in_memory().unwrap();
+        let e = schedule("00000000-0000-0000-0000-0000000000b2", RequestKind::Eligibility);
+        let tx = store.write().unwrap();
+        tx.insert_schedule(&e).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(
+            directory_roles(&store.read().unwrap(), PRINCIPAL),
+            [(RequestKind::Eligibility, ROLE.to_string())]
+        );
+        let membership = Schedule {
+            surface: Surface::Group,
+            role_definition_id: "member".into(),
+            directory_scope_id: Some("00000000-0000-0000-0000-0000000000c1".into()),
+            ..schedule("00000000-0000-0000-0000-0000000000b3", RequestKind::Assignment)
+        };
+        let tx = store.write().unwrap();
+        tx.insert_schedule(&membership).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(
+            store.read().unwrap().caches().unwrap().directory_roles.len(),
+            1,
+            "a group's membership is not a directory role"
+        );
+        assert_eq!(
+            directory_roles(&store.read().unwrap(), PRINCIPAL),
+            [(RequestKind::Eligibility, ROLE.to_string())]
+        );
+    }
+
+    #[test]
+    fn a_directory_role_added_in_a_rolled_back_savepoint_is_not_remembered() {
+        let mut store = Store::open_in_memory().unwrap();
+        assert!(directory_roles(&store.read().unwrap(), PRINCIPAL).is_empty());
+        store.begin_batch(Batch::Savepoints).unwrap();
+        {
+            let tx = store.write().unwrap();
+            tx.insert_schedule(&schedule("00000000-0000-0000-0000-0000000000b4", RequestKind::Assignment))
+                .unwrap();
+            assert_eq!(directory_roles(&tx, PRINCIPAL).len(), 1);
+        }
+        assert!(directory_roles(&store.read().unwrap(), PRINCIPAL).is_empty());
+        store.end_batch(true).unwrap();
+        assert!(directory_roles(&store.read().unwrap(), PRINCIPAL).is_empty());
     }
 }
