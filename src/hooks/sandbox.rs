@@ -119,6 +119,11 @@ pub fn set_json(
     }
 }
 
+/// The time `os.date` shows: `time` (seconds since 1970) if given and representable, else `now`.
+fn date_of(time: Option<i64>, now: Timestamp) -> Timestamp {
+    Utc.timestamp_opt(time.unwrap_or(now.timestamp()), 0).single().unwrap_or(now)
+}
+
 /// The state's random numbers: the generator and the seed `math.randomseed` mixes in.
 #[derive(Clone)]
 struct Dice {
@@ -234,7 +239,7 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
             }
             charge(lua, format.len() as u64)?;
             let format = format.strip_prefix('!').unwrap_or(&format).to_string();
-            let t = Utc.timestamp_opt(time.unwrap_or(now.timestamp()), 0).single().unwrap_or(now);
+            let t = date_of(time, now);
             let mut out = String::new();
             use std::fmt::Write as _;
             if write!(out, "{}", t.format(&format)).is_err() {
@@ -255,8 +260,7 @@ pub fn new_state(limits: Limits, clock: Rc<Cell<Timestamp>>, seed: u64) -> mlua:
     globals.raw_set(
         "__sandbox_date_fields",
         lua.create_function(move |_, (_, time): (Value, Option<i64>)| {
-            let now = clock.get();
-            let t = Utc.timestamp_opt(time.unwrap_or(now.timestamp()), 0).single().unwrap_or(now);
+            let t = date_of(time, clock.get());
             Ok((
                 t.year(),
                 t.month(),
