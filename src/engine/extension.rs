@@ -295,13 +295,11 @@ fn step(
     }
 }
 
-/// The hooks attached to `q`'s role and scope, in order. Without a host to run them they cannot
-/// judge, so the request fails closed.
-fn applicable(tx: &Tx<'_>, ctx: &super::Ctx, q: &ScheduleRequest) -> Result<Vec<Hook>, ApiError> {
+/// The hooks of `all` attached to `q`'s role and scope, in order. Without a host to run them
+/// they cannot judge, so the request fails closed.
+fn applicable<'h>(all: &'h [Hook], ctx: &super::Ctx, q: &ScheduleRequest) -> Result<Vec<&'h Hook>, ApiError> {
     let scope = q.directory_scope_id.as_deref().or(q.app_scope_id.as_deref()).unwrap_or("/");
-    let all = ctx.hooks.hooks(tx)?;
-    let hooks: Vec<Hook> =
-        all.iter().filter(|h| h.applies_to(&q.role_definition_id, scope)).cloned().collect();
+    let hooks: Vec<&Hook> = all.iter().filter(|h| h.applies_to(&q.role_definition_id, scope)).collect();
     if !hooks.is_empty() && ctx.runner.is_none() {
         return Err(ApiError::new(
             400,
@@ -323,7 +321,9 @@ pub(crate) fn run(
     q: &ScheduleRequest,
     caller: &str,
 ) -> Result<Vec<(Hook, HookDecision)>, ApiError> {
-    let hooks = applicable(tx, ctx, q)?;
+    // Borrowed from the transaction's list (a hook's source is copied only with a decision).
+    let all = ctx.hooks.hooks(tx)?;
+    let hooks = applicable(&all, ctx, q)?;
     let Some(runner) = ctx.runner.as_ref().filter(|_| !hooks.is_empty()) else {
         return Ok(Vec::new());
     };
@@ -339,10 +339,10 @@ pub(crate) fn run(
     };
     let mut out = Vec::new();
     for hook in hooks {
-        match runner.call(&hook, event, &call) {
+        match runner.call(hook, event, &call) {
             Ok(Some(decision)) => {
                 let stop = matches!(decision, HookDecision::Deny { .. });
-                out.push((hook, decision));
+                out.push((hook.clone(), decision));
                 if stop {
                     break; // the first denial wins
                 }
