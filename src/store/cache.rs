@@ -21,6 +21,15 @@ use std::rc::Rc;
 use crate::model::policy::{Policy, PolicyRule};
 use crate::model::{DirectoryObject, RequestKind, RoleDefinition, Schedule};
 
+/// `id` in lower case, borrowed when it already is (as every id pimlab makes is): the caches' keys.
+pub(crate) fn lower_case(id: &str) -> std::borrow::Cow<'_, str> {
+    if id.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(id.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(id)
+    }
+}
+
 /// The rows behind one kind of entry, as a write names what it changes.
 #[derive(Clone, Copy)]
 pub(crate) enum Cached {

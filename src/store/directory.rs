@@ -6,7 +6,7 @@ use super::groups::PIM_MEMBERSHIP;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
-use super::cache::Cached;
+use super::cache::{Cached, lower_case};
 use super::keys::{Key, id, opt_id};
 use crate::model::time::{from_millis, to_millis};
 use crate::model::{DirectoryObject, PrincipalKind, RoleDefinition};
@@ -281,14 +281,5 @@ impl Tx<'_> {
         self.tx.execute("DELETE FROM policies WHERE role_definition_id = ?1", [id])?;
         self.tx.execute("DELETE FROM role_definitions WHERE id = ?1", [id])?;
         Ok(())
-    }
-}
-
-/// `id` in lower case, borrowed when it already is (as every id pimlab makes is): the caches' keys.
-fn lower_case(id: &str) -> std::borrow::Cow<'_, str> {
-    if id.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(id.to_ascii_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(id)
     }
 }
