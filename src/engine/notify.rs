@@ -66,10 +66,10 @@ pub(crate) struct Notice<'a> {
 /// Users who hold Global Administrator or Privileged Role Administrator now: the default admin recipients.
 fn admins(tx: &Tx<'_>) -> Result<Vec<String>, ApiError> {
     let mut out = Vec::new();
-    for principal in
-        tx.active_principals_of_either_role([GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR], "/")?
-    {
-        out.extend(users_of(tx, &principal)?);
+    for role in [GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR] {
+        for principal in tx.active_principals_of_role(role, "/")?.iter() {
+            out.extend(users_of(tx, principal)?);
+        }
     }
     out.sort();
     out.dedup();

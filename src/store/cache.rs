@@ -80,6 +80,11 @@ pub(crate) struct Caches {
     /// id (`live_directory_roles_of`): what a group's members come to hold, which every request
     /// for a group's membership reads. A write of a directory schedule drops its principal's.
     pub(crate) directory_roles: HashMap<String, Rc<[(RequestKind, String)]>>,
+    /// The principals holding a role through live assignments (`active_principals_of_role`), by
+    /// lower-case role id, then by the role as asked and the scope (NUL-separated): every mail to
+    /// administrators asks for two roles, and every administrator's write for one. A write of an
+    /// assignment of the role drops its entries.
+    pub(crate) role_holders: HashMap<String, HashMap<String, Rc<[String]>>>,
     /// The words of the two dictionaries (`texts.rs`), by `Dictionary` number. No write changes
     /// an entry, so only another connection's commit or a rollback drops them.
     pub(crate) words: [Words; 2],
@@ -141,6 +146,7 @@ impl Caches {
         self.hooks = None;
         self.eligibilities.clear();
         self.directory_roles.clear();
+        self.role_holders.clear();
         self.meta.clear();
     }
 
@@ -180,6 +186,18 @@ impl Caches {
                 self.directory_roles.remove(p);
             }
             None => self.directory_roles.clear(),
+        }
+        self.wrote();
+    }
+
+    /// The store is about to write an assignment schedule of `role` (lower-case), or, given
+    /// `None`, any schedule: the holders remembered for the role go.
+    pub(crate) fn forget_role_holders(&mut self, role: Option<&str>) {
+        match role {
+            Some(r) => {
+                self.role_holders.remove(r);
+            }
+            None => self.role_holders.clear(),
         }
         self.wrote();
     }

@@ -4,7 +4,6 @@
 //! engine only offers it on an in-memory copy (`Engine::rewound_fork`).
 
 use super::Tx;
-use super::cache::Cached;
 use crate::model::Timestamp;
 use crate::model::time::to_millis;
 
@@ -23,7 +22,8 @@ impl Tx<'_> {
     /// are: the store keeps no history of them. The clock is set to `from`.
     pub fn rewind_requests(&self, from: Timestamp) -> rusqlite::Result<Rewound> {
         let t = to_millis(from);
-        self.forget_cached(Cached::Eligibilities);
+        // Schedules of every kind end and come back: every remembered live schedule goes.
+        self.writing_schedule(None);
         let later = "SELECT id FROM requests WHERE created_at >= ?1";
         self.tx.execute(&format!("DELETE FROM approval_steps WHERE approval_id IN ({later})"), [t])?;
         self.tx

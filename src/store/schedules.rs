@@ -209,18 +209,24 @@ impl Tx<'_> {
     }
 
     /// This transaction is about to write `s` (or, given `None`, a schedule of any kind): the
-    /// remembered eligibilities go if it may be one, and its principal's remembered directory
-    /// roles if it may be a directory schedule.
-    fn writing_schedule(&self, s: Option<&Schedule>) {
+    /// remembered eligibilities go if it may be one, its principal's remembered directory roles
+    /// if it may be a directory schedule, and its role's remembered holders if it may be an
+    /// assignment.
+    pub(super) fn writing_schedule(&self, s: Option<&Schedule>) {
         if s.is_none_or(|s| s.kind == RequestKind::Eligibility) {
             self.forget_cached(Cached::Eligibilities);
         }
-        match s {
-            None => self.guard.caches.borrow_mut().forget_directory_roles(None),
-            Some(s) if s.surface == Surface::Directory => {
-                self.guard.caches.borrow_mut().forget_directory_roles(Some(&lower_case(&s.principal_id)));
-            }
-            Some(_) => {}
+        let mut caches = self.guard.caches.borrow_mut();
+        let Some(s) = s else {
+            caches.forget_directory_roles(None);
+            caches.forget_role_holders(None);
+            return;
+        };
+        if s.surface == Surface::Directory {
+            caches.forget_directory_roles(Some(&lower_case(&s.principal_id)));
+        }
+        if s.kind == RequestKind::Assignment {
+            caches.forget_role_holders(Some(&lower_case(&s.role_definition_id)));
         }
     }
 
@@ -363,9 +369,18 @@ impl Tx<'_> {
     }
 
     /// Who holds a role at a scope now: the principals of its in-effect assignment schedules, in
-    /// the order of `active_assignments_of_role`. Every notification to administrators asks, so
-    /// it reads one column rather than whole schedules.
-    pub fn active_principals_of_role(&self, role_id: &str, scope: &str) -> rusqlite::Result<Vec<String>> {
+    /// the order of `active_assignments_of_role`. Every administrator's write asks, and every
+    /// mail to administrators asks for two roles, so it reads one column rather than whole
+    /// schedules, and the answer is remembered until an assignment of the role is written
+    /// (`cache.rs`).
+    pub fn active_principals_of_role(&self, role_id: &str, scope: &str) -> rusqlite::Result<Rc<[String]>> {
+        let role = lower_case(role_id);
+        // The role as asked and the scope: a role asked in another case is another question
+        // (the statement compares ids exactly), dropped with the same role's entries.
+        let asked = format!("{role_id}\0{scope}");
+        if let Some(found) = self.caches()?.role_holders.get(&*role).and_then(|at| at.get(&asked)) {
+            return Ok(found.clone());
+        }
         let mut stmt = self.tx.cached(
             "SELECT principal_id, start_at, id FROM schedules
              WHERE role_definition_id = ?1 AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */
@@ -377,30 +392,9 @@ impl Tx<'_> {
             })?
             .collect::<rusqlite::Result<_>>()?;
         rows.sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
-        Ok(rows.into_iter().map(|(principal, _, _)| principal).collect())
-    }
-
-    /// The principals `active_principals_of_role` finds for either of two roles, in one
-    /// statement and in no particular order: the default recipients of every admin mail come
-    /// from two roles. A `UNION ALL` of one search per role, not `role_definition_id IN (?1,
-    /// ?2)`: SQLite builds a temporary b-tree for a bound `IN` list on every run, which cost this
-    /// statement three quarters of its time.
-    pub fn active_principals_of_either_role(
-        &self,
-        roles: [&str; 2],
-        scope: &str,
-    ) -> rusqlite::Result<Vec<String>> {
-        let mut stmt = self.tx.cached(
-            "SELECT principal_id FROM schedules
-             WHERE role_definition_id = ?1 AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */
-               AND coalesce(directory_scope_id, app_scope_id) = ?3
-             UNION ALL
-             SELECT principal_id FROM schedules
-             WHERE role_definition_id = ?2 AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */
-               AND coalesce(directory_scope_id, app_scope_id) = ?3",
-        )?;
-        stmt.query_map(params![Key::new(roles[0]), Key::new(roles[1]), Key::new(scope)], |r| id(r, 0))?
-            .collect()
+        let found: Rc<[String]> = rows.into_iter().map(|(principal, _, _)| principal).collect();
+        self.caches()?.role_holders.entry(role.into_owned()).or_default().insert(asked, found.clone());
+        Ok(found)
     }
 
     /// When the next live schedule starts or ends, whichever is first.
@@ -533,183 +527,4 @@ impl Tx<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{AssignmentType, Expiration, ExpirationType, MemberType, ScheduleInfo, Surface};
-    use crate::store::{Batch, Store};
-
-    const PRINCIPAL: &str = "00000000-0000-0000-0000-0000000000a1";
-    const ROLE: &str = "62e90394-69f5-4237-9190-012177145e10";
-
-    fn schedule(id: &str, kind: RequestKind) -> Schedule {
-        let start = from_millis(1_767_600_000_000);
-        Schedule {
-            id: id.into(),
-            surface: Surface::Directory,
-            kind,
-            principal_id: PRINCIPAL.into(),
-            role_definition_id: ROLE.into(),
-            directory_scope_id: Some("/".into()),
-            app_scope_id: None,
-            member_type: MemberType::Direct,
-            assignment_type: (kind == RequestKind::Assignment).then_some(AssignmentType::Activated),
-            status: Status::Provisioned,
-            state: ScheduleState::Live,
-            created_using: None,
-            created_at: Some(start),
-            modified_at: None,
-            schedule_info: ScheduleInfo {
-                start: Some(start),
-                expiration: Expiration { kind: ExpirationType::NoExpiration, end: None, duration: None },
-            },
-            end_at: None,
-            activated_using: None,
-            instance_id: format!("{id}-instance"),
-            ended_at: None,
-            replaces: None,
-            warn_14_at: None,
-            warn_1_at: None,
-        }
-    }
-
-    fn live_eligibilities(tx: &Tx<'_>) -> Vec<String> {
-        let live = tx.schedules_of(RequestKind::Eligibility, PRINCIPAL, ROLE, ScheduleState::Live).unwrap();
-        live.into_iter().map(|s| s.id).collect()
-    }
-
-    fn remembered(store: &mut Store) -> usize {
-        store.read().unwrap().caches().unwrap().eligibilities.len()
-    }
-
-    #[test]
-    fn a_remembered_eligibility_changes_with_every_write_of_an_eligibility() {
-        let mut store = Store::open_in_memory().unwrap();
-        assert!(live_eligibilities(&store.read().unwrap()).is_empty(), "none yet, and that is remembered");
-        let e = schedule("00000000-0000-0000-0000-0000000000e1", RequestKind::Eligibility);
-        let tx = store.write().unwrap();
-        tx.insert_schedule(&e).unwrap();
-        assert_eq!(live_eligibilities(&tx), [e.id.as_str()], "a new eligibility is seen at once");
-        tx.commit().unwrap();
-        assert_eq!(live_eligibilities(&store.read().unwrap()), [e.id.as_str()]);
-        let tx = store.write().unwrap();
-        tx.set_schedule_state(&e, e.status, ScheduleState::Expired, Some(e.start()), None).unwrap();
-        assert!(live_eligibilities(&tx).is_empty(), "an expired eligibility is not live");
-        tx.commit().unwrap();
-        assert!(live_eligibilities(&store.read().unwrap()).is_empty());
-    }
-
-    #[test]
-    fn an_activation_and_its_expiry_keep_the_remembered_eligibilities() {
-        let mut store = Store::open_in_memory().unwrap();
-        let e = schedule("00000000-0000-0000-0000-0000000000e2", RequestKind::Eligibility);
-        let tx = store.write().unwrap();
-        tx.insert_schedule(&e).unwrap();
-        tx.commit().unwrap();
-        assert_eq!(live_eligibilities(&store.read().unwrap()), [e.id.as_str()]);
-        assert_eq!(remembered(&mut store), 1);
-        let a = schedule("00000000-0000-0000-0000-0000000000a2", RequestKind::Assignment);
-        let tx = store.write().unwrap();
-        tx.insert_schedule(&a).unwrap();
-        tx.set_schedule_state(&a, a.status, ScheduleState::Expired, Some(a.start()), None).unwrap();
-        tx.commit().unwrap();
-        assert_eq!(remembered(&mut store), 1, "assignments are no eligibility's business");
-        assert_eq!(live_eligibilities(&store.read().unwrap()), [e.id.as_str()]);
-    }
-
-    #[test]
-    fn an_eligibility_another_connection_adds_is_read_afresh() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("eligibilities.db");
-        let mut ours = Store::open(&path).unwrap();
-        assert!(live_eligibilities(&ours.read().unwrap()).is_empty());
-        let mut theirs = Store::open(&path).unwrap();
-        let tx = theirs.write().unwrap();
-        tx.insert_schedule(&schedule("00000000-0000-0000-0000-0000000000e4", RequestKind::Eligibility))
-            .unwrap();
-        tx.commit().unwrap();
-        assert_eq!(live_eligibilities(&ours.read().unwrap()).len(), 1);
-    }
-
-    fn directory_roles(tx: &Tx<'_>, principal: &str) -> Vec<(RequestKind, String)> {
-        tx.live_directory_roles_of(principal).unwrap()
-    }
-
-    #[test]
-    fn a_principal_s_remembered_directory_roles_follow_its_directory_schedules() {
-        let mut store = Store::open_in_memory().unwrap();
-        assert!(directory_roles(&store.read().unwrap(), PRINCIPAL).is_empty(), "none yet, remembered");
-        let a = schedule("00000000-0000-0000-0000-0000000000b1", RequestKind::Assignment);
-        let tx = store.write().unwrap();
-        tx.insert_schedule(&a).unwrap();
-        assert_eq!(directory_roles(&tx, PRINCIPAL), [(RequestKind::Assignment, ROLE.to_string())]);
-        tx.commit().unwrap();
-        // Asked in upper case, it is the same principal and the same entry.
-        assert_eq!(
-            directory_roles(&store.read().unwrap(), &PRINCIPAL.to_ascii_uppercase()),
-            [(RequestKind::Assignment, ROLE.to_string())]
-        );
-        // The schedule named in upper case, its expiry still drops the entry.
-        let shouted = Schedule { principal_id: PRINCIPAL.to_ascii_uppercase(), ..a.clone() };
-        let tx = store.write().unwrap();
-        tx.set_schedule_state(&shouted, a.status, ScheduleState::Expired, Some(a.start()), None).unwrap();
-        tx.commit().unwrap();
-        assert!(
-            directory_roles(&store.read().unwrap(), PRINCIPAL).is_empty(),
-            "an expired assignment holds nothing"
-        );
-    }
-
-    #[test]
-    fn a_group_membership_schedule_keeps_the_remembered_directory_roles() {
-        let mut store = Store::open_in_memory().unwrap();
-        let e = schedule("00000000-0000-0000-0000-0000000000b2", RequestKind::Eligibility);
-        let tx = store.write().unwrap();
-        tx.insert_schedule(&e).unwrap();
-        tx.commit().unwrap();
-        assert_eq!(
-            directory_roles(&store.read().unwrap(), PRINCIPAL),
-            [(RequestKind::Eligibility, ROLE.to_string())]
-        );
-        let membership = Schedule {
-            surface: Surface::Group,
-            role_definition_id: "member".into(),
-            directory_scope_id: Some("00000000-0000-0000-0000-0000000000c1".into()),
-            ..schedule("00000000-0000-0000-0000-0000000000b3", RequestKind::Assignment)
-        };
-        let tx = store.write().unwrap();
-        tx.insert_schedule(&membership).unwrap();
-        tx.commit().unwrap();
-        assert_eq!(
-            store.read().unwrap().caches().unwrap().directory_roles.len(),
-            1,
-            "a group's membership is not a directory role"
-        );
-        assert_eq!(
-            directory_roles(&store.read().unwrap(), PRINCIPAL),
-            [(RequestKind::Eligibility, ROLE.to_string())]
-        );
-    }
-
-    #[test]
-    fn a_schedule_added_in_a_rolled_back_savepoint_is_remembered_by_neither_cache() {
-        let mut store = Store::open_in_memory().unwrap();
-        assert!(directory_roles(&store.read().unwrap(), PRINCIPAL).is_empty());
-        store.begin_batch(Batch::Savepoints).unwrap();
-        {
-            // A directory eligibility: both the eligibilities and the directory roles see it.
-            let tx = store.write().unwrap();
-            tx.insert_schedule(&schedule("00000000-0000-0000-0000-0000000000e3", RequestKind::Eligibility))
-                .unwrap();
-            assert_eq!(live_eligibilities(&tx).len(), 1);
-            assert_eq!(directory_roles(&tx, PRINCIPAL).len(), 1);
-            // Dropped without commit: this savepoint is rolled back, the batch goes on.
-        }
-        let read_back = |store: &mut Store| {
-            let tx = store.read().unwrap();
-            (live_eligibilities(&tx).len(), directory_roles(&tx, PRINCIPAL).len())
-        };
-        assert_eq!(read_back(&mut store), (0, 0));
-        store.end_batch(true).unwrap();
-        assert_eq!(read_back(&mut store), (0, 0));
-    }
-}
+mod tests;

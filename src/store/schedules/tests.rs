@@ -1,0 +1,357 @@
+//! The schedules' statements, and what the store remembers of live schedules: each cache
+//! against its writes, and a generator of write sequences against a connection that remembers
+//! nothing.
+
+use super::*;
+use crate::model::{AssignmentType, Expiration, ExpirationType, MemberType, ScheduleInfo, Surface};
+use crate::store::{Batch, Store};
+
+const PRINCIPAL: &str = "00000000-0000-0000-0000-0000000000a1";
+const ROLE: &str = "62e90394-69f5-4237-9190-012177145e10";
+
+fn schedule(id: &str, kind: RequestKind) -> Schedule {
+    let start = from_millis(1_767_600_000_000);
+    Schedule {
+        id: id.into(),
+        surface: Surface::Directory,
+        kind,
+        principal_id: PRINCIPAL.into(),
+        role_definition_id: ROLE.into(),
+        directory_scope_id: Some("/".into()),
+        app_scope_id: None,
+        member_type: MemberType::Direct,
+        assignment_type: (kind == RequestKind::Assignment).then_some(AssignmentType::Activated),
+        status: Status::Provisioned,
+        state: ScheduleState::Live,
+        created_using: None,
+        created_at: Some(start),
+        modified_at: None,
+        schedule_info: ScheduleInfo {
+            start: Some(start),
+            expiration: Expiration { kind: ExpirationType::NoExpiration, end: None, duration: None },
+        },
+        end_at: None,
+        activated_using: None,
+        instance_id: format!("{id}-instance"),
+        ended_at: None,
+        replaces: None,
+        warn_14_at: None,
+        warn_1_at: None,
+    }
+}
+
+fn live_eligibilities(tx: &Tx<'_>) -> Vec<String> {
+    let live = tx.schedules_of(RequestKind::Eligibility, PRINCIPAL, ROLE, ScheduleState::Live).unwrap();
+    live.into_iter().map(|s| s.id).collect()
+}
+
+fn remembered(store: &mut Store) -> usize {
+    store.read().unwrap().caches().unwrap().eligibilities.len()
+}
+
+#[test]
+fn a_remembered_eligibility_changes_with_every_write_of_an_eligibility() {
+    let mut store = Store::open_in_memory().unwrap();
+    assert!(live_eligibilities(&store.read().unwrap()).is_empty(), "none yet, and that is remembered");
+    let e = schedule("00000000-0000-0000-0000-0000000000e1", RequestKind::Eligibility);
+    let tx = store.write().unwrap();
+    tx.insert_schedule(&e).unwrap();
+    assert_eq!(live_eligibilities(&tx), [e.id.as_str()], "a new eligibility is seen at once");
+    tx.commit().unwrap();
+    assert_eq!(live_eligibilities(&store.read().unwrap()), [e.id.as_str()]);
+    let tx = store.write().unwrap();
+    tx.set_schedule_state(&e, e.status, ScheduleState::Expired, Some(e.start()), None).unwrap();
+    assert!(live_eligibilities(&tx).is_empty(), "an expired eligibility is not live");
+    tx.commit().unwrap();
+    assert!(live_eligibilities(&store.read().unwrap()).is_empty());
+}
+
+#[test]
+fn an_activation_and_its_expiry_keep_the_remembered_eligibilities() {
+    let mut store = Store::open_in_memory().unwrap();
+    let e = schedule("00000000-0000-0000-0000-0000000000e2", RequestKind::Eligibility);
+    let tx = store.write().unwrap();
+    tx.insert_schedule(&e).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(live_eligibilities(&store.read().unwrap()), [e.id.as_str()]);
+    assert_eq!(remembered(&mut store), 1);
+    let a = schedule("00000000-0000-0000-0000-0000000000a2", RequestKind::Assignment);
+    let tx = store.write().unwrap();
+    tx.insert_schedule(&a).unwrap();
+    tx.set_schedule_state(&a, a.status, ScheduleState::Expired, Some(a.start()), None).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(remembered(&mut store), 1, "assignments are no eligibility's business");
+    assert_eq!(live_eligibilities(&store.read().unwrap()), [e.id.as_str()]);
+}
+
+#[test]
+fn an_eligibility_another_connection_adds_is_read_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("eligibilities.db");
+    let mut ours = Store::open(&path).unwrap();
+    assert!(live_eligibilities(&ours.read().unwrap()).is_empty());
+    let mut theirs = Store::open(&path).unwrap();
+    let tx = theirs.write().unwrap();
+    tx.insert_schedule(&schedule("00000000-0000-0000-0000-0000000000e4", RequestKind::Eligibility)).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(live_eligibilities(&ours.read().unwrap()).len(), 1);
+}
+
+fn directory_roles(tx: &Tx<'_>, principal: &str) -> Vec<(RequestKind, String)> {
+    tx.live_directory_roles_of(principal).unwrap()
+}
+
+#[test]
+fn a_principal_s_remembered_directory_roles_follow_its_directory_schedules() {
+    let mut store = Store::open_in_memory().unwrap();
+    assert!(directory_roles(&store.read().unwrap(), PRINCIPAL).is_empty(), "none yet, remembered");
+    let a = schedule("00000000-0000-0000-0000-0000000000b1", RequestKind::Assignment);
+    let tx = store.write().unwrap();
+    tx.insert_schedule(&a).unwrap();
+    assert_eq!(directory_roles(&tx, PRINCIPAL), [(RequestKind::Assignment, ROLE.to_string())]);
+    tx.commit().unwrap();
+    // Asked in upper case, it is the same principal and the same entry.
+    assert_eq!(
+        directory_roles(&store.read().unwrap(), &PRINCIPAL.to_ascii_uppercase()),
+        [(RequestKind::Assignment, ROLE.to_string())]
+    );
+    // The schedule named in upper case, its expiry still drops the entry.
+    let shouted = Schedule { principal_id: PRINCIPAL.to_ascii_uppercase(), ..a.clone() };
+    let tx = store.write().unwrap();
+    tx.set_schedule_state(&shouted, a.status, ScheduleState::Expired, Some(a.start()), None).unwrap();
+    tx.commit().unwrap();
+    assert!(
+        directory_roles(&store.read().unwrap(), PRINCIPAL).is_empty(),
+        "an expired assignment holds nothing"
+    );
+}
+
+#[test]
+fn a_group_membership_schedule_keeps_the_remembered_directory_roles() {
+    let mut store = Store::open_in_memory().unwrap();
+    let e = schedule("00000000-0000-0000-0000-0000000000b2", RequestKind::Eligibility);
+    let tx = store.write().unwrap();
+    tx.insert_schedule(&e).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(
+        directory_roles(&store.read().unwrap(), PRINCIPAL),
+        [(RequestKind::Eligibility, ROLE.to_string())]
+    );
+    let membership = Schedule {
+        surface: Surface::Group,
+        role_definition_id: "member".into(),
+        directory_scope_id: Some("00000000-0000-0000-0000-0000000000c1".into()),
+        ..schedule("00000000-0000-0000-0000-0000000000b3", RequestKind::Assignment)
+    };
+    let tx = store.write().unwrap();
+    tx.insert_schedule(&membership).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(
+        store.read().unwrap().caches().unwrap().directory_roles.len(),
+        1,
+        "a group's membership is not a directory role"
+    );
+    assert_eq!(
+        directory_roles(&store.read().unwrap(), PRINCIPAL),
+        [(RequestKind::Eligibility, ROLE.to_string())]
+    );
+}
+
+fn holders(tx: &Tx<'_>, role: &str) -> Vec<String> {
+    tx.active_principals_of_role(role, "/").unwrap().to_vec()
+}
+
+#[test]
+fn a_role_s_remembered_holders_follow_its_assignments_alone() {
+    let mut store = Store::open_in_memory().unwrap();
+    assert!(holders(&store.read().unwrap(), ROLE).is_empty(), "none yet, remembered");
+    let a = schedule("00000000-0000-0000-0000-0000000000d1", RequestKind::Assignment);
+    let tx = store.write().unwrap();
+    tx.insert_schedule(&a).unwrap();
+    assert_eq!(holders(&tx, ROLE), [PRINCIPAL], "a new assignment is seen at once");
+    tx.commit().unwrap();
+    assert_eq!(holders(&store.read().unwrap(), ROLE), [PRINCIPAL]);
+    // An eligibility of the role and an assignment of another role leave the entry be.
+    let other_role = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+    let tx = store.write().unwrap();
+    tx.insert_schedule(&schedule("00000000-0000-0000-0000-0000000000d2", RequestKind::Eligibility)).unwrap();
+    tx.insert_schedule(&Schedule {
+        role_definition_id: other_role.into(),
+        ..schedule("00000000-0000-0000-0000-0000000000d3", RequestKind::Assignment)
+    })
+    .unwrap();
+    tx.commit().unwrap();
+    assert!(store.read().unwrap().caches().unwrap().role_holders.contains_key(ROLE));
+    assert_eq!(holders(&store.read().unwrap(), other_role), [PRINCIPAL]);
+    // The assignment expires, named in upper case: the role's entry goes all the same.
+    let shouted = Schedule { role_definition_id: ROLE.to_ascii_uppercase(), ..a.clone() };
+    let tx = store.write().unwrap();
+    tx.set_schedule_state(&shouted, a.status, ScheduleState::Expired, Some(a.start()), None).unwrap();
+    tx.commit().unwrap();
+    assert!(holders(&store.read().unwrap(), ROLE).is_empty(), "an expired assignment holds nothing");
+    assert_eq!(holders(&store.read().unwrap(), other_role), [PRINCIPAL]);
+}
+
+#[test]
+fn a_rewind_drops_every_remembered_live_schedule_it_brings_back() {
+    let mut store = Store::open_in_memory().unwrap();
+    let mut a = schedule("00000000-0000-0000-0000-0000000000f1", RequestKind::Assignment);
+    a.created_using = Some(a.id.clone());
+    let mut e = schedule("00000000-0000-0000-0000-0000000000f2", RequestKind::Eligibility);
+    e.created_using = Some(e.id.clone());
+    let ended = from_millis(1_767_700_000_000);
+    let tx = store.write().unwrap();
+    for s in [&a, &e] {
+        tx.insert_schedule(s).unwrap();
+        tx.set_schedule_state(s, s.status, ScheduleState::Expired, Some(ended), None).unwrap();
+    }
+    tx.commit().unwrap();
+    let remembered_now = |store: &mut Store| {
+        let tx = store.read().unwrap();
+        (live_eligibilities(&tx).len(), directory_roles(&tx, PRINCIPAL).len(), holders(&tx, ROLE).len())
+    };
+    assert_eq!(remembered_now(&mut store), (0, 0, 0), "both ended, and that is remembered");
+    let tx = store.write().unwrap();
+    let rewound = tx.rewind_requests(from_millis(1_767_650_000_000)).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(rewound.schedules_restored, 2);
+    assert_eq!(remembered_now(&mut store), (1, 2, 1), "what the rewind brought back is live again");
+}
+
+/// A step of the remembered-schedules generator: a schedule added (of a principal, a
+/// directory role or a group's membership, either kind), one ended, a rewind to before the
+/// `n`th step, or a schedule added in a savepoint rolled back.
+#[derive(Debug, Clone)]
+enum Step {
+    Add { principal: usize, role: usize, eligibility: bool },
+    End(usize),
+    Rewind(usize),
+    RolledBack { principal: usize, role: usize },
+}
+
+const PRINCIPALS: [&str; 2] = [PRINCIPAL, "00000000-0000-0000-0000-0000000000a2"];
+/// Two directory roles, and the membership of a group.
+const ROLES: [&str; 3] = [ROLE, "fe930be7-5e62-47db-91af-98c3a49a38b1", "member"];
+const GROUP: &str = "00000000-0000-0000-0000-0000000000c9";
+
+fn at_step(n: usize) -> crate::model::Timestamp {
+    from_millis(1_767_600_000_000 + 1_000 * n as i64)
+}
+
+fn made(n: usize, principal: usize, role: usize, eligibility: bool) -> Schedule {
+    let kind = if eligibility { RequestKind::Eligibility } else { RequestKind::Assignment };
+    let mut s = schedule(&format!("00000000-0000-0000-0001-{n:012}"), kind);
+    s.principal_id = PRINCIPALS[principal].into();
+    s.role_definition_id = ROLES[role].into();
+    if ROLES[role] == "member" {
+        s.surface = Surface::Group;
+        s.directory_scope_id = Some(GROUP.into());
+    }
+    s.created_using = Some(s.id.clone());
+    s.created_at = Some(at_step(n));
+    s.schedule_info.start = Some(at_step(n));
+    s
+}
+
+/// Every answer the caches keep, as `tx` gives it.
+fn every_answer(tx: &Tx<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in PRINCIPALS {
+        out.push(format!("{:?}", tx.live_directory_roles_of(p).unwrap()));
+        for r in ROLES {
+            let live = tx.schedules_of(RequestKind::Eligibility, p, r, ScheduleState::Live).unwrap();
+            out.push(format!("{:?}", live.iter().map(|s| &s.id).collect::<Vec<_>>()));
+        }
+    }
+    for r in ROLES {
+        out.push(format!("{:?}", tx.active_principals_of_role(r, "/").unwrap()));
+    }
+    out
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => (0..2usize, 0..3usize, any::<bool>())
+            .prop_map(|(principal, role, eligibility)| Step::Add { principal, role, eligibility }),
+        3 => (0..16usize).prop_map(Step::End),
+        1 => (0..16usize).prop_map(Step::Rewind),
+        1 => (0..2usize, 0..3usize).prop_map(|(principal, role)| Step::RolledBack { principal, role }),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(48))]
+
+    /// The generator for stale cache entries: whatever the store writes, what it remembers
+    /// of its live schedules is what a connection that remembers nothing reads.
+    #[test]
+    fn remembered_live_schedules_are_what_a_fresh_connection_reads(
+        steps in proptest::collection::vec(step(), 1..16)
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("remembered.db");
+        let mut ours = Store::open(&path).unwrap();
+        let mut added: Vec<Schedule> = Vec::new();
+        for (n, step) in steps.iter().enumerate() {
+            // Read everything first, so that the step has entries to drop.
+            every_answer(&ours.read().unwrap());
+            match *step {
+                Step::Add { principal, role, eligibility } => {
+                    let s = made(n, principal, role, eligibility);
+                    let tx = ours.write().unwrap();
+                    tx.insert_schedule(&s).unwrap();
+                    tx.commit().unwrap();
+                    added.push(s);
+                }
+                Step::End(i) if !added.is_empty() => {
+                    let s = added[i % added.len()].clone();
+                    let tx = ours.write().unwrap();
+                    tx.set_schedule_state(&s, s.status, ScheduleState::Expired, Some(at_step(n)), None).unwrap();
+                    tx.commit().unwrap();
+                }
+                Step::End(_) => {}
+                Step::Rewind(to) => {
+                    let tx = ours.write().unwrap();
+                    tx.rewind_requests(at_step(to)).unwrap();
+                    tx.commit().unwrap();
+                }
+                Step::RolledBack { principal, role } => {
+                    ours.begin_batch(Batch::Savepoints).unwrap();
+                    {
+                        let tx = ours.write().unwrap();
+                        tx.insert_schedule(&made(n, principal, role, true)).unwrap();
+                        every_answer(&tx);
+                    }
+                    ours.end_batch(true).unwrap();
+                }
+            }
+            let remembered = every_answer(&ours.read().unwrap());
+            let fresh = every_answer(&Store::open(&path).unwrap().read().unwrap());
+            proptest::prop_assert_eq!(remembered, fresh, "after step {} ({:?})", n, step);
+        }
+    }
+}
+
+#[test]
+fn a_schedule_added_in_a_rolled_back_savepoint_is_remembered_by_neither_cache() {
+    let mut store = Store::open_in_memory().unwrap();
+    assert!(directory_roles(&store.read().unwrap(), PRINCIPAL).is_empty());
+    store.begin_batch(Batch::Savepoints).unwrap();
+    {
+        // A directory eligibility: both the eligibilities and the directory roles see it.
+        let tx = store.write().unwrap();
+        tx.insert_schedule(&schedule("00000000-0000-0000-0000-0000000000e3", RequestKind::Eligibility))
+            .unwrap();
+        assert_eq!(live_eligibilities(&tx).len(), 1);
+        assert_eq!(directory_roles(&tx, PRINCIPAL).len(), 1);
+        // Dropped without commit: this savepoint is rolled back, the batch goes on.
+    }
+    let read_back = |store: &mut Store| {
+        let tx = store.read().unwrap();
+        (live_eligibilities(&tx).len(), directory_roles(&tx, PRINCIPAL).len())
+    };
+    assert_eq!(read_back(&mut store), (0, 0));
+    store.end_batch(true).unwrap();
+    assert_eq!(read_back(&mut store), (0, 0));
+}
