@@ -98,6 +98,11 @@ pub(crate) struct Caches {
     meta_changes: u64,
     /// The open transaction wrote `meta`: a rollback drops the meta entries.
     meta_written: bool,
+    /// Counters taken inside a batch of savepoints and not yet written (`bump_counter`): their
+    /// entries in `meta` are ahead of the table until the batch commits, which writes them first
+    /// (`Store::write_pending_meta`). A request takes an id, and writing the counter was a
+    /// statement, and a page copied into the savepoint's journal, every request.
+    pub(crate) meta_pending: Vec<&'static str>,
 }
 
 /// One dictionary's words read or added so far, both ways.
@@ -205,8 +210,37 @@ impl Caches {
     /// The open transaction wrote `value` under `key` in `meta`.
     pub(crate) fn wrote_meta(&mut self, key: &str, value: &str) {
         self.meta.insert(key.to_string(), Some(Rc::from(value)));
+        self.meta_pending.retain(|pending| *pending != key);
         self.meta_written = true;
         self.meta_changes += 1;
+    }
+
+    /// The open batch took counter `key` up to `value`, to be written when it commits.
+    pub(crate) fn bumped_meta(&mut self, key: &'static str, value: &str) {
+        self.meta.insert(key.to_string(), Some(Rc::from(value)));
+        if !self.meta_pending.contains(&key) {
+            self.meta_pending.push(key);
+        }
+        self.meta_written = true;
+        self.meta_changes += 1;
+    }
+
+    /// The counters not yet written, with their values.
+    pub(crate) fn pending_meta(&self) -> Vec<(&'static str, Rc<str>)> {
+        let value = |key: &str| self.meta.get(key).cloned().flatten();
+        self.meta_pending.iter().filter_map(|&key| Some((key, value(key)?))).collect()
+    }
+
+    /// A savepoint that took counters was rolled back: the meta entries go, but the counters
+    /// the batch took before it (`pending`, as they were when it began) are put back, as the
+    /// table does not have them yet.
+    fn meta_rolled_back_to(&mut self, pending: &[(&'static str, Rc<str>)]) {
+        self.meta.clear();
+        self.meta_pending.clear();
+        for (key, value) in pending {
+            self.meta.insert((*key).to_string(), Some(value.clone()));
+            self.meta_pending.push(key);
+        }
     }
 
     /// The open transaction added a dictionary word: a rollback takes it back.
@@ -217,6 +251,7 @@ impl Caches {
     /// The store is about to empty every table, the dictionaries' too.
     pub(crate) fn forget_everything(&mut self) {
         self.clear();
+        self.meta_pending.clear();
         self.wrote();
     }
 
@@ -248,6 +283,9 @@ impl Caches {
         if self.meta_written && !committed {
             self.meta.clear();
         }
+        // Committed, the batch wrote them first; rolled back, they were never taken.
+        debug_assert!(!committed || self.meta_pending.is_empty(), "counters left unwritten");
+        self.meta_pending.clear();
         self.written = false;
         self.meta_written = false;
         self.checked_in_batch = false;
@@ -271,6 +309,8 @@ pub(crate) struct Guard<'a> {
     changes_at_start: u64,
     /// `Caches::meta_changes` when this `Tx` began.
     meta_changes_at_start: u64,
+    /// For a savepoint: the counters the batch had taken and not written when it began.
+    meta_pending_at_start: Vec<(&'static str, Rc<str>)>,
     pub(crate) outermost: bool,
     pub(crate) undone_on_drop: bool,
     pub(crate) committed: bool,
@@ -280,14 +320,16 @@ pub(crate) struct Guard<'a> {
 
 impl<'a> Guard<'a> {
     pub(crate) fn new(caches: &'a RefCell<Caches>, outermost: bool, undone_on_drop: bool) -> Self {
-        let (changes_at_start, meta_changes_at_start) = {
+        let (changes_at_start, meta_changes_at_start, meta_pending_at_start) = {
             let c = caches.borrow();
-            (c.changes, c.meta_changes)
+            let pending = if undone_on_drop { c.pending_meta() } else { Vec::new() };
+            (c.changes, c.meta_changes, pending)
         };
         Guard {
             caches,
             changes_at_start,
             meta_changes_at_start,
+            meta_pending_at_start,
             outermost,
             undone_on_drop,
             committed: false,
@@ -304,8 +346,9 @@ impl Drop for Guard<'_> {
         } else if self.undone_on_drop && !self.committed {
             if caches.changes != self.changes_at_start {
                 caches.clear();
+                caches.meta_rolled_back_to(&self.meta_pending_at_start);
             } else if caches.meta_changes != self.meta_changes_at_start {
-                caches.meta.clear();
+                caches.meta_rolled_back_to(&self.meta_pending_at_start);
             }
         }
     }
@@ -434,6 +477,79 @@ mod tests {
         tx.commit().unwrap();
         store.end_batch(true).unwrap();
         assert_eq!(store.read().unwrap().meta("next_id").unwrap().as_deref(), Some("2"));
+    }
+
+    fn counter_in_table(store: &Store) -> Option<String> {
+        store.conn.query_row("SELECT value FROM meta WHERE key = 'next_id'", [], |r| r.get(0)).ok()
+    }
+
+    #[test]
+    fn ids_taken_in_a_batch_are_written_when_it_commits_and_given_back_by_what_rolls_back() {
+        let mut store = Store::open_in_memory().unwrap();
+        store.begin_batch(crate::store::Batch::Savepoints).unwrap();
+        for expected in 0..3 {
+            let tx = store.write().unwrap();
+            assert_eq!(tx.bump_counter("next_id").unwrap(), expected);
+            tx.commit().unwrap();
+        }
+        assert_eq!(counter_in_table(&store), None, "not written yet: the batch is open");
+        {
+            // Refused after taking two ids: both go back, the three before it stay.
+            let tx = store.write().unwrap();
+            assert_eq!(tx.bump_counter("next_id").unwrap(), 3);
+            assert_eq!(tx.bump_counter("next_id").unwrap(), 4);
+        }
+        assert_eq!(store.read().unwrap().meta("next_id").unwrap().as_deref(), Some("3"));
+        store.end_batch(true).unwrap();
+        assert_eq!(counter_in_table(&store).as_deref(), Some("3"), "written with the commit");
+        // A batch discarded whole takes nothing.
+        store.begin_batch(crate::store::Batch::Savepoints).unwrap();
+        let tx = store.write().unwrap();
+        assert_eq!(tx.bump_counter("next_id").unwrap(), 3);
+        tx.commit().unwrap();
+        store.end_batch(false).unwrap();
+        assert_eq!(store.read().unwrap().meta("next_id").unwrap().as_deref(), Some("3"));
+        assert_eq!(counter_in_table(&store).as_deref(), Some("3"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+
+        /// The generator for lost or repeated ids: batches of savepoints, each taking some ids
+        /// and kept or rolled back, and each batch committed or discarded. Every id taken is the
+        /// next one a model of the rules gives, and what the table holds after each batch is the
+        /// model's count of kept ids.
+        #[test]
+        fn ids_are_taken_once_whatever_is_rolled_back(
+            batches in proptest::collection::vec(
+                (proptest::collection::vec((0..3u64, proptest::bool::ANY), 0..6), proptest::bool::ANY),
+                1..5,
+            )
+        ) {
+            let mut store = Store::open_in_memory().unwrap();
+            let mut kept = 0u64;
+            for (parts, commit) in batches {
+                store.begin_batch(crate::store::Batch::Savepoints).unwrap();
+                let mut next = kept;
+                for (ids, keep) in parts {
+                    let tx = store.write().unwrap();
+                    for i in 0..ids {
+                        proptest::prop_assert_eq!(tx.bump_counter("next_id").unwrap(), next + i);
+                    }
+                    if keep {
+                        tx.commit().unwrap();
+                        next += ids;
+                    }
+                }
+                store.end_batch(commit).unwrap();
+                if commit {
+                    kept = next;
+                }
+                let expected = (kept > 0).then(|| kept.to_string());
+                proptest::prop_assert_eq!(counter_in_table(&store), expected.clone());
+                proptest::prop_assert_eq!(store.read().unwrap().meta("next_id").unwrap(), expected);
+            }
+        }
     }
 
     #[test]

@@ -363,10 +363,30 @@ impl Store {
             self.batch.set(Batch::None);
             // Whoever ended it, a rolling batch's transaction is over: the next one starts afresh.
             self.rolling_discarded();
-            let ended = self.conn.execute_batch(if commit { "COMMIT" } else { "ROLLBACK" });
+            let ended = if commit {
+                self.write_pending_meta().and_then(|()| self.conn.execute_batch("COMMIT"))
+            } else {
+                self.conn.execute_batch("ROLLBACK")
+            };
+            if ended.is_err() && !self.conn.is_autocommit() {
+                // Not committed, then not kept: a half-written batch must not stay open.
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
             self.caches.borrow_mut().transaction_ended(commit && ended.is_ok());
             ended?;
         }
+        Ok(())
+    }
+
+    /// Writes the counters the open batch took and has not written yet (`Tx::bump_counter`).
+    fn write_pending_meta(&self) -> rusqlite::Result<()> {
+        let pending = self.caches.borrow().pending_meta();
+        for (key, value) in &pending {
+            self.conn
+                .cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
+                .execute([key, &**value])?;
+        }
+        self.caches.borrow_mut().meta_pending.clear();
         Ok(())
     }
 
@@ -504,14 +524,20 @@ impl Tx<'_> {
     }
 
     /// Takes the next value of a numeric meta counter (id generator, policy generation): the
-    /// value remembered (or read), then one write.
-    pub fn bump_counter(&self, key: &str) -> rusqlite::Result<u64> {
+    /// value remembered (or read), then one write; inside a batch of savepoints, the write waits
+    /// for the batch's commit (`cache.rs`), and a savepoint rolled back gives its values back.
+    pub fn bump_counter(&self, key: &'static str) -> rusqlite::Result<u64> {
         // As SQLite's `CAST(value AS INTEGER)` reads it: the leading digits, 0 if none.
         let n: u64 = self.meta_value(key)?.map_or(0, |v| {
             let v = v.trim_start();
             v[..v.bytes().take_while(u8::is_ascii_digit).count()].parse().unwrap_or(0)
         });
-        self.set_meta(key, &(n + 1).to_string())?;
+        let next = (n + 1).to_string();
+        if self.guard.undone_on_drop {
+            self.guard.caches.borrow_mut().bumped_meta(key, &next);
+        } else {
+            self.set_meta(key, &next)?;
+        }
         Ok(n)
     }
 }
@@ -526,8 +552,17 @@ mod tests {
     fn every_sql_text_names_only_constants() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store");
         let mut seen = 0;
+        // The store's files and those of its modules' folders (`schedules/`).
+        let mut paths = Vec::new();
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
+            if path.is_dir() {
+                paths.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            } else {
+                paths.push(path);
+            }
+        }
+        for path in paths {
             let whole = std::fs::read_to_string(&path).unwrap();
             let source = whole.split("#[cfg(test)]").next().unwrap_or_default();
             for (at, _) in source.match_indices("sql!(") {
