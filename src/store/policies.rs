@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
-use super::cache::Cached;
+use super::cache::{Cached, joined_key, lower_case};
 use crate::model::policy::{Policy, PolicyRule};
 use crate::model::time::{from_millis, to_millis};
 
@@ -97,15 +97,15 @@ impl Tx<'_> {
         scope_id: &str,
         role_id: &str,
     ) -> rusqlite::Result<Option<Policy>> {
-        let role_id = role_id.to_ascii_lowercase();
-        let key = format!("{surface}\u{0}{scope_id}\u{0}{role_id}");
+        let role_id = lower_case(role_id);
+        let key = joined_key(&[surface, scope_id, &role_id]);
         self.remembered(|c| &mut c.policies, &key, || {
             let mut found = self
                 .tx
                 .cached(sql!(
                     "SELECT {POLICY_COLUMNS} FROM policies WHERE surface = ?1 AND scope_id = ?2 AND role_definition_id = ?3"
                 ))?
-                .query_row([surface, scope_id, &role_id], policy_from_row)
+                .query_row([surface, scope_id, &*role_id], policy_from_row)
                 .optional()?;
             if let Some(p) = &mut found {
                 self.load_rules(p)?;

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
-use super::cache::{Cached, lower_case};
+use super::cache::{Cached, joined_key, lower_case};
 use super::codes::{C, coded, opt_coded};
 use super::keys::{Key, id, key, opt_id, opt_ref, reference};
 use crate::model::time::{from_millis, to_millis};
@@ -203,7 +203,7 @@ impl Tx<'_> {
         if (kind, state) != (RequestKind::Eligibility, ScheduleState::Live) {
             return read();
         }
-        let key = format!("{principal_id}\0{role_id}");
+        let key = joined_key(&[principal_id, role_id]);
         let live = self.remembered(|c| &mut c.eligibilities, &key, || read().map(Rc::from))?;
         Ok(live.to_vec())
     }
@@ -377,7 +377,7 @@ impl Tx<'_> {
         let role = lower_case(role_id);
         // The role as asked and the scope: a role asked in another case is another question
         // (the statement compares ids exactly), dropped with the same role's entries.
-        let asked = format!("{role_id}\0{scope}");
+        let asked = joined_key(&[role_id, scope]);
         if let Some(found) = self.caches()?.role_holders.get(&*role).and_then(|at| at.get(&asked)) {
             return Ok(found.clone());
         }
