@@ -496,35 +496,11 @@ pub fn permission_grants(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::request::{Surface, TicketInfo};
-    use crate::model::{Action, Status};
+    use crate::model::Status;
 
     #[test]
     fn every_listed_request_property_is_made_and_only_those() {
-        let q = ScheduleRequest {
-            id: "r1".into(),
-            surface: Surface::Directory,
-            kind: RequestKind::Assignment,
-            action: Action::SelfActivate,
-            status: Status::Provisioned,
-            principal_id: "p1".into(),
-            role_definition_id: "d1".into(),
-            directory_scope_id: Some("/".into()),
-            app_scope_id: None,
-            justification: None,
-            schedule_info: None,
-            ticket_info: TicketInfo::default(),
-            is_validation_only: false,
-            target_schedule_id: None,
-            approval_id: None,
-            created_at: Timestamp::UNIX_EPOCH,
-            completed_at: None,
-            created_by: "p1".into(),
-            created_by_app: false,
-            activated_using: None,
-            canceled_at: None,
-            trace: Vec::new(),
-        };
+        let q = ScheduleRequest::sample("r1", "p1", "d1", Status::Provisioned, Timestamp::UNIX_EPOCH);
         let whole = request(&q);
         let names: Vec<&str> =
             whole.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();

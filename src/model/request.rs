@@ -426,6 +426,44 @@ pub struct ScheduleRequest {
     pub trace: Vec<TraceStep>,
 }
 
+#[cfg(test)]
+impl ScheduleRequest {
+    /// A directory self-activation of `role` at the tenant scope by `principal`, nothing optional
+    /// set: the request tests start from.
+    pub(crate) fn sample(
+        id: &str,
+        principal: &str,
+        role: &str,
+        status: Status,
+        created_at: Timestamp,
+    ) -> Self {
+        ScheduleRequest {
+            id: id.into(),
+            surface: Surface::Directory,
+            kind: RequestKind::Assignment,
+            action: Action::SelfActivate,
+            status,
+            principal_id: principal.into(),
+            role_definition_id: role.into(),
+            directory_scope_id: Some("/".into()),
+            app_scope_id: None,
+            justification: None,
+            schedule_info: None,
+            ticket_info: TicketInfo::default(),
+            is_validation_only: false,
+            target_schedule_id: None,
+            approval_id: None,
+            created_at,
+            completed_at: None,
+            created_by: principal.into(),
+            created_by_app: false,
+            activated_using: None,
+            canceled_at: None,
+            trace: Vec::new(),
+        }
+    }
+}
+
 impl ScheduleRequest {
     /// The request's fields as a body to submit again (after an approval, or in a replay).
     pub fn body(&self) -> NewRequest {

@@ -98,6 +98,12 @@ pub(crate) struct Caches {
     /// administrators asks for two roles, and every administrator's write for one. A write of an
     /// assignment of the role drops its entries.
     pub(crate) role_holders: HashMap<String, HashMap<String, Rc<[String]>>>,
+    /// The targets known to have no request waiting for a decision (`pending_requests_for`
+    /// found none), by lower-case principal and role, then by the question as asked (kind,
+    /// principal, role, scope). Every request asks before it is made, and a target's requests
+    /// rarely wait; a request written as pending (`PendingApproval`, `PendingAdminDecision`) drops
+    /// its target's entries, and nothing else can make one appear.
+    pub(crate) no_pending: HashMap<String, std::collections::HashSet<String, foldhash::fast::RandomState>>,
     /// The words of the two dictionaries (`texts.rs`), by `Dictionary` number. No write changes
     /// an entry, so only another connection's commit or a rollback drops them.
     pub(crate) words: [Words; 2],
@@ -165,6 +171,7 @@ impl Caches {
         self.eligibilities.clear();
         self.directory_roles.clear();
         self.role_holders.clear();
+        self.no_pending.clear();
         self.meta.clear();
     }
 
@@ -216,6 +223,18 @@ impl Caches {
                 self.role_holders.remove(r);
             }
             None => self.role_holders.clear(),
+        }
+        self.wrote();
+    }
+
+    /// The store is about to write a request waiting for a decision for `target` (lower-case
+    /// principal and role, as `no_pending` keys them), or, given `None`, requests of any target.
+    pub(crate) fn forget_no_pending(&mut self, target: Option<&str>) {
+        match target {
+            Some(t) => {
+                self.no_pending.remove(t);
+            }
+            None => self.no_pending.clear(),
         }
         self.wrote();
     }

@@ -4,7 +4,7 @@ use crate::model::audit::AuditRecord;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
-use super::cache::TargetWord;
+use super::cache::{Caches, TargetWord, joined_key, lower_case};
 use super::codes::{AuditResult, C, Coded, coded, opt_coded};
 use super::keys::{Key, id, key, opt_id, opt_ref, reference};
 use super::texts::{Dictionary, Unpack, damaged, push_varint};
@@ -165,6 +165,7 @@ pub struct RequestQuery<'a> {
 
 impl Tx<'_> {
     pub fn insert_request(&self, q: &ScheduleRequest) -> rusqlite::Result<()> {
+        self.writing_request(q);
         let s = q.schedule_info.as_ref();
         let created_at = to_millis(q.created_at);
         self.tx
@@ -206,6 +207,7 @@ impl Tx<'_> {
 
     /// Rewrites a request's mutable fields (status, times, schedule, trace).
     pub fn update_request(&self, q: &ScheduleRequest) -> rusqlite::Result<()> {
+        self.writing_request(q);
         let s = q.schedule_info.as_ref();
         let created_at = to_millis(q.created_at);
         self.tx
@@ -307,7 +309,17 @@ impl Tx<'_> {
         .collect()
     }
 
-    /// Requests for the same target still waiting for a decision.
+    /// This transaction is about to write `q`: if it waits for a decision, its target is no longer
+    /// known to have no such request.
+    fn writing_request(&self, q: &ScheduleRequest) {
+        if q.status.is_pending() {
+            let target = joined_key(&[&lower_case(&q.principal_id), &lower_case(&q.role_definition_id)]);
+            self.guard.caches.borrow_mut().forget_no_pending(Some(&target));
+        }
+    }
+
+    /// Requests for the same target still waiting for a decision (remembered when there are
+    /// none: `cache.rs`).
     pub fn pending_requests_for(
         &self,
         kind: RequestKind,
@@ -315,6 +327,13 @@ impl Tx<'_> {
         role_id: &str,
         scope: &str,
     ) -> rusqlite::Result<Vec<ScheduleRequest>> {
+        let target = joined_key(&[&lower_case(principal_id), &lower_case(role_id)]);
+        let asked = joined_key(&[kind.as_str(), principal_id, role_id, scope]);
+        let known_none =
+            |c: &Caches| c.no_pending.get(&target).is_some_and(|asked_before| asked_before.contains(&asked));
+        if known_none(&*self.caches()?) {
+            return Ok(Vec::new());
+        }
         let mut stmt = self.tx.cached(PENDING.as_str())?;
         let mut pending = stmt
             .query_map(params![Key::new(principal_id), Key::new(role_id), C(kind), Key::new(scope)], |r| {
@@ -325,6 +344,9 @@ impl Tx<'_> {
         // index held every status (`PendingApprovalProvisioning`, asked for too then, is no status
         // a request is ever stored with).
         pending.sort_by_key(|q| q.status != Status::PendingAdminDecision);
+        if pending.is_empty() {
+            self.caches()?.no_pending.entry(target).or_default().insert(asked);
+        }
         Ok(pending)
     }
 
@@ -484,6 +506,7 @@ impl Tx<'_> {
 mod tests {
     use super::*;
     use crate::store::Store;
+    use proptest::prelude::*;
 
     fn target(id: &str, kind: &str, name: Option<&str>) -> AuditTarget {
         AuditTarget { id: id.into(), kind: kind.into(), display_name: name.map(Into::into) }
@@ -524,6 +547,110 @@ mod tests {
         }
         tx.commit().unwrap();
         assert_eq!(targets_read_back(&mut store), written);
+    }
+
+    const PRINCIPALS: [&str; 2] =
+        ["00000000-0000-0000-0000-0000000000a1", "00000000-0000-0000-0000-0000000000a2"];
+    const ROLES: [&str; 2] = ["62e90394-69f5-4237-9190-012177145e10", "fe930be7-5e62-47db-91af-98c3a49a38b1"];
+    const STATUSES: [Status; 4] =
+        [Status::PendingApproval, Status::Provisioned, Status::PendingAdminDecision, Status::Denied];
+
+    fn request(n: usize, principal: usize, role: usize, status: Status) -> ScheduleRequest {
+        let id = format!("00000000-0000-0000-0002-{n:012}");
+        let at = crate::model::time::from_millis(1_767_600_000_000 + n as i64);
+        ScheduleRequest::sample(&id, PRINCIPALS[principal], ROLES[role], status, at)
+    }
+
+    /// The ids of the requests waiting for each target, as `tx` gives them.
+    fn every_pending(tx: &Tx<'_>) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        for p in PRINCIPALS {
+            for r in ROLES {
+                let pending = tx.pending_requests_for(RequestKind::Assignment, p, r, "/").unwrap();
+                out.push(pending.into_iter().map(|q| q.id).collect());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_target_known_to_have_no_waiting_request_sees_one_written_at_once() {
+        let mut store = Store::open_in_memory().unwrap();
+        assert!(every_pending(&store.read().unwrap()).iter().all(Vec::is_empty), "none, remembered");
+        let mut waiting = request(1, 0, 1, Status::PendingApproval);
+        let tx = store.write().unwrap();
+        tx.insert_request(&waiting).unwrap();
+        assert_eq!(every_pending(&tx)[1], [waiting.id.clone()], "seen in the same transaction");
+        tx.commit().unwrap();
+        let others = every_pending(&store.read().unwrap());
+        assert!(others[0].is_empty() && others[2].is_empty() && others[3].is_empty());
+        waiting.status = Status::Provisioned;
+        let tx = store.write().unwrap();
+        tx.update_request(&waiting).unwrap();
+        tx.commit().unwrap();
+        assert!(every_pending(&store.read().unwrap())[1].is_empty(), "decided, it waits no more");
+    }
+
+    /// A step of the waiting-requests generator: a request written (new, or an earlier one's
+    /// status changed), alone or in a savepoint rolled back.
+    #[derive(Debug, Clone)]
+    enum Step {
+        New { principal: usize, role: usize, status: usize },
+        Status { which: usize, status: usize },
+        RolledBack { principal: usize, role: usize },
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(48))]
+
+        /// The generator for a stale "none waiting": whatever requests are written, the store's
+        /// answer is the one a connection that remembers nothing gives.
+        #[test]
+        fn waiting_requests_are_what_a_fresh_connection_reads(
+            steps in proptest::collection::vec(proptest::prop_oneof![
+                3 => (0..2usize, 0..2usize, 0..4usize)
+                    .prop_map(|(principal, role, status)| Step::New { principal, role, status }),
+                3 => (0..8usize, 0..4usize).prop_map(|(which, status)| Step::Status { which, status }),
+                1 => (0..2usize, 0..2usize).prop_map(|(principal, role)| Step::RolledBack { principal, role }),
+            ], 1..14)
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("pending.db");
+            let mut ours = Store::open(&path).unwrap();
+            let mut written: Vec<ScheduleRequest> = Vec::new();
+            for (n, step) in steps.iter().enumerate() {
+                every_pending(&ours.read().unwrap());
+                match *step {
+                    Step::New { principal, role, status } => {
+                        let q = request(n, principal, role, STATUSES[status]);
+                        let tx = ours.write().unwrap();
+                        tx.insert_request(&q).unwrap();
+                        tx.commit().unwrap();
+                        written.push(q);
+                    }
+                    Step::Status { which, status } if !written.is_empty() => {
+                        let i = which % written.len();
+                        written[i].status = STATUSES[status];
+                        let tx = ours.write().unwrap();
+                        tx.update_request(&written[i]).unwrap();
+                        tx.commit().unwrap();
+                    }
+                    Step::Status { .. } => {}
+                    Step::RolledBack { principal, role } => {
+                        ours.begin_batch(crate::store::Batch::Savepoints).unwrap();
+                        {
+                            let tx = ours.write().unwrap();
+                            tx.insert_request(&request(n, principal, role, Status::PendingApproval)).unwrap();
+                            every_pending(&tx);
+                        }
+                        ours.end_batch(true).unwrap();
+                    }
+                }
+                let remembered = every_pending(&ours.read().unwrap());
+                let fresh = every_pending(&Store::open(&path).unwrap().read().unwrap());
+                prop_assert_eq!(remembered, fresh, "after step {} ({:?})", n, step);
+            }
+        }
     }
 
     #[test]

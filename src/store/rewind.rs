@@ -24,6 +24,7 @@ impl Tx<'_> {
         let t = to_millis(from);
         // Schedules of every kind end and come back: every remembered live schedule goes.
         self.writing_schedule(None);
+        self.guard.caches.borrow_mut().forget_no_pending(None);
         let later = "SELECT id FROM requests WHERE created_at >= ?1";
         self.tx.execute(&format!("DELETE FROM approval_steps WHERE approval_id IN ({later})"), [t])?;
         self.tx
