@@ -500,7 +500,13 @@ mod tests {
 
     #[test]
     fn every_listed_request_property_is_made_and_only_those() {
-        let q = ScheduleRequest::sample("r1", "p1", "d1", Status::Provisioned, Timestamp::UNIX_EPOCH);
+        let q = crate::model::request::sample::request(
+            "r1",
+            "p1",
+            "d1",
+            Status::Provisioned,
+            Timestamp::UNIX_EPOCH,
+        );
         let whole = request(&q);
         let names: Vec<&str> =
             whole.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();

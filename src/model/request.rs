@@ -426,17 +426,20 @@ pub struct ScheduleRequest {
     pub trace: Vec<TraceStep>,
 }
 
+/// What tests start from.
 #[cfg(test)]
-impl ScheduleRequest {
-    /// A directory self-activation of `role` at the tenant scope by `principal`, nothing optional
-    /// set: the request tests start from.
-    pub(crate) fn sample(
+pub mod sample {
+    use super::*;
+
+    /// A directory self-activation of `role` at the tenant scope by `principal`, nothing
+    /// optional set.
+    pub(crate) fn request(
         id: &str,
         principal: &str,
         role: &str,
         status: Status,
         created_at: Timestamp,
-    ) -> Self {
+    ) -> ScheduleRequest {
         ScheduleRequest {
             id: id.into(),
             surface: Surface::Directory,

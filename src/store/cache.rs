@@ -1,6 +1,7 @@
 //! What the store remembers between reads: policies and their parsed rules, directory objects,
 //! role definitions, the hooks, live eligibility schedules, the directory roles a principal
-//! holds, the dictionaries' words and the `meta` values. A request reads its principal, its role and its role's
+//! holds, a role's holders, the targets with no request waiting for a decision, the
+//! dictionaries' words and the `meta` values. A request reads its principal, its role and its role's
 //! seventeen rules half a dozen times (resolving, checking, auditing, addressing mail), and a
 //! scenario reads the same few thousand rows for hours; these rows change rarely.
 //!
@@ -56,6 +57,20 @@ pub(crate) enum Cached {
     Hooks,
     /// Eligibility schedules (`schedules` rows of kind 1).
     Eligibilities,
+}
+
+/// Entries dropped by a key a write names (a lower-case id), or, given `None`, all of them: the
+/// caches whose entries a write changes one key at a time, so that one activation does not empty
+/// them for every principal.
+#[derive(Clone, Copy)]
+pub(crate) enum Keyed<'a> {
+    /// A principal's directory roles: a directory schedule of the principal is written.
+    DirectoryRoles(Option<&'a str>),
+    /// A role's holders: an assignment of the role is written.
+    RoleHolders(Option<&'a str>),
+    /// A target (principal and role, NUL-separated) known to have no waiting request: a waiting
+    /// request for it is written.
+    NoPending(Option<&'a str>),
 }
 
 #[derive(Default)]
@@ -203,38 +218,21 @@ impl Caches {
         self.wrote();
     }
 
-    /// The store is about to write a directory schedule of `principal` (lower-case), or, given
-    /// `None`, any schedule: the directory roles remembered for it go.
-    pub(crate) fn forget_directory_roles(&mut self, principal: Option<&str>) {
-        match principal {
-            Some(p) => {
-                self.directory_roles.remove(p);
+    /// The store is about to write rows behind the entries `which` names by key: that key's
+    /// entries go, or all of them.
+    pub(crate) fn forget_keyed(&mut self, which: Keyed<'_>) {
+        fn drop_key<V>(map: &mut HashMap<String, V>, key: Option<&str>) {
+            match key {
+                Some(k) => {
+                    map.remove(k);
+                }
+                None => map.clear(),
             }
-            None => self.directory_roles.clear(),
         }
-        self.wrote();
-    }
-
-    /// The store is about to write an assignment schedule of `role` (lower-case), or, given
-    /// `None`, any schedule: the holders remembered for the role go.
-    pub(crate) fn forget_role_holders(&mut self, role: Option<&str>) {
-        match role {
-            Some(r) => {
-                self.role_holders.remove(r);
-            }
-            None => self.role_holders.clear(),
-        }
-        self.wrote();
-    }
-
-    /// The store is about to write a request waiting for a decision for `target` (lower-case
-    /// principal and role, as `no_pending` keys them), or, given `None`, requests of any target.
-    pub(crate) fn forget_no_pending(&mut self, target: Option<&str>) {
-        match target {
-            Some(t) => {
-                self.no_pending.remove(t);
-            }
-            None => self.no_pending.clear(),
+        match which {
+            Keyed::DirectoryRoles(principal) => drop_key(&mut self.directory_roles, principal),
+            Keyed::RoleHolders(role) => drop_key(&mut self.role_holders, role),
+            Keyed::NoPending(target) => drop_key(&mut self.no_pending, target),
         }
         self.wrote();
     }

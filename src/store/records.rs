@@ -4,7 +4,7 @@ use crate::model::audit::AuditRecord;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
-use super::cache::{Caches, TargetWord, joined_key, lower_case};
+use super::cache::{Caches, Keyed, TargetWord, joined_key, lower_case};
 use super::codes::{AuditResult, C, Coded, coded, opt_coded};
 use super::keys::{Key, id, key, opt_id, opt_ref, reference};
 use super::texts::{Dictionary, Unpack, damaged, push_varint};
@@ -314,7 +314,7 @@ impl Tx<'_> {
     fn writing_request(&self, q: &ScheduleRequest) {
         if q.status.is_pending() {
             let target = joined_key(&[&lower_case(&q.principal_id), &lower_case(&q.role_definition_id)]);
-            self.guard.caches.borrow_mut().forget_no_pending(Some(&target));
+            self.guard.caches.borrow_mut().forget_keyed(Keyed::NoPending(Some(&target)));
         }
     }
 
@@ -558,7 +558,7 @@ mod tests {
     fn request(n: usize, principal: usize, role: usize, status: Status) -> ScheduleRequest {
         let id = format!("00000000-0000-0000-0002-{n:012}");
         let at = crate::model::time::from_millis(1_767_600_000_000 + n as i64);
-        ScheduleRequest::sample(&id, PRINCIPALS[principal], ROLES[role], status, at)
+        crate::model::request::sample::request(&id, PRINCIPALS[principal], ROLES[role], status, at)
     }
 
     /// The ids of the requests waiting for each target, as `tx` gives them.

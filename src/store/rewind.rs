@@ -4,6 +4,7 @@
 //! engine only offers it on an in-memory copy (`Engine::rewound_fork`).
 
 use super::Tx;
+use super::cache::Keyed;
 use crate::model::Timestamp;
 use crate::model::time::to_millis;
 
@@ -24,7 +25,7 @@ impl Tx<'_> {
         let t = to_millis(from);
         // Schedules of every kind end and come back: every remembered live schedule goes.
         self.writing_schedule(None);
-        self.guard.caches.borrow_mut().forget_no_pending(None);
+        self.guard.caches.borrow_mut().forget_keyed(Keyed::NoPending(None));
         let later = "SELECT id FROM requests WHERE created_at >= ?1";
         self.tx.execute(&format!("DELETE FROM approval_steps WHERE approval_id IN ({later})"), [t])?;
         self.tx

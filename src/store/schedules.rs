@@ -5,7 +5,7 @@ use std::rc::Rc;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
-use super::cache::{Cached, joined_key, lower_case};
+use super::cache::{Cached, Keyed, joined_key, lower_case};
 use super::codes::{C, coded, opt_coded};
 use super::keys::{Key, id, key, opt_id, opt_ref, reference};
 use crate::model::time::{from_millis, to_millis};
@@ -218,15 +218,15 @@ impl Tx<'_> {
         }
         let mut caches = self.guard.caches.borrow_mut();
         let Some(s) = s else {
-            caches.forget_directory_roles(None);
-            caches.forget_role_holders(None);
+            caches.forget_keyed(Keyed::DirectoryRoles(None));
+            caches.forget_keyed(Keyed::RoleHolders(None));
             return;
         };
         if s.surface == Surface::Directory {
-            caches.forget_directory_roles(Some(&lower_case(&s.principal_id)));
+            caches.forget_keyed(Keyed::DirectoryRoles(Some(&lower_case(&s.principal_id))));
         }
         if s.kind == RequestKind::Assignment {
-            caches.forget_role_holders(Some(&lower_case(&s.role_definition_id)));
+            caches.forget_keyed(Keyed::RoleHolders(Some(&lower_case(&s.role_definition_id))));
         }
     }
 
