@@ -542,6 +542,34 @@ mod tests {
         assert_eq!(counter_in_table(&store).as_deref(), Some("3"));
     }
 
+    #[test]
+    fn a_batch_whose_ids_cannot_be_written_is_rolled_back_whole() {
+        let mut store = Store::open_in_memory().unwrap();
+        let a = "00000000-0000-0000-0000-0000000000e6";
+        store.begin_batch(crate::store::Batch::Savepoints).unwrap();
+        let tx = store.write().unwrap();
+        tx.insert_object(&someone(a)).unwrap();
+        assert_eq!(tx.bump_counter("next_id").unwrap(), 0);
+        tx.commit().unwrap();
+        // The counter's write, the batch's last, is refused (a trigger stands in for a full disk).
+        store
+            .conn
+            .execute_batch("CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.meta BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            .unwrap();
+        assert!(store.end_batch(true).is_err());
+        assert!(store.conn.is_autocommit(), "no transaction is left open");
+        assert_eq!(counter_in_table(&store), None);
+        assert!(store.read().unwrap().object(a).unwrap().is_none(), "the batch is undone whole");
+        assert_eq!(store.read().unwrap().meta("next_id").unwrap(), None, "and its ids given back");
+        // The next batch starts afresh and takes the same id.
+        store.begin_batch(crate::store::Batch::Savepoints).unwrap();
+        let tx = store.write().unwrap();
+        assert_eq!(tx.bump_counter("next_id").unwrap(), 0);
+        tx.commit().unwrap();
+        store.end_batch(true).unwrap();
+        assert_eq!(counter_in_table(&store).as_deref(), Some("1"));
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::test_runner::Config::with_cases(64))]
 
