@@ -188,6 +188,9 @@ impl Caches {
         self.role_holders.clear();
         self.no_pending.clear();
         self.meta.clear();
+        // A pending counter's value lives in `meta`: it goes with it (a rollback puts back what
+        // the batch had taken before, `meta_rolled_back_to`).
+        self.meta_pending.clear();
     }
 
     fn clear(&mut self) {
@@ -281,7 +284,6 @@ impl Caches {
     /// The store is about to empty every table, the dictionaries' too.
     pub(crate) fn forget_everything(&mut self) {
         self.clear();
-        self.meta_pending.clear();
         self.wrote();
     }
 
@@ -310,11 +312,11 @@ impl Caches {
         if self.written && !committed {
             self.clear();
         }
+        // Committed, the batch wrote them first; rolled back, they were never taken.
+        debug_assert!(!committed || self.meta_pending.is_empty(), "counters left unwritten");
         if self.meta_written && !committed {
             self.meta.clear();
         }
-        // Committed, the batch wrote them first; rolled back, they were never taken.
-        debug_assert!(!committed || self.meta_pending.is_empty(), "counters left unwritten");
         self.meta_pending.clear();
         self.written = false;
         self.meta_written = false;

@@ -217,6 +217,11 @@ pub struct Tx<'a> {
     guard: cache::Guard<'a>,
 }
 
+/// Writes one `meta` value: `Tx::set_meta` at once, `Store::write_pending_meta` for the counters
+/// a batch took. One text, so one prepared statement (`statements.rs` keys them by address).
+static WRITE_META: &str =
+    "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
 impl Store {
     /// Opens (creating if needed) the store at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -382,9 +387,7 @@ impl Store {
     fn write_pending_meta(&self) -> rusqlite::Result<()> {
         let pending = self.caches.borrow().pending_meta();
         for (key, value) in &pending {
-            self.conn
-                .cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
-                .execute([key, &**value])?;
+            self.conn.cached(WRITE_META)?.execute([key, &**value])?;
         }
         self.caches.borrow_mut().meta_pending.clear();
         Ok(())
@@ -516,9 +519,7 @@ impl Tx<'_> {
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> rusqlite::Result<()> {
-        self.tx
-            .cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
-            .execute([key, value])?;
+        self.tx.cached(WRITE_META)?.execute([key, value])?;
         self.guard.caches.borrow_mut().wrote_meta(key, value);
         Ok(())
     }

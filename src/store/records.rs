@@ -34,6 +34,12 @@ static PENDING: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
+/// The key `no_pending` drops entries by (`cache.rs`): the same for the writes that drop them and
+/// the reads that remember them, whatever case the ids are in.
+fn waiting_target(principal_id: &str, role_id: &str) -> String {
+    joined_key(&[&lower_case(principal_id), &lower_case(role_id)])
+}
+
 impl Tx<'_> {
     fn request_from_row(&self, r: &Row<'_>) -> rusqlite::Result<ScheduleRequest> {
         let created_at: i64 = r.get(19)?;
@@ -313,7 +319,7 @@ impl Tx<'_> {
     /// known to have no such request.
     fn writing_request(&self, q: &ScheduleRequest) {
         if q.status.is_pending() {
-            let target = joined_key(&[&lower_case(&q.principal_id), &lower_case(&q.role_definition_id)]);
+            let target = waiting_target(&q.principal_id, &q.role_definition_id);
             self.guard.caches.borrow_mut().forget_keyed(Keyed::NoPending(Some(&target)));
         }
     }
@@ -327,7 +333,7 @@ impl Tx<'_> {
         role_id: &str,
         scope: &str,
     ) -> rusqlite::Result<Vec<ScheduleRequest>> {
-        let target = joined_key(&[&lower_case(principal_id), &lower_case(role_id)]);
+        let target = waiting_target(principal_id, role_id);
         let asked = joined_key(&[kind.as_str(), principal_id, role_id, scope]);
         let known_none =
             |c: &Caches| c.no_pending.get(&target).is_some_and(|asked_before| asked_before.contains(&asked));
