@@ -1,13 +1,14 @@
 //! What the store remembers between reads: policies and their parsed rules, directory objects,
-//! role definitions, the hooks, live eligibility schedules, the directory roles a principal
-//! holds, a role's holders, the targets with no request waiting for a decision, the
-//! dictionaries' words and the `meta` values. A request reads its principal, its role and its role's
+//! role definitions, the hooks, live eligibility and assignment schedules, direct group
+//! memberships, the directory roles a principal holds, a role's holders, the targets with no
+//! request waiting for a decision, the dictionaries' words and the `meta` values. A request reads its principal, its role and its role's
 //! seventeen rules half a dozen times (resolving, checking, auditing, addressing mail), and a
 //! scenario reads the same few thousand rows for hours; these rows change rarely.
 //!
 //! An entry is only ever a row as committed, or as the open transaction sees it. Three things drop
 //! entries:
-//! - this store writing those tables (the writing `Tx` method calls `forget`);
+//! - this store writing those tables (the writing `Tx` method calls `forget`), except where the
+//!   write is carried into the entry instead (the live assignments: `schedules.rs`);
 //! - another connection committing, which moves SQLite's `PRAGMA data_version` (checked once per
 //!   transaction, before the first cached read);
 //! - a rollback after this store wrote those tables: entries read since the write may describe
@@ -57,6 +58,11 @@ pub(crate) enum Cached {
     Hooks,
     /// Eligibility schedules (`schedules` rows of kind 1).
     Eligibilities,
+    /// Live assignment schedules (`schedules` rows of kind 0): a write the store cannot carry
+    /// into the entries (`schedules.rs`).
+    Assignments,
+    /// `memberships`.
+    Memberships,
 }
 
 /// Entries dropped by a key a write names (a lower-case id), or, given `None`, all of them: the
@@ -104,6 +110,15 @@ pub(crate) struct Caches {
     /// activation reads the eligibility it is made under, and eligibilities change rarely
     /// beside the activations and expiries of assignments, which leave these entries be.
     pub(crate) eligibilities: HashMap<String, Rc<[Schedule]>>,
+    /// Live assignment schedules by principal and role id (NUL-separated, as asked), each as a
+    /// read of its row gives it: every request reads its target's (is it active already?), and
+    /// every change of a group assignment asks whether the principal holds the group before or
+    /// after. The writes that make and end them, an activation and its expiry, are carried into
+    /// the entry rather than dropping it (`schedules.rs`): the entry is read again at once.
+    pub(crate) assignments: HashMap<String, Rc<[Schedule]>>,
+    /// Whether a principal is a direct (not PIM) member or owner of a group, by group, relation
+    /// and principal as asked (NUL-separated). Only adding a membership changes one.
+    pub(crate) memberships: HashMap<String, bool>,
     /// The directory roles a principal holds through live schedules, by lower-case principal
     /// id (`live_directory_roles_of`): what a group's members come to hold, which every request
     /// for a group's membership reads. A write of a directory schedule drops its principal's.
@@ -184,6 +199,8 @@ impl Caches {
         self.policies.clear();
         self.hooks = None;
         self.eligibilities.clear();
+        self.assignments.clear();
+        self.memberships.clear();
         self.directory_roles.clear();
         self.role_holders.clear();
         self.no_pending.clear();
@@ -217,6 +234,21 @@ impl Caches {
             }
             Cached::Hooks => self.hooks = None,
             Cached::Eligibilities => self.eligibilities.clear(),
+            Cached::Assignments => self.assignments.clear(),
+            Cached::Memberships => self.memberships.clear(),
+        }
+        self.wrote();
+    }
+
+    /// The open transaction wrote a live assignment's row in a way `schedules.rs` carries into
+    /// the entries (`change` makes the new entry from the old) rather than dropping them.
+    pub(crate) fn carry_assignment(
+        &mut self,
+        target: &str,
+        change: impl FnOnce(&[Schedule]) -> Rc<[Schedule]>,
+    ) {
+        if let Some(entry) = self.assignments.get_mut(target) {
+            *entry = change(entry);
         }
         self.wrote();
     }

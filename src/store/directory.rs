@@ -145,6 +145,7 @@ impl Tx<'_> {
     }
 
     pub fn add_membership(&self, container: &str, member: &str, relation: &str) -> rusqlite::Result<bool> {
+        self.forget_cached(Cached::Memberships);
         let n = self
             .tx
             .cached(

@@ -7,7 +7,9 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::Tx;
+use super::cache::joined_key;
 use super::keys::Key;
+use crate::model::{RequestKind, ScheduleState, Status, Surface};
 
 /// The schedules that are memberships now: live, provisioned group assignments.
 pub(super) const PIM_MEMBERSHIP: &str = "surface = 1 /* group */ AND kind = 0 /* assignment */ AND state = 1 /* live */ AND status = 0 /* Provisioned */";
@@ -23,19 +25,33 @@ impl Tx<'_> {
             .is_some())
     }
 
-    /// Whether `member` is a `relation` of `group` now, outside PIM or through it: the two
-    /// questions in one statement, asked before and after every change of a group assignment.
+    /// Whether `member` is a `relation` of `group` now, outside PIM or through it: asked before
+    /// and after every change of a group assignment. Both halves are remembered: the direct
+    /// membership until one is added, the principal's live assignments of `relation` as
+    /// `schedules_of` keeps them (a membership's activation and expiry write through them).
     pub fn is_group_holder(&self, group: &str, member: &str, relation: &str) -> rusqlite::Result<bool> {
-        self.tx
-            .cached(sql!(
-                "SELECT EXISTS (SELECT 1 FROM memberships WHERE container_id = ?1 AND member_id = ?2 AND relation = ?3)
-                     OR EXISTS (SELECT 1 FROM schedules WHERE {PIM_MEMBERSHIP}
-                                  AND directory_scope_id = ?4 AND principal_id = ?5 AND role_definition_id = ?6)"
-            ))?
-            .query_row(
-                params![group, member, relation, Key::new(group), Key::new(member), Key::new(relation)],
-                |r| r.get(0),
-            )
+        if self.has_direct_membership_remembered(group, member, relation)? {
+            return Ok(true);
+        }
+        let live = self.schedules_of(RequestKind::Assignment, member, relation, ScheduleState::Live)?;
+        // `PIM_MEMBERSHIP` for the live assignments of `relation`: ids compare as the store keeps
+        // them, exactly (keys.rs).
+        Ok(live.iter().any(|s| {
+            s.surface == Surface::Group
+                && s.status == Status::Provisioned
+                && s.directory_scope_id.as_deref() == Some(group)
+        }))
+    }
+
+    /// `has_direct_membership`, remembered (`Caches::memberships`).
+    fn has_direct_membership_remembered(
+        &self,
+        group: &str,
+        member: &str,
+        relation: &str,
+    ) -> rusqlite::Result<bool> {
+        let key = joined_key(&[group, relation, member]);
+        self.remembered(|c| &mut c.memberships, &key, || self.has_direct_membership(group, member, relation))
     }
 
     /// Whether a PIM for Groups assignment makes `member` a `relation` of `group` now.

@@ -24,7 +24,7 @@ impl Tx<'_> {
     pub fn rewind_requests(&self, from: Timestamp) -> rusqlite::Result<Rewound> {
         let t = to_millis(from);
         // Schedules of every kind end and come back: every remembered live schedule goes.
-        self.writing_schedule(None);
+        self.writing_schedule(super::schedules::ScheduleWrite::Any);
         self.guard.caches.borrow_mut().forget_keyed(Keyed::NoPending(None));
         let later = "SELECT id FROM requests WHERE created_at >= ?1";
         self.tx.execute(&format!("DELETE FROM approval_steps WHERE approval_id IN ({later})"), [t])?;

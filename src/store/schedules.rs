@@ -5,7 +5,7 @@ use std::rc::Rc;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
-use super::cache::{Cached, Keyed, joined_key, lower_case};
+use super::cache::{Cached, Caches, HashMap, Keyed, joined_key, lower_case};
 use super::codes::{C, coded, opt_coded};
 use super::keys::{Key, id, key, opt_id, opt_ref, reference};
 use crate::model::time::{from_millis, to_millis};
@@ -91,9 +91,42 @@ fn by_start(rows: Vec<Schedule>) -> Vec<Schedule> {
     in_order(rows, |s| Some(s.start()))
 }
 
+/// A write of a schedule's row, as the caches of live schedules see it.
+#[derive(Clone, Copy)]
+pub(super) enum ScheduleWrite<'s> {
+    /// A new row, `s`.
+    Insert(&'s Schedule),
+    /// The row of `s` moves to a new status and to this state (`set_schedule_state`).
+    State(&'s Schedule, ScheduleState),
+    /// Any other write, of any row or rows.
+    Any,
+}
+
+/// `s` as a read of its row gives it back (`schedule_from_row`): its times to the millisecond,
+/// its start always there, no end while it is live, its duration as its text reads. What the
+/// remembered live assignments keep of a row written through them.
+fn as_stored(s: &Schedule) -> Schedule {
+    let ms = |t: Option<Timestamp>| t.map(|t| from_millis(to_millis(t)));
+    let mut stored = s.clone();
+    stored.created_at = ms(s.created_at);
+    stored.modified_at = ms(s.modified_at);
+    stored.schedule_info.start = ms(Some(s.start()));
+    stored.schedule_info.expiration.end = ms(s.schedule_info.expiration.end);
+    stored.schedule_info.expiration.duration =
+        s.schedule_info.expiration.duration.and_then(|d| IsoDuration::parse(&d.to_string()).ok());
+    stored.end_at = ms(s.end_at);
+    stored.ended_at = match s.state {
+        ScheduleState::Live => None,
+        _ => ms(s.ended_at),
+    };
+    stored.warn_14_at = ms(s.warn_14_at);
+    stored.warn_1_at = ms(s.warn_1_at);
+    stored
+}
+
 impl Tx<'_> {
     pub fn insert_schedule(&self, s: &Schedule) -> rusqlite::Result<()> {
-        self.writing_schedule(Some(s));
+        self.writing_schedule(ScheduleWrite::Insert(s));
         self.tx
             .cached(sql!(
                 "INSERT INTO schedules ({SCHEDULE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
@@ -130,7 +163,7 @@ impl Tx<'_> {
 
     /// Removes a schedule (an import replacing it with a file's version).
     pub fn delete_schedule(&self, id: &str) -> rusqlite::Result<()> {
-        self.writing_schedule(None);
+        self.writing_schedule(ScheduleWrite::Any);
         self.tx.cached("DELETE FROM schedules WHERE id = ?1")?.execute([Key::new(id)])?;
         Ok(())
     }
@@ -144,7 +177,7 @@ impl Tx<'_> {
         ended_at: Option<Timestamp>,
         modified_at: Option<Timestamp>,
     ) -> rusqlite::Result<()> {
-        self.writing_schedule(Some(s));
+        self.writing_schedule(ScheduleWrite::State(s, state));
         self.tx
             .cached(
                 "UPDATE schedules SET status = ?2, state = ?3, ended_at = iif(?3 = 1 /* live */, end_at, ?4),
@@ -200,24 +233,32 @@ impl Tx<'_> {
             )?;
             rows.collect::<rusqlite::Result<_>>().map(by_start)
         };
-        if (kind, state) != (RequestKind::Eligibility, ScheduleState::Live) {
-            return read();
-        }
+        let remembered: fn(&mut Caches) -> &mut HashMap<String, Rc<[Schedule]>> = match (kind, state) {
+            (RequestKind::Eligibility, ScheduleState::Live) => |c| &mut c.eligibilities,
+            (RequestKind::Assignment, ScheduleState::Live) => |c| &mut c.assignments,
+            _ => return read(),
+        };
         let key = joined_key(&[principal_id, role_id]);
-        let live = self.remembered(|c| &mut c.eligibilities, &key, || read().map(Rc::from))?;
+        let live = self.remembered(remembered, &key, || read().map(Rc::from))?;
         Ok(live.to_vec())
     }
 
-    /// This transaction is about to write `s` (or, given `None`, a schedule of any kind): the
-    /// remembered eligibilities go if it may be one, its principal's remembered directory roles
-    /// if it may be a directory schedule, and its role's remembered holders if it may be an
-    /// assignment.
-    pub(super) fn writing_schedule(&self, s: Option<&Schedule>) {
+    /// This transaction is about to make `write`: the remembered eligibilities go if it may be
+    /// of one, its principal's remembered directory roles if it may be of a directory schedule,
+    /// and its role's remembered holders if it may be of an assignment. The remembered live
+    /// assignments of its target take the write in (an insert, or a schedule leaving its live
+    /// state), or go (anything else).
+    pub(super) fn writing_schedule(&self, write: ScheduleWrite<'_>) {
+        let s = match write {
+            ScheduleWrite::Insert(s) | ScheduleWrite::State(s, _) => Some(s),
+            ScheduleWrite::Any => None,
+        };
         if s.is_none_or(|s| s.kind == RequestKind::Eligibility) {
             self.forget_cached(Cached::Eligibilities);
         }
         let mut caches = self.guard.caches.borrow_mut();
         let Some(s) = s else {
+            caches.forget(Cached::Assignments);
             caches.forget_keyed(Keyed::DirectoryRoles(None));
             caches.forget_keyed(Keyed::RoleHolders(None));
             return;
@@ -227,6 +268,22 @@ impl Tx<'_> {
         }
         if s.kind == RequestKind::Assignment {
             caches.forget_keyed(Keyed::RoleHolders(Some(&lower_case(&s.role_definition_id))));
+            let target = joined_key(&[&s.principal_id, &s.role_definition_id]);
+            // The row as it will be, while it is live; `None` once it is not.
+            let live = match write {
+                ScheduleWrite::Insert(s) => (s.state == ScheduleState::Live).then(|| as_stored(s)),
+                ScheduleWrite::State(_, ScheduleState::Live) => {
+                    // A change within the live state (a future schedule starting): rare, and
+                    // its columns are SQL's to work out, so the entry is read again.
+                    caches.assignments.remove(&target);
+                    return;
+                }
+                _ => None,
+            };
+            caches.carry_assignment(&target, |rows| {
+                let kept = rows.iter().filter(|row| row.id != s.id).cloned();
+                Rc::from(by_start(kept.chain(live).collect()))
+            });
         }
     }
 
@@ -473,7 +530,7 @@ impl Tx<'_> {
 impl Tx<'_> {
     /// Removes a schedule's end (lock-out protection of the last Global Administrator).
     pub fn keep_schedule_forever(&self, id: &str) -> rusqlite::Result<()> {
-        self.writing_schedule(None);
+        self.writing_schedule(ScheduleWrite::Any);
         self.tx
             .cached("UPDATE schedules SET end_at = NULL, ended_at = NULL, expiration_type = 2 /* noExpiration */, expiration_end = NULL, expiration_duration = NULL, warn_14_at = NULL, warn_1_at = NULL WHERE id = ?1")?
             .execute([Key::new(id)])?;
@@ -520,7 +577,7 @@ impl Tx<'_> {
         } else {
             "UPDATE schedules SET warn_1_at = NULL WHERE id = ?1"
         };
-        self.writing_schedule(None);
+        self.writing_schedule(ScheduleWrite::Any);
         self.tx.cached(sql)?.execute([Key::new(id)])?;
         Ok(())
     }

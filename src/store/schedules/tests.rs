@@ -3,6 +3,7 @@
 //! nothing.
 
 use super::*;
+use crate::model::IsoDuration;
 use crate::model::{AssignmentType, Expiration, ExpirationType, MemberType, ScheduleInfo, Surface};
 use crate::store::{Batch, Store};
 
@@ -223,10 +224,22 @@ fn a_rewind_drops_every_remembered_live_schedule_it_brings_back() {
 /// `n`th step, or a schedule added in a savepoint rolled back.
 #[derive(Debug, Clone)]
 enum Step {
-    Add { principal: usize, role: usize, eligibility: bool },
+    Add {
+        principal: usize,
+        role: usize,
+        eligibility: bool,
+    },
     End(usize),
+    /// A schedule granted for later starts: it stays live, provisioned now.
+    Start(usize),
     Rewind(usize),
-    RolledBack { principal: usize, role: usize },
+    RolledBack {
+        principal: usize,
+        role: usize,
+        eligibility: bool,
+    },
+    /// The principal is made a direct member of the group, outside PIM.
+    Member(usize),
 }
 
 const PRINCIPALS: [&str; 2] = [PRINCIPAL, "00000000-0000-0000-0000-0000000000a2"];
@@ -249,7 +262,24 @@ fn made(n: usize, principal: usize, role: usize, eligibility: bool) -> Schedule 
     }
     s.created_using = Some(s.id.clone());
     s.created_at = Some(at_step(n));
-    s.schedule_info.start = Some(at_step(n));
+    // Finer than the millisecond the store keeps, and with an end and a duration, every other
+    // step: what is remembered of a written row must be what a read of it gives.
+    let start = at_step(n) + chrono::Duration::microseconds(if n % 2 == 0 { 0 } else { 1_234 });
+    s.schedule_info.start = Some(start);
+    if n % 3 == 1 {
+        let end = start + chrono::Duration::hours(8);
+        s.schedule_info.expiration = Expiration {
+            kind: ExpirationType::AfterDuration,
+            end: None,
+            duration: IsoDuration::parse("PT8H").ok(),
+        };
+        s.end_at = Some(end);
+        s.ended_at = Some(end);
+    }
+    // Every fourth is granted, to start later (`Step::Start` provisions it).
+    if n % 4 == 3 {
+        s.status = Status::Granted;
+    }
     s
 }
 
@@ -261,7 +291,13 @@ fn every_answer(tx: &Tx<'_>) -> Vec<String> {
         for r in ROLES {
             let live = tx.schedules_of(RequestKind::Eligibility, p, r, ScheduleState::Live).unwrap();
             out.push(format!("{:?}", live.iter().map(|s| &s.id).collect::<Vec<_>>()));
+            // The live assignments whole: a row written through must read as a read gives it.
+            out.push(format!(
+                "{:?}",
+                tx.schedules_of(RequestKind::Assignment, p, r, ScheduleState::Live).unwrap()
+            ));
         }
+        out.push(format!("holds the group: {}", tx.is_group_holder(GROUP, p, "member").unwrap()));
     }
     for r in ROLES {
         out.push(format!("{:?}", tx.active_principals_of_role(r, "/").unwrap()));
@@ -275,8 +311,11 @@ fn step() -> impl proptest::strategy::Strategy<Value = Step> {
         4 => (0..2usize, 0..3usize, any::<bool>())
             .prop_map(|(principal, role, eligibility)| Step::Add { principal, role, eligibility }),
         3 => (0..16usize).prop_map(Step::End),
+        1 => (0..16usize).prop_map(Step::Start),
         1 => (0..16usize).prop_map(Step::Rewind),
-        1 => (0..2usize, 0..3usize).prop_map(|(principal, role)| Step::RolledBack { principal, role }),
+        1 => (0..2usize, 0..3usize, any::<bool>())
+            .prop_map(|(principal, role, eligibility)| Step::RolledBack { principal, role, eligibility }),
+        1 => (0..2usize).prop_map(Step::Member),
     ]
 }
 
@@ -292,6 +331,16 @@ proptest::proptest! {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("remembered.db");
         let mut ours = Store::open(&path).unwrap();
+        {
+            // The principals and the group, for the memberships outside PIM.
+            let tx = ours.write().unwrap();
+            for (n, id) in PRINCIPALS.iter().chain([&GROUP]).enumerate() {
+                let mut object = crate::store::tests::user(id);
+                object.user_principal_name = Some(format!("user{n}@contoso.example"));
+                tx.insert_object(&object).unwrap();
+            }
+            tx.commit().unwrap();
+        }
         let mut added: Vec<Schedule> = Vec::new();
         for (n, step) in steps.iter().enumerate() {
             // Read everything first, so that the step has entries to drop.
@@ -310,17 +359,28 @@ proptest::proptest! {
                     tx.set_schedule_state(&s, s.status, ScheduleState::Expired, Some(at_step(n)), None).unwrap();
                     tx.commit().unwrap();
                 }
-                Step::End(_) => {}
+                Step::Start(i) if !added.is_empty() => {
+                    let s = added[i % added.len()].clone();
+                    let tx = ours.write().unwrap();
+                    tx.set_schedule_state(&s, Status::Provisioned, ScheduleState::Live, None, Some(at_step(n))).unwrap();
+                    tx.commit().unwrap();
+                }
+                Step::End(_) | Step::Start(_) => {}
+                Step::Member(principal) => {
+                    let tx = ours.write().unwrap();
+                    tx.add_membership(GROUP, PRINCIPALS[principal], "member").unwrap();
+                    tx.commit().unwrap();
+                }
                 Step::Rewind(to) => {
                     let tx = ours.write().unwrap();
                     tx.rewind_requests(at_step(to)).unwrap();
                     tx.commit().unwrap();
                 }
-                Step::RolledBack { principal, role } => {
+                Step::RolledBack { principal, role, eligibility } => {
                     ours.begin_batch(Batch::Savepoints).unwrap();
                     {
                         let tx = ours.write().unwrap();
-                        tx.insert_schedule(&made(n, principal, role, true)).unwrap();
+                        tx.insert_schedule(&made(n, principal, role, eligibility)).unwrap();
                         every_answer(&tx);
                     }
                     ours.end_batch(true).unwrap();
