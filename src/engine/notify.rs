@@ -166,7 +166,7 @@ pub(crate) fn emit(tx: &Tx<'_>, ctx: &Ctx, notice: &Notice<'_>) -> Result<(), Ap
     let content =
         Content::Letter(Letter { event: notice.event, role, principal, detail: notice.detail.clone() });
     for recipient_type in recipient_types(notice.event) {
-        let rule_id = format!("Notification_{recipient_type}_{}", notice.audience.suffix());
+        let rule_id = ["Notification_", recipient_type, "_", notice.audience.suffix()].concat();
         let Some(PolicyRule::Notification(rule)) = policy.rule(&rule_id) else {
             continue;
         };
@@ -196,9 +196,7 @@ pub(crate) fn emit(tx: &Tx<'_>, ctx: &Ctx, notice: &Notice<'_>) -> Result<(), Ap
         for extra in &rule.notification_recipients {
             recipients.push(extra.clone());
         }
-        // Each address once, in first-mention order (a default recipient may also be listed).
-        let mut seen = std::collections::HashSet::new();
-        recipients.retain(|r| seen.insert(r.to_ascii_lowercase()));
+        once_each(&mut recipients);
         if recipients.is_empty() {
             continue;
         }
@@ -215,4 +213,55 @@ pub(crate) fn emit(tx: &Tx<'_>, ctx: &Ctx, notice: &Notice<'_>) -> Result<(), Ap
         })?;
     }
     Ok(())
+}
+
+/// Each address once, in first-mention order, whatever its case (a default recipient may also be
+/// listed). A mail's few addresses are compared with each other; a long list (an imported tenant's
+/// many administrators) goes through a set of lower-case copies.
+fn once_each(recipients: &mut Vec<String>) {
+    const FEW: usize = 16;
+    if recipients.len() <= FEW {
+        let mut kept: Vec<String> = Vec::with_capacity(recipients.len());
+        for r in recipients.drain(..) {
+            if !kept.iter().any(|k| k.eq_ignore_ascii_case(&r)) {
+                kept.push(r);
+            }
+        }
+        *recipients = kept;
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        recipients.retain(|r| seen.insert(r.to_ascii_lowercase()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::once_each;
+
+    /// Each address once, as a set of lower-case copies keeps them.
+    fn reference(mut recipients: Vec<String>) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        recipients.retain(|r| seen.insert(r.to_ascii_lowercase()));
+        recipients
+    }
+
+    proptest::proptest! {
+        /// The generator for an address mailed twice, or one dropped: short lists and long,
+        /// with the same address in different cases, keep the first of each in order.
+        #[test]
+        fn each_address_is_mailed_once_in_first_mention_order(
+            picks in proptest::collection::vec((0..24usize, proptest::bool::ANY), 0..40)
+        ) {
+            let recipients: Vec<String> = picks
+                .iter()
+                .map(|&(n, upper)| {
+                    let address = format!("admin{n}@contoso.example");
+                    if upper { address.to_ascii_uppercase() } else { address }
+                })
+                .collect();
+            let mut ours = recipients.clone();
+            once_each(&mut ours);
+            proptest::prop_assert_eq!(ours, reference(recipients));
+        }
+    }
 }

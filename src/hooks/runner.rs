@@ -232,8 +232,10 @@ impl Prepared {
         Ok(t)
     }
 
-    /// The inner table of the call's `ctx`, one per request (its context fields loaded as they are
-    /// read).
+    /// The inner table of the call's `ctx`, one per request: its plain values, set straight from
+    /// the request's facts (the rest loaded as they are read). Making them a JSON object and
+    /// converting that was four times the work; loading each as it is first read, as the rest
+    /// are, cost more still in the script's own instructions, each under the budget's hook.
     fn context(&mut self, call: &HookCall<'_>) -> mlua::Result<Table> {
         if let Some((id, t)) = &self.context {
             if *id == call.context.id {
@@ -241,7 +243,13 @@ impl Prepared {
             }
         }
         let t = sandbox::host_work(&self.lua, |lua| {
-            as_table(lua, sandbox::json_to_lua(lua, &call.context.value, None)?)
+            let t = lua.create_table_with_capacity(0, HookContext::PLAIN.len())?;
+            for name in HookContext::PLAIN {
+                if let Some(value) = call.context.plain(name) {
+                    sandbox::set_json(lua, &t, name, &value, None)?;
+                }
+            }
+            Ok(t)
         })?;
         self.context = Some((call.context.id, t.clone()));
         Ok(t)
@@ -383,13 +391,6 @@ impl Prepared {
         self.compiled.get(&hook.name).is_some_and(|c| {
             c.source == hook.source && c.handlers.as_ref().is_some_and(|h| !h.contains(&event.handler()))
         })
-    }
-}
-
-fn as_table(lua: &Lua, value: Value) -> mlua::Result<Table> {
-    match value {
-        Value::Table(t) => Ok(t),
-        _ => lua.create_table(),
     }
 }
 
