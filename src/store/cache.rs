@@ -240,6 +240,13 @@ impl Caches {
         self.wrote();
     }
 
+    /// The open transaction changed a live assignment of `target` in a way `schedules.rs` does
+    /// not carry into its entry: the entry goes.
+    pub(crate) fn forget_assignments_of(&mut self, target: &str) {
+        self.assignments.remove(target);
+        self.wrote();
+    }
+
     /// The open transaction wrote a live assignment's row in a way `schedules.rs` carries into
     /// the entries (`change` makes the new entry from the old) rather than dropping them.
     pub(crate) fn carry_assignment(

@@ -126,7 +126,6 @@ fn as_stored(s: &Schedule) -> Schedule {
 
 impl Tx<'_> {
     pub fn insert_schedule(&self, s: &Schedule) -> rusqlite::Result<()> {
-        self.writing_schedule(ScheduleWrite::Insert(s));
         self.tx
             .cached(sql!(
                 "INSERT INTO schedules ({SCHEDULE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
@@ -158,6 +157,9 @@ impl Tx<'_> {
                 s.warn_14_at.map(to_millis),
                 s.warn_1_at.map(to_millis),
             ])?;
+        // After the row is written: an entry the write is carried into must not get a row
+        // that a failed statement never wrote.
+        self.writing_schedule(ScheduleWrite::Insert(s));
         Ok(())
     }
 
@@ -177,7 +179,6 @@ impl Tx<'_> {
         ended_at: Option<Timestamp>,
         modified_at: Option<Timestamp>,
     ) -> rusqlite::Result<()> {
-        self.writing_schedule(ScheduleWrite::State(s, state));
         self.tx
             .cached(
                 "UPDATE schedules SET status = ?2, state = ?3, ended_at = iif(?3 = 1 /* live */, end_at, ?4),
@@ -193,6 +194,8 @@ impl Tx<'_> {
                 ended_at.map(to_millis),
                 modified_at.map(to_millis)
             ])?;
+        // After the row is written, as `insert_schedule`.
+        self.writing_schedule(ScheduleWrite::State(s, state));
         Ok(())
     }
 
@@ -243,7 +246,7 @@ impl Tx<'_> {
         Ok(live.to_vec())
     }
 
-    /// This transaction is about to make `write`: the remembered eligibilities go if it may be
+    /// This transaction makes (or, for a carried write, has just made) `write`: the remembered eligibilities go if it may be
     /// of one, its principal's remembered directory roles if it may be of a directory schedule,
     /// and its role's remembered holders if it may be of an assignment. The remembered live
     /// assignments of its target take the write in (an insert, or a schedule leaving its live
@@ -275,7 +278,7 @@ impl Tx<'_> {
                 ScheduleWrite::State(_, ScheduleState::Live) => {
                     // A change within the live state (a future schedule starting): rare, and
                     // its columns are SQL's to work out, so the entry is read again.
-                    caches.assignments.remove(&target);
+                    caches.forget_assignments_of(&target);
                     return;
                 }
                 _ => None,

@@ -240,6 +240,8 @@ enum Step {
     },
     /// The principal is made a direct member of the group, outside PIM.
     Member(usize),
+    /// A schedule written again under its id: the statement fails, and the transaction commits.
+    Again(usize),
 }
 
 const PRINCIPALS: [&str; 2] = [PRINCIPAL, "00000000-0000-0000-0000-0000000000a2"];
@@ -316,6 +318,7 @@ fn step() -> impl proptest::strategy::Strategy<Value = Step> {
         1 => (0..2usize, 0..3usize, any::<bool>())
             .prop_map(|(principal, role, eligibility)| Step::RolledBack { principal, role, eligibility }),
         1 => (0..2usize).prop_map(Step::Member),
+        1 => (0..16usize).prop_map(Step::Again),
     ]
 }
 
@@ -365,7 +368,16 @@ proptest::proptest! {
                     tx.set_schedule_state(&s, Status::Provisioned, ScheduleState::Live, None, Some(at_step(n))).unwrap();
                     tx.commit().unwrap();
                 }
-                Step::End(_) | Step::Start(_) => {}
+                Step::Again(i) if !added.is_empty() => {
+                    let mut s = added[i % added.len()].clone();
+                    s.state = ScheduleState::Live;
+                    let tx = ours.write().unwrap();
+                    every_answer(&tx);
+                    // (Unless a rewind took the row away: then it is written afresh.)
+                    let _ = tx.insert_schedule(&s);
+                    tx.commit().unwrap();
+                }
+                Step::End(_) | Step::Start(_) | Step::Again(_) => {}
                 Step::Member(principal) => {
                     let tx = ours.write().unwrap();
                     tx.add_membership(GROUP, PRINCIPALS[principal], "member").unwrap();
@@ -414,4 +426,24 @@ fn a_schedule_added_in_a_rolled_back_savepoint_is_remembered_by_neither_cache() 
     assert_eq!(read_back(&mut store), (0, 0));
     store.end_batch(true).unwrap();
     assert_eq!(read_back(&mut store), (0, 0));
+}
+
+#[test]
+fn a_schedule_whose_insert_fails_is_not_remembered_as_live() {
+    let mut store = Store::open_in_memory().unwrap();
+    let first = schedule("00000000-0000-0000-0000-0000000000f1", RequestKind::Assignment);
+    let tx = store.write().unwrap();
+    tx.insert_schedule(&first).unwrap();
+    let live = |tx: &Tx<'_>| {
+        let rows = tx.schedules_of(RequestKind::Assignment, PRINCIPAL, ROLE, ScheduleState::Live).unwrap();
+        rows.into_iter().map(|s| s.instance_id).collect::<Vec<_>>()
+    };
+    assert_eq!(live(&tx), ["00000000-0000-0000-0000-0000000000f1-instance"], "remembered now");
+    // The same id again: the statement fails, and the transaction goes on without the row.
+    let mut again = first.clone();
+    again.instance_id = "another instance".into();
+    assert!(tx.insert_schedule(&again).is_err());
+    assert_eq!(live(&tx), ["00000000-0000-0000-0000-0000000000f1-instance"]);
+    tx.commit().unwrap();
+    assert_eq!(live(&store.read().unwrap()), ["00000000-0000-0000-0000-0000000000f1-instance"]);
 }
