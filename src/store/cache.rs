@@ -58,18 +58,18 @@ pub(crate) enum Cached {
     Hooks,
     /// Eligibility schedules (`schedules` rows of kind 1).
     Eligibilities,
-    /// Live assignment schedules (`schedules` rows of kind 0): a write the store cannot carry
-    /// into the entries (`schedules.rs`).
-    Assignments,
     /// `memberships`.
     Memberships,
 }
 
-/// Entries dropped by a key a write names (a lower-case id), or, given `None`, all of them: the
-/// caches whose entries a write changes one key at a time, so that one activation does not empty
-/// them for every principal.
+/// Entries dropped by a key a write names (as the cache is keyed: a lower-case id, or the ids as
+/// asked), or, given `None`, all of them: the caches whose entries a write changes one key at a
+/// time, so that one activation does not empty them for every principal.
 #[derive(Clone, Copy)]
 pub(crate) enum Keyed<'a> {
+    /// A target's live assignments (principal and role as asked, NUL-separated): a write of its
+    /// schedules that `schedules.rs` does not carry into the entry.
+    Assignments(Option<&'a str>),
     /// A principal's directory roles: a directory schedule of the principal is written.
     DirectoryRoles(Option<&'a str>),
     /// A role's holders: an assignment of the role is written.
@@ -234,16 +234,8 @@ impl Caches {
             }
             Cached::Hooks => self.hooks = None,
             Cached::Eligibilities => self.eligibilities.clear(),
-            Cached::Assignments => self.assignments.clear(),
             Cached::Memberships => self.memberships.clear(),
         }
-        self.wrote();
-    }
-
-    /// The open transaction changed a live assignment of `target` in a way `schedules.rs` does
-    /// not carry into its entry: the entry goes.
-    pub(crate) fn forget_assignments_of(&mut self, target: &str) {
-        self.assignments.remove(target);
         self.wrote();
     }
 
@@ -272,6 +264,7 @@ impl Caches {
             }
         }
         match which {
+            Keyed::Assignments(target) => drop_key(&mut self.assignments, target),
             Keyed::DirectoryRoles(principal) => drop_key(&mut self.directory_roles, principal),
             Keyed::RoleHolders(role) => drop_key(&mut self.role_holders, role),
             Keyed::NoPending(target) => drop_key(&mut self.no_pending, target),

@@ -8,7 +8,6 @@ use rusqlite::{OptionalExtension, params};
 
 use super::Tx;
 use super::cache::joined_key;
-use super::keys::Key;
 use crate::model::{RequestKind, ScheduleState, Status, Surface};
 
 /// The schedules that are memberships now: live, provisioned group assignments.
@@ -27,20 +26,10 @@ impl Tx<'_> {
 
     /// Whether `member` is a `relation` of `group` now, outside PIM or through it: asked before
     /// and after every change of a group assignment. Both halves are remembered: the direct
-    /// membership until one is added, the principal's live assignments of `relation` as
-    /// `schedules_of` keeps them (a membership's activation and expiry write through them).
+    /// membership until one is added, the PIM one as `has_pim_membership` answers it.
     pub fn is_group_holder(&self, group: &str, member: &str, relation: &str) -> rusqlite::Result<bool> {
-        if self.has_direct_membership_remembered(group, member, relation)? {
-            return Ok(true);
-        }
-        let live = self.schedules_of(RequestKind::Assignment, member, relation, ScheduleState::Live)?;
-        // `PIM_MEMBERSHIP` for the live assignments of `relation`: ids compare as the store keeps
-        // them, exactly (keys.rs).
-        Ok(live.iter().any(|s| {
-            s.surface == Surface::Group
-                && s.status == Status::Provisioned
-                && s.directory_scope_id.as_deref() == Some(group)
-        }))
+        Ok(self.has_direct_membership_remembered(group, member, relation)?
+            || self.has_pim_membership(group, member, relation)?)
     }
 
     /// `has_direct_membership`, remembered (`Caches::memberships`).
@@ -54,16 +43,16 @@ impl Tx<'_> {
         self.remembered(|c| &mut c.memberships, &key, || self.has_direct_membership(group, member, relation))
     }
 
-    /// Whether a PIM for Groups assignment makes `member` a `relation` of `group` now.
+    /// Whether a PIM for Groups assignment makes `member` a `relation` of `group` now:
+    /// `PIM_MEMBERSHIP` among the member's live assignments of `relation`, as `schedules_of`
+    /// remembers them (a membership's activation and expiry write through them). Ids compare as
+    /// the store keeps them, exactly (keys.rs).
     pub fn has_pim_membership(&self, group: &str, member: &str, relation: &str) -> rusqlite::Result<bool> {
-        Ok(self
-            .tx
-            .cached(sql!(
-                "SELECT 1 FROM schedules WHERE {PIM_MEMBERSHIP}
-                 AND directory_scope_id = ?1 AND principal_id = ?2 AND role_definition_id = ?3 LIMIT 1"
-            ))?
-            .query_row(params![Key::new(group), Key::new(member), Key::new(relation)], |_| Ok(()))
-            .optional()?
-            .is_some())
+        let live = self.schedules_of(RequestKind::Assignment, member, relation, ScheduleState::Live)?;
+        Ok(live.iter().any(|s| {
+            s.surface == Surface::Group
+                && s.status == Status::Provisioned
+                && s.directory_scope_id.as_deref() == Some(group)
+        }))
     }
 }

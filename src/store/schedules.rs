@@ -246,11 +246,11 @@ impl Tx<'_> {
         Ok(live.to_vec())
     }
 
-    /// This transaction makes (or, for a carried write, has just made) `write`: the remembered eligibilities go if it may be
-    /// of one, its principal's remembered directory roles if it may be of a directory schedule,
-    /// and its role's remembered holders if it may be of an assignment. The remembered live
-    /// assignments of its target take the write in (an insert, or a schedule leaving its live
-    /// state), or go (anything else).
+    /// This transaction makes (or, for a carried write, has just made) `write`: the remembered
+    /// eligibilities go if it may be of one, its principal's remembered directory roles if it
+    /// may be of a directory schedule, and its role's remembered holders if it may be of an
+    /// assignment. The remembered live assignments of its target take the write in (an insert,
+    /// or a schedule leaving its live state), or go (anything else).
     pub(super) fn writing_schedule(&self, write: ScheduleWrite<'_>) {
         let s = match write {
             ScheduleWrite::Insert(s) | ScheduleWrite::State(s, _) => Some(s),
@@ -261,7 +261,7 @@ impl Tx<'_> {
         }
         let mut caches = self.guard.caches.borrow_mut();
         let Some(s) = s else {
-            caches.forget(Cached::Assignments);
+            caches.forget_keyed(Keyed::Assignments(None));
             caches.forget_keyed(Keyed::DirectoryRoles(None));
             caches.forget_keyed(Keyed::RoleHolders(None));
             return;
@@ -278,7 +278,7 @@ impl Tx<'_> {
                 ScheduleWrite::State(_, ScheduleState::Live) => {
                     // A change within the live state (a future schedule starting): rare, and
                     // its columns are SQL's to work out, so the entry is read again.
-                    caches.forget_assignments_of(&target);
+                    caches.forget_keyed(Keyed::Assignments(Some(&target)));
                     return;
                 }
                 _ => None,
