@@ -351,7 +351,8 @@ CREATE TABLE audit (
     result     INTEGER NOT NULL CHECK (result = 0 OR result = 1),  -- 0 success, 1 failure
     reason     INTEGER,           -- audit_texts
     request_id TEXT,
-    targets    BLOB NOT NULL      -- audit_texts, packed: each target's JSON {id, type, displayName}
+    targets    BLOB NOT NULL      -- audit_texts, packed: each target's JSON {id, type, displayName},
+                                  -- or 0, its type and its GUID's 16 bytes (no display name; version 13)
 );
 
 -- Marks (schema version 8): the tenant as `pimlab mark NAME` saw it, as the Graph/ARM collections

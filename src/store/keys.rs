@@ -143,7 +143,7 @@ fn nibble(c: u8) -> Option<u8> {
 }
 
 /// A GUID's 16 bytes in canonical form.
-fn spell(bytes: &[u8; 16]) -> String {
+pub(super) fn spell(bytes: &[u8; 16]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(36);
     for (i, b) in bytes.iter().enumerate() {

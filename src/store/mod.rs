@@ -21,6 +21,7 @@ mod apps;
 mod azure;
 mod azure_roles;
 mod cache;
+mod checkpointer;
 mod codes;
 mod compact;
 mod directory;
@@ -96,6 +97,9 @@ impl From<rusqlite::Error> for crate::model::ApiError {
 
 /// An open store.
 pub struct Store {
+    /// While a rolling batch runs on a file store, the thread that folds the WAL into it
+    /// (`checkpointer.rs`). First, so that it stops before the connection closes.
+    checkpointer: Option<checkpointer::Checkpointer>,
     conn: statements::Db,
     path: Option<PathBuf>,
     /// Rows read before: policies and their parsed rules, directory objects, role definitions and
@@ -299,6 +303,7 @@ impl Store {
         // Before the statements are kept (`statements.rs`): migrating needs the connection alone.
         schema::migrate(&mut conn).map_err(wrap)?;
         let store = Store {
+            checkpointer: None,
             conn: statements::Db::new(conn),
             path,
             caches: RefCell::new(cache::Caches::default()),
@@ -357,6 +362,9 @@ impl Store {
         if self.batch.get() != Batch::None {
             return Ok(false);
         }
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.before_begin();
+        }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         self.batch.set(kind);
         Ok(true)
@@ -379,6 +387,9 @@ impl Store {
             }
             self.caches.borrow_mut().transaction_ended(commit && ended.is_ok());
             ended?;
+            if commit && let Some(checkpointer) = &self.checkpointer {
+                checkpointer.committed();
+            }
         }
         Ok(())
     }

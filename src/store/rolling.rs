@@ -10,6 +10,9 @@
 //! - every [`ROLLING_LIMIT`] transactions, so that the WAL and what a crash loses stay bounded;
 //! - when the scenario ends, however it ends.
 //!
+//! While it runs on a file store, a thread of its own folds the WAL into the store after each
+//! commit (`checkpointer.rs`), so the commits themselves never wait for a checkpoint.
+//!
 //! - when the store is copied (a fork), so that the copy holds everything done so far (SQLite's
 //!   backup cannot read a connection in the middle of its own write transaction).
 //!
@@ -17,13 +20,14 @@
 //! process holds the store's write lock: another process's write waits for the next commit (the
 //! busy timeout is a minute; a batch of [`ROLLING_LIMIT`] requests takes well under that).
 
+use super::checkpointer::Checkpointer;
 use super::{Batch, Store};
 
 /// Transactions (reads and writes) in one rolling batch at most.
 pub const ROLLING_LIMIT: usize = 4096;
 
 /// WAL pages (of 4 KiB) after which a commit folds the WAL into the store while a rolling batch
-/// runs: 64 MiB, where SQLite's default is 1,000 pages. Each fold writes every page the WAL
+/// runs, if no thread can do it (`checkpointer.rs`): 64 MiB, where SQLite's default is 1,000 pages. Each fold writes every page the WAL
 /// holds and waits for the disk twice; with the default, the 42,000-request scenario folded
 /// about fifty times, rewriting the same pages and waiting a second in all. The WAL is folded
 /// when the store is closed, as always.
@@ -49,7 +53,10 @@ impl Store {
         if self.rolling.get().is_some() || self.batch.get() != Batch::None {
             return Ok(false);
         }
-        self.conn.pragma_update(None, "wal_autocheckpoint", ROLLING_CHECKPOINT_PAGES)?;
+        // A file store's WAL is folded by a thread of its own; failing that, by the commits.
+        self.checkpointer = self.path.as_deref().and_then(Checkpointer::start);
+        let threshold = if self.checkpointer.is_some() { 0 } else { ROLLING_CHECKPOINT_PAGES };
+        self.conn.pragma_update(None, "wal_autocheckpoint", threshold)?;
         self.rolling.set(Some(Rolling { open: false, used: 0 }));
         Ok(true)
     }
@@ -58,6 +65,7 @@ impl Store {
     pub fn end_rolling(&mut self) -> rusqlite::Result<()> {
         let settled = self.settle();
         self.rolling.set(None);
+        self.checkpointer = None;
         let restored = self.conn.pragma_update(None, "wal_autocheckpoint", DEFAULT_CHECKPOINT_PAGES);
         settled.and(restored)
     }
@@ -84,6 +92,9 @@ impl Store {
             return Ok(());
         };
         if !r.open && self.batch.get() == Batch::None {
+            if let Some(checkpointer) = &self.checkpointer {
+                checkpointer.before_begin();
+            }
             self.conn.cached("BEGIN IMMEDIATE")?.execute([])?;
             self.batch.set(Batch::Savepoints);
             r.open = true;
@@ -215,16 +226,60 @@ mod tests {
         assert!(others_see(&path, 1));
     }
 
+    fn threshold(store: &Store) -> i64 {
+        store.conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap()
+    }
+
     #[test]
-    fn a_rolling_batch_folds_its_wal_into_the_store_less_often_and_puts_the_threshold_back() {
-        let (_dir, _path, mut store) = file_store();
-        let threshold = |store: &Store| -> i64 {
-            store.conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap()
-        };
+    fn a_rolling_batch_folds_its_wal_on_a_thread_of_its_own_and_puts_the_threshold_back() {
+        let (_dir, path, mut store) = file_store();
         assert_eq!(threshold(&store), DEFAULT_CHECKPOINT_PAGES);
+        let folded = || std::fs::metadata(&path).unwrap().len();
+        let before = folded();
         store.begin_rolling().unwrap();
-        assert_eq!(threshold(&store), ROLLING_CHECKPOINT_PAGES);
+        assert_eq!(threshold(&store), 0, "the engine's commits no longer checkpoint");
+        for n in 0..500 {
+            add(&mut store, n);
+        }
+        store.settle().unwrap();
+        // The thread was woken by the commit: the rows reach the store file while the batch runs.
+        let waited = std::time::Instant::now();
+        while folded() <= before {
+            assert!(waited.elapsed() < std::time::Duration::from_secs(30), "never folded");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        add(&mut store, 500);
         store.end_rolling().unwrap();
+        assert!(store.checkpointer.is_none(), "the thread stops with the batch");
         assert_eq!(threshold(&store), DEFAULT_CHECKPOINT_PAGES);
+        assert!((0..=500).all(|n| others_see(&path, n)));
+    }
+
+    #[test]
+    fn a_rolling_batch_starts_its_wal_again_rather_than_growing_it_for_ever() {
+        let (_dir, path, mut store) = file_store();
+        store.begin_rolling().unwrap();
+        // Past 40 frames rather than 16,384, so that a few hundred commits show it.
+        store.checkpointer = Checkpointer::restarting_past(&path, 40);
+        for n in 0..3_000 {
+            add(&mut store, n);
+            if n % 10 == 9 {
+                store.settle().unwrap();
+            }
+        }
+        let wal = std::fs::metadata(path.with_extension("db-wal")).unwrap().len();
+        store.end_rolling().unwrap();
+        // Three hundred commits of a few pages each: well over 4 MiB in a WAL never started again.
+        assert!(wal < 1 << 20, "the WAL grew to {wal} bytes");
+        assert!((0..3_000).all(|n| others_see(&path, n)));
+    }
+
+    #[test]
+    fn a_rolling_batch_in_memory_folds_nothing_and_starts_no_thread() {
+        let mut store = Store::open_in_memory().unwrap();
+        store.begin_rolling().unwrap();
+        assert!(store.checkpointer.is_none());
+        add(&mut store, 1);
+        store.end_rolling().unwrap();
     }
 }

@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const APPLICATION_ID: i64 = 0x5049_4D4C;
 
 /// The schema version this pimlab writes. Bump it with an entry in `upgrade_from`.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -195,6 +195,11 @@ fn upgrade_from(tx: &rusqlite::Transaction<'_>, version: i64) -> rusqlite::Resul
         // 11 → 12: requests' justifications as numbers in `texts`, times that follow another of
         // their row as offsets from it, the audit's result as a code (see `compact.rs`).
         11 => super::compact::upgrade(tx),
+        // 12 → 13: an audit row's target with a GUID and no display name may be kept inline
+        // rather than as a word (`records.rs`, `INLINE_TARGET`). Every row written before reads as
+        // it did; the version moves so that an older pimlab, which would take the inline target's
+        // mark for a missing word, refuses the store rather than calling it damaged.
+        12 => Ok(()),
         // No released version precedes 1: a store claiming one was not written by pimlab.
         _ => Err(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),

@@ -98,6 +98,13 @@ impl Unpack<'_> {
         None
     }
 
+    /// The next `n` bytes as they are; `None` if fewer remain.
+    pub(super) fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let (front, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(front)
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

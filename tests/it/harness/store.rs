@@ -123,7 +123,7 @@ pub fn audit_rows(conn: &rusqlite::Connection) -> Vec<AuditRow> {
                 },
                 reason: r.get::<_, Option<i64>>(6)?.map(word),
                 request_id: spelled_id(r.get_ref(7)?),
-                targets: varints(&packed).into_iter().map(word).collect(),
+                targets: targets(&packed, &word),
             })
         })
         .unwrap();
@@ -152,6 +152,45 @@ pub fn spelled_guid(bytes: &[u8]) -> String {
 }
 
 /// The numbers of a blob packed as unsigned LEB128 varints.
+/// An audit row's targets, each as the JSON its dictionary word holds. A 0 marks a target kept
+/// inline (schema version 13): its type's word and its GUID's 16 bytes follow, and it has no
+/// display name.
+fn targets(packed: &[u8], word: &dyn Fn(i64) -> String) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = packed;
+    while !rest.is_empty() {
+        let (n, after) = varint(rest);
+        rest = after;
+        if n != 0 {
+            out.push(word(n));
+            continue;
+        }
+        let (kind, after) = varint(rest);
+        let (guid, after) = after.split_at(16);
+        rest = after;
+        let target = pimlab::model::audit::AuditTarget {
+            id: spelled_guid(guid),
+            kind: word(kind),
+            display_name: None,
+        };
+        out.push(serde_json::to_string(&target).unwrap());
+    }
+    out
+}
+
+/// The varint at the front of `bytes`, and what follows it.
+fn varint(bytes: &[u8]) -> (i64, &[u8]) {
+    let (mut n, mut shift) = (0i64, 0);
+    for (i, &b) in bytes.iter().enumerate() {
+        n |= i64::from(b & 0x7f) << shift;
+        shift += 7;
+        if b & 0x80 == 0 {
+            return (n, &bytes[i + 1..]);
+        }
+    }
+    panic!("a varint cut short in {bytes:?}")
+}
+
 pub fn varints(bytes: &[u8]) -> Vec<i64> {
     let (mut out, mut n, mut shift) = (Vec::new(), 0i64, 0);
     for &b in bytes {

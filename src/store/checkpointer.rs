@@ -1,0 +1,137 @@
+//! The WAL folded into the store on a thread of its own while a rolling batch runs: the second
+//! core's share of a long scenario.
+//!
+//! A commit appends the pages it changed to the WAL; a checkpoint copies them into the store file
+//! and waits for the disk. Left to SQLite, the checkpoint runs inside the commit that crosses the
+//! threshold, on the engine's thread: over the year bench's later days, when a day's purges and
+//! expiries change pages all over the store, it was a seventh of the time (perf). SQLite lets
+//! another connection checkpoint while the writer goes on (a PASSIVE checkpoint takes no lock the
+//! writer needs, and copies only frames already committed), so while a rolling batch runs the
+//! engine's connection never checkpoints (`wal_autocheckpoint` 0) and this thread does, woken
+//! after each commit.
+//!
+//! The WAL starts again from its beginning only when a writer begins a transaction while every
+//! frame in it is folded; a rolling batch begins its next transaction the moment it commits, before
+//! the thread has folded that commit's frames, so left alone the WAL would grow for ever (it
+//! reached 4 GB in the year bench's first minute). So once the WAL holds more than
+//! [`RESTART_FRAMES`], the next transaction waits for the thread to fold the last commit (the
+//! earlier ones it folded while the engine worked) and then begins, and the WAL starts again.
+//!
+//! What the store holds is the same either way: a checkpoint moves committed pages from one file
+//! to the other. Its errors are the writer's to meet (a full disk fails the next commit), so the
+//! thread ignores them; the WAL then waits for the next checkpoint, or for the store's close.
+
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, OpenFlags};
+
+/// WAL frames (pages of 4 KiB) past which the next transaction waits for the WAL to be folded
+/// whole, so that it starts again from its beginning: 64 MiB.
+const RESTART_FRAMES: i64 = 16_384;
+
+/// What the engine's thread and the checkpointing thread share.
+#[derive(Default)]
+struct State {
+    /// Commits so far (each wakes the thread).
+    commits: u64,
+    /// Commits whose frames a checkpoint has folded.
+    folded: u64,
+    /// Frames in the WAL at the last checkpoint.
+    frames: i64,
+    /// The batch is over: the thread stops.
+    stop: bool,
+}
+
+type Shared = Arc<(Mutex<State>, Condvar)>;
+
+/// A thread that checkpoints the store's WAL after each commit.
+pub(super) struct Checkpointer {
+    shared: Shared,
+    thread: Option<JoinHandle<()>>,
+    /// [`RESTART_FRAMES`], or a test's smaller number.
+    restart_frames: i64,
+}
+
+impl Checkpointer {
+    /// Starts the thread with a connection of its own to the store at `path`; `None` if it
+    /// cannot be had (the writer then checkpoints as it did).
+    pub(super) fn start(path: &Path) -> Option<Checkpointer> {
+        Self::restarting_past(path, RESTART_FRAMES)
+    }
+
+    /// As `start`, with the WAL started again past `restart_frames`.
+    pub(super) fn restarting_past(path: &Path, restart_frames: i64) -> Option<Checkpointer> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .ok()?;
+        let shared: Shared = Arc::default();
+        let theirs = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("pimlab-checkpoint".into())
+            .spawn(move || fold_after_commits(&conn, &theirs))
+            .ok()?;
+        Some(Checkpointer { shared, thread: Some(thread), restart_frames })
+    }
+
+    /// After a commit: the WAL has new frames to fold.
+    pub(super) fn committed(&self) {
+        let (state, changed) = &*self.shared;
+        state.lock().unwrap_or_else(PoisonError::into_inner).commits += 1;
+        changed.notify_all();
+    }
+
+    /// Before a transaction begins: if the WAL has grown past [`RESTART_FRAMES`], waits until
+    /// every commit is folded, so that the transaction starts the WAL again.
+    pub(super) fn before_begin(&self) {
+        let (state, changed) = &*self.shared;
+        let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
+        if s.frames <= self.restart_frames {
+            return;
+        }
+        while s.folded < s.commits && !s.stop {
+            s = changed.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+        // Folded: the transaction about to begin starts the WAL again (unless a reader elsewhere
+        // holds an older snapshot, which lets the next checkpoint say so).
+        s.frames = 0;
+    }
+}
+
+impl Drop for Checkpointer {
+    /// Lets the thread finish the checkpoint it is in, and waits for it.
+    fn drop(&mut self) {
+        let (state, changed) = &*self.shared;
+        state.lock().unwrap_or_else(PoisonError::into_inner).stop = true;
+        changed.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One checkpoint for each wake-up; commits made while one ran are folded by the next.
+fn fold_after_commits(conn: &Connection, shared: &Shared) {
+    let (state, changed) = &**shared;
+    let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
+    loop {
+        while s.folded == s.commits && !s.stop {
+            s = changed.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+        if s.stop {
+            return;
+        }
+        let upto = s.commits;
+        drop(s);
+        // (busy, frames in the WAL, frames folded); -1s when it could not run.
+        let frames =
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)).unwrap_or(-1);
+        s = state.lock().unwrap_or_else(PoisonError::into_inner);
+        s.folded = upto;
+        s.frames = frames;
+        changed.notify_all();
+    }
+}
