@@ -24,6 +24,7 @@
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -93,7 +94,11 @@ impl Checkpointer {
             return;
         }
         while s.folded < s.commits && !s.stop {
-            s = changed.wait(s).unwrap_or_else(PoisonError::into_inner);
+            // A thread that ended (it cannot, short of a panic) would never say it folded.
+            if self.thread.as_ref().is_none_or(JoinHandle::is_finished) {
+                return;
+            }
+            s = changed.wait_timeout(s, Duration::from_millis(100)).unwrap_or_else(PoisonError::into_inner).0;
         }
         // Folded: the transaction about to begin starts the WAL again (unless a reader elsewhere
         // holds an older snapshot, which lets the next checkpoint say so).
