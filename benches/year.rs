@@ -333,6 +333,7 @@ fn year() {
     let ops = day_ops(org.users.len().div_ceil(TEAM_SIZE));
     let bytes_before = checkpointed_size(&path);
     let sample = days();
+    let quarter_ends = quarter_ends(sample);
     let mut per_day = Vec::new();
     let (mut first_peak, mut quarter_peaks) = (0, Vec::new());
     let mut after_first = None;
@@ -350,7 +351,7 @@ fn year() {
             // Untimed: the day's writes are committed (the clock's advance began a batch of its own).
             after_first = Some(checkpointed_size(&path));
         }
-        if quarter_ends(sample).contains(&day) {
+        if quarter_ends.contains(&day) {
             quarter_peaks.push(peak_memory_kib());
         }
     }

@@ -49,29 +49,24 @@ impl HookContext {
     /// The fields read on first use, in the order of [`HookContext::field`].
     pub const LAZY: [&'static str; 5] = ["caller", "principal", "role", "policy", "groupRoles"];
 
-    /// The plain fields ([`HookContext::plain`]), made from the request's facts where a host
-    /// needs them: building them as one JSON object for every request, to be converted again,
-    /// was a sixtieth of a request's instructions in the year bench.
-    pub const PLAIN: [&'static str; 8] =
-        ["scope", "now", "action", "kind", "surface", "groupId", "accessId", "scopeAncestry"];
-
-    /// A plain field of `ctx` (one of [`HookContext::PLAIN`]); `None` when this request has no
+    /// The plain fields of `ctx`, each with its value, made from the request's facts where a host
+    /// needs them (building them as one JSON object for every request, to be converted again, was
+    /// a sixtieth of a request's instructions in the year bench). `None` where this request has no
     /// such field (`groupId` of a directory role's request) or it is null (`scope` of a request
     /// with none).
-    pub fn plain(&self, name: &str) -> Option<Value> {
+    pub fn plain(&self) -> [(&'static str, Option<Value>); 8] {
         let p = &self.plain;
         let text = |s: &str| Some(Value::String(s.to_string()));
-        match name {
-            "scope" => p.scope.as_deref().and_then(text),
-            "now" => Some(Value::String(format_timestamp(p.now))),
-            "action" => text(p.action.as_str()),
-            "kind" => text(p.kind.as_str()),
-            "surface" => text(p.surface.as_str()),
-            "groupId" => p.group.as_ref().and_then(|(group, _)| group.as_deref()).and_then(text),
-            "accessId" => p.group.as_ref().and_then(|(_, access)| text(access)),
-            "scopeAncestry" => p.scope_ancestry.as_ref().map(|chain| json!(chain)),
-            _ => None,
-        }
+        [
+            ("scope", p.scope.as_deref().and_then(text)),
+            ("now", Some(Value::String(format_timestamp(p.now)))),
+            ("action", text(p.action.as_str())),
+            ("kind", text(p.kind.as_str())),
+            ("surface", text(p.surface.as_str())),
+            ("groupId", p.group.as_ref().and_then(|(group, _)| group.as_deref()).and_then(text)),
+            ("accessId", p.group.as_ref().and_then(|(_, access)| text(access))),
+            ("scopeAncestry", p.scope_ancestry.as_ref().map(|chain| json!(chain))),
+        ]
     }
 
     /// A lazily read field of `ctx` (one of [`HookContext::LAZY`]), read through `view` on first

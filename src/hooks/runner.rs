@@ -244,9 +244,10 @@ impl Prepared {
             }
         }
         let t = sandbox::host_work(&self.lua, |lua| {
-            let t = lua.create_table_with_capacity(0, HookContext::PLAIN.len())?;
-            for name in HookContext::PLAIN {
-                if let Some(value) = call.context.plain(name) {
+            let plain = call.context.plain();
+            let t = lua.create_table_with_capacity(0, plain.len())?;
+            for (name, value) in plain {
+                if let Some(value) = value {
                     sandbox::set_json(lua, &t, name, &value, None)?;
                 }
             }

@@ -362,12 +362,19 @@ impl Store {
         if self.batch.get() != Batch::None {
             return Ok(false);
         }
+        self.begin_immediate()?;
+        self.batch.set(kind);
+        Ok(true)
+    }
+
+    /// Begins a batch's write transaction; while a rolling batch runs, once its checkpointing
+    /// thread says the WAL should start again (`checkpointer.rs`).
+    fn begin_immediate(&self) -> rusqlite::Result<()> {
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.before_begin();
         }
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        self.batch.set(kind);
-        Ok(true)
+        self.conn.cached("BEGIN IMMEDIATE")?.execute([])?;
+        Ok(())
     }
 
     /// Ends a batch, keeping (`commit`) or discarding everything in it.

@@ -92,10 +92,7 @@ impl Store {
             return Ok(());
         };
         if !r.open && self.batch.get() == Batch::None {
-            if let Some(checkpointer) = &self.checkpointer {
-                checkpointer.before_begin();
-            }
-            self.conn.cached("BEGIN IMMEDIATE")?.execute([])?;
+            self.begin_immediate()?;
             self.batch.set(Batch::Savepoints);
             r.open = true;
         }

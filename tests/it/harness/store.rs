@@ -191,19 +191,6 @@ fn varint(bytes: &[u8]) -> (i64, &[u8]) {
     panic!("a varint cut short in {bytes:?}")
 }
 
-pub fn varints(bytes: &[u8]) -> Vec<i64> {
-    let (mut out, mut n, mut shift) = (Vec::new(), 0i64, 0);
-    for &b in bytes {
-        n |= i64::from(b & 0x7f) << shift;
-        shift += 7;
-        if b & 0x80 == 0 {
-            out.push(n);
-            (n, shift) = (0, 0);
-        }
-    }
-    out
-}
-
 /// How many refused requests the audit trail records.
 pub fn failure_audits(db: &Path) -> i64 {
     let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
