@@ -13,9 +13,13 @@
 //! The WAL starts again from its beginning only when a writer begins a transaction while every
 //! frame in it is folded; a rolling batch begins its next transaction the moment it commits, before
 //! the thread has folded that commit's frames, so left alone the WAL would grow for ever (it
-//! reached 4 GB in the year bench's first minute). So once the WAL holds more than
-//! [`RESTART_FRAMES`], the next transaction waits for the thread to fold the last commit (the
-//! earlier ones it folded while the engine worked) and then begins, and the WAL starts again.
+//! reached 4 GB in the year bench's first minute). So once a commit leaves more than
+//! [`RESTART_FRAMES`] in the WAL, the next transaction waits for the thread to fold the last
+//! commit (the earlier ones it folded while the engine worked) and then begins, and the WAL starts
+//! again. The engine's connection counts the frames itself: SQLite tells it after each commit (its
+//! WAL hook, the one `wal_autocheckpoint` uses). A count the thread reported from its last
+//! checkpoint would lag by as many commits as the thread was kept from running, and on a busy
+//! machine the WAL outgrew its bound by that much.
 //!
 //! What the store holds is the same either way: a checkpoint moves committed pages from one file
 //! to the other. Its errors are the writer's to meet (a full disk fails the next commit), so the
@@ -26,7 +30,10 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use rusqlite::hooks::Wal;
 use rusqlite::{Connection, OpenFlags};
+
+use super::statements::Db;
 
 /// WAL frames (pages of 4 KiB) past which the next transaction waits for the WAL to be folded
 /// whole, so that it starts again from its beginning: 64 MiB.
@@ -39,7 +46,7 @@ struct State {
     commits: u64,
     /// Commits whose frames a checkpoint has folded.
     folded: u64,
-    /// Frames in the WAL at the last checkpoint.
+    /// Frames in the WAL after the last commit.
     frames: i64,
     /// The batch is over: the thread stops.
     stop: bool,
@@ -55,15 +62,24 @@ pub(super) struct Checkpointer {
     restart_frames: i64,
 }
 
+/// How a test changes the thread: a smaller WAL, a thread kept from running.
+#[derive(Clone, Copy)]
+pub(super) struct Tuning {
+    /// Frames past which the WAL starts again.
+    pub restart_frames: i64,
+    /// Time the thread sleeps before each checkpoint, as if the machine were busy.
+    pub pause: Duration,
+}
+
 impl Checkpointer {
-    /// Starts the thread with a connection of its own to the store at `path`; `None` if it
-    /// cannot be had (the writer then checkpoints as it did).
-    pub(super) fn start(path: &Path) -> Option<Checkpointer> {
-        Self::restarting_past(path, RESTART_FRAMES)
+    /// Starts the thread with a connection of its own to the store at `path`, woken by each
+    /// commit on `db`; `None` if it cannot be had (the writer then checkpoints as it did).
+    pub(super) fn start(path: &Path, db: &mut Db) -> Option<Checkpointer> {
+        Self::tuned(path, db, Tuning { restart_frames: RESTART_FRAMES, pause: Duration::ZERO })
     }
 
-    /// As `start`, with the WAL started again past `restart_frames`.
-    pub(super) fn restarting_past(path: &Path, restart_frames: i64) -> Option<Checkpointer> {
+    /// As `start`, tuned.
+    pub(super) fn tuned(path: &Path, db: &mut Db, tuning: Tuning) -> Option<Checkpointer> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -73,20 +89,30 @@ impl Checkpointer {
         let theirs = shared.clone();
         let thread = std::thread::Builder::new()
             .name("pimlab-checkpoint".into())
-            .spawn(move || fold_after_commits(&conn, &theirs))
+            .spawn(move || fold_after_commits(&conn, &theirs, tuning.pause))
             .ok()?;
-        Some(Checkpointer { shared, thread: Some(thread), restart_frames })
+        let checkpointer = Checkpointer {
+            shared: shared.clone(),
+            thread: Some(thread),
+            restart_frames: tuning.restart_frames,
+        };
+        // Dropping `checkpointer` stops the thread, should the hook not be set.
+        db.wal_hook(Some(move |_: &mut Wal, frames| {
+            committed(&shared, frames);
+            Ok(())
+        }))
+        .ok()?;
+        Some(checkpointer)
     }
 
-    /// After a commit: the WAL has new frames to fold.
-    pub(super) fn committed(&self) {
-        let (state, changed) = &*self.shared;
-        state.lock().unwrap_or_else(PoisonError::into_inner).commits += 1;
-        changed.notify_all();
+    /// Stops the thread and takes its hook off `db`.
+    pub(super) fn stop(self, db: &mut Db) -> rusqlite::Result<()> {
+        drop(self);
+        db.wal_hook(None::<fn(&mut Wal, std::ffi::c_int) -> rusqlite::Result<()>>)
     }
 
-    /// Before a transaction begins: if the WAL has grown past [`RESTART_FRAMES`], waits until
-    /// every commit is folded, so that the transaction starts the WAL again.
+    /// Before a transaction begins: if the last commit left more than [`RESTART_FRAMES`] in the
+    /// WAL, waits until every commit is folded, so that the transaction starts the WAL again.
     pub(super) fn before_begin(&self) {
         let (state, changed) = &*self.shared;
         let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -101,9 +127,19 @@ impl Checkpointer {
             s = changed.wait_timeout(s, Duration::from_millis(100)).unwrap_or_else(PoisonError::into_inner).0;
         }
         // Folded: the transaction about to begin starts the WAL again (unless a reader elsewhere
-        // holds an older snapshot, which lets the next checkpoint say so).
-        s.frames = 0;
+        // holds an older snapshot; then the next commit says the WAL is still long, and the next
+        // transaction waits again).
     }
+}
+
+/// The engine's WAL hook, after each commit: the WAL holds `frames`, some of them new to fold.
+fn committed(shared: &Shared, frames: std::ffi::c_int) {
+    let (state, changed) = &**shared;
+    let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
+    s.commits += 1;
+    s.frames = i64::from(frames);
+    drop(s);
+    changed.notify_all();
 }
 
 impl Drop for Checkpointer {
@@ -119,7 +155,7 @@ impl Drop for Checkpointer {
 }
 
 /// One checkpoint for each wake-up; commits made while one ran are folded by the next.
-fn fold_after_commits(conn: &Connection, shared: &Shared) {
+fn fold_after_commits(conn: &Connection, shared: &Shared, pause: Duration) {
     let (state, changed) = &**shared;
     let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
     loop {
@@ -131,12 +167,14 @@ fn fold_after_commits(conn: &Connection, shared: &Shared) {
         }
         let upto = s.commits;
         drop(s);
-        // (busy, frames in the WAL, frames folded); -1s when it could not run.
-        let frames =
-            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)).unwrap_or(-1);
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
+        }
+        // Its row (busy, frames in the WAL, frames folded) says nothing the engine needs: a
+        // checkpoint that could not fold everything leaves the WAL long, and the next commit says so.
+        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
         s = state.lock().unwrap_or_else(PoisonError::into_inner);
         s.folded = upto;
-        s.frames = frames;
         changed.notify_all();
     }
 }

@@ -394,9 +394,6 @@ impl Store {
             }
             self.caches.borrow_mut().transaction_ended(commit && ended.is_ok());
             ended?;
-            if commit && let Some(checkpointer) = &self.checkpointer {
-                checkpointer.committed();
-            }
         }
         Ok(())
     }

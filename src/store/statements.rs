@@ -18,6 +18,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
+use rusqlite::hooks::Wal;
 use rusqlite::{CachedStatement, Connection, PrepFlags, Statement};
 
 /// A statement's key: its SQL text's address and length.
@@ -52,6 +53,16 @@ impl Db {
             None => self.conn.prepare_with_flags(sql, PrepFlags::SQLITE_PREPARE_PERSISTENT)?,
         };
         Ok(Held::Kept { stmt: Some(stmt), key, db: self })
+    }
+
+    /// Sets (or, with `None`, removes) what SQLite calls after each commit with the number of
+    /// frames the WAL then holds (`checkpointer.rs`). It replaces `wal_autocheckpoint`, which is
+    /// such a hook too.
+    pub(super) fn wal_hook<F>(&mut self, hook: Option<F>) -> rusqlite::Result<()>
+    where
+        F: FnMut(&mut Wal, std::ffi::c_int) -> rusqlite::Result<()> + Send + 'static,
+    {
+        self.conn.wal_hook(hook)
     }
 }
 
