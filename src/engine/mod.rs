@@ -365,9 +365,10 @@ impl Engine {
     }
 
     /// Runs a scenario's operations in a rolling batch (`store/rolling.rs`): from now until
-    /// [`Engine::end_rolling`], writes share transactions, committed once per simulated instant
-    /// (a clock advance runs in its own) or every few thousand operations, each write still a
-    /// savepoint that succeeds or fails alone. Returns whether this call started it.
+    /// [`Engine::end_rolling`], writes share transactions, committed every few thousand
+    /// operations, each write still a savepoint that succeeds or fails alone, and each engine
+    /// batch inside (a clock advance) a savepoint that succeeds or fails whole. Returns whether
+    /// this call started it.
     pub fn begin_rolling(&mut self) -> Result<bool, ApiError> {
         Ok(self.store.begin_rolling()?)
     }
@@ -378,7 +379,8 @@ impl Engine {
     }
 
     /// After a panic was caught mid-operation (a bug): whatever batch was open is discarded, so
-    /// the next operation starts from the store as last committed.
+    /// the next operation starts from the store as it was before that batch (an engine batch
+    /// inside a scenario's rolling batch is discarded alone, as when it ran on its own).
     pub fn recover_from_panic(&mut self) {
         let _ = self.store.end_batch(false);
     }

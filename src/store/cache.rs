@@ -369,12 +369,8 @@ impl Caches {
 /// scenario re-read and re-parse every policy and word of each request).
 pub(crate) struct Guard<'a> {
     pub(crate) caches: &'a RefCell<Caches>,
-    /// `Caches::changes` when this `Tx` began.
-    changes_at_start: u64,
-    /// `Caches::meta_changes` when this `Tx` began.
-    meta_changes_at_start: u64,
-    /// For a savepoint: the counters the batch had taken and not written when it began.
-    meta_pending_at_start: Vec<(&'static str, Rc<str>)>,
+    /// Where the caches stood when this `Tx` began, for a savepoint rolled back.
+    mark: Mark,
     pub(crate) outermost: bool,
     pub(crate) undone_on_drop: bool,
     pub(crate) committed: bool,
@@ -384,21 +380,8 @@ pub(crate) struct Guard<'a> {
 
 impl<'a> Guard<'a> {
     pub(crate) fn new(caches: &'a RefCell<Caches>, outermost: bool, undone_on_drop: bool) -> Self {
-        let (changes_at_start, meta_changes_at_start, meta_pending_at_start) = {
-            let c = caches.borrow();
-            let pending = if undone_on_drop { c.pending_meta() } else { Vec::new() };
-            (c.changes, c.meta_changes, pending)
-        };
-        Guard {
-            caches,
-            changes_at_start,
-            meta_changes_at_start,
-            meta_pending_at_start,
-            outermost,
-            undone_on_drop,
-            committed: false,
-            validated: Cell::new(false),
-        }
+        let mark = Mark::taken(&caches.borrow(), undone_on_drop);
+        Guard { caches, mark, outermost, undone_on_drop, committed: false, validated: Cell::new(false) }
     }
 }
 
@@ -408,12 +391,37 @@ impl Drop for Guard<'_> {
         if self.outermost {
             caches.transaction_ended(self.committed);
         } else if self.undone_on_drop && !self.committed {
-            if caches.changes != self.changes_at_start {
-                caches.clear();
-                caches.meta_rolled_back_to(&self.meta_pending_at_start);
-            } else if caches.meta_changes != self.meta_changes_at_start {
-                caches.meta_rolled_back_to(&self.meta_pending_at_start);
-            }
+            self.mark.rolled_back(&mut caches);
+        }
+    }
+}
+
+/// Where the caches stood when a savepoint began (a `Tx` inside a batch, or an engine batch
+/// inside a rolling one), so that rolling it back drops what it may have changed, and only then.
+pub(crate) struct Mark {
+    /// `Caches::changes` then.
+    changes: u64,
+    /// `Caches::meta_changes` then.
+    meta_changes: u64,
+    /// The counters the batch had taken and not written then.
+    meta_pending: Vec<(&'static str, Rc<str>)>,
+}
+
+impl Mark {
+    /// Where `caches` stand now; `savepoint` false when nothing will roll back to it (the
+    /// pending counters are then not worth copying).
+    pub(crate) fn taken(caches: &Caches, savepoint: bool) -> Mark {
+        let meta_pending = if savepoint { caches.pending_meta() } else { Vec::new() };
+        Mark { changes: caches.changes, meta_changes: caches.meta_changes, meta_pending }
+    }
+
+    /// The savepoint begun at this mark was rolled back.
+    pub(crate) fn rolled_back(&self, caches: &mut Caches) {
+        if caches.changes != self.changes {
+            caches.clear();
+            caches.meta_rolled_back_to(&self.meta_pending);
+        } else if caches.meta_changes != self.meta_changes {
+            caches.meta_rolled_back_to(&self.meta_pending);
         }
     }
 }

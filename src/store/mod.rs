@@ -110,6 +110,9 @@ pub struct Store {
     /// A scenario's rolling batch, when one runs (see `rolling.rs`). A cell, as `batch` is: a
     /// copy of the store (`&self`) first commits what the rolling batch holds.
     rolling: std::cell::Cell<Option<rolling::Rolling>>,
+    /// An engine batch open inside the rolling batch's transaction, as a savepoint of it: where
+    /// the caches stood when it began (`rolling.rs`).
+    nested: RefCell<Option<cache::Mark>>,
 }
 
 /// Whether a batch transaction is open, and how the transactions inside it are kept apart.
@@ -309,6 +312,7 @@ impl Store {
             caches: RefCell::new(cache::Caches::default()),
             batch: Default::default(),
             rolling: Default::default(),
+            nested: RefCell::default(),
         };
         Ok(store)
     }
@@ -352,13 +356,16 @@ impl Store {
     /// bulk loads use it; the commit is what costs most on a disk.
     /// Returns whether this call opened it (a batch inside a batch is part of the outer one).
     ///
-    /// A rolling batch (a scenario's) is not an outer batch to join: what it holds is committed
-    /// first, and the new batch runs on its own; the rolling batch resumes after it.
+    /// Inside a rolling batch (a scenario's), the new batch is a savepoint of the rolling
+    /// batch's transaction: it succeeds or fails whole, as alone, and is committed with the
+    /// rest (`rolling.rs`).
     pub fn begin_batch(&mut self, kind: Batch) -> rusqlite::Result<bool> {
         if kind == Batch::None {
             return Ok(false);
         }
-        self.settle()?;
+        if self.rolling.get().is_some() {
+            return self.begin_nested(kind);
+        }
         if self.batch.get() != Batch::None {
             return Ok(false);
         }
@@ -379,6 +386,10 @@ impl Store {
 
     /// Ends a batch, keeping (`commit`) or discarding everything in it.
     pub fn end_batch(&self, commit: bool) -> rusqlite::Result<()> {
+        let nested = self.nested.borrow_mut().take();
+        if let Some(mark) = nested {
+            return self.end_nested(&mark, commit);
+        }
         if self.batch.get() != Batch::None {
             self.batch.set(Batch::None);
             // Whoever ended it, a rolling batch's transaction is over: the next one starts afresh.
