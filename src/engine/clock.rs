@@ -181,7 +181,7 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         }
     }
     for (s, days) in tx.expiry_warnings_due_by(ctx.now)? {
-        tx.clear_expiry_warning(&s.id, days)?;
+        tx.clear_expiry_warning(&s, days)?;
         if s.state == ScheduleState::Live {
             announce(tx, ctx, &s, Event::Expiring { days })?;
             report.note(|| {

@@ -67,6 +67,9 @@ pub(crate) enum Cached {
 /// time, so that one activation does not empty them for every principal.
 #[derive(Clone, Copy)]
 pub(crate) enum Keyed<'a> {
+    /// A target's live eligibilities (principal and role as asked, NUL-separated): a column of
+    /// one of them that names no other target is written (an expiry notice marked sent).
+    Eligibilities(Option<&'a str>),
     /// A target's live assignments (principal and role as asked, NUL-separated): a write of its
     /// schedules that `schedules.rs` does not carry into the entry.
     Assignments(Option<&'a str>),
@@ -264,6 +267,7 @@ impl Caches {
             }
         }
         match which {
+            Keyed::Eligibilities(target) => drop_key(&mut self.eligibilities, target),
             Keyed::Assignments(target) => drop_key(&mut self.assignments, target),
             Keyed::DirectoryRoles(principal) => drop_key(&mut self.directory_roles, principal),
             Keyed::RoleHolders(role) => drop_key(&mut self.role_holders, role),

@@ -242,6 +242,11 @@ enum Step {
     Member(usize),
     /// A schedule written again under its id: the statement fails, and the transaction commits.
     Again(usize),
+    /// A schedule's expiry notice (of one day) is marked sent, as the clock does.
+    Notice(usize),
+    /// From now on every answer is also asked with the principals' ids in upper case: an entry
+    /// under such a key must not keep a row that a write names by its own ids.
+    AskInUpperCase,
 }
 
 const PRINCIPALS: [&str; 2] = [PRINCIPAL, "00000000-0000-0000-0000-0000000000a2"];
@@ -277,6 +282,8 @@ fn made(n: usize, principal: usize, role: usize, eligibility: bool) -> Schedule 
         };
         s.end_at = Some(end);
         s.ended_at = Some(end);
+        // Due at once, as an eight-hour activation's notice is: the clock marks it sent.
+        s.warn_1_at = Some(start);
     }
     // Every fourth is granted, to start later (`Step::Start` provisions it).
     if n % 4 == 3 {
@@ -285,19 +292,20 @@ fn made(n: usize, principal: usize, role: usize, eligibility: bool) -> Schedule 
     s
 }
 
-/// Every answer the caches keep, as `tx` gives it.
-fn every_answer(tx: &Tx<'_>) -> Vec<String> {
+/// Every answer the caches keep, as `tx` gives it; the live schedules asked for again with
+/// the principals' ids in upper case when `upper`.
+fn every_answer(tx: &Tx<'_>, upper: bool) -> Vec<String> {
     let mut out = Vec::new();
     for p in PRINCIPALS {
         out.push(format!("{:?}", tx.live_directory_roles_of(p).unwrap()));
+        let asked = if upper { vec![p.to_string(), p.to_ascii_uppercase()] } else { vec![p.to_string()] };
         for r in ROLES {
-            let live = tx.schedules_of(RequestKind::Eligibility, p, r, ScheduleState::Live).unwrap();
-            out.push(format!("{:?}", live.iter().map(|s| &s.id).collect::<Vec<_>>()));
-            // The live assignments whole: a row written through must read as a read gives it.
-            out.push(format!(
-                "{:?}",
-                tx.schedules_of(RequestKind::Assignment, p, r, ScheduleState::Live).unwrap()
-            ));
+            for p in &asked {
+                // The live schedules whole: a row written through must read as a read gives it.
+                for kind in [RequestKind::Eligibility, RequestKind::Assignment] {
+                    out.push(format!("{:?}", tx.schedules_of(kind, p, r, ScheduleState::Live).unwrap()));
+                }
+            }
         }
         out.push(format!("holds the group: {}", tx.is_group_holder(GROUP, p, "member").unwrap()));
     }
@@ -319,6 +327,8 @@ fn step() -> impl proptest::strategy::Strategy<Value = Step> {
             .prop_map(|(principal, role, eligibility)| Step::RolledBack { principal, role, eligibility }),
         1 => (0..2usize).prop_map(Step::Member),
         1 => (0..16usize).prop_map(Step::Again),
+        2 => (0..16usize).prop_map(Step::Notice),
+        1 => Just(Step::AskInUpperCase),
     ]
 }
 
@@ -345,9 +355,10 @@ proptest::proptest! {
             tx.commit().unwrap();
         }
         let mut added: Vec<Schedule> = Vec::new();
+        let mut upper = false;
         for (n, step) in steps.iter().enumerate() {
             // Read everything first, so that the step has entries to drop.
-            every_answer(&ours.read().unwrap());
+            every_answer(&ours.read().unwrap(), upper);
             match *step {
                 Step::Add { principal, role, eligibility } => {
                     let s = made(n, principal, role, eligibility);
@@ -372,12 +383,19 @@ proptest::proptest! {
                     let mut s = added[i % added.len()].clone();
                     s.state = ScheduleState::Live;
                     let tx = ours.write().unwrap();
-                    every_answer(&tx);
+                    every_answer(&tx, upper);
                     // (Unless a rewind took the row away: then it is written afresh.)
                     let _ = tx.insert_schedule(&s);
                     tx.commit().unwrap();
                 }
-                Step::End(_) | Step::Start(_) | Step::Again(_) => {}
+                Step::Notice(i) if !added.is_empty() => {
+                    let s = added[i % added.len()].clone();
+                    let tx = ours.write().unwrap();
+                    tx.clear_expiry_warning(&s, 1).unwrap();
+                    tx.commit().unwrap();
+                }
+                Step::AskInUpperCase => upper = true,
+                Step::End(_) | Step::Start(_) | Step::Again(_) | Step::Notice(_) => {}
                 Step::Member(principal) => {
                     let tx = ours.write().unwrap();
                     tx.add_membership(GROUP, PRINCIPALS[principal], "member").unwrap();
@@ -393,13 +411,13 @@ proptest::proptest! {
                     {
                         let tx = ours.write().unwrap();
                         tx.insert_schedule(&made(n, principal, role, eligibility)).unwrap();
-                        every_answer(&tx);
+                        every_answer(&tx, upper);
                     }
                     ours.end_batch(true).unwrap();
                 }
             }
-            let remembered = every_answer(&ours.read().unwrap());
-            let fresh = every_answer(&Store::open(&path).unwrap().read().unwrap());
+            let remembered = every_answer(&ours.read().unwrap(), upper);
+            let fresh = every_answer(&Store::open(&path).unwrap().read().unwrap(), upper);
             proptest::prop_assert_eq!(remembered, fresh, "after step {} ({:?})", n, step);
         }
     }
@@ -446,4 +464,38 @@ fn a_schedule_whose_insert_fails_is_not_remembered_as_live() {
     assert_eq!(live(&tx), ["00000000-0000-0000-0000-0000000000f1-instance"]);
     tx.commit().unwrap();
     assert_eq!(live(&store.read().unwrap()), ["00000000-0000-0000-0000-0000000000f1-instance"]);
+}
+
+#[test]
+fn an_expiry_notice_marked_sent_forgets_its_own_target_and_no_other() {
+    let mut store = Store::open_in_memory().unwrap();
+    let mut mine = schedule("00000000-0000-0000-0000-0000000000d1", RequestKind::Eligibility);
+    mine.warn_1_at = Some(from_millis(1_767_600_000_000));
+    let mut theirs = mine.clone();
+    theirs.id = "00000000-0000-0000-0000-0000000000d2".into();
+    theirs.instance_id = format!("{}-instance", theirs.id);
+    theirs.principal_id = "00000000-0000-0000-0000-0000000000a2".into();
+    let tx = store.write().unwrap();
+    tx.insert_schedule(&mine).unwrap();
+    tx.insert_schedule(&theirs).unwrap();
+    tx.commit().unwrap();
+    let live = |store: &mut Store, principal: &str| {
+        store
+            .read()
+            .unwrap()
+            .schedules_of(RequestKind::Eligibility, principal, ROLE, ScheduleState::Live)
+            .unwrap()
+    };
+    assert_eq!(live(&mut store, PRINCIPAL)[0].warn_1_at, mine.warn_1_at);
+    live(&mut store, &theirs.principal_id);
+    let tx = store.write().unwrap();
+    tx.clear_expiry_warning(&mine, 1).unwrap();
+    tx.commit().unwrap();
+    let remembered = |store: &Store, principal: &str| {
+        store.caches.borrow().eligibilities.contains_key(&joined_key(&[principal, ROLE]))
+    };
+    // Every eligibility was forgotten before: each activation read its own again.
+    assert!(remembered(&store, &theirs.principal_id), "another target's eligibilities were forgotten");
+    assert!(!remembered(&store, PRINCIPAL), "the marked schedule's target was remembered as it was");
+    assert_eq!(live(&mut store, PRINCIPAL)[0].warn_1_at, None);
 }
