@@ -26,7 +26,7 @@
 //! thread ignores them; the WAL then waits for the next checkpoint, or for the store's close.
 
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -53,6 +53,12 @@ struct State {
 }
 
 type Shared = Arc<(Mutex<State>, Condvar)>;
+
+/// The shared state, locked. A poisoned lock is taken all the same: each field is written in
+/// one store, so a panic while it was held cannot have left one half-written.
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// A thread that checkpoints the store's WAL after each commit.
 pub(super) struct Checkpointer {
@@ -115,11 +121,12 @@ impl Checkpointer {
     /// WAL, waits until every commit is folded, so that the transaction starts the WAL again.
     pub(super) fn before_begin(&self) {
         let (state, changed) = &*self.shared;
-        let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut s = lock(state);
         if s.frames <= self.restart_frames {
             return;
         }
-        while s.folded < s.commits && !s.stop {
+        // (`stop` is set only when the checkpointer is dropped, never while this runs.)
+        while s.folded < s.commits {
             // A thread that ended (it cannot, short of a panic) would never say it folded.
             if self.thread.as_ref().is_none_or(JoinHandle::is_finished) {
                 return;
@@ -135,7 +142,7 @@ impl Checkpointer {
 /// The engine's WAL hook, after each commit: the WAL holds `frames`, some of them new to fold.
 fn committed(shared: &Shared, frames: std::ffi::c_int) {
     let (state, changed) = &**shared;
-    let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut s = lock(state);
     s.commits += 1;
     s.frames = i64::from(frames);
     drop(s);
@@ -146,7 +153,7 @@ impl Drop for Checkpointer {
     /// Lets the thread finish the checkpoint it is in, and waits for it.
     fn drop(&mut self) {
         let (state, changed) = &*self.shared;
-        state.lock().unwrap_or_else(PoisonError::into_inner).stop = true;
+        lock(state).stop = true;
         changed.notify_all();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -157,7 +164,7 @@ impl Drop for Checkpointer {
 /// One checkpoint for each wake-up; commits made while one ran are folded by the next.
 fn fold_after_commits(conn: &Connection, shared: &Shared, pause: Duration) {
     let (state, changed) = &**shared;
-    let mut s = state.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut s = lock(state);
     loop {
         while s.folded == s.commits && !s.stop {
             s = changed.wait(s).unwrap_or_else(PoisonError::into_inner);
@@ -173,7 +180,7 @@ fn fold_after_commits(conn: &Connection, shared: &Shared, pause: Duration) {
         // Its row (busy, frames in the WAL, frames folded) says nothing the engine needs: a
         // checkpoint that could not fold everything leaves the WAL long, and the next commit says so.
         let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-        s = state.lock().unwrap_or_else(PoisonError::into_inner);
+        s = lock(state);
         s.folded = upto;
         changed.notify_all();
     }

@@ -374,8 +374,9 @@ impl Store {
         Ok(true)
     }
 
-    /// Begins a batch's write transaction; while a rolling batch runs, once its checkpointing
-    /// thread says the WAL should start again (`checkpointer.rs`).
+    /// Begins a batch's write transaction; while a rolling batch runs and its last commit left
+    /// the WAL long, once the checkpointing thread has folded it, so that it starts again
+    /// (`checkpointer.rs`).
     fn begin_immediate(&self) -> rusqlite::Result<()> {
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.before_begin();

@@ -34,10 +34,10 @@ use super::{Batch, Store, cache};
 pub const ROLLING_LIMIT: usize = 16_384;
 
 /// WAL pages (of 4 KiB) after which a commit folds the WAL into the store while a rolling batch
-/// runs, if no thread can do it (`checkpointer.rs`): 64 MiB, where SQLite's default is 1,000 pages. Each fold writes every page the WAL
-/// holds and waits for the disk twice; with the default, the 42,000-request scenario folded
-/// about fifty times, rewriting the same pages and waiting a second in all. The WAL is folded
-/// when the store is closed, as always.
+/// runs, if no thread can do it (`checkpointer.rs`): 64 MiB, where SQLite's default is 1,000
+/// pages. Each fold writes every page the WAL holds and waits for the disk twice; with the
+/// default, the 42,000-request scenario folded about fifty times, rewriting the same pages and
+/// waiting a second in all. The WAL is folded when the store is closed, as always.
 const ROLLING_CHECKPOINT_PAGES: i64 = 16_384;
 
 /// SQLite's own threshold, restored when the rolling batch ends.

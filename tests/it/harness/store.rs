@@ -151,7 +151,6 @@ pub fn spelled_guid(bytes: &[u8]) -> String {
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
-/// The numbers of a blob packed as unsigned LEB128 varints.
 /// An audit row's targets, each as the JSON its dictionary word holds. A 0 marks a target kept
 /// inline (schema version 13): its type's word and its GUID's 16 bytes follow, and it has no
 /// display name.
@@ -178,7 +177,7 @@ fn targets(packed: &[u8], word: &dyn Fn(i64) -> String) -> Vec<String> {
     out
 }
 
-/// The varint at the front of `bytes`, and what follows it.
+/// The unsigned LEB128 varint at the front of `bytes`, and what follows it.
 fn varint(bytes: &[u8]) -> (i64, &[u8]) {
     let (mut n, mut shift) = (0i64, 0);
     for (i, &b) in bytes.iter().enumerate() {
