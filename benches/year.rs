@@ -272,6 +272,10 @@ fn organisation(path: &Path, users: usize) -> Organisation {
 /// The organisation of a store a run kept (`PIMLAB_BENCH_YEAR_STORE`), copied to `path`, and the
 /// weekday its clock stands at (0 for Monday): a later stretch of its year runs from there.
 fn kept_organisation(path: &Path) -> (Organisation, usize) {
+    // The engine first: the store gives SQLite its allocator before SQLite's first connection
+    // (`store/allocator.rs`), and a bare connection opened before it would leave SQLite on
+    // glibc's, a tenth of a late day's instructions (its statement journals' chunks).
+    let mut engine = Engine::open(path).expect("open the kept store");
     let ids = |pattern: &str| -> Vec<String> {
         let conn = Connection::open(path).expect("the kept store");
         let mut stmt = conn
@@ -280,7 +284,6 @@ fn kept_organisation(path: &Path) -> (Organisation, usize) {
         stmt.query_map([pattern], |r| r.get(0)).expect("ids").collect::<Result<_, _>>().expect("ids")
     };
     let (users, approvers) = (ids("Year User %"), ids("Approver %"));
-    let mut engine = Engine::open(path).expect("open the kept store");
     engine.set_hook_runner(std::rc::Rc::new(LuaHooks::new(pimlab::api::views::REQUEST)));
     let admin = Session::new(engine.default_caller().expect("the administrator"));
     let weekday = engine.now().expect("the clock").weekday().num_days_from_monday() as usize;

@@ -397,6 +397,10 @@ impl Store {
             self.rolling_discarded();
             let ended = if commit {
                 self.write_pending_meta().and_then(|()| self.conn.execute_batch("COMMIT"))
+            } else if self.conn.is_autocommit() {
+                // SQLite already rolled the transaction back, on the error that ends the batch (a
+                // full disk): a ROLLBACK now would fail, and its error hide that one.
+                Ok(())
             } else {
                 self.conn.execute_batch("ROLLBACK")
             };

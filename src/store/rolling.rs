@@ -142,14 +142,18 @@ impl Store {
         self.batch.set(Batch::Savepoints);
         let release = || self.conn.cached("RELEASE pimlab_batch")?.execute([]).map(drop);
         let undo = || self.conn.cached("ROLLBACK TO pimlab_batch")?.execute([]).and_then(|_| release());
-        let ended = if commit { release().or_else(|e| undo().and(Err(e))) } else { undo() };
         if self.conn.is_autocommit() {
             // SQLite ended the whole transaction on an error (a full disk): the rolling batch's
-            // writes are gone too, and the next operation opens a transaction afresh.
+            // writes are gone too, and the next operation opens a transaction afresh. Not kept,
+            // the batch is as it should be (a ROLLBACK TO now would fail, and its error hide the
+            // one that ended the batch); kept, it cannot be.
             self.batch.set(Batch::None);
             self.rolling_discarded();
             self.caches.borrow_mut().transaction_ended(false);
-        } else if !commit || ended.is_err() {
+            return if commit { Err(rolled_back_by_sqlite()) } else { Ok(()) };
+        }
+        let ended = if commit { release().or_else(|e| undo().and(Err(e))) } else { undo() };
+        if !commit || ended.is_err() {
             mark.rolled_back(&mut self.caches.borrow_mut());
         }
         ended
@@ -162,6 +166,14 @@ impl Store {
             self.rolling.set(Some(Rolling { open: false, used: 0 }));
         }
     }
+}
+
+/// An engine batch asked to be kept after SQLite had rolled its transaction back.
+fn rolled_back_by_sqlite() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+        Some("the batch's transaction was rolled back by an earlier error, so nothing in it was kept".into()),
+    )
 }
 
 #[cfg(test)]
@@ -200,6 +212,71 @@ mod tests {
         let path = dir.path().join("rolling.db");
         let store = Store::open(&path).unwrap();
         (dir, path, store)
+    }
+
+    /// Writes objects from `n` on until SQLite refuses one, and returns its error.
+    fn fill(store: &mut Store, n: usize) -> rusqlite::Error {
+        for k in n..n + 10_000 {
+            let tx = store.write().unwrap();
+            let mut u = user(&id(k));
+            u.user_principal_name = Some(format!("user{k}@contoso.example"));
+            if let Err(e) = tx.insert_object(&u) {
+                return e;
+            }
+            tx.commit().unwrap();
+        }
+        panic!("10,000 objects fitted in the store");
+    }
+
+    /// A store whose file may grow by a few pages at most: its next big batch fills it, and
+    /// SQLite rolls back the whole transaction itself.
+    fn nearly_full(store: &Store) {
+        let pages: i64 = store.conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+        store.conn.pragma_update(None, "max_page_count", pages + 3).unwrap();
+    }
+
+    fn is_full(e: &rusqlite::Error) -> bool {
+        e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+    }
+
+    #[test]
+    fn a_batch_its_full_disk_rolled_back_ends_without_an_error_of_its_own() {
+        let (_dir, path, mut store) = file_store();
+        add(&mut store, 0);
+        nearly_full(&store);
+        assert!(store.begin_batch(Batch::Whole).unwrap());
+        let full = fill(&mut store, 1);
+        assert!(is_full(&full), "{full}");
+        // Not "cannot rollback - no transaction is active", which would stand in for the full disk.
+        store.end_batch(false).unwrap();
+        assert!(others_see(&path, 0) && !others_see(&path, 1));
+        assert!(we_see(&mut store, 0) && !we_see(&mut store, 1));
+    }
+
+    #[test]
+    fn an_engine_batch_a_full_disk_ended_inside_a_rolling_batch_ends_without_an_error_of_its_own() {
+        let (_dir, path, mut store) = file_store();
+        add(&mut store, 0);
+        nearly_full(&store);
+        store.begin_rolling().unwrap();
+        add(&mut store, 1);
+        assert!(store.begin_batch(Batch::Whole).unwrap());
+        let full = fill(&mut store, 2);
+        assert!(is_full(&full), "{full}");
+        // SQLite rolled back the rolling batch's transaction too: write 1 is gone with it.
+        store.end_batch(false).unwrap();
+        assert!(!we_see(&mut store, 1) && !we_see(&mut store, 2));
+        // Kept after such an error, the batch says it could not be.
+        assert!(store.begin_batch(Batch::Whole).unwrap());
+        let again = fill(&mut store, 2);
+        assert!(is_full(&again), "{again}");
+        let kept = store.end_batch(true).unwrap_err().to_string();
+        assert!(kept.contains("rolled back by an earlier error"), "{kept}");
+        // The rolling batch goes on, in a transaction of its own, once there is room.
+        store.conn.pragma_update(None, "max_page_count", 1_000_000).unwrap();
+        add(&mut store, 3);
+        store.end_rolling().unwrap();
+        assert!(others_see(&path, 0) && others_see(&path, 3) && !others_see(&path, 1));
     }
 
     #[test]
