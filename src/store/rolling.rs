@@ -10,6 +10,12 @@
 //!   backup cannot read a connection in the middle of its own write transaction);
 //! - when the scenario ends, however it ends.
 //!
+//! On some errors (a full disk) SQLite rolls back the whole transaction itself, not only the
+//! savepoint of the write that met it: the writes before it in the batch, which had succeeded,
+//! are gone too. The batch notices before its next transaction, and that transaction (or the
+//! batch's end) fails, once, with how many were lost, so a scenario never goes on believing
+//! they were kept.
+//!
 //! An engine-level batch begun meanwhile (a clock advance, an import, a dry run) is a savepoint
 //! of the rolling batch's transaction: it succeeds or fails whole, as it would alone, and its
 //! writes are committed with the rest. It used to commit the rolling batch and run in a
@@ -50,6 +56,9 @@ pub(super) struct Rolling {
     open: bool,
     /// Transactions run in the open one.
     used: usize,
+    /// Transactions SQLite rolled back with the open one, on an error one of them met (a full
+    /// disk), not yet reported: those before the failing one had succeeded.
+    lost: usize,
 }
 
 impl Store {
@@ -69,7 +78,7 @@ impl Store {
         if self.checkpointer.is_none() {
             self.conn.pragma_update(None, "wal_autocheckpoint", ROLLING_CHECKPOINT_PAGES)?;
         }
-        self.rolling.set(Some(Rolling { open: false, used: 0 }));
+        self.rolling.set(Some(Rolling { open: false, used: 0, lost: 0 }));
         Ok(true)
     }
 
@@ -91,10 +100,47 @@ impl Store {
             // between operations): not ended, then not kept.
             self.end_nested(&mark, false)?;
         }
+        self.notice_lost();
+        self.report_lost()?;
         match self.rolling.get() {
             Some(r) if r.open => {
-                self.rolling.set(Some(Rolling { open: false, used: 0 }));
+                self.rolling.set(Some(Rolling { open: false, used: 0, lost: 0 }));
                 self.end_batch(true)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// If SQLite rolled back the rolling batch's open transaction itself (on an error it cannot
+    /// undo a statement of alone: a full disk), counts its transactions as lost, and lets the
+    /// next one open afresh. The operation that met the error has reported it; the ones before
+    /// it in the transaction had succeeded, and are gone too.
+    fn notice_lost(&self) {
+        let Some(r) = self.rolling.get() else {
+            return;
+        };
+        if r.open && self.conn.is_autocommit() {
+            self.batch.set(Batch::None);
+            self.rolling.set(Some(Rolling { open: false, used: 0, lost: r.lost + r.used }));
+            self.caches.borrow_mut().transaction_ended(false);
+        }
+    }
+
+    /// Fails, once, if transactions were lost since the last report: the scenario must not go
+    /// on believing that what it did is in the store.
+    fn report_lost(&self) -> rusqlite::Result<()> {
+        match self.rolling.get() {
+            Some(r) if r.lost > 0 => {
+                self.rolling.set(Some(Rolling { lost: 0, ..r }));
+                Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                    Some(format!(
+                        "SQLite rolled back the scenario's batch on an error (a full disk?): the {} \
+                         operations and reads since its last commit are not in the store, though \
+                         those before the error succeeded",
+                        r.lost
+                    )),
+                ))
             }
             _ => Ok(()),
         }
@@ -103,6 +149,8 @@ impl Store {
     /// Before a transaction: opens the rolling batch's transaction if none is open, or, when the
     /// open one is full, commits it and opens the next.
     pub(super) fn roll_on(&self) -> rusqlite::Result<()> {
+        self.notice_lost();
+        self.report_lost()?;
         // Never in the middle of an engine batch: it is committed whole or not at all.
         let full = self.rolling.get().is_some_and(|r| r.open && r.used >= ROLLING_LIMIT);
         if full && self.nested.borrow().is_none() {
@@ -147,9 +195,7 @@ impl Store {
             // writes are gone too, and the next operation opens a transaction afresh. Not kept,
             // the batch is as it should be (a ROLLBACK TO now would fail, and its error hide the
             // one that ended the batch); kept, it cannot be.
-            self.batch.set(Batch::None);
-            self.rolling_discarded();
-            self.caches.borrow_mut().transaction_ended(false);
+            self.notice_lost();
             return if commit { Err(rolled_back_by_sqlite()) } else { Ok(()) };
         }
         let ended = if commit { release().or_else(|e| undo().and(Err(e))) } else { undo() };
@@ -162,8 +208,8 @@ impl Store {
     /// A rolling batch's transaction ended (committed, or discarded after a panic): the next
     /// read or write opens the next one.
     pub(super) fn rolling_discarded(&self) {
-        if self.rolling.get().is_some() {
-            self.rolling.set(Some(Rolling { open: false, used: 0 }));
+        if let Some(r) = self.rolling.get() {
+            self.rolling.set(Some(Rolling { open: false, used: 0, ..r }));
         }
     }
 }
@@ -263,8 +309,11 @@ mod tests {
         assert!(store.begin_batch(Batch::Whole).unwrap());
         let full = fill(&mut store, 2);
         assert!(is_full(&full), "{full}");
-        // SQLite rolled back the rolling batch's transaction too: write 1 is gone with it.
+        // SQLite rolled back the rolling batch's transaction too: write 1 is gone with it, and
+        // the next operation says so.
         store.end_batch(false).unwrap();
+        let lost = store.read().map(drop).unwrap_err().to_string();
+        assert!(lost.contains("not in the store"), "{lost}");
         assert!(!we_see(&mut store, 1) && !we_see(&mut store, 2));
         // Kept after such an error, the batch says it could not be.
         assert!(store.begin_batch(Batch::Whole).unwrap());
@@ -272,11 +321,49 @@ mod tests {
         assert!(is_full(&again), "{again}");
         let kept = store.end_batch(true).unwrap_err().to_string();
         assert!(kept.contains("rolled back by an earlier error"), "{kept}");
+        assert!(store.read().is_err(), "the second loss went unreported");
         // The rolling batch goes on, in a transaction of its own, once there is room.
         store.conn.pragma_update(None, "max_page_count", 1_000_000).unwrap();
         add(&mut store, 3);
         store.end_rolling().unwrap();
         assert!(others_see(&path, 0) && others_see(&path, 3) && !others_see(&path, 1));
+    }
+
+    #[test]
+    fn a_full_disk_in_a_rolling_batch_says_the_operations_before_it_are_lost_too() {
+        let (_dir, path, mut store) = file_store();
+        add(&mut store, 0);
+        nearly_full(&store);
+        store.begin_rolling().unwrap();
+        add(&mut store, 1);
+        let full = fill(&mut store, 2);
+        assert!(is_full(&full), "{full}");
+        store.conn.pragma_update(None, "max_page_count", 1_000_000).unwrap();
+        // Write 1 had succeeded; SQLite took it back with the write that filled the disk.
+        let lost = store.write().map(drop).unwrap_err().to_string();
+        assert!(lost.contains("not in the store"), "{lost}");
+        // Said once: the scenario goes on, in a transaction of its own.
+        assert!(!we_see(&mut store, 1));
+        add(&mut store, 3);
+        store.end_rolling().unwrap();
+        assert!(others_see(&path, 0) && others_see(&path, 3) && !others_see(&path, 1));
+    }
+
+    #[test]
+    fn a_full_disk_at_a_rolling_batch_s_last_operation_is_reported_when_it_ends() {
+        let (_dir, path, mut store) = file_store();
+        add(&mut store, 0);
+        nearly_full(&store);
+        store.begin_rolling().unwrap();
+        add(&mut store, 1);
+        assert!(is_full(&fill(&mut store, 2)));
+        let lost = store.end_rolling().unwrap_err().to_string();
+        assert!(lost.contains("not in the store"), "{lost}");
+        assert!(others_see(&path, 0) && !others_see(&path, 1));
+        // The store works on after the batch, once there is room.
+        store.conn.pragma_update(None, "max_page_count", 1_000_000).unwrap();
+        add(&mut store, 4);
+        assert!(others_see(&path, 4));
     }
 
     #[test]
@@ -360,6 +447,9 @@ mod tests {
         /// (`Engine::batch`), every one kept when it succeeds or fails whole (`atomically`), and
         /// the batch itself kept or thrown away.
         Engine { whole: bool, writes: Vec<bool>, keep: bool },
+        /// The disk fills under a write (`engine`: one of an engine batch's, of either kind):
+        /// SQLite rolls back the rolling batch's transaction, whatever succeeded in it before.
+        DiskFull { engine: Option<bool> },
     }
 
     fn steps() -> impl proptest::strategy::Strategy<Value = Vec<Step>> {
@@ -368,6 +458,7 @@ mod tests {
             any::<bool>().prop_map(|keep| Step::Write { keep }),
             (any::<bool>(), proptest::collection::vec(any::<bool>(), 0..4), any::<bool>())
                 .prop_map(|(whole, writes, keep)| Step::Engine { whole, writes, keep }),
+            proptest::option::of(any::<bool>()).prop_map(|engine| Step::DiskFull { engine }),
         ];
         proptest::collection::vec(step, 1..12)
     }
@@ -425,6 +516,25 @@ mod tests {
                             kept.extend(theirs);
                             ids += their_ids;
                         }
+                    }
+                    Step::DiskFull { engine } => {
+                        nearly_full(&store);
+                        if let Some(whole) = engine {
+                            let kind = if whole { Batch::Whole } else { Batch::Savepoints };
+                            proptest::prop_assert!(store.begin_batch(kind).unwrap());
+                        }
+                        let full = fill(&mut store, 1_000_000);
+                        proptest::prop_assert!(is_full(&full), "{}", full);
+                        if engine.is_some() {
+                            store.end_batch(false).unwrap();
+                        }
+                        store.conn.pragma_update(None, "max_page_count", 1_000_000).unwrap();
+                        // Nothing in this scenario is committed before it ends: all of it is gone,
+                        // and the next operation says so.
+                        let lost = store.read().map(drop).unwrap_err().to_string();
+                        proptest::prop_assert!(lost.contains("not in the store"), "{}", lost);
+                        kept.clear();
+                        ids = 0;
                     }
                 }
                 for m in 0..n {
