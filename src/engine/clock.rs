@@ -197,9 +197,10 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
         ctx.now - days(fidelity::REQUEST_RETENTION_DAYS),
         ctx.now - days(fidelity::CANCELED_REQUEST_RETENTION_DAYS),
     )?;
-    report.purged_requests += purged.len();
-    if !purged.is_empty() {
+    report.purged_requests += purged.requests.len();
+    if !purged.requests.is_empty() {
         let targets = purged
+            .requests
             .iter()
             .map(|id| crate::store::AuditTarget {
                 id: id.clone(),
@@ -207,9 +208,9 @@ fn process_instant(tx: &Tx<'_>, ctx: &Ctx, report: &mut AdvanceReport) -> Result
                 display_name: None,
             })
             .collect();
-        let activity = Activity::RequestsPurged(purged.len());
+        let activity = Activity::RequestsPurged(purged.requests.len());
         audit.push(Entry::new(tx, ctx, fidelity::SYSTEM_ACTOR, activity, About::Targets(targets))?);
-        tx.purge_steps(&purged)?;
+        tx.purge_steps(&purged.approvals)?;
     }
     let forgotten = tx.purge_schedules(ctx.now - days(fidelity::ENDED_SCHEDULE_RETENTION_DAYS))?;
     if forgotten > 0 {

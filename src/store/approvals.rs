@@ -133,8 +133,10 @@ impl Tx<'_> {
         stmt.query_map([to_millis(t)], step_from_row)?.collect()
     }
 
-    /// Forgets the steps of the requests `purged`, each found through its approval's key: asking
-    /// for the steps of no request left read every step at every purge.
+    /// Forgets the steps of the approvals `purged` (those of purged requests), each found through
+    /// its approval's key: asking for the steps of no request left read every step at every
+    /// purge. Only the requests that asked for approval are looked for: looking for each purged
+    /// request's steps was 10,000 lookups a working day in the year bench, for about 100 found.
     pub fn purge_steps(&self, purged: &[String]) -> rusqlite::Result<usize> {
         let mut stmt = self.tx.cached("DELETE FROM approval_steps WHERE approval_id = ?1")?;
         let mut forgotten = 0;

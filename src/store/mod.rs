@@ -51,7 +51,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 pub use crate::model::audit::{AuditRecord, AuditTarget};
 pub use alerts::AlertRow;
-pub use records::RequestQuery;
+pub use records::{Purged, RequestQuery};
 pub use rewind::Rewound;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 

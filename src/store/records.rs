@@ -362,20 +362,22 @@ impl Tx<'_> {
         &self,
         created_before: Timestamp,
         canceled_before: Timestamp,
-    ) -> rusqlite::Result<Vec<String>> {
-        let mut ids: Vec<String> = Vec::new();
+    ) -> rusqlite::Result<Purged> {
+        let mut purged = Purged::default();
         for sql in [
-            "DELETE FROM requests WHERE created_at <= ?1 RETURNING id",
-            "DELETE FROM requests WHERE canceled_at <= ?1 RETURNING id",
+            "DELETE FROM requests WHERE created_at <= ?1 RETURNING id, approval_id",
+            "DELETE FROM requests WHERE canceled_at <= ?1 RETURNING id, approval_id",
         ] {
             let mut stmt = self.tx.cached(sql)?;
             let at = if sql.contains("created_at") { created_before } else { canceled_before };
-            for found in stmt.query_map([to_millis(at)], |r| id(r, 0))? {
-                ids.push(found?);
+            let mut rows = stmt.query([to_millis(at)])?;
+            while let Some(row) = rows.next()? {
+                purged.requests.push(id(row, 0)?);
+                purged.approvals.extend(opt_id(row, 1)?);
             }
         }
-        ids.sort();
-        Ok(ids)
+        purged.requests.sort();
+        Ok(purged)
     }
 
     /// The earliest time a request becomes due for purging, given the two retention periods.
@@ -394,6 +396,15 @@ impl Tx<'_> {
         let due = [created.map(|t| t + retention_ms), canceled.map(|t| t + canceled_retention_ms)];
         Ok(due.into_iter().flatten().min().map(from_millis))
     }
+}
+
+/// The requests a purge deleted, and the approvals among them, whose steps go with them.
+#[derive(Debug, Default)]
+pub struct Purged {
+    /// Their ids, in order.
+    pub requests: Vec<String>,
+    /// The ids of their approvals (the requests that asked for one: a few in a hundred).
+    pub approvals: Vec<String>,
 }
 
 /// In an audit row's packed targets, the number that no word has (a dictionary counts from 1):
