@@ -196,6 +196,8 @@ impl Store {
             // the batch is as it should be (a ROLLBACK TO now would fail, and its error hide the
             // one that ended the batch); kept, it cannot be.
             self.notice_lost();
+            // Noticed already or now, the batch's transaction is over: the next one begins afresh.
+            self.batch.set(Batch::None);
             return if commit { Err(rolled_back_by_sqlite()) } else { Ok(()) };
         }
         let ended = if commit { release().or_else(|e| undo().and(Err(e))) } else { undo() };
@@ -447,9 +449,10 @@ mod tests {
         /// (`Engine::batch`), every one kept when it succeeds or fails whole (`atomically`), and
         /// the batch itself kept or thrown away.
         Engine { whole: bool, writes: Vec<bool>, keep: bool },
-        /// The disk fills under a write (`engine`: one of an engine batch's, of either kind):
-        /// SQLite rolls back the rolling batch's transaction, whatever succeeded in it before.
-        DiskFull { engine: Option<bool> },
+        /// The disk fills under a write (`engine`: one of an engine batch's, of either kind,
+        /// which then tries one more write before it ends, or not): SQLite rolls back the
+        /// rolling batch's transaction, whatever succeeded in it before.
+        DiskFull { engine: Option<(bool, bool)> },
     }
 
     fn steps() -> impl proptest::strategy::Strategy<Value = Vec<Step>> {
@@ -458,7 +461,7 @@ mod tests {
             any::<bool>().prop_map(|keep| Step::Write { keep }),
             (any::<bool>(), proptest::collection::vec(any::<bool>(), 0..4), any::<bool>())
                 .prop_map(|(whole, writes, keep)| Step::Engine { whole, writes, keep }),
-            proptest::option::of(any::<bool>()).prop_map(|engine| Step::DiskFull { engine }),
+            proptest::option::of((any::<bool>(), any::<bool>())).prop_map(|engine| Step::DiskFull { engine }),
         ];
         proptest::collection::vec(step, 1..12)
     }
@@ -519,20 +522,27 @@ mod tests {
                     }
                     Step::DiskFull { engine } => {
                         nearly_full(&store);
-                        if let Some(whole) = engine {
+                        if let Some((whole, _)) = engine {
                             let kind = if whole { Batch::Whole } else { Batch::Savepoints };
                             proptest::prop_assert!(store.begin_batch(kind).unwrap());
                         }
                         let full = fill(&mut store, 1_000_000);
                         proptest::prop_assert!(is_full(&full), "{}", full);
+                        store.conn.pragma_update(None, "max_page_count", 1_000_000).unwrap();
+                        // Nothing in this scenario is committed before it ends: all of it is gone,
+                        // and the next operation says so, inside the engine batch or after it.
+                        let said_inside = matches!(engine, Some((_, true)));
+                        if said_inside {
+                            let lost = store.write().map(drop).unwrap_err().to_string();
+                            proptest::prop_assert!(lost.contains("not in the store"), "{}", lost);
+                        }
                         if engine.is_some() {
                             store.end_batch(false).unwrap();
                         }
-                        store.conn.pragma_update(None, "max_page_count", 1_000_000).unwrap();
-                        // Nothing in this scenario is committed before it ends: all of it is gone,
-                        // and the next operation says so.
-                        let lost = store.read().map(drop).unwrap_err().to_string();
-                        proptest::prop_assert!(lost.contains("not in the store"), "{}", lost);
+                        if !said_inside {
+                            let lost = store.read().map(drop).unwrap_err().to_string();
+                            proptest::prop_assert!(lost.contains("not in the store"), "{}", lost);
+                        }
                         kept.clear();
                         ids = 0;
                     }
