@@ -132,15 +132,12 @@ impl Store {
         match self.rolling.get() {
             Some(r) if r.lost > 0 => {
                 self.rolling.set(Some(Rolling { lost: 0, ..r }));
-                Err(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
-                    Some(format!(
-                        "SQLite rolled back the scenario's batch on an error (a full disk?): the {} \
-                         operations and reads since its last commit are not in the store, though \
-                         those before the error succeeded",
-                        r.lost
-                    )),
-                ))
+                Err(aborted(format!(
+                    "SQLite rolled back the scenario's batch on an error (a full disk?): the {} \
+                     operations and reads since its last commit are not in the store, though those \
+                     before the error succeeded",
+                    r.lost
+                )))
             }
             _ => Ok(()),
         }
@@ -198,7 +195,14 @@ impl Store {
             self.notice_lost();
             // Noticed already or now, the batch's transaction is over: the next one begins afresh.
             self.batch.set(Batch::None);
-            return if commit { Err(rolled_back_by_sqlite()) } else { Ok(()) };
+            return if commit {
+                Err(aborted(
+                    "the batch's transaction was rolled back by an earlier error, so nothing in it was kept"
+                        .into(),
+                ))
+            } else {
+                Ok(())
+            };
         }
         let ended = if commit { release().or_else(|e| undo().and(Err(e))) } else { undo() };
         if !commit || ended.is_err() {
@@ -216,12 +220,9 @@ impl Store {
     }
 }
 
-/// An engine batch asked to be kept after SQLite had rolled its transaction back.
-fn rolled_back_by_sqlite() -> rusqlite::Error {
-    rusqlite::Error::SqliteFailure(
-        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
-        Some("the batch's transaction was rolled back by an earlier error, so nothing in it was kept".into()),
-    )
+/// An error of the rolling batch's own, about work SQLite rolled back (`SQLITE_ABORT`).
+fn aborted(message: String) -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT), Some(message))
 }
 
 #[cfg(test)]
@@ -283,8 +284,28 @@ mod tests {
         store.conn.pragma_update(None, "max_page_count", pages + 3).unwrap();
     }
 
+    /// Room on the disk again.
+    fn room(store: &Store) {
+        store.conn.pragma_update(None, "max_page_count", 1_000_000).unwrap();
+    }
+
     fn is_full(e: &rusqlite::Error) -> bool {
         e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+    }
+
+    /// Whether `e` is the rolling batch's report that SQLite took back what it held.
+    fn says_lost(e: &rusqlite::Error) -> bool {
+        e.to_string().contains("not in the store")
+    }
+
+    /// A nearly full store (object 0 committed) in a rolling batch that has written object 1.
+    fn rolling_on_a_nearly_full_disk() -> (tempfile::TempDir, std::path::PathBuf, Store) {
+        let (dir, path, mut store) = file_store();
+        add(&mut store, 0);
+        nearly_full(&store);
+        store.begin_rolling().unwrap();
+        add(&mut store, 1);
+        (dir, path, store)
     }
 
     #[test]
@@ -303,19 +324,15 @@ mod tests {
 
     #[test]
     fn an_engine_batch_a_full_disk_ended_inside_a_rolling_batch_ends_without_an_error_of_its_own() {
-        let (_dir, path, mut store) = file_store();
-        add(&mut store, 0);
-        nearly_full(&store);
-        store.begin_rolling().unwrap();
-        add(&mut store, 1);
+        let (_dir, path, mut store) = rolling_on_a_nearly_full_disk();
         assert!(store.begin_batch(Batch::Whole).unwrap());
         let full = fill(&mut store, 2);
         assert!(is_full(&full), "{full}");
         // SQLite rolled back the rolling batch's transaction too: write 1 is gone with it, and
         // the next operation says so.
         store.end_batch(false).unwrap();
-        let lost = store.read().map(drop).unwrap_err().to_string();
-        assert!(lost.contains("not in the store"), "{lost}");
+        let lost = store.read().map(drop).unwrap_err();
+        assert!(says_lost(&lost), "{lost}");
         assert!(!we_see(&mut store, 1) && !we_see(&mut store, 2));
         // Kept after such an error, the batch says it could not be.
         assert!(store.begin_batch(Batch::Whole).unwrap());
@@ -325,7 +342,7 @@ mod tests {
         assert!(kept.contains("rolled back by an earlier error"), "{kept}");
         assert!(store.read().is_err(), "the second loss went unreported");
         // The rolling batch goes on, in a transaction of its own, once there is room.
-        store.conn.pragma_update(None, "max_page_count", 1_000_000).unwrap();
+        room(&store);
         add(&mut store, 3);
         store.end_rolling().unwrap();
         assert!(others_see(&path, 0) && others_see(&path, 3) && !others_see(&path, 1));
@@ -333,17 +350,13 @@ mod tests {
 
     #[test]
     fn a_full_disk_in_a_rolling_batch_says_the_operations_before_it_are_lost_too() {
-        let (_dir, path, mut store) = file_store();
-        add(&mut store, 0);
-        nearly_full(&store);
-        store.begin_rolling().unwrap();
-        add(&mut store, 1);
+        let (_dir, path, mut store) = rolling_on_a_nearly_full_disk();
         let full = fill(&mut store, 2);
         assert!(is_full(&full), "{full}");
-        store.conn.pragma_update(None, "max_page_count", 1_000_000).unwrap();
+        room(&store);
         // Write 1 had succeeded; SQLite took it back with the write that filled the disk.
-        let lost = store.write().map(drop).unwrap_err().to_string();
-        assert!(lost.contains("not in the store"), "{lost}");
+        let lost = store.write().map(drop).unwrap_err();
+        assert!(says_lost(&lost), "{lost}");
         // Said once: the scenario goes on, in a transaction of its own.
         assert!(!we_see(&mut store, 1));
         add(&mut store, 3);
@@ -353,17 +366,13 @@ mod tests {
 
     #[test]
     fn a_full_disk_at_a_rolling_batch_s_last_operation_is_reported_when_it_ends() {
-        let (_dir, path, mut store) = file_store();
-        add(&mut store, 0);
-        nearly_full(&store);
-        store.begin_rolling().unwrap();
-        add(&mut store, 1);
+        let (_dir, path, mut store) = rolling_on_a_nearly_full_disk();
         assert!(is_full(&fill(&mut store, 2)));
-        let lost = store.end_rolling().unwrap_err().to_string();
-        assert!(lost.contains("not in the store"), "{lost}");
+        let lost = store.end_rolling().unwrap_err();
+        assert!(says_lost(&lost), "{lost}");
         assert!(others_see(&path, 0) && !others_see(&path, 1));
         // The store works on after the batch, once there is room.
-        store.conn.pragma_update(None, "max_page_count", 1_000_000).unwrap();
+        room(&store);
         add(&mut store, 4);
         assert!(others_see(&path, 4));
     }
@@ -528,20 +537,20 @@ mod tests {
                         }
                         let full = fill(&mut store, 1_000_000);
                         proptest::prop_assert!(is_full(&full), "{}", full);
-                        store.conn.pragma_update(None, "max_page_count", 1_000_000).unwrap();
+                        room(&store);
                         // Nothing in this scenario is committed before it ends: all of it is gone,
                         // and the next operation says so, inside the engine batch or after it.
                         let said_inside = matches!(engine, Some((_, true)));
                         if said_inside {
-                            let lost = store.write().map(drop).unwrap_err().to_string();
-                            proptest::prop_assert!(lost.contains("not in the store"), "{}", lost);
+                            let lost = store.write().map(drop).unwrap_err();
+                            proptest::prop_assert!(says_lost(&lost), "{}", lost);
                         }
                         if engine.is_some() {
                             store.end_batch(false).unwrap();
                         }
                         if !said_inside {
-                            let lost = store.read().map(drop).unwrap_err().to_string();
-                            proptest::prop_assert!(lost.contains("not in the store"), "{}", lost);
+                            let lost = store.read().map(drop).unwrap_err();
+                            proptest::prop_assert!(says_lost(&lost), "{}", lost);
                         }
                         kept.clear();
                         ids = 0;
