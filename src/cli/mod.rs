@@ -6,6 +6,7 @@ mod commands;
 mod editor;
 mod exchange;
 mod help_files;
+mod interrupt;
 mod line;
 #[cfg(test)]
 mod plans;

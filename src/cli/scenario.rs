@@ -4,10 +4,13 @@
 
 use crate::model::ErrorCode;
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use serde_json::Value;
 
 use super::args::{Cli, Command, RunArgs};
+use super::interrupt::Watch;
 use super::shell::Shell;
 use super::{CliError, report};
 use crate::engine::InitOptions;
@@ -22,11 +25,13 @@ pub struct Host<'a> {
     saved: Vec<(Option<String>, bool)>,
     /// Where `pimlab run` shows how far a script got, on a terminal.
     ticker: Option<Ticker>,
+    /// Raised by Ctrl-C: the script stops at its next step (`interrupt.rs`).
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl<'a> Host<'a> {
     pub fn new(shell: &'a mut Shell) -> Self {
-        Host { shell, saved: Vec::new(), ticker: None }
+        Host { shell, saved: Vec::new(), ticker: None, stop: None }
     }
 
     /// One more operation was run: the spinner, if there is one, says so now and then.
@@ -143,6 +148,10 @@ impl ScenarioHost for Host<'_> {
     fn seed(&mut self) -> u64 {
         self.shell.engine().seed().unwrap_or_default()
     }
+
+    fn stop_flag(&self) -> Option<Arc<AtomicBool>> {
+        self.stop.clone()
+    }
 }
 
 /// `pimlab run`: an in-memory tenant (or --db), the script, then `N passed, M failed`.
@@ -164,13 +173,13 @@ pub fn run(cli: &Cli, a: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         )));
     }
     let spinner = super::exchange::Spinner::on_terminal();
-    let passed = play(cli, &mut shell, &a.script, &source, out, err, spinner)?;
-    Ok(if passed { 0 } else { 1 })
+    play(cli, &mut shell, &a.script, &source, out, err, spinner)
 }
 
 /// Runs a script's source on a shell (as --as/--no-mfa say), streaming what it prints to `out`,
-/// then its error to `err` and `N passed, M failed` to `out`; returns whether it passed. Its
-/// operations run in a rolling batch (`store/rolling.rs`), committed however the script ends;
+/// then its error to `err` and `N passed, M failed` to `out`; returns the exit status: 0 if it
+/// passed, 1 if not, 130 if Ctrl-C stopped it (143 for SIGTERM). Its operations run in a rolling
+/// batch (`store/rolling.rs`), committed however the script ends, a first Ctrl-C included;
 /// `spinner`, when given, shows how far it got.
 pub(super) fn play(
     cli: &Cli,
@@ -180,14 +189,17 @@ pub(super) fn play(
     out: &mut dyn Write,
     err: &mut dyn Write,
     spinner: Option<super::exchange::Spinner>,
-) -> Result<bool, CliError> {
+) -> Result<i32, CliError> {
     if cli.as_principal.is_some() || cli.no_mfa {
         shell.set_caller(cli.as_principal.as_deref(), !cli.no_mfa)?;
     }
     let name = script.file_name().map_or("script".to_string(), |n| n.to_string_lossy().to_string());
     let rolling = shell.engine().begin_rolling()?;
+    // Watched until the batch is committed: a second Ctrl-C meanwhile ends the process at once.
+    let watch = Watch::start();
     let mut host = Host::new(shell);
     host.ticker = spinner.clone().map(|spinner| Ticker { spinner, operations: 0 });
+    host.stop = watch.flag();
     // Each line goes out as it is printed: kept until the script ended, printed lines grew the
     // process past the script's memory limit. The spinner steps aside while a line is written.
     let mut failed_write = None;
@@ -214,7 +226,11 @@ pub(super) fn play(
         writeln!(err, "error: {e}")?;
     }
     writeln!(out, "{} passed, {} failed", outcome.passed, outcome.failed)?;
-    Ok(outcome.ok())
+    Ok(match watch.status() {
+        Some(status) => status,
+        None if outcome.ok() => 0,
+        None => 1,
+    })
 }
 
 /// Runs one Lua line in the REPL; prints what it prints and its value.
@@ -235,9 +251,12 @@ pub fn eval_line(shell: &mut Shell, code: &str, out: &mut dyn Write, err: &mut d
         Ok(rolling) => rolling,
         Err(e) => return report(CliError::Api(e), out, err),
     };
+    // Ctrl-C while the line runs stops it, and the REPL goes on (`interrupt.rs`).
+    let watch = Watch::start();
     // The session is taken out while the line runs: the host borrows the shell.
     let session = shell.lua.take();
     let mut host = Host::new(shell);
+    host.stop = watch.flag();
     let session = match session.map_or_else(|| scenario::LuaSession::new(&mut host, Limits::REPL_LINE), Ok) {
         Ok(session) => session,
         Err(e) => return report(CliError::Usage(e), out, err),
@@ -258,6 +277,7 @@ pub fn eval_line(shell: &mut Shell, code: &str, out: &mut dyn Write, err: &mut d
             return report(CliError::Api(e), out, err);
         }
     }
+    drop(watch);
     match &outcome.value {
         Some(v) => {
             let _ = writeln!(out, "{v}");

@@ -25,14 +25,18 @@ pub fn run(cli: &Cli, a: &WhatifArgs, out: &mut dyn Write, err: &mut dyn Write) 
     let start = original.now()?;
     let mut shell = Shell::over(original.fork_in_memory()?, FORK_NAME);
     // With --json, stdout carries the diff alone: what the script prints goes to stderr.
-    let passed = if cli.json {
+    let status = if cli.json {
         let mut failure = Vec::new();
-        let passed = scenario::play(cli, &mut shell, &a.script, &source, err, &mut failure, None)?;
+        let status = scenario::play(cli, &mut shell, &a.script, &source, err, &mut failure, None)?;
         err.write_all(&failure)?;
-        passed
+        status
     } else {
         scenario::play(cli, &mut shell, &a.script, &source, out, err, None)?
     };
+    // Stopped by Ctrl-C: the fork is dropped, and no diff of half a scenario is shown.
+    if status > 1 {
+        return Ok(status);
+    }
     let end = shell.engine().now()?;
     let mut until = end;
     if let Some(d) = a.over {
@@ -49,5 +53,5 @@ pub fn run(cli: &Cli, a: &WhatifArgs, out: &mut dyn Write, err: &mut dyn Write) 
         writeln!(out)?;
         render::outcome(&mut original, &outcome, out)?;
     }
-    Ok(if passed { 0 } else { 1 })
+    Ok(status)
 }

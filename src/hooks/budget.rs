@@ -11,6 +11,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mlua::{DebugEvent, HookTriggers, Lua, VmState};
@@ -22,6 +24,8 @@ pub const STEP: u32 = 1000;
 pub const BUDGET_EXHAUSTED: &str = "instruction budget exhausted";
 /// The text of the deadline error.
 pub const DEADLINE_PASSED: &str = "time limit exceeded";
+/// The text of the error a script stopped by its host's flag ends with.
+pub const INTERRUPTED: &str = "interrupted (Ctrl-C or SIGTERM)";
 
 /// What a script has used of its limits, shared by every thread of its state (and charged by the
 /// host for work done on its behalf, such as `ctx` queries and guarded library calls).
@@ -38,6 +42,9 @@ pub(super) struct Budget {
     /// the budget) can name one.
     chunk: Rc<RefCell<String>>,
     line: Rc<Cell<usize>>,
+    /// Raised by the host to stop the script (`stop_when`); none for a policy hook, which runs
+    /// inside a request and ends with it.
+    stop: Rc<RefCell<Option<Arc<AtomicBool>>>>,
 }
 
 impl Budget {
@@ -50,7 +57,13 @@ impl Budget {
             spent: Rc::new(RefCell::new(None)),
             chunk: Rc::new(RefCell::new(String::new())),
             line: Rc::new(Cell::new(0)),
+            stop: Rc::new(RefCell::new(None)),
         }
+    }
+
+    /// The host has asked the script to stop.
+    fn stopped(&self) -> bool {
+        self.stop.borrow().as_ref().is_some_and(|flag| flag.load(Ordering::Relaxed))
     }
 
     /// The instructions used so far (what `os.clock` reports).
@@ -64,7 +77,9 @@ impl Budget {
         }
         let used = self.used.get().saturating_add(n);
         self.used.set(used);
-        let why = if used > self.limit {
+        let why = if self.stopped() {
+            INTERRUPTED.to_string()
+        } else if used > self.limit {
             format!("{BUDGET_EXHAUSTED} ({} instructions); is there an endless loop?", self.limit)
         } else if Instant::now() > self.ends.get() {
             format!("{DEADLINE_PASSED} ({} ms of wall time)", self.deadline.as_millis())
@@ -143,7 +158,8 @@ pub fn arm_with(lua: &Lua, lines: bool) -> mlua::Result<()> {
                 if !lines
                     && budget.spent.borrow().is_none()
                     && (budget.used.get().saturating_add(u64::from(STEP)) > budget.limit
-                        || Instant::now() > budget.ends.get())
+                        || Instant::now() > budget.ends.get()
+                        || budget.stopped())
                 {
                     // About to run out: name where the script is.
                     at_script_line();
@@ -169,6 +185,14 @@ pub fn restart_budget(lua: &Lua) {
         *budget.spent.borrow_mut() = None;
         budget.chunk.borrow_mut().clear();
         budget.line.set(0);
+    }
+}
+
+/// From now on the state's script stops, with [`INTERRUPTED`], at its next check (every
+/// [`STEP`] instructions, every [`charge`]) after `flag` is raised; `None` never stops it.
+pub fn stop_when(lua: &Lua, flag: Option<Arc<AtomicBool>>) {
+    if let Some(budget) = lua.app_data_ref::<Budget>() {
+        *budget.stop.borrow_mut() = flag;
     }
 }
 

@@ -18,8 +18,8 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 
 use super::budget::Budget;
 pub use super::budget::{
-    BUDGET_EXHAUSTED, DEADLINE_PASSED, STEP, arm, arm_with, charge, disarm, last_position, restart_budget,
-    spent,
+    BUDGET_EXHAUSTED, DEADLINE_PASSED, INTERRUPTED, STEP, arm, arm_with, charge, disarm, last_position,
+    restart_budget, spent, stop_when,
 };
 pub use super::memory::host_work;
 use crate::model::Timestamp;

@@ -4,6 +4,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use mlua::{Lua, LuaSerdeExt, MultiValue, Table, Value};
 
@@ -34,6 +36,11 @@ pub trait ScenarioHost {
     fn now(&mut self) -> Timestamp;
     /// The store's seed (for `math.random`).
     fn seed(&mut self) -> u64;
+    /// A flag that, once raised, stops the script at its next step with
+    /// [`sandbox::INTERRUPTED`] (Ctrl-C in `pimlab run`); none by default.
+    fn stop_flag(&self) -> Option<Arc<AtomicBool>> {
+        None
+    }
 }
 
 /// The wire APIs a script can call (`pim.graph`, `pim.arm`).
@@ -203,6 +210,7 @@ impl LuaSession {
     ) -> Outcome {
         self.clock.set(host.now());
         sandbox::restart_budget(&self.lua);
+        sandbox::stop_when(&self.lua, host.stop_flag());
         run_chunk(&self.lua, &self.clock, source, chunk, host, print)
     }
 }

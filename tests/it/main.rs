@@ -25,6 +25,7 @@ mod graph_router;
 mod groups_graph;
 mod groups_properties;
 mod hooks;
+mod interrupt;
 mod lean_store;
 mod lifecycle_properties;
 mod properties;
