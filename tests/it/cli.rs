@@ -1804,6 +1804,32 @@ fn audit_lists_the_trail_and_filters_it() {
     );
 }
 
+/// A retention purge's audit row names every request it removed (10,000 a working day in the
+/// year bench): named whole in the table, that one cell made every row of `pimlab audit` as
+/// wide, and a year's store printed gigabytes of spaces until the process ran out of memory.
+#[test]
+fn an_audit_table_names_a_few_of_a_purge_s_many_targets_and_counts_the_rest() {
+    let lab = Lab::demo();
+    lab.run(&["clock", "advance", "P46D"]).ok();
+    let table = lab.run(&["audit"]).ok();
+    let purge = table.lines_with("past retention");
+    let [row] = purge.as_slice() else { panic!("one request purge in the trail{table}") };
+    let json = lab.run(&["--json", "audit"]).ok().json();
+    let purged = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["activityDisplayName"].as_str().is_some_and(|a| a.contains("past retention")))
+        .map(|r| r["targetResources"].as_array().unwrap().len())
+        .unwrap();
+    assert!(purged > 4, "the demo's requests are purged 45 days on: {purged}");
+    let ids = row.split(", ").count();
+    assert_eq!(ids, 3, "three targets named: {row}");
+    assert!(row.contains(&format!("and {} more (--json lists them)", purged - 3)), "{row}");
+    let widest = table.stdout.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest < 400, "no row is padded to a purge's {purged} ids: {widest} columns{table}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The simulated clock
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::{Names, finish, table, time};
 use crate::engine::Engine;
+use crate::model::audit::AuditTarget;
 use crate::model::time::format_timestamp;
 use crate::ops::Outcome;
 
@@ -57,14 +58,12 @@ pub(super) fn render(
                 } else {
                     r.actor_id.clone()
                 };
-                let targets: Vec<String> =
-                    r.targets.iter().map(|t| t.display_name.clone().unwrap_or(t.id.clone())).collect();
                 t.add_row(vec![
                     format_timestamp(r.at),
                     actor,
                     r.activity.clone(),
                     r.result.clone(),
-                    targets.join(", "),
+                    audit_targets(&r.targets),
                     r.reason.clone().unwrap_or_default(),
                 ]);
             }
@@ -102,5 +101,59 @@ pub(super) fn render(
             writeln!(out, "{}", finish(&t))
         }
         _ => Ok(()),
+    }
+}
+
+/// The most targets an audit table's row names; a row with more (a retention purge names every
+/// request it removed, 10,000 a day in a large tenant) names the first of them and counts the
+/// rest, which `--json` lists. Named whole, one such row made every row of the table as wide:
+/// gigabytes of spaces.
+const AUDIT_TARGETS_SHOWN: usize = 4;
+
+/// An audit record's targets as its table cell: their names (or ids), at most
+/// [`AUDIT_TARGETS_SHOWN`] of them.
+fn audit_targets(targets: &[AuditTarget]) -> String {
+    let name = |t: &AuditTarget| t.display_name.clone().unwrap_or_else(|| t.id.clone());
+    if targets.len() <= AUDIT_TARGETS_SHOWN {
+        return targets.iter().map(name).collect::<Vec<_>>().join(", ");
+    }
+    let shown = AUDIT_TARGETS_SHOWN - 1;
+    let first: Vec<String> = targets[..shown].iter().map(name).collect();
+    format!("{} and {} more (--json lists them)", first.join(", "), targets.len() - shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn target(i: usize, named: bool) -> AuditTarget {
+        AuditTarget {
+            id: format!("{i:08x}-0000-0000-0000-000000000000"),
+            kind: "Request".into(),
+            display_name: named.then(|| format!("Target {i}")),
+        }
+    }
+
+    proptest! {
+        /// However many targets a record has, its cell names at most four and stays short; every
+        /// target is either named or counted.
+        #[test]
+        fn an_audit_cell_names_at_most_four_targets_and_counts_the_rest(
+            named in proptest::collection::vec(any::<bool>(), 0..200),
+        ) {
+            let targets: Vec<AuditTarget> = named.iter().enumerate().map(|(i, n)| target(i, *n)).collect();
+            let cell = audit_targets(&targets);
+            prop_assert!(cell.chars().count() <= 4 * 38 + 40, "{cell}");
+            let shown = targets.iter().filter(|t| cell.contains(t.display_name.as_deref().unwrap_or(&t.id))).count();
+            let counted = cell
+                .split(" and ")
+                .nth(1)
+                .and_then(|rest| rest.split(' ').next())
+                .map_or(0, |n| n.parse::<usize>().unwrap());
+            prop_assert_eq!(shown + counted, targets.len(), "{}", cell);
+            prop_assert!(shown <= AUDIT_TARGETS_SHOWN);
+        }
     }
 }
