@@ -96,7 +96,7 @@ pub(super) fn dispatch(
             }
             let outcome = outcome?;
             if cli.json {
-                writeln!(out, "{}", pretty(&outcome.to_json()))?;
+                write_json(out, &outcome)?;
             } else {
                 render::outcome(engine, &outcome, out)?;
             }
@@ -162,6 +162,44 @@ pub(super) fn pretty(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("\"{e}\""))
 }
 
+/// How much of a listing's JSON is gathered before it is written (one write, not one per line).
+const JSON_CHUNK: usize = 64 * 1024;
+
+/// `outcome` as `--json` prints it: `pretty(&outcome.to_json())` and a newline, byte for byte. A
+/// listing is written item by item: built whole, a year's audit trail (nine million records)
+/// took gigabytes as one JSON value and again as one string.
+pub(super) fn write_json(out: Out<'_>, outcome: &ops::Outcome) -> std::io::Result<()> {
+    match outcome.items() {
+        Some(items) => write_array(out, items),
+        None => writeln!(out, "{}", pretty(&outcome.to_json())),
+    }
+}
+
+/// `items` as `pretty` prints them in an array, and a newline, written a chunk at a time.
+fn write_array(out: Out<'_>, items: impl Iterator<Item = serde_json::Value>) -> std::io::Result<()> {
+    let mut chunk = String::with_capacity(JSON_CHUNK);
+    let mut empty = true;
+    for item in items {
+        chunk.push_str(if empty { "[\n" } else { ",\n" });
+        empty = false;
+        // An item inside the array is indented one level: two spaces before each of its lines
+        // (a string's own line breaks are escaped in JSON, so every line break is the layout's).
+        for (i, line) in pretty(&item).split('\n').enumerate() {
+            if i > 0 {
+                chunk.push('\n');
+            }
+            chunk.push_str("  ");
+            chunk.push_str(line);
+        }
+        if chunk.len() >= JSON_CHUNK {
+            out.write_all(chunk.as_bytes())?;
+            chunk.clear();
+        }
+    }
+    chunk.push_str(if empty { "[]\n" } else { "\n]\n" });
+    out.write_all(chunk.as_bytes())
+}
+
 fn arm_call(
     engine: &mut Engine,
     session: &Session,
@@ -192,4 +230,52 @@ fn graph_call(
     }
     writeln!(err, "{}", graph::status_line(&response))?;
     Ok(if response.is_success() { 0 } else { 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::*;
+
+    /// Any JSON: nested arrays and objects, and strings with line breaks, quotes, control
+    /// characters and non-ASCII text.
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[a-z \n\t\"\\\\\u{1b}é→]{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 40, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::vec(("[a-z\n]{0,6}", inner), 0..5)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// A listing written item by item is byte for byte the array `--json` printed whole.
+        #[test]
+        fn a_listing_written_item_by_item_is_the_array_printed_whole(
+            items in proptest::collection::vec(json(), 0..8),
+        ) {
+            let mut streamed = Vec::new();
+            write_array(&mut streamed, items.clone().into_iter()).unwrap();
+            let whole = format!("{}\n", pretty(&Value::Array(items)));
+            prop_assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+        }
+    }
+
+    #[test]
+    fn a_listing_longer_than_a_chunk_is_written_whole() {
+        let items: Vec<Value> =
+            (0..5_000).map(|i| serde_json::json!({"n": i, "text": "x".repeat(40)})).collect();
+        let mut streamed = Vec::new();
+        write_array(&mut streamed, items.clone().into_iter()).unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), format!("{}\n", pretty(&Value::Array(items))));
+    }
 }

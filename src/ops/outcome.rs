@@ -172,9 +172,14 @@ fn scope_tree_json(t: &ScopeTree) -> Value {
     v
 }
 
-fn array<T>(items: &[T], f: impl Fn(&T) -> Value) -> Value {
-    Value::Array(items.iter().map(f).collect())
+/// Each of `rows` as JSON, made when asked for.
+fn each<'a, T>(rows: &'a [T], f: impl Fn(&T) -> Value + 'a) -> Items<'a> {
+    Box::new(rows.iter().map(f))
 }
+
+/// A listing's items as JSON, one at a time: a long listing (a year's audit trail, millions of
+/// rows) is written out item by item rather than built whole first (`cli/commands.rs`).
+pub type Items<'a> = Box<dyn Iterator<Item = Value> + 'a>;
 
 impl Outcome {
     /// The exit status of a command that printed this outcome: 1 when what it reports is a
@@ -188,10 +193,39 @@ impl Outcome {
         }
     }
 
+    /// A listing's items, each as [`Outcome::to_json`] gives it in its array; `None` for an
+    /// outcome that is not a listing.
+    pub fn items(&self) -> Option<Items<'_>> {
+        Some(match self {
+            Outcome::Requests(rows) => each(rows, views::request),
+            Outcome::Schedules(rows) => each(rows, views::schedule),
+            Outcome::Instances(rows) => each(rows, views::instance),
+            Outcome::Approvals(rows) => each(rows, |p| shapes::pending_decision(&p.request, &p.approvers)),
+            Outcome::Notifications { rows, .. } => each(rows, views::notification),
+            Outcome::Roles(rows) => each(rows, views::role_definition),
+            Outcome::Objects { rows, .. } | Outcome::Members(rows) => each(rows, views::directory_object),
+            Outcome::Audit(rows) => each(rows, |(r, actor)| views::audit_record(r, actor.as_ref())),
+            Outcome::Scopes(rows) => each(rows, shapes::azure_scope),
+            Outcome::Hooks(rows) => each(rows, shapes::hook),
+            _ => return None,
+        })
+    }
+
     /// The outcome as JSON: Graph's shape where Graph has the entity, pimlab's own (see
     /// [`crate::api::shapes`]) where it has none.
     pub fn to_json(&self) -> Value {
         match self {
+            Outcome::Requests(_)
+            | Outcome::Schedules(_)
+            | Outcome::Instances(_)
+            | Outcome::Approvals(_)
+            | Outcome::Notifications { .. }
+            | Outcome::Roles(_)
+            | Outcome::Objects { .. }
+            | Outcome::Members(_)
+            | Outcome::Audit(_)
+            | Outcome::Scopes(_)
+            | Outcome::Hooks(_) => Value::Array(self.items().into_iter().flatten().collect()),
             Outcome::Who(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Access(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Check(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
@@ -218,12 +252,6 @@ impl Outcome {
             Outcome::Replay(r) => serde_json::to_value(r).unwrap_or_else(|e| Value::String(e.to_string())),
             Outcome::Request(q, RequestEvent::Explained) => shapes::explain(q),
             Outcome::Request(q, _) => views::request(q),
-            Outcome::Requests(rows) => array(rows, views::request),
-            Outcome::Schedules(rows) => array(rows, views::schedule),
-            Outcome::Instances(rows) => array(rows, views::instance),
-            Outcome::Approvals(rows) => array(rows, |p| shapes::pending_decision(&p.request, &p.approvers)),
-            Outcome::Notifications { rows, .. } => array(rows, views::notification),
-            Outcome::Roles(rows) => array(rows, views::role_definition),
             Outcome::Role { role, .. } | Outcome::RoleCreated(role) => views::role_definition(role),
             Outcome::AzureRoleDefined(role) => {
                 crate::api::arm::views::role_definition("/providers/Microsoft.Authorization", role)
@@ -234,17 +262,14 @@ impl Outcome {
             Outcome::PolicyChanged { changed, .. } => {
                 serde_json::to_value(changed).unwrap_or_else(|e| Value::String(e.to_string()))
             }
-            Outcome::Objects { rows, .. } | Outcome::Members(rows) => array(rows, views::directory_object),
             Outcome::ObjectCreated(o) | Outcome::Object { object: o, .. } => views::directory_object(o),
             Outcome::MemberAdded { container, member, relation, .. } => {
                 shapes::member_added(container, member, relation)
             }
             Outcome::Now(t) => shapes::now(*t),
             Outcome::ClockMoved { report, now } => shapes::clock_report(report, *now),
-            Outcome::Audit(rows) => array(rows, |(r, actor)| views::audit_record(r, actor.as_ref())),
             Outcome::Fidelity(profile) => shapes::fidelity(*profile),
             Outcome::ScopeAdded(node) => shapes::azure_scope(node),
-            Outcome::Scopes(rows) => array(rows, shapes::azure_scope),
             Outcome::Scope { node, ancestors, children } => {
                 shapes::azure_scope_with(node, ancestors, children)
             }
@@ -253,7 +278,6 @@ impl Outcome {
                 shapes::hook_added(hook, handlers)
             }
             Outcome::Hook(hook) => shapes::hook(hook),
-            Outcome::Hooks(rows) => array(rows, shapes::hook),
             Outcome::HookRemoved(hook) => shapes::hook_removed(hook),
             Outcome::HookTested { verdicts, outcome, .. } => shapes::hook_test(verdicts, outcome),
         }
