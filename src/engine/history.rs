@@ -49,10 +49,9 @@ impl Engine {
             }
         }
         self.read(|tx, _| {
-            let rows = tx.audit(Some(from))?;
+            let rows = tx.audit_where(Some(from), &mut |r| r.at < to && r.request_id.is_none())?;
             Ok(rows
                 .into_iter()
-                .filter(|r| r.at < to && r.request_id.is_none())
                 .filter_map(|r| {
                     let (_, kind, action) = names.iter().find(|(n, _, _)| *n == r.activity)?;
                     let role_id = r.targets.iter().find(|t| t.kind == "Role").map(|t| t.id.clone());

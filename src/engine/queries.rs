@@ -188,16 +188,10 @@ impl Engine {
                 Some(r) => Some(resolve_role(tx, r)?.id),
                 None => None,
             };
-            Ok(tx
-                .audit(q.since)?
-                .into_iter()
-                .filter(|a| {
-                    principal
-                        .as_ref()
-                        .is_none_or(|p| a.actor_id == *p || a.targets.iter().any(|t| t.id == *p))
-                        && role.as_ref().is_none_or(|r| a.targets.iter().any(|t| t.id == *r))
-                })
-                .collect())
+            Ok(tx.audit_where(q.since, &mut |a| {
+                principal.as_ref().is_none_or(|p| a.actor_id == *p || a.targets.iter().any(|t| t.id == *p))
+                    && role.as_ref().is_none_or(|r| a.targets.iter().any(|t| t.id == *r))
+            })?)
         })
     }
 }

@@ -134,7 +134,8 @@ pub enum Outcome {
         report: AdvanceReport,
         now: Timestamp,
     },
-    Audit(Vec<(AuditRecord, Option<DirectoryObject>)>),
+    /// Each record with its actor: one shared object per actor, however many records name it.
+    Audit(Vec<(AuditRecord, Option<std::sync::Arc<DirectoryObject>>)>),
     ScopeAdded(AzureScopeNode),
     Scopes(Vec<AzureScopeNode>),
     Scope {
@@ -204,7 +205,7 @@ impl Outcome {
             Outcome::Notifications { rows, .. } => each(rows, views::notification),
             Outcome::Roles(rows) => each(rows, views::role_definition),
             Outcome::Objects { rows, .. } | Outcome::Members(rows) => each(rows, views::directory_object),
-            Outcome::Audit(rows) => each(rows, |(r, actor)| views::audit_record(r, actor.as_ref())),
+            Outcome::Audit(rows) => each(rows, |(r, actor)| views::audit_record(r, actor.as_deref())),
             Outcome::Scopes(rows) => each(rows, shapes::azure_scope),
             Outcome::Hooks(rows) => each(rows, shapes::hook),
             _ => return None,
