@@ -241,6 +241,8 @@ fn run_chunk(
         h.raw_set(
             "op",
             scope.create_function(|lua, (name, args): (String, Value)| {
+                // Stopped (Ctrl-C) or out of time: no further operation runs.
+                sandbox::charge(lua, 0)?;
                 let mut host = host.borrow_mut();
                 let r = super::operations::operation(lua, &name, args).and_then(|(op, session)| {
                     let moves_clock = matches!(op, Operation::Clock { .. });
@@ -256,6 +258,7 @@ fn run_chunk(
         h.raw_set(
             "command",
             scope.create_function(|lua, words: Vec<String>| {
+                sandbox::charge(lua, 0)?;
                 let mut host = host.borrow_mut();
                 let r = host.command(&words);
                 tick(&mut **host);
@@ -268,6 +271,7 @@ fn run_chunk(
                 name,
                 scope.create_function(
                     move |lua, (method, path, body): (String, String, Option<String>)| {
+                        sandbox::charge(lua, 0)?;
                         let mut host = host.borrow_mut();
                         let (status, v) = host.call_api(api, &method, &path, body.as_deref());
                         tick(&mut **host);
