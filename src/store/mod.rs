@@ -2,7 +2,8 @@
 //!
 //! A store is one file. It is created with the schema of `schema.sql` on first use, refused when it
 //! is not a pimlab store or was written by a newer pimlab, and opened in WAL mode with a busy
-//! timeout so that a second process waits for the first instead of failing.
+//! handler (asking every millisecond, for a minute) so that a second process waits for the first
+//! instead of failing.
 
 /// A statement's text put together from constants (a table's column list), once, as the
 /// `&'static str` the kept statements are found by (`statements.rs`). Only constants may be
@@ -256,7 +257,7 @@ impl Store {
     fn prepare(conn: Connection, path: Option<PathBuf>, shown: &str) -> Result<Store, StoreError> {
         let mut conn = statement_log::logging(conn);
         let wrap = |source| StoreError::Sqlite { path: shown.to_string(), source };
-        conn.busy_timeout(Duration::from_secs(60)).map_err(wrap)?;
+        conn.busy_handler(Some(wait_a_millisecond)).map_err(wrap)?;
         // The first read of the header tells us whether this is SQLite at all.
         let tables: i64 = match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)) {
             Ok(n) => n,
@@ -444,6 +445,22 @@ impl Store {
         )?;
         tx.commit()
     }
+}
+
+/// How many times a transaction asks for another process's write lock before it gives up: one
+/// a millisecond, for about a minute.
+const BUSY_TRIES: i32 = 60_000;
+
+/// SQLite's busy handler: waits a millisecond and asks again, until [`BUSY_TRIES`]. SQLite's own
+/// busy timeout waits longer and longer between tries (up to 100 ms), and so missed every moment
+/// a running script's rolling batch leaves the lock free between two of its transactions
+/// (`rolling.rs`): another process's write waited for the whole script.
+fn wait_a_millisecond(tries: i32) -> bool {
+    if tries >= BUSY_TRIES {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(1));
+    true
 }
 
 /// Switches to WAL. Changing the journal mode needs a moment alone with the file, and SQLite does

@@ -200,6 +200,31 @@ fn ctrl_c_between_repl_lines_ends_the_session_as_before() {
     assert_eq!(code, None, "killed by the signal, as any process is by default");
 }
 
+/// A script's operations share commits, so its process holds the store's write lock between
+/// them. Another process's write used to wait for the whole script (SQLite's busy timeout tries
+/// at growing intervals and never met the microseconds between two of the script's
+/// transactions); it now gets the lock at the script's next commit.
+#[test]
+fn another_process_writes_while_a_long_script_runs() {
+    let lab = lab_with_script();
+    let mut run = Running::start(lab.command(&["run", "s.lua"]));
+    run.wait_for("ready");
+    let started = Instant::now();
+    let write = lab.cli("user add \"Wendy Waiting\"");
+    let waited = started.elapsed();
+    let script_still_running = run.child.try_wait().expect("wait").is_none();
+    run.signal("INT");
+    let (code, out, err) = run.finish();
+    let write = write.ok();
+    assert!(script_still_running, "the script ran on while the other process wrote{write}");
+    assert!(
+        waited < Duration::from_secs(30),
+        "the write waited {waited:?} for a script that never ends{write}"
+    );
+    assert_eq!(code, Some(130), "{out}{err}");
+    lab.cli("user show \"Wendy Waiting\"").ok();
+}
+
 /// The generator: a random script stopped after any of its operations leaves the store exactly
 /// as a run of those operations alone leaves it, all of them kept, none after the stop, and the
 /// error is the interruption. It found that the flag was checked only every thousand Lua
