@@ -209,18 +209,14 @@ fn another_process_writes_while_a_long_script_runs() {
     let lab = lab_with_script();
     let mut run = Running::start(lab.command(&["run", "s.lua"]));
     run.wait_for("ready");
-    let started = Instant::now();
+    // Without the fix the write waited out the busy handler's minute and was refused: the
+    // script never ends by itself. (No tighter bound: a loaded machine slows the script's commits.)
     let write = lab.cli("user add \"Wendy Waiting\"");
-    let waited = started.elapsed();
     let script_still_running = run.child.try_wait().expect("wait").is_none();
     run.signal("INT");
     let (code, out, err) = run.finish();
     let write = write.ok();
     assert!(script_still_running, "the script ran on while the other process wrote{write}");
-    assert!(
-        waited < Duration::from_secs(30),
-        "the write waited {waited:?} for a script that never ends{write}"
-    );
     assert_eq!(code, Some(130), "{out}{err}");
     lab.cli("user show \"Wendy Waiting\"").ok();
 }
