@@ -63,7 +63,7 @@ pub use hook_context::{HookContext, TenantView};
 pub use import::{Change, TenantFacts};
 pub use marks::Mark;
 pub use policies::PolicyChange;
-pub use queries::{AuditQuery, RequestFilter};
+pub use queries::{AuditQuery, AuditedBy, RequestFilter};
 pub(crate) use records::request_not_found;
 pub use roles::{NewRole, RoleChange};
 pub use seed::InitOptions;

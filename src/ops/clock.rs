@@ -1,13 +1,10 @@
 //! The lab's own state: the simulated clock, the fidelity profile, the audit trail and the
 //! notification outbox.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use super::args::*;
 use super::outcome::Outcome;
 use crate::engine::{AuditQuery, Engine, Session};
-use crate::model::{ApiError, DirectoryObject};
+use crate::model::ApiError;
 
 pub(super) fn clock(
     engine: &mut Engine,
@@ -25,21 +22,7 @@ pub(super) fn clock(
 
 pub(super) fn audit(engine: &mut Engine, a: &AuditArgs) -> Result<Outcome, ApiError> {
     let q = AuditQuery { since: a.since, principal: a.principal.clone(), role: a.role.clone() };
-    let records = engine.audit(&q)?;
-    // A year's trail names ten thousand actors nine million times: each is read and kept once.
-    let mut actors: HashMap<String, Option<Arc<DirectoryObject>>> = HashMap::new();
-    let mut rows = Vec::with_capacity(records.len());
-    for record in records {
-        let actor = match actors.get(&record.actor_id) {
-            Some(actor) => actor.clone(),
-            None => {
-                let actor = engine.object(&record.actor_id)?.map(Arc::new);
-                actors.insert(record.actor_id.clone(), actor.clone());
-                actor
-            }
-        };
-        rows.push((record, actor));
-    }
+    let rows = engine.audit_with_actors(&q)?;
     Ok(Outcome::Audit(rows))
 }
 

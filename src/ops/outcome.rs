@@ -4,10 +4,9 @@
 use serde_json::Value;
 
 use crate::api::{shapes, views};
-use crate::engine::AdvanceReport;
 use crate::engine::HandlerVerdict;
+use crate::engine::{AdvanceReport, AuditedBy};
 use crate::model::approval::{ApprovalStep, Decision, Notification};
-use crate::model::audit::AuditRecord;
 use crate::model::azure_scope::AzureScopeNode;
 use crate::model::hook::Hook;
 use crate::model::policy::{Policy, PolicyRule};
@@ -135,7 +134,7 @@ pub enum Outcome {
         now: Timestamp,
     },
     /// Each record with its actor: one shared object per actor, however many records name it.
-    Audit(Vec<(AuditRecord, Option<std::sync::Arc<DirectoryObject>>)>),
+    Audit(Vec<AuditedBy>),
     ScopeAdded(AzureScopeNode),
     Scopes(Vec<AzureScopeNode>),
     Scope {

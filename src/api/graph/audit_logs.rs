@@ -22,11 +22,9 @@ impl Call<'_> {
             ],
             "directoryAudit",
         )?;
-        let mut items = Vec::new();
-        for a in self.engine.audit(&Default::default())? {
-            let actor = self.engine.object(&a.actor_id)?;
-            items.push(views::audit_record(&a, actor.as_ref()));
-        }
+        let rows = self.engine.audit_with_actors(&Default::default())?;
+        let mut items: Vec<_> =
+            rows.iter().map(|(a, actor)| views::audit_record(a, actor.as_deref())).collect();
         // Newest first, as the real log lists them.
         items.reverse();
         self.collection(self.context("auditLogs/directoryAudits"), items)
