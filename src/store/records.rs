@@ -529,10 +529,6 @@ impl Tx<'_> {
         Ok(targets)
     }
 
-    pub fn audit(&self, since: Option<Timestamp>) -> rusqlite::Result<Vec<AuditRecord>> {
-        self.audit_where(since, &mut |_| true)
-    }
-
     /// The audit records from `since` that `keep` keeps, in order. Kept or not as each is read: a
     /// year's trail is nine million records, and a query wants a few of them.
     pub fn audit_where(
